@@ -1,0 +1,3 @@
+// The cdktf jest matchers (toHaveResourceWithProperties, ...).
+import { Testing } from "cdktf";
+Testing.setupJest();

@@ -1,0 +1,122 @@
+// The typed configuration of one deployment: what the HCL root's variables and
+// terraform.tfvars held, minus what changes per deploy or is secret (those are
+// Terraform variables, see stacks/zivohealth-stack.ts).
+
+/** The ML worker's modes (`worker_mode` in the HCL module). */
+export const WORKER_MODES = ["sqs", "aggregation", "both"] as const;
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
+/** Where the stack keeps its Terraform state. */
+export type BackendConfig =
+  | {
+      /** The existing local state file (the HCL root had no backend). */
+      readonly type: "local";
+      /**
+       * Path of the state file, relative to the directory Terraform runs in,
+       * which for cdktf is `cdktf.out/stacks/<stack>`.
+       */
+      readonly path: string;
+    }
+  | {
+      /** An S3 backend, for a team that moves the state off one laptop. */
+      readonly type: "s3";
+      /** State bucket name. */
+      readonly bucket: string;
+      /** Object key of the state, e.g. `zivohealth/production/terraform.tfstate`. */
+      readonly key: string;
+      /** Region of the bucket. */
+      readonly region: string;
+      /** Server-side encryption of the state object. @default true */
+      readonly encrypt?: boolean;
+      /** S3-native state locking (Terraform >= 1.10). @default true */
+      readonly useLockfile?: boolean;
+      /** DynamoDB table for locking, for older Terraform. @default - none */
+      readonly dynamodbTable?: string;
+    };
+
+/** ML worker settings (the root's `module "ml_worker"` arguments). */
+export interface MlWorkerSettings {
+  /** `sqs`, `aggregation` or `both`. */
+  readonly workerMode: WorkerMode;
+  /** Lowest task count; 0 lets the service scale to zero. */
+  readonly minCapacity: number;
+  /** Highest task count. */
+  readonly maxCapacity: number;
+  /** Visible messages per task that target tracking aims at. */
+  readonly targetQueueDepth: number;
+  /** Night scale-down / morning scale-up scheduled actions. */
+  readonly enableScheduledScaling: boolean;
+  /** Task CPU units. */
+  readonly cpu: number;
+  /** Task memory in MiB. */
+  readonly memoryMiB: number;
+}
+
+/**
+ * The reminder service settings passed through to the compute module.
+ * `reminder_rabbitmq_url` and the FCM credentials are Terraform variables
+ * instead: they carry credentials.
+ */
+export interface ReminderSettings {
+  readonly remindersFcmProjectId: string;
+  readonly reminderServiceHost: string;
+  readonly reminderServicePort: number;
+  readonly reminderRabbitmqExchange: string;
+  readonly reminderRabbitmqInputQueue: string;
+  readonly reminderRabbitmqOutputQueue: string;
+  readonly reminderRabbitmqInputRoutingKey: string;
+  readonly reminderRabbitmqOutputRoutingKey: string;
+  readonly reminderSchedulerScanIntervalSeconds: number;
+  readonly reminderSchedulerBatchSize: number;
+  readonly reminderMetricsEnabled: boolean;
+}
+
+/** One environment's configuration; one stack is built from each. */
+export interface EnvironmentConfig {
+  /** `project_name`. */
+  readonly project: string;
+  /** `environment`. */
+  readonly environment: string;
+  /** `aws_region`: the provider's region. */
+  readonly awsRegion: string;
+  /** Default of the `image_tag` Terraform variable (tfvars: `latest`). */
+  readonly imageTag: string;
+  /** The existing VPC shared with RDS. */
+  readonly existingVpcId: string;
+  /** The existing RDS instance's identifier. */
+  readonly dbInstanceIdentifier: string;
+  /** The RDS instance's security group, opened to the EC2 host on 5432. */
+  readonly rdsSecurityGroupId: string;
+  /** `db_username`. */
+  readonly dbUsername: string;
+  /** `db_password_ssm_name`. */
+  readonly dbPasswordSsmName: string;
+  /** The storage module's bucket. */
+  readonly storageBucketName: string;
+  /** The route53 module's zone. */
+  readonly zoneName: string;
+  /** `ssh_key_name`; null for none. */
+  readonly sshKeyName: string | null;
+  /** `enable_ssh_tunnel`. */
+  readonly enableSshTunnel: boolean;
+  /** `ssh_allowed_cidrs`. */
+  readonly sshAllowedCidrs: readonly string[];
+  /** Reminder service settings. */
+  readonly reminders: ReminderSettings;
+  /** ML worker settings. */
+  readonly mlWorker: MlWorkerSettings;
+  /**
+   * Folder of the HCL modules that stay HCL (storage, ssm, compute,
+   * vpc_endpoints, route53), relative to the stack's synthesized directory
+   * `cdktf.out/stacks/<stack>`. The default assumes this project sits beside
+   * `infra/terraform`.
+   */
+  readonly hclModulesDir: string;
+  /**
+   * The backend env file read for `REACT_APP_API_KEY`, relative to the
+   * stack's synthesized directory (Terraform's `path.module`).
+   */
+  readonly envFilePath: string;
+  /** State backend. */
+  readonly backend: BackendConfig;
+}

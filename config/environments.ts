@@ -1,0 +1,62 @@
+import { EnvironmentConfig } from "./environment";
+
+/**
+ * Production as it stands today (the HCL root's variables, terraform.tfvars
+ * and the ml_worker arguments in force: worker mode `sqs`, 0 to 5 tasks,
+ * target 0.5 visible messages per task).
+ */
+export const production: EnvironmentConfig = {
+  project: "zivohealth",
+  environment: "production",
+  awsRegion: "us-east-1",
+  imageTag: "latest",
+  existingVpcId: "vpc-04d23036cd269f2a6",
+  dbInstanceIdentifier: "zivohealth-dev-postgres",
+  rdsSecurityGroupId: "sg-09f7899176373ad8e",
+  dbUsername: "zivo",
+  dbPasswordSsmName: "/zivohealth/production/db/password",
+  storageBucketName: "zivohealth-data",
+  zoneName: "zivohealth.ai",
+  sshKeyName: "ec2-dbeaver",
+  enableSshTunnel: false,
+  sshAllowedCidrs: [],
+  reminders: {
+    remindersFcmProjectId: "",
+    reminderServiceHost: "0.0.0.0",
+    reminderServicePort: 8085,
+    reminderRabbitmqExchange: "reminders.direct.v1",
+    reminderRabbitmqInputQueue: "reminders.input.v1",
+    reminderRabbitmqOutputQueue: "reminders.output.v1",
+    reminderRabbitmqInputRoutingKey: "input",
+    reminderRabbitmqOutputRoutingKey: "output",
+    reminderSchedulerScanIntervalSeconds: 30,
+    reminderSchedulerBatchSize: 1000,
+    reminderMetricsEnabled: true,
+  },
+  mlWorker: {
+    workerMode: "sqs",
+    minCapacity: 0,
+    maxCapacity: 5,
+    targetQueueDepth: 0.5,
+    enableScheduledScaling: false,
+    cpu: 512,
+    memoryMiB: 3072,
+  },
+  // cdktf.out/stacks/production -> <repo>/infra/terraform/modules
+  hclModulesDir: "../../../../terraform/modules",
+  // cdktf.out/stacks/production -> <repo>/backend/.env.production
+  envFilePath: "../../../../../backend/.env.production",
+  // The HCL root's state file, <repo>/infra/terraform/terraform.tfstate.
+  backend: { type: "local", path: "../../../../terraform/terraform.tfstate" },
+};
+
+/** The deployment notes' first setup: one always-on aggregation task. */
+export const productionFirstDeployment: EnvironmentConfig = {
+  ...production,
+  mlWorker: { ...production.mlWorker, workerMode: "aggregation", minCapacity: 1, maxCapacity: 1 },
+};
+
+/** The stacks `main.ts` synthesizes, by stack name. */
+export const environments: Readonly<Record<string, EnvironmentConfig>> = {
+  production,
+};

@@ -1,0 +1,226 @@
+// Replaces the HCL module `modules/iam`: the EC2 host's role and profile, and
+// the ML worker's task execution role (pull, logs, secrets) and task role
+// (what the worker code does: SQS and S3).
+import { Construct } from "constructs";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { pinAddress } from "./address";
+import { NAME, checkString, throwIfProblems } from "./validation";
+
+export interface IamProps {
+  /**
+   * Project name, the first part of every role and policy name.
+   * @default "zivohealth"
+   */
+  readonly project?: string;
+  /** Environment name, e.g. `production`. Required. */
+  readonly environment: string;
+  /**
+   * ARN of the data bucket the EC2 host and the ML worker read and write.
+   * @default "*"
+   */
+  readonly storageBucketArn?: string;
+  /**
+   * Least privilege (hardened profile): grant the object actions the workers
+   * use (`s3:GetObject`, `s3:PutObject`, `s3:DeleteObject`, `s3:ListBucket`)
+   * instead of `s3:*`. Changes the two S3 inline policies in place.
+   * @default false
+   */
+  readonly scopedS3Actions?: boolean;
+  /**
+   * Prefix of this construct's Terraform addresses (`aws_iam_role.<prefix>_ec2_role`).
+   * @default "iam"
+   */
+  readonly addressPrefix?: string;
+}
+
+/** The S3 actions the API host and the ML worker use, for the hardened profile. */
+export const SCOPED_S3_ACTIONS = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"];
+
+const policy = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+export class Iam extends Construct {
+  public readonly ec2Role: IamRole;
+  public readonly instanceProfile: IamInstanceProfile;
+  public readonly ecsTaskExecutionRole: IamRole;
+  public readonly ecsTaskRole: IamRole;
+
+  /** `instance_profile_name` */
+  public readonly instanceProfileName: string;
+  /** `ec2_role_arn` */
+  public readonly ec2RoleArn: string;
+  /** `ec2_role_name` */
+  public readonly ec2RoleName: string;
+  /** `ecs_execution_role_arn` */
+  public readonly ecsExecutionRoleArn: string;
+  /** `ecs_task_role_arn` */
+  public readonly ecsTaskRoleArn: string;
+
+  constructor(scope: Construct, id: string, props: IamProps) {
+    super(scope, id);
+    const project = props.project ?? "zivohealth";
+    const env = props.environment;
+    const bucketArn = props.storageBucketArn ?? "*";
+    const prefix = props.addressPrefix ?? "iam";
+    throwIfProblems(`Iam props (${this.node.path})`, [
+      ...checkString("project", project, NAME, "lower-case letters, digits and hyphens"),
+      ...checkString("environment", env, NAME, "lower-case letters, digits and hyphens"),
+      ...checkString("storageBucketArn", bucketArn, /^(\*|arn:aws[a-z-]*:s3:::[a-z0-9.-]+)$/, "an S3 bucket ARN or *"),
+    ]);
+    const name = (n: string) => `${project}-${env}-${n}`;
+    const s3Actions = props.scopedS3Actions ? SCOPED_S3_ACTIONS : ["s3:*"];
+    const s3Statement = { Effect: "Allow", Action: s3Actions, Resource: [bucketArn, `${bucketArn}/*`] };
+    const paramsArn = `arn:aws:ssm:*:*:parameter/${project}/${env}/*`;
+    const assume = (docId: string, service: string) =>
+      pinAddress(
+        new DataAwsIamPolicyDocument(this, docId, {
+          statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [service] }] }],
+        }),
+        prefix,
+        docId,
+      );
+
+    // ---- EC2 API host ----
+    const ec2Assume = assume("assume_role", "ec2.amazonaws.com");
+    this.ec2Role = pinAddress(
+      new IamRole(this, "ec2_role", { name: name("ec2-role"), assumeRolePolicy: ec2Assume.json }),
+      prefix,
+      "ec2_role",
+    );
+    pinAddress(
+      new IamRolePolicyAttachment(this, "ecr_read", {
+        role: this.ec2Role.name,
+        policyArn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+      }),
+      prefix,
+      "ecr_read",
+    );
+    pinAddress(
+      new IamRolePolicyAttachment(this, "ssm_core", {
+        role: this.ec2Role.name,
+        policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      }),
+      prefix,
+      "ssm_core",
+    );
+    pinAddress(
+      new IamRolePolicy(this, "ssm_params_read", {
+        name: name("ssm-params-read"),
+        role: this.ec2Role.id,
+        policy: policy([
+          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: paramsArn },
+        ]),
+      }),
+      prefix,
+      "ssm_params_read",
+    );
+    pinAddress(
+      new IamRolePolicy(this, "s3_textract_inline", {
+        name: name("s3-textract"),
+        role: this.ec2Role.id,
+        policy: policy([
+          s3Statement,
+          {
+            Effect: "Allow",
+            Action: [
+              "textract:StartDocumentTextDetection",
+              "textract:GetDocumentTextDetection",
+              "textract:StartDocumentAnalysis",
+              "textract:GetDocumentAnalysis",
+            ],
+            // Textract's asynchronous job actions support no resource-level permissions.
+            Resource: "*",
+          },
+        ]),
+      }),
+      prefix,
+      "s3_textract_inline",
+    );
+    this.instanceProfile = pinAddress(
+      new IamInstanceProfile(this, "ec2_profile", { name: name("ec2-profile"), role: this.ec2Role.name }),
+      prefix,
+      "ec2_profile",
+    );
+
+    // ---- ECS task execution role: pull images, write logs, read secrets ----
+    const executionAssume = assume("ecs_task_execution_assume", "ecs-tasks.amazonaws.com");
+    this.ecsTaskExecutionRole = pinAddress(
+      new IamRole(this, "ecs_task_execution", {
+        name: name("ecs-task-execution"),
+        assumeRolePolicy: executionAssume.json,
+        tags: { Name: name("ecs-task-execution"), Environment: env },
+      }),
+      prefix,
+      "ecs_task_execution",
+    );
+    pinAddress(
+      new IamRolePolicyAttachment(this, "ecs_task_execution_policy", {
+        role: this.ecsTaskExecutionRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+      }),
+      prefix,
+      "ecs_task_execution_policy",
+    );
+    pinAddress(
+      new IamRolePolicy(this, "ecs_task_execution_ssm", {
+        name: name("ecs-task-execution-ssm"),
+        role: this.ecsTaskExecutionRole.id,
+        policy: policy([
+          {
+            Effect: "Allow",
+            Action: ["ssm:GetParameter", "ssm:GetParameters"],
+            // The dev password is temporary, until a production one exists (as in the HCL).
+            Resource: [paramsArn, `arn:aws:ssm:*:*:parameter/${project}/dev/db/password`],
+          },
+        ]),
+      }),
+      prefix,
+      "ecs_task_execution_ssm",
+    );
+
+    // ---- ECS task role: what the worker code does ----
+    const taskAssume = assume("ecs_task_assume", "ecs-tasks.amazonaws.com");
+    this.ecsTaskRole = pinAddress(
+      new IamRole(this, "ecs_task", {
+        name: name("ecs-task"),
+        assumeRolePolicy: taskAssume.json,
+        tags: { Name: name("ecs-task"), Environment: env },
+      }),
+      prefix,
+      "ecs_task",
+    );
+    pinAddress(
+      new IamRolePolicy(this, "ecs_task_sqs", {
+        name: name("ecs-task-sqs"),
+        role: this.ecsTaskRole.id,
+        policy: policy([
+          {
+            Effect: "Allow",
+            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            Resource: `arn:aws:sqs:*:*:${env}-ml-worker*`,
+          },
+        ]),
+      }),
+      prefix,
+      "ecs_task_sqs",
+    );
+    pinAddress(
+      new IamRolePolicy(this, "ecs_task_s3", {
+        name: name("ecs-task-s3"),
+        role: this.ecsTaskRole.id,
+        policy: policy([s3Statement]),
+      }),
+      prefix,
+      "ecs_task_s3",
+    );
+
+    this.instanceProfileName = this.instanceProfile.name;
+    this.ec2RoleArn = this.ec2Role.arn;
+    this.ec2RoleName = this.ec2Role.name;
+    this.ecsExecutionRoleArn = this.ecsTaskExecutionRole.arn;
+    this.ecsTaskRoleArn = this.ecsTaskRole.arn;
+  }
+}
