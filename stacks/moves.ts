@@ -1,0 +1,83 @@
+// Why each `moved` block exists, in one table: the ecr, iam and ml_worker HCL
+// modules became constructs, so their resources left `module.<name>.` and took
+// root addresses `<type>.<module>_<name>`. Terraform moves the objects in
+// state on the next plan/apply; nothing is destroyed and recreated.
+// Keep an entry until every state that can still hold the old address (each
+// workspace, each laptop copy) has been applied with it; then it can go.
+import { TerraformResource, TerraformStack } from "cdktf";
+
+export interface Move {
+  /** The address in the HCL configuration's state. */
+  readonly from: string;
+  /** The address this stack synthesizes. */
+  readonly to: string;
+  /** Present only with some settings (e.g. scheduled scaling); skipped when absent. */
+  readonly optional?: boolean;
+}
+
+const moves = (module: string, entries: [type: string, name: string, index?: number][]): Move[] =>
+  entries.map(([type, name, index]) => ({
+    from: `module.${module}.${type}.${name}${index === undefined ? "" : `[${index}]`}`,
+    to: `${type}.${module}_${name}`,
+    ...(index === undefined ? {} : { optional: true }),
+  }));
+
+/** HCL address → synthesized address, for every resource of the three constructs. */
+export const MOVES: readonly Move[] = [
+  ...moves("ecr", [["aws_ecr_repository", "backend"]]),
+  ...moves("iam", [
+    ["aws_iam_role", "ec2_role"],
+    ["aws_iam_role_policy_attachment", "ecr_read"],
+    ["aws_iam_role_policy_attachment", "ssm_core"],
+    ["aws_iam_role_policy", "ssm_params_read"],
+    ["aws_iam_role_policy", "s3_textract_inline"],
+    ["aws_iam_instance_profile", "ec2_profile"],
+    ["aws_iam_role", "ecs_task_execution"],
+    ["aws_iam_role_policy_attachment", "ecs_task_execution_policy"],
+    ["aws_iam_role_policy", "ecs_task_execution_ssm"],
+    ["aws_iam_role", "ecs_task"],
+    ["aws_iam_role_policy", "ecs_task_sqs"],
+    ["aws_iam_role_policy", "ecs_task_s3"],
+  ]),
+  ...moves("ml_worker", [
+    ["aws_sqs_queue", "ml_worker_dlq"],
+    ["aws_sqs_queue", "ml_worker"],
+    ["aws_sqs_queue_policy", "ml_worker"],
+    ["aws_cloudwatch_metric_alarm", "queue_depth_high"],
+    ["aws_cloudwatch_metric_alarm", "dlq_messages"],
+    ["aws_ecs_cluster", "ml_worker"],
+    ["aws_ecs_cluster_capacity_providers", "ml_worker"],
+    ["aws_cloudwatch_log_group", "ml_worker"],
+    ["aws_ecs_task_definition", "ml_worker"],
+    ["aws_ecs_service", "ml_worker"],
+    ["aws_security_group", "ml_worker"],
+    ["aws_appautoscaling_target", "ml_worker"],
+    ["aws_appautoscaling_policy", "ml_worker_scale_up"],
+    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_down_night", 0],
+    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_up_morning", 0],
+  ]),
+];
+
+/**
+ * Adds a `moved` block (cdktf's `moveFromId`) to each resource of the table.
+ * A target missing from the stack is an error unless the entry is optional:
+ * it means an address changed, which the table must say.
+ */
+export function applyMoves(stack: TerraformStack, table: readonly Move[] = MOVES): void {
+  const byAddress = new Map<string, TerraformResource>();
+  for (const c of stack.node.findAll()) {
+    if (c instanceof TerraformResource) byAddress.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+  }
+  const missing: string[] = [];
+  for (const move of table) {
+    const resource = byAddress.get(move.to);
+    if (resource) resource.moveFromId(move.from);
+    else if (!move.optional) missing.push(`${move.from} -> ${move.to}`);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):\n` +
+        missing.map((m) => `  - ${m}`).join("\n"),
+    );
+  }
+}

@@ -1,0 +1,310 @@
+// The HCL root module (`infra/terraform`): provider, data sources, the three
+// root resources, the module calls and the outputs. ecr, iam and ml_worker are
+// TypeScript constructs now; storage, ssm, compute, vpc_endpoints and route53
+// stay HCL modules until their turn.
+import {
+  Fn,
+  LocalBackend,
+  S3Backend,
+  TerraformHclModule,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+} from "cdktf";
+import { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance";
+import { DataAwsRouteTables } from "@cdktf/provider-aws/lib/data-aws-route-tables";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { EnvironmentConfig } from "../config/environment";
+import { validateEnvironment } from "../config/validate";
+import { pinAddress } from "../modules/address";
+import { Ecr } from "../modules/ecr";
+import { Iam } from "../modules/iam";
+import { MlWorker } from "../modules/ml-worker";
+import { throwIfProblems } from "../modules/validation";
+import { applyMoves } from "./moves";
+
+/** The HCL modules this stack still calls, by module name. */
+export const HCL_MODULES = ["storage", "ssm", "compute", "vpc_endpoints", "route53"] as const;
+
+export class ZivoHealthStack extends TerraformStack {
+  public readonly ecr: Ecr;
+  public readonly iam: Iam;
+  public readonly mlWorker: MlWorker;
+  public readonly modules: Readonly<Record<(typeof HCL_MODULES)[number], TerraformHclModule>>;
+
+  constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+    // Validate before any construct exists, so bad input writes nothing.
+    throwIfProblems(`configuration of stack '${id}'`, validateEnvironment(config));
+    super(scope, id);
+    const { project, environment: env } = config;
+    const root = <T extends Parameters<typeof pinAddress>[0]>(element: T, name: string): T => pinAddress(element, "", name);
+
+    // ---- Terraform, providers, backend ----
+    this.addOverride("terraform.required_version", ">= 1.5.0");
+    new AwsProvider(this, "aws", { region: config.awsRegion });
+    // The prebuilt binding writes the legacy short source "aws"; say which one.
+    this.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
+    new LocalProvider(this, "local");
+    new RandomProvider(this, "random"); // used by the storage and ssm modules
+    if (config.backend.type === "local") {
+      new LocalBackend(this, { path: config.backend.path });
+    } else {
+      const s3 = new S3Backend(this, {
+        bucket: config.backend.bucket,
+        key: config.backend.key,
+        region: config.backend.region,
+        encrypt: config.backend.encrypt ?? true,
+        dynamodbTable: config.backend.dynamodbTable,
+      });
+      // S3-native locking (Terraform >= 1.10) postdates cdktf 0.21's S3BackendConfig.
+      if (config.backend.useLockfile ?? true) s3.addOverride("use_lockfile", true);
+    }
+
+    // ---- Variables: what changes per deploy, and secrets ----
+    const variable = (name: string, type: string, description: string, opts: { default?: unknown; sensitive?: boolean }) =>
+      root(new TerraformVariable(this, name, { type, description, ...opts }), name);
+    const imageTag = variable("image_tag", "string", "Backend image tag recorded in SSM for the EC2 host", {
+      default: config.imageTag,
+    });
+    const dbPassword = variable(
+      "db_password_plain",
+      "string",
+      "Database password the ssm module stores (the HCL had it as a literal); pass TF_VAR_db_password_plain",
+      { sensitive: true },
+    );
+    const fcmCredentials = variable("reminders_fcm_credentials_json", "string", "FCM service account JSON for reminders", {
+      default: "",
+      sensitive: true,
+    });
+    const validApiKeys = variable("valid_api_keys_override", "string", "API keys; empty lets the compute module generate them", {
+      default: "",
+      sensitive: true,
+    });
+    const appSecretKey = variable("app_secret_key_override", "string", "App secret key; empty lets the compute module generate it", {
+      default: "",
+      sensitive: true,
+    });
+    const rabbitmqUrl = variable("reminder_rabbitmq_url", "string", "RabbitMQ URL of the reminder service (holds credentials)", {
+      default: "amqp://guest:guest@rabbitmq:5672//",
+      sensitive: true,
+    });
+
+    // ---- Data sources ----
+    // The local below names this data source by its pinned address.
+    root(new DataLocalFile(this, "env_production", { filename: `\${path.module}/${config.envFilePath}` }), "env_production");
+    const vpc = root(new DataAwsVpc(this, "existing_vpc", { id: config.existingVpcId }), "existing");
+    const publicSubnets = root(
+      new DataAwsSubnets(this, "existing_public", {
+        filter: [
+          { name: "vpc-id", values: [vpc.id] },
+          { name: "map-public-ip-on-launch", values: ["true"] },
+        ],
+      }),
+      "existing_public",
+    );
+    const privateSubnets = root(
+      new DataAwsSubnets(this, "existing_private", {
+        filter: [
+          { name: "vpc-id", values: [vpc.id] },
+          { name: "map-public-ip-on-launch", values: ["false"] },
+        ],
+      }),
+      "existing_private",
+    );
+    const privateRouteTables = root(
+      new DataAwsRouteTables(this, "private", {
+        vpcId: vpc.id,
+        filter: [{ name: "association.subnet-id", values: privateSubnets.ids }],
+      }),
+      "private",
+    );
+    const db = root(new DataAwsDbInstance(this, "existing_db", { dbInstanceIdentifier: config.dbInstanceIdentifier }), "existing");
+
+    // The React app API key: first `REACT_APP_API_KEY=` line of the env file, text after `=`, trimmed.
+    const reactAppApiKey = root(
+      new TerraformLocal(
+        this,
+        "react_app_api_key",
+        `\${trimspace(substr([for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0], length("REACT_APP_API_KEY="), -1))}`,
+      ),
+      "react_app_api_key",
+    );
+
+    // Documented fix 1: the endpoint is `host:5432`; consumers want the host.
+    const dbHost = Fn.element(Fn.split(":", db.endpoint), 0);
+
+    // ---- Root resources ----
+    root(
+      new Vpc(this, "managed_existing", {
+        cidrBlock: vpc.cidrBlock,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        lifecycle: { ignoreChanges: ["tags"] },
+      }),
+      "managed_existing",
+    );
+    const open = (port: number, toPort: number, protocol: string, description: string) => ({
+      fromPort: port,
+      toPort,
+      protocol,
+      cidrBlocks: ["0.0.0.0/0"],
+      description,
+    });
+    const ec2Sg = root(
+      new SecurityGroup(this, "ec2_existing_vpc", {
+        namePrefix: `${project}-${env}-ec2-`,
+        vpcId: vpc.id,
+        description: "Security group for EC2 instances in existing VPC",
+        ingress: [
+          open(22, 22, "tcp", "SSH access"),
+          open(80, 80, "tcp", "HTTP access"),
+          open(443, 443, "tcp", "HTTPS access"),
+          open(7880, 7880, "tcp", "LiveKit signaling (WS)"),
+          open(7881, 7881, "tcp", "LiveKit TCP fallback/TURN"),
+          open(50000, 60000, "udp", "LiveKit media (UDP 50000-60000)"),
+        ],
+        egress: [open(0, 0, "-1", "All outbound traffic")],
+        tags: { Name: `${project}-${env}-ec2-sg` },
+      }),
+      "ec2_existing_vpc",
+    );
+    root(
+      new SecurityGroupRule(this, "ec2_to_rds", {
+        type: "ingress",
+        fromPort: 5432,
+        toPort: 5432,
+        protocol: "tcp",
+        sourceSecurityGroupId: ec2Sg.id,
+        securityGroupId: config.rdsSecurityGroupId,
+        description: "Allow EC2 access to RDS",
+      }),
+      "ec2_to_rds",
+    );
+
+    // ---- Modules, in the root's order ----
+    const hclModule = (name: (typeof HCL_MODULES)[number], variables: Record<string, unknown>) =>
+      new TerraformHclModule(this, name, {
+        source: `${config.hclModulesDir}/${name}`,
+        // The modules are not copied into cdktf.out: synthesis must not need them.
+        skipAssetCreationFromLocalModules: true,
+        variables,
+      });
+
+    const storage = hclModule("storage", { project, environment: env, bucket_name: config.storageBucketName });
+    this.iam = new Iam(this, "iam", { project, environment: env, storageBucketArn: storage.getString("bucket_arn") });
+    storage.set("ec2_role_arn", this.iam.ec2RoleArn);
+    this.ecr = new Ecr(this, "ecr", { project, environment: env });
+
+    const vpcEndpoints = hclModule("vpc_endpoints", {
+      environment: env,
+      aws_region: config.awsRegion,
+      vpc_id: vpc.id,
+      private_subnet_ids: privateSubnets.ids,
+      route_table_ids: privateRouteTables.ids,
+    });
+
+    const ml = config.mlWorker;
+    this.mlWorker = new MlWorker(this, "ml_worker", {
+      dependsOn: [vpcEndpoints],
+      environment: env,
+      awsRegion: config.awsRegion,
+      vpcId: vpc.id,
+      // Public subnets on purpose: tasks get a public IP for internet egress.
+      privateSubnetIds: publicSubnets.ids,
+      ecrRepositoryUrl: this.ecr.registryHost, // documented fix 2
+      executionRoleArn: this.iam.ecsExecutionRoleArn,
+      taskRoleArn: this.iam.ecsTaskRoleArn,
+      apiRoleArn: this.iam.ec2RoleArn,
+      dbHost, // documented fix 1
+      dbPort: db.port,
+      dbName: db.dbName,
+      workerMode: ml.workerMode,
+      minCapacity: ml.minCapacity,
+      maxCapacity: ml.maxCapacity,
+      targetQueueDepth: ml.targetQueueDepth,
+      enableScheduledScaling: ml.enableScheduledScaling,
+      cpu: ml.cpu,
+      memoryMiB: ml.memoryMiB,
+    });
+
+    const ssm = hclModule("ssm", {
+      project,
+      environment: env,
+      image_tag: imageTag.stringValue,
+      db_endpoint: dbHost, // documented fix 1
+      db_username: config.dbUsername,
+      db_password_ssm_key: config.dbPasswordSsmName,
+      s3_bucket_name: storage.getString("bucket_name"),
+      db_password_plain: dbPassword.stringValue,
+      reminders_fcm_credentials_json: fcmCredentials.stringValue,
+      reminders_fcm_project_id: config.reminders.remindersFcmProjectId,
+      react_app_api_key: reactAppApiKey.asString,
+      ml_worker_queue_url: this.mlWorker.sqsQueueUrl,
+    });
+
+    const r = config.reminders;
+    const compute = hclModule("compute", {
+      project,
+      environment: env,
+      vpc_id: vpc.id,
+      public_subnet_id: Fn.element(publicSubnets.ids, 0),
+      instance_profile_name: this.iam.instanceProfileName,
+      security_group_ids: [ec2Sg.id],
+      ecr_repo_url: this.ecr.repositoryUrl,
+      ssm_image_tag_param: ssm.getString("image_tag_param_name"),
+      aws_region: config.awsRegion,
+      enable_ssh_tunnel: config.enableSshTunnel,
+      ssh_allowed_cidrs: [...config.sshAllowedCidrs],
+      key_name: config.sshKeyName ?? undefined,
+      valid_api_keys_override: validApiKeys.stringValue,
+      app_secret_key_override: appSecretKey.stringValue,
+      reminders_fcm_credentials_json: fcmCredentials.stringValue,
+      reminders_fcm_project_id: r.remindersFcmProjectId,
+      reminder_service_host: r.reminderServiceHost,
+      reminder_service_port: r.reminderServicePort,
+      reminder_rabbitmq_url: rabbitmqUrl.stringValue,
+      reminder_rabbitmq_exchange: r.reminderRabbitmqExchange,
+      reminder_rabbitmq_input_queue: r.reminderRabbitmqInputQueue,
+      reminder_rabbitmq_output_queue: r.reminderRabbitmqOutputQueue,
+      reminder_rabbitmq_input_routing_key: r.reminderRabbitmqInputRoutingKey,
+      reminder_rabbitmq_output_routing_key: r.reminderRabbitmqOutputRoutingKey,
+      reminder_scheduler_scan_interval_seconds: r.reminderSchedulerScanIntervalSeconds,
+      reminder_scheduler_batch_size: r.reminderSchedulerBatchSize,
+      reminder_metrics_enabled: r.reminderMetricsEnabled,
+      compose_s3_bucket: storage.getString("bucket_name"),
+      compose_s3_key: `deploy/${env}/docker-compose.yml`,
+    });
+
+    const route53 = hclModule("route53", {
+      project,
+      environment: env,
+      zone_name: config.zoneName,
+      target_ip: compute.getString("public_ip"),
+    });
+    this.modules = { storage, ssm, compute, vpc_endpoints: vpcEndpoints, route53 };
+
+    // ---- Outputs ----
+    const output = (name: string, value: string, description: string) =>
+      root(new TerraformOutput(this, name, { value, description }), name);
+    output("ec2_public_ip", compute.getString("public_ip"), "Public IP of the EC2 API host");
+    output("ecr_repository_url", this.ecr.repositoryUrl, "URL of the backend ECR repository");
+    output("rds_endpoint", db.endpoint, "RDS endpoint (host:port)");
+    output("ec2_instance_id", compute.getString("instance_id"), "Instance id of the EC2 API host");
+    output("ssm_image_tag_param_name", ssm.getString("image_tag_param_name"), "SSM parameter holding the backend image tag");
+    output("ml_worker_queue_url", this.mlWorker.sqsQueueUrl, "SQS Queue URL for ML Worker");
+    output("ml_worker_cluster_name", this.mlWorker.ecsClusterName, "ECS Cluster name for ML Worker");
+    output("ml_worker_service_name", this.mlWorker.ecsServiceName, "ECS Service name for ML Worker");
+
+    applyMoves(this);
+  }
+}
