@@ -514,7 +514,6 @@ export class MlWorker extends Construct {
             toPort: 0,
             protocol: "-1",
             cidrBlocks: ["0.0.0.0/0"],
-            description: "Allow all outbound traffic",
           },
         ],
         tags: { Name: `${env}-ml-worker-sg`, Environment: env },
