@@ -2,7 +2,7 @@
 // service with a DLQ, alarms, logs and queue-depth autoscaling.
 // Sections follow the HCL file: queues, alarms, cluster, logs, task
 // definition, service, security group, autoscaling.
-import { ITerraformDependable, TerraformDataSource, TerraformResource, Token } from "cdktf";
+import { ITerraformDependable, TerraformDataSource, TerraformResource, Token, dependable } from "cdktf";
 import { Construct } from "constructs";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingScheduledAction } from "@cdktf/provider-aws/lib/appautoscaling-scheduled-action";
@@ -638,10 +638,6 @@ export interface ContainerDefinition {
   readonly logConfiguration: { logDriver: string; options: Record<string, string> };
   readonly healthCheck: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
   readonly stopTimeout?: number;
-}
-
-function dependable(d: ITerraformDependable): string {
-  return d.fqn;
 }
 
 /** Visible messages per running task: one message wants one task. */

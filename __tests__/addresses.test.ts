@@ -1,0 +1,171 @@
+import * as fs from "fs";
+import * as path from "path";
+import { production } from "../config/environments";
+import { classify, parseStack, parseState } from "../scripts/lib/migration";
+import { MOVES, applyMoves } from "../stacks/moves";
+import { synthStack } from "./helpers";
+
+const FIXTURE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
+
+// The address table: HCL address -> synthesized address. Changing a construct id
+// or moving a construct must not change a line of it; a change here is a
+// migration decision and needs its moved block.
+const ADDRESS_TABLE: [string, string][] = [
+  ["module.ecr.aws_ecr_repository.backend", "aws_ecr_repository.ecr_backend"],
+  ["module.iam.aws_iam_role.ec2_role", "aws_iam_role.iam_ec2_role"],
+  ["module.iam.aws_iam_role_policy_attachment.ecr_read", "aws_iam_role_policy_attachment.iam_ecr_read"],
+  ["module.iam.aws_iam_role_policy_attachment.ssm_core", "aws_iam_role_policy_attachment.iam_ssm_core"],
+  ["module.iam.aws_iam_role_policy.ssm_params_read", "aws_iam_role_policy.iam_ssm_params_read"],
+  ["module.iam.aws_iam_role_policy.s3_textract_inline", "aws_iam_role_policy.iam_s3_textract_inline"],
+  ["module.iam.aws_iam_instance_profile.ec2_profile", "aws_iam_instance_profile.iam_ec2_profile"],
+  ["module.iam.aws_iam_role.ecs_task_execution", "aws_iam_role.iam_ecs_task_execution"],
+  ["module.iam.aws_iam_role_policy_attachment.ecs_task_execution_policy", "aws_iam_role_policy_attachment.iam_ecs_task_execution_policy"],
+  ["module.iam.aws_iam_role_policy.ecs_task_execution_ssm", "aws_iam_role_policy.iam_ecs_task_execution_ssm"],
+  ["module.iam.aws_iam_role.ecs_task", "aws_iam_role.iam_ecs_task"],
+  ["module.iam.aws_iam_role_policy.ecs_task_sqs", "aws_iam_role_policy.iam_ecs_task_sqs"],
+  ["module.iam.aws_iam_role_policy.ecs_task_s3", "aws_iam_role_policy.iam_ecs_task_s3"],
+  ["module.ml_worker.aws_sqs_queue.ml_worker_dlq", "aws_sqs_queue.ml_worker_ml_worker_dlq"],
+  ["module.ml_worker.aws_sqs_queue.ml_worker", "aws_sqs_queue.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_sqs_queue_policy.ml_worker", "aws_sqs_queue_policy.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_cloudwatch_metric_alarm.queue_depth_high", "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high"],
+  ["module.ml_worker.aws_cloudwatch_metric_alarm.dlq_messages", "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages"],
+  ["module.ml_worker.aws_ecs_cluster.ml_worker", "aws_ecs_cluster.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_ecs_cluster_capacity_providers.ml_worker", "aws_ecs_cluster_capacity_providers.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_cloudwatch_log_group.ml_worker", "aws_cloudwatch_log_group.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_ecs_task_definition.ml_worker", "aws_ecs_task_definition.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_ecs_service.ml_worker", "aws_ecs_service.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_security_group.ml_worker", "aws_security_group.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_appautoscaling_target.ml_worker", "aws_appautoscaling_target.ml_worker_ml_worker"],
+  ["module.ml_worker.aws_appautoscaling_policy.ml_worker_scale_up", "aws_appautoscaling_policy.ml_worker_ml_worker_scale_up"],
+  [
+    "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night[0]",
+    "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night",
+  ],
+  [
+    "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_up_morning[0]",
+    "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_up_morning",
+  ],
+  // Root resources keep their HCL addresses.
+  ["aws_vpc.managed_existing", "aws_vpc.managed_existing"],
+  ["aws_security_group.ec2_existing_vpc", "aws_security_group.ec2_existing_vpc"],
+  ["aws_security_group_rule.ec2_to_rds", "aws_security_group_rule.ec2_to_rds"],
+];
+
+const managedAddresses = (json: { resource: Record<string, Record<string, unknown>> }) =>
+  Object.entries(json.resource).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`));
+
+describe("addresses", () => {
+  const { json } = synthStack();
+  const scheduled = synthStack({ ...production, mlWorker: { ...production.mlWorker, enableScheduledScaling: true } }).json;
+
+  it("synthesizes exactly the table's addresses (scheduled actions only when enabled)", () => {
+    const expected = ADDRESS_TABLE.map(([, to]) => to);
+    expect(managedAddresses(scheduled).sort()).toEqual([...expected].sort());
+    expect(managedAddresses(json).sort()).toEqual(expected.filter((a) => !a.includes("scheduled_action")).sort());
+  });
+
+  it("has a moved block for every construct resource, from its HCL address", () => {
+    const table = ADDRESS_TABLE.filter(([from, to]) => from !== to);
+    expect(scheduled.moved.map((m) => [m.from, m.to]).sort()).toEqual(table.sort());
+    expect(MOVES.map((m) => [m.from, m.to]).sort()).toEqual(table.sort());
+    expect(json.moved).toHaveLength(table.length - 2);
+  });
+
+  it("keeps the HCL module names, so their resources keep their addresses", () => {
+    expect(Object.keys(json.module).sort()).toEqual(["compute", "route53", "ssm", "storage", "vpc_endpoints"]);
+  });
+
+  it("keeps the data source addresses of the root", () => {
+    const data = Object.entries(json.data).flatMap(([t, byName]) => Object.keys(byName).map((n) => `data.${t}.${n}`));
+    expect(data.sort()).toEqual([
+      "data.aws_caller_identity.ml_worker_current",
+      "data.aws_db_instance.existing",
+      "data.aws_iam_policy_document.iam_assume_role",
+      "data.aws_iam_policy_document.iam_ecs_task_assume",
+      "data.aws_iam_policy_document.iam_ecs_task_execution_assume",
+      "data.aws_route_tables.private",
+      "data.aws_subnets.existing_private",
+      "data.aws_subnets.existing_public",
+      "data.aws_vpc.existing",
+      "data.local_file.env_production",
+    ]);
+  });
+
+  it("refuses a move table entry whose target the stack does not synthesize", () => {
+    const stack = synthStack().stack;
+    expect(() => applyMoves(stack, [{ from: "module.iam.aws_iam_role.gone", to: "aws_iam_role.iam_gone" }])).toThrow(
+      "moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):\n" +
+        "  - module.iam.aws_iam_role.gone -> aws_iam_role.iam_gone",
+    );
+  });
+});
+
+describe("migration of the real production state", () => {
+  const { text } = synthStack();
+  const report = classify(parseState(fs.readFileSync(FIXTURE, "utf8"), FIXTURE), parseStack(text, "production"));
+  const rows = (outcome: string) =>
+    report.instances.filter((i) => i.outcome === outcome).map((i) => (i.configAddress ? `${i.stateAddress} -> ${i.configAddress}` : i.stateAddress));
+
+  it("destroys nothing", () => {
+    expect(report.safe).toBe(true);
+    expect(rows("destroyed")).toEqual([]);
+    expect(report.movedProblems).toEqual([]);
+  });
+
+  it("keeps the root resources at their addresses", () => {
+    expect(rows("kept")).toEqual([
+      "aws_security_group.ec2_existing_vpc -> aws_security_group.ec2_existing_vpc",
+      "aws_security_group_rule.ec2_to_rds -> aws_security_group_rule.ec2_to_rds",
+    ]);
+    expect(rows("deposed")).toEqual(["aws_security_group.ec2_existing_vpc"]);
+  });
+
+  it("moves the six IAM resources in the state", () => {
+    expect(rows("moved")).toEqual([
+      "module.iam.aws_iam_instance_profile.ec2_profile -> aws_iam_instance_profile.iam_ec2_profile",
+      "module.iam.aws_iam_role.ec2_role -> aws_iam_role.iam_ec2_role",
+      "module.iam.aws_iam_role_policy.s3_textract_inline -> aws_iam_role_policy.iam_s3_textract_inline",
+      "module.iam.aws_iam_role_policy.ssm_params_read -> aws_iam_role_policy.iam_ssm_params_read",
+      "module.iam.aws_iam_role_policy_attachment.ecr_read -> aws_iam_role_policy_attachment.iam_ecr_read",
+      "module.iam.aws_iam_role_policy_attachment.ssm_core -> aws_iam_role_policy_attachment.iam_ssm_core",
+    ]);
+  });
+
+  it("leaves the HCL modules' 17 instances where they are", () => {
+    expect(rows("hcl-module").map((r) => r.split(" -> ")[0])).toEqual([
+      "module.compute.aws_instance.host",
+      "module.compute.aws_s3_object.compose",
+      "module.compute.aws_ssm_parameter.compose_sha256",
+      "module.route53.aws_route53_record.api_a",
+      "module.route53.aws_route53_record.root_a",
+      "module.route53.aws_route53_record.www_a[0]",
+      "module.route53.aws_route53_zone.zone",
+      "module.ssm.aws_ssm_parameter.db_host",
+      "module.ssm.aws_ssm_parameter.db_password",
+      "module.ssm.aws_ssm_parameter.db_user",
+      "module.ssm.aws_ssm_parameter.image_tag",
+      "module.ssm.aws_ssm_parameter.react_app_api_key",
+      "module.ssm.aws_ssm_parameter.s3_bucket",
+      "module.ssm.random_password.db",
+      "module.storage.aws_s3_bucket.uploads",
+      "module.storage.aws_s3_bucket_policy.allow_ec2_read_compose",
+      "module.storage.random_id.suffix",
+    ]);
+  });
+
+  it("creates the ECR repository, the ECS roles and the ML worker, and flags the managed VPC", () => {
+    expect(report.totals).toEqual({
+      managedInstances: 26,
+      kept: 2,
+      moved: 6,
+      inHclModule: 17,
+      deposed: 1,
+      destroyed: 0,
+      dataSourcesSkipped: 11,
+      toBeCreated: 21,
+      unexpectedCreations: 1,
+    });
+    expect(report.creations.filter((c) => !c.expected).map((c) => c.address)).toEqual(["aws_vpc.managed_existing"]);
+  });
+
+});

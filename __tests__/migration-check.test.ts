@@ -1,0 +1,655 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CliIo, DEFAULT_STACK_JSON, DEFAULT_STATE, USAGE, main } from "../scripts/migration-check";
+import {
+  DEPOSED_NOTE,
+  EXPECTED_CREATION_NOTE,
+  MigrationReport,
+  UNEXPECTED_CREATION_NOTE,
+  classify,
+  isExpectedCreation,
+  parseStack,
+  parseState,
+  renderMarkdown,
+} from "../scripts/lib/migration";
+
+const PRODUCTION_STATE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
+const PLANNED_STACK = path.join(__dirname, "fixtures/migration/planned-stack.tf.json");
+
+// ------------------------------------------------------------ builders
+
+interface Res {
+  mode?: "managed" | "data";
+  module?: string;
+  type: string;
+  name: string;
+  instances?: Array<{ index_key?: number | string; deposed?: string }>;
+}
+
+function stateJson(resources: Res[]): string {
+  return JSON.stringify({
+    version: 4,
+    terraform_version: "1.5.7",
+    serial: 7,
+    lineage: "test-lineage",
+    outputs: {},
+    resources: resources.map((r) => ({
+      mode: r.mode ?? "managed",
+      ...(r.module ? { module: r.module } : {}),
+      type: r.type,
+      name: r.name,
+      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+      instances: (r.instances ?? [{}]).map((i) => ({ schema_version: 0, attributes: { id: "x" }, ...i })),
+    })),
+  });
+}
+
+interface Cfg {
+  resources?: string[];
+  modules?: string[];
+  moved?: Array<{ from: string; to: string }>;
+}
+
+function stackJson(c: Cfg): string {
+  const resource: Record<string, Record<string, object>> = {};
+  for (const a of c.resources ?? []) {
+    const [type, name] = a.split(".");
+    (resource[type] ??= {})[name] = {};
+  }
+  const module = Object.fromEntries((c.modules ?? []).map((m) => [m, { source: `./modules/${m}` }]));
+  return JSON.stringify({ terraform: {}, resource, module, ...(c.moved ? { moved: c.moved } : {}) });
+}
+
+const check = (resources: Res[], cfg: Cfg): MigrationReport =>
+  classify(parseState(stateJson(resources), "state"), parseStack(stackJson(cfg), "stack"));
+
+const row = (report: MigrationReport, stateAddress: string, deposed: string | null = null) =>
+  report.instances.find((r) => r.stateAddress === stateAddress && r.deposed === deposed);
+
+// ------------------------------------------------------------ CLI harness
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "migration-check-"));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+let fileCount = 0;
+function tmpFile(content: string): string {
+  const file = path.join(tmp, `file-${++fileCount}.json`);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function run(argv: string[], cwd = tmp) {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
+  const code = main(argv, io);
+  return { code, stdout, stderr };
+}
+
+// ------------------------------------------------------------ classification
+
+describe("classification", () => {
+  it("keeps root resources at the same address and HCL module instances under a kept module block", () => {
+    const report = check(
+      [
+        { type: "aws_security_group_rule", name: "ec2_to_rds" },
+        { module: "module.compute", type: "aws_instance", name: "host" },
+        { mode: "data", type: "aws_vpc", name: "existing" },
+        { mode: "data", module: "module.compute", type: "aws_ami", name: "ubuntu" },
+      ],
+      { resources: ["aws_security_group_rule.ec2_to_rds"], modules: ["compute"] },
+    );
+    expect(report.instances).toEqual([
+      {
+        stateAddress: "aws_security_group_rule.ec2_to_rds",
+        deposed: null,
+        outcome: "kept",
+        configAddress: "aws_security_group_rule.ec2_to_rds",
+        note: "",
+      },
+      {
+        stateAddress: "module.compute.aws_instance.host",
+        deposed: null,
+        outcome: "hcl-module",
+        configAddress: "module.compute",
+        note: "module block kept: address unchanged",
+      },
+    ]);
+    expect(report.totals).toEqual({
+      managedInstances: 2,
+      kept: 1,
+      moved: 0,
+      inHclModule: 1,
+      deposed: 0,
+      destroyed: 0,
+      dataSourcesSkipped: 2,
+      toBeCreated: 0,
+      unexpectedCreations: 0,
+    });
+    expect(report.safe).toBe(true);
+  });
+
+  it("reports an extra managed resource at an unknown address as destroyed, and names it", () => {
+    const resources: Res[] = [
+      { type: "aws_security_group_rule", name: "ec2_to_rds" },
+      { type: "aws_s3_bucket", name: "forgotten" },
+      { module: "module.legacy", type: "aws_sqs_queue", name: "old" },
+    ];
+    const cfg: Cfg = { resources: ["aws_security_group_rule.ec2_to_rds"] };
+    const report = check(resources, cfg);
+    expect(row(report, "aws_s3_bucket.forgotten")).toEqual({
+      stateAddress: "aws_s3_bucket.forgotten",
+      deposed: null,
+      outcome: "destroyed",
+      configAddress: null,
+      note: "not in the configuration and no moved block covers it",
+    });
+    expect(row(report, "module.legacy.aws_sqs_queue.old")?.note).toBe(
+      "module `module.legacy` is gone and no moved block covers it",
+    );
+    expect(report.totals.destroyed).toBe(2);
+    expect(report.safe).toBe(false);
+
+    const out = run(["--state", tmpFile(stateJson(resources)), "--stack-json", tmpFile(stackJson(cfg))]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain(
+      "| `aws_s3_bucket.forgotten` | **DESTROYED** | — | not in the configuration and no moved block covers it |",
+    );
+    expect(out.stdout).toContain(
+      "**Result: NOT SAFE**: 2 instance(s) destroyed: `aws_s3_bucket.forgotten`, `module.legacy.aws_sqs_queue.old`.",
+    );
+  });
+
+  it("reports a moved block to a missing target as an error, and the instance it moves as destroyed", () => {
+    const resources: Res[] = [{ module: "module.iam", type: "aws_iam_role", name: "ec2_role" }];
+    const cfg: Cfg = {
+      resources: ["aws_iam_role.iam_ec2_role"],
+      moved: [{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_rol" }],
+    };
+    const report = check(resources, cfg);
+    expect(report.movedProblems).toEqual([
+      {
+        from: "module.iam.aws_iam_role.ec2_role",
+        to: "aws_iam_role.iam_ec2_rol",
+        problem: "target is not in the configuration",
+      },
+    ]);
+    expect(row(report, "module.iam.aws_iam_role.ec2_role")).toMatchObject({
+      outcome: "destroyed",
+      configAddress: "aws_iam_role.iam_ec2_rol",
+      note: "moved block from `module.iam.aws_iam_role.ec2_role`, whose target is not in the configuration",
+    });
+    // The real target is then new, and not one the fixes explain.
+    expect(report.creations).toEqual([
+      { address: "aws_iam_role.iam_ec2_role", expected: false, note: UNEXPECTED_CREATION_NOTE },
+    ]);
+
+    const out = run(["--state", tmpFile(stateJson(resources)), "--stack-json", tmpFile(stackJson(cfg))]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      "- **error**: `module.iam.aws_iam_role.ec2_role` → `aws_iam_role.iam_ec2_rol`: target is not in the configuration",
+    );
+    expect(out.stdout).toContain(
+      "1 moved block(s) to a missing target: `aws_iam_role.iam_ec2_rol`",
+    );
+  });
+
+  it("fails on a moved block to a missing target even when its source is not in the state", () => {
+    const resources: Res[] = [{ type: "aws_vpc", name: "main" }];
+    const cfg: Cfg = { resources: ["aws_vpc.main"], moved: [{ from: "module.x.aws_sqs_queue.q", to: "aws_sqs_queue.nowhere" }] };
+    const report = check(resources, cfg);
+    expect(report.movedProblems.map((m) => m.to)).toEqual(["aws_sqs_queue.nowhere"]);
+    expect(report.noopMoved).toEqual([{ from: "module.x.aws_sqs_queue.q", to: "aws_sqs_queue.nowhere" }]);
+    expect(report.totals.destroyed).toBe(0);
+    expect(report.safe).toBe(false);
+  });
+
+  it("shows a moved block whose source is not in the state as a harmless no-op", () => {
+    const resources: Res[] = [{ type: "aws_vpc", name: "main" }];
+    const cfg: Cfg = {
+      resources: ["aws_vpc.main", "aws_ecr_repository.ecr_backend"],
+      moved: [{ from: "module.ecr.aws_ecr_repository.backend", to: "aws_ecr_repository.ecr_backend" }],
+    };
+    const report = check(resources, cfg);
+    expect(report.noopMoved).toEqual([
+      { from: "module.ecr.aws_ecr_repository.backend", to: "aws_ecr_repository.ecr_backend" },
+    ]);
+    expect(report.movedProblems).toEqual([]);
+    expect(report.creations).toEqual([
+      { address: "aws_ecr_repository.ecr_backend", expected: true, note: EXPECTED_CREATION_NOTE },
+    ]);
+    expect(report.safe).toBe(true);
+    expect(renderMarkdown(report)).toContain(
+      "- `module.ecr.aws_ecr_repository.backend` → `aws_ecr_repository.ecr_backend`: no-op: source not in state",
+    );
+  });
+
+  it("classifies counted and for_each instances through a kept module block", () => {
+    const report = check(
+      [
+        { module: "module.compute", type: "aws_security_group_rule", name: "allow_ssh", instances: [{ index_key: 0 }] },
+        {
+          module: "module.vpc_endpoints",
+          type: "aws_vpc_endpoint_route_table_association",
+          name: "s3",
+          instances: [{ index_key: "rtb-b" }, { index_key: "rtb-a" }],
+        },
+      ],
+      { modules: ["compute", "vpc_endpoints"] },
+    );
+    expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress])).toEqual([
+      ["module.compute.aws_security_group_rule.allow_ssh[0]", "hcl-module", "module.compute"],
+      ['module.vpc_endpoints.aws_vpc_endpoint_route_table_association.s3["rtb-a"]', "hcl-module", "module.vpc_endpoints"],
+      ['module.vpc_endpoints.aws_vpc_endpoint_route_table_association.s3["rtb-b"]', "hcl-module", "module.vpc_endpoints"],
+    ]);
+  });
+
+  it("moves counted and for_each instances through a resource-level moved block, keeping the index", () => {
+    const report = check(
+      [
+        {
+          module: "module.ml_worker",
+          type: "aws_appautoscaling_scheduled_action",
+          name: "ml_worker_scale_down_night",
+          instances: [{ index_key: 10 }, { index_key: 0 }, { index_key: 2 }],
+        },
+        { module: "module.iam", type: "aws_iam_role_policy", name: "by_key", instances: [{ index_key: "a" }] },
+      ],
+      {
+        resources: [
+          "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night",
+          "aws_iam_role_policy.iam_by_key",
+        ],
+        moved: [
+          {
+            from: "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night",
+            to: "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night",
+          },
+          { from: "module.iam.aws_iam_role_policy.by_key", to: "aws_iam_role_policy.iam_by_key" },
+        ],
+      },
+    );
+    expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress])).toEqual([
+      ['module.iam.aws_iam_role_policy.by_key["a"]', "moved", 'aws_iam_role_policy.iam_by_key["a"]'],
+      // Numeric order, not text order: [2] before [10].
+      [
+        "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night[0]",
+        "moved",
+        "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night[0]",
+      ],
+      [
+        "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night[2]",
+        "moved",
+        "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night[2]",
+      ],
+      [
+        "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night[10]",
+        "moved",
+        "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night[10]",
+      ],
+    ]);
+    expect(report.instances[0].note).toBe("moved block from `module.iam.aws_iam_role_policy.by_key`");
+    expect(report.creations).toEqual([]);
+    expect(report.noopMoved).toEqual([]);
+    expect(report.totals.moved).toBe(4);
+  });
+
+  it("applies an instance-level moved block to exactly that instance, before a resource-level one", () => {
+    const report = check(
+      [
+        {
+          module: "module.ml_worker",
+          type: "aws_appautoscaling_scheduled_action",
+          name: "x",
+          instances: [{ index_key: 0 }, { index_key: 1 }],
+        },
+        { module: "module.old", type: "aws_sqs_queue", name: "q", instances: [{ index_key: 0 }, { index_key: 1 }] },
+      ],
+      {
+        resources: ["aws_appautoscaling_scheduled_action.ml_worker_x", "aws_sqs_queue.q", "aws_sqs_queue.q_first"],
+        moved: [
+          { from: "module.ml_worker.aws_appautoscaling_scheduled_action.x[0]", to: "aws_appautoscaling_scheduled_action.ml_worker_x[0]" },
+          { from: "module.old.aws_sqs_queue.q", to: "aws_sqs_queue.q" },
+          { from: "module.old.aws_sqs_queue.q[0]", to: "aws_sqs_queue.q_first" },
+        ],
+      },
+    );
+    expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress])).toEqual([
+      ["module.ml_worker.aws_appautoscaling_scheduled_action.x[0]", "moved", "aws_appautoscaling_scheduled_action.ml_worker_x[0]"],
+      ["module.ml_worker.aws_appautoscaling_scheduled_action.x[1]", "destroyed", null],
+      ["module.old.aws_sqs_queue.q[0]", "moved", "aws_sqs_queue.q_first"],
+      ["module.old.aws_sqs_queue.q[1]", "moved", "aws_sqs_queue.q[1]"],
+    ]);
+    expect(report.noopMoved).toEqual([]);
+  });
+
+  it("moves a whole module with a module-level moved block", () => {
+    const report = check(
+      [{ module: "module.ecr", type: "aws_ecr_repository", name: "backend" }],
+      { modules: ["registry"], moved: [{ from: "module.ecr", to: "module.registry" }] },
+    );
+    expect(report.instances[0]).toMatchObject({
+      outcome: "moved",
+      configAddress: "module.registry.aws_ecr_repository.backend",
+      note: "moved block from `module.ecr`; into an HCL module (its contents are not checked)",
+    });
+  });
+
+  it("lists a deposed instance separately and does not count it as destroyed", () => {
+    const resources: Res[] = [
+      { type: "aws_security_group", name: "ec2_existing_vpc", instances: [{ deposed: "b4a44223" }, {}] },
+    ];
+    const cfg: Cfg = { resources: ["aws_security_group.ec2_existing_vpc"] };
+    const report = check(resources, cfg);
+    expect(report.instances).toEqual([
+      {
+        stateAddress: "aws_security_group.ec2_existing_vpc",
+        deposed: null,
+        outcome: "kept",
+        configAddress: "aws_security_group.ec2_existing_vpc",
+        note: "",
+      },
+      {
+        stateAddress: "aws_security_group.ec2_existing_vpc",
+        deposed: "b4a44223",
+        outcome: "deposed",
+        configAddress: null,
+        note: DEPOSED_NOTE,
+      },
+    ]);
+    expect(DEPOSED_NOTE).toBe("deposed (will be cleaned up by the next apply, as with the HCL)");
+    expect(report.totals).toMatchObject({ kept: 1, deposed: 1, destroyed: 0 });
+    expect(report.safe).toBe(true);
+
+    const out = run(["--state", tmpFile(stateJson(resources)), "--stack-json", tmpFile(stackJson(cfg))]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      "| `aws_security_group.ec2_existing_vpc (deposed object b4a44223)` | deposed | — | " + DEPOSED_NOTE + " |",
+    );
+  });
+
+  it("a deposed object alone does not make its resource present: the resource is created", () => {
+    const report = check([{ type: "aws_instance", name: "x", instances: [{ deposed: "d1" }] }], {
+      resources: ["aws_instance.x"],
+    });
+    expect(report.creations.map((c) => c.address)).toEqual(["aws_instance.x"]);
+  });
+
+  it("marks creations of the ecr, ml_worker and iam ECS resources as expected, others as warnings", () => {
+    expect(isExpectedCreation("aws_ecr_repository.ecr_backend")).toBe(true);
+    expect(isExpectedCreation("aws_sqs_queue.ml_worker_ml_worker")).toBe(true);
+    expect(isExpectedCreation("aws_iam_role.iam_ecs_task_execution")).toBe(true);
+    expect(isExpectedCreation("aws_iam_role_policy_attachment.iam_ecs_task_execution_policy")).toBe(true);
+    expect(isExpectedCreation("aws_iam_role.iam_ec2_role")).toBe(false);
+    expect(isExpectedCreation("aws_vpc.managed_existing")).toBe(false);
+    // The prefix is on the name, not the type.
+    expect(isExpectedCreation("aws_ecr_x.backend")).toBe(false);
+
+    const report = check([], { resources: ["aws_vpc.managed_existing", "aws_sqs_queue.ml_worker_ml_worker"] });
+    expect(report.creations).toEqual([
+      { address: "aws_sqs_queue.ml_worker_ml_worker", expected: true, note: EXPECTED_CREATION_NOTE },
+      { address: "aws_vpc.managed_existing", expected: false, note: UNEXPECTED_CREATION_NOTE },
+    ]);
+    expect(report.totals).toMatchObject({ toBeCreated: 2, unexpectedCreations: 1 });
+    // Creations are warnings, not failures.
+    expect(report.safe).toBe(true);
+  });
+
+  it("sorts the same whatever the order of the state", () => {
+    const resources: Res[] = [
+      { module: "module.b", type: "aws_s3_bucket", name: "z" },
+      { type: "aws_vpc", name: "v", instances: [{ index_key: "b" }, { index_key: "a" }] },
+      { module: "module.a", type: "aws_s3_bucket", name: "y" },
+    ];
+    const cfg: Cfg = { modules: ["a", "b"], resources: ["aws_vpc.v"] };
+    const forward = renderMarkdown(check(resources, cfg));
+    expect(renderMarkdown(check([...resources].reverse(), cfg))).toBe(forward);
+    expect(check(resources, cfg).instances.map((r) => r.stateAddress)).toEqual([
+      'aws_vpc.v["a"]',
+      'aws_vpc.v["b"]',
+      "module.a.aws_s3_bucket.y",
+      "module.b.aws_s3_bucket.z",
+    ]);
+  });
+});
+
+// ------------------------------------------------------------ the real production state
+
+describe("the production state against the planned stack", () => {
+  const report = classify(
+    parseState(fs.readFileSync(PRODUCTION_STATE, "utf8"), "state"),
+    parseStack(fs.readFileSync(PLANNED_STACK, "utf8"), "stack"),
+  );
+
+  it("destroys nothing: every managed instance is kept, moved, in an HCL module or deposed", () => {
+    expect(report.safe).toBe(true);
+    expect(report.state).toEqual({
+      terraformVersion: "1.5.7",
+      serial: 316,
+      lineage: "3e8af382-6ed1-2e06-5e29-1a5665d2e053",
+    });
+    expect(report.totals).toEqual({
+      managedInstances: 26,
+      kept: 2,
+      moved: 6,
+      inHclModule: 17,
+      deposed: 1,
+      destroyed: 0,
+      dataSourcesSkipped: 11,
+      toBeCreated: 21,
+      unexpectedCreations: 1,
+    });
+  });
+
+  it("moves the six iam instances in the state to their iam_ root addresses", () => {
+    expect(report.instances.filter((r) => r.outcome === "moved").map((r) => [r.stateAddress, r.configAddress])).toEqual([
+      ["module.iam.aws_iam_instance_profile.ec2_profile", "aws_iam_instance_profile.iam_ec2_profile"],
+      ["module.iam.aws_iam_role.ec2_role", "aws_iam_role.iam_ec2_role"],
+      ["module.iam.aws_iam_role_policy.s3_textract_inline", "aws_iam_role_policy.iam_s3_textract_inline"],
+      ["module.iam.aws_iam_role_policy.ssm_params_read", "aws_iam_role_policy.iam_ssm_params_read"],
+      ["module.iam.aws_iam_role_policy_attachment.ecr_read", "aws_iam_role_policy_attachment.iam_ecr_read"],
+      ["module.iam.aws_iam_role_policy_attachment.ssm_core", "aws_iam_role_policy_attachment.iam_ssm_core"],
+    ]);
+  });
+
+  it("keeps the root security group and rule, and lists the deposed security group", () => {
+    expect(report.instances.filter((r) => r.outcome === "kept").map((r) => r.stateAddress)).toEqual([
+      "aws_security_group.ec2_existing_vpc",
+      "aws_security_group_rule.ec2_to_rds",
+    ]);
+    expect(row(report, "aws_security_group.ec2_existing_vpc", "b4a44223")?.outcome).toBe("deposed");
+  });
+
+  it("leaves the counted route53 record and the other HCL modules' instances in place", () => {
+    expect(row(report, "module.route53.aws_route53_record.www_a[0]")).toMatchObject({
+      outcome: "hcl-module",
+      configAddress: "module.route53",
+    });
+    const byModule: Record<string, number> = {};
+    for (const r of report.instances.filter((i) => i.outcome === "hcl-module")) {
+      byModule[r.configAddress!] = (byModule[r.configAddress!] ?? 0) + 1;
+    }
+    expect(byModule).toEqual({ "module.compute": 3, "module.route53": 4, "module.ssm": 7, "module.storage": 3 });
+  });
+
+  it("treats the moved blocks of the not-yet-created ECS roles and ECR repository as no-ops", () => {
+    expect(report.noopMoved.map((m) => m.from)).toEqual([
+      "module.ecr.aws_ecr_repository.backend",
+      "module.iam.aws_iam_role.ecs_task",
+      "module.iam.aws_iam_role.ecs_task_execution",
+      "module.iam.aws_iam_role_policy.ecs_task_execution_ssm",
+      "module.iam.aws_iam_role_policy.ecs_task_s3",
+      "module.iam.aws_iam_role_policy.ecs_task_sqs",
+      "module.iam.aws_iam_role_policy_attachment.ecs_task_execution_policy",
+    ]);
+    expect(report.movedProblems).toEqual([]);
+  });
+
+  it("expects every creation but aws_vpc.managed_existing, which the state does not hold", () => {
+    expect(report.creations.filter((c) => !c.expected).map((c) => c.address)).toEqual(["aws_vpc.managed_existing"]);
+    expect(report.creations.filter((c) => c.expected).map((c) => c.address)).toEqual(
+      expect.arrayContaining(["aws_ecr_repository.ecr_backend", "aws_iam_role.iam_ecs_task", "aws_sqs_queue.ml_worker_ml_worker"]),
+    );
+  });
+
+  it("exits 0 from the CLI and prints the table", () => {
+    const out = run(["--state", PRODUCTION_STATE, "--stack-json", PLANNED_STACK]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain(
+      "| `module.iam.aws_iam_role.ec2_role` | moved | `aws_iam_role.iam_ec2_role` | moved block from `module.iam.aws_iam_role.ec2_role` |",
+    );
+    expect(out.stdout).toContain("| 2 | 6 | 17 | 1 | 0 | 11 | 21 (1 unexpected) |");
+    expect(out.stdout).toContain("**Result: safe**: no instance is destroyed by the migration; 1 unexpected creation(s) to check.");
+  });
+});
+
+// ------------------------------------------------------------ CLI
+
+describe("CLI", () => {
+  const goodState = () => tmpFile(stateJson([{ type: "aws_vpc", name: "main" }]));
+  const goodStack = () => tmpFile(stackJson({ resources: ["aws_vpc.main"] }));
+  const synthHint = "; run `npm run synth` first";
+
+  it("prints JSON with a stable shape with --json", () => {
+    const out = run(["--json", "--state", goodState(), "--stack-json", goodStack()]);
+    expect(out.code).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(Object.keys(json)).toEqual(["safe", "state", "instances", "movedProblems", "noopMoved", "creations", "totals"]);
+    expect(json).toEqual({
+      safe: true,
+      state: { terraformVersion: "1.5.7", serial: 7, lineage: "test-lineage" },
+      instances: [{ stateAddress: "aws_vpc.main", deposed: null, outcome: "kept", configAddress: "aws_vpc.main", note: "" }],
+      movedProblems: [],
+      noopMoved: [],
+      creations: [],
+      totals: {
+        managedInstances: 1,
+        kept: 1,
+        moved: 0,
+        inHclModule: 0,
+        deposed: 0,
+        destroyed: 0,
+        dataSourcesSkipped: 0,
+        toBeCreated: 0,
+        unexpectedCreations: 0,
+      },
+    });
+  });
+
+  it("accepts --flag=value and resolves relative paths against the working directory", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "rel-"));
+    fs.writeFileSync(path.join(dir, "s.tfstate"), stateJson([{ type: "aws_vpc", name: "main" }]));
+    fs.writeFileSync(path.join(dir, "c.json"), stackJson({ resources: ["aws_vpc.main"] }));
+    const out = run(["--state=s.tfstate", "--stack-json=c.json"], dir);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("| `aws_vpc.main` | kept | `aws_vpc.main` |  |");
+  });
+
+  it("reads ../terraform/terraform.tfstate and cdktf.out/stacks/production/cdk.tf.json by default", () => {
+    expect(DEFAULT_STATE).toBe("../terraform/terraform.tfstate");
+    expect(DEFAULT_STACK_JSON).toBe("cdktf.out/stacks/production/cdk.tf.json");
+    const root = fs.mkdtempSync(path.join(tmp, "infra-"));
+    const project = path.join(root, "cdktf");
+    fs.mkdirSync(path.join(project, "cdktf.out/stacks/production"), { recursive: true });
+    fs.mkdirSync(path.join(root, "terraform"));
+    fs.writeFileSync(path.join(root, "terraform/terraform.tfstate"), stateJson([{ type: "aws_vpc", name: "main" }]));
+    fs.writeFileSync(path.join(project, DEFAULT_STACK_JSON), stackJson({ resources: ["aws_vpc.main"] }));
+    expect(run([], project).code).toBe(0);
+  });
+
+  it("prints the usage with --help", () => {
+    expect(run(["--help"])).toEqual({ code: 0, stdout: USAGE, stderr: "" });
+  });
+
+  it("never modifies the state file", () => {
+    const state = goodState();
+    const old = new Date("2020-01-02T03:04:05Z");
+    fs.utimesSync(state, old, old);
+    const bytes = fs.readFileSync(state);
+    expect(run(["--state", state, "--stack-json", goodStack()]).code).toBe(0);
+    expect(run(["--state", state, "--stack-json", tmpFile("{")]).code).toBe(2);
+    expect(fs.readFileSync(state).equals(bytes)).toBe(true);
+    expect(fs.statSync(state).mtime.getTime()).toBe(old.getTime());
+  });
+
+  describe("bad input: exit 2, a message on stderr, nothing on stdout", () => {
+    const cases: Array<[string, () => { argv: string[]; message: string }]> = [
+      ["missing state file", () => {
+        const file = path.join(tmp, "absent.tfstate");
+        return { argv: ["--state", file, "--stack-json", goodStack()], message: `error: state file not found: ${file}\n` };
+      }],
+      ["state not JSON", () => {
+        const file = tmpFile("not json {");
+        return { argv: ["--state", file, "--stack-json", goodStack()], message: `error: state file ${file} is not valid JSON\n` };
+      }],
+      ["state version 3", () => {
+        const file = tmpFile(JSON.stringify({ version: 3, resources: [] }));
+        return {
+          argv: ["--state", file, "--stack-json", goodStack()],
+          message: `error: state file ${file} is not a version 4 Terraform state (version: 3)\n`,
+        };
+      }],
+      ["state without version", () => {
+        const file = tmpFile(JSON.stringify({ resources: [] }));
+        return {
+          argv: ["--state", file, "--stack-json", goodStack()],
+          message: `error: state file ${file} is not a version 4 Terraform state (version: missing)\n`,
+        };
+      }],
+      ["state without resources array", () => {
+        const file = tmpFile(JSON.stringify({ version: 4, resources: {} }));
+        return {
+          argv: ["--state", file, "--stack-json", goodStack()],
+          message: `error: state file ${file} has no "resources" array\n`,
+        };
+      }],
+      ["state with a malformed resource", () => {
+        const file = tmpFile(JSON.stringify({ version: 4, resources: [{ mode: "managed", type: "aws_vpc", name: "v" }] }));
+        return {
+          argv: ["--state", file, "--stack-json", goodStack()],
+          message: `error: state file ${file}: resources[0] is malformed (instances is not an array)\n`,
+        };
+      }],
+      ["missing stack JSON", () => {
+        const file = path.join(tmp, "no-synth", "cdk.tf.json");
+        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON not found: ${file}${synthHint}\n` };
+      }],
+      ["stack JSON not JSON", () => {
+        const file = tmpFile("{ truncated");
+        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON ${file} is not valid JSON${synthHint}\n` };
+      }],
+      ["stack JSON that is not a configuration", () => {
+        const file = tmpFile("[]");
+        return {
+          argv: ["--state", goodState(), "--stack-json", file],
+          message: `error: stack JSON ${file} is not a Terraform JSON configuration (not a JSON object)${synthHint}\n`,
+        };
+      }],
+      ["stack JSON with a malformed moved block", () => {
+        const file = tmpFile(JSON.stringify({ resource: {}, moved: [{ from: "a.b" }] }));
+        return {
+          argv: ["--state", goodState(), "--stack-json", file],
+          message: `error: stack JSON ${file} is not a Terraform JSON configuration (moved[0] needs string "from" and "to")${synthHint}\n`,
+        };
+      }],
+      ["unknown flag", () => ({ argv: ["--stat", "x"], message: `error: unknown option: --stat\n${USAGE}` })],
+      ["--state without a value", () => ({ argv: ["--state"], message: `error: --state needs a value\n${USAGE}` })],
+      ["--state followed by a flag", () => ({ argv: ["--state", "--json"], message: `error: --state needs a value\n${USAGE}` })],
+      ["--stack-json= empty", () => ({ argv: ["--stack-json="], message: `error: --stack-json needs a value\n${USAGE}` })],
+      ["stray argument", () => ({ argv: ["state.tfstate"], message: `error: unexpected argument: state.tfstate\n${USAGE}` })],
+    ];
+
+    it.each(cases)("%s", (_name, make) => {
+      const { argv, message } = make();
+      expect(run(argv)).toEqual({ code: 2, stdout: "", stderr: message });
+    });
+  });
+});

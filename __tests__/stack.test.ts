@@ -1,0 +1,336 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance";
+import { DataAwsRouteTables } from "@cdktf/provider-aws/lib/data-aws-route-tables";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
+import { production, productionFirstDeployment } from "../config/environments";
+import { decodeTemplateJson, synthStack } from "./helpers";
+
+const FIX1 = '${element(split(":", data.aws_db_instance.existing.endpoint), 0)}';
+const FIX2 = '${element(split("/", aws_ecr_repository.ecr_backend.repository_url), 0)}';
+
+describe("production stack", () => {
+  const { text, json } = synthStack();
+  const containers = () => decodeTemplateJson(json.resource.aws_ecs_task_definition.ml_worker_ml_worker.container_definitions);
+  const env = (name: string) => containers()[0].environment.find((e: { name: string }) => e.name === name)?.value;
+
+  describe("terraform block and providers", () => {
+    it("pins aws to exactly hashicorp/aws 6.17.0, and local and random to the locked versions", () => {
+      expect(json.terraform.required_providers).toEqual({
+        aws: { source: "hashicorp/aws", version: "6.17.0" },
+        local: { source: "hashicorp/local", version: "2.5.3" },
+        random: { source: "hashicorp/random", version: "3.7.2" },
+      });
+      expect(json.terraform.required_version).toBe(">= 1.5.0");
+    });
+
+    it("configures one aws provider in the variable's region", () => {
+      expect(text).toHaveProviderWithProperties(AwsProvider, { region: "us-east-1" });
+      expect(json.provider.aws).toHaveLength(1);
+    });
+
+    it("uses the HCL root's local state file by default", () => {
+      expect(json.terraform.backend).toEqual({ local: { path: "../../../../terraform/terraform.tfstate" } });
+    });
+  });
+
+  describe("data sources", () => {
+    it("reads the existing VPC, its subnets, route tables and the DB instance", () => {
+      expect(text).toHaveDataSourceWithProperties(DataAwsVpc, { id: "vpc-04d23036cd269f2a6" });
+      expect(text).toHaveDataSourceWithProperties(DataAwsSubnets, {
+        filter: [
+          { name: "vpc-id", values: ["${data.aws_vpc.existing.id}"] },
+          { name: "map-public-ip-on-launch", values: ["true"] },
+        ],
+      });
+      expect(text).toHaveDataSourceWithProperties(DataAwsSubnets, {
+        filter: [
+          { name: "vpc-id", values: ["${data.aws_vpc.existing.id}"] },
+          { name: "map-public-ip-on-launch", values: ["false"] },
+        ],
+      });
+      expect(text).toHaveDataSourceWithProperties(DataAwsRouteTables, {
+        vpc_id: "${data.aws_vpc.existing.id}",
+        filter: [{ name: "association.subnet-id", values: "${data.aws_subnets.existing_private.ids}" }],
+      });
+      expect(text).toHaveDataSourceWithProperties(DataAwsDbInstance, { db_instance_identifier: "zivohealth-dev-postgres" });
+      expect(text).toHaveDataSourceWithProperties(DataLocalFile, {
+        filename: "${path.module}/../../../../../backend/.env.production",
+      });
+      const addresses = Object.entries(json.data).flatMap(([t, n]) => Object.keys(n).map((k) => `data.${t}.${k}`));
+      expect(addresses).toEqual(
+        expect.arrayContaining([
+          "data.local_file.env_production",
+          "data.aws_vpc.existing",
+          "data.aws_subnets.existing_public",
+          "data.aws_subnets.existing_private",
+          "data.aws_route_tables.private",
+          "data.aws_db_instance.existing",
+        ]),
+      );
+    });
+
+    it("parses the React app API key from the env file", () => {
+      expect(json.locals.react_app_api_key).toBe(
+        '${trimspace(substr([for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0], length("REACT_APP_API_KEY="), -1))}',
+      );
+    });
+  });
+
+  describe("root resources", () => {
+    it("keeps the VPC, the EC2 security group and the RDS rule", () => {
+      expect(text).toHaveResourceWithProperties(Vpc, {
+        cidr_block: "${data.aws_vpc.existing.cidr_block}",
+        enable_dns_support: true,
+        enable_dns_hostnames: true,
+        lifecycle: { ignore_changes: ["tags"] },
+      });
+      const rule = (from: number, to: number, protocol: string, description: string) =>
+        expect.objectContaining({ from_port: from, to_port: to, protocol, cidr_blocks: ["0.0.0.0/0"], description });
+      expect(text).toHaveResourceWithProperties(SecurityGroup, {
+        name_prefix: "zivohealth-production-ec2-",
+        vpc_id: "${data.aws_vpc.existing.id}",
+        description: "Security group for EC2 instances in existing VPC",
+        ingress: [
+          rule(22, 22, "tcp", "SSH access"),
+          rule(80, 80, "tcp", "HTTP access"),
+          rule(443, 443, "tcp", "HTTPS access"),
+          rule(7880, 7880, "tcp", "LiveKit signaling (WS)"),
+          rule(7881, 7881, "tcp", "LiveKit TCP fallback/TURN"),
+          rule(50000, 60000, "udp", "LiveKit media (UDP 50000-60000)"),
+        ],
+        egress: [rule(0, 0, "-1", "All outbound traffic")],
+        tags: { Name: "zivohealth-production-ec2-sg" },
+      });
+      expect(text).toHaveResourceWithProperties(SecurityGroupRule, {
+        type: "ingress",
+        from_port: 5432,
+        to_port: 5432,
+        protocol: "tcp",
+        source_security_group_id: "${aws_security_group.ec2_existing_vpc.id}",
+        security_group_id: "sg-09f7899176373ad8e",
+        description: "Allow EC2 access to RDS",
+      });
+    });
+  });
+
+  describe("HCL module blocks", () => {
+    it("calls exactly the five modules that stay HCL, from the configured folder", () => {
+      expect(Object.keys(json.module).sort()).toEqual(["compute", "route53", "ssm", "storage", "vpc_endpoints"]);
+      for (const [name, block] of Object.entries(json.module)) {
+        expect((block as { source: string }).source).toBe(`../../../../terraform/modules/${name}`);
+      }
+    });
+
+    const inputs = (name: string) => {
+      const { source: _source, "//": _meta, ...rest } = json.module[name];
+      return rest;
+    };
+
+    it("passes storage its inputs", () => {
+      expect(inputs("storage")).toEqual({
+        project: "zivohealth",
+        environment: "production",
+        bucket_name: "zivohealth-data",
+        ec2_role_arn: "${aws_iam_role.iam_ec2_role.arn}",
+      });
+    });
+
+    it("passes ssm its inputs, with the DB host without its port (fix 1) and no literal password", () => {
+      expect(inputs("ssm")).toEqual({
+        project: "zivohealth",
+        environment: "production",
+        image_tag: "${var.image_tag}",
+        db_endpoint: FIX1,
+        db_username: "zivo",
+        db_password_ssm_key: "/zivohealth/production/db/password",
+        s3_bucket_name: "${module.storage.bucket_name}",
+        db_password_plain: "${var.db_password_plain}",
+        reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}",
+        reminders_fcm_project_id: "",
+        react_app_api_key: "${local.react_app_api_key}",
+        ml_worker_queue_url: "${aws_sqs_queue.ml_worker_ml_worker.url}",
+      });
+    });
+
+    it("passes compute its inputs, reminder settings included", () => {
+      expect(inputs("compute")).toEqual({
+        project: "zivohealth",
+        environment: "production",
+        vpc_id: "${data.aws_vpc.existing.id}",
+        public_subnet_id: "${element(data.aws_subnets.existing_public.ids, 0)}",
+        instance_profile_name: "${aws_iam_instance_profile.iam_ec2_profile.name}",
+        security_group_ids: ["${aws_security_group.ec2_existing_vpc.id}"],
+        ecr_repo_url: "${aws_ecr_repository.ecr_backend.repository_url}",
+        ssm_image_tag_param: "${module.ssm.image_tag_param_name}",
+        aws_region: "us-east-1",
+        enable_ssh_tunnel: false,
+        ssh_allowed_cidrs: [],
+        key_name: "ec2-dbeaver",
+        valid_api_keys_override: "${var.valid_api_keys_override}",
+        app_secret_key_override: "${var.app_secret_key_override}",
+        reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}",
+        reminders_fcm_project_id: "",
+        reminder_service_host: "0.0.0.0",
+        reminder_service_port: 8085,
+        reminder_rabbitmq_url: "${var.reminder_rabbitmq_url}",
+        reminder_rabbitmq_exchange: "reminders.direct.v1",
+        reminder_rabbitmq_input_queue: "reminders.input.v1",
+        reminder_rabbitmq_output_queue: "reminders.output.v1",
+        reminder_rabbitmq_input_routing_key: "input",
+        reminder_rabbitmq_output_routing_key: "output",
+        reminder_scheduler_scan_interval_seconds: 30,
+        reminder_scheduler_batch_size: 1000,
+        reminder_metrics_enabled: true,
+        compose_s3_bucket: "${module.storage.bucket_name}",
+        compose_s3_key: "deploy/production/docker-compose.yml",
+      });
+    });
+
+    it("passes vpc_endpoints and route53 their inputs", () => {
+      expect(inputs("vpc_endpoints")).toEqual({
+        environment: "production",
+        aws_region: "us-east-1",
+        vpc_id: "${data.aws_vpc.existing.id}",
+        private_subnet_ids: "${data.aws_subnets.existing_private.ids}",
+        route_table_ids: "${data.aws_route_tables.private.ids}",
+      });
+      expect(inputs("route53")).toEqual({
+        project: "zivohealth",
+        environment: "production",
+        zone_name: "zivohealth.ai",
+        target_ip: "${module.compute.public_ip}",
+      });
+    });
+
+    it("makes every ML worker resource wait for vpc_endpoints (the module's depends_on)", () => {
+      const worker = Object.values(json.resource).flatMap((byName) =>
+        Object.entries(byName).filter(([n]) => n.startsWith("ml_worker_")),
+      );
+      expect(worker).toHaveLength(13);
+      for (const [, attrs] of worker) expect(attrs.depends_on).toEqual(["module.vpc_endpoints"]);
+      expect(json.data.aws_caller_identity.ml_worker_current.depends_on).toEqual(["module.vpc_endpoints"]);
+    });
+
+    it("does not copy the HCL modules into cdktf.out (synthesis must not need them)", () => {
+      expect(text).not.toContain("assets/");
+    });
+  });
+
+  describe("the documented fixes", () => {
+    it("fix 1: the DB host without its port, for ssm and the ML worker", () => {
+      expect(json.module.ssm.db_endpoint).toBe(FIX1);
+      expect(env("POSTGRES_SERVER")).toBe(FIX1);
+      expect(env("POSTGRES_PORT")).toBe("${data.aws_db_instance.existing.port}");
+      expect(env("POSTGRES_DB")).toBe("${data.aws_db_instance.existing.db_name}");
+      // The raw endpoint (host:5432) is passed nowhere but the rds_endpoint output.
+      const raw = text.split("data.aws_db_instance.existing.endpoint}").length - 1;
+      expect(raw).toBe(1);
+      expect(json.output.rds_endpoint.value).toBe("${data.aws_db_instance.existing.endpoint}");
+    });
+
+    it("fix 2: the ML worker image uses the registry host, not the backend repository URL", () => {
+      expect(containers()[0].image).toBe(`${FIX2}/zivohealth-production-ml-worker:latest`);
+      expect(text).not.toContain("${aws_ecr_repository.ecr_backend.repository_url}/zivohealth-production-ml-worker");
+    });
+
+    it("the ML worker runs in the public subnets with the spec's capacities", () => {
+      const service = json.resource.aws_ecs_service.ml_worker_ml_worker;
+      expect(service.network_configuration.subnets).toBe("${data.aws_subnets.existing_public.ids}");
+      expect(json.resource.aws_appautoscaling_target.ml_worker_ml_worker).toMatchObject({ min_capacity: 0, max_capacity: 5 });
+      expect(env("ML_WORKER_MODE")).toBe("sqs");
+      expect(json.resource.aws_iam_role_policy).toBeDefined();
+      const policy = JSON.parse(json.resource.aws_sqs_queue_policy.ml_worker_ml_worker.policy);
+      expect(policy.Statement[0].Principal.AWS).toBe("${aws_iam_role.iam_ec2_role.arn}");
+      const task = json.resource.aws_ecs_task_definition.ml_worker_ml_worker;
+      expect(task.execution_role_arn).toBe("${aws_iam_role.iam_ecs_task_execution.arn}");
+      expect(task.task_role_arn).toBe("${aws_iam_role.iam_ecs_task.arn}");
+    });
+  });
+
+  describe("variables and secrets", () => {
+    it("declares the per-deploy and secret variables, the secret ones sensitive", () => {
+      expect(json.variable).toEqual({
+        image_tag: { type: "string", description: expect.any(String), default: "latest" },
+        db_password_plain: { type: "string", description: expect.any(String), sensitive: true },
+        reminders_fcm_credentials_json: { type: "string", description: expect.any(String), default: "", sensitive: true },
+        valid_api_keys_override: { type: "string", description: expect.any(String), default: "", sensitive: true },
+        app_secret_key_override: { type: "string", description: expect.any(String), default: "", sensitive: true },
+        reminder_rabbitmq_url: {
+          type: "string",
+          description: expect.any(String),
+          default: "amqp://guest:guest@rabbitmq:5672//",
+          sensitive: true,
+        },
+      });
+    });
+
+    it("synthesizes no password literal", () => {
+      // The HCL hard-coded the DB password (a zivo_... literal); it must not come back.
+      expect(text).not.toMatch(/zivo_\d/);
+      // Every key that names a password or secret holds a reference, an SSM name or a placeholder the spec documents.
+      const literals: string[] = [];
+      const walk = (v: unknown, key: string) => {
+        if (typeof v === "string" && /pass(word)?|secret|token|api_key/i.test(key) && v !== "" && !v.startsWith("${")) {
+          literals.push(`${key}=${v}`);
+        } else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
+      };
+      walk(json.module, "");
+      walk(json.variable, "");
+      walk(json.locals, "");
+      expect(literals).toEqual(["db_password_ssm_key=/zivohealth/production/db/password"]);
+    });
+  });
+
+  it("has the eight root outputs with their descriptions", () => {
+    expect(json.output).toEqual({
+      ec2_public_ip: { value: "${module.compute.public_ip}", description: "Public IP of the EC2 API host" },
+      ecr_repository_url: { value: "${aws_ecr_repository.ecr_backend.repository_url}", description: "URL of the backend ECR repository" },
+      rds_endpoint: { value: "${data.aws_db_instance.existing.endpoint}", description: "RDS endpoint (host:port)" },
+      ec2_instance_id: { value: "${module.compute.instance_id}", description: "Instance id of the EC2 API host" },
+      ssm_image_tag_param_name: {
+        value: "${module.ssm.image_tag_param_name}",
+        description: "SSM parameter holding the backend image tag",
+      },
+      ml_worker_queue_url: { value: "${aws_sqs_queue.ml_worker_ml_worker.url}", description: "SQS Queue URL for ML Worker" },
+      ml_worker_cluster_name: { value: "${aws_ecs_cluster.ml_worker_ml_worker.name}", description: "ECS Cluster name for ML Worker" },
+      ml_worker_service_name: { value: "${aws_ecs_service.ml_worker_ml_worker.name}", description: "ECS Service name for ML Worker" },
+    });
+  });
+});
+
+describe("other configurations", () => {
+  it("expresses the deployment notes' first setup (aggregation, 1 to 1) by configuration alone", () => {
+    const { json } = synthStack(productionFirstDeployment);
+    const c = decodeTemplateJson(json.resource.aws_ecs_task_definition.ml_worker_ml_worker.container_definitions)[0];
+    expect(c.environment[1]).toEqual({ name: "ML_WORKER_MODE", value: "aggregation" });
+    expect(json.resource.aws_appautoscaling_target.ml_worker_ml_worker).toMatchObject({ min_capacity: 1, max_capacity: 1 });
+    expect(json.resource.aws_ecs_service.ml_worker_ml_worker.desired_count).toBe(1);
+  });
+
+  it("places the HCL modules and the env file where the configuration says", () => {
+    const { json } = synthStack({ ...production, hclModulesDir: "/srv/infra/terraform/modules", envFilePath: "../.env.production" });
+    expect(json.module.storage.source).toBe("/srv/infra/terraform/modules/storage");
+    expect(json.data.local_file.env_production.filename).toBe("${path.module}/../.env.production");
+  });
+
+  it("switches to an S3 backend with encryption and locking", () => {
+    const { json } = synthStack({
+      ...production,
+      backend: { type: "s3", bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1" },
+    });
+    expect(json.terraform.backend).toEqual({
+      s3: {
+        bucket: "zivohealth-tfstate",
+        key: "production/terraform.tfstate",
+        region: "us-east-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+  });
+});
