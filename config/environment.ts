@@ -2,9 +2,7 @@
 // terraform.tfvars held, minus what changes per deploy or is secret (those are
 // Terraform variables, see stacks/zivohealth-stack.ts).
 
-/** The ML worker's modes (`worker_mode` in the HCL module). */
-export const WORKER_MODES = ["sqs", "aggregation", "both"] as const;
-export type WorkerMode = (typeof WORKER_MODES)[number];
+import { QueueEncryption, WorkerMode } from "../modules/ml-worker";
 
 /** Where the stack keeps its Terraform state. */
 export type BackendConfig =
@@ -71,6 +69,44 @@ export interface ReminderSettings {
   readonly reminderMetricsEnabled: boolean;
 }
 
+/**
+ * The hardened profile: each setting opt-in, all off in the faithful stack.
+ * What each changes in a plan is in the README ("Hardened profile").
+ */
+export interface HardeningSettings {
+  /** SQS server-side encryption of both queues (in place). @default - none */
+  readonly queueEncryption?: QueueEncryption;
+  /** Scale on backlog per running task instead of raw queue depth (in place). @default false */
+  readonly backlogPerTaskScaling?: boolean;
+  /** On-demand FARGATE weight beside FARGATE_SPOT 100, with a forced new deployment. @default 0 */
+  readonly onDemandWeight?: number;
+  /** Container stop timeout for Spot interruptions, at most 120 (new task definition revision). @default - ECS default */
+  readonly stopTimeoutSeconds?: number;
+  /** Deployment circuit breaker with rollback (in place). @default false */
+  readonly deploymentCircuitBreaker?: boolean;
+  /** Alarm actions to a new SNS topic, optionally with an e-mail subscription. @default - no actions */
+  readonly alarmNotifications?: { readonly email?: string };
+  /** Log group retention in days (in place). @default 7 */
+  readonly logRetentionDays?: number;
+  /** KMS key ARN for the log group (in place). @default - none */
+  readonly logKmsKeyArn?: string;
+  /** Create a KMS key for the log group instead (in place for the log group). @default false */
+  readonly createLogKmsKey?: boolean;
+  /** IAM S3 statements scoped to the object actions the workers use (in place). @default false */
+  readonly scopedS3Actions?: boolean;
+  /** Adopt the ML worker ECR repository through an import block, with scan on push. @default false */
+  readonly adoptMlWorkerRepository?: boolean;
+}
+
+/**
+ * What the deployed stateful resources are, by synthesized address, for the
+ * attributes whose change forces a replacement. The stack refuses a
+ * configuration that would replace one of them unless `allowReplacement`
+ * names it. Literal values on purpose: derived from the code, a rename in the
+ * code would move the baseline along with it.
+ */
+export type DeployedIdentity = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
 /** One environment's configuration; one stack is built from each. */
 export interface EnvironmentConfig {
   /** `project_name`. */
@@ -119,4 +155,13 @@ export interface EnvironmentConfig {
   readonly envFilePath: string;
   /** State backend. */
   readonly backend: BackendConfig;
+  /** Hardened profile settings. @default - none: the faithful stack */
+  readonly hardening?: HardeningSettings;
+  /** The deployed stateful resources' identities. @default - none: nothing deployed to protect */
+  readonly deployed?: DeployedIdentity;
+  /**
+   * Addresses whose replacement the operator accepts (this also lifts their
+   * `prevent_destroy`). @default - none
+   */
+  readonly allowReplacement?: readonly string[];
 }

@@ -48,6 +48,35 @@ export const production: EnvironmentConfig = {
   envFilePath: "../../../../../backend/.env.production",
   // The HCL root's state file, <repo>/infra/terraform/terraform.tfstate.
   backend: { type: "local", path: "../../../../terraform/terraform.tfstate" },
+  // What is deployed (the state's outputs name the ML worker cluster and service).
+  deployed: {
+    "aws_ecr_repository.ecr_backend": { name: "zivohealth-production-backend", encryption_configuration: undefined },
+    "aws_sqs_queue.ml_worker_ml_worker": { name: "production-ml-worker", fifo_queue: undefined },
+    "aws_sqs_queue.ml_worker_ml_worker_dlq": { name: "production-ml-worker-dlq", fifo_queue: undefined },
+    "aws_cloudwatch_log_group.ml_worker_ml_worker": { name: "/ecs/production-ml-worker" },
+    "aws_ecs_cluster.ml_worker_ml_worker": { name: "production-ml-worker-cluster" },
+    "aws_ecs_service.ml_worker_ml_worker": {
+      name: "production-ml-worker",
+      capacity_provider_strategy: [{ base: 0, capacity_provider: "FARGATE_SPOT", weight: 100 }],
+    },
+  },
+};
+
+/** Every hardened setting on (what `npm run policy -- --stack production-hardened` reviews). */
+export const productionHardened: EnvironmentConfig = {
+  ...production,
+  hardening: {
+    queueEncryption: { type: "sse-sqs" },
+    backlogPerTaskScaling: true,
+    onDemandWeight: 20,
+    stopTimeoutSeconds: 120,
+    deploymentCircuitBreaker: true,
+    alarmNotifications: {},
+    logRetentionDays: 365,
+    createLogKmsKey: true,
+    scopedS3Actions: true,
+    adoptMlWorkerRepository: true,
+  },
 };
 
 /** The deployment notes' first setup: one always-on aggregation task. */

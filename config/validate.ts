@@ -1,4 +1,4 @@
-import { WORKER_MODES } from "./environment";
+import { WORKER_MODES } from "../modules/ml-worker";
 import {
   AWS_REGION,
   NAME,
@@ -6,6 +6,7 @@ import {
   checkCapacities,
   checkCidrs,
   checkFargateSize,
+  checkHardening,
   checkNumber,
   checkOneOf,
   checkString,
@@ -44,6 +45,10 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateReminders(c.reminders),
     ...validateMlWorker(c.mlWorker),
     ...validateBackend(c.backend),
+    ...(c.hardening === undefined ? [] : typeof c.hardening === "object" && c.hardening !== null ? checkHardening("hardening.", c.hardening) : ["hardening must be an object"]),
+    ...(c.allowReplacement === undefined || (Array.isArray(c.allowReplacement) && c.allowReplacement.every((a: unknown) => typeof a === "string"))
+      ? []
+      : ["allowReplacement must be a list of resource addresses"]),
   ];
   return problems;
 }

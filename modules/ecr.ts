@@ -14,6 +14,24 @@ export interface EcrProps {
   /** Environment name, e.g. `production`. Required. */
   readonly environment: string;
   /**
+   * `lifecycle.prevent_destroy` on the repositories, so a rename plans an
+   * error instead of deleting the images.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+  /**
+   * Manage the ML worker's image repository, which exists in AWS but no
+   * Terraform manages, through an import block: the first apply adopts it
+   * (no new repository), then turns on scan on push in place.
+   * @default false
+   */
+  readonly adoptMlWorkerRepository?: boolean;
+  /**
+   * Name of the ML worker's image repository.
+   * @default "zivohealth-production-ml-worker"
+   */
+  readonly mlWorkerRepositoryName?: string;
+  /**
    * Prefix of this construct's Terraform addresses
    * (`aws_ecr_repository.<prefix>_backend`).
    * @default "ecr"
@@ -24,6 +42,8 @@ export interface EcrProps {
 export class Ecr extends Construct {
   /** The backend repository (`module.ecr.aws_ecr_repository.backend`). */
   public readonly repository: EcrRepository;
+  /** The adopted ML worker repository, when `adoptMlWorkerRepository` is set. */
+  public readonly mlWorkerRepository?: EcrRepository;
   /** `repository_url`: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
   public readonly repositoryUrl: string;
   /**
@@ -41,15 +61,33 @@ export class Ecr extends Construct {
       ...checkString("environment", props.environment, NAME, "lower-case letters, digits and hyphens"),
     ]);
 
+    const lifecycle = (props.preventDestroy ?? true) ? { preventDestroy: true } : undefined;
     this.repository = pinAddress(
       new EcrRepository(this, "backend", {
         name: `${project}-${props.environment}-backend`,
         imageScanningConfiguration: { scanOnPush: true },
         imageTagMutability: "MUTABLE",
+        lifecycle,
       }),
       prefix,
       "backend",
     );
+
+    if (props.adoptMlWorkerRepository) {
+      const name = props.mlWorkerRepositoryName ?? "zivohealth-production-ml-worker";
+      this.mlWorkerRepository = pinAddress(
+        new EcrRepository(this, "ml_worker", {
+          name,
+          imageScanningConfiguration: { scanOnPush: true },
+          // Build scripts push `latest`: immutable tags would break them.
+          imageTagMutability: "MUTABLE",
+          lifecycle,
+        }),
+        prefix,
+        "ml_worker",
+      );
+      this.mlWorkerRepository.importFrom(name);
+    }
 
     this.repositoryUrl = this.repository.repositoryUrl;
     this.registryHost = Fn.element(Fn.split("/", this.repositoryUrl), 0);

@@ -14,6 +14,7 @@ import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -24,6 +25,7 @@ import {
   NAME,
   checkArn,
   checkCapacities,
+  checkHardening,
   checkFargateSize,
   checkNumber,
   checkOneOf,
@@ -181,9 +183,13 @@ export interface MlWorkerProps {
    * @default - none
    */
   readonly logKmsKeyArn?: string;
+  /**
+   * Create a KMS key (with rotation, usable by CloudWatch Logs for this log
+   * group only) and encrypt the log group with it. In place for the log group.
+   * @default false
+   */
+  readonly createLogKmsKey?: boolean;
 }
-
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** Every problem with MlWorker props, each naming the prop. */
 export function validateMlWorkerProps(props: MlWorkerProps): string[] {
@@ -207,23 +213,11 @@ export function validateMlWorkerProps(props: MlWorkerProps): string[] {
     ...checkString("dbName", props.dbName),
     ...checkNumber("dbPort", props.dbPort ?? 5432, { integer: true, min: 1, max: 65535 }),
     ...checkString("ssmParameterPrefix", props.ssmParameterPrefix ?? "/zivohealth/production", /^\/[A-Za-z0-9_.\-/]*[^/]$/, "an SSM path like /zivohealth/production"),
-    ...checkNumber("onDemandWeight", props.onDemandWeight ?? 0, { integer: true, min: 0, max: 1000 }),
   ];
   if (!Array.isArray(p.privateSubnetIds) && !Token.isUnresolved(p.privateSubnetIds)) {
     problems.push(`privateSubnetIds must be a list of subnet ids (got ${JSON.stringify(p.privateSubnetIds)})`);
   }
-  if (props.stopTimeoutSeconds !== undefined) {
-    problems.push(...checkNumber("stopTimeoutSeconds", props.stopTimeoutSeconds, { integer: true, min: 2, max: 120 }));
-  }
-  if (props.logRetentionDays !== undefined && !LOG_RETENTION_DAYS.includes(props.logRetentionDays)) {
-    problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${JSON.stringify(props.logRetentionDays)})`);
-  }
-  if (props.logKmsKeyArn !== undefined) problems.push(...checkArn("logKmsKeyArn", props.logKmsKeyArn));
-  if (props.queueEncryption?.type === "kms") problems.push(...checkString("queueEncryption.kmsKeyId", props.queueEncryption.kmsKeyId));
-  if (props.alarmNotifications?.email !== undefined) {
-    problems.push(...checkString("alarmNotifications.email", props.alarmNotifications.email, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address"));
-  }
-  return problems;
+  return [...problems, ...checkHardening("", props)];
 }
 
 export class MlWorker extends Construct {
@@ -236,6 +230,8 @@ export class MlWorker extends Construct {
   public readonly securityGroup: SecurityGroup;
   public readonly scalableTarget: AppautoscalingTarget;
   public readonly scalingPolicy: AppautoscalingPolicy;
+  /** The log group's key, when `createLogKmsKey` is set. */
+  public readonly logKey?: KmsKey;
   /** The alarm topic, when `alarmNotifications` is set. */
   public readonly alarmTopic?: SnsTopic;
   /** The container definitions as an object (the task definition holds them as JSON). */
@@ -403,11 +399,46 @@ export class MlWorker extends Construct {
     );
 
     // ---- Logs ----
+    const logGroupName = `/ecs/${env}-ml-worker`;
+    if (props.createLogKmsKey) {
+      this.logKey = pin(
+        new KmsKey(this, "logs_key", {
+          description: `Encrypts the ${logGroupName} log group`,
+          enableKeyRotation: true,
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "AccountAdministers",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${current.accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+              },
+              {
+                Sid: "CloudWatchLogsUsesForThisLogGroup",
+                Effect: "Allow",
+                Principal: { Service: `logs.${region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: {
+                  ArnEquals: {
+                    "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${current.accountId}:log-group:${logGroupName}`,
+                  },
+                },
+              },
+            ],
+          }),
+          tags: { Name: `${env}-ml-worker-logs`, Environment: env },
+        }),
+        "logs",
+      );
+    }
     this.logGroup = pin(
       new CloudwatchLogGroup(this, "ml_worker_logs", {
-        name: `/ecs/${env}-ml-worker`,
+        name: logGroupName,
         retentionInDays: props.logRetentionDays ?? 7,
-        kmsKeyId: props.logKmsKeyArn,
+        kmsKeyId: this.logKey?.arn ?? props.logKmsKeyArn,
         tags: { Name: `${env}-ml-worker-logs`, Environment: env },
         lifecycle: stateful,
       }),

@@ -119,3 +119,37 @@ export function checkCapacities(
   }
   return problems;
 }
+
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * The hardened-profile settings shared by MlWorker props and the environment
+ * configuration's `hardening` (field names get `prefix`).
+ */
+export function checkHardening(prefix: string, h: Record<string, any>): string[] {
+  const f = (name: string) => `${prefix}${name}`;
+  const problems: string[] = [];
+  if (h.onDemandWeight !== undefined) problems.push(...checkNumber(f("onDemandWeight"), h.onDemandWeight, { integer: true, min: 0, max: 1000 }));
+  if (h.stopTimeoutSeconds !== undefined) {
+    problems.push(...checkNumber(f("stopTimeoutSeconds"), h.stopTimeoutSeconds, { integer: true, min: 2, max: 120 }));
+  }
+  if (h.logRetentionDays !== undefined && !LOG_RETENTION_DAYS.includes(h.logRetentionDays)) {
+    problems.push(`${f("logRetentionDays")} must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${show(h.logRetentionDays)})`);
+  }
+  if (h.logKmsKeyArn !== undefined) problems.push(...checkArn(f("logKmsKeyArn"), h.logKmsKeyArn));
+  if (h.logKmsKeyArn !== undefined && h.createLogKmsKey) {
+    problems.push(`${f("logKmsKeyArn")} and ${f("createLogKmsKey")} are exclusive: bring a key or create one`);
+  }
+  if (h.queueEncryption !== undefined) {
+    problems.push(...checkOneOf(f("queueEncryption.type"), h.queueEncryption?.type, ["sse-sqs", "kms"]));
+    if (h.queueEncryption?.type === "kms") problems.push(...checkString(f("queueEncryption.kmsKeyId"), h.queueEncryption.kmsKeyId));
+  }
+  if (h.alarmNotifications?.email !== undefined) {
+    problems.push(...checkString(f("alarmNotifications.email"), h.alarmNotifications.email, EMAIL, "an e-mail address"));
+  }
+  for (const flag of ["backlogPerTaskScaling", "deploymentCircuitBreaker", "createLogKmsKey", "scopedS3Actions", "adoptMlWorkerRepository"]) {
+    if (h[flag] !== undefined) problems.push(...checkBoolean(f(flag), h[flag]));
+  }
+  return problems;
+}

@@ -32,6 +32,7 @@ import { Iam } from "../modules/iam";
 import { MlWorker } from "../modules/ml-worker";
 import { throwIfProblems } from "../modules/validation";
 import { applyMoves } from "./moves";
+import { guardReplacements } from "./replacement-guard";
 
 /** The HCL modules this stack still calls, by module name. */
 export const HCL_MODULES = ["storage", "ssm", "compute", "vpc_endpoints", "route53"] as const;
@@ -201,9 +202,15 @@ export class ZivoHealthStack extends TerraformStack {
       });
 
     const storage = hclModule("storage", { project, environment: env, bucket_name: config.storageBucketName });
-    this.iam = new Iam(this, "iam", { project, environment: env, storageBucketArn: storage.getString("bucket_arn") });
+    const hardening = config.hardening ?? {};
+    this.iam = new Iam(this, "iam", {
+      project,
+      environment: env,
+      storageBucketArn: storage.getString("bucket_arn"),
+      scopedS3Actions: hardening.scopedS3Actions,
+    });
     storage.set("ec2_role_arn", this.iam.ec2RoleArn);
-    this.ecr = new Ecr(this, "ecr", { project, environment: env });
+    this.ecr = new Ecr(this, "ecr", { project, environment: env, adoptMlWorkerRepository: hardening.adoptMlWorkerRepository });
 
     const vpcEndpoints = hclModule("vpc_endpoints", {
       environment: env,
@@ -235,6 +242,15 @@ export class ZivoHealthStack extends TerraformStack {
       enableScheduledScaling: ml.enableScheduledScaling,
       cpu: ml.cpu,
       memoryMiB: ml.memoryMiB,
+      queueEncryption: hardening.queueEncryption,
+      backlogPerTaskScaling: hardening.backlogPerTaskScaling,
+      onDemandWeight: hardening.onDemandWeight,
+      stopTimeoutSeconds: hardening.stopTimeoutSeconds,
+      deploymentCircuitBreaker: hardening.deploymentCircuitBreaker,
+      alarmNotifications: hardening.alarmNotifications,
+      logRetentionDays: hardening.logRetentionDays,
+      logKmsKeyArn: hardening.logKmsKeyArn,
+      createLogKmsKey: hardening.createLogKmsKey,
     });
 
     const ssm = hclModule("ssm", {
@@ -306,5 +322,6 @@ export class ZivoHealthStack extends TerraformStack {
     output("ml_worker_service_name", this.mlWorker.ecsServiceName, "ECS Service name for ML Worker");
 
     applyMoves(this);
+    guardReplacements(this, config.deployed, config.allowReplacement);
   }
 }

@@ -1,0 +1,234 @@
+import { EnvironmentConfig, HardeningSettings } from "../config/environment";
+import { production, productionHardened } from "../config/environments";
+import { decodeTemplateJson, synthStack } from "./helpers";
+
+const withHardening = (hardening: HardeningSettings): EnvironmentConfig => ({ ...production, hardening });
+const synth = (hardening: HardeningSettings) => synthStack(withHardening(hardening)).json;
+const faithful = synthStack().json;
+
+describe("no silent data loss", () => {
+  it("puts prevent_destroy on every stateful resource", () => {
+    const r = faithful.resource;
+    for (const resource of [
+      r.aws_sqs_queue.ml_worker_ml_worker,
+      r.aws_sqs_queue.ml_worker_ml_worker_dlq,
+      r.aws_ecr_repository.ecr_backend,
+      r.aws_cloudwatch_log_group.ml_worker_ml_worker,
+      r.aws_ecs_cluster.ml_worker_ml_worker,
+    ]) {
+      expect(resource.lifecycle).toEqual({ prevent_destroy: true });
+    }
+  });
+
+  it("refuses a rename that would replace the deployed queues, repository, log group, cluster and service", () => {
+    let message = "";
+    try {
+      synthStack({ ...production, environment: "prod" });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const lines = message.split("\n");
+    expect(lines[0]).toBe("Invalid change to deployed stateful resources:");
+    expect(lines.slice(1).map((l) => l.slice(4, l.indexOf(":", 4)))).toEqual([
+      "aws_ecr_repository.ecr_backend",
+      "aws_sqs_queue.ml_worker_ml_worker",
+      "aws_sqs_queue.ml_worker_ml_worker_dlq",
+      "aws_cloudwatch_log_group.ml_worker_ml_worker",
+      "aws_ecs_cluster.ml_worker_ml_worker",
+      "aws_ecs_service.ml_worker_ml_worker",
+    ]);
+    expect(lines[2]).toBe(
+      `  - aws_sqs_queue.ml_worker_ml_worker: name changes from "production-ml-worker" to "prod-ml-worker", which makes Terraform destroy and recreate it (losing the queue and the messages in it); add 'aws_sqs_queue.ml_worker_ml_worker' to allowReplacement if that is intended`,
+    );
+  });
+
+  it("allows a replacement the operator names, and lifts its prevent_destroy", () => {
+    const { json } = synthStack({
+      ...production,
+      deployed: { "aws_sqs_queue.ml_worker_ml_worker": { name: "old-name" } },
+      allowReplacement: ["aws_sqs_queue.ml_worker_ml_worker"],
+    });
+    expect(json.resource.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toEqual({ prevent_destroy: false });
+    expect(json.resource.aws_sqs_queue.ml_worker_ml_worker_dlq.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  it("refuses a change of the ECR encryption type", () => {
+    expect(() =>
+      synthStack({
+        ...production,
+        deployed: { "aws_ecr_repository.ecr_backend": { encryption_configuration: [{ encryption_type: "KMS" }] } },
+      }),
+    ).toThrow(
+      `aws_ecr_repository.ecr_backend: encryption_configuration changes from [{"encryption_type":"KMS"}] to unset, which makes Terraform destroy and recreate it (losing the repository and its images)`,
+    );
+  });
+
+  it("refuses a capacity provider strategy change without a forced new deployment", () => {
+    const deployed = {
+      "aws_ecs_service.ml_worker_ml_worker": { capacity_provider_strategy: [{ base: 0, capacity_provider: "FARGATE", weight: 100 }] },
+    };
+    expect(() => synthStack({ ...production, deployed })).toThrow(
+      "set force_new_deployment (onDemandWeight does), or add 'aws_ecs_service.ml_worker_ml_worker' to allowReplacement",
+    );
+    // onDemandWeight forces the new deployment, so the change is in place.
+    expect(() => synthStack({ ...production, deployed, hardening: { onDemandWeight: 20 } })).not.toThrow();
+  });
+
+  it("refuses an allowReplacement entry that names nothing", () => {
+    expect(() => synthStack({ ...production, allowReplacement: ["aws_sqs_queue.nope"] })).toThrow(
+      "allowReplacement names 'aws_sqs_queue.nope', which this stack does not synthesize",
+    );
+  });
+});
+
+describe("hardened profile", () => {
+  it("changes nothing with every setting off", () => {
+    expect(synth({})).toEqual(faithful);
+    expect(
+      synth({
+        backlogPerTaskScaling: false,
+        onDemandWeight: 0,
+        deploymentCircuitBreaker: false,
+        scopedS3Actions: false,
+        adoptMlWorkerRepository: false,
+        createLogKmsKey: false,
+      }),
+    ).toEqual(faithful);
+  });
+
+  it("encrypts both queues with SSE-SQS or a KMS key", () => {
+    const sse = synth({ queueEncryption: { type: "sse-sqs" } }).resource.aws_sqs_queue;
+    expect(sse.ml_worker_ml_worker.sqs_managed_sse_enabled).toBe(true);
+    expect(sse.ml_worker_ml_worker_dlq.sqs_managed_sse_enabled).toBe(true);
+    const kms = synth({ queueEncryption: { type: "kms", kmsKeyId: "alias/zivohealth-sqs" } }).resource.aws_sqs_queue;
+    expect(kms.ml_worker_ml_worker.kms_master_key_id).toBe("alias/zivohealth-sqs");
+    expect(kms.ml_worker_ml_worker_dlq.kms_master_key_id).toBe("alias/zivohealth-sqs");
+  });
+
+  it("scales on backlog per running task with metric math", () => {
+    const policy = synth({ backlogPerTaskScaling: true }).resource.aws_appautoscaling_policy.ml_worker_ml_worker_scale_up;
+    const spec = policy.target_tracking_scaling_policy_configuration.customized_metric_specification;
+    expect(spec.metric_name).toBeUndefined();
+    expect(spec.metrics).toEqual([
+      {
+        id: "visible",
+        return_data: false,
+        metric_stat: {
+          stat: "Average",
+          metric: {
+            metric_name: "ApproximateNumberOfMessagesVisible",
+            namespace: "AWS/SQS",
+            dimensions: [{ name: "QueueName", value: "${aws_sqs_queue.ml_worker_ml_worker.name}" }],
+          },
+        },
+      },
+      {
+        id: "running",
+        return_data: false,
+        metric_stat: {
+          stat: "Average",
+          metric: {
+            metric_name: "RunningTaskCount",
+            namespace: "ECS/ContainerInsights",
+            dimensions: [
+              { name: "ClusterName", value: "${aws_ecs_cluster.ml_worker_ml_worker.name}" },
+              { name: "ServiceName", value: "${aws_ecs_service.ml_worker_ml_worker.name}" },
+            ],
+          },
+        },
+      },
+      { id: "backlog_per_task", expression: "visible / MAX([running, 1])", label: "Visible messages per running task", return_data: true },
+    ]);
+    expect(policy.target_tracking_scaling_policy_configuration.target_value).toBe(0.5);
+  });
+
+  it("adds an on-demand FARGATE share with a forced new deployment", () => {
+    const service = synth({ onDemandWeight: 20 }).resource.aws_ecs_service.ml_worker_ml_worker;
+    expect(service.capacity_provider_strategy).toEqual([
+      { capacity_provider: "FARGATE_SPOT", weight: 100, base: 0 },
+      { capacity_provider: "FARGATE", weight: 20, base: 0 },
+    ]);
+    expect(service.force_new_deployment).toBe(true);
+  });
+
+  it("gives the container 120 s to stop on a Spot interruption", () => {
+    const task = synth({ stopTimeoutSeconds: 120 }).resource.aws_ecs_task_definition.ml_worker_ml_worker;
+    expect(decodeTemplateJson(task.container_definitions)[0].stopTimeout).toBe(120);
+  });
+
+  it("turns on the deployment circuit breaker with rollback", () => {
+    const service = synth({ deploymentCircuitBreaker: true }).resource.aws_ecs_service.ml_worker_ml_worker;
+    expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+  });
+
+  it("sends alarms to a new SNS topic, with an e-mail subscription when given", () => {
+    const json = synth({ alarmNotifications: { email: "ops@zivohealth.ai" } });
+    expect(json.resource.aws_sns_topic.ml_worker_alarms.name).toBe("production-ml-worker-alarms");
+    expect(json.resource.aws_sns_topic_subscription.ml_worker_alarms_email).toMatchObject({
+      topic_arn: "${aws_sns_topic.ml_worker_alarms.arn}",
+      protocol: "email",
+      endpoint: "ops@zivohealth.ai",
+    });
+    for (const alarm of Object.values(json.resource.aws_cloudwatch_metric_alarm)) {
+      expect(alarm.alarm_actions).toEqual(["${aws_sns_topic.ml_worker_alarms.arn}"]);
+    }
+    expect(synth({ alarmNotifications: {} }).resource.aws_sns_topic_subscription).toBeUndefined();
+  });
+
+  it("sets log retention and encrypts the log group with a given or a created KMS key", () => {
+    const given = synth({ logRetentionDays: 365, logKmsKeyArn: "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab" });
+    expect(given.resource.aws_cloudwatch_log_group.ml_worker_ml_worker).toMatchObject({
+      retention_in_days: 365,
+      kms_key_id: "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    });
+    const created = synth({ createLogKmsKey: true });
+    expect(created.resource.aws_cloudwatch_log_group.ml_worker_ml_worker.kms_key_id).toBe("${aws_kms_key.ml_worker_logs.arn}");
+    const key = created.resource.aws_kms_key.ml_worker_logs;
+    expect(key.enable_key_rotation).toBe(true);
+    const statement = JSON.parse(key.policy).Statement[1];
+    expect(statement.Principal).toEqual({ Service: "logs.us-east-1.amazonaws.com" });
+    expect(statement.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]).toBe(
+      "arn:aws:logs:us-east-1:${data.aws_caller_identity.ml_worker_current.account_id}:log-group:/ecs/production-ml-worker",
+    );
+  });
+
+  it("scopes the S3 statements to the object actions the workers use", () => {
+    const policies = synth({ scopedS3Actions: true }).resource.aws_iam_role_policy;
+    for (const name of ["iam_ecs_task_s3", "iam_s3_textract_inline"]) {
+      expect(JSON.parse(policies[name].policy).Statement[0].Action).toEqual([
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+      ]);
+    }
+  });
+
+  it("adopts the ML worker repository through an import block, with scan on push", () => {
+    const json = synth({ adoptMlWorkerRepository: true });
+    expect(json.resource.aws_ecr_repository.ecr_ml_worker).toMatchObject({
+      name: "zivohealth-production-ml-worker",
+      image_scanning_configuration: { scan_on_push: true },
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(json.import).toEqual([{ id: "zivohealth-production-ml-worker", to: "aws_ecr_repository.ecr_ml_worker" }]);
+  });
+
+  it("synthesizes the fully hardened production", () => {
+    const { json } = synthStack(productionHardened);
+    expect(Object.keys(json.resource).sort()).toEqual(
+      expect.arrayContaining(["aws_kms_key", "aws_sns_topic"]),
+    );
+    expect(json.moved).toEqual(faithful.moved);
+  });
+
+  it("rejects bad hardening settings, naming the field", () => {
+    expect(() => synthStack(withHardening({ stopTimeoutSeconds: 600, logRetentionDays: 10, queueEncryption: { type: "kms", kmsKeyId: "" } }))).toThrow(
+      [
+        "  - hardening.stopTimeoutSeconds must be at most 120 (got 600)",
+        "  - hardening.logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10)",
+        "  - hardening.queueEncryption.kmsKeyId must not be empty",
+      ].join("\n"),
+    );
+  });
+});

@@ -1,0 +1,61 @@
+// Refuses, at synth, a configuration that would make Terraform destroy and
+// recreate a stateful resource that is deployed, unless the operator allows
+// that replacement for that resource.
+import { TerraformResource, TerraformStack } from "cdktf";
+import { DeployedIdentity } from "../config/environment";
+import { ValidationError } from "../modules/validation";
+
+/** Per type: the arguments whose change forces a replacement, and what is lost. */
+export const FORCE_NEW: Readonly<Record<string, { readonly attributes: readonly string[]; readonly loses: string }>> = {
+  aws_sqs_queue: { attributes: ["name", "fifo_queue"], loses: "the queue and the messages in it" },
+  aws_ecr_repository: { attributes: ["name", "encryption_configuration"], loses: "the repository and its images" },
+  aws_cloudwatch_log_group: { attributes: ["name"], loses: "the log group and its logs" },
+  aws_ecs_cluster: { attributes: ["name"], loses: "the cluster and the service running in it" },
+  aws_ecs_service: { attributes: ["name", "capacity_provider_strategy"], loses: "the service and its running tasks" },
+};
+
+const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
+
+/**
+ * Compares the stack's stateful resources with what is deployed. Allowed
+ * addresses lose their `prevent_destroy`, which would otherwise stop the plan.
+ */
+export function guardReplacements(
+  stack: TerraformStack,
+  deployed: DeployedIdentity | undefined,
+  allowReplacement: readonly string[] = [],
+): void {
+  const resources = new Map<string, TerraformResource>();
+  for (const c of stack.node.findAll()) {
+    if (c instanceof TerraformResource) resources.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+  }
+  const problems = allowReplacement
+    .filter((a) => !resources.has(a))
+    .map((a) => `allowReplacement names '${a}', which this stack does not synthesize`);
+
+  // The stack's resolved Terraform JSON (tokens rendered as Terraform expressions).
+  const synthesized = Object.keys(deployed ?? {}).length > 0 ? stack.toTerraform() : {};
+  for (const [address, identity] of Object.entries(deployed ?? {})) {
+    const resource = resources.get(address);
+    const rule = resource && FORCE_NEW[resource.terraformResourceType];
+    if (!resource || !rule || allowReplacement.includes(address)) continue;
+    const attrs = synthesized.resource[resource.terraformResourceType][resource.friendlyUniqueId];
+    for (const attribute of rule.attributes) {
+      if (!(attribute in identity)) continue;
+      const before = identity[attribute];
+      const after = attrs[attribute];
+      if (JSON.stringify(before) === JSON.stringify(after)) continue;
+      // AWS provider 6: a strategy change updates in place only with a forced new deployment.
+      if (attribute === "capacity_provider_strategy" && attrs.force_new_deployment === true) continue;
+      const fix =
+        attribute === "capacity_provider_strategy" ? "set force_new_deployment (onDemandWeight does), or " : "";
+      problems.push(
+        `${address}: ${attribute} changes from ${show(before)} to ${show(after)}, which makes Terraform destroy and ` +
+          `recreate it (losing ${rule.loses}); ${fix}add '${address}' to allowReplacement if that is intended`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ValidationError("change to deployed stateful resources", problems);
+
+  for (const address of allowReplacement) resources.get(address)?.addOverride("lifecycle.prevent_destroy", false);
+}
