@@ -2,6 +2,7 @@ import { Testing } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { production } from "../config/environments";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
+import { decodeTemplateJson as decodeJson } from "../policy/template";
 
 /** The synthesized stack as text (for the cdktf matchers) and as parsed JSON. */
 export function synthStack(config: EnvironmentConfig = production, name = "production") {
@@ -23,34 +24,5 @@ export interface TerraformJson {
   import?: { to: string; id: string }[];
 }
 
-/**
- * Decodes a JSON string attribute that holds Terraform interpolations
- * (`"${element(split(":", x), 0)}"` has unescaped quotes inside `${}`):
- * each interpolation is kept verbatim as a string value.
- */
-export function decodeTemplateJson(text: string): any {
-  const parts: string[] = [];
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "$" && text[i + 1] === "{") {
-      let depth = 0;
-      let j = i + 1;
-      for (; j < text.length; j++) {
-        if (text[j] === "{") depth++;
-        else if (text[j] === "}" && --depth === 0) break;
-      }
-      parts.push(text.slice(i, j + 1));
-      out += `@@${parts.length - 1}@@`;
-      i = j;
-    } else out += text[i];
-  }
-  const restore = (v: any): any =>
-    typeof v === "string"
-      ? v.replace(/@@(\d+)@@/g, (_, n) => parts[Number(n)])
-      : Array.isArray(v)
-        ? v.map(restore)
-        : v && typeof v === "object"
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restore(x)]))
-          : v;
-  return restore(JSON.parse(out));
-}
+/** Decodes a JSON string attribute that holds Terraform interpolations (see policy/template.ts). */
+export const decodeTemplateJson = (text: string): any => decodeJson(text);

@@ -3,6 +3,7 @@
 // Terraform variables, see stacks/zivohealth-stack.ts).
 
 import { QueueEncryption, WorkerMode } from "../modules/ml-worker";
+import { PolicyConfig } from "../policy/config";
 
 /** Where the stack keeps its Terraform state. */
 export type BackendConfig =
@@ -164,4 +165,11 @@ export interface EnvironmentConfig {
    * `prevent_destroy`). @default - none
    */
   readonly allowReplacement?: readonly string[];
+  /**
+   * Policy checks run at every synth as warnings. `config` sets blocking
+   * severities, the log retention floor and exemptions; `failSynth` turns
+   * blocking findings into synth errors.
+   * @default - DEFAULT_POLICY_CONFIG, warnings only
+   */
+  readonly policy?: { readonly config?: Partial<PolicyConfig>; readonly failSynth?: boolean };
 }

@@ -31,6 +31,7 @@ import { Ecr } from "../modules/ecr";
 import { Iam } from "../modules/iam";
 import { MlWorker } from "../modules/ml-worker";
 import { throwIfProblems } from "../modules/validation";
+import { PolicyAspect, attachPolicy } from "../policy";
 import { applyMoves } from "./moves";
 import { guardReplacements } from "./replacement-guard";
 
@@ -41,6 +42,8 @@ export class ZivoHealthStack extends TerraformStack {
   public readonly ecr: Ecr;
   public readonly iam: Iam;
   public readonly mlWorker: MlWorker;
+  /** The policy checks attached to this stack. */
+  public readonly policy: PolicyAspect;
   public readonly modules: Readonly<Record<(typeof HCL_MODULES)[number], TerraformHclModule>>;
 
   constructor(scope: Construct, id: string, config: EnvironmentConfig) {
@@ -323,5 +326,7 @@ export class ZivoHealthStack extends TerraformStack {
 
     applyMoves(this);
     guardReplacements(this, config.deployed, config.allowReplacement);
+    // Policy findings become synth warnings; `npm run policy` decides what blocks.
+    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth });
   }
 }

@@ -1,0 +1,614 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { TerraformStack, Testing } from "cdktf";
+import { IConstruct } from "constructs";
+import { production } from "../config/environments";
+import { MlWorker, MlWorkerProps } from "../modules/ml-worker";
+import { ZivoHealthStack } from "../stacks/zivohealth-stack";
+import {
+  DEFAULT_POLICY_CONFIG,
+  Finding,
+  PolicyAspect,
+  attachPolicy,
+  checkTerraform,
+  decodeTemplateJson,
+  evaluatePolicy,
+  isPureReference,
+  isSecretName,
+  resolvePolicyConfig,
+  splitTemplate,
+} from "../policy";
+import { main } from "../scripts/policy";
+
+// ---------------------------------------------------------------------------
+// helpers
+
+const ids = (findings: Finding[]) => findings.map((f) => [f.id, f.address]);
+const idsOf = (findings: Finding[]) => findings.map((f) => f.id);
+/** A document with the given resources. */
+const doc = (resource: Record<string, Record<string, object>>, extra: object = {}) => ({ resource, ...extra });
+const check = (resource: Record<string, Record<string, object>>, extra: object = {}) => checkTerraform(doc(resource, extra));
+
+function synthProduction() {
+  const stack = new ZivoHealthStack(Testing.app(), "production", production);
+  return JSON.parse(Testing.synth(stack));
+}
+
+const ACCOUNT = "474221740916";
+const workerProps: MlWorkerProps = {
+  environment: "production",
+  vpcId: "vpc-04d23036cd269f2a6",
+  privateSubnetIds: ["subnet-0aaa", "subnet-0bbb"],
+  ecrRepositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
+  executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task-execution`,
+  taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task`,
+  apiRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ec2-role`,
+  dbHost: "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com",
+  dbName: "zivohealth",
+  workerMode: "sqs",
+};
+const hardened: Partial<MlWorkerProps> = {
+  queueEncryption: { type: "sse-sqs" },
+  backlogPerTaskScaling: true,
+  onDemandWeight: 20,
+  stopTimeoutSeconds: 120,
+  deploymentCircuitBreaker: true,
+  alarmNotifications: { email: "oncall@zivohealth.ai" },
+  logRetentionDays: 365,
+  logKmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0e6f3c7a-1111-2222-3333-444455556666`,
+};
+const synthWorker = (props: Partial<MlWorkerProps> = {}) =>
+  JSON.parse(Testing.synthScope((scope) => new MlWorker(scope, "ml_worker", { ...workerProps, ...props })));
+
+// ---------------------------------------------------------------------------
+// template decoding
+
+describe("decodeTemplateJson", () => {
+  test("decodes container definitions with unescaped quotes inside ${...}", () => {
+    const text = '[{"name":"w","environment":[{"name":"HOST","value":"${element(split(":", data.aws_db_instance.x.endpoint), 0)}"}]}]';
+    expect(() => JSON.parse(text)).toThrow();
+    expect(decodeTemplateJson(text)).toEqual([
+      { name: "w", environment: [{ name: "HOST", value: '${element(split(":", data.aws_db_instance.x.endpoint), 0)}' }] },
+    ]);
+  });
+
+  test("also reads the JSON-escaped form JSON.stringify gives a literal template", () => {
+    const value = '${element(split(":", data.aws_db_instance.x.endpoint), 0)}';
+    expect(decodeTemplateJson(JSON.stringify([{ value }]))).toEqual([{ value }]);
+  });
+
+  test("keeps nested braces, quoted } and nested templates inside one interpolation", () => {
+    const expr = '${lookup({a = "}", b = "${var.x}"}, "a")}';
+    expect(decodeTemplateJson(`{"v":"pre-${expr}-post"}`)).toEqual({ v: `pre-${expr}-post` });
+  });
+
+  test("an interpolation standing for a whole value decodes as its string; $${ stays literal", () => {
+    expect(decodeTemplateJson('{"cpu":${var.cpu},"s":"$${not.a.ref}"}')).toEqual({ cpu: "${var.cpu}", s: "$${not.a.ref}" });
+  });
+
+  test("placeholders cannot collide with the text", () => {
+    expect(decodeTemplateJson('["__tf0_0__","${a}"]')).toEqual(["__tf0_0__", "${a}"]);
+  });
+
+  test("invalid JSON still throws", () => {
+    expect(() => decodeTemplateJson('{"a": ${x}')).toThrow(SyntaxError);
+  });
+
+  test("splitTemplate and isPureReference", () => {
+    expect(splitTemplate('a${b("}")}c')).toEqual([
+      { kind: "literal", text: "a" },
+      { kind: "interpolation", text: '${b("}")}' },
+      { kind: "literal", text: "c" },
+    ]);
+    expect(isPureReference("${var.x}")).toBe(true);
+    expect(isPureReference('${element(split(":", x), 0)}')).toBe(true);
+    expect(isPureReference("${var.x}/suffix")).toBe(false);
+    expect(isPureReference("${a}${b}")).toBe(false);
+    expect(isPureReference("literal")).toBe(false);
+    expect(isPureReference(3)).toBe(false);
+  });
+});
+
+describe("isSecretName", () => {
+  test.each(["SECRET_KEY", "SMTP_PASSWORD", "OPENAI_API_KEY", "githubToken", "DBPASSWORD", "AWS_SECRET_ACCESS_KEY", "client-secret", "PASSWORD_RESET_TOKEN", "app_secret_key_override"])(
+    "%s is secret-like",
+    (name) => expect(isSecretName(name)).toBe(true),
+  );
+  test.each(["ACCESS_TOKEN_EXPIRE_MINUTES", "PASSWORD_RESET_APP_DIR", "db_password_ssm_key", "AWS_ACCESS_KEY_ID", "TOKENIZER_MODEL", "POSTGRES_USER", "SECRET_ARN"])(
+    "%s is not",
+    (name) => expect(isSecretName(name)).toBe(false),
+  );
+});
+
+// ---------------------------------------------------------------------------
+// rules, one by one
+
+describe("rules", () => {
+  test("ZH-SQS-ENCRYPTION: neither SSE-SQS nor KMS", () => {
+    expect(ids(check({ aws_sqs_queue: { q: { name: "q" } } }))).toEqual([["ZH-SQS-ENCRYPTION", "aws_sqs_queue.q"]]);
+    expect(ids(check({ aws_sqs_queue: { q: { name: "q", sqs_managed_sse_enabled: false } } }))).toEqual([["ZH-SQS-ENCRYPTION", "aws_sqs_queue.q"]]);
+    expect(check({ aws_sqs_queue: { a: { sqs_managed_sse_enabled: true }, b: { kms_master_key_id: "${aws_kms_key.k.arn}" } } })).toEqual([]);
+  });
+
+  test("ZH-ECR-MUTABLE-TAGS and ZH-ECR-SCAN-ON-PUSH", () => {
+    const f = check({ aws_ecr_repository: { r: {} } });
+    expect(ids(f)).toEqual([
+      ["ZH-ECR-MUTABLE-TAGS", "aws_ecr_repository.r"],
+      ["ZH-ECR-SCAN-ON-PUSH", "aws_ecr_repository.r"],
+    ]);
+    expect(f.map((x) => x.checkov)).toEqual(["CKV_AWS_51", "CKV_AWS_163"]);
+    expect(check({ aws_ecr_repository: { r: { image_tag_mutability: "IMMUTABLE", image_scanning_configuration: { scan_on_push: true } } } })).toEqual([]);
+    expect(check({ aws_ecr_repository: { r: { image_tag_mutability: "IMMUTABLE", image_scanning_configuration: [{ scan_on_push: true }] } } })).toEqual([]);
+  });
+
+  test("ZH-LOG-RETENTION against the configurable floor, ZH-LOG-KMS", () => {
+    expect(ids(check({ aws_cloudwatch_log_group: { l: { retention_in_days: 7 } } }))).toEqual([
+      ["ZH-LOG-KMS", "aws_cloudwatch_log_group.l"],
+      ["ZH-LOG-RETENTION", "aws_cloudwatch_log_group.l"],
+    ]);
+    const ok = { kms_key_id: "arn:aws:kms:us-east-1:1:key/x" };
+    expect(check({ aws_cloudwatch_log_group: { a: { ...ok, retention_in_days: 365 }, b: { ...ok }, c: { ...ok, retention_in_days: 0 } } })).toEqual([]);
+    const floor30 = checkTerraform(doc({ aws_cloudwatch_log_group: { l: { ...ok, retention_in_days: 90 } } }), { logRetentionFloorDays: 30 });
+    expect(floor30).toEqual([]);
+    const floor400 = checkTerraform(doc({ aws_cloudwatch_log_group: { l: { ...ok, retention_in_days: 365 } } }), { logRetentionFloorDays: 400 });
+    expect(idsOf(floor400)).toEqual(["ZH-LOG-RETENTION"]);
+  });
+
+  test("ZH-ECS-ENV-SECRET: literal values in secret-named variables; references are a separate, lower finding", () => {
+    const containers = [
+      {
+        name: "app",
+        environment: [
+          { name: "SECRET_KEY", value: "placeholder-not-used" },
+          { name: "DB_PASSWORD", value: "${var.db_password}" },
+          { name: "API_TOKEN", value: "prefix-${var.t}" },
+          { name: "ACCESS_TOKEN_EXPIRE_MINUTES", value: "30" },
+          { name: "HOST", value: '${element(split(":", data.aws_db_instance.x.endpoint), 0)}' },
+          { name: "EMPTY_PASSWORD", value: "" },
+        ],
+        secrets: [{ name: "REAL_PASSWORD", valueFrom: "/app/db/password" }],
+      },
+    ];
+    // Stringified the way the constructs do it, with an unescaped interpolation inside.
+    const text = JSON.stringify(containers);
+    const f = check({ aws_ecs_task_definition: { t: { container_definitions: text } } });
+    expect(f.map((x) => [x.id, x.address, x.path])).toEqual([
+      ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.API_TOKEN"],
+      ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.SECRET_KEY"],
+      ["ZH-ECS-ENV-SECRET-REF", "aws_ecs_task_definition.t", "container_definitions[app].environment.DB_PASSWORD"],
+    ]);
+    expect(f.map((x) => x.severity)).toEqual(["high", "high", "medium"]);
+    // The value itself is never echoed.
+    expect(JSON.stringify(f)).not.toContain("placeholder-not-used");
+    const clean = JSON.stringify([{ name: "app", environment: [{ name: "HOST", value: "db" }], secrets: containers[0].secrets }]);
+    expect(check({ aws_ecs_task_definition: { t: { container_definitions: clean } } })).toEqual([]);
+  });
+
+  test("ZH-ECS-ENV-SECRET reads container definitions that plain JSON.parse cannot", () => {
+    const text = '[{"name":"w","environment":[{"name":"H","value":"${element(split(":", x), 0)}"},{"name":"SMTP_PASSWORD","value":"x"}]}]';
+    expect(ids(check({ aws_ecs_task_definition: { t: { container_definitions: text } } }))).toEqual([["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t"]]);
+  });
+
+  test("ZH-UNPARSEABLE-JSON when container definitions or a policy cannot be read; whole references are skipped", () => {
+    expect(ids(check({ aws_ecs_task_definition: { t: { container_definitions: "[{" } }, aws_iam_role_policy: { p: { policy: "{nope" } } }))).toEqual([
+      ["ZH-UNPARSEABLE-JSON", "aws_ecs_task_definition.t"],
+      ["ZH-UNPARSEABLE-JSON", "aws_iam_role_policy.p"],
+    ]);
+    expect(check({ aws_ecs_task_definition: { t: { container_definitions: "${jsonencode(local.c)}" } }, aws_iam_role_policy: { p: { policy: "${data.aws_iam_policy_document.d.json}" } } })).toEqual([]);
+  });
+
+  test("ZH-ECS-PUBLIC-IP", () => {
+    expect(ids(check({ aws_ecs_service: { s: { network_configuration: { assign_public_ip: true } } } }))).toEqual([["ZH-ECS-PUBLIC-IP", "aws_ecs_service.s"]]);
+    expect(check({ aws_ecs_service: { s: { network_configuration: { assign_public_ip: false } }, t: {} } })).toEqual([]);
+  });
+
+  test("security groups: descriptions, egress to the world, SSH and HTTP from the world", () => {
+    const world = { cidr_blocks: ["0.0.0.0/0"] };
+    const f = check({
+      aws_security_group: {
+        g: {
+          ingress: [
+            { ...world, from_port: 22, to_port: 22, protocol: "tcp", description: "ssh" },
+            { ...world, from_port: 80, to_port: 80, protocol: "tcp" },
+            { ...world, from_port: 443, to_port: 443, protocol: "tcp", description: "https" },
+          ],
+          egress: [{ ...world, from_port: 0, to_port: 0, protocol: "-1", description: "all" }],
+        },
+      },
+      aws_security_group_rule: { r: { type: "ingress", from_port: 0, to_port: 0, protocol: "-1", ipv6_cidr_blocks: ["::/0"], security_group_id: "sg-1" } },
+      aws_vpc_security_group_egress_rule: { e: { ip_protocol: "-1", cidr_ipv4: "0.0.0.0/0", description: "all out" } },
+      aws_vpc_security_group_ingress_rule: { i: { ip_protocol: "tcp", from_port: 20, to_port: 90, cidr_ipv4: "0.0.0.0/0", description: "range" } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.path ?? ""])).toEqual([
+      ["ZH-SG-SSH-WORLD", "aws_security_group.g", "ingress[0]"],
+      ["ZH-SG-SSH-WORLD", "aws_security_group_rule.r", ""],
+      ["ZH-SG-SSH-WORLD", "aws_vpc_security_group_ingress_rule.i", ""],
+      ["ZH-SG-DESCRIPTION", "aws_security_group.g", "description"],
+      ["ZH-SG-DESCRIPTION", "aws_security_group.g", "ingress[1]"],
+      ["ZH-SG-DESCRIPTION", "aws_security_group_rule.r", ""],
+      ["ZH-SG-EGRESS-ALL", "aws_security_group.g", "egress[0]"],
+      ["ZH-SG-EGRESS-ALL", "aws_vpc_security_group_egress_rule.e", ""],
+      ["ZH-SG-HTTP-WORLD", "aws_security_group.g", "ingress[1]"],
+      ["ZH-SG-HTTP-WORLD", "aws_security_group_rule.r", ""],
+      ["ZH-SG-HTTP-WORLD", "aws_vpc_security_group_ingress_rule.i", ""],
+    ]);
+    // Restricted sources, specific egress, described rules: nothing.
+    expect(
+      check({
+        aws_security_group: {
+          g: {
+            description: "app",
+            ingress: [{ cidr_blocks: ["10.0.0.0/16"], from_port: 22, to_port: 22, protocol: "tcp", description: "ssh from vpc" }],
+            egress: [{ cidr_blocks: ["0.0.0.0/0"], from_port: 443, to_port: 443, protocol: "tcp", description: "https out" }],
+          },
+        },
+        aws_security_group_rule: { r: { type: "ingress", from_port: 5432, to_port: 5432, protocol: "tcp", source_security_group_id: "${aws_security_group.g.id}", description: "db" } },
+      }),
+    ).toEqual([]);
+  });
+
+  test("IAM: admin, star action, service wildcard, star resource with the unscopable allowlist", () => {
+    const policy = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    const f = check({
+      aws_iam_role_policy: {
+        admin: { policy: policy([{ Effect: "Allow", Action: "*", Resource: "*" }]) },
+        star: { policy: policy([{ Effect: "Allow", Action: ["*"], Resource: "arn:aws:s3:::b" }]) },
+        s3: { policy: policy([{ Effect: "Allow", Action: ["s3:*"], Resource: ["${module.storage.bucket_arn}", "${module.storage.bucket_arn}/*"] }]) },
+        wide: { policy: policy([{ Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogGroup", "ecr:GetAuthorizationToken"], Resource: "*" }]) },
+      },
+      aws_iam_policy: { deny: { policy: policy([{ Effect: "Deny", Action: "*", Resource: "*" }]) } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.checkov ?? "-"])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy.admin", "CKV_AWS_62"],
+      ["ZH-IAM-SERVICE-WILDCARD", "aws_iam_role_policy.s3", "-"],
+      ["ZH-IAM-STAR-ACTION", "aws_iam_role_policy.star", "CKV_AWS_63"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.wide", "CKV_AWS_355"],
+    ]);
+    expect([f[3].path, f[3].message]).toEqual(["policy.Statement[0] (Logs)", 'allows logs:CreateLogGroup on "*"']);
+    // Textract job actions and GetAuthorizationToken need "*"; scoped S3 actions on the bucket are fine.
+    expect(
+      check({
+        aws_iam_role_policy: {
+          ok: {
+            policy: policy([
+              { Effect: "Allow", Action: ["textract:StartDocumentAnalysis", "textract:GetDocumentAnalysis", "ecr:GetAuthorizationToken"], Resource: "*" },
+              { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "${module.storage.bucket_arn}/*" },
+            ]),
+          },
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  test("IAM: aws_iam_policy_document data sources, with the data-source checkov ids", () => {
+    const f = checkTerraform({
+      data: {
+        aws_iam_policy_document: {
+          d: { statement: [{ actions: ["*"], resources: ["*"] }, { actions: ["sqs:SendMessage"], resources: ["*"] }] },
+          assume: { statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }] }] },
+        },
+      },
+    });
+    expect(f.map((x) => [x.id, x.address, x.checkov])).toEqual([
+      ["ZH-IAM-ADMIN", "data.aws_iam_policy_document.d", "CKV_AWS_1"],
+      ["ZH-IAM-STAR-RESOURCE", "data.aws_iam_policy_document.d", "CKV_AWS_356"],
+    ]);
+  });
+
+  test("ZH-ALARM-NO-ACTIONS: empty, missing or disabled actions", () => {
+    expect(
+      ids(
+        check({
+          aws_cloudwatch_metric_alarm: {
+            empty: { alarm_actions: [] },
+            missing: {},
+            disabled: { alarm_actions: ["${aws_sns_topic.t.arn}"], actions_enabled: false },
+          },
+        }),
+      ),
+    ).toEqual([
+      ["ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.disabled"],
+      ["ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.empty"],
+      ["ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.missing"],
+    ]);
+    expect(check({ aws_cloudwatch_metric_alarm: { a: { alarm_actions: ["${aws_sns_topic.t.arn}"] }, b: { alarm_actions: "${var.actions}" } } })).toEqual([]);
+  });
+
+  test("secret scan: URL credentials, AWS keys, private keys, random literals under secret names", () => {
+    const f = checkTerraform({
+      variable: {
+        rabbit: { default: "amqp://guest:guest@rabbitmq:5672//", sensitive: true },
+        no_default: { sensitive: true, type: "string" },
+        api_token: { default: "hQ7vR2kZ9xWm4LpT8sNc" },
+        empty_secret: { default: "" },
+      },
+      module: { m: { source: "./m", db_url: "postgres://app:${var.pw}@db:5432/app", key_id: "AKIAIOSFODNN7EXAMPLE" } },
+      resource: { aws_instance: { i: { user_data: "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----" } } },
+      locals: { "odd.key": "https://user:p4ss@example.com/x" },
+    });
+    expect(f.map((x) => [x.id, x.address, x.checkov])).toEqual([
+      ["ZH-SECRET-AWS-ACCESS-KEY", "module.m.key_id", "CKV_SECRET_2"],
+      ["ZH-SECRET-PRIVATE-KEY", "resource.aws_instance.i.user_data", "CKV_SECRET_13"],
+      ["ZH-SECRET-HIGH-ENTROPY", "variable.api_token.default", "CKV_SECRET_6"],
+      ["ZH-SECRET-URL-CREDENTIALS", 'locals["odd.key"]', "CKV_SECRET_4"],
+      ["ZH-SECRET-URL-CREDENTIALS", "variable.rabbit.default", "CKV_SECRET_4"],
+    ]);
+    expect(JSON.stringify(f)).not.toMatch(/guest|p4ss|hQ7vR2kZ9xWm4LpT8sNc/);
+    // References, low-entropy words, paths and `//` metadata are not secrets.
+    expect(
+      checkTerraform({
+        "//": { metadata: { note: "amqp://guest:guest@rabbitmq:5672//" } },
+        variable: { pw: { default: "${var.other}" }, latest: { default: "latest" } },
+        module: { m: { db_password_ssm_key: "/zivohealth/production/db/password", app_secret_key_override: "${var.app_secret_key_override}", url: "https://app.zivohealth.com" } },
+      }),
+    ).toEqual([]);
+  });
+
+  test("findings are sorted: severity, then id, address, path", () => {
+    const f = check({
+      aws_sqs_queue: { b: {}, a: {} },
+      aws_security_group: { g: { description: "x", ingress: [{ cidr_blocks: ["0.0.0.0/0"], from_port: 22, to_port: 22, protocol: "tcp" }] } },
+    });
+    expect(f.map((x) => `${x.severity} ${x.id} ${x.address}`)).toEqual([
+      "high ZH-SG-SSH-WORLD aws_security_group.g",
+      "medium ZH-SQS-ENCRYPTION aws_sqs_queue.a",
+      "medium ZH-SQS-ENCRYPTION aws_sqs_queue.b",
+      "low ZH-SG-DESCRIPTION aws_security_group.g",
+    ]);
+    expect(check({ aws_sqs_queue: { a: {}, b: {} } })).toEqual(check({ aws_sqs_queue: { b: {}, a: {} } }));
+  });
+});
+
+// ---------------------------------------------------------------------------
+// configuration
+
+describe("configuration", () => {
+  test("defaults: block critical, a year of logs, no exemptions", () => {
+    expect(resolvePolicyConfig()).toEqual({ blockingSeverities: ["critical"], logRetentionFloorDays: 365, exemptions: [] });
+    expect(DEFAULT_POLICY_CONFIG.blockingSeverities).toEqual(["critical"]);
+  });
+
+  test("invalid configurations are rejected with every problem named", () => {
+    expect(() => resolvePolicyConfig({ blockingSeverities: ["urgent" as never], logRetentionFloorDays: -1, exemptions: [{ id: "X", address: "a", reason: " " }] })).toThrow(
+      /blockingSeverities\[0\][\s\S]*logRetentionFloorDays[\s\S]*exemptions\[0\]\.reason/,
+    );
+  });
+
+  test("exemptions move matching findings aside with their reason; blocking follows the severities", () => {
+    const d = doc({ aws_sqs_queue: { a: {}, b: {} } });
+    const r = evaluatePolicy(d, resolvePolicyConfig({ blockingSeverities: ["medium"], exemptions: [{ id: "ZH-SQS-ENCRYPTION", address: "aws_sqs_queue.a", reason: "holds no data" }] }));
+    expect(ids(r.findings)).toEqual([["ZH-SQS-ENCRYPTION", "aws_sqs_queue.b"]]);
+    expect(r.exempted.map((f) => [f.address, f.reason])).toEqual([["aws_sqs_queue.a", "holds no data"]]);
+    expect(r.blocking).toHaveLength(1);
+    expect(r.counts).toEqual({ critical: 0, high: 0, medium: 1, low: 0 });
+    expect(evaluatePolicy(d).blocking).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// the stacks
+
+describe("the faithful production stack", () => {
+  test("raises exactly these findings", () => {
+    const f = checkTerraform(synthProduction());
+    expect(f.map((x) => [x.severity, x.id, x.address, x.path ?? ""])).toEqual([
+      ["high", "ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.ml_worker_ml_worker", "container_definitions[ml-worker].environment.SECRET_KEY"],
+      ["high", "ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.ml_worker_ml_worker", "container_definitions[ml-worker].environment.SMTP_PASSWORD"],
+      ["high", "ZH-IAM-SERVICE-WILDCARD", "aws_iam_role_policy.iam_ecs_task_s3", "policy.Statement[0]"],
+      ["high", "ZH-IAM-SERVICE-WILDCARD", "aws_iam_role_policy.iam_s3_textract_inline", "policy.Statement[0]"],
+      ["high", "ZH-SECRET-URL-CREDENTIALS", "variable.reminder_rabbitmq_url.default", ""],
+      ["high", "ZH-SG-SSH-WORLD", "aws_security_group.ec2_existing_vpc", "ingress[0]"],
+      ["medium", "ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages", ""],
+      ["medium", "ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high", ""],
+      ["medium", "ZH-ECR-MUTABLE-TAGS", "aws_ecr_repository.ecr_backend", ""],
+      ["medium", "ZH-ECS-PUBLIC-IP", "aws_ecs_service.ml_worker_ml_worker", ""],
+      ["medium", "ZH-SQS-ENCRYPTION", "aws_sqs_queue.ml_worker_ml_worker", ""],
+      ["medium", "ZH-SQS-ENCRYPTION", "aws_sqs_queue.ml_worker_ml_worker_dlq", ""],
+      ["low", "ZH-LOG-KMS", "aws_cloudwatch_log_group.ml_worker_ml_worker", ""],
+      ["low", "ZH-LOG-RETENTION", "aws_cloudwatch_log_group.ml_worker_ml_worker", ""],
+      ["low", "ZH-SG-DESCRIPTION", "aws_security_group.ml_worker_ml_worker", "egress[0]"],
+      ["low", "ZH-SG-EGRESS-ALL", "aws_security_group.ec2_existing_vpc", "egress[0]"],
+      ["low", "ZH-SG-EGRESS-ALL", "aws_security_group.ml_worker_ml_worker", "egress[0]"],
+      ["low", "ZH-SG-HTTP-WORLD", "aws_security_group.ec2_existing_vpc", "ingress[1]"],
+    ]);
+    // Nothing critical: the default configuration does not block production.
+    expect(evaluatePolicy(synthProduction()).blocking).toEqual([]);
+  });
+
+  test("the Textract statement (Resource \"*\" for job actions) and SSM/SQS statements are not findings", () => {
+    const f = checkTerraform(synthProduction());
+    expect(f.filter((x) => x.id === "ZH-IAM-STAR-RESOURCE")).toEqual([]);
+    expect(f.filter((x) => x.address.startsWith("aws_iam_role_policy.iam_ssm") || x.address === "aws_iam_role_policy.iam_ecs_task_sqs")).toEqual([]);
+  });
+});
+
+describe("MlWorker hardened props", () => {
+  const workerIds = ["ZH-SQS-ENCRYPTION", "ZH-LOG-KMS", "ZH-LOG-RETENTION", "ZH-ALARM-NO-ACTIONS"];
+
+  test("the defaults raise SQS encryption, log KMS/retention and alarm-actions findings", () => {
+    const f = checkTerraform(synthWorker()).filter((x) => workerIds.includes(x.id));
+    expect(ids(f)).toEqual([
+      ["ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages"],
+      ["ZH-ALARM-NO-ACTIONS", "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high"],
+      ["ZH-SQS-ENCRYPTION", "aws_sqs_queue.ml_worker_ml_worker"],
+      ["ZH-SQS-ENCRYPTION", "aws_sqs_queue.ml_worker_ml_worker_dlq"],
+      ["ZH-LOG-KMS", "aws_cloudwatch_log_group.ml_worker_ml_worker"],
+      ["ZH-LOG-RETENTION", "aws_cloudwatch_log_group.ml_worker_ml_worker"],
+    ]);
+  });
+
+  test("all hardened props on: none of them is left", () => {
+    const f = checkTerraform(synthWorker(hardened));
+    expect(f.filter((x) => workerIds.includes(x.id))).toEqual([]);
+    // What hardening does not address stays reported.
+    expect(idsOf(f)).toEqual(expect.arrayContaining(["ZH-ECS-ENV-SECRET", "ZH-ECS-PUBLIC-IP"]));
+  });
+
+  test("KMS-encrypted queues pass too", () => {
+    const f = checkTerraform(synthWorker({ queueEncryption: { type: "kms", kmsKeyId: "alias/sqs" } }));
+    expect(f.filter((x) => x.id === "ZH-SQS-ENCRYPTION")).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// the Aspect
+
+const warnings = (c: IConstruct) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+const errors = (c: IConstruct) => c.node.metadata.filter((m) => m.type === "@cdktf/error").map((m) => String(m.data));
+
+describe("PolicyAspect", () => {
+  test("annotates the flagged constructs at synth, once, without changing the synthesized JSON", () => {
+    const stack = new ZivoHealthStack(Testing.app(), "production", production);
+    const aspect = stack.policy;
+    const first = Testing.synth(stack);
+    expect(Testing.synth(stack)).toBe(first); // a second synth reuses the first evaluation
+    expect(aspect.resultFor(stack)?.findings).toHaveLength(18);
+
+    const queue = warnings(stack.mlWorker.queue);
+    expect(queue).toHaveLength(1);
+    expect(queue[0]).toMatch(/^\[ZH-SQS-ENCRYPTION\] \(medium, CKV_AWS_27\) aws_sqs_queue\.ml_worker_ml_worker: .*Fix: /);
+    expect(warnings(stack.mlWorker.taskDefinition)).toHaveLength(2);
+    expect(warnings(stack.ecr.repository).map((w) => w.slice(0, 21))).toEqual(["[ZH-ECR-MUTABLE-TAGS]"]);
+    // The variable finding lands on the variable construct.
+    const rabbit = stack.node.findAll().find((c) => c.node.id === "reminder_rabbitmq_url")!;
+    expect(warnings(rabbit)).toEqual([expect.stringContaining("[ZH-SECRET-URL-CREDENTIALS]")]);
+    const all = stack.node.findAll().flatMap(warnings).filter((w) => w.startsWith("[ZH-"));
+    expect(all).toHaveLength(18);
+    expect(stack.node.findAll().flatMap(errors)).toEqual([]);
+  });
+
+  test("full synthesis succeeds by default, and fails with failSynth on a blocking severity", () => {
+    const ok = new ZivoHealthStack(Testing.app(), "production", { ...production, policy: { config: { blockingSeverities: ["high"] } } });
+    expect(() => Testing.fullSynth(ok)).not.toThrow();
+
+    const strict = new ZivoHealthStack(Testing.app(), "production", {
+      ...production,
+      policy: { config: { blockingSeverities: ["high"] }, failSynth: true },
+    });
+    expect(() => Testing.fullSynth(strict)).toThrow(/ZH-SG-SSH-WORLD/);
+    expect(strict.node.findAll().flatMap(errors)).toHaveLength(6);
+
+    // failSynth with the default (critical only): production has no critical finding.
+    const deflt = new ZivoHealthStack(Testing.app(), "production", { ...production, policy: { failSynth: true } });
+    expect(() => Testing.fullSynth(deflt)).not.toThrow();
+  });
+
+  test("exempted findings become info annotations", () => {
+    const stack = new ZivoHealthStack(Testing.app(), "production", {
+      ...production,
+      policy: { config: { exemptions: [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker_ml_worker", reason: "public subnets, no NAT" }] } },
+    });
+    Testing.synth(stack);
+    const service = stack.mlWorker.service.node.metadata;
+    expect(service.filter((m) => m.type === "@cdktf/warn")).toEqual([]);
+    expect(service.filter((m) => m.type === "@cdktf/info").map((m) => m.data)).toEqual([expect.stringContaining("Reason: public subnets, no NAT")]);
+  });
+
+  test("attachPolicy twice on one stack is refused; an invalid config is refused", () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    attachPolicy(stack);
+    expect(() => attachPolicy(stack)).toThrow(/already has a PolicyAspect/);
+    expect(() => new PolicyAspect({ logRetentionFloorDays: 1.5 })).toThrow(/logRetentionFloorDays/);
+  });
+
+  test("a stack that cannot be resolved gets a warning, not a crash in the aspect", () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    const aspect = new PolicyAspect();
+    (stack as unknown as { toTerraform: () => never }).toTerraform = () => {
+      throw new Error("boom");
+    };
+    aspect.visit(stack);
+    expect(warnings(stack)).toEqual([expect.stringContaining("boom")]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// the CLI
+
+describe("npm run policy (scripts/policy.ts main)", () => {
+  let dir: string;
+  let out: string;
+  let err: string;
+  const io = () => ({ stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t), cwd: dir });
+  const run = (...argv: string[]) => main(argv, io());
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
+    const stackDir = path.join(dir, "cdktf.out", "stacks", "production");
+    fs.mkdirSync(stackDir, { recursive: true });
+    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(synthProduction()));
+    fs.writeFileSync(path.join(dir, "clean.json"), JSON.stringify({ resource: { aws_sqs_queue: { q: { sqs_managed_sse_enabled: true } } } }));
+    fs.writeFileSync(path.join(dir, "critical.json"), JSON.stringify({ variable: { k: { default: "AKIAIOSFODNN7EXAMPLE" } } }));
+    fs.writeFileSync(path.join(dir, "broken.json"), "{");
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => {
+    out = "";
+    err = "";
+  });
+
+  test("production: a table, counts per severity, exit 0 (nothing critical)", () => {
+    expect(run()).toBe(0);
+    expect(out).toContain("Policy check of cdktf.out/stacks/production/cdk.tf.json: 18 findings");
+    expect(out).toMatch(/SEVERITY\s+ID\s+CHECKOV\s+ADDRESS\s+FIX/);
+    expect(out).toMatch(/high\s+ZH-SG-SSH-WORLD\s+CKV_AWS_24\s+aws_security_group\.ec2_existing_vpc \(ingress\[0\]\)/);
+    expect(out).toContain("critical: 0, high: 6, medium: 6, low: 6 (total 18)");
+    expect(out).toContain("no blocking finding, PASS");
+    expect(out).not.toContain("guest:guest");
+    expect(err).toBe("");
+  });
+
+  test("--blocking overrides the configuration: exit 1 when a finding has a blocking severity", () => {
+    expect(run("--blocking", "high,critical")).toBe(1);
+    expect(out).toContain("Blocking severities: high, critical -> 6 blocking findings, FAIL");
+    out = "";
+    expect(run("--blocking=low")).toBe(1);
+    out = "";
+    expect(run("--blocking", "none")).toBe(0);
+  });
+
+  test("--json", () => {
+    expect(run("--json", "--stack", "production")).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.counts).toEqual({ critical: 0, high: 6, medium: 6, low: 6 });
+    expect(report.passed).toBe(true);
+    expect(report.findings[0]).toEqual(
+      expect.objectContaining({ id: "ZH-ECS-ENV-SECRET", severity: "high", address: "aws_ecs_task_definition.ml_worker_ml_worker", fix: expect.any(String) }),
+    );
+  });
+
+  test("--file; the default config blocks critical findings", () => {
+    expect(run("--file", "clean.json")).toBe(0);
+    expect(out).toContain("clean.json: 0 findings");
+    out = "";
+    expect(run("--file", path.join(dir, "critical.json"))).toBe(1);
+    expect(out).toContain("ZH-SECRET-AWS-ACCESS-KEY");
+    expect(out).not.toContain("AKIAIOSFODNN7EXAMPLE");
+  });
+
+  test("a missing synth output: exit 2, says to run npm run synth", () => {
+    expect(run("--stack", "staging")).toBe(2);
+    expect(err).toBe("error: cdktf.out/stacks/staging/cdk.tf.json not found; run `npm run synth` first\n");
+    expect(out).toBe("");
+  });
+
+  test.each([
+    [["--bogus"], "unknown option: --bogus"],
+    [["extra"], "unexpected argument: extra"],
+    [["--stack"], "--stack needs a value"],
+    [["--stack", "--json"], "--stack needs a value"],
+    [["--stack", "../x"], "--stack takes a stack name"],
+    [["--blocking", "urgent"], "--blocking takes critical, high, medium, low"],
+    [["--stack", "production", "--file", "x.json"], "give --stack or --file, not both"],
+    [["--file", "broken.json"], "broken.json is not JSON"],
+  ])("bad input %j: exit 2", (argv, message) => {
+    expect(run(...argv)).toBe(2);
+    expect(err).toContain(message);
+  });
+
+  test("--help", () => {
+    expect(run("--help")).toBe(0);
+    expect(out).toMatch(/^usage: policy/);
+  });
+});

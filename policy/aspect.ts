@@ -1,0 +1,139 @@
+// Runs the policy checks at every synth. cdktf invokes aspects before it
+// writes the stack, visiting the construct tree top-down from the stack; this
+// aspect acts only on the stack node: it resolves the stack's Terraform JSON
+// (`TerraformStack.toTerraform()`, which App.synth also calls right after the
+// aspects) and puts each finding as an annotation on the construct that
+// synthesizes the flagged block (falling back to the stack). Annotations end
+// up in cdktf.out/manifest.json and are printed by `cdktf synth`.
+//
+// Annotation level: a warning for every finding, an info for exempted ones;
+// an error (which makes `app.synth()` throw) only for a blocking severity AND
+// when attached with `failSynth: true` - off by default, so synthesis never
+// fails on policy unless asked; `npm run policy` is the gate.
+//
+// The aspect evaluates each stack once: invoking the aspects again on the same
+// stack (Testing.synth, then app.synth) reuses the first result and adds no
+// duplicate annotations. Changes made to the stack after its first evaluation
+// (e.g. by an aspect added to a child construct) are not seen.
+import {
+  Annotations,
+  Aspects,
+  IAspect,
+  TerraformDataSource,
+  TerraformLocal,
+  TerraformModule,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+  TerraformVariable,
+} from "cdktf";
+import { IConstruct } from "constructs";
+import { PolicyConfig, resolvePolicyConfig } from "./config";
+import { Finding, PolicyResult, evaluatePolicy } from "./rules";
+
+export interface PolicyAspectOptions {
+  /**
+   * Turn findings of a blocking severity (`PolicyConfig.blockingSeverities`)
+   * into error annotations, which fail `app.synth()`.
+   * @default false - warnings only
+   */
+  readonly failSynth?: boolean;
+}
+
+/** The annotation text of a finding. */
+export function formatFinding(f: Finding): string {
+  const checkov = f.checkov ? `, ${f.checkov}` : "";
+  const where = f.path ? ` [${f.path}]` : "";
+  return `[${f.id}] (${f.severity}${checkov}) ${f.address}${where}: ${f.message}. Fix: ${f.fix}`;
+}
+
+export class PolicyAspect implements IAspect {
+  public readonly config: PolicyConfig;
+  public readonly failSynth: boolean;
+  private readonly results = new WeakMap<TerraformStack, PolicyResult>();
+
+  constructor(config: Partial<PolicyConfig> = {}, options: PolicyAspectOptions = {}) {
+    this.config = resolvePolicyConfig(config);
+    this.failSynth = options.failSynth ?? false;
+  }
+
+  public visit(node: IConstruct): void {
+    if (!TerraformStack.isStack(node) || this.results.has(node)) return;
+    let doc: unknown;
+    try {
+      doc = node.toTerraform();
+    } catch (e) {
+      // Synthesis reports the real problem; the policy does not mask it.
+      Annotations.of(node).addWarning(`[policy] the stack could not be resolved, no policy check ran: ${(e as Error).message}`);
+      return;
+    }
+    const result = evaluatePolicy(doc, this.config);
+    this.results.set(node, result);
+    const owners = ownersByAddress(node);
+    for (const f of result.findings) {
+      const target = ownerOf(f.address, owners) ?? node;
+      const text = formatFinding(f);
+      if (this.failSynth && this.config.blockingSeverities.includes(f.severity)) Annotations.of(target).addError(text);
+      else Annotations.of(target).addWarning(text);
+    }
+    for (const f of result.exempted) {
+      Annotations.of(ownerOf(f.address, owners) ?? node).addInfo(`exempted: ${formatFinding(f)} Reason: ${f.reason}`);
+    }
+  }
+
+  /** The evaluation of a stack this aspect visited, if it did. */
+  public resultFor(stack: TerraformStack): PolicyResult | undefined {
+    return this.results.get(stack);
+  }
+}
+
+/**
+ * Runs the policy checks on `stack` at every synth (warnings; errors only with
+ * `options.failSynth`). Call once per stack, e.g. at the end of its constructor:
+ * `attachPolicy(this);`. Throws if the stack already has a PolicyAspect.
+ */
+export function attachPolicy(stack: TerraformStack, config: Partial<PolicyConfig> = {}, options: PolicyAspectOptions = {}): PolicyAspect {
+  if (Aspects.of(stack).all.some((a) => a instanceof PolicyAspect)) {
+    throw new Error(`attachPolicy: stack '${stack.node.id}' already has a PolicyAspect`);
+  }
+  const aspect = new PolicyAspect(config, options);
+  Aspects.of(stack).add(aspect);
+  return aspect;
+}
+
+/**
+ * Construct of each address a finding can carry: Terraform addresses
+ * (`aws_x.name`, `data.aws_x.name`) and the JSON-path roots of the secret scan
+ * (`resource.aws_x.name`, `data.…`, `variable.name`, `module.name`,
+ * `output.name`, `locals.name`).
+ */
+function ownersByAddress(stack: TerraformStack): Map<string, IConstruct> {
+  const owners = new Map<string, IConstruct>();
+  for (const c of stack.node.findAll()) {
+    if (TerraformResource.isTerraformResource(c)) {
+      owners.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+      owners.set(`resource.${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+    } else if (TerraformDataSource.isTerraformDataSource(c)) {
+      owners.set(`data.${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+    } else if (c instanceof TerraformVariable) {
+      owners.set(`variable.${c.friendlyUniqueId}`, c);
+    } else if (c instanceof TerraformModule) {
+      owners.set(`module.${c.friendlyUniqueId}`, c);
+    } else if (TerraformOutput.isTerraformOutput(c)) {
+      owners.set(`output.${c.friendlyUniqueId}`, c);
+    } else if (c instanceof TerraformLocal) {
+      owners.set(`locals.${c.friendlyUniqueId}`, c);
+    }
+  }
+  return owners;
+}
+
+/** The construct owning the longest known prefix of `address`. */
+function ownerOf(address: string, owners: Map<string, IConstruct>): IConstruct | undefined {
+  let best: string | undefined;
+  for (const key of owners.keys()) {
+    const matches = address === key || address.startsWith(`${key}.`) || address.startsWith(`${key}[`);
+    if (matches && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : owners.get(best);
+}

@@ -1,0 +1,6 @@
+// Policy checks on the synthesized Terraform: rules (pure functions over the
+// JSON), the synth-time Aspect, and the configuration both share.
+export * from "./config";
+export * from "./rules";
+export * from "./aspect";
+export { decodeTemplateJson, isPureReference, splitTemplate } from "./template";
