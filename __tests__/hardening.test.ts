@@ -1,5 +1,6 @@
 import { EnvironmentConfig, HardeningSettings } from "../config/environment";
 import { production, productionHardened } from "../config/environments";
+import { checkTerraform } from "../policy";
 import { decodeTemplateJson, synthStack } from "./helpers";
 
 const withHardening = (hardening: HardeningSettings): EnvironmentConfig => ({ ...production, hardening });
@@ -220,6 +221,24 @@ describe("hardened profile", () => {
       expect.arrayContaining(["aws_kms_key", "aws_sns_topic"]),
     );
     expect(json.moved).toEqual(faithful.moved);
+  });
+
+  it("clears the queue, log, alarm and IAM findings: 18 findings faithful, 11 hardened", () => {
+    const ids = (config: EnvironmentConfig) => checkTerraform(synthStack(config).json).map((f) => `${f.id} ${f.address}`);
+    expect(ids(production)).toHaveLength(18);
+    expect(ids(productionHardened)).toEqual([
+      "ZH-ECS-ENV-SECRET aws_ecs_task_definition.ml_worker_ml_worker",
+      "ZH-ECS-ENV-SECRET aws_ecs_task_definition.ml_worker_ml_worker",
+      "ZH-SECRET-URL-CREDENTIALS variable.reminder_rabbitmq_url.default",
+      "ZH-SG-SSH-WORLD aws_security_group.ec2_existing_vpc",
+      "ZH-ECR-MUTABLE-TAGS aws_ecr_repository.ecr_backend",
+      "ZH-ECR-MUTABLE-TAGS aws_ecr_repository.ecr_ml_worker",
+      "ZH-ECS-PUBLIC-IP aws_ecs_service.ml_worker_ml_worker",
+      "ZH-SG-DESCRIPTION aws_security_group.ml_worker_ml_worker",
+      "ZH-SG-EGRESS-ALL aws_security_group.ec2_existing_vpc",
+      "ZH-SG-EGRESS-ALL aws_security_group.ml_worker_ml_worker",
+      "ZH-SG-HTTP-WORLD aws_security_group.ec2_existing_vpc",
+    ]);
   });
 
   it("rejects bad hardening settings, naming the field", () => {
