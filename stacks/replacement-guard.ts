@@ -1,7 +1,7 @@
 // Refuses, at synth, a configuration that would make Terraform destroy and
 // recreate a stateful resource that is deployed, unless the operator allows
 // that replacement for that resource.
-import { TerraformResource, TerraformStack } from "cdktf";
+import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from "cdktf";
 import { DeployedIdentity } from "../config/environment";
 import { ValidationError } from "../modules/validation";
 
@@ -33,13 +33,14 @@ export function guardReplacements(
     .filter((a) => !resources.has(a))
     .map((a) => `allowReplacement names '${a}', which this stack does not synthesize`);
 
-  // The stack's resolved Terraform JSON (tokens rendered as Terraform expressions).
-  const synthesized = Object.keys(deployed ?? {}).length > 0 ? stack.toTerraform() : {};
+  const resolver = new DefaultTokenResolver(new StringConcat());
   for (const [address, identity] of Object.entries(deployed ?? {})) {
     const resource = resources.get(address);
     const rule = resource && FORCE_NEW[resource.terraformResourceType];
     if (!resource || !rule || allowReplacement.includes(address)) continue;
-    const attrs = synthesized.resource[resource.terraformResourceType][resource.friendlyUniqueId];
+    // This resource's arguments as synthesized (tokens rendered as Terraform expressions).
+    const block = Tokenization.resolve(resource.toTerraform(), { scope: stack, resolver, preparing: false });
+    const attrs = block.resource[resource.terraformResourceType][resource.friendlyUniqueId];
     for (const attribute of rule.attributes) {
       if (!(attribute in identity)) continue;
       const before = identity[attribute];
