@@ -138,7 +138,7 @@ describe("hardened profile", () => {
           },
         },
       },
-      { id: "backlog_per_task", expression: "visible / MAX([running, 1])", label: "Visible messages per running task", return_data: true },
+      { id: "backlog_per_task", expression: "visible / IF(FILL(running, 0) > 0, FILL(running, 0), 1)", label: "Visible messages per running task", return_data: true },
     ]);
     expect(policy.target_tracking_scaling_policy_configuration.target_value).toBe(0.5);
   });

@@ -704,9 +704,10 @@ function backlogPerTaskMetric(queueName: string, clusterName: string, serviceNam
       },
       {
         id: "backlog_per_task",
-        // With no task running, the whole backlog counts against one task,
-        // so scale-out from zero still happens.
-        expression: "visible / MAX([running, 1])",
+        // With no task running, Container Insights reports no data: FILL makes
+        // it 0 and the whole backlog counts against one task, so scale-out
+        // from zero still happens.
+        expression: "visible / IF(FILL(running, 0) > 0, FILL(running, 0), 1)",
         label: "Visible messages per running task",
         returnData: true,
       },

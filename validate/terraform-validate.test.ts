@@ -1,0 +1,55 @@
+// The Terraform validation tier: each configuration of stackCases() is
+// synthesized, written to a temporary directory as cdk.tf.json with
+// hashicorp/aws pinned to the mirror's version, and checked with
+// `terraform init -backend=false` + `terraform validate -json`.
+// Without terraform or the provider mirror the tier is skipped, and says why.
+import * as fs from "fs";
+import { stackCases } from "./lib/stacks";
+import { ValidationResult, formatDiagnostics, formatResult, validateConfig } from "./lib/terraform";
+import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+
+const detection = detectToolchain();
+const required = process.env[ENV.require] === "1";
+const keepDirs = process.env[ENV.keepDirs] === "1";
+
+if (!detection.ok) {
+  console.warn(`${describeDetection(detection)}${required ? "" : ` (set ${ENV.require}=1 to fail instead)`}`);
+}
+
+test(`terraform toolchain: ${describeDetection(detection)}`, () => {
+  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
+  // Passing with a skip is deliberate: the skipped tests below and the warning above say so.
+  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
+});
+
+const describeTier = detection.ok ? describe : describe.skip;
+
+describeTier("terraform validate", () => {
+  const results: ValidationResult[] = [];
+  const started = Date.now();
+
+  afterAll(() => {
+    if (results.length === 0) return;
+    const width = Math.max(...results.map((r) => r.name.length));
+    const rows = results.map(
+      (r) =>
+        `  ${r.name.padEnd(width)}  init ${(r.initMs / 1000).toFixed(1)} s, validate ${(r.validateMs / 1000).toFixed(1)} s` +
+        `${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ""}${r.valid ? "" : " FAILED"}`,
+    );
+    const head = detection.ok ? describeDetection(detection) : "";
+    console.log(`${head}\n${rows.join("\n")}\n  wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  test.concurrent.each(stackCases().map((c) => [c.name, c] as const))("%s", async (_name, stackCase) => {
+    if (!detection.ok) throw new Error("unreachable: the tier is skipped without a toolchain");
+    const result = await validateConfig(stackCase.name, stackCase.config(), detection.toolchain);
+    results.push(result);
+    if (result.warnings.length > 0) {
+      console.warn(`${stackCase.name}: ${result.warnings.length} warning(s)\n\n${formatDiagnostics(result.warnings)}`);
+    }
+    const ok = result.valid && result.errors.length === 0 && !result.failure;
+    if (!ok) throw new Error(formatResult(result));
+    if (!keepDirs) fs.rmSync(result.dir, { recursive: true, force: true });
+    expect(result.stage).toBe("validate");
+  });
+});
