@@ -2,7 +2,9 @@
 // terraform.tfvars held, minus what changes per deploy or is secret (those are
 // Terraform variables, see stacks/zivohealth-stack.ts).
 
-import { QueueEncryption, WorkerMode } from "../modules/ml-worker";
+import { EcrProps } from "../modules/ecr";
+import { IamProps } from "../modules/iam";
+import { MlWorkerProps, WorkerMode } from "../modules/ml-worker";
 import { PolicyConfig } from "../policy/config";
 
 /** Where the stack keeps its Terraform state. */
@@ -72,32 +74,23 @@ export interface ReminderSettings {
 
 /**
  * The hardened profile: each setting opt-in, all off in the faithful stack.
- * What each changes in a plan is in the README ("Hardened profile").
+ * The settings are the constructs' own props (documented there); what each
+ * changes in a plan is in the README ("Hardened profile").
  */
-export interface HardeningSettings {
-  /** SQS server-side encryption of both queues (in place). @default - none */
-  readonly queueEncryption?: QueueEncryption;
-  /** Scale on backlog per running task instead of raw queue depth (in place). @default false */
-  readonly backlogPerTaskScaling?: boolean;
-  /** On-demand FARGATE weight beside FARGATE_SPOT 100, with a forced new deployment. @default 0 */
-  readonly onDemandWeight?: number;
-  /** Container stop timeout for Spot interruptions, at most 120 (new task definition revision). @default - ECS default */
-  readonly stopTimeoutSeconds?: number;
-  /** Deployment circuit breaker with rollback (in place). @default false */
-  readonly deploymentCircuitBreaker?: boolean;
-  /** Alarm actions to a new SNS topic, optionally with an e-mail subscription. @default - no actions */
-  readonly alarmNotifications?: { readonly email?: string };
-  /** Log group retention in days (in place). @default 7 */
-  readonly logRetentionDays?: number;
-  /** KMS key ARN for the log group (in place). @default - none */
-  readonly logKmsKeyArn?: string;
-  /** Create a KMS key for the log group instead (in place for the log group). @default false */
-  readonly createLogKmsKey?: boolean;
-  /** IAM S3 statements scoped to the object actions the workers use (in place). @default false */
-  readonly scopedS3Actions?: boolean;
-  /** Adopt the ML worker ECR repository through an import block, with scan on push. @default false */
-  readonly adoptMlWorkerRepository?: boolean;
-}
+export type HardeningSettings = Pick<
+  MlWorkerProps,
+  | "queueEncryption"
+  | "backlogPerTaskScaling"
+  | "onDemandWeight"
+  | "stopTimeoutSeconds"
+  | "deploymentCircuitBreaker"
+  | "alarmNotifications"
+  | "logRetentionDays"
+  | "logKmsKeyArn"
+  | "createLogKmsKey"
+> &
+  Pick<IamProps, "scopedS3Actions"> &
+  Pick<EcrProps, "adoptMlWorkerRepository">;
 
 /**
  * What the deployed stateful resources are, by synthesized address, for the

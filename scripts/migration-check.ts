@@ -3,7 +3,10 @@
 // Exit codes: 0 safe, 1 an instance is destroyed or a moved block targets nothing, 2 bad input.
 import * as fs from "fs";
 import * as path from "path";
-import { InputError, classify, parseStack, parseState, renderJson, renderMarkdown } from "./lib/migration";
+import { CliIo, InputError, parseFlags, processIo, runCli } from "./lib/cli";
+import { classify, parseStack, parseState, renderJson, renderMarkdown } from "./lib/migration";
+
+export { CliIo };
 
 /** Beside infra/terraform, the HCL root's local state. */
 export const DEFAULT_STATE = "../terraform/terraform.tfstate";
@@ -16,13 +19,6 @@ export const USAGE =
   "exit codes: 0 safe, 1 an instance would be destroyed or a moved block has no target, 2 bad input\n";
 const SYNTH_HINT = "; run `npm run synth` first";
 
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** Relative paths (and the defaults) are resolved against this directory. */
-  readonly cwd: string;
-}
-
 interface Options {
   state: string;
   stackJson: string;
@@ -31,25 +27,13 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { state: DEFAULT_STATE, stackJson: DEFAULT_STACK_JSON, json: false, help: false };
-  for (let n = 0; n < argv.length; n++) {
-    const arg = argv[n];
-    // `--state=<path>` or `--state <path>`; a following `--flag` is not a value.
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      const v = eq === -1 ? argv[++n] : arg.slice(eq + 1);
-      if (!v || (eq === -1 && v.startsWith("--"))) throw new InputError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--state") options.state = value();
-    else if (flag === "--stack-json") options.stackJson = value();
-    else if (arg === "--json") options.json = true;
-    else if (arg === "--help" || arg === "-h") options.help = true;
-    else if (arg.startsWith("-")) throw new InputError(`unknown option: ${arg}`);
-    else throw new InputError(`unexpected argument: ${arg}`);
-  }
-  return options;
+  const { values, flags, help } = parseFlags(argv, ["--state", "--stack-json"], ["--json"]);
+  return {
+    state: values["--state"] ?? DEFAULT_STATE,
+    stackJson: values["--stack-json"] ?? DEFAULT_STACK_JSON,
+    json: flags.has("--json"),
+    help,
+  };
 }
 
 /** Reads without ever writing: the state file must stay byte-for-byte as it is. */
@@ -65,22 +49,9 @@ function readInput(file: string, what: string): string {
 
 /** Runs the check; returns the exit code. Writes only through `io`. */
 export function main(argv: readonly string[], io: CliIo): number {
-  let options: Options;
-  try {
-    options = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const statePath = path.resolve(io.cwd, options.state);
-  const stackPath = path.resolve(io.cwd, options.stackJson);
-  let report;
-  try {
+  return runCli(argv, io, USAGE, parseArgs, (options) => {
+    const statePath = path.resolve(io.cwd, options.state);
+    const stackPath = path.resolve(io.cwd, options.stackJson);
     const state = parseState(readInput(statePath, "state file"), `state file ${statePath}`);
     let stack;
     try {
@@ -89,20 +60,10 @@ export function main(argv: readonly string[], io: CliIo): number {
       if (e instanceof InputError) throw new InputError(e.message + SYNTH_HINT);
       throw e;
     }
-    report = classify(state, stack);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n`);
-    return 2;
-  }
-  io.stdout(options.json ? renderJson(report) : renderMarkdown(report));
-  return report.safe ? 0 : 1;
-}
-
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    cwd: process.cwd(),
+    const report = classify(state, stack);
+    io.stdout(options.json ? renderJson(report) : renderMarkdown(report));
+    return report.safe ? 0 : 1;
   });
 }
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2), processIo());

@@ -5,6 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_POLICY_CONFIG, PolicyConfig, SEVERITIES, Severity, isSeverity } from "../policy/config";
 import { Finding, PolicyResult, evaluatePolicy } from "../policy/rules";
+import { CliIo, InputError, parseFlags, processIo, runCli } from "./lib/cli";
+
+export { CliIo };
 
 export const DEFAULT_STACK = "production";
 export const USAGE =
@@ -15,15 +18,6 @@ export const USAGE =
   `  --blocking  comma-separated severities that fail the check (${SEVERITIES.join(", ")}), or none\n` +
   `              (default from the policy configuration: ${DEFAULT_POLICY_CONFIG.blockingSeverities.join(",")})\n` +
   "exit codes: 0 no blocking finding, 1 a finding of a blocking severity, 2 bad input\n";
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** Relative paths (and the default stack path) are resolved against this directory. */
-  readonly cwd: string;
-}
-
-class InputError extends Error {}
 
 interface Options {
   stack?: string;
@@ -44,30 +38,19 @@ function parseBlocking(value: string): Severity[] {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { json: false, help: false };
-  for (let n = 0; n < argv.length; n++) {
-    const arg = argv[n];
-    // `--flag=value` or `--flag value`; a following `--flag` is not a value.
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      const v = eq === -1 ? argv[++n] : arg.slice(eq + 1);
-      if (v === undefined || v === "" || (eq === -1 && v.startsWith("--"))) throw new InputError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--stack") {
-      const v = value();
-      if (!/^[A-Za-z0-9_-]+$/.test(v)) throw new InputError(`--stack takes a stack name (letters, digits, _ and -); got ${JSON.stringify(v)}`);
-      options.stack = v;
-    } else if (flag === "--file") options.file = value();
-    else if (flag === "--blocking") options.blocking = parseBlocking(value());
-    else if (arg === "--json") options.json = true;
-    else if (arg === "--help" || arg === "-h") options.help = true;
-    else if (arg.startsWith("-")) throw new InputError(`unknown option: ${arg}`);
-    else throw new InputError(`unexpected argument: ${arg}`);
+  const { values, flags, help } = parseFlags(argv, ["--stack", "--file", "--blocking"], ["--json"]);
+  const stack = values["--stack"];
+  if (stack !== undefined && !/^[A-Za-z0-9_-]+$/.test(stack)) {
+    throw new InputError(`--stack takes a stack name (letters, digits, _ and -); got ${JSON.stringify(stack)}`);
   }
-  if (options.stack !== undefined && options.file !== undefined) throw new InputError("give --stack or --file, not both");
-  return options;
+  if (stack !== undefined && values["--file"] !== undefined) throw new InputError("give --stack or --file, not both");
+  return {
+    stack,
+    file: values["--file"],
+    json: flags.has("--json"),
+    blocking: values["--blocking"] === undefined ? undefined : parseBlocking(values["--blocking"]),
+    help,
+  };
 }
 
 function readDocument(file: string, shown: string): unknown {
@@ -142,37 +125,14 @@ export function renderJson(file: string, result: PolicyResult, blocking: readonl
 
 /** Runs the check; returns the exit code. Writes only through `io`. */
 export function main(argv: readonly string[], io: CliIo, config: PolicyConfig = DEFAULT_POLICY_CONFIG): number {
-  let options: Options;
-  try {
-    options = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const shown = options.file ?? path.join("cdktf.out", "stacks", options.stack ?? DEFAULT_STACK, "cdk.tf.json");
-  let doc: unknown;
-  try {
-    doc = readDocument(path.resolve(io.cwd, shown), shown);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n`);
-    return 2;
-  }
-  const blocking = options.blocking ?? config.blockingSeverities;
-  const result = evaluatePolicy(doc, { ...config, blockingSeverities: blocking });
-  io.stdout(options.json ? renderJson(shown, result, blocking) : renderText(shown, result, blocking));
-  return result.blocking.length > 0 ? 1 : 0;
-}
-
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    cwd: process.cwd(),
+  return runCli(argv, io, USAGE, parseArgs, (options) => {
+    const shown = options.file ?? path.join("cdktf.out", "stacks", options.stack ?? DEFAULT_STACK, "cdk.tf.json");
+    const doc = readDocument(path.resolve(io.cwd, shown), shown);
+    const blocking = options.blocking ?? config.blockingSeverities;
+    const result = evaluatePolicy(doc, { ...config, blockingSeverities: blocking });
+    io.stdout(options.json ? renderJson(shown, result, blocking) : renderText(shown, result, blocking));
+    return result.blocking.length > 0 ? 1 : 0;
   });
 }
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2), processIo());

@@ -10,7 +10,9 @@
 // the intermediate target is reported as missing.
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
-export class InputError extends Error {}
+import { InputError } from "./cli";
+
+export { InputError };
 
 export type IndexKey = number | string;
 
