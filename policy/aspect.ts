@@ -47,6 +47,18 @@ export function formatFinding(f: Finding): string {
   return `[${f.id}] (${f.severity}${checkov}) ${f.address}${where}: ${f.message}. Fix: ${f.fix}`;
 }
 
+/**
+ * A stack that resolves itself once per synth: the aspect's resolution is
+ * handed to the synthesizer's `toTerraform()` right after, instead of
+ * resolving the whole stack twice.
+ */
+export interface ResolvesOncePerSynth {
+  resolveForSynth(): unknown;
+}
+
+const resolvesOnce = (s: TerraformStack): s is TerraformStack & ResolvesOncePerSynth =>
+  typeof (s as Partial<ResolvesOncePerSynth>).resolveForSynth === "function";
+
 export class PolicyAspect implements IAspect {
   public readonly config: PolicyConfig;
   public readonly failSynth: boolean;
@@ -61,7 +73,7 @@ export class PolicyAspect implements IAspect {
     if (!TerraformStack.isStack(node) || this.results.has(node)) return;
     let doc: unknown;
     try {
-      doc = node.toTerraform();
+      doc = resolvesOnce(node) ? node.resolveForSynth() : node.toTerraform();
     } catch (e) {
       // Synthesis reports the real problem; the policy does not mask it.
       Annotations.of(node).addWarning(`[policy] the stack could not be resolved, no policy check ran: ${(e as Error).message}`);

@@ -31,20 +31,21 @@ import { Ecr } from "../modules/ecr";
 import { Iam } from "../modules/iam";
 import { MlWorker } from "../modules/ml-worker";
 import { throwIfProblems } from "../modules/validation";
-import { PolicyAspect, attachPolicy } from "../policy";
+import { PolicyAspect, ResolvesOncePerSynth, attachPolicy } from "../policy";
 import { applyMoves } from "./moves";
 import { guardReplacements } from "./replacement-guard";
 
 /** The HCL modules this stack still calls, by module name. */
 export const HCL_MODULES = ["storage", "ssm", "compute", "vpc_endpoints", "route53"] as const;
 
-export class ZivoHealthStack extends TerraformStack {
+export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSynth {
   public readonly ecr: Ecr;
   public readonly iam: Iam;
   public readonly mlWorker: MlWorker;
   /** The policy checks attached to this stack. */
   public readonly policy: PolicyAspect;
   public readonly modules: Readonly<Record<(typeof HCL_MODULES)[number], TerraformHclModule>>;
+  private resolvedForSynth?: unknown;
 
   constructor(scope: Construct, id: string, config: EnvironmentConfig) {
     // Validate before any construct exists, so bad input writes nothing.
@@ -328,5 +329,21 @@ export class ZivoHealthStack extends TerraformStack {
     guardReplacements(this, config.deployed, config.allowReplacement);
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
     this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth });
+  }
+
+  /**
+   * The policy aspect resolves the stack just before the synthesizer does, and
+   * nothing changes the tree in between (validations only read it): the
+   * synthesizer's next `toTerraform()` reuses that resolution.
+   */
+  public resolveForSynth(): unknown {
+    this.resolvedForSynth = super.toTerraform();
+    return this.resolvedForSynth;
+  }
+
+  public toTerraform(): any {
+    const resolved = this.resolvedForSynth ?? super.toTerraform();
+    this.resolvedForSynth = undefined;
+    return resolved;
   }
 }
