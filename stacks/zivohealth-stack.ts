@@ -6,6 +6,7 @@ import {
   Fn,
   LocalBackend,
   S3Backend,
+  TerraformElement,
   TerraformHclModule,
   TerraformLocal,
   TerraformOutput,
@@ -52,7 +53,8 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     throwIfProblems(`configuration of stack '${id}'`, validateEnvironment(config));
     super(scope, id);
     const { project, environment: env } = config;
-    const root = <T extends Parameters<typeof pinAddress>[0]>(element: T, name: string): T => pinAddress(element, "", name);
+    // Root elements keep their HCL addresses, whatever their construct ids.
+    const root = <T extends TerraformElement>(element: T, name: string): T => pinAddress(element, "", name);
 
     // ---- Terraform, providers, backend ----
     this.addOverride("terraform.required_version", ">= 1.5.0");
