@@ -1,5 +1,6 @@
 import { Testing } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
+import { MlWorkerProps } from "../modules/ml-worker";
 import { production } from "../config/environments";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { decodeTemplateJson as decodeJson } from "../policy/template";
@@ -26,3 +27,22 @@ export interface TerraformJson {
 
 /** Decodes a JSON string attribute that holds Terraform interpolations (see policy/template.ts). */
 export const decodeTemplateJson = (text: string): any => decodeJson(text);
+
+export const ACCOUNT = "474221740916";
+
+/** Literal MlWorker props like production's, for construct-level tests. */
+export const ML_WORKER_PROPS: MlWorkerProps = {
+  environment: "production",
+  vpcId: "vpc-04d23036cd269f2a6",
+  privateSubnetIds: ["subnet-0aaa", "subnet-0bbb"],
+  ecrRepositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
+  executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task-execution`,
+  taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task`,
+  apiRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ec2-role`,
+  dbHost: "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com",
+  dbName: "zivohealth",
+  workerMode: "sqs",
+  minCapacity: 0,
+  maxCapacity: 5,
+  targetQueueDepth: 0.5,
+};

@@ -13,25 +13,10 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { MlWorker, MlWorkerProps } from "../modules/ml-worker";
-import { decodeTemplateJson } from "./helpers";
+import { ACCOUNT, ML_WORKER_PROPS, decodeTemplateJson } from "./helpers";
 
-const ACCOUNT = "474221740916";
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
-const base: MlWorkerProps = {
-  environment: "production",
-  vpcId: "vpc-04d23036cd269f2a6",
-  privateSubnetIds: ["subnet-0aaa", "subnet-0bbb"],
-  ecrRepositoryUrl: REGISTRY,
-  executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task-execution`,
-  taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task`,
-  apiRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ec2-role`,
-  dbHost: "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com",
-  dbName: "zivohealth",
-  workerMode: "sqs",
-  minCapacity: 0,
-  maxCapacity: 5,
-  targetQueueDepth: 0.5,
-};
+const base = ML_WORKER_PROPS;
 
 const OUTPUTS = [
   ["sqs_queue_url", "sqsQueueUrl"],

@@ -5,6 +5,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { IConstruct } from "constructs";
 import { production } from "../config/environments";
 import { MlWorker, MlWorkerProps } from "../modules/ml-worker";
+import { ACCOUNT, ML_WORKER_PROPS } from "./helpers";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import {
   DEFAULT_POLICY_CONFIG,
@@ -35,19 +36,7 @@ function synthProduction() {
   return JSON.parse(Testing.synth(stack));
 }
 
-const ACCOUNT = "474221740916";
-const workerProps: MlWorkerProps = {
-  environment: "production",
-  vpcId: "vpc-04d23036cd269f2a6",
-  privateSubnetIds: ["subnet-0aaa", "subnet-0bbb"],
-  ecrRepositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
-  executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task-execution`,
-  taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ecs-task`,
-  apiRoleArn: `arn:aws:iam::${ACCOUNT}:role/zivohealth-production-ec2-role`,
-  dbHost: "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com",
-  dbName: "zivohealth",
-  workerMode: "sqs",
-};
+const workerProps = ML_WORKER_PROPS;
 const hardened: Partial<MlWorkerProps> = {
   queueEncryption: { type: "sse-sqs" },
   backlogPerTaskScaling: true,
