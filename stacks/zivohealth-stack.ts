@@ -34,6 +34,7 @@ import { MlWorker } from "../modules/ml-worker";
 import { throwIfProblems } from "../modules/validation";
 import { PolicyAspect, ResolvesOncePerSynth, attachPolicy } from "../policy";
 import { applyMoves } from "./moves";
+import { pinProviders } from "./providers";
 import { guardReplacements } from "./replacement-guard";
 
 /** The HCL modules this stack still calls, by module name. */
@@ -59,8 +60,6 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     // ---- Terraform, providers, backend ----
     this.addOverride("terraform.required_version", ">= 1.5.0");
     new AwsProvider(this, "aws", { region: config.awsRegion });
-    // The prebuilt binding writes the legacy short source "aws"; say which one.
-    this.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
     new LocalProvider(this, "local");
     new RandomProvider(this, "random"); // used by the storage and ssm modules
     if (config.backend.type === "local") {
@@ -327,6 +326,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     output("ml_worker_cluster_name", this.mlWorker.ecsClusterName, "ECS Cluster name for ML Worker");
     output("ml_worker_service_name", this.mlWorker.ecsServiceName, "ECS Service name for ML Worker");
 
+    // Exact provider sources and versions, not the bindings' (cdktf's aws binding
+    // writes the short source "aws"; CDK Terrain's writes aws 6.66.0).
+    pinProviders(this);
     applyMoves(this);
     guardReplacements(this, config.deployed, config.allowReplacement);
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
