@@ -1,0 +1,69 @@
+// Which package each cdktf-world import becomes in the CDK Terrain build. One
+// table, used by the transpiler (runtime) and the type check (tsconfig paths).
+import { isBuiltin } from "module";
+
+/** What a package of the cdktf world becomes under CDK Terrain. */
+export type PackageMapping =
+  /** The same subpath of another package, installed in compat/cdktn. */
+  | { readonly kind: "package"; readonly to: string }
+  /** No CDK Terrain package exists: its modules are generated from the cdktf binding, retargeted. */
+  | { readonly kind: "generated" };
+
+export const PACKAGE_MAPPINGS: Readonly<Record<string, PackageMapping>> = {
+  cdktf: { kind: "package", to: "cdktn" },
+  // cdktn 0.24 needs constructs >=10.6.0 <10.8.0 (the app has 10.4.5).
+  constructs: { kind: "package", to: "constructs" },
+  "@cdktf/provider-aws": { kind: "package", to: "@cdktn/provider-aws" },
+  "@cdktf/provider-random": { kind: "package", to: "@cdktn/provider-random" },
+  // There is no @cdktn/provider-local; mixing the cdktf binding into a cdktn
+  // stack crashes at synth.
+  "@cdktf/provider-local": { kind: "generated" },
+};
+
+/** A bare import split into its package name and the rest (`/lib/provider`, or ""). */
+export function splitSpecifier(specifier: string): { pkg: string; subpath: string } {
+  const parts = specifier.split("/");
+  const n = specifier.startsWith("@") ? 2 : 1;
+  return { pkg: parts.slice(0, n).join("/"), subpath: parts.slice(n).map((p) => `/${p}`).join("") };
+}
+
+export const isRelative = (specifier: string): boolean => specifier.startsWith("./") || specifier.startsWith("../") || specifier === "." || specifier === "..";
+
+/** What one import becomes in the CDK Terrain build. */
+export type Mapped =
+  | { readonly kind: "unchanged"; readonly specifier: string }
+  | { readonly kind: "package"; readonly specifier: string }
+  | { readonly kind: "generated"; readonly pkg: string; readonly subpath: string };
+
+/**
+ * Maps one import specifier of `file`: relative imports and Node built-ins stay,
+ * packages of PACKAGE_MAPPINGS are renamed or generated, anything else is refused.
+ */
+export function mapSpecifier(specifier: string, file: string, mappings = PACKAGE_MAPPINGS): Mapped {
+  if (isRelative(specifier) || isBuiltin(specifier)) return { kind: "unchanged", specifier };
+  const { pkg, subpath } = splitSpecifier(specifier);
+  const mapping = Object.prototype.hasOwnProperty.call(mappings, pkg) ? mappings[pkg] : undefined;
+  if (!mapping) {
+    throw new Error(
+      `${file}: import '${specifier}' has no CDK Terrain mapping; mapped packages: ${Object.keys(mappings).join(", ")} ` +
+        `(add '${pkg}' to PACKAGE_MAPPINGS in compat/cdktn/specifiers.ts)`,
+    );
+  }
+  if (mapping.kind === "generated") return { kind: "generated", pkg, subpath };
+  return { kind: "package", specifier: mapping.to + subpath };
+}
+
+/**
+ * tsconfig `paths` that type-check the cdktf-world sources against the CDK
+ * Terrain packages in `nodeModules`. Generated packages keep the cdktf
+ * binding's declarations, whose own `cdktf` imports these paths retarget.
+ */
+export function typeCheckPaths(nodeModules: string, mappings = PACKAGE_MAPPINGS): Record<string, string[]> {
+  const paths: Record<string, string[]> = {};
+  for (const [pkg, mapping] of Object.entries(mappings)) {
+    if (mapping.kind !== "package") continue;
+    paths[pkg] = [`${nodeModules}/${mapping.to}`];
+    paths[`${pkg}/*`] = [`${nodeModules}/${mapping.to}/*`];
+  }
+  return paths;
+}
