@@ -143,6 +143,41 @@ function bindingTest(world: "cdktf" | "cdktn"): number {
   return count("pass");
 }
 
+/**
+ * The project's jest suite with every mapped package taken from CDK Terrain
+ * (moduleNameMapper from the same table); a setup file refuses to run if
+ * `cdktf` is not cdktn.
+ */
+function jestSuite(): { passed: number; total: number } {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const mapper: Record<string, string> = {};
+  for (const [pkg, m] of Object.entries(PACKAGE_MAPPINGS)) {
+    const dir = m.kind === "package" ? path.join(DIRS.nodeModules, m.to) : path.join(DIRS.cdktnBuild, "generated", pkg);
+    mapper[`^${escape(pkg)}$`] = dir;
+    mapper[`^${escape(pkg)}/(.*)$`] = `${dir}/$1`;
+  }
+  const guard = path.join(DIRS.cdktnBuild, "jest.guard.js");
+  fs.writeFileSync(
+    guard,
+    `const name = require("cdktf/package.json").name;\nif (name !== "cdktn") throw new Error("compat jest run: 'cdktf' resolves to " + name + ", not cdktn");\n`,
+  );
+  const config = path.join(DIRS.cdktnBuild, "jest.config.js");
+  fs.writeFileSync(
+    config,
+    `const base = require(${JSON.stringify(path.join(root, "jest.config.js"))});\n` +
+      `module.exports = { ...base, rootDir: ${JSON.stringify(root)}, setupFiles: [...(base.setupFiles ?? []), ${JSON.stringify(guard)}], ` +
+      `moduleNameMapper: ${JSON.stringify(mapper)} };\n`,
+  );
+  const results = path.join(DIRS.out, "jest.json");
+  const jest = path.join(DIRS.rootNodeModules, "jest/bin/jest.js");
+  const r = spawnSync(process.execPath, [jest, "-c", config, "--ci", "--json", `--outputFile=${results}`], { cwd: root, encoding: "utf8" });
+  const summary = fs.existsSync(results) ? readJson(results) : undefined;
+  if (r.status !== 0 || !summary || summary.numFailedTests > 0 || summary.numTotalTests === 0) {
+    throw new StepError(`the jest suite failed with cdktn:\n${r.stderr.split("\n").slice(-80).join("\n")}`);
+  }
+  return { passed: summary.numPassedTests, total: summary.numTotalTests };
+}
+
 /** Does the cdktf binding still crash a cdktn App? Tells whether the generated binding is still needed. */
 function mixingProbe(): string {
   const script = `
@@ -212,8 +247,10 @@ function main(): number {
   say(`               cdktf ${seconds(cdktfMs)}, cdktn ${seconds(cdktnMs)}; neither process loaded a module of the other build`);
 
   const passed = [bindingTest("cdktf"), bindingTest("cdktn")];
-  say(`local binding ${passed[1]} tests pass with cdktn on the generated binding (${builds.cdktn.generated.join(", ")}), ${passed[0]} with cdktf on @cdktf/provider-local`);
+  say(`local binding ${passed[1]} tests pass with cdktn on the binding generated from @cdktf/provider-local (${builds.cdktn.generated.length} modules in ${rel(DIRS.cdktnBuild)}/generated), ${passed[0]} with cdktf on the original`);
   say(`               ${mixingProbe()}`);
+  const [suite, jestMs] = timed(jestSuite);
+  say(`jest         ${suite.passed} of ${suite.total} tests of the project's suite pass with cdktn (${seconds(jestMs)})`);
 
   const comparison = compareOutdirs(path.join(DIRS.out, "cdktf"), path.join(DIRS.out, "cdktn"), versions);
   const differences = comparison.files.flatMap((f) => f.differences);
