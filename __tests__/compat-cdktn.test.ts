@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { compatStacks } from "../compat/cdktn/app";
 import { compareFile, compareOutdirs, diffJson, versionPath } from "../compat/cdktn/compare";
-import { describeDifference } from "../compat/cdktn/run";
+import { describeDifference, parseOptions } from "../compat/cdktn/run";
 import { PACKAGE_MAPPINGS, mapSpecifier, splitSpecifier, typeCheckPaths } from "../compat/cdktn/specifiers";
 import { buildWorld, moduleSpecifierNodes } from "../compat/cdktn/transpile";
 import { production, productionFirstDeployment, productionHardened } from "../config/environments";
@@ -328,5 +328,16 @@ describe("the stacks the compat app synthesizes", () => {
       ...production,
       backend: { type: "s3", bucket: "zivohealth-terraform-state", key: "production/terraform.tfstate", region: "us-east-1" },
     });
+  });
+});
+
+describe("command-line options", () => {
+  it("runs without the jest suite by default, with it on --jest", () => {
+    expect(parseOptions([])).toEqual({ jest: false });
+    expect(parseOptions(["--jest"])).toEqual({ jest: true });
+  });
+
+  it("refuses an unknown option, naming the allowed one", () => {
+    expect(() => parseOptions(["--json"])).toThrow("unknown option '--json' (allowed: --jest)");
   });
 });

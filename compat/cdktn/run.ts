@@ -1,7 +1,8 @@
 // npm run compat:cdktn — builds the app against CDK Terrain from the same
 // sources, synthesizes every stack with both frameworks and compares the
 // output. Exit 0: identical apart from the framework version in the metadata;
-// 1: a difference (named) or a failed step; 2: bad setup.
+// 1: a difference (named) or a failed step; 2: bad setup or option.
+// --jest: also run the project's jest suite against cdktn.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -27,7 +28,7 @@ const ENTRIES = ["compat/cdktn/app.ts", "compat/cdktn/local-binding.test.ts"];
 const APP = "compat/cdktn/app.js";
 const BINDING_TEST = "compat/cdktn/local-binding.test.js";
 
-class SetupError extends Error {}
+export class SetupError extends Error {}
 class StepError extends Error {}
 
 const readJson = (file: string): any => JSON.parse(fs.readFileSync(file, "utf8"));
@@ -212,7 +213,19 @@ function checkPins(comparison: Comparison): string[] {
     .map(([file, pins]) => `${file} terraform.required_providers: ${showValue(pins)}; the main stack pins ${showValue(PROVIDER_PINS)}`);
 }
 
-function main(): number {
+/** Command-line options. */
+export interface Options {
+  /** Also run the project's jest suite against cdktn (default: false; slow, so not in CI). */
+  readonly jest: boolean;
+}
+
+export function parseOptions(args: string[]): Options {
+  const unknown = args.filter((a) => a !== "--jest");
+  if (unknown.length > 0) throw new SetupError(`unknown option '${unknown[0]}' (allowed: --jest)`);
+  return { jest: args.includes("--jest") };
+}
+
+function main(options: Options): number {
   const start = Date.now();
   const versions = {
     cdktf: readJson(path.join(DIRS.rootNodeModules, "cdktf/package.json")).version as string,
@@ -249,8 +262,12 @@ function main(): number {
   const passed = [bindingTest("cdktf"), bindingTest("cdktn")];
   say(`local binding ${passed[1]} tests pass with cdktn on the binding generated from @cdktf/provider-local (${builds.cdktn.generated.length} modules in ${rel(DIRS.cdktnBuild)}/generated), ${passed[0]} with cdktf on the original`);
   say(`               ${mixingProbe()}`);
-  const [suite, jestMs] = timed(jestSuite);
-  say(`jest         ${suite.passed} of ${suite.total} tests of the project's suite pass with cdktn (${seconds(jestMs)})`);
+  if (options.jest) {
+    const [suite, jestMs] = timed(jestSuite);
+    say(`jest         ${suite.passed} of ${suite.total} tests of the project's suite pass with cdktn (${seconds(jestMs)})`);
+  } else {
+    say("jest         not run (--jest runs the project's suite against cdktn: 20 to 45 s more)");
+  }
 
   const comparison = compareOutdirs(path.join(DIRS.out, "cdktf"), path.join(DIRS.out, "cdktn"), versions);
   const differences = comparison.files.flatMap((f) => f.differences);
@@ -299,7 +316,7 @@ function main(): number {
 
 if (require.main === module) {
   try {
-    process.exitCode = main();
+    process.exitCode = main(parseOptions(process.argv.slice(2)));
   } catch (e) {
     if (e instanceof SetupError) {
       console.error(`compat:cdktn: ${e.message}`);
