@@ -8,7 +8,7 @@ import * as path from "path";
 import { compatStacks } from "../compat/cdktn/app";
 import { compareFile, compareOutdirs, diffJson, versionPath } from "../compat/cdktn/compare";
 import { describeDifference, parseOptions } from "../compat/cdktn/run";
-import { PACKAGE_MAPPINGS, mapSpecifier, splitSpecifier, typeCheckPaths } from "../compat/cdktn/specifiers";
+import { PACKAGE_MAPPINGS, mapSpecifier, packageDepsIn, splitSpecifier, typeCheckPaths } from "../compat/cdktn/specifiers";
 import { buildWorld, moduleSpecifierNodes } from "../compat/cdktn/transpile";
 import { production, productionFirstDeployment, productionHardened } from "../config/environments";
 
@@ -42,13 +42,31 @@ describe("import mapping", () => {
     expect(mapSpecifier(specifier, "stacks/x.ts")).toEqual(expected);
   });
 
-  it("refuses a package it has no mapping for, naming the file, the import and the mapped packages", () => {
-    expect(() => mapSpecifier("@cdktf/provider-null/lib/resource", "stacks/zivohealth-stack.ts")).toThrow(
-      "stacks/zivohealth-stack.ts: import '@cdktf/provider-null/lib/resource' has no CDK Terrain mapping; mapped packages: " +
-        "cdktf, constructs, @cdktf/provider-aws, @cdktf/provider-random, @cdktf/provider-local " +
+  it("refuses a package it has no mapping for, naming the file, the import, why, and the mapped packages", () => {
+    const depsOf = (pkg: string) => ({ "@cdktf/provider-null": ["cdktf", "constructs"], "cdk-nag-tf": ["@cdktf/provider-aws"] })[pkg];
+    expect(() => mapSpecifier("@cdktf/provider-null/lib/resource", "stacks/zivohealth-stack.ts", depsOf)).toThrow(
+      "stacks/zivohealth-stack.ts: import '@cdktf/provider-null/lib/resource' has no CDK Terrain mapping (it depends on cdktf, constructs); " +
+        "mapped packages: cdktf, constructs, @cdktf/provider-aws, @cdktf/provider-random, @cdktf/provider-local " +
         "(add '@cdktf/provider-null' to PACKAGE_MAPPINGS in compat/cdktn/specifiers.ts)",
     );
-    expect(() => mapSpecifier("cdktf-extra", "a.ts")).toThrow("a.ts: import 'cdktf-extra' has no CDK Terrain mapping");
+    expect(() => mapSpecifier("cdk-nag-tf", "a.ts", depsOf)).toThrow(
+      "a.ts: import 'cdk-nag-tf' has no CDK Terrain mapping (it depends on @cdktf/provider-aws)",
+    );
+    expect(() => mapSpecifier("yaml", "a.ts", depsOf)).toThrow("a.ts: import 'yaml' has no CDK Terrain mapping (it is not installed in the project)");
+  });
+
+  it("shares a package that depends on no framework package: the project's copy serves both builds", () => {
+    expect(mapSpecifier("ajv/dist/2020", "config/validate.ts", () => ["fast-deep-equal", "json-schema-traverse"])).toEqual({
+      kind: "shared",
+      specifier: "ajv/dist/2020",
+      pkg: "ajv",
+    });
+  });
+
+  it("reads what an installed package depends on from its package.json", () => {
+    const depsOf = packageDepsIn(path.join(ROOT, "node_modules"));
+    expect(depsOf("@cdktf/provider-local")).toEqual(expect.arrayContaining(["cdktf", "constructs"]));
+    expect(depsOf("no-such-package-here")).toBeUndefined();
   });
 
   it("splits scoped and unscoped specifiers into package and subpath", () => {
@@ -143,7 +161,7 @@ describe("the build of one world", () => {
     name: "cdktn",
     outDir: path.join(dir, "compat/build"),
     nodeModules: path.join(dir, "compat/node_modules"),
-    map: (s: string, f: string) => mapSpecifier(s, f),
+    map: (s: string, f: string) => mapSpecifier(s, f, packageDepsIn(path.join(dir, "node_modules"))),
   });
 
   it("follows the relative imports, rewrites the packages and generates the whole local binding", () => {
@@ -195,10 +213,20 @@ describe("the build of one world", () => {
     );
   });
 
+  it("takes a framework-neutral package from the project's node_modules in the cdktn build", () => {
+    write("node_modules/neutral/package.json", '{ "name": "neutral", "dependencies": { "tslib": "2" } }');
+    write("node_modules/neutral/index.js", "module.exports = (s) => s.toUpperCase();\n");
+    write("src/lib/outdir.ts", 'import up = require("neutral");\nexport const outdir = (): string => up(process.argv[2]).toLowerCase();\n');
+    const result = buildWorld(dir, ["src/entry.ts"], world());
+    expect(result.rewrites.map((r) => r.from)).toEqual(["@cdktf/provider-aws", "@cdktf/provider-local", "cdktf"]);
+    expect(fs.readFileSync(path.join(dir, "compat/build/src/lib/outdir.js"), "utf8")).toContain('require("neutral")');
+  });
+
   it("refuses an import without a mapping, and writes nothing", () => {
-    write("src/lib/outdir.ts", 'import * as yaml from "yaml";\nexport const outdir = () => yaml;\n');
+    write("node_modules/tf-helpers/package.json", '{ "name": "tf-helpers", "peerDependencies": { "cdktf": "0.21.0" } }');
+    write("src/lib/outdir.ts", 'import * as h from "tf-helpers";\nexport const outdir = () => h;\n');
     expect(() => buildWorld(dir, ["src/entry.ts"], world())).toThrow(
-      "src/lib/outdir.ts: import 'yaml' has no CDK Terrain mapping",
+      "src/lib/outdir.ts: import 'tf-helpers' has no CDK Terrain mapping (it depends on cdktf)",
     );
     expect(fs.existsSync(path.join(dir, "compat/build"))).toBe(false);
   });

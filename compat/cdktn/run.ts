@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from "util";
 import { PROVIDER_PINS } from "../../stacks/providers";
 import type { AppReport } from "./app";
 import { Comparison, Difference, compareOutdirs } from "./compare";
-import { PACKAGE_MAPPINGS, mapSpecifier, typeCheckPaths } from "./specifiers";
+import { PACKAGE_MAPPINGS, mapSpecifier, packageDepsIn, typeCheckPaths } from "./specifiers";
 import { BuildResult, buildWorld } from "./transpile";
 
 const compatDir = __dirname;
@@ -71,7 +71,7 @@ function build(): { cdktf: BuildResult; cdktn: BuildResult } {
     name: "cdktn",
     outDir: DIRS.cdktnBuild,
     nodeModules: DIRS.nodeModules,
-    map: (specifier, file) => mapSpecifier(specifier, file),
+    map: (specifier, file) => mapSpecifier(specifier, file, packageDepsIn(DIRS.rootNodeModules)),
   });
   return { cdktf, cdktn };
 }
@@ -115,10 +115,11 @@ function synth(world: "cdktf" | "cdktn"): [AppReport, number] {
   );
   if (r.status !== 0) throw new StepError(`synth with ${world} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   const report: AppReport = readJson(reportFile);
-  // Which framework the process really ran on: no module from the other world's tree.
+  // Which framework the process really ran on: no module of the other world's framework packages.
+  const cdktfPackages = Object.keys(PACKAGE_MAPPINGS).map((p) => path.join(DIRS.rootNodeModules, p) + path.sep);
   const foreign =
     world === "cdktn"
-      ? report.loadedModules.filter((m) => m.startsWith(DIRS.rootNodeModules + path.sep))
+      ? report.loadedModules.filter((m) => cdktfPackages.some((dir) => m.startsWith(dir)))
       : report.loadedModules.filter((m) => m.startsWith(compatDir + path.sep));
   if (foreign.length > 0) throw new StepError(`the ${world} synth loaded modules of the other build:\n${foreign.join("\n")}`);
   return [report, ms];

@@ -1,6 +1,8 @@
 // Which package each cdktf-world import becomes in the CDK Terrain build. One
 // table, used by the transpiler (runtime) and the type check (tsconfig paths).
+import * as fs from "fs";
 import { isBuiltin } from "module";
+import * as path from "path";
 
 /** What a package of the cdktf world becomes under CDK Terrain. */
 export type PackageMapping =
@@ -32,20 +34,33 @@ export const isRelative = (specifier: string): boolean => specifier.startsWith("
 /** What one import becomes in the CDK Terrain build. */
 export type Mapped =
   | { readonly kind: "unchanged"; readonly specifier: string }
+  /** A package that does not depend on the framework: the project's own copy serves both builds. */
+  | { readonly kind: "shared"; readonly specifier: string; readonly pkg: string }
   | { readonly kind: "package"; readonly specifier: string }
   | { readonly kind: "generated"; readonly pkg: string; readonly subpath: string };
 
 /**
- * Maps one import specifier of `file`: relative imports and Node built-ins stay,
- * packages of PACKAGE_MAPPINGS are renamed or generated, anything else is refused.
+ * What a package outside PACKAGE_MAPPINGS depends on, from its package.json in
+ * the project's node_modules (`undefined`: not installed there).
  */
-export function mapSpecifier(specifier: string, file: string, mappings = PACKAGE_MAPPINGS): Mapped {
+export type PackageDeps = (pkg: string) => string[] | undefined;
+
+/**
+ * Maps one import specifier of `file`: relative imports and Node built-ins stay,
+ * packages of PACKAGE_MAPPINGS are renamed or generated, another package is
+ * shared when it depends on none of them, and refused otherwise.
+ */
+export function mapSpecifier(specifier: string, file: string, depsOf: PackageDeps = () => undefined, mappings = PACKAGE_MAPPINGS): Mapped {
   if (isRelative(specifier) || isBuiltin(specifier)) return { kind: "unchanged", specifier };
   const { pkg, subpath } = splitSpecifier(specifier);
   const mapping = Object.prototype.hasOwnProperty.call(mappings, pkg) ? mappings[pkg] : undefined;
   if (!mapping) {
+    const deps = depsOf(pkg);
+    const framework = deps?.filter((d) => Object.prototype.hasOwnProperty.call(mappings, d) || d.startsWith("@cdktf/"));
+    if (framework && framework.length === 0) return { kind: "shared", specifier, pkg };
+    const why = !deps ? "it is not installed in the project" : `it depends on ${framework!.join(", ")}`;
     throw new Error(
-      `${file}: import '${specifier}' has no CDK Terrain mapping; mapped packages: ${Object.keys(mappings).join(", ")} ` +
+      `${file}: import '${specifier}' has no CDK Terrain mapping (${why}); mapped packages: ${Object.keys(mappings).join(", ")} ` +
         `(add '${pkg}' to PACKAGE_MAPPINGS in compat/cdktn/specifiers.ts)`,
     );
   }
@@ -66,4 +81,14 @@ export function typeCheckPaths(nodeModules: string, mappings = PACKAGE_MAPPINGS)
     paths[`${pkg}/*`] = [`${nodeModules}/${mapping.to}/*`];
   }
   return paths;
+}
+
+/** PackageDeps read from `nodeModules/<pkg>/package.json`: dependencies and peer dependencies. */
+export function packageDepsIn(nodeModules: string): PackageDeps {
+  return (pkg) => {
+    const file = path.join(nodeModules, pkg, "package.json");
+    if (!fs.existsSync(file)) return undefined;
+    const json = JSON.parse(fs.readFileSync(file, "utf8"));
+    return [...Object.keys(json.dependencies ?? {}), ...Object.keys(json.peerDependencies ?? {})];
+  };
 }

@@ -199,7 +199,13 @@ export function buildWorld(root: string, entries: string[], world: World): Build
         entry.files.add(rel);
         rewrites.set(pkg, entry);
       }
-      if (mapped.kind !== "generated" && !isBuiltin(target)) {
+      if (mapped.kind === "shared") {
+        // Framework-neutral: the project's copy, in both builds.
+        const resolved = require.resolve(target, { paths: [path.dirname(out)] });
+        if (!inside(resolved, path.join(rootNodeModules, mapped.pkg))) {
+          throw new Error(`${rel}: '${target}' resolves to ${resolved} in the ${world.name} build, not to the project's ${mapped.pkg}`);
+        }
+      } else if (mapped.kind !== "generated" && !isBuiltin(target)) {
         // The package must come from this world's node_modules, not from a fallback above it.
         let resolved: string;
         try {
