@@ -153,7 +153,19 @@ describe("production stack", () => {
         reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}",
         reminders_fcm_project_id: "",
         react_app_api_key: "${local.react_app_api_key}",
-        ml_worker_queue_url: "${aws_sqs_queue.ml_worker_ml_worker.url}",
+        ml_worker_queue_url: "",
+      });
+    });
+
+    it("declares the ML worker's SSM parameters itself, without count, so a new environment plans in one step", () => {
+      expect(json.resource.aws_ssm_parameter).toEqual({
+        ssm_ml_worker_queue_url: {
+          name: "/zivohealth/production/ml_worker/queue_url",
+          type: "String",
+          value: "${aws_sqs_queue.ml_worker_ml_worker.url}",
+          overwrite: true,
+        },
+        ssm_ml_worker_enabled: { name: "/zivohealth/production/ml_worker/enabled", type: "String", value: "true", overwrite: true },
       });
     });
 

@@ -21,6 +21,7 @@ import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
@@ -271,8 +272,19 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       reminders_fcm_credentials_json: fcmCredentials.stringValue,
       reminders_fcm_project_id: config.reminders.remindersFcmProjectId,
       react_app_api_key: reactAppApiKey.asString,
-      ml_worker_queue_url: this.mlWorker.sqsQueueUrl,
+      // The module counts its two ML worker parameters on this URL, unknown
+      // until the queue exists: no plan in one step. A known "" makes the
+      // count 0; the stack declares them below (moved blocks in stacks/moves.ts).
+      ml_worker_queue_url: "",
     });
+    const mlWorkerParameter = (name: string, key: string, value: string) =>
+      pinAddress(
+        new SsmParameter(this, `ssm_${name}`, { name: `/${project}/${env}/ml_worker/${key}`, type: "String", value, overwrite: true }),
+        "ssm",
+        name,
+      );
+    mlWorkerParameter("ml_worker_queue_url", "queue_url", this.mlWorker.sqsQueueUrl);
+    mlWorkerParameter("ml_worker_enabled", "enabled", "true");
 
     const r = config.reminders;
     const compute = hclModule("compute", {
