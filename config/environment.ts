@@ -101,6 +101,16 @@ export type HardeningSettings = Pick<
  */
 export type DeployedIdentity = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
+/** A delete or replace that plan-check's gate accepts. */
+export interface AllowedDestroy {
+  /** The planned address (`module.compute.aws_instance.host`). */
+  readonly address: string;
+  /** Only the delete of a deposed object at that address. @default false */
+  readonly deposed?: boolean;
+  /** Why it is accepted; shown in the report. */
+  readonly reason: string;
+}
+
 /** One environment's configuration; one stack is built from each. */
 export interface EnvironmentConfig {
   /** `project_name`. */
@@ -158,6 +168,13 @@ export interface EnvironmentConfig {
    * `prevent_destroy`). @default - none
    */
   readonly allowReplacement?: readonly string[];
+  /**
+   * Deletes and replaces that `npm run plan-check` accepts, each with its
+   * reason (shown in the report). Any other delete or replace in the plan
+   * fails the gate, and so does an entry the plan does not use.
+   * @default - none: every delete or replace fails the gate
+   */
+  readonly allowDestroy?: readonly AllowedDestroy[];
   /**
    * Policy checks run at every synth as warnings. `config` sets blocking
    * severities, the log retention floor and exemptions; `failSynth` turns

@@ -49,6 +49,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...(c.allowReplacement === undefined || (Array.isArray(c.allowReplacement) && c.allowReplacement.every((a: unknown) => typeof a === "string"))
       ? []
       : ["allowReplacement must be a list of resource addresses"]),
+    ...validateAllowDestroy(c.allowDestroy),
   ];
   return problems;
 }
@@ -100,4 +101,22 @@ function validateBackend(b: any): string[] {
     ];
   }
   return checkOneOf("backend.type", b.type, ["local", "s3"]);
+}
+
+const ADDRESS = /^(module\.[A-Za-z_][\w-]*(\[[^\]]+\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*(\[[^\]]+\])?$/;
+
+function validateAllowDestroy(list: unknown): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return ["allowDestroy must be a list of { address, reason, deposed? }"];
+  return list.flatMap((entry: any, n: number) => {
+    const at = `allowDestroy[${n}]`;
+    if (typeof entry !== "object" || entry === null) return [`${at} must be an object { address, reason, deposed? }`];
+    return [
+      ...(typeof entry.address === "string" && ADDRESS.test(entry.address)
+        ? []
+        : [`${at}.address must be a resource instance address like module.compute.aws_instance.host (got ${JSON.stringify(entry.address)})`]),
+      ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the delete or replace is accepted`]),
+      ...(entry.deposed === undefined || typeof entry.deposed === "boolean" ? [] : [`${at}.deposed must be true or false`]),
+    ];
+  });
 }

@@ -71,6 +71,29 @@ export const MOVES: readonly Move[] = [
 ];
 
 /**
+ * The constructs' data sources: HCL address → synthesized address. Terraform
+ * needs no moved block for them (they are read, not kept); plan-check finds a
+ * value recorded under either address.
+ */
+export const DATA_SOURCES: readonly Move[] = [
+  ...moves("iam", [
+    ["aws_iam_policy_document", "assume_role"],
+    ["aws_iam_policy_document", "ecs_task_execution_assume"],
+    ["aws_iam_policy_document", "ecs_task_assume"],
+  ]),
+  ...moves("ml_worker", [["aws_caller_identity", "current"]]),
+].map((m) => ({ from: m.from.replace(/^(module\.[^.]+\.)/, "$1data."), to: `data.${m.to}` }));
+
+/** The other address of the same object in the HCL root or the stack, if it has one. */
+export function counterpart(address: string): string | undefined {
+  for (const m of [...MOVES, ...DATA_SOURCES]) {
+    if (m.from === address) return m.to;
+    if (m.to === address) return m.from;
+  }
+  return undefined;
+}
+
+/**
  * Adds a `moved` block (cdktf's `moveFromId`) to each resource of the table.
  * A target missing from the stack is an error unless the entry is optional:
  * it means an address changed, which the table must say.
