@@ -89,7 +89,7 @@ describe("Iam", () => {
         {
           Effect: "Allow",
           Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
-          Resource: "arn:aws:ssm:*:*:parameter/zivohealth/production/*",
+          Resource: ["arn:aws:ssm:*:*:parameter/zivohealth/production/*"], // a list, as in the HCL (plan-check found the difference)
         },
       ],
     });

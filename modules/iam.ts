@@ -111,7 +111,7 @@ export class Iam extends Construct {
         name: name("ssm-params-read"),
         role: this.ec2Role.id,
         policy: policy([
-          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: paramsArn },
+          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: [paramsArn] },
         ]),
       }),
       prefix,
