@@ -282,8 +282,8 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
 
   const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
   fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
-  created(outDir);
+  // On bad input, everything this run created goes again (mkdirSync returns the first folder it made).
+  created(fs.mkdirSync(outDir, { recursive: true, mode: 0o700 }) ?? outDir);
   const timings: Timings = {};
   const started = Date.now();
   const installed = new Set(["aws"]);
