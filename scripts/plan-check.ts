@@ -176,7 +176,7 @@ export function countErrorAddresses(errors: readonly Diagnostic[], modulePathOfF
     if (!m || modulePath === undefined) return undefined;
     out.push(`${modulePath ? `${modulePath}.` : ""}${m[1]}.${m[2]}`);
   }
-  return [...new Set(out)];
+  return [...new Set(out)].sort(); // Terraform reports them in no fixed order
 }
 
 interface Planned {
