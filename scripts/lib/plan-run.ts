@@ -141,33 +141,42 @@ export interface PlanResult {
   readonly text: string;
 }
 
-/** `terraform plan -out`, then `show -json` and `show` of the saved plan. */
+/**
+ * `terraform plan -out` (its text is the human-readable plan), then `show
+ * -json` of the saved plan. Only when the plan fails does it run again with
+ * `-json`, for the diagnostics: the success path costs one provider load more
+ * than a bare plan, not two.
+ */
 export async function plan(tf: Terraform, dir: string, args: readonly string[], timings: Timings): Promise<PlanResult> {
   const planFile = path.join(dir, "plan.tfplan");
-  const r = await run(tf.bin, ["plan", "-input=false", "-lock=false", "-json", `-out=${planFile}`, ...args], dir, tf.env, tf.timeoutMs);
+  const common = ["plan", "-input=false", "-lock=false", ...args];
+  const r = await run(tf.bin, [...common, "-no-color", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
   timings.plan = (timings.plan ?? 0) + r.ms;
-  fs.writeFileSync(path.join(dir, "plan.log.jsonl"), r.stdout);
-  const diagnostics = parseDiagnostics(r.stdout).filter((d) => !EXPECTED_INIT_WARNING.test(d.summary));
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  const warnings = diagnostics.filter((d) => d.severity === "warning");
   if (r.code !== 0) {
+    const j = await run(tf.bin, [...common, "-json"], dir, tf.env, tf.timeoutMs);
+    timings["plan -json (errors)"] = j.ms;
+    const diagnostics = parseDiagnostics(j.stdout).filter((d) => !EXPECTED_INIT_WARNING.test(d.summary));
+    const errors = diagnostics.filter((d) => d.severity === "error");
     if (errors.length === 0) throw new TerraformFailed("plan", r);
-    // -json puts Terraform's messages on stdout; the errors in its own layout, values summarized.
+    // The errors in Terraform's layout, values summarized (its own text prints a whole user-data script).
     const text = errors
-      .map((d) => [`Error: ${explain(d)}`, ...(d.address ? [`  with ${d.address},`] : []), ...(d.range ? [`  on ${d.range.filename} line ${d.range.start.line}${d.snippet?.context ? `, in ${d.snippet.context}` : ""}`] : [])].join("\n"))
+      .map((d) =>
+        [
+          `Error: ${explain(d)}`,
+          ...(d.address ? [`  with ${d.address},`] : []),
+          ...(d.range ? [`  on ${d.range.filename} line ${d.range.start.line}${d.snippet?.context ? `, in ${d.snippet.context}` : ""}`] : []),
+        ].join("\n"),
+      )
       .join("\n\n");
-    return { ok: false, errors, warnings, text };
+    return { ok: false, errors, warnings: diagnostics.filter((d) => d.severity === "warning"), text };
   }
-  const [json, text] = await Promise.all([
-    run(tf.bin, ["show", "-json", planFile], dir, tf.env, tf.timeoutMs),
-    run(tf.bin, ["show", "-no-color", planFile], dir, tf.env, tf.timeoutMs),
-  ]);
-  timings.show = (timings.show ?? 0) + Math.max(json.ms, text.ms);
+  const json = await run(tf.bin, ["show", "-json", planFile], dir, tf.env, tf.timeoutMs);
+  timings.show = (timings.show ?? 0) + json.ms;
   if (json.code !== 0) throw new TerraformFailed("show -json", json);
-  if (text.code !== 0) throw new TerraformFailed("show", text);
+  const text = r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m)));
   fs.writeFileSync(path.join(dir, "plan.json"), json.stdout);
-  fs.writeFileSync(path.join(dir, "plan.txt"), text.stdout);
-  return { ok: true, errors, warnings, plan: JSON.parse(json.stdout) as PlanJson, text: text.stdout };
+  fs.writeFileSync(path.join(dir, "plan.txt"), text);
+  return { ok: true, errors: [], warnings: [], plan: JSON.parse(json.stdout) as PlanJson, text };
 }
 
 /** The diagnostics among `-json` output lines. */
