@@ -28,7 +28,7 @@ describe("buildApp", () => {
       process.env.PATH = saved;
     }
     const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks/production/cdk.tf.json"), "utf8"));
-    expect(json.moved).toHaveLength(26);
+    expect(json.moved).toHaveLength(28);
     expect(json.terraform.required_version).toBe(">= 1.5.0");
   });
 });
