@@ -241,6 +241,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       dbHost, // documented fix 1
       dbPort: db.port,
       dbName: db.dbName,
+      // The environment's own parameters (the ssm module's) and bucket; for production, the construct's defaults.
+      ssmParameterPrefix: `/${project}/${env}`,
+      dataBucketName: config.storageBucketName,
       workerMode: ml.workerMode,
       minCapacity: ml.minCapacity,
       maxCapacity: ml.maxCapacity,
