@@ -150,17 +150,28 @@ describe("the deploy warns while the HCL root still declares the migrated module
     const { project, root } = layout({ state, hclMain });
     const r = run(["deploy", "production"], project);
     expect(r.lines).toEqual([
-      `warning: the HCL root ${root} still declares module "ecr" (main.tf), module "iam" (main.tf), module "ml_worker" (main.tf). ` +
-        "Once this deploy has applied the moves, a terraform apply there would move those resources back and recreate what this stack changed. " +
+      `warning: the HCL root ${root} still declares module "iam", module "ecr", module "ml_worker" and 8 other module and resource blocks (main.tf), on the state this stack uses. ` +
+        "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
         'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
     ]);
     expect(r.calls).toEqual([["deploy", "production"]]);
   });
 
-  it("is quiet after the hand-over, and for diff", () => {
-    const handedOver = hclMain.replace(/^module "(ecr|iam|ml_worker)" \{[\s\S]*?^\}\n/gm, "");
-    expect(handedOver).not.toMatch(/module "(ecr|iam|ml_worker)"/);
-    expect(run(["deploy", "production"], layout({ state, hclMain: handedOver }).project).stderr).toBe("");
+  it("keeps warning while the HCL root is still a root, with the migrated modules gone", () => {
+    const withoutMigrated = hclMain.replace(/^module "(ecr|iam|ml_worker)" \{[\s\S]*?^\}\n/gm, "");
+    expect(withoutMigrated).not.toMatch(/module "(ecr|iam|ml_worker)"/);
+    const { project, root } = layout({ state, hclMain: withoutMigrated });
+    expect(run(["deploy", "production"], project).lines[0]).toBe(
+      `warning: the HCL root ${root} still declares 8 other module and resource blocks (main.tf), on the state this stack uses. ` +
+        "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
+        'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
+    );
+  });
+
+  it("is quiet after the hand-over (no root blocks left, modules/ kept), and for diff", () => {
+    const { project, root } = layout({ state });
+    fs.copyFileSync(path.join(HCL_ROOT, "versions.tf"), path.join(root, "versions.tf"));
+    expect(run(["deploy", "production"], project).stderr).toBe("");
     expect(run(["diff", "production"], layout({ state, hclMain }).project).stderr).toBe("");
   });
 });

@@ -118,24 +118,32 @@ export function checkState(stack: string, config: EnvironmentConfig, outdir: str
 export const MIGRATED_MODULES: readonly string[] = [...new Set(MOVES.map((m) => m.from.split(".")[1]))];
 
 /**
- * After the first deploy, the HCL root and this stack share the state; an
- * apply from the HCL root while it still declares the migrated modules would
- * move everything back. Returns the warning, or nothing.
+ * After the first deploy, the HCL root and this stack share the state. An
+ * apply from the HCL root while it still declares the migrated modules moves
+ * their resources back (and, as this stack's root addresses are not in the
+ * HCL, destroys them); any other block it declares is this stack's too.
+ * Returns the warning while the HCL root declares any module or resource.
  */
 export function hclRootWarning(stack: string, config: EnvironmentConfig, outdir: string): string | undefined {
   const root = path.resolve(outdir, "stacks", stack, config.hclModulesDir, "..");
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) return undefined;
-  const found: string[] = [];
+  const migrated: string[] = [];
+  const files = new Set<string>();
+  let others = 0;
   for (const file of fs.readdirSync(root).filter((f) => f.endsWith(".tf")).sort()) {
     const text = fs.readFileSync(path.join(root, file), "utf8");
-    for (const name of MIGRATED_MODULES) {
-      if (new RegExp(`^\\s*module\\s+"${name}"\\s*\\{`, "m").test(text)) found.push(`module "${name}" (${file})`);
+    for (const [, kind, name] of text.matchAll(/^\s*(module|resource)\s+"([^"]+)"/gm)) {
+      files.add(file);
+      if (kind === "module" && MIGRATED_MODULES.includes(name)) migrated.push(`module "${name}"`);
+      else others++;
     }
   }
-  if (found.length === 0) return undefined;
+  if (files.size === 0) return undefined;
+  const blocks = [...migrated, ...(others > 0 ? [`${others} other module and resource blocks`] : [])];
+  const listed = blocks.length > 1 ? `${blocks.slice(0, -1).join(", ")} and ${blocks[blocks.length - 1]}` : blocks[0];
   return (
-    `warning: the HCL root ${root} still declares ${found.join(", ")}. Once this deploy has applied the moves, ` +
-    "a terraform apply there would move those resources back and recreate what this stack changed. " +
-    "Complete the hand-over: README, Migration, \"Handing over from the HCL root\"."
+    `warning: the HCL root ${root} still declares ${listed} (${[...files].join(", ")}), on the state this stack uses. ` +
+    "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
+    'Complete the hand-over: README, Migration, "Handing over from the HCL root".'
   );
 }
