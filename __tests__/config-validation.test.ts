@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EnvironmentConfig } from "../config/environment";
+import { ENVIRONMENT_KEYS, EnvironmentConfig, LocalBackendConfig, MlWorkerSettings } from "../config/environment";
 import { production, productionFirstDeployment, productionHardened, staging } from "../config/environments";
-import { FARGATE_CPU_MEMORY } from "../modules/validation";
+import { FARGATE_CPU_MEMORY, KnownKeys } from "../modules/validation";
 import { validateEnvironment } from "../config/validate";
 import { buildApp } from "../stacks/app";
 
@@ -115,6 +115,26 @@ const FARGATE_SIZES: [number, number, number, number][] = [
   [8192, 16384, 61440, 4096],
   [16384, 32768, 122880, 8192],
 ];
+
+describe("the known-key lists", () => {
+  const known = <T>(keys: KnownKeys<T>) => Object.keys(keys);
+
+  it("cannot drift from their types: tsc refuses a missing or an extra key", () => {
+    // @ts-expect-error every field of MlWorkerSettings must be listed
+    expect(known<MlWorkerSettings>({ workerMode: true })).toEqual(["workerMode"]);
+    // @ts-expect-error bucket is not a field of the local backend
+    expect(known<LocalBackendConfig>({ type: true, path: true, bucket: true })).toEqual(["type", "path", "bucket"]);
+  });
+
+  it("list the environment's fields", () => {
+    expect(Object.keys(ENVIRONMENT_KEYS)).toEqual([
+      "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
+      "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
+      "reminders", "mlWorker", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
+      "policy", "newEnvironment",
+    ]);
+  });
+});
 
 describe("valid configurations are accepted", () => {
   it.each([
