@@ -58,7 +58,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     const root = <T extends TerraformElement>(element: T, name: string): T => pinAddress(element, "", name);
 
     // ---- Terraform, providers, backend ----
-    this.addOverride("terraform.required_version", ">= 1.5.0");
+    // S3-native locking (use_lockfile) needs Terraform 1.10; without it, init fails on older versions.
+    const lockfile = config.backend.type === "s3" && (config.backend.useLockfile ?? config.backend.dynamodbTable === undefined);
+    this.addOverride("terraform.required_version", lockfile ? ">= 1.10.0" : ">= 1.5.0");
     new AwsProvider(this, "aws", { region: config.awsRegion });
     // The prebuilt binding writes the legacy short source "aws"; say which one.
     this.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
@@ -74,8 +76,8 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
         encrypt: config.backend.encrypt ?? true,
         dynamodbTable: config.backend.dynamodbTable,
       });
-      // S3-native locking (Terraform >= 1.10) postdates cdktf 0.21's S3BackendConfig.
-      if (config.backend.useLockfile ?? true) s3.addOverride("use_lockfile", true);
+      // S3-native locking postdates cdktf 0.21's S3BackendConfig.
+      if (lockfile) s3.addOverride("use_lockfile", true);
     }
 
     // ---- Variables: what changes per deploy, and secrets ----
@@ -242,6 +244,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       dbHost, // documented fix 1
       dbPort: db.port,
       dbName: db.dbName,
+      // The environment's own parameters (the ssm module's) and bucket; for production, the construct's defaults.
+      ssmParameterPrefix: `/${project}/${env}`,
+      dataBucketName: config.storageBucketName,
       workerMode: ml.workerMode,
       minCapacity: ml.minCapacity,
       maxCapacity: ml.maxCapacity,
