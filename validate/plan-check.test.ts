@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
-import { production } from "../config/environments";
+import { production, staging } from "../config/environments";
 import { PlanCheckReport } from "../scripts/lib/plan-report";
 import { main } from "../scripts/plan-check";
 import { MOVES } from "../stacks/moves";
@@ -28,10 +28,11 @@ const PRE_FIX = path.join(SHARED, "existing-production.tfstate");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/production-data.json");
 const NEW_ENV_DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/new-environment-data.json");
+const STAGING_DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/staging-data.json");
 const HOST = "module.compute.aws_instance.host";
 const ROUTE53 = ["module.route53.aws_route53_record.api_a", "module.route53.aws_route53_record.root_a", "module.route53.aws_route53_record.www_a"];
 
-type Result = { code: number; report: PlanCheckReport & { counts: Record<string, number>; failureTexts: string[] }; stderr: string };
+type Result = { code: number; report: PlanCheckReport & { counts: Record<string, number>; failureTexts: string[] }; stderr: string; plan?: any };
 
 async function planCheck(args: string[], environments: Record<string, EnvironmentConfig> = { production }): Promise<Result> {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
@@ -44,8 +45,10 @@ async function planCheck(args: string[], environments: Record<string, Environmen
   );
   if (!stdout) throw new Error(`plan-check wrote no report (exit ${code}):\n${stderr}`);
   const report = JSON.parse(stdout);
+  const planFile = path.join(report.outDir, "stack/plan.json");
+  const plan = fs.existsSync(planFile) ? JSON.parse(fs.readFileSync(planFile, "utf8")) : undefined;
   if (process.env[ENV.keepDirs] !== "1" && code === 0) fs.rmSync(cwd, { recursive: true, force: true });
-  return { code, report, stderr };
+  return { code, report, stderr, plan };
 }
 
 const summary = (r: Result) => {
@@ -139,6 +142,30 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     ]);
     expect(r.report.hcl!.comparison!.differences).toEqual([]);
     expect(r.report.hcl!.comparison!.equal).toBe(52);
+  });
+
+  test.concurrent("the staging example's first plan: an empty state, in one step, everything created under staging's names", async () => {
+    const r = await planCheck(["--stack", "staging", "--data", STAGING_DATA], { production, staging });
+    expect(r.code).toBe(0);
+    expect(summary(r)).toEqual({ create: 54, update: 0, replace: 0, delete: 0, move: 0, "no-op": 0 });
+    expect(r.report.state).toBe("an empty state (a new environment)");
+    const names = r.plan.resource_changes
+      .filter((c: any) => c.type === "aws_sqs_queue" || c.type === "aws_ssm_parameter")
+      .map((c: any) => c.change.after.name)
+      .sort();
+    expect(names).toEqual([
+      "/zivohealth/staging/db/host",
+      "/zivohealth/staging/db/password",
+      "/zivohealth/staging/db/user",
+      "/zivohealth/staging/deploy/docker_compose_sha256",
+      "/zivohealth/staging/deploy/image_tag",
+      "/zivohealth/staging/ml_worker/enabled",
+      "/zivohealth/staging/ml_worker/queue_url",
+      "/zivohealth/staging/react_app/api_key",
+      "/zivohealth/staging/s3/bucket",
+      "staging-ml-worker",
+      "staging-ml-worker-dlq",
+    ]);
   });
 
   test.concurrent("a deployed IAM role with another name: the gate fails and names the address and the attribute", async () => {
