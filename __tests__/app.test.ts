@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { production, productionFirstDeployment } from "../config/environments";
+import { production, staging } from "../config/environments";
 import { buildApp } from "../stacks/app";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 
@@ -13,9 +13,9 @@ describe("buildApp", () => {
   it("builds one stack per environment and runs every stack's validations itself", () => {
     const validations = jest.spyOn(ZivoHealthStack.prototype, "runAllValidations");
     const outdir = tmpOut();
-    buildApp({ production, first: productionFirstDeployment }, { outdir }).synth();
+    buildApp({ production, staging }, { outdir }).synth();
     expect(validations).toHaveBeenCalledTimes(2);
-    expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["first", "production"]);
+    expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["production", "staging"]);
   });
 
   it("synthesizes without a terraform binary on PATH (no `terraform version` check)", () => {
@@ -28,7 +28,7 @@ describe("buildApp", () => {
       process.env.PATH = saved;
     }
     const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks/production/cdk.tf.json"), "utf8"));
-    expect(json.moved).toHaveLength(26);
+    expect(json.moved).toHaveLength(28);
     expect(json.terraform.required_version).toBe(">= 1.5.0");
   });
 });

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compatStacks } from "../compat/cdktn/app";
+import { compatApps } from "../compat/cdktn/app";
 import { compareFile, compareOutdirs, diffJson, versionPath } from "../compat/cdktn/compare";
 import { describeDifference, parseOptions } from "../compat/cdktn/run";
 import { PACKAGE_MAPPINGS, mapSpecifier, packageDepsIn, splitSpecifier, typeCheckPaths } from "../compat/cdktn/specifiers";
@@ -253,6 +253,8 @@ describe("comparison", () => {
   it("knows where each output file records the framework version", () => {
     expect(versionPath(FILE)).toEqual(["//", "metadata", "version"]);
     expect(versionPath("manifest.json")).toEqual(["version"]);
+    expect(versionPath("productionHardened/manifest.json")).toEqual(["version"]);
+    expect(versionPath("app/stacks/production/cdk.tf.json")).toEqual(["//", "metadata", "version"]);
     expect(versionPath("stacks/production/other.json")).toBeUndefined();
   });
 
@@ -340,9 +342,9 @@ describe("comparison", () => {
   });
 });
 
-describe("the stacks the compat app synthesizes", () => {
-  it("are main.ts's stacks, every other exported configuration by name, and production with an S3 backend", () => {
-    const stacks = compatStacks({
+describe("the Apps the compat app synthesizes", () => {
+  it("are main.ts's stacks together, each other exported configuration alone, and production with an S3 backend", () => {
+    const apps = compatApps({
       environments: { production },
       production,
       productionHardened,
@@ -350,9 +352,15 @@ describe("the stacks the compat app synthesizes", () => {
       productionFirstDeployment,
       notAConfig: { environment: "x" },
     });
-    expect(Object.keys(stacks)).toEqual(["production", "productionHardened", "productionFirstDeployment", "productionS3Backend"]);
-    expect(stacks.productionHardened).toBe(productionHardened);
-    expect(stacks.productionS3Backend).toEqual({
+    expect(apps.map((a) => [a.dir, Object.keys(a.stacks)])).toEqual([
+      ["app", ["production"]],
+      ["productionHardened", ["productionHardened"]],
+      ["productionFirstDeployment", ["productionFirstDeployment"]],
+      ["productionS3Backend", ["productionS3Backend"]],
+    ]);
+    expect(apps[0].stacks.production).toBe(production);
+    expect(apps[1].stacks.productionHardened).toBe(productionHardened);
+    expect(apps[3].stacks.productionS3Backend).toEqual({
       ...production,
       backend: { type: "s3", bucket: "zivohealth-terraform-state", key: "production/terraform.tfstate", region: "us-east-1" },
     });

@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EnvironmentConfig } from "../config/environment";
-import { production } from "../config/environments";
+import { ENVIRONMENT_KEYS, EnvironmentConfig, LocalBackendConfig, MlWorkerSettings } from "../config/environment";
+import { production, productionFirstDeployment, productionHardened, staging } from "../config/environments";
+import { FARGATE_CPU_MEMORY, KnownKeys } from "../modules/validation";
 import { validateEnvironment } from "../config/validate";
 import { buildApp } from "../stacks/app";
 
@@ -13,8 +14,8 @@ const variant = (patch: Patch): EnvironmentConfig => {
   return c;
 };
 
-// [what, patch, the exact problem reported]
-const INVALID: [string, Patch, string][] = [
+// [what, patch, the exact problem (or problems) reported]
+const INVALID: [string, Patch, string | string[]][] = [
   ["unknown worker mode", (c) => (c.mlWorker.workerMode = "fast"), "mlWorker.workerMode must be one of 'sqs', 'aggregation', 'both' (got 'fast')"],
   ["worker mode of the wrong case", (c) => (c.mlWorker.workerMode = "SQS"), "mlWorker.workerMode must be one of 'sqs', 'aggregation', 'both' (got 'SQS')"],
   ["worker mode missing", (c) => delete c.mlWorker.workerMode, "mlWorker.workerMode must be one of 'sqs', 'aggregation', 'both' (got undefined)"],
@@ -23,7 +24,7 @@ const INVALID: [string, Patch, string][] = [
   ["negative max", (c) => (c.mlWorker.maxCapacity = -5), "mlWorker.maxCapacity must be at least 0 (got -5)"],
   ["fractional min", (c) => (c.mlWorker.minCapacity = 0.5), "mlWorker.minCapacity must be a whole number (got 0.5)"],
   ["capacity as a string", (c) => (c.mlWorker.maxCapacity = "5"), "mlWorker.maxCapacity must be a number (got '5')"],
-  ["capacity NaN", (c) => (c.mlWorker.maxCapacity = Number.NaN), "mlWorker.maxCapacity must be a number (got null)"],
+  ["capacity NaN", (c) => (c.mlWorker.maxCapacity = Number.NaN), "mlWorker.maxCapacity must be a number (got NaN)"],
   ["zero target depth", (c) => (c.mlWorker.targetQueueDepth = 0), "mlWorker.targetQueueDepth must be greater than 0 (got 0)"],
   ["negative target depth", (c) => (c.mlWorker.targetQueueDepth = -0.5), "mlWorker.targetQueueDepth must be greater than 0 (got -0.5)"],
   ["scheduled scaling as a string", (c) => (c.mlWorker.enableScheduledScaling = "yes"), "mlWorker.enableScheduledScaling must be true or false (got 'yes')"],
@@ -36,7 +37,7 @@ const INVALID: [string, Patch, string][] = [
   ["project with capitals", (c) => (c.project = "ZivoHealth"), "project must be lower-case letters, digits and hyphens (got 'ZivoHealth')"],
   ["empty environment", (c) => (c.environment = "  "), "environment must not be empty"],
   ["environment as a number", (c) => (c.environment = 1), "environment must be a string (got 1)"],
-  ["bad region", (c) => (c.awsRegion = "us-east"), "awsRegion must be an AWS region like us-east-1 (got 'us-east')"],
+  ["bad region", (c) => (c.awsRegion = "us-east"), "awsRegion must be an AWS region like us-east-1 (got 'us-east'); did you mean 'us-east-1'?"],
   ["image tag with a colon", (c) => (c.imageTag = "v1:2"), "imageTag must be a Docker image tag (got 'v1:2')"],
   ["VPC id without prefix", (c) => (c.existingVpcId = "04d23036cd269f2a6"), "existingVpcId must be a VPC id like vpc-0123456789abcdef0 (got '04d23036cd269f2a6')"],
   ["security group id of a VPC", (c) => (c.rdsSecurityGroupId = "vpc-09f7899176373ad8e"), "rdsSecurityGroupId must be a security group id like sg-0123456789abcdef0 (got 'vpc-09f7899176373ad8e')"],
@@ -57,21 +58,153 @@ const INVALID: [string, Patch, string][] = [
   ["empty HCL modules folder", (c) => (c.hclModulesDir = ""), "hclModulesDir must not be empty"],
   ["unknown backend", (c) => (c.backend = { type: "gcs", bucket: "x" }), "backend.type must be one of 'local', 's3' (got 'gcs')"],
   ["S3 backend without a key", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", region: "us-east-1" }), "backend.key must be a string (got undefined)"],
-  ["S3 backend with a bad region", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "useast1" }), "backend.region must be an AWS region like us-east-1 (got 'useast1')"],
+  ["S3 backend with a bad region", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "useast1" }), "backend.region must be an AWS region like us-east-1 (got 'useast1'); did you mean 'us-east-1'?"],
   ["ML worker settings missing", (c) => delete c.mlWorker, "mlWorker must be an object"],
+  // Unknown keys: the fast build does not type check, so a misspelled optional key would be ignored.
+  ["misspelled hardening key", (c) => (c.hardening = { createLogKMSKey: true }), "hardening.createLogKMSKey is not a known setting; did you mean 'createLogKmsKey'?"],
+  ["deploy instead of deployed", (c) => ((c.deploy = c.deployed), delete c.deployed), "deploy is not a known setting; did you mean 'deployed'?"],
+  ["misspelled ML worker key", (c) => (c.mlWorker.maxCapcity = 10), "mlWorker.maxCapcity is not a known setting; did you mean 'maxCapacity'?"],
+  ["unrelated ML worker key", (c) => (c.mlWorker.replicas = 1), "mlWorker.replicas is not a known setting; known settings: 'workerMode', 'minCapacity', 'maxCapacity', 'targetQueueDepth', 'enableScheduledScaling', 'cpu', 'memoryMiB'"],
+  ["misspelled reminders key", (c) => (c.reminders.reminderServicePrt = 8086), "reminders.reminderServicePrt is not a known setting; did you mean 'reminderServicePort'?"],
+  ["S3 backend key of the wrong case", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "us-east-1", useLockFile: false, dynamodbTable: "tf-locks" }), "backend.useLockFile is not a known setting; did you mean 'useLockfile'?"],
+  ["S3 setting on the local backend", (c) => (c.backend.bucket = "zivohealth-tfstate"), "backend.bucket is not a known setting; known settings: 'type', 'path'"],
+  ["misspelled policy key", (c) => (c.policy = { failsynth: true }), "policy.failsynth is not a known setting; did you mean 'failSynth'?"],
+  ["misspelled policy config key", (c) => (c.policy = { config: { blockingSeverity: ["high"] } }), "policy.config.blockingSeverity is not a known setting; did you mean 'blockingSeverities'?"],
+  ["misspelled exemption key", (c) => (c.policy = { config: { exemptions: [{ id: "ZH-X", adress: "aws_x.y", reason: "r" }] } }), "policy.config.exemptions[0].adress is not a known setting; did you mean 'address'?"],
+  ["misspelled KMS key id", (c) => (c.hardening = { queueEncryption: { type: "kms", kmsKeyID: "alias/sqs" } }), [
+    "hardening.queueEncryption.kmsKeyID is not a known setting; did you mean 'kmsKeyId'?",
+    "hardening.queueEncryption.kmsKeyId must be a string (got undefined)",
+  ]],
+  ["misspelled alarm e-mail", (c) => (c.hardening = { alarmNotifications: { emial: "ops@zivohealth.ai" } }), "hardening.alarmNotifications.emial is not a known setting; did you mean 'email'?"],
+  ["new-environment flag as a string", (c) => ((c.newEnvironment = "yes"), (c.deployed = {})), "newEnvironment must be true or false (got 'yes')"],
+  // Numbers as given, and the bounds AWS enforces.
+  ["capacity Infinity", (c) => (c.mlWorker.maxCapacity = Number.POSITIVE_INFINITY), "mlWorker.maxCapacity must be a finite number (got Infinity)"],
+  ["target depth -Infinity", (c) => (c.mlWorker.targetQueueDepth = Number.NEGATIVE_INFINITY), "mlWorker.targetQueueDepth must be a finite number (got -Infinity)"],
+  ["reminder port NaN", (c) => (c.reminders.reminderServicePort = Number.NaN), "reminders.reminderServicePort must be a number (got NaN)"],
+  ["max capacity over the ECS tasks-per-service quota", (c) => (c.mlWorker.maxCapacity = 1e12), "mlWorker.maxCapacity must be at most 5000 (got 1000000000000)"],
+  ["IAM role name over 64 characters", (c) => Object.assign(c, { project: "zivohealth-platform-services", environment: "production-eu-canary", dbPasswordSsmName: "/zivohealth-platform-services/production-eu-canary/db/password", deployed: {} }), "project and environment make the IAM role name 'zivohealth-platform-services-production-eu-canary-ecs-task-execution' 68 characters long; IAM allows 64 (shorten them by 4)"],
+  ["CIDR with host bits set", (c) => (c.sshAllowedCidrs = ["10.0.0.1/24"]), "sshAllowedCidrs[0] has host bits set (got '10.0.0.1/24'): the network is 10.0.0.0/24; for the one host use 10.0.0.1/32"],
+  ["IAM role ARN as the log key", (c) => (c.hardening = { logKmsKeyArn: "arn:aws:iam::474221740916:role/zivohealth-production-ec2-role" }), "hardening.logKmsKeyArn must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (got 'arn:aws:iam::474221740916:role/zivohealth-production-ec2-role')"],
+  ["KMS alias ARN as the log key", (c) => (c.hardening = { logKmsKeyArn: "arn:aws:kms:us-east-1:474221740916:alias/logs" }), "hardening.logKmsKeyArn must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (got 'arn:aws:kms:us-east-1:474221740916:alias/logs')"],
+  ["log key in another region", (c) => (c.hardening = { logKmsKeyArn: "arn:aws:kms:eu-west-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab" }), "hardening.logKmsKeyArn is a key in eu-west-1, but the log group is in us-east-1: AWS needs a KMS key in the same region"],
+  ["IAM role ARN as the queue key", (c) => (c.hardening = { queueEncryption: { type: "kms", kmsKeyId: "arn:aws:iam::474221740916:role/x" } }), "hardening.queueEncryption.kmsKeyId must be a KMS key id, key ARN, alias (alias/name) or alias ARN (got 'arn:aws:iam::474221740916:role/x')"],
+  ["queue key in another region", (c) => (c.hardening = { queueEncryption: { type: "kms", kmsKeyId: "arn:aws:kms:eu-west-1:474221740916:alias/sqs" } }), "hardening.queueEncryption.kmsKeyId is a key in eu-west-1, but the queues are in us-east-1: AWS needs a KMS key in the same region"],
+  ["region that does not exist", (c) => (c.awsRegion = "us-east-9"), "awsRegion must be an AWS region like us-east-1 (got 'us-east-9'); did you mean 'us-east-1'?"],
+  ["region far from any", (c) => (c.awsRegion = "atlantis-1"), "awsRegion must be an AWS region like us-east-1 (got 'atlantis-1'); the regions are listed in modules/validation.ts (AWS_REGIONS)"],
+  // The Fargate table's upper rows.
+  ["4096 CPU above 30 GB", (c) => Object.assign(c.mlWorker, { cpu: 4096, memoryMiB: 31744 }), "mlWorker.memoryMiB must be a memory size Fargate accepts with mlWorker.cpu 4096: 8192 to 30720 in steps of 1024 (got 31744)"],
+  ["8192 CPU above 60 GB", (c) => Object.assign(c.mlWorker, { cpu: 8192, memoryMiB: 65536 }), "mlWorker.memoryMiB must be a memory size Fargate accepts with mlWorker.cpu 8192: 16384 to 61440 in steps of 4096 (got 65536)"],
+  ["16384 CPU above 120 GB", (c) => Object.assign(c.mlWorker, { cpu: 16384, memoryMiB: 131072 }), "mlWorker.memoryMiB must be a memory size Fargate accepts with mlWorker.cpu 16384: 32768 to 122880 in steps of 8192 (got 131072)"],
+  ["16384 CPU off the 8 GB steps", (c) => Object.assign(c.mlWorker, { cpu: 16384, memoryMiB: 36864 }), "mlWorker.memoryMiB must be a memory size Fargate accepts with mlWorker.cpu 16384: 32768 to 122880 in steps of 8192 (got 36864)"],
+  ["16384 CPU below 32 GB", (c) => Object.assign(c.mlWorker, { cpu: 16384, memoryMiB: 24576 }), "mlWorker.memoryMiB must be a memory size Fargate accepts with mlWorker.cpu 16384: 32768 to 122880 in steps of 8192 (got 24576)"],
+  ["CPU above Fargate's largest", (c) => Object.assign(c.mlWorker, { cpu: 32768, memoryMiB: 245760 }), "mlWorker.cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384 (got 32768)"],
+  // Locking, isolation of names, and what a new environment is.
+  ["S3 backend without any locking", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "us-east-1", useLockfile: false }), "backend has no state locking: keep backend.useLockfile (Terraform 1.10 or later) or set backend.dynamodbTable"],
+  ["password parameter of another environment", (c) => (c.dbPasswordSsmName = "/zivohealth/staging/db/password"), "dbPasswordSsmName must be '/zivohealth/production/db/password' (got '/zivohealth/staging/db/password'): the ML worker reads the password there, and the ssm module overwrites the parameter this names"],
+  ["new environment with deployed resources", (c) => (c.newEnvironment = true), "newEnvironment is set, but deployed records deployed resources: a new environment has none (deployed: {})"],
+  ["deployed not an object", (c) => (c.deployed = ["aws_sqs_queue.ml_worker_ml_worker"]), `deployed must be an object of resource addresses to their deployed arguments (got ["aws_sqs_queue.ml_worker_ml_worker"])`],
+  // plan-check's allow-list.
+  ["allowDestroy not a list", (c) => (c.allowDestroy = { address: "x" }), "allowDestroy must be a list of { address, reason, deposed? }"],
+  ["allowDestroy without a reason", (c) => (c.allowDestroy = [{ address: "module.compute.aws_instance.host", reason: " " }]), "allowDestroy[0].reason must say why the delete or replace is accepted"],
+  ["allowDestroy with a bad address", (c) => (c.allowDestroy = [{ address: "compute host", reason: "r" }]), `allowDestroy[0].address must be a resource instance address like module.compute.aws_instance.host (got "compute host")`],
+  ["allowDestroy with a misspelled key", (c) => (c.allowDestroy = [{ address: "aws_security_group.ec2_existing_vpc", reason: "r", deposd: true }]), "allowDestroy[0].deposd is not a known setting; did you mean 'deposed'?"],
 ];
 
-describe("environment configuration validation", () => {
-  it("accepts production and the first-deployment setup", () => {
-    expect(validateEnvironment(production)).toEqual([]);
+/** Fargate's task sizes, from the ECS documentation: [cpu, lowest MiB, highest MiB, step]. */
+const FARGATE_SIZES: [number, number, number, number][] = [
+  [256, 512, 2048, 512],
+  [512, 1024, 4096, 1024],
+  [1024, 2048, 8192, 1024],
+  [2048, 4096, 16384, 1024],
+  [4096, 8192, 30720, 1024],
+  [8192, 16384, 61440, 4096],
+  [16384, 32768, 122880, 8192],
+];
+
+describe("the known-key lists", () => {
+  const known = <T>(keys: KnownKeys<T>) => Object.keys(keys);
+
+  it("cannot drift from their types: tsc refuses a missing or an extra key", () => {
+    // @ts-expect-error every field of MlWorkerSettings must be listed
+    expect(known<MlWorkerSettings>({ workerMode: true })).toEqual(["workerMode"]);
+    // @ts-expect-error bucket is not a field of the local backend
+    expect(known<LocalBackendConfig>({ type: true, path: true, bucket: true })).toEqual(["type", "path", "bucket"]);
   });
+
+  it("list the environment's fields", () => {
+    expect(Object.keys(ENVIRONMENT_KEYS)).toEqual([
+      "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
+      "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
+      "reminders", "mlWorker", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
+      "policy", "newEnvironment", "allowDestroy",
+    ]);
+  });
+});
+
+describe("valid configurations are accepted", () => {
+  it.each([
+    ["production", production],
+    ["productionFirstDeployment", productionFirstDeployment],
+    ["productionHardened", productionHardened],
+    ["staging", staging],
+  ])("accepts %s", (_name, config) => {
+    expect(validateEnvironment(config)).toEqual([]);
+  });
+
+  it("accepts every task size Fargate offers, up to the top rows", () => {
+    const expected = Object.fromEntries(
+      FARGATE_SIZES.map(([cpu, from, to, step]) => [cpu, Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step)]),
+    );
+    // 256 CPU: 512, 1024, 2048 (not 1536).
+    expected[256] = [512, 1024, 2048];
+    expect(FARGATE_CPU_MEMORY).toEqual(expected);
+    for (const [cpu, memories] of Object.entries(expected)) {
+      for (const memoryMiB of memories) {
+        expect([cpu, memoryMiB, validateEnvironment(variant((c) => Object.assign(c.mlWorker, { cpu: Number(cpu), memoryMiB })))]).toEqual([cpu, memoryMiB, []]);
+      }
+    }
+  });
+
+  it("accepts values at the bounds AWS sets", () => {
+    const atBounds = variant((c) => {
+      Object.assign(c, { project: "zivohealth-infrastructure-group1", environment: "prod-eu-west", deployed: {} });
+      c.dbPasswordSsmName = "/zivohealth-infrastructure-group1/prod-eu-west/db/password";
+      Object.assign(c.mlWorker, { minCapacity: 5000, maxCapacity: 5000 });
+      c.sshAllowedCidrs = ["203.0.113.7/32", "0.0.0.0/0", "10.0.0.0/8"];
+      c.awsRegion = "ap-southeast-7";
+    });
+    // zivohealth-infrastructure-group1-prod-eu-west-ecs-task-execution: 64 characters.
+    expect(validateEnvironment(atBounds)).toEqual([]);
+  });
+
+  it("accepts every optional setting spelled right, and each form of KMS key", () => {
+    const keyArn = "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    for (const kmsKeyId of [
+      "1234abcd-12ab-34cd-56ef-1234567890ab",
+      "mrk-1234abcd12ab34cd56ef1234567890ab",
+      "alias/zivohealth-sqs",
+      keyArn,
+      "arn:aws:kms:us-east-1:474221740916:alias/zivohealth-sqs",
+    ]) {
+      const c = variant((x) => {
+        x.hardening = { ...productionHardened.hardening, createLogKmsKey: undefined, logKmsKeyArn: keyArn, queueEncryption: { type: "kms", kmsKeyId }, alarmNotifications: { email: "ops@zivohealth.ai" } };
+        x.policy = { config: { blockingSeverities: ["high", "critical"], logRetentionFloorDays: 365, exemptions: [{ id: "ZH-X", address: "aws_x.y", reason: "accepted" }] }, failSynth: false };
+        x.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1", encrypt: true, useLockfile: true, dynamodbTable: "tf-locks" };
+      });
+      expect([kmsKeyId, validateEnvironment(c)]).toEqual([kmsKeyId, []]);
+    }
+    expect(validateEnvironment({ ...staging, backend: { type: "s3", bucket: "zivohealth-tfstate", key: "staging/terraform.tfstate", region: "us-east-1", dynamodbTable: "tf-locks" } })).toEqual([]);
+  });
+});
+
+describe("environment configuration validation", () => {
 
   it(`tries ${INVALID.length} invalid configurations`, () => {
     expect(INVALID.length).toBeGreaterThanOrEqual(30);
   });
 
   it.each(INVALID)("rejects %s, naming the field", (_what, patch, message) => {
-    expect(validateEnvironment(variant(patch))).toEqual([message]);
+    expect(validateEnvironment(variant(patch))).toEqual([message].flat());
   });
 
   it("rejects a configuration that is not an object", () => {

@@ -40,6 +40,12 @@ describe("Ecr", () => {
     expect(JSON.parse(text).resource.aws_ecr_repository.ecr_backend.name).toBe("acme-staging-backend");
   });
 
+  it("rejects an unknown prop, naming the closest", () => {
+    expect(() => synth({ environment: "production", adoptMlWorkerRepo: true } as never)).toThrow(
+      "adoptMlWorkerRepo is not a known setting; did you mean 'adoptMlWorkerRepository'?",
+    );
+  });
+
   it("rejects a bad environment name, naming the field", () => {
     expect(() => synth({ environment: "Prod_1" })).toThrow(
       "environment must be lower-case letters, digits and hyphens (got 'Prod_1')",

@@ -24,7 +24,7 @@ describe("no silent data loss", () => {
   it("refuses a rename that would replace the deployed queues, repository, log group, cluster and service", () => {
     let message = "";
     try {
-      synthStack({ ...production, environment: "prod" });
+      synthStack({ ...production, environment: "prod", dbPasswordSsmName: "/zivohealth/prod/db/password" });
     } catch (e) {
       message = (e as Error).message;
     }
@@ -75,10 +75,77 @@ describe("no silent data loss", () => {
     expect(() => synthStack({ ...production, deployed, hardening: { onDemandWeight: 20 } })).not.toThrow();
   });
 
-  it("refuses an allowReplacement entry that names nothing", () => {
-    expect(() => synthStack({ ...production, allowReplacement: ["aws_sqs_queue.nope"] })).toThrow(
-      "allowReplacement names 'aws_sqs_queue.nope', which this stack does not synthesize",
+  it("refuses a change of the FIFO flag of a deployed queue", () => {
+    const deployed = { "aws_sqs_queue.ml_worker_ml_worker": { name: "production-ml-worker", fifo_queue: true } };
+    expect(() => synthStack({ ...production, deployed })).toThrow(
+      [
+        "Invalid change to deployed stateful resources:",
+        "  - aws_sqs_queue.ml_worker_ml_worker: fifo_queue changes from true to unset, which makes Terraform destroy and recreate it " +
+          "(losing the queue and the messages in it); add 'aws_sqs_queue.ml_worker_ml_worker' to allowReplacement if that is intended",
+      ].join("\n"),
     );
+  });
+});
+
+describe("entries of allowReplacement and deployed that match nothing", () => {
+  const problemsOf = (config: EnvironmentConfig): string[] => {
+    try {
+      synthStack(config);
+    } catch (e) {
+      return (e as Error).message.split("\n").slice(1).map((l) => l.slice(4));
+    }
+    return [];
+  };
+
+  it("refuses an allowReplacement entry that deployed does not record, with the closest recorded address", () => {
+    expect(problemsOf({ ...production, allowReplacement: ["aws_sqs_queue.nope", "aws_sqs_queue.ml_worker_ml_workr"] })).toEqual([
+      "allowReplacement names 'aws_sqs_queue.nope', which deployed does not record: there is nothing deployed to allow replacing",
+      "allowReplacement names 'aws_sqs_queue.ml_worker_ml_workr', which deployed does not record: there is nothing deployed to allow replacing; did you mean 'aws_sqs_queue.ml_worker_ml_worker'?",
+    ]);
+  });
+
+  it("refuses an allowReplacement entry whose resource would not be replaced (it would only lift prevent_destroy)", () => {
+    expect(problemsOf({ ...production, allowReplacement: ["aws_sqs_queue.ml_worker_ml_worker"] })).toEqual([
+      "allowReplacement names 'aws_sqs_queue.ml_worker_ml_worker', but none of its replacement-forcing arguments (name, fifo_queue) differs from deployed: there is nothing to allow; remove the entry (it lifts the resource's prevent_destroy)",
+    ]);
+  });
+
+  it("refuses an allowReplacement entry listed twice", () => {
+    const allowReplacement = ["aws_sqs_queue.ml_worker_ml_worker", "aws_sqs_queue.ml_worker_ml_worker"];
+    expect(problemsOf({ ...production, allowReplacement })).toEqual(["allowReplacement lists 'aws_sqs_queue.ml_worker_ml_worker' twice"]);
+  });
+
+  it("refuses a deployed resource the stack does not synthesize, and allowing its replacement", () => {
+    const deployed = { ...production.deployed, "aws_sqs_queue.ml_worker_old": { name: "production-ml-worker-old" } };
+    expect(problemsOf({ ...production, deployed, allowReplacement: ["aws_sqs_queue.ml_worker_old"] })).toEqual([
+      "allowReplacement names 'aws_sqs_queue.ml_worker_old', which this stack does not synthesize",
+      "deployed records 'aws_sqs_queue.ml_worker_old', which this stack does not synthesize: Terraform would destroy the deployed object; correct the address, or remove the entry if destroying it is intended",
+    ]);
+  });
+
+  it("refuses deployed arguments and types the guard does not check, before anything is built", () => {
+    const deployed = {
+      "aws_sqs_queue.ml_worker_ml_worker": { name: "production-ml-worker", fifo: undefined },
+      "aws_sqs_queu.ml_worker_ml_worker_dlq": { name: "production-ml-worker-dlq" },
+      "aws_iam_role.iam_ecs_task": { name: "zivohealth-production-ecs-task" },
+      "aws_ecs_cluster.ml_worker_ml_worker": {},
+    };
+    expect(problemsOf({ ...production, deployed })).toEqual([
+      "deployed['aws_sqs_queue.ml_worker_ml_worker'].fifo is not a replacement-forcing argument the guard checks for aws_sqs_queue; did you mean 'fifo_queue'?",
+      "deployed['aws_sqs_queu.ml_worker_ml_worker_dlq']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service' only; did you mean 'aws_sqs_queue'?",
+      "deployed['aws_iam_role.iam_ecs_task']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service' only",
+      "deployed['aws_ecs_cluster.ml_worker_ml_worker'] records nothing; record one or more of 'name'",
+    ]);
+  });
+
+  it("accepts an entry whose replacement is real, and lifts only that resource's prevent_destroy", () => {
+    const { json } = synthStack({
+      ...production,
+      deployed: { ...production.deployed, "aws_sqs_queue.ml_worker_ml_worker": { name: "old-name" } },
+      allowReplacement: ["aws_sqs_queue.ml_worker_ml_worker"],
+    });
+    expect(json.resource.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toEqual({ prevent_destroy: false });
+    expect(json.resource.aws_sqs_queue.ml_worker_ml_worker_dlq.lifecycle).toEqual({ prevent_destroy: true });
   });
 });
 
@@ -97,13 +164,19 @@ describe("hardened profile", () => {
     ).toEqual(faithful);
   });
 
-  it("encrypts both queues with SSE-SQS or a KMS key", () => {
+  it("encrypts both queues with SSE-SQS or a KMS key, never both (SQS refuses that)", () => {
     const sse = synth({ queueEncryption: { type: "sse-sqs" } }).resource.aws_sqs_queue;
-    expect(sse.ml_worker_ml_worker.sqs_managed_sse_enabled).toBe(true);
-    expect(sse.ml_worker_ml_worker_dlq.sqs_managed_sse_enabled).toBe(true);
     const kms = synth({ queueEncryption: { type: "kms", kmsKeyId: "alias/zivohealth-sqs" } }).resource.aws_sqs_queue;
-    expect(kms.ml_worker_ml_worker.kms_master_key_id).toBe("alias/zivohealth-sqs");
-    expect(kms.ml_worker_ml_worker_dlq.kms_master_key_id).toBe("alias/zivohealth-sqs");
+    for (const queue of ["ml_worker_ml_worker", "ml_worker_ml_worker_dlq"]) {
+      expect(sse[queue].sqs_managed_sse_enabled).toBe(true);
+      expect(sse[queue]).not.toHaveProperty("kms_master_key_id");
+      expect(kms[queue].kms_master_key_id).toBe("alias/zivohealth-sqs");
+      expect(kms[queue]).not.toHaveProperty("sqs_managed_sse_enabled");
+    }
+    const both = { type: "sse-sqs", kmsKeyId: "alias/zivohealth-sqs" } as unknown as HardeningSettings["queueEncryption"];
+    expect(() => synth({ queueEncryption: both })).toThrow(
+      "hardening.queueEncryption.kmsKeyId is for type 'kms' only: SSE-SQS encrypts with a key SQS owns, and SQS refuses both together",
+    );
   });
 
   it("scales on backlog per running task with metric math", () => {

@@ -89,7 +89,7 @@ describe("Iam", () => {
         {
           Effect: "Allow",
           Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
-          Resource: "arn:aws:ssm:*:*:parameter/zivohealth/production/*",
+          Resource: ["arn:aws:ssm:*:*:parameter/zivohealth/production/*"], // a list, as in the HCL (plan-check found the difference)
         },
       ],
     });
@@ -186,6 +186,18 @@ describe("Iam", () => {
         Resource: [BUCKET, `${BUCKET}/*`],
       });
     }
+  });
+
+  it("rejects an unknown prop, naming the closest", () => {
+    expect(() => synth({ scopedS3Action: true } as never)).toThrow("scopedS3Action is not a known setting; did you mean 'scopedS3Actions'?");
+  });
+
+  it("rejects names that make a role name longer than IAM's 64 characters, and accepts 64", () => {
+    expect(() => synth({ project: "zivohealth-infrastructure-group1", environment: "prod-eu-west-1" })).toThrow(
+      "project and environment make the IAM role name 'zivohealth-infrastructure-group1-prod-eu-west-1-ecs-task-execution' 66 characters long; IAM allows 64 (shorten them by 2)",
+    );
+    const { json } = synth({ project: "zivohealth-infrastructure-group1", environment: "prod-eu-west" });
+    expect(json.resource.aws_iam_role.iam_ecs_task_execution.name).toHaveLength(64);
   });
 
   it("rejects a storage bucket ARN that is not one, naming the field", () => {

@@ -382,9 +382,18 @@ describe("MlWorker validation", () => {
       { cpu: 512, memoryMiB: 512 },
       "memoryMiB must be a memory size Fargate accepts with cpu 512: 1024 to 4096 in steps of 1024 (got 512)",
     ],
-    ["a bad role ARN", { taskRoleArn: "ecs-task" }, "taskRoleArn must be an ARN like arn:aws:iam::123456789012:role/name (got 'ecs-task')"],
+    ["a bad role ARN", { taskRoleArn: "ecs-task" }, "taskRoleArn must be an IAM role ARN like arn:aws:iam::123456789012:role/name (got 'ecs-task')"],
     ["a stop timeout above Fargate's 120 s", { stopTimeoutSeconds: 300 }, "stopTimeoutSeconds must be at most 120 (got 300)"],
     ["a log retention CloudWatch lacks", { logRetentionDays: 10 }, "logRetentionDays must be one of 1, 3, 5, 7, 14, 30"],
+    ["a misspelled prop", { minCapcity: 1 } as never, "minCapcity is not a known setting; did you mean 'minCapacity'?"],
+    ["a misspelled hardened prop", { createLogKMSKey: true } as never, "createLogKMSKey is not a known setting; did you mean 'createLogKmsKey'?"],
+    ["a max capacity over the ECS quota", { maxCapacity: 1e12 }, "maxCapacity must be at most 5000 (got 1000000000000)"],
+    ["a NaN capacity", { minCapacity: Number.NaN }, "minCapacity must be a number (got NaN)"],
+    ["a region that does not exist", { awsRegion: "eu-west-9" }, "awsRegion must be an AWS region like us-east-1 (got 'eu-west-9'); did you mean 'eu-west-1'?"],
+    ["a KMS key ARN as a role", { executionRoleArn: "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, "executionRoleArn must be an IAM role ARN like arn:aws:iam::123456789012:role/name (got 'arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab')"],
+    ["a role ARN as the log key", { logKmsKeyArn: "arn:aws:iam::474221740916:role/x" }, "logKmsKeyArn must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (got 'arn:aws:iam::474221740916:role/x')"],
+    ["a log key in another region than the worker", { awsRegion: "eu-west-1", logKmsKeyArn: "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, "logKmsKeyArn is a key in us-east-1, but the log group is in eu-west-1: AWS needs a KMS key in the same region"],
+    ["a misspelled alarm setting", { alarmNotifications: { mail: "ops@zivohealth.ai" } as never }, "alarmNotifications.mail is not a known setting; did you mean 'email'?"],
   ];
   it.each(cases)("rejects %s, naming the field", (_what, props, message) => {
     expect(() => synth(props)).toThrow(message);

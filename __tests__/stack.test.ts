@@ -7,6 +7,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
+import { S3BackendConfig } from "../config/environment";
 import { production, productionFirstDeployment } from "../config/environments";
 import { decodeTemplateJson, synthStack } from "./helpers";
 
@@ -153,7 +154,19 @@ describe("production stack", () => {
         reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}",
         reminders_fcm_project_id: "",
         react_app_api_key: "${local.react_app_api_key}",
-        ml_worker_queue_url: "${aws_sqs_queue.ml_worker_ml_worker.url}",
+        ml_worker_queue_url: "",
+      });
+    });
+
+    it("declares the ML worker's SSM parameters itself, without count, so a new environment plans in one step", () => {
+      expect(json.resource.aws_ssm_parameter).toEqual({
+        ssm_ml_worker_queue_url: {
+          name: "/zivohealth/production/ml_worker/queue_url",
+          type: "String",
+          value: "${aws_sqs_queue.ml_worker_ml_worker.url}",
+          overwrite: true,
+        },
+        ssm_ml_worker_enabled: { name: "/zivohealth/production/ml_worker/enabled", type: "String", value: "true", overwrite: true },
       });
     });
 
@@ -318,19 +331,49 @@ describe("other configurations", () => {
     expect(json.data.local_file.env_production.filename).toBe("${path.module}/../.env.production");
   });
 
-  it("switches to an S3 backend with encryption and locking", () => {
-    const { json } = synthStack({
-      ...production,
-      backend: { type: "s3", bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1" },
+  describe("S3 backend: locking and the Terraform version it needs", () => {
+    const s3 = { type: "s3", bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1" } as const;
+    const terraformBlock = (backend: S3BackendConfig) => {
+      const { terraform } = synthStack({ ...production, backend }).json;
+      return { backend: terraform.backend, required_version: terraform.required_version };
+    };
+
+    it("defaults to encryption and S3-native locking, which needs Terraform 1.10", () => {
+      expect(terraformBlock(s3)).toEqual({
+        backend: { s3: { bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1", encrypt: true, use_lockfile: true } },
+        required_version: ">= 1.10.0",
+      });
     });
-    expect(json.terraform.backend).toEqual({
-      s3: {
-        bucket: "zivohealth-tfstate",
-        key: "production/terraform.tfstate",
-        region: "us-east-1",
-        encrypt: true,
-        use_lockfile: true,
-      },
+
+    it("locks with the DynamoDB table alone when one is given, so Terraform older than 1.10 can init", () => {
+      expect(terraformBlock({ ...s3, dynamodbTable: "zivohealth-tflock" })).toEqual({
+        backend: {
+          s3: { bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1", encrypt: true, dynamodb_table: "zivohealth-tflock" },
+        },
+        required_version: ">= 1.5.0",
+      });
+    });
+
+    it("keeps both locks when asked (the migration from DynamoDB to the lockfile), requiring 1.10", () => {
+      expect(terraformBlock({ ...s3, dynamodbTable: "zivohealth-tflock", useLockfile: true, encrypt: false })).toEqual({
+        backend: {
+          s3: {
+            bucket: "zivohealth-tfstate",
+            key: "production/terraform.tfstate",
+            region: "us-east-1",
+            encrypt: false,
+            dynamodb_table: "zivohealth-tflock",
+            use_lockfile: true,
+          },
+        },
+        required_version: ">= 1.10.0",
+      });
+    });
+
+    it("refuses an S3 backend without any lock", () => {
+      expect(() => terraformBlock({ ...s3, useLockfile: false })).toThrow(
+        "backend has no state locking: keep backend.useLockfile (Terraform 1.10 or later) or set backend.dynamodbTable",
+      );
     });
   });
 });

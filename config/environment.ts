@@ -5,35 +5,42 @@
 import { EcrProps } from "../modules/ecr";
 import { IamProps } from "../modules/iam";
 import { MlWorkerProps, WorkerMode } from "../modules/ml-worker";
-import { PolicyConfig } from "../policy/config";
+import { KnownKeys } from "../modules/validation";
+import { PolicyConfig, PolicyExemption } from "../policy/config";
+
+/** The existing local state file (the HCL root had no backend). */
+export interface LocalBackendConfig {
+  readonly type: "local";
+  /**
+   * Path of the state file, relative to the directory Terraform runs in,
+   * which for cdktf is `cdktf.out/stacks/<stack>`. Required.
+   */
+  readonly path: string;
+}
+
+/** An S3 backend, for a team that moves the state off one laptop. */
+export interface S3BackendConfig {
+  readonly type: "s3";
+  /** State bucket name. Required. */
+  readonly bucket: string;
+  /** Object key of the state, e.g. `zivohealth/production/terraform.tfstate`. Required. */
+  readonly key: string;
+  /** Region of the bucket. Required. */
+  readonly region: string;
+  /** Server-side encryption of the state object. @default true */
+  readonly encrypt?: boolean;
+  /**
+   * S3-native state locking; needs Terraform 1.10 or later, which the stack
+   * then requires.
+   * @default - true without dynamodbTable, false with it
+   */
+  readonly useLockfile?: boolean;
+  /** DynamoDB table for locking, for Terraform older than 1.10. @default - none */
+  readonly dynamodbTable?: string;
+}
 
 /** Where the stack keeps its Terraform state. */
-export type BackendConfig =
-  | {
-      /** The existing local state file (the HCL root had no backend). */
-      readonly type: "local";
-      /**
-       * Path of the state file, relative to the directory Terraform runs in,
-       * which for cdktf is `cdktf.out/stacks/<stack>`.
-       */
-      readonly path: string;
-    }
-  | {
-      /** An S3 backend, for a team that moves the state off one laptop. */
-      readonly type: "s3";
-      /** State bucket name. */
-      readonly bucket: string;
-      /** Object key of the state, e.g. `zivohealth/production/terraform.tfstate`. */
-      readonly key: string;
-      /** Region of the bucket. */
-      readonly region: string;
-      /** Server-side encryption of the state object. @default true */
-      readonly encrypt?: boolean;
-      /** S3-native state locking (Terraform >= 1.10). @default true */
-      readonly useLockfile?: boolean;
-      /** DynamoDB table for locking, for older Terraform. @default - none */
-      readonly dynamodbTable?: string;
-    };
+export type BackendConfig = LocalBackendConfig | S3BackendConfig;
 
 /** ML worker settings (the root's `module "ml_worker"` arguments). */
 export interface MlWorkerSettings {
@@ -101,6 +108,27 @@ export type HardeningSettings = Pick<
  */
 export type DeployedIdentity = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
+/** A delete or replace that plan-check's gate accepts. */
+export interface AllowedDestroy {
+  /** The planned address (`module.compute.aws_instance.host`). */
+  readonly address: string;
+  /** Only the delete of a deposed object at that address. @default false */
+  readonly deposed?: boolean;
+  /** Why it is accepted; shown in the report. */
+  readonly reason: string;
+}
+
+/** Policy checks at synth (see EnvironmentConfig.policy). */
+export interface EnvironmentPolicySettings {
+  /**
+   * Blocking severities, the log retention floor and exemptions.
+   * @default - DEFAULT_POLICY_CONFIG
+   */
+  readonly config?: Partial<PolicyConfig>;
+  /** Turn blocking findings into synth errors. @default false */
+  readonly failSynth?: boolean;
+}
+
 /** One environment's configuration; one stack is built from each. */
 export interface EnvironmentConfig {
   /** `project_name`. */
@@ -159,10 +187,104 @@ export interface EnvironmentConfig {
    */
   readonly allowReplacement?: readonly string[];
   /**
+   * Deletes and replaces that `npm run plan-check` accepts, each with its
+   * reason (shown in the report). Any other delete or replace in the plan
+   * fails the gate, and so does an entry the plan does not use.
+   * @default - none: every delete or replace fails the gate
+   */
+  readonly allowDestroy?: readonly AllowedDestroy[];
+  /**
    * Policy checks run at every synth as warnings. `config` sets blocking
    * severities, the log retention floor and exemptions; `failSynth` turns
    * blocking findings into synth errors.
    * @default - DEFAULT_POLICY_CONFIG, warnings only
    */
-  readonly policy?: { readonly config?: Partial<PolicyConfig>; readonly failSynth?: boolean };
+  readonly policy?: EnvironmentPolicySettings;
+  /**
+   * The environment was never deployed: its state may not exist yet, so
+   * `npm run diff` / `npm run deploy` do not require it. Remove this after the
+   * first deploy (they refuse while it is set and the state holds resources).
+   * @default false - the state must exist and hold resources
+   */
+  readonly newEnvironment?: boolean;
 }
+
+// ---- Known keys: one list per configuration object, checked by config/validate.ts.
+// tsc fails when a type above gains a field that its list lacks, and the reverse.
+
+export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
+  project: true,
+  environment: true,
+  awsRegion: true,
+  imageTag: true,
+  existingVpcId: true,
+  dbInstanceIdentifier: true,
+  rdsSecurityGroupId: true,
+  dbUsername: true,
+  dbPasswordSsmName: true,
+  storageBucketName: true,
+  zoneName: true,
+  sshKeyName: true,
+  enableSshTunnel: true,
+  sshAllowedCidrs: true,
+  reminders: true,
+  mlWorker: true,
+  hclModulesDir: true,
+  envFilePath: true,
+  backend: true,
+  hardening: true,
+  deployed: true,
+  allowReplacement: true,
+  policy: true,
+  newEnvironment: true,
+  allowDestroy: true,
+};
+
+export const ALLOW_DESTROY_KEYS: KnownKeys<AllowedDestroy> = { address: true, deposed: true, reason: true };
+
+export const ML_WORKER_SETTINGS_KEYS: KnownKeys<MlWorkerSettings> = {
+  workerMode: true,
+  minCapacity: true,
+  maxCapacity: true,
+  targetQueueDepth: true,
+  enableScheduledScaling: true,
+  cpu: true,
+  memoryMiB: true,
+};
+
+export const REMINDER_SETTINGS_KEYS: KnownKeys<ReminderSettings> = {
+  remindersFcmProjectId: true,
+  reminderServiceHost: true,
+  reminderServicePort: true,
+  reminderRabbitmqExchange: true,
+  reminderRabbitmqInputQueue: true,
+  reminderRabbitmqOutputQueue: true,
+  reminderRabbitmqInputRoutingKey: true,
+  reminderRabbitmqOutputRoutingKey: true,
+  reminderSchedulerScanIntervalSeconds: true,
+  reminderSchedulerBatchSize: true,
+  reminderMetricsEnabled: true,
+};
+
+export const HARDENING_KEYS: KnownKeys<HardeningSettings> = {
+  queueEncryption: true,
+  backlogPerTaskScaling: true,
+  onDemandWeight: true,
+  stopTimeoutSeconds: true,
+  deploymentCircuitBreaker: true,
+  alarmNotifications: true,
+  logRetentionDays: true,
+  logKmsKeyArn: true,
+  createLogKmsKey: true,
+  scopedS3Actions: true,
+  adoptMlWorkerRepository: true,
+};
+
+export const BACKEND_KEYS: { readonly local: KnownKeys<LocalBackendConfig>; readonly s3: KnownKeys<S3BackendConfig> } = {
+  local: { type: true, path: true },
+  s3: { type: true, bucket: true, key: true, region: true, encrypt: true, useLockfile: true, dynamodbTable: true },
+};
+
+export const POLICY_SETTINGS_KEYS: KnownKeys<EnvironmentPolicySettings> = { config: true, failSynth: true };
+export const POLICY_CONFIG_KEYS: KnownKeys<PolicyConfig> = { blockingSeverities: true, logRetentionFloorDays: true, exemptions: true };
+export const POLICY_EXEMPTION_KEYS: KnownKeys<PolicyExemption> = { id: true, address: true, reason: true };

@@ -85,7 +85,29 @@ export const productionFirstDeployment: EnvironmentConfig = {
   mlWorker: { ...production.mlWorker, workerMode: "aggregation", minCapacity: 1, maxCapacity: 1 },
 };
 
-/** The stacks `main.ts` synthesizes, by stack name. */
+/**
+ * A second environment, as an example of adding one (README "Adding an
+ * environment"). Not deployed by default: it is not in `environments`. Its
+ * own state file, names, bucket, zone and SSM parameters; nothing deployed
+ * yet, so `newEnvironment` lets diff and deploy run without a state.
+ */
+export const staging: EnvironmentConfig = {
+  ...production,
+  environment: "staging",
+  // The staging database: it must exist before the first deploy (the stack reads it, it does not create it).
+  dbInstanceIdentifier: "zivohealth-staging-postgres",
+  rdsSecurityGroupId: "sg-00000000000000000", // replace with the staging database's security group
+  dbPasswordSsmName: "/zivohealth/staging/db/password",
+  storageBucketName: "zivohealth-staging-data",
+  zoneName: "staging.zivohealth.ai",
+  envFilePath: "../../../../../backend/.env.staging",
+  backend: { type: "local", path: "../../../../terraform/staging.tfstate" },
+  mlWorker: { ...production.mlWorker, maxCapacity: 2 },
+  deployed: {},
+  newEnvironment: true,
+};
+
+/** The stacks `main.ts` synthesizes, by stack name. Add `staging` here to deploy it. */
 export const environments: Readonly<Record<string, EnvironmentConfig>> = {
   production,
 };

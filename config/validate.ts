@@ -1,16 +1,34 @@
+import {
+  ALLOW_DESTROY_KEYS,
+  BACKEND_KEYS,
+  ENVIRONMENT_KEYS,
+  HARDENING_KEYS,
+  ML_WORKER_SETTINGS_KEYS,
+  POLICY_CONFIG_KEYS,
+  POLICY_EXEMPTION_KEYS,
+  POLICY_SETTINGS_KEYS,
+  REMINDER_SETTINGS_KEYS,
+} from "./environment";
+import { checkRoleNameLength } from "../modules/iam";
 import { WORKER_MODES } from "../modules/ml-worker";
 import {
-  AWS_REGION,
   NAME,
   checkBoolean,
   checkCapacities,
   checkCidrs,
   checkFargateSize,
   checkHardening,
+  checkKnownKeys,
   checkNumber,
   checkOneOf,
+  checkRegion,
   checkString,
+  isObject,
+  nearest,
+  quoteAll,
+  show,
 } from "../modules/validation";
+import { FORCE_NEW } from "../stacks/replacement-guard";
 
 const S3_BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -19,16 +37,18 @@ const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * Every problem with an environment configuration, each naming its field.
- * The configuration is typed, but it can come from JSON or plain JavaScript,
- * so types are checked too.
+ * The configuration is typed, but the fast build does not type check and it
+ * can come from JSON or plain JavaScript, so keys and types are checked too.
  */
 export function validateEnvironment(config: unknown): string[] {
-  if (typeof config !== "object" || config === null) return ["configuration must be an object"];
+  if (!isObject(config)) return ["configuration must be an object"];
   const c = config as Record<string, any>;
   const problems: string[] = [
+    ...checkKnownKeys("", c, ENVIRONMENT_KEYS),
     ...checkString("project", c.project, NAME, "lower-case letters, digits and hyphens"),
     ...checkString("environment", c.environment, NAME, "lower-case letters, digits and hyphens"),
-    ...checkString("awsRegion", c.awsRegion, AWS_REGION, "an AWS region like us-east-1"),
+    ...checkRoleNameLength(c.project, c.environment),
+    ...checkRegion("awsRegion", c.awsRegion),
     ...checkString("imageTag", c.imageTag, IMAGE_TAG, "a Docker image tag"),
     ...checkString("existingVpcId", c.existingVpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0"),
     ...checkString("dbInstanceIdentifier", c.dbInstanceIdentifier, /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, "an RDS instance identifier"),
@@ -45,18 +65,33 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateReminders(c.reminders),
     ...validateMlWorker(c.mlWorker),
     ...validateBackend(c.backend),
-    ...(c.hardening === undefined ? [] : typeof c.hardening === "object" && c.hardening !== null ? checkHardening("hardening.", c.hardening) : ["hardening must be an object"]),
-    ...(c.allowReplacement === undefined || (Array.isArray(c.allowReplacement) && c.allowReplacement.every((a: unknown) => typeof a === "string"))
-      ? []
-      : ["allowReplacement must be a list of resource addresses"]),
+    ...validateHardening(c.hardening, c.awsRegion),
+    ...validatePolicyKeys(c.policy),
+    ...validateDeployed(c.deployed),
+    ...validateAllowReplacement(c.allowReplacement, c.deployed),
+    ...(c.newEnvironment === undefined ? [] : checkBoolean("newEnvironment", c.newEnvironment)),
+    ...validateAllowDestroy(c.allowDestroy),
   ];
+  // The ML worker reads the password there, and the ssm module overwrites (overwrite = true) whatever this names.
+  const passwordName = `/${c.project}/${c.environment}/db/password`;
+  const named = [c.project, c.environment].every((n) => typeof n === "string" && NAME.test(n));
+  if (named && typeof c.dbPasswordSsmName === "string" && SSM_NAME.test(c.dbPasswordSsmName) && c.dbPasswordSsmName !== passwordName) {
+    problems.push(
+      `dbPasswordSsmName must be '${passwordName}' (got '${c.dbPasswordSsmName}'): the ML worker reads the password there, ` +
+        "and the ssm module overwrites the parameter this names",
+    );
+  }
+  if (c.newEnvironment === true && isObject(c.deployed) && Object.keys(c.deployed).length > 0) {
+    problems.push("newEnvironment is set, but deployed records deployed resources: a new environment has none (deployed: {})");
+  }
   return problems;
 }
 
-function validateReminders(r: any): string[] {
-  if (typeof r !== "object" || r === null) return ["reminders must be an object"];
+function validateReminders(r: unknown): string[] {
+  if (!isObject(r)) return ["reminders must be an object"];
   const str = (k: string) => checkString(`reminders.${k}`, r[k]);
   return [
+    ...checkKnownKeys("reminders.", r, REMINDER_SETTINGS_KEYS),
     ...(typeof r.remindersFcmProjectId === "string" ? [] : ["reminders.remindersFcmProjectId must be a string"]),
     ...str("reminderServiceHost"),
     ...checkNumber("reminders.reminderServicePort", r.reminderServicePort, { integer: true, min: 1, max: 65535 }),
@@ -71,9 +106,10 @@ function validateReminders(r: any): string[] {
   ];
 }
 
-function validateMlWorker(m: any): string[] {
-  if (typeof m !== "object" || m === null) return ["mlWorker must be an object"];
+function validateMlWorker(m: unknown): string[] {
+  if (!isObject(m)) return ["mlWorker must be an object"];
   return [
+    ...checkKnownKeys("mlWorker.", m, ML_WORKER_SETTINGS_KEYS),
     ...checkOneOf("mlWorker.workerMode", m.workerMode, WORKER_MODES),
     ...checkCapacities(
       { min: "mlWorker.minCapacity", max: "mlWorker.maxCapacity", target: "mlWorker.targetQueueDepth" },
@@ -86,18 +122,114 @@ function validateMlWorker(m: any): string[] {
   ];
 }
 
-function validateBackend(b: any): string[] {
-  if (typeof b !== "object" || b === null) return ["backend must be an object"];
-  if (b.type === "local") return checkString("backend.path", b.path);
+function validateBackend(b: unknown): string[] {
+  if (!isObject(b)) return ["backend must be an object"];
+  if (b.type === "local") return [...checkKnownKeys("backend.", b, BACKEND_KEYS.local), ...checkString("backend.path", b.path)];
   if (b.type === "s3") {
-    return [
+    const problems = [
+      ...checkKnownKeys("backend.", b, BACKEND_KEYS.s3),
       ...checkString("backend.bucket", b.bucket, S3_BUCKET, "a valid S3 bucket name"),
       ...checkString("backend.key", b.key),
-      ...checkString("backend.region", b.region, AWS_REGION, "an AWS region like us-east-1"),
+      ...checkRegion("backend.region", b.region),
       ...(b.encrypt === undefined ? [] : checkBoolean("backend.encrypt", b.encrypt)),
       ...(b.useLockfile === undefined ? [] : checkBoolean("backend.useLockfile", b.useLockfile)),
       ...(b.dynamodbTable === undefined ? [] : checkString("backend.dynamodbTable", b.dynamodbTable)),
     ];
+    if (b.useLockfile === false && b.dynamodbTable === undefined) {
+      problems.push("backend has no state locking: keep backend.useLockfile (Terraform 1.10 or later) or set backend.dynamodbTable");
+    }
+    return problems;
   }
-  return checkOneOf("backend.type", b.type, ["local", "s3"]);
+  return checkOneOf("backend.type", b.type, Object.keys(BACKEND_KEYS));
+}
+
+function validateHardening(h: unknown, region: unknown): string[] {
+  if (h === undefined) return [];
+  if (!isObject(h)) return ["hardening must be an object"];
+  return [...checkKnownKeys("hardening.", h, HARDENING_KEYS), ...checkHardening("hardening.", h, region)];
+}
+
+/** Unknown keys only; policy values are checked by policy/config.ts. */
+function validatePolicyKeys(p: unknown): string[] {
+  if (p === undefined) return [];
+  if (!isObject(p)) return [`policy must be an object (got ${show(p)})`];
+  const problems = checkKnownKeys("policy.", p, POLICY_SETTINGS_KEYS);
+  if (isObject(p.config)) {
+    problems.push(...checkKnownKeys("policy.config.", p.config, POLICY_CONFIG_KEYS));
+    const exemptions = p.config.exemptions;
+    if (Array.isArray(exemptions)) {
+      exemptions.forEach((e, i) => {
+        if (isObject(e)) problems.push(...checkKnownKeys(`policy.config.exemptions[${i}].`, e, POLICY_EXEMPTION_KEYS));
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * `deployed` records, per address, the replacement-forcing arguments the
+ * guard compares (stacks/replacement-guard.ts). A misspelled type or argument
+ * would make the guard compare nothing; that it names a resource the stack
+ * synthesizes is checked by the guard.
+ */
+function validateDeployed(d: unknown): string[] {
+  if (d === undefined) return [];
+  if (!isObject(d)) return [`deployed must be an object of resource addresses to their deployed arguments (got ${show(d)})`];
+  const types = Object.keys(FORCE_NEW);
+  return Object.entries(d).flatMap(([address, identity]) => {
+    const at = `deployed['${address}']`;
+    const type = address.slice(0, address.indexOf("."));
+    if (!/^[a-z0-9_]+\.[A-Za-z0-9_-]+$/.test(address)) return [`${at}: not a resource address like aws_sqs_queue.ml_worker_ml_worker`];
+    const rule = FORCE_NEW[type];
+    if (!rule) {
+      const near = nearest(type, types);
+      return [`${at}: the replacement guard checks ${quoteAll(types)} only${near ? `; did you mean '${near}'?` : ""}`];
+    }
+    if (!isObject(identity)) return [`${at} must be an object of the deployed arguments (got ${show(identity)})`];
+    const attributes = Object.fromEntries(rule.attributes.map((a) => [a, true as const]));
+    if (Object.keys(identity).length === 0) return [`${at} records nothing; record one or more of ${quoteAll(rule.attributes)}`];
+    return checkKnownKeys(`${at}.`, identity, attributes, {
+      one: `a replacement-forcing argument the guard checks for ${type}`,
+      all: "it checks",
+    });
+  });
+}
+
+/**
+ * An entry that allows nothing is an error, not a silent no-op: it would only
+ * lift that resource's prevent_destroy. Entries must name a deployed resource
+ * (here) whose synthesized arguments differ from the deployed ones (the guard).
+ */
+function validateAllowReplacement(a: unknown, deployed: unknown): string[] {
+  if (a === undefined) return [];
+  if (!Array.isArray(a) || !a.every((x) => typeof x === "string")) return ["allowReplacement must be a list of resource addresses"];
+  const recorded = isObject(deployed) ? Object.keys(deployed) : [];
+  return a.flatMap((address, i) => {
+    if (a.indexOf(address) !== i) return [`allowReplacement lists '${address}' twice`];
+    if (recorded.includes(address)) return [];
+    const near = nearest(address, recorded);
+    return [
+      `allowReplacement names '${address}', which deployed does not record: there is nothing deployed to allow replacing` +
+        (near ? `; did you mean '${near}'?` : ""),
+    ];
+  });
+}
+
+const ADDRESS = /^(module\.[A-Za-z_][\w-]*(\[[^\]]+\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*(\[[^\]]+\])?$/;
+
+function validateAllowDestroy(list: unknown): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return ["allowDestroy must be a list of { address, reason, deposed? }"];
+  return list.flatMap((entry: any, n: number) => {
+    const at = `allowDestroy[${n}]`;
+    if (typeof entry !== "object" || entry === null) return [`${at} must be an object { address, reason, deposed? }`];
+    return [
+      ...checkKnownKeys(`${at}.`, entry, ALLOW_DESTROY_KEYS),
+      ...(typeof entry.address === "string" && ADDRESS.test(entry.address)
+        ? []
+        : [`${at}.address must be a resource instance address like module.compute.aws_instance.host (got ${JSON.stringify(entry.address)})`]),
+      ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the delete or replace is accepted`]),
+      ...(entry.deposed === undefined || typeof entry.deposed === "boolean" ? [] : [`${at}.deposed must be true or false`]),
+    ];
+  });
 }

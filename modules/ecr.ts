@@ -3,7 +3,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { pinAddress } from "./address";
-import { NAME, checkString, throwIfProblems } from "./validation";
+import { KnownKeys, NAME, checkKnownKeys, checkString, throwIfProblems } from "./validation";
 
 export interface EcrProps {
   /**
@@ -39,6 +39,16 @@ export interface EcrProps {
   readonly addressPrefix?: string;
 }
 
+/** The props Ecr knows; anything else is refused, with the closest name. */
+export const ECR_PROP_KEYS: KnownKeys<EcrProps> = {
+  project: true,
+  environment: true,
+  preventDestroy: true,
+  adoptMlWorkerRepository: true,
+  mlWorkerRepositoryName: true,
+  addressPrefix: true,
+};
+
 export class Ecr extends Construct {
   /** The backend repository (`module.ecr.aws_ecr_repository.backend`). */
   public readonly repository: EcrRepository;
@@ -57,6 +67,7 @@ export class Ecr extends Construct {
     const project = props.project ?? "zivohealth";
     const prefix = props.addressPrefix ?? "ecr";
     throwIfProblems(`Ecr props (${this.node.path})`, [
+      ...checkKnownKeys("", props, ECR_PROP_KEYS),
       ...checkString("project", project, NAME, "lower-case letters, digits and hyphens"),
       ...checkString("environment", props.environment, NAME, "lower-case letters, digits and hyphens"),
     ]);

@@ -8,7 +8,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { pinAddress } from "./address";
-import { NAME, checkString, throwIfProblems } from "./validation";
+import { KnownKeys, NAME, checkKnownKeys, checkString, throwIfProblems } from "./validation";
 
 export interface IamProps {
   /**
@@ -35,6 +35,36 @@ export interface IamProps {
    * @default "iam"
    */
   readonly addressPrefix?: string;
+}
+
+/** The props Iam knows; anything else is refused, with the closest name. */
+export const IAM_PROP_KEYS: KnownKeys<IamProps> = {
+  project: true,
+  environment: true,
+  storageBucketArn: true,
+  scopedS3Actions: true,
+  addressPrefix: true,
+};
+
+/** IAM's limit on role names (CreateRole, RoleName: 64 characters). */
+export const IAM_ROLE_NAME_MAX = 64;
+/** What follows `<project>-<environment>-` in the role names, longest first. */
+const ROLE_SUFFIXES = ["ecs-task-execution", "ec2-role", "ecs-task"];
+
+/**
+ * Project and environment name every role; too long, IAM refuses the first
+ * role at apply. The names of the two fields are the caller's.
+ */
+export function checkRoleNameLength(project: unknown, environment: unknown, fields = { project: "project", environment: "environment" }): string[] {
+  if (typeof project !== "string" || typeof environment !== "string") return [];
+  const longest = `${project}-${environment}-${ROLE_SUFFIXES[0]}`;
+  const over = longest.length - IAM_ROLE_NAME_MAX;
+  return over > 0
+    ? [
+        `${fields.project} and ${fields.environment} make the IAM role name '${longest}' ${longest.length} characters long; ` +
+          `IAM allows ${IAM_ROLE_NAME_MAX} (shorten them by ${over})`,
+      ]
+    : [];
 }
 
 /** The S3 actions the API host and the ML worker use, for the hardened profile. */
@@ -66,8 +96,10 @@ export class Iam extends Construct {
     const bucketArn = props.storageBucketArn ?? "*";
     const prefix = props.addressPrefix ?? "iam";
     throwIfProblems(`Iam props (${this.node.path})`, [
+      ...checkKnownKeys("", props, IAM_PROP_KEYS),
       ...checkString("project", project, NAME, "lower-case letters, digits and hyphens"),
       ...checkString("environment", env, NAME, "lower-case letters, digits and hyphens"),
+      ...checkRoleNameLength(project, env),
       ...checkString("storageBucketArn", bucketArn, /^(\*|arn:aws[a-z-]*:s3:::[a-z0-9.-]+)$/, "an S3 bucket ARN or *"),
     ]);
     const name = (n: string) => `${project}-${env}-${n}`;
@@ -111,7 +143,7 @@ export class Iam extends Construct {
         name: name("ssm-params-read"),
         role: this.ec2Role.id,
         policy: policy([
-          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: paramsArn },
+          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: [paramsArn] },
         ]),
       }),
       prefix,

@@ -22,13 +22,16 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { pinAddress } from "./address";
 import {
+  KnownKeys,
   NAME,
-  checkArn,
   checkCapacities,
   checkHardening,
   checkFargateSize,
+  checkKnownKeys,
   checkNumber,
   checkOneOf,
+  checkRegion,
+  checkRoleArn,
   checkString,
   throwIfProblems,
 } from "./validation";
@@ -76,6 +79,11 @@ export interface MlWorkerProps {
   readonly dbPort?: number;
   /** Database name. Required. */
   readonly dbName: string;
+  /**
+   * The data bucket the worker reads and writes (`AWS_S3_BUCKET`).
+   * @default "zivohealth-data"
+   */
+  readonly dataBucketName?: string;
   /**
    * SSM prefix of the DB user and password parameters.
    * @default "/zivohealth/production"
@@ -191,10 +199,50 @@ export interface MlWorkerProps {
   readonly createLogKmsKey?: boolean;
 }
 
+/** The props MlWorker knows; anything else is refused, with the closest name. */
+export const ML_WORKER_PROP_KEYS: KnownKeys<MlWorkerProps> = {
+  environment: true,
+  awsRegion: true,
+  vpcId: true,
+  privateSubnetIds: true,
+  ecrRepositoryUrl: true,
+  imageTag: true,
+  executionRoleArn: true,
+  taskRoleArn: true,
+  apiRoleArn: true,
+  dbHost: true,
+  dbPort: true,
+  dbName: true,
+  dataBucketName: true,
+  ssmParameterPrefix: true,
+  minCapacity: true,
+  maxCapacity: true,
+  targetQueueDepth: true,
+  enableScheduledScaling: true,
+  workerMode: true,
+  cpu: true,
+  memoryMiB: true,
+  dependsOn: true,
+  addressPrefix: true,
+  preventDestroy: true,
+  queueEncryption: true,
+  backlogPerTaskScaling: true,
+  onDemandWeight: true,
+  stopTimeoutSeconds: true,
+  deploymentCircuitBreaker: true,
+  alarmNotifications: true,
+  logRetentionDays: true,
+  logKmsKeyArn: true,
+  createLogKmsKey: true,
+};
+
 /** Every problem with MlWorker props, each naming the prop. */
 export function validateMlWorkerProps(props: MlWorkerProps): string[] {
   const p = props as unknown as Record<string, unknown>;
+  const region = props.awsRegion ?? "us-east-1";
   const problems = [
+    ...checkKnownKeys("", props, ML_WORKER_PROP_KEYS),
+    ...checkRegion("awsRegion", region),
     ...checkString("environment", props.environment, NAME, "lower-case letters, digits and hyphens"),
     ...checkOneOf("workerMode", props.workerMode ?? "aggregation", WORKER_MODES),
     ...checkCapacities(
@@ -204,20 +252,21 @@ export function validateMlWorkerProps(props: MlWorkerProps): string[] {
       props.targetQueueDepth ?? 0.5,
     ),
     ...checkFargateSize("cpu", props.cpu ?? 512, "memoryMiB", props.memoryMiB ?? 3072),
-    ...checkArn("executionRoleArn", props.executionRoleArn),
-    ...checkArn("taskRoleArn", props.taskRoleArn),
-    ...checkArn("apiRoleArn", props.apiRoleArn),
+    ...checkRoleArn("executionRoleArn", props.executionRoleArn),
+    ...checkRoleArn("taskRoleArn", props.taskRoleArn),
+    ...checkRoleArn("apiRoleArn", props.apiRoleArn),
     ...checkString("vpcId", props.vpcId),
     ...checkString("ecrRepositoryUrl", props.ecrRepositoryUrl),
     ...checkString("dbHost", props.dbHost),
     ...checkString("dbName", props.dbName),
+    ...checkString("dataBucketName", props.dataBucketName ?? "zivohealth-data"),
     ...checkNumber("dbPort", props.dbPort ?? 5432, { integer: true, min: 1, max: 65535 }),
     ...checkString("ssmParameterPrefix", props.ssmParameterPrefix ?? "/zivohealth/production", /^\/[A-Za-z0-9_.\-/]*[^/]$/, "an SSM path like /zivohealth/production"),
   ];
   if (!Array.isArray(p.privateSubnetIds) && !Token.isUnresolved(p.privateSubnetIds)) {
     problems.push(`privateSubnetIds must be a list of subnet ids (got ${JSON.stringify(p.privateSubnetIds)})`);
   }
-  return [...problems, ...checkHardening("", props)];
+  return [...problems, ...checkHardening("", props, region)];
 }
 
 export class MlWorker extends Construct {
@@ -475,7 +524,7 @@ export class MlWorker extends Construct {
           ["REDIS_HOST", "localhost"],
           ["REDIS_PORT", "6379"],
           ["REDIS_DB", "0"],
-          ["AWS_S3_BUCKET", "zivohealth-data"],
+          ["AWS_S3_BUCKET", props.dataBucketName ?? "zivohealth-data"],
           ["CHAT_WS_HEARTBEAT_MAX_SECONDS", "60"],
           ["OCR_PROVIDER", "textract"],
           ["OCR_TIMEOUT", "30"],

@@ -2,6 +2,7 @@
 // Each check returns problems as text naming the field, so a caller can
 // collect every problem and report them together.
 import { Token } from "cdktf";
+import { closest, distance } from "fastest-levenshtein";
 
 /** Raised before anything is synthesized; lists every problem found. */
 export class ValidationError extends Error {
@@ -19,7 +20,64 @@ export function throwIfProblems(subject: string, problems: readonly string[]): v
   if (problems.length > 0) throw new ValidationError(subject, problems);
 }
 
-const show = (v: unknown): string => (typeof v === "string" ? `'${v}'` : JSON.stringify(v) ?? String(v));
+/** A value as the user wrote it: NaN stays NaN (JSON would say null), and nothing here throws. */
+export function show(v: unknown): string {
+  if (typeof v === "string") return `'${v}'`;
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "symbol" || v === undefined) return String(v);
+  if (typeof v === "function") return "a function";
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : typeof x === "bigint" ? `${x}` : x));
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/**
+ * Known keys of an object type, as a record: tsc fails when the type gains or
+ * loses a field and this list does not, so it cannot drift. One line per key.
+ */
+export type KnownKeys<T> = { readonly [K in keyof T]-?: true };
+
+/** `'a', 'b', 'c'` */
+export const quoteAll = (names: readonly string[]): string => names.map((n) => `'${n}'`).join(", ");
+
+/**
+ * The closest of `names` to `given`, when it is close enough to be a typo:
+ * case ignored, at most a third of the length (2 at least) in edits, or the
+ * one name that starts with it (`fifo` for `fifo_queue`).
+ */
+export function nearest(given: string, names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const g = given.toLowerCase();
+  const lower = names.map((n) => n.toLowerCase());
+  const near = closest(g, lower);
+  if (distance(g, near) <= Math.max(2, Math.floor(g.length / 3))) return names[lower.indexOf(near)];
+  const extending = lower.filter((n) => g.length >= 3 && n.startsWith(g));
+  return extending.length === 1 ? names[lower.indexOf(extending[0])] : undefined;
+}
+
+/**
+ * Keys of `value` that `known` does not list, each named with the closest
+ * known key (or, when none is close, all of them). A misspelled optional
+ * setting is otherwise ignored without a word, e.g. `createLogKMSKey`.
+ */
+export function checkKnownKeys(
+  prefix: string,
+  value: object,
+  known: Readonly<Record<string, true>>,
+  what = { one: "a known setting", all: "known settings" },
+): string[] {
+  const names = Object.keys(known);
+  return Object.keys(value)
+    .filter((k) => !Object.prototype.hasOwnProperty.call(known, k))
+    .map((k) => {
+      const near = nearest(k, names);
+      return `${prefix}${k} is not ${what.one}; ${near ? `did you mean '${near}'?` : `${what.all}: ${quoteAll(names)}`}`;
+    });
+}
+
+/** True for a plain object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A value that is unknown until apply (a cdktf token) is not checked. */
 const unresolved = (v: unknown): boolean => (typeof v === "string" || typeof v === "number") && Token.isUnresolved(v);
@@ -49,7 +107,8 @@ export function checkNumber(
   opts: { integer?: boolean; min?: number; max?: number; positive?: boolean },
 ): string[] {
   if (unresolved(value)) return [];
-  if (typeof value !== "number" || !Number.isFinite(value)) return [`${field} must be a number (got ${show(value)})`];
+  if (typeof value !== "number" || Number.isNaN(value)) return [`${field} must be a number (got ${show(value)})`];
+  if (!Number.isFinite(value)) return [`${field} must be a finite number (got ${show(value)})`];
   if (opts.integer && !Number.isInteger(value)) return [`${field} must be a whole number (got ${value})`];
   if (opts.positive && value <= 0) return [`${field} must be greater than 0 (got ${value})`];
   if (opts.min !== undefined && value < opts.min) return [`${field} must be at least ${opts.min} (got ${value})`];
@@ -58,18 +117,89 @@ export function checkNumber(
 }
 
 export const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
-export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
-export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** IAM role ARNs (role names may hold a path). */
+export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** Lower-case letters, digits and hyphens: what goes into AWS resource names here. */
 export const NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
-export function checkArn(field: string, value: unknown): string[] {
-  return checkString(field, value, ARN, "an ARN like arn:aws:iam::123456789012:role/name");
+/**
+ * The AWS regions that exist (commercial, GovCloud, China), as of 2025-11.
+ * A region AWS opens later is one line here.
+ */
+export const AWS_REGIONS: readonly string[] = [
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+  "af-south-1",
+  "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
+  "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+  "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+  "ca-central-1", "ca-west-1",
+  "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1",
+  "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+  "us-gov-east-1", "us-gov-west-1",
+  "cn-north-1", "cn-northwest-1",
+];
+
+export function checkRegion(field: string, value: unknown): string[] {
+  const problems = checkString(field, value);
+  if (problems.length > 0 || unresolved(value) || AWS_REGIONS.includes(value as string)) return problems;
+  const near = nearest(value as string, AWS_REGIONS);
+  return [
+    `${field} must be an AWS region like us-east-1 (got ${show(value)}); ` +
+      (near ? `did you mean '${near}'?` : "the regions are listed in modules/validation.ts (AWS_REGIONS)"),
+  ];
+}
+
+export function checkRoleArn(field: string, value: unknown): string[] {
+  return checkString(field, value, IAM_ROLE_ARN, "an IAM role ARN like arn:aws:iam::123456789012:role/name");
+}
+
+const KMS_KEY_ID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})";
+const KMS_ALIAS = "alias/[A-Za-z0-9/_-]{1,250}";
+const KMS_KEY_ARN = new RegExp(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):\\d{12}:key/${KMS_KEY_ID}$`);
+const KMS_ANY = new RegExp(`^(${KMS_KEY_ID}|${KMS_ALIAS}|arn:aws[a-z-]*:kms:([a-z0-9-]+):\\d{12}:(key/${KMS_KEY_ID}|${KMS_ALIAS}))$`);
+const kmsRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(arn)?.[1];
+
+/**
+ * A KMS key in another region than its user cannot be used: SQS and
+ * CloudWatch Logs need their own region's keys. `user`: "the queues are".
+ */
+function checkKmsRegion(field: string, value: string, region: unknown, user: string): string[] {
+  const keyRegion = kmsRegion(value);
+  return keyRegion && typeof region === "string" && keyRegion !== region
+    ? [`${field} is a key in ${keyRegion}, but ${user} in ${region}: AWS needs a KMS key in the same region`]
+    : [];
+}
+
+/** CloudWatch Logs takes a KMS key ARN only (no key id, no alias). */
+export function checkKmsKeyArn(field: string, value: unknown, region: unknown, user: string): string[] {
+  const problems = checkString(field, value, KMS_KEY_ARN, "a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+  return problems.length > 0 || unresolved(value) ? problems : checkKmsRegion(field, value as string, region, user);
+}
+
+/** SQS takes a key id, key ARN, alias name or alias ARN. */
+export function checkKmsKeyReference(field: string, value: unknown, region: unknown, user: string): string[] {
+  const problems = checkString(field, value, KMS_ANY, "a KMS key id, key ARN, alias (alias/name) or alias ARN");
+  return problems.length > 0 || unresolved(value) ? problems : checkKmsRegion(field, value as string, region, user);
 }
 
 export function checkCidrs(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) return [`${field} must be a list of CIDR blocks (got ${show(value)})`];
-  return value.flatMap((c, i) => checkString(`${field}[${i}]`, c, CIDR, "an IPv4 CIDR block like 203.0.113.0/24"));
+  return value.flatMap((c, i) => {
+    const problems = checkString(`${field}[${i}]`, c, CIDR, "an IPv4 CIDR block like 203.0.113.0/24");
+    return problems.length > 0 || unresolved(c) ? problems : checkHostBits(`${field}[${i}]`, c as string);
+  });
+}
+
+/** `10.0.0.1/24` is not a network: AWS refuses it (or keeps planning a change to it). */
+function checkHostBits(field: string, cidr: string): string[] {
+  const [ip, bits] = cidr.split("/");
+  const octets = ip.split(".").map(Number);
+  const address = octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - Number(bits));
+  const network = address - (address % size);
+  if (network === address) return [];
+  const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+  return [`${field} has host bits set (got '${cidr}'): the network is ${dotted}/${bits}; for the one host use ${ip}/32`];
 }
 
 /** Task CPU units → memory sizes (MiB) that Fargate accepts. */
@@ -102,6 +232,9 @@ export function checkFargateSize(cpuField: string, cpu: unknown, memoryField: st
   return [];
 }
 
+/** ECS quota "Tasks per service": 5,000, not adjustable. */
+export const MAX_TASKS_PER_SERVICE = 5000;
+
 /** The ml_worker capacity rules, shared by the construct and the environment config. */
 export function checkCapacities(
   names: { min: string; max: string; target: string },
@@ -110,9 +243,10 @@ export function checkCapacities(
   target: unknown,
 ): string[] {
   const problems = [
-    ...checkNumber(names.min, min, { integer: true, min: 0 }),
-    ...checkNumber(names.max, max, { integer: true, min: 0 }),
-    ...checkNumber(names.target, target, { positive: true }),
+    ...checkNumber(names.min, min, { integer: true, min: 0, max: MAX_TASKS_PER_SERVICE }),
+    ...checkNumber(names.max, max, { integer: true, min: 0, max: MAX_TASKS_PER_SERVICE }),
+    // Application Auto Scaling's TargetValue maximum.
+    ...checkNumber(names.target, target, { positive: true, max: 6.8056469e38 }),
   ];
   if (problems.length === 0 && typeof min === "number" && typeof max === "number" && min > max) {
     problems.push(`${names.min} (${min}) must not be greater than ${names.max} (${max})`);
@@ -123,11 +257,19 @@ export function checkCapacities(
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
+/** Known keys of the nested hardened settings (the types are in modules/ml-worker.ts). */
+export const QUEUE_ENCRYPTION_KEYS: Readonly<Record<string, Readonly<Record<string, true>>>> = {
+  "sse-sqs": { type: true },
+  kms: { type: true, kmsKeyId: true },
+};
+export const ALARM_NOTIFICATION_KEYS: Readonly<Record<string, true>> = { email: true };
+
 /**
  * The hardened-profile settings shared by MlWorker props and the environment
- * configuration's `hardening` (field names get `prefix`).
+ * configuration's `hardening` (field names get `prefix`). `region` is where
+ * the queues and the log group are, for the KMS keys' region.
  */
-export function checkHardening(prefix: string, h: Record<string, any>): string[] {
+export function checkHardening(prefix: string, h: Record<string, any>, region: unknown): string[] {
   const f = (name: string) => `${prefix}${name}`;
   const problems: string[] = [];
   if (h.onDemandWeight !== undefined) problems.push(...checkNumber(f("onDemandWeight"), h.onDemandWeight, { integer: true, min: 0, max: 1000 }));
@@ -137,16 +279,29 @@ export function checkHardening(prefix: string, h: Record<string, any>): string[]
   if (h.logRetentionDays !== undefined && !LOG_RETENTION_DAYS.includes(h.logRetentionDays)) {
     problems.push(`${f("logRetentionDays")} must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${show(h.logRetentionDays)})`);
   }
-  if (h.logKmsKeyArn !== undefined) problems.push(...checkArn(f("logKmsKeyArn"), h.logKmsKeyArn));
+  if (h.logKmsKeyArn !== undefined) problems.push(...checkKmsKeyArn(f("logKmsKeyArn"), h.logKmsKeyArn, region, "the log group is"));
   if (h.logKmsKeyArn !== undefined && h.createLogKmsKey) {
     problems.push(`${f("logKmsKeyArn")} and ${f("createLogKmsKey")} are exclusive: bring a key or create one`);
   }
   if (h.queueEncryption !== undefined) {
-    problems.push(...checkOneOf(f("queueEncryption.type"), h.queueEncryption?.type, ["sse-sqs", "kms"]));
-    if (h.queueEncryption?.type === "kms") problems.push(...checkString(f("queueEncryption.kmsKeyId"), h.queueEncryption.kmsKeyId));
+    const q = h.queueEncryption;
+    if (!isObject(q)) problems.push(`${f("queueEncryption")} must be { type: "sse-sqs" } or { type: "kms", kmsKeyId } (got ${show(q)})`);
+    else {
+      problems.push(...checkOneOf(f("queueEncryption.type"), q.type, Object.keys(QUEUE_ENCRYPTION_KEYS)));
+      const known = typeof q.type === "string" ? QUEUE_ENCRYPTION_KEYS[q.type] : undefined;
+      if (q.type === "sse-sqs" && "kmsKeyId" in q) {
+        problems.push(`${f("queueEncryption.kmsKeyId")} is for type 'kms' only: SSE-SQS encrypts with a key SQS owns, and SQS refuses both together`);
+      } else if (known) problems.push(...checkKnownKeys(f("queueEncryption."), q, known));
+      if (q.type === "kms") problems.push(...checkKmsKeyReference(f("queueEncryption.kmsKeyId"), q.kmsKeyId, region, "the queues are"));
+    }
   }
-  if (h.alarmNotifications?.email !== undefined) {
-    problems.push(...checkString(f("alarmNotifications.email"), h.alarmNotifications.email, EMAIL, "an e-mail address"));
+  if (h.alarmNotifications !== undefined) {
+    const a = h.alarmNotifications;
+    if (!isObject(a)) problems.push(`${f("alarmNotifications")} must be an object, {} or { email } (got ${show(a)})`);
+    else {
+      problems.push(...checkKnownKeys(f("alarmNotifications."), a, ALARM_NOTIFICATION_KEYS));
+      if (a.email !== undefined) problems.push(...checkString(f("alarmNotifications.email"), a.email, EMAIL, "an e-mail address"));
+    }
   }
   for (const flag of ["backlogPerTaskScaling", "deploymentCircuitBreaker", "createLogKmsKey", "scopedS3Actions", "adoptMlWorkerRepository"]) {
     if (h[flag] !== undefined) problems.push(...checkBoolean(f(flag), h[flag]));

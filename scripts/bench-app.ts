@@ -19,6 +19,15 @@ if (!Number.isInteger(count) || count < 1 || count > 999 || !outdir) {
 const environments: Record<string, EnvironmentConfig> = {};
 for (let n = 1; n <= count; n++) {
   const name = `env${String(n).padStart(2, "0")}`;
-  environments[name] = { ...production, environment: name, allowReplacement: Object.keys(production.deployed ?? {}) };
+  environments[name] = {
+    ...production,
+    environment: name,
+    // Stacks of one app are isolated: each its own state, bucket, zone and parameters.
+    backend: { type: "local", path: `../../../../terraform/${name}.tfstate` },
+    storageBucketName: `zivohealth-${name}-data`,
+    zoneName: `${name}.zivohealth.ai`,
+    dbPasswordSsmName: `/zivohealth/${name}/db/password`,
+    allowReplacement: Object.keys(production.deployed ?? {}),
+  };
 }
 buildApp(environments, { outdir }).synth();

@@ -8,7 +8,7 @@ const path = require("path");
 
 const root = path.resolve(__dirname, "..");
 const outDir = path.join(root, "dist");
-const sources = ["main.ts", "config", "modules", "stacks", "policy", "scripts"];
+const sources = ["main.ts", "config", "modules", "stacks", "policy", "scripts", "validate/lib"];
 
 function* tsFiles(rel) {
   const abs = path.join(root, rel);

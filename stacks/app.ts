@@ -2,6 +2,7 @@ import { App, AppConfig } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
 import { ValidationError } from "../modules/validation";
+import { checkIsolation, resolveOutdir } from "./isolation";
 import { ZivoHealthStack } from "./zivohealth-stack";
 
 /**
@@ -13,6 +14,7 @@ export function buildApp(environments: Readonly<Record<string, EnvironmentConfig
   const problems = Object.entries(environments).flatMap(([name, config]) =>
     validateEnvironment(config).map((p) => `${name}: ${p}`),
   );
+  problems.push(...checkIsolation(environments, resolveOutdir(appConfig.outdir)));
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   // cdktf would add a check to every stack with moved blocks that shells out to
   // `terraform version` (>= 1.5) at each synth: ~80 ms, and synth fails where no

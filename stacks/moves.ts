@@ -15,14 +15,19 @@ export interface Move {
   readonly optional?: boolean;
 }
 
-const moves = (module: string, entries: [type: string, name: string, index?: number][]): Move[] =>
-  entries.map(([type, name, index]) => ({
-    from: `module.${module}.${type}.${name}${index === undefined ? "" : `[${index}]`}`,
+type Entry = [type: string, name: string, from?: { index: number; optional: boolean }];
+
+const moves = (module: string, entries: Entry[]): Move[] =>
+  entries.map(([type, name, from]) => ({
+    from: `module.${module}.${type}.${name}${from === undefined ? "" : `[${from.index}]`}`,
     to: `${type}.${module}_${name}`,
-    ...(index === undefined ? {} : { optional: true }),
+    ...(from?.optional ? { optional: true } : {}),
   }));
 
-/** HCL address → synthesized address, for every resource of the three constructs. */
+/** A `count` instance that exists only with some settings. */
+const OPTIONAL_FIRST = { index: 0, optional: true };
+
+/** HCL address → synthesized address, for every resource of the three constructs (and two of the ssm module). */
 export const MOVES: readonly Move[] = [
   ...moves("ecr", [["aws_ecr_repository", "backend"]]),
   ...moves("iam", [
@@ -53,10 +58,40 @@ export const MOVES: readonly Move[] = [
     ["aws_security_group", "ml_worker"],
     ["aws_appautoscaling_target", "ml_worker"],
     ["aws_appautoscaling_policy", "ml_worker_scale_up"],
-    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_down_night", 0],
-    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_up_morning", 0],
+    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_down_night", OPTIONAL_FIRST],
+    ["aws_appautoscaling_scheduled_action", "ml_worker_scale_up_morning", OPTIONAL_FIRST],
+  ]),
+  // Not a module migration: the ssm module (still HCL) counts these two on the
+  // queue URL, unknown until the queue exists, so a new environment could not
+  // plan in one step. The stack declares them without count instead.
+  ...moves("ssm", [
+    ["aws_ssm_parameter", "ml_worker_queue_url", { index: 0, optional: false }],
+    ["aws_ssm_parameter", "ml_worker_enabled", { index: 0, optional: false }],
   ]),
 ];
+
+/**
+ * The constructs' data sources: HCL address → synthesized address. Terraform
+ * needs no moved block for them (they are read, not kept); plan-check finds a
+ * value recorded under either address.
+ */
+export const DATA_SOURCES: readonly Move[] = [
+  ...moves("iam", [
+    ["aws_iam_policy_document", "assume_role"],
+    ["aws_iam_policy_document", "ecs_task_execution_assume"],
+    ["aws_iam_policy_document", "ecs_task_assume"],
+  ]),
+  ...moves("ml_worker", [["aws_caller_identity", "current"]]),
+].map((m) => ({ from: m.from.replace(/^(module\.[^.]+\.)/, "$1data."), to: `data.${m.to}` }));
+
+/** The other address of the same object in the HCL root or the stack, if it has one. */
+export function counterpart(address: string): string | undefined {
+  for (const m of [...MOVES, ...DATA_SOURCES]) {
+    if (m.from === address) return m.to;
+    if (m.to === address) return m.from;
+  }
+  return undefined;
+}
 
 /**
  * Adds a `moved` block (cdktf's `moveFromId`) to each resource of the table.

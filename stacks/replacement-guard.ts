@@ -36,11 +36,20 @@ export function guardReplacements(
   const resolver = new DefaultTokenResolver(new StringConcat());
   for (const [address, identity] of Object.entries(deployed ?? {})) {
     const resource = resources.get(address);
-    const rule = resource && FORCE_NEW[resource.terraformResourceType];
-    if (!resource || !rule || allowReplacement.includes(address)) continue;
+    if (!resource) {
+      // Whatever it is, a deployed object the configuration no longer has is destroyed by the next apply.
+      problems.push(
+        `deployed records '${address}', which this stack does not synthesize: Terraform would destroy the deployed object; ` +
+          `correct the address, or remove the entry if destroying it is intended`,
+      );
+      continue;
+    }
+    const rule = FORCE_NEW[resource.terraformResourceType];
+    if (!rule) continue; // config/validate.ts refuses types the guard does not know
     // This resource's arguments as synthesized (tokens rendered as Terraform expressions).
     const block = Tokenization.resolve(resource.toTerraform(), { scope: stack, resolver, preparing: false });
     const attrs = block.resource[resource.terraformResourceType][resource.friendlyUniqueId];
+    const replacing: string[] = [];
     for (const attribute of rule.attributes) {
       if (!(attribute in identity)) continue;
       const before = identity[attribute];
@@ -50,9 +59,17 @@ export function guardReplacements(
       if (attribute === "capacity_provider_strategy" && attrs.force_new_deployment === true) continue;
       const fix =
         attribute === "capacity_provider_strategy" ? "set force_new_deployment (onDemandWeight does), or " : "";
-      problems.push(
+      replacing.push(
         `${address}: ${attribute} changes from ${show(before)} to ${show(after)}, which makes Terraform destroy and ` +
           `recreate it (losing ${rule.loses}); ${fix}add '${address}' to allowReplacement if that is intended`,
+      );
+    }
+    if (!allowReplacement.includes(address)) problems.push(...replacing);
+    else if (replacing.length === 0) {
+      // A stale entry (the replacement was applied, or never needed) would leave the resource without prevent_destroy.
+      problems.push(
+        `allowReplacement names '${address}', but none of its replacement-forcing arguments (${rule.attributes.join(", ")}) ` +
+          `differs from deployed: there is nothing to allow; remove the entry (it lifts the resource's prevent_destroy)`,
       );
     }
   }

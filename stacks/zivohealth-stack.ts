@@ -21,6 +21,7 @@ import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
@@ -58,7 +59,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     const root = <T extends TerraformElement>(element: T, name: string): T => pinAddress(element, "", name);
 
     // ---- Terraform, providers, backend ----
-    this.addOverride("terraform.required_version", ">= 1.5.0");
+    // S3-native locking (use_lockfile) needs Terraform 1.10; without it, init fails on older versions.
+    const lockfile = config.backend.type === "s3" && (config.backend.useLockfile ?? config.backend.dynamodbTable === undefined);
+    this.addOverride("terraform.required_version", lockfile ? ">= 1.10.0" : ">= 1.5.0");
     new AwsProvider(this, "aws", { region: config.awsRegion });
     new LocalProvider(this, "local");
     new RandomProvider(this, "random"); // used by the storage and ssm modules
@@ -72,8 +75,8 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
         encrypt: config.backend.encrypt ?? true,
         dynamodbTable: config.backend.dynamodbTable,
       });
-      // S3-native locking (Terraform >= 1.10) postdates cdktf 0.21's S3BackendConfig.
-      if (config.backend.useLockfile ?? true) s3.addOverride("use_lockfile", true);
+      // S3-native locking postdates cdktf 0.21's S3BackendConfig.
+      if (lockfile) s3.addOverride("use_lockfile", true);
     }
 
     // ---- Variables: what changes per deploy, and secrets ----
@@ -240,6 +243,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       dbHost, // documented fix 1
       dbPort: db.port,
       dbName: db.dbName,
+      // The environment's own parameters (the ssm module's) and bucket; for production, the construct's defaults.
+      ssmParameterPrefix: `/${project}/${env}`,
+      dataBucketName: config.storageBucketName,
       workerMode: ml.workerMode,
       minCapacity: ml.minCapacity,
       maxCapacity: ml.maxCapacity,
@@ -270,8 +276,19 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       reminders_fcm_credentials_json: fcmCredentials.stringValue,
       reminders_fcm_project_id: config.reminders.remindersFcmProjectId,
       react_app_api_key: reactAppApiKey.asString,
-      ml_worker_queue_url: this.mlWorker.sqsQueueUrl,
+      // The module counts its two ML worker parameters on this URL, unknown
+      // until the queue exists: no plan in one step. A known "" makes the
+      // count 0; the stack declares them below (moved blocks in stacks/moves.ts).
+      ml_worker_queue_url: "",
     });
+    const mlWorkerParameter = (name: string, key: string, value: string) =>
+      pinAddress(
+        new SsmParameter(this, `ssm_${name}`, { name: `/${project}/${env}/ml_worker/${key}`, type: "String", value, overwrite: true }),
+        "ssm",
+        name,
+      );
+    mlWorkerParameter("ml_worker_queue_url", "queue_url", this.mlWorker.sqsQueueUrl);
+    mlWorkerParameter("ml_worker_enabled", "enabled", "true");
 
     const r = config.reminders;
     const compute = hclModule("compute", {

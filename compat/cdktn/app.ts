@@ -1,9 +1,10 @@
 // The compat app: built twice from these same sources, once against cdktf and
 // once against CDK Terrain (compat/cdktn/run.ts), and run as
-// `node app.js <outdir> <report.json>`. It synthesizes every stack of main.ts
-// and every other configuration config/environments.ts exports, through the
-// project's own buildApp.
+// `node app.js <outdir> <report.json>`. It synthesizes main.ts's stacks and
+// every other configuration config/environments.ts exports, through the
+// project's own buildApp, each App in a folder of its own.
 import * as fs from "fs";
+import * as path from "path";
 import { TerraformProvider, TerraformStack } from "cdktf";
 import { EnvironmentConfig } from "../../config/environment";
 import * as environmentsModule from "../../config/environments";
@@ -12,34 +13,38 @@ import { buildApp } from "../../stacks/app";
 const isEnvironmentConfig = (v: unknown): v is EnvironmentConfig =>
   typeof v === "object" && v !== null && "environment" in v && "backend" in v && "mlWorker" in v;
 
+/** One App to synthesize: its output folder under the run's, and its stacks by name. */
+export interface CompatApp {
+  readonly dir: string;
+  readonly stacks: Record<string, EnvironmentConfig>;
+}
+
 /**
- * The stacks to compare, by stack name: `environments` (what main.ts deploys),
- * then each other exported configuration by its export name, then production
- * with an S3 backend (the README's way off one laptop) so that code path is
- * compared too.
+ * What to compare: main.ts's App (the stacks of `environments`, together), then
+ * each other exported configuration in an App of its own (they are
+ * alternatives, not deployed side by side), then production with an S3
+ * backend (the README's way off one laptop) so that code path is compared too.
  */
-export function compatStacks(module: Record<string, unknown> = environmentsModule): Record<string, EnvironmentConfig> {
+export function compatApps(module: Record<string, unknown> = environmentsModule): CompatApp[] {
   const deployed = (module.environments ?? {}) as Record<string, EnvironmentConfig>;
-  const stacks: Record<string, EnvironmentConfig> = { ...deployed };
+  const apps: CompatApp[] = [{ dir: "app", stacks: { ...deployed } }];
   const seen = new Set<unknown>(Object.values(deployed));
   for (const [name, value] of Object.entries(module)) {
-    if (!isEnvironmentConfig(value) || seen.has(value) || name in stacks) continue;
+    if (!isEnvironmentConfig(value) || seen.has(value)) continue;
     seen.add(value);
-    stacks[name] = value;
+    apps.push({ dir: name, stacks: { [name]: value } });
   }
   const production = module.production;
   if (isEnvironmentConfig(production)) {
-    stacks.productionS3Backend = {
-      ...production,
-      backend: { type: "s3", bucket: "zivohealth-terraform-state", key: "production/terraform.tfstate", region: production.awsRegion },
-    };
+    const backend = { type: "s3", bucket: "zivohealth-terraform-state", key: "production/terraform.tfstate", region: production.awsRegion } as const;
+    apps.push({ dir: "productionS3Backend", stacks: { productionS3Backend: { ...production, backend } } });
   }
-  return stacks;
+  return apps;
 }
 
 /** What the run reports besides the synthesized files. */
 export interface AppReport {
-  /** Stack names, in synthesis order. */
+  /** `<app dir>/<stack>`, in synthesis order. */
   readonly stacks: string[];
   /** Per stack, each configured provider's binding schema version (what the binding would pin). */
   readonly bindingVersions: Record<string, Record<string, string | undefined>>;
@@ -50,14 +55,22 @@ export interface AppReport {
 function main(): void {
   const [outdir, reportFile] = process.argv.slice(2);
   if (!outdir || !reportFile) throw new Error("usage: node app.js <outdir> <report.json>");
-  const app = buildApp(compatStacks(), { outdir });
-  app.synth();
-  const stacks = app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  fs.mkdirSync(outdir, { recursive: true }); // an App makes only its own folder
+  const stacks: TerraformStack[] = [];
+  const names: string[] = [];
+  for (const { dir, stacks: configs } of compatApps()) {
+    const app = buildApp(configs, { outdir: path.join(outdir, dir) });
+    app.synth();
+    for (const s of app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
+      stacks.push(s);
+      names.push(`${dir}/${s.node.id}`);
+    }
+  }
   const report: AppReport = {
-    stacks: stacks.map((s) => s.node.id),
+    stacks: names,
     bindingVersions: Object.fromEntries(
-      stacks.map((s) => [
-        s.node.id,
+      stacks.map((s, i) => [
+        names[i],
         Object.fromEntries(
           s.node
             .findAll()

@@ -37,10 +37,10 @@ export interface Versions {
   readonly cdktn: string;
 }
 
-/** Where each output file records the framework version: `//.metadata.version` in a stack, `version` in the manifest. */
+/** Where an output file records the framework version: `//.metadata.version` in a stack, `version` in an App's manifest. */
 export function versionPath(file: string): string[] | undefined {
-  if (file === "manifest.json") return ["version"];
-  if (/^stacks\/[^/]+\/cdk\.tf\.json$/.test(file)) return ["//", "metadata", "version"];
+  if (/(^|\/)manifest\.json$/.test(file)) return ["version"];
+  if (/(^|\/)stacks\/[^/]+\/cdk\.tf\.json$/.test(file)) return ["//", "metadata", "version"];
   return undefined;
 }
 

@@ -257,7 +257,7 @@ function main(options: Options): number {
 
   const [, cdktfMs] = synth("cdktf");
   const [cdktnReport, cdktnMs] = synth("cdktn");
-  say(`synth        ${cdktnReport.stacks.length} stacks: ${cdktnReport.stacks.join(", ")}`);
+  say(`synth        ${cdktnReport.stacks.length} stacks (<app folder>/<stack>): ${cdktnReport.stacks.join(", ")}`);
   say(`               cdktf ${seconds(cdktfMs)}, cdktn ${seconds(cdktnMs)}; neither process loaded a module of the other build`);
 
   const passed = [bindingTest("cdktf"), bindingTest("cdktn")];
@@ -273,12 +273,13 @@ function main(options: Options): number {
   const comparison = compareOutdirs(path.join(DIRS.out, "cdktf"), path.join(DIRS.out, "cdktn"), versions);
   const differences = comparison.files.flatMap((f) => f.differences);
   say(`compare      ${comparison.files.length} files (${rel(path.join(DIRS.out, "cdktf"))} and ${rel(path.join(DIRS.out, "cdktn"))})`);
+  const width = Math.max(0, ...comparison.files.map((f) => f.file.length));
   for (const f of comparison.files) {
     const status =
       f.differences.length > 0
         ? `${f.differences.length} difference(s)`
         : `identical apart from ${f.absorbed.map((d) => `${d.path} ${d.cdktf} → ${d.cdktn}`).join(", ") || "nothing"}${f.layout === "same" ? "" : f.layout === "empty-collections" ? " (empty [] and {} laid out differently)" : " (same JSON, laid out differently)"}`;
-    say(`               ${f.file.padEnd(48)} ${status}`);
+    say(`               ${f.file.padEnd(width)}  ${status}`);
   }
   const pinProblems = checkPins(comparison);
   const bindingPins = [...new Set(Object.values(cdktnReport.bindingVersions).flatMap((v) => Object.entries(v).map(([p, ver]) => `${p} ${ver}`)))];

@@ -57,7 +57,7 @@ export interface StackConfig {
  * ecr and ml_worker constructs' resources and the iam construct's ECS roles
  * and policies (none of them are in the pre-fix state). Any other creation is a warning.
  */
-export const EXPECTED_NEW_RESOURCE_NAME_PREFIXES: readonly string[] = ["ecr_", "ml_worker_", "iam_ecs_"];
+export const EXPECTED_NEW_RESOURCE_NAME_PREFIXES: readonly string[] = ["ecr_", "ml_worker_", "iam_ecs_", "ssm_ml_worker_"];
 export const EXPECTED_CREATION_NOTE = "expected: created by the ML worker fixes";
 export const UNEXPECTED_CREATION_NOTE = "warning: not in the state and not a moved target; check that it is meant to be new";
 export const DEPOSED_NOTE = "deposed (will be cleaned up by the next apply, as with the HCL)";

@@ -88,14 +88,14 @@ export interface ValidationResult {
  */
 const EXPECTED_INIT_WARNINGS = ["Incomplete lock file information for providers"];
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
   ms: number;
 }
 
-function run(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+export function run(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });

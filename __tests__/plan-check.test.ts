@@ -1,0 +1,401 @@
+// plan-check without Terraform: the HCL edits, the workspace it builds, the
+// state copy, the verdict and the comparison, and the CLI's refusals of bad
+// input. What Terraform itself plans is tested in validate/plan-check.test.ts.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../scripts/lib/hcl-text";
+import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge } from "../scripts/lib/plan-judge";
+import { dependentsOf, parseGraph } from "../scripts/lib/plan-run";
+import { PinSource, RawState, SchemaSummary, adaptState, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
+import { main } from "../scripts/plan-check";
+import { counterpart } from "../stacks/moves";
+import { detectToolchain } from "../validate/lib/toolchain";
+import { synthStack } from "./helpers";
+
+const SHARED = path.join(__dirname, "../../shared/fixtures");
+const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
+const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
+const DATA = path.join(__dirname, "fixtures/plan-check/production-data.json");
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `plan-check-${name}-`));
+
+describe("HCL text edits", () => {
+  const hcl = [
+    'data "aws_ami" "ubuntu" {',
+    "  most_recent = true",
+    '  filter { name = "name"  values = ["ubuntu-${var.x}-{a}"] }',
+    "}",
+    "",
+    'resource "aws_instance" "host" {',
+    "  ami = data.aws_ami.ubuntu.id # not data.aws_ami.ubuntu_old",
+    "  user_data = <<EOF",
+    "  } unbalanced in a heredoc {",
+    "EOF",
+    "}",
+    "terraform {",
+    "  required_providers {",
+    '    aws = { source = "hashicorp/aws", version = ">= 5.0" }',
+    "    random = {",
+    '      source = "hashicorp/random"',
+    "    }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+
+  it("finds top-level blocks across strings, templates and heredocs", () => {
+    expect(topLevelBlocks(hcl).map((b) => [b.kind, ...b.labels])).toEqual([
+      ["data", "aws_ami", "ubuntu"],
+      ["resource", "aws_instance", "host"],
+      ["terraform"],
+    ]);
+  });
+
+  it("removes a block, leaving a comment that says why", () => {
+    const [data] = topLevelBlocks(hcl);
+    const out = removeBlocks(hcl, [data], "pinned");
+    expect(out.startsWith('# plan-check: data "aws_ami" "ubuntu" pinned\n\nresource "aws_instance" "host" {')).toBe(true);
+  });
+
+  it("rewrites whole references only", () => {
+    expect(replaceReference(hcl, "data.aws_ami.ubuntu", "local.p")).toContain("ami = local.p.id # not data.aws_ami.ubuntu_old");
+    expect(replaceReference("x = module.ssm.random_password.db.result", "random_password.db", "local.p")).toBe(
+      "x = module.ssm.random_password.db.result",
+    );
+  });
+
+  it("reads and drops required_providers entries at the block's top level", () => {
+    expect(requiredProviderNames(hcl)).toEqual(["aws", "random"]);
+    const out = dropRequiredProvider(hcl, "random");
+    expect(requiredProviderNames(out)).toEqual(["aws"]);
+    expect(out).toContain('    aws = { source = "hashicorp/aws", version = ">= 5.0" }\n    # plan-check: random removed (not installed)\n  }');
+  });
+});
+
+describe("the offline workspace of the synthesized stack", () => {
+  const { json } = synthStack();
+  const snapshot = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
+  const data = JSON.parse(fs.readFileSync(DATA, "utf8"));
+  const source: PinSource = { snapshot, data, alias: counterpart, installed: new Set(["aws"]) };
+  const dir = path.join(tmp("ws"), "stack");
+  const ws = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir, awsVersion: "5.100.0", source });
+  const out = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
+  const pinned = JSON.parse(fs.readFileSync(path.join(dir, "plan_check_pinned.json"), "utf8"));
+
+  it("pins every data source that calls AWS, and the random resources, to a recorded value", () => {
+    expect(ws.missing).toEqual([]);
+    expect(ws.pins.map((p) => `${p.address} (${p.from})`).sort()).toEqual([
+      "data.aws_caller_identity.ml_worker_current (--data)",
+      "data.aws_db_instance.existing (snapshot)",
+      "data.aws_route_tables.private (--data)",
+      "data.aws_subnets.existing_private (snapshot)",
+      "data.aws_subnets.existing_public (snapshot)",
+      "data.aws_vpc.existing (snapshot)",
+      "data.local_file.env_production (--data)",
+      "module.compute.data.aws_ami.ubuntu (snapshot)",
+      "module.compute.data.aws_caller_identity.current (snapshot)",
+      "module.ssm.random_password.db (snapshot)",
+      "module.storage.random_id.suffix (snapshot)",
+      "module.vpc_endpoints.data.aws_vpc.selected (--data)",
+    ]);
+    // The policy documents and the region are computed by the provider, without a call: left to it.
+    expect(Object.keys(out.data)).toEqual(["aws_iam_policy_document"]);
+    expect(pinned["data.aws_vpc.existing"].cidr_block).toBe("10.20.0.0/16");
+    expect(pinned["data.aws_caller_identity.ml_worker_current"].account_id).toBe("474221740916");
+  });
+
+  it("reads pinned values through one local, in the root and in the modules", () => {
+    expect(out.locals.plan_check_pinned).toBe('${jsondecode(file("${path.module}/plan_check_pinned.json"))}');
+    expect(out.module.compute.vpc_id).toBe('${local.plan_check_pinned["data.aws_vpc.existing"].id}');
+    expect(out.module.ssm.db_endpoint).toBe('${element(split(":", local.plan_check_pinned["data.aws_db_instance.existing"].endpoint), 0)}');
+    const compute = fs.readFileSync(path.join(dir, "modules/compute/main.tf"), "utf8");
+    expect(compute).toContain('ami                         = local.plan_check_pinned["data.aws_ami.ubuntu"].id');
+    expect(compute).toContain('# plan-check: data "aws_ami" "ubuntu" pinned to a recorded value');
+    const ssm = fs.readFileSync(path.join(dir, "modules/ssm/main.tf"), "utf8");
+    expect(ssm).toContain('local.plan_check_pinned["random_password.db"].result');
+    expect(fs.readFileSync(path.join(dir, "modules/ssm/plan_check_pinned.tf"), "utf8")).toContain(
+      'plan_check_pinned = jsondecode(file("${path.module}/plan_check_pinned.json"))',
+    );
+  });
+
+  it("plans with the installed aws provider, offline, against a local copy of the state", () => {
+    expect(out.terraform.backend).toBeUndefined();
+    expect(out.terraform.required_providers).toEqual({ aws: { source: "hashicorp/aws", version: "5.100.0" } });
+    expect(out.provider).toEqual({
+      aws: [
+        {
+          region: "us-east-1",
+          skip_credentials_validation: true,
+          skip_requesting_account_id: true,
+          skip_metadata_api_check: true,
+          skip_region_validation: true,
+        },
+      ],
+    });
+    expect(Object.fromEntries(Object.entries(out.module).map(([n, m]: [string, any]) => [n, m.source]))).toEqual({
+      storage: "./modules/storage",
+      vpc_endpoints: "./modules/vpc_endpoints",
+      ssm: "./modules/ssm",
+      compute: "./modules/compute",
+      route53: "./modules/route53",
+    });
+    expect(ws.adaptations).toEqual([
+      "backend local replaced by a local copy of the snapshot",
+      "root: provider local 2.5.3 removed (not installed; its resources and data sources are pinned)",
+      "root: provider random 3.7.2 removed (not installed; its resources and data sources are pinned)",
+      "aws provider: skip_credentials_validation, skip_requesting_account_id, skip_metadata_api_check, skip_region_validation set; static fake credentials in the environment: no AWS call",
+      "aws provider: the installed 5.100.0 instead of the pinned 6.17.0",
+      "module.ssm: provider random removed (not installed; its resources are pinned)",
+      "module.storage: provider random removed (not installed; its resources are pinned)",
+    ]);
+  });
+
+  it("names what it cannot pin when neither the snapshot nor --data holds it", () => {
+    const bare: PinSource = { ...source, data: {} };
+    const w = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir: path.join(tmp("ws2"), "stack"), awsVersion: "5.100.0", source: bare });
+    expect(w.missing.sort()).toEqual([
+      "data.aws_caller_identity.ml_worker_current",
+      "data.aws_route_tables.private",
+      "module.vpc_endpoints.data.aws_vpc.selected",
+    ]);
+  });
+});
+
+describe("the state copy", () => {
+  const shape = (a: string[], b: Record<string, any> = {}) => ({ a, b });
+  const schema: SchemaSummary = {
+    aws_instance: { version: 1, block: shape(["ami", "id"], { root_block_device: shape(["volume_size"]) }) },
+    "data.aws_region": { version: 0, block: shape(["name"]) },
+  };
+  const snapshot: RawState = {
+    version: 4,
+    serial: 9,
+    resources: [
+      {
+        module: "module.compute",
+        mode: "managed",
+        type: "aws_instance",
+        name: "host",
+        provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+        instances: [{ schema_version: 2, attributes: { ami: "ami-1", id: "i-1", region: "us-east-1", root_block_device: [{ volume_size: 30, volume_initialization_rate: 0 }] } }],
+      },
+      { mode: "data", type: "aws_vpc", name: "existing", provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ attributes: { id: "vpc-1" } }] },
+      { mode: "data", type: "aws_region", name: "current", provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ attributes: { name: "us-east-1", region: "us-east-1" } }] },
+      { module: "module.ssm", mode: "managed", type: "random_password", name: "db", provider: 'provider["registry.terraform.io/hashicorp/random"]', instances: [{ attributes: { result: "x" } }] },
+    ],
+  };
+  const pins = [
+    { address: "data.aws_vpc.existing", kind: "data source" as const, from: "snapshot" as const },
+    { address: "module.ssm.random_password.db", kind: "resource" as const, from: "snapshot" as const },
+  ];
+  const { state, adaptations } = adaptState(snapshot, pins, new Set(["aws"]), schema, "1.11.4");
+
+  it("drops what is pinned and what the installed provider does not know, and says so", () => {
+    expect(state.resources.map((r) => `${r.mode}.${r.type}.${r.name}`)).toEqual(["managed.aws_instance.host", "data.aws_region.current"]);
+    expect(state.resources[0].instances[0]).toEqual({ schema_version: 1, attributes: { ami: "ami-1", id: "i-1", root_block_device: [{ volume_size: 30 }] } });
+    expect(adaptations).toEqual([
+      "state: module.ssm.random_password.db removed from the copy (provider random not installed; its value is pinned)",
+      "state: 1 pinned data source(s) removed from the copy (their values are pinned)",
+      "state: aws_instance (1 instance): schema version 2 → 1; attributes the installed provider does not have dropped: region, root_block_device.volume_initialization_rate",
+      "state: data.aws_region (1 instance): attributes the installed provider does not have dropped: region",
+    ]);
+    expect(snapshot.resources[0].instances[0].schema_version).toBe(2); // the snapshot itself is untouched
+  });
+
+  it("starts a new environment from an empty state", () => {
+    const empty = adaptState(null, [], new Set(["aws"]), schema, "1.11.4");
+    expect(empty.state.resources).toEqual([]);
+    expect(empty.adaptations).toEqual(["state: empty (a new environment): every resource is planned from nothing"]);
+  });
+});
+
+describe("the verdict", () => {
+  const rc = (address: string, actions: string[], extra: Partial<ResourceChange> = {}, change: Partial<ResourceChange["change"]> = {}): ResourceChange => ({
+    address,
+    mode: "managed",
+    type: address.split(".").slice(-2)[0],
+    ...extra,
+    change: { actions, before: {}, after: {}, after_unknown: {}, ...change },
+  });
+  const plan = {
+    resource_changes: [
+      rc("module.compute.aws_instance.host", ["delete", "create"], {}, { before: { ami: "a", id: "i" }, after: { ami: "b" }, after_unknown: { id: true }, replace_paths: [["ami"]] }),
+      rc("aws_security_group.ec2_existing_vpc", ["delete"], { deposed: "b4a44223" }),
+      rc("aws_iam_role.iam_ec2_role", ["no-op"], { previous_address: "module.iam.aws_iam_role.ec2_role" }),
+      rc("module.ssm.aws_ssm_parameter.db_host", ["update"], {}, { before: { value: "h:5432" }, after: { value: "h" } }),
+    ],
+  };
+  const rows = changeRows(plan);
+  const base = {
+    rows,
+    errors: [],
+    allow: [],
+    moved: [{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" }],
+    stateAddresses: new Set(["module.iam.aws_iam_role.ec2_role", "module.compute.aws_instance.host"]),
+    notJudged: new Set<string>(),
+  };
+
+  it("reads each instance's action, forcing attributes and changed attributes", () => {
+    expect(rows).toEqual<ChangeRow[]>([
+      { address: "module.compute.aws_instance.host", action: "replace", replacePaths: ["ami"], changedAttributes: ["ami"], unknownAttributes: ["id"] },
+      { address: "aws_security_group.ec2_existing_vpc", deposed: "b4a44223", action: "delete", replacePaths: [], changedAttributes: [], unknownAttributes: [] },
+      { address: "aws_iam_role.iam_ec2_role", action: "no-op", previousAddress: "module.iam.aws_iam_role.ec2_role", replacePaths: [], changedAttributes: [], unknownAttributes: [] },
+      { address: "module.ssm.aws_ssm_parameter.db_host", action: "update", replacePaths: [], changedAttributes: ["value"], unknownAttributes: [] },
+    ]);
+  });
+
+  it("fails every delete and replace outside the allow-list", () => {
+    expect(judge(base)).toEqual([
+      { kind: "destroy", address: "module.compute.aws_instance.host", action: "replace", replacePaths: ["ami"] },
+      { kind: "destroy", address: "aws_security_group.ec2_existing_vpc", deposed: "b4a44223", action: "delete", replacePaths: [] },
+    ]);
+  });
+
+  it("passes what the allow-list names (a deposed object only when the entry says so), and fails an entry the plan does not use", () => {
+    const allow = [
+      { address: "module.compute.aws_instance.host", reason: "AMI drift" },
+      { address: "aws_security_group.ec2_existing_vpc", reason: "current object" },
+      { address: "aws_iam_role.iam_ecs_task", reason: "stale" },
+    ];
+    expect(judge({ ...base, allow })).toEqual([
+      { kind: "destroy", address: "aws_security_group.ec2_existing_vpc", deposed: "b4a44223", action: "delete", replacePaths: [] },
+      { kind: "unused-allowance", address: "aws_security_group.ec2_existing_vpc" },
+      { kind: "unused-allowance", address: "aws_iam_role.iam_ecs_task" },
+    ]);
+    expect(judge({ ...base, allow: [allow[0], { ...allow[1], deposed: true }] })).toEqual([]);
+  });
+
+  it("fails a moved block whose object is in the state but does not show as moved", () => {
+    const notMoved = changeRows({ resource_changes: [rc("aws_iam_role.iam_ec2_role", ["create"])] });
+    expect(judge({ ...base, rows: notMoved, allow: [] })).toEqual([
+      { kind: "move", from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" },
+    ]);
+    // Excluded targets are not judged; an object not in the state needs no move.
+    expect(judge({ ...base, rows: notMoved, notJudged: new Set(["aws_iam_role.iam_ec2_role"]) })).toEqual([]);
+    expect(judge({ ...base, rows: notMoved, stateAddresses: new Set() })).toEqual([]);
+  });
+
+  it("says what a plan error means without printing the value", () => {
+    const script = "#!/bin/bash\n" + "echo secret-ish\n".repeat(1100);
+    const d = { severity: "error" as const, summary: `expected length of user_data to be in the range (0 - 16384), got ${script}`, address: "module.compute.aws_instance.host" };
+    expect(judge({ ...base, errors: [d], allow: [] })[0]).toEqual({
+      kind: "error",
+      address: "module.compute.aws_instance.host",
+      message: "user_data is 17,612 bytes, over EC2's 16,384-byte user-data limit (the rendered value; the provider refuses it at plan time)",
+    });
+    expect(explain({ severity: "error", summary: "Invalid count argument", detail: "The count value depends on\nresource attributes.", range: { filename: "modules/ssm/main.tf", start: { line: 71 } }, snippet: { context: 'resource "aws_ssm_parameter" "ml_worker_queue_url"' } })).toBe(
+      'Invalid count argument (modules/ssm/main.tf:71, resource "aws_ssm_parameter" "ml_worker_queue_url"): The count value depends on resource attributes.',
+    );
+  });
+});
+
+describe("the comparison with the HCL root", () => {
+  const change = (address: string, actions: string[], after: object, extra: Partial<ResourceChange> = {}): ResourceChange => ({
+    address,
+    mode: "managed",
+    type: "t",
+    ...extra,
+    change: { actions, after: after as any, after_unknown: {} },
+  });
+
+  it("matches addresses through the moved blocks and names every difference", () => {
+    const result = comparePlans({
+      hcl: [
+        change("module.iam.aws_iam_role.ec2_role", ["no-op"], { name: "r" }),
+        change("module.iam.aws_iam_role_policy.ssm_params_read", ["create"], { policy: '{"Resource":["a"]}' }),
+        change("module.ssm.aws_ssm_parameter.db_host", ["update"], { value: "h" }),
+      ],
+      stack: [
+        change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "r" }, { previous_address: "module.iam.aws_iam_role.ec2_role" }),
+        change("aws_iam_role_policy.iam_ssm_params_read", ["create"], { policy: '{"Resource":"a"}' }),
+        change("module.ssm.aws_ssm_parameter.db_host", ["update"], { value: "h" }),
+        change("aws_ssm_parameter.ssm_ml_worker_enabled", ["create"], { value: "true" }),
+        change("aws_vpc.managed_existing", ["create"], {}),
+      ],
+      toStack: counterpart,
+      notCompared: new Map([["aws_ssm_parameter.ssm_ml_worker_enabled", "the HCL root cannot plan it here"]]),
+    });
+    expect(result).toEqual({
+      equal: 2,
+      differences: [
+        { address: "aws_iam_role_policy.iam_ssm_params_read (HCL module.iam.aws_iam_role_policy.ssm_params_read)", message: "planned values differ: policy" },
+        { address: "aws_vpc.managed_existing", message: "the stack plans create; the HCL root has no such instance" },
+      ],
+      notCompared: [{ address: "aws_ssm_parameter.ssm_ml_worker_enabled", why: "the HCL root cannot plan it here" }],
+    });
+  });
+});
+
+describe("exclusion through Terraform's graph", () => {
+  const dot = [
+    "digraph G {",
+    '  "module.compute.aws_instance.host" [label="aws_instance.host"];',
+    '  "module.route53.aws_route53_record.api_a" [label="aws_route53_record.api_a"];',
+    '  "module.compute.aws_instance.host" -> "aws_ecr_repository.ecr_backend";',
+    '  "module.route53.aws_route53_record.api_a" -> "module.compute.aws_instance.host";',
+    '  "output.x" -> "module.route53.aws_route53_record.api_a";',
+    "}",
+  ].join("\n");
+
+  it("leaves out what depends on an excluded address, directly or not, and nothing it depends on", () => {
+    const { edges } = parseGraph(dot);
+    expect(dependentsOf("module.compute.aws_instance.host", edges)).toEqual(["module.route53.aws_route53_record.api_a", "output.x"]);
+    expect(dependentsOf("aws_ecr_repository.ecr_backend", edges)).toEqual([
+      "module.compute.aws_instance.host",
+      "module.route53.aws_route53_record.api_a",
+      "output.x",
+    ]);
+  });
+});
+
+describe("plan-check's bad input: exit 2, a clear message, nothing written", () => {
+  const run = async (argv: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const cwd = tmp("cli");
+    const out = { stdout: "", stderr: "" };
+    const code = await main(argv, { cwd, stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t) }, { env });
+    return { code, ...out, cwd, written: fs.readdirSync(cwd) };
+  };
+  const bad = (name: string, content: string) => {
+    const f = path.join(tmp("in"), name);
+    fs.writeFileSync(f, content);
+    return f;
+  };
+
+  it.each([
+    [["--stack", "nosuch"], /^error: unknown stack 'nosuch'; the stacks are: production/],
+    [["--state", "/nonexistent/x.tfstate"], "error: state file not found: /nonexistent/x.tfstate"],
+    [["--state", bad("a.tfstate", "{")], /^error: state file .*a\.tfstate is not JSON: /],
+    [["--state", bad("b.tfstate", '{"version":3,"resources":[]}')], /^error: state file .*b\.tfstate: format version 3; plan-check reads version 4/],
+    [["--state", bad("c.tfstate", '{"version":4}')], /^error: state file .*c\.tfstate has no "resources" list/],
+    [["--offline", "--data", bad("d.json", "[]")], /^error: --data file .*d\.json must be an object of values by address/],
+    [["--offline", "--modules", "/nonexistent/modules"], "error: no HCL modules at /nonexistent/modules (give --modules <dir>)"],
+    [["--offline", "--modules", MODULES, "--against-hcl", "/nonexistent"], "error: --against-hcl /nonexistent: no .tf files there"],
+    [["--exclude"], "error: --exclude needs a resource address"],
+    [["--bogus"], "error: unknown option: --bogus"],
+  ])("%j", async (argv, message) => {
+    const r = await run(argv as string[]);
+    expect(r.code).toBe(2);
+    const first = r.stderr.split("\n")[0];
+    if (typeof message === "string") expect(first).toBe(message);
+    else expect(first).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(r.written).toEqual([]);
+  });
+
+  it("without terraform on the PATH", async () => {
+    const r = await run(["--offline", "--modules", MODULES], { PATH: "/nonexistent" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: offline plan needs terraform and a provider mirror: no terraform on the PATH (searched: /nonexistent)\n");
+    expect(r.written).toEqual([]);
+  });
+
+  (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
+    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(
+      "error: no value recorded for 3 data source(s) or resource(s) to pin offline: data.aws_caller_identity.ml_worker_current, data.aws_route_tables.private, module.vpc_endpoints.data.aws_vpc.selected.",
+    );
+    // The synthesized stack stays (synth always writes it); no plan-check directory.
+    expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+  });
+});

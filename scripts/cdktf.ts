@@ -1,0 +1,96 @@
+// `npm run cdktf -- <args>`, `npm run diff`, `npm run deploy`: the cdktf CLI,
+// after a check that each stack it plans has its state (scripts/lib/state-check.ts).
+//   node dist/scripts/cdktf.js <cdktf arguments>
+// Exit codes: cdktf's own, or 2 when the check refuses (cdktf does not run).
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { environments as configured } from "../config/environments";
+import { CliIo, processIo } from "./lib/cli";
+import { StateReader, awsCli, checkState, hclRootWarning } from "./lib/state-check";
+
+/** cdktf commands that plan against the state; `apply` and `plan` are aliases. */
+const PLANS = ["diff", "plan", "deploy", "apply", "watch"];
+const DEPLOYS = ["deploy", "apply", "watch"];
+/** cdktf options that take one value, and those that take every value up to the next option. */
+const ONE_VALUE = ["-a", "--app", "-o", "--output", "--outputs-file", "--parallelism", "--terraform-parallelism", "--log-level", "--log-file-directory", "--experimental-provider-schema-cache-path"];
+const MANY_VALUES = ["--var", "--var-file"];
+
+interface Invocation {
+  command?: string;
+  stacks: string[];
+  output?: string;
+}
+
+/** The command, the stack patterns and `--output` of a cdktf command line (yargs' rules). */
+export function parseInvocation(argv: readonly string[]): Invocation {
+  const positional: string[] = [];
+  let output: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    if (ONE_VALUE.includes(flag)) {
+      const value = inline ?? argv[++i];
+      if (flag === "-o" || flag === "--output") output = value;
+    } else if (MANY_VALUES.includes(flag)) {
+      if (inline === undefined) while (i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+    } else if (!arg.startsWith("-")) positional.push(arg);
+  }
+  return { command: positional[0], stacks: positional.slice(1), output };
+}
+
+/** cdktf matches stack ids with globs (`prod*`). */
+const matches = (pattern: string, id: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(id);
+
+export interface Runner {
+  /** Runs cdktf with the arguments; returns its exit code. */
+  cdktf(argv: readonly string[]): number;
+}
+
+const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package.json")), "bundle", "bin", "cdktf");
+
+export const realRunner: Runner = {
+  cdktf(argv) {
+    const run = spawnSync(process.execPath, [cdktfBin(), ...argv], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    if (run.error) throw run.error;
+    return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
+  },
+};
+
+/** Checks, then runs cdktf; returns the exit code. */
+export function main(
+  argv: readonly string[],
+  io: CliIo,
+  runner: Runner = realRunner,
+  environments: Readonly<Record<string, EnvironmentConfig>> = configured,
+  reader: StateReader = awsCli,
+): number {
+  const { command, stacks, output } = parseInvocation(argv);
+  if (command !== undefined && PLANS.includes(command)) {
+    const outdir = path.resolve(io.cwd, output ?? process.env.CDKTF_OUTDIR ?? "cdktf.out");
+    const names = Object.keys(environments);
+    const selected = stacks.length === 0 ? names : names.filter((n) => stacks.some((p) => matches(p, n)));
+    const unknown = stacks.filter((p) => !names.some((n) => matches(p, n)));
+    if (unknown.length > 0) {
+      io.stderr(`error: no stack ${unknown.map((s) => `'${s}'`).join(", ")} in environments (config/environments.ts); stacks: ${names.join(", ")}\n`);
+      return 2;
+    }
+    const refusals: string[] = [];
+    for (const name of selected) {
+      const result = checkState(name, environments[name], outdir, reader);
+      for (const note of result.notes) io.stderr(`${note}\n`);
+      if (result.refusal) refusals.push(result.refusal);
+      const warning = DEPLOYS.includes(command) ? hclRootWarning(name, environments[name], outdir) : undefined;
+      if (warning && !result.refusal) io.stderr(`${warning}\n`);
+    }
+    if (refusals.length > 0) {
+      io.stderr(refusals.map((r) => `error: ${r}\n`).join(""));
+      return 2;
+    }
+  }
+  return runner.cdktf(argv);
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2), processIo());

@@ -1,0 +1,285 @@
+// The verdict on a Terraform plan (`terraform show -json`): what each instance
+// does, which deletes and replaces are allowed, whether every moved block
+// shows as a move, and the plan's errors in words a reviewer can act on. Also
+// the address-by-address comparison of two plans (the stack and the HCL root).
+// Pure functions: scripts/plan-check.ts runs Terraform and feeds them.
+
+import { AllowedDestroy } from "../../config/environment";
+
+export { AllowedDestroy };
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface ResourceChange {
+  readonly address: string;
+  readonly previous_address?: string;
+  readonly mode: "managed" | "data";
+  readonly type: string;
+  readonly deposed?: string;
+  readonly action_reason?: string;
+  readonly change: {
+    readonly actions: readonly string[];
+    readonly before?: Json;
+    readonly after?: Json;
+    readonly after_unknown?: Json;
+    readonly replace_paths?: readonly (readonly (string | number)[])[];
+  };
+}
+
+export interface PlanJson {
+  readonly resource_changes?: readonly ResourceChange[];
+  readonly errored?: boolean;
+}
+
+/** A diagnostic of `terraform plan -json`. */
+export interface Diagnostic {
+  readonly severity: "error" | "warning";
+  readonly summary: string;
+  readonly detail?: string;
+  readonly address?: string;
+  readonly range?: { filename: string; start: { line: number } };
+  readonly snippet?: { context?: string | null };
+}
+
+export type Action = "create" | "update" | "replace" | "delete" | "no-op" | "read" | "forget";
+
+export interface ChangeRow {
+  readonly address: string;
+  /** Deposed object id, for the delete of a deposed object. */
+  readonly deposed?: string;
+  readonly action: Action;
+  /** Set when a moved block takes the object from there. */
+  readonly previousAddress?: string;
+  /** For a replace: the attributes that force it (`ami`, `root_block_device[0].volume_size`). */
+  readonly replacePaths: readonly string[];
+  /** For an update or replace: the top-level attributes whose known value changes. */
+  readonly changedAttributes: readonly string[];
+  /** For an update or replace: the top-level attributes known only after apply. */
+  readonly unknownAttributes: readonly string[];
+  /** Terraform's action_reason, if any. */
+  readonly reason?: string;
+}
+
+function actionOf(actions: readonly string[]): Action {
+  const a = actions.join(",");
+  if (a === "delete,create" || a === "create,delete") return "replace";
+  if (["create", "update", "delete", "no-op", "read", "forget"].includes(a)) return a as Action;
+  throw new Error(`unknown plan action ${a}`);
+}
+
+const pathText = (p: readonly (string | number)[]) =>
+  p.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+
+const isObject = (v: Json | undefined): v is { [k: string]: Json } => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Top-level attributes whose planned value is known and differs from the prior one; and those unknown until apply. */
+export function changedAttributes(
+  before: Json | undefined,
+  after: Json | undefined,
+  afterUnknown: Json | undefined,
+): { changed: string[]; unknown: string[] } {
+  const b = isObject(before) ? before : {};
+  const a = isObject(after) ? after : {};
+  const u = isObject(afterUnknown) ? afterUnknown : {};
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a), ...Object.keys(u)])].sort();
+  const unknown = keys.filter((k) => containsTrue(u[k]));
+  const changed = keys.filter((k) => !unknown.includes(k) && JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null));
+  return { changed, unknown };
+}
+
+function containsTrue(v: Json | undefined): boolean {
+  if (v === true) return true;
+  if (Array.isArray(v)) return v.some(containsTrue);
+  if (isObject(v)) return Object.values(v).some(containsTrue);
+  return false;
+}
+
+/** One row per managed instance (data source reads too), in the plan's order. */
+export function changeRows(plan: PlanJson): ChangeRow[] {
+  return (plan.resource_changes ?? []).map((rc) => {
+    const action = actionOf(rc.change.actions);
+    const diff =
+      action === "update" || action === "replace" ? changedAttributes(rc.change.before, rc.change.after, rc.change.after_unknown) : { changed: [], unknown: [] };
+    return {
+      address: rc.address,
+      ...(rc.deposed ? { deposed: rc.deposed } : {}),
+      action,
+      ...(rc.previous_address ? { previousAddress: rc.previous_address } : {}),
+      replacePaths: (rc.change.replace_paths ?? []).map(pathText),
+      changedAttributes: diff.changed,
+      unknownAttributes: diff.unknown,
+      ...(rc.action_reason ? { reason: rc.action_reason } : {}),
+    };
+  });
+}
+
+export interface MovedBlock {
+  readonly from: string;
+  readonly to: string;
+}
+
+export type Failure =
+  | { readonly kind: "destroy"; readonly address: string; readonly deposed?: string; readonly action: Action; readonly replacePaths: readonly string[] }
+  | { readonly kind: "move"; readonly from: string; readonly to: string }
+  | { readonly kind: "error"; readonly address?: string; readonly message: string }
+  | { readonly kind: "unused-allowance"; readonly address: string }
+  | { readonly kind: "difference"; readonly address: string; readonly message: string };
+
+export interface JudgeInput {
+  readonly rows: readonly ChangeRow[];
+  readonly errors: readonly Diagnostic[];
+  readonly allow: readonly AllowedDestroy[];
+  readonly moved: readonly MovedBlock[];
+  /** Resource instance addresses in the state the plan started from. */
+  readonly stateAddresses: ReadonlySet<string>;
+  /** Resource addresses left out of the plan (--exclude and their dependents). */
+  readonly notJudged: ReadonlySet<string>;
+}
+
+/** The resource address of an instance address (`a.b[0]` → `a.b`). */
+export const resourceOf = (address: string) => address.replace(/\[[^\]]*\]$/, "");
+
+const allowedBy = (allow: readonly AllowedDestroy[], row: ChangeRow) =>
+  allow.find((a) => a.address === row.address && (a.deposed ?? false) === (row.deposed !== undefined));
+
+/** Everything that fails the gate. */
+export function judge(input: JudgeInput): Failure[] {
+  const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
+  const used = new Set<AllowedDestroy>();
+  for (const row of input.rows) {
+    if (row.action !== "delete" && row.action !== "replace") continue;
+    const allowance = allowedBy(input.allow, row);
+    if (allowance) used.add(allowance);
+    else failures.push({ kind: "destroy", address: row.address, ...(row.deposed ? { deposed: row.deposed } : {}), action: row.action, replacePaths: row.replacePaths });
+  }
+  if (input.errors.length === 0) {
+    for (const m of input.moved) {
+      const inState = [...input.stateAddresses].some((a) => a === m.from || resourceOf(a) === m.from);
+      if (!inState || input.notJudged.has(resourceOf(m.to))) continue;
+      if (!input.rows.some((r) => r.previousAddress === m.from || (r.previousAddress && resourceOf(r.previousAddress) === m.from))) {
+        failures.push({ kind: "move", from: m.from, to: m.to });
+      }
+    }
+    for (const a of input.allow) {
+      if (!used.has(a) && !input.notJudged.has(resourceOf(a.address))) failures.push({ kind: "unused-allowance", address: a.address });
+    }
+  }
+  return failures;
+}
+
+const LENGTH = /^expected length of (\S+) to be in the range \((\d+) - (\d+)\), got ([\s\S]*)$/;
+
+/**
+ * A diagnostic in words: the provider's length check prints the whole value
+ * (a rendered user-data script can hold credentials), so it becomes a size.
+ */
+export function explain(d: Diagnostic): string {
+  const m = LENGTH.exec(d.summary);
+  if (m) {
+    const bytes = Buffer.byteLength(m[4], "utf8");
+    const limit = Number(m[3]);
+    const what = m[1] === "user_data" ? `EC2's ${limit.toLocaleString("en-US")}-byte user-data limit` : `the limit of ${limit.toLocaleString("en-US")}`;
+    return `${m[1]} is ${bytes.toLocaleString("en-US")} bytes, over ${what} (the rendered value; the provider refuses it at plan time)`;
+  }
+  const where = d.range ? ` (${d.range.filename}:${d.range.start.line}${d.snippet?.context ? `, ${d.snippet.context}` : ""})` : "";
+  const detail = d.detail ? `: ${d.detail.replace(/\s+/g, " ").trim()}` : "";
+  return `${d.summary}${where}${detail}`.slice(0, 1200);
+}
+
+/** Rows counted by action. */
+export function countByAction(rows: readonly ChangeRow[]): Record<Action | "move", number> {
+  const counts: Record<Action | "move", number> = { create: 0, update: 0, replace: 0, delete: 0, "no-op": 0, read: 0, forget: 0, move: 0 };
+  for (const r of rows) {
+    counts[r.action]++;
+    if (r.previousAddress) counts.move++;
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------- stack vs HCL root
+
+export interface ComparisonInput {
+  readonly stack: readonly ResourceChange[];
+  readonly hcl: readonly ResourceChange[];
+  /** The stack's address of an HCL address (through the moved blocks), or undefined when it is the same. */
+  readonly toStack: (hclAddress: string) => string | undefined;
+  /** Stack addresses not compared (excluded, or not plannable by the HCL root), with why. */
+  readonly notCompared: ReadonlyMap<string, string>;
+}
+
+export interface Comparison {
+  /** Address pairs compared and found equal. */
+  readonly equal: number;
+  readonly differences: readonly { readonly address: string; readonly message: string }[];
+  readonly notCompared: readonly { readonly address: string; readonly why: string }[];
+}
+
+const key = (address: string, deposed?: string) => (deposed ? `${address} (deposed ${deposed})` : address);
+
+/** The same actions, replace paths and planned values at every address, through the moved blocks. */
+export function comparePlans(input: ComparisonInput): Comparison {
+  const mapAddress = (hclAddress: string) => {
+    const exact = input.toStack(hclAddress);
+    if (exact) return exact;
+    const base = resourceOf(hclAddress);
+    const viaResource = base !== hclAddress ? input.toStack(base) : undefined;
+    return viaResource ? viaResource + hclAddress.slice(base.length) : hclAddress;
+  };
+  const skipped = (stackAddress: string) => input.notCompared.get(stackAddress) ?? input.notCompared.get(resourceOf(stackAddress));
+  const stack = new Map(input.stack.filter((c) => c.mode === "managed").map((c) => [key(c.address, c.deposed), c]));
+  const differences: { address: string; message: string }[] = [];
+  const notCompared = new Map<string, string>();
+  let equal = 0;
+  const seen = new Set<string>();
+  for (const h of input.hcl.filter((c) => c.mode === "managed")) {
+    const address = mapAddress(h.address);
+    const k = key(address, h.deposed);
+    seen.add(k);
+    const why = skipped(address);
+    if (why) {
+      notCompared.set(k, why);
+      continue;
+    }
+    const s = stack.get(k);
+    const label = address === h.address ? address : `${address} (HCL ${h.address})`;
+    if (!s) {
+      differences.push({ address: label, message: `the HCL root plans ${actionOf(h.change.actions)}; the stack has no such instance` });
+      continue;
+    }
+    const problems: string[] = [];
+    const ha = actionOf(h.change.actions);
+    const sa = actionOf(s.change.actions);
+    if (ha !== sa) problems.push(`action: HCL ${ha}, stack ${sa}`);
+    const hp = (h.change.replace_paths ?? []).map(pathText).sort();
+    const sp = (s.change.replace_paths ?? []).map(pathText).sort();
+    if (JSON.stringify(hp) !== JSON.stringify(sp)) problems.push(`replace paths: HCL [${hp.join(", ")}], stack [${sp.join(", ")}]`);
+    const values = differingAttributes(h.change.after, s.change.after);
+    if (values.length) problems.push(`planned values differ: ${values.join(", ")}`);
+    const unknown = differingAttributes(h.change.after_unknown, s.change.after_unknown);
+    if (unknown.length) problems.push(`known only at apply in one of them: ${unknown.join(", ")}`);
+    if (problems.length) differences.push({ address: label, message: problems.join("; ") });
+    else equal++;
+  }
+  for (const [k, s] of stack) {
+    if (seen.has(k)) continue;
+    const why = skipped(s.address);
+    if (why) notCompared.set(k, why);
+    else differences.push({ address: k, message: `the stack plans ${actionOf(s.change.actions)}; the HCL root has no such instance` });
+  }
+  return { equal, differences, notCompared: [...notCompared].map(([address, why]) => ({ address, why })).sort((a, b) => a.address.localeCompare(b.address)) };
+}
+
+function differingAttributes(a: Json | undefined, b: Json | undefined): string[] {
+  const x = isObject(a) ? a : {};
+  const y = isObject(b) ? b : {};
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    .filter((k) => JSON.stringify(normalize(x[k])) !== JSON.stringify(normalize(y[k])))
+    .sort();
+}
+
+/** Key order is not a difference. */
+function normalize(v: Json | undefined): Json {
+  if (Array.isArray(v)) return v.map(normalize);
+  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, normalize(v[k])]));
+  return v ?? null;
+}

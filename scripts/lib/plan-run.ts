@@ -1,0 +1,203 @@
+// Runs Terraform for plan-check in a prepared working directory: init, the
+// graph (only to leave out what --exclude names and what depends on it), plan
+// -out, and show (JSON and text). Never apply, never take the state lock.
+import * as fs from "fs";
+import * as path from "path";
+import { RunResult, cliConfig, run } from "../../validate/lib/terraform";
+import { terraformEnv } from "../../validate/lib/toolchain";
+import { Diagnostic, PlanJson, explain, resourceOf } from "./plan-judge";
+import { OFFLINE_CREDENTIALS } from "./plan-workspace";
+
+export interface Terraform {
+  readonly bin: string;
+  /** The environment of every terraform process. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly timeoutMs: number;
+}
+
+/** init's warning that the mirror gives no registry-signed checksums: noise here. */
+const EXPECTED_INIT_WARNING = /Incomplete lock file information/;
+
+/**
+ * Offline: only the mirror, a plugin cache (so each init links the provider
+ * instead of copying it), fake credentials, no profile or session of the
+ * caller's, and the caller's TF_VAR_* values.
+ */
+export function offlineTerraform(bin: string, mirrorDir: string, cacheDir: string, base: NodeJS.ProcessEnv = process.env): Terraform {
+  const pluginCache = path.join(cacheDir, "plugins");
+  fs.mkdirSync(pluginCache, { recursive: true });
+  const tfrc = path.join(cacheDir, "cli.tfrc");
+  const text = `${cliConfig(mirrorDir)}plugin_cache_dir = ${JSON.stringify(pluginCache)}\nplugin_cache_may_break_dependency_lock_file = true\n`;
+  if (!fs.existsSync(tfrc) || fs.readFileSync(tfrc, "utf8") !== text) fs.writeFileSync(tfrc, text);
+  const vars = Object.fromEntries(Object.entries(base).filter(([k, v]) => k.startsWith("TF_VAR_") && v !== undefined)) as Record<string, string>;
+  const withoutAws = Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith("AWS_")));
+  return { bin, env: terraformEnv({ TF_CLI_CONFIG_FILE: tfrc, ...OFFLINE_CREDENTIALS, ...vars }, withoutAws), timeoutMs: 600_000 };
+}
+
+/** With credentials: the caller's environment as it is (CLI config, credentials, TF_VAR_*). */
+export function onlineTerraform(bin: string, base: NodeJS.ProcessEnv = process.env): Terraform {
+  return { bin, env: { ...base, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, timeoutMs: 1_800_000 };
+}
+
+export class TerraformFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly result: RunResult,
+  ) {
+    super(`terraform ${step} exited ${result.code}: ${(result.stderr || result.stdout).trim().split("\n").slice(-15).join("\n")}`);
+  }
+}
+
+export interface Timings {
+  [step: string]: number;
+}
+
+export async function init(tf: Terraform, dir: string, timings: Timings): Promise<void> {
+  const r = await run(tf.bin, ["init", "-input=false", "-no-color", "-lock=false"], dir, tf.env, tf.timeoutMs);
+  timings.init = (timings.init ?? 0) + r.ms;
+  if (r.code !== 0) throw new TerraformFailed("init", r);
+}
+
+/** `A -> B` edges of `terraform graph`: A depends on B. */
+export function parseGraph(dot: string): { nodes: Set<string>; edges: [string, string][] } {
+  const nodes = new Set<string>();
+  const edges: [string, string][] = [];
+  for (const line of dot.split("\n")) {
+    const edge = /^\s*"([^"]+)"\s*->\s*"([^"]+)"/.exec(line);
+    if (edge) {
+      edges.push([edge[1], edge[2]]);
+      continue;
+    }
+    const node = /^\s*"([^"]+)"\s*\[/.exec(line);
+    if (node) nodes.add(node[1]);
+  }
+  return { nodes, edges };
+}
+
+/** What depends on `address`, directly or not. */
+export function dependentsOf(address: string, edges: readonly [string, string][]): string[] {
+  const found = new Set<string>();
+  const queue = [address];
+  while (queue.length) {
+    const target = queue.pop()!;
+    for (const [from, to] of edges) {
+      if (to === target && !found.has(from) && from !== address) {
+        found.add(from);
+        queue.push(from);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+export interface Exclusion {
+  /** The addresses given, each with what depends on it. */
+  readonly excluded: { readonly address: string; readonly dependents: readonly string[] }[];
+  /** Every resource address left out. */
+  readonly left: ReadonlySet<string>;
+  /** `-target` addresses: everything else, in the configuration or the state. */
+  readonly targets: readonly string[];
+}
+
+const isManaged = (a: string) => !/(^|\.)data\./.test(a);
+
+/** Plans everything but `addresses` and their dependents: -target over the rest (Terraform 1.11 has no exclude). */
+export async function exclusion(
+  tf: Terraform,
+  dir: string,
+  addresses: readonly string[],
+  stateResources: readonly string[],
+  timings: Timings,
+): Promise<Exclusion> {
+  const r = await run(tf.bin, ["graph"], dir, tf.env, tf.timeoutMs);
+  timings.graph = (timings.graph ?? 0) + r.ms;
+  if (r.code !== 0) throw new TerraformFailed("graph", r);
+  const { nodes, edges } = parseGraph(r.stdout);
+  const all = new Set([...nodes].filter(isManaged).concat(stateResources.filter(isManaged)));
+  const excluded = addresses.map((address) => {
+    const resource = resourceOf(address);
+    if (!all.has(resource)) throw new UnknownAddress(address, [...all].sort());
+    return { address: resource, dependents: dependentsOf(resource, edges).filter(isManaged) };
+  });
+  const left = new Set(excluded.flatMap((e) => [e.address, ...e.dependents]));
+  return { excluded, left, targets: [...all].filter((a) => !left.has(a)).sort() };
+}
+
+export class UnknownAddress extends Error {
+  constructor(
+    readonly address: string,
+    readonly known: readonly string[],
+  ) {
+    super(`--exclude ${address}: no such resource in the configuration or the state`);
+  }
+}
+
+export interface PlanResult {
+  readonly ok: boolean;
+  readonly errors: Diagnostic[];
+  readonly warnings: Diagnostic[];
+  readonly plan?: PlanJson;
+  /** Terraform's own human-readable plan (`terraform show`), or its error output. */
+  readonly text: string;
+}
+
+/**
+ * `terraform plan -out` (its text is the human-readable plan), then `show
+ * -json` of the saved plan. Only when the plan fails does it run again with
+ * `-json`, for the diagnostics: the success path costs one provider load more
+ * than a bare plan, not two.
+ */
+export async function plan(tf: Terraform, dir: string, args: readonly string[], timings: Timings): Promise<PlanResult> {
+  const planFile = path.join(dir, "plan.tfplan");
+  const common = ["plan", "-input=false", "-lock=false", ...args];
+  const r = await run(tf.bin, [...common, "-no-color", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
+  timings.plan = (timings.plan ?? 0) + r.ms;
+  if (r.code !== 0) {
+    const j = await run(tf.bin, [...common, "-json"], dir, tf.env, tf.timeoutMs);
+    timings["plan -json (errors)"] = j.ms;
+    const diagnostics = parseDiagnostics(j.stdout).filter((d) => !EXPECTED_INIT_WARNING.test(d.summary));
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    if (errors.length === 0) throw new TerraformFailed("plan", r);
+    // The errors in Terraform's layout, values summarized (its own text prints a whole user-data script).
+    const text = errors
+      .map((d) =>
+        [
+          `Error: ${explain(d)}`,
+          ...(d.address ? [`  with ${d.address},`] : []),
+          ...(d.range ? [`  on ${d.range.filename} line ${d.range.start.line}${d.snippet?.context ? `, in ${d.snippet.context}` : ""}`] : []),
+        ].join("\n"),
+      )
+      .join("\n\n");
+    return { ok: false, errors, warnings: diagnostics.filter((d) => d.severity === "warning"), text };
+  }
+  const json = await run(tf.bin, ["show", "-json", planFile], dir, tf.env, tf.timeoutMs);
+  timings.show = (timings.show ?? 0) + json.ms;
+  if (json.code !== 0) throw new TerraformFailed("show -json", json);
+  const text = r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m)));
+  fs.writeFileSync(path.join(dir, "plan.json"), json.stdout);
+  fs.writeFileSync(path.join(dir, "plan.txt"), text);
+  return { ok: true, errors: [], warnings: [], plan: JSON.parse(json.stdout) as PlanJson, text };
+}
+
+/** The diagnostics among `-json` output lines. */
+export function parseDiagnostics(stdout: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const msg = JSON.parse(line) as { type?: string; diagnostic?: Diagnostic };
+      if (msg.type === "diagnostic" && msg.diagnostic) out.push(msg.diagnostic);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
+/** `terraform providers schema -json`, for the state adaptation. */
+export async function providersSchema(tf: Terraform, dir: string, timings: Timings): Promise<unknown> {
+  const r = await run(tf.bin, ["providers", "schema", "-json"], dir, tf.env, tf.timeoutMs);
+  timings.schema = (timings.schema ?? 0) + r.ms;
+  if (r.code !== 0) throw new TerraformFailed("providers schema", r);
+  return JSON.parse(r.stdout);
+}

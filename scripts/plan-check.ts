@@ -1,0 +1,473 @@
+// plan-check: Terraform's own plan as the gate (logic in ./lib/plan-*.ts).
+//   npm run plan-check -- [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]
+//                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]
+// Exit codes: 0 pass, 1 the gate fails, 2 bad input (nothing written).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { environments as defaultEnvironments } from "../config/environments";
+import { ValidationError } from "../modules/validation";
+import { buildApp } from "../stacks/app";
+import { MOVES, counterpart } from "../stacks/moves";
+import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
+import { CliIo, InputError, parseFlags, processIo } from "./lib/cli";
+import {
+  AllowedDestroy,
+  ChangeRow,
+  Diagnostic,
+  Failure,
+  MovedBlock,
+  ResourceChange,
+  changeRows,
+  comparePlans,
+  judge,
+  resourceOf,
+} from "./lib/plan-judge";
+import { PlanCheckReport, renderJson, renderMarkdown } from "./lib/plan-report";
+import {
+  Exclusion,
+  PlanResult,
+  Terraform,
+  TerraformFailed,
+  Timings,
+  UnknownAddress,
+  exclusion,
+  init,
+  offlineTerraform,
+  onlineTerraform,
+  plan,
+  providersSchema,
+} from "./lib/plan-run";
+import {
+  Json,
+  PinSource,
+  RawState,
+  SchemaSummary,
+  Workspace,
+  adaptState,
+  prepareHclWorkspace,
+  prepareStackWorkspace,
+  summarizeSchema,
+} from "./lib/plan-workspace";
+
+export const USAGE =
+  "usage: plan-check [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]\n" +
+  "                  [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]\n" +
+  "  --stack        the stack to plan (default production)\n" +
+  "  --state        a state snapshot (format 4): planned against a copy, never written\n" +
+  "  --offline      no AWS: -refresh=false, the provider makes no call, data sources pinned to recorded values\n" +
+  "                 (without --state: an empty state, a new environment)\n" +
+  "  --modules      the HCL modules' folder (default: the environment's hclModulesDir)\n" +
+  "  --data         JSON file of values by address, for data sources the snapshot lacks (they win over the snapshot)\n" +
+  "  --exclude      leave out this resource and what depends on it (repeatable); listed as not judged\n" +
+  "  --against-hcl  also plan this HCL root the same way and compare address by address\n" +
+  "  --json         print the report as JSON instead of Markdown\n" +
+  "  --out          working files and report.md/report.json (default cdktf.out/plan-check/<stack>)\n" +
+  "exit codes: 0 pass, 1 the gate fails (a delete or replace not allowed, a move not shown, a plan error,\n" +
+  "            a difference from the HCL root), 2 bad input\n";
+
+const AWS_SOURCE = "registry.terraform.io/hashicorp/aws";
+
+interface Options {
+  stack: string;
+  state?: string;
+  offline: boolean;
+  modules?: string;
+  data?: string;
+  exclude: string[];
+  againstHcl?: string;
+  json: boolean;
+  out?: string;
+  help: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const exclude: string[] = [];
+  const rest: string[] = [];
+  for (let n = 0; n < argv.length; n++) {
+    const a = argv[n];
+    if (a === "--exclude" || a.startsWith("--exclude=")) {
+      const v = a === "--exclude" ? argv[++n] : a.slice("--exclude=".length);
+      if (!v || v.startsWith("--")) throw new InputError("--exclude needs a resource address");
+      exclude.push(v);
+    } else rest.push(a);
+  }
+  const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--modules", "--data", "--against-hcl", "--out"], ["--offline", "--json"]);
+  return {
+    stack: values["--stack"] ?? "production",
+    state: values["--state"],
+    offline: flags.has("--offline"),
+    modules: values["--modules"],
+    data: values["--data"],
+    exclude,
+    againstHcl: values["--against-hcl"],
+    json: flags.has("--json"),
+    out: values["--out"],
+    help,
+  };
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(err.code === "ENOENT" ? `${what} not found: ${file}` : `cannot read ${what} ${file}: ${err.message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${what} ${file} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function readState(file: string): RawState {
+  const s = readJson(file, "state file") as RawState;
+  if (typeof s !== "object" || s === null || Array.isArray(s)) throw new InputError(`state file ${file} is not a Terraform state (not an object)`);
+  if (s.version !== 4) throw new InputError(`state file ${file}: format version ${JSON.stringify(s.version)}; plan-check reads version 4`);
+  if (!Array.isArray(s.resources)) throw new InputError(`state file ${file} has no "resources" list`);
+  return s;
+}
+
+function readData(file: string): Record<string, Json> {
+  const d = readJson(file, "--data file");
+  if (typeof d !== "object" || d === null || Array.isArray(d)) throw new InputError(`--data file ${file} must be an object of values by address`);
+  const { ["//"]: _comment, ...values } = d as Record<string, Json>;
+  return values;
+}
+
+/** Instance addresses of the managed objects in a state (current objects only). */
+function stateInstances(state: RawState): string[] {
+  return state.resources
+    .filter((r) => r.mode === "managed")
+    .flatMap((r) =>
+      r.instances
+        .filter((i) => !i.deposed)
+        .map((i) => {
+          const base = `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`;
+          return i.index_key === undefined ? base : `${base}[${JSON.stringify(i.index_key)}]`;
+        }),
+    );
+}
+
+/** The schema summary of the installed aws provider, cached per version (the schema dump takes seconds). */
+async function schemaSummary(tf: Terraform, dir: string, cacheDir: string, version: string, platform: string, timings: Timings): Promise<SchemaSummary> {
+  const file = path.join(cacheDir, `aws-${version}-${platform}.schema-summary-v2.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as SchemaSummary;
+  } catch {
+    const summary = summarizeSchema((await providersSchema(tf, dir, timings)) as any, AWS_SOURCE);
+    fs.writeFileSync(file, JSON.stringify(summary));
+    return summary;
+  }
+}
+
+const cacheDirOf = (env: NodeJS.ProcessEnv) => env.PLAN_CHECK_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "zivohealth-plan-check");
+
+/** Addresses the configuration's `Invalid count argument` errors point at (`module.ssm.aws_ssm_parameter.x`). */
+export function countErrorAddresses(errors: readonly Diagnostic[], modulePathOfFile: (file: string) => string | undefined): string[] | undefined {
+  const out: string[] = [];
+  for (const d of errors) {
+    if (d.summary !== "Invalid count argument") return undefined;
+    const m = /^resource "([^"]+)" "([^"]+)"/.exec(d.snippet?.context ?? "");
+    const modulePath = d.range ? modulePathOfFile(d.range.filename) : undefined;
+    if (!m || modulePath === undefined) return undefined;
+    out.push(`${modulePath ? `${modulePath}.` : ""}${m[1]}.${m[2]}`);
+  }
+  return [...new Set(out)].sort(); // Terraform reports them in no fixed order
+}
+
+interface Planned {
+  readonly result: PlanResult;
+  readonly exclusion?: Exclusion;
+  readonly rows: ChangeRow[];
+}
+
+async function planWorkspace(
+  tf: Terraform,
+  dir: string,
+  offline: boolean,
+  exclude: readonly string[],
+  stateResources: readonly string[],
+  timings: Timings,
+): Promise<Planned> {
+  const ex = exclude.length ? await exclusion(tf, dir, exclude, stateResources, timings) : undefined;
+  const args = [...(offline ? ["-refresh=false"] : []), ...(ex ? ex.targets.map((t) => `-target=${t}`) : [])];
+  const result = await plan(tf, dir, args, timings);
+  return { result, exclusion: ex, rows: result.plan ? changeRows(result.plan) : [] };
+}
+
+export interface Deps {
+  readonly environments?: Readonly<Record<string, EnvironmentConfig>>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs the check; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}): Promise<number> {
+  let options: Options;
+  try {
+    options = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    io.stderr(`error: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  let outDir: string | undefined;
+  try {
+    return await check(options, io, deps, (dir) => (outDir = dir));
+  } catch (e) {
+    if (e instanceof TerraformFailed) {
+      // Terraform itself failed (not a plan error it reported): the gate fails.
+      io.stderr(`error: ${e.message}\n`);
+      return 1;
+    }
+    if (!(e instanceof InputError || e instanceof ValidationError || e instanceof UnknownAddress)) throw e;
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+}
+
+async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) => void): Promise<number> {
+  const env = deps.env ?? process.env;
+  const environments = deps.environments ?? defaultEnvironments;
+  const config = environments[o.stack];
+  if (!config) throw new InputError(`unknown stack '${o.stack}'; the stacks are: ${Object.keys(environments).join(", ")}`);
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+  const snapshot = o.state ? readState(resolve(o.state)) : null;
+  const data = o.data ? readData(resolve(o.data)) : {};
+  if (o.data && !o.offline) throw new InputError("--data goes with --offline (online, Terraform reads the data sources)");
+  if (o.againstHcl) {
+    const dir = resolve(o.againstHcl);
+    if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith(".tf"))) throw new InputError(`--against-hcl ${dir}: no .tf files there`);
+    if (!o.offline && !o.state) throw new InputError("--against-hcl needs --state or --offline: the HCL root is planned against the same snapshot");
+  }
+  const stackOut = resolve(path.join("cdktf.out", "stacks", o.stack));
+  const modulesDir = o.modules ? resolve(o.modules) : path.resolve(stackOut, config.hclModulesDir);
+  if (!fs.existsSync(modulesDir)) throw new InputError(`no HCL modules at ${modulesDir} (give --modules <dir>)`);
+
+  // Terraform: offline needs the provider mirror too.
+  let tf: Terraform;
+  let awsVersion: string;
+  let platform = "";
+  let terraformVersion: string;
+  const cacheDir = cacheDirOf(env);
+  if (o.offline) {
+    const found = detectToolchain(optionsFromEnv(env));
+    if (!found.ok) throw new InputError(`offline plan needs terraform and a provider mirror: ${found.reason}`);
+    fs.mkdirSync(cacheDir, { recursive: true });
+    tf = offlineTerraform(found.toolchain.terraform, found.toolchain.mirrorDir, cacheDir, env);
+    awsVersion = found.toolchain.awsVersion;
+    platform = found.toolchain.platform;
+    terraformVersion = found.toolchain.terraformVersion;
+  } else {
+    const bin = findOnPath("terraform", env.PATH ?? "");
+    if (!bin) throw new InputError("no terraform on the PATH");
+    tf = onlineTerraform(bin, env);
+    awsVersion = "as installed by terraform init";
+    terraformVersion = "(the PATH's)";
+  }
+
+  // Synthesize, so the plan is never of a stale cdktf.out.
+  buildApp(environments, { outdir: resolve("cdktf.out") }).synth();
+  const stackJson = readJson(path.join(stackOut, "cdk.tf.json"), "synthesized stack") as Record<string, Json>;
+  const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
+  const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
+
+  const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
+  fs.rmSync(outDir, { recursive: true, force: true });
+  // On bad input, everything this run created goes again (mkdirSync returns the first folder it made).
+  created(fs.mkdirSync(outDir, { recursive: true, mode: 0o700 }) ?? outDir);
+  const timings: Timings = {};
+  const started = Date.now();
+  const installed = new Set(["aws"]);
+  const source: PinSource = { snapshot, data, alias: counterpart, installed };
+
+  let stackDir: string;
+  let adaptations: string[] = [];
+  let pins: Workspace["pins"] = [];
+  let stateUsed: RawState | null = snapshot;
+  let schema: SchemaSummary | undefined;
+  if (o.offline) {
+    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDir, "stack"), awsVersion, source });
+    if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
+    stackDir = ws.dir;
+    await init(tf, stackDir, timings);
+    schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
+    const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
+    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
+    stateUsed = adapted.state;
+    adaptations = [...ws.adaptations, ...adapted.adaptations];
+    pins = ws.pins;
+  } else if (snapshot) {
+    stackDir = path.join(outDir, "stack");
+    fs.mkdirSync(stackDir, { recursive: true, mode: 0o700 });
+    const copy = structuredClone(stackJson) as any;
+    delete copy.terraform.backend;
+    for (const [name, block] of Object.entries<any>(copy.module ?? {})) block.source = path.join(modulesDir, path.basename(block.source ?? name));
+    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
+    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(snapshot), { mode: 0o600 });
+    adaptations = ["backend replaced by a local copy of the snapshot"];
+    await init(tf, stackDir, timings);
+  } else {
+    stackDir = stackOut; // the real backend, as cdktf diff uses it; plan -lock=false, never apply
+    await init(tf, stackDir, timings);
+  }
+
+  const stateAddresses = stateUsed ? stateInstances(stateUsed) : [];
+  const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings);
+  const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
+  const allow: AllowedDestroy[] = [
+    ...(config.allowDestroy ?? []),
+    ...(config.allowReplacement ?? []).map((address) => ({ address, reason: "listed in allowReplacement" })),
+  ];
+  const failures: Failure[] = judge({
+    rows: stackPlan.rows,
+    errors: stackPlan.result.errors,
+    allow: config.allowDestroy ?? [],
+    moved,
+    stateAddresses: new Set(stateAddresses),
+    notJudged,
+  });
+  // allowReplacement entries are the synth guard's; here they only allow.
+  const replaceAllowed = new Set(config.allowReplacement ?? []);
+  const gate = failures.filter((f) => !(f.kind === "destroy" && f.action === "replace" && replaceAllowed.has(f.address)));
+
+  let hcl: PlanCheckReport["hcl"];
+  if (o.againstHcl) {
+    hcl = await againstHcl(o, resolve(o.againstHcl), outDir, tf, source, awsVersion, schema, terraformVersion, stackPlan, timings);
+    for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
+  }
+
+  const report: PlanCheckReport = {
+    stack: o.stack,
+    mode: o.offline ? "offline" : "online",
+    state: o.state ? `\`${o.state}\`${snapshot?.serial !== undefined ? ` (serial ${snapshot.serial})` : ""}` : o.offline ? "an empty state (a new environment)" : "the stack's backend",
+    terraformVersion,
+    provider: { installed: awsVersion, pinned },
+    pass: gate.length === 0,
+    failures: gate,
+    excluded: stackPlan.exclusion?.excluded ?? [],
+    rows: stackPlan.rows,
+    allowed: allow.map((a) => ({
+      ...a,
+      used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace")),
+    })),
+    adaptations,
+    pins,
+    ...(hcl ? { hcl } : {}),
+    planText: stackPlan.result.text,
+    timingsMs: { ...timings, total: Date.now() - started },
+    outDir,
+  };
+  const markdown = renderMarkdown(report);
+  const json = renderJson(report);
+  fs.writeFileSync(path.join(outDir, "report.md"), markdown);
+  fs.writeFileSync(path.join(outDir, "report.json"), json);
+  io.stdout(o.json ? json : markdown);
+  return report.pass ? 0 : 1;
+}
+
+function missingMessage(missing: readonly string[], o: Options): string {
+  return (
+    `no value recorded for ${missing.length} data source(s) or resource(s) to pin offline: ${missing.join(", ")}.\n` +
+    `  ${o.state ? `The snapshot ${o.state} does not hold them` : "An empty state holds nothing"}; give their values in a --data file ` +
+    `({ "<address>": { <attributes> } }, e.g. __tests__/fixtures/plan-check/production-data.json).`
+  );
+}
+
+async function againstHcl(
+  o: Options,
+  hclDir: string,
+  outDir: string,
+  tf: Terraform,
+  source: PinSource,
+  awsVersion: string,
+  schema: SchemaSummary | undefined,
+  terraformVersion: string,
+  stackPlan: Planned,
+  timings: Timings,
+): Promise<NonNullable<PlanCheckReport["hcl"]>> {
+  const dir = path.join(outDir, "hcl");
+  const hclTimings: Timings = {};
+  let stateAddresses: string[] = [];
+  if (o.offline) {
+    const ws = prepareHclWorkspace({ hclDir, dir, awsVersion, source });
+    if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
+    await init(tf, dir, hclTimings);
+    const adapted = adaptState(source.snapshot, ws.pins, source.installed, schema!, terraformVersion);
+    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
+    stateAddresses = stateInstances(adapted.state);
+  } else {
+    fs.cpSync(hclDir, dir, { recursive: true, filter: (s) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(s) });
+    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(source.snapshot), { mode: 0o600 });
+    await init(tf, dir, hclTimings);
+    stateAddresses = source.snapshot ? stateInstances(source.snapshot) : [];
+  }
+  // The stack's exclusions, at their HCL addresses.
+  const excluded = (stackPlan.exclusion?.excluded ?? []).map((e) => counterpart(e.address) ?? e.address);
+  const stateResources = stateAddresses.map(resourceOf);
+  let planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings);
+  const unplannable: { address: string; why: string }[] = [];
+  const count = planned.result.ok ? undefined : countErrorAddresses(planned.result.errors, (file) => modulePathOfFile(dir, file));
+  if (count?.length) {
+    for (const address of count) {
+      unplannable.push({ address, why: "Invalid count argument: its count depends on a value known only after apply (the ML worker queue URL)" });
+    }
+    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...count], stateResources, hclTimings);
+  }
+  for (const [k, v] of Object.entries(hclTimings)) timings[`hcl ${k}`] = v;
+  if (!planned.result.ok) {
+    return { dir: hclDir, unplannable: [...unplannable, ...planned.result.errors.map((d) => ({ address: d.address ?? "(configuration)", why: d.summary.slice(0, 300) }))] };
+  }
+  const notCompared = new Map<string, string>();
+  for (const e of stackPlan.exclusion?.excluded ?? []) for (const a of [e.address, ...e.dependents]) notCompared.set(a, "excluded");
+  for (const e of planned.exclusion?.excluded ?? []) {
+    const unp = unplannable.some((u) => u.address === e.address);
+    for (const a of [e.address, ...e.dependents]) {
+      const stackAddress = stackResourceOf(a);
+      if (!notCompared.has(stackAddress)) notCompared.set(stackAddress, unp ? "the HCL root cannot plan it here" : "excluded");
+    }
+  }
+  const comparison = comparePlans({
+    stack: (stackPlan.result.plan?.resource_changes ?? []) as ResourceChange[],
+    hcl: (planned.result.plan?.resource_changes ?? []) as ResourceChange[],
+    toStack: counterpart,
+    notCompared,
+  });
+  return { dir: hclDir, comparison, unplannable, rows: planned.rows };
+}
+
+/** The stack's resource address of an HCL resource address (a moved block may name one of its instances). */
+function stackResourceOf(hclResource: string): string {
+  return counterpart(hclResource) ?? MOVES.find((m) => resourceOf(m.from) === hclResource)?.to ?? hclResource;
+}
+
+/** The module path of a file of the HCL root's copy (`modules/ssm/main.tf` → `module.ssm`), from its module blocks. */
+function modulePathOfFile(rootDir: string, file: string): string | undefined {
+  const dir = path.dirname(path.resolve(rootDir, file));
+  if (dir === rootDir) return "";
+  for (const f of fs.readdirSync(rootDir).filter((x) => x.endsWith(".tf"))) {
+    const text = fs.readFileSync(path.join(rootDir, f), "utf8");
+    for (const m of text.matchAll(/module\s+"([^"]+)"\s*\{[^}]*?source\s*=\s*"([^"]+)"/g)) {
+      if (path.resolve(rootDir, m[2]) === dir) return `module.${m[1]}`;
+    }
+  }
+  return undefined;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), processIo()).then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
