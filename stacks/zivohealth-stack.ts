@@ -214,6 +214,8 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       environment: env,
       storageBucketArn: storage.getString("bucket_arn"),
       scopedS3Actions: hardening.scopedS3Actions,
+      // Sending and receiving on a KMS-encrypted queue need the key.
+      queueKmsKeyId: hardening.queueEncryption?.type === "kms" ? hardening.queueEncryption.kmsKeyId : undefined,
     });
     storage.set("ec2_role_arn", this.iam.ec2RoleArn);
     this.ecr = new Ecr(this, "ecr", { project, environment: env, adoptMlWorkerRepository: hardening.adoptMlWorkerRepository });
