@@ -494,6 +494,25 @@ describe("PolicyAspect", () => {
     expect(service.filter((m) => m.type === "@cdktf/info").map((m) => m.data)).toEqual([expect.stringContaining("Reason: public subnets, no NAT")]);
   });
 
+  test("an environment's policy settings are validated with the rest of its configuration, each field named", () => {
+    const bad = (policy: unknown) => () => new ZivoHealthStack(Testing.app(), "production", { ...production, policy } as never);
+    expect(bad({ config: { blockingSeverities: "high" }, failSynth: "yes" })).toThrow(
+      [
+        "Invalid configuration of stack 'production':",
+        "  - policy.config.blockingSeverities must be a list of severities (critical, high, medium, low)",
+        '  - policy.failSynth must be true or false (got "yes")',
+      ].join("\n"),
+    );
+    expect(bad({ config: { exemptions: [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker_ml_worker" }], logRetentionFloorDays: -1 } })).toThrow(
+      [
+        "  - policy.config.logRetentionFloorDays must be a whole number of days, 0 or more (got -1)",
+        "  - policy.config.exemptions[0].reason must be a non-empty string",
+      ].join("\n"),
+    );
+    expect(bad({ config: "strict" })).toThrow('  - policy.config must be an object (got "strict")');
+    expect(bad(["high"])).toThrow('  - policy must be an object (got ["high"])');
+  });
+
   test("attachPolicy twice on one stack is refused; an invalid config is refused", () => {
     const stack = new TerraformStack(Testing.app(), "s");
     attachPolicy(stack);

@@ -1,4 +1,5 @@
 import { WORKER_MODES } from "../modules/ml-worker";
+import { validatePolicySettings } from "../policy/config";
 import {
   AWS_REGION,
   NAME,
@@ -49,6 +50,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...(c.allowReplacement === undefined || (Array.isArray(c.allowReplacement) && c.allowReplacement.every((a: unknown) => typeof a === "string"))
       ? []
       : ["allowReplacement must be a list of resource addresses"]),
+    ...validatePolicySettings(c.policy),
   ];
   return problems;
 }

@@ -332,7 +332,7 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     applyMoves(this);
     guardReplacements(this, config.deployed, config.allowReplacement);
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
-    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth });
+    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
   }
 
   /**
