@@ -62,7 +62,10 @@ export const production: EnvironmentConfig = {
   },
 };
 
-/** Every hardened setting on (what `npm run policy -- --stack production-hardened` reviews). */
+/**
+ * Every hardened setting on. Review only (see reviewEnvironments): it has
+ * production's names and state, so deploying it would change production.
+ */
 export const productionHardened: EnvironmentConfig = {
   ...production,
   hardening: {
@@ -88,4 +91,13 @@ export const productionFirstDeployment: EnvironmentConfig = {
 /** The stacks `main.ts` synthesizes, by stack name. */
 export const environments: Readonly<Record<string, EnvironmentConfig>> = {
   production,
+};
+
+/**
+ * Configurations `npm run policy` and `npm run migration-check` review with
+ * `--stack <name>`: synthesized in memory, never written to cdktf.out, so no
+ * cdktf command (`npm run deploy`, `cdktf deploy '*'`) can deploy them.
+ */
+export const reviewEnvironments: Readonly<Record<string, EnvironmentConfig>> = {
+  "production-hardened": productionHardened,
 };
