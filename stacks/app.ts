@@ -181,24 +181,32 @@ function publish(staging: string, outdir: string, stacks: readonly { workingDire
   const created: string[] = [];
   const temporary: string[] = [];
   const suffix = `.tmp-${process.pid}`;
-  const fail = (target: string, e: unknown): never => {
+  const fail = (target: string, e: unknown, outcome = "nothing was written"): never => {
     const err = e as NodeJS.ErrnoException;
-    throw new OutputError(`cannot write ${shown(target)}: ${err.code ?? ""}${err.code ? " " : ""}${describeCode(err)}; nothing was written`);
+    throw new OutputError(`cannot write ${shown(target)}: ${err.code ?? ""}${err.code ? " " : ""}${describeCode(err)}; ${outcome}`);
   };
+  let current = outdir; // what is being written, for the message
   try {
     for (const rel of files) {
       const target = path.join(outdir, rel);
-      mkdirTracked(path.dirname(target), created);
+      current = path.dirname(target);
+      mkdirTracked(current, created);
+      current = target;
       fs.copyFileSync(path.join(staging, rel), target + suffix);
       temporary.push(target + suffix);
     }
   } catch (e) {
     for (const t of temporary) fs.rmSync(t, { force: true });
     for (const d of created.reverse()) fs.rmSync(d, { recursive: true, force: true });
-    const target = path.join(outdir, files[temporary.length] ?? "");
-    fail(target, e);
+    fail(current, e);
   }
-  for (const t of temporary) fs.renameSync(t, t.slice(0, -suffix.length));
+  for (const t of temporary) {
+    try {
+      fs.renameSync(t, t.slice(0, -suffix.length));
+    } catch (e) {
+      fail(t.slice(0, -suffix.length), e, `${shown(outdir)} may now mix old and new files: synthesize again`);
+    }
+  }
   // Each stack folder keeps only the format just synthesized.
   for (const stack of stacks) {
     const written = path.basename(stack.synthesizedStackPath);
