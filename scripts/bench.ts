@@ -41,36 +41,40 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const USAGE = `usage: node dist/scripts/bench.js [options]
+export const USAGE = `usage: node dist/scripts/bench.js [options]
+  (without --write or --out the results are printed only)
   --runs <n>         measured runs per command (default 5; at least 1)
   --warmup <n>       warm-up runs per command, not counted (default 1)
   --quick            3 runs, 1 warm-up (results are marked quick)
   --skip-template    do not measure the template default (its goal is SKIP)
   --sample-ms <ms>   memory sampling interval (default 20)
   --timeout <s>      per-run timeout (default 600)
-  --out <dir>        where latest.json and latest.md go (default bench/)
-  --no-write         print only
+  --write            write the results to bench/latest.json and bench/latest.md (tracked files)
+  --out <dir>        write the results to <dir>/latest.json and <dir>/latest.md instead
   --strict           exit 1 when a goal is missed
 exit codes: 0 ran, 1 goal missed (--strict), 2 the bench could not run
 `;
 
 // ---------------------------------------------------------------- options
 
-interface Options {
+export interface Options {
   runs: number;
   warmup: number;
   quick: boolean;
   skipTemplate: boolean;
   sampleMs: number;
   timeoutS: number;
+  /** Where latest.json and latest.md go; null prints only. */
   out: string | null;
   strict: boolean;
+  help: boolean;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { runs: 5, warmup: 1, quick: false, skipTemplate: false, sampleMs: 20, timeoutS: 600, out: "bench", strict: false };
+export function parseArgs(argv: readonly string[]): Options {
+  // Printing only by default: bench/latest.* are tracked, so writing them is asked for.
+  const o: Options = { runs: 5, warmup: 1, quick: false, skipTemplate: false, sampleMs: 20, timeoutS: 600, out: null, strict: false, help: false };
   let runsGiven = false;
   for (let n = 0; n < argv.length; n++) {
     const arg = argv[n];
@@ -89,12 +93,10 @@ function parseArgs(argv: readonly string[]): Options {
       const v = argv[++n];
       if (!v) throw new UsageError("--out needs a directory");
       o.out = v;
-    } else if (arg === "--no-write") o.out = null;
+    } else if (arg === "--write") o.out = o.out ?? "bench";
     else if (arg === "--strict") o.strict = true;
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(USAGE);
-      process.exit(0);
-    } else throw new UsageError(`unknown option: ${arg}`);
+    else if (arg === "--help" || arg === "-h") o.help = true;
+    else throw new UsageError(`unknown option: ${arg}`);
   }
   if (o.quick && !runsGiven) o.runs = 3;
   return o;
@@ -475,6 +477,10 @@ async function main(): Promise<number> {
     process.stderr.write(`${e.message}\n${USAGE}`);
     return 2;
   }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const root = findRoot();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zivo-bench-"));
   const cleanup = (): void => fs.rmSync(tmp, { recursive: true, force: true });
@@ -761,15 +767,17 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "latest.md"), markdown);
     log(`wrote ${path.relative(root, path.join(dir, "latest.json"))} and ${path.relative(root, path.join(dir, "latest.md"))}`);
-  }
+  } else log("results printed only; --write records them in bench/latest.json and bench/latest.md");
   return exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    if (current) killGroup(current);
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      if (current) killGroup(current);
+      process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+      process.exit(2);
+    },
+  );
+}

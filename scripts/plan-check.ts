@@ -8,7 +8,7 @@ import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { environments as defaultEnvironments } from "../config/environments";
 import { ValidationError } from "../modules/validation";
-import { buildApp } from "../stacks/app";
+import { SynthesizedStack, isUserError, synthesize } from "../stacks/app";
 import { MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
 import { CliIo, InputError, parseFlags, processIo } from "./lib/cli";
@@ -276,9 +276,15 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     terraformVersion = "(the PATH's)";
   }
 
-  // Synthesize, so the plan is never of a stale cdktf.out.
-  buildApp(environments, { outdir: resolve("cdktf.out") }).synth();
-  const stackJson = readJson(path.join(stackOut, "cdk.tf.json"), "synthesized stack") as Record<string, Json>;
+  // Synthesize, so the plan is never of a stale cdktf.out (every stack, as npm run synth writes them).
+  let synthesized: SynthesizedStack[];
+  try {
+    synthesized = synthesize(environments, { outdir: resolve("cdktf.out") });
+  } catch (e) {
+    if (isUserError(e)) throw new InputError(e.message);
+    throw e;
+  }
+  const stackJson = JSON.parse(synthesized.find((x) => x.name === o.stack)!.text) as Record<string, Json>;
   const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
   const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
 
