@@ -8,6 +8,7 @@ describe("npm run bench options", () => {
       warmup: 1,
       quick: false,
       skipTemplate: false,
+      skipPlanCheck: false,
       sampleMs: 20,
       timeoutS: 600,
       out: null,
@@ -15,6 +16,7 @@ describe("npm run bench options", () => {
       help: false,
     });
     expect(parseArgs(["--quick"])).toMatchObject({ quick: true, runs: 3, warmup: 1, out: null });
+    expect(parseArgs(["--skip-plan-check"]).skipPlanCheck).toBe(true);
   });
 
   it("--write records the results in bench/; --out elsewhere", () => {
