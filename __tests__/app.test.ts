@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { production, staging } from "../config/environments";
-import { buildApp } from "../stacks/app";
+import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 
 const tmpOut = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zh-app-")), "cdktf.out");
@@ -30,5 +30,224 @@ describe("buildApp", () => {
     const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks/production/cdk.tf.json"), "utf8"));
     expect(json.moved).toHaveLength(28);
     expect(json.terraform.required_version).toBe(">= 1.5.0");
+  });
+});
+
+// ---------------------------------------------------------------------------
+// npm run synth (runApp) and synthesize: one line per stack, user errors
+// without a stack trace, nothing written unless every stack synthesizes.
+
+describe("runApp (npm run synth)", () => {
+  const savedCwd = process.cwd();
+  let dir: string;
+  let out: string;
+  let err: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-run-"));
+    process.chdir(dir);
+    out = "";
+    err = "";
+    jest.spyOn(process.stdout, "write").mockImplementation((t: string | Uint8Array) => ((out += String(t)), true));
+    jest.spyOn(process.stderr, "write").mockImplementation((t: string | Uint8Array) => ((err += String(t)), true));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    process.chdir(savedCwd);
+    process.exitCode = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  /** Every path under `dir`, for "nothing was written". */
+  const tree = (root = dir): string[] =>
+    fs.readdirSync(root, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(root, e.name);
+      return [path.relative(dir, p), ...(e.isDirectory() ? tree(p) : [])];
+    });
+  const failsCleanly = (firstLine: string) => {
+    expect(process.exitCode).toBe(1);
+    expect(out).toBe("");
+    expect(err.split("\n")[0]).toBe(firstLine);
+    expect(err).not.toMatch(/\n\s+at /); // no stack trace
+  };
+
+  it("says where it wrote each stack and how many policy findings it has, one line each", () => {
+    runApp({ production, staging });
+    expect(out).toBe(
+      "production: wrote cdktf.out/stacks/production/cdk.tf.json; 18 policy findings (0 critical, 6 high, 6 medium, 6 low), none blocking\n" +
+        "staging: wrote cdktf.out/stacks/staging/cdk.tf.json; 18 policy findings (0 critical, 6 high, 6 medium, 6 low), none blocking\n",
+    );
+    expect(err).toBe("");
+    expect(process.exitCode).toBeUndefined();
+    expect(tree().sort()).toEqual([
+      "cdktf.out",
+      "cdktf.out/manifest.json",
+      "cdktf.out/stacks",
+      "cdktf.out/stacks/production",
+      "cdktf.out/stacks/production/cdk.tf.json",
+      "cdktf.out/stacks/staging",
+      "cdktf.out/stacks/staging/cdk.tf.json",
+    ]);
+  });
+
+  it("counts exempted and blocking findings under the stack's own policy configuration", () => {
+    runApp({
+      production: {
+        ...production,
+        policy: {
+          config: {
+            blockingSeverities: ["high"],
+            exemptions: [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker_ml_worker", reason: "public subnets, no NAT" }],
+          },
+        },
+      },
+    });
+    expect(out).toBe(
+      "production: wrote cdktf.out/stacks/production/cdk.tf.json; 17 policy findings (0 critical, 6 high, 5 medium, 6 low), 1 exempted, 6 blocking\n",
+    );
+  });
+
+  it("bad policy configuration: the field and the allowed values, no stack trace, nothing written", () => {
+    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent" as never] } } } });
+    failsCleanly("Invalid environment configuration:");
+    expect(err).toBe(
+      "Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got \"urgent\")\n",
+    );
+    expect(tree()).toEqual([]);
+  });
+
+  it("failSynth with blocking findings: the findings, no stack trace, nothing written (no empty stack folders)", () => {
+    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } } });
+    failsCleanly("Synthesis refused by 6 errors; nothing was written:");
+    expect(err).toContain("  - [production/ec2_existing_vpc] [ZH-SG-SSH-WORLD] (high, CKV_AWS_24)");
+    expect(err.trimEnd().split("\n").pop()).toBe(
+      "policy.failSynth makes findings of a blocking severity errors: fix them, exempt them (policy.config.exemptions), or change policy.config.blockingSeverities.",
+    );
+    expect(tree()).toEqual([]);
+  });
+
+  it("an exemption that matches nothing is an error, naming it and where the rule does report", () => {
+    runApp({
+      production: {
+        ...production,
+        policy: {
+          config: {
+            exemptions: [
+              { id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker", reason: "typo in the address" },
+              { id: "ZH-SQS-ENCRYPTION", address: "aws_sqs_queue.ml_worker_ml_worker", reason: "matches" },
+              { id: "ZH-LOG-KMS", address: "aws_kms_key.gone", reason: "x" },
+              { id: "ZH-NOPE", address: "aws_sqs_queue.ml_worker_ml_worker", reason: "x" },
+              { id: "ZH-ECR-SCAN-ON-PUSH", address: "aws_ecr_repository.ecr_backend", reason: "accepted before it was fixed" },
+            ],
+          },
+        },
+      },
+    });
+    failsCleanly("Invalid policy exemptions of stack 'production':");
+    expect(err.trimEnd().split("\n").slice(1)).toEqual([
+      "  - policy.config.exemptions[0] (ZH-ECS-PUBLIC-IP at aws_ecs_service.ml_worker) matches no finding: ZH-ECS-PUBLIC-IP is reported at aws_ecs_service.ml_worker_ml_worker; correct the address or remove the exemption",
+      "  - policy.config.exemptions[2] (ZH-LOG-KMS at aws_kms_key.gone) matches no finding: ZH-LOG-KMS is reported at aws_cloudwatch_log_group.ml_worker_ml_worker; correct the address or remove the exemption",
+      expect.stringMatching(/^ {2}- policy\.config\.exemptions\[3\] \(ZH-NOPE at aws_sqs_queue\.ml_worker_ml_worker\) matches no finding: ZH-NOPE is not a rule id \(rules: ZH-SQS-ENCRYPTION, .*ZH-SECRET-HIGH-ENTROPY\)$/),
+      "  - policy.config.exemptions[4] (ZH-ECR-SCAN-ON-PUSH at aws_ecr_repository.ecr_backend) matches no finding: the stack has no ZH-ECR-SCAN-ON-PUSH finding any more; remove the exemption",
+    ]);
+    expect(tree()).toEqual([]);
+  });
+
+  it("a file where cdktf.out should be: refused before any work, the file left alone", () => {
+    fs.writeFileSync("cdktf.out", "not a folder");
+    runApp({ production });
+    failsCleanly("cannot write cdktf.out: it is a file, not a folder; move it away and synthesize again");
+    expect(tree()).toEqual(["cdktf.out"]);
+    expect(fs.readFileSync("cdktf.out", "utf8")).toBe("not a folder");
+  });
+
+  it("a file where a stack folder should be: refused, the rest of cdktf.out unchanged", () => {
+    fs.mkdirSync("cdktf.out/stacks", { recursive: true });
+    fs.writeFileSync("cdktf.out/stacks/production", "blocked");
+    runApp({ production });
+    failsCleanly("cannot write cdktf.out/stacks/production: it is a file, not a folder; move it away and synthesize again");
+    expect(tree().sort()).toEqual(["cdktf.out", "cdktf.out/stacks", "cdktf.out/stacks/production"]);
+  });
+
+  // Permissions do not stop root: there the blocked cases above cover the same path.
+  const canMakeReadOnly = (() => {
+    const probe = fs.mkdtempSync(path.join(os.tmpdir(), "zh-ro-probe-"));
+    fs.chmodSync(probe, 0o555);
+    try {
+      fs.writeFileSync(path.join(probe, "x"), "");
+      return false;
+    } catch {
+      return true;
+    } finally {
+      fs.chmodSync(probe, 0o755);
+      fs.rmSync(probe, { recursive: true, force: true });
+    }
+  })();
+  (canMakeReadOnly ? it : it.skip)("a read-only cdktf.out: refused with the folder named, no stack trace", () => {
+    fs.mkdirSync("cdktf.out");
+    fs.chmodSync("cdktf.out", 0o555);
+    try {
+      runApp({ production });
+      failsCleanly("cannot write cdktf.out: permission denied; make it writable (or remove it) and synthesize again");
+    } finally {
+      fs.chmodSync("cdktf.out", 0o755);
+    }
+  });
+
+  it("a refusal leaves the previous output exactly as it was", () => {
+    runApp({ production });
+    const before = fs.readFileSync("cdktf.out/stacks/production/cdk.tf.json", "utf8");
+    const manifest = fs.readFileSync("cdktf.out/manifest.json", "utf8");
+    out = "";
+    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } }, staging: production });
+    expect(process.exitCode).toBe(1);
+    expect(fs.readFileSync("cdktf.out/stacks/production/cdk.tf.json", "utf8")).toBe(before);
+    expect(fs.readFileSync("cdktf.out/manifest.json", "utf8")).toBe(manifest);
+    expect(fs.readdirSync("cdktf.out/stacks")).toEqual(["production"]);
+  });
+});
+
+describe("synthesize", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-"))));
+  afterEach(() => {
+    delete process.env.SYNTH_HCL_OUTPUT;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("removes a stale cdk.tf (left by cdktf synth --hcl) beside cdk.tf.json, and keeps .terraform", () => {
+    const stackDir = path.join(dir, "cdktf.out/stacks/production");
+    fs.mkdirSync(path.join(stackDir, ".terraform"), { recursive: true });
+    fs.writeFileSync(path.join(stackDir, "cdk.tf"), 'terraform {\n  0 = "required_version"\n}\n');
+    const [s] = synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
+    expect(s.file).toBe(path.join(stackDir, "cdk.tf.json"));
+    expect(fs.readdirSync(stackDir).sort()).toEqual([".terraform", "cdk.tf.json"]);
+    expect(JSON.parse(fs.readFileSync(s.file!, "utf8"))).toEqual(JSON.parse(s.text));
+  });
+
+  it("under cdktf synth --hcl, writes cdk.tf and removes cdk.tf.json, so one format is left", () => {
+    const stackDir = path.join(dir, "cdktf.out/stacks/production");
+    fs.mkdirSync(stackDir, { recursive: true });
+    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), "{}");
+    process.env.SYNTH_HCL_OUTPUT = "true";
+    synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
+    expect(fs.readdirSync(stackDir).sort()).toEqual(["cdk.tf", "metadata.json"]);
+  });
+
+  it("with outdir null, synthesizes in memory and writes nothing", () => {
+    const [s] = synthesize({ production }, { outdir: null });
+    expect(s.file).toBeUndefined();
+    expect(JSON.parse(s.text)["//"].metadata.stackName).toBe("production");
+    expect(s.policy.findings).toHaveLength(18);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("a failSynth refusal carries each stack's policy result", () => {
+    let error: unknown;
+    try {
+      synthesize({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } } }, { outdir: null });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SynthRefusedError);
+    expect((error as SynthRefusedError).policies.get("production")?.blocking).toHaveLength(6);
   });
 });

@@ -70,7 +70,7 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["S3 setting on the local backend", (c) => (c.backend.bucket = "zivohealth-tfstate"), "backend.bucket is not a known setting; known settings: 'type', 'path'"],
   ["misspelled policy key", (c) => (c.policy = { failsynth: true }), "policy.failsynth is not a known setting; did you mean 'failSynth'?"],
   ["misspelled policy config key", (c) => (c.policy = { config: { blockingSeverity: ["high"] } }), "policy.config.blockingSeverity is not a known setting; did you mean 'blockingSeverities'?"],
-  ["misspelled exemption key", (c) => (c.policy = { config: { exemptions: [{ id: "ZH-X", adress: "aws_x.y", reason: "r" }] } }), "policy.config.exemptions[0].adress is not a known setting; did you mean 'address'?"],
+  ["misspelled exemption key", (c) => (c.policy = { config: { exemptions: [{ id: "ZH-X", adress: "aws_x.y", reason: "r" }] } }), ["policy.config.exemptions[0].adress is not a known setting; did you mean 'address'?", "policy.config.exemptions[0].address must be a non-empty string"]],
   ["misspelled KMS key id", (c) => (c.hardening = { queueEncryption: { type: "kms", kmsKeyID: "alias/sqs" } }), [
     "hardening.queueEncryption.kmsKeyID is not a known setting; did you mean 'kmsKeyId'?",
     "hardening.queueEncryption.kmsKeyId must be a string (got undefined)",

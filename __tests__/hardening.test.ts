@@ -179,6 +179,34 @@ describe("hardened profile", () => {
     );
   });
 
+  it("with a KMS key, lets the EC2 role send and the task role receive: kms:Decrypt and kms:GenerateDataKey on that key", () => {
+    const json = synth({ queueEncryption: { type: "kms", kmsKeyId: "alias/zivohealth-sqs" } });
+    expect(json.data.aws_kms_key).toEqual({ iam_queue: { key_id: "alias/zivohealth-sqs" } });
+    const grants = Object.entries(json.resource.aws_iam_role_policy as Record<string, { role: string; policy: string }>)
+      .map(([name, p]) => ({ name, role: p.role, statements: JSON.parse(p.policy).Statement }))
+      .filter((p) => p.statements.some((st: { Action: string[] }) => st.Action.some((a) => a.startsWith("kms:"))));
+    expect(grants).toEqual([
+      {
+        name: "iam_ec2_queue_kms",
+        role: "${aws_iam_role.iam_ec2_role.id}",
+        statements: [{ Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "${data.aws_kms_key.iam_queue.arn}" }],
+      },
+      {
+        name: "iam_ecs_task_queue_kms",
+        role: "${aws_iam_role.iam_ecs_task.id}",
+        statements: [{ Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "${data.aws_kms_key.iam_queue.arn}" }],
+      },
+    ]);
+    // The API host sends with the EC2 role: the queue policy names that role.
+    expect(JSON.parse(json.resource.aws_sqs_queue_policy.ml_worker_ml_worker.policy).Statement[0].Principal).toEqual({
+      AWS: "${aws_iam_role.iam_ec2_role.arn}",
+    });
+    // SSE-SQS needs no grant.
+    const sse = synth({ queueEncryption: { type: "sse-sqs" } });
+    expect(Object.keys(sse.resource.aws_iam_role_policy).filter((n) => n.includes("kms"))).toEqual([]);
+    expect(sse.data.aws_kms_key).toBeUndefined();
+  });
+
   it("scales on backlog per running task with metric math", () => {
     const policy = synth({ backlogPerTaskScaling: true }).resource.aws_appautoscaling_policy.ml_worker_ml_worker_scale_up;
     const spec = policy.target_tracking_scaling_policy_configuration.customized_metric_specification;

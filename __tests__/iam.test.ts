@@ -206,3 +206,43 @@ describe("Iam", () => {
     );
   });
 });
+
+describe("Iam queueKmsKeyId (queues encrypted with a KMS key)", () => {
+  const KEY_ARN = "arn:aws:kms:us-east-1:474221740916:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  const grant = (resource: string) => ({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: resource }],
+  });
+
+  it("grants the EC2 role (sender) and the task role (receiver) decrypt and data keys on that key ARN only", () => {
+    const { json } = synth({ queueKmsKeyId: KEY_ARN });
+    const policies = json.resource.aws_iam_role_policy;
+    expect(policies.iam_ec2_queue_kms).toMatchObject({ name: "zivohealth-production-ec2-queue-kms", role: "${aws_iam_role.iam_ec2_role.id}" });
+    expect(policies.iam_ecs_task_queue_kms).toMatchObject({ name: "zivohealth-production-ecs-task-queue-kms", role: "${aws_iam_role.iam_ecs_task.id}" });
+    expect(policyOf(json, "iam_ec2_queue_kms")).toEqual(grant(KEY_ARN));
+    expect(policyOf(json, "iam_ecs_task_queue_kms")).toEqual(grant(KEY_ARN));
+    // A key ARN needs no lookup.
+    expect(json.data.aws_kms_key).toBeUndefined();
+  });
+
+  it.each(["alias/zivohealth-sqs", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:474221740916:alias/zivohealth-sqs"])(
+    "looks up %s, so the grant names the key ARN",
+    (keyId) => {
+      const { json } = synth({ queueKmsKeyId: keyId });
+      expect(json.data.aws_kms_key).toEqual({ iam_queue: { key_id: keyId } });
+      expect(policyOf(json, "iam_ec2_queue_kms")).toEqual(grant("${data.aws_kms_key.iam_queue.arn}"));
+      expect(policyOf(json, "iam_ecs_task_queue_kms")).toEqual(grant("${data.aws_kms_key.iam_queue.arn}"));
+    },
+  );
+
+  it("grants nothing without a key", () => {
+    const policies = Object.keys(synth().json.resource.aws_iam_role_policy);
+    expect(policies.filter((p) => p.includes("kms"))).toEqual([]);
+  });
+
+  it("rejects what is not a KMS key reference", () => {
+    expect(() => synth({ queueKmsKeyId: "arn:aws:iam::474221740916:role/zivohealth-production-ec2-role" })).toThrow(
+      "queueKmsKeyId must be a KMS key id, key ARN, alias name (alias/...) or alias ARN (got 'arn:aws:iam::474221740916:role/zivohealth-production-ec2-role')",
+    );
+  });
+});

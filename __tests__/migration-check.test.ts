@@ -1,7 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CliIo, DEFAULT_STACK_JSON, DEFAULT_STATE, USAGE, main } from "../scripts/migration-check";
+import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../scripts/migration-check";
+import { newestSource } from "../scripts/lib/cli";
+import { production } from "../config/environments";
 import {
   DEPOSED_NOTE,
   EXPECTED_CREATION_NOTE,
@@ -516,7 +518,6 @@ describe("the production state against the planned stack", () => {
 describe("CLI", () => {
   const goodState = () => tmpFile(stateJson([{ type: "aws_vpc", name: "main" }]));
   const goodStack = () => tmpFile(stackJson({ resources: ["aws_vpc.main"] }));
-  const synthHint = "; run `npm run synth` first";
 
   it("prints JSON with a stable shape with --json", () => {
     const out = run(["--json", "--state", goodState(), "--stack-json", goodStack()]);
@@ -553,16 +554,78 @@ describe("CLI", () => {
     expect(out.stdout).toContain("| `aws_vpc.main` | kept | `aws_vpc.main` |  |");
   });
 
-  it("reads ../terraform/terraform.tfstate and cdktf.out/stacks/production/cdk.tf.json by default", () => {
-    expect(DEFAULT_STATE).toBe("../terraform/terraform.tfstate");
-    expect(DEFAULT_STACK_JSON).toBe("cdktf.out/stacks/production/cdk.tf.json");
-    const root = fs.mkdtempSync(path.join(tmp, "infra-"));
-    const project = path.join(root, "cdktf");
-    fs.mkdirSync(path.join(project, "cdktf.out/stacks/production"), { recursive: true });
-    fs.mkdirSync(path.join(root, "terraform"));
-    fs.writeFileSync(path.join(root, "terraform/terraform.tfstate"), stateJson([{ type: "aws_vpc", name: "main" }]));
-    fs.writeFileSync(path.join(project, DEFAULT_STACK_JSON), stackJson({ resources: ["aws_vpc.main"] }));
-    expect(run([], project).code).toBe(0);
+  describe("by default: ../terraform/terraform.tfstate against production synthesized now from the sources", () => {
+    let project: string;
+    beforeAll(() => {
+      const root = fs.mkdtempSync(path.join(tmp, "infra-"));
+      project = path.join(root, "cdktf");
+      fs.mkdirSync(path.join(project, "cdktf.out/stacks/production"), { recursive: true });
+      fs.mkdirSync(path.join(root, "terraform"));
+      fs.copyFileSync(PRODUCTION_STATE, path.join(root, "terraform/terraform.tfstate"));
+      // A stale synthesis that would destroy everything: never judged by default.
+      fs.writeFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), stackJson({ resources: [] }));
+    });
+
+    it("classifies the real state as safe, whatever cdktf.out holds, and writes nothing", () => {
+      expect(DEFAULT_STATE).toBe("../terraform/terraform.tfstate");
+      expect(DEFAULT_STACK).toBe("production");
+      const before = fs.readFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), "utf8");
+      const out = run([], project);
+      expect(out.stderr).toBe("");
+      expect(out.code).toBe(0);
+      expect(out.stdout).toContain("| 2 | 6 | 17 | 1 | 0 |");
+      expect(out.stdout).toContain("**Result: safe**: no instance is destroyed by the migration");
+      expect(fs.readFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), "utf8")).toBe(before);
+      expect(fs.readdirSync(path.join(project, "cdktf.out"))).toEqual(["stacks"]);
+    });
+
+    it("synthesizes the configuration as it is now: a rename the replacement guard refuses is bad input", () => {
+      let stderrText = "";
+      const out = main([], { stdout: () => undefined, stderr: (t) => void (stderrText += t), cwd: project }, {
+        environments: { production: { ...production, environment: "prod", dbPasswordSsmName: "/zivohealth/prod/db/password" } },
+        reviewEnvironments: {},
+      });
+      expect(out).toBe(2);
+      expect(stderrText.split("\n")[0]).toBe("error: Invalid change to deployed stateful resources:");
+    });
+
+    it("reviews a review-only stack (production-hardened) the same way, in memory", () => {
+      const out = run(["--stack", "production-hardened", "--json"], project);
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout).totals.destroyed).toBe(0);
+    });
+
+    it("refuses an unknown stack, listing the known ones", () => {
+      expect(run(["--stack", "staging"], project)).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: "error: no stack named 'staging' (stacks: production; review only: production-hardened)\n",
+      });
+    });
+
+    it("refuses a --stack-json inside cdktf.out older than the sources, and judges a fresh one", () => {
+      const file = path.join(project, "cdktf.out/stacks/production/cdk.tf.json");
+      const old = new Date("2001-01-01T00:00:00Z");
+      fs.utimesSync(file, old, old);
+      expect(run(["--stack-json", "cdktf.out/stacks/production/cdk.tf.json"], project)).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          `error: cdktf.out/stacks/production/cdk.tf.json is older than ${newestSource()!.file}, so it may not be what the sources synthesize now; ` +
+          "check the stack with --stack <name> (synthesized now), or run `npm run synth` first\n",
+      });
+      fs.utimesSync(file, new Date(), new Date());
+      // Fresh: judged as it is (this one would destroy everything).
+      expect(run(["--stack-json", "cdktf.out/stacks/production/cdk.tf.json"], project).code).toBe(1);
+    });
+
+    it("refuses --stack with --stack-json", () => {
+      expect(run(["--stack", "production", "--stack-json", "x.json"], project)).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `error: give --stack or --stack-json, not both\n${USAGE}`,
+      });
+    });
   });
 
   it("prints the usage with --help", () => {
@@ -620,24 +683,24 @@ describe("CLI", () => {
       }],
       ["missing stack JSON", () => {
         const file = path.join(tmp, "no-synth", "cdk.tf.json");
-        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON not found: ${file}${synthHint}\n` };
+        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON not found: ${file}\n` };
       }],
       ["stack JSON not JSON", () => {
         const file = tmpFile("{ truncated");
-        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON ${file} is not valid JSON${synthHint}\n` };
+        return { argv: ["--state", goodState(), "--stack-json", file], message: `error: stack JSON ${file} is not valid JSON\n` };
       }],
       ["stack JSON that is not a configuration", () => {
         const file = tmpFile("[]");
         return {
           argv: ["--state", goodState(), "--stack-json", file],
-          message: `error: stack JSON ${file} is not a Terraform JSON configuration (not a JSON object)${synthHint}\n`,
+          message: `error: stack JSON ${file} is not a Terraform JSON configuration (not a JSON object)\n`,
         };
       }],
       ["stack JSON with a malformed moved block", () => {
         const file = tmpFile(JSON.stringify({ resource: {}, moved: [{ from: "a.b" }] }));
         return {
           argv: ["--state", goodState(), "--stack-json", file],
-          message: `error: stack JSON ${file} is not a Terraform JSON configuration (moved[0] needs string "from" and "to")${synthHint}\n`,
+          message: `error: stack JSON ${file} is not a Terraform JSON configuration (moved[0] needs string "from" and "to")\n`,
         };
       }],
       ["unknown flag", () => ({ argv: ["--stat", "x"], message: `error: unknown option: --stat\n${USAGE}` })],

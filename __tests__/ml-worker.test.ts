@@ -360,6 +360,21 @@ describe("MlWorker options", () => {
     expect(addr(b)).toEqual(addr(a));
   });
 
+  it("dependsOn reaches every resource, but not the caller identity data source (whose deferral would replace the task definition)", () => {
+    const json = JSON.parse(
+      Testing.synthScope((scope) => {
+        const endpoints = new SecurityGroup(scope, "endpoints", { name: "endpoints" });
+        new MlWorker(scope, "ml_worker", { ...base, dependsOn: [endpoints] });
+      }),
+    );
+    const worker = Object.entries(json.resource as Record<string, Record<string, any>>).flatMap(([t, byName]) =>
+      Object.entries(byName).filter(([n]) => n.startsWith("ml_worker_")).map(([n, attrs]) => [`${t}.${n}`, attrs.depends_on]),
+    );
+    expect(worker).toHaveLength(13);
+    for (const [, dependsOn] of worker) expect(dependsOn).toEqual(["aws_security_group.endpoints"]);
+    expect(json.data.aws_caller_identity.ml_worker_current.depends_on).toBeUndefined();
+  });
+
   it("can drop prevent_destroy (tests of throwaway stacks)", () => {
     const { r } = synth({ preventDestroy: false });
     expect(r.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toBeUndefined();

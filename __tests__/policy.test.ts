@@ -3,7 +3,8 @@ import * as os from "os";
 import * as path from "path";
 import { TerraformStack, Testing } from "cdktf";
 import { IConstruct } from "constructs";
-import { production } from "../config/environments";
+import { EnvironmentConfig } from "../config/environment";
+import { production, productionHardened } from "../config/environments";
 import { MlWorker, MlWorkerProps } from "../modules/ml-worker";
 import { ACCOUNT, ML_WORKER_PROPS } from "./helpers";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
@@ -20,7 +21,9 @@ import {
   resolvePolicyConfig,
   splitTemplate,
 } from "../policy";
-import { main } from "../scripts/policy";
+import { USAGE, main } from "../scripts/policy";
+import { synthesize } from "../stacks/app";
+import { newestSource } from "../scripts/lib/cli";
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -494,6 +497,25 @@ describe("PolicyAspect", () => {
     expect(service.filter((m) => m.type === "@cdktf/info").map((m) => m.data)).toEqual([expect.stringContaining("Reason: public subnets, no NAT")]);
   });
 
+  test("an environment's policy settings are validated with the rest of its configuration, each field named", () => {
+    const bad = (policy: unknown) => () => new ZivoHealthStack(Testing.app(), "production", { ...production, policy } as never);
+    expect(bad({ config: { blockingSeverities: "high" }, failSynth: "yes" })).toThrow(
+      [
+        "Invalid configuration of stack 'production':",
+        "  - policy.config.blockingSeverities must be a list of severities (critical, high, medium, low)",
+        '  - policy.failSynth must be true or false (got "yes")',
+      ].join("\n"),
+    );
+    expect(bad({ config: { exemptions: [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker_ml_worker" }], logRetentionFloorDays: -1 } })).toThrow(
+      [
+        "  - policy.config.logRetentionFloorDays must be a whole number of days, 0 or more (got -1)",
+        "  - policy.config.exemptions[0].reason must be a non-empty string",
+      ].join("\n"),
+    );
+    expect(bad({ config: "strict" })).toThrow('  - policy.config must be an object (got "strict")');
+    expect(bad(["high"])).toThrow('  - policy must be an object (got ["high"])');
+  });
+
   test("attachPolicy twice on one stack is refused; an invalid config is refused", () => {
     const stack = new TerraformStack(Testing.app(), "s");
     attachPolicy(stack);
@@ -520,15 +542,22 @@ describe("npm run policy (scripts/policy.ts main)", () => {
   let out: string;
   let err: string;
   const io = () => ({ stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t), cwd: dir });
+  const catalog = (env: Partial<EnvironmentConfig> = {}) => ({ environments: { production: { ...production, ...env } }, reviewEnvironments: { "production-hardened": productionHardened } });
   const run = (...argv: string[]) => main(argv, io());
+  const runWith = (env: Partial<EnvironmentConfig>, ...argv: string[]) => main(argv, io(), catalog(env));
+  const stackFile = path.join("cdktf.out", "stacks", "production", "cdk.tf.json");
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
-    const stackDir = path.join(dir, "cdktf.out", "stacks", "production");
-    fs.mkdirSync(stackDir, { recursive: true });
-    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(synthProduction()));
-    fs.writeFileSync(path.join(dir, "clean.json"), JSON.stringify({ resource: { aws_sqs_queue: { q: { sqs_managed_sse_enabled: true } } } }));
-    fs.writeFileSync(path.join(dir, "critical.json"), JSON.stringify({ variable: { k: { default: "AKIAIOSFODNN7EXAMPLE" } } }));
+    fs.mkdirSync(path.join(dir, "cdktf.out", "stacks", "production"), { recursive: true });
+    // cdk.tf.json as npm run synth writes it, with cdktf's "//" metadata (Testing.synth drops it).
+    const synthesized = JSON.parse(synthesize({ production }, { outdir: null })[0].text);
+    // A stale cdktf.out: a synthesis from before a change that left nothing to find.
+    fs.writeFileSync(path.join(dir, stackFile), JSON.stringify({ ...synthesized, resource: {}, variable: {} }));
+    fs.writeFileSync(path.join(dir, "production.json"), JSON.stringify(synthesized));
+    fs.writeFileSync(path.join(dir, "other-stack.json"), JSON.stringify({ ...synthesized, "//": { metadata: { stackName: "qa", version: "0.21.0" } } }));
+    fs.copyFileSync(path.join(__dirname, "..", "package.json"), path.join(dir, "package.json"));
+    fs.copyFileSync(path.join(__dirname, "../../shared/fixtures/existing-production.tfstate"), path.join(dir, "terraform.tfstate"));
     fs.writeFileSync(path.join(dir, "broken.json"), "{");
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -537,49 +566,139 @@ describe("npm run policy (scripts/policy.ts main)", () => {
     err = "";
   });
 
-  test("production: a table, counts per severity, exit 0 (nothing critical)", () => {
+  test("production, synthesized now from the sources: a table, counts per severity, exit 0 (nothing critical)", () => {
     expect(run()).toBe(0);
-    expect(out).toContain("Policy check of cdktf.out/stacks/production/cdk.tf.json: 18 findings");
+    expect(out.split("\n")[0]).toBe("Policy check of stack production (synthesized now from the sources): 18 findings");
     expect(out).toMatch(/SEVERITY\s+ID\s+CHECKOV\s+ADDRESS\s+FIX/);
     expect(out).toMatch(/high\s+ZH-SG-SSH-WORLD\s+CKV_AWS_24\s+aws_security_group\.ec2_existing_vpc \(ingress\[0\]\)/);
     expect(out).toContain("critical: 0, high: 6, medium: 6, low: 6 (total 18)");
-    expect(out).toContain("no blocking finding, PASS");
+    expect(out).toContain("Blocking severities: critical (stack configuration) -> no blocking finding, PASS");
     expect(out).not.toContain("guest:guest");
     expect(err).toBe("");
   });
 
-  test("--blocking overrides the configuration: exit 1 when a finding has a blocking severity", () => {
-    expect(run("--blocking", "high,critical")).toBe(1);
-    expect(out).toContain("Blocking severities: high, critical -> 6 blocking findings, FAIL");
+  test("obeys the stack's own blocking severities: exit 1 when the configuration blocks high", () => {
+    expect(runWith({ policy: { config: { blockingSeverities: ["high"] } } })).toBe(1);
+    expect(out).toContain("Blocking severities: high (stack configuration) -> 6 blocking findings, FAIL");
+  });
+
+  test("obeys the stack's own exemptions", () => {
+    const exemptions = [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.ml_worker_ml_worker", reason: "public subnets, no NAT" }];
+    expect(runWith({ policy: { config: { exemptions } } }, "--json")).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.total).toBe(17);
+    expect(report.exempted.map((f: Finding & { reason: string }) => [f.id, f.address, f.reason])).toEqual([
+      ["ZH-ECS-PUBLIC-IP", "aws_ecs_service.ml_worker_ml_worker", "public subnets, no NAT"],
+    ]);
+  });
+
+  test("--blocking only tightens, and says so", () => {
+    expect(run("--blocking=high")).toBe(1);
+    expect(out).toContain("Blocking severities: critical (stack configuration) + high (--blocking) -> 6 blocking findings, FAIL");
     out = "";
-    expect(run("--blocking=low")).toBe(1);
-    out = "";
-    expect(run("--blocking", "none")).toBe(0);
+    expect(runWith({ policy: { config: { blockingSeverities: ["high"] } } }, "--blocking", "high")).toBe(1);
+    expect(out).toContain("Blocking severities: high (stack configuration) -> 6 blocking findings, FAIL");
+  });
+
+  test("--blocking none is refused: fewer blocking severities are a configuration change", () => {
+    expect(runWith({ policy: { config: { blockingSeverities: ["high"] } } }, "--blocking", "none")).toBe(2);
+    expect(err).toBe(
+      "error: --blocking adds severities to those the stack's policy configuration blocks, it cannot remove them; " +
+        `to block fewer, change policy.config.blockingSeverities in config/environments.ts\n${USAGE}`,
+    );
   });
 
   test("--json", () => {
-    expect(run("--json", "--stack", "production")).toBe(0);
+    expect(run("--json", "--stack", "production", "--blocking", "high")).toBe(1);
     const report = JSON.parse(out);
-    expect(report.counts).toEqual({ critical: 0, high: 6, medium: 6, low: 6 });
-    expect(report.passed).toBe(true);
+    expect(report).toEqual(
+      expect.objectContaining({
+        stack: "production",
+        file: null,
+        reviewOnly: false,
+        synthesisRefused: false,
+        blockingSeverities: ["critical", "high"],
+        configuredBlockingSeverities: ["critical"],
+        addedBlockingSeverities: ["high"],
+        passed: false,
+        counts: { critical: 0, high: 6, medium: 6, low: 6 },
+        total: 18,
+      }),
+    );
     expect(report.findings[0]).toEqual(
       expect.objectContaining({ id: "ZH-ECS-ENV-SECRET", severity: "high", address: "aws_ecs_task_definition.ml_worker_ml_worker", fix: expect.any(String) }),
     );
   });
 
-  test("--file; the default config blocks critical findings", () => {
-    expect(run("--file", "clean.json")).toBe(0);
-    expect(out).toContain("clean.json: 0 findings");
-    out = "";
-    expect(run("--file", path.join(dir, "critical.json"))).toBe(1);
-    expect(out).toContain("ZH-SECRET-AWS-ACCESS-KEY");
-    expect(out).not.toContain("AKIAIOSFODNN7EXAMPLE");
+  test("--stack production-hardened: the documented review-only stack, 11 findings, nothing written", () => {
+    const before = fs.readdirSync(path.join(dir, "cdktf.out", "stacks"));
+    expect(run("--stack", "production-hardened")).toBe(0);
+    expect(out.split("\n")[0]).toBe(
+      "Policy check of stack production-hardened (synthesized now from the sources; review only, never written or deployed): 11 findings",
+    );
+    expect(fs.readdirSync(path.join(dir, "cdktf.out", "stacks"))).toEqual(before);
   });
 
-  test("a missing synth output: exit 2, says to run npm run synth", () => {
+  test("an unknown stack: exit 2, the known stacks named", () => {
     expect(run("--stack", "staging")).toBe(2);
-    expect(err).toBe("error: cdktf.out/stacks/staging/cdk.tf.json not found; run `npm run synth` first\n");
+    expect(err).toBe("error: no stack named 'staging' (stacks: production; review only: production-hardened)\n");
     expect(out).toBe("");
+  });
+
+  test("failSynth refuses the synthesis: the findings are reported, exit 1", () => {
+    expect(runWith({ policy: { config: { blockingSeverities: ["high"] }, failSynth: true } })).toBe(1);
+    expect(out).toContain("Blocking severities: high (stack configuration) -> 6 blocking findings, FAIL");
+    expect(out.trimEnd().split("\n").pop()).toBe("Synthesis refused (policy.failSynth): nothing was written.");
+  });
+
+  test("bad policy configuration and an exemption that matches nothing: exit 2, no stack trace", () => {
+    expect(runWith({ policy: { config: { blockingSeverities: ["urgent" as never] } } })).toBe(2);
+    expect(err).toBe(
+      "error: Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got \"urgent\")\n",
+    );
+    err = "";
+    expect(runWith({ policy: { config: { exemptions: [{ id: "ZH-ECS-PUBLIC-IP", address: "aws_ecs_service.x", reason: "r" }] } } })).toBe(2);
+    expect(err).toBe(
+      "error: Invalid policy exemptions of stack 'production':\n" +
+        "  - policy.config.exemptions[0] (ZH-ECS-PUBLIC-IP at aws_ecs_service.x) matches no finding: ZH-ECS-PUBLIC-IP is reported at aws_ecs_service.ml_worker_ml_worker; correct the address or remove the exemption\n",
+    );
+  });
+
+  test("--file: a synthesized stack, checked under the configuration of the stack it was synthesized for", () => {
+    expect(runWith({ policy: { config: { blockingSeverities: ["high"] } } }, "--file", "production.json")).toBe(1);
+    expect(out.split("\n")[0]).toBe("Policy check of production.json (stack production): 18 findings");
+    expect(out).toContain("Blocking severities: high (stack configuration) -> 6 blocking findings, FAIL");
+  });
+
+  test.each([
+    ["package.json", 'error: package.json is not a synthesized cdktf stack: it has no "//".metadata.stackName, no "//".metadata.version, no "terraform" block'],
+    ["terraform.tfstate", 'error: terraform.tfstate is not a synthesized cdktf stack: it has no "//".metadata.stackName, no "//".metadata.version, no "terraform" block'],
+  ])("--file %s is not a synthesized stack: exit 2, what is missing named", (file, message) => {
+    expect(run("--file", file)).toBe(2);
+    expect(err).toBe(`${message} (cdktf.out/stacks/<stack>/cdk.tf.json has them); check a stack with --stack <name>\n`);
+    expect(out).toBe("");
+  });
+
+  test("--file of a stack this project does not define: its policy configuration is unknown, exit 2", () => {
+    expect(run("--file", "other-stack.json")).toBe(2);
+    expect(err).toBe(
+      "error: other-stack.json was synthesized for stack 'qa', whose policy configuration is unknown here (stacks: production; review only: production-hardened)\n",
+    );
+  });
+
+  test("a cdktf.out older than the sources is never judged: the default synthesizes; --file refuses it", () => {
+    const file = path.join(dir, stackFile);
+    const old = new Date("2001-01-01T00:00:00Z");
+    fs.utimesSync(file, old, old);
+    expect(run("--file", stackFile)).toBe(2);
+    expect(err).toBe(
+      `error: ${stackFile} is older than ${newestSource()!.file}, so it may not be what the sources synthesize now; ` +
+        "check the stack with --stack production (synthesized now), or run `npm run synth` first\n",
+    );
+    err = "";
+    // The stale file holds no resources; the default check synthesizes and finds 18.
+    expect(run()).toBe(0);
+    expect(out).toContain(": 18 findings");
   });
 
   test.each([
@@ -591,6 +710,7 @@ describe("npm run policy (scripts/policy.ts main)", () => {
     [["--blocking", "urgent"], "--blocking takes critical, high, medium, low"],
     [["--stack", "production", "--file", "x.json"], "give --stack or --file, not both"],
     [["--file", "broken.json"], "broken.json is not JSON"],
+    [["--file", "missing.json"], "missing.json not found"],
   ])("bad input %j: exit 2", (argv, message) => {
     expect(run(...argv)).toBe(2);
     expect(err).toContain(message);

@@ -226,7 +226,17 @@ describe("production stack", () => {
       );
       expect(worker).toHaveLength(13);
       for (const [, attrs] of worker) expect(attrs.depends_on).toEqual(["module.vpc_endpoints"]);
-      expect(json.data.aws_caller_identity.ml_worker_current.depends_on).toEqual(["module.vpc_endpoints"]);
+    });
+
+    it("does not defer data.aws_caller_identity: its account id stays known at plan, so the task definition is not replaced", () => {
+      expect(json.data.aws_caller_identity.ml_worker_current).toEqual({});
+      expect(Object.keys(json.data.aws_caller_identity)).toEqual(["ml_worker_current"]);
+      // The container definitions read it; they would be unknown if it were deferred.
+      expect(json.resource.aws_ecs_task_definition.ml_worker_ml_worker.container_definitions).toContain(
+        "${data.aws_caller_identity.ml_worker_current.account_id}",
+      );
+      // No data source of the stack waits for a module.
+      for (const byName of Object.values(json.data)) for (const attrs of Object.values(byName)) expect(attrs.depends_on).toBeUndefined();
     });
 
     it("does not copy the HCL modules into cdktf.out (synthesis must not need them)", () => {

@@ -62,7 +62,10 @@ export const production: EnvironmentConfig = {
   },
 };
 
-/** Every hardened setting on (what `npm run policy -- --stack production-hardened` reviews). */
+/**
+ * Every hardened setting on. Review only (see reviewEnvironments): it has
+ * production's names and state, so deploying it would change production.
+ */
 export const productionHardened: EnvironmentConfig = {
   ...production,
   hardening: {
@@ -110,4 +113,13 @@ export const staging: EnvironmentConfig = {
 /** The stacks `main.ts` synthesizes, by stack name. Add `staging` here to deploy it. */
 export const environments: Readonly<Record<string, EnvironmentConfig>> = {
   production,
+};
+
+/**
+ * Configurations `npm run policy` and `npm run migration-check` review with
+ * `--stack <name>`: synthesized in memory, never written to cdktf.out, so no
+ * cdktf command (`npm run deploy`, `cdktf deploy '*'`) can deploy them.
+ */
+export const reviewEnvironments: Readonly<Record<string, EnvironmentConfig>> = {
+  "production-hardened": productionHardened,
 };

@@ -11,6 +11,7 @@ import {
 } from "./environment";
 import { checkRoleNameLength } from "../modules/iam";
 import { WORKER_MODES } from "../modules/ml-worker";
+import { validatePolicySettings } from "../policy/config";
 import {
   NAME,
   checkBoolean,
@@ -71,6 +72,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateAllowReplacement(c.allowReplacement, c.deployed),
     ...(c.newEnvironment === undefined ? [] : checkBoolean("newEnvironment", c.newEnvironment)),
     ...validateAllowDestroy(c.allowDestroy),
+    ...validatePolicySettings(c.policy),
   ];
   // The ML worker reads the password there, and the ssm module overwrites (overwrite = true) whatever this names.
   const passwordName = `/${c.project}/${c.environment}/db/password`;

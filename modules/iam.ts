@@ -1,14 +1,22 @@
 // Replaces the HCL module `modules/iam`: the EC2 host's role and profile, and
 // the ML worker's task execution role (pull, logs, secrets) and task role
 // (what the worker code does: SQS and S3).
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsKmsKey } from "@cdktf/provider-aws/lib/data-aws-kms-key";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { pinAddress } from "./address";
 import { KnownKeys, NAME, checkKnownKeys, checkString, throwIfProblems } from "./validation";
+
+function checkKmsKeyReference(field: string, value: unknown): string[] {
+  const problems = checkString(field, value);
+  if (problems.length > 0 || Token.isUnresolved(value as string) || KMS_KEY_REFERENCE.test(value as string)) return problems;
+  return [`${field} must be a KMS key id, key ARN, alias name (alias/...) or alias ARN (got '${value}')`];
+}
 
 export interface IamProps {
   /**
@@ -31,6 +39,17 @@ export interface IamProps {
    */
   readonly scopedS3Actions?: boolean;
   /**
+   * KMS key of the ML worker's queues (MlWorker `queueEncryption` of type
+   * `kms`): a key id, key ARN, alias name (`alias/...`) or alias ARN. The EC2
+   * role (which sends) and the task role (which receives) then get
+   * `kms:Decrypt` and `kms:GenerateDataKey` on that key only, which SQS needs
+   * to send and receive on an encrypted queue. A key given other than by its
+   * key ARN is looked up (`data.aws_kms_key.<prefix>_queue`), because an IAM
+   * grant names the key ARN. Adds two inline policies.
+   * @default - none: no KMS grant (the queues are unencrypted or use SSE-SQS)
+   */
+  readonly queueKmsKeyId?: string;
+  /**
    * Prefix of this construct's Terraform addresses (`aws_iam_role.<prefix>_ec2_role`).
    * @default "iam"
    */
@@ -44,6 +63,7 @@ export const IAM_PROP_KEYS: KnownKeys<IamProps> = {
   storageBucketArn: true,
   scopedS3Actions: true,
   addressPrefix: true,
+  queueKmsKeyId: true,
 };
 
 /** IAM's limit on role names (CreateRole, RoleName: 64 characters). */
@@ -66,6 +86,16 @@ export function checkRoleNameLength(project: unknown, environment: unknown, fiel
       ]
     : [];
 }
+
+/** What sending to and receiving from a KMS-encrypted SQS queue needs on the key. */
+export const QUEUE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+
+const KEY_ID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})";
+const KMS_ARN = "arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:";
+const ALIAS = "alias/[A-Za-z0-9/_-]+";
+const KEY_ARN = new RegExp(`^${KMS_ARN}key/${KEY_ID}$`);
+/** Every form SQS's `kms_master_key_id` takes: key id, key ARN, alias name, alias ARN. */
+export const KMS_KEY_REFERENCE = new RegExp(`^(${KEY_ID}|${KMS_ARN}key/${KEY_ID}|(${KMS_ARN})?${ALIAS})$`);
 
 /** The S3 actions the API host and the ML worker use, for the hardened profile. */
 export const SCOPED_S3_ACTIONS = ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"];
@@ -101,6 +131,7 @@ export class Iam extends Construct {
       ...checkString("environment", env, NAME, "lower-case letters, digits and hyphens"),
       ...checkRoleNameLength(project, env),
       ...checkString("storageBucketArn", bucketArn, /^(\*|arn:aws[a-z-]*:s3:::[a-z0-9.-]+)$/, "an S3 bucket ARN or *"),
+      ...(props.queueKmsKeyId === undefined ? [] : checkKmsKeyReference("queueKmsKeyId", props.queueKmsKeyId)),
     ]);
     const name = (n: string) => `${project}-${env}-${n}`;
     const s3Actions = props.scopedS3Actions ? SCOPED_S3_ACTIONS : ["s3:*"];
@@ -171,6 +202,26 @@ export class Iam extends Construct {
       prefix,
       "s3_textract_inline",
     );
+    // ---- KMS key of the ML worker queues (hardened profile): send and receive ----
+    let queueKeyArn: string | undefined;
+    if (props.queueKmsKeyId !== undefined) {
+      queueKeyArn =
+        Token.isUnresolved(props.queueKmsKeyId) || !KEY_ARN.test(props.queueKmsKeyId)
+          ? pinAddress(new DataAwsKmsKey(this, "queue_key", { keyId: props.queueKmsKeyId }), prefix, "queue").arn
+          : props.queueKmsKeyId;
+    }
+    const queueKmsPolicy = (id: string, policyName: string, role: IamRole) =>
+      pinAddress(
+        new IamRolePolicy(this, id, {
+          name: name(policyName),
+          role: role.id,
+          policy: policy([{ Effect: "Allow", Action: QUEUE_KMS_ACTIONS, Resource: queueKeyArn }]),
+        }),
+        prefix,
+        id,
+      );
+    if (queueKeyArn !== undefined) queueKmsPolicy("ec2_queue_kms", "ec2-queue-kms", this.ec2Role);
+
     this.instanceProfile = pinAddress(
       new IamInstanceProfile(this, "ec2_profile", { name: name("ec2-profile"), role: this.ec2Role.name }),
       prefix,
@@ -248,6 +299,7 @@ export class Iam extends Construct {
       prefix,
       "ecs_task_s3",
     );
+    if (queueKeyArn !== undefined) queueKmsPolicy("ecs_task_queue_kms", "ecs-task-queue-kms", this.ecsTaskRole);
 
     this.instanceProfileName = this.instanceProfile.name;
     this.ec2RoleArn = this.ec2Role.arn;

@@ -127,7 +127,8 @@ export interface MlWorkerProps {
   readonly memoryMiB?: number;
   /**
    * What every resource of the worker waits for (the HCL module's
-   * `depends_on`, the VPC endpoints).
+   * `depends_on`, the VPC endpoints). Resources only: the caller identity
+   * data source is not deferred (see the constructor).
    * @default - nothing
    */
   readonly dependsOn?: ITerraformDependable[];
@@ -686,10 +687,14 @@ export class MlWorker extends Construct {
       );
     }
 
-    // The HCL module's depends_on holds for everything in it.
+    // The HCL module's depends_on, on resources only. Unlike the HCL (where it
+    // also covers data.aws_caller_identity), the data source gets none: a data
+    // source that depends on something with pending changes is read at apply,
+    // which makes the container definitions unknown and replaces the task
+    // definition on every plan while module.vpc_endpoints has changes.
     if (props.dependsOn?.length) {
       for (const child of this.node.findAll()) {
-        if (child instanceof TerraformResource || child instanceof TerraformDataSource) {
+        if (child instanceof TerraformResource) {
           child.dependsOn = [...(child.dependsOn ?? []), ...props.dependsOn.map(dependable)];
         }
       }

@@ -6,6 +6,8 @@
 // synthesizes the flagged block (falling back to the stack). Annotations end
 // up in cdktf.out/manifest.json and are printed by `cdktf synth`.
 //
+// An exemption that matches no finding throws a ValidationError.
+//
 // Annotation level: a warning for every finding, an info for exempted ones;
 // an error (which makes `app.synth()` throw) only for a blocking severity AND
 // when attached with `failSynth: true` - off by default, so synthesis never
@@ -28,8 +30,9 @@ import {
   TerraformVariable,
 } from "cdktf";
 import { IConstruct } from "constructs";
+import { ValidationError } from "../modules/validation";
 import { PolicyConfig, resolvePolicyConfig } from "./config";
-import { Finding, PolicyResult, evaluatePolicy } from "./rules";
+import { Finding, PolicyResult, evaluatePolicy, unmatchedExemptionProblems } from "./rules";
 
 export interface PolicyAspectOptions {
   /**
@@ -38,6 +41,12 @@ export interface PolicyAspectOptions {
    * @default false - warnings only
    */
   readonly failSynth?: boolean;
+  /**
+   * How error messages name the configuration's fields, e.g. `policy.config`
+   * for an environment's `policy.config.exemptions[0]`.
+   * @default - the PolicyConfig field names (`exemptions[0]`)
+   */
+  readonly configPath?: string;
 }
 
 /** The annotation text of a finding. */
@@ -62,11 +71,13 @@ const resolvesOnce = (s: TerraformStack): s is TerraformStack & ResolvesOncePerS
 export class PolicyAspect implements IAspect {
   public readonly config: PolicyConfig;
   public readonly failSynth: boolean;
+  private readonly configPath?: string;
   private readonly results = new WeakMap<TerraformStack, PolicyResult>();
 
   constructor(config: Partial<PolicyConfig> = {}, options: PolicyAspectOptions = {}) {
     this.config = resolvePolicyConfig(config);
     this.failSynth = options.failSynth ?? false;
+    this.configPath = options.configPath;
   }
 
   public visit(node: IConstruct): void {
@@ -80,6 +91,9 @@ export class PolicyAspect implements IAspect {
       return;
     }
     const result = evaluatePolicy(doc, this.config);
+    // A stale or mistyped exemption would silently accept nothing: refuse it.
+    const stale = unmatchedExemptionProblems(result, this.configPath ? `${this.configPath}.exemptions` : "exemptions");
+    if (stale.length > 0) throw new ValidationError(`policy exemptions of stack '${node.node.id}'`, stale);
     this.results.set(node, result);
     const owners = ownersByAddress(node);
     for (const f of result.findings) {

@@ -1,5 +1,7 @@
 // Configuration of the policy checks (policy/rules.ts), shared by the synth-time
 // Aspect (policy/aspect.ts) and the `npm run policy` CLI (scripts/policy.ts).
+// A stack's configuration is its environment's `policy` (config/environments.ts).
+import { ValidationError } from "../modules/validation";
 
 /** Finding severities, most severe first. */
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -15,6 +17,7 @@ export const isSeverity = (v: unknown): v is Severity => typeof v === "string" &
  * of as a finding, and never blocks. Both `id` and `address` must match
  * exactly (`address` as the finding prints it, e.g.
  * `aws_ecs_service.ml_worker_ml_worker` or `variable.reminder_rabbitmq_url.default`).
+ * An exemption that matches no finding is an error at synth.
  */
 export interface PolicyExemption {
   readonly id: string;
@@ -46,40 +49,57 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   exemptions: [],
 };
 
-/** Every problem with a (partial) policy configuration, each naming its field. */
-export function validatePolicyConfig(config: Partial<PolicyConfig>): string[] {
+/**
+ * Every problem with a (partial) policy configuration, each naming its field
+ * (with `prefix`, e.g. `policy.config.`).
+ */
+export function validatePolicyConfig(config: Partial<PolicyConfig>, prefix = ""): string[] {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    return [`${prefix.replace(/\.$/, "") || "policy configuration"} must be an object (got ${JSON.stringify(config)})`];
+  }
   const problems: string[] = [];
   const c = config as Record<string, unknown>;
   if (c.blockingSeverities !== undefined) {
-    if (!Array.isArray(c.blockingSeverities)) problems.push("blockingSeverities must be a list of severities");
+    if (!Array.isArray(c.blockingSeverities)) problems.push(`${prefix}blockingSeverities must be a list of severities (${SEVERITIES.join(", ")})`);
     else
       c.blockingSeverities.forEach((s, i) => {
-        if (!isSeverity(s)) problems.push(`blockingSeverities[${i}] must be one of ${SEVERITIES.join(", ")} (got ${JSON.stringify(s)})`);
+        if (!isSeverity(s)) problems.push(`${prefix}blockingSeverities[${i}] must be one of ${SEVERITIES.join(", ")} (got ${JSON.stringify(s)})`);
       });
   }
   if (c.logRetentionFloorDays !== undefined) {
     const d = c.logRetentionFloorDays;
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      problems.push(`logRetentionFloorDays must be a whole number of days, 0 or more (got ${JSON.stringify(d)})`);
+      problems.push(`${prefix}logRetentionFloorDays must be a whole number of days, 0 or more (got ${JSON.stringify(d)})`);
     }
   }
   if (c.exemptions !== undefined) {
-    if (!Array.isArray(c.exemptions)) problems.push("exemptions must be a list");
+    if (!Array.isArray(c.exemptions)) problems.push(`${prefix}exemptions must be a list of { id, address, reason }`);
     else
       c.exemptions.forEach((e: Record<string, unknown> | null, i) => {
         for (const field of ["id", "address", "reason"]) {
           const v = e?.[field];
-          if (typeof v !== "string" || v.trim() === "") problems.push(`exemptions[${i}].${field} must be a non-empty string`);
+          if (typeof v !== "string" || v.trim() === "") problems.push(`${prefix}exemptions[${i}].${field} must be a non-empty string`);
         }
       });
   }
   return problems;
 }
 
-/** The defaults with `partial` on top; throws on an invalid configuration. */
+/** An environment's `policy` setting (config/environment.ts), as `policy.` fields. */
+export function validatePolicySettings(policy: unknown): string[] {
+  if (policy === undefined) return [];
+  if (typeof policy !== "object" || policy === null || Array.isArray(policy)) return [`policy must be an object (got ${JSON.stringify(policy)})`];
+  const p = policy as Record<string, unknown>;
+  return [
+    ...(p.config === undefined ? [] : validatePolicyConfig(p.config as Partial<PolicyConfig>, "policy.config.")),
+    ...(p.failSynth === undefined || typeof p.failSynth === "boolean" ? [] : [`policy.failSynth must be true or false (got ${JSON.stringify(p.failSynth)})`]),
+  ];
+}
+
+/** The defaults with `partial` on top; throws a ValidationError on an invalid configuration. */
 export function resolvePolicyConfig(partial: Partial<PolicyConfig> = {}): PolicyConfig {
   const problems = validatePolicyConfig(partial);
-  if (problems.length > 0) throw new Error(`Invalid policy configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  if (problems.length > 0) throw new ValidationError("policy configuration", problems);
   return {
     blockingSeverities: partial.blockingSeverities ?? DEFAULT_POLICY_CONFIG.blockingSeverities,
     logRetentionFloorDays: partial.logRetentionFloorDays ?? DEFAULT_POLICY_CONFIG.logRetentionFloorDays,

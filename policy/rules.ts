@@ -41,6 +41,8 @@ export interface PolicyResult {
   readonly blocking: Finding[];
   /** Number of findings per severity (exempted ones excluded). */
   readonly counts: Record<Severity, number>;
+  /** Exemptions that matched no finding (with their position in the list): an error at synth. */
+  readonly unmatchedExemptions: { readonly index: number; readonly exemption: PolicyExemption }[];
 }
 
 interface RuleInfo {
@@ -258,7 +260,26 @@ export function evaluatePolicy(doc: unknown, config: PolicyConfig = DEFAULT_POLI
   }
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
   const blocking = findings.filter((f) => config.blockingSeverities.includes(f.severity));
-  return { findings, exempted, blocking, counts };
+  const unmatchedExemptions = exemptions
+    .map((exemption, index) => ({ index, exemption }))
+    .filter(({ exemption: e }) => !all.some((f) => f.id === e.id && f.address === e.address));
+  return { findings, exempted, blocking, counts, unmatchedExemptions };
+}
+
+/**
+ * What is wrong with each exemption that matched nothing, naming it by
+ * `<field>[index]` (`field`, e.g. `policy.config.exemptions`): an unknown rule
+ * id, a finding that is gone, or an address the rule does not report.
+ */
+export function unmatchedExemptionProblems(result: PolicyResult, field = "exemptions"): string[] {
+  const all: Finding[] = [...result.findings, ...result.exempted];
+  return result.unmatchedExemptions.map(({ index, exemption: e }) => {
+    const name = `${field}[${index}] (${e.id} at ${e.address})`;
+    if (!(e.id in RULES)) return `${name} matches no finding: ${e.id} is not a rule id (rules: ${Object.keys(RULES).join(", ")})`;
+    const sameRule = [...new Set(all.filter((f) => f.id === e.id).map((f) => f.address))];
+    if (sameRule.length === 0) return `${name} matches no finding: the stack has no ${e.id} finding any more; remove the exemption`;
+    return `${name} matches no finding: ${e.id} is reported at ${sameRule.join(", ")}; correct the address or remove the exemption`;
+  });
 }
 
 /** Most severe first, then by id, address, path and message: the same input always gives the same order. */

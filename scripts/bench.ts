@@ -41,36 +41,42 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const USAGE = `usage: node dist/scripts/bench.js [options]
+export const USAGE = `usage: node dist/scripts/bench.js [options]
+  (without --write or --out the results are printed only)
   --runs <n>         measured runs per command (default 5; at least 1)
   --warmup <n>       warm-up runs per command, not counted (default 1)
   --quick            3 runs, 1 warm-up (results are marked quick)
   --skip-template    do not measure the template default (its goal is SKIP)
+  --skip-plan-check  do not measure plan-check against the bare terraform init + plan it wraps
   --sample-ms <ms>   memory sampling interval (default 20)
   --timeout <s>      per-run timeout (default 600)
-  --out <dir>        where latest.json and latest.md go (default bench/)
-  --no-write         print only
+  --write            write the results to bench/latest.json and bench/latest.md (tracked files)
+  --out <dir>        write the results to <dir>/latest.json and <dir>/latest.md instead
   --strict           exit 1 when a goal is missed
 exit codes: 0 ran, 1 goal missed (--strict), 2 the bench could not run
 `;
 
 // ---------------------------------------------------------------- options
 
-interface Options {
+export interface Options {
   runs: number;
   warmup: number;
   quick: boolean;
   skipTemplate: boolean;
+  skipPlanCheck: boolean;
   sampleMs: number;
   timeoutS: number;
+  /** Where latest.json and latest.md go; null prints only. */
   out: string | null;
   strict: boolean;
+  help: boolean;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { runs: 5, warmup: 1, quick: false, skipTemplate: false, sampleMs: 20, timeoutS: 600, out: "bench", strict: false };
+export function parseArgs(argv: readonly string[]): Options {
+  // Printing only by default: bench/latest.* are tracked, so writing them is asked for.
+  const o: Options = { runs: 5, warmup: 1, quick: false, skipTemplate: false, skipPlanCheck: false, sampleMs: 20, timeoutS: 600, out: null, strict: false, help: false };
   let runsGiven = false;
   for (let n = 0; n < argv.length; n++) {
     const arg = argv[n];
@@ -83,18 +89,17 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === "--warmup") o.warmup = Math.floor(num(0));
     else if (arg === "--quick") o.quick = true;
     else if (arg === "--skip-template") o.skipTemplate = true;
+    else if (arg === "--skip-plan-check") o.skipPlanCheck = true;
     else if (arg === "--sample-ms") o.sampleMs = num(1);
     else if (arg === "--timeout") o.timeoutS = num(1);
     else if (arg === "--out") {
       const v = argv[++n];
       if (!v) throw new UsageError("--out needs a directory");
       o.out = v;
-    } else if (arg === "--no-write") o.out = null;
+    } else if (arg === "--write") o.out = o.out ?? "bench";
     else if (arg === "--strict") o.strict = true;
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(USAGE);
-      process.exit(0);
-    } else throw new UsageError(`unknown option: ${arg}`);
+    else if (arg === "--help" || arg === "-h") o.help = true;
+    else throw new UsageError(`unknown option: ${arg}`);
   }
   if (o.quick && !runsGiven) o.runs = 3;
   return o;
@@ -429,6 +434,10 @@ interface Variant {
   cwd: string;
   /** Number of stacks, for the scale-N variants. */
   stacks?: number;
+  /** The command's own environment. @default - the bench's */
+  env?: NodeJS.ProcessEnv;
+  /** Exit codes that are results, not failures. @default [0] */
+  okExit?: number[];
 }
 
 interface VariantResult {
@@ -474,6 +483,10 @@ async function main(): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`${e.message}\n${USAGE}`);
     return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const root = findRoot();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zivo-bench-"));
@@ -545,6 +558,9 @@ async function main(): Promise<number> {
       stacks: n,
     })),
   );
+  const planCheck = opts.skipPlanCheck ? { skipped: "--skip-plan-check" } : preparePlanCheck(root, tmp, env, log);
+  if ("variants" in planCheck) variants.push(...planCheck.variants);
+  else log(`plan-check: not measured (${planCheck.skipped})`);
   for (const b of [bin("cdktf"), tsc, path.join(root, "dist", "scripts", "bench-app.js")])
     if (!fs.existsSync(b)) errors.push(`${path.relative(root, b)} is missing (run npm ci, then tsc)`);
 
@@ -559,10 +575,10 @@ async function main(): Promise<number> {
       for (const v of variants) {
         const res = results.get(v.id) as VariantResult;
         if (res.error) continue; // a failed command is not run again
-        const r = await runOnce(v.argv, v.cwd, env, opts);
+        const r = await runOnce(v.argv, v.cwd, v.env ?? env, opts);
         const tag = warm ? `warm-up ${round + 1}/${opts.warmup}` : `run ${round - opts.warmup + 1}/${opts.runs}`;
         log(`  [${tag}] ${v.id.padEnd(9)} ${fmtS(r.wallMs).padStart(7)} s  tree ${fmtMiB(r.treePeakBytes).padStart(5)} MiB  largest ${fmtMiB(r.largestProcessBytes).padStart(5)} MiB${failed(r) ? "  FAILED" : ""}`);
-        if (failed(r)) {
+        if (failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut)) {
           res.error = `${v.display} ${r.timedOut ? `timed out after ${opts.timeoutS} s` : `exited with ${r.exitCode ?? r.signal}`}; output tail:\n${r.outputTail.slice(-3000)}`;
           errors.push(`${v.id}: ${res.error}`);
           continue;
@@ -618,6 +634,8 @@ async function main(): Promise<number> {
     appOverFloorPaired: paired("app", "floor"),
     templateOverSynth: ratio("template", "synth"),
     templateOverSynthPaired: paired("template", "synth"),
+    planCheckOverBare: ratio("plan-check", "tf-bare"),
+    planCheckOverBarePaired: paired("plan-check", "tf-bare"),
     synthOverFloor: ratio("synth", "floor"),
     testOverFloor: ratio("test", "floor"),
   };
@@ -652,6 +670,14 @@ async function main(): Promise<number> {
       opts.skipTemplate,
     ),
     goal("npm test wall time (median)", med("test"), "<= 20 s", (x) => x <= 20, (x) => `${x.toFixed(2)} s`),
+    goal(
+      "plan-check --offline within 1.5x of the bare terraform init + plan -refresh=false it wraps (median of the per-round ratios)",
+      ratios.planCheckOverBarePaired,
+      "<= 1.50x",
+      (x) => x <= 1.5,
+      (x) => `${x.toFixed(2)}x`,
+      !("variants" in planCheck),
+    ),
     goal("npm test peak memory, whole process tree (worst run)", PROC ? testMem : null, "<= 1024 MiB", (x) => x <= 1024, (x) => `${Math.round(x)} MiB`, !PROC),
   ];
 
@@ -733,6 +759,7 @@ async function main(): Promise<number> {
   md.push(`- app / floor: ${rf(ratios.appOverFloor)} (median of the per-round ratios: ${rf(ratios.appOverFloorPaired)})`);
   md.push(`- template default / npm run synth: ${rf(ratios.templateOverSynth)} (median of the per-round ratios: ${rf(ratios.templateOverSynthPaired)})`);
   md.push(`- npm run synth / floor: ${rf(ratios.synthOverFloor)}`);
+  md.push(`- plan-check --offline / bare terraform init + plan: ${rf(ratios.planCheckOverBare)} (median of the per-round ratios: ${rf(ratios.planCheckOverBarePaired)})`);
   md.push("", "## Synthesis time by number of stacks (copies of production in one app)", "");
   md.push(row(["Stacks", "Median s", "Min s", "Max s", "Tree peak MiB (med)"]));
   md.push(row(["--:", "--:", "--:", "--:", "--:"]));
@@ -761,15 +788,76 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
     fs.writeFileSync(path.join(dir, "latest.md"), markdown);
     log(`wrote ${path.relative(root, path.join(dir, "latest.json"))} and ${path.relative(root, path.join(dir, "latest.md"))}`);
-  }
+  } else log("results printed only; --write records them in bench/latest.json and bench/latest.md");
   return exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    if (current) killGroup(current);
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      if (current) killGroup(current);
+      process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+      process.exit(2);
+    },
+  );
+}
+
+// ---------------------------------------------------------------- plan-check
+
+/**
+ * plan-check against the pre-fix fixture, and the bare `terraform init` +
+ * `terraform plan -refresh=false` on the very directory plan-check prepares
+ * (same configuration, state, pinned values, CLI configuration and plugin
+ * cache): what plan-check adds is synthesis, the workspace, the state copy and
+ * `show -json`. One plan-check run first fills the schema cache (warm figures).
+ */
+function preparePlanCheck(root: string, tmp: string, env: NodeJS.ProcessEnv, log: (s: string) => void): { variants: Variant[] } | { skipped: string } {
+  const shared = path.resolve(root, "..", "shared", "fixtures");
+  const state = path.join(shared, "existing-production.tfstate");
+  const modules = path.join(shared, "existing-hcl", "terraform", "modules");
+  const data = path.join(root, "__tests__", "fixtures", "plan-check", "production-data.json");
+  if (!fs.existsSync(state) || !fs.existsSync(modules)) return { skipped: `no fixtures at ${shared}` };
+  const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  if (terraform.status !== 0) return { skipped: "no terraform on the PATH" };
+  const pcEnv = { ...env, TF_VAR_db_password_plain: "REDACTED" };
+  const cli = path.join(root, "dist", "scripts", "plan-check.js");
+  const args = (out: string) => [process.execPath, cli, "--offline", "--state", state, "--modules", modules, "--data", data, "--out", out];
+  const prep = path.join(tmp, "plan-check-prep");
+  const first = spawnSync(args(prep)[0], args(prep).slice(1), { cwd: root, env: pcEnv, encoding: "utf8" });
+  if (first.status !== 0 && first.status !== 1) return { skipped: `plan-check exited ${first.status}: ${first.stderr.slice(-500)}` };
+  const bare = path.join(tmp, "plan-check-bare");
+  fs.cpSync(path.join(prep, "stack"), bare, { recursive: true, filter: (src) => !/(\.terraform|plan\.[a-z.]+)$/.test(src) });
+  const cacheDir = process.env.PLAN_CHECK_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "zivohealth-plan-check");
+  const bareEnv = {
+    ...pcEnv,
+    TF_CLI_CONFIG_FILE: path.join(cacheDir, "cli.tfrc"),
+    AWS_ACCESS_KEY_ID: "AKIAPLANCHECKOFFLINE0",
+    AWS_SECRET_ACCESS_KEY: "plan-check-offline-not-a-secret",
+    AWS_EC2_METADATA_DISABLED: "true",
+    TF_IN_AUTOMATION: "1",
+  };
+  log(`plan-check: prepared ${bare} (the stack against existing-production.tfstate, offline)`);
+  const bareCommand = "rm -rf .terraform .terraform.lock.hcl && terraform init -input=false >/dev/null && terraform plan -refresh=false -input=false -lock=false -out=bare.tfplan >/dev/null";
+  return {
+    variants: [
+      {
+        id: "tf-bare",
+        display: "terraform init && terraform plan -refresh=false -out",
+        note: "bare Terraform on plan-check's prepared directory (pre-fix state)",
+        argv: ["bash", "-c", bareCommand],
+        cwd: bare,
+        env: bareEnv,
+      },
+      {
+        id: "plan-check",
+        display: "node dist/scripts/plan-check.js --offline --state <pre-fix> --data <...>",
+        note: "the whole gate (exit 1 on that state is its verdict)",
+        argv: args(path.join(tmp, "plan-check-run")),
+        cwd: root,
+        env: pcEnv,
+        okExit: [1],
+      },
+    ],
+  };
+}

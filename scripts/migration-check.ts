@@ -1,36 +1,41 @@
 // CLI of the migration check (logic in ./lib/migration.ts):
-//   node dist/scripts/migration-check.js [--state <path>] [--stack-json <path>] [--json]
+//   node dist/scripts/migration-check.js [--state <path>] [--stack <name> | --stack-json <path>] [--json]
+// --stack (the default) synthesizes the stack in memory from the current
+// sources first, so a stale cdktf.out is never judged.
 // Exit codes: 0 safe, 1 an instance is destroyed or a moved block targets nothing, 2 bad input.
 import * as fs from "fs";
 import * as path from "path";
-import { CliIo, InputError, parseFlags, processIo, runCli } from "./lib/cli";
+import { CONFIGURED_STACKS, CliIo, InputError, StackCatalog, parseFlags, processIo, refuseStaleOutput, runCli, synthesizeFirst } from "./lib/cli";
 import { classify, parseStack, parseState, renderJson, renderMarkdown } from "./lib/migration";
 
 export { CliIo };
 
 /** Beside infra/terraform, the HCL root's local state. */
 export const DEFAULT_STATE = "../terraform/terraform.tfstate";
-export const DEFAULT_STACK_JSON = "cdktf.out/stacks/production/cdk.tf.json";
+export const DEFAULT_STACK = "production";
 export const USAGE =
-  "usage: migration-check [--state <path>] [--stack-json <path>] [--json]\n" +
+  "usage: migration-check [--state <path>] [--stack <name> | --stack-json <path>] [--json]\n" +
   `  --state       Terraform state file, format v4 (default ${DEFAULT_STATE})\n` +
-  `  --stack-json  synthesized stack (default ${DEFAULT_STACK_JSON})\n` +
+  `  --stack       stack to synthesize from the current sources and check (default ${DEFAULT_STACK})\n` +
+  "  --stack-json  check this synthesized stack JSON instead (refused inside cdktf.out when older than the sources)\n" +
   "  --json        print the report as JSON instead of Markdown\n" +
   "exit codes: 0 safe, 1 an instance would be destroyed or a moved block has no target, 2 bad input\n";
-const SYNTH_HINT = "; run `npm run synth` first";
 
 interface Options {
   state: string;
-  stackJson: string;
+  stack: string;
+  stackJson?: string;
   json: boolean;
   help: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const { values, flags, help } = parseFlags(argv, ["--state", "--stack-json"], ["--json"]);
+  const { values, flags, help } = parseFlags(argv, ["--state", "--stack", "--stack-json"], ["--json"]);
+  if (values["--stack"] !== undefined && values["--stack-json"] !== undefined) throw new InputError("give --stack or --stack-json, not both");
   return {
     state: values["--state"] ?? DEFAULT_STATE,
-    stackJson: values["--stack-json"] ?? DEFAULT_STACK_JSON,
+    stack: values["--stack"] ?? DEFAULT_STACK,
+    stackJson: values["--stack-json"],
     json: flags.has("--json"),
     help,
   };
@@ -48,17 +53,19 @@ function readInput(file: string, what: string): string {
 }
 
 /** Runs the check; returns the exit code. Writes only through `io`. */
-export function main(argv: readonly string[], io: CliIo): number {
+export function main(argv: readonly string[], io: CliIo, catalog: StackCatalog = CONFIGURED_STACKS): number {
   return runCli(argv, io, USAGE, parseArgs, (options) => {
     const statePath = path.resolve(io.cwd, options.state);
-    const stackPath = path.resolve(io.cwd, options.stackJson);
     const state = parseState(readInput(statePath, "state file"), `state file ${statePath}`);
     let stack;
-    try {
+    if (options.stackJson === undefined) {
+      const fresh = synthesizeFirst(options.stack, catalog);
+      if (fresh.refused) throw new InputError(`stack '${options.stack}' cannot be checked:\n${fresh.refused}`);
+      stack = parseStack(fresh.text, `stack '${options.stack}'`);
+    } else {
+      const stackPath = path.resolve(io.cwd, options.stackJson);
+      refuseStaleOutput(stackPath, options.stackJson, io, "check the stack with --stack <name> (synthesized now), or run `npm run synth` first");
       stack = parseStack(readInput(stackPath, "stack JSON"), `stack JSON ${stackPath}`);
-    } catch (e) {
-      if (e instanceof InputError) throw new InputError(e.message + SYNTH_HINT);
-      throw e;
     }
     const report = classify(state, stack);
     io.stdout(options.json ? renderJson(report) : renderMarkdown(report));

@@ -8,7 +8,7 @@ import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { environments as defaultEnvironments } from "../config/environments";
 import { ValidationError } from "../modules/validation";
-import { buildApp } from "../stacks/app";
+import { SynthesizedStack, isUserError, synthesize } from "../stacks/app";
 import { MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
 import { CliIo, InputError, parseFlags, processIo } from "./lib/cli";
@@ -38,6 +38,7 @@ import {
   onlineTerraform,
   plan,
   providersSchema,
+  pullState,
 } from "./lib/plan-run";
 import {
   Json,
@@ -192,10 +193,11 @@ async function planWorkspace(
   exclude: readonly string[],
   stateResources: readonly string[],
   timings: Timings,
+  outDir = dir,
 ): Promise<Planned> {
   const ex = exclude.length ? await exclusion(tf, dir, exclude, stateResources, timings) : undefined;
   const args = [...(offline ? ["-refresh=false"] : []), ...(ex ? ex.targets.map((t) => `-target=${t}`) : [])];
-  const result = await plan(tf, dir, args, timings);
+  const result = await plan(tf, dir, args, timings, outDir);
   return { result, exclusion: ex, rows: result.plan ? changeRows(result.plan) : [] };
 }
 
@@ -274,9 +276,15 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     terraformVersion = "(the PATH's)";
   }
 
-  // Synthesize, so the plan is never of a stale cdktf.out.
-  buildApp(environments, { outdir: resolve("cdktf.out") }).synth();
-  const stackJson = readJson(path.join(stackOut, "cdk.tf.json"), "synthesized stack") as Record<string, Json>;
+  // Synthesize, so the plan is never of a stale cdktf.out (every stack, as npm run synth writes them).
+  let synthesized: SynthesizedStack[];
+  try {
+    synthesized = synthesize(environments, { outdir: resolve("cdktf.out") });
+  } catch (e) {
+    if (isUserError(e)) throw new InputError(e.message);
+    throw e;
+  }
+  const stackJson = JSON.parse(synthesized.find((x) => x.name === o.stack)!.text) as Record<string, Json>;
   const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
   const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
 
@@ -318,10 +326,14 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   } else {
     stackDir = stackOut; // the real backend, as cdktf diff uses it; plan -lock=false, never apply
     await init(tf, stackDir, timings);
+    stateUsed = await pullState(tf, stackDir, timings); // read-only: which moved blocks must show as moves
   }
 
   const stateAddresses = stateUsed ? stateInstances(stateUsed) : [];
-  const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings);
+  // The plan files go to outDir even when Terraform runs in cdktf.out/stacks/<stack>.
+  const planOut = path.join(outDir, "stack");
+  fs.mkdirSync(planOut, { recursive: true, mode: 0o700 });
+  const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
   const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
   const allow: AllowedDestroy[] = [
     ...(config.allowDestroy ?? []),
@@ -406,6 +418,8 @@ async function againstHcl(
     stateAddresses = stateInstances(adapted.state);
   } else {
     fs.cpSync(hclDir, dir, { recursive: true, filter: (s) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(s) });
+    // Its own backend, if any, must not be used: the same snapshot, copied.
+    fs.writeFileSync(path.join(dir, "plan_check_override.tf"), 'terraform {\n  backend "local" {\n    path = "terraform.tfstate"\n  }\n}\n');
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(source.snapshot), { mode: 0o600 });
     await init(tf, dir, hclTimings);
     stateAddresses = source.snapshot ? stateInstances(source.snapshot) : [];

@@ -1,9 +1,18 @@
-import { App, AppConfig } from "cdktf";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { AnnotationMetadataEntryType, App, AppConfig } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
 import { ValidationError } from "../modules/validation";
 import { checkIsolation, resolveOutdir } from "./isolation";
+import { PolicyResult, SEVERITIES } from "../policy";
 import { ZivoHealthStack } from "./zivohealth-stack";
+
+/** Every problem of every environment, each prefixed with its stack name. */
+export function validateEnvironments(environments: Readonly<Record<string, EnvironmentConfig>>): string[] {
+  return Object.entries(environments).flatMap(([name, config]) => validateEnvironment(config).map((p) => `${name}: ${p}`));
+}
 
 /**
  * The app with one stack per environment. Every configuration is validated
@@ -11,9 +20,7 @@ import { ZivoHealthStack } from "./zivohealth-stack";
  * input must leave nothing behind.
  */
 export function buildApp(environments: Readonly<Record<string, EnvironmentConfig>>, appConfig: AppConfig = {}): App {
-  const problems = Object.entries(environments).flatMap(([name, config]) =>
-    validateEnvironment(config).map((p) => `${name}: ${p}`),
-  );
+  const problems = validateEnvironments(environments);
   problems.push(...checkIsolation(environments, resolveOutdir(appConfig.outdir)));
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   // cdktf would add a check to every stack with moved blocks that shells out to
@@ -27,13 +34,248 @@ export function buildApp(environments: Readonly<Record<string, EnvironmentConfig
   return app;
 }
 
-/** Synthesizes, or prints the validation problems and exits 1 without a stack trace. */
-export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): void {
+/** The output folder cannot be written (a file in the way, no permission, read-only file system). */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputError";
+  }
+}
+
+/** Error annotations (the policy's `failSynth`) stopped the synthesis; nothing was written. */
+export class SynthRefusedError extends Error {
+  constructor(
+    message: string,
+    /** The policy evaluation of each stack, as far as synthesis got. */
+    readonly policies: ReadonlyMap<string, PolicyResult>,
+  ) {
+    super(message);
+    this.name = "SynthRefusedError";
+  }
+}
+
+/** Errors of the user's making: reported as their message, without a stack trace. */
+export const isUserError = (e: unknown): e is ValidationError | OutputError | SynthRefusedError =>
+  e instanceof ValidationError || e instanceof OutputError || e instanceof SynthRefusedError;
+
+export interface SynthesizedStack {
+  /** Stack name (the key in the environments map). */
+  readonly name: string;
+  readonly stack: ZivoHealthStack;
+  /** The synthesized Terraform: `cdk.tf.json` text (or `cdk.tf` under `cdktf synth --hcl`). */
+  readonly text: string;
+  /** Where it was written (absolute), or undefined when synthesized in memory. */
+  readonly file?: string;
+  /** The policy checks' result under the stack's own policy configuration. */
+  readonly policy: PolicyResult;
+}
+
+export interface SynthesizeOptions {
+  /**
+   * Folder to write `stacks/<stack>/cdk.tf.json` and `manifest.json` to; null
+   * synthesizes in memory and writes nothing.
+   * @default - $CDKTF_OUTDIR (set by the cdktf CLI), else "cdktf.out"
+   */
+  readonly outdir?: string | null;
+}
+
+/**
+ * Synthesizes every environment into a private temporary folder and, only
+ * when all of them succeed, moves the result into `outdir`: a refusal, a
+ * validation error or an unwritable folder leaves `outdir` as it was. A stack
+ * folder keeps only the format just written: JSON synthesis removes a
+ * `cdk.tf` that `cdktf synth --hcl` left beside `cdk.tf.json` (Terraform would
+ * load both), and HCL synthesis removes `cdk.tf.json`. Other files in the
+ * stack folders (`.terraform`, plans) are kept.
+ */
+export function synthesize(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions = {}): SynthesizedStack[] {
+  const outdir = options.outdir === undefined ? path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out") : options.outdir && path.resolve(options.outdir);
+  const problems = validateEnvironments(environments);
+  if (problems.length > 0) throw new ValidationError("environment configuration", problems);
+  if (outdir) checkWritable(outdir, Object.keys(environments));
+
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
   try {
-    buildApp(environments).synth();
+    const app = buildApp(environments, { outdir: staging });
+    const stacks = app.node.children.filter((c): c is ZivoHealthStack => c instanceof ZivoHealthStack);
+    const policies = () => new Map(stacks.flatMap((s) => (s.policy.resultFor(s) ? [[s.node.id, s.policy.resultFor(s)!] as const] : [])));
+    try {
+      app.synth();
+    } catch (e) {
+      if (errorAnnotations(stacks).length === 0) throw e;
+    }
+    // The cdktf CLI sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS, so synth() may not have thrown.
+    const errors = errorAnnotations(stacks);
+    if (errors.length > 0) throw new SynthRefusedError(refusalMessage(errors), policies());
+
+    const manifest = JSON.parse(fs.readFileSync(path.join(staging, "manifest.json"), "utf8")) as {
+      stacks: Record<string, { synthesizedStackPath: string; workingDirectory: string }>;
+    };
+    const result = stacks.map((stack) => {
+      const entry = manifest.stacks[stack.node.id];
+      return {
+        name: stack.node.id,
+        stack,
+        text: fs.readFileSync(path.join(staging, entry.synthesizedStackPath), "utf8"),
+        file: outdir ? path.join(outdir, entry.synthesizedStackPath) : undefined,
+        policy: stack.policy.resultFor(stack)!,
+      };
+    });
+    if (outdir) publish(staging, outdir, Object.values(manifest.stacks));
+    return result;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const SYNTHESIZED_FILES = ["cdk.tf.json", "cdk.tf"];
+
+function errorAnnotations(stacks: readonly ZivoHealthStack[]): string[] {
+  return stacks.flatMap((stack) =>
+    stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.ERROR).map((m) => `[${c.node.path}] ${m.data}`)),
+  );
+}
+
+function refusalMessage(errors: readonly string[]): string {
+  const policy = errors.some((e) => /^\[[^\]]+\] \[ZH-/.test(e));
+  return [
+    `Synthesis refused by ${errors.length} error${errors.length === 1 ? "" : "s"}; nothing was written:`,
+    ...errors.map((e) => `  - ${e}`),
+    ...(policy
+      ? ["policy.failSynth makes findings of a blocking severity errors: fix them, exempt them (policy.config.exemptions), or change policy.config.blockingSeverities."]
+      : []),
+  ].join("\n");
+}
+
+const shown = (p: string): string => path.relative(process.cwd(), p) || ".";
+
+/** Refuses, before any work, an output folder that cannot take the stacks. */
+function checkWritable(outdir: string, stackNames: readonly string[]): void {
+  const dirs = [outdir, path.join(outdir, "stacks"), ...stackNames.map((n) => path.join(outdir, "stacks", n))];
+  for (const dir of dirs) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(dir);
+    } catch {
+      continue; // created when the stacks are written
+    }
+    if (!stat.isDirectory()) throw new OutputError(`cannot write ${shown(dir)}: it is a file, not a folder; move it away and synthesize again`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw new OutputError(`cannot write ${shown(dir)}: permission denied; make it writable (or remove it) and synthesize again`);
+    }
+  }
+}
+
+/**
+ * Copies the staged stacks and manifest into `outdir`: every file first to a
+ * temporary name beside its target, then all renamed into place, so a failure
+ * while copying leaves `outdir` as it was.
+ */
+function publish(staging: string, outdir: string, stacks: readonly { workingDirectory: string; synthesizedStackPath: string }[]): void {
+  const files: string[] = ["manifest.json"];
+  for (const stack of stacks) {
+    for (const rel of listFiles(staging, stack.workingDirectory)) files.push(rel);
+  }
+  const created: string[] = [];
+  const temporary: string[] = [];
+  const suffix = `.tmp-${process.pid}`;
+  const fail = (target: string, e: unknown, outcome = "nothing was written"): never => {
+    const err = e as NodeJS.ErrnoException;
+    throw new OutputError(`cannot write ${shown(target)}: ${err.code ?? ""}${err.code ? " " : ""}${describeCode(err)}; ${outcome}`);
+  };
+  let current = outdir; // what is being written, for the message
+  try {
+    for (const rel of files) {
+      const target = path.join(outdir, rel);
+      current = path.dirname(target);
+      mkdirTracked(current, created);
+      current = target;
+      fs.copyFileSync(path.join(staging, rel), target + suffix);
+      temporary.push(target + suffix);
+    }
   } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    console.error(e.message);
+    for (const t of temporary) fs.rmSync(t, { force: true });
+    for (const d of created.reverse()) fs.rmSync(d, { recursive: true, force: true });
+    fail(current, e);
+  }
+  for (const t of temporary) {
+    try {
+      fs.renameSync(t, t.slice(0, -suffix.length));
+    } catch (e) {
+      fail(t.slice(0, -suffix.length), e, `${shown(outdir)} may now mix old and new files: synthesize again`);
+    }
+  }
+  // Each stack folder keeps only the format just synthesized.
+  for (const stack of stacks) {
+    const written = path.basename(stack.synthesizedStackPath);
+    for (const other of SYNTHESIZED_FILES.filter((f) => f !== written)) {
+      fs.rmSync(path.join(outdir, stack.workingDirectory, other), { force: true });
+    }
+  }
+}
+
+function describeCode(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOTDIR":
+      return "a file is in the way of a folder";
+    case "ENOSPC":
+      return "no space left on the device";
+    default:
+      return err.message;
+  }
+}
+
+/** Creates `dir` and its missing parents, recording those it created (outermost first). */
+function mkdirTracked(dir: string, created: string[]): void {
+  if (fs.existsSync(dir)) return;
+  mkdirTracked(path.dirname(dir), created);
+  fs.mkdirSync(dir);
+  created.push(dir);
+}
+
+/** Files under `root/rel`, as paths relative to `root`. */
+function listFiles(root: string, rel: string): string[] {
+  return fs.readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((entry) => {
+    const child = path.join(rel, entry.name);
+    return entry.isDirectory() ? listFiles(root, child) : [child];
+  });
+}
+
+/** One line per stack: where it went and what the policy found. */
+export function summaryLine(s: SynthesizedStack): string {
+  const { findings, exempted, blocking, counts } = s.policy;
+  const where = s.file ? `wrote ${shown(s.file)}` : "synthesized in memory";
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return (
+    `${s.name}: ${where}; ${plural(findings.length, "policy finding")} (${SEVERITIES.map((sev) => `${counts[sev]} ${sev}`).join(", ")})` +
+    `${exempted.length ? `, ${exempted.length} exempted` : ""}, ${blocking.length ? `${blocking.length} blocking` : "none blocking"}`
+  );
+}
+
+/**
+ * `npm run synth` and the cdktf CLI's app: synthesizes every stack, prints one
+ * line per stack, or prints a user error without a stack trace and sets exit
+ * code 1. Nothing is written unless every stack synthesizes.
+ */
+export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): void {
+  // A closed pipe (`npm run -s synth | head -0`) is not a failure of the synth.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
+  try {
+    for (const s of synthesize(environments)) process.stdout.write(summaryLine(s) + "\n");
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    process.stderr.write(`${e.message}\n`);
     process.exitCode = 1;
   }
 }

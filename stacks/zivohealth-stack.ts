@@ -216,6 +216,8 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       environment: env,
       storageBucketArn: storage.getString("bucket_arn"),
       scopedS3Actions: hardening.scopedS3Actions,
+      // Sending and receiving on a KMS-encrypted queue need the key.
+      queueKmsKeyId: hardening.queueEncryption?.type === "kms" ? hardening.queueEncryption.kmsKeyId : undefined,
     });
     storage.set("ec2_role_arn", this.iam.ec2RoleArn);
     this.ecr = new Ecr(this, "ecr", { project, environment: env, adoptMlWorkerRepository: hardening.adoptMlWorkerRepository });
@@ -349,7 +351,7 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     applyMoves(this);
     guardReplacements(this, config.deployed, config.allowReplacement);
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
-    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth });
+    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
   }
 
   /**

@@ -1,5 +1,13 @@
 // What the command-line scripts share: their I/O seam (tests call main
-// without spawning), flag parsing, and exit code 2 for bad input.
+// without spawning), flag parsing, exit code 2 for bad input, a quiet exit
+// when the reader of a pipe goes away, and judging only fresh synthesis
+// (synthesizeFirst, refuseStaleOutput).
+import * as fs from "fs";
+import * as path from "path";
+import { EnvironmentConfig } from "../../config/environment";
+import { environments as configuredEnvironments, reviewEnvironments as configuredReviewEnvironments } from "../../config/environments";
+import { PolicyResult } from "../../policy";
+import { SynthRefusedError, isUserError, synthesize } from "../../stacks/app";
 
 /** Where a command writes, and what relative paths are resolved against. */
 export interface CliIo {
@@ -73,9 +81,125 @@ export function runCli<T>(
   }
 }
 
+/**
+ * When the reader of stdout goes away (`| head`, `| jq` failing), stop quietly
+ * with the exit code already decided instead of crashing on EPIPE.
+ */
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 /** The real process's I/O. */
-export const processIo = (): CliIo => ({
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  cwd: process.cwd(),
-});
+export const processIo = (): CliIo => {
+  exitQuietlyOnEpipe();
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+  };
+};
+
+// ---------------------------------------------------------------- judging fresh synthesis only
+
+/** The project folder (where package.json is), from this file in scripts/lib or dist/scripts/lib. */
+export const PROJECT_ROOT = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, "..", "..");
+  }
+})();
+
+/** What the synthesized Terraform is made from. */
+const SYNTH_SOURCES = ["main.ts", "cdktf.json", "package-lock.json", "config", "modules", "stacks", "policy"];
+
+/** The most recently modified source of the synthesized Terraform, relative to the project. */
+export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: number } | undefined {
+  let newest: { file: string; mtimeMs: number } | undefined;
+  const visit = (rel: string): void => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(path.join(root, rel));
+    } catch {
+      return;
+    }
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(path.join(root, rel))) visit(path.join(rel, entry));
+    } else if ((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || SYNTH_SOURCES.includes(rel)) {
+      if (!newest || stat.mtimeMs > newest.mtimeMs) newest = { file: rel, mtimeMs: stat.mtimeMs };
+    }
+  };
+  for (const source of SYNTH_SOURCES) visit(source);
+  return newest;
+}
+
+/**
+ * Refuses a file inside `<cwd>/cdktf.out` that is older than a source of the
+ * synthesized Terraform: it may not be what the sources give any more.
+ * Files elsewhere are judged as given.
+ */
+export function refuseStaleOutput(file: string, shown: string, io: CliIo, instead: string): void {
+  const outdir = path.resolve(io.cwd, "cdktf.out") + path.sep;
+  if (!path.resolve(io.cwd, file).startsWith(outdir)) return;
+  let mtimeMs: number;
+  try {
+    mtimeMs = fs.statSync(file).mtimeMs;
+  } catch {
+    return; // reading it reports the problem
+  }
+  const newest = newestSource();
+  if (newest && newest.mtimeMs > mtimeMs) {
+    throw new InputError(`${shown} is older than ${newest.file}, so it may not be what the sources synthesize now; ${instead}`);
+  }
+}
+
+/** The stacks a command can synthesize, by name. */
+export interface StackCatalog {
+  /** What main.ts synthesizes and cdktf can deploy. @default config/environments.ts `environments` */
+  readonly environments: Readonly<Record<string, EnvironmentConfig>>;
+  /** Review-only configurations, never written to cdktf.out. @default config/environments.ts `reviewEnvironments` */
+  readonly reviewEnvironments: Readonly<Record<string, EnvironmentConfig>>;
+}
+
+export const CONFIGURED_STACKS: StackCatalog = { environments: configuredEnvironments, reviewEnvironments: configuredReviewEnvironments };
+
+export interface FreshStack {
+  readonly name: string;
+  /** The synthesized Terraform JSON text. */
+  readonly text: string;
+  /** The policy result under the stack's own policy configuration. */
+  readonly policy: PolicyResult;
+  /** A review-only configuration (reviewEnvironments). */
+  readonly reviewOnly: boolean;
+  /** failSynth refused this synthesis (its findings are still reported). */
+  readonly refused?: string;
+}
+
+/** The names a catalog knows, for messages. */
+export function describeStacks(catalog: StackCatalog): string {
+  const review = Object.keys(catalog.reviewEnvironments);
+  return `stacks: ${Object.keys(catalog.environments).join(", ") || "none"}${review.length ? `; review only: ${review.join(", ")}` : ""}`;
+}
+
+/**
+ * Synthesizes one stack in memory from the current sources (nothing is
+ * written), so a command never judges a stale cdktf.out. Bad configuration
+ * becomes an InputError; a failSynth refusal returns the stack's policy
+ * result with `refused` set.
+ */
+export function synthesizeFirst(name: string, catalog: StackCatalog = CONFIGURED_STACKS): FreshStack {
+  const reviewOnly = !(name in catalog.environments) && name in catalog.reviewEnvironments;
+  const config = catalog.environments[name] ?? catalog.reviewEnvironments[name];
+  if (!config) throw new InputError(`no stack named '${name}' (${describeStacks(catalog)})`);
+  try {
+    const [stack] = synthesize({ [name]: config }, { outdir: null });
+    return { name, text: stack.text, policy: stack.policy, reviewOnly };
+  } catch (e) {
+    const policy = e instanceof SynthRefusedError ? e.policies.get(name) : undefined;
+    if (e instanceof SynthRefusedError && policy) return { name, text: "", policy, reviewOnly, refused: e.message };
+    if (isUserError(e)) throw new InputError(e.message);
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@ import * as path from "path";
 import { RunResult, cliConfig, run } from "../../validate/lib/terraform";
 import { terraformEnv } from "../../validate/lib/toolchain";
 import { Diagnostic, PlanJson, explain, resourceOf } from "./plan-judge";
-import { OFFLINE_CREDENTIALS } from "./plan-workspace";
+import { OFFLINE_CREDENTIALS, RawState } from "./plan-workspace";
 
 export interface Terraform {
   readonly bin: string;
@@ -147,8 +147,8 @@ export interface PlanResult {
  * `-json`, for the diagnostics: the success path costs one provider load more
  * than a bare plan, not two.
  */
-export async function plan(tf: Terraform, dir: string, args: readonly string[], timings: Timings): Promise<PlanResult> {
-  const planFile = path.join(dir, "plan.tfplan");
+export async function plan(tf: Terraform, dir: string, args: readonly string[], timings: Timings, outDir = dir): Promise<PlanResult> {
+  const planFile = path.join(outDir, "plan.tfplan");
   const common = ["plan", "-input=false", "-lock=false", ...args];
   const r = await run(tf.bin, [...common, "-no-color", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
   timings.plan = (timings.plan ?? 0) + r.ms;
@@ -174,8 +174,8 @@ export async function plan(tf: Terraform, dir: string, args: readonly string[], 
   timings.show = (timings.show ?? 0) + json.ms;
   if (json.code !== 0) throw new TerraformFailed("show -json", json);
   const text = r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m)));
-  fs.writeFileSync(path.join(dir, "plan.json"), json.stdout);
-  fs.writeFileSync(path.join(dir, "plan.txt"), text);
+  fs.writeFileSync(path.join(outDir, "plan.json"), json.stdout);
+  fs.writeFileSync(path.join(outDir, "plan.txt"), text);
   return { ok: true, errors: [], warnings: [], plan: JSON.parse(json.stdout) as PlanJson, text };
 }
 
@@ -200,4 +200,12 @@ export async function providersSchema(tf: Terraform, dir: string, timings: Timin
   timings.schema = (timings.schema ?? 0) + r.ms;
   if (r.code !== 0) throw new TerraformFailed("providers schema", r);
   return JSON.parse(r.stdout);
+}
+
+/** `terraform state pull`: the backend's state, read only. */
+export async function pullState(tf: Terraform, dir: string, timings: Timings): Promise<RawState | null> {
+  const r = await run(tf.bin, ["state", "pull"], dir, tf.env, tf.timeoutMs);
+  timings["state pull"] = r.ms;
+  if (r.code !== 0) throw new TerraformFailed("state pull", r);
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as RawState) : null;
 }

@@ -92,6 +92,20 @@ export function iamStack(): TfConfig {
   );
 }
 
+/** Iam with the grants for KMS-encrypted queues; an alias, so the key lookup is validated too. */
+export function iamQueueKmsStack(): TfConfig {
+  return constructStack(
+    "validate-iam-queue-kms",
+    (s) =>
+      new Iam(s, "iam", {
+        project: "zivohealth",
+        environment: "production",
+        storageBucketArn: "arn:aws:s3:::zivohealth-data",
+        queueKmsKeyId: "alias/zivohealth-sqs",
+      }),
+  );
+}
+
 export function mlWorkerStack(): TfConfig {
   return constructStack("validate-ml-worker", (s) => new MlWorker(s, "ml_worker", ML_WORKER_PROPS));
 }
@@ -155,6 +169,7 @@ export function stackCases(): StackCase[] {
   return [
     { name: "Ecr", config: ecrStack },
     { name: "Iam", config: iamStack },
+    { name: "Iam with a queue KMS key", config: iamQueueKmsStack },
     { name: "MlWorker", config: mlWorkerStack },
     { name: "MlWorker hardened", config: mlWorkerHardenedStack },
     ...environmentConfigs().map(([name, config]) => ({

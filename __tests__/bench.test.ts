@@ -1,0 +1,38 @@
+// npm run bench's options: bench/latest.* are tracked files, written only when asked.
+import { USAGE, UsageError, parseArgs } from "../scripts/bench";
+
+describe("npm run bench options", () => {
+  it("prints only by default: no tracked file is overwritten", () => {
+    expect(parseArgs([])).toEqual({
+      runs: 5,
+      warmup: 1,
+      quick: false,
+      skipTemplate: false,
+      skipPlanCheck: false,
+      sampleMs: 20,
+      timeoutS: 600,
+      out: null,
+      strict: false,
+      help: false,
+    });
+    expect(parseArgs(["--quick"])).toMatchObject({ quick: true, runs: 3, warmup: 1, out: null });
+    expect(parseArgs(["--skip-plan-check"]).skipPlanCheck).toBe(true);
+  });
+
+  it("--write records the results in bench/; --out elsewhere", () => {
+    expect(parseArgs(["--write"]).out).toBe("bench");
+    expect(parseArgs(["--out", "/tmp/bench-results"]).out).toBe("/tmp/bench-results");
+    expect(parseArgs(["--out", "/tmp/x", "--write"]).out).toBe("/tmp/x");
+  });
+
+  it("the usage says so, and --quick is an option; --help does not exit the process", () => {
+    expect(USAGE).toContain("(without --write or --out the results are printed only)");
+    expect(USAGE).toContain("--quick");
+    expect(parseArgs(["--help"]).help).toBe(true);
+  });
+
+  it("refuses what it does not know, --no-write included (printing only is the default now)", () => {
+    expect(() => parseArgs(["--no-write"])).toThrow(new UsageError("unknown option: --no-write"));
+    expect(() => parseArgs(["--runs", "0"])).toThrow(new UsageError("--runs needs a number >= 1"));
+  });
+});

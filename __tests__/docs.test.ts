@@ -1,0 +1,63 @@
+// `help` and the README say what the commands do: every command they show
+// exists, with flags the command takes and stacks that exist, and machine
+// output is piped without npm's banner.
+import * as fs from "fs";
+import * as path from "path";
+import { environments, reviewEnvironments, staging } from "../config/environments";
+import { USAGE as BENCH_USAGE } from "../scripts/bench";
+import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
+import { USAGE as POLICY_USAGE } from "../scripts/policy";
+
+const ROOT = path.join(__dirname, "..");
+const DOCS = {
+  "README.md": fs.readFileSync(path.join(ROOT, "README.md"), "utf8"),
+  help: fs.readFileSync(path.join(ROOT, "help"), "utf8"),
+  "policy/README.md": fs.readFileSync(path.join(ROOT, "policy/README.md"), "utf8"),
+  "bench/README.md": fs.readFileSync(path.join(ROOT, "bench/README.md"), "utf8"),
+};
+const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+const USAGES: Record<string, string> = { policy: POLICY_USAGE, "migration-check": MIGRATION_USAGE, bench: BENCH_USAGE };
+
+/** `npm run [-s] <script> [-- <args>]` as written in a document (up to a comment, a pipe or a backquote). */
+const commands = (text: string) =>
+  [...text.matchAll(/npm run (-s )?([a-z][\w:-]*)(?: -- ([^`#|\n]*))?/g)].map((m) => ({ script: m[2], args: (m[3] ?? "").trim() }));
+
+describe.each(Object.entries(DOCS))("%s", (_name, text) => {
+  it("shows only npm scripts that exist", () => {
+    for (const { script } of commands(text)) expect(scripts).toContain(script);
+  });
+
+  it("shows only flags the command takes", () => {
+    for (const { script, args } of commands(text)) {
+      if (!USAGES[script]) continue;
+      for (const flag of args.match(/--[a-z][\w-]*/g) ?? []) expect(`${script} ${USAGES[script]}`).toContain(flag);
+    }
+  });
+
+  it("names only stacks that exist (deployable or review only)", () => {
+    // staging: the example environment, named in the README's steps for adding it.
+    const known = [...Object.keys(environments), ...Object.keys(reviewEnvironments), staging.environment];
+    for (const m of text.matchAll(/--stack[ =]([a-z][\w-]*)/g)) expect(known).toContain(m[1]);
+  });
+
+  it("runs machine output (--json, pipes) with npm run -s, so npm's banner does not reach the reader", () => {
+    const machine = text.split("\n").filter((line) => /npm run [^`#]*(\||--json)/.test(line));
+    for (const line of machine) expect(line).toMatch(/npm run -s /);
+  });
+});
+
+it("help and the README agree on what the first diff shows", () => {
+  const readme = DOCS["README.md"];
+  const section = readme.slice(readme.indexOf("### What the first `cdktf diff` should show"), readme.indexOf("### Moving the state off one laptop"));
+  for (const expected of ["**moves**", "**in-place updates**", "**creations**", "the destruction of the deposed security group object"]) {
+    expect(section).toContain(expected);
+  }
+  const diffLine = DOCS.help.slice(DOCS.help.indexOf("npm run diff"), DOCS.help.indexOf("npm run deploy")).replace(/\s+/g, " ");
+  expect(diffLine).toContain("expect moves, in-place updates, the creations the migration check lists, and the deposed EC2 security group destroyed");
+  expect(diffLine).toContain('README: "What the first cdktf diff should show"');
+});
+
+it("the README shows help the template's way, and documents bench --quick", () => {
+  expect(DOCS["README.md"]).toContain("`cat help` summarizes these");
+  expect(DOCS["README.md"]).toContain("npm run bench -- --quick");
+});
