@@ -11,7 +11,7 @@ import { ValidationError } from "../modules/validation";
 import { SynthesizedStack, isUserError, synthesize } from "../stacks/app";
 import { MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
-import { CliIo, InputError, parseFlags, processIo } from "./lib/cli";
+import { CliIo, InputError, parseFlags, parseOrAnswer, processIo } from "./lib/cli";
 import {
   AllowedDestroy,
   ChangeRow,
@@ -208,18 +208,8 @@ export interface Deps {
 
 /** Runs the check; returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}): Promise<number> {
-  let options: Options;
-  try {
-    options = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const options = parseOrAnswer(argv, io, USAGE, parseArgs);
+  if (typeof options === "number") return options;
   let outDir: string | undefined;
   try {
     return await check(options, io, deps, (dir) => (outDir = dir));

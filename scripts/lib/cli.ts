@@ -60,6 +60,24 @@ export function runCli<T>(
   parse: (argv: readonly string[]) => T & { help: boolean },
   run: (options: T) => number,
 ): number {
+  const options = parseOrAnswer(argv, io, usage, parse);
+  if (typeof options === "number") return options;
+  try {
+    return run(options);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+}
+
+/** The options, or the exit code when parsing answered itself: the usage for --help (0) or bad input (2). */
+export function parseOrAnswer<T>(
+  argv: readonly string[],
+  io: CliIo,
+  usage: string,
+  parse: (argv: readonly string[]) => T & { help: boolean },
+): (T & { help: boolean }) | number {
   let options: T & { help: boolean };
   try {
     options = parse(argv);
@@ -72,13 +90,7 @@ export function runCli<T>(
     io.stdout(usage);
     return 0;
   }
-  try {
-    return run(options);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.stderr(`error: ${e.message}\n`);
-    return 2;
-  }
+  return options;
 }
 
 /**

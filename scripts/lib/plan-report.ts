@@ -83,6 +83,10 @@ export function renderMarkdown(r: PlanCheckReport): string {
   out.push("", `### Verdict: ${r.pass ? "PASS" : "FAIL"}`, "");
   if (r.failures.length === 0) out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error.");
   for (const f of r.failures) out.push(`- ${failureText(f)}`);
+  const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
+  if (blocked.length) {
+    out.push("", `To review the rest of the plan until that is fixed: ${blocked.map((a) => `\`--exclude ${a}\``).join(" ")}.`);
+  }
 
   const counts = countByAction(r.rows);
   out.push("", "### Summary", "", "| action | instances |", "|---|--:|");
