@@ -2,6 +2,7 @@
 //   npm run plan-check -- [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]
 //                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]
 // Exit codes: 0 pass, 1 the gate fails, 2 bad input (nothing written).
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -197,8 +198,48 @@ async function planWorkspace(
 ): Promise<Planned> {
   const ex = exclude.length ? await exclusion(tf, dir, exclude, stateResources, timings) : undefined;
   const args = [...(offline ? ["-refresh=false"] : []), ...(ex ? ex.targets.map((t) => `-target=${t}`) : [])];
-  const result = await plan(tf, dir, args, timings, outDir);
+  let result = await plan(tf, dir, args, timings, outDir);
+  if (!result.ok && result.errors.some((d) => INIT_NEEDED.test(d.summary))) {
+    // A reused .terraform that no longer fits: initialize, then plan again.
+    fs.rmSync(path.join(dir, INIT_STAMP), { force: true });
+    await init(tf, dir, timings);
+    result = await plan(tf, dir, args, timings, outDir);
+  }
   return { result, exclusion: ex, rows: result.plan ? changeRows(result.plan) : [] };
+}
+
+/** Where a working folder records what its last `terraform init` was for. */
+const INIT_STAMP = ".plan-check-init";
+/** Plan errors that mean the working folder needs `terraform init`. */
+const INIT_NEEDED = /Module not installed|Required plugins are not installed|Inconsistent dependency lock file|Backend initialization required|Module source has changed|missing or corrupted provider plugins/i;
+
+/**
+ * Empties the output folder, but for what `terraform init` installed in the
+ * working folders (providers linked from the plugin cache, the module
+ * manifest, the lock file): the next run reuses it when its inputs are the same.
+ */
+function emptyOutDir(outDir: string): void {
+  if (!fs.existsSync(outDir)) return;
+  for (const entry of fs.readdirSync(outDir)) {
+    const p = path.join(outDir, entry);
+    if ((entry === "stack" || entry === "hcl") && fs.statSync(p).isDirectory()) {
+      for (const e of fs.readdirSync(p)) if (![".terraform", ".terraform.lock.hcl", INIT_STAMP].includes(e)) fs.rmSync(path.join(p, e), { recursive: true, force: true });
+    } else fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/** `terraform init`, unless the folder was initialized for the same provider requirements and module calls. */
+async function initOnce(tf: Terraform, ws: Workspace, terraformVersion: string, timings: Timings): Promise<void> {
+  const stamp = path.join(ws.dir, INIT_STAMP);
+  const inputs = createHash("sha256").update(JSON.stringify([terraformVersion, tf.env.TF_CLI_CONFIG_FILE ?? "", ...ws.initInputs])).digest("hex");
+  const previous = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8") : "";
+  if (previous === inputs && fs.existsSync(path.join(ws.dir, ".terraform"))) {
+    timings["init (reused)"] = 0;
+    return;
+  }
+  fs.rmSync(stamp, { force: true });
+  await init(tf, ws.dir, timings);
+  fs.writeFileSync(stamp, inputs);
 }
 
 export interface Deps {
@@ -279,7 +320,7 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
 
   const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
-  fs.rmSync(outDir, { recursive: true, force: true });
+  emptyOutDir(outDir);
   // On bad input, everything this run created goes again (mkdirSync returns the first folder it made).
   created(fs.mkdirSync(outDir, { recursive: true, mode: 0o700 }) ?? outDir);
   const timings: Timings = {};
@@ -296,7 +337,7 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDir, "stack"), awsVersion, source });
     if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
     stackDir = ws.dir;
-    await init(tf, stackDir, timings);
+    await initOnce(tf, ws, terraformVersion, timings);
     schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
     const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
     fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
@@ -402,7 +443,7 @@ async function againstHcl(
   if (o.offline) {
     const ws = prepareHclWorkspace({ hclDir, dir, awsVersion, source });
     if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
-    await init(tf, dir, hclTimings);
+    await initOnce(tf, ws, terraformVersion, hclTimings);
     const adapted = adaptState(source.snapshot, ws.pins, source.installed, schema!, terraformVersion);
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
     stateAddresses = stateInstances(adapted.state);

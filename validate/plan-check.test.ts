@@ -34,8 +34,11 @@ const ROUTE53 = ["module.route53.aws_route53_record.api_a", "module.route53.aws_
 
 type Result = { code: number; report: PlanCheckReport & { counts: Record<string, number>; failureTexts: string[] }; stderr: string; plan?: any };
 
-async function planCheck(args: string[], environments: Record<string, EnvironmentConfig> = { production }): Promise<Result> {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
+async function planCheck(
+  args: string[],
+  environments: Record<string, EnvironmentConfig> = { production },
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-")),
+): Promise<Result> {
   let stdout = "";
   let stderr = "";
   const code = await main(
@@ -69,7 +72,13 @@ const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("plan-check against the fixtures (offline, Terraform's own plan)", () => {
   test.concurrent("post-fix state as it is: the gate fails on the EC2 host's user data, named, not a stack trace", async () => {
-    const r = await planCheck(["--state", POST_FIX, "--data", DATA]);
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
+    const first = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+    expect(first.report.timingsMs.init).toBeGreaterThan(0);
+    // The second run in the same folder reuses what init installed: the same inputs.
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+    expect(r.report.timingsMs).toMatchObject({ "init (reused)": 0 });
+    expect(r.report.timingsMs.init).toBeUndefined();
     expect(r.code).toBe(1);
     expect(r.report.failureTexts).toEqual([
       "`module.compute.aws_instance.host`: plan error: user_data is 17,485 bytes, over EC2's 16,384-byte user-data limit " +

@@ -86,6 +86,11 @@ export interface Workspace {
   readonly missing: string[];
   /** What was changed in the configuration, one line each. */
   readonly adaptations: string[];
+  /**
+   * What `terraform init` depends on (provider requirements, module calls and
+   * their sources): unchanged since the last run, init can be skipped.
+   */
+  readonly initInputs: string[];
 }
 
 /** The provider's local name of a resource type (`aws_instance` → `aws`). */
@@ -206,6 +211,9 @@ function pinHclDir(dir: string, modulePath: string, source: PinSource, ws: Works
       } else if (b.kind === "module") {
         const m = /\n[ \t]*source[ \t]*=[ \t]*"([^"]+)"/.exec(text.slice(b.start, b.end));
         if (m) calls.push({ name: type, source: m[1] });
+        ws.initInputs.push(`${modulePath || "root"}: ${text.slice(b.start, b.end)}`);
+      } else if (b.kind === "terraform") {
+        ws.initInputs.push(`${modulePath || "root"}: ${text.slice(b.start, b.end)}`);
       }
     }
     let next = removeBlocks(text, remove, "pinned to a recorded value");
@@ -277,7 +285,7 @@ export interface StackWorkspaceOptions {
 
 /** The stack's working directory: cdk.tf.json rewritten for an offline plan, its modules copied and pinned. */
 export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [] };
+  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [], initInputs: [] };
   const config = structuredClone(o.config);
   fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
 
@@ -339,6 +347,7 @@ export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
     pinHclDir(to, `module.${name}`, o.source, ws, to);
   }
   fs.writeFileSync(path.join(o.dir, "cdk.tf.json"), JSON.stringify(out, null, 2));
+  ws.initInputs.push(`root: ${JSON.stringify({ terraform: out.terraform, module: Object.fromEntries(Object.entries(modules).map(([n, b]) => [n, b.source])) })}`);
   return ws;
 }
 
@@ -354,7 +363,7 @@ export interface HclWorkspaceOptions {
 
 /** A copy of an HCL root (and the modules under it), pinned the same way as the stack. */
 export function prepareHclWorkspace(o: HclWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [] };
+  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [], initInputs: [] };
   fs.mkdirSync(path.dirname(o.dir), { recursive: true, mode: 0o700 });
   copyDir(o.hclDir, o.dir);
   if (fs.existsSync(path.join(o.hclDir, ".terraform.lock.hcl"))) {
@@ -366,6 +375,7 @@ export function prepareHclWorkspace(o: HclWorkspaceOptions): Workspace {
   pinHclDir(o.dir, "", o.source, ws, o.dir);
   ws.adaptations.push(...providerAdaptation(o.awsVersion, pinnedAws));
   const settings = Object.entries(OFFLINE_PROVIDER_SETTINGS).map(([k, v]) => `  ${k} = ${v}`).join("\n");
+  ws.initInputs.push(`override: ${o.awsVersion}`);
   fs.writeFileSync(
     path.join(o.dir, "plan_check_override.tf"),
     `# plan-check: offline provider, installed version, local state copy\n` +
