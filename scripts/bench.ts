@@ -37,6 +37,8 @@
 // a measured command failed or timed out, the template variant's output
 // differs from npm run synth's). Results are written even with exit 2.
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { DEFAULT_PLUGIN_MIRROR, optionsFromEnv } from "../validate/lib/toolchain";
+import { offlineCliConfig } from "./lib/plan-run";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -829,9 +831,13 @@ function preparePlanCheck(root: string, tmp: string, env: NodeJS.ProcessEnv, log
   const bare = path.join(tmp, "plan-check-bare");
   fs.cpSync(path.join(prep, "stack"), bare, { recursive: true, filter: (src) => !/(\.terraform|plan\.[a-z.]+)$/.test(src) });
   const cacheDir = process.env.PLAN_CHECK_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "zivohealth-plan-check");
+  // The bare commands as a user runs them against the mirror, with plan-check's plugin cache (so
+  // init links the provider, as plan-check's does) but not its in-place provider loading.
+  const bareTfrc = path.join(tmp, "bare.tfrc");
+  fs.writeFileSync(bareTfrc, offlineCliConfig(optionsFromEnv(process.env).mirrorDir ?? DEFAULT_PLUGIN_MIRROR, path.join(cacheDir, "plugins")));
   const bareEnv = {
     ...pcEnv,
-    TF_CLI_CONFIG_FILE: path.join(cacheDir, "cli.tfrc"),
+    TF_CLI_CONFIG_FILE: bareTfrc,
     AWS_ACCESS_KEY_ID: "AKIAPLANCHECKOFFLINE0",
     AWS_SECRET_ACCESS_KEY: "plan-check-offline-not-a-secret",
     AWS_EC2_METADATA_DISABLED: "true",

@@ -4,7 +4,7 @@
 // state on the next plan/apply; nothing is destroyed and recreated.
 // Keep an entry until every state that can still hold the old address (each
 // workspace, each laptop copy) has been applied with it; then it can go.
-import { TerraformResource, TerraformStack } from "cdktf";
+import type { TerraformResource, TerraformStack } from "cdktf";
 
 export interface Move {
   /** The address in the HCL configuration's state. */
@@ -98,10 +98,17 @@ export function counterpart(address: string): string | undefined {
  * A target missing from the stack is an error unless the entry is optional:
  * it means an address changed, which the table must say.
  */
+/**
+ * A managed resource (data sources cannot move). By shape, not instanceof:
+ * this file is the address table plan-check reads, and must not load cdktf.
+ */
+const isResource = (c: unknown): c is TerraformResource =>
+  typeof (c as TerraformResource).terraformResourceType === "string" && typeof (c as TerraformResource).moveFromId === "function";
+
 export function applyMoves(stack: TerraformStack, table: readonly Move[] = MOVES): void {
   const byAddress = new Map<string, TerraformResource>();
   for (const c of stack.node.findAll()) {
-    if (c instanceof TerraformResource) byAddress.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
+    if (isResource(c)) byAddress.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);
   }
   const missing: string[] = [];
   for (const move of table) {

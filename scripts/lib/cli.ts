@@ -6,8 +6,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
 import { environments as configuredEnvironments, reviewEnvironments as configuredReviewEnvironments } from "../../config/environments";
-import { PolicyResult } from "../../policy";
-import { SynthRefusedError, isUserError, synthesize } from "../../stacks/app";
+import type { PolicyResult } from "../../policy";
+import type * as App from "../../stacks/app";
+
+/** The app, loaded on first use: cdktf and the provider bindings take ~0.3 s, and not every command synthesizes. */
+const app = (): typeof App => require("../../stacks/app") as typeof App;
 
 /** Where a command writes, and what relative paths are resolved against. */
 export interface CliIo {
@@ -202,6 +205,7 @@ export function describeStacks(catalog: StackCatalog): string {
  * result with `refused` set.
  */
 export function synthesizeFirst(name: string, catalog: StackCatalog = CONFIGURED_STACKS): FreshStack {
+  const { SynthRefusedError, isUserError, synthesize } = app();
   const reviewOnly = !(name in catalog.environments) && name in catalog.reviewEnvironments;
   const config = catalog.environments[name] ?? catalog.reviewEnvironments[name];
   if (!config) throw new InputError(`no stack named '${name}' (${describeStacks(catalog)})`);

@@ -4,9 +4,9 @@
 // the address-by-address comparison of two plans (the stack and the HCL root).
 // Pure functions: scripts/plan-check.ts runs Terraform and feeds them.
 
-import { AllowedDestroy } from "../../config/environment";
+import type { AllowedDestroy } from "../../config/environment";
 
-export { AllowedDestroy };
+export type { AllowedDestroy };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

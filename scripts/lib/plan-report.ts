@@ -6,6 +6,8 @@ import { Pin } from "./plan-workspace";
 
 export interface PlanCheckReport {
   readonly stack: string;
+  /** Whether the stack was synthesized now, or its output was newer than every source. */
+  readonly synthesis: string;
   /** `offline` (no AWS, -refresh=false) or `online` (the user's credentials, refresh on). */
   readonly mode: "offline" | "online";
   /** What the plan started from. */
@@ -67,7 +69,8 @@ export function renderMarkdown(r: PlanCheckReport): string {
   const out: string[] = [];
   out.push(`## plan-check: stack \`${r.stack}\` — ${r.pass ? "PASS" : "FAIL"}`, "");
   out.push(
-    `Terraform ${r.terraformVersion}, ${r.mode === "offline" ? "offline (`-refresh=false`, no AWS call)" : "online (refresh on, the caller's credentials)"}, against ${r.state}.`,
+    `Terraform ${r.terraformVersion}, ${r.mode === "offline" ? "offline (`-refresh=false`, no AWS call)" : "online (refresh on, the caller's credentials)"}, against ${r.state}. ` +
+      `The stack: ${r.synthesis}.`,
   );
   if (r.provider.pinned && r.provider.pinned !== r.provider.installed) {
     out.push(
