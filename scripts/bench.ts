@@ -579,8 +579,9 @@ async function main(): Promise<number> {
         if (res.error) continue; // a failed command is not run again
         const r = await runOnce(v.argv, v.cwd, v.env ?? env, opts);
         const tag = warm ? `warm-up ${round + 1}/${opts.warmup}` : `run ${round - opts.warmup + 1}/${opts.runs}`;
-        log(`  [${tag}] ${v.id.padEnd(9)} ${fmtS(r.wallMs).padStart(7)} s  tree ${fmtMiB(r.treePeakBytes).padStart(5)} MiB  largest ${fmtMiB(r.largestProcessBytes).padStart(5)} MiB${failed(r) ? "  FAILED" : ""}`);
-        if (failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut)) {
+        const bad = failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut);
+        log(`  [${tag}] ${v.id.padEnd(9)} ${fmtS(r.wallMs).padStart(7)} s  tree ${fmtMiB(r.treePeakBytes).padStart(5)} MiB  largest ${fmtMiB(r.largestProcessBytes).padStart(5)} MiB${bad ? "  FAILED" : ""}`);
+        if (bad) {
           res.error = `${v.display} ${r.timedOut ? `timed out after ${opts.timeoutS} s` : `exited with ${r.exitCode ?? r.signal}`}; output tail:\n${r.outputTail.slice(-3000)}`;
           errors.push(`${v.id}: ${res.error}`);
           continue;
