@@ -160,7 +160,10 @@ async function schemaSummary(tf: Terraform, dir: string, cacheDir: string, versi
     return JSON.parse(fs.readFileSync(file, "utf8")) as SchemaSummary;
   } catch {
     const summary = summarizeSchema((await providersSchema(tf, dir, timings)) as any, AWS_SOURCE);
-    fs.writeFileSync(file, JSON.stringify(summary));
+    // Atomic: another run may be reading the cache at the same moment.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(summary));
+    fs.renameSync(tmp, file);
     return summary;
   }
 }
