@@ -197,15 +197,16 @@ async function planWorkspace(
   stateResources: readonly string[],
   timings: Timings,
   outDir = dir,
+  humanText = true,
 ): Promise<Planned> {
   const ex = exclude.length ? await exclusion(tf, dir, exclude, stateResources, timings) : undefined;
   const args = [...(offline ? ["-refresh=false"] : []), ...(ex ? ex.targets.map((t) => `-target=${t}`) : [])];
-  let result = await plan(tf, dir, args, timings, outDir);
+  let result = await plan(tf, dir, args, timings, outDir, humanText);
   if (!result.ok && result.errors.some((d) => INIT_NEEDED.test(d.summary))) {
     // A reused .terraform that no longer fits: initialize, then plan again.
     fs.rmSync(path.join(dir, INIT_STAMP), { force: true });
     await init(tf, dir, timings);
-    result = await plan(tf, dir, args, timings, outDir);
+    result = await plan(tf, dir, args, timings, outDir, humanText);
   }
   return { result, exclusion: ex, rows: result.plan ? changeRows(result.plan) : [] };
 }
@@ -397,6 +398,11 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   // The plan files go to outDir even when Terraform runs in cdktf.out/stacks/<stack>.
   const planOut = path.join(outDir, "stack");
   fs.mkdirSync(planOut, { recursive: true, mode: 0o700 });
+  // The HCL root, if asked, is planned at the same time (two cores; each waits on its own Terraform).
+  const hclRun = o.againstHcl
+    ? planHcl(o, resolve(o.againstHcl), outDir, tf, source, awsVersion, schema, terraformVersion, timings)
+    : undefined;
+  hclRun?.catch(() => undefined); // reported where it is awaited
   const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
   const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
   const allow: AllowedDestroy[] = [
@@ -416,8 +422,8 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   const gate = failures.filter((f) => !(f.kind === "destroy" && f.action === "replace" && replaceAllowed.has(f.address)));
 
   let hcl: PlanCheckReport["hcl"];
-  if (o.againstHcl) {
-    hcl = await againstHcl(o, resolve(o.againstHcl), outDir, tf, source, awsVersion, schema, terraformVersion, stackPlan, timings);
+  if (hclRun) {
+    hcl = compareWithHcl(await hclRun, stackPlan);
     for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
   }
 
@@ -459,7 +465,14 @@ function missingMessage(missing: readonly string[], o: Options): string {
   );
 }
 
-async function againstHcl(
+interface HclPlanned {
+  readonly dir: string;
+  readonly planned: Planned;
+  readonly unplannable: { address: string; why: string }[];
+}
+
+/** Plans the HCL root the same way as the stack (run beside the stack's plan). */
+async function planHcl(
   o: Options,
   hclDir: string,
   outDir: string,
@@ -468,9 +481,8 @@ async function againstHcl(
   awsVersion: string,
   schema: SchemaSummary | undefined,
   terraformVersion: string,
-  stackPlan: Planned,
   timings: Timings,
-): Promise<NonNullable<PlanCheckReport["hcl"]>> {
+): Promise<HclPlanned> {
   const dir = path.join(outDir, "hcl");
   const hclTimings: Timings = {};
   let stateAddresses: string[] = [];
@@ -490,20 +502,26 @@ async function againstHcl(
     stateAddresses = source.snapshot ? stateInstances(source.snapshot) : [];
   }
   // The stack's exclusions, at their HCL addresses.
-  const excluded = (stackPlan.exclusion?.excluded ?? []).map((e) => counterpart(e.address) ?? e.address);
+  const excluded = o.exclude.map((a) => counterpart(resourceOf(a)) ?? resourceOf(a));
   const stateResources = stateAddresses.map(resourceOf);
-  let planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings);
+  let planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings, dir, false);
   const unplannable: { address: string; why: string }[] = [];
   const count = planned.result.ok ? undefined : countErrorAddresses(planned.result.errors, (file) => modulePathOfFile(dir, file));
   if (count?.length) {
     for (const address of count) {
       unplannable.push({ address, why: "Invalid count argument: its count depends on a value known only after apply (the ML worker queue URL)" });
     }
-    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...count], stateResources, hclTimings);
+    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...count], stateResources, hclTimings, dir, false);
   }
   for (const [k, v] of Object.entries(hclTimings)) timings[`hcl ${k}`] = v;
+  return { dir: hclDir, planned, unplannable };
+}
+
+/** The HCL root's plan against the stack's, address by address through the moved blocks. */
+function compareWithHcl(h: HclPlanned, stackPlan: Planned): NonNullable<PlanCheckReport["hcl"]> {
+  const { planned, unplannable } = h;
   if (!planned.result.ok) {
-    return { dir: hclDir, unplannable: [...unplannable, ...planned.result.errors.map((d) => ({ address: d.address ?? "(configuration)", why: d.summary.slice(0, 300) }))] };
+    return { dir: h.dir, unplannable: [...unplannable, ...planned.result.errors.map((d) => ({ address: d.address ?? "(configuration)", why: d.summary.slice(0, 300) }))] };
   }
   const notCompared = new Map<string, string>();
   for (const e of stackPlan.exclusion?.excluded ?? []) for (const a of [e.address, ...e.dependents]) notCompared.set(a, "excluded");
@@ -520,7 +538,7 @@ async function againstHcl(
     toStack: counterpart,
     notCompared,
   });
-  return { dir: hclDir, comparison, unplannable, rows: planned.rows };
+  return { dir: h.dir, comparison, unplannable, rows: planned.rows };
 }
 
 /** The stack's resource address of an HCL resource address (a moved block may name one of its instances). */

@@ -168,14 +168,22 @@ export interface PlanResult {
  * `-json`, for the diagnostics: the success path costs one provider load more
  * than a bare plan, not two.
  */
-export async function plan(tf: Terraform, dir: string, args: readonly string[], timings: Timings, outDir = dir): Promise<PlanResult> {
+export async function plan(
+  tf: Terraform,
+  dir: string,
+  args: readonly string[],
+  timings: Timings,
+  outDir = dir,
+  humanText = true,
+): Promise<PlanResult> {
   const planFile = path.join(outDir, "plan.tfplan");
   const common = ["plan", "-input=false", "-lock=false", ...args];
-  const r = await run(tf.bin, [...common, "-no-color", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
+  // Without the human text (the HCL root's plan), -json from the start: no second plan on an error.
+  const r = await run(tf.bin, [...common, humanText ? "-no-color" : "-json", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
   timings.plan = (timings.plan ?? 0) + r.ms;
   if (r.code !== 0) {
-    const j = await run(tf.bin, [...common, "-json"], dir, tf.env, tf.timeoutMs);
-    timings["plan -json (errors)"] = j.ms;
+    const j = humanText ? await run(tf.bin, [...common, "-json"], dir, tf.env, tf.timeoutMs) : r;
+    if (humanText) timings["plan -json (errors)"] = j.ms;
     const diagnostics = parseDiagnostics(j.stdout).filter((d) => !EXPECTED_INIT_WARNING.test(d.summary) && d.summary !== DEV_OVERRIDE_WARNING);
     const errors = diagnostics.filter((d) => d.severity === "error");
     if (errors.length === 0) throw new TerraformFailed("plan", r);
@@ -194,7 +202,7 @@ export async function plan(tf: Terraform, dir: string, args: readonly string[], 
   const json = await run(tf.bin, ["show", "-json", planFile], dir, tf.env, tf.timeoutMs);
   timings.show = (timings.show ?? 0) + json.ms;
   if (json.code !== 0) throw new TerraformFailed("show -json", json);
-  const text = r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m)));
+  const text = humanText ? r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m))) : "";
   fs.writeFileSync(path.join(outDir, "plan.json"), json.stdout);
   fs.writeFileSync(path.join(outDir, "plan.txt"), text);
   return { ok: true, errors: [], warnings: [], plan: JSON.parse(json.stdout) as PlanJson, text };
