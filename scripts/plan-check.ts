@@ -12,6 +12,7 @@ import type * as App from "../stacks/app";
 import { MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
 import { CliIo, InputError, newestSource, parseFlags, parseOrAnswer, processIo } from "./lib/cli";
+import { instanceAddress, parseState } from "./lib/migration";
 import {
   AllowedDestroy,
   ChangeRow,
@@ -139,18 +140,11 @@ function readData(file: string): Record<string, Json> {
   return values;
 }
 
-/** Instance addresses of the managed objects in a state (current objects only). */
+/** Instance addresses of the managed objects in a state (current objects only), as the migration check reads them. */
 function stateInstances(state: RawState): string[] {
-  return state.resources
-    .filter((r) => r.mode === "managed")
-    .flatMap((r) =>
-      r.instances
-        .filter((i) => !i.deposed)
-        .map((i) => {
-          const base = `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`;
-          return i.index_key === undefined ? base : `${base}[${JSON.stringify(i.index_key)}]`;
-        }),
-    );
+  return parseState(JSON.stringify(state), "the state copy")
+    .instances.filter((i) => i.deposed === null)
+    .map(instanceAddress);
 }
 
 /** The schema summary of the installed aws provider, cached per version (the schema dump takes seconds). */
