@@ -403,17 +403,15 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     ...(config.allowDestroy ?? []),
     ...(config.allowReplacement ?? []).map((address) => ({ address, reason: "listed in allowReplacement" })),
   ];
-  const failures: Failure[] = judge({
+  const gate: Failure[] = judge({
     rows: stackPlan.rows,
     errors: stackPlan.result.errors,
     allow: config.allowDestroy ?? [],
+    allowReplace: new Set(config.allowReplacement ?? []),
     moved,
     stateAddresses: new Set(stateAddresses),
     notJudged,
   });
-  // allowReplacement entries are the synth guard's; here they only allow.
-  const replaceAllowed = new Set(config.allowReplacement ?? []);
-  const gate = failures.filter((f) => !(f.kind === "destroy" && f.action === "replace" && replaceAllowed.has(f.address)));
 
   let hcl: PlanCheckReport["hcl"];
   if (hclRun) {

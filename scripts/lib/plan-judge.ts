@@ -129,6 +129,8 @@ export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
   readonly errors: readonly Diagnostic[];
   readonly allow: readonly AllowedDestroy[];
+  /** Replaces the synth guard already accepts (`allowReplacement`): allowed, never reported unused. */
+  readonly allowReplace?: ReadonlySet<string>;
   readonly moved: readonly MovedBlock[];
   /** Resource instance addresses in the state the plan started from. */
   readonly stateAddresses: ReadonlySet<string>;
@@ -150,6 +152,7 @@ export function judge(input: JudgeInput): Failure[] {
     if (row.action !== "delete" && row.action !== "replace") continue;
     const allowance = allowedBy(input.allow, row);
     if (allowance) used.add(allowance);
+    else if (row.action === "replace" && input.allowReplace?.has(row.address)) continue;
     else failures.push({ kind: "destroy", address: row.address, ...(row.deposed ? { deposed: row.deposed } : {}), action: row.action, replacePaths: row.replacePaths });
   }
   if (input.errors.length === 0) {
