@@ -184,17 +184,18 @@ function writeOut(file: string, text: string): void {
 
 // ---------------------------------------------------------------- the other commit, in a folder of ours
 
-/** A temporary folder, its child process, and their removal on every exit path (signals included). */
+/** A temporary folder, the processes working in it, and their removal on every exit path (signals included). */
 class Scratch {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-diff-"));
-  child?: ChildProcess;
+  /** Processes to stop before the folder goes; `group`: the leader of a process group of its own. */
+  private readonly children: { child: ChildProcess; group: boolean }[] = [];
   private readonly handlers: [NodeJS.Signals, () => void][] = [];
 
   constructor(io: CliIo) {
     for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
       const handler = () => {
-        this.remove();
-        io.stderr(`synth-diff: interrupted (${signal}); removed ${this.dir}\n`);
+        const removed = this.remove();
+        io.stderr(`synth-diff: interrupted (${signal}); ${removed ? `removed ${this.dir}` : `could not remove ${this.dir}: remove it by hand`}\n`);
         process.exit(code);
       };
       process.on(signal, handler);
@@ -202,32 +203,45 @@ class Scratch {
     }
   }
 
-  /** Stops the child (its whole process group) and removes the folder; safe to call twice. */
-  remove(): void {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null && this.child.pid) {
+  track<T extends ChildProcess>(child: T, group = false): T {
+    this.children.push({ child, group });
+    return child;
+  }
+
+  /** Stops the processes and removes the folder; safe to call twice. False when the folder could not be removed. */
+  remove(): boolean {
+    for (const { child, group } of this.children.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) continue;
       try {
-        process.kill(-this.child.pid, "SIGKILL");
+        process.kill(group ? -child.pid : child.pid, "SIGKILL");
       } catch {
         // already gone
       }
     }
+    for (const [signal, handler] of this.handlers.splice(0)) process.off(signal, handler);
     const link = path.join(this.dir, "src", "node_modules");
     try {
       if (fs.lstatSync(link).isSymbolicLink()) fs.unlinkSync(link); // never follow it into our node_modules
     } catch {
       // not made yet
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-    for (const [signal, handler] of this.handlers.splice(0)) process.off(signal, handler);
+    try {
+      // A stopped process may still be writing for a moment: retry on ENOTEMPTY.
+      fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
 /** `git archive <commit>:<prefix> | tar -x`: the commit's files, nothing of the repository. */
-function exportCommit(root: string, base: Base, to: string): Promise<void> {
+function exportCommit(scratch: Scratch, root: string, base: Base, to: string): Promise<void> {
   fs.mkdirSync(to);
   return new Promise((resolve, reject) => {
-    const archive = spawn("git", ["archive", "--format=tar", base.prefix ? `${base.commit}:${base.prefix}` : base.commit], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    const tar = spawn("tar", ["-x", "-C", to], { stdio: ["pipe", "ignore", "pipe"] });
+    const treeish = base.prefix ? `${base.commit}:${base.prefix}` : base.commit;
+    const archive = scratch.track(spawn("git", ["archive", "--format=tar", treeish], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+    const tar = scratch.track(spawn("tar", ["-x", "-C", to], { stdio: ["pipe", "ignore", "pipe"] }));
     let errors = "";
     archive.stderr.on("data", (d) => (errors += d));
     tar.stderr.on("data", (d) => (errors += d));
@@ -258,13 +272,15 @@ function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise
   fs.mkdirSync(tmp);
   return new Promise((resolve, reject) => {
     // Its own process group, so an interrupt or the timeout stops the whole app (sh, node, the build).
-    const child = spawn("sh", ["-c", app], {
-      cwd: src,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CDKTF_OUTDIR: outdir, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" },
-    });
-    scratch.child = child;
+    const child = scratch.track(
+      spawn("sh", ["-c", app], {
+        cwd: src,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, CDKTF_OUTDIR: outdir, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" },
+      }),
+      true,
+    );
     let output = "";
     const keep = (d: Buffer) => (output = (output + d.toString()).slice(-8000));
     child.stdout!.on("data", keep);
@@ -281,7 +297,9 @@ function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise
       clearTimeout(timer);
       if (code !== 0) {
         const why = signal ? `was stopped (${signal}${signal === "SIGKILL" ? `, after ${SYNTH_TIMEOUT_MS / 1000} s` : ""})` : `exited ${code}`;
-        return reject(new InputError(`${label} does not synthesize with this checkout's node_modules: its app \`${app}\` ${why}:\n${output.trim()}`));
+        // Paths inside our folder, which is gone by the time this is read, as paths of the commit.
+        const shown = output.split(`${src}${path.sep}`).join("").trim();
+        return reject(new InputError(`${label} does not synthesize with this checkout's node_modules: its app \`${app}\` ${why}:\n${shown}`));
       }
       try {
         resolve(readManifest(outdir, label));
@@ -375,7 +393,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     const started = Date.now();
     const src = path.join(scratch.dir, "src");
     io.stderr(`synth-diff: exporting ${label} to ${scratch.dir}\n`);
-    await exportCommit(root, base, src);
+    await exportCommit(scratch, root, base, src);
     if (!fs.existsSync(path.join(src, "node_modules"))) fs.symlinkSync(path.join(root, "node_modules"), path.join(src, "node_modules"), "dir");
     const other = synthesizeCommit(scratch, src, label);
     other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
@@ -385,7 +403,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     baseStacks = await other;
     io.stderr(`synth-diff: ${label} exported and synthesized in ${seconds(Date.now() - started)}\n`);
   } finally {
-    scratch.remove();
+    if (!scratch.remove()) io.stderr(`synth-diff: could not remove ${scratch.dir}: remove it by hand\n`);
   }
 
   const names = [...new Set([...baseStacks.keys(), ...hereStacks.keys()])].sort(compare);

@@ -87,7 +87,7 @@ function blockLines(b: BlockChange): string[] {
       return [`- ${code(b.address)}`];
     case "added": {
       const body = b.body;
-      const adopted = b.from ? ` (a moved block brings ${code(b.from)} here)` : "";
+      const adopted = b.movedFrom ? ` (${b.movedFrom.length === 1 ? "a moved block brings" : "moved blocks bring"} ${b.movedFrom.map(code).join(", ")} here)` : "";
       if (body === null || typeof body !== "object" || Array.isArray(body)) return [`- ${code(b.address)}${adopted} = ${showValue(body)}`];
       return [`- ${code(b.address)}${adopted}`, ...Object.keys(body).map((k) => `  - ${code(k)} = ${showValue(body[k])}`)];
     }

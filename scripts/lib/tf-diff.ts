@@ -39,12 +39,14 @@ export interface BlockChange {
   readonly kind: BlockKind;
   /** `moved`: removed at `from`, added at `address`, paired by a moved block of the new document. */
   readonly change: "added" | "removed" | "changed" | "moved";
-  /**
-   * For `moved`: the address it had before. For `added`: the `from` of a moved
-   * block of the new document that targets it (an object Terraform moves here
-   * rather than creates, when the state holds one at `from`).
-   */
+  /** For `moved`: the address it had before. */
   readonly from?: string;
+  /**
+   * For `added`: the `from` of each moved block of the new document that
+   * targets it: Terraform moves an object here, rather than creating one,
+   * when the state holds one there.
+   */
+  readonly movedFrom?: readonly string[];
   /** For `changed` and `moved`: what differs (a move may change nothing). */
   readonly attributes: readonly AttributeChange[];
   /** For `added`/`removed`: the block's body, sensitive defaults masked, `//` comments left out. */
@@ -161,8 +163,8 @@ export function diffDocuments(stack: string, before: JsonObject | undefined, aft
     const from = pairedFrom.get(address);
     const a = old.blocks.get(from ?? address);
     if (!a) {
-      const movedFrom = [...now.moves].find(([, to]) => to === address)?.[0];
-      changes.push({ address, kind: b.kind, change: "added", ...(movedFrom !== undefined ? { from: movedFrom } : {}), attributes: [], body: masked(b) });
+      const movedFrom = [...now.moves].filter(([, to]) => to === address).map(([from]) => from).sort(compare);
+      changes.push({ address, kind: b.kind, change: "added", ...(movedFrom.length ? { movedFrom } : {}), attributes: [], body: masked(b) });
       continue;
     }
     const attributes = diffBodies(a, b);

