@@ -7,6 +7,8 @@ import { environments, reviewEnvironments, staging } from "../config/environment
 import { USAGE as BENCH_USAGE } from "../scripts/bench";
 import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
 import { USAGE as POLICY_USAGE } from "../scripts/policy";
+import { USAGE as LINT_WORKFLOWS_USAGE } from "../scripts/lint-workflows";
+import { USAGE as SYNTH_DIFF_USAGE } from "../scripts/synth-diff";
 
 const ROOT = path.join(__dirname, "..");
 const DOCS = {
@@ -16,7 +18,13 @@ const DOCS = {
   "bench/README.md": fs.readFileSync(path.join(ROOT, "bench/README.md"), "utf8"),
 };
 const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
-const USAGES: Record<string, string> = { policy: POLICY_USAGE, "migration-check": MIGRATION_USAGE, bench: BENCH_USAGE };
+const USAGES: Record<string, string> = {
+  policy: POLICY_USAGE,
+  "migration-check": MIGRATION_USAGE,
+  bench: BENCH_USAGE,
+  "synth-diff": SYNTH_DIFF_USAGE,
+  "lint:workflows": LINT_WORKFLOWS_USAGE,
+};
 
 /** `npm run [-s] <script> [-- <args>]` as written in a document (up to a comment, a pipe or a backquote). */
 const commands = (text: string) =>
@@ -55,6 +63,17 @@ it("help and the README agree on what the first diff shows", () => {
   const diffLine = DOCS.help.slice(DOCS.help.indexOf("npm run diff"), DOCS.help.indexOf("npm run deploy")).replace(/\s+/g, " ");
   expect(diffLine).toContain("expect moves, in-place updates, the creations the migration check lists, and the deposed EC2 security group destroyed");
   expect(diffLine).toContain('README: "What the first cdktf diff should show"');
+});
+
+it("help and the README give synth-diff and the workflow linter the same form, and the README says what to configure", () => {
+  const form = "npm run -s synth-diff -- <git ref> [--stack <name>] [--json] [--out <file>]";
+  expect(DOCS.help).toContain(form);
+  expect(DOCS["README.md"]).toContain(`| \`${form}\` |`);
+  expect(DOCS.help).toContain("npm run lint:workflows");
+  expect(DOCS["README.md"]).toContain("| `npm run lint:workflows` |");
+  for (const setting of ["`AWS_PLAN_ROLE_ARN`", "`AWS_DEPLOY_ROLE_ARN`", "`PLAN_ARTIFACT_KEY`", "**Required reviewers**", "`id-token: write`", "`pull-requests: write`"]) {
+    expect(DOCS["README.md"]).toContain(setting);
+  }
 });
 
 it("the README shows help the template's way, and documents bench --quick", () => {

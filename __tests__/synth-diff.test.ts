@@ -213,6 +213,7 @@ const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json",
 describe("npm run synth-diff", () => {
   let scratch: string; // the TMPDIR of every run: it must be empty after each
   let repo: string;
+  let project: string; // the project sits in a subfolder of its repository, as in the README's layout
   let savedTmpdir: string | undefined;
   let worktreesBefore: string;
   const commits: Record<string, string> = {};
@@ -224,8 +225,9 @@ describe("npm run synth-diff", () => {
     savedTmpdir = process.env.TMPDIR;
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-test-"));
     repo = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-repo-"));
-    for (const f of APP_FILES) if (fs.existsSync(path.join(ROOT, f))) fs.cpSync(path.join(ROOT, f), path.join(repo, f), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
+    project = path.join(repo, "infra", "cdktf");
+    for (const f of APP_FILES) if (fs.existsSync(path.join(ROOT, f))) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
     fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\ndist/\ncdktf.out/\n");
     gitIn(repo, "init", "-q");
     gitIn(repo, "add", "-A");
@@ -233,12 +235,12 @@ describe("npm run synth-diff", () => {
     commits.same = gitIn(repo, "rev-parse", "HEAD");
 
     // Another production capacity, and a development package locked at another version.
-    const config = path.join(repo, "config/environments.ts");
+    const config = path.join(project, "config/environments.ts");
     const text = fs.readFileSync(config, "utf8");
     const changed = text.replace(`maxCapacity: ${current},`, `maxCapacity: ${other},`);
     expect(changed).not.toBe(text);
     fs.writeFileSync(config, changed);
-    const lockFile = path.join(repo, "package-lock.json");
+    const lockFile = path.join(project, "package-lock.json");
     const lock = JSON.parse(fs.readFileSync(lockFile, "utf8"));
     lock.packages["node_modules/jest"].version = "29.6.9";
     fs.writeFileSync(lockFile, JSON.stringify(lock, null, 2));
@@ -271,7 +273,7 @@ describe("npm run synth-diff", () => {
 
   it("says no change in its first line against a commit that synthesizes the same", async () => {
     const io = capture();
-    expect(await main([commits.same], io, { root: repo })).toBe(0);
+    expect(await main([commits.same], io, { root: project })).toBe(0);
     expect(io.out.split("\n")[0]).toBe(`### Synthesized Terraform: no change (working tree at ${commits.same.slice(0, 7)} against ${commits.same.slice(0, 7)})`);
     expect(io.err).toMatch(/^synth-diff: exporting [0-9a-f]{7} to .*synth-diff-/);
   });
@@ -280,7 +282,7 @@ describe("npm run synth-diff", () => {
     const io = capture();
     const out = path.join(scratch, "..", `${path.basename(scratch)}-report.json`);
     try {
-      expect(await main([commits.capacity, "--json", "--out", out], io, { root: repo })).toBe(0);
+      expect(await main([commits.capacity, "--json", "--out", out], io, { root: project })).toBe(0);
       const report = JSON.parse(io.out);
       expect(fs.readFileSync(out, "utf8")).toBe(io.out);
       expect(report.noChange).toBe(false);
@@ -308,7 +310,7 @@ describe("npm run synth-diff", () => {
       // --out replaces its own earlier report, and nothing else.
       fs.writeFileSync(out, "notes of mine\n");
       const again = capture();
-      expect(await main([commits.capacity, "--out", out], again, { root: repo })).toBe(2);
+      expect(await main([commits.capacity, "--out", out], again, { root: project })).toBe(2);
       expect(again.err).toContain("exists and is not a synth-diff report; synth-diff replaces only its own reports");
       expect(fs.readFileSync(out, "utf8")).toBe("notes of mine\n");
     } finally {
@@ -318,7 +320,7 @@ describe("npm run synth-diff", () => {
 
   it("exit 2 with the commit's own error when it does not synthesize", async () => {
     const io = capture();
-    expect(await main([commits.broken], io, { root: repo })).toBe(2);
+    expect(await main([commits.broken], io, { root: project })).toBe(2);
     expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node scripts/build.js && node dist/main.js\` exited 1:`);
     expect(io.err).toContain("config/environments.ts");
     expect(io.out).toBe("");
@@ -326,12 +328,12 @@ describe("npm run synth-diff", () => {
 
   it("exit 2 before any work: another cdktf locked, an unknown ref, not a git checkout, no ref", async () => {
     const cases: [string[], string, Parameters<typeof main>[2]][] = [
-      [[commits.otherCdktf], `locks other versions of packages synthesis loads, so this checkout's node_modules cannot synthesize it as it was:\n  - cdktf 0.20.0 there, 0.21.0 here\n`, { root: repo }],
-      [["no-such-ref"], "error: unknown git ref 'no-such-ref': no commit of this repository has that name (give HEAD~1, a branch, a tag or a commit id)\n", { root: repo }],
+      [[commits.otherCdktf], `locks other versions of packages synthesis loads, so this checkout's node_modules cannot synthesize it as it was:\n  - cdktf 0.20.0 there, 0.21.0 here\n`, { root: project }],
+      [["no-such-ref"], "error: unknown git ref 'no-such-ref': no commit of this repository has that name (give HEAD~1, a branch, a tag or a commit id)\n", { root: project }],
       [["HEAD"], "is not in a git checkout: synth-diff compares the working tree with a commit of its history\n", { root: scratch }],
-      [[], `error: give the git ref to compare with (HEAD~1, main, a tag or a commit id)\n${USAGE}`, { root: repo }],
-      [["HEAD", "HEAD~1"], "error: give one git ref, not 2 (HEAD, HEAD~1)\n", { root: repo }],
-      [["HEAD", "--stack", "no/such"], '--stack takes a stack name (letters, digits, _ and -); got "no/such"', { root: repo }],
+      [[], `error: give the git ref to compare with (HEAD~1, main, a tag or a commit id)\n${USAGE}`, { root: project }],
+      [["HEAD", "HEAD~1"], "error: give one git ref, not 2 (HEAD, HEAD~1)\n", { root: project }],
+      [["HEAD", "--stack", "no/such"], '--stack takes a stack name (letters, digits, _ and -); got "no/such"', { root: project }],
     ];
     process.env.GIT_CEILING_DIRECTORIES = path.dirname(scratch);
     try {

@@ -79,6 +79,8 @@ function git(cwd: string, args: readonly string[]): { ok: boolean; stdout: strin
 
 export interface Base {
   readonly commit: string;
+  /** The repository's top folder. */
+  readonly top: string;
   /** The project's folder inside the repository (`infra/cdktf/`), or "" at its root. */
   readonly prefix: string;
 }
@@ -102,7 +104,7 @@ export function resolveBase(root: string, ref: string): Base {
       throw new InputError(`${ref} (${commit.slice(0, 7)}) has no ${prefix}${file}: not a version of this project, nothing to synthesize`);
     }
   }
-  return { commit, prefix };
+  return { commit, top: top.stdout.trim(), prefix };
 }
 
 function headOf(root: string): { commit: string; dirty: boolean } {
@@ -236,11 +238,12 @@ class Scratch {
 }
 
 /** `git archive <commit>:<prefix> | tar -x`: the commit's files, nothing of the repository. */
-function exportCommit(scratch: Scratch, root: string, base: Base, to: string): Promise<void> {
+function exportCommit(scratch: Scratch, base: Base, to: string): Promise<void> {
   fs.mkdirSync(to);
   return new Promise((resolve, reject) => {
     const treeish = base.prefix ? `${base.commit}:${base.prefix}` : base.commit;
-    const archive = scratch.track(spawn("git", ["archive", "--format=tar", treeish], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+    // From the top folder: run in a subfolder, git archive would take only that subfolder of the tree given.
+    const archive = scratch.track(spawn("git", ["archive", "--format=tar", treeish], { cwd: base.top, stdio: ["ignore", "pipe", "pipe"] }));
     const tar = scratch.track(spawn("tar", ["-x", "-C", to], { stdio: ["pipe", "ignore", "pipe"] }));
     let errors = "";
     archive.stderr.on("data", (d) => (errors += d));
@@ -393,7 +396,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     const started = Date.now();
     const src = path.join(scratch.dir, "src");
     io.stderr(`synth-diff: exporting ${label} to ${scratch.dir}\n`);
-    await exportCommit(scratch, root, base, src);
+    await exportCommit(scratch, base, src);
     if (!fs.existsSync(path.join(src, "node_modules"))) fs.symlinkSync(path.join(root, "node_modules"), path.join(src, "node_modules"), "dir");
     const other = synthesizeCommit(scratch, src, label);
     other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
