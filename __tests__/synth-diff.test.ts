@@ -273,7 +273,7 @@ describe("npm run synth-diff", () => {
 
   it("says no change in its first line against a commit that synthesizes the same", async () => {
     const io = capture();
-    expect(await main([commits.same], io, { root: project })).toBe(0);
+    expect(await main([commits.same, "--stack", "production"], io, { root: project })).toBe(0);
     expect(io.out.split("\n")[0]).toBe(`### Synthesized Terraform: no change (working tree at ${commits.same.slice(0, 7)} against ${commits.same.slice(0, 7)})`);
     expect(io.err).toMatch(/^synth-diff: exporting [0-9a-f]{7} to .*synth-diff-/);
   });

@@ -16,6 +16,7 @@ const yaml = require("js-yaml") as { safeLoad(text: string): unknown };
 
 interface Step {
   name?: string;
+  "continue-on-error"?: boolean;
   uses?: string;
   run?: string;
   id?: string;
@@ -115,8 +116,9 @@ describe("what the workflows run", () => {
   it("on a pull request: install, synth-diff against the base, test, lint the workflows, synth, policy, plan-check", () => {
     expect(commands(pr)).toEqual(["ci", "synth-diff", "test", "lint:workflows", "synth", "policy", "plan-check"]);
     expect(steps(pr).find((s) => s.run?.includes("synth-diff"))!.run).toBe(
-      'npm run -s synth-diff -- HEAD^1 --out "$RUNNER_TEMP/synth-diff-full.md" > "$RUNNER_TEMP/synth-diff.md"',
+      'npm run -s synth-diff -- HEAD^1 --out "$RUNNER_TEMP/synth-diff-full.md" > "$RUNNER_TEMP/synth-diff.md" 2> >(tee "$RUNNER_TEMP/synth-diff.err" >&2)',
     );
+    expect(steps(pr).find((s) => s.run?.includes("synth-diff"))).toMatchObject({ "continue-on-error": true }); // a report, not a gate
   });
 
   it("on main: install, test, synth, policy, plan-check (which must pass), then after approval deploy --plan and verify", () => {
@@ -225,9 +227,9 @@ describe("the pull-request comments", () => {
   let dir: string;
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-comment-"))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const run = async (comments: Comment[], files: { plan?: string; diff?: string }, exit: string) => {
-    const env = { PLAN_REPORT: path.join(dir, "report.md"), SYNTH_DIFF: path.join(dir, "synth-diff.md"), PLAN_EXIT: exit };
-    for (const [file, body] of [[env.PLAN_REPORT, files.plan], [env.SYNTH_DIFF, files.diff]] as const) {
+  const run = async (comments: Comment[], files: { plan?: string; diff?: string; diffErrors?: string }, exit: string) => {
+    const env = { PLAN_REPORT: path.join(dir, "report.md"), SYNTH_DIFF: path.join(dir, "synth-diff.md"), SYNTH_DIFF_ERRORS: path.join(dir, "synth-diff.err"), PLAN_EXIT: exit };
+    for (const [file, body] of [[env.PLAN_REPORT, files.plan], [env.SYNTH_DIFF, files.diff], [env.SYNTH_DIFF_ERRORS, files.diffErrors]] as const) {
       fs.rmSync(file, { force: true });
       if (body !== undefined) fs.writeFileSync(file, body);
     }
@@ -257,6 +259,15 @@ describe("the pull-request comments", () => {
     await run(comments, { plan: "stale", diff: "x" }, "2");
     expect(comments[0].body.split("\n")[1]).toBe("### plan-check stopped before a verdict (exit 2)");
     expect(comments[0].body).not.toContain("stale");
+  });
+
+  it("quotes synth-diff's error when it could not compare, without its progress lines", async () => {
+    const comments: Comment[] = [];
+    const diffErrors = "synth-diff: exporting abc1234 to /tmp/x\nerror: HEAD^1 (abc1234) locks other versions of packages synthesis loads\n  - cdktf 0.20.0 there, 0.21.0 here\n";
+    await run(comments, { plan: "## plan-check: PASS\n", diff: "", diffErrors }, "0");
+    expect(comments[1].body).toBe(
+      `<!-- zivohealth-ci: synth-diff -->\n### synth-diff could not compare\n\n\`\`\`text\nerror: HEAD^1 (abc1234) locks other versions of packages synthesis loads\n  - cdktf 0.20.0 there, 0.21.0 here\n\`\`\`${footer}`,
+    );
   });
 
   it("cuts a report over GitHub's 65,536 characters at a line, closing its code fence and <details>, and says so", async () => {
