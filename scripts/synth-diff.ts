@@ -77,6 +77,9 @@ function git(cwd: string, args: readonly string[]): { ok: boolean; stdout: strin
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `HEAD~1 (70d8306)`, or the short commit id alone when that is what was given. */
+const labelOf = (ref: string, commit: string) => (commit.startsWith(ref) ? commit.slice(0, 7) : `${ref} (${commit.slice(0, 7)})`);
+
 export interface Base {
   readonly commit: string;
   /** The repository's top folder. */
@@ -101,7 +104,7 @@ export function resolveBase(root: string, ref: string): Base {
   const commit = r.stdout.trim();
   for (const file of ["cdktf.json", "package-lock.json"]) {
     if (!git(root, ["cat-file", "-e", `${commit}:${prefix}${file}`]).ok) {
-      throw new InputError(`${ref} (${commit.slice(0, 7)}) has no ${prefix}${file}: not a version of this project, nothing to synthesize`);
+      throw new InputError(`${labelOf(ref, commit)} has no ${prefix}${file}: not a version of this project, nothing to synthesize`);
     }
   }
   return { commit, top: top.stdout.trim(), prefix };
@@ -365,7 +368,7 @@ export async function main(argv: readonly string[], io: CliIo, deps: SynthDiffDe
 async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> {
   const root = deps.root ?? PROJECT_ROOT;
   const base = resolveBase(root, o.ref);
-  const label = base.commit.startsWith(o.ref) ? base.commit.slice(0, 7) : `${o.ref} (${base.commit.slice(0, 7)})`;
+  const label = labelOf(o.ref, base.commit);
   const out = o.out === undefined ? undefined : path.resolve(io.cwd, o.out);
   if (out) checkOut(out, o.out!);
   if (!fs.existsSync(path.join(root, "node_modules"))) throw new InputError(`${root} has no node_modules: run npm ci first`);
