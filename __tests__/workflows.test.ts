@@ -83,6 +83,28 @@ describe("npm run lint:workflows", () => {
     }
   });
 
+  it("finds the repository's workflows above a project in a subfolder; checks npm scripts only in this project's workflows", async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), "zh-workflows-"));
+    try {
+      const project = path.join(repo, "infra", "cdktf");
+      fs.mkdirSync(project, { recursive: true });
+      fs.mkdirSync(path.join(repo, ".git"));
+      fs.mkdirSync(path.join(repo, ".github", "workflows"), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, "package.json"), path.join(project, "package.json"));
+      fs.copyFileSync(path.join(WORKFLOWS, "deploy.yml"), path.join(repo, ".github", "workflows", "deploy.yml"));
+      // The web app's workflow: npm in another folder, against another package.json.
+      fs.writeFileSync(
+        path.join(repo, ".github", "workflows", "web.yml"),
+        "name: web\non: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: npm run build:web\n        working-directory: web\n",
+      );
+      const io = capture(project);
+      expect(await lint([], io, project)).toBe(0);
+      expect(io.out).toBe("2 workflows checked (actionlint, pins, npm scripts): no problem\n");
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
   it("exit 2 when there is no workflow to check", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-workflows-"));
     try {

