@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { production } from "../config/environments";
 import { classify, parseStack, parseState } from "../scripts/lib/migration";
-import { MOVES, applyMoves } from "../stacks/moves";
+import { DATA_SOURCES, INTENDED_DIFFERENCES, MOVES, applyMoves, counterpart } from "../stacks/moves";
 import { synthStack } from "./helpers";
 
 const FIXTURE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
@@ -45,6 +45,11 @@ const ADDRESS_TABLE: [string, string][] = [
     "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_up_morning[0]",
     "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_up_morning",
   ],
+  ["module.compute.aws_s3_object.compose", "aws_s3_object.compute_compose"],
+  ["module.compute.aws_ssm_parameter.compose_sha256", "aws_ssm_parameter.compute_compose_sha256"],
+  ["module.compute.aws_instance.host", "aws_instance.compute_host"],
+  // Counted (count 0 or 1, as in the HCL): the whole resource moves, allow_ssh[0] to compute_allow_ssh[0].
+  ["module.compute.aws_security_group_rule.allow_ssh", "aws_security_group_rule.compute_allow_ssh"],
   // The ssm module's two count-dependent parameters, declared by the stack.
   ["module.ssm.aws_ssm_parameter.ml_worker_queue_url[0]", "aws_ssm_parameter.ssm_ml_worker_queue_url"],
   ["module.ssm.aws_ssm_parameter.ml_worker_enabled[0]", "aws_ssm_parameter.ssm_ml_worker_enabled"],
@@ -75,23 +80,46 @@ describe("addresses", () => {
   });
 
   it("keeps the HCL module names, so their resources keep their addresses", () => {
-    expect(Object.keys(json.module).sort()).toEqual(["compute", "route53", "ssm", "storage", "vpc_endpoints"]);
+    expect(Object.keys(json.module).sort()).toEqual(["route53", "ssm", "storage", "vpc_endpoints"]);
   });
 
   it("keeps the data source addresses of the root", () => {
     const data = Object.entries(json.data).flatMap(([t, byName]) => Object.keys(byName).map((n) => `data.${t}.${n}`));
     expect(data.sort()).toEqual([
+      "data.aws_ami.compute_ubuntu",
+      "data.aws_caller_identity.compute_current",
       "data.aws_caller_identity.ml_worker_current",
       "data.aws_db_instance.existing",
       "data.aws_iam_policy_document.iam_assume_role",
       "data.aws_iam_policy_document.iam_ecs_task_assume",
       "data.aws_iam_policy_document.iam_ecs_task_execution_assume",
+      "data.aws_region.compute_current",
       "data.aws_route_tables.private",
       "data.aws_subnets.existing_private",
       "data.aws_subnets.existing_public",
       "data.aws_vpc.existing",
       "data.local_file.env_production",
     ]);
+  });
+
+  it("maps every construct data source to its HCL address, so plan-check finds a value recorded under either", () => {
+    expect(DATA_SOURCES.map((d) => [d.from, d.to])).toEqual([
+      ["module.iam.data.aws_iam_policy_document.assume_role", "data.aws_iam_policy_document.iam_assume_role"],
+      ["module.iam.data.aws_iam_policy_document.ecs_task_execution_assume", "data.aws_iam_policy_document.iam_ecs_task_execution_assume"],
+      ["module.iam.data.aws_iam_policy_document.ecs_task_assume", "data.aws_iam_policy_document.iam_ecs_task_assume"],
+      ["module.ml_worker.data.aws_caller_identity.current", "data.aws_caller_identity.ml_worker_current"],
+      ["module.compute.data.aws_ami.ubuntu", "data.aws_ami.compute_ubuntu"],
+      ["module.compute.data.aws_caller_identity.current", "data.aws_caller_identity.compute_current"],
+      ["module.compute.data.aws_region.current", "data.aws_region.compute_current"],
+    ]);
+    expect(counterpart("module.compute.data.aws_ami.ubuntu")).toBe("data.aws_ami.compute_ubuntu");
+    expect(counterpart("data.aws_ami.compute_ubuntu")).toBe("module.compute.data.aws_ami.ubuntu");
+  });
+
+  it("declares one intended difference from the HCL root's plan: the host's user-data encoding, at an address it synthesizes", () => {
+    expect(INTENDED_DIFFERENCES.map((d) => [d.address, d.attributes])).toEqual([["aws_instance.compute_host", ["user_data", "user_data_base64"]]]);
+    expect(managedAddresses(json)).toContain(INTENDED_DIFFERENCES[0].address);
+    expect(INTENDED_DIFFERENCES[0].reason).toMatch(/user_data_base64.*16,384-byte limit/);
   });
 
   it("refuses a move table entry whose target the stack does not synthesize", () => {
@@ -123,8 +151,11 @@ describe("migration of the real production state", () => {
     expect(rows("deposed")).toEqual(["aws_security_group.ec2_existing_vpc"]);
   });
 
-  it("moves the six IAM resources in the state", () => {
+  it("moves the three compute and six IAM resources in the state", () => {
     expect(rows("moved")).toEqual([
+      "module.compute.aws_instance.host -> aws_instance.compute_host",
+      "module.compute.aws_s3_object.compose -> aws_s3_object.compute_compose",
+      "module.compute.aws_ssm_parameter.compose_sha256 -> aws_ssm_parameter.compute_compose_sha256",
       "module.iam.aws_iam_instance_profile.ec2_profile -> aws_iam_instance_profile.iam_ec2_profile",
       "module.iam.aws_iam_role.ec2_role -> aws_iam_role.iam_ec2_role",
       "module.iam.aws_iam_role_policy.s3_textract_inline -> aws_iam_role_policy.iam_s3_textract_inline",
@@ -134,11 +165,8 @@ describe("migration of the real production state", () => {
     ]);
   });
 
-  it("leaves the HCL modules' 17 instances where they are", () => {
+  it("leaves the HCL modules' 14 instances where they are", () => {
     expect(rows("hcl-module").map((r) => r.split(" -> ")[0])).toEqual([
-      "module.compute.aws_instance.host",
-      "module.compute.aws_s3_object.compose",
-      "module.compute.aws_ssm_parameter.compose_sha256",
       "module.route53.aws_route53_record.api_a",
       "module.route53.aws_route53_record.root_a",
       "module.route53.aws_route53_record.www_a[0]",
@@ -160,8 +188,8 @@ describe("migration of the real production state", () => {
     expect(report.totals).toEqual({
       managedInstances: 26,
       kept: 2,
-      moved: 6,
-      inHclModule: 17,
+      moved: 9,
+      inHclModule: 14,
       deposed: 1,
       destroyed: 0,
       dataSourcesSkipped: 11,

@@ -28,7 +28,7 @@ describe("buildApp", () => {
       process.env.PATH = saved;
     }
     const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks/production/cdk.tf.json"), "utf8"));
-    expect(json.moved).toHaveLength(28);
+    expect(json.moved).toHaveLength(32);
     expect(json.terraform.required_version).toBe(">= 1.5.0");
   });
 });
@@ -77,15 +77,30 @@ describe("runApp (npm run synth)", () => {
     );
     expect(err).toBe("");
     expect(process.exitCode).toBeUndefined();
+    // The compute templates travel with each stack: templatefile reads them at plan.
+    const assets = (stack: string) => [
+      `cdktf.out/stacks/${stack}/assets`,
+      `cdktf.out/stacks/${stack}/assets/compute_compose_template_14385AD0`,
+      `cdktf.out/stacks/${stack}/assets/compute_compose_template_14385AD0/B784A75E3D84832B2139173A3381AC93`,
+      `cdktf.out/stacks/${stack}/assets/compute_compose_template_14385AD0/B784A75E3D84832B2139173A3381AC93/docker-compose.yml.tpl`,
+      `cdktf.out/stacks/${stack}/assets/compute_user_data_template_14C8B567`,
+      `cdktf.out/stacks/${stack}/assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9`,
+      `cdktf.out/stacks/${stack}/assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9/user_data_minimal.sh.tpl`,
+    ];
     expect(tree().sort()).toEqual([
       "cdktf.out",
       "cdktf.out/manifest.json",
       "cdktf.out/stacks",
       "cdktf.out/stacks/production",
+      ...assets("production"),
       "cdktf.out/stacks/production/cdk.tf.json",
       "cdktf.out/stacks/staging",
+      ...assets("staging"),
       "cdktf.out/stacks/staging/cdk.tf.json",
     ]);
+    const template = (stack: string) =>
+      fs.readFileSync(path.join(dir, `cdktf.out/stacks/${stack}/assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9/user_data_minimal.sh.tpl`));
+    expect(template("production").equals(fs.readFileSync(path.join(savedCwd, "modules/compute/user_data_minimal.sh.tpl")))).toBe(true);
   });
 
   it("counts exempted and blocking findings under the stack's own policy configuration", () => {
@@ -219,8 +234,22 @@ describe("synthesize", () => {
     fs.writeFileSync(path.join(stackDir, "cdk.tf"), 'terraform {\n  0 = "required_version"\n}\n');
     const [s] = synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
     expect(s.file).toBe(path.join(stackDir, "cdk.tf.json"));
-    expect(fs.readdirSync(stackDir).sort()).toEqual([".terraform", "cdk.tf.json"]);
+    expect(fs.readdirSync(stackDir).sort()).toEqual([".terraform", "assets", "cdk.tf.json"]);
     expect(JSON.parse(fs.readFileSync(s.file!, "utf8"))).toEqual(JSON.parse(s.text));
+  });
+
+  it("keeps only the asset versions it wrote: an older template's copy goes, what is not an asset version stays", () => {
+    const assets = path.join(dir, "cdktf.out/stacks/production/assets");
+    const stale = path.join(assets, "compute_user_data_template_14C8B567/0123456789ABCDEF0123456789ABCDEF");
+    const gone = path.join(assets, "compute_renamed_template_00000000/0123456789ABCDEF0123456789ABCDEF");
+    for (const d of [stale, gone]) {
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(d, "user_data_minimal.sh.tpl"), "old");
+    }
+    fs.writeFileSync(path.join(assets, "notes.txt"), "not synthesized");
+    synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
+    expect(fs.readdirSync(assets).sort()).toEqual(["compute_compose_template_14385AD0", "compute_user_data_template_14C8B567", "notes.txt"]);
+    expect(fs.readdirSync(path.join(assets, "compute_user_data_template_14C8B567"))).toEqual(["421C0F7653134BB2D634046C79FF04F9"]);
   });
 
   it("under cdktf synth --hcl, writes cdk.tf and removes cdk.tf.json, so one format is left", () => {
@@ -229,7 +258,7 @@ describe("synthesize", () => {
     fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), "{}");
     process.env.SYNTH_HCL_OUTPUT = "true";
     synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
-    expect(fs.readdirSync(stackDir).sort()).toEqual(["cdk.tf", "metadata.json"]);
+    expect(fs.readdirSync(stackDir).sort()).toEqual(["assets", "cdk.tf", "metadata.json"]);
   });
 
   it("with outdir null, synthesizes in memory and writes nothing", () => {

@@ -77,6 +77,17 @@ const INVALID: [string, Patch, string | string[]][] = [
   ]],
   ["misspelled alarm e-mail", (c) => (c.hardening = { alarmNotifications: { emial: "ops@zivohealth.ai" } }), "hardening.alarmNotifications.emial is not a known setting; did you mean 'email'?"],
   ["new-environment flag as a string", (c) => ((c.newEnvironment = "yes"), (c.deployed = {})), "newEnvironment must be true or false (got 'yes')"],
+  // The API host (Compute).
+  ["misspelled compute key", (c) => (c.compute = { ...c.compute, elasticIP: true }), "compute.elasticIP is not a known setting; did you mean 'elasticIp'?"],
+  ["compute image that is not an AMI id", (c) => (c.compute = { ami: "ubuntu-jammy" }), "compute.ami must be an AMI id like ami-0c398cb65a93047f2 (got 'ubuntu-jammy')"],
+  ["Elastic IP flag as a string", (c) => (c.compute = { ...c.compute, elasticIp: "yes" }), "compute.elasticIp must be true or false (got 'yes')"],
+  ["compute settings as a string", (c) => (c.compute = "ami-0c398cb65a93047f2"), [
+    "compute must be an object, { ami?, elasticIp? } (got 'ami-0c398cb65a93047f2')",
+  ]],
+  ["allowReplacement entry of the wrong shape", (c) => (c.allowReplacement = [{ adress: "aws_instance.compute_host", reason: "r" }]), [
+    "allowReplacement[0].adress is not a known setting; did you mean 'address'?",
+    "allowReplacement[0].address must be a resource address (got undefined)",
+  ]],
   // Numbers as given, and the bounds AWS enforces.
   ["capacity Infinity", (c) => (c.mlWorker.maxCapacity = Number.POSITIVE_INFINITY), "mlWorker.maxCapacity must be a finite number (got Infinity)"],
   ["target depth -Infinity", (c) => (c.mlWorker.targetQueueDepth = Number.NEGATIVE_INFINITY), "mlWorker.targetQueueDepth must be a finite number (got -Infinity)"],
@@ -106,7 +117,7 @@ const INVALID: [string, Patch, string | string[]][] = [
   // plan-check's allow-list.
   ["allowDestroy not a list", (c) => (c.allowDestroy = { address: "x" }), "allowDestroy must be a list of { address, reason, deposed? }"],
   ["allowDestroy without a reason", (c) => (c.allowDestroy = [{ address: "module.compute.aws_instance.host", reason: " " }]), "allowDestroy[0].reason must say why the delete or replace is accepted"],
-  ["allowDestroy with a bad address", (c) => (c.allowDestroy = [{ address: "compute host", reason: "r" }]), `allowDestroy[0].address must be a resource instance address like module.compute.aws_instance.host (got "compute host")`],
+  ["allowDestroy with a bad address", (c) => (c.allowDestroy = [{ address: "compute host", reason: "r" }]), `allowDestroy[0].address must be a resource instance address like module.ssm.aws_ssm_parameter.db_password (got "compute host")`],
   ["allowDestroy with a misspelled key", (c) => (c.allowDestroy = [{ address: "aws_security_group.ec2_existing_vpc", reason: "r", deposd: true }]), "allowDestroy[0].deposd is not a known setting; did you mean 'deposed'?"],
 ];
 
@@ -135,7 +146,7 @@ describe("the known-key lists", () => {
     expect(Object.keys(ENVIRONMENT_KEYS)).toEqual([
       "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
       "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
-      "reminders", "mlWorker", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
+      "reminders", "mlWorker", "compute", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
       "policy", "newEnvironment", "allowDestroy",
     ]);
   });

@@ -87,6 +87,61 @@ describe("no silent data loss", () => {
   });
 });
 
+describe("the API host keeps its image", () => {
+  const HOST = "aws_instance.compute_host";
+  const newImage = { ...production, compute: { ami: "ami-0123456789abcdef0" } };
+  const problems = (config: EnvironmentConfig): string[] => {
+    try {
+      synthStack(config);
+    } catch (e) {
+      return (e as Error).message.split("\n");
+    }
+    return [];
+  };
+
+  it("runs the AMI production records, so a newer image in the lookup changes nothing", () => {
+    expect(production.deployed?.[HOST]).toEqual({ ami: "ami-0c398cb65a93047f2", key_name: "ec2-dbeaver" });
+    expect(faithful.resource.aws_instance.compute_host.ami).toBe("ami-0c398cb65a93047f2");
+    expect(faithful.resource.aws_instance.compute_host.lifecycle.prevent_destroy).toBeUndefined();
+  });
+
+  it("refuses a new image unless its replacement is allowed, saying what the replacement loses", () => {
+    expect(problems(newImage)).toEqual([
+      "Invalid change to deployed stateful resources:",
+      `  - ${HOST}: ami changes from "ami-0c398cb65a93047f2" to "ami-0123456789abcdef0", which makes Terraform destroy and recreate it ` +
+        "(losing the API host: a new instance boots from the image, with a new public IP unless it has an Elastic IP, and what lived only on its disk is gone); " +
+        `add '${HOST}' to allowReplacement if that is intended`,
+    ]);
+  });
+
+  it("accepts a new image allowed with a reason; the guard also covers the key pair", () => {
+    const allowed = { ...newImage, allowReplacement: [{ address: HOST, reason: "move to the jammy 2026-01 image, reviewed in #42" }] };
+    expect(synthStack(allowed).json.resource.aws_instance.compute_host).toMatchObject({ ami: "ami-0123456789abcdef0", lifecycle: { prevent_destroy: false } });
+    expect(problems({ ...production, sshKeyName: "another-key" })[1]).toMatch(
+      /^ {2}- aws_instance\.compute_host: key_name changes from "ec2-dbeaver" to "another-key", which makes Terraform destroy and recreate it/,
+    );
+  });
+
+  it("refuses a deployed host whose image is not given: the lookup would replace it", () => {
+    expect(problems({ ...production, compute: {} })).toEqual([
+      "Invalid configuration of stack 'production':",
+      "  - compute.ami is not set, but deployed records the API host's image 'ami-0c398cb65a93047f2': without compute.ami the host takes the newest " +
+        "Ubuntu image the lookup finds, and a newer one would replace the host; set compute.ami to 'ami-0c398cb65a93047f2'",
+    ]);
+  });
+
+  it("refuses an allowance without a reason, and one that allows nothing", () => {
+    expect(problems({ ...newImage, allowReplacement: [{ address: HOST, reason: " " }] })).toEqual([
+      "Invalid configuration of stack 'production':",
+      "  - allowReplacement[0].reason must say why the replacement is accepted",
+    ]);
+    expect(problems({ ...production, allowReplacement: [{ address: HOST, reason: "new image" }] })[1]).toBe(
+      `  - allowReplacement names '${HOST}', but none of its replacement-forcing arguments (ami, key_name) differs from deployed: ` +
+        "there is nothing to allow; remove the entry (it lifts the resource's prevent_destroy)",
+    );
+  });
+});
+
 describe("entries of allowReplacement and deployed that match nothing", () => {
   const problemsOf = (config: EnvironmentConfig): string[] => {
     try {
@@ -132,8 +187,8 @@ describe("entries of allowReplacement and deployed that match nothing", () => {
     };
     expect(problemsOf({ ...production, deployed })).toEqual([
       "deployed['aws_sqs_queue.ml_worker_ml_worker'].fifo is not a replacement-forcing argument the guard checks for aws_sqs_queue; did you mean 'fifo_queue'?",
-      "deployed['aws_sqs_queu.ml_worker_ml_worker_dlq']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service' only; did you mean 'aws_sqs_queue'?",
-      "deployed['aws_iam_role.iam_ecs_task']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service' only",
+      "deployed['aws_sqs_queu.ml_worker_ml_worker_dlq']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service', 'aws_instance' only; did you mean 'aws_sqs_queue'?",
+      "deployed['aws_iam_role.iam_ecs_task']: the replacement guard checks 'aws_sqs_queue', 'aws_ecr_repository', 'aws_cloudwatch_log_group', 'aws_ecs_cluster', 'aws_ecs_service', 'aws_instance' only",
       "deployed['aws_ecs_cluster.ml_worker_ml_worker'] records nothing; record one or more of 'name'",
     ]);
   });

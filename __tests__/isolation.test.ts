@@ -131,6 +131,6 @@ describe("the staging example", () => {
     expect(staging.newEnvironment).toBe(true);
     expect(staging.deployed).toEqual({});
     expect(stg.resource.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toEqual({ prevent_destroy: true });
-    expect(stg.moved).toHaveLength(28);
+    expect(stg.moved).toHaveLength(32);
   });
 });

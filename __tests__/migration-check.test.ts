@@ -303,6 +303,38 @@ describe("classification", () => {
     expect(report.totals.moved).toBe(4);
   });
 
+  it("follows a literal count: the compute SSH rule moves as a whole resource, and an instance its count drops is destroyed", () => {
+    const sshState = [{ module: "module.compute", type: "aws_security_group_rule", name: "allow_ssh", instances: [{ index_key: 0 }] }];
+    const moved = [{ from: "module.compute.aws_security_group_rule.allow_ssh", to: "aws_security_group_rule.compute_allow_ssh" }];
+    const withCount = (count: number) =>
+      classify(
+        parseState(stateJson(sshState), "state"),
+        parseStack(JSON.stringify({ resource: { aws_security_group_rule: { compute_allow_ssh: { count } } }, moved }), "stack"),
+      );
+    const on = withCount(1);
+    expect(on.instances).toEqual([
+      {
+        stateAddress: "module.compute.aws_security_group_rule.allow_ssh[0]",
+        deposed: null,
+        outcome: "moved",
+        configAddress: "aws_security_group_rule.compute_allow_ssh[0]",
+        note: "moved block from `module.compute.aws_security_group_rule.allow_ssh`",
+      },
+    ]);
+    expect(on.creations).toEqual([]);
+    const off = withCount(0);
+    expect(off.safe).toBe(false);
+    expect(off.instances[0]).toMatchObject({
+      outcome: "destroyed",
+      configAddress: "aws_security_group_rule.compute_allow_ssh[0]",
+      note: "moved block from `module.compute.aws_security_group_rule.allow_ssh`; its resource has count = 0, so Terraform destroys this instance",
+    });
+    // With nothing in the state, a count-0 resource is no creation either (production: SSH off).
+    const none = classify(parseState(stateJson([]), "state"), parseStack(JSON.stringify({ resource: { aws_security_group_rule: { compute_allow_ssh: { count: 0 } } }, moved }), "stack"));
+    expect(none.creations).toEqual([]);
+    expect(none.noopMoved).toEqual(moved);
+  });
+
   it("applies an instance-level moved block to exactly that instance, before a resource-level one", () => {
     const report = check(
       [
@@ -573,7 +605,7 @@ describe("CLI", () => {
       const out = run([], project);
       expect(out.stderr).toBe("");
       expect(out.code).toBe(0);
-      expect(out.stdout).toContain("| 2 | 6 | 17 | 1 | 0 |");
+      expect(out.stdout).toContain("| 2 | 9 | 14 | 1 | 0 |");
       expect(out.stdout).toContain("**Result: safe**: no instance is destroyed by the migration");
       expect(fs.readFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), "utf8")).toBe(before);
       expect(fs.readdirSync(path.join(project, "cdktf.out"))).toEqual(["stacks"]);
@@ -626,6 +658,15 @@ describe("CLI", () => {
         stderr: `error: give --stack or --stack-json, not both\n${USAGE}`,
       });
     });
+  });
+
+  it("counts the compute templates among the sources of the synthesis", () => {
+    const root = fs.mkdtempSync(path.join(tmp, "sources-"));
+    fs.mkdirSync(path.join(root, "modules/compute"), { recursive: true });
+    fs.writeFileSync(path.join(root, "modules/compute.ts"), "");
+    fs.utimesSync(path.join(root, "modules/compute.ts"), new Date(1000), new Date(1000));
+    fs.writeFileSync(path.join(root, "modules/compute/user_data_minimal.sh.tpl"), "#!/bin/bash\n");
+    expect(newestSource(root)?.file).toBe(path.join("modules", "compute", "user_data_minimal.sh.tpl"));
   });
 
   it("prints the usage with --help", () => {

@@ -8,7 +8,7 @@ import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
 import { S3BackendConfig } from "../config/environment";
-import { production, productionFirstDeployment } from "../config/environments";
+import { production, productionFirstDeployment, staging as stagingConfig } from "../config/environments";
 import { decodeTemplateJson, synthStack } from "./helpers";
 
 const FIX1 = '${element(split(":", data.aws_db_instance.existing.endpoint), 0)}';
@@ -120,8 +120,8 @@ describe("production stack", () => {
   });
 
   describe("HCL module blocks", () => {
-    it("calls exactly the five modules that stay HCL, from the configured folder", () => {
-      expect(Object.keys(json.module).sort()).toEqual(["compute", "route53", "ssm", "storage", "vpc_endpoints"]);
+    it("calls exactly the four modules that stay HCL, from the configured folder", () => {
+      expect(Object.keys(json.module).sort()).toEqual(["route53", "ssm", "storage", "vpc_endpoints"]);
       for (const [name, block] of Object.entries(json.module)) {
         expect((block as { source: string }).source).toBe(`../../../../terraform/modules/${name}`);
       }
@@ -159,7 +159,8 @@ describe("production stack", () => {
     });
 
     it("declares the ML worker's SSM parameters itself, without count, so a new environment plans in one step", () => {
-      expect(json.resource.aws_ssm_parameter).toEqual({
+      const { compute_compose_sha256: _compute, ...parameters } = json.resource.aws_ssm_parameter;
+      expect(parameters).toEqual({
         ssm_ml_worker_queue_url: {
           name: "/zivohealth/production/ml_worker/queue_url",
           type: "String",
@@ -170,38 +171,34 @@ describe("production stack", () => {
       });
     });
 
-    it("passes compute its inputs, reminder settings included", () => {
-      expect(inputs("compute")).toEqual({
-        project: "zivohealth",
-        environment: "production",
-        vpc_id: "${data.aws_vpc.existing.id}",
-        public_subnet_id: "${element(data.aws_subnets.existing_public.ids, 0)}",
-        instance_profile_name: "${aws_iam_instance_profile.iam_ec2_profile.name}",
-        security_group_ids: ["${aws_security_group.ec2_existing_vpc.id}"],
-        ecr_repo_url: "${aws_ecr_repository.ecr_backend.repository_url}",
-        ssm_image_tag_param: "${module.ssm.image_tag_param_name}",
-        aws_region: "us-east-1",
-        enable_ssh_tunnel: false,
-        ssh_allowed_cidrs: [],
+    it("passes the Compute construct the HCL call's inputs: secrets as variables, reminder settings, the recorded image", () => {
+      const rendered = json.locals.compute_user_data_rendered;
+      for (const input of [
+        '"ECR_REPO_URL" = aws_ecr_repository.ecr_backend.repository_url',
+        '"SSM_IMAGE_TAG_PARAM" = module.ssm.image_tag_param_name',
+        '"VALID_API_KEYS_OVERRIDE" = var.valid_api_keys_override',
+        '"APP_SECRET_KEY_OVERRIDE" = var.app_secret_key_override',
+        '"reminder_rabbitmq_url" = var.reminder_rabbitmq_url',
+        '"REMINDER_FCM_CREDENTIALS_JSON" = var.reminders_fcm_credentials_json',
+        '"reminder_scheduler_batch_size" = 1000',
+        '"COMPOSE_S3_BUCKET" = module.storage.bucket_name',
+        '"COMPOSE_S3_KEY" = "deploy/production/docker-compose.yml"',
+      ]) {
+        expect(rendered).toContain(input);
+      }
+      expect(json.resource.aws_instance.compute_host).toMatchObject({
+        ami: "ami-0c398cb65a93047f2",
+        subnet_id: "${element(data.aws_subnets.existing_public.ids, 0)}",
+        vpc_security_group_ids: ["${aws_security_group.ec2_existing_vpc.id}"],
+        iam_instance_profile: "${aws_iam_instance_profile.iam_ec2_profile.name}",
         key_name: "ec2-dbeaver",
-        valid_api_keys_override: "${var.valid_api_keys_override}",
-        app_secret_key_override: "${var.app_secret_key_override}",
-        reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}",
-        reminders_fcm_project_id: "",
-        reminder_service_host: "0.0.0.0",
-        reminder_service_port: 8085,
-        reminder_rabbitmq_url: "${var.reminder_rabbitmq_url}",
-        reminder_rabbitmq_exchange: "reminders.direct.v1",
-        reminder_rabbitmq_input_queue: "reminders.input.v1",
-        reminder_rabbitmq_output_queue: "reminders.output.v1",
-        reminder_rabbitmq_input_routing_key: "input",
-        reminder_rabbitmq_output_routing_key: "output",
-        reminder_scheduler_scan_interval_seconds: 30,
-        reminder_scheduler_batch_size: 1000,
-        reminder_metrics_enabled: true,
-        compose_s3_bucket: "${module.storage.bucket_name}",
-        compose_s3_key: "deploy/production/docker-compose.yml",
       });
+      expect(json.resource.aws_s3_object.compute_compose.bucket).toBe("${module.storage.bucket_name}");
+    });
+
+    it("looks the image up for an environment with no host yet (staging)", () => {
+      const { json: staging } = synthStack(stagingConfig, "staging");
+      expect(staging.resource.aws_instance.compute_host.ami).toBe("${data.aws_ami.compute_ubuntu.id}");
     });
 
     it("passes vpc_endpoints and route53 their inputs", () => {
@@ -216,8 +213,15 @@ describe("production stack", () => {
         project: "zivohealth",
         environment: "production",
         zone_name: "zivohealth.ai",
-        target_ip: "${module.compute.public_ip}",
+        target_ip: "${aws_instance.compute_host.public_ip}",
       });
+    });
+
+    it("points route53 and the outputs at the Elastic IP when the environment asks for one", () => {
+      const { json: eip } = synthStack({ ...production, compute: { ...production.compute, elasticIp: true } });
+      expect(eip.module.route53.target_ip).toBe("${aws_eip.compute_host.public_ip}");
+      expect(eip.output.ec2_public_ip.value).toBe("${aws_eip.compute_host.public_ip}");
+      expect(eip.output.ec2_instance_id.value).toBe("${aws_instance.compute_host.id}");
     });
 
     it("makes every ML worker resource wait for vpc_endpoints (the module's depends_on)", () => {
@@ -230,7 +234,7 @@ describe("production stack", () => {
 
     it("does not defer data.aws_caller_identity: its account id stays known at plan, so the task definition is not replaced", () => {
       expect(json.data.aws_caller_identity.ml_worker_current).toEqual({});
-      expect(Object.keys(json.data.aws_caller_identity)).toEqual(["ml_worker_current"]);
+      expect(Object.keys(json.data.aws_caller_identity).sort()).toEqual(["compute_current", "ml_worker_current"]);
       // The container definitions read it; they would be unknown if it were deferred.
       expect(json.resource.aws_ecs_task_definition.ml_worker_ml_worker.container_definitions).toContain(
         "${data.aws_caller_identity.ml_worker_current.account_id}",
@@ -239,8 +243,12 @@ describe("production stack", () => {
       for (const byName of Object.values(json.data)) for (const attrs of Object.values(byName)) expect(attrs.depends_on).toBeUndefined();
     });
 
-    it("does not copy the HCL modules into cdktf.out (synthesis must not need them)", () => {
-      expect(text).not.toContain("assets/");
+    it("does not copy the HCL modules into cdktf.out (synthesis must not need them); only the two compute templates travel", () => {
+      const assets = [...text.matchAll(/assets\/[\w./-]+/g)].map((m) => m[0]);
+      expect([...new Set(assets)].sort()).toEqual([
+        "assets/compute_compose_template_14385AD0/B784A75E3D84832B2139173A3381AC93/docker-compose.yml.tpl",
+        "assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9/user_data_minimal.sh.tpl",
+      ]);
     });
   });
 
@@ -311,10 +319,10 @@ describe("production stack", () => {
 
   it("has the eight root outputs with their descriptions", () => {
     expect(json.output).toEqual({
-      ec2_public_ip: { value: "${module.compute.public_ip}", description: "Public IP of the EC2 API host" },
+      ec2_public_ip: { value: "${aws_instance.compute_host.public_ip}", description: "Public IP of the EC2 API host" },
       ecr_repository_url: { value: "${aws_ecr_repository.ecr_backend.repository_url}", description: "URL of the backend ECR repository" },
       rds_endpoint: { value: "${data.aws_db_instance.existing.endpoint}", description: "RDS endpoint (host:port)" },
-      ec2_instance_id: { value: "${module.compute.instance_id}", description: "Instance id of the EC2 API host" },
+      ec2_instance_id: { value: "${aws_instance.compute_host.id}", description: "Instance id of the EC2 API host" },
       ssm_image_tag_param_name: {
         value: "${module.ssm.image_tag_param_name}",
         description: "SSM parameter holding the backend image tag",

@@ -143,14 +143,14 @@ describe("the deploy warns while the HCL root still declares the migrated module
   const state = fs.readFileSync(PRODUCTION_STATE, "utf8");
 
   it("derives the migrated modules from the moved-block table", () => {
-    expect(MIGRATED_MODULES).toEqual(["ecr", "iam", "ml_worker"]);
+    expect(MIGRATED_MODULES).toEqual(["ecr", "iam", "ml_worker", "compute"]);
   });
 
   it("names each module block and its file, then deploys", () => {
     const { project, root } = layout({ state, hclMain });
     const r = run(["deploy", "production"], project);
     expect(r.lines).toEqual([
-      `warning: the HCL root ${root} still declares module "iam", module "ecr", module "ml_worker" and 8 other module and resource blocks (main.tf), on the state this stack uses. ` +
+      `warning: the HCL root ${root} still declares module "iam", module "ecr", module "compute", module "ml_worker" and 7 other module and resource blocks (main.tf), on the state this stack uses. ` +
         "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
         'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
     ]);
@@ -158,11 +158,11 @@ describe("the deploy warns while the HCL root still declares the migrated module
   });
 
   it("keeps warning while the HCL root is still a root, with the migrated modules gone", () => {
-    const withoutMigrated = hclMain.replace(/^module "(ecr|iam|ml_worker)" \{[\s\S]*?^\}\n/gm, "");
-    expect(withoutMigrated).not.toMatch(/module "(ecr|iam|ml_worker)"/);
+    const withoutMigrated = hclMain.replace(/^module "(ecr|iam|ml_worker|compute)" \{[\s\S]*?^\}\n/gm, "");
+    expect(withoutMigrated).not.toMatch(/module "(ecr|iam|ml_worker|compute)"/);
     const { project, root } = layout({ state, hclMain: withoutMigrated });
     expect(run(["deploy", "production"], project).lines[0]).toBe(
-      `warning: the HCL root ${root} still declares 8 other module and resource blocks (main.tf), on the state this stack uses. ` +
+      `warning: the HCL root ${root} still declares 7 other module and resource blocks (main.tf), on the state this stack uses. ` +
         "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
         'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
     );

@@ -2,6 +2,7 @@
 // terraform.tfvars held, minus what changes per deploy or is secret (those are
 // Terraform variables, see stacks/zivohealth-stack.ts).
 
+import { ComputeProps } from "../modules/compute";
 import { EcrProps } from "../modules/ecr";
 import { IamProps } from "../modules/iam";
 import { MlWorkerProps, WorkerMode } from "../modules/ml-worker";
@@ -61,7 +62,7 @@ export interface MlWorkerSettings {
 }
 
 /**
- * The reminder service settings passed through to the compute module.
+ * The reminder service settings passed through to the Compute construct.
  * `reminder_rabbitmq_url` and the FCM credentials are Terraform variables
  * instead: they carry credentials.
  */
@@ -78,6 +79,12 @@ export interface ReminderSettings {
   readonly reminderSchedulerBatchSize: number;
   readonly reminderMetricsEnabled: boolean;
 }
+
+/**
+ * The API host (the Compute construct), beyond the HCL module's inputs. Each
+ * setting documented on the construct's props.
+ */
+export type ComputeSettings = Pick<ComputeProps, "ami" | "elasticIp">;
 
 /**
  * The hardened profile: each setting opt-in, all off in the faithful stack.
@@ -108,9 +115,18 @@ export type HardeningSettings = Pick<
  */
 export type DeployedIdentity = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
+/**
+ * A replacement the operator accepts: its address, or its address with why
+ * (plan-check's report shows the reason).
+ */
+export type AllowedReplacement = string | { readonly address: string; readonly reason: string };
+
+/** The address an allowReplacement entry names. */
+export const replacementAddress = (entry: AllowedReplacement): string => (typeof entry === "string" ? entry : entry.address);
+
 /** A delete or replace that plan-check's gate accepts. */
 export interface AllowedDestroy {
-  /** The planned address (`module.compute.aws_instance.host`). */
+  /** The planned address (`module.ssm.aws_ssm_parameter.db_password`). */
   readonly address: string;
   /** Only the delete of a deposed object at that address. @default false */
   readonly deposed?: boolean;
@@ -164,8 +180,13 @@ export interface EnvironmentConfig {
   /** ML worker settings. */
   readonly mlWorker: MlWorkerSettings;
   /**
-   * Folder of the HCL modules that stay HCL (storage, ssm, compute,
-   * vpc_endpoints, route53), relative to the stack's synthesized directory
+   * The API host's image and Elastic IP.
+   * @default - the image looked up (the newest Ubuntu 22.04), no Elastic IP: a new environment
+   */
+  readonly compute?: ComputeSettings;
+  /**
+   * Folder of the HCL modules that stay HCL (storage, ssm, vpc_endpoints,
+   * route53), relative to the stack's synthesized directory
    * `cdktf.out/stacks/<stack>`. The default assumes this project sits beside
    * `infra/terraform`.
    */
@@ -183,9 +204,9 @@ export interface EnvironmentConfig {
   readonly deployed?: DeployedIdentity;
   /**
    * Addresses whose replacement the operator accepts (this also lifts their
-   * `prevent_destroy`). @default - none
+   * `prevent_destroy`), each an address or `{ address, reason }`. @default - none
    */
-  readonly allowReplacement?: readonly string[];
+  readonly allowReplacement?: readonly AllowedReplacement[];
   /**
    * Deletes and replaces that `npm run plan-check` accepts, each with its
    * reason (shown in the report). Any other delete or replace in the plan
@@ -229,6 +250,7 @@ export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
   sshAllowedCidrs: true,
   reminders: true,
   mlWorker: true,
+  compute: true,
   hclModulesDir: true,
   envFilePath: true,
   backend: true,
@@ -239,6 +261,10 @@ export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
   newEnvironment: true,
   allowDestroy: true,
 };
+
+export const COMPUTE_SETTINGS_KEYS: KnownKeys<ComputeSettings> = { ami: true, elasticIp: true };
+
+export const ALLOWED_REPLACEMENT_KEYS: KnownKeys<Exclude<AllowedReplacement, string>> = { address: true, reason: true };
 
 export const ALLOW_DESTROY_KEYS: KnownKeys<AllowedDestroy> = { address: true, deposed: true, reason: true };
 

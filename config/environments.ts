@@ -42,6 +42,9 @@ export const production: EnvironmentConfig = {
     cpu: 512,
     memoryMiB: 3072,
   },
+  // The image the API host runs (post-fix state, jammy 20251015): a newer image
+  // in the lookup does not replace it. No Elastic IP, as today.
+  compute: { ami: "ami-0c398cb65a93047f2" },
   // cdktf.out/stacks/production -> <repo>/infra/terraform/modules
   hclModulesDir: "../../../../terraform/modules",
   // cdktf.out/stacks/production -> <repo>/backend/.env.production
@@ -59,6 +62,7 @@ export const production: EnvironmentConfig = {
       name: "production-ml-worker",
       capacity_provider_strategy: [{ base: 0, capacity_provider: "FARGATE_SPOT", weight: 100 }],
     },
+    "aws_instance.compute_host": { ami: "ami-0c398cb65a93047f2", key_name: "ec2-dbeaver" },
   },
 };
 
@@ -106,6 +110,8 @@ export const staging: EnvironmentConfig = {
   envFilePath: "../../../../../backend/.env.staging",
   backend: { type: "local", path: "../../../../terraform/staging.tfstate" },
   mlWorker: { ...production.mlWorker, maxCapacity: 2 },
+  // No host yet: its image is looked up (the newest Ubuntu 22.04) at its first plan.
+  compute: {},
   deployed: {},
   newEnvironment: true,
 };

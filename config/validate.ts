@@ -1,6 +1,8 @@
 import {
+  ALLOWED_REPLACEMENT_KEYS,
   ALLOW_DESTROY_KEYS,
   BACKEND_KEYS,
+  COMPUTE_SETTINGS_KEYS,
   ENVIRONMENT_KEYS,
   HARDENING_KEYS,
   ML_WORKER_SETTINGS_KEYS,
@@ -9,6 +11,7 @@ import {
   POLICY_SETTINGS_KEYS,
   REMINDER_SETTINGS_KEYS,
 } from "./environment";
+import { AMI_ID } from "../modules/compute";
 import { checkRoleNameLength } from "../modules/iam";
 import { WORKER_MODES } from "../modules/ml-worker";
 import { validatePolicySettings } from "../policy/config";
@@ -29,7 +32,11 @@ import {
   quoteAll,
   show,
 } from "../modules/validation";
+import { counterpart } from "../stacks/moves";
 import { FORCE_NEW } from "../stacks/replacement-guard";
+
+/** The API host's synthesized address, from the one address table. */
+const HOST = counterpart("module.compute.aws_instance.host")!;
 
 const S3_BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -65,6 +72,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...checkString("envFilePath", c.envFilePath),
     ...validateReminders(c.reminders),
     ...validateMlWorker(c.mlWorker),
+    ...validateCompute(c.compute, c.deployed),
     ...validateBackend(c.backend),
     ...validateHardening(c.hardening, c.awsRegion),
     ...validatePolicyKeys(c.policy),
@@ -122,6 +130,29 @@ function validateMlWorker(m: unknown): string[] {
     ...checkBoolean("mlWorker.enableScheduledScaling", m.enableScheduledScaling),
     ...checkFargateSize("mlWorker.cpu", m.cpu, "mlWorker.memoryMiB", m.memoryMiB),
   ];
+}
+
+/**
+ * A deployed host keeps its image: when `deployed` records the host's AMI,
+ * `compute.ami` must name the image to run, or the lookup's newest image
+ * would replace the host.
+ */
+function validateCompute(settings: unknown, deployed: unknown): string[] {
+  if (settings !== undefined && !isObject(settings)) return [`compute must be an object, { ami?, elasticIp? } (got ${show(settings)})`];
+  const s = settings ?? {};
+  const problems = [
+    ...checkKnownKeys("compute.", s, COMPUTE_SETTINGS_KEYS),
+    ...(s.ami === undefined ? [] : checkString("compute.ami", s.ami, AMI_ID, "an AMI id like ami-0c398cb65a93047f2")),
+    ...(s.elasticIp === undefined ? [] : checkBoolean("compute.elasticIp", s.elasticIp)),
+  ];
+  const recorded = isObject(deployed) && isObject(deployed[HOST]) ? deployed[HOST].ami : undefined;
+  if (typeof recorded === "string" && s.ami === undefined) {
+    problems.push(
+      `compute.ami is not set, but deployed records the API host's image '${recorded}': without compute.ami the host takes the newest ` +
+        `Ubuntu image the lookup finds, and a newer one would replace the host; set compute.ami to '${recorded}'`,
+    );
+  }
+  return problems;
 }
 
 function validateBackend(b: unknown): string[] {
@@ -204,10 +235,21 @@ function validateDeployed(d: unknown): string[] {
  */
 function validateAllowReplacement(a: unknown, deployed: unknown): string[] {
   if (a === undefined) return [];
-  if (!Array.isArray(a) || !a.every((x) => typeof x === "string")) return ["allowReplacement must be a list of resource addresses"];
+  if (!Array.isArray(a)) return ["allowReplacement must be a list of resource addresses, or of { address, reason }"];
   const recorded = isObject(deployed) ? Object.keys(deployed) : [];
-  return a.flatMap((address, i) => {
-    if (a.indexOf(address) !== i) return [`allowReplacement lists '${address}' twice`];
+  const addresses = a.map((entry) => (isObject(entry) ? entry.address : entry));
+  return a.flatMap((entry, i) => {
+    const at = `allowReplacement[${i}]`;
+    if (isObject(entry)) {
+      const shape = [
+        ...checkKnownKeys(`${at}.`, entry, ALLOWED_REPLACEMENT_KEYS),
+        ...(typeof entry.address === "string" ? [] : [`${at}.address must be a resource address (got ${show(entry.address)})`]),
+        ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the replacement is accepted`]),
+      ];
+      if (shape.length > 0) return shape;
+    } else if (typeof entry !== "string") return [`${at} must be a resource address or { address, reason } (got ${show(entry)})`];
+    const address = addresses[i] as string;
+    if (addresses.indexOf(address) !== i) return [`allowReplacement lists '${address}' twice`];
     if (recorded.includes(address)) return [];
     const near = nearest(address, recorded);
     return [
@@ -229,7 +271,7 @@ function validateAllowDestroy(list: unknown): string[] {
       ...checkKnownKeys(`${at}.`, entry, ALLOW_DESTROY_KEYS),
       ...(typeof entry.address === "string" && ADDRESS.test(entry.address)
         ? []
-        : [`${at}.address must be a resource instance address like module.compute.aws_instance.host (got ${JSON.stringify(entry.address)})`]),
+        : [`${at}.address must be a resource instance address like module.ssm.aws_ssm_parameter.db_password (got ${JSON.stringify(entry.address)})`]),
       ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the delete or replace is accepted`]),
       ...(entry.deposed === undefined || typeof entry.deposed === "boolean" ? [] : [`${at}.deposed must be true or false`]),
     ];

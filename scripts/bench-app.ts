@@ -27,7 +27,8 @@ for (let n = 1; n <= count; n++) {
     storageBucketName: `zivohealth-${name}-data`,
     zoneName: `${name}.zivohealth.ai`,
     dbPasswordSsmName: `/zivohealth/${name}/db/password`,
-    allowReplacement: Object.keys(production.deployed ?? {}),
+    // The host keeps its image and key pair under another name: nothing to allow there.
+    allowReplacement: Object.keys(production.deployed ?? {}).filter((address) => !address.startsWith("aws_instance.")),
   };
 }
 buildApp(environments, { outdir }).synth();

@@ -215,7 +215,27 @@ function publish(staging: string, outdir: string, stacks: readonly { workingDire
     for (const other of SYNTHESIZED_FILES.filter((f) => f !== written)) {
       fs.rmSync(path.join(outdir, stack.workingDirectory, other), { force: true });
     }
+    removeStaleAssets(path.join(outdir, stack.workingDirectory), new Set(files.map((f) => path.relative(stack.workingDirectory, f))));
   }
+}
+
+/**
+ * Asset versions (`assets/<asset>/<content hash>/`, the compute templates)
+ * that this synthesis did not write: an older template's copy would
+ * otherwise stay beside the one the stack reads.
+ */
+function removeStaleAssets(stackDir: string, written: ReadonlySet<string>): void {
+  const assets = path.join(stackDir, "assets");
+  if (!fs.existsSync(assets)) return;
+  const kept = new Set([...written].filter((f) => f.startsWith(`assets${path.sep}`)).map((f) => f.split(path.sep).slice(0, 3).join(path.sep)));
+  for (const asset of fs.readdirSync(assets)) {
+    if (!fs.statSync(path.join(assets, asset)).isDirectory()) continue;
+    for (const version of fs.readdirSync(path.join(assets, asset))) {
+      if (!kept.has(path.join("assets", asset, version))) fs.rmSync(path.join(assets, asset, version), { recursive: true, force: true });
+    }
+    if (fs.readdirSync(path.join(assets, asset)).length === 0) fs.rmdirSync(path.join(assets, asset));
+  }
+  if (fs.readdirSync(assets).length === 0) fs.rmdirSync(assets);
 }
 
 function describeCode(err: NodeJS.ErrnoException): string {

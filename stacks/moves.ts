@@ -1,5 +1,5 @@
-// Why each `moved` block exists, in one table: the ecr, iam and ml_worker HCL
-// modules became constructs, so their resources left `module.<name>.` and took
+// Why each `moved` block exists, in one table: the ecr, iam, ml_worker and
+// compute HCL modules became constructs, so their resources left `module.<name>.` and took
 // root addresses `<type>.<module>_<name>`. Terraform moves the objects in
 // state on the next plan/apply; nothing is destroyed and recreated.
 // Keep an entry until every state that can still hold the old address (each
@@ -27,7 +27,7 @@ const moves = (module: string, entries: Entry[]): Move[] =>
 /** A `count` instance that exists only with some settings. */
 const OPTIONAL_FIRST = { index: 0, optional: true };
 
-/** HCL address → synthesized address, for every resource of the three constructs (and two of the ssm module). */
+/** HCL address → synthesized address, for every resource of the four constructs (and two of the ssm module). */
 export const MOVES: readonly Move[] = [
   ...moves("ecr", [["aws_ecr_repository", "backend"]]),
   ...moves("iam", [
@@ -61,6 +61,15 @@ export const MOVES: readonly Move[] = [
     ["aws_appautoscaling_scheduled_action", "ml_worker_scale_down_night", OPTIONAL_FIRST],
     ["aws_appautoscaling_scheduled_action", "ml_worker_scale_up_morning", OPTIONAL_FIRST],
   ]),
+  ...moves("compute", [
+    ["aws_s3_object", "compose"],
+    ["aws_ssm_parameter", "compose_sha256"],
+    ["aws_instance", "host"],
+    // Counted in the construct as in the HCL (`count` 0 or 1): moved as a whole
+    // resource, so allow_ssh[0] lands on compute_allow_ssh[0], and the block is a
+    // no-op where the rule is off (production).
+    ["aws_security_group_rule", "allow_ssh"],
+  ]),
   // Not a module migration: the ssm module (still HCL) counts these two on the
   // queue URL, unknown until the queue exists, so a new environment could not
   // plan in one step. The stack declares them without count instead.
@@ -82,7 +91,35 @@ export const DATA_SOURCES: readonly Move[] = [
     ["aws_iam_policy_document", "ecs_task_assume"],
   ]),
   ...moves("ml_worker", [["aws_caller_identity", "current"]]),
+  ...moves("compute", [
+    ["aws_ami", "ubuntu"],
+    ["aws_caller_identity", "current"],
+    ["aws_region", "current"],
+  ]),
 ].map((m) => ({ from: m.from.replace(/^(module\.[^.]+\.)/, "$1data."), to: `data.${m.to}` }));
+
+/**
+ * Where the stack's plan is meant to differ from the HCL root's, by stack
+ * address: the only attributes plan-check's comparison (`--against-hcl`)
+ * accepts as different there, and why. Every other attribute, the action and
+ * the replace paths must still be equal; at every other address, nothing may differ.
+ */
+export interface IntendedDifference {
+  /** The stack's address. */
+  readonly address: string;
+  /** Top-level attributes of the planned object that may differ. */
+  readonly attributes: readonly string[];
+  readonly reason: string;
+}
+
+export const INTENDED_DIFFERENCES: readonly IntendedDifference[] = [
+  {
+    address: "aws_instance.compute_host",
+    attributes: ["user_data", "user_data_base64"],
+    reason:
+      "the host receives the same script gzip-compressed in user_data_base64, not as user_data: the HCL's is over EC2's 16,384-byte limit",
+  },
+];
 
 /** The other address of the same object in the HCL root or the stack, if it has one. */
 export function counterpart(address: string): string | undefined {

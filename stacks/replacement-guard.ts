@@ -2,7 +2,7 @@
 // recreate a stateful resource that is deployed, unless the operator allows
 // that replacement for that resource.
 import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from "cdktf";
-import { DeployedIdentity } from "../config/environment";
+import { AllowedReplacement, DeployedIdentity, replacementAddress } from "../config/environment";
 import { ValidationError } from "../modules/validation";
 
 /** Per type: the arguments whose change forces a replacement, and what is lost. */
@@ -12,6 +12,10 @@ export const FORCE_NEW: Readonly<Record<string, { readonly attributes: readonly 
   aws_cloudwatch_log_group: { attributes: ["name"], loses: "the log group and its logs" },
   aws_ecs_cluster: { attributes: ["name"], loses: "the cluster and the service running in it" },
   aws_ecs_service: { attributes: ["name", "capacity_provider_strategy"], loses: "the service and its running tasks" },
+  aws_instance: {
+    attributes: ["ami", "key_name"],
+    loses: "the API host: a new instance boots from the image, with a new public IP unless it has an Elastic IP, and what lived only on its disk is gone",
+  },
 };
 
 const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
@@ -23,8 +27,9 @@ const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
 export function guardReplacements(
   stack: TerraformStack,
   deployed: DeployedIdentity | undefined,
-  allowReplacement: readonly string[] = [],
+  allowed: readonly AllowedReplacement[] = [],
 ): void {
+  const allowReplacement = allowed.map(replacementAddress);
   const resources = new Map<string, TerraformResource>();
   for (const c of stack.node.findAll()) {
     if (c instanceof TerraformResource) resources.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c);

@@ -1,7 +1,7 @@
 // The HCL root module (`infra/terraform`): provider, data sources, the three
-// root resources, the module calls and the outputs. ecr, iam and ml_worker are
-// TypeScript constructs now; storage, ssm, compute, vpc_endpoints and route53
-// stay HCL modules until their turn.
+// root resources, the module calls and the outputs. ecr, iam, ml_worker and
+// compute are TypeScript constructs now; storage, ssm, vpc_endpoints and
+// route53 stay HCL modules until their turn.
 import {
   Fn,
   LocalBackend,
@@ -29,6 +29,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
 import { pinAddress } from "../modules/address";
+import { Compute } from "../modules/compute";
 import { Ecr } from "../modules/ecr";
 import { Iam } from "../modules/iam";
 import { MlWorker } from "../modules/ml-worker";
@@ -39,12 +40,13 @@ import { pinProviders } from "./providers";
 import { guardReplacements } from "./replacement-guard";
 
 /** The HCL modules this stack still calls, by module name. */
-export const HCL_MODULES = ["storage", "ssm", "compute", "vpc_endpoints", "route53"] as const;
+export const HCL_MODULES = ["storage", "ssm", "vpc_endpoints", "route53"] as const;
 
 export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSynth {
   public readonly ecr: Ecr;
   public readonly iam: Iam;
   public readonly mlWorker: MlWorker;
+  public readonly compute: Compute;
   /** The policy checks attached to this stack. */
   public readonly policy: PolicyAspect;
   public readonly modules: Readonly<Record<(typeof HCL_MODULES)[number], TerraformHclModule>>;
@@ -95,11 +97,11 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       default: "",
       sensitive: true,
     });
-    const validApiKeys = variable("valid_api_keys_override", "string", "API keys; empty lets the compute module generate them", {
+    const validApiKeys = variable("valid_api_keys_override", "string", "API keys for the API host's .env; empty: the host reads them from SSM", {
       default: "",
       sensitive: true,
     });
-    const appSecretKey = variable("app_secret_key_override", "string", "App secret key; empty lets the compute module generate it", {
+    const appSecretKey = variable("app_secret_key_override", "string", "App secret key for the API host's .env; empty: the host reads it from SSM", {
       default: "",
       sensitive: true,
     });
@@ -293,53 +295,55 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     mlWorkerParameter("ml_worker_enabled", "enabled", "true");
 
     const r = config.reminders;
-    const compute = hclModule("compute", {
+    this.compute = new Compute(this, "compute", {
       project,
       environment: env,
-      vpc_id: vpc.id,
-      public_subnet_id: Fn.element(publicSubnets.ids, 0),
-      instance_profile_name: this.iam.instanceProfileName,
-      security_group_ids: [ec2Sg.id],
-      ecr_repo_url: this.ecr.repositoryUrl,
-      ssm_image_tag_param: ssm.getString("image_tag_param_name"),
-      aws_region: config.awsRegion,
-      enable_ssh_tunnel: config.enableSshTunnel,
-      ssh_allowed_cidrs: [...config.sshAllowedCidrs],
-      key_name: config.sshKeyName ?? undefined,
-      valid_api_keys_override: validApiKeys.stringValue,
-      app_secret_key_override: appSecretKey.stringValue,
-      reminders_fcm_credentials_json: fcmCredentials.stringValue,
-      reminders_fcm_project_id: r.remindersFcmProjectId,
-      reminder_service_host: r.reminderServiceHost,
-      reminder_service_port: r.reminderServicePort,
-      reminder_rabbitmq_url: rabbitmqUrl.stringValue,
-      reminder_rabbitmq_exchange: r.reminderRabbitmqExchange,
-      reminder_rabbitmq_input_queue: r.reminderRabbitmqInputQueue,
-      reminder_rabbitmq_output_queue: r.reminderRabbitmqOutputQueue,
-      reminder_rabbitmq_input_routing_key: r.reminderRabbitmqInputRoutingKey,
-      reminder_rabbitmq_output_routing_key: r.reminderRabbitmqOutputRoutingKey,
-      reminder_scheduler_scan_interval_seconds: r.reminderSchedulerScanIntervalSeconds,
-      reminder_scheduler_batch_size: r.reminderSchedulerBatchSize,
-      reminder_metrics_enabled: r.reminderMetricsEnabled,
-      compose_s3_bucket: storage.getString("bucket_name"),
-      compose_s3_key: `deploy/${env}/docker-compose.yml`,
+      vpcId: vpc.id,
+      publicSubnetId: Fn.element(publicSubnets.ids, 0),
+      instanceProfileName: this.iam.instanceProfileName,
+      securityGroupIds: [ec2Sg.id],
+      ecrRepoUrl: this.ecr.repositoryUrl,
+      ssmImageTagParam: ssm.getString("image_tag_param_name"),
+      awsRegion: config.awsRegion,
+      enableSshTunnel: config.enableSshTunnel,
+      sshAllowedCidrs: [...config.sshAllowedCidrs],
+      keyName: config.sshKeyName ?? undefined,
+      validApiKeysOverride: validApiKeys.stringValue,
+      appSecretKeyOverride: appSecretKey.stringValue,
+      remindersFcmCredentialsJson: fcmCredentials.stringValue,
+      remindersFcmProjectId: r.remindersFcmProjectId,
+      reminderServiceHost: r.reminderServiceHost,
+      reminderServicePort: r.reminderServicePort,
+      reminderRabbitmqUrl: rabbitmqUrl.stringValue,
+      reminderRabbitmqExchange: r.reminderRabbitmqExchange,
+      reminderRabbitmqInputQueue: r.reminderRabbitmqInputQueue,
+      reminderRabbitmqOutputQueue: r.reminderRabbitmqOutputQueue,
+      reminderRabbitmqInputRoutingKey: r.reminderRabbitmqInputRoutingKey,
+      reminderRabbitmqOutputRoutingKey: r.reminderRabbitmqOutputRoutingKey,
+      reminderSchedulerScanIntervalSeconds: r.reminderSchedulerScanIntervalSeconds,
+      reminderSchedulerBatchSize: r.reminderSchedulerBatchSize,
+      reminderMetricsEnabled: r.reminderMetricsEnabled,
+      composeS3Bucket: storage.getString("bucket_name"),
+      composeS3Key: `deploy/${env}/docker-compose.yml`,
+      ami: config.compute?.ami,
+      elasticIp: config.compute?.elasticIp,
     });
 
     const route53 = hclModule("route53", {
       project,
       environment: env,
       zone_name: config.zoneName,
-      target_ip: compute.getString("public_ip"),
+      target_ip: this.compute.publicIp,
     });
-    this.modules = { storage, ssm, compute, vpc_endpoints: vpcEndpoints, route53 };
+    this.modules = { storage, ssm, vpc_endpoints: vpcEndpoints, route53 };
 
     // ---- Outputs ----
     const output = (name: string, value: string, description: string) =>
       root(new TerraformOutput(this, name, { value, description }), name);
-    output("ec2_public_ip", compute.getString("public_ip"), "Public IP of the EC2 API host");
+    output("ec2_public_ip", this.compute.publicIp, "Public IP of the EC2 API host");
     output("ecr_repository_url", this.ecr.repositoryUrl, "URL of the backend ECR repository");
     output("rds_endpoint", db.endpoint, "RDS endpoint (host:port)");
-    output("ec2_instance_id", compute.getString("instance_id"), "Instance id of the EC2 API host");
+    output("ec2_instance_id", this.compute.instanceId, "Instance id of the EC2 API host");
     output("ssm_image_tag_param_name", ssm.getString("image_tag_param_name"), "SSM parameter holding the backend image tag");
     output("ml_worker_queue_url", this.mlWorker.sqsQueueUrl, "SQS Queue URL for ML Worker");
     output("ml_worker_cluster_name", this.mlWorker.ecsClusterName, "ECS Cluster name for ML Worker");

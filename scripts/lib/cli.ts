@@ -130,7 +130,7 @@ export const PROJECT_ROOT = (() => {
 /** What the synthesized Terraform is made from. */
 const SYNTH_SOURCES = ["main.ts", "cdktf.json", "package-lock.json", "config", "modules", "stacks", "policy"];
 
-/** The most recently modified source of the synthesized Terraform, relative to the project. */
+/** The most recently modified source of the synthesized Terraform (the compute templates included), relative to the project. */
 export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: number } | undefined {
   let newest: { file: string; mtimeMs: number } | undefined;
   const visit = (rel: string): void => {
@@ -142,7 +142,7 @@ export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: numb
     }
     if (stat.isDirectory()) {
       for (const entry of fs.readdirSync(path.join(root, rel))) visit(path.join(rel, entry));
-    } else if ((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || SYNTH_SOURCES.includes(rel)) {
+    } else if ((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || rel.endsWith(".tpl") || SYNTH_SOURCES.includes(rel)) {
       if (!newest || stat.mtimeMs > newest.mtimeMs) newest = { file: rel, mtimeMs: stat.mtimeMs };
     }
   };

@@ -50,6 +50,12 @@ export interface StackConfig {
   /** Module block names (`compute` for `module.compute`). */
   readonly modules: ReadonlySet<string>;
   readonly moved: readonly MovedBlock[];
+  /**
+   * Root resources with a literal `count` (`aws_security_group_rule.compute_allow_ssh`: 0
+   * unless SSH is on): the instances they keep are [0] to [count - 1].
+   * @default - none counted
+   */
+  readonly counts?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -183,11 +189,15 @@ export function parseStack(text: string, label: string): StackConfig {
   if (json.resource === undefined && json.module === undefined) throw bad('no "resource" or "module" block');
 
   const resources = new Set<string>();
+  const counts = new Map<string, number>();
   if (json.resource !== undefined) {
     if (!isObject(json.resource)) throw bad('"resource" is not an object');
     for (const [type, byName] of Object.entries(json.resource)) {
       if (!isObject(byName)) throw bad(`resource.${type} is not an object`);
-      for (const name of Object.keys(byName)) resources.add(`${type}.${name}`);
+      for (const [name, block] of Object.entries(byName)) {
+        resources.add(`${type}.${name}`);
+        if (isObject(block) && typeof block.count === "number") counts.set(`${type}.${name}`, block.count);
+      }
     }
   }
   if (json.module !== undefined && !isObject(json.module)) throw bad('"module" is not an object');
@@ -203,7 +213,7 @@ export function parseStack(text: string, label: string): StackConfig {
       moved.push({ from: m.from, to: m.to });
     });
   }
-  return { resources, modules, moved };
+  return { resources, modules, moved, counts };
 }
 
 // ---------------------------------------------------------------- classification
@@ -295,7 +305,8 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     note,
   });
   if (i.deposed !== null) return row("deposed", null, DEPOSED_NOTE);
-  if (!i.modulePath && config.resources.has(resourceAddress(i))) return row("kept", stateAddress, "");
+  const dropped = droppedByCount(stateAddress, config);
+  if (!i.modulePath && config.resources.has(resourceAddress(i))) return dropped ? row("destroyed", stateAddress, dropped) : row("kept", stateAddress, "");
 
   for (const source of moveSources(i)) {
     const block = movedFrom.get(source);
@@ -305,6 +316,8 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     const kind = targetKind(block.to, config);
     const via = `moved block from \`${block.from}\``;
     if (kind === "missing") return row("destroyed", target, `${via}, whose target is not in the configuration`);
+    const droppedTarget = kind === "resource" ? droppedByCount(target, config) : undefined;
+    if (droppedTarget) return row("destroyed", target, `${via}; ${droppedTarget}`);
     return row("moved", target, kind === "hcl-module" ? `${via}; into an HCL module (its contents are not checked)` : via);
   }
 
@@ -312,6 +325,18 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
   if (mod !== null && config.modules.has(mod)) return row("hcl-module", `module.${mod}`, "module block kept: address unchanged");
   const why = mod !== null ? `module \`module.${mod}\` is gone` : "not in the configuration";
   return row("destroyed", null, `${why} and no moved block covers it`);
+}
+
+/** Why a root instance address is beyond its resource's literal `count`, or undefined when it is kept. */
+function droppedByCount(address: string, config: StackConfig): string | undefined {
+  const root = rootResourceOf(address);
+  const count = root === null ? undefined : config.counts?.get(root);
+  if (root === null || count === undefined) return undefined;
+  const rest = address.slice(root.length);
+  const key = /^\[(\d+)\]$/.exec(rest);
+  if (key ? Number(key[1]) < count : rest === "" && count > 0) return undefined; // Terraform moves a no-key instance to [0]
+
+  return `its resource has count = ${count}, so Terraform destroys this instance`;
 }
 
 /** Classifies every managed instance of the state against the configuration. */
@@ -338,7 +363,7 @@ export function classify(state: ParsedState, config: StackConfig): MigrationRepo
     if (root !== null) present.add(root);
   }
   const creations: Creation[] = [...config.resources]
-    .filter((a) => !present.has(a))
+    .filter((a) => !present.has(a) && config.counts?.get(a) !== 0)
     .sort(byString)
     .map((address) => {
       const expected = isExpectedCreation(address);
