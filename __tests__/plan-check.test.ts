@@ -5,19 +5,39 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../scripts/lib/hcl-text";
-import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge } from "../scripts/lib/plan-judge";
+import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../scripts/lib/plan-judge";
 import { dependentsOf, parseGraph } from "../scripts/lib/plan-run";
 import { PinSource, RawState, SchemaSummary, adaptState, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
-import { main } from "../scripts/plan-check";
-import { counterpart } from "../stacks/moves";
+import { main, unplannableResources } from "../scripts/plan-check";
+import { PlanCheckReport, renderMarkdown } from "../scripts/lib/plan-report";
+import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../validate/lib/toolchain";
-import { synthStack } from "./helpers";
+import { production } from "../config/environments";
+import { synthesize } from "../stacks/app";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "fixtures/plan-check/production-data.json");
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `plan-check-${name}-`));
+const EMPTY_REPORT: PlanCheckReport = {
+  stack: "production",
+  synthesis: "synthesized now from the sources",
+  mode: "offline",
+  state: "an empty state (a new environment)",
+  terraformVersion: "1.11.4",
+  provider: { installed: "5.100.0", pinned: "6.17.0" },
+  pass: true,
+  failures: [],
+  excluded: [],
+  rows: [],
+  allowed: [],
+  adaptations: [],
+  pins: [],
+  planText: "",
+  timingsMs: {},
+  outDir: "/out",
+};
 
 describe("HCL text edits", () => {
   const hcl = [
@@ -73,18 +93,25 @@ describe("HCL text edits", () => {
 });
 
 describe("the offline workspace of the synthesized stack", () => {
-  const { json } = synthStack();
+  // Synthesized to a folder, as plan-check does: the compute templates are files beside cdk.tf.json.
+  const synthDir = tmp("synth");
+  afterAll(() => fs.rmSync(synthDir, { recursive: true, force: true }));
+  const [synthesized] = synthesize({ production }, { outdir: path.join(synthDir, "cdktf.out") });
+  const json = JSON.parse(synthesized.text);
+  const stackDir = path.dirname(synthesized.file!);
   const snapshot = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
   const data = JSON.parse(fs.readFileSync(DATA, "utf8"));
   const source: PinSource = { snapshot, data, alias: counterpart, installed: new Set(["aws"]) };
   const dir = path.join(tmp("ws"), "stack");
-  const ws = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir, awsVersion: "5.100.0", source });
+  const ws = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir, awsVersion: "5.100.0", source, stackDir });
   const out = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
   const pinned = JSON.parse(fs.readFileSync(path.join(dir, "plan_check_pinned.json"), "utf8"));
 
   it("pins every data source that calls AWS, and the random resources, to a recorded value", () => {
     expect(ws.missing).toEqual([]);
     expect(ws.pins.map((p) => `${p.address} (${p.from})`).sort()).toEqual([
+      "data.aws_ami.compute_ubuntu (snapshot)",
+      "data.aws_caller_identity.compute_current (snapshot)",
       "data.aws_caller_identity.ml_worker_current (--data)",
       "data.aws_db_instance.existing (snapshot)",
       "data.aws_route_tables.private (--data)",
@@ -92,25 +119,23 @@ describe("the offline workspace of the synthesized stack", () => {
       "data.aws_subnets.existing_public (snapshot)",
       "data.aws_vpc.existing (snapshot)",
       "data.local_file.env_production (--data)",
-      "module.compute.data.aws_ami.ubuntu (snapshot)",
-      "module.compute.data.aws_caller_identity.current (snapshot)",
       "module.ssm.random_password.db (snapshot)",
       "module.storage.random_id.suffix (snapshot)",
       "module.vpc_endpoints.data.aws_vpc.selected (--data)",
     ]);
     // The policy documents and the region are computed by the provider, without a call: left to it.
-    expect(Object.keys(out.data)).toEqual(["aws_iam_policy_document"]);
+    expect(Object.keys(out.data).sort()).toEqual(["aws_iam_policy_document", "aws_region"]);
     expect(pinned["data.aws_vpc.existing"].cidr_block).toBe("10.20.0.0/16");
     expect(pinned["data.aws_caller_identity.ml_worker_current"].account_id).toBe("474221740916");
   });
 
   it("reads pinned values through one local, in the root and in the modules", () => {
     expect(out.locals.plan_check_pinned).toBe('${jsondecode(file("${path.module}/plan_check_pinned.json"))}');
-    expect(out.module.compute.vpc_id).toBe('${local.plan_check_pinned["data.aws_vpc.existing"].id}');
+    expect(out.module.vpc_endpoints.vpc_id).toBe('${local.plan_check_pinned["data.aws_vpc.existing"].id}');
     expect(out.module.ssm.db_endpoint).toBe('${element(split(":", local.plan_check_pinned["data.aws_db_instance.existing"].endpoint), 0)}');
-    const compute = fs.readFileSync(path.join(dir, "modules/compute/main.tf"), "utf8");
-    expect(compute).toContain('ami                         = local.plan_check_pinned["data.aws_ami.ubuntu"].id');
-    expect(compute).toContain('# plan-check: data "aws_ami" "ubuntu" pinned to a recorded value');
+    // The construct's data sources are pinned under their stack addresses (the snapshot records them under the HCL's).
+    expect(out.locals.compute_rendered_compose).toContain('"ECR_REGISTRY_HOST" = "${local.plan_check_pinned["data.aws_caller_identity.compute_current"].account_id}.dkr.ecr.us-east-1.amazonaws.com"');
+    expect(pinned["data.aws_ami.compute_ubuntu"].id).toBe("ami-0c398cb65a93047f2");
     const ssm = fs.readFileSync(path.join(dir, "modules/ssm/main.tf"), "utf8");
     expect(ssm).toContain('local.plan_check_pinned["random_password.db"].result');
     expect(fs.readFileSync(path.join(dir, "modules/ssm/plan_check_pinned.tf"), "utf8")).toContain(
@@ -136,7 +161,6 @@ describe("the offline workspace of the synthesized stack", () => {
       storage: "./modules/storage",
       vpc_endpoints: "./modules/vpc_endpoints",
       ssm: "./modules/ssm",
-      compute: "./modules/compute",
       route53: "./modules/route53",
     });
     expect(ws.adaptations).toEqual([
@@ -150,9 +174,31 @@ describe("the offline workspace of the synthesized stack", () => {
     ]);
   });
 
+  it("copies the templates the configuration reads, byte for byte, beside cdk.tf.json", () => {
+    const read = [...JSON.stringify(out).matchAll(/assets\/[\w./-]+/g)].map((m) => m[0]);
+    expect(new Set(read).size).toBe(2);
+    for (const asset of read) {
+      expect(fs.readFileSync(path.join(dir, asset)).equals(fs.readFileSync(path.join(__dirname, "../modules/compute", path.basename(asset))))).toBe(true);
+    }
+  });
+
+  it("refuses a configuration that reads an asset the synthesized folder lacks, naming it", () => {
+    const emptyDir = tmp("nostack");
+    const w = path.join(synthDir, "ws3", "stack");
+    try {
+      expect(() => prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir: w, awsVersion: "5.100.0", source, stackDir: emptyDir })).toThrow(
+        `the synthesized stack reads assets/compute_compose_template_14385AD0/B784A75E3D84832B2139173A3381AC93/docker-compose.yml.tpl, ` +
+          `assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9/user_data_minimal.sh.tpl, which ${emptyDir} does not hold: ` +
+          "synthesize again (npm run synth)",
+      );
+    } finally {
+      fs.rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+
   it("names what it cannot pin when neither the snapshot nor --data holds it", () => {
     const bare: PinSource = { ...source, data: {} };
-    const w = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir: path.join(tmp("ws2"), "stack"), awsVersion: "5.100.0", source: bare });
+    const w = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir: path.join(tmp("ws2"), "stack"), awsVersion: "5.100.0", source: bare, stackDir });
     expect(w.missing.sort()).toEqual([
       "data.aws_caller_identity.ml_worker_current",
       "data.aws_route_tables.private",
@@ -317,12 +363,109 @@ describe("the comparison with the HCL root", () => {
     });
     expect(result).toEqual({
       equal: 2,
+      intended: [],
       differences: [
         { address: "aws_iam_role_policy.iam_ssm_params_read (HCL module.iam.aws_iam_role_policy.ssm_params_read)", message: "planned values differ: policy" },
         { address: "aws_vpc.managed_existing", message: "the stack plans create; the HCL root has no such instance" },
       ],
       notCompared: [{ address: "aws_ssm_parameter.ssm_ml_worker_enabled", why: "the HCL root cannot plan it here" }],
     });
+  });
+});
+
+describe("the intended difference (stacks/moves.ts): the host's user-data encoding, there and nowhere else", () => {
+  const change = (address: string, actions: string[], after: object, afterUnknown: object = {}, extra: Partial<ResourceChange> = {}): ResourceChange => ({
+    address,
+    mode: "managed",
+    type: "t",
+    ...extra,
+    change: { actions, after: after as any, after_unknown: afterUnknown as any },
+  });
+  const compare = (hcl: ResourceChange[], stack: ResourceChange[], notCompared = new Map<string, string>()) =>
+    comparePlans({ hcl, stack, toStack: counterpart, notCompared, intended: (a) => INTENDED_DIFFERENCES.find((d) => d.address === resourceOf(a)) });
+  const HCL_HOST = "module.compute.aws_instance.host";
+  const HOST = "aws_instance.compute_host";
+  const LABEL = `${HOST} (HCL ${HCL_HOST})`;
+  const REASON = INTENDED_DIFFERENCES[0].reason;
+
+  it("accepts user_data and user_data_base64 differing at the host, and names them", () => {
+    const r = compare(
+      [change(HCL_HOST, ["update"], { ami: "ami-1", user_data: "hash-of-plain" })],
+      [change(HOST, ["update"], { ami: "ami-1", user_data: "hash-before", user_data_base64: "H4sI..." }, {}, { previous_address: HCL_HOST })],
+    );
+    expect(r).toEqual({
+      equal: 0,
+      intended: [{ address: LABEL, compared: true, attributes: ["user_data", "user_data_base64"], differing: ["user_data", "user_data_base64"], reason: REASON }],
+      differences: [],
+      notCompared: [],
+    });
+  });
+
+  it("still fails anything else at the host: another attribute, the action, the replace paths", () => {
+    const replaced = change(HCL_HOST, ["delete", "create"], { ami: "ami-new", user_data: "x" });
+    const r = compare([{ ...replaced, change: { ...replaced.change, replace_paths: [["ami"]] } }], [change(HOST, ["update"], { ami: "ami-1", user_data_base64: "y" })]);
+    expect(r.differences).toEqual([
+      { address: LABEL, message: "action: HCL replace, stack update; replace paths: HCL [ami], stack []; planned values differ: ami" },
+    ]);
+    expect(r.intended.map((d) => d.differing)).toEqual([["user_data", "user_data_base64"]]);
+  });
+
+  it("accepts nowhere else: the same attributes differing at another address fail", () => {
+    const r = compare([change("aws_instance.other", ["update"], { user_data: "a" })], [change("aws_instance.other", ["update"], { user_data_base64: "b" })]);
+    expect(r.differences).toEqual([{ address: "aws_instance.other", message: "planned values differ: user_data, user_data_base64" }]);
+    expect(r.intended).toEqual([]);
+  });
+
+  it("says when both sides know the attributes only at apply (a replaced host), and when the host is not compared", () => {
+    const unknown = { user_data: true, user_data_base64: true };
+    const r = compare([change(HCL_HOST, ["create"], {}, unknown)], [change(HOST, ["create"], {}, unknown)]);
+    expect(r.equal).toBe(1);
+    expect(r.intended).toEqual([{ address: LABEL, compared: true, attributes: ["user_data", "user_data_base64"], differing: [], reason: REASON }]);
+    const skipped = compare([], [change(HOST, ["update"], { user_data_base64: "y" })], new Map([[HOST, "the HCL root cannot plan it here"]]));
+    expect(skipped.intended).toEqual([{ address: HOST, compared: false, attributes: ["user_data", "user_data_base64"], differing: [], reason: REASON }]);
+    expect(skipped.differences).toEqual([]);
+  });
+
+  it("fails a stale entry: both sides know the attributes and they are equal", () => {
+    const same = { user_data: null, user_data_base64: "H4sI..." };
+    const r = compare([change(HCL_HOST, ["no-op"], same)], [change(HOST, ["no-op"], same)]);
+    expect(r.differences).toEqual([
+      { address: LABEL, message: "equal in user_data, user_data_base64, which stacks/moves.ts declares an intended difference here: a stale entry; remove it" },
+    ]);
+  });
+
+  it("is reported by name in the plan-check report", () => {
+    const r = compare(
+      [change(HCL_HOST, ["update"], { user_data: "a" })],
+      [change(HOST, ["update"], { user_data_base64: "b" })],
+    );
+    const md = renderMarkdown({ ...EMPTY_REPORT, hcl: { dir: "/hcl", comparison: r, unplannable: [] } });
+    expect(md).toContain(
+      "0 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s); 0 difference(s); 0 not compared.\n" +
+        `- intended difference at \`${LABEL}\` (stacks/moves.ts, INTENDED_DIFFERENCES): \`user_data\`, \`user_data_base64\` differ; ${REASON}`,
+    );
+  });
+});
+
+describe("what the HCL root cannot plan: planned around, named, not compared", () => {
+  const modulePathOf = (file: string) => (file === "modules/ssm/main.tf" ? "module.ssm" : undefined);
+  const length = { severity: "error" as const, summary: `expected length of user_data to be in the range (0 - 16384), got ${"x".repeat(17485)}`, address: "module.compute.aws_instance.host" };
+  const count = {
+    severity: "error" as const,
+    summary: "Invalid count argument",
+    range: { filename: "modules/ssm/main.tf", start: { line: 71 } },
+    snippet: { context: 'resource "aws_ssm_parameter" "ml_worker_queue_url"' },
+  };
+
+  it("turns a resource's plan error and a count unknown at plan into addresses to plan around, each with why", () => {
+    expect(unplannableResources([length, count], modulePathOf)).toEqual([
+      { address: "module.compute.aws_instance.host", why: "user_data is 17,485 bytes, over EC2's 16,384-byte user-data limit (the rendered value; the provider refuses it at plan time)" },
+      { address: "module.ssm.aws_ssm_parameter.ml_worker_queue_url", why: "Invalid count argument: its count depends on a value known only after apply (the ML worker queue URL)" },
+    ]);
+  });
+
+  it("gives up on an error that belongs to no resource", () => {
+    expect(unplannableResources([length, { severity: "error", summary: "Unsupported argument" }], modulePathOf)).toBeUndefined();
   });
 });
 

@@ -6,10 +6,10 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EnvironmentConfig } from "../config/environment";
+import { EnvironmentConfig, replacementAddress } from "../config/environment";
 import { environments as defaultEnvironments } from "../config/environments";
 import type * as App from "../stacks/app";
-import { MOVES, counterpart } from "../stacks/moves";
+import { INTENDED_DIFFERENCES, MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
 import { CliIo, InputError, newestSource, parseFlags, parseOrAnswer, processIo } from "./lib/cli";
 import { instanceAddress, parseState } from "./lib/migration";
@@ -22,6 +22,7 @@ import {
   ResourceChange,
   changeRows,
   comparePlans,
+  explain,
   judge,
   resourceOf,
 } from "./lib/plan-judge";
@@ -48,6 +49,7 @@ import {
   SchemaSummary,
   Workspace,
   adaptState,
+  copyStackAssets,
   prepareHclWorkspace,
   prepareStackWorkspace,
   summarizeSchema,
@@ -175,6 +177,28 @@ export function countErrorAddresses(errors: readonly Diagnostic[], modulePathOfF
     out.push(`${modulePath ? `${modulePath}.` : ""}${m[1]}.${m[2]}`);
   }
   return [...new Set(out)].sort(); // Terraform reports them in no fixed order
+}
+
+const COUNT_WHY = "Invalid count argument: its count depends on a value known only after apply (the ML worker queue URL)";
+
+/**
+ * The resources a plan's errors stop at, each with why: a count unknown at
+ * plan, or an error Terraform ties to one resource (the provider refusing a
+ * value, e.g. the HCL host's user data over EC2's limit). Undefined when an
+ * error belongs to no resource: then nothing can be planned around it.
+ */
+export function unplannableResources(
+  errors: readonly Diagnostic[],
+  modulePathOfFile: (file: string) => string | undefined,
+): { address: string; why: string }[] | undefined {
+  const out = new Map<string, string>();
+  for (const d of errors) {
+    const counted = d.summary === "Invalid count argument" ? countErrorAddresses([d], modulePathOfFile) : undefined;
+    if (counted?.length) out.set(counted[0], COUNT_WHY);
+    else if (d.address) out.set(resourceOf(d.address), explain(d));
+    else return undefined;
+  }
+  return [...out].sort(([a], [b]) => a.localeCompare(b)).map(([address, why]) => ({ address, why }));
 }
 
 interface Planned {
@@ -361,7 +385,7 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   let stateUsed: RawState | null = snapshot;
   let schema: SchemaSummary | undefined;
   if (o.offline) {
-    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDir, "stack"), awsVersion, source });
+    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDir, "stack"), awsVersion, source, stackDir: stackOut });
     if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
     stackDir = ws.dir;
     await initOnce(tf, ws, terraformVersion, timings);
@@ -379,6 +403,7 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     delete copy.terraform.backend;
     for (const [name, block] of Object.entries<any>(copy.module ?? {})) block.source = path.join(modulesDir, path.basename(block.source ?? name));
     fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
+    copyStackAssets(copy, stackOut, stackDir);
     fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(snapshot), { mode: 0o600 });
     adaptations = ["backend replaced by a local copy of the snapshot"];
     await init(tf, stackDir, timings);
@@ -401,13 +426,16 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
   const allow: AllowedDestroy[] = [
     ...(config.allowDestroy ?? []),
-    ...(config.allowReplacement ?? []).map((address) => ({ address, reason: "listed in allowReplacement" })),
+    ...(config.allowReplacement ?? []).map((e) => ({
+      address: replacementAddress(e),
+      reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
+    })),
   ];
   const gate: Failure[] = judge({
     rows: stackPlan.rows,
     errors: stackPlan.result.errors,
     allow: config.allowDestroy ?? [],
-    allowReplace: new Set(config.allowReplacement ?? []),
+    allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),
     moved,
     stateAddresses: new Set(stateAddresses),
     notJudged,
@@ -498,12 +526,16 @@ async function planHcl(
   const stateResources = stateAddresses.map(resourceOf);
   let planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings, dir, false);
   const unplannable: { address: string; why: string }[] = [];
-  const count = planned.result.ok ? undefined : countErrorAddresses(planned.result.errors, (file) => modulePathOfFile(dir, file));
-  if (count?.length) {
-    for (const address of count) {
-      unplannable.push({ address, why: "Invalid count argument: its count depends on a value known only after apply (the ML worker queue URL)" });
-    }
-    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...count], stateResources, hclTimings, dir, false);
+  // Plan around what the HCL root cannot plan here (a count known only at apply,
+  // a value the provider refuses), and compare the rest; a few rounds, as one
+  // error can hide another.
+  for (let round = 0; round < 3 && !planned.result.ok; round++) {
+    const found = unplannableResources(planned.result.errors, (file) => modulePathOfFile(dir, file))?.filter(
+      (u) => !unplannable.some((x) => x.address === u.address),
+    );
+    if (!found?.length) break;
+    unplannable.push(...found);
+    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...unplannable.map((u) => u.address)], stateResources, hclTimings, dir, false);
   }
   for (const [k, v] of Object.entries(hclTimings)) timings[`hcl ${k}`] = v;
   return { dir: hclDir, planned, unplannable };
@@ -519,16 +551,19 @@ function compareWithHcl(h: HclPlanned, stackPlan: Planned): NonNullable<PlanChec
   for (const e of stackPlan.exclusion?.excluded ?? []) for (const a of [e.address, ...e.dependents]) notCompared.set(a, "excluded");
   for (const e of planned.exclusion?.excluded ?? []) {
     const unp = unplannable.some((u) => u.address === e.address);
-    for (const a of [e.address, ...e.dependents]) {
+    const mark = (a: string, why: string) => {
       const stackAddress = stackResourceOf(a);
-      if (!notCompared.has(stackAddress)) notCompared.set(stackAddress, unp ? "the HCL root cannot plan it here" : "excluded");
-    }
+      if (!notCompared.has(stackAddress)) notCompared.set(stackAddress, why);
+    };
+    mark(e.address, unp ? "the HCL root cannot plan it here" : "excluded");
+    for (const a of e.dependents) mark(a, unp ? `depends on ${e.address}, which the HCL root cannot plan here` : "excluded");
   }
   const comparison = comparePlans({
     stack: (stackPlan.result.plan?.resource_changes ?? []) as ResourceChange[],
     hcl: (planned.result.plan?.resource_changes ?? []) as ResourceChange[],
     toStack: counterpart,
     notCompared,
+    intended: (address) => INTENDED_DIFFERENCES.find((d) => d.address === resourceOf(address)),
   });
   return { dir: h.dir, comparison, unplannable, rows: planned.rows };
 }

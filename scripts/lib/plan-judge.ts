@@ -208,11 +208,32 @@ export interface ComparisonInput {
   readonly toStack: (hclAddress: string) => string | undefined;
   /** Stack addresses not compared (excluded, or not plannable by the HCL root), with why. */
   readonly notCompared: ReadonlyMap<string, string>;
+  /**
+   * The attributes that may differ at a stack address, and why (the table in
+   * stacks/moves.ts); nothing may differ anywhere else.
+   * @default - none: every difference counts
+   */
+  readonly intended?: (stackAddress: string) => { readonly attributes: readonly string[]; readonly reason: string } | undefined;
+}
+
+export interface IntendedSeen {
+  readonly address: string;
+  /** False when the address is not compared (excluded, or the HCL root cannot plan it). */
+  readonly compared: boolean;
+  readonly attributes: readonly string[];
+  readonly differing: readonly string[];
+  readonly reason: string;
 }
 
 export interface Comparison {
   /** Address pairs compared and found equal. */
   readonly equal: number;
+  /**
+   * Every compared address the intended-difference table names: the
+   * attributes it accepts there, those that differ in this plan (none when
+   * both sides know them only at apply), and why.
+   */
+  readonly intended: readonly IntendedSeen[];
   readonly differences: readonly { readonly address: string; readonly message: string }[];
   readonly notCompared: readonly { readonly address: string; readonly why: string }[];
 }
@@ -231,6 +252,7 @@ export function comparePlans(input: ComparisonInput): Comparison {
   const skipped = (stackAddress: string) => input.notCompared.get(stackAddress) ?? input.notCompared.get(resourceOf(stackAddress));
   const stack = new Map(input.stack.filter((c) => c.mode === "managed").map((c) => [key(c.address, c.deposed), c]));
   const differences: { address: string; message: string }[] = [];
+  const intended: IntendedSeen[] = [];
   const notCompared = new Map<string, string>();
   let equal = 0;
   const seen = new Set<string>();
@@ -241,6 +263,8 @@ export function comparePlans(input: ComparisonInput): Comparison {
     const why = skipped(address);
     if (why) {
       notCompared.set(k, why);
+      const intent = input.intended?.(address);
+      if (intent) intended.push({ address: k, compared: false, attributes: intent.attributes, differing: [], reason: intent.reason });
       continue;
     }
     const s = stack.get(k);
@@ -256,20 +280,33 @@ export function comparePlans(input: ComparisonInput): Comparison {
     const hp = (h.change.replace_paths ?? []).map(pathText).sort();
     const sp = (s.change.replace_paths ?? []).map(pathText).sort();
     if (JSON.stringify(hp) !== JSON.stringify(sp)) problems.push(`replace paths: HCL [${hp.join(", ")}], stack [${sp.join(", ")}]`);
+    const intent = input.intended?.(address);
+    const accepted = (a: string) => intent?.attributes.includes(a) ?? false;
     const values = differingAttributes(h.change.after, s.change.after);
-    if (values.length) problems.push(`planned values differ: ${values.join(", ")}`);
     const unknown = differingAttributes(h.change.after_unknown, s.change.after_unknown);
-    if (unknown.length) problems.push(`known only at apply in one of them: ${unknown.join(", ")}`);
+    if (values.some((a) => !accepted(a))) problems.push(`planned values differ: ${values.filter((a) => !accepted(a)).join(", ")}`);
+    if (unknown.some((a) => !accepted(a))) problems.push(`known only at apply in one of them: ${unknown.filter((a) => !accepted(a)).join(", ")}`);
+    const differing = [...new Set([...values, ...unknown].filter(accepted))].sort();
+    if (intent) {
+      intended.push({ address: label, compared: true, attributes: intent.attributes, differing, reason: intent.reason });
+      // Known on both sides and equal: the difference is gone, and so must the entry.
+      const known = (c: ResourceChange) => intent.attributes.every((a) => !containsTrue(isObject(c.change.after_unknown) ? c.change.after_unknown[a] : undefined));
+      if (differing.length === 0 && known(h) && known(s)) {
+        problems.push(`equal in ${intent.attributes.join(", ")}, which stacks/moves.ts declares an intended difference here: a stale entry; remove it`);
+      }
+    }
     if (problems.length) differences.push({ address: label, message: problems.join("; ") });
-    else equal++;
+    else if (differing.length === 0) equal++;
   }
   for (const [k, s] of stack) {
     if (seen.has(k)) continue;
     const why = skipped(s.address);
+    const intent = input.intended?.(s.address);
+    if (why && intent) intended.push({ address: k, compared: false, attributes: intent.attributes, differing: [], reason: intent.reason });
     if (why) notCompared.set(k, why);
     else differences.push({ address: k, message: `the stack plans ${actionOf(s.change.actions)}; the HCL root has no such instance` });
   }
-  return { equal, differences, notCompared: [...notCompared].map(([address, why]) => ({ address, why })).sort((a, b) => a.address.localeCompare(b.address)) };
+  return { equal, intended, differences, notCompared: [...notCompared].map(([address, why]) => ({ address, why })).sort((a, b) => a.address.localeCompare(b.address)) };
 }
 
 function differingAttributes(a: Json | undefined, b: Json | undefined): string[] {

@@ -128,8 +128,16 @@ export function renderMarkdown(r: PlanCheckReport): string {
       out.push(
         "",
         `${c.equal} address(es) equal (actions, replace paths and planned values, through the moved blocks); ` +
-          `${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
+          `${c.intended.filter((d) => d.differing.length).length} intended difference(s); ${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
       );
+      for (const d of c.intended) {
+        const seen = !d.compared
+          ? `${d.attributes.map(code).join(", ")}, not compared here`
+          : d.differing.length
+            ? `${d.differing.map(code).join(", ")} differ`
+            : `${d.attributes.map(code).join(", ")} known only at apply on both sides here`;
+        out.push(`- intended difference at ${code(d.address)} (stacks/moves.ts, INTENDED_DIFFERENCES): ${seen}; ${d.reason}`);
+      }
       for (const d of c.differences) out.push(`- difference at ${code(d.address)}: ${d.message}`);
       for (const n of c.notCompared) out.push(`- not compared: ${code(n.address)} (${n.why})`);
     }

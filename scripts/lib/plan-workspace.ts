@@ -281,6 +281,41 @@ export interface StackWorkspaceOptions {
   readonly dir: string;
   readonly awsVersion: string;
   readonly source: PinSource;
+  /**
+   * The synthesized stack's folder (`cdktf.out/stacks/<stack>`): its `assets/`
+   * (files the configuration reads, such as the compute templates) are copied
+   * beside cdk.tf.json.
+   * @default - no assets: the configuration must read none
+   */
+  readonly stackDir?: string;
+}
+
+/** Relative `assets/...` paths the configuration reads (cdktf's TerraformAsset paths). */
+export function assetPaths(config: Json): string[] {
+  const found = new Set<string>();
+  const visit = (v: Json) => {
+    if (typeof v === "string") for (const m of v.matchAll(/(?<![\w./-])assets\/[\w.\-/]+/g)) found.add(m[0]);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(config);
+  return [...found].sort();
+}
+
+/**
+ * Copies the synthesized stack's `assets/` into `dir`, refusing a
+ * configuration that reads an asset the folder does not hold.
+ */
+export function copyStackAssets(config: Json, stackDir: string | undefined, dir: string): string[] {
+  const wanted = assetPaths(config);
+  const missing = wanted.filter((a) => !stackDir || !fs.existsSync(path.join(stackDir, a)));
+  if (missing.length) {
+    throw new InputError(
+      `the synthesized stack reads ${missing.join(", ")}, which ${stackDir ? `${stackDir} does not hold` : "no stack folder was given for"}: synthesize again (npm run synth)`,
+    );
+  }
+  if (wanted.length) copyDir(path.join(stackDir!, "assets"), path.join(dir, "assets"));
+  return wanted;
 }
 
 /** The stack's working directory: cdk.tf.json rewritten for an offline plan, its modules copied and pinned. */
@@ -347,6 +382,7 @@ export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
     pinHclDir(to, `module.${name}`, o.source, ws, to);
   }
   fs.writeFileSync(path.join(o.dir, "cdk.tf.json"), JSON.stringify(out, null, 2));
+  copyStackAssets(out, o.stackDir, o.dir);
   ws.initInputs.push(`root: ${JSON.stringify({ terraform: out.terraform, module: Object.fromEntries(Object.entries(modules).map(([n, b]) => [n, b.source])) })}`);
   return ws;
 }
