@@ -19,7 +19,6 @@ describe("the production stack's offline variant", () => {
   it("removes the backend, the HCL modules, local and random, the env file and what reads them", () => {
     expect(variant.removed.map((r) => r.address)).toEqual([
       "terraform.backend.local",
-      "module.compute",
       "module.route53",
       "module.ssm",
       "module.storage",
@@ -28,8 +27,6 @@ describe("the production stack's offline variant", () => {
       "provider.random",
       "data.local_file.env_production",
       "local.react_app_api_key",
-      "output.ec2_instance_id",
-      "output.ec2_public_ip",
       "output.ssm_image_tag_param_name",
     ]);
     expect(variant.removed.find((r) => r.address === "local.react_app_api_key")?.reason).toBe(
@@ -37,12 +34,14 @@ describe("the production stack's offline variant", () => {
     );
   });
 
-  it("replaces the references left: the storage bucket ARN and the vpc_endpoints dependency", () => {
+  it("replaces the references left: the storage bucket's ARN and name, the image tag parameter, the vpc_endpoints dependency", () => {
     expect(variant.placeholders.map(({ reference, replacement }) => ({ reference, replacement }))).toEqual([
       { reference: "module.vpc_endpoints", replacement: "terraform_data.offline_module_vpc_endpoints" },
+      { reference: "module.ssm.image_tag_param_name", replacement: "var.offline_module_ssm_image_tag_param_name" },
       { reference: "module.storage.bucket_arn", replacement: "var.offline_module_storage_bucket_arn" },
+      { reference: "module.storage.bucket_name", replacement: "var.offline_module_storage_bucket_name" },
     ]);
-    const [dependsOn, bucketArn] = variant.placeholders;
+    const [dependsOn, imageTagParam, bucketArn, bucketName] = variant.placeholders;
     // Every MlWorker resource, and not its caller identity data source.
     expect(dependsOn.usedAt).toHaveLength(13);
     expect(dependsOn.usedAt.every((p) => p.startsWith("resource.") && p.endsWith(".depends_on") && p.includes("ml_worker"))).toBe(true);
@@ -50,7 +49,11 @@ describe("the production stack's offline variant", () => {
       "resource.aws_iam_role_policy.iam_ecs_task_s3.policy",
       "resource.aws_iam_role_policy.iam_s3_textract_inline.policy",
     ]);
-    expect(keys(config.variable)).toContain("offline_module_storage_bucket_arn");
+    // The compute templates' call stays, and is validated: only the module outputs it reads are placeholders.
+    expect(imageTagParam.usedAt).toEqual(["locals.compute_user_data_rendered"]);
+    expect(bucketName.usedAt).toEqual(["locals.compute_user_data_rendered", "resource.aws_s3_object.compute_compose.bucket"]);
+    expect((config.locals as Record<string, string>).compute_user_data_rendered).toMatch(/^\$\{templatefile\("assets\/compute_user_data_template_[0-9A-F]{8}\/[0-9A-F]{32}\/user_data_minimal\.sh\.tpl", \{/);
+    expect(keys(config.variable)).toEqual(expect.arrayContaining(["offline_module_storage_bucket_arn", "offline_module_storage_bucket_name", "offline_module_ssm_image_tag_param_name"]));
     expect(keys(isObject(config.resource) ? config.resource.terraform_data : undefined)).toEqual(["offline_module_vpc_endpoints"]);
   });
 
@@ -60,23 +63,23 @@ describe("the production stack's offline variant", () => {
     );
     expect(addresses(config.data)).toEqual(addresses(synthesized.data).filter((a) => !a.startsWith("local_file.")));
     expect(config.moved).toEqual(synthesized.moved);
-    expect(keys(config.variable)).toEqual([...keys(synthesized.variable), "offline_module_storage_bucket_arn"].sort());
-    expect(keys(config.output)).toEqual(
-      keys(synthesized.output).filter((o) => !["ec2_instance_id", "ec2_public_ip", "ssm_image_tag_param_name"].includes(o)),
+    expect(keys(config.variable)).toEqual(
+      [...keys(synthesized.variable), "offline_module_ssm_image_tag_param_name", "offline_module_storage_bucket_arn", "offline_module_storage_bucket_name"].sort(),
     );
+    expect(keys(config.output)).toEqual(keys(synthesized.output).filter((o) => o !== "ssm_image_tag_param_name"));
   });
 
-  it("leaves only the aws provider and no module, backend or local", () => {
+  it("leaves only the aws provider, no module or backend, and the locals that read no removed object", () => {
     expect(keys(config.provider)).toEqual(["aws"]);
     const terraform = isObject(config.terraform) ? config.terraform : {};
     expect(keys(terraform.required_providers)).toEqual(["aws"]);
     expect(terraform.backend).toBeUndefined();
     expect(config.module).toBeUndefined();
-    expect(config.locals).toBeUndefined();
+    expect(keys(config.locals)).toEqual(["compute_compose_sha256", "compute_rendered_compose", "compute_user_data_bytes", "compute_user_data_rendered"]);
     // The placeholder variables' descriptions name what they stand for; nothing else may. A moved
     // block's `from` names an old address, not a reference (two come from module.ssm).
     const expressions = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "variable" && k !== "moved"));
-    expect(referencesIn(expressions, ["module.storage", "module.ssm", "module.compute", "module.vpc_endpoints", "module.route53"])).toEqual([]);
+    expect(referencesIn(expressions, ["module.storage", "module.ssm", "module.vpc_endpoints", "module.route53"])).toEqual([]);
     expect(referencesIn(expressions, ["data.local_file.env_production", "local.react_app_api_key"])).toEqual([]);
   });
 

@@ -2,14 +2,18 @@
 // the fixtures' states, judged, and compared with the HCL root's own plan.
 // Without terraform or the provider mirror the tier is skipped, and says why
 // (VALIDATE_REQUIRE_TERRAFORM=1 makes that a failure, as in CI).
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as zlib from "zlib";
 import { EnvironmentConfig } from "../config/environment";
 import { production, staging } from "../config/environments";
 import { PlanCheckReport } from "../scripts/lib/plan-report";
 import { main } from "../scripts/plan-check";
-import { MOVES } from "../stacks/moves";
+import { USER_DATA_LIMIT_BYTES } from "../modules/compute";
+import { INTENDED_DIFFERENCES, MOVES } from "../stacks/moves";
+import { renderHclCompute } from "./lib/hcl-render";
 import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
 
 const detection = detectToolchain();
@@ -29,28 +33,33 @@ const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/production-data.json");
 const NEW_ENV_DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/new-environment-data.json");
 const STAGING_DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/staging-data.json");
-const HOST = "module.compute.aws_instance.host";
-const ROUTE53 = ["module.route53.aws_route53_record.api_a", "module.route53.aws_route53_record.root_a", "module.route53.aws_route53_record.www_a"];
+const HOST = "aws_instance.compute_host";
+const HCL_HOST = "module.compute.aws_instance.host";
+const ROUTE53 = ["module.route53.aws_route53_record.api_a", "module.route53.aws_route53_record.root_a", "module.route53.aws_route53_record.www_a[0]"];
+const PRODUCTION_AMI = "ami-0c398cb65a93047f2";
 
 type Result = { code: number; report: PlanCheckReport & { counts: Record<string, number>; failureTexts: string[] }; stderr: string; plan?: any };
 
 async function planCheck(
   args: string[],
   environments: Record<string, EnvironmentConfig> = { production },
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-")),
+  given?: string,
+  env: Record<string, string> = {},
 ): Promise<Result> {
+  const cwd = given ?? fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
   let stdout = "";
   let stderr = "";
   const code = await main(
     ["--offline", "--modules", MODULES, "--json", ...args],
     { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
-    { environments, env: { ...process.env, TF_VAR_db_password_plain: "REDACTED" } },
+    { environments, env: { ...process.env, TF_VAR_db_password_plain: "REDACTED", ...env } },
   );
   if (!stdout) throw new Error(`plan-check wrote no report (exit ${code}):\n${stderr}`);
   const report = JSON.parse(stdout);
   const planFile = path.join(report.outDir, "stack/plan.json");
   const plan = fs.existsSync(planFile) ? JSON.parse(fs.readFileSync(planFile, "utf8")) : undefined;
-  if (process.env[ENV.keepDirs] !== "1" && code === 0) fs.rmSync(cwd, { recursive: true, force: true });
+  // A folder the caller gave is the caller's to remove.
+  if (process.env[ENV.keepDirs] !== "1" && code === 0 && !given) fs.rmSync(cwd, { recursive: true, force: true });
   return { code, report, stderr, plan };
 }
 
@@ -59,7 +68,9 @@ const summary = (r: Result) => {
   return { create, update, replace, delete: del, move, "no-op": r.report.counts["no-op"] };
 };
 
-/** The post-fix state with one change, for a forced replacement. */
+const hostChange = (r: Result) => r.plan.resource_changes.find((c: any) => c.address === HOST);
+
+/** The post-fix state with one change. */
 function builtState(edit: (state: any) => void): string {
   const state = JSON.parse(fs.readFileSync(POST_FIX, "utf8"));
   edit(state);
@@ -68,55 +79,189 @@ function builtState(edit: (state: any) => void): string {
   return file;
 }
 
+/** A --data file: production's, with `extra` values on top. */
+function dataFile(extra: Record<string, unknown>): string {
+  const data = { ...JSON.parse(fs.readFileSync(DATA, "utf8")), ...extra };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-data-")), "data.json");
+  fs.writeFileSync(file, JSON.stringify(data));
+  return file;
+}
+
+const removeTemp = (file: string) => fs.rmSync(path.dirname(file), { recursive: true, force: true });
+
 const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("plan-check against the fixtures (offline, Terraform's own plan)", () => {
-  test.concurrent("post-fix state as it is: the gate fails on the EC2 host's user data, named, not a stack trace", async () => {
+  test.concurrent("post-fix state (today's), no --exclude: PASS; every compute instance moves; the host's user data is its one change", async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
-    const first = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
-    expect(first.report.timingsMs.init).toBeGreaterThan(0);
-    // The second run in the same folder reuses what init installed: the same inputs.
-    const r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+    let r: Result;
+    try {
+      const first = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+      expect(first.report.timingsMs.init).toBeGreaterThan(0);
+      // The second run in the same folder reuses what init installed: the same inputs.
+      r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+    } finally {
+      if (process.env[ENV.keepDirs] !== "1") fs.rmSync(cwd, { recursive: true, force: true });
+    }
     expect(r.report.timingsMs).toMatchObject({ "init (reused)": 0 });
     expect(r.report.timingsMs.init).toBeUndefined();
-    expect(r.code).toBe(1);
-    expect(r.report.failureTexts).toEqual([
-      "`module.compute.aws_instance.host`: plan error: user_data is 17,485 bytes, over EC2's 16,384-byte user-data limit " +
-        "(the rendered value; the provider refuses it at plan time)",
+    expect(r.code).toBe(0);
+    expect(r.report.failures).toEqual([]);
+    expect(r.report.excluded).toEqual([]);
+    expect(summary(r)).toEqual({ create: 0, update: 4, replace: 0, delete: 0, move: 31, "no-op": 50 });
+    // Every moved block whose object is in the state shows as a move: ecr, iam, ml_worker, the two ssm parameters, and compute.
+    const moved = r.report.rows.filter((x) => x.previousAddress);
+    expect(moved.map((x) => `${x.previousAddress} -> ${x.address}`).sort()).toEqual(
+      MOVES.filter((m) => !m.optional && m.from !== "module.compute.aws_security_group_rule.allow_ssh") // count 0: nothing in the state
+        .map((m) => `${m.from} -> ${m.to}`)
+        .sort(),
+    );
+    expect(moved.filter((x) => x.previousAddress!.startsWith("module.compute.")).map((x) => [x.address, x.action])).toEqual([
+      [HOST, "update"],
+      ["aws_s3_object.compute_compose", "no-op"],
+      ["aws_ssm_parameter.compute_compose_sha256", "no-op"],
     ]);
-    expect(r.report.planText).toContain("with module.compute.aws_instance.host,");
+    // The host: its user data only (EC2 stops and starts it for that, so its public address is known after apply); the records follow.
+    expect(r.report.rows.filter((x) => x.action === "update").map((x) => [x.address, x.changedAttributes, x.unknownAttributes])).toEqual([
+      [HOST, ["user_data_base64"], ["public_dns", "public_ip"]],
+      ["module.route53.aws_route53_record.api_a", [], ["records"]],
+      ["module.route53.aws_route53_record.root_a", [], ["records"]],
+      ["module.route53.aws_route53_record.www_a[0]", [], ["records"]],
+    ]);
+    expect(r.report.rows.filter((x) => x.action !== "update").every((x) => x.action === "no-op")).toBe(true);
+    expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
+    expect(r.report.planText).toContain("# aws_instance.compute_host will be updated in-place");
     expect(r.report.planText).not.toContain("#!/bin/bash");
   });
 
-  test.concurrent("post-fix state without the EC2 host: every ecr, iam and ml_worker instance moves and is otherwise a no-op", async () => {
-    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--exclude", HOST]);
+  test.concurrent("the script the host receives is the HCL module's, byte for byte, and gzip brings it under EC2's limit", async () => {
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA]);
     expect(r.code).toBe(0);
-    expect(r.report.excluded).toEqual([{ address: HOST, dependents: ROUTE53 }]);
-    expect(summary(r)).toEqual({ create: 0, update: 0, replace: 0, delete: 0, move: 28, "no-op": 50 });
-    const moved = r.report.rows.filter((x) => x.previousAddress);
-    expect(moved.every((x) => x.action === "no-op")).toBe(true);
-    expect(moved.map((x) => `${x.previousAddress} -> ${x.address}`).sort()).toEqual(
-      MOVES.filter((m) => !m.optional).map((m) => `${m.from} -> ${m.to}`).sort(),
+    const compressed = Buffer.from(hostChange(r).change.after.user_data_base64, "base64");
+    const script = zlib.gunzipSync(compressed);
+    // The HCL module's own rendering (Terraform's templatefile, its locals block as written), with production's
+    // inputs as the HCL root passes them, each value taken from the post-fix state.
+    const state = JSON.parse(fs.readFileSync(POST_FIX, "utf8"));
+    const attributes = (module: string | undefined, type: string, name: string) =>
+      state.resources.find((x: any) => x.module === module && x.type === type && x.name === name).instances[0].attributes;
+    const hcl = renderHclCompute(
+      path.join(MODULES, "compute"),
+      {
+        project: "zivohealth",
+        environment: "production",
+        vpc_id: attributes(undefined, "aws_vpc", "existing").id,
+        public_subnet_id: attributes("module.compute", "aws_instance", "host").subnet_id,
+        instance_profile_name: attributes("module.iam", "aws_iam_instance_profile", "ec2_profile").name,
+        security_group_ids: [attributes(undefined, "aws_security_group", "ec2_existing_vpc").id],
+        ecr_repo_url: state.outputs.ecr_repository_url.value,
+        ssm_image_tag_param: state.outputs.ssm_image_tag_param_name.value,
+        aws_region: "us-east-1",
+        enable_ssh_tunnel: false,
+        ssh_allowed_cidrs: [],
+        key_name: "ec2-dbeaver",
+        compose_s3_bucket: attributes("module.storage", "aws_s3_bucket", "uploads").bucket,
+        compose_s3_key: "deploy/production/docker-compose.yml",
+      },
+      attributes("module.compute", "aws_caller_identity", "current").account_id,
+      detection.ok ? detection.toolchain : (undefined as never),
     );
-    expect(r.report.rows.every((x) => x.action === "no-op")).toBe(true);
+    expect(script.equals(hcl.userData)).toBe(true);
+    // The compose object and its checksum (which the script carries) are the HCL's too.
+    const compose = r.plan.resource_changes.find((c: any) => c.address === "aws_s3_object.compute_compose").change.after.content;
+    expect(Buffer.from(compose).equals(hcl.compose)).toBe(true);
+    // Sizes: Terraform 1.11.4's gzip (Go's compress/flate, default level); a Terraform whose gzip output
+    // differs changes the compressed size here and plans an update of the host (README).
+    expect(script.length).toBe(17485);
+    expect(compressed.length).toBe(4615);
+    expect(USER_DATA_LIMIT_BYTES - compressed.length).toBe(11769);
+    console.log(`user data: ${script.length} bytes raw, ${compressed.length} gzip-compressed (${USER_DATA_LIMIT_BYTES - compressed.length} under EC2's ${USER_DATA_LIMIT_BYTES})`);
+  });
+
+  test.concurrent("a newer Ubuntu image in the lookup (recorded via --data) does not replace the host", async () => {
+    const newer = { id: "ami-0fedcba9876543210", image_id: "ami-0fedcba9876543210", name: "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20260115", creation_date: "2026-01-15T08:05:51.000Z" };
+    const recorded = JSON.parse(fs.readFileSync(POST_FIX, "utf8")).resources.find((x: any) => x.module === "module.compute" && x.type === "aws_ami").instances[0].attributes;
+    const data = dataFile({ "module.compute.data.aws_ami.ubuntu": { ...recorded, ...newer } });
+    try {
+      const r = await planCheck(["--state", POST_FIX, "--data", data]);
+      expect(r.code).toBe(0);
+      expect(r.report.pins).toContainEqual({ address: "data.aws_ami.compute_ubuntu", kind: "data source", from: "--data" });
+      expect(summary(r)).toEqual({ create: 0, update: 4, replace: 0, delete: 0, move: 31, "no-op": 50 });
+      expect(r.report.rows.find((x) => x.address === HOST)).toMatchObject({ action: "update", replacePaths: [], changedAttributes: ["user_data_base64"] });
+      expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
+    } finally {
+      removeTemp(data);
+    }
+  });
+
+  test.concurrent("--against-hcl on the post-fix state: the HCL root cannot plan its host, says so, and every address it can plan is equal", async () => {
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--against-hcl", HCL_ROOT]);
+    expect(r.code).toBe(0);
+    expect(r.report.hcl!.unplannable).toEqual([
+      { address: HCL_HOST, why: "user_data is 17,485 bytes, over EC2's 16,384-byte user-data limit (the rendered value; the provider refuses it at plan time)" },
+    ]);
+    const why = `depends on ${HCL_HOST}, which the HCL root cannot plan here`;
+    expect(r.report.hcl!.comparison).toEqual({
+      equal: 50,
+      intended: [{ address: HOST, compared: false, attributes: ["user_data", "user_data_base64"], differing: [], reason: INTENDED_DIFFERENCES[0].reason }],
+      differences: [],
+      notCompared: [
+        { address: HOST, why: "the HCL root cannot plan it here" },
+        ...ROUTE53.map((address) => ({ address, why })),
+      ],
+    });
+  });
+
+  test.concurrent("--exclude still leaves out a resource and what depends on it, judging the rest", async () => {
+    // (Not the host: Terraform refuses -target options that leave out an object a moved block moves.)
+    const zone = "module.route53.aws_route53_zone.zone";
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--exclude", zone]);
+    expect(r.code).toBe(0);
+    expect(r.report.excluded).toEqual([{ address: zone, dependents: ROUTE53.map((a) => a.replace("[0]", "")) }]);
+    expect(summary(r)).toEqual({ create: 0, update: 1, replace: 0, delete: 0, move: 31, "no-op": 49 });
+  });
+
+  test.concurrent("a script grown over EC2's limit stops the plan before any apply, with its size and the limit, and no secret", async () => {
+    // 22,000 characters that do not compress (a hash chain), passed where the script writes the FCM credentials.
+    let chain = crypto.createHash("sha256").update("seed").digest();
+    let filler = "";
+    while (filler.length < 22_000) {
+      chain = crypto.createHash("sha256").update(chain).digest();
+      filler += chain.toString("base64");
+    }
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, undefined, { TF_VAR_reminders_fcm_credentials_json: filler });
+    expect(r.code).toBe(1);
+    expect(r.report.failureTexts).toHaveLength(1);
+    const m = /^plan error: Resource precondition failed \(cdk\.tf\.json:\d+, resource\.aws_instance\.compute_host\.lifecycle\.precondition\[0\]\): The API host's user data is (\d+) bytes gzip-compressed, over EC2's limit of 16,384 bytes \(counted on the raw data, before base64\): shorten modules\/compute\/user_data_minimal\.sh\.tpl\.$/.exec(
+      r.report.failureTexts[0],
+    );
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(USER_DATA_LIMIT_BYTES);
+    expect(JSON.stringify(r.report)).not.toContain(filler.slice(0, 40));
   });
 
   test.concurrent("pre-fix state: the stack plans with no error and equals the HCL root's plan at every address both can plan", async () => {
     const r = await planCheck(["--state", PRE_FIX, "--data", DATA, "--against-hcl", HCL_ROOT]);
     expect(r.code).toBe(1);
-    // What the HCL root itself would do on that drifted state, each with its forcing attribute.
+    // What the HCL root itself would do on that drifted state, each with its forcing attribute. The host: the
+    // snapshot's runs ami-07a3add10195338ad, older than the image production records (the post-fix host's).
     expect(r.report.failureTexts).toEqual([
+      "`aws_instance.compute_host`: replace, forced by `ami` — not in the environment's allowDestroy",
       "`aws_security_group.ec2_existing_vpc` (deposed object b4a44223): delete — not in the environment's allowDestroy",
-      "`module.compute.aws_instance.host`: replace, forced by `ami` — not in the environment's allowDestroy",
       "`module.ssm.aws_ssm_parameter.db_password`: replace, forced by `name` — not in the environment's allowDestroy",
     ]);
-    expect(summary(r)).toEqual({ create: 31, update: 11, replace: 2, delete: 1, move: 6, "no-op": 10 });
+    expect(summary(r)).toEqual({ create: 31, update: 11, replace: 2, delete: 1, move: 9, "no-op": 10 });
+    expect(hostChange(r).change.before.ami).toBe("ami-07a3add10195338ad");
+    expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
     expect(r.report.hcl!.unplannable.map((u) => u.address)).toEqual([
       "module.ssm.aws_ssm_parameter.ml_worker_enabled",
       "module.ssm.aws_ssm_parameter.ml_worker_queue_url",
     ]);
     expect(r.report.hcl!.comparison).toEqual({
       equal: 53,
+      // Both hosts are replaced (the ECR repository is created, so the script is known only at apply on both sides).
+      intended: [
+        { address: `${HOST} (HCL ${HCL_HOST})`, compared: true, attributes: ["user_data", "user_data_base64"], differing: [], reason: INTENDED_DIFFERENCES[0].reason },
+      ],
       differences: [],
       notCompared: [
         { address: "aws_ssm_parameter.ssm_ml_worker_enabled", why: "the HCL root cannot plan it here" },
@@ -128,7 +273,7 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
   test.concurrent("pre-fix state: passes once the configuration allow-lists those three, each with its reason", async () => {
     const allowDestroy = [
       { address: "aws_security_group.ec2_existing_vpc", deposed: true, reason: "deposed by an earlier failed apply; the HCL root deletes it too" },
-      { address: HOST, reason: "the AMI data source now finds a newer Ubuntu image" },
+      { address: HOST, reason: "the snapshot's host runs an older image than the one production records" },
       { address: "module.ssm.aws_ssm_parameter.db_password", reason: "db_password_ssm_name differs from the deployed name" },
     ];
     const r = await planCheck(["--state", PRE_FIX, "--data", DATA], { production: { ...production, allowDestroy } });
@@ -143,7 +288,9 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     expect(r.report.excluded).toEqual([]);
     expect(r.report.timingsMs.graph).toBeUndefined(); // no exclusion: no -target
     expect(summary(r)).toEqual({ create: 54, update: 0, replace: 0, delete: 0, move: 0, "no-op": 0 });
-    expect(r.report.rows.map((x) => x.address)).toEqual(expect.arrayContaining(["aws_ssm_parameter.ssm_ml_worker_queue_url", "aws_ssm_parameter.ssm_ml_worker_enabled"]));
+    expect(r.report.rows.map((x) => x.address)).toEqual(
+      expect.arrayContaining(["aws_ssm_parameter.ssm_ml_worker_queue_url", "aws_ssm_parameter.ssm_ml_worker_enabled", HOST]),
+    );
     // The HCL root cannot: its count depends on the queue URL.
     expect(r.report.hcl!.unplannable.map((u) => u.address)).toEqual([
       "module.ssm.aws_ssm_parameter.ml_worker_enabled",
@@ -151,9 +298,10 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     ]);
     expect(r.report.hcl!.comparison!.differences).toEqual([]);
     expect(r.report.hcl!.comparison!.equal).toBe(52);
+    expect(r.report.hcl!.comparison!.intended.map((d) => [d.address, d.differing])).toEqual([[`${HOST} (HCL ${HCL_HOST})`, []]]);
   });
 
-  test.concurrent("the staging example's first plan: an empty state, in one step, everything created under staging's names", async () => {
+  test.concurrent("the staging example's first plan: an empty state, in one step, everything created under staging's names, the image looked up", async () => {
     const r = await planCheck(["--stack", "staging", "--data", STAGING_DATA], { production, staging });
     expect(r.code).toBe(0);
     expect(summary(r)).toEqual({ create: 54, update: 0, replace: 0, delete: 0, move: 0, "no-op": 0 });
@@ -175,6 +323,56 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
       "staging-ml-worker",
       "staging-ml-worker-dlq",
     ]);
+    // No host yet: the lookup's image (recorded in the --data file).
+    expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
+    expect(hostChange(r).change.after.tags).toEqual({ Name: "zivohealth-staging-ec2-no-snapd" });
+  });
+
+  test.concurrent("the SSH rule, counted as in the HCL, moves as a whole resource: allow_ssh[0] to compute_allow_ssh[0]", async () => {
+    const rule = {
+      module: "module.compute",
+      mode: "managed",
+      type: "aws_security_group_rule",
+      name: "allow_ssh",
+      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+      instances: [
+        {
+          index_key: 0,
+          schema_version: 2,
+          attributes: {
+            cidr_blocks: ["203.0.113.0/24"],
+            description: "Allow SSH tunneling from specified CIDRs",
+            from_port: 22,
+            id: "sgrule-1234567890",
+            ipv6_cidr_blocks: null,
+            prefix_list_ids: null,
+            protocol: "tcp",
+            security_group_id: "sg-0720fa99c0042c40f",
+            security_group_rule_id: "sgr-0123456789abcdef0",
+            self: false,
+            source_security_group_id: null,
+            timeouts: null,
+            to_port: 22,
+            type: "ingress",
+          },
+          sensitive_attributes: [],
+          private: "eyJzY2hlbWFfdmVyc2lvbiI6IjIifQ==",
+          dependencies: ["aws_security_group.ec2_existing_vpc"],
+        },
+      ],
+    };
+    const state = builtState((s) => s.resources.push(rule));
+    try {
+      const sshOn = { ...production, enableSshTunnel: true, sshAllowedCidrs: ["203.0.113.0/24"] };
+      const r = await planCheck(["--state", state, "--data", DATA], { production: sshOn });
+      expect(r.code).toBe(0);
+      expect(r.report.rows.find((x) => x.address === "aws_security_group_rule.compute_allow_ssh[0]")).toMatchObject({
+        action: "no-op",
+        previousAddress: "module.compute.aws_security_group_rule.allow_ssh[0]",
+      });
+    } finally {
+      removeTemp(state);
+    }
   });
 
   test.concurrent("a deployed IAM role with another name: the gate fails and names the address and the attribute", async () => {
@@ -182,28 +380,13 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
       const role = s.resources.find((x: any) => x.module === "module.iam" && x.type === "aws_iam_role" && x.name === "ec2_role");
       role.instances[0].attributes.name = "zivohealth-production-ec2-role-renamed";
     });
-    const r = await planCheck(["--state", state, "--data", DATA, "--exclude", HOST]);
-    expect(r.code).toBe(1);
-    expect(r.report.failures).toContainEqual({ kind: "destroy", address: "aws_iam_role.iam_ec2_role", action: "replace", replacePaths: ["name"] });
-    expect(r.report.failureTexts).toContain("`aws_iam_role.iam_ec2_role`: replace, forced by `name` — not in the environment's allowDestroy");
-  });
-
-  test.concurrent("the README's fix for the user-data size (compressed user data): an in-place update of the host, and new record IPs", async () => {
-    const modules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-fixed-")), "modules");
-    fs.cpSync(MODULES, modules, { recursive: true });
-    const main = path.join(modules, "compute/main.tf");
-    fs.chmodSync(main, 0o644);
-    const text = fs.readFileSync(main, "utf8");
-    expect(text).toContain("  user_data = local.user_data_rendered\n");
-    fs.writeFileSync(main, text.replace("  user_data = local.user_data_rendered\n", "  user_data_base64 = base64gzip(local.user_data_rendered)\n"));
-    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--modules", modules]);
-    expect(r.code).toBe(0);
-    expect(summary(r)).toEqual({ create: 0, update: 4, replace: 0, delete: 0, move: 28, "no-op": 50 });
-    expect(r.report.rows.filter((x) => x.action === "update").map((x) => [x.address, x.changedAttributes, x.unknownAttributes])).toEqual([
-      [HOST, ["user_data", "user_data_base64"], ["public_dns", "public_ip"]],
-      ["module.route53.aws_route53_record.api_a", [], ["records"]],
-      ["module.route53.aws_route53_record.root_a", [], ["records"]],
-      ["module.route53.aws_route53_record.www_a[0]", [], ["records"]],
-    ]);
+    try {
+      const r = await planCheck(["--state", state, "--data", DATA]);
+      expect(r.code).toBe(1);
+      expect(r.report.failures).toContainEqual({ kind: "destroy", address: "aws_iam_role.iam_ec2_role", action: "replace", replacePaths: ["name"] });
+      expect(r.report.failureTexts).toContain("`aws_iam_role.iam_ec2_role`: replace, forced by `name` — not in the environment's allowDestroy");
+    } finally {
+      removeTemp(state);
+    }
   });
 });

@@ -42,7 +42,8 @@ describeTier("terraform validate", () => {
 
   test.concurrent.each(stackCases().map((c) => [c.name, c] as const))("%s", async (_name, stackCase) => {
     if (!detection.ok) throw new Error("unreachable: the tier is skipped without a toolchain");
-    const result = await validateConfig(stackCase.name, stackCase.config(), detection.toolchain);
+    const { config, files } = stackCase.config();
+    const result = await validateConfig(stackCase.name, config, detection.toolchain, { files });
     results.push(result);
     if (result.warnings.length > 0) {
       console.warn(`${stackCase.name}: ${result.warnings.length} warning(s)\n\n${formatDiagnostics(result.warnings)}`);

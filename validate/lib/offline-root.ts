@@ -11,20 +11,20 @@
 // Removed, and why:
 //   1. `terraform.backend`: state is not read by validate; `init -backend=false`
 //      would ignore it anyway, removing it keeps the file free of a state path.
-//   2. Every `module` block (the HCL modules storage, ssm, compute,
-//      vpc_endpoints, route53): their `source` is a folder beside the HCL root,
-//      not in this repository, so init cannot install them.
+//   2. Every `module` block (the HCL modules storage, ssm, vpc_endpoints,
+//      route53): their `source` is a folder beside the HCL root, not in this
+//      repository, so init cannot install them.
 //   3. The `local` and `random` providers (provider block and
 //      required_providers entry): not in the mirror, and no registry is reachable.
 //      `random` is used only inside the HCL modules.
 //   4. The data sources and resources of a removed provider
 //      (`data.local_file.env_production`: it reads backend/.env.production, a file
 //      outside this repository, through the local provider).
-//   5. Each local whose value reads something removed (`local.react_app_api_key`,
-//      which parses that env file), found to a fixed point.
-//   6. Each output whose value reads something removed (the outputs of the
-//      compute and ssm modules: ec2_public_ip, ec2_instance_id,
-//      ssm_image_tag_param_name).
+//   5. Each local whose value reads a removed data source, resource or local
+//      (`local.react_app_api_key`, which parses that env file), found to a fixed
+//      point. A module output a local reads becomes a placeholder (below).
+//   6. Each output whose value reads something removed (the ssm module's
+//      output: ssm_image_tag_param_name).
 // Replaced: every other reference to a removed module, data source, resource or
 // local, inside the text it appears in:
 //   - in a `depends_on` list, by a `terraform_data.offline_<...>` resource
@@ -34,6 +34,8 @@
 //     default, which validate treats as an unknown value of any type.
 // Left alone: `moved`, `import` and `removed` blocks (their addresses are not
 // expressions to rewrite; `moved.from` names addresses of the old HCL modules).
+// The files the configuration reads beside cdk.tf.json (the compute templates)
+// are written with it by the tier (validate/lib/stacks.ts).
 import { Json, TfConfig, isObject } from "./terraform";
 
 /** Providers this variant may remove, and why. Any other provider missing from the mirror is an error. */
@@ -46,7 +48,7 @@ export const REMOVABLE_PROVIDERS: Readonly<Record<string, string>> = {
 export const PLACEHOLDER_PREFIX = "offline_";
 
 export interface Removal {
-  /** Terraform address: `module.compute`, `provider.local`, `data.local_file.x`, `local.x`, `output.x`, `terraform.backend.local`. */
+  /** Terraform address: `module.ssm`, `provider.local`, `data.local_file.x`, `local.x`, `output.x`, `terraform.backend.local`. */
   readonly address: string;
   readonly reason: string;
 }
@@ -174,12 +176,14 @@ export function offlineRootVariant(synthesized: TfConfig, mirrorProviders: reado
     }
   }
 
-  // 5. Locals that read something removed, to a fixed point.
+  // 5. Locals that read a removed data source, resource or local, to a fixed point.
+  // A module output they read becomes a placeholder instead (step 7), so the local
+  // itself is validated (the compute templates' templatefile calls).
   const locals = isObject(config.locals) ? config.locals : {};
   for (let changed = true; changed; ) {
     changed = false;
     for (const [name, value] of Object.entries(locals)) {
-      const refs = referencesIn(value, gone);
+      const refs = referencesIn(value, [...gone].filter((g) => !g.startsWith("module.")));
       if (refs.length === 0) continue;
       removed.push({ address: `local.${name}`, reason: `its value reads ${refs.join(", ")}` });
       gone.add(`local.${name}`);

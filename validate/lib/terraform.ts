@@ -136,6 +136,8 @@ export function parseInitDiagnostics(stdout: string): Diagnostic[] {
 export interface ValidateOptions {
   /** Where temporary directories go; default the OS temp dir. */
   readonly tmpRoot?: string;
+  /** Files the configuration reads beside cdk.tf.json (the compute templates), by relative path. */
+  readonly files?: Readonly<Record<string, Buffer>>;
   /** Per terraform command; default 5 minutes. */
   readonly timeoutMs?: number;
 }
@@ -156,6 +158,12 @@ export async function validateConfig(
   const cliConfigPath = path.join(dir, "cli.tfrc");
   fs.writeFileSync(cliConfigPath, cliConfig(toolchain.mirrorDir));
   fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(pinnedConfig, null, 2) + "\n");
+  for (const [rel, content] of Object.entries(options.files ?? {})) {
+    const file = path.join(dir, rel);
+    if (!file.startsWith(dir + path.sep)) throw new Error(`${rel} leaves the validation directory`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
   const env = terraformEnv({ TF_CLI_CONFIG_FILE: cliConfigPath });
   const timeoutMs = options.timeoutMs ?? 300_000;
   const base = { name, dir, pinnedAwsVersion: pinned, awsVersion: toolchain.awsVersion };
