@@ -279,7 +279,7 @@ function main(options: Options): number {
     const status =
       f.differences.length > 0
         ? `${f.differences.length} difference(s)`
-        : `identical apart from ${f.absorbed.map((d) => `${d.path} ${d.cdktf} → ${d.cdktn}`).join(", ") || "nothing"}${f.layout === "same" ? "" : f.layout === "empty-collections" ? " (empty [] and {} laid out differently)" : " (same JSON, laid out differently)"}`;
+        : `identical${f.absorbed.length ? ` apart from ${f.absorbed.map((d) => `${d.path} ${d.cdktf} → ${d.cdktn}`).join(", ")}` : ""}${f.layout === "same" ? "" : f.layout === "empty-collections" ? " (empty [] and {} laid out differently)" : " (same JSON, laid out differently)"}`;
     say(`               ${f.file.padEnd(width)}  ${status}`);
   }
   const pinProblems = checkPins(comparison);
