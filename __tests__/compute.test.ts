@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { TerraformOutput, TerraformVariable, Testing } from "cdktf";
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
@@ -29,9 +29,21 @@ const PROPS: ComputeProps = {
   composeS3Key: "deploy/production/docker-compose.yml",
 };
 
+/** Testing.synthScope, in an App whose output folder is removed afterwards (synthScope leaves one per call). */
+function synthScope(build: (scope: TerraformStack) => void): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "compute-test-"));
+  try {
+    const stack = new TerraformStack(Testing.app({ outdir }), "stack");
+    build(stack);
+    return Testing.synth(stack);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 function synth(props: ComputeProps = PROPS, id = "compute") {
   let compute!: Compute;
-  const text = Testing.synthScope((scope) => {
+  const text = synthScope((scope) => {
     compute = new Compute(scope, id, props);
     new TerraformOutput(scope, "public_ip", { value: compute.publicIp });
     new TerraformOutput(scope, "instance_id", { value: compute.instanceId });
@@ -199,6 +211,17 @@ describe("Compute: settings", () => {
     expect(synth({ ...PROPS, sshAllowedCidrs: ["203.0.113.25/32"] }).json.resource.aws_security_group_rule.compute_allow_ssh.count).toBe(0);
   });
 
+  it("keeps the HCL's count expression when the CIDR list is known only to Terraform", () => {
+    const text = synthScope((scope) => {
+      const cidrs = new TerraformVariable(scope, "cidrs", { type: "list(string)" }).listValue;
+      new Compute(scope, "compute", { ...PROPS, enableSshTunnel: true, sshAllowedCidrs: cidrs });
+    });
+    expect(JSON.parse(text).resource.aws_security_group_rule.compute_allow_ssh).toMatchObject({
+      count: "${(length(var.cidrs) >= 1) ? 1 : 0}",
+      cidr_blocks: "${var.cidrs}",
+    });
+  });
+
   it("runs the image it is given, never the lookup's newest", () => {
     const { text, json } = synth({ ...PROPS, ami: "ami-0c398cb65a93047f2" });
     expect(text).toHaveResourceWithProperties(Instance, { ami: "ami-0c398cb65a93047f2" });
@@ -214,7 +237,7 @@ describe("Compute: settings", () => {
   });
 
   it("passes secrets to the template as references (sensitive variables), never as literals", () => {
-    const text = Testing.synthScope((scope) => {
+    const text = synthScope((scope) => {
       const secret = (name: string) => new TerraformVariable(scope, name, { type: "string", sensitive: true }).stringValue;
       new Compute(scope, "compute", {
         ...PROPS,

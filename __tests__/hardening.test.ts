@@ -1,7 +1,23 @@
 import { EnvironmentConfig, HardeningSettings } from "../config/environment";
 import { production, productionHardened } from "../config/environments";
 import { checkTerraform } from "../policy";
-import { decodeTemplateJson, synthStack } from "./helpers";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { ZivoHealthStack } from "../stacks/zivohealth-stack";
+import { TerraformJson, decodeTemplateJson, synthStack } from "./helpers";
+
+/** synthStack, in an App whose output folder is removed afterwards. */
+function synthCleanly(config: EnvironmentConfig, name = "production") {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-test-"));
+  try {
+    return { json: JSON.parse(Testing.synth(new ZivoHealthStack(Testing.app({ outdir }), name, config))) as TerraformJson };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 
 const withHardening = (hardening: HardeningSettings): EnvironmentConfig => ({ ...production, hardening });
 const synth = (hardening: HardeningSettings) => synthStack(withHardening(hardening)).json;
@@ -92,7 +108,7 @@ describe("the API host keeps its image", () => {
   const newImage = { ...production, compute: { ami: "ami-0123456789abcdef0" } };
   const problems = (config: EnvironmentConfig): string[] => {
     try {
-      synthStack(config);
+      synthCleanly(config);
     } catch (e) {
       return (e as Error).message.split("\n");
     }
@@ -116,7 +132,7 @@ describe("the API host keeps its image", () => {
 
   it("accepts a new image allowed with a reason; the guard also covers the key pair", () => {
     const allowed = { ...newImage, allowReplacement: [{ address: HOST, reason: "move to the jammy 2026-01 image, reviewed in #42" }] };
-    expect(synthStack(allowed).json.resource.aws_instance.compute_host).toMatchObject({ ami: "ami-0123456789abcdef0", lifecycle: { prevent_destroy: false } });
+    expect(synthCleanly(allowed).json.resource.aws_instance.compute_host).toMatchObject({ ami: "ami-0123456789abcdef0", lifecycle: { prevent_destroy: false } });
     expect(problems({ ...production, sshKeyName: "another-key" })[1]).toMatch(
       /^ {2}- aws_instance\.compute_host: key_name changes from "ec2-dbeaver" to "another-key", which makes Terraform destroy and recreate it/,
     );

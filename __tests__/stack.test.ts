@@ -7,9 +7,25 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
-import { S3BackendConfig } from "../config/environment";
 import { production, productionFirstDeployment, staging as stagingConfig } from "../config/environments";
-import { decodeTemplateJson, synthStack } from "./helpers";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { EnvironmentConfig, S3BackendConfig } from "../config/environment";
+import { ZivoHealthStack } from "../stacks/zivohealth-stack";
+import { TerraformJson, decodeTemplateJson, synthStack } from "./helpers";
+
+/** synthStack, in an App whose output folder is removed afterwards. */
+function synthCleanly(config: EnvironmentConfig, name = "production") {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-test-"));
+  try {
+    return { json: JSON.parse(Testing.synth(new ZivoHealthStack(Testing.app({ outdir }), name, config))) as TerraformJson };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 
 const FIX1 = '${element(split(":", data.aws_db_instance.existing.endpoint), 0)}';
 const FIX2 = '${element(split("/", aws_ecr_repository.ecr_backend.repository_url), 0)}';
@@ -197,7 +213,7 @@ describe("production stack", () => {
     });
 
     it("looks the image up for an environment with no host yet (staging)", () => {
-      const { json: staging } = synthStack(stagingConfig, "staging");
+      const { json: staging } = synthCleanly(stagingConfig, "staging");
       expect(staging.resource.aws_instance.compute_host.ami).toBe("${data.aws_ami.compute_ubuntu.id}");
     });
 
@@ -218,7 +234,7 @@ describe("production stack", () => {
     });
 
     it("points route53 and the outputs at the Elastic IP when the environment asks for one", () => {
-      const { json: eip } = synthStack({ ...production, compute: { ...production.compute, elasticIp: true } });
+      const { json: eip } = synthCleanly({ ...production, compute: { ...production.compute, elasticIp: true } });
       expect(eip.module.route53.target_ip).toBe("${aws_eip.compute_host.public_ip}");
       expect(eip.output.ec2_public_ip.value).toBe("${aws_eip.compute_host.public_ip}");
       expect(eip.output.ec2_instance_id.value).toBe("${aws_instance.compute_host.id}");

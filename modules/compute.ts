@@ -483,5 +483,6 @@ export class Compute extends Construct {
 /** `enable && length(cidrs) > 0 ? 1 : 0`, as a literal when the list is known. */
 function sshCount(enable: boolean, cidrs: string[]): number {
   if (!Token.isUnresolved(cidrs)) return enable && cidrs.length > 0 ? 1 : 0;
-  return enable ? Token.asNumber(Fn.conditional(Op.gt(Fn.lengthOf(cidrs), 0), 1, 0)) : 0;
+  // `>= 1`, not `> 0`: cdktf renders a literal 0 operand as `undefined`.
+  return enable ? Token.asNumber(Fn.conditional(Op.gte(Fn.lengthOf(cidrs), 1), 1, 0)) : 0;
 }

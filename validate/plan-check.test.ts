@@ -58,8 +58,8 @@ async function planCheck(
   const report = JSON.parse(stdout);
   const planFile = path.join(report.outDir, "stack/plan.json");
   const plan = fs.existsSync(planFile) ? JSON.parse(fs.readFileSync(planFile, "utf8")) : undefined;
-  // A folder the caller gave is the caller's to remove.
-  if (process.env[ENV.keepDirs] !== "1" && code === 0 && !given) fs.rmSync(cwd, { recursive: true, force: true });
+  // A folder the caller gave is the caller's to remove; VALIDATE_KEEP_DIRS=1 keeps them all for a look.
+  if (process.env[ENV.keepDirs] !== "1" && !given) fs.rmSync(cwd, { recursive: true, force: true });
   return { code, report, stderr, plan };
 }
 
