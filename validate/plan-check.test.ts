@@ -193,6 +193,16 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     }
   });
 
+  test.concurrent("moving the host to a new image: a replacement forced by `ami`, allowed with the reason given", async () => {
+    const reason = "move to the jammy 2026-01 image, reviewed";
+    const moving = { ...production, compute: { ami: "ami-0fedcba9876543210" }, allowReplacement: [{ address: HOST, reason }] };
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA], { production: moving });
+    expect(r.code).toBe(0);
+    expect(r.report.rows.find((x) => x.address === HOST)).toMatchObject({ action: "replace", replacePaths: ["ami"] });
+    expect(r.report.allowed).toEqual([{ address: HOST, reason: `allowReplacement: ${reason}`, used: true }]);
+    expect(summary(r)).toEqual({ create: 0, update: 3, replace: 1, delete: 0, move: 31, "no-op": 50 });
+  });
+
   test.concurrent("--against-hcl on the post-fix state: the HCL root cannot plan its host, says so, and every address it can plan is equal", async () => {
     const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--against-hcl", HCL_ROOT]);
     expect(r.code).toBe(0);
