@@ -13,6 +13,8 @@ import { PlanCheckReport } from "../scripts/lib/plan-report";
 import { main } from "../scripts/plan-check";
 import { USER_DATA_LIMIT_BYTES } from "../modules/compute";
 import { INTENDED_DIFFERENCES, MOVES } from "../stacks/moves";
+import { classify, parseStack, parseState } from "../scripts/lib/migration";
+import { synthesize } from "../stacks/app";
 import { renderHclCompute } from "./lib/hcl-render";
 import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
 
@@ -131,6 +133,13 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     expect(r.report.rows.filter((x) => x.action !== "update").every((x) => x.action === "no-op")).toBe(true);
     expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
     expect(r.report.planText).toContain("# aws_instance.compute_host will be updated in-place");
+    // The migration check, by addresses alone, agrees: 0 destroyed, nothing created, the same 31 moves.
+    const [stack] = synthesize({ production }, { outdir: null });
+    const migration = classify(parseState(fs.readFileSync(POST_FIX, "utf8"), POST_FIX), parseStack(stack.text, "production"));
+    expect(migration.totals).toMatchObject({ destroyed: 0, toBeCreated: 0, moved: 31 });
+    expect(migration.instances.filter((i) => i.outcome === "moved").map((i) => `${i.stateAddress} -> ${i.configAddress}`).sort()).toEqual(
+      moved.map((x) => `${x.previousAddress} -> ${x.address}`).sort(),
+    );
     expect(r.report.planText).not.toContain("#!/bin/bash");
   });
 
