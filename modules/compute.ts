@@ -67,29 +67,32 @@ export interface ComputeProps {
   /** Region of the script's AWS calls and of the image registry. Required. */
   readonly awsRegion: string;
   /**
-   * JSON array of API keys (passed to the script, which reads them from SSM).
-   * A secret: pass a sensitive Terraform variable.
+   * JSON array of API keys to inject into .env (overrides SSM). The template
+   * does not read it today: the host takes the keys from SSM. A secret: pass a
+   * sensitive Terraform variable.
    * @default ""
    */
   readonly validApiKeysOverride?: string;
   /**
-   * App secret key for HMAC (passed to the script, which reads it from SSM).
-   * A secret: pass a sensitive Terraform variable.
+   * App secret key for HMAC to inject into .env (overrides SSM). The template
+   * does not read it today: the host takes the key from SSM. A secret: pass a
+   * sensitive Terraform variable.
    * @default ""
    */
   readonly appSecretKeyOverride?: string;
   /**
-   * Open SSH (port 22) on the first security group to `sshAllowedCidrs`.
+   * Whether to enable SSH ingress for tunneling on port 22 (a rule in the
+   * first of `securityGroupIds`).
    * @default false
    */
   readonly enableSshTunnel?: boolean;
   /**
-   * CIDR blocks allowed to SSH when `enableSshTunnel` is true.
+   * List of CIDR blocks allowed to SSH when `enableSshTunnel` is true.
    * @default []
    */
   readonly sshAllowedCidrs?: string[];
   /**
-   * Existing EC2 key pair for SSH.
+   * Existing EC2 key pair name to attach for SSH.
    * @default - none
    */
   readonly keyName?: string;
@@ -104,38 +107,38 @@ export interface ComputeProps {
    */
   readonly reminderServicePort?: number;
   /**
-   * RabbitMQ URL of the reminder service. Holds credentials: pass a sensitive
+   * RabbitMQ URL for reminders service. Holds credentials: pass a sensitive
    * Terraform variable.
    * @default "amqp://guest:guest@rabbitmq:5672//"
    */
   readonly reminderRabbitmqUrl?: string;
   /**
-   * RabbitMQ exchange of the reminder service.
+   * RabbitMQ exchange for reminders service.
    * @default "reminders.direct.v1"
    */
   readonly reminderRabbitmqExchange?: string;
   /**
-   * RabbitMQ input queue of the reminder service.
+   * RabbitMQ input queue for reminders service.
    * @default "reminders.input.v1"
    */
   readonly reminderRabbitmqInputQueue?: string;
   /**
-   * RabbitMQ output queue of the reminder service.
+   * RabbitMQ output queue for reminders service.
    * @default "reminders.output.v1"
    */
   readonly reminderRabbitmqOutputQueue?: string;
   /**
-   * RabbitMQ input routing key of the reminder service.
+   * RabbitMQ input routing key for reminders service.
    * @default "input"
    */
   readonly reminderRabbitmqInputRoutingKey?: string;
   /**
-   * RabbitMQ output routing key of the reminder service.
+   * RabbitMQ output routing key for reminders service.
    * @default "output"
    */
   readonly reminderRabbitmqOutputRoutingKey?: string;
   /**
-   * Reminder scheduler scan interval, in seconds.
+   * Reminder scheduler scan interval in seconds.
    * @default 30
    */
   readonly reminderSchedulerScanIntervalSeconds?: number;
@@ -145,24 +148,24 @@ export interface ComputeProps {
    */
   readonly reminderSchedulerBatchSize?: number;
   /**
-   * Metrics of the reminder service.
+   * Enable metrics for reminders service.
    * @default true
    */
   readonly reminderMetricsEnabled?: boolean;
   /**
-   * FCM service account JSON of the reminder service; the script writes it
-   * into its own text. A secret: pass a sensitive Terraform variable.
+   * FCM service account JSON credentials for reminders service; the template
+   * writes it into the script. A secret: pass a sensitive Terraform variable.
    * @default ""
    */
   readonly remindersFcmCredentialsJson?: string;
   /**
-   * FCM project id of the reminder service.
+   * FCM project ID for reminders service.
    * @default ""
    */
   readonly remindersFcmProjectId?: string;
-  /** Bucket of the rendered docker-compose.yml. Required. */
+  /** S3 bucket to store rendered docker-compose.yml. Required. */
   readonly composeS3Bucket: string;
-  /** Key of the rendered docker-compose.yml, e.g. `deploy/production/docker-compose.yml`. Required. */
+  /** S3 key for rendered docker-compose.yml, e.g. `deploy/production/docker-compose.yml`. Required. */
   readonly composeS3Key: string;
 
   // ---- not in the HCL module ----
