@@ -52,8 +52,11 @@ function synth(props: ComputeProps = PROPS, id = "compute") {
   return { compute, text, json: JSON.parse(text) };
 }
 
-/** `assets/<folder>/<hash>/<file>`, as TerraformAsset writes it. */
-const asset = (file: string) => new RegExp(`^assets/compute_[a-z_]+_template_[0-9A-F]{8}/[0-9A-F]{32}/${file.replace(/\./g, "\\.")}$`);
+/** `assets/<folder>/<the file's MD5>/<file>`, as TerraformAsset writes it (the hash set by the construct, framework-independent). */
+const asset = (file: string) => {
+  const md5 = crypto.createHash("md5").update(fs.readFileSync(path.join(__dirname, "../modules/compute", file))).digest("hex").toUpperCase();
+  return new RegExp(`^assets/compute_[a-z_]+_template_[0-9A-F]{8}/${md5}/${file.replace(/\./g, "\\.")}$`);
+};
 
 describe("Compute: the HCL module compute, resource by resource", () => {
   const { text, json } = synth();

@@ -6,6 +6,7 @@
 // again: the script goes gzip-compressed in `user_data_base64` (the HCL's
 // 17,485 bytes are over EC2's 16,384-byte limit), and the host runs the image
 // it is given (`ami`), not whatever the lookup finds newest.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { AssetType, Fn, Op, TerraformAsset, TerraformLocal, Token } from "cdktf";
@@ -347,8 +348,14 @@ export class Compute extends Construct {
     // The files travel with the synthesized JSON (cdktf.out/stacks/<stack>/assets/),
     // so the script and its secrets never enter cdk.tf.json.
     const templates = computeTemplateDir();
+    // The folder name is the file's MD5, as cdktf names it; written out, so it does not
+    // depend on the framework's hashing (CDK Terrain hashes differently under a feature flag).
     const template = (name: string, file: string) =>
-      new TerraformAsset(this, name, { path: path.join(templates, file), type: AssetType.FILE }).path;
+      new TerraformAsset(this, name, {
+        path: path.join(templates, file),
+        type: AssetType.FILE,
+        assetHash: createHash("md5").update(fs.readFileSync(path.join(templates, file))).digest("hex").toUpperCase(),
+      }).path;
     const local = (name: string, expression: string) => pin(new TerraformLocal(this, `local_${name}`, expression), name);
 
     const renderedCompose = local(
