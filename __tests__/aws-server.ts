@@ -1,0 +1,164 @@
+// A local HTTP server that answers the AWS SDK's real requests with recorded
+// responses (__tests__/fixtures/verify/<scenario>/), in each service's wire
+// protocol: awsJson 1.1 (ECS, ECR, SSM, CloudWatch Logs), awsJson 1.0 (SQS,
+// CloudWatch), ec2Query and awsQuery XML (EC2, STS), restXml (Route 53).
+//
+// A recording is `<service>.<Operation>[.<key>][.<n>].<json|xml|error.json>`:
+// the body AWS sends (`.json`, `.xml`), or `{status, headers?, body}` for an
+// error (`.error.json`). `<key>` tells apart calls of one operation (a queue
+// name, a task status, a record name, a page token); `<n>` is the n-th such
+// call, else the recording answers every call. A scenario answers what it
+// does not record from `healthy/`.
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+
+export const FIXTURES = path.join(__dirname, "fixtures", "verify");
+
+export interface SeenRequest {
+  /** `ecs:DescribeServices`. */
+  readonly operation: string;
+  readonly key?: string;
+  readonly method: string;
+  readonly url: string;
+  /** The parsed request: JSON body, form fields or query parameters. */
+  readonly input: Record<string, unknown>;
+  /** The SigV4 Authorization header's credential scope: `<key id>/<date>/<region>/<service>/aws4_request`. */
+  readonly credential?: string;
+  /** `amz-sdk-request: attempt=n; max=m`. */
+  readonly attempt?: string;
+  /** The recording that answered, relative to FIXTURES. */
+  readonly answeredWith?: string;
+}
+
+export interface AwsServer {
+  readonly endpoint: string;
+  readonly requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+const JSON_TARGETS: Record<string, { service: string; contentType: string }> = {
+  AmazonEC2ContainerServiceV20141113: { service: "ecs", contentType: "application/x-amz-json-1.1" },
+  AmazonEC2ContainerRegistry_V20150921: { service: "ecr", contentType: "application/x-amz-json-1.1" },
+  AmazonSSM: { service: "ssm", contentType: "application/x-amz-json-1.1" },
+  Logs_20140328: { service: "logs", contentType: "application/x-amz-json-1.1" },
+  AmazonSQS: { service: "sqs", contentType: "application/x-amz-json-1.0" },
+  GraniteServiceVersion20100801: { service: "cloudwatch", contentType: "application/x-amz-json-1.0" },
+};
+const QUERY_VERSIONS: Record<string, string> = { "2016-11-15": "ec2", "2011-06-15": "sts" };
+
+/** What tells calls of one operation apart. */
+function keyOf(operation: string, input: Record<string, any>): string | undefined {
+  switch (operation) {
+    case "sqs:GetQueueUrl":
+      return input.QueueName;
+    case "sqs:GetQueueAttributes":
+      return String(input.QueueUrl).slice(String(input.QueueUrl).lastIndexOf("/") + 1);
+    case "ecs:ListTasks":
+      return input.desiredStatus;
+    case "route53:ListResourceRecordSets":
+      return String(input.name).replace(/\.$/, "");
+    case "logs:FilterLogEvents":
+      return input.nextToken;
+    default:
+      return undefined;
+  }
+}
+
+export async function startAwsServer(scenario: string): Promise<AwsServer> {
+  if (!fs.existsSync(path.join(FIXTURES, scenario))) throw new Error(`no recordings for scenario '${scenario}'`);
+  const requests: SeenRequest[] = [];
+  const counts = new Map<string, number>();
+
+  const find = (operation: string, key: string | undefined, n: number): string | undefined => {
+    const base = operation.replace(":", ".");
+    const stems = key === undefined ? [`${base}.${n}`, base] : [`${base}.${key}.${n}`, `${base}.${key}`];
+    for (const dir of [scenario, "healthy"]) {
+      for (const stem of stems) {
+        for (const ext of [".json", ".xml", ".error.json"]) {
+          const rel = path.join(dir, stem + ext);
+          if (fs.existsSync(path.join(FIXTURES, rel))) return rel;
+        }
+      }
+    }
+    return undefined;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const url = new URL(req.url ?? "/", "http://localhost");
+      let operation = "unknown";
+      let input: Record<string, unknown> = {};
+      let contentType = "text/xml";
+      const target = req.headers["x-amz-target"];
+      if (typeof target === "string") {
+        const [prefix, op] = target.split(".");
+        const known = JSON_TARGETS[prefix];
+        operation = `${known?.service ?? prefix}:${op}`;
+        contentType = known?.contentType ?? "application/x-amz-json-1.1";
+        input = body ? JSON.parse(body) : {};
+      } else if (req.method === "POST") {
+        const form = new URLSearchParams(body);
+        input = Object.fromEntries(form);
+        operation = `${QUERY_VERSIONS[form.get("Version") ?? ""] ?? "query"}:${form.get("Action")}`;
+      } else if (url.pathname === "/2013-04-01/hostedzonesbyname") {
+        operation = "route53:ListHostedZonesByName";
+        input = Object.fromEntries(url.searchParams);
+      } else if (/^\/2013-04-01\/hostedzone\/[^/]+\/rrset$/.test(url.pathname)) {
+        operation = "route53:ListResourceRecordSets";
+        input = { HostedZoneId: url.pathname.split("/")[3], ...Object.fromEntries(url.searchParams) };
+      }
+      const key = keyOf(operation, input as Record<string, any>);
+      const counter = `${operation}|${key ?? ""}`;
+      const n = (counts.get(counter) ?? 0) + 1;
+      counts.set(counter, n);
+      const rel = find(operation, key, n);
+      const credential = /Credential=([^,]+)/.exec(String(req.headers.authorization ?? ""))?.[1];
+      requests.push({
+        operation,
+        key,
+        method: req.method ?? "",
+        url: req.url ?? "",
+        input,
+        credential,
+        attempt: req.headers["amz-sdk-request"] as string | undefined,
+        answeredWith: rel,
+      });
+      res.setHeader("x-amzn-RequestId", `00000000-0000-4000-8000-${String(requests.length).padStart(12, "0")}`);
+      res.setHeader("Date", new Date().toUTCString());
+      if (!rel) {
+        res.statusCode = 501;
+        res.setHeader("content-type", "text/plain");
+        res.end(`no recording for ${operation} (key ${key}, call ${n}) in ${scenario} or healthy`);
+        return;
+      }
+      const text = fs.readFileSync(path.join(FIXTURES, rel), "utf8");
+      if (rel.endsWith(".error.json")) {
+        const e = JSON.parse(text) as { status: number; headers?: Record<string, string>; body: unknown };
+        res.statusCode = e.status;
+        res.setHeader("content-type", typeof e.body === "string" ? "text/xml" : contentType);
+        for (const [h, v] of Object.entries(e.headers ?? {})) res.setHeader(h, v);
+        res.end(typeof e.body === "string" ? e.body : JSON.stringify(e.body));
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader("content-type", rel.endsWith(".xml") ? "text/xml" : contentType);
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,659 @@
+// npm run verify, without AWS: the real SDK clients (serializers, SigV4
+// signing, retries) talk HTTP to a local server that answers with recorded
+// responses in each service's wire protocol (__tests__/aws-server.ts,
+// __tests__/fixtures/verify/<scenario>/).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { production, productionFirstDeployment, staging } from "../config/environments";
+import { StackCatalog } from "../scripts/lib/cli";
+import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
+import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
+import { verifyTarget } from "../scripts/lib/verify-target";
+import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../scripts/verify";
+import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";
+
+const ROOT = path.join(__dirname, "..");
+const NOW = Date.parse("2025-10-21T12:00:00Z");
+const KEY_ID = "AKIDVERIFYTEST";
+const catalog = (stacks: StackCatalog["environments"]): StackCatalog => ({ environments: stacks, reviewEnvironments: {} });
+const PRODUCTION = catalog({ production });
+const FIRST_DEPLOYMENT = catalog({ production: productionFirstDeployment });
+
+// The SDK's default credential chain reads the environment: only the test's keys, no profile, no instance role.
+const saved = { ...process.env };
+const nowhere = path.join(os.tmpdir(), "verify-test-no-such-dir", "none");
+function credentials(on: boolean) {
+  for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
+  Object.assign(process.env, {
+    AWS_CONFIG_FILE: nowhere,
+    AWS_SHARED_CREDENTIALS_FILE: nowhere,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...(on ? { AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: "verify-test-secret" } : {}),
+  });
+}
+beforeEach(() => credentials(true));
+afterAll(() => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  requests: SeenRequest[];
+  sleeps: number[];
+}
+
+/** `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). */
+async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION): Promise<Run> {
+  const server: AwsServer = await startAwsServer(scenario);
+  let clock = NOW;
+  const out: string[] = [];
+  const err: string[] = [];
+  const sleeps: number[] = [];
+  try {
+    const code = await main(
+      argv,
+      { stdout: (t) => out.push(t), stderr: (t) => err.push(t), cwd: ROOT },
+      {
+        catalog: stacks,
+        env: { [ENDPOINT_VARIABLE]: server.endpoint },
+        retryDelayMs: 0,
+        now: () => new Date(clock),
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          clock += ms;
+        },
+      },
+    );
+    return { code, stdout: out.join(""), stderr: err.join(""), requests: server.requests, sleeps };
+  } finally {
+    await server.close();
+  }
+}
+
+/** The table's rows: [check, result, seen, what to do]. */
+const rows = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && !l.startsWith("| check ") && !l.startsWith("| ---"))
+    .map((l) => l.slice(2, -2).split(/(?<!\\) \| /));
+const failing = (stdout: string) => rows(stdout).filter((r) => r[1] === "FAIL");
+const operations = (r: Run) => r.requests.map((q) => q.operation);
+
+const HEALTHY_TABLE = `verify production: 18 of 18 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:00Z)
+
+| check | result | seen | what to do |
+| --- | --- | --- | --- |
+| ECS cluster | PASS | production-ml-worker-cluster: ACTIVE |  |
+| ECS service | PASS | production-ml-worker: ACTIVE |  |
+| ECS tasks | PASS | running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0) |  |
+| ECS deployment | PASS | production-ml-worker:4: COMPLETED (started 2025-10-21T11:30:00Z) |  |
+| ECS stopped tasks | PASS | none since the deployment started; 1 stopped before this deployment, not judged |  |
+| image path | PASS | 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest |  |
+| image in ECR | PASS | zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z |  |
+| worker DB host | PASS | POSTGRES_SERVER=zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com |  |
+| SSM DB host | PASS | /zivohealth/production/db/host = zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com (version 4, 2025-10-21T11:29:40Z) |  |
+| SSM parameters | PASS | 3 of 3 exist: /zivohealth/production/db/user, /zivohealth/production/db/password, /zivohealth/production/openai/api_key |  |
+| SQS queue | PASS | production-ml-worker: 0 visible, 1 in flight |  |
+| SQS DLQ | PASS | production-ml-worker-dlq: 0 visible, 0 in flight |  |
+| SQS redrive | PASS | production-ml-worker → production-ml-worker-dlq after 3 receives |  |
+| SQS DLQ empty | PASS | production-ml-worker-dlq: 0 messages |  |
+| log group | PASS | /ecs/production-ml-worker (retention 7 days) |  |
+| log events | PASS | 5 event(s) in the last 60 min; newest 1 min 40 s ago (ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a) |  |
+| API host | PASS | i-0c7d3f9a1b5e2d8c4 running, t2.small, public IP 3.91.20.17 |  |
+| DNS records | PASS | zivohealth.ai, www.zivohealth.ai, api.zivohealth.ai → 3.91.20.17 |  |
+`;
+
+/** The requests each check's row lists for the healthy recording. */
+const HEALTHY_REQUESTS: Record<string, string[]> = {
+  "ECS cluster": ["ecs:DescribeClusters"],
+  "ECS service": ["ecs:DescribeServices"],
+  "ECS tasks": ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "ECS deployment": ["ecs:DescribeServices"],
+  "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
+  "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+  "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
+  "worker DB host": ["ecs:DescribeTaskDefinition"],
+  "SSM DB host": ["ssm:GetParameter"],
+  "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],
+  "SQS queue": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS redrive": ["sqs:GetQueueAttributes"],
+  "SQS DLQ empty": ["sqs:GetQueueAttributes"],
+  "log group": ["logs:DescribeLogGroups"],
+  "log events": ["logs:FilterLogEvents", "ecs:DescribeServices"],
+  "API host": ["ec2:DescribeInstances"],
+  "DNS records": ["ec2:DescribeInstances", "route53:ListHostedZonesByName", "route53:ListResourceRecordSets"],
+};
+
+describe("the target: every name from the synthesized stack", () => {
+  it("production: the names the ECS service's references lead to", () => {
+    expect(targetOf("production", PRODUCTION)).toEqual({
+      stack: "production",
+      region: "us-east-1",
+      cluster: { address: "aws_ecs_cluster.ml_worker_ml_worker", name: "production-ml-worker-cluster" },
+      service: { address: "aws_ecs_service.ml_worker_ml_worker", name: "production-ml-worker" },
+      workerMode: "sqs",
+      minCapacity: 0,
+      taskDefinition: { address: "aws_ecs_task_definition.ml_worker_ml_worker", name: "production-ml-worker", container: "ml-worker" },
+      image: {
+        repository: "zivohealth-production-ml-worker",
+        tag: "latest",
+        registryOf: { address: "aws_ecr_repository.ecr_backend", name: "zivohealth-production-backend" },
+      },
+      secrets: [
+        { name: "POSTGRES_USER", valueFrom: "/zivohealth/production/db/user" },
+        { name: "POSTGRES_PASSWORD", valueFrom: "/zivohealth/production/db/password" },
+        { name: "OPENAI_API_KEY", valueFrom: "arn:aws:ssm:us-east-1:{account}:parameter/zivohealth/production/openai/api_key" },
+      ],
+      dbHostParameter: { address: "module.ssm.aws_ssm_parameter.db_host", name: "/zivohealth/production/db/host" },
+      queue: { address: "aws_sqs_queue.ml_worker_ml_worker", name: "production-ml-worker" },
+      deadLetterQueue: { address: "aws_sqs_queue.ml_worker_ml_worker_dlq", name: "production-ml-worker-dlq", maxReceiveCount: 3 },
+      logGroup: { address: "aws_cloudwatch_log_group.ml_worker_ml_worker", name: "/ecs/production-ml-worker", streamPrefix: "ml-worker" },
+      apiHost: { address: "module.compute.aws_instance.host", name: "zivohealth-production-ec2-no-snapd" },
+      dns: { address: "module.route53", zone: "zivohealth.ai", records: ["zivohealth.ai", "www.zivohealth.ai", "api.zivohealth.ai"] },
+    });
+  });
+
+  it("follows the configuration: staging's names, the first deployment's mode", () => {
+    const s = targetOf("staging", catalog({ staging }));
+    expect([s.cluster.name, s.service.name, s.queue.name, s.deadLetterQueue.name, s.logGroup.name, s.dbHostParameter.name, s.apiHost.name, s.dns.records]).toEqual([
+      "staging-ml-worker-cluster",
+      "staging-ml-worker",
+      "staging-ml-worker",
+      "staging-ml-worker-dlq",
+      "/ecs/staging-ml-worker",
+      "/zivohealth/staging/db/host",
+      "zivohealth-staging-ec2-no-snapd",
+      ["staging.zivohealth.ai", "www.staging.zivohealth.ai", "api.staging.zivohealth.ai"],
+    ]);
+    expect(s.secrets.map((x) => x.valueFrom)).toEqual([
+      "/zivohealth/staging/db/user",
+      "/zivohealth/staging/db/password",
+      "arn:aws:ssm:us-east-1:{account}:parameter/zivohealth/staging/openai/api_key",
+    ]);
+    const first = targetOf("production", FIRST_DEPLOYMENT);
+    expect([first.workerMode, first.minCapacity]).toEqual(["aggregation", 1]);
+  });
+
+  it("reads the API host from the stack's aws_instance once compute is a construct", () => {
+    const doc = JSON.parse(synthesized());
+    doc.resource.aws_instance = { compute_host: { instance_type: "t2.small", tags: { Name: "zivohealth-production-ec2-no-snapd" } } };
+    delete doc.module.compute;
+    expect(verifyTarget("production", JSON.stringify(doc)).apiHost).toEqual({ address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" });
+    doc.resource.aws_instance.compute_host.tags.Name = "${var.name}";
+    expect(() => verifyTarget("production", JSON.stringify(doc))).toThrow(
+      "the synthesized stack 'production': aws_instance.compute_host has no literal Name tag; verify cannot tell what to check",
+    );
+  });
+
+  it("refuses a stack it cannot read, naming what is missing", () => {
+    const doc = JSON.parse(synthesized());
+    doc.resource.aws_ecs_service.second = doc.resource.aws_ecs_service.ml_worker_ml_worker;
+    expect(() => verifyTarget("production", JSON.stringify(doc))).toThrow(
+      "the synthesized stack 'production': expected exactly one aws_ecs_service, found 2; verify cannot tell what to check",
+    );
+    delete doc.resource.aws_ecs_service.second;
+    doc.resource.aws_ecs_service.ml_worker_ml_worker.cluster = "production-ml-worker-cluster";
+    expect(() => verifyTarget("production", JSON.stringify(doc))).toThrow(
+      "aws_ecs_service.ml_worker_ml_worker.cluster does not reference a aws_ecs_cluster of this stack",
+    );
+  });
+});
+
+/** The production stack's text, as verify synthesized it. */
+function synthesized(): string {
+  // targetOf synthesized it once for PRODUCTION; the same sources give the same text.
+  const { synthesizeFirst } = require("../scripts/lib/cli") as typeof import("../scripts/lib/cli");
+  return (cache ??= synthesizeFirst("production", PRODUCTION).text);
+}
+let cache: string | undefined;
+
+describe("the recordings match what the stack names", () => {
+  const read = (file: string) => fs.readFileSync(path.join(FIXTURES, "healthy", file), "utf8");
+  const json = (file: string) => JSON.parse(read(file));
+  it("cluster, service, task definition, container, image, parameters, queues, log group, host and zone", () => {
+    const t = targetOf("production", PRODUCTION);
+    const account = /<Account>(\d+)<\/Account>/.exec(read("sts.GetCallerIdentity.xml"))![1];
+    expect(json("ecs.DescribeClusters.json").clusters[0].clusterName).toBe(t.cluster.name);
+    const service = json("ecs.DescribeServices.json").services[0];
+    expect([service.serviceName, service.clusterArn]).toEqual([t.service.name, `arn:aws:ecs:${t.region}:${account}:cluster/${t.cluster.name}`]);
+    const td = json("ecs.DescribeTaskDefinition.json").taskDefinition;
+    expect([td.family, td.containerDefinitions[0].name]).toEqual([t.taskDefinition.name, t.taskDefinition.container]);
+    expect(td.containerDefinitions[0].image).toBe(`${account}.dkr.ecr.${t.region}.amazonaws.com/${t.image.repository}:${t.image.tag}`);
+    expect(td.containerDefinitions[0].secrets).toEqual(t.secrets.map((s) => ({ name: s.name, valueFrom: s.valueFrom.replace("{account}", account) })));
+    expect(td.containerDefinitions[0].logConfiguration.options["awslogs-group"]).toBe(t.logGroup.name);
+    expect(json("ecr.DescribeImages.json").imageDetails[0].repositoryName).toBe(t.image.repository);
+    expect(json("ssm.GetParameter.json").Parameter.Name).toBe(t.dbHostParameter.name);
+    expect(json("ssm.DescribeParameters.json").Parameters.map((p: any) => p.Name).sort()).toEqual(
+      t.secrets.map((s) => ssmName(s.valueFrom.replace("{account}", account), t.region, account)).sort(),
+    );
+    expect(json(`sqs.GetQueueUrl.${t.queue.name}.json`).QueueUrl).toBe(`https://sqs.${t.region}.amazonaws.com/${account}/${t.queue.name}`);
+    expect(json(`sqs.GetQueueUrl.${t.deadLetterQueue.name}.json`).QueueUrl).toBe(`https://sqs.${t.region}.amazonaws.com/${account}/${t.deadLetterQueue.name}`);
+    expect(JSON.parse(json(`sqs.GetQueueAttributes.${t.queue.name}.json`).Attributes.RedrivePolicy)).toEqual({
+      deadLetterTargetArn: `arn:aws:sqs:${t.region}:${account}:${t.deadLetterQueue.name}`,
+      maxReceiveCount: t.deadLetterQueue.maxReceiveCount,
+    });
+    expect(json("logs.DescribeLogGroups.json").logGroups[0].logGroupName).toBe(t.logGroup.name);
+    expect(read("ec2.DescribeInstances.xml")).toContain(`<value>${t.apiHost.name}</value>`);
+    expect(read("route53.ListHostedZonesByName.xml")).toContain(`<Name>${t.dns.zone}.</Name>`);
+    for (const name of t.dns.records) expect(read(`route53.ListResourceRecordSets.${name}.xml`)).toContain(`<Name>${name}.</Name>`);
+  });
+});
+
+describe("npm run verify against the recordings", () => {
+  it("healthy: every check passes, through the SDK's signed requests, reads only", async () => {
+    const r = await verify("healthy");
+    expect(r).toMatchObject({ code: 0, stderr: "", stdout: HEALTHY_TABLE });
+    // Each request signed (SigV4) with the caller's key for its service, in the stack's region.
+    const scope: Record<string, string> = { cloudwatch: "monitoring" };
+    for (const q of r.requests) {
+      const service = q.operation.split(":")[0];
+      expect(q.credential).toMatch(new RegExp(`^${KEY_ID}/\\d{8}/us-east-1/${scope[service] ?? service}/aws4_request$`));
+      expect(q.attempt).toBe("attempt=1; max=3");
+    }
+    expect([...operations(r)].sort()).toEqual(
+      [
+        "sts:GetCallerIdentity",
+        "ecs:DescribeClusters",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:ListTasks",
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
+        "ecr:DescribeImages",
+        "ssm:GetParameter",
+        "ssm:DescribeParameters",
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueAttributes",
+        "logs:DescribeLogGroups",
+        "logs:FilterLogEvents",
+        "logs:FilterLogEvents",
+        "ec2:DescribeInstances",
+        "route53:ListHostedZonesByName",
+        "route53:ListResourceRecordSets",
+        "route53:ListResourceRecordSets",
+        "route53:ListResourceRecordSets",
+      ].sort(),
+    );
+    expect(operations(r)[0]).toBe("sts:GetCallerIdentity");
+  });
+
+  it("asks for exactly the stack's names", async () => {
+    const r = await verify("healthy");
+    const input = (op: string, key?: string) => r.requests.find((q) => q.operation === op && (key === undefined || q.key === key))!.input;
+    expect(input("ecs:DescribeClusters")).toEqual({ clusters: ["production-ml-worker-cluster"] });
+    expect(input("ecs:DescribeServices")).toEqual({ cluster: "production-ml-worker-cluster", services: ["production-ml-worker"] });
+    expect(input("ecs:DescribeTaskDefinition")).toEqual({ taskDefinition: "arn:aws:ecs:us-east-1:474221740916:task-definition/production-ml-worker:4" });
+    expect(input("ecs:ListTasks", "STOPPED")).toEqual({ cluster: "production-ml-worker-cluster", serviceName: "production-ml-worker", desiredStatus: "STOPPED", maxResults: 100 });
+    expect(input("ecr:DescribeImages")).toEqual({ registryId: "474221740916", repositoryName: "zivohealth-production-ml-worker", imageIds: [{ imageTag: "latest" }] });
+    expect(input("ssm:GetParameter")).toEqual({ Name: "/zivohealth/production/db/host", WithDecryption: false });
+    expect(input("ssm:DescribeParameters")).toEqual({
+      ParameterFilters: [
+        { Key: "Name", Option: "Equals", Values: ["/zivohealth/production/db/user", "/zivohealth/production/db/password", "/zivohealth/production/openai/api_key"] },
+      ],
+      MaxResults: 50,
+    });
+    expect(input("sqs:GetQueueUrl", "production-ml-worker-dlq")).toEqual({ QueueName: "production-ml-worker-dlq" });
+    expect(input("logs:FilterLogEvents", undefined)).toEqual({ logGroupName: "/ecs/production-ml-worker", startTime: NOW - 3600_000 });
+    expect(input("logs:FilterLogEvents", "page-2")).toEqual({ logGroupName: "/ecs/production-ml-worker", startTime: NOW - 3600_000, nextToken: "page-2" });
+    expect(input("ec2:DescribeInstances")).toEqual({
+      Action: "DescribeInstances",
+      Version: "2016-11-15",
+      "Filter.1.Name": "tag:Name",
+      "Filter.1.Value.1": "zivohealth-production-ec2-no-snapd",
+      "Filter.2.Name": "instance-state-name",
+      "Filter.2.Value.1": "pending",
+      "Filter.2.Value.2": "running",
+      "Filter.2.Value.3": "stopping",
+      "Filter.2.Value.4": "stopped",
+      "Filter.2.Value.5": "shutting-down",
+    });
+    expect(input("route53:ListHostedZonesByName")).toEqual({ dnsname: "zivohealth.ai", maxitems: "10" });
+    expect(input("route53:ListResourceRecordSets", "api.zivohealth.ai")).toEqual({ HostedZoneId: "Z04817392JX0QK7T5M2LD", name: "api.zivohealth.ai", type: "A", maxitems: "1" });
+  });
+
+  it("--json: every check with the requests it made, every fact, the requests with their attempts", async () => {
+    const r = await verify("healthy", ["--json", "--logs", "2"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ stack: "production", region: "us-east-1", account: "474221740916", pass: true, counts: { pass: 18, fail: 0 }, polls: 1 });
+    expect(report.checks.map((c: any) => c.check)).toEqual([...CHECKS]);
+    expect(Object.fromEntries(report.checks.map((c: any) => [c.check, c.requests]))).toEqual(HEALTHY_REQUESTS);
+    expect(report.facts.service.value.deployments[0]).toMatchObject({ status: "PRIMARY", rolloutState: "COMPLETED", createdAt: "2025-10-21T11:30:00.123Z" });
+    expect(report.facts.dbHost.value.value).toBe("zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com");
+    expect(report.facts.queue.value).toMatchObject({ visible: 0, inFlight: 1, arn: "arn:aws:sqs:us-east-1:474221740916:production-ml-worker" });
+    expect(report.facts.instances.value[0]).toMatchObject({ InstanceId: "i-0c7d3f9a1b5e2d8c4", PublicIpAddress: "3.91.20.17" });
+    expect(report.requests).toHaveLength(22);
+    expect(report.requests[0]).toEqual({ operation: "sts:GetCallerIdentity", about: "caller", attempts: 1 });
+    expect(report.logs).toEqual([
+      {
+        timestamp: "2025-10-21T11:40:09.774Z",
+        stream: "ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a",
+        message: "INFO ml_worker: lab report 8841 categorized (12 results) in 6.7 s",
+      },
+      { timestamp: "2025-10-21T11:58:20.310Z", stream: "ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a", message: "INFO ml_worker: received 1 message" },
+    ]);
+    // No secret value is read: the parameters by metadata only; the one value read is the DB host, a String.
+    expect(report.facts.parameters.value.found.map((p: any) => [p.Name, "Value" in p])).toEqual([
+      ["/zivohealth/production/db/password", false],
+      ["/zivohealth/production/db/user", false],
+      ["/zivohealth/production/openai/api_key", false],
+    ]);
+    expect(report.facts.dbHost.value.type).toBe("String");
+  });
+
+  it("--logs <n> prints the last n lines after the table, like aws logs tail", async () => {
+    const r = await verify("healthy", ["--logs", "3"]);
+    expect(r.stdout.slice(HEALTHY_TABLE.length)).toBe(
+      "\nLast 3 line(s) of /ecs/production-ml-worker (the last 60 min):\n" +
+        "2025-10-21T11:40:03.005Z ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a INFO ml_worker: received 1 message\n" +
+        "2025-10-21T11:40:09.774Z ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a INFO ml_worker: lab report 8841 categorized (12 results) in 6.7 s\n" +
+        "2025-10-21T11:58:20.310Z ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a INFO ml_worker: received 1 message\n",
+    );
+  });
+
+  it("documented bug 1: a DB host parameter with :5432", async () => {
+    const r = await verify("db-host-port");
+    expect(r.code).toBe(1);
+    expect(failing(r.stdout)).toEqual([
+      [
+        "SSM DB host",
+        "FAIL",
+        "/zivohealth/production/db/host = zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com:5432 (version 3, 2025-09-11T09:00:00Z): carries a port",
+        "the API builds host:5432:5432 from it: deploy this stack (the ssm module gets the host without the port, documented fix 1), then restart the API containers",
+      ],
+    ]);
+  });
+
+  it("documented bug 2: the repository inside the image path, tasks stopped with CannotPullContainerError", async () => {
+    const r = await verify("image-path");
+    expect(r.code).toBe(1);
+    const broken = "474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-backend/zivohealth-production-ml-worker:latest";
+    expect(failing(r.stdout)).toEqual([
+      ["ECS tasks", "FAIL", "running 0 of desired 1 (sqs mode, min 0)", "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait"],
+      ["ECS deployment", "FAIL", "production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:30:00Z)", "the deployment is still rolling out: run with --wait"],
+      [
+        "ECS stopped tasks",
+        "FAIL",
+        `3 of 3 stopped since the deployment: 3 × the image cannot be pulled; last: CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ${broken}: ${broken}: not found`,
+        "check image path and image in ECR above; the execution role needs ECR pull rights; tasks in public subnets need a public IP",
+      ],
+      [
+        "image path",
+        "FAIL",
+        `${broken}: zivohealth-production-backend/ sits between the registry host and the repository`,
+        "the task definition was built from a repository URL instead of the registry host (documented fix 2): deploy this stack, whose image is 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest",
+      ],
+      [
+        "image in ECR",
+        "FAIL",
+        "repository zivohealth-production-backend/zivohealth-production-ml-worker (registry 474221740916) does not exist",
+        `ECS cannot pull ${broken}: fix the image path (see image path), or create the repository and push`,
+      ],
+      ["log events", "FAIL", "none in the last 60 min; no task runs to write them", "see ECS tasks and ECS stopped tasks"],
+    ]);
+    // ECR was asked about the repository the task definition names: what ECS pulls.
+    expect(r.requests.find((q) => q.operation === "ecr:DescribeImages")!.input).toEqual({
+      registryId: "474221740916",
+      repositoryName: "zivohealth-production-backend/zivohealth-production-ml-worker",
+      imageIds: [{ imageTag: "latest" }],
+    });
+  });
+
+  it("scaled to zero with an empty queue: healthy in sqs mode, a failure in aggregation mode", async () => {
+    const sqs = await verify("scaled-to-zero");
+    expect(sqs.code).toBe(0);
+    const seen = Object.fromEntries(rows(sqs.stdout).map((x) => [x[0], x[2]]));
+    expect(seen["ECS tasks"]).toBe("running 0 of desired 0 (sqs mode, min 0); queue empty: scaled to zero is healthy");
+    expect(seen["ECS stopped tasks"]).toBe("1 × stopped by the scheduler (scale-in or deployment) since the deployment started");
+    expect(seen["log events"]).toBe("none in the last 60 min; no task runs (scaled to zero), so none are expected");
+
+    const aggregation = await verify("scaled-to-zero", [], FIRST_DEPLOYMENT);
+    expect(aggregation.code).toBe(1);
+    expect(failing(aggregation.stdout)).toEqual([
+      [
+        "ECS tasks",
+        "FAIL",
+        "running 0 of desired 0 (aggregation mode, min 1)",
+        "aggregation mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy",
+      ],
+      ["log events", "FAIL", "none in the last 60 min; no task runs to write them", "see ECS tasks and ECS stopped tasks"],
+    ]);
+  });
+
+  it("messages in the DLQ: how many, and since when (CloudWatch's oldest message age)", async () => {
+    const r = await verify("dlq-messages");
+    expect(r.code).toBe(1);
+    expect(failing(r.stdout)).toEqual([
+      [
+        "SQS DLQ empty",
+        "FAIL",
+        "production-ml-worker-dlq: 4 message(s) (4 visible, 0 in flight); the oldest has waited 2 h 2 min, since about 2025-10-21T09:53:00Z (CloudWatch ApproximateAgeOfOldestMessage at 2025-10-21T11:55:00Z)",
+        "jobs failed 3 times: find why in the worker's logs (--logs 100), fix it, then move them back: aws sqs start-message-move-task --source-arn arn:aws:sqs:us-east-1:474221740916:production-ml-worker-dlq",
+      ],
+    ]);
+    const metric = r.requests.find((q) => q.operation === "cloudwatch:GetMetricStatistics")!;
+    expect(metric.input).toEqual({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateAgeOfOldestMessage",
+      Dimensions: [{ Name: "QueueName", Value: "production-ml-worker-dlq" }],
+      StartTime: (NOW - 3 * 3600_000) / 1000,
+      EndTime: NOW / 1000,
+      Period: 300,
+      Statistics: ["Maximum"],
+    });
+    // An empty DLQ needs no metric.
+    expect(operations(await verify("healthy"))).not.toContain("cloudwatch:GetMetricStatistics");
+  });
+
+  it("a missing SSM parameter: named, and the stopped tasks' reason in words", async () => {
+    const r = await verify("missing-parameter");
+    expect(r.code).toBe(1);
+    const byCheck = Object.fromEntries(failing(r.stdout).map((x) => [x[0], x.slice(2)]));
+    expect(Object.keys(byCheck)).toEqual(["ECS tasks", "ECS deployment", "ECS stopped tasks", "SSM parameters", "log events"]);
+    expect(byCheck["SSM parameters"]).toEqual([
+      "1 of 3 missing: /zivohealth/production/openai/api_key",
+      "tasks cannot start without them (ResourceInitializationError): create it (aws ssm put-parameter --type SecureString --name /zivohealth/production/openai/api_key ...)",
+    ]);
+    expect(byCheck["ECS stopped tasks"][0]).toMatch(/^2 of 2 stopped since the deployment: 2 × a secret cannot be read; last: ResourceInitializationError: unable to pull secrets/);
+  });
+
+  it("out of memory: named in words, with the task's memory", async () => {
+    const r = await verify("out-of-memory");
+    expect(failing(r.stdout)).toEqual([
+      [
+        "ECS stopped tasks",
+        "FAIL",
+        "1 of 1 stopped since the deployment: 1 × out of memory; last: Essential container in task exited \\| OutOfMemoryError: Container killed due to memory usage (exit 137); 1 stopped before this deployment, not judged",
+        "the worker needs more than 3072 MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy",
+      ],
+    ]);
+  });
+
+  it("throttling: retried by the SDK's own retry strategy, then reported", async () => {
+    const r = await verify("throttling", ["--json"]);
+    expect(r.code).toBe(1);
+    const attempts = (op: string) => r.requests.filter((q) => q.operation === op).map((q) => q.attempt);
+    // Throttled twice, then answered: the check passes.
+    expect(attempts("ecs:DescribeServices")).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    // Throttled every time: reported after three attempts (awsJson and ec2Query errors alike).
+    expect(attempts("ssm:GetParameter")).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    expect(attempts("ec2:DescribeInstances")).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    const report = JSON.parse(r.stdout);
+    const check = (name: string) => report.checks.find((c: any) => c.check === name);
+    expect(check("ECS service")).toMatchObject({ result: "PASS", seen: "production-ml-worker: ACTIVE" });
+    expect(check("SSM DB host")).toEqual({
+      check: "SSM DB host",
+      result: "FAIL",
+      seen: "ssm:GetParameter failed: ThrottlingException: Rate exceeded (3 attempts)",
+      todo: "AWS throttled ssm:GetParameter (the SDK retried it 2 time(s)): run verify again in a minute, or with --wait",
+      settles: true,
+      requests: ["ssm:GetParameter"],
+    });
+    expect(check("API host")).toMatchObject({ result: "FAIL", seen: "ec2:DescribeInstances failed: RequestLimitExceeded: Request limit exceeded. (3 attempts)" });
+    expect(check("DNS records")).toMatchObject({ result: "FAIL", seen: "not checked: no running API host with a public IP" });
+    expect(report.counts).toEqual({ pass: 15, fail: 3 });
+    expect(report.requests.find((q: any) => q.operation === "ecs:DescribeServices")).toEqual({ operation: "ecs:DescribeServices", about: "production-ml-worker", attempts: 3 });
+    expect(report.requests.find((q: any) => q.operation === "ssm:GetParameter")).toEqual({
+      operation: "ssm:GetParameter",
+      about: "/zivohealth/production/db/host",
+      attempts: 3,
+      error: "ThrottlingException",
+    });
+  });
+
+  it("no credentials: exit 2, said plainly, before any call", async () => {
+    credentials(false);
+    const r = await verify("healthy");
+    expect(r).toMatchObject({ code: 2, stdout: "", requests: [] });
+    expect(r.stderr).toBe(
+      "error: no AWS credentials: the SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws files, SSO, web identity, " +
+        "the container or instance role) found none (Could not load credentials from any providers). verify reads live AWS with your credentials; it made no call.\n",
+    );
+  });
+
+  it("credentials AWS refuses: exit 2 after the one identity call", async () => {
+    const r = await verify("refused");
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(operations(r)).toEqual(["sts:GetCallerIdentity"]);
+    expect(r.stderr).toBe("error: AWS refused the credentials (InvalidClientTokenId: The security token included in the request is invalid.); verify made no other call.\n");
+  });
+
+  it("sends nothing but reads, in every recording", async () => {
+    const scenarios = fs.readdirSync(FIXTURES);
+    const seen = new Set<string>();
+    for (const s of scenarios) for (const op of operations(await verify(s))) seen.add(op);
+    for (const op of seen) {
+      expect(READ_OPERATIONS).toContain(op);
+      expect(op.split(":")[1]).toMatch(/^(Describe|List|Get)[A-Za-z]+$|^FilterLogEvents$/);
+    }
+    expect([...seen].sort()).toEqual([...READ_OPERATIONS].sort());
+    // And the code cannot send anything else: the only commands it imports are reads.
+    const source = fs.readFileSync(path.join(ROOT, "scripts/lib/verify-aws.ts"), "utf8");
+    const commands = [...source.matchAll(/\b([A-Z][A-Za-z]+)Command\b/g)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) expect(c).toMatch(/^(Describe|List|Get)[A-Za-z]+$|^FilterLogEvents$/);
+  });
+
+  it("each check lists the requests its facts come from", () => {
+    expect(Object.keys(REQUESTS)).toEqual([...CHECKS]);
+    for (const ops of Object.values(REQUESTS)) for (const op of ops) expect(READ_OPERATIONS).toContain(op);
+  });
+});
+
+describe("--wait", () => {
+  it("polls until every check passes, with progress on stderr", async () => {
+    const r = await verify("rolling", ["--wait", "120"]);
+    expect(r.code).toBe(0);
+    expect(r.sleeps).toEqual([15_000]);
+    expect(r.stderr).toBe(
+      "verify: poll 1: 15 of 18 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
+        "ECS deployment (production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:58:40Z)), " +
+        "log events (none in the last 60 min; no task runs to write them); next poll in 15 s, 2 min left\n",
+    );
+    expect(r.stdout.split("\n")[0]).toBe(
+      "verify production: 18 of 18 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:15Z; 2 polls over 15 s)",
+    );
+    // The caller identity is read once; everything else on each poll.
+    expect(operations(r).filter((o) => o === "sts:GetCallerIdentity")).toHaveLength(1);
+    expect(operations(r).filter((o) => o === "ecs:DescribeServices")).toHaveLength(2);
+  });
+
+  it("gives up when the time runs out", async () => {
+    const r = await verify("rolling-forever", ["--wait", "30"]);
+    expect(r.code).toBe(1);
+    expect(r.sleeps).toEqual([15_000, 15_000]);
+    expect(r.stderr.split("\n").slice(-2)).toEqual(["verify: 30 s are up: ECS tasks, ECS deployment, log events still fail", ""]);
+    expect(failing(r.stdout).map((x) => x[0])).toEqual(["ECS tasks", "ECS deployment", "log events"]);
+  });
+
+  it("stops at once when a failing check cannot pass by waiting", async () => {
+    const r = await verify("image-path", ["--wait", "600"]);
+    expect(r).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS stopped tasks, image path, image in ECR cannot pass by waiting\n" });
+  });
+});
+
+describe("bad input: exit 2, no call", () => {
+  it.each([
+    [["--wait", "-5"], 'error: --wait takes a whole number from 0 to 7200; got "-5"\n'],
+    [["--wait", "soon"], 'error: --wait takes a whole number from 0 to 7200; got "soon"\n'],
+    [["--logs", "0"], 'error: --logs takes a whole number from 1 to 10000; got "0"\n'],
+    [["--stack", "prod;rm"], 'error: --stack takes a stack name (letters, digits, _ and -); got "prod;rm"\n'],
+    [["--region", "eu-west-1"], "error: unknown option: --region\n"],
+  ])("%j", async (argv, message) => {
+    const r = await verify("healthy", argv);
+    expect(r).toMatchObject({ code: 2, stdout: "", stderr: message + USAGE, requests: [] });
+  });
+
+  it("an unknown or review-only stack", async () => {
+    const unknown = await verify("healthy", ["--stack", "staging"]);
+    expect(unknown).toMatchObject({ code: 2, requests: [], stderr: "error: no stack named 'staging' (stacks: production)\n" });
+    const review = await verify("healthy", ["--stack", "production-hardened"], { environments: { production }, reviewEnvironments: { "production-hardened": production } });
+    expect(review).toMatchObject({
+      code: 2,
+      requests: [],
+      stderr: "error: 'production-hardened' is review only and never deployed: verify checks a deployed stack (stacks: production; review only: production-hardened)\n",
+    });
+  });
+
+  it("--help prints the usage", async () => {
+    const r = await verify("healthy", ["--help"]);
+    expect(r).toMatchObject({ code: 0, stdout: USAGE, requests: [] });
+  });
+});
+
+describe("stopped tasks' causes, in words", () => {
+  const task = (stopCode: string, stoppedReason: string, container: { reason?: string; exitCode?: number } = {}) => ({ stopCode, stoppedReason, containers: [container] }) as any;
+  it.each([
+    [task("TaskFailedToStart", "CannotPullContainerError: ref not found"), true, "the image cannot be pulled"],
+    [task("TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secret from asm"), true, "a secret cannot be read"],
+    [task("TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: pull registry auth from ECR: timeout"), true, "the image cannot be pulled"],
+    [task("EssentialContainerExited", "Essential container in task exited", { exitCode: 137 }), true, "out of memory"],
+    [task("EssentialContainerExited", "Essential container in task exited", { reason: "OutOfMemoryError: Container killed due to memory usage" }), true, "out of memory"],
+    [task("EssentialContainerExited", "Essential container in task exited", { exitCode: 1 }), true, "the container exited with code 1"],
+    [task("ServiceSchedulerInitiated", "Task failed container health checks"), true, "the container failed its health check"],
+    [task("SpotInterruption", "Your Spot Task was interrupted."), false, "Fargate Spot took the capacity back"],
+    [task("ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/1)", { exitCode: 137 }), false, "stopped by the scheduler (scale-in or deployment)"],
+    [task("UserInitiated", "Task stopped by user"), false, "stopped by a user or an API call"],
+  ])("%#: %j", (t, failure, cause) => {
+    expect(stopCause(t)).toMatchObject({ failure, cause });
+  });
+
+  it("parses ECR image URIs and SSM names as ECS reads them", () => {
+    expect(parseEcrImage("474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest")).toEqual({
+      account: "474221740916",
+      region: "us-east-1",
+      repository: "zivohealth-production-ml-worker",
+      tag: "latest",
+      digest: undefined,
+    });
+    expect(parseEcrImage("docker.io/library/python:3.12")).toBeUndefined();
+    expect(ssmName("arn:aws:ssm:us-east-1:474221740916:parameter/zivohealth/production/openai/api_key", "us-east-1", "474221740916")).toBe("/zivohealth/production/openai/api_key");
+    expect(ssmName("arn:aws:ssm:eu-west-1:474221740916:parameter/x", "us-east-1", "474221740916")).toBeUndefined();
+    expect(ssmName("zivohealth/production/db/user", "us-east-1", "474221740916")).toBe("/zivohealth/production/db/user");
+  });
+});
+
+describe("the command as npm runs it", () => {
+  let work: string;
+  beforeAll(() => {
+    spawnSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "zh-verify-"));
+  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("node dist/scripts/verify.js without credentials: exit 2 and one line, no SDK warning", () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: nowhere, AWS_SHARED_CREDENTIALS_FILE: nowhere, AWS_EC2_METADATA_DISABLED: "true" };
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/verify.js")], { cwd: ROOT, env, encoding: "utf8" });
+    expect([r.status, r.stdout]).toEqual([2, ""]);
+    expect(r.stderr).toMatch(/^error: no AWS credentials: .* it made no call\.\n$/);
+  });
+});

@@ -1,0 +1,337 @@
+// verify's AWS side: the SDK clients and the read calls, each recorded with
+// its attempts. Every command here is a read (Describe*, List*, Get*,
+// FilterLogEvents); nothing is ever written.
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import {
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from "@aws-sdk/client-ecs";
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DescribeParametersCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { ParameterMetadata } from "@aws-sdk/client-ssm";
+import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
+
+/** Every operation verify may call: reads only (a test holds the server to it). */
+export const READ_OPERATIONS = [
+  "sts:GetCallerIdentity",
+  "ecs:DescribeClusters",
+  "ecs:DescribeServices",
+  "ecs:DescribeTaskDefinition",
+  "ecs:ListTasks",
+  "ecs:DescribeTasks",
+  "ecr:DescribeImages",
+  "ssm:GetParameter",
+  "ssm:DescribeParameters",
+  "sqs:GetQueueUrl",
+  "sqs:GetQueueAttributes",
+  "cloudwatch:GetMetricStatistics",
+  "logs:DescribeLogGroups",
+  "logs:FilterLogEvents",
+  "ec2:DescribeInstances",
+  "route53:ListHostedZonesByName",
+  "route53:ListResourceRecordSets",
+] as const;
+export type Operation = (typeof READ_OPERATIONS)[number];
+
+export interface ClientOptions {
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentityProvider;
+  /** Every client's endpoint (tests: the recorded-response server). */
+  readonly endpoint?: string;
+  /** The SDK's retry strategy; default: the SDK's standard mode, 3 attempts. */
+  readonly retryStrategy?: RetryStrategyV2;
+}
+
+export interface Clients {
+  readonly sts: STSClient;
+  readonly ecs: ECSClient;
+  readonly ecr: ECRClient;
+  readonly ssm: SSMClient;
+  readonly sqs: SQSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly ec2: EC2Client;
+  readonly route53: Route53Client;
+}
+
+export function makeClients(o: ClientOptions): Clients {
+  const config = {
+    region: o.region,
+    credentials: o.credentials,
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.retryStrategy ? { retryStrategy: o.retryStrategy } : {}),
+    // A stalled connection must not hang a deploy's verification.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  };
+  return {
+    sts: new STSClient(config),
+    ecs: new ECSClient(config),
+    ecr: new ECRClient(config),
+    ssm: new SSMClient(config),
+    sqs: new SQSClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    logs: new CloudWatchLogsClient(config),
+    ec2: new EC2Client(config),
+    // Route 53 is global: its API is signed for us-east-1.
+    route53: new Route53Client({ ...config, region: "us-east-1" }),
+  };
+}
+
+export function destroyClients(c: Clients): void {
+  for (const client of Object.values(c)) client.destroy();
+}
+
+/** A call that failed after the SDK's own retries. */
+export interface CallError {
+  readonly operation: Operation;
+  /** The service's error code (ThrottlingException, AccessDeniedException, ...). */
+  readonly code: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly throttled: boolean;
+  readonly denied: boolean;
+}
+
+export type Got<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CallError };
+
+/** An answer that says the thing is not there (QueueDoesNotExist, ParameterNotFound, ...): its code. */
+export class Missing {
+  constructor(readonly code: string) {}
+}
+
+/** One request as verify made it. */
+export interface RequestRecord {
+  readonly operation: Operation;
+  /** What the request was about (a name, a status), for the report. */
+  readonly about: string;
+  readonly attempts: number;
+  readonly error?: string;
+}
+
+const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|RequestThrottled|SlowDown|PriorRequestNotComplete|Rate exceeded/i;
+const DENIED = /AccessDenied|UnauthorizedOperation|AuthorizationError|NotAuthorized/i;
+
+/** The calls of one verification, each recorded. */
+export class Calls {
+  readonly records: RequestRecord[] = [];
+
+  constructor(readonly clients: Clients) {}
+
+  /**
+   * Sends a read; a service error becomes a CallError (the SDK has retried
+   * what it retries), or Missing when its code is one of `missing`.
+   */
+  async send<T>(operation: Operation, about: string, run: () => Promise<T>): Promise<Got<T>>;
+  async send<T>(operation: Operation, about: string, run: () => Promise<T>, missing: readonly string[]): Promise<Got<T | Missing>>;
+  async send<T>(operation: Operation, about: string, run: () => Promise<T>, missing: readonly string[] = []): Promise<Got<T | Missing>> {
+    try {
+      const value = await run();
+      this.records.push({ operation, about, attempts: attemptsOf(value) });
+      return { ok: true, value };
+    } catch (e) {
+      const err = e as Error & { $metadata?: { attempts?: number }; $retryable?: { throttling?: boolean }; Code?: string };
+      if (!err || typeof err !== "object" || !("$metadata" in err || "name" in err)) throw e;
+      const code = err.name === "Error" && err.Code ? err.Code : err.name;
+      const attempts = err.$metadata?.attempts ?? 1;
+      this.records.push({ operation, about, attempts, error: code });
+      if (missing.includes(code)) return { ok: true, value: new Missing(code) };
+      return {
+        ok: false,
+        error: {
+          operation,
+          code,
+          message: (err.message || code).replace(/\s+/g, " ").trim(),
+          attempts,
+          throttled: err.$retryable?.throttling === true || THROTTLING.test(code),
+          denied: DENIED.test(code),
+        },
+      };
+    }
+  }
+
+  // ---- the reads, one method per operation ----
+  callerIdentity = () => this.send("sts:GetCallerIdentity", "caller", () => this.clients.sts.send(new GetCallerIdentityCommand({})));
+
+  clusters = (cluster: string) =>
+    this.send("ecs:DescribeClusters", cluster, () => this.clients.ecs.send(new DescribeClustersCommand({ clusters: [cluster] })));
+
+  services = (cluster: string, service: string) =>
+    this.send(
+      "ecs:DescribeServices",
+      service,
+      () => this.clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] })),
+      ["ClusterNotFoundException"],
+    );
+
+  taskDefinition = (taskDefinition: string) =>
+    this.send("ecs:DescribeTaskDefinition", taskDefinition, () => this.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })));
+
+  listTasks = (cluster: string, serviceName: string, desiredStatus: "RUNNING" | "STOPPED") =>
+    this.send("ecs:ListTasks", `${serviceName} ${desiredStatus}`, () =>
+      this.clients.ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, maxResults: 100 })),
+    );
+
+  tasks = (cluster: string, tasks: string[]) =>
+    this.send("ecs:DescribeTasks", `${tasks.length} task(s)`, () => this.clients.ecs.send(new DescribeTasksCommand({ cluster, tasks })));
+
+  images = (registryId: string, repositoryName: string, imageTag: string) =>
+    this.send(
+      "ecr:DescribeImages",
+      `${repositoryName}:${imageTag}`,
+      () => this.clients.ecr.send(new DescribeImagesCommand({ registryId, repositoryName, imageIds: [{ imageTag }] })),
+      ["RepositoryNotFoundException", "ImageNotFoundException"],
+    );
+
+  parameter = (name: string) =>
+    this.send(
+      "ssm:GetParameter",
+      name,
+      // A String parameter: never decrypted, never a secret.
+      () => this.clients.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: false })),
+      ["ParameterNotFound"],
+    );
+
+  /** Parameter metadata only (DescribeParameters returns no value), every page. */
+  async describeParameters(names: readonly string[]): Promise<Got<ParameterMetadata[]>> {
+    const all: ParameterMetadata[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const got = await this.send("ssm:DescribeParameters", names.join(", "), () =>
+        this.clients.ssm.send(
+          new DescribeParametersCommand({ ParameterFilters: [{ Key: "Name", Option: "Equals", Values: [...names] }], MaxResults: 50, NextToken: token }),
+        ),
+      );
+      if (!got.ok) return got;
+      all.push(...(got.value.Parameters ?? []));
+      token = got.value.NextToken;
+      if (!token) break;
+    }
+    return { ok: true, value: all };
+  }
+
+  queueUrl = (queueName: string) =>
+    this.send("sqs:GetQueueUrl", queueName, () => this.clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })), ["QueueDoesNotExist"]);
+
+  queueAttributes = (queueUrl: string) =>
+    this.send("sqs:GetQueueAttributes", queueUrl.slice(queueUrl.lastIndexOf("/") + 1), () =>
+      this.clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: [
+            "QueueArn",
+            "RedrivePolicy",
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+          ],
+        }),
+      ),
+    );
+
+  oldestMessageAge = (queueName: string, now: Date) =>
+    this.send("cloudwatch:GetMetricStatistics", `ApproximateAgeOfOldestMessage ${queueName}`, () =>
+      this.clients.cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateAgeOfOldestMessage",
+          Dimensions: [{ Name: "QueueName", Value: queueName }],
+          StartTime: new Date(now.getTime() - 3 * 3600_000),
+          EndTime: now,
+          Period: 300,
+          Statistics: ["Maximum"],
+        }),
+      ),
+    );
+
+  logGroups = (prefix: string) =>
+    this.send("logs:DescribeLogGroups", prefix, () => this.clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, limit: 50 })));
+
+  /** Every event of the group since `startTime` (pages followed, at most `maxPages`): the count, the newest, the last `keep`. */
+  async logEvents(logGroupName: string, startTime: number, keep: number, maxPages = 50): Promise<Got<LogEvents>> {
+    const kept: LogLine[] = [];
+    let count = 0;
+    let newest: { timestamp: number; stream: string } | undefined;
+    let token: string | undefined;
+    let truncated = false;
+    for (let page = 0; ; page++) {
+      if (page === maxPages) {
+        truncated = true;
+        break;
+      }
+      const got = await this.send("logs:FilterLogEvents", logGroupName, () =>
+        this.clients.logs.send(new FilterLogEventsCommand({ logGroupName, startTime, nextToken: token })),
+      );
+      if (!got.ok) return got;
+      for (const e of got.value.events ?? []) {
+        count++;
+        const event = { timestamp: e.timestamp ?? 0, stream: e.logStreamName ?? "", message: (e.message ?? "").replace(/\n$/, "") };
+        if (!newest || event.timestamp >= newest.timestamp) newest = { timestamp: event.timestamp, stream: event.stream };
+        if (keep > 0) {
+          kept.push(event);
+          if (kept.length >= 2 * keep) trim(kept, keep);
+        }
+      }
+      token = got.value.nextToken;
+      if (!token) break;
+    }
+    trim(kept, keep);
+    return { ok: true, value: { count, newest, lines: kept, truncated } };
+  }
+
+  instances = (nameTag: string) =>
+    this.send("ec2:DescribeInstances", `tag:Name=${nameTag}`, () =>
+      this.clients.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: "tag:Name", Values: [nameTag] },
+            // Terminated instances linger in the API for about an hour.
+            { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped", "shutting-down"] },
+          ],
+        }),
+      ),
+    );
+
+  hostedZones = (zone: string) =>
+    this.send("route53:ListHostedZonesByName", zone, () => this.clients.route53.send(new ListHostedZonesByNameCommand({ DNSName: zone, MaxItems: 10 })));
+
+  /** The A record set named `name` in the zone, if any (listing starts at it). */
+  recordSet = (zoneId: string, name: string) =>
+    this.send("route53:ListResourceRecordSets", `${name} A`, () =>
+      this.clients.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: "A", MaxItems: 1 })),
+    );
+}
+
+export interface LogLine {
+  readonly timestamp: number;
+  readonly stream: string;
+  readonly message: string;
+}
+
+export interface LogEvents {
+  /** Events since the start time. */
+  readonly count: number;
+  readonly newest?: { readonly timestamp: number; readonly stream: string };
+  /** The last lines asked for, oldest first. */
+  readonly lines: readonly LogLine[];
+  /** More pages than verify reads: count and newest cover the pages read. */
+  readonly truncated: boolean;
+}
+
+/** Keeps the newest `keep` lines, oldest first. */
+function trim(lines: LogLine[], keep: number): void {
+  lines.sort((a, b) => a.timestamp - b.timestamp);
+  lines.splice(0, Math.max(0, lines.length - keep));
+}
+
+function attemptsOf(value: unknown): number {
+  return (value as { $metadata?: { attempts?: number } })?.$metadata?.attempts ?? 1;
+}

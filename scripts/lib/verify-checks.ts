@@ -1,0 +1,619 @@
+// verify's checks: what is read from AWS (gather) and the verdict of each row
+// (judge). Each row says what was checked, PASS or FAIL, the value seen and
+// what to do; a check that could not run is a FAIL that says why.
+import type { DescribeImagesResponse } from "@aws-sdk/client-ecr";
+import type { Deployment, Service, Task, TaskDefinition } from "@aws-sdk/client-ecs";
+import type { Instance } from "@aws-sdk/client-ec2";
+import type { HostedZone, ResourceRecordSet } from "@aws-sdk/client-route-53";
+import type { ParameterMetadata } from "@aws-sdk/client-ssm";
+import { CallError, Calls, Got, LogEvents, Missing, Operation } from "./verify-aws";
+import { VerifyTarget } from "./verify-target";
+
+/** How far back "recently" reaches for the log group, and what --logs reads. */
+export const LOG_WINDOW_MINUTES = 60;
+
+/** The checks, in the order of the report. */
+export const CHECKS = [
+  "ECS cluster",
+  "ECS service",
+  "ECS tasks",
+  "ECS deployment",
+  "ECS stopped tasks",
+  "image path",
+  "image in ECR",
+  "worker DB host",
+  "SSM DB host",
+  "SSM parameters",
+  "SQS queue",
+  "SQS DLQ",
+  "SQS redrive",
+  "SQS DLQ empty",
+  "log group",
+  "log events",
+  "API host",
+  "DNS records",
+] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+export interface Row {
+  readonly check: CheckName;
+  readonly pass: boolean;
+  /** What was seen. */
+  readonly seen: string;
+  /** What to do; empty on a pass. */
+  readonly todo: string;
+  /** Whether waiting can change a failure (a deployment in progress can; a wrong image path cannot). */
+  readonly settles: boolean;
+  /** The requests this row's facts came from. */
+  readonly requests: readonly Operation[];
+}
+
+/** What was read, for the JSON report and the verdicts. */
+export interface Facts {
+  identity?: { account: string; arn: string };
+  cluster?: Got<{ status?: string; arn?: string } | undefined>;
+  service?: Got<Service | undefined>;
+  primary?: Deployment;
+  taskDefinition?: Got<TaskDefinition>;
+  runningTasks?: Got<Task[]>;
+  stoppedTasks?: Got<Task[]>;
+  image?: Got<DescribeImagesResponse | Missing>;
+  dbHost?: Got<{ value?: string; type?: string; version?: number; lastModified?: Date } | Missing>;
+  parameters?: Got<{ names: string[]; found: ParameterMetadata[]; foreign: string[] }>;
+  queue?: Got<QueueFacts | Missing>;
+  deadLetterQueue?: Got<QueueFacts | Missing>;
+  oldestDeadLetter?: Got<{ ageSeconds: number; at: Date } | undefined>;
+  logGroup?: Got<{ name: string; retentionInDays?: number; storedBytes?: number } | undefined>;
+  logEvents?: Got<LogEvents>;
+  instances?: Got<Instance[]>;
+  zones?: Got<HostedZone[]>;
+  records?: Got<Record<string, { zone: string; set?: ResourceRecordSet }[]>>;
+}
+
+export interface QueueFacts {
+  url: string;
+  arn?: string;
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  redrive?: { deadLetterTargetArn?: string; maxReceiveCount?: number };
+}
+
+export interface GatherOptions {
+  readonly now: Date;
+  /** Log lines to keep (`--logs`). */
+  readonly logLines: number;
+}
+
+/** Reads everything the checks judge; independent reads run side by side. */
+export async function gather(t: VerifyTarget, calls: Calls, account: string | undefined, o: GatherOptions): Promise<Facts> {
+  const f: Facts = {};
+  const ecs = async () => {
+    const [cluster, service] = await Promise.all([calls.clusters(t.cluster.name), calls.services(t.cluster.name, t.service.name)]);
+    f.cluster = map(cluster, (r) => {
+      const c = r.clusters?.find((x) => x.clusterName === t.cluster.name);
+      return c ? { status: c.status, arn: c.clusterArn } : undefined;
+    });
+    f.service = map(service, (r) => (r instanceof Missing ? undefined : r.services?.find((s) => s.serviceName === t.service.name)));
+    const svc = f.service.ok ? f.service.value : undefined;
+    if (!svc) return;
+    f.primary = svc.deployments?.find((d) => d.status === "PRIMARY");
+    const taskDefinitionArn = f.primary?.taskDefinition ?? svc.taskDefinition;
+    const [taskDefinition, running, stopped] = await Promise.all([
+      taskDefinitionArn ? calls.taskDefinition(taskDefinitionArn).then((g) => map(g, (r) => r.taskDefinition ?? {})) : undefined,
+      calls.listTasks(t.cluster.name, t.service.name, "RUNNING"),
+      calls.listTasks(t.cluster.name, t.service.name, "STOPPED"),
+    ]);
+    f.taskDefinition = taskDefinition;
+    const arns = [...(running.ok ? (running.value.taskArns ?? []) : []), ...(stopped.ok ? (stopped.value.taskArns ?? []) : [])].slice(0, 100);
+    const described = arns.length > 0 ? await calls.tasks(t.cluster.name, arns) : ({ ok: true, value: { tasks: [] } } as const);
+    const pick = (list: typeof running) =>
+      !list.ok ? list : !described.ok ? described : { ok: true as const, value: (described.value.tasks ?? []).filter((x) => list.value.taskArns?.includes(x.taskArn ?? "")) };
+    f.runningTasks = pick(running);
+    f.stoppedTasks = pick(stopped);
+  };
+  const ecsThenImage = async () => {
+    await ecs();
+    const image = liveContainer(f, t)?.image;
+    const parsed = image ? parseEcrImage(image) : undefined;
+    if (parsed?.tag) f.image = await calls.images(parsed.account, parsed.repository, parsed.tag);
+  };
+  const parameters = async (ecsDone: Promise<void>) => {
+    await ecsDone;
+    const names = parameterNames(t, f, account);
+    const local = names.map((n) => ssmName(n, t.region, account ?? ""));
+    const foreign = names.filter((_n, i) => local[i] === undefined);
+    const wanted = local.filter((n): n is string => n !== undefined);
+    const got: Got<ParameterMetadata[]> = wanted.length > 0 ? await calls.describeParameters(wanted) : { ok: true, value: [] };
+    f.parameters = map(got, (found) => ({ names: wanted, found, foreign }));
+  };
+  const queue = async (name: string): Promise<Got<QueueFacts | Missing>> => {
+    const url = await calls.queueUrl(name);
+    if (!url.ok || url.value instanceof Missing) return url as Got<Missing>;
+    const queueUrl = url.value.QueueUrl ?? "";
+    const attrs = await calls.queueAttributes(queueUrl);
+    return map(attrs, (r) => {
+      const a = r.Attributes ?? {};
+      let redrive: QueueFacts["redrive"];
+      try {
+        redrive = a.RedrivePolicy ? JSON.parse(a.RedrivePolicy) : undefined;
+      } catch {
+        redrive = {};
+      }
+      return {
+        url: queueUrl,
+        arn: a.QueueArn,
+        visible: Number(a.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+        redrive,
+      };
+    });
+  };
+  const queues = async () => {
+    [f.queue, f.deadLetterQueue] = await Promise.all([queue(t.queue.name), queue(t.deadLetterQueue.name)]);
+    const dlq = f.deadLetterQueue.ok && !(f.deadLetterQueue.value instanceof Missing) ? f.deadLetterQueue.value : undefined;
+    if (dlq && dlq.visible + dlq.inFlight + dlq.delayed > 0) {
+      f.oldestDeadLetter = map(await calls.oldestMessageAge(t.deadLetterQueue.name, o.now), (r) => {
+        const latest = [...(r.Datapoints ?? [])].sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+        return latest?.Maximum !== undefined && latest.Timestamp ? { ageSeconds: latest.Maximum, at: latest.Timestamp } : undefined;
+      });
+    }
+  };
+  const logs = async () => {
+    f.logGroup = map(await calls.logGroups(t.logGroup.name), (r) => {
+      const g = r.logGroups?.find((x) => x.logGroupName === t.logGroup.name);
+      return g ? { name: t.logGroup.name, retentionInDays: g.retentionInDays, storedBytes: g.storedBytes } : undefined;
+    });
+    if (f.logGroup.ok && f.logGroup.value) {
+      f.logEvents = await calls.logEvents(t.logGroup.name, o.now.getTime() - LOG_WINDOW_MINUTES * 60_000, o.logLines);
+    }
+  };
+  const host = async () => {
+    f.instances = map(await calls.instances(t.apiHost.name), (r) => (r.Reservations ?? []).flatMap((x) => x.Instances ?? []));
+    const zones = await calls.hostedZones(t.dns.zone);
+    f.zones = map(zones, (r) => (r.HostedZones ?? []).filter((z) => z.Name === `${t.dns.zone}.` && !z.Config?.PrivateZone));
+    if (!f.zones.ok) return;
+    const records: Record<string, { zone: string; set?: ResourceRecordSet }[]> = {};
+    for (const name of t.dns.records) {
+      records[name] = [];
+      for (const zone of f.zones.value) {
+        const got = await calls.recordSet(zone.Id ?? "", name);
+        if (!got.ok) {
+          f.records = got;
+          return;
+        }
+        const set = got.value.ResourceRecordSets?.find((s) => s.Name === `${name}.` && s.Type === "A");
+        records[name].push({ zone: zone.Id ?? "", set });
+      }
+    }
+    f.records = { ok: true, value: records };
+  };
+  const ecsDone = ecsThenImage();
+  await Promise.all([ecsDone, parameters(ecsDone), calls.parameter(t.dbHostParameter.name).then((g) => (f.dbHost = map(g, dbHostFacts))), queues(), logs(), host()]);
+  return f;
+}
+
+const map = <T, U>(got: Got<T>, f: (v: T) => U): Got<U> => (got.ok ? { ok: true, value: f(got.value) } : got);
+
+function dbHostFacts(r: Awaited<ReturnType<Calls["parameter"]>> extends Got<infer T> ? T : never) {
+  if (r instanceof Missing) return r;
+  const p = r.Parameter;
+  return { value: p?.Type === "SecureString" ? undefined : p?.Value, type: p?.Type, version: p?.Version, lastModified: p?.LastModifiedDate };
+}
+
+/** The worker container of the task definition the service runs. */
+function liveContainer(f: Facts, t: VerifyTarget) {
+  if (!f.taskDefinition?.ok) return undefined;
+  const containers = f.taskDefinition.value.containerDefinitions ?? [];
+  return containers.find((c) => c.name === t.taskDefinition.container) ?? (containers.length === 1 ? containers[0] : undefined);
+}
+
+/** What the container's secrets read: the stack's list and the live task definition's, together. */
+function parameterNames(t: VerifyTarget, f: Facts, account: string | undefined): string[] {
+  const names = t.secrets.map((s) => (account ? s.valueFrom.replace(/\{account\}/g, account) : s.valueFrom));
+  for (const s of liveContainer(f, t)?.secrets ?? []) if (s.valueFrom && !names.includes(s.valueFrom)) names.push(s.valueFrom);
+  return names;
+}
+
+/** An SSM parameter name from a `valueFrom` (a name, or an ARN of this account and region); undefined otherwise. */
+export function ssmName(valueFrom: string, region: string, account: string): string | undefined {
+  const arn = /^arn:aws[a-z-]*:ssm:([a-z0-9-]+):(\d{12}):parameter(\/.*)$/.exec(valueFrom);
+  if (arn) return arn[1] === region && arn[2] === account ? arn[3] : undefined;
+  if (valueFrom.startsWith("arn:")) return undefined; // Secrets Manager or another service
+  return valueFrom.startsWith("/") ? valueFrom : `/${valueFrom}`;
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>][@<digest>]`. */
+export function parseEcrImage(image: string): { account: string; region: string; repository: string; tag?: string; digest?: string } | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._\/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(image);
+  return m ? { account: m[1], region: m[2], repository: m[3], tag: m[4], digest: m[5] } : undefined;
+}
+
+// ------------------------------------------------------------------ verdicts
+
+/** The operations each check's facts may come from; a row lists those this verification made. */
+export const REQUESTS: Readonly<Record<CheckName, readonly Operation[]>> = {
+  "ECS cluster": ["ecs:DescribeClusters"],
+  "ECS service": ["ecs:DescribeServices"],
+  "ECS tasks": ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "ECS deployment": ["ecs:DescribeServices"],
+  "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
+  "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+  "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
+  "worker DB host": ["ecs:DescribeTaskDefinition"],
+  "SSM DB host": ["ssm:GetParameter"],
+  "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],
+  "SQS queue": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS redrive": ["sqs:GetQueueAttributes"],
+  "SQS DLQ empty": ["sqs:GetQueueAttributes", "cloudwatch:GetMetricStatistics"],
+  "log group": ["logs:DescribeLogGroups"],
+  "log events": ["logs:FilterLogEvents", "ecs:DescribeServices"],
+  "API host": ["ec2:DescribeInstances"],
+  "DNS records": ["ec2:DescribeInstances", "route53:ListHostedZonesByName", "route53:ListResourceRecordSets"],
+};
+
+const attempts = (n: number) => `${n} attempt${n === 1 ? "" : "s"}`;
+export const describeError = (e: CallError) => `${e.operation} failed: ${e.code}: ${e.message} (${attempts(e.attempts)})`;
+
+function errorTodo(e: CallError): string {
+  if (e.throttled) return `AWS throttled ${e.operation} (the SDK retried it ${e.attempts - 1} time(s)): run verify again in a minute, or with --wait`;
+  if (e.denied) return `the caller may not call ${e.operation}: grant it the read permissions the README lists (verify, "Permissions")`;
+  return `${e.operation} failed: see the error, then run verify again`;
+}
+
+const ago = (ms: number) => `${duration(ms)} ago`;
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+  const m = Math.floor(s / 60);
+  if (m < 48 * 60) return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+  return `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h`;
+}
+export const iso = (d: Date | number) => new Date(d).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** Why a task stopped, in words; `failure` when it is not the scheduler's or the user's doing. */
+export function stopCause(task: Task): { failure: boolean; cause: string; detail: string } {
+  const containers = task.containers ?? [];
+  const texts = [task.stoppedReason ?? "", ...containers.map((c) => c.reason ?? "")].filter(Boolean);
+  const all = texts.join(" | ");
+  const detail = all || task.stopCode || "no reason given";
+  const exit = containers.find((c) => c.exitCode !== undefined && c.exitCode !== null && c.exitCode !== 0)?.exitCode;
+  if (/CannotPullContainerError/i.test(all)) return { failure: true, cause: "the image cannot be pulled", detail };
+  // "unable to pull secrets or registry auth: ..." prefixes both; what follows tells which.
+  if (/retrieve secrets? from|secrets? from (ssm|asm)|ssm parameters?|ParameterNotFound|secretsmanager/i.test(all)) return { failure: true, cause: "a secret cannot be read", detail };
+  if (/ResourceInitializationError/i.test(all) && /registry auth (from|:)|ecr registry auth|from ECR/i.test(all)) return { failure: true, cause: "the image cannot be pulled", detail };
+  if (/ResourceInitializationError/i.test(all)) return { failure: true, cause: "the task's resources could not be set up (secrets, registry auth or log group)", detail };
+  if (/OutOfMemory/i.test(all) || (exit === 137 && task.stopCode === "EssentialContainerExited")) {
+    return { failure: true, cause: "out of memory", detail: exit !== undefined ? `${detail} (exit ${exit})` : detail };
+  }
+  if (/health ?check/i.test(all)) return { failure: true, cause: "the container failed its health check", detail };
+  if (task.stopCode === "EssentialContainerExited") {
+    const code = containers.find((c) => c.exitCode !== undefined && c.exitCode !== null)?.exitCode;
+    return { failure: true, cause: code !== undefined ? `the container exited with code ${code}` : "the container exited", detail };
+  }
+  if (task.stopCode === "TaskFailedToStart") return { failure: true, cause: "the task failed to start", detail };
+  if (task.stopCode === "SpotInterruption" || task.stopCode === "TerminationNotice") return { failure: false, cause: "Fargate Spot took the capacity back", detail };
+  if (task.stopCode === "UserInitiated") return { failure: false, cause: "stopped by a user or an API call", detail };
+  if (task.stopCode === "ServiceSchedulerInitiated") return { failure: false, cause: "stopped by the scheduler (scale-in or deployment)", detail };
+  return { failure: true, cause: "stopped for an unrecognized reason", detail };
+}
+
+const hasPort = (host: string) => host.includes(":");
+const isHostname = (host: string) => /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host);
+
+export interface JudgeContext {
+  readonly target: VerifyTarget;
+  readonly account?: string;
+  readonly now: Date;
+  /** The operations this verification made: a row lists those its facts come from. */
+  readonly made: ReadonlySet<Operation>;
+}
+
+/** The rows, in CHECKS order, from what was read. */
+export function judge(f: Facts, c: JudgeContext): Row[] {
+  const t = c.target;
+  const rows: Row[] = [];
+  const row = (check: CheckName, pass: boolean, seen: string, todo = "", settles = false) =>
+    rows.push({ check, pass, seen, todo: pass ? "" : todo, settles: pass ? false : settles, requests: REQUESTS[check].filter((op) => c.made.has(op)) });
+  const failed = (check: CheckName, e: CallError) => row(check, false, describeError(e), errorTodo(e), !e.denied);
+  const blocked = (check: CheckName, why: string, settles = false) => row(check, false, `not checked: ${why}`, "fix the check it depends on first", settles);
+
+  // ---- ECS ----
+  const cluster = f.cluster;
+  if (!cluster) blocked("ECS cluster", "not read");
+  else if (!cluster.ok) failed("ECS cluster", cluster.error);
+  else if (!cluster.value) row("ECS cluster", false, `${t.cluster.name}: not found in ${t.region}`, "deploy the stack (npm run deploy); check the region and the account");
+  else row("ECS cluster", cluster.value.status === "ACTIVE", `${t.cluster.name}: ${cluster.value.status}`, "the cluster is not ACTIVE: deploy the stack again");
+
+  const service = f.service?.ok ? f.service.value : undefined;
+  if (!f.service) blocked("ECS service", "not read");
+  else if (!f.service.ok) failed("ECS service", f.service.error);
+  else if (!service) row("ECS service", false, `${t.service.name}: not found in ${t.cluster.name}`, "deploy the stack (npm run deploy)");
+  else row("ECS service", service.status === "ACTIVE", `${t.service.name}: ${service.status}`, "the service is not ACTIVE (draining or deleted): deploy the stack again");
+
+  const queue = f.queue?.ok && !(f.queue.value instanceof Missing) ? f.queue.value : undefined;
+  if (!service) blocked("ECS tasks", "no service");
+  else {
+    const desired = service.desiredCount ?? 0;
+    const running = service.runningCount ?? 0;
+    const pending = service.pendingCount ?? 0;
+    const unhealthy = f.runningTasks?.ok ? f.runningTasks.value.filter((x) => x.healthStatus === "UNHEALTHY") : [];
+    const health = f.runningTasks?.ok && f.runningTasks.value.length > 0 ? `; health ${summarize(f.runningTasks.value.map((x) => x.healthStatus ?? "UNKNOWN"))}` : "";
+    const counts = `running ${running} of desired ${desired}${pending ? `, ${pending} pending` : ""}${health} (${t.workerMode} mode, min ${t.minCapacity})`;
+    const backlog = queue ? queue.visible + queue.inFlight : undefined;
+    if (unhealthy.length > 0) {
+      row("ECS tasks", false, counts, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
+    } else if (t.workerMode !== "sqs" && desired < 1) {
+      row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
+    } else if (desired === 0) {
+      if (backlog === undefined) blocked("ECS tasks", `${counts}; zero tasks is healthy only with an empty queue, and the queue was not read`, true);
+      else if (backlog === 0) row("ECS tasks", true, `${counts}; queue empty: scaled to zero is healthy`);
+      else row("ECS tasks", false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
+    } else if (running < desired) {
+      row("ECS tasks", false, counts, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
+    } else row("ECS tasks", true, counts);
+  }
+
+  const primary = f.primary;
+  if (!service) blocked("ECS deployment", "no service");
+  else if (!primary) row("ECS deployment", false, "no PRIMARY deployment", "deploy the stack again", true);
+  else {
+    const others = (service.deployments ?? []).filter((d) => d !== primary).length;
+    const seen = `${taskDefinitionLabel(primary.taskDefinition)}: ${primary.rolloutState ?? "no rollout state"} (started ${iso(primary.createdAt ?? 0)}${others ? `; ${others} older deployment(s) draining` : ""})`;
+    if (primary.rolloutState === "COMPLETED") row("ECS deployment", true, seen);
+    else if (primary.rolloutState === "FAILED") row("ECS deployment", false, `${seen}: ${primary.rolloutStateReason ?? ""}`.trim(), "the deployment failed: see ECS stopped tasks for why, fix it and deploy again");
+    else row("ECS deployment", false, seen, "the deployment is still rolling out: run with --wait", true);
+  }
+
+  if (!service) blocked("ECS stopped tasks", "no service");
+  else if (!f.stoppedTasks) blocked("ECS stopped tasks", "not read", true);
+  else if (!f.stoppedTasks.ok) failed("ECS stopped tasks", f.stoppedTasks.error);
+  else {
+    const since = primary?.createdAt?.getTime() ?? 0;
+    const stopped = [...f.stoppedTasks.value].sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
+    const current = stopped.filter((x) => (x.createdAt?.getTime() ?? 0) >= since);
+    const failures = current.map((x) => ({ task: x, ...stopCause(x) })).filter((x) => x.failure);
+    const earlier = stopped.length - current.length;
+    const history = earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : "";
+    if (failures.length === 0) {
+      const normal = current.map((x) => stopCause(x).cause);
+      row("ECS stopped tasks", true, `${current.length === 0 ? "none" : summarize(normal)} since the deployment started${history}`);
+    } else {
+      const causes = summarize(failures.map((x) => x.cause));
+      const first = failures[0];
+      row(
+        "ECS stopped tasks",
+        false,
+        `${failures.length} of ${current.length} stopped since the deployment: ${causes}; last: ${truncate(first.detail, 400)}${history}`,
+        todoForCause(first.cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined),
+      );
+    }
+  }
+
+  // ---- the image ----
+  const container = liveContainer(f, t);
+  const expectedHost = c.account ? `${c.account}.dkr.ecr.${t.region}.amazonaws.com` : undefined;
+  if (!f.taskDefinition) blocked("image path", service ? "the service names no task definition" : "no service");
+  else if (!f.taskDefinition.ok) failed("image path", f.taskDefinition.error);
+  else if (!container?.image) row("image path", false, `${taskDefinitionLabel(f.taskDefinition.value.taskDefinitionArn)} has no container ${t.taskDefinition.container}`, "deploy the stack");
+  else if (!expectedHost) blocked("image path", "the account was not read (sts:GetCallerIdentity)", true);
+  else {
+    const image = container.image;
+    const expected = `${expectedHost}/${t.image.repository}${t.image.tag ? `:${t.image.tag}` : ""}`;
+    const parsed = parseEcrImage(image);
+    const family = f.taskDefinition.value.family;
+    const familyNote = family && family !== t.taskDefinition.name ? `; family ${family}, the stack's is ${t.taskDefinition.name}` : "";
+    if (image === expected || (!t.image.tag && parsed && `${expectedHost}/${parsed.repository}` === expected)) row("image path", true, `${image}${familyNote}`);
+    else if (image.startsWith(`${expectedHost}/`) && parsed?.repository.endsWith(`/${t.image.repository}`)) {
+      const between = parsed.repository.slice(0, -t.image.repository.length);
+      row(
+        "image path",
+        false,
+        `${image}: ${between} sits between the registry host and the repository`,
+        `the task definition was built from a repository URL instead of the registry host (documented fix 2): deploy this stack, whose image is ${expected}`,
+      );
+    } else row("image path", false, `${image}; the stack builds ${expected}${familyNote}`, "deploy the stack (npm run deploy) so the service runs the task definition it synthesizes");
+  }
+
+  const parsedImage = container?.image ? parseEcrImage(container.image) : undefined;
+  if (!container?.image) blocked("image in ECR", "no task definition image");
+  else if (!parsedImage) row("image in ECR", false, `not checked: ${container.image} is not an ECR image URI`, "use an image in this account's ECR");
+  else if (!parsedImage.tag) row("image in ECR", false, `not checked: ${container.image} has no tag`, "reference the image by tag");
+  else if (!f.image) blocked("image in ECR", "not read");
+  else if (!f.image.ok) failed("image in ECR", f.image.error);
+  else if (f.image.value instanceof Missing) {
+    const repo = `${parsedImage.repository} (registry ${parsedImage.account})`;
+    if (f.image.value.code === "RepositoryNotFoundException") {
+      row("image in ECR", false, `repository ${repo} does not exist`, `ECS cannot pull ${container.image}: fix the image path (see image path), or create the repository and push`);
+    } else row("image in ECR", false, `tag ${parsedImage.tag} not in ${repo}`, `push the image: scripts/dev/push-ml-worker.sh (tag ${parsedImage.tag})`);
+  } else {
+    const d = f.image.value.imageDetails?.[0];
+    if (!d) row("image in ECR", false, `tag ${parsedImage.tag} not in ${parsedImage.repository}`, `push the image: scripts/dev/push-ml-worker.sh (tag ${parsedImage.tag})`);
+    else row("image in ECR", true, `${parsedImage.repository}:${parsedImage.tag} = ${d.imageDigest?.slice(0, 19)}…, pushed ${d.imagePushedAt ? iso(d.imagePushedAt) : "?"}`);
+  }
+
+  // ---- the database host (documented fix 1) ----
+  const server = container?.environment?.find((e) => e.name === "POSTGRES_SERVER")?.value;
+  if (!f.taskDefinition?.ok) blocked("worker DB host", "no task definition");
+  else if (server === undefined) row("worker DB host", false, "the container has no POSTGRES_SERVER", "deploy the stack");
+  else if (hasPort(server)) {
+    row("worker DB host", false, `POSTGRES_SERVER=${server}: carries a port`, "the worker joins host and port itself (host:5432:5432): pass the host without the port (documented fix 1) and deploy");
+  } else row("worker DB host", isHostname(server), `POSTGRES_SERVER=${server}`, "POSTGRES_SERVER is not a host name: check the DB endpoint the stack reads");
+
+  const db = f.dbHost;
+  if (!db) blocked("SSM DB host", "not read");
+  else if (!db.ok) failed("SSM DB host", db.error);
+  else if (db.value instanceof Missing) row("SSM DB host", false, `${t.dbHostParameter.name}: not found`, "deploy the stack (the ssm module writes it)");
+  else if (db.value.value === undefined) row("SSM DB host", false, `${t.dbHostParameter.name}: a ${db.value.type}, not read (verify never decrypts)`, "the ssm module writes it as a String: deploy the stack");
+  else {
+    const v = db.value.value;
+    const seen = `${t.dbHostParameter.name} = ${v} (version ${db.value.version ?? "?"}${db.value.lastModified ? `, ${iso(db.value.lastModified)}` : ""})`;
+    if (hasPort(v)) {
+      row("SSM DB host", false, `${seen}: carries a port`, `the API builds host:${v.split(":").pop()}:${v.split(":").pop()} from it: deploy this stack (the ssm module gets the host without the port, documented fix 1), then restart the API containers`);
+    } else row("SSM DB host", isHostname(v), seen, "not a host name: check the DB endpoint the stack reads");
+  }
+
+  const params = f.parameters;
+  if (!c.account) blocked("SSM parameters", "the account was not read (sts:GetCallerIdentity)", true);
+  else if (!params) blocked("SSM parameters", "not read");
+  else if (!params.ok) failed("SSM parameters", params.error);
+  else {
+    const found = new Set(params.value.found.map((p) => p.Name));
+    const missing = params.value.names.filter((n) => !found.has(n));
+    const total = params.value.names.length + params.value.foreign.length;
+    if (missing.length > 0) {
+      row(
+        "SSM parameters",
+        false,
+        `${missing.length} of ${total} missing: ${missing.join(", ")}`,
+        `tasks cannot start without them (ResourceInitializationError): create ${missing.length === 1 ? "it" : "them"} (aws ssm put-parameter --type SecureString --name ${missing[0]} ...)`,
+      );
+    } else if (params.value.foreign.length > 0) {
+      row("SSM parameters", false, `not checked: ${params.value.foreign.join(", ")} (another account, region or service)`, "verify checks this account's SSM parameters only: check those by hand");
+    } else row("SSM parameters", true, `${total} of ${total} exist: ${params.value.names.join(", ")}`);
+  }
+
+  // ---- SQS ----
+  const queueRow = (check: "SQS queue" | "SQS DLQ", got: Facts["queue"], name: string) => {
+    if (!got) blocked(check, "not read");
+    else if (!got.ok) failed(check, got.error);
+    else if (got.value instanceof Missing) row(check, false, `${name}: does not exist`, "deploy the stack (npm run deploy)");
+    else row(check, true, `${name}: ${got.value.visible} visible, ${got.value.inFlight} in flight`);
+  };
+  queueRow("SQS queue", f.queue, t.queue.name);
+  queueRow("SQS DLQ", f.deadLetterQueue, t.deadLetterQueue.name);
+  const dlq = f.deadLetterQueue?.ok && !(f.deadLetterQueue.value instanceof Missing) ? f.deadLetterQueue.value : undefined;
+  if (!queue || !dlq) blocked("SQS redrive", !queue ? `${t.queue.name} not read` : `${t.deadLetterQueue.name} not read`);
+  else {
+    const r = queue.redrive;
+    const target = r?.deadLetterTargetArn;
+    const seen = target ? `${t.queue.name} → ${target.slice(target.lastIndexOf(":") + 1)} after ${r?.maxReceiveCount ?? "?"} receives` : `${t.queue.name}: no redrive policy`;
+    const countOk = t.deadLetterQueue.maxReceiveCount === undefined || r?.maxReceiveCount === t.deadLetterQueue.maxReceiveCount;
+    row(
+      "SQS redrive",
+      target === dlq.arn && countOk,
+      countOk ? seen : `${seen}; the stack says ${t.deadLetterQueue.maxReceiveCount}`,
+      `the queue's redrive policy must point at ${dlq.arn}${t.deadLetterQueue.maxReceiveCount ? ` after ${t.deadLetterQueue.maxReceiveCount} receives` : ""}: deploy the stack`,
+    );
+  }
+  if (!dlq) blocked("SQS DLQ empty", `${t.deadLetterQueue.name} not read`);
+  else {
+    const n = dlq.visible + dlq.inFlight + dlq.delayed;
+    if (n === 0) row("SQS DLQ empty", true, `${t.deadLetterQueue.name}: 0 messages`);
+    else {
+      const age = f.oldestDeadLetter;
+      const since = !age
+        ? ""
+        : !age.ok
+          ? `; age not read (${describeError(age.error)})`
+          : !age.value
+            ? "; age unknown (no CloudWatch datapoint in the last 3 h)"
+            : `; the oldest has waited ${duration(age.value.ageSeconds * 1000)}, since about ${iso(age.value.at.getTime() - age.value.ageSeconds * 1000)} (CloudWatch ApproximateAgeOfOldestMessage at ${iso(age.value.at)})`;
+      row(
+        "SQS DLQ empty",
+        false,
+        `${t.deadLetterQueue.name}: ${n} message(s) (${dlq.visible} visible, ${dlq.inFlight} in flight)${since}`,
+        `jobs failed ${t.deadLetterQueue.maxReceiveCount ?? "maxReceiveCount"} times: find why in the worker's logs (--logs 100), fix it, then move them back: aws sqs start-message-move-task --source-arn ${dlq.arn ?? t.deadLetterQueue.name}`,
+      );
+    }
+  }
+
+  // ---- logs ----
+  const group = f.logGroup;
+  if (!group) blocked("log group", "not read");
+  else if (!group.ok) failed("log group", group.error);
+  else if (!group.value) row("log group", false, `${t.logGroup.name}: does not exist`, "deploy the stack; without the group the awslogs driver cannot start tasks");
+  else row("log group", true, `${t.logGroup.name} (retention ${group.value.retentionInDays ?? "never expires"}${group.value.retentionInDays ? " days" : ""})`);
+
+  const events = f.logEvents;
+  if (!group?.ok || !group.value) blocked("log events", "no log group");
+  else if (!events) blocked("log events", "not read");
+  else if (!events.ok) failed("log events", events.error);
+  else {
+    const e = events.value;
+    const runningNow = service?.runningCount ?? 0;
+    const window = `the last ${LOG_WINDOW_MINUTES} min`;
+    if (e.count > 0 && e.newest) {
+      row("log events", true, `${e.count}${e.truncated ? "+" : ""} event(s) in ${window}; newest ${ago(c.now.getTime() - e.newest.timestamp)} (${e.newest.stream})`);
+    } else if (runningNow === 0 && t.workerMode === "sqs" && (service?.desiredCount ?? 0) === 0) {
+      row("log events", true, `none in ${window}; no task runs (scaled to zero), so none are expected`);
+    } else if (runningNow === 0) {
+      row("log events", false, `none in ${window}; no task runs to write them`, "see ECS tasks and ECS stopped tasks", true);
+    } else {
+      row(
+        "log events",
+        false,
+        `none in ${window} while ${runningNow} task(s) run`,
+        "the container writes nothing, or the awslogs driver cannot write (the execution role's logs permissions): run with --wait; check the task's log configuration",
+        true,
+      );
+    }
+  }
+
+  // ---- the API host ----
+  let hostIp: string | undefined;
+  const inst = f.instances;
+  if (!inst) blocked("API host", "not read");
+  else if (!inst.ok) failed("API host", inst.error);
+  else {
+    const list = inst.value;
+    const running = list.filter((i) => i.State?.Name === "running");
+    const describe = (i: Instance) => `${i.InstanceId} ${i.State?.Name}, ${i.InstanceType}, public IP ${i.PublicIpAddress ?? "none"}`;
+    if (list.length === 0) row("API host", false, `no instance tagged Name=${t.apiHost.name}`, "deploy the stack (the compute module creates it)");
+    else if (running.length > 1) row("API host", false, `${running.length} running instances tagged Name=${t.apiHost.name}: ${running.map(describe).join("; ")}`, "one API host is expected: stop or terminate the one Terraform does not manage (terraform state list)");
+    else if (running.length === 0) {
+      const pending = list.some((i) => i.State?.Name === "pending");
+      row("API host", false, list.map(describe).join("; "), pending ? "the instance is starting: run with --wait" : "start the instance (aws ec2 start-instances), or deploy the stack", pending);
+    } else if (!running[0].PublicIpAddress) row("API host", false, describe(running[0]), "the host has no public IP: the Route 53 records cannot point at it");
+    else {
+      hostIp = running[0].PublicIpAddress;
+      row("API host", true, describe(running[0]));
+    }
+  }
+
+  if (!hostIp) blocked("DNS records", "no running API host with a public IP", inst?.ok === false);
+  else if (!f.zones) blocked("DNS records", "not read");
+  else if (!f.zones.ok) failed("DNS records", f.zones.error);
+  else if (f.zones.value.length === 0) row("DNS records", false, `no public hosted zone named ${t.dns.zone}`, "deploy the stack (the route53 module creates it)");
+  else if (!f.records) blocked("DNS records", "not read");
+  else if (!f.records.ok) failed("DNS records", f.records.error);
+  else {
+    const wrong: string[] = [];
+    const right: string[] = [];
+    for (const name of t.dns.records) {
+      const sets = f.records.value[name].filter((x) => x.set);
+      if (sets.length === 0) wrong.push(`${name}: no A record`);
+      for (const { set } of sets) {
+        const values = (set!.ResourceRecords ?? []).map((r) => r.Value ?? "");
+        if (set!.AliasTarget) wrong.push(`${name}: an alias to ${set!.AliasTarget.DNSName}`);
+        else if (values.length === 1 && values[0] === hostIp) right.push(name);
+        else wrong.push(`${name} → ${values.join(", ") || "nothing"}`);
+      }
+    }
+    const zones = f.zones.value.length > 1 ? ` (${f.zones.value.length} public zones named ${t.dns.zone}, all read)` : "";
+    if (wrong.length === 0) row("DNS records", true, `${right.join(", ")} → ${hostIp}${zones}`);
+    else row("DNS records", false, `${wrong.join("; ")}; the host's public IP is ${hostIp}${zones}`, "the records must hold the host's public IP: deploy the stack (the route53 module takes compute's public_ip)");
+  }
+  return rows;
+}
+
+function todoForCause(cause: string, memory: string | undefined): string {
+  if (cause === "the image cannot be pulled") return "check image path and image in ECR above; the execution role needs ECR pull rights; tasks in public subnets need a public IP";
+  if (cause === "a secret cannot be read") return "check SSM parameters above; the execution role must be allowed to read every parameter the task definition names";
+  if (cause === "out of memory") return `the worker needs more than ${memory ?? "its"} MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy`;
+  if (cause === "the container failed its health check") return "read the logs (--logs 50): /app/healthcheck.sh fails";
+  return "read the logs (--logs 50) for why the container stopped";
+}
+
+const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** `3 × a, 1 × b`, most frequent first. */
+function summarize(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(i, (counts.get(i) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`).join(", ");
+}
