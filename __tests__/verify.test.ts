@@ -642,7 +642,7 @@ describe("stopped tasks' causes, in words", () => {
   });
 });
 
-describe("the command as npm runs it", () => {
+describe("the command as npm runs it, and after npm run deploy", () => {
   let work: string;
   beforeAll(() => {
     spawnSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
@@ -655,5 +655,35 @@ describe("the command as npm runs it", () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/verify.js")], { cwd: ROOT, env, encoding: "utf8" });
     expect([r.status, r.stdout]).toEqual([2, ""]);
     expect(r.stderr).toMatch(/^error: no AWS credentials: .* it made no call\.\n$/);
+  });
+
+  it("npm run deploy runs verify --wait after a successful apply, unless --no-verify", async () => {
+    const { main: cdktf, NO_VERIFY, VERIFY_WAIT_SECONDS } = await import("../scripts/cdktf");
+    const run = (argv: string[], cdktfCode: number, verifyCode = 0) => {
+      const err: string[] = [];
+      const calls: string[][] = [];
+      const code = cdktf(
+        argv,
+        { stdout: () => undefined, stderr: (t) => err.push(t), cwd: work },
+        { cdktf: (a) => (calls.push(["cdktf", ...a]), cdktfCode), verify: (a) => (calls.push(["verify", ...a]), verifyCode) },
+        { staging },
+        { readS3: () => null },
+      );
+      return { code, calls, stderr: err.join("") };
+    };
+    expect(VERIFY_WAIT_SECONDS).toBe(600);
+    expect(run(["deploy", "staging"], 0, 1)).toEqual({
+      code: 1,
+      calls: [["cdktf", "deploy", "staging"], ["verify", "--stack", "staging", "--wait", "600"]],
+      stderr:
+        `note: stack 'staging' is new (newEnvironment): no state yet at ${path.resolve(work, "cdktf.out/stacks/staging", staging.backend.type === "local" ? staging.backend.path : "")}\n` +
+        "verify: checking staging after the deploy, waiting up to 600 s (--no-verify skips this)\n" +
+        "verify: staging was deployed, but verify exited 1: the table above says what to do\n",
+    });
+    expect(run(["deploy", "staging", "--auto-approve"], 0, 0)).toMatchObject({ code: 0, calls: [["cdktf", "deploy", "staging", "--auto-approve"], ["verify", "--stack", "staging", "--wait", "600"]] });
+    expect(run(["deploy", "staging", NO_VERIFY], 0)).toMatchObject({ code: 0, calls: [["cdktf", "deploy", "staging"]] });
+    expect(run(["deploy", "staging"], 1)).toMatchObject({ code: 1, calls: [["cdktf", "deploy", "staging"]] });
+    expect(run(["diff", "staging"], 0)).toMatchObject({ code: 0, calls: [["cdktf", "diff", "staging"]] });
+    expect(run(["watch", "staging"], 0)).toMatchObject({ code: 0, calls: [["cdktf", "watch", "staging"]] });
   });
 });

@@ -1,7 +1,9 @@
 // `npm run cdktf -- <args>`, `npm run diff`, `npm run deploy`: the cdktf CLI,
-// after a check that each stack it plans has its state (scripts/lib/state-check.ts).
-//   node dist/scripts/cdktf.js <cdktf arguments>
-// Exit codes: cdktf's own, or 2 when the check refuses (cdktf does not run).
+// after a check that each stack it plans has its state (scripts/lib/state-check.ts);
+// after a successful deploy, `verify --wait` of each deployed stack (--no-verify: not).
+//   node dist/scripts/cdktf.js <cdktf arguments> [--no-verify]
+// Exit codes: cdktf's own, or 2 when the check refuses (cdktf does not run), or
+// verify's when the deploy succeeded and verify did not pass.
 import { spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
@@ -47,6 +49,8 @@ const matches = (pattern: string, id: string) =>
 export interface Runner {
   /** Runs cdktf with the arguments; returns its exit code. */
   cdktf(argv: readonly string[]): number;
+  /** Runs `verify` with the arguments; returns its exit code. A Runner without it verifies nothing. */
+  verify?(argv: readonly string[]): number;
 }
 
 const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package.json")), "bundle", "bin", "cdktf");
@@ -54,6 +58,12 @@ const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package
 export const realRunner: Runner = {
   cdktf(argv) {
     const run = spawnSync(process.execPath, [cdktfBin(), ...argv], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    if (run.error) throw run.error;
+    return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
+  },
+  verify(argv) {
+    // Beside this file in dist/scripts (npm run deploy builds first).
+    const run = spawnSync(process.execPath, [path.join(__dirname, "verify.js"), ...argv], { stdio: "inherit" });
     if (run.error) throw run.error;
     return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
   },
@@ -67,6 +77,8 @@ export function main(
   environments: Readonly<Record<string, EnvironmentConfig>> = configured,
   reader: StateReader = awsCli,
 ): number {
+  const verifying = !argv.includes(NO_VERIFY);
+  argv = argv.filter((a) => a !== NO_VERIFY);
   const { command, stacks, output } = parseInvocation(argv);
   if (command !== undefined && PLANS.includes(command)) {
     const outdir = path.resolve(io.cwd, output ?? process.env.CDKTF_OUTDIR ?? "cdktf.out");
@@ -90,7 +102,34 @@ export function main(
       return 2;
     }
   }
-  return runner.cdktf(argv);
+  const code = runner.cdktf(argv);
+  return verifying ? verifyAfterDeploy(code, command, stacks, io, runner, environments) : code;
+}
+
+/** Skips verify after a deploy; not passed to cdktf. */
+export const NO_VERIFY = "--no-verify";
+/** How long verify waits after a deploy for the service to settle. */
+export const VERIFY_WAIT_SECONDS = 600;
+
+/** After a successful deploy or apply: `verify --wait` of each stack it selected (README, "Verify"). */
+function verifyAfterDeploy(
+  code: number,
+  command: string | undefined,
+  stacks: readonly string[],
+  io: CliIo,
+  runner: Runner,
+  environments: Readonly<Record<string, EnvironmentConfig>>,
+): number {
+  if (code !== 0 || !runner.verify || (command !== "deploy" && command !== "apply")) return code;
+  const names = Object.keys(environments);
+  let worst = 0;
+  for (const name of stacks.length === 0 ? names : names.filter((n) => stacks.some((p) => matches(p, n)))) {
+    io.stderr(`verify: checking ${name} after the deploy, waiting up to ${VERIFY_WAIT_SECONDS} s (${NO_VERIFY} skips this)\n`);
+    const verified = runner.verify(["--stack", name, "--wait", String(VERIFY_WAIT_SECONDS)]);
+    if (verified !== 0) io.stderr(`verify: ${name} was deployed, but verify exited ${verified}: the table above says what to do\n`);
+    worst = Math.max(worst, verified);
+  }
+  return worst;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2), processIo());
