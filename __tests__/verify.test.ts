@@ -9,7 +9,7 @@ import * as path from "path";
 import { production, productionFirstDeployment, staging } from "../config/environments";
 import { StackCatalog } from "../scripts/lib/cli";
 import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
-import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
+import { CHECKS, REQUESTS, judge, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
 import { verifyTarget } from "../scripts/lib/verify-target";
 import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../scripts/verify";
 import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";
@@ -527,6 +527,17 @@ describe("npm run verify against the recordings", () => {
     expect(r.stderr).toBe("error: AWS refused the credentials (InvalidClientTokenId: The security token included in the request is invalid.); verify made no other call.\n");
   });
 
+  it("AWS out of reach: exit 2 after the identity call's retries", async () => {
+    const closed = await startAwsServer("healthy");
+    await closed.close(); // a port nothing listens on
+    const err: string[] = [];
+    const code = await main([], { stdout: () => undefined, stderr: (t) => err.push(t), cwd: ROOT }, { catalog: PRODUCTION, env: { [ENDPOINT_VARIABLE]: closed.endpoint }, retryDelayMs: 0 });
+    expect([code, err.join("")]).toEqual([
+      2,
+      `error: AWS could not be reached (sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED ${closed.endpoint.replace("http://", "")} (3 attempts)); verify made no other call.\n`,
+    ]);
+  });
+
   it("sends nothing but reads, in every recording", async () => {
     const scenarios = fs.readdirSync(FIXTURES);
     const seen = new Set<string>();
@@ -625,6 +636,20 @@ describe("stopped tasks' causes, in words", () => {
     [task("UserInitiated", "Task stopped by user"), false, "stopped by a user or an API call"],
   ])("%#: %j", (t, failure, cause) => {
     expect(stopCause(t)).toMatchObject({ failure, cause });
+  });
+
+  it("a parameter in another account or region is named as not checked: a failure", () => {
+    const t = targetOf("production", PRODUCTION);
+    const parameters = { ok: true as const, value: { names: ["/zivohealth/production/db/user"], found: [{ Name: "/zivohealth/production/db/user" }], foreign: ["arn:aws:ssm:eu-west-1:111122223333:parameter/shared/key"] } };
+    const row = judge({ parameters }, { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["ssm:DescribeParameters"]) }).find((r) => r.check === "SSM parameters");
+    expect(row).toEqual({
+      check: "SSM parameters",
+      pass: false,
+      seen: "not checked: arn:aws:ssm:eu-west-1:111122223333:parameter/shared/key (another account, region or service)",
+      todo: "verify checks this account's SSM parameters only: check those by hand",
+      settles: false,
+      requests: ["ssm:DescribeParameters"],
+    });
   });
 
   it("parses ECR image URIs and SSM names as ECS reads them", () => {

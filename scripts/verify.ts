@@ -8,7 +8,7 @@ import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { CONFIGURED_STACKS, CliIo, FreshStack, InputError, StackCatalog, describeStacks, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "./lib/cli";
 import { Calls, Clients, destroyClients, makeClients } from "./lib/verify-aws";
-import { Facts, Row, duration, gather, judge } from "./lib/verify-checks";
+import { Facts, Row, describeError, duration, gather, judge } from "./lib/verify-checks";
 import { VerifyReport, renderJson, renderMarkdown } from "./lib/verify-report";
 import { VerifyTarget, verifyTarget } from "./lib/verify-target";
 
@@ -161,6 +161,10 @@ async function verify(target: VerifyTarget, o: Options, clients: Clients, io: Cl
   const identity = await first.callerIdentity();
   if (!identity.ok && REFUSED.test(identity.error.code)) {
     io.stderr(`error: AWS refused the credentials (${identity.error.code}: ${identity.error.message}); verify made no other call.\n`);
+    return 2;
+  }
+  if (!identity.ok && identity.error.unreachable) {
+    io.stderr(`error: AWS could not be reached (${describeError(identity.error)}); verify made no other call.\n`);
     return 2;
   }
   const account = identity.ok ? identity.value.Account : undefined;

@@ -99,6 +99,8 @@ export interface CallError {
   readonly attempts: number;
   readonly throttled: boolean;
   readonly denied: boolean;
+  /** AWS was not reached (connection refused, DNS, timeout). */
+  readonly unreachable: boolean;
 }
 
 export type Got<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CallError };
@@ -119,6 +121,7 @@ export interface RequestRecord {
 
 const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|RequestThrottled|SlowDown|PriorRequestNotComplete|Rate exceeded/i;
 const DENIED = /AccessDenied|UnauthorizedOperation|AuthorizationError|NotAuthorized/i;
+const UNREACHABLE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|TimeoutError|RequestTimeout)$/;
 
 /** The calls of one verification, each recorded. */
 export class Calls {
@@ -138,9 +141,12 @@ export class Calls {
       this.records.push({ operation, about, attempts: attemptsOf(value) });
       return { ok: true, value };
     } catch (e) {
-      const err = e as Error & { $metadata?: { attempts?: number }; $retryable?: { throttling?: boolean }; Code?: string };
-      if (!err || typeof err !== "object" || !("$metadata" in err || "name" in err)) throw e;
-      const code = err.name === "Error" && err.Code ? err.Code : err.name;
+      const err = e as Error & { $metadata?: { attempts?: number }; $retryable?: { throttling?: boolean }; code?: string; Code?: string };
+      // The SDK marks what it sent and got back (service and network errors alike); anything else is a bug here.
+      if (!err || typeof err !== "object" || !("$metadata" in err)) throw e;
+      // A socket error from another realm (a test VM) reaches here as "AWS SDK error wrapper for Error: connect ECONNREFUSED ...".
+      const message = (err.message || "").replace(/^AWS SDK error wrapper for (Error: )?/, "");
+      const code = err.name !== "Error" ? err.name : (err.Code ?? err.code ?? /\b(E[A-Z]{4,})\b/.exec(message)?.[1] ?? err.name);
       const attempts = err.$metadata?.attempts ?? 1;
       this.records.push({ operation, about, attempts, error: code });
       if (missing.includes(code)) return { ok: true, value: new Missing(code) };
@@ -149,10 +155,11 @@ export class Calls {
         error: {
           operation,
           code,
-          message: (err.message || code).replace(/\s+/g, " ").trim(),
+          message: (message || code).replace(/\s+/g, " ").trim(),
           attempts,
           throttled: err.$retryable?.throttling === true || THROTTLING.test(code),
           denied: DENIED.test(code),
+          unreachable: UNREACHABLE.test(code),
         },
       };
     }
