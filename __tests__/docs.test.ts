@@ -9,6 +9,9 @@ import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
 import { USAGE as POLICY_USAGE } from "../scripts/policy";
 import { USAGE as LINT_WORKFLOWS_USAGE } from "../scripts/lint-workflows";
 import { USAGE as SYNTH_DIFF_USAGE } from "../scripts/synth-diff";
+import { CHECKS, REQUESTS } from "../scripts/lib/verify-checks";
+import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
+import { USAGE as VERIFY_USAGE } from "../scripts/verify";
 
 const ROOT = path.join(__dirname, "..");
 const DOCS = {
@@ -24,6 +27,7 @@ const USAGES: Record<string, string> = {
   bench: BENCH_USAGE,
   "synth-diff": SYNTH_DIFF_USAGE,
   "lint:workflows": LINT_WORKFLOWS_USAGE,
+  verify: VERIFY_USAGE,
 };
 
 /** `npm run [-s] <script> [-- <args>]` as written in a document (up to a comment, a pipe or a backquote). */
@@ -79,4 +83,44 @@ it("help and the README give synth-diff and the workflow linter the same form, a
 it("the README shows help the template's way, and documents bench --quick", () => {
   expect(DOCS["README.md"]).toContain("`cat help` summarizes these");
   expect(DOCS["README.md"]).toContain("npm run bench -- --quick");
+});
+
+describe("verify: the README, help and the command agree", () => {
+  const readme = DOCS["README.md"];
+  const section = readme.slice(readme.indexOf("## Verify: is the ML worker running?"), readme.indexOf("## Guardrails"));
+
+  it("documents every option of the usage", () => {
+    for (const flag of VERIFY_USAGE.match(/--[a-z][\w-]*/g) ?? []) expect(section).toContain(`\`${flag}`);
+  });
+
+  it("has a row for every check, with the requests the check makes", () => {
+    const rows = new Map(
+      section
+        .split("\n")
+        .filter((l) => l.startsWith("| ") && !l.startsWith("| check") && !l.startsWith("| ---") && !l.startsWith("| option") && !l.startsWith("| `--"))
+        .map((l) => l.split(" | "))
+        .filter((cells) => cells.length === 3)
+        .map((cells) => [cells[0].slice(2), cells[2].replace(/ \|$/, "")] as const),
+    );
+    const named = (check: string) => [...rows.keys()].find((k) => k.split(", ").includes(check));
+    for (const check of CHECKS) {
+      const row = named(check);
+      expect(row).toBeDefined();
+      const listed = [...rows.get(row!)!.matchAll(/`([a-z0-9]+:[A-Za-z]+)`/g)].map((m) => m[1]);
+      expect(listed).toEqual([...REQUESTS[check]]);
+    }
+  });
+
+  it("lists every action it calls in Permissions, and no other", () => {
+    const permissions = section.slice(section.indexOf("**Permissions.**"), section.indexOf("**What it proves"));
+    const actions = [...permissions.matchAll(/`([a-z0-9]+:[A-Za-z]+)`/g)].map((m) => m[1]);
+    expect([...actions].sort()).toEqual([...READ_OPERATIONS].sort());
+  });
+
+  it("help names verify, its options and deploy's --no-verify", () => {
+    const help = DOCS.help;
+    expect(help).toContain("npm run verify ");
+    expect(help).toContain("then verify --wait 600 (-- --no-verify skips it)");
+    for (const flag of ["--wait", "--logs"]) expect(help).toContain(`-- ${flag}`);
+  });
 });
