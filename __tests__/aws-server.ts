@@ -28,6 +28,7 @@ export interface SeenRequest {
   readonly credential?: string;
   /** `amz-sdk-request: attempt=n; max=m`. */
   readonly attempt?: string;
+  readonly userAgent?: string;
   /** The recording that answered, relative to FIXTURES. */
   readonly answeredWith?: string;
 }
@@ -126,6 +127,7 @@ export async function startAwsServer(scenario: string): Promise<AwsServer> {
         input,
         credential,
         attempt: req.headers["amz-sdk-request"] as string | undefined,
+        userAgent: req.headers["user-agent"],
         answeredWith: rel,
       });
       res.setHeader("x-amzn-RequestId", `00000000-0000-4000-8000-${String(requests.length).padStart(12, "0")}`);

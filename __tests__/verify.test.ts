@@ -256,6 +256,7 @@ describe("npm run verify against the recordings", () => {
       const service = q.operation.split(":")[0];
       expect(q.credential).toMatch(new RegExp(`^${KEY_ID}/\\d{8}/us-east-1/${scope[service] ?? service}/aws4_request$`));
       expect(q.attempt).toBe("attempt=1; max=3");
+      expect(q.userAgent).toMatch(/^aws-sdk-js\/3\.\d+\.\d+ .* zivohealth-infra-verify$/);
     }
     expect([...operations(r)].sort()).toEqual(
       [
@@ -576,6 +577,18 @@ describe("--wait", () => {
     // The caller identity is read once; everything else on each poll.
     expect(operations(r).filter((o) => o === "sts:GetCallerIdentity")).toHaveLength(1);
     expect(operations(r).filter((o) => o === "ecs:DescribeServices")).toHaveLength(2);
+  });
+
+  it("asks for the caller identity again when it was throttled, then checks what needs the account", async () => {
+    const first = await verify("identity-throttled");
+    expect(first.code).toBe(1);
+    expect(failing(first.stdout).map((x) => [x[0], x[2]])).toEqual([
+      ["image path", "not checked: the account was not read (sts:GetCallerIdentity)"],
+      ["SSM parameters", "not checked: the account was not read (sts:GetCallerIdentity)"],
+    ]);
+    const waited = await verify("identity-throttled", ["--wait", "60"]);
+    expect(waited).toMatchObject({ code: 0, sleeps: [15_000] });
+    expect(operations(waited).filter((o) => o === "sts:GetCallerIdentity")).toHaveLength(4);
   });
 
   it("gives up when the time runs out", async () => {

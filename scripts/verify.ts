@@ -167,8 +167,8 @@ async function verify(target: VerifyTarget, o: Options, clients: Clients, io: Cl
     io.stderr(`error: AWS could not be reached (${describeError(identity.error)}); verify made no other call.\n`);
     return 2;
   }
-  const account = identity.ok ? identity.value.Account : undefined;
-  const caller = identity.ok ? identity.value.Arn : undefined;
+  let account = identity.ok ? identity.value.Account : undefined;
+  let caller = identity.ok ? identity.value.Arn : undefined;
 
   const started = now().getTime();
   const deadline = started + o.wait * 1000;
@@ -190,7 +190,7 @@ async function verify(target: VerifyTarget, o: Options, clients: Clients, io: Cl
       waitedSeconds: Math.round((checkedAt.getTime() - started) / 1000),
       rows,
       facts,
-      requests: calls === first ? calls.records : [...first.records.slice(0, 1), ...calls.records],
+      requests: calls === first || calls.records[0]?.operation === "sts:GetCallerIdentity" ? calls.records : [...first.records.slice(0, 1), ...calls.records],
       logs: o.logs !== undefined ? (facts.logEvents?.ok ? facts.logEvents.value.lines : []) : undefined,
     });
     const finish = () => {
@@ -215,6 +215,11 @@ async function verify(target: VerifyTarget, o: Options, clients: Clients, io: Cl
     );
     await sleep(next);
     calls = new Calls(clients);
+    if (!account) {
+      // Throttled the first time: ask again, so the checks that need the account can run.
+      const again = await calls.callerIdentity();
+      if (again.ok) [account, caller] = [again.value.Account, again.value.Arn];
+    }
   }
 }
 

@@ -42,6 +42,9 @@ export const READ_OPERATIONS = [
 ] as const;
 export type Operation = (typeof READ_OPERATIONS)[number];
 
+/** Appended to the SDK's user agent. */
+export const USER_AGENT = "zivohealth-infra-verify";
+
 export interface ClientOptions {
   readonly region: string;
   readonly credentials: AwsCredentialIdentityProvider;
@@ -71,6 +74,8 @@ export function makeClients(o: ClientOptions): Clients {
     ...(o.retryStrategy ? { retryStrategy: o.retryStrategy } : {}),
     // A stalled connection must not hang a deploy's verification.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    // Marks verify's calls in CloudTrail and in the tests' server.
+    customUserAgent: USER_AGENT,
   };
   return {
     sts: new STSClient(config),

@@ -171,8 +171,12 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
   };
   const host = async () => {
     f.instances = map(await calls.instances(t.apiHost.name), (r) => (r.Reservations ?? []).flatMap((x) => x.Instances ?? []));
+  };
+  // Route 53 writes names lower-case, with a final dot.
+  const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, "")}.`;
+  const dns = async () => {
     const zones = await calls.hostedZones(t.dns.zone);
-    f.zones = map(zones, (r) => (r.HostedZones ?? []).filter((z) => z.Name === `${t.dns.zone}.` && !z.Config?.PrivateZone));
+    f.zones = map(zones, (r) => (r.HostedZones ?? []).filter((z) => z.Name === fqdn(t.dns.zone) && !z.Config?.PrivateZone));
     if (!f.zones.ok) return;
     const records: Record<string, { zone: string; set?: ResourceRecordSet }[]> = {};
     for (const name of t.dns.records) {
@@ -183,14 +187,14 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
           f.records = got;
           return;
         }
-        const set = got.value.ResourceRecordSets?.find((s) => s.Name === `${name}.` && s.Type === "A");
+        const set = got.value.ResourceRecordSets?.find((s) => s.Name === fqdn(name) && s.Type === "A");
         records[name].push({ zone: zone.Id ?? "", set });
       }
     }
     f.records = { ok: true, value: records };
   };
   const ecsDone = ecsThenImage();
-  await Promise.all([ecsDone, parameters(ecsDone), calls.parameter(t.dbHostParameter.name).then((g) => (f.dbHost = map(g, dbHostFacts))), queues(), logs(), host()]);
+  await Promise.all([ecsDone, parameters(ecsDone), calls.parameter(t.dbHostParameter.name).then((g) => (f.dbHost = map(g, dbHostFacts))), queues(), logs(), host(), dns()]);
   return f;
 }
 
