@@ -14,6 +14,9 @@ import { verifyTarget } from "../scripts/lib/verify-target";
 import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../scripts/verify";
 import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";
 
+// Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
+jest.setTimeout(30_000);
+
 const ROOT = path.join(__dirname, "..");
 const NOW = Date.parse("2025-10-21T12:00:00Z");
 const KEY_ID = "AKIDVERIFYTEST";
@@ -391,7 +394,7 @@ describe("npm run verify against the recordings", () => {
         "image path",
         "FAIL",
         `${broken}: zivohealth-production-backend/ sits between the registry host and the repository`,
-        "the task definition was built from a repository URL instead of the registry host (documented fix 2): deploy this stack, whose image is 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest",
+        "the task definition was built from the zivohealth-production-backend repository's URL instead of its registry host (documented fix 2): deploy this stack, whose image is 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest",
       ],
       [
         "image in ECR",

@@ -414,11 +414,12 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
     if (image === expected || (!t.image.tag && parsed && `${expectedHost}/${parsed.repository}` === expected)) row("image path", true, `${image}${familyNote}`);
     else if (image.startsWith(`${expectedHost}/`) && parsed?.repository.endsWith(`/${t.image.repository}`)) {
       const between = parsed.repository.slice(0, -t.image.repository.length);
+      const from = t.image.registryOf && between === `${t.image.registryOf.name}/` ? `the ${t.image.registryOf.name} repository's URL` : "a repository URL";
       row(
         "image path",
         false,
         `${image}: ${between} sits between the registry host and the repository`,
-        `the task definition was built from a repository URL instead of the registry host (documented fix 2): deploy this stack, whose image is ${expected}`,
+        `the task definition was built from ${from} instead of its registry host (documented fix 2): deploy this stack, whose image is ${expected}`,
       );
     } else row("image path", false, `${image}; the stack builds ${expected}${familyNote}`, "deploy the stack (npm run deploy) so the service runs the task definition it synthesizes");
   }
