@@ -64,7 +64,7 @@ type Doc = { resource?: Record<string, Record<string, any>>; module?: Record<str
 
 class TargetError extends InputError {}
 
-/** `${type.name.attr}` → [type, name]; anything else (a literal, an expression) → undefined. */
+/** The resource name in a reference `${<type>.<name>.<attr>}` to one of `attrs`; undefined for anything else (a literal, an expression). */
 function reference(value: unknown, type: string, attrs: readonly string[]): string | undefined {
   if (typeof value !== "string") return undefined;
   const m = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/.exec(value);
