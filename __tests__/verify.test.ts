@@ -158,7 +158,7 @@ describe("the target: every name from the synthesized stack", () => {
       queue: { address: "aws_sqs_queue.ml_worker_ml_worker", name: "production-ml-worker" },
       deadLetterQueue: { address: "aws_sqs_queue.ml_worker_ml_worker_dlq", name: "production-ml-worker-dlq", maxReceiveCount: 3 },
       logGroup: { address: "aws_cloudwatch_log_group.ml_worker_ml_worker", name: "/ecs/production-ml-worker", streamPrefix: "ml-worker" },
-      apiHost: { address: "module.compute.aws_instance.host", name: "zivohealth-production-ec2-no-snapd" },
+      apiHost: { address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" },
       dns: { address: "module.route53", zone: "zivohealth.ai", records: ["zivohealth.ai", "www.zivohealth.ai", "api.zivohealth.ai"] },
     });
   });
@@ -184,15 +184,21 @@ describe("the target: every name from the synthesized stack", () => {
     expect([first.workerMode, first.minCapacity]).toEqual(["aggregation", 1]);
   });
 
-  it("reads the API host from the stack's aws_instance once compute is a construct", () => {
+  it("finds the API host as the instance the DNS records point at: directly, or through its Elastic IP", () => {
     const doc = JSON.parse(synthesized());
-    doc.resource.aws_instance = { compute_host: { instance_type: "t2.small", tags: { Name: "zivohealth-production-ec2-no-snapd" } } };
-    delete doc.module.compute;
-    expect(verifyTarget("production", JSON.stringify(doc)).apiHost).toEqual({ address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" });
-    doc.resource.aws_instance.compute_host.tags.Name = "${var.name}";
+    expect(doc.module.route53.target_ip).toBe("${aws_instance.compute_host.public_ip}");
+    const eip = catalog({ production: { ...production, compute: { ...production.compute, elasticIp: true } } });
+    const withEip = JSON.parse(require("../scripts/lib/cli").synthesizeFirst("production", eip).text);
+    expect(withEip.module.route53.target_ip).toBe("${aws_eip.compute_host.public_ip}");
+    expect(verifyTarget("production", JSON.stringify(withEip)).apiHost).toEqual({ address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" });
+
+    doc.module.route53.target_ip = "3.91.20.17";
     expect(() => verifyTarget("production", JSON.stringify(doc))).toThrow(
-      "the synthesized stack 'production': aws_instance.compute_host has no literal Name tag; verify cannot tell what to check",
+      'the synthesized stack \'production\': module.route53.target_ip "3.91.20.17" does not lead to an aws_instance of this stack; verify cannot tell what to check',
     );
+    doc.module.route53.target_ip = "${aws_instance.compute_host.public_ip}";
+    doc.resource.aws_instance.compute_host.tags.Name = "${var.name}";
+    expect(() => verifyTarget("production", JSON.stringify(doc))).toThrow('aws_instance.compute_host.tags.Name is "${var.name}", not a literal');
   });
 
   it("refuses a stack it cannot read, naming what is missing", () => {
@@ -479,6 +485,23 @@ describe("npm run verify against the recordings", () => {
         "1 of 1 stopped since the deployment: 1 × out of memory; last: Essential container in task exited \\| OutOfMemoryError: Container killed due to memory usage (exit 137); 1 stopped before this deployment, not judged",
         "the worker needs more than 3072 MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy",
       ],
+    ]);
+  });
+
+  it("the API host's records hold another address; the host stopped", async () => {
+    const stale = await verify("dns-stale");
+    expect(failing(stale.stdout)).toEqual([
+      [
+        "DNS records",
+        "FAIL",
+        "zivohealth.ai → 54.210.7.33; api.zivohealth.ai → 54.210.7.33; the host's public IP is 3.91.20.17",
+        "the records must hold the host's public IP: deploy the stack (the route53 module takes aws_instance.compute_host's address)",
+      ],
+    ]);
+    const stopped = await verify("host-stopped");
+    expect(failing(stopped.stdout)).toEqual([
+      ["API host", "FAIL", "i-0c7d3f9a1b5e2d8c4 stopped, t2.small, public IP none", "start the instance (aws ec2 start-instances), or deploy the stack"],
+      ["DNS records", "FAIL", "not checked: no running API host with a public IP", "fix the check it depends on first"],
     ]);
   });
 

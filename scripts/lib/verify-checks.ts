@@ -568,7 +568,7 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
     const list = inst.value;
     const running = list.filter((i) => i.State?.Name === "running");
     const describe = (i: Instance) => `${i.InstanceId} ${i.State?.Name}, ${i.InstanceType}, public IP ${i.PublicIpAddress ?? "none"}`;
-    if (list.length === 0) row("API host", false, `no instance tagged Name=${t.apiHost.name}`, "deploy the stack (the compute module creates it)");
+    if (list.length === 0) row("API host", false, `no instance tagged Name=${t.apiHost.name}`, `deploy the stack (${t.apiHost.address} is the host)`);
     else if (running.length > 1) row("API host", false, `${running.length} running instances tagged Name=${t.apiHost.name}: ${running.map(describe).join("; ")}`, "one API host is expected: stop or terminate the one Terraform does not manage (terraform state list)");
     else if (running.length === 0) {
       const pending = list.some((i) => i.State?.Name === "pending");
@@ -601,7 +601,7 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
     }
     const zones = f.zones.value.length > 1 ? ` (${f.zones.value.length} public zones named ${t.dns.zone}, all read)` : "";
     if (wrong.length === 0) row("DNS records", true, `${right.join(", ")} → ${hostIp}${zones}`);
-    else row("DNS records", false, `${wrong.join("; ")}; the host's public IP is ${hostIp}${zones}`, "the records must hold the host's public IP: deploy the stack (the route53 module takes compute's public_ip)");
+    else row("DNS records", false, `${wrong.join("; ")}; the host's public IP is ${hostIp}${zones}`, `the records must hold the host's public IP: deploy the stack (the route53 module takes ${t.apiHost.address}'s address)`);
   }
   return rows;
 }

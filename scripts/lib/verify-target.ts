@@ -1,8 +1,8 @@
 // What `npm run verify` checks, read from the synthesized stack (cdk.tf.json):
-// every name follows a reference from the one ECS service, so nothing here is a
-// hand-kept copy. Names that live inside HCL modules (the DB host parameter,
-// the API host until compute is a construct, the Route 53 records) follow the
-// module's own naming from the module block's synthesized inputs.
+// every name follows a reference, from the one ECS service or from the Route 53
+// records' target, so nothing here is a hand-kept copy. Names that live inside
+// HCL modules (the DB host parameter, the Route 53 records) follow the module's
+// own naming from the module block's synthesized inputs.
 import { decodeTemplateJson } from "../../policy/template";
 import { InputError } from "./cli";
 
@@ -40,7 +40,7 @@ export interface VerifyTarget {
   readonly queue: Named;
   readonly deadLetterQueue: Named & { readonly maxReceiveCount?: number };
   readonly logGroup: Named & { readonly streamPrefix?: string };
-  /** The EC2 API host, found by its Name tag. */
+  /** The EC2 API host (the instance the records' target_ip leads to), found by its Name tag. */
   readonly apiHost: Named;
   /** The Route 53 A records that point at the API host. */
   readonly dns: { readonly address: string; readonly zone: string; readonly records: readonly string[] };
@@ -51,11 +51,6 @@ export interface VerifyTarget {
 const hclDbHostParameter = (project: string, env: string): Named => ({
   address: "module.ssm.aws_ssm_parameter.db_host",
   name: `/${project}/${env}/db/host`,
-});
-/** compute: `aws_instance.host`, tag Name `${var.project}-${var.environment}-ec2-no-snapd`. */
-const hclApiHost = (project: string, env: string): Named => ({
-  address: "module.compute.aws_instance.host",
-  name: `${project}-${env}-ec2-no-snapd`,
 });
 /** route53: root_a (the zone name), www_a (count on create_www_record, default true), api_a. */
 const hclRecords = (zone: string, www: boolean) => [zone, ...(www ? [`www.${zone}`] : []), `api.${zone}`];
@@ -183,25 +178,26 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
     queue: named("aws_sqs_queue", queueName, queue),
     deadLetterQueue: { ...named("aws_sqs_queue", dlqName, dlq), maxReceiveCount: typeof redrive.maxReceiveCount === "number" ? redrive.maxReceiveCount : undefined },
     logGroup: { ...named("aws_cloudwatch_log_group", logName, log), streamPrefix: isLiteral(logOptions["awslogs-stream-prefix"]) ? logOptions["awslogs-stream-prefix"] : undefined },
-    apiHost: apiHost(doc, literal, fail),
+    apiHost: apiHost(resources, route53.target_ip, literal, fail),
     dns: { address: "module.route53", zone, records: hclRecords(zone, route53.create_www_record !== false) },
   };
 }
 
 /**
- * The API host: the stack's one aws_instance when compute is a construct,
- * else the compute module's instance, named after the module block's inputs.
+ * The API host: the instance whose public IP the route53 module's records
+ * hold, `${aws_instance.<name>.public_ip}`, or through its Elastic IP,
+ * `${aws_eip.<name>.public_ip}` whose `instance` is `${aws_instance.<name>.id}`.
  */
-function apiHost(doc: Doc, literal: (value: unknown, what: string) => string, fail: (what: string) => never): Named {
-  const instances = Object.entries(doc.resource?.aws_instance ?? {});
-  if (instances.length > 1) fail(`${instances.length} aws_instance resources: which is the API host?`);
-  if (instances.length === 1) {
-    const [name, body] = instances[0];
-    const tag = body.tags?.Name;
-    if (!isLiteral(tag)) fail(`aws_instance.${name} has no literal Name tag`);
-    return { address: `aws_instance.${name}`, name: tag };
-  }
-  const compute = doc.module?.compute;
-  if (!compute) fail("no aws_instance and no module.compute: where is the API host?");
-  return hclApiHost(literal(compute.project, "module.compute.project"), literal(compute.environment, "module.compute.environment"));
+function apiHost(
+  resources: Record<string, Record<string, any>>,
+  targetIp: unknown,
+  literal: (value: unknown, what: string) => string,
+  fail: (what: string) => never,
+): Named {
+  const eip = reference(targetIp, "aws_eip", ["public_ip"]);
+  const via = eip === undefined ? targetIp : resources.aws_eip?.[eip]?.instance;
+  const name = reference(via, "aws_instance", eip === undefined ? ["public_ip"] : ["id"]);
+  const host = name === undefined ? undefined : resources.aws_instance?.[name];
+  if (!host) return fail(`module.route53.target_ip ${JSON.stringify(targetIp)} does not lead to an aws_instance of this stack`);
+  return { address: `aws_instance.${name}`, name: literal(host.tags?.Name, `aws_instance.${name}.tags.Name`) };
 }
