@@ -1,0 +1,238 @@
+// scripts/lib/workdir.ts: the output folder of plan-check (and migrate-state).
+// Every refusal happens before anything is written; a run writes only into a
+// folder it created or one holding its marker; one run at a time; private
+// permissions; on failure or interrupt only what the run made goes.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../scripts/lib/workdir";
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+
+/** A git checkout like this one: sources, cdktf.out/ ignored, an input beside them. */
+function checkout(): string {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-workdir-")));
+  temps.push(root);
+  spawnSync("git", ["init", "-q", root]);
+  fs.writeFileSync(path.join(root, ".gitignore"), "cdktf.out/\n*.tfstate\n");
+  fs.mkdirSync(path.join(root, "config"));
+  fs.writeFileSync(path.join(root, "config", "environments.ts"), "export {};\n");
+  fs.mkdirSync(path.join(root, "cdktf.out", "stacks", "production"), { recursive: true });
+  fs.mkdirSync(path.join(root, "inputs", "modules", "compute"), { recursive: true });
+  fs.writeFileSync(path.join(root, "inputs", "state.tfstate"), "{}");
+  return root;
+}
+
+/** Every path under `dir`, for "nothing was written". */
+function tree(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
+}
+
+const collected: string[] = [];
+const options = (root: string, dir: string, extra: Partial<WorkdirOptions> = {}): WorkdirOptions => ({
+  tool: "plan-check",
+  dir: path.resolve(root, dir),
+  shown: dir,
+  checkout: root,
+  inputs: [
+    { flag: "--state", path: path.join(root, "inputs", "state.tfstate") },
+    { flag: "--modules", path: path.join(root, "inputs", "modules") },
+  ],
+  reserved: [{ path: path.join(root, "cdktf.out", "stacks"), why: "cdktf synth replaces what is there" }],
+  owned: ["stack", "report.md"],
+  keep: ["stack/.terraform"],
+  stderr: (t) => collected.push(t),
+  ...extra,
+});
+
+describe("refused before anything is written", () => {
+  const root = checkout();
+  const before = tree(root);
+  fs.writeFileSync(path.join(root, "cdktf.out", "a-file"), "x");
+  fs.mkdirSync(path.join(root, "cdktf.out", "someone-elses"));
+  fs.mkdirSync(path.join(root, "cdktf.out", "other-tool"));
+  fs.writeFileSync(path.join(root, "cdktf.out", "other-tool", MARKER), JSON.stringify({ tool: "migrate-state" }));
+  const prepared = tree(root);
+
+  it.each([
+    [".", `. is the checkout (${root}): plan-check writes only into a folder of its own; give one under cdktf.out/ or outside the checkout`],
+    ["..", `.. holds the checkout (${root}): plan-check writes only into a folder of its own`],
+    ["inputs", "inputs holds the --state input " + path.join(root, "inputs", "state.tfstate") + ": plan-check would write where its input is; give another folder"],
+    ["inputs/modules", "inputs/modules holds the --modules folder " + path.join(root, "inputs", "modules") + ": plan-check would write where its input is; give another folder"],
+    ["inputs/modules/compute/out", "inputs/modules/compute/out is inside the --modules folder " + path.join(root, "inputs", "modules") + ": plan-check would write among its input; give another folder"],
+    ["cdktf.out", `cdktf.out holds ${path.join(root, "cdktf.out", "stacks")}: cdktf synth replaces what is there; give another folder`],
+    ["cdktf.out/stacks/production/plan", `cdktf.out/stacks/production/plan is inside ${path.join(root, "cdktf.out", "stacks")}: cdktf synth replaces what is there; give another folder`],
+    ["config", `config is inside the git checkout ${root} where git does not ignore it: what plan-check writes holds secrets and could be committed; give a folder under cdktf.out/ (ignored), one git ignores, or one outside the checkout`],
+    ["new-folder", `new-folder is inside the git checkout ${root} where git does not ignore it: what plan-check writes holds secrets and could be committed; give a folder under cdktf.out/ (ignored), one git ignores, or one outside the checkout`],
+    [".git/out", `.git/out is inside git's own folder (${path.join(root, ".git")})`],
+    ["cdktf.out/a-file", "cdktf.out/a-file is a file, not a folder: give a folder (plan-check creates it)"],
+    ["cdktf.out/someone-elses", `cdktf.out/someone-elses exists and was not made by plan-check (no ${MARKER} in it): give a folder that does not exist yet (plan-check creates it) or one it made before`],
+    ["cdktf.out/other-tool", "cdktf.out/other-tool was made by migrate-state, not plan-check: give another folder"],
+  ])("--out %s", (dir, message) => {
+    expect(refusal(options(root, dir))).toBe(message);
+    expect(() => openWorkdir(options(root, dir))).toThrow(new WorkdirError(message));
+    expect(tree(root)).toEqual(prepared);
+  });
+
+  it("a folder outside a git checkout, inside the project: only cdktf.out/ is output", () => {
+    const plain = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-workdir-plain-")));
+    temps.push(plain);
+    fs.mkdirSync(path.join(plain, "modules"));
+    expect(refusal(options(plain, "modules/out", { inputs: [], reserved: [] }))).toBe(
+      `modules/out is inside the project ${plain}, which is not a git checkout: give a folder under cdktf.out/ or outside the project`,
+    );
+    expect(refusal(options(plain, "cdktf.out/plan-check", { inputs: [], reserved: [] }))).toBeUndefined();
+    expect(tree(plain)).toEqual(["modules"]);
+  });
+
+  it("the checkout's own files were never touched", () => {
+    expect(prepared.filter((p) => !p.startsWith("cdktf.out/a-file") && !p.startsWith("cdktf.out/someone") && !p.startsWith("cdktf.out/other-tool"))).toEqual(before);
+  });
+});
+
+describe("a folder of its own", () => {
+  it("creates the folder and its missing parents, private, with its marker; finish keeps the files, private, and drops the lock", () => {
+    const root = checkout();
+    const w = openWorkdir(options(root, "cdktf.out/plan-check/production"));
+    expect(w.created).toBe(true);
+    expect(w.dir).toBe(path.join(root, "cdktf.out", "plan-check", "production"));
+    const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+    expect(mode(path.join(root, "cdktf.out", "plan-check"))).toBe("700");
+    expect(mode(w.dir)).toBe("700");
+    expect(JSON.parse(fs.readFileSync(path.join(w.dir, MARKER), "utf8"))).toMatchObject({ tool: "plan-check", format: 1, checkout: root });
+    expect(mode(path.join(w.dir, MARKER))).toBe("600");
+    expect(mode(path.join(w.dir, LOCK))).toBe("600");
+    // While the run holds the folder, what it creates is private (umask 077), for its children too.
+    fs.writeFileSync(path.join(w.dir, "report.md"), "r");
+    fs.mkdirSync(path.join(w.dir, "stack"));
+    expect([mode(path.join(w.dir, "report.md")), mode(path.join(w.dir, "stack"))]).toEqual(["600", "700"]);
+    fs.writeFileSync(path.join(w.dir, "stack", "plan.json"), "{}");
+    fs.chmodSync(path.join(w.dir, "stack", "plan.json"), 0o644); // as a child with its own umask would leave it
+    w.finish();
+    expect(mode(path.join(w.dir, "stack", "plan.json"))).toBe("600");
+    expect(tree(w.dir)).toEqual([MARKER, "report.md", "stack", "stack/plan.json"]);
+  });
+
+  it("reuses a folder holding its marker: clears what it owns but for the caches, leaves anything else alone", () => {
+    const root = checkout();
+    const first = openWorkdir(options(root, "cdktf.out/pc"));
+    fs.mkdirSync(path.join(first.dir, "stack", ".terraform"), { recursive: true });
+    fs.writeFileSync(path.join(first.dir, "stack", ".terraform", "cache"), "c");
+    fs.writeFileSync(path.join(first.dir, "stack", "plan.json"), "{}");
+    fs.writeFileSync(path.join(first.dir, "report.md"), "old");
+    fs.writeFileSync(path.join(first.dir, "notes.txt"), "the user's");
+    first.finish();
+    const second = openWorkdir(options(root, "cdktf.out/pc"));
+    expect(second.created).toBe(false);
+    expect(tree(second.dir)).toEqual([MARKER, LOCK, "notes.txt", "stack", "stack/.terraform", "stack/.terraform/cache"]);
+    second.finish();
+  });
+
+  it("on failure, a folder it created goes, with the parents it created, and not one it found", () => {
+    const root = checkout();
+    const w = openWorkdir(options(root, "cdktf.out/deep/er/pc"));
+    fs.mkdirSync(path.join(w.dir, "stack"));
+    expect(w.abort()).toBe(`${path.join(root, "cdktf.out", "deep")}, which this run created`);
+    expect(fs.readdirSync(path.join(root, "cdktf.out"))).toEqual(["stacks"]);
+  });
+
+  it("on failure in a reused folder, only what this run wrote goes: a cache it found stays, one it made goes", () => {
+    const root = checkout();
+    const first = openWorkdir(options(root, "cdktf.out/pc", { keep: ["stack/.terraform", "stack/.lock.hcl"] }));
+    fs.mkdirSync(path.join(first.dir, "stack", ".terraform"), { recursive: true });
+    first.finish();
+    fs.writeFileSync(path.join(first.dir, "notes.txt"), "the user's");
+    const second = openWorkdir(options(root, "cdktf.out/pc", { keep: ["stack/.terraform", "stack/.lock.hcl"] }));
+    fs.writeFileSync(path.join(second.dir, "stack", ".lock.hcl"), "made by this run");
+    fs.writeFileSync(path.join(second.dir, "stack", "plan.json"), "{}");
+    fs.writeFileSync(path.join(second.dir, "report.md"), "half");
+    expect(second.abort()).toBe("what this run wrote in cdktf.out/pc (stack, report.md)");
+    expect(tree(second.dir)).toEqual([MARKER, "notes.txt", "stack", "stack/.terraform"]);
+  });
+});
+
+describe("one run at a time per folder", () => {
+  it("a second run is refused, naming the holder: pid, host, start time", () => {
+    const root = checkout();
+    const w = openWorkdir(options(root, "cdktf.out/pc"));
+    const held = JSON.parse(fs.readFileSync(path.join(w.dir, LOCK), "utf8"));
+    expect(held).toMatchObject({ pid: process.pid, host: os.hostname() });
+    expect(() => openWorkdir(options(root, "cdktf.out/pc"))).toThrow(
+      `cdktf.out/pc is in use by another plan-check run: pid ${process.pid} on ${os.hostname()}, started ${held.started} (${held.command}). Wait for it to finish, or give another folder`,
+    );
+    w.finish();
+    openWorkdir(options(root, "cdktf.out/pc")).finish();
+  });
+
+  it("a lock whose process is gone is taken over, and said", () => {
+    const root = checkout();
+    openWorkdir(options(root, "cdktf.out/pc")).finish();
+    const gone = spawnSync("bash", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    const lock = path.join(root, "cdktf.out", "pc", LOCK);
+    fs.writeFileSync(lock, JSON.stringify({ pid: Number(gone), host: os.hostname(), started: "2025-01-01T00:00:00.000Z", command: "plan-check" }));
+    collected.length = 0;
+    const w = openWorkdir(options(root, "cdktf.out/pc"));
+    expect(collected).toEqual([`note: cdktf.out/pc: removed the lock of pid ${gone} (started 2025-01-01T00:00:00.000Z), which is no longer running\n`]);
+    w.finish();
+  });
+
+  it("a lock of another host cannot be judged from here: refused, with how to clear it", () => {
+    const root = checkout();
+    openWorkdir(options(root, "cdktf.out/pc")).finish();
+    const lock = path.join(root, "cdktf.out", "pc", LOCK);
+    fs.writeFileSync(lock, JSON.stringify({ pid: 4242, host: "elsewhere", started: "2025-01-01T00:00:00.000Z", command: "plan-check --offline" }));
+    expect(refusal(options(root, "cdktf.out/pc"))).toBeUndefined(); // a marked folder: the lock decides
+    expect(() => openWorkdir(options(root, "cdktf.out/pc"))).toThrow(
+      `cdktf.out/pc is in use by another plan-check run: pid 4242 on elsewhere, started 2025-01-01T00:00:00.000Z (plan-check --offline). Wait for it to finish, or give another folder; if that run is gone, remove ${lock}`,
+    );
+  });
+});
+
+describe("file-system failures in words", () => {
+  it.each([
+    ["ENOSPC", "cannot write /x/report.md: no space left on the device (ENOSPC)"],
+    ["EROFS", "cannot write /x/report.md: the file system is read-only (EROFS)"],
+    ["EACCES", "cannot write /x/report.md: permission denied (EACCES)"],
+  ])("%s", (code, message) => {
+    expect(fileSystemMessage(Object.assign(new Error("raw"), { code, path: "/x/report.md" }))).toBe(message);
+  });
+
+  it("a folder that cannot be created (a file in the way): an exit-2 message, nothing left", () => {
+    const root = checkout();
+    fs.writeFileSync(path.join(root, "cdktf.out", "a-file"), "x");
+    const dir = path.join(root, "cdktf.out", "a-file", "pc");
+    expect(() => openWorkdir(options(root, "cdktf.out/a-file/pc"))).toThrow(new WorkdirError(`cannot write ${dir}: a file is in the way of a folder (ENOTDIR)`));
+    expect(tree(path.join(root, "cdktf.out"))).toEqual(["a-file", "stacks", "stacks/production"]);
+  });
+});
+
+describe("an interrupt", () => {
+  it.each(["SIGINT", "SIGTERM"] as const)("%s stops the child processes, removes what the run made, says so, exits 130/143", async (signal) => {
+    const root = checkout();
+    const dir = path.join(root, "cdktf.out", "pc");
+    const driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "fixtures", "workdir-driver.ts"), dir, root], {
+      cwd: path.join(__dirname, ".."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    driver.stderr.on("data", (d) => (stderr += d));
+    const childPid = await new Promise<number>((resolve, reject) => {
+      driver.stdout.on("data", (d) => {
+        stdout += d;
+        const m = /ready (\d+)/.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+      driver.on("exit", () => reject(new Error(`the driver exited early: ${stderr}`)));
+    });
+    expect(fs.existsSync(path.join(dir, "stack", "half-made.json"))).toBe(true);
+    const exited = new Promise<number | null>((resolve) => driver.on("exit", (code) => resolve(code)));
+    driver.kill(signal);
+    expect(await exited).toBe(signal === "SIGINT" ? 130 : 143);
+    expect(stderr).toBe(`driver: interrupted (${signal}): stopped 1 child process(es) (pid ${childPid}); removed ${dir}, which this run created\n`);
+    expect(fs.readdirSync(path.join(root, "cdktf.out"))).toEqual(["stacks"]);
+    expect(() => process.kill(childPid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+  }, 30_000);
+});
