@@ -10,6 +10,7 @@ import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { environments as configured } from "../config/environments";
 import { CliIo, processIo } from "./lib/cli";
+import { ApplyRunner, deployPlan } from "./lib/deploy-plan";
 import { StateReader, awsCli, checkState, hclRootWarning } from "./lib/state-check";
 
 /** cdktf commands that plan against the state; `apply` and `plan` are aliases. */
@@ -69,6 +70,15 @@ export const realRunner: Runner = {
   },
 };
 
+/** `deploy <stack> --plan <folder>` (scripts/lib/deploy-plan.ts): the folder, or undefined without --plan; throws on a bad use. */
+export function planFolder(argv: readonly string[]): { folder: string; rest: string[] } | undefined {
+  const at = argv.findIndex((a) => a === "--plan" || a.startsWith("--plan="));
+  if (at === -1) return undefined;
+  const folder = argv[at] === "--plan" ? argv[at + 1] : argv[at].slice("--plan=".length);
+  if (!folder || folder.startsWith("-")) throw new Error("--plan needs the folder plan-check wrote");
+  return { folder, rest: argv.filter((_a, n) => n !== at && !(argv[at] === "--plan" && n === at + 1)) };
+}
+
 /** Checks, then runs cdktf; returns the exit code. */
 export function main(
   argv: readonly string[],
@@ -76,9 +86,32 @@ export function main(
   runner: Runner = realRunner,
   environments: Readonly<Record<string, EnvironmentConfig>> = configured,
   reader: StateReader = awsCli,
+  applyRunner?: ApplyRunner,
 ): number {
   const verifying = !argv.includes(NO_VERIFY);
   argv = argv.filter((a) => a !== NO_VERIFY);
+  let plan: ReturnType<typeof planFolder>;
+  try {
+    plan = planFolder(argv);
+  } catch (e) {
+    io.stderr(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (plan) {
+    const { command, stacks } = parseInvocation(plan.rest);
+    const extra = plan.rest.filter((a) => a.startsWith("-"));
+    if (command !== "deploy" || stacks.length !== 1 || extra.length > 0 || !(stacks[0] in environments)) {
+      io.stderr(
+        `error: --plan goes with deploy and one stack, alone: npm run deploy -- --plan <plan-check folder> ` +
+          `(got: ${plan.rest.join(" ")}; stacks: ${Object.keys(environments).join(", ")})\n`,
+      );
+      return 2;
+    }
+    const warning = hclRootWarning(stacks[0], environments[stacks[0]], path.resolve(io.cwd, process.env.CDKTF_OUTDIR ?? "cdktf.out"));
+    if (warning) io.stderr(`${warning}\n`);
+    const code = deployPlan(stacks[0], plan.folder, io, { environments, runner: applyRunner });
+    return verifying ? verifyAfterDeploy(code, "deploy", stacks, io, runner, environments) : code;
+  }
   const { command, stacks, output } = parseInvocation(argv);
   if (command !== undefined && PLANS.includes(command)) {
     const outdir = path.resolve(io.cwd, output ?? process.env.CDKTF_OUTDIR ?? "cdktf.out");

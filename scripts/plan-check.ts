@@ -11,6 +11,7 @@ import { environments as defaultEnvironments } from "../config/environments";
 import type * as App from "../stacks/app";
 import { INTENDED_DIFFERENCES, MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
+import { backendOf } from "./lib/backend";
 import { CliIo, InputError, newestSource, parseFlags, parseOrAnswer, processIo } from "./lib/cli";
 import { instanceAddress, parseState } from "./lib/migration";
 import {
@@ -164,7 +165,7 @@ async function schemaSummary(tf: Terraform, dir: string, cacheDir: string, versi
   }
 }
 
-const cacheDirOf = (env: NodeJS.ProcessEnv) => env.PLAN_CHECK_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "zivohealth-plan-check");
+export const cacheDirOf = (env: NodeJS.ProcessEnv) => env.PLAN_CHECK_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "zivohealth-plan-check");
 
 /** Addresses the configuration's `Invalid count argument` errors point at (`module.ssm.aws_ssm_parameter.x`). */
 export function countErrorAddresses(errors: readonly Diagnostic[], modulePathOfFile: (file: string) => string | undefined): string[] | undefined {
@@ -468,6 +469,12 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     planText: stackPlan.result.text,
     timingsMs: { ...timings, total: Date.now() - started },
     outDir,
+    synthesized: { sha256: sha256(stackText) },
+    backend: backendOf(stackJson as any, stackOut).identity,
+    plannedAgainst: o.state ? "snapshot" : o.offline ? "empty state" : "backend",
+    ...(stackPlan.result.ok
+      ? { planFile: { path: path.join("stack", "plan.tfplan"), sha256: sha256(fs.readFileSync(path.join(planOut, "plan.tfplan"))), workingDir: stackDir } }
+      : {}),
   };
   const markdown = renderMarkdown(report);
   const json = renderJson(report);
@@ -476,6 +483,8 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   io.stdout(o.json ? json : markdown);
   return report.pass ? 0 : 1;
 }
+
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
 function missingMessage(missing: readonly string[], o: Options): string {
   return (

@@ -1,6 +1,7 @@
 // plan-check's report: Markdown for a pull request, JSON for machines. The
 // same facts in both; values are never printed, only addresses, actions and
 // attribute names (a plan holds secrets in clear).
+import { BackendIdentity } from "./backend";
 import { AllowedDestroy, Action, ChangeRow, Comparison, Failure, countByAction } from "./plan-judge";
 import { Pin } from "./plan-workspace";
 
@@ -32,6 +33,14 @@ export interface PlanCheckReport {
   readonly planText: string;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly outDir: string;
+  /** SHA-256 of the synthesized stack (`cdk.tf.json`) that was planned. */
+  readonly synthesized: { readonly sha256: string };
+  /** The backend the stack configures (a local path absolute). */
+  readonly backend: BackendIdentity;
+  /** What the plan ran against: the stack's backend itself, a copy of a --state snapshot, or an empty state. */
+  readonly plannedAgainst: "backend" | "snapshot" | "empty state";
+  /** The saved plan (absent when Terraform could not plan): its path relative to outDir, its SHA-256, and the folder Terraform planned in. */
+  readonly planFile?: { readonly path: string; readonly sha256: string; readonly workingDir: string };
 }
 
 const ACTIONS: readonly (Action | "move")[] = ["create", "update", "replace", "delete", "move", "no-op", "read", "forget"];
@@ -154,6 +163,7 @@ export function renderMarkdown(r: PlanCheckReport): string {
     }
   }
   out.push("", "### Terraform's plan", "", "```text", r.planText.trim(), "```", "");
+  if (r.planFile) out.push(`Plan file: ${code(r.planFile.path)} (sha256 ${r.planFile.sha256}), planned in ${code(r.planFile.workingDir)} against ${r.plannedAgainst === "backend" ? "the stack's backend" : `a ${r.plannedAgainst === "snapshot" ? "copy of the snapshot" : "empty state"}`}.`, "");
   out.push(`Files: ${code(r.outDir)} (the state copy and the plan hold secrets in clear: keep them out of a pull request).`, "");
   return out.join("\n");
 }

@@ -1,0 +1,236 @@
+// migrate-state with Terraform, local backend, on copies of both fixtures:
+// the moves applied by `terraform state mv` on a copy, verified (the state,
+// then the offline plans), pushed under the backend's lock; and each refusal
+// (a target already taken, another lineage, a backend that changed between
+// the read and the push, an interrupt before the push), each leaving the
+// backend and the given files as they were.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { production } from "../config/environments";
+import { instanceAddress, parseState } from "../scripts/lib/migration";
+import { Deps, MigrationReport, main } from "../scripts/migrate-state";
+import { MOVES, counterpart } from "../stacks/moves";
+import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+
+const detection = detectToolchain();
+const required = process.env[ENV.require] === "1";
+if (!detection.ok) console.warn(`migrate-state tier: ${describeDetection(detection)}`);
+
+test(`migrate-state toolchain: ${describeDetection(detection)}`, () => {
+  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
+  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
+});
+
+const ROOT = path.join(__dirname, "..");
+const SHARED = path.join(ROOT, "../shared/fixtures");
+const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
+const PRE_FIX = path.join(SHARED, "existing-production.tfstate");
+const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
+const DATA = path.join(ROOT, "__tests__/fixtures/plan-check/production-data.json");
+/** The EC2 host, whose user data stops the plan on the post-fix state (README: Two defects of the existing HCL). */
+const HOST = counterpart("module.compute.aws_instance.host") ?? "module.compute.aws_instance.host";
+const ENV_VARS = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+
+/** The README's layout: <root>/infra/cdktf (the project, where npm runs) and <root>/infra/terraform/terraform.tfstate (a copy of the fixture). */
+function layout(fixture: string, edit?: (state: any) => void) {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-migrate-")));
+  temps.push(root);
+  const cwd = path.join(root, "infra", "cdktf");
+  const backendFile = path.join(root, "infra", "terraform", "terraform.tfstate");
+  fs.mkdirSync(cwd, { recursive: true });
+  fs.mkdirSync(path.dirname(backendFile), { recursive: true });
+  const text = fs.readFileSync(fixture, "utf8");
+  if (edit) {
+    const state = JSON.parse(text);
+    edit(state);
+    fs.writeFileSync(backendFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  } else fs.writeFileSync(backendFile, text, { mode: 0o600 });
+  const environments: Record<string, EnvironmentConfig> = { production: { ...production, backend: { type: "local", path: backendFile } } };
+  return { root, cwd, backendFile, environments };
+}
+
+type Layout = ReturnType<typeof layout>;
+
+async function migrate(l: Layout, args: string[], deps: Partial<Deps> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(
+    ["--modules", MODULES, "--data", DATA, ...args],
+    { cwd: l.cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+    { environments: l.environments, env: ENV_VARS, ...deps },
+  );
+  const outs = fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state")) ? fs.readdirSync(path.join(l.cwd, "cdktf.out", "migrate-state", "production")) : [];
+  const out = outs.length === 1 ? path.join(l.cwd, "cdktf.out", "migrate-state", "production", outs[0]) : undefined;
+  const report = out && fs.existsSync(path.join(out, "report.json")) ? (JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as MigrationReport) : undefined;
+  return { code, stdout, stderr, out, outs, report };
+}
+
+const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
+const addresses = (state: any) => parseState(JSON.stringify(state), "state").instances.filter((i) => i.deposed === null).map(instanceAddress);
+/** The table's moves whose source the fixture holds: what Terraform must move, derived, not copied. */
+const expectedMoves = (fixture: string) => {
+  const held = new Set(addresses(readJson(fixture)));
+  return MOVES.filter((m) => held.has(m.from));
+};
+const terraform = (args: string[], cwd: string) => {
+  const r = spawnSync(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  if (r.status !== 0) throw new Error(`terraform ${args.join(" ")}: ${r.stderr}`);
+};
+
+const describeTier = detection.ok ? describe : describe.skip;
+
+describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
+  test.concurrent.each([
+    ["post-fix (today's state)", POST_FIX, ["--exclude", HOST]],
+    ["pre-fix", PRE_FIX, []],
+  ])("%s: migrate, verify, push", async (_name, fixture, extra) => {
+    const l = layout(fixture);
+    const before = readJson(l.backendFile);
+    const moves = expectedMoves(fixture);
+    const r = await migrate(l, ["--push", ...extra]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const after = readJson(l.backendFile);
+    // Every move of the table whose source was there, at its target; nothing else moved, nothing lost.
+    const now = new Set(addresses(after));
+    for (const m of moves) {
+      expect(now.has(m.to)).toBe(true);
+      expect(now.has(m.from)).toBe(false);
+    }
+    const kept = addresses(before).filter((a) => !moves.some((m) => m.from === a));
+    for (const a of kept) expect(now.has(a)).toBe(true);
+    expect(now.size).toBe(addresses(before).length);
+    // One serial per state mv on the copy, one more for the push; the lineage kept.
+    expect(after.lineage).toBe(before.lineage);
+    expect(r.report!.terraformCalls).toBe(moves.length);
+    expect(readJson(path.join(r.out!, "migrated.tfstate")).serial).toBe(before.serial + moves.length);
+    expect(after.serial).toBe(before.serial + moves.length + 1);
+    expect(r.report!.pushed).toEqual({ serial: after.serial, lineage: before.lineage, note: `the backend holds serial ${after.serial} (\`terraform state push\` writes the pushed state once more, one serial higher)` });
+    // The backup is the state as it was, byte for byte.
+    expect(fs.readFileSync(path.join(r.out!, "original.tfstate"), "utf8")).toBe(fs.readFileSync(fixture, "utf8"));
+    // The verification, as reported.
+    const s = r.report!.state!;
+    expect(s.problems).toEqual([]);
+    expect(s.moved.map((x) => `${x.from} -> ${x.to}`).sort()).toEqual(moves.map((m) => `${m.from} -> ${m.to}`).sort());
+    expect(s.kept).toBe(kept.length);
+    expect(r.report!.plan!.movesLeft).toEqual([]);
+    expect(r.report!.plan!.movesBefore).toBe(moves.length);
+    expect(r.report!.plan!.problems).toEqual([]);
+    expect(r.stdout).toContain(`### Moved by Terraform (${moves.length} instance(s), ${moves.length} \`terraform state mv\` call(s) on a copy)`);
+    expect(r.stdout).toContain(`- **the serial**: ${before.serial} → ${before.serial + moves.length}`);
+    // Nothing of the run's working files is left.
+    expect(fs.readdirSync(r.out!).sort()).toEqual([".zivohealth-workdir.json", "migrated.tfstate", "original.tfstate", "report.json", "report.md"]);
+    // Run again: nothing to move any more.
+    const again = await migrate(l, ["--push", ...extra, "--out", path.join(l.root, "again")]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("Nothing to migrate");
+    expect(fs.existsSync(path.join(l.root, "again"))).toBe(false);
+    expect(readJson(l.backendFile).serial).toBe(after.serial);
+    // Its folder holds the only backup of the state before the push: never reused.
+    const reuse = await migrate(l, ["--out", r.out!]);
+    expect(reuse.code).toBe(2);
+    expect(reuse.stderr).toContain(`holds the backup of the state before an earlier push (serial ${before.serial}, pushed as ${after.serial}): migrate-state keeps it; give another --out`);
+  });
+
+  test.concurrent("a move whose target is already in the state: refused before anything is written", async () => {
+    const l = layout(POST_FIX, (s) => {
+      const role = s.resources.find((r: any) => r.module === "module.iam" && r.type === "aws_iam_role" && r.name === "ec2_role");
+      s.resources.push({ ...structuredClone(role), module: undefined, name: "iam_ec2_role" });
+    });
+    const bytes = fs.readFileSync(l.backendFile);
+    const r = await migrate(l, ["--push", "--exclude", HOST]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error: refusing to migrate: 1 move target(s) already taken, Terraform would refuse to move there and the state holds two objects for one address:\n" +
+        "  - moved block module.iam.aws_iam_role.ec2_role → aws_iam_role.iam_ec2_role: aws_iam_role.iam_ec2_role is already in the state\n",
+    );
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(r.outs).toEqual([]);
+  });
+
+  test.concurrent("a snapshot of another lineage, to push: refused at the read", async () => {
+    const l = layout(POST_FIX);
+    const other = path.join(l.root, "other-lineage.tfstate");
+    const state = readJson(POST_FIX);
+    state.lineage = "00000000-0000-0000-0000-000000000000";
+    fs.writeFileSync(other, JSON.stringify(state));
+    const bytes = fs.readFileSync(l.backendFile);
+    const snapshot = fs.readFileSync(other);
+    const r = await migrate(l, ["--state", other, "--push", "--exclude", HOST]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: local state ${l.backendFile} holds a state of another lineage (3e8af382-6ed1-2e06-5e29-1a5665d2e053) than the one read in the snapshot given ` +
+        "(00000000-0000-0000-0000-000000000000): it is not the same state; nothing was pushed",
+    );
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(fs.readFileSync(other)).toEqual(snapshot);
+    expect(r.outs).toEqual([]);
+  });
+
+  test.concurrent("the backend written between the read and the push: refused under the lock", async () => {
+    const l = layout(POST_FIX);
+    let bumped: Buffer | undefined;
+    const r = await migrate(l, ["--push", "--exclude", HOST], {
+      onStep: (step) => {
+        if (step !== "write") return;
+        // Someone else's Terraform writes the state meanwhile (two writes: a move and its undo).
+        const dir = path.dirname(l.backendFile);
+        terraform(["state", "mv", `-state=${l.backendFile}`, `-backup=${dir}/b1`, "module.route53.aws_route53_zone.zone", "module.route53.aws_route53_zone.renamed"], dir);
+        terraform(["state", "mv", `-state=${l.backendFile}`, `-backup=${dir}/b2`, "module.route53.aws_route53_zone.renamed", "module.route53.aws_route53_zone.zone"], dir);
+        bumped = fs.readFileSync(l.backendFile);
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: local state ${l.backendFile} changed since step 1: it holds serial 319, step 1 read serial 317. Someone wrote the state in between; nothing was pushed. ` +
+        "Run migrate-state again on the current state",
+    );
+    expect(fs.readFileSync(l.backendFile)).toEqual(bumped);
+    expect(r.outs).toEqual([]);
+    // The lock is free again: Terraform can take it.
+    terraform(["state", "mv", `-state=${l.backendFile}`, `-backup=${l.root}/b3`, "-dry-run", "module.route53.aws_route53_zone.zone", "module.route53.aws_route53_zone.x"], l.root);
+  });
+
+  test.concurrent("an interrupt just before the push (the lock held, the check done): refused, the lock released", async () => {
+    const l = layout(POST_FIX);
+    const bytes = fs.readFileSync(l.backendFile);
+    const controller = new AbortController();
+    const r = await migrate(l, ["--push", "--exclude", HOST], { signal: controller.signal, onStep: (step) => (step === "push" ? controller.abort() : undefined) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: interrupted \(the push \(not started\)\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(r.outs).toEqual([]);
+    expect(fs.existsSync(path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info"))).toBe(false);
+  });
+
+  test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 2, nothing written", async () => {
+    const l = layout(POST_FIX);
+    // The CLI as a user runs it, with the project's own configuration: <root>/infra/terraform/terraform.tfstate.
+    const bytes = fs.readFileSync(l.backendFile);
+    const child = spawn(
+      process.execPath,
+      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "scripts/migrate-state.ts"), "--modules", MODULES, "--data", DATA, "--exclude", HOST, "--push"],
+      { cwd: l.cwd, env: { ...ENV_VARS, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+        if (stderr.includes("migrate-state: verifying")) resolve();
+      });
+      void exited.then(() => reject(new Error(`exited before the verification:\n${stderr}`)));
+    });
+    process.kill(-child.pid!, "SIGINT");
+    expect(await exited).toBe(2);
+    expect(stderr).toMatch(/error: interrupted \([^)]+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
+  });
+});
