@@ -37,7 +37,7 @@ export function instanceAddressOf(r: RawResource, i: RawInstance): string {
 
 /** A resource or resource-instance address: its resource part and, if any, its index (`[0]`, `["a"]`). */
 export function splitAddress(address: string): { resource: string; index: string } | undefined {
-  const m = /^((?:module\.[A-Za-z0-9_-]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.)*(?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?)$/.exec(address);
+  const m = /^((?:module\.[A-Za-z0-9_-]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.)*(?!module\.)(?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?)$/.exec(address);
   return m ? { resource: m[1], index: m[2] } : undefined;
 }
 
@@ -185,7 +185,7 @@ export function checkMigratedState(original: RawState, migrated: RawState, moves
     const { dependencies: depsBefore, index_key: _k1, ...restBefore } = instance;
     const { dependencies: depsAfter, index_key: _k2, ...restAfter } = found.instance;
     for (const field of new Set([...Object.keys(restBefore), ...Object.keys(restAfter)])) {
-      if (canonical(restBefore[field] ?? null) !== canonical(restAfter[field] ?? null)) problems.push(`${key}: ${field} differs in the copy`);
+      if (canonical(restBefore[field] ?? null) !== canonical(restAfter[field] ?? null)) problems.push(`${key}: its ${field} changed in the copy`);
     }
     const namedMoved = (depsBefore as string[] | undefined)?.some((d) => movedResources.has(d)) ?? false;
     if (canonical(depsBefore ?? []) !== canonical(depsAfter ?? [])) {
@@ -286,12 +286,16 @@ export function comparePlansAfterMigration(
     problems.push(`the plan against the original shows ${movesBefore} move(s); migrate-state moved ${moves.flatMap((m) => m.instances).length}`);
   }
   const old = new Set(moves.map((m) => splitAddress(m.from)!.resource));
-  const recomputed: string[] = [];
-  const noneConfigured: string[] = [];
-  for (const r of priorResources(migrated)) {
+  const prior = priorResources(migrated);
+  for (const r of prior) {
     const stale = (r.depends_on ?? []).filter((d) => old.has(d));
     if (stale.length) problems.push(`${r.address}: the plan against the copy still records dependencies on ${stale.join(", ")}`);
-    else if (!r.deposed_key && cleared.includes(r.address) && b.has(r.address)) ((r.depends_on ?? []).length > 0 ? recomputed : noneConfigured).push(r.address);
+  }
+  const recomputed: string[] = [];
+  const noneConfigured: string[] = [];
+  for (const c of cleared.filter((x) => b.has(x))) {
+    const r = prior.find((p) => p.address === c && !p.deposed_key);
+    ((r?.depends_on ?? []).length > 0 ? recomputed : noneConfigured).push(c);
   }
   return {
     ok: problems.length === 0,

@@ -1,0 +1,159 @@
+// `npm run deploy -- --plan <folder>` without Terraform: every refusal, before
+// terraform runs, through the command line (scripts/cdktf.ts); and, on a
+// report that passes every check, the exact command it runs where. The apply
+// itself, Terraform's refusal of a stale plan, and a real plan-check folder
+// are in validate/deploy-plan.test.ts.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { production } from "../config/environments";
+import { main, planFolder } from "../scripts/cdktf";
+import { synthesizeFirst } from "../scripts/lib/cli";
+
+const sha256 = (d: string | Buffer) => createHash("sha256").update(d).digest("hex");
+const environments: Record<string, EnvironmentConfig> = { production };
+const stackSha = sha256(synthesizeFirst("production", { environments, reviewEnvironments: {} }).text);
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+
+/** A project folder with a plan-check folder in it: an online plan against the backend that passed, unless `edit` says otherwise. */
+function folder(edit: (report: any) => void = () => undefined, plan = "a saved plan") {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-deploy-plan-unit-")));
+  temps.push(root);
+  // The README's layout: the project in infra/cdktf, the HCL root's state in infra/terraform.
+  const cwd = path.join(root, "infra", "cdktf");
+  const dir = path.join(cwd, "cdktf.out", "plan-check", "production");
+  fs.mkdirSync(path.join(dir, "stack"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "stack", "plan.tfplan"), plan);
+  const report: any = {
+    stack: "production",
+    mode: "online",
+    state: "the stack's backend",
+    pass: true,
+    failures: [],
+    failureTexts: [],
+    synthesized: { sha256: stackSha },
+    backend: { type: "local", path: path.resolve(cwd, "cdktf.out/stacks/production", production.backend.type === "local" ? production.backend.path : "") },
+    plannedAgainst: "backend",
+    planFile: { path: "stack/plan.tfplan", sha256: sha256("a saved plan"), workingDir: path.join(cwd, "cdktf.out", "stacks", "production") },
+  };
+  edit(report);
+  fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report));
+  return { cwd, dir, report };
+}
+
+function deploy(cwd: string, argv: string[], envs = environments) {
+  let stderr = "";
+  const applied: { args: readonly string[]; cwd: string }[] = [];
+  const code = main(
+    argv,
+    { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) },
+    { cdktf: () => 99 },
+    envs,
+    { readS3: () => null },
+    { terraform: (_bin, args, dir) => (applied.push({ args, cwd: dir }), 0) },
+  );
+  return { code, stderr, applied };
+}
+
+describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () => {
+  it.each<[string, (r: any) => void, string]>([
+    [
+      "a FAIL verdict",
+      (r) => {
+        r.pass = false;
+        r.failureTexts = ["`module.compute.aws_instance.host`: replace, forced by `ami` — not in the environment's allowDestroy"];
+      },
+      "error: refusing to apply: plan-check's verdict on this plan was FAIL:\n  - `module.compute.aws_instance.host`: replace, forced by `ami` — not in the environment's allowDestroy\nFix what it names, run plan-check again and review its report.\n",
+    ],
+    [
+      "an offline plan",
+      (r) => (r.mode = "offline"),
+      "error: refusing to apply an offline plan (plan-check --offline): its configuration was adapted to run without AWS (fake credentials, data sources replaced by recorded values, " +
+        "the installed provider instead of the pinned one, a copy of the state fitted to it), so applying it would write that copy's state, not production's. " +
+        "Review it offline if you like, then plan with your credentials against the backend (npm run plan-check, without --offline and --state) and deploy that plan.\n",
+    ],
+    [
+      "an online plan against a copy of a snapshot",
+      (r) => {
+        r.plannedAgainst = "snapshot";
+        r.state = "`pulled.tfstate` (serial 317)";
+      },
+      "error: refusing to apply: this plan was made against a copy of a snapshot (`pulled.tfstate` (serial 317)), not against the stack's backend; applying it would write that copy. Plan with npm run plan-check without --state.\n",
+    ],
+    ["no saved plan (Terraform could not plan)", (r) => delete r.planFile, ""],
+    ["a report of an older plan-check", (r) => delete r.synthesized, ""],
+    ["another stack's report", (r) => (r.stack = "staging"), ""],
+  ])("%s", (_name, edit, message) => {
+    const f = folder(edit);
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
+    expect(r.code).toBe(2);
+    if (message) expect(r.stderr).toBe(message);
+    else expect(r.stderr).toMatch(/^error: (refusing to apply: plan-check saved no plan in .*\(Terraform could not plan\)|--plan .*: its report\.json does not record the synthesized stack, the backend and the plan file \(an older plan-check wrote it\): run plan-check again|--plan .* is plan-check's report on stack 'staging', not 'production')\n$/);
+    expect(r.applied).toEqual([]);
+  });
+
+  it("a plan file that is not the one judged", () => {
+    const f = folder(undefined, "another plan");
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error: refusing to apply: ${path.join(f.dir, "stack/plan.tfplan")} is not the plan plan-check judged (sha256 ${sha256("another plan")}, the report names ${sha256("a saved plan")})\n`,
+    );
+  });
+
+  it("sources that synthesize another stack now", () => {
+    const f = folder();
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir], { production: { ...production, imageTag: "v2" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: refusing to apply: the sources no longer synthesize the stack that was planned \\(sha256 [0-9a-f]{64}, planned ${stackSha}\\)\\. Run plan-check again and review the new plan\\.\\n$`));
+  });
+
+  it("a plan made against another backend than the stack's now", () => {
+    const f = folder((r) => (r.backend = { type: "s3", bucket: "b", key: "k", region: "us-east-1", dynamodbTable: "t" }));
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error: refusing to apply: the plan was made against s3://b/k (us-east-1; lock: DynamoDB table t); the stack's backend is now local state ${path.resolve(f.cwd, "../terraform/terraform.tfstate")}\n`,
+    );
+  });
+
+  it("--plan with another command, more stacks or other options; a folder without report.json", () => {
+    const f = folder();
+    for (const argv of [["diff", "production", "--plan", f.dir], ["deploy", "production", "--auto-approve", "--plan", f.dir], ["deploy", "--plan", f.dir]]) {
+      const r = deploy(f.cwd, argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("error: --plan goes with deploy and one stack, alone: npm run deploy -- --plan <plan-check folder>");
+    }
+    const empty = deploy(f.cwd, ["deploy", "production", "--plan", f.cwd]);
+    expect(empty.stderr).toBe(`error: --plan ${f.cwd}: no report.json there; give the folder plan-check wrote (its --out, default cdktf.out/plan-check/<stack>)\n`);
+    expect(planFolder(["deploy", "production"])).toBeUndefined();
+    expect(() => planFolder(["deploy", "production", "--plan"])).toThrow("--plan needs the folder plan-check wrote");
+  });
+});
+
+describe("deploy --plan: a reviewed plan that passes every check", () => {
+  it("runs terraform apply -input=false <the plan file> in the folder Terraform planned in, and returns its exit code", () => {
+    const f = folder();
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
+    expect(r.code).toBe(0);
+    expect(r.applied).toEqual([{ args: ["apply", "-input=false", path.join(f.dir, "stack/plan.tfplan")], cwd: f.report.planFile.workingDir }]);
+    expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256("a saved plan").slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
+  });
+
+  it("plain npm run deploy is unchanged: the state check, then cdktf deploy", () => {
+    const f = folder();
+    const refused = deploy(f.cwd, ["deploy", "production"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("error: refusing to plan stack 'production': there is no state file at");
+    const state = path.resolve(f.cwd, "../terraform/terraform.tfstate");
+    fs.mkdirSync(path.dirname(state), { recursive: true });
+    fs.copyFileSync(path.join(__dirname, "../../shared/fixtures/post-fix-production.tfstate"), state);
+    const r = deploy(f.cwd, ["deploy", "production"]);
+    expect(r.code).toBe(99); // cdktf's own exit code
+    expect(r.applied).toEqual([]);
+  });
+});

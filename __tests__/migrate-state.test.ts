@@ -1,0 +1,270 @@
+// migrate-state without Terraform: which moves apply to each fixture (from the
+// stack's moved blocks, checked against the address table), the refusals
+// before anything runs, the check of a copy against the state as read and of
+// the two plans, and the backend facts. What Terraform does is tested in
+// validate/migrate-state*.test.ts.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { production } from "../config/environments";
+import { S3_CONNECTION_SETTINGS, backendOf, checkBackendConfigFile, describeBackend, sameBackend, topLevelAttributes } from "../scripts/lib/backend";
+import { InputError } from "../scripts/lib/cli";
+import { instanceAddress, parseState } from "../scripts/lib/migration";
+import { RawState } from "../scripts/lib/plan-workspace";
+import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../scripts/lib/state-migrate";
+import { USAGE, main } from "../scripts/migrate-state";
+import { EnvironmentConfig } from "../config/environment";
+import { synthesizeFirst } from "../scripts/lib/cli";
+import { MOVES } from "../stacks/moves";
+
+const SHARED = path.join(__dirname, "../../shared/fixtures");
+const PRE_FIX = path.join(SHARED, "existing-production.tfstate");
+const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
+const load = (f: string) => JSON.parse(fs.readFileSync(f, "utf8")) as RawState;
+/** The stack as the command synthesizes it (in memory; nothing left in the temporary folder). */
+const synth = (config: EnvironmentConfig = production) => JSON.parse(synthesizeFirst("production", { environments: { production: config }, reviewEnvironments: {} }).text);
+const moved: { from: string; to: string }[] = synth().moved;
+const held = (f: string) => new Set(parseState(fs.readFileSync(f, "utf8"), f).instances.filter((i) => i.deposed === null).map(instanceAddress));
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+const tmp = () => {
+  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-migrate-unit-")));
+  temps.push(d);
+  return d;
+};
+
+describe("the moves for each fixture, from the synthesized moved blocks", () => {
+  it.each([
+    ["post-fix", POST_FIX],
+    ["pre-fix", PRE_FIX],
+  ])("%s: every moved block whose source the state holds, in the configuration's order; the table agrees", (_n, fixture) => {
+    const plan = planMoves(load(fixture), moved);
+    const fromTable = MOVES.filter((m) => held(fixture).has(m.from));
+    expect(plan.moves.map((m) => [m.from, m.to])).toEqual(moved.filter((m) => held(fixture).has(m.from)).map((m) => [m.from, m.to]));
+    expect(plan.moves.map((m) => `${m.from} -> ${m.to}`).sort()).toEqual(fromTable.map((m) => `${m.from} -> ${m.to}`).sort());
+    expect(plan.absent.length + plan.moves.length).toBe(moved.length);
+  });
+
+  it("pre-fix: the six EC2 IAM objects move; the rest of the table has no source there", () => {
+    expect(planMoves(load(PRE_FIX), moved).moves.map((m) => m.from)).toEqual([
+      "module.iam.aws_iam_role.ec2_role",
+      "module.iam.aws_iam_role_policy_attachment.ecr_read",
+      "module.iam.aws_iam_role_policy_attachment.ssm_core",
+      "module.iam.aws_iam_role_policy.ssm_params_read",
+      "module.iam.aws_iam_role_policy.s3_textract_inline",
+      "module.iam.aws_iam_instance_profile.ec2_profile",
+    ]);
+  });
+
+  it("an instance move drops the index the target does not have", () => {
+    const move = planMoves(load(POST_FIX), moved).moves.find((m) => m.from === "module.ssm.aws_ssm_parameter.ml_worker_queue_url[0]")!;
+    expect(move.instances).toEqual([{ from: "module.ssm.aws_ssm_parameter.ml_worker_queue_url[0]", to: "aws_ssm_parameter.ssm_ml_worker_queue_url" }]);
+  });
+
+  it("refuses a target already in the state, naming each", () => {
+    const state = load(POST_FIX);
+    const queue = state.resources.find((r) => r.module === "module.ml_worker" && r.type === "aws_sqs_queue" && r.name === "ml_worker")!;
+    state.resources.push({ ...structuredClone(queue), module: undefined, name: "ml_worker_ml_worker" });
+    expect(() => planMoves(state, moved)).toThrow(
+      new InputError(
+        "refusing to migrate: 1 move target(s) already taken, Terraform would refuse to move there and the state holds two objects for one address:\n" +
+          "  - moved block module.ml_worker.aws_sqs_queue.ml_worker → aws_sqs_queue.ml_worker_ml_worker: aws_sqs_queue.ml_worker_ml_worker is already in the state\n" +
+          "Nothing was written. Find out how the target got there (a partial earlier migration? an import?) before anything else.",
+      ),
+    );
+  });
+
+  it("refuses a chain of moves and a module move", () => {
+    const state = load(POST_FIX);
+    expect(() => planMoves(state, [{ from: "module.ecr.aws_ecr_repository.backend", to: "aws_ecr_repository.a" }, { from: "aws_ecr_repository.a", to: "aws_ecr_repository.b" }])).toThrow(
+      "moved blocks module.ecr.aws_ecr_repository.backend → aws_ecr_repository.a → …: a chain of moves; migrate-state applies one move per object",
+    );
+    expect(() => planMoves(state, [{ from: "module.ecr", to: "module.registry" }])).toThrow(
+      "moved block module.ecr → module.registry: migrate-state moves resources and resource instances, not modules",
+    );
+  });
+
+  it("splits resource and instance addresses", () => {
+    expect(splitAddress('module.vpc_endpoints.aws_vpc_endpoint_route_table_association.s3["rtb-0ff"]')).toEqual({
+      resource: "module.vpc_endpoints.aws_vpc_endpoint_route_table_association.s3",
+      index: '["rtb-0ff"]',
+    });
+    expect(splitAddress("module.ssm.aws_ssm_parameter.ml_worker_enabled[0]")).toEqual({ resource: "module.ssm.aws_ssm_parameter.ml_worker_enabled", index: "[0]" });
+    expect(splitAddress("module.ecr")).toBeUndefined();
+  });
+});
+
+/** A copy as Terraform's state mv leaves it: the moved resource renamed, dependents' lists emptied, serial + 1 per call. */
+function movedLikeTerraform(state: RawState, calls: number): RawState {
+  const copy = structuredClone(state);
+  const role = copy.resources.find((r) => r.module === "module.iam" && r.type === "aws_iam_role" && r.name === "ec2_role")!;
+  delete role.module;
+  role.name = "iam_ec2_role";
+  for (const r of copy.resources) for (const i of r.instances) if ((i.dependencies as string[] | undefined)?.includes("module.iam.aws_iam_role.ec2_role")) delete i.dependencies;
+  copy.serial = (copy.serial ?? 0) + calls;
+  return copy;
+}
+
+describe("the copy against the state as read", () => {
+  const original = load(POST_FIX);
+  const moves = planMoves(original, [{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" }]).moves;
+
+  it("the same objects at the new address, dependency lists emptied by Terraform named", () => {
+    const r = checkMigratedState(original, movedLikeTerraform(original, 1), moves, 1);
+    expect(r.problems).toEqual([]);
+    expect(r.moved).toEqual([{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" }]);
+    expect(r.kept).toBe(55);
+    expect(r.dataSources).toBe(11);
+    expect(r.serial).toEqual({ before: 317, after: 318 });
+    expect(r.dependenciesCleared).toEqual([
+      "module.compute.aws_instance.host",
+      "module.iam.aws_iam_instance_profile.ec2_profile",
+      "module.iam.aws_iam_role_policy.s3_textract_inline",
+      "module.iam.aws_iam_role_policy.ssm_params_read",
+      "module.iam.aws_iam_role_policy_attachment.ecr_read",
+      "module.iam.aws_iam_role_policy_attachment.ssm_core",
+      "module.ml_worker.aws_sqs_queue_policy.ml_worker",
+      "module.route53.aws_route53_record.api_a",
+      "module.route53.aws_route53_record.root_a",
+      "module.route53.aws_route53_record.www_a[0]",
+    ]);
+  });
+
+  it("finds a changed attribute, a changed sensitive path, another lineage, a serial off by one, a lost object", () => {
+    const copy = movedLikeTerraform(original, 1);
+    const role = copy.resources.find((r) => r.name === "iam_ec2_role")!;
+    role.instances[0].attributes!.max_session_duration = 7200;
+    const param = copy.resources.find((r) => r.module === "module.ssm" && r.name === "db_password")!;
+    param.instances[0].sensitive_attributes = [];
+    copy.lineage = "another";
+    copy.resources = copy.resources.filter((r) => r.name !== "zone");
+    const r = checkMigratedState(original, copy, moves, 2);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      "lineage changed: 3e8af382-6ed1-2e06-5e29-1a5665d2e053 → another",
+      "serial 317 → 318; expected 319 (one write per terraform state mv, 2 call(s))",
+      "module.iam.aws_iam_role.ec2_role: its attributes changed in the copy",
+      "module.route53.aws_route53_zone.zone: not in the copy",
+      "module.ssm.aws_ssm_parameter.db_password: its sensitive_attributes changed in the copy",
+    ]);
+  });
+
+  it("a dependency list still naming a moved address, or changed otherwise, is a problem", () => {
+    const copy = movedLikeTerraform(original, 1);
+    const profile = copy.resources.find((r) => r.name === "ec2_profile")!;
+    profile.instances[0].dependencies = ["module.iam.aws_iam_role.ec2_role"];
+    const bucket = copy.resources.find((r) => r.name === "uploads")!;
+    bucket.instances[0].dependencies = ["module.storage.random_id.other"];
+    const problems = checkMigratedState(original, copy, moves, 1).problems;
+    expect(problems).toContain("module.iam.aws_iam_instance_profile.ec2_profile: its dependencies still name module.iam.aws_iam_role.ec2_role, which moved");
+    expect(problems.some((p) => p.startsWith("module.storage.aws_s3_bucket.uploads: dependencies changed in the copy ("))).toBe(true);
+  });
+});
+
+describe("the plan against the copy against the plan against the original", () => {
+  const moves = planMoves(load(POST_FIX), [{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" }]).moves;
+  const change = (address: string, actions: string[], after: unknown, previous?: string) => ({
+    address,
+    ...(previous ? { previous_address: previous } : {}),
+    mode: "managed",
+    type: address.split(".").slice(-2)[0],
+    change: { actions, before: { name: "x" }, after },
+  });
+  const original = {
+    resource_changes: [change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }, "module.iam.aws_iam_role.ec2_role"), change("module.compute.aws_instance.host", ["update"], { name: "y" })],
+    prior_state: { values: { root_module: { resources: [] } } },
+  } as any;
+
+  it("equal but for the move, the moved object's dependencies recomputed: passes", () => {
+    const migrated = {
+      resource_changes: [change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }), change("module.compute.aws_instance.host", ["update"], { name: "y" })],
+      prior_state: { values: { root_module: { resources: [{ address: "aws_iam_instance_profile.iam_ec2_profile", depends_on: ["aws_iam_role.iam_ec2_role"] }] } } },
+    } as any;
+    const r = comparePlansAfterMigration(original, migrated, moves, ["module.compute.aws_instance.host"]);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ ok: true, equal: 2, movesBefore: 1, movesLeft: [], dependenciesRecomputed: [], dependenciesNoneConfigured: ["module.compute.aws_instance.host"] });
+  });
+
+  it("a move left, another action, a change only one plan shows, a dependency on an old address: each named", () => {
+    const migrated = {
+      resource_changes: [
+        change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }, "module.iam.aws_iam_role.ec2_role"),
+        change("module.compute.aws_instance.host", ["delete", "create"], { name: "y" }),
+        change("aws_sqs_queue.extra", ["create"], { name: "z" }),
+      ],
+      prior_state: { values: { root_module: { resources: [{ address: "aws_iam_instance_profile.iam_ec2_profile", depends_on: ["module.iam.aws_iam_role.ec2_role"] }] } } },
+    } as any;
+    expect(comparePlansAfterMigration(original, migrated, moves).problems).toEqual([
+      "the plan against the copy still moves module.iam.aws_iam_role.ec2_role → aws_iam_role.iam_ec2_role",
+      "module.compute.aws_instance.host: planned differently against the copy (actions)",
+      "aws_sqs_queue.extra: planned against the copy (create), not against the original",
+      "aws_iam_instance_profile.iam_ec2_profile: the plan against the copy still records dependencies on module.iam.aws_iam_role.ec2_role",
+    ]);
+  });
+});
+
+describe("the backend, as facts", () => {
+  it("a local path made absolute where cdktf runs Terraform; an S3 backend by bucket, key, region and lock", () => {
+    const local = backendOf(synth(), "/r/infra/cdktf/cdktf.out/stacks/production");
+    expect(local).toEqual({ identity: { type: "local", path: "/r/infra/terraform/terraform.tfstate" }, block: { local: { path: "/r/infra/terraform/terraform.tfstate" } } });
+    const s3 = backendOf(synth({ ...production, backend: { type: "s3", bucket: "zivohealth-tfstate", key: "k/terraform.tfstate", region: "eu-west-1", dynamodbTable: "t" } }), "/p");
+    expect(s3.identity).toEqual({ type: "s3", bucket: "zivohealth-tfstate", key: "k/terraform.tfstate", region: "eu-west-1", dynamodbTable: "t" });
+    expect(describeBackend(s3.identity)).toBe("s3://zivohealth-tfstate/k/terraform.tfstate (eu-west-1; lock: DynamoDB table t)");
+    expect(describeBackend(backendOf(synth({ ...production, backend: { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "eu-west-1" } }), "/p").identity)).toBe(
+      "s3://zivohealth-tfstate/k (eu-west-1; lock: S3 lock file)",
+    );
+    expect(sameBackend(s3.identity, { ...s3.identity })).toBe(true);
+    expect(sameBackend(s3.identity, { ...s3.identity, key: "other" } as any)).toBe(false);
+  });
+
+  it("reads the top-level settings of an HCL backend configuration file", () => {
+    expect(
+      topLevelAttributes('# comment = no\nendpoints = {\n  s3 = "http://x" # inner = no\n  dynamodb = "http://y"\n}\nuse_path_style = true\naccess_key = "a=b"\n'),
+    ).toEqual(["endpoints", "use_path_style", "access_key"]);
+  });
+
+  it("a --backend-config file gives connection settings only, for an S3 backend only", () => {
+    const dir = tmp();
+    const s3 = { type: "s3" as const, bucket: "b", key: "k", region: "us-east-1" };
+    const good = path.join(dir, "good.tfbackend");
+    fs.writeFileSync(good, 'endpoints = { s3 = "http://127.0.0.1:1" }\nuse_path_style = true\n');
+    expect(checkBackendConfigFile(good, s3)).toBe(good);
+    const bad = path.join(dir, "bad.tfbackend");
+    fs.writeFileSync(bad, 'bucket = "another"\nuse_path_style = true\nkey = "x"\n');
+    expect(() => checkBackendConfigFile(bad, s3)).toThrow(
+      `--backend-config ${bad}: bucket, key are not a connection setting; which state to use (bucket, key, region, lock, encryption) comes from the stack's configuration only. Allowed: ${S3_CONNECTION_SETTINGS.join(", ")}`,
+    );
+    expect(() => checkBackendConfigFile(good, { type: "local", path: "/x" })).toThrow("--backend-config: the stack's backend is local state /x, which takes no connection settings");
+    expect(() => checkBackendConfigFile(path.join(dir, "missing"), s3)).toThrow(`--backend-config file not found: ${path.join(dir, "missing")}`);
+  });
+});
+
+describe("the command: bad input refused with exit 2, nothing written", () => {
+  const run = async (argv: string[]) => {
+    const cwd = tmp();
+    let stdout = "";
+    let stderr = "";
+    const code = await main(argv, { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, { environments: { production } });
+    return { code, stdout, stderr, written: fs.readdirSync(cwd) };
+  };
+
+  it.each([
+    [["--stack", "nope"], "error: unknown stack 'nope'; the stacks are: production\n"],
+    [["--state", "missing.tfstate"], "error: state file not found: "],
+    [["--backend-config", "x.tfbackend"], "error: --backend-config file not found: "],
+    [["--frobnicate"], `error: unknown option: --frobnicate\n${USAGE}`],
+    [["--modules", "nowhere"], "error: --modules nowhere: not found"],
+  ])("%j", async (argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr.startsWith(message)).toBe(true);
+    expect(r.written).toEqual([]);
+  });
+
+  it("--help prints the usage", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(USAGE);
+  });
+});

@@ -1,0 +1,155 @@
+// deploy --plan with Terraform: a real plan-check folder (offline, post-fix
+// state, moves only), refused by the CLI as offline; then, through the test
+// seam no command line can reach, applied by `terraform apply <plan file>` to
+// plan-check's own state copy (no cloud call: moves and no-ops only); a stale
+// plan refused by Terraform itself, its words shown whole; a changed plan file
+// and changed sources refused before Terraform runs.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { production } from "../config/environments";
+import { main as cdktf } from "../scripts/cdktf";
+import { ApplyRunner, deployPlan } from "../scripts/lib/deploy-plan";
+import { instanceAddress, parseState } from "../scripts/lib/migration";
+import { PlanCheckReport } from "../scripts/lib/plan-report";
+import { main as planCheck } from "../scripts/plan-check";
+import { MOVES, counterpart } from "../stacks/moves";
+import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+
+const detection = detectToolchain();
+const required = process.env[ENV.require] === "1";
+
+test(`deploy --plan toolchain: ${describeDetection(detection)}`, () => {
+  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
+  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
+});
+
+const ROOT = path.join(__dirname, "..");
+const SHARED = path.join(ROOT, "../shared/fixtures");
+const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
+const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
+const DATA = path.join(ROOT, "__tests__/fixtures/plan-check/production-data.json");
+const HOST = counterpart("module.compute.aws_instance.host") ?? "module.compute.aws_instance.host";
+const ENV_VARS = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
+const environments: Record<string, EnvironmentConfig> = { production };
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+
+/** A plan-check folder: offline, the post-fix state, the host left out (so: 28 moves, the rest no-ops). */
+async function reviewed(): Promise<{ cwd: string; folder: string; report: PlanCheckReport }> {
+  const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-deploy-plan-")));
+  temps.push(cwd);
+  let stdout = "";
+  let stderr = "";
+  const folder = path.join(cwd, "cdktf.out", "plan-check", "reviewed");
+  const code = await planCheck(
+    ["--offline", "--state", POST_FIX, "--modules", MODULES, "--data", DATA, "--exclude", HOST, "--out", folder, "--json"],
+    { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+    { environments, env: ENV_VARS },
+  );
+  if (code !== 0) throw new Error(`plan-check exited ${code}: ${stderr}${stdout.slice(0, 2000)}`);
+  return { cwd, folder, report: JSON.parse(stdout) };
+}
+
+/** Real terraform, its output captured (the CLI's runner inherits the terminal instead). */
+const capture = (out: { text: string }): ApplyRunner => ({
+  terraform(bin, args, cwd, env) {
+    const r = spawnSync(bin, args, { cwd, env, encoding: "utf8" });
+    out.text += r.stdout + r.stderr;
+    return r.status ?? 1;
+  },
+});
+
+function io(cwd: string) {
+  const o = { stdout: "", stderr: "" };
+  return { o, io: { cwd, stdout: (t: string) => (o.stdout += t), stderr: (t: string) => (o.stderr += t) } };
+}
+
+const addresses = (file: string) =>
+  new Set(
+    parseState(fs.readFileSync(file, "utf8"), file)
+      .instances.filter((i) => i.deposed === null)
+      .map(instanceAddress),
+  );
+
+const describeTier = detection.ok ? describe : describe.skip;
+
+describeTier("deploy --plan <plan-check folder>", () => {
+  test.concurrent("an offline plan: refused by the command line, applied through the test seam to plan-check's own state copy", async () => {
+    const r = await reviewed();
+    expect(r.report.mode).toBe("offline");
+    expect(r.report.plannedAgainst).toBe("snapshot");
+    expect(r.report.planFile!.path).toBe("stack/plan.tfplan");
+    expect(r.report.planFile!.workingDir).toBe(path.join(r.folder, "stack"));
+
+    // The command line, as a user runs it: refused, with why.
+    const cli = io(r.cwd);
+    const refused = cdktf(["deploy", "production", "--plan", r.folder], cli.io, undefined, environments, undefined, capture({ text: "" }));
+    expect(refused).toBe(2);
+    expect(cli.o.stderr).toContain(
+      "error: refusing to apply an offline plan (plan-check --offline): its configuration was adapted to run without AWS (fake credentials, data sources replaced by recorded values, " +
+        "the installed provider instead of the pinned one, a copy of the state fitted to it), so applying it would write that copy's state, not production's.",
+    );
+
+    // The seam: the same checks, then terraform apply <plan file> where plan-check planned.
+    const copy = path.join(r.folder, "stack", "terraform.tfstate");
+    const before = JSON.parse(fs.readFileSync(copy, "utf8"));
+    const out = { text: "" };
+    const seam = io(r.cwd);
+    const code = deployPlan("production", r.folder, seam.io, { environments, env: ENV_VARS, runner: capture(out), acceptOfflinePlanForTests: true });
+    expect(seam.o.stderr).toContain("TEST SEAM (acceptOfflinePlanForTests): applying an offline plan in " + path.join(r.folder, "stack"));
+    expect(out.text).toContain("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+    expect(code).toBe(0);
+    const after = JSON.parse(fs.readFileSync(copy, "utf8"));
+    expect(after.lineage).toBe(before.lineage);
+    expect(after.serial).toBe(before.serial + 1);
+    const now = addresses(copy);
+    for (const m of MOVES.filter((x) => !x.optional)) {
+      expect(now.has(m.to)).toBe(true);
+      expect(now.has(m.from)).toBe(false);
+    }
+  });
+
+  test.concurrent("a stale plan: Terraform's own refusal, shown whole", async () => {
+    const r = await reviewed();
+    const copy = path.join(r.folder, "stack", "terraform.tfstate");
+    // Someone writes the state after the plan (a move and its undo: serial + 2).
+    const tf = detection.ok ? detection.toolchain.terraform : "terraform";
+    for (const [a, b] of [
+      ["module.route53.aws_route53_zone.zone", "module.route53.aws_route53_zone.renamed"],
+      ["module.route53.aws_route53_zone.renamed", "module.route53.aws_route53_zone.zone"],
+    ]) {
+      const mv = spawnSync(tf, ["state", "mv", `-state=${copy}`, `-backup=${copy}.b`, a, b], { encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+      expect(mv.status).toBe(0);
+    }
+    const out = { text: "" };
+    const code = deployPlan("production", r.folder, io(r.cwd).io, { environments, env: ENV_VARS, runner: capture(out), acceptOfflinePlanForTests: true });
+    expect(code).toBe(1);
+    // Terraform's words as a terminal shows them, without the colors and the box.
+    const plain = out.text.replace(/\u001b\[[0-9;]*m/g, "").replace(/[│╷╵]/g, "").replace(/\s+/g, " ");
+    expect(plain).toContain(
+      "Error: Saved plan is stale The given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
+    );
+  });
+
+  test.concurrent("a plan file changed since plan-check judged it, and sources that synthesize another stack: refused before Terraform runs", async () => {
+    const r = await reviewed();
+    const ran = { text: "" };
+    const runner = capture(ran);
+    // The sources changed: production with another image tag.
+    const changed = io(r.cwd);
+    expect(deployPlan("production", r.folder, changed.io, { environments: { production: { ...production, imageTag: "v2" } }, env: ENV_VARS, runner, acceptOfflinePlanForTests: true })).toBe(2);
+    expect(changed.o.stderr).toMatch(/^error: refusing to apply: the sources no longer synthesize the stack that was planned \(sha256 [0-9a-f]{64}, planned [0-9a-f]{64}\)\. Run plan-check again and review the new plan\.\n$/);
+    // The plan file changed.
+    const planFile = path.join(r.folder, "stack", "plan.tfplan");
+    fs.appendFileSync(planFile, "x");
+    const tampered = io(r.cwd);
+    expect(deployPlan("production", r.folder, tampered.io, { environments, env: ENV_VARS, runner, acceptOfflinePlanForTests: true })).toBe(2);
+    expect(tampered.o.stderr).toContain(`error: refusing to apply: ${planFile} is not the plan plan-check judged (sha256 `);
+    expect(tampered.o.stderr).toContain(`, the report names ${r.report.planFile!.sha256})`);
+    expect(ran.text).toBe("");
+  });
+});

@@ -1,0 +1,174 @@
+// migrate-state against Terraform's S3 backend with a DynamoDB lock table,
+// served by s3rver (S3) and dynalite (DynamoDB) from the npm registry on
+// 127.0.0.1: the state pulled, migrated, pushed under the lock; two pushes at
+// once, the second refused by the lock and nothing lost. S3-native locking
+// (use_lockfile) is not tested: s3rver ignores the conditional write it needs.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../config/environment";
+import { production } from "../config/environments";
+import { instanceAddress, parseState } from "../scripts/lib/migration";
+import { Deps, MigrationReport, main } from "../scripts/migrate-state";
+import { MOVES, counterpart } from "../stacks/moves";
+import { Emulators, startEmulators } from "./lib/emulators";
+import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+
+const detection = detectToolchain();
+const required = process.env[ENV.require] === "1";
+
+test(`migrate-state S3 toolchain: ${describeDetection(detection)}`, () => {
+  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
+  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
+});
+
+const ROOT = path.join(__dirname, "..");
+const SHARED = path.join(ROOT, "../shared/fixtures");
+const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
+const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
+const DATA = path.join(ROOT, "__tests__/fixtures/plan-check/production-data.json");
+const HOST = counterpart("module.compute.aws_instance.host") ?? "module.compute.aws_instance.host";
+const ENV_VARS = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
+const REGION = "us-east-1";
+
+const temps: string[] = [];
+let emu: Emulators | undefined;
+afterAll(async () => {
+  await emu?.stop();
+  temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true }));
+});
+
+const tmp = (name: string) => {
+  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `zh-migrate-s3-${name}-`)));
+  temps.push(d);
+  return d;
+};
+
+/** terraform, never synchronously: the emulators answer from this same process. */
+const tf = (args: string[], cwd: string): Promise<{ code: number | null; stdout: string; out: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, out: stdout + stderr }));
+  });
+
+/** A Terraform folder on the backend (the test's own view of it: seeding, pulling). */
+async function backendFolder(key: string, config: string): Promise<string> {
+  const dir = tmp("view");
+  fs.writeFileSync(
+    path.join(dir, "backend.tf.json"),
+    JSON.stringify({ terraform: { backend: { s3: { bucket: emu!.bucket, key, region: REGION, dynamodb_table: emu!.table, encrypt: true } } } }),
+  );
+  fs.mkdirSync(path.join(dir, "none"));
+  // The state names providers; nothing here needs them: an empty plugin dir, and init's provider step is expected to fail.
+  await tf(["init", "-input=false", "-no-color", `-backend-config=${config}`, `-plugin-dir=${path.join(dir, "none")}`], dir);
+  return dir;
+}
+
+const pull = async (dir: string) => JSON.parse((await tf(["state", "pull"], dir)).stdout);
+const addresses = (state: any) => new Set(parseState(JSON.stringify(state), "state").instances.filter((i) => i.deposed === null).map(instanceAddress));
+
+async function migrate(cwd: string, environments: Record<string, EnvironmentConfig>, config: string, deps: Partial<Deps> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(
+    ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--exclude", HOST],
+    { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+    { environments, env: ENV_VARS, ...deps },
+  );
+  const base = path.join(cwd, "cdktf.out", "migrate-state", "production");
+  const outs = fs.existsSync(base) ? fs.readdirSync(base) : [];
+  const report = outs.length === 1 ? (JSON.parse(fs.readFileSync(path.join(base, outs[0], "report.json"), "utf8")) as MigrationReport) : undefined;
+  return { code, stdout, stderr, outs, report };
+}
+
+const describeTier = detection.ok ? describe : describe.skip;
+
+describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalite on 127.0.0.1)", () => {
+  let config = "";
+  const seeded = new Map<string, { lineage: string; serial: number }>();
+
+  beforeAll(async () => {
+    emu = await startEmulators();
+    config = path.join(tmp("config"), "s3.tfbackend");
+    fs.writeFileSync(config, emu.backendConfig());
+  });
+
+  /** The stack's configuration with this S3 backend, and the backend seeded with the post-fix fixture. */
+  async function seed(key: string): Promise<{ environments: Record<string, EnvironmentConfig>; view: string }> {
+    const view = await backendFolder(key, config);
+    const copy = path.join(view, "seed.tfstate");
+    fs.copyFileSync(POST_FIX, copy);
+    const pushed = await tf(["state", "push", "-no-color", copy], view);
+    if (pushed.code !== 0) throw new Error(pushed.out);
+    const s = await pull(view);
+    seeded.set(key, { lineage: s.lineage, serial: s.serial });
+    const backend = { type: "s3" as const, bucket: emu!.bucket, key, region: REGION, dynamodbTable: emu!.table };
+    return { environments: { production: { ...production, backend } }, view };
+  }
+
+  test("pull, migrate, verify and push, under the DynamoDB lock", async () => {
+    const key = "zivohealth/production/terraform.tfstate";
+    const { environments, view } = await seed(key);
+    const before = await pull(view);
+    // Terraform's own push into an empty S3 backend starts a new lineage at serial 1 (it does the same for init -migrate-state).
+    expect(before.serial).toBe(1);
+    expect(before.lineage).not.toBe(JSON.parse(fs.readFileSync(POST_FIX, "utf8")).lineage);
+    const moves = MOVES.filter((m) => addresses(before).has(m.from));
+    const r = await migrate(tmp("project"), environments, config);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const after = await pull(view);
+    expect(after.lineage).toBe(before.lineage);
+    expect(after.serial).toBe(before.serial + moves.length + 1);
+    const now = addresses(after);
+    for (const m of moves) {
+      expect(now.has(m.to)).toBe(true);
+      expect(now.has(m.from)).toBe(false);
+    }
+    expect(r.report!.read.from).toBe(`s3://${emu!.bucket}/${key} (${REGION}; lock: DynamoDB table ${emu!.table})`);
+    expect(r.report!.pushed!.serial).toBe(after.serial);
+    // The lock is released: only the state's digest is left in the table.
+    expect((await emu!.lockItems()).map((i) => i.LockID.S)).toEqual([`${emu!.bucket}/${key}-md5`]);
+  });
+
+  test("two pushes at once: the second is refused by the lock, the first completes, nothing is lost", async () => {
+    const key = "zivohealth/production-two/terraform.tfstate";
+    const { environments, view } = await seed(key);
+    const before = await pull(view);
+    let firstHoldsTheLock!: () => void;
+    const lockTaken = new Promise<void>((r) => (firstHoldsTheLock = r));
+    let secondDone!: () => void;
+    const secondFinished = new Promise<void>((r) => (secondDone = r));
+    // The first stops with the lock held, the backend checked, until the second has tried.
+    const first = migrate(tmp("first"), environments, config, {
+      onStep: async (step) => {
+        if (step !== "push") return;
+        firstHoldsTheLock();
+        await secondFinished;
+      },
+    });
+    const second = migrate(tmp("second"), environments, config, { onStep: (step) => (step === "lock" ? lockTaken : undefined) }).finally(() => secondDone());
+    const [a, b] = await Promise.all([first, second]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain("error: the backend's lock is held by another operation; nothing was pushed. Terraform said:");
+    expect(b.stderr).toContain("ConditionalCheckFailedException");
+    expect(b.outs).toEqual([]);
+    expect(a.code).toBe(0);
+    const after = await pull(view);
+    const moves = MOVES.filter((m) => addresses(before).has(m.from));
+    expect(after.lineage).toBe(before.lineage);
+    expect(after.serial).toBe(before.serial + moves.length + 1);
+    // Nothing lost: every object of the state before, at its address or its new one.
+    const now = addresses(after);
+    for (const x of addresses(before)) expect(now.has(moves.find((m) => m.from === x)?.to ?? x)).toBe(true);
+    expect(now.size).toBe(addresses(before).size);
+    expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual(
+      [...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort(),
+    );
+  });
+});
