@@ -172,21 +172,39 @@ describe("the plan against the copy against the plan against the original", () =
     change: { actions, before: { name: "x" }, after },
   });
   const original = {
-    resource_changes: [change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }, "module.iam.aws_iam_role.ec2_role"), change("module.compute.aws_instance.host", ["update"], { name: "y" })],
+    resource_changes: [
+      change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }, "module.iam.aws_iam_role.ec2_role"),
+      change("module.compute.aws_instance.host", ["update"], { name: "y" }),
+      change("module.route53.aws_route53_zone.zone", ["no-op"], { name: "z" }),
+    ],
     prior_state: { values: { root_module: { resources: [] } } },
   } as any;
 
   it("equal but for the move, the moved object's dependencies recomputed: passes", () => {
     const migrated = {
-      resource_changes: [change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }), change("module.compute.aws_instance.host", ["update"], { name: "y" })],
-      prior_state: { values: { root_module: { resources: [{ address: "aws_iam_instance_profile.iam_ec2_profile", depends_on: ["aws_iam_role.iam_ec2_role"] }] } } },
+      resource_changes: [
+        change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }),
+        change("module.compute.aws_instance.host", ["update"], { name: "y" }),
+        change("module.route53.aws_route53_zone.zone", ["no-op"], { name: "z" }),
+      ],
+      prior_state: { values: { root_module: { resources: [{ address: "aws_iam_role.iam_ec2_role", depends_on: ["data.aws_iam_policy_document.iam_assume_role"] }] } } },
     } as any;
-    const r = comparePlansAfterMigration(original, migrated, moves, ["module.compute.aws_instance.host"]);
+    const r = comparePlansAfterMigration(original, migrated, moves, ["aws_iam_role.iam_ec2_role", "module.compute.aws_instance.host", "module.route53.aws_route53_zone.zone", "module.x.aws_y.left_out"]);
     expect(r.problems).toEqual([]);
-    expect(r).toMatchObject({ ok: true, equal: 2, movesBefore: 1, movesLeft: [], dependenciesRecomputed: [], dependenciesNoneConfigured: ["module.compute.aws_instance.host"] });
+    expect(r).toEqual({
+      ok: true,
+      problems: [],
+      equal: 3,
+      movesBefore: 1,
+      movesLeft: [],
+      dependenciesRecomputed: ["aws_iam_role.iam_ec2_role"],
+      dependenciesNoneConfigured: ["module.route53.aws_route53_zone.zone"],
+      dependenciesAtApply: ["module.compute.aws_instance.host"],
+      dependenciesNotPlanned: ["module.x.aws_y.left_out"],
+    });
   });
 
-  it("a move left, another action, a change only one plan shows, a dependency on an old address: each named", () => {
+  it("a move left, another action, a change only one plan shows (either way), a dependency on an old address: each named", () => {
     const migrated = {
       resource_changes: [
         change("aws_iam_role.iam_ec2_role", ["no-op"], { name: "x" }, "module.iam.aws_iam_role.ec2_role"),
@@ -199,6 +217,7 @@ describe("the plan against the copy against the plan against the original", () =
       "the plan against the copy still moves module.iam.aws_iam_role.ec2_role → aws_iam_role.iam_ec2_role",
       "module.compute.aws_instance.host: planned differently against the copy (actions)",
       "aws_sqs_queue.extra: planned against the copy (create), not against the original",
+      "module.route53.aws_route53_zone.zone: planned against the original, not against the copy",
       "aws_iam_instance_profile.iam_ec2_profile: the plan against the copy still records dependencies on module.iam.aws_iam_role.ec2_role",
     ]);
   });

@@ -399,6 +399,7 @@ const code = (s: string) => `\`${s}\``;
 function dependencyNote(p: PlanComparison): string {
   const parts = [`the plan against the copy recomputes ${p.dependenciesRecomputed.length}, at the new addresses (no dependency in it names an old address)`];
   if (p.dependenciesNoneConfigured.length) parts.push(`${p.dependenciesNoneConfigured.length} have none in the configuration (${p.dependenciesNoneConfigured.map(code).join(", ")})`);
+  if (p.dependenciesAtApply.length) parts.push(`${p.dependenciesAtApply.length} belong to objects the plan changes, whose apply writes them (${p.dependenciesAtApply.map(code).join(", ")})`);
   if (p.dependenciesNotPlanned.length) parts.push(`${p.dependenciesNotPlanned.length} are left out of the plan (${p.dependenciesNotPlanned.map(code).join(", ")}): the next plan that includes them recomputes them`);
   return parts.join("; ");
 }

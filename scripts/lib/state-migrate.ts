@@ -228,8 +228,10 @@ export interface PlanComparison {
   readonly movesLeft: readonly string[];
   /** Of the dependency lists `state mv` emptied: those the plan against the copy recomputed from the configuration, */
   readonly dependenciesRecomputed: readonly string[];
-  /** those planned whose configuration names no dependency, */
+  /** those planned as no-ops whose configuration names no dependency, */
   readonly dependenciesNoneConfigured: readonly string[];
+  /** those the plan changes (update, replace): their apply writes them, */
+  readonly dependenciesAtApply: readonly string[];
   /** and those not planned (left out with --exclude): recomputed by the next plan that includes them. */
   readonly dependenciesNotPlanned: readonly string[];
 }
@@ -293,9 +295,11 @@ export function comparePlansAfterMigration(
   }
   const recomputed: string[] = [];
   const noneConfigured: string[] = [];
+  const atApply: string[] = [];
   for (const c of cleared.filter((x) => b.has(x))) {
-    const r = prior.find((p) => p.address === c && !p.deposed_key);
-    ((r?.depends_on ?? []).length > 0 ? recomputed : noneConfigured).push(c);
+    // Terraform writes a no-op's configured dependencies at plan time; a changed object's, when it is applied.
+    if (b.get(c)!.change.actions.join(",") !== "no-op") atApply.push(c);
+    else ((prior.find((p) => p.address === c && !p.deposed_key)?.depends_on ?? []).length > 0 ? recomputed : noneConfigured).push(c);
   }
   return {
     ok: problems.length === 0,
@@ -305,6 +309,7 @@ export function comparePlansAfterMigration(
     movesLeft,
     dependenciesRecomputed: recomputed.sort(),
     dependenciesNoneConfigured: noneConfigured.sort(),
+    dependenciesAtApply: atApply.sort(),
     dependenciesNotPlanned: cleared.filter((c) => !b.has(c)).sort(),
   };
 }
