@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { environments, reviewEnvironments, staging } from "../config/environments";
 import { USAGE as BENCH_USAGE } from "../scripts/bench";
+import { USAGE as MIGRATE_STATE_USAGE } from "../scripts/migrate-state";
 import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
 import { USAGE as POLICY_USAGE } from "../scripts/policy";
 import { USAGE as LINT_WORKFLOWS_USAGE } from "../scripts/lint-workflows";
@@ -28,6 +29,7 @@ const USAGES: Record<string, string> = {
   "synth-diff": SYNTH_DIFF_USAGE,
   "lint:workflows": LINT_WORKFLOWS_USAGE,
   verify: VERIFY_USAGE,
+  "migrate-state": MIGRATE_STATE_USAGE,
 };
 
 /** `npm run [-s] <script> [-- <args>]` as written in a document (up to a comment, a pipe or a backquote). */
@@ -78,6 +80,21 @@ it("help and the README give synth-diff and the workflow linter the same form, a
   for (const setting of ["`AWS_PLAN_ROLE_ARN`", "`AWS_DEPLOY_ROLE_ARN`", "`PLAN_ARTIFACT_KEY`", "**Required reviewers**", "`id-token: write`", "`pull-requests: write`"]) {
     expect(DOCS["README.md"]).toContain(setting);
   }
+});
+
+it("help and the README give the hand-over as the same four steps", () => {
+  const readme = DOCS["README.md"];
+  const section = readme.slice(readme.indexOf("### Handing over from the HCL root"), readme.indexOf("#### Step 0"));
+  const steps = ["npm run plan-check", "npm run migrate-state -- --push", "npm run plan-check", "npm run deploy -- --plan cdktf.out/plan-check/production"];
+  const inHelp = DOCS.help.slice(DOCS.help.indexOf("The hand-over, in reviewed steps"));
+  let at = 0;
+  for (const step of steps) {
+    at = inHelp.indexOf(step, at);
+    expect(at).toBeGreaterThan(-1);
+    at += step.length;
+    expect(section).toContain(step);
+  }
+  for (const n of ["1. review", "2. migrate the state", "3. review again", "4. deploy the reviewed plan"]) expect(section).toContain(n);
 });
 
 it("the README shows help the template's way, and documents bench --quick", () => {
