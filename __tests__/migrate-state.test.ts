@@ -281,6 +281,20 @@ describe("the command: bad input refused with exit 2, nothing written", () => {
     expect(r.written).toEqual([]);
   });
 
+  it("an --out folder migrate-state did not make: refused, left as it was", async () => {
+    const cwd = tmp();
+    const out = path.join(cwd, "cdktf.out", "mine");
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, "notes.txt"), "mine");
+    let stderr = "";
+    const code = await main(["--out", "cdktf.out/mine"], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { environments: { production } });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      "error: cdktf.out/mine exists and was not made by migrate-state (no .zivohealth-workdir.json in it): give a folder that does not exist yet (migrate-state creates it) or one it made before\n",
+    );
+    expect(fs.readdirSync(out)).toEqual(["notes.txt"]);
+  });
+
   it("--help prints the usage", async () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);

@@ -77,7 +77,7 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 /** Where a run is; tests pause or interrupt a run at a step. */
-export type Step = "read" | "move" | "verify" | "write" | "lock" | "push";
+export type Step = "read" | "move" | "verify" | "write" | "lock" | "push" | "pushing";
 
 export interface Deps {
   /** The deployable stacks. @default config/environments.ts `environments` */
@@ -111,6 +111,13 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
     io.stdout(renderMarkdown(report));
     return 0;
   } catch (e) {
+    if (run.pushed) {
+      // The backend was written: the backup of what it held before stays, whatever happened next.
+      run.workdir?.removeWork();
+      run.workdir?.finish();
+      io.stderr(`error: ${(e as Error).message}\nThe push ran: the state before it is kept in ${run.backup}.\n`);
+      return 1;
+    }
     const removed = run.workdir?.abort();
     const after = removed ? ` Removed ${removed}.` : "";
     if (e instanceof Interrupted || (deps.signal?.aborted && !run.pushStarted)) {
@@ -134,6 +141,10 @@ interface RunState {
   workdir?: { removeWork(): void; finish(): void; abort(): string | undefined };
   /** The push command has started: an interrupt no longer stops the run. */
   pushStarted?: boolean;
+  /** Terraform wrote the backend: the output folder (and its backup) is kept whatever happens. */
+  pushed?: boolean;
+  /** The backup of the state as read. */
+  backup?: string;
 }
 
 export interface MigrationReport {
@@ -175,9 +186,6 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   const moved = (stackJson.moved ?? []).map((m) => ({ from: m.from, to: m.to }));
   const backend = backendOf(stackJson, resolve(path.join("cdktf.out", "stacks", o.stack)));
   const backendConfig = o.backendConfig ? checkBackendConfigFile(resolve(o.backendConfig), backend.identity) : undefined;
-  const bin = findOnPath("terraform", env.PATH ?? "");
-  if (!bin) throw new InputError("no terraform on the PATH");
-  const tf = stateTerraform(bin, env, deps.signal);
 
   // The output folder: refused before anything is written.
   const outDir = resolve(o.out ?? path.join("cdktf.out", "migrate-state", o.stack, new Date().toISOString().replace(/[-:]|\.\d+/g, "")));
@@ -200,6 +208,9 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   const work = path.join(w.dir, "work");
   runState.workdir = { removeWork: () => fs.rmSync(work, { recursive: true, force: true }), finish: () => w.finish(), abort: () => w.abort() };
   fs.mkdirSync(work, { mode: 0o700 });
+  const bin = findOnPath("terraform", env.PATH ?? "");
+  if (!bin) throw new InputError("no terraform on the PATH");
+  const tf = stateTerraform(bin, env, deps.signal);
 
   // 1. The state.
   await progress("read", snapshotPath ? `reading ${o.state}` : `reading the state from ${describeBackend(backend.identity)}`);
@@ -266,9 +277,13 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
     await progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
     checkpoint(tf, "the push (not started)");
     runState.pushStarted = true;
-    const pushed = await store!.push(migratedFile);
+    runState.backup = originalFile;
+    const pushing = store!.push(migratedFile);
+    await deps.onStep?.("pushing");
+    const pushed = await pushing;
     if (pushed.code !== 0) throw new Refusal(`Terraform refused the push; the backend is unchanged. Terraform said:\n${(pushed.stderr || pushed.stdout).trim()}`);
-    const after = await store!.pull().catch(() => null);
+    runState.pushed = true;
+    const after = await store!.pull({ uninterruptible: true }).catch(() => null);
     const now = after === null ? undefined : parseStateText(after);
     const problems = now ? pushedProblems(now, migrated) : ["the backend returns no state after the push"];
     if (problems.length) {
@@ -283,7 +298,8 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
     if (deps.signal?.aborted) io.stderr("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
     return report;
   } finally {
-    await hold.release();
+    const warning = await hold.release();
+    if (warning) io.stderr(`warning: ${warning}\n`);
   }
 }
 

@@ -157,6 +157,7 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     expect(b.code).toBe(2);
     expect(b.stderr).toContain("error: the backend's lock is held by another operation; nothing was pushed. Terraform said:");
     expect(b.stderr).toContain("ConditionalCheckFailedException");
+    expect(b.stderr).toContain("Operation: OperationTypeInvalid"); // the holder: the first run's terraform console
     expect(b.outs).toEqual([]);
     expect(a.code).toBe(0);
     const after = await pull(view);

@@ -87,15 +87,20 @@ const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
   test.concurrent.each([
-    ["post-fix (today's state)", POST_FIX, ["--exclude", HOST]],
-    ["pre-fix", PRE_FIX, []],
-  ])("%s: migrate, verify, push", async (_name, fixture, extra) => {
+    ["post-fix (today's state)", POST_FIX, ["--exclude", HOST], false],
+    ["pre-fix (and an interrupt while the push runs: let finish)", PRE_FIX, [], true],
+  ])("%s: migrate, verify, push", async (_name, fixture, extra, interruptDuringPush) => {
     const l = layout(fixture);
     const before = readJson(l.backendFile);
     const moves = expectedMoves(fixture);
-    const r = await migrate(l, ["--push", ...extra]);
+    const controller = new AbortController();
+    const r = await migrate(l, ["--push", ...extra], {
+      signal: controller.signal,
+      onStep: (step) => (interruptDuringPush && step === "pushing" ? controller.abort() : undefined),
+    });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
+    if (interruptDuringPush) expect(r.stderr).toContain("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
     const after = readJson(l.backendFile);
     // Every move of the table whose source was there, at its target; nothing else moved, nothing lost.
     const now = new Set(addresses(after));

@@ -53,7 +53,8 @@ export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: Abo
  */
 export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", "pipe", "pipe"] });
+    // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either.
+    const child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", "pipe", "pipe"], detached: o.uninterruptible === true });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -111,8 +112,8 @@ export interface Backend {
   readonly dir: string;
   /** The state as the backend stores it: a local backend's file bytes, or `terraform state pull` (null: no state). */
   read(): Promise<string | null>;
-  /** `terraform state pull` (null: no state). */
-  pull(): Promise<string | null>;
+  /** `terraform state pull` (null: no state); `uninterruptible` once the push has run. */
+  pull(o?: { uninterruptible?: boolean }): Promise<string | null>;
   /** Takes the backend's lock (refused at once if another holds it). */
   lock(): Promise<LockHold>;
   /** `terraform state push -lock=false`: only while this run holds the lock; never -force. Let finish on an interrupt. */
@@ -120,8 +121,8 @@ export interface Backend {
 }
 
 export interface LockHold {
-  /** Ends the Terraform process that holds the lock; Terraform releases it. */
-  release(): Promise<void>;
+  /** Ends the Terraform process that holds the lock; Terraform releases it. Never throws: a problem comes back as a warning. */
+  release(): Promise<string | undefined>;
 }
 
 /**
@@ -145,9 +146,9 @@ export async function openBackend(tf: Tf, dir: string, backend: StackBackend, ba
     throw new TerraformError(`init (${describeBackend(backend.identity)})`, { code: init.code, stdout: "", stderr: text });
   }
   const identity = backend.identity;
-  const pull = async () => {
-    const r = await run(tf, ["state", "pull"], dir);
-    checkpoint(tf, "terraform state pull");
+  const pull = async (o: { uninterruptible?: boolean } = {}) => {
+    const r = await run(tf, ["state", "pull"], dir, o);
+    if (!o.uninterruptible) checkpoint(tf, "terraform state pull");
     if (r.code !== 0) throw new TerraformError("state pull", r);
     return r.stdout.trim() ? r.stdout : null;
   };
@@ -187,7 +188,9 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   if (mk.error || mk.status !== 0) throw new Refusal(`cannot take the backend's lock: mkfifo failed (${mk.error?.message ?? mk.stderr.trim()})`);
   // The local backend's console reads ./terraform.tfstate unless told the path (its legacy -state flag).
   const args = ["console", "-no-color", ...(identity.type === "local" ? [`-state=${identity.path}`] : [])];
-  const child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", "pipe", "pipe"] });
+  // Its own process group: a Ctrl-C at the terminal must not end it (and release the lock) while a push runs;
+  // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock.
+  const child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
   let stderr = "";
   let stdout = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -218,14 +221,19 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
     }
     throw new TerraformError("console (to hold the backend's lock)", { code: first.code, stdout, stderr });
   }
+  // Held: from here an interrupt ends it through release(), never behind the run's back (a push may be under way).
+  tf.signal?.removeEventListener("abort", stop);
   return {
     async release() {
       await first.fd.close().catch(() => undefined);
       child.stdin.end();
       const code = await exited;
-      tf.signal?.removeEventListener("abort", stop);
       fs.rmSync(fifo, { force: true });
-      if (code !== 0 && !tf.signal?.aborted) throw new TerraformError("console (holding the backend's lock)", { code, stdout, stderr });
+      if (code === 0) return undefined;
+      return (
+        `terraform console, which held the backend's lock, exited ${code}: if a Terraform command reports the lock as held, ` +
+        `check that no migrate-state runs and release it with terraform force-unlock. Terraform said:\n${(stderr || stdout).trim()}`
+      );
     },
   };
 }
