@@ -136,11 +136,33 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
 });
 
 describe("deploy --plan: a reviewed plan that passes every check", () => {
-  it("runs terraform apply -input=false <the plan file> in the folder Terraform planned in, and returns its exit code", () => {
+  it("a plan from another machine (a CI job's artifact, another absolute path) applies in this project's stack folder; init failing stops it", () => {
+    const f = folder((r) => (r.planFile.workingDir = "/home/runner/work/repo/repo/cdktf.out/stacks/production"));
+    let stderr = "";
+    const calls: string[][] = [];
+    const code = main(
+      ["deploy", "production", "--plan", f.dir],
+      { cwd: f.cwd, stdout: () => undefined, stderr: (t) => (stderr += t) },
+      { cdktf: () => 99 },
+      environments,
+      { readS3: () => null },
+      { terraform: (_bin, args, dir) => (calls.push([dir, ...args]), args[0] === "init" ? 1 : 0) },
+    );
+    expect(code).toBe(1);
+    expect(calls).toEqual([[path.join(f.cwd, "cdktf.out", "stacks", "production"), "init", "-input=false"]]);
+    expect(stderr).not.toContain("error:");
+  });
+
+  it("synthesizes the stack's folder, runs terraform init there, then terraform apply -input=false <the plan file>; returns Terraform's exit code", () => {
     const f = folder();
+    const stackDir = path.join(f.cwd, "cdktf.out", "stacks", "production");
     const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
     expect(r.code).toBe(0);
-    expect(r.applied).toEqual([{ args: ["apply", "-input=false", path.join(f.dir, "stack/plan.tfplan")], cwd: f.report.planFile.workingDir }]);
+    expect(r.applied).toEqual([
+      { args: ["init", "-input=false"], cwd: stackDir },
+      { args: ["apply", "-input=false", path.join(f.dir, "stack/plan.tfplan")], cwd: stackDir },
+    ]);
+    expect(sha256(fs.readFileSync(path.join(stackDir, "cdk.tf.json")))).toBe(stackSha);
     expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256("a saved plan").slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
   });
 

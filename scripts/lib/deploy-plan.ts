@@ -2,13 +2,16 @@
 // plan-check judged, with `terraform apply <plan file>`, after checking that it
 // is that plan (its SHA-256), that it passed, that the sources still
 // synthesize the stack it planned, and that it was planned with credentials
-// against the stack's own backend. Terraform then refuses a stale plan itself.
+// against the stack's own backend. The stack's folder is synthesized and
+// initialized first (the plan may come from another job). Terraform then
+// refuses a stale plan itself.
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
+import type * as App from "../../stacks/app";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../../validate/lib/toolchain";
 import { backendOf, describeBackend, sameBackend } from "./backend";
 import { CliIo, InputError, synthesizeFirst } from "./cli";
@@ -133,11 +136,13 @@ export function checkReviewedPlan(
     const found = detectToolchain(optionsFromEnv(env));
     if (!found.ok) throw new InputError(`the offline plan needs terraform and the provider mirror it was made with: ${found.reason}`);
     const tf = offlineTerraform(found.toolchain, cacheDirOf(env), env);
-    return { planFile, workingDir: report.planFile.workingDir, env: tf.env, bin: tf.bin, report, seam };
+    // Where plan-check made it: its own workspace, beside the plan file.
+    return { planFile, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam };
   }
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
-  return { planFile, workingDir: report.planFile.workingDir, env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, bin, report, seam };
+  // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
+  return { planFile, workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack), env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, bin, report, seam };
 }
 
 /** Checks, then `terraform apply <plan file>`; returns Terraform's exit code, or 2 when a check refuses. */
@@ -161,5 +166,25 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
     `deploy --plan: the plan plan-check judged PASS (sha256 ${report.planFile!.sha256.slice(0, 12)}…), ` +
       `stack sha256 ${report.synthesized.sha256.slice(0, 12)}… as the sources synthesize it now; terraform apply ${checked.planFile}\n`,
   );
-  return (deps.runner ?? inheritRunner).terraform(checked.bin, ["apply", "-input=false", checked.planFile], checked.workingDir, checked.env);
+  const runner = deps.runner ?? inheritRunner;
+  if (!checked.seam) {
+    // The folder the plan applies in: the stack as synthesized now (the same SHA-256, checked above) and
+    // `terraform init` there, which installs the pinned providers and reads the backend (a no-op where plan-check ran).
+    const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
+    try {
+      synthesize(deps.environments, { outdir: path.resolve(io.cwd, "cdktf.out") });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      io.stderr(`error: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const written = sha256(fs.readFileSync(path.join(checked.workingDir, "cdk.tf.json")));
+    if (written !== report.synthesized.sha256) {
+      io.stderr(`error: ${path.join(checked.workingDir, "cdk.tf.json")} was written with sha256 ${written}, not the planned ${report.synthesized.sha256}\n`);
+      return 2;
+    }
+    const init = runner.terraform(checked.bin, ["init", "-input=false"], checked.workingDir, checked.env);
+    if (init !== 0) return init;
+  }
+  return runner.terraform(checked.bin, ["apply", "-input=false", checked.planFile], checked.workingDir, checked.env);
 }
