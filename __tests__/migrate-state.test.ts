@@ -46,7 +46,7 @@ describe("the moves for each fixture, from the synthesized moved blocks", () => 
     expect(plan.absent.length + plan.moves.length).toBe(moved.length);
   });
 
-  it("pre-fix: the six EC2 IAM objects move; the rest of the table has no source there", () => {
+  it("pre-fix: the six EC2 IAM objects and the compute module's three move; the rest of the table has no source there", () => {
     expect(planMoves(load(PRE_FIX), moved).moves.map((m) => m.from)).toEqual([
       "module.iam.aws_iam_role.ec2_role",
       "module.iam.aws_iam_role_policy_attachment.ecr_read",
@@ -54,6 +54,9 @@ describe("the moves for each fixture, from the synthesized moved blocks", () => 
       "module.iam.aws_iam_role_policy.ssm_params_read",
       "module.iam.aws_iam_role_policy.s3_textract_inline",
       "module.iam.aws_iam_instance_profile.ec2_profile",
+      "module.compute.aws_s3_object.compose",
+      "module.compute.aws_ssm_parameter.compose_sha256",
+      "module.compute.aws_instance.host",
     ]);
   });
 

@@ -11,7 +11,7 @@ import { EnvironmentConfig } from "../config/environment";
 import { production } from "../config/environments";
 import { instanceAddress, parseState } from "../scripts/lib/migration";
 import { Deps, MigrationReport, main } from "../scripts/migrate-state";
-import { MOVES, counterpart } from "../stacks/moves";
+import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
 import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
 
@@ -28,7 +28,6 @@ const SHARED = path.join(ROOT, "../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(ROOT, "__tests__/fixtures/plan-check/production-data.json");
-const HOST = counterpart("module.compute.aws_instance.host") ?? "module.compute.aws_instance.host";
 const ENV_VARS = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
 const REGION = "us-east-1";
 
@@ -76,7 +75,7 @@ async function migrate(cwd: string, environments: Record<string, EnvironmentConf
   let stdout = "";
   let stderr = "";
   const code = await main(
-    ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--exclude", HOST],
+    ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA],
     { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
     { environments, env: ENV_VARS, ...deps },
   );

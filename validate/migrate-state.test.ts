@@ -12,7 +12,7 @@ import { EnvironmentConfig } from "../config/environment";
 import { production } from "../config/environments";
 import { instanceAddress, parseState } from "../scripts/lib/migration";
 import { Deps, MigrationReport, main } from "../scripts/migrate-state";
-import { MOVES, counterpart } from "../stacks/moves";
+import { MOVES } from "../stacks/moves";
 import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
 
 const detection = detectToolchain();
@@ -30,8 +30,6 @@ const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const PRE_FIX = path.join(SHARED, "existing-production.tfstate");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(ROOT, "__tests__/fixtures/plan-check/production-data.json");
-/** The EC2 host, whose user data stops the plan on the post-fix state (README: Two defects of the existing HCL). */
-const HOST = counterpart("module.compute.aws_instance.host") ?? "module.compute.aws_instance.host";
 const ENV_VARS = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
 
 const temps: string[] = [];
@@ -87,14 +85,14 @@ const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
   test.concurrent.each([
-    ["post-fix (today's state)", POST_FIX, ["--exclude", HOST], false],
-    ["pre-fix (and an interrupt while the push runs: let finish)", PRE_FIX, [], true],
-  ])("%s: migrate, verify, push", async (_name, fixture, extra, interruptDuringPush) => {
+    ["post-fix (today's state)", POST_FIX, false],
+    ["pre-fix (and an interrupt while the push runs: let finish)", PRE_FIX, true],
+  ])("%s: migrate, verify, push", async (_name, fixture, interruptDuringPush) => {
     const l = layout(fixture);
     const before = readJson(l.backendFile);
     const moves = expectedMoves(fixture);
     const controller = new AbortController();
-    const r = await migrate(l, ["--push", ...extra], {
+    const r = await migrate(l, ["--push"], {
       signal: controller.signal,
       onStep: (step) => (interruptDuringPush && step === "pushing" ? controller.abort() : undefined),
     });
@@ -132,7 +130,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     // Nothing of the run's working files is left.
     expect(fs.readdirSync(r.out!).sort()).toEqual([".zivohealth-workdir.json", "migrated.tfstate", "original.tfstate", "report.json", "report.md"]);
     // Run again: nothing to move any more.
-    const again = await migrate(l, ["--push", ...extra, "--out", path.join(l.root, "again")]);
+    const again = await migrate(l, ["--push", "--out", path.join(l.root, "again")]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("Nothing to migrate");
     expect(fs.existsSync(path.join(l.root, "again"))).toBe(false);
@@ -149,7 +147,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
       s.resources.push({ ...structuredClone(role), module: undefined, name: "iam_ec2_role" });
     });
     const bytes = fs.readFileSync(l.backendFile);
-    const r = await migrate(l, ["--push", "--exclude", HOST]);
+    const r = await migrate(l, ["--push"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       "error: refusing to migrate: 1 move target(s) already taken, Terraform would refuse to move there and the state holds two objects for one address:\n" +
@@ -167,7 +165,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     fs.writeFileSync(other, JSON.stringify(state));
     const bytes = fs.readFileSync(l.backendFile);
     const snapshot = fs.readFileSync(other);
-    const r = await migrate(l, ["--state", other, "--push", "--exclude", HOST]);
+    const r = await migrate(l, ["--state", other, "--push"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       `error: local state ${l.backendFile} holds a state of another lineage (3e8af382-6ed1-2e06-5e29-1a5665d2e053) than the one read in the snapshot given ` +
@@ -181,7 +179,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
   test.concurrent("the backend written between the read and the push: refused under the lock", async () => {
     const l = layout(POST_FIX);
     let bumped: Buffer | undefined;
-    const r = await migrate(l, ["--push", "--exclude", HOST], {
+    const r = await migrate(l, ["--push"], {
       onStep: (step) => {
         if (step !== "write") return;
         // Someone else's Terraform writes the state meanwhile (two writes: a move and its undo).
@@ -206,7 +204,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const l = layout(POST_FIX);
     const bytes = fs.readFileSync(l.backendFile);
     const controller = new AbortController();
-    const r = await migrate(l, ["--push", "--exclude", HOST], { signal: controller.signal, onStep: (step) => (step === "push" ? controller.abort() : undefined) });
+    const r = await migrate(l, ["--push"], { signal: controller.signal, onStep: (step) => (step === "push" ? controller.abort() : undefined) });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error: interrupted \(the push \(not started\)\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
@@ -220,7 +218,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const bytes = fs.readFileSync(l.backendFile);
     const child = spawn(
       process.execPath,
-      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "scripts/migrate-state.ts"), "--modules", MODULES, "--data", DATA, "--exclude", HOST, "--push"],
+      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "scripts/migrate-state.ts"), "--modules", MODULES, "--data", DATA, "--push"],
       { cwd: l.cwd, env: { ...ENV_VARS, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";

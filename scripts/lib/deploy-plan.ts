@@ -77,7 +77,7 @@ export function checkReviewedPlan(
   folderArg: string,
   io: CliIo,
   deps: DeployPlanDeps,
-): { planFile: string; workingDir: string; env: NodeJS.ProcessEnv; bin: string; report: Report; seam: boolean } {
+): { planFile: string; workingDir: string; env: NodeJS.ProcessEnv; bin: string; report: Report; seam: boolean; stackSha: string } {
   const folder = path.resolve(io.cwd, folderArg);
   const report = readReport(folder, folderArg);
   const env = deps.env ?? process.env;
@@ -137,12 +137,20 @@ export function checkReviewedPlan(
     if (!found.ok) throw new InputError(`the offline plan needs terraform and the provider mirror it was made with: ${found.reason}`);
     const tf = offlineTerraform(found.toolchain, cacheDirOf(env), env);
     // Where plan-check made it: its own workspace, beside the plan file.
-    return { planFile, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam };
+    return { planFile, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam, stackSha: report.synthesized.sha256 };
   }
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
   // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
-  return { planFile, workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack), env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, bin, report, seam };
+  return {
+    planFile,
+    workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack),
+    env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" },
+    bin,
+    report,
+    seam,
+    stackSha: report.synthesized.sha256,
+  };
 }
 
 /** Checks, then `terraform apply <plan file>`; returns Terraform's exit code, or 2 when a check refuses. */
@@ -164,7 +172,7 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
   }
   io.stderr(
     `deploy --plan: the plan plan-check judged PASS (sha256 ${report.planFile!.sha256.slice(0, 12)}…), ` +
-      `stack sha256 ${report.synthesized.sha256.slice(0, 12)}… as the sources synthesize it now; terraform apply ${checked.planFile}\n`,
+      `stack sha256 ${checked.stackSha.slice(0, 12)}… as the sources synthesize it now; terraform apply ${checked.planFile}\n`,
   );
   const runner = deps.runner ?? inheritRunner;
   if (!checked.seam) {
@@ -179,8 +187,8 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
       return 2;
     }
     const written = sha256(fs.readFileSync(path.join(checked.workingDir, "cdk.tf.json")));
-    if (written !== report.synthesized.sha256) {
-      io.stderr(`error: ${path.join(checked.workingDir, "cdk.tf.json")} was written with sha256 ${written}, not the planned ${report.synthesized.sha256}\n`);
+    if (written !== checked.stackSha) {
+      io.stderr(`error: ${path.join(checked.workingDir, "cdk.tf.json")} was written with sha256 ${written}, not the planned ${checked.stackSha}\n`);
       return 2;
     }
     const init = runner.terraform(checked.bin, ["init", "-input=false"], checked.workingDir, checked.env);

@@ -33,12 +33,13 @@ export interface PlanCheckReport {
   readonly planText: string;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly outDir: string;
+  // The next four are what deploy --plan checks; a report of an older plan-check lacks them.
   /** SHA-256 of the synthesized stack (`cdk.tf.json`) that was planned. */
-  readonly synthesized: { readonly sha256: string };
+  readonly synthesized?: { readonly sha256: string };
   /** The backend the stack configures (a local path absolute). */
-  readonly backend: BackendIdentity;
+  readonly backend?: BackendIdentity;
   /** What the plan ran against: the stack's backend itself, a copy of a --state snapshot, or an empty state. */
-  readonly plannedAgainst: "backend" | "snapshot" | "empty state";
+  readonly plannedAgainst?: "backend" | "snapshot" | "empty state";
   /** The saved plan (absent when Terraform could not plan): its path relative to outDir, its SHA-256, and the folder Terraform planned in. */
   readonly planFile?: { readonly path: string; readonly sha256: string; readonly workingDir: string };
 }
