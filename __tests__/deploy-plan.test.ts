@@ -166,6 +166,30 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
     expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256("a saved plan").slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
   });
 
+  it("verify --wait after a successful apply, as a deploy does; --no-verify skips it; not after a failed apply", () => {
+    const f = folder();
+    const run = (argv: string[], applied: number) => {
+      const verified: string[][] = [];
+      let stderr = "";
+      const code = main(
+        argv,
+        { cwd: f.cwd, stdout: () => undefined, stderr: (t) => (stderr += t) },
+        { cdktf: () => 99, verify: (a) => (verified.push([...a]), 3) },
+        environments,
+        { readS3: () => null },
+        { terraform: (_bin, args) => (args[0] === "apply" ? applied : 0) },
+      );
+      return { code, verified, stderr };
+    };
+    const ok = run(["deploy", "production", "--plan", f.dir], 0);
+    expect(ok.verified).toEqual([["--stack", "production", "--wait", "600"]]);
+    expect(ok.code).toBe(3); // verify's verdict
+    const skipped = run(["deploy", "production", "--plan", f.dir, "--no-verify"], 0);
+    expect(skipped).toMatchObject({ code: 0, verified: [] });
+    const failed = run(["deploy", "production", "--plan", f.dir], 1);
+    expect(failed).toMatchObject({ code: 1, verified: [] });
+  });
+
   it("plain npm run deploy is unchanged: the state check, then cdktf deploy", () => {
     const f = folder();
     const refused = deploy(f.cwd, ["deploy", "production"]);
