@@ -4,8 +4,9 @@ import * as path from "path";
 import { production, staging } from "../config/environments";
 import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
+import { tempDir } from "./tmp";
 
-const tmpOut = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zh-app-")), "cdktf.out");
+const tmpOut = () => path.join(tempDir("zh-app-"), "cdktf.out");
 
 describe("buildApp", () => {
   afterEach(() => jest.restoreAllMocks());

@@ -1,10 +1,10 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { production, staging } from "../config/environments";
 import { main, parseInvocation } from "../scripts/cdktf";
 import { MIGRATED_MODULES, StateReader, awsCli } from "../scripts/lib/state-check";
+import { tempDir } from "./tmp";
 
 const SHARED = path.resolve(__dirname, "../../shared");
 const PRODUCTION_STATE = path.join(SHARED, "fixtures/existing-production.tfstate");
@@ -15,7 +15,7 @@ const HCL_ROOT = path.join(SHARED, "fixtures/existing-hcl/terraform");
  * root, its state) and <repo>/infra/cdktf (this project, where npm runs).
  */
 function layout(opts: { state?: string; hclMain?: string } = {}) {
-  const repo = fs.mkdtempSync(path.join(os.tmpdir(), "zh-state-"));
+  const repo = tempDir("zh-state-");
   const root = path.join(repo, "infra", "terraform");
   const project = path.join(repo, "infra", "cdktf");
   fs.mkdirSync(path.join(root, "modules"), { recursive: true });
@@ -217,7 +217,7 @@ describe("an S3 backend's state is read with the AWS CLI", () => {
     const savedPath = process.env.PATH;
     afterEach(() => (process.env.PATH = savedPath));
     const stub = (script: string) => {
-      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "zh-aws-"));
+      const bin = tempDir("zh-aws-");
       fs.writeFileSync(path.join(bin, "aws"), `#!/bin/sh\necho "$@" > "${bin}/args"\n${script}\n`, { mode: 0o755 });
       process.env.PATH = `${bin}:/usr/bin:/bin`;
       return bin;
@@ -239,7 +239,7 @@ describe("an S3 backend's state is read with the AWS CLI", () => {
     });
 
     it("says when there is no AWS CLI", () => {
-      process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), "zh-empty-"));
+      process.env.PATH = tempDir("zh-empty-");
       expect(() => awsCli.readS3("b", "k", "us-east-1")).toThrow("the AWS CLI (aws) is not on PATH");
     });
   });

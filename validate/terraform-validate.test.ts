@@ -48,9 +48,13 @@ describeTier("terraform validate", () => {
     if (result.warnings.length > 0) {
       console.warn(`${stackCase.name}: ${result.warnings.length} warning(s)\n\n${formatDiagnostics(result.warnings)}`);
     }
-    const ok = result.valid && result.errors.length === 0 && !result.failure;
-    if (!ok) throw new Error(formatResult(result));
-    if (!keepDirs) fs.rmSync(result.dir, { recursive: true, force: true });
-    expect(result.stage).toBe("validate");
+    try {
+      const ok = result.valid && result.errors.length === 0 && !result.failure;
+      if (!ok) throw new Error(formatResult(result));
+      expect(result.stage).toBe("validate");
+    } finally {
+      // A failed stack's folder too: the failure above says what Terraform said (VALIDATE_KEEP_DIRS=1 keeps them all).
+      if (!keepDirs) fs.rmSync(result.dir, { recursive: true, force: true });
+    }
   });
 });
