@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Fast build for synthesis: transpiles the app's TypeScript to dist/ with SWC,
-// only the files whose source is newer than their output. It does not type
-// check: `npm test` (tsc) and CI do. Plain JavaScript, so it needs no build itself.
+// only the files whose content changed since they were last transpiled (a
+// sha256 per source in dist/.build-sources.json; not the modification time,
+// which an edit can leave older than the output). It does not type check:
+// `npm test` (tsc) and CI do. Plain JavaScript, so it needs no build itself.
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
@@ -20,11 +23,19 @@ function* tsFiles(rel) {
   for (const entry of fs.readdirSync(abs)) yield* tsFiles(path.join(rel, entry));
 }
 
+const manifestFile = path.join(outDir, ".build-sources.json");
+let built = {};
+try {
+  built = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+} catch {
+  built = {}; // first build, or an older dist/: everything is transpiled
+}
 const stale = [];
+const hashes = {};
 for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
   const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
-  const outTime = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
-  if (fs.statSync(path.join(root, rel)).mtimeMs > outTime) stale.push([rel, out]);
+  hashes[rel] = crypto.createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex");
+  if (built[rel] !== hashes[rel] || !fs.existsSync(out)) stale.push([rel, out]);
 }
 
 if (stale.length > 0) {
@@ -39,5 +50,7 @@ if (stale.length > 0) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, code);
   }
+  // Written last: an interrupted build transpiles the rest next time.
+  fs.writeFileSync(manifestFile, JSON.stringify(hashes, null, 1));
 }
 if (process.argv.includes("--verbose")) console.error(`build: ${stale.length} file(s) transpiled`);

@@ -1,0 +1,40 @@
+// scripts/build.js (the fast build before every npm run command) transpiles a
+// source whose content changed, whatever its modification time says.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { tempDir } from "./tmp";
+
+const ROOT = path.join(__dirname, "..");
+
+describe("the fast build", () => {
+  it("rebuilds a source edited and given its old modification time back, and only what changed", () => {
+    const project = tempDir("zh-build-");
+    fs.mkdirSync(path.join(project, "scripts"));
+    fs.copyFileSync(path.join(ROOT, "scripts", "build.js"), path.join(project, "scripts", "build.js"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+    fs.mkdirSync(path.join(project, "config"));
+    const main = path.join(project, "main.ts");
+    fs.writeFileSync(main, "export const answer: number = 1;\n");
+    fs.writeFileSync(path.join(project, "config", "a.ts"), "export const a = 1;\n");
+    const build = () => {
+      const r = spawnSync(process.execPath, [path.join(project, "scripts", "build.js"), "--verbose"], { encoding: "utf8" });
+      expect(r.status).toBe(0);
+      return r.stderr;
+    };
+    const built = () => fs.readFileSync(path.join(project, "dist", "main.js"), "utf8");
+
+    expect(build()).toBe("build: 2 file(s) transpiled\n");
+    expect(built()).toContain("answer = 1");
+    expect(build()).toBe("build: 0 file(s) transpiled\n");
+
+    // An edit that keeps the old modification time, the output newer than the source.
+    const old = fs.statSync(main).mtime;
+    fs.writeFileSync(main, "export const answer: number = 2;\n");
+    fs.utimesSync(main, old, old);
+    expect(fs.statSync(path.join(project, "dist", "main.js")).mtimeMs).toBeGreaterThan(fs.statSync(main).mtimeMs);
+    expect(build()).toBe("build: 1 file(s) transpiled\n");
+    expect(built()).toContain("answer = 2");
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
+  });
+});
