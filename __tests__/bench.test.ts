@@ -34,5 +34,7 @@ describe("npm run bench options", () => {
   it("refuses what it does not know, --no-write included (printing only is the default now)", () => {
     expect(() => parseArgs(["--no-write"])).toThrow(new UsageError("unknown option: --no-write"));
     expect(() => parseArgs(["--runs", "0"])).toThrow(new UsageError("--runs needs a number >= 1"));
+    expect(() => parseArgs(["--runs", "3", "--runs", "5"])).toThrow(new UsageError("--runs is given twice: it takes one value"));
+    expect(() => parseArgs(["--out", "a", "--out", "b"])).toThrow(new UsageError("--out is given twice: it takes one value"));
   });
 });

@@ -80,8 +80,14 @@ export function parseArgs(argv: readonly string[]): Options {
   // Printing only by default: bench/latest.* are tracked, so writing them is asked for.
   const o: Options = { runs: 5, warmup: 1, quick: false, skipTemplate: false, skipPlanCheck: false, sampleMs: 20, timeoutS: 600, out: null, strict: false, help: false };
   let runsGiven = false;
+  const given = new Set<string>();
   for (let n = 0; n < argv.length; n++) {
     const arg = argv[n];
+    // A flag that takes one value, given twice: which one counts would be a guess.
+    if (["--runs", "--warmup", "--sample-ms", "--timeout", "--out"].includes(arg)) {
+      if (given.has(arg)) throw new UsageError(`${arg} is given twice: it takes one value`);
+      given.add(arg);
+    }
     const num = (min: number): number => {
       const v = Number(argv[++n]);
       if (!Number.isFinite(v) || v < min) throw new UsageError(`${arg} needs a number >= ${min}`);

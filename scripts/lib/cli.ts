@@ -30,7 +30,10 @@ export interface ParsedFlags {
   readonly help: boolean;
 }
 
-/** `--flag value`, `--flag=value` (a following `--flag` is not a value), boolean flags, `--help`/`-h`. */
+/**
+ * `--flag value`, `--flag=value` (a following `--flag` is not a value), boolean flags, `--help`/`-h`.
+ * A flag that takes one value, given twice, is refused: which one counts would be a guess.
+ */
 export function parseFlags(argv: readonly string[], valueFlags: readonly string[], booleanFlags: readonly string[]): ParsedFlags {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
@@ -42,6 +45,7 @@ export function parseFlags(argv: readonly string[], valueFlags: readonly string[
     if (valueFlags.includes(flag)) {
       const v = eq === -1 ? argv[++n] : arg.slice(eq + 1);
       if (v === undefined || v === "" || (eq === -1 && v.startsWith("--"))) throw new InputError(`${flag} needs a value`);
+      if (values[flag] !== undefined) throw new InputError(`${flag} is given twice ('${values[flag]}' and '${v}'): it takes one value`);
       values[flag] = v;
     } else if (booleanFlags.includes(arg)) flags.add(arg);
     else if (arg === "--help" || arg === "-h") help = true;
