@@ -6,6 +6,7 @@ import { production, productionFirstDeployment, productionHardened, staging } fr
 import { FARGATE_CPU_MEMORY, KnownKeys } from "../modules/validation";
 import { validateEnvironment } from "../config/validate";
 import { buildApp } from "../stacks/app";
+import { tempDir } from "./tmp";
 
 type Patch = (c: any) => void;
 const variant = (patch: Patch): EnvironmentConfig => {
@@ -236,8 +237,17 @@ describe("environment configuration validation", () => {
     );
   });
 
+  it.each([
+    ["", 'stack name "" is empty: each key of the environments names a stack and its folder cdktf.out/stacks/<name>; use letters, digits, \'-\' and \'_\', starting with a letter'],
+    ["prod/eu", 'stack name "prod/eu": each key of the environments names a stack and its folder cdktf.out/stacks/<name>; use letters, digits, \'-\' and \'_\', starting with a letter'],
+  ])("refuses the stack name %j, before anything is written", (name, message) => {
+    const outdir = path.join(tempDir("zh-invalid-"), "cdktf.out");
+    expect(() => buildApp({ [name]: production }, { outdir })).toThrow(["Invalid environment configuration:", `  - ${message}`].join("\n"));
+    expect(fs.existsSync(outdir)).toBe(false);
+  });
+
   it("writes nothing to the output folder for any invalid configuration", () => {
-    const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zh-invalid-")), "cdktf.out");
+    const outdir = path.join(tempDir("zh-invalid-"), "cdktf.out");
     for (const [, patch] of INVALID) {
       expect(() => buildApp({ production: variant(patch) }, { outdir })).toThrow("Invalid environment configuration");
       expect(fs.existsSync(outdir)).toBe(false);

@@ -3,10 +3,11 @@ import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { production, productionHardened, staging } from "../config/environments";
-import { buildApp } from "../stacks/app";
+import { buildApp, synthesize } from "../stacks/app";
 import { decodeTemplateJson } from "./helpers";
+import { tempDir } from "./tmp";
 
-const tmpOut = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zh-iso-")), "cdktf.out");
+const tmpOut = () => path.join(tempDir("zh-iso-"), "cdktf.out");
 // From <tmp>/zh-iso-XXXX/cdktf.out/stacks/<stack>, the default `../../../../terraform/` is <tmp>/terraform/.
 const statePath = (file: string) => path.join(os.tmpdir(), "terraform", file);
 
@@ -54,6 +55,19 @@ describe("environments are isolated", () => {
     expect(refusal({ production, staging: other })).toEqual([
       `stacks 'production' and 'staging' share the backend '${statePath("terraform.tfstate")}': a plan of either would run against the other's objects; give 'staging' its own backend.path`,
     ]);
+  });
+
+  it("compares the paths Terraform will use when synthesis stages its output elsewhere: the project's cdktf.out/stacks/<stack>", () => {
+    // synthesize() builds the App in a temporary folder; the backend path is still relative to outdir's stacks.
+    const outdir = tmpOut();
+    const productionState = path.resolve(outdir, "stacks", "production", production.backend.type === "local" ? production.backend.path : "");
+    const other = { ...staging, backend: { type: "local" as const, path: productionState } };
+    const message = `stacks 'production' and 'staging' share the backend '${productionState}': a plan of either would run against the other's objects; give 'staging' its own backend.path`;
+    expect(() => synthesize({ production, staging: other }, { outdir })).toThrow(`Invalid environment configuration:\n  - ${message}`);
+    expect(fs.existsSync(outdir)).toBe(false);
+    // In memory (migration-check, policy): relative to the current folder's cdktf.out, as cdktf runs it.
+    const inMemory = { ...staging, backend: { type: "local" as const, path: path.resolve("cdktf.out", "stacks", "production", "../../../../terraform/terraform.tfstate") } };
+    expect(() => synthesize({ production, staging: inMemory }, { outdir: null })).toThrow("stacks 'production' and 'staging' share the backend");
   });
 
   it("refuses two stacks with the same S3 bucket and key, whatever region they name", () => {

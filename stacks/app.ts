@@ -9,19 +9,33 @@ import { checkIsolation, resolveOutdir } from "./isolation";
 import { PolicyResult, SEVERITIES } from "../policy";
 import { ZivoHealthStack } from "./zivohealth-stack";
 
+/** A stack's name: its construct id and its folder `cdktf.out/stacks/<name>`. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
 /** Every problem of every environment, each prefixed with its stack name. */
 export function validateEnvironments(environments: Readonly<Record<string, EnvironmentConfig>>): string[] {
-  return Object.entries(environments).flatMap(([name, config]) => validateEnvironment(config).map((p) => `${name}: ${p}`));
+  return Object.entries(environments).flatMap(([name, config]) => [
+    ...(STACK_NAME.test(name)
+      ? []
+      : [
+          `stack name ${JSON.stringify(name)}${name === "" ? " is empty" : ""}: each key of the environments names a stack and its folder ` +
+            "cdktf.out/stacks/<name>; use letters, digits, '-' and '_', starting with a letter",
+        ]),
+    ...validateEnvironment(config).map((p) => `${name}: ${p}`),
+  ]);
 }
 
 /**
  * The app with one stack per environment. Every configuration is validated
  * before the App exists, because the App creates its output folder: bad
- * input must leave nothing behind.
+ * input must leave nothing behind. `stateOutdir` is where Terraform will run
+ * the stacks (`<stateOutdir>/stacks/<stack>`), which a local backend path is
+ * relative to, for the isolation check: the App's own folder unless it only
+ * stages the output.
  */
-export function buildApp(environments: Readonly<Record<string, EnvironmentConfig>>, appConfig: AppConfig = {}): App {
+export function buildApp(environments: Readonly<Record<string, EnvironmentConfig>>, appConfig: AppConfig = {}, stateOutdir?: string): App {
   const problems = validateEnvironments(environments);
-  problems.push(...checkIsolation(environments, resolveOutdir(appConfig.outdir)));
+  problems.push(...checkIsolation(environments, stateOutdir ?? resolveOutdir(appConfig.outdir)));
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   // cdktf would add a check to every stack with moved blocks that shells out to
   // `terraform version` (>= 1.5) at each synth: ~80 ms, and synth fails where no
@@ -96,7 +110,8 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
   try {
-    const app = buildApp(environments, { outdir: staging });
+    // Staged in a temporary folder, but a local backend path is relative to where Terraform will run: outdir's stacks.
+    const app = buildApp(environments, { outdir: staging }, outdir ?? resolveOutdir());
     const stacks = app.node.children.filter((c): c is ZivoHealthStack => c instanceof ZivoHealthStack);
     const policies = () => new Map(stacks.flatMap((s) => (s.policy.resultFor(s) ? [[s.node.id, s.policy.resultFor(s)!] as const] : [])));
     try {
