@@ -120,6 +120,13 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["allowDestroy without a reason", (c) => (c.allowDestroy = [{ address: "module.compute.aws_instance.host", reason: " " }]), "allowDestroy[0].reason must say why the delete or replace is accepted"],
   ["allowDestroy with a bad address", (c) => (c.allowDestroy = [{ address: "compute host", reason: "r" }]), `allowDestroy[0].address must be a resource instance address like module.ssm.aws_ssm_parameter.db_password (got "compute host")`],
   ["allowDestroy with a misspelled key", (c) => (c.allowDestroy = [{ address: "aws_security_group.ec2_existing_vpc", reason: "r", deposd: true }]), "allowDestroy[0].deposd is not a known setting; did you mean 'deposed'?"],
+  // plan-check's state instances kept though it cannot plan them.
+  ["keepUnplannable not a list", (c) => (c.keepUnplannable = { address: "tls_private_key.deploy" }), `keepUnplannable must be a list of { address, reason } (got {"address":"tls_private_key.deploy"})`],
+  ["keepUnplannable entry not an object", (c) => (c.keepUnplannable = ["tls_private_key.deploy"]), `keepUnplannable[0] must be an object { address, reason } (got 'tls_private_key.deploy')`],
+  ["keepUnplannable without a reason", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reason: "" }]), "keepUnplannable[0].reason must say why the environment keeps it"],
+  ["keepUnplannable with a bad address", (c) => (c.keepUnplannable = [{ address: "tls key", reason: "r" }]), `keepUnplannable[0].address must be a resource or instance address like tls_private_key.deploy (got "tls key")`],
+  ["keepUnplannable with a misspelled key", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reasn: "r", reason: "r" }]), "keepUnplannable[0].reasn is not a known setting; did you mean 'reason'?"],
+  ["keepUnplannable naming one address twice", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reason: "a" }, { address: "tls_private_key.deploy", reason: "b" }]), "keepUnplannable lists 'tls_private_key.deploy' twice"],
 ];
 
 /** Fargate's task sizes, from the ECS documentation: [cpu, lowest MiB, highest MiB, step]. */
@@ -148,7 +155,7 @@ describe("the known-key lists", () => {
       "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
       "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
       "reminders", "mlWorker", "compute", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
-      "policy", "newEnvironment", "allowDestroy",
+      "policy", "newEnvironment", "allowDestroy", "keepUnplannable",
     ]);
   });
 });

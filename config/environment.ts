@@ -134,6 +134,18 @@ export interface AllowedDestroy {
   readonly reason: string;
 }
 
+/**
+ * A state instance that `npm run plan-check --offline` cannot plan here (its
+ * provider is not installed, or the installed provider does not know its
+ * type), which the environment keeps on purpose.
+ */
+export interface KeptUnplannable {
+  /** Its instance address (`tls_private_key.deploy[0]`), or its resource address for every instance of it. */
+  readonly address: string;
+  /** Why it stays, and who looks after it instead; shown in the report. */
+  readonly reason: string;
+}
+
 /** Policy checks at synth (see EnvironmentConfig.policy). */
 export interface EnvironmentPolicySettings {
   /**
@@ -215,6 +227,16 @@ export interface EnvironmentConfig {
    */
   readonly allowDestroy?: readonly AllowedDestroy[];
   /**
+   * State instances the offline `npm run plan-check` cannot account for (their
+   * provider is not installed here, or the installed provider does not know
+   * their type) that the environment keeps, each with its reason: listed in
+   * the report as not judged. Any other such instance fails the gate (real
+   * Terraform would plan it, a delete if nothing declares it), and so does an
+   * entry that names none.
+   * @default - none: every such instance fails the gate
+   */
+  readonly keepUnplannable?: readonly KeptUnplannable[];
+  /**
    * Policy checks run at every synth as warnings. `config` sets blocking
    * severities, the log retention floor and exemptions; `failSynth` turns
    * blocking findings into synth errors.
@@ -260,6 +282,7 @@ export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
   policy: true,
   newEnvironment: true,
   allowDestroy: true,
+  keepUnplannable: true,
 };
 
 export const COMPUTE_SETTINGS_KEYS: KnownKeys<ComputeSettings> = { ami: true, elasticIp: true };
@@ -267,6 +290,7 @@ export const COMPUTE_SETTINGS_KEYS: KnownKeys<ComputeSettings> = { ami: true, el
 export const ALLOWED_REPLACEMENT_KEYS: KnownKeys<Exclude<AllowedReplacement, string>> = { address: true, reason: true };
 
 export const ALLOW_DESTROY_KEYS: KnownKeys<AllowedDestroy> = { address: true, deposed: true, reason: true };
+export const KEEP_UNPLANNABLE_KEYS: KnownKeys<KeptUnplannable> = { address: true, reason: true };
 
 export const ML_WORKER_SETTINGS_KEYS: KnownKeys<MlWorkerSettings> = {
   workerMode: true,

@@ -5,6 +5,7 @@ import {
   COMPUTE_SETTINGS_KEYS,
   ENVIRONMENT_KEYS,
   HARDENING_KEYS,
+  KEEP_UNPLANNABLE_KEYS,
   ML_WORKER_SETTINGS_KEYS,
   POLICY_CONFIG_KEYS,
   POLICY_EXEMPTION_KEYS,
@@ -80,6 +81,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateAllowReplacement(c.allowReplacement, c.deployed),
     ...(c.newEnvironment === undefined ? [] : checkBoolean("newEnvironment", c.newEnvironment)),
     ...validateAllowDestroy(c.allowDestroy),
+    ...validateKeepUnplannable(c.keepUnplannable),
     ...validatePolicySettings(c.policy),
   ];
   // The ML worker reads the password there, and the ssm module overwrites (overwrite = true) whatever this names.
@@ -275,5 +277,27 @@ function validateAllowDestroy(list: unknown): string[] {
       ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the delete or replace is accepted`]),
       ...(entry.deposed === undefined || typeof entry.deposed === "boolean" ? [] : [`${at}.deposed must be true or false`]),
     ];
+  });
+}
+
+function validateKeepUnplannable(list: unknown): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return [`keepUnplannable must be a list of { address, reason } (got ${show(list)})`];
+  const seen = new Set<string>();
+  return list.flatMap((entry: any, n: number) => {
+    const at = `keepUnplannable[${n}]`;
+    if (!isObject(entry)) return [`${at} must be an object { address, reason } (got ${show(entry)})`];
+    const problems = [
+      ...checkKnownKeys(`${at}.`, entry, KEEP_UNPLANNABLE_KEYS),
+      ...(typeof entry.address === "string" && ADDRESS.test(entry.address)
+        ? []
+        : [`${at}.address must be a resource or instance address like tls_private_key.deploy (got ${JSON.stringify(entry.address)})`]),
+      ...(typeof entry.reason === "string" && entry.reason.trim() !== "" ? [] : [`${at}.reason must say why the environment keeps it`]),
+    ];
+    if (typeof entry.address === "string") {
+      if (seen.has(entry.address)) problems.push(`keepUnplannable lists '${entry.address}' twice`);
+      seen.add(entry.address);
+    }
+    return problems;
   });
 }
