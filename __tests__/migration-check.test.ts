@@ -3,7 +3,8 @@ import * as os from "os";
 import * as path from "path";
 import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../scripts/migration-check";
 import { newestSource } from "../scripts/lib/cli";
-import { production } from "../config/environments";
+import { EnvironmentConfig } from "../config/environment";
+import { production, staging } from "../config/environments";
 import {
   DEPOSED_NOTE,
   EXPECTED_CREATION_NOTE,
@@ -669,6 +670,43 @@ describe("CLI", () => {
     expect(newestSource(root)?.file).toBe(path.join("modules", "compute", "user_data_minimal.sh.tpl"));
   });
 
+  describe("an empty state: refused unless the stack is newEnvironment", () => {
+    const empty = () => tmpFile(JSON.stringify({ version: 4, serial: 1, resources: [] }));
+    const runWith = (argv: string[], environments: Record<string, EnvironmentConfig>) => {
+      let stdout = "";
+      let stderr = "";
+      const code = main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: tmp }, { environments, reviewEnvironments: {} });
+      return { code, stdout, stderr };
+    };
+
+    it("production (deployed): exit 2, naming the state and the newEnvironment option", () => {
+      const file = empty();
+      expect(runWith(["--state", file], { production })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          `error: refusing to check against the state ${file}: it holds no managed resources, so there is nothing to migrate and a deploy would create ` +
+          "every resource again (a second EC2 host, a second zone). Give the state that holds the stack's resources (--state), or, " +
+          "for an environment that was never deployed, set newEnvironment: true in stack 'production''s configuration\n",
+      });
+    });
+
+    it("staging (newEnvironment): checked, everything to be created, safe", () => {
+      const r = runWith(["--state", empty(), "--stack", "staging", "--json"], { staging });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ managedInstances: 0, destroyed: 0, toBeCreated: 34 });
+    });
+
+    it("staging with a state that holds resources: it has been deployed, the mark must go", () => {
+      const r = runWith(["--state", PRODUCTION_STATE, "--stack", "staging"], { staging });
+      expect(r).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `error: stack 'staging' is marked newEnvironment, but the state ${PRODUCTION_STATE} holds 25 managed resource instance(s): it has been deployed; remove newEnvironment from its configuration\n`,
+      });
+    });
+  });
+
   it("prints the usage with --help", () => {
     expect(run(["--help"])).toEqual({ code: 0, stdout: USAGE, stderr: "" });
   });
@@ -749,6 +787,17 @@ describe("CLI", () => {
       ["--state followed by a flag", () => ({ argv: ["--state", "--json"], message: `error: --state needs a value\n${USAGE}` })],
       ["--stack-json= empty", () => ({ argv: ["--stack-json="], message: `error: --stack-json needs a value\n${USAGE}` })],
       ["stray argument", () => ({ argv: ["state.tfstate"], message: `error: unexpected argument: state.tfstate\n${USAGE}` })],
+      ["--state given twice", () => ({ argv: ["--state", "a", "--state=b"], message: `error: --state is given twice ('a' and 'b'): it takes one value\n${USAGE}` })],
+      ["a state without managed resources, against a stack JSON", () => {
+        const file = tmpFile(JSON.stringify({ version: 4, resources: [{ mode: "data", type: "aws_vpc", name: "v", instances: [{}] }] }));
+        return {
+          argv: ["--state", file, "--stack-json", goodStack()],
+          message:
+            `error: refusing to check against the state ${file}: it holds no managed resources, so there is nothing to migrate and a deploy would create ` +
+            "every resource again (a second EC2 host, a second zone). Give the state that holds the stack's resources (--state), or, " +
+            "for an environment that was never deployed, check it by name (--stack <name>) with newEnvironment: true in its configuration\n",
+        };
+      }],
     ];
 
     it.each(cases)("%s", (_name, make) => {
