@@ -1,25 +1,27 @@
 // plan-check without Terraform: the HCL edits, the workspace it builds, the
 // state copy, the verdict and the comparison, and the CLI's refusals of bad
 // input. What Terraform itself plans is tested in validate/plan-check.test.ts.
+import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { synthesisSources } from "../scripts/lib/cli";
 import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../scripts/lib/hcl-text";
 import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../scripts/lib/plan-judge";
 import { dependentsOf, parseGraph } from "../scripts/lib/plan-run";
-import { PinSource, RawState, SchemaSummary, adaptState, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
-import { main, unplannableResources } from "../scripts/plan-check";
+import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
+import { SYNTHESIS_RECORD, SynthesisRecord, freshSynthesis, main, unplannableResources, verdictInput } from "../scripts/plan-check";
 import { PlanCheckReport, renderMarkdown } from "../scripts/lib/plan-report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../validate/lib/toolchain";
-import { production } from "../config/environments";
+import { production, staging } from "../config/environments";
 import { synthesize } from "../stacks/app";
+import { tempDir } from "./tmp";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "fixtures/plan-check/production-data.json");
-const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `plan-check-${name}-`));
+const tmp = (name: string) => tempDir(`plan-check-${name}-`);
 const EMPTY_REPORT: PlanCheckReport = {
   stack: "production",
   synthesis: "synthesized now from the sources",
@@ -231,8 +233,8 @@ describe("the state copy", () => {
     ],
   };
   const pins = [
-    { address: "data.aws_vpc.existing", kind: "data source" as const, from: "snapshot" as const },
-    { address: "module.ssm.random_password.db", kind: "resource" as const, from: "snapshot" as const },
+    { address: "data.aws_vpc.existing", kind: "data source" as const, from: "snapshot" as const, recordedAs: "data.aws_vpc.existing" },
+    { address: "module.ssm.random_password.db", kind: "resource" as const, from: "snapshot" as const, recordedAs: "module.ssm.random_password.db" },
   ];
   const { state, adaptations } = adaptState(snapshot, pins, new Set(["aws"]), schema, "1.11.4");
 
@@ -252,6 +254,124 @@ describe("the state copy", () => {
     const empty = adaptState(null, [], new Set(["aws"]), schema, "1.11.4");
     expect(empty.state.resources).toEqual([]);
     expect(empty.adaptations).toEqual(["state: empty (a new environment): every resource is planned from nothing"]);
+  });
+});
+
+describe("pinned values", () => {
+  const [synthesized] = synthesize({ production }, { outdir: path.join(tmp("pins-synth"), "cdktf.out") });
+  const json = JSON.parse(synthesized.text);
+  const stackDir = path.dirname(synthesized.file!);
+  const data = JSON.parse(fs.readFileSync(DATA, "utf8"));
+
+  it("a resource with a deposed object is pinned to its current object's value, never the deposed one's", () => {
+    const snapshot = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
+    const db = snapshot.resources.find((r) => r.module === "module.ssm" && r.type === "random_password")!;
+    const current = db.instances[0];
+    db.instances = [{ ...current, deposed: "0badc0de", attributes: { ...current.attributes, id: "deposed", result: "the deposed object's" } }, current];
+    const source: PinSource = { snapshot, data, alias: counterpart, installed: new Set(["aws"]) };
+    const dir = path.join(tmp("deposed"), "stack");
+    expect(prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir, awsVersion: "5.100.0", source, stackDir }).missing).toEqual([]);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "modules/ssm/plan_check_pinned.json"), "utf8"))).toEqual({ "random_password.db": current.attributes });
+  });
+
+  it("names a --data entry that lacks an attribute the configuration reads, or has another shape", () => {
+    const snapshot = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
+    const { ids: _ids, ...noIds } = data["data.aws_route_tables.private"];
+    const bad = { ...data, "data.aws_route_tables.private": noIds, "module.vpc_endpoints.data.aws_vpc.selected": [data["module.vpc_endpoints.data.aws_vpc.selected"]] };
+    const source: PinSource = { snapshot, data: bad, alias: counterpart, installed: new Set(["aws"]) };
+    const ws = prepareStackWorkspace({ config: json as any, modulesDir: MODULES, dir: path.join(tmp("shape"), "stack"), awsVersion: "5.100.0", source, stackDir });
+    expect(ws.problems).toEqual([
+      "--data entry 'data.aws_route_tables.private' has no attribute 'ids', which the stack reads (data.aws_route_tables.private.ids)",
+      "--data entry 'module.vpc_endpoints.data.aws_vpc.selected' is a list, but module.vpc_endpoints (main.tf) reads data.aws_vpc.selected.cidr_block: give the attributes as an object",
+    ]);
+  });
+
+  it("follows literal steps into the value: indexes, keys, nested attributes", () => {
+    const pins = [{ address: "data.x.y", kind: "data source" as const, from: "snapshot" as const, recordedAs: "data.x.y" }];
+    const values = { "data.x.y": { ids: ["a"], tags: { Name: "n" }, filter: [{ name: "f" }] } };
+    const text = (ref: string) => `value = local.plan_check_pinned["data.x.y"]${ref}`;
+    expect(pinnedReferenceProblems(text(".ids[0]") + "\n" + text('.tags["Name"]') + "\n" + text(".filter[0].name"), values, pins, "m")).toEqual([]);
+    expect(pinnedReferenceProblems(text(".ids[1]"), values, pins, "m")).toEqual(["the snapshot's value of 'data.x.y' has 1 item(s) at data.x.y.ids, but m reads data.x.y.ids[1]"]);
+    expect(pinnedReferenceProblems(text(".tags.Owner"), values, pins, "m")).toEqual(["the snapshot's value of 'data.x.y' has no attribute 'Owner' at data.x.y.tags, which m reads (data.x.y.tags.Owner)"]);
+    expect(pinnedReferenceProblems(text(".filter.name"), values, pins, "m")).toEqual([
+      "the snapshot's value of 'data.x.y' is a list at data.x.y.filter, but m reads data.x.y.filter.name: give the attributes as an object",
+    ]);
+  });
+});
+
+describe("the state copy: what the plan cannot account for", () => {
+  const schema: SchemaSummary = { aws_instance: { version: 1, block: { a: ["id"], b: {} } } };
+  const provider = (p: string) => `provider["registry.terraform.io/hashicorp/${p}"]`;
+  const snapshot: RawState = {
+    version: 4,
+    resources: [
+      { mode: "managed", type: "aws_instance", name: "host", provider: provider("aws"), instances: [{ attributes: { id: "i-1" } }] },
+      { mode: "managed", type: "tls_private_key", name: "deploy", provider: provider("tls"), instances: [{ attributes: { id: "k" } }, { deposed: "d1", attributes: { id: "old" } }] },
+      { module: "module.ssm", mode: "managed", type: "random_password", name: "db", provider: provider("random"), instances: [{ attributes: { result: "x" } }] },
+      { module: "module.s", mode: "managed", type: "random_string", name: "gone", provider: provider("random"), instances: [{ index_key: 0, attributes: {} }, { index_key: "b", attributes: {} }] },
+      { mode: "managed", type: "aws_made_up_thing", name: "x", provider: provider("aws"), instances: [{ attributes: { id: "x" } }] },
+      { mode: "data", type: "aws_made_up_source", name: "y", provider: provider("aws"), instances: [{ attributes: { id: "y" } }] },
+      { mode: "data", type: "http", name: "z", provider: provider("http"), instances: [{ attributes: { id: "z" } }] },
+    ],
+  };
+  const pins = [{ address: "module.ssm.random_password.db", kind: "resource" as const, from: "snapshot" as const, recordedAs: "module.ssm.random_password.db" }];
+  const adapted = adaptState(snapshot, pins, new Set(["aws"]), schema, "1.11.4");
+
+  it("leaves out, and returns, every managed instance of a provider not installed that nothing pins, and of a type the provider lacks", () => {
+    const tls = "provider tls is not installed here and the configuration does not declare it: Terraform would plan it with that provider (a delete, if nothing declares it)";
+    const random = tls.replace("provider tls", "provider random");
+    expect(adapted.unplannable).toEqual([
+      { address: "tls_private_key.deploy", resource: "tls_private_key.deploy", why: tls },
+      { address: "tls_private_key.deploy (deposed object d1)", resource: "tls_private_key.deploy", why: tls },
+      { address: "module.s.random_string.gone[0]", resource: "module.s.random_string.gone", why: random },
+      { address: 'module.s.random_string.gone["b"]', resource: "module.s.random_string.gone", why: random },
+      { address: "aws_made_up_thing.x", resource: "aws_made_up_thing.x", why: "the installed aws provider has no resource type aws_made_up_thing" },
+    ]);
+    expect(adapted.state.resources.map((r) => `${r.type}.${r.name}`)).toEqual(["aws_instance.host"]);
+  });
+
+  it("says what else it removed: the pinned resource, the data sources (read again, never destroyed)", () => {
+    expect(adapted.adaptations).toEqual([
+      "state: module.ssm.random_password.db removed from the copy (provider random not installed; its value is pinned)",
+      "state: data.aws_made_up_source.y removed from the copy (the installed aws provider has no data source aws_made_up_source; data sources are read again, never destroyed)",
+      "state: data.http.z removed from the copy (provider http not installed)",
+      "state: 5 instance(s) the plan cannot account for removed from the copy (listed as not judged)",
+    ]);
+  });
+});
+
+describe("freshness of the synthesis, by content", () => {
+  it("uses cdktf.out only when the record names the same sources and the same output, whatever the modification times", () => {
+    const dir = tmp("fresh");
+    const file = path.join(dir, "cdk.tf.json");
+    fs.writeFileSync(file, '{"resource":{}}');
+    const sources = { digest: "d1", files: [{ file: "main.ts", sha256: "s" }] };
+    const record: SynthesisRecord = { stack: "production", output: { file: "cdk.tf.json", sha256: createHash("sha256").update('{"resource":{}}').digest("hex") }, sources };
+    fs.writeFileSync(path.join(dir, SYNTHESIS_RECORD), JSON.stringify(record));
+    expect(freshSynthesis(dir, "production", file, sources)).toBe('{"resource":{}}');
+    // A source edited and given its old modification time back: another digest.
+    expect(freshSynthesis(dir, "production", file, { ...sources, digest: "d2" })).toBeUndefined();
+    // The output changed by another hand.
+    const old = fs.statSync(file).mtime;
+    fs.writeFileSync(file, '{"resource":{"x":{}}}');
+    fs.utimesSync(file, old, old);
+    expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
+    expect(freshSynthesis(dir, "staging", file, sources)).toBeUndefined();
+    fs.rmSync(path.join(dir, SYNTHESIS_RECORD));
+    expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
+  });
+
+  it("hashes every source file's content: an edit with the old modification time changes the digest", () => {
+    const root = tmp("sources");
+    fs.mkdirSync(path.join(root, "stacks"));
+    fs.writeFileSync(path.join(root, "main.ts"), "main");
+    fs.writeFileSync(path.join(root, "stacks", "a.ts"), "export const a = 1;");
+    const before = synthesisSources(root);
+    expect(before.files.map((f) => f.file)).toEqual(["main.ts", "stacks/a.ts"]);
+    const old = fs.statSync(path.join(root, "stacks", "a.ts")).mtime;
+    fs.writeFileSync(path.join(root, "stacks", "a.ts"), "export const a = 2;");
+    fs.utimesSync(path.join(root, "stacks", "a.ts"), old, old);
+    expect(synthesisSources(root).digest).not.toBe(before.digest);
   });
 });
 
@@ -332,6 +452,60 @@ describe("the verdict", () => {
     expect(explain({ severity: "error", summary: "Invalid count argument", detail: "The count value depends on\nresource attributes.", range: { filename: "modules/ssm/main.tf", start: { line: 71 } }, snippet: { context: 'resource "aws_ssm_parameter" "ml_worker_queue_url"' } })).toBe(
       'Invalid count argument (modules/ssm/main.tf:71, resource "aws_ssm_parameter" "ml_worker_queue_url"): The count value depends on resource attributes.',
     );
+  });
+
+  it("matches an allow-list entry to the exact address, never a longer one that starts with it", () => {
+    const rows = changeRows({
+      resource_changes: [
+        rc("aws_security_group.ec2_existing_vpc", ["delete"]),
+        rc("module.route53.aws_route53_record.www_a[0]", ["delete"]),
+      ],
+    });
+    const allow = [
+      { address: "aws_security_group.ec2", reason: "a prefix of the deleted address" },
+      { address: "module.route53.aws_route53_record.www_a", reason: "the resource, not its instance [0]" },
+    ];
+    expect(judge({ ...base, rows, allow, stateAddresses: new Set() })).toEqual([
+      { kind: "destroy", address: "aws_security_group.ec2_existing_vpc", action: "delete", replacePaths: [] },
+      { kind: "destroy", address: "module.route53.aws_route53_record.www_a[0]", action: "delete", replacePaths: [] },
+      { kind: "unused-allowance", address: "aws_security_group.ec2" },
+      { kind: "unused-allowance", address: "module.route53.aws_route53_record.www_a" },
+    ]);
+  });
+
+  it("wires the environment's lists in as plan-check does: allowReplacement allows a replace, never a delete, and is never an unused entry", () => {
+    const queue = "aws_sqs_queue.ml_worker_ml_worker";
+    const config = { allowReplacement: [queue] };
+    const facts = (changes: ResourceChange[]) => ({ ...base, rows: changeRows({ resource_changes: changes }), stateAddresses: new Set<string>() });
+    expect(judge(verdictInput(config, facts([rc(queue, ["delete", "create"], {}, { replace_paths: [["name"]] })])))).toEqual([]);
+    expect(judge(verdictInput(config, facts([rc(queue, ["delete"])])))).toEqual([{ kind: "destroy", address: queue, action: "delete", replacePaths: [] }]);
+    expect(judge(verdictInput(config, facts([rc(queue, ["no-op"])])))).toEqual([]);
+    // allowDestroy allows both, and its unused entries fail.
+    expect(judge(verdictInput({ allowDestroy: [{ address: queue, reason: "r" }] }, facts([rc(queue, ["delete"])])))).toEqual([]);
+    expect(judge(verdictInput({ allowDestroy: [{ address: queue, reason: "r" }] }, facts([rc(queue, ["no-op"])])))).toEqual([{ kind: "unused-allowance", address: queue }]);
+  });
+
+  it("fails every state instance the plan cannot account for, unless keepUnplannable names it exactly (instance or resource address)", () => {
+    const unplannable = [
+      { address: "tls_private_key.deploy", resource: "tls_private_key.deploy", why: "provider tls is not installed here" },
+      { address: "module.x.random_string.s[0]", resource: "module.x.random_string.s", why: "provider random is not installed here" },
+      { address: "module.x.random_string.s[1]", resource: "module.x.random_string.s", why: "provider random is not installed here" },
+      { address: "aws_made_up_thing.x", resource: "aws_made_up_thing.x", why: "no such type" },
+    ];
+    const keep = [
+      { address: "tls_private_key.dep", reason: "a prefix: matches nothing" },
+      { address: "module.x.random_string.s", reason: "every instance" },
+      { address: "aws_made_up_thing.x", reason: "by its address" },
+    ];
+    const noChange = { ...base, rows: [], stateAddresses: new Set<string>() };
+    expect(judge(verdictInput({ keepUnplannable: keep }, { ...noChange, unplannable }))).toEqual([
+      { kind: "unplannable", address: "tls_private_key.deploy", why: "provider tls is not installed here" },
+      { kind: "unused-keep", address: "tls_private_key.dep" },
+    ]);
+    expect(judge(verdictInput({ keepUnplannable: [{ address: "module.x.random_string.s[1]", reason: "one instance" }] }, { ...noChange, unplannable: unplannable.slice(1, 3) }))).toEqual([
+      { kind: "unplannable", address: "module.x.random_string.s[0]", why: "provider random is not installed here" },
+    ]);
+    expect(judge(verdictInput({}, { ...noChange, unplannable: [] }))).toEqual([]);
   });
 });
 
@@ -503,6 +677,12 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     fs.writeFileSync(f, content);
     return f;
   };
+  const hclRoot = (files: Record<string, string>) => {
+    const dir = tmp("hcl");
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  };
+  const io = (cwd: string) => ({ cwd, stdout: () => undefined, stderr: () => undefined });
 
   it.each([
     [["--stack", "nosuch"], /^error: unknown stack 'nosuch'; the stacks are: production/],
@@ -512,9 +692,19 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     [["--state", bad("c.tfstate", '{"version":4}')], /^error: state file .*c\.tfstate has no "resources" list/],
     [["--offline", "--data", bad("d.json", "[]")], /^error: --data file .*d\.json must be an object of values by address/],
     [["--offline", "--modules", "/nonexistent/modules"], "error: no HCL modules at /nonexistent/modules (give --modules <dir>)"],
-    [["--offline", "--modules", MODULES, "--against-hcl", "/nonexistent"], "error: --against-hcl /nonexistent: no .tf files there"],
+    [["--offline", "--modules", MODULES, "--against-hcl", "/nonexistent"], "error: --against-hcl /nonexistent: no such folder (/nonexistent)"],
     [["--exclude"], "error: --exclude needs a resource address"],
     [["--bogus"], "error: unknown option: --bogus"],
+    [["--state", "a.tfstate", "--state", "b.tfstate"], "error: --state is given twice ('a.tfstate' and 'b.tfstate'): it takes one value"],
+    [["--out=x", "--out", "y"], "error: --out is given twice ('x' and 'y'): it takes one value"],
+    [["--state", bad("e.tfstate", '{"version":4,"resources":[{"mode":"managed","name":"host","instances":[]}]}')], /^error: state file .*e\.tfstate: resources\[0\] is malformed \(no type or name\)$/],
+    [["--offline", "--data", bad("f.json", '{"data.aws_vpc.existing":"vpc-04d23036cd269f2a6"}')], /^error: --data entry 'data\.aws_vpc\.existing' in .*f\.json must be an object of its attributes \(a list of them for a counted one\); got a string$/],
+    [["--offline", "--data", bad("g.json", '{"aws vpc":{"id":"vpc-1"}}')], /^error: --data entry 'aws vpc' in .*g\.json is not a data source or resource address \(like data\.aws_vpc\.existing or module\.compute\.data\.aws_ami\.ubuntu\)$/],
+    [["--offline", "--modules", MODULES], "error: refusing to plan stack 'production' against an empty state (offline without --state): Terraform would plan to create every resource again (a second EC2 host, a second zone) and the gate would judge nothing that exists. Give --state <a state that holds the stack's resources>, or, for an environment that was never deployed, set newEnvironment: true in its configuration"],
+    [["--offline", "--modules", MODULES, "--state", bad("h.tfstate", '{"version":4,"resources":[{"mode":"data","type":"aws_vpc","name":"v","provider":"p","instances":[{}]}]}')], /^error: refusing to plan stack 'production' against the state .*h\.tfstate, which holds no managed resources: Terraform would plan/],
+    [["--offline", "--modules", MODULES, "--state", POST_FIX, "--against-hcl", POST_FIX], `error: --against-hcl ${POST_FIX} is a file, not a folder: give the HCL root's folder (the one with main.tf)`],
+    [["--offline", "--modules", MODULES, "--state", POST_FIX, "--against-hcl", hclRoot({ "main.tf": 'resource "aws_vpc" "x" {\n  cidr_block = \n}\n' })], /^error: --against-hcl .*: main\.tf is not valid HCL: main\.tf:2,16-3,1: Invalid expression; Expected the start of an expression, but found an invalid expression token\.$/],
+    [["--offline", "--modules", MODULES, "--state", POST_FIX, "--against-hcl", hclRoot({ "variables.tf": 'variable "region" {}\nvariable "db_password_plain" {}\nvariable "zone" {}\n', "terraform.tfvars": 'zone = "z"\n' })], /^error: the HCL root .* needs a value for the Terraform variables db_password_plain, region \(no default\), and the environment gives none: export TF_VAR_db_password_plain=<value> TF_VAR_region=<value> and run again/],
   ])("%j", async (argv, message) => {
     const r = await run(argv as string[]);
     expect(r.code).toBe(2);
@@ -525,15 +715,64 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     expect(r.written).toEqual([]);
   });
 
+  it("a stack marked newEnvironment whose state holds resources: refused, as diff and deploy do", async () => {
+    let stderr = "";
+    const cwd = tmp("cli");
+    const code = await main(["--stack", "staging", "--offline", "--state", POST_FIX, "--modules", MODULES], { ...io(cwd), stderr: (t) => (stderr += t) }, { environments: { production, staging } });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `error: stack 'staging' is marked newEnvironment, but the state ${POST_FIX} holds 56 managed resource instance(s): it has been deployed; ` +
+        "remove newEnvironment from its configuration (and record its stateful resources in deployed)\n",
+    );
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  describe("--out: a folder of its own, refused before anything is written", () => {
+    const inputs = tmp("inputs");
+    fs.copyFileSync(POST_FIX, path.join(inputs, "state.tfstate"));
+    fs.copyFileSync(DATA, path.join(inputs, "data.json"));
+    const modules = path.join(inputs, "modules");
+    fs.cpSync(MODULES, modules, { recursive: true });
+    fs.mkdirSync(path.join(inputs, "someone-elses"));
+    fs.writeFileSync(path.join(inputs, "a-file"), "x");
+    const before = fs.readdirSync(inputs, { recursive: true, encoding: "utf8" }).sort();
+    const args = ["--offline", "--state", path.join(inputs, "state.tfstate"), "--data", path.join(inputs, "data.json"), "--modules", modules];
+
+    it.each([
+      [inputs, `error: --out ${inputs} holds the --state input ${path.join(inputs, "state.tfstate")}: plan-check would write where its input is; give another folder`],
+      [path.join(modules, "compute", "out"), `error: --out ${path.join(modules, "compute", "out")} is inside the --modules folder ${modules}: plan-check would write among its input; give another folder`],
+      [path.join(inputs, "a-file"), `error: --out ${path.join(inputs, "a-file")} is a file, not a folder: give a folder (plan-check creates it)`],
+      [
+        path.join(inputs, "someone-elses"),
+        `error: --out ${path.join(inputs, "someone-elses")} exists and was not made by plan-check (no .zivohealth-workdir.json in it): give a folder that does not exist yet (plan-check creates it) or one it made before`,
+      ],
+    ])("--out %s", async (out, message) => {
+      const r = await run([...args, "--out", out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`${message}\n`);
+      expect(r.written).toEqual([]);
+      expect(fs.readdirSync(inputs, { recursive: true, encoding: "utf8" }).sort()).toEqual(before);
+    });
+
+    it("--out inside cdktf.out/stacks, where synth and Terraform write", async () => {
+      const r = await run([...args, "--out", "cdktf.out/stacks/production/plan"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `error: --out cdktf.out/stacks/production/plan is inside ${path.join(r.cwd, "cdktf.out", "stacks")}: cdktf synth and Terraform write there (each stack's folder); give another folder\n`,
+      );
+      expect(r.written).toEqual([]);
+    });
+  });
+
   it("without terraform on the PATH", async () => {
-    const r = await run(["--offline", "--modules", MODULES], { PATH: "/nonexistent" });
+    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { PATH: "/nonexistent" });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("error: offline plan needs terraform and a provider mirror: no terraform on the PATH (searched: /nonexistent)\n");
     expect(r.written).toEqual([]);
   });
 
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
-    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES]);
+    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[0]).toBe(
       "error: no value recorded for 3 data source(s) or resource(s) to pin offline: data.aws_caller_identity.ml_worker_current, data.aws_route_tables.private, module.vpc_endpoints.data.aws_vpc.selected.",

@@ -1,7 +1,7 @@
 // plan-check: Terraform's own plan as the gate (logic in ./lib/plan-*.ts).
 //   npm run plan-check -- [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]
 //                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]
-// Exit codes: 0 pass, 1 the gate fails, 2 bad input (nothing written).
+// Exit codes: 0 pass, 1 the gate fails, 2 bad input or environment (one message; what the run made is removed).
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,22 +9,25 @@ import * as path from "path";
 import { EnvironmentConfig, replacementAddress } from "../config/environment";
 import { environments as defaultEnvironments } from "../config/environments";
 import type * as App from "../stacks/app";
+import { backendLocation } from "../stacks/isolation";
 import { INTENDED_DIFFERENCES, MOVES, counterpart } from "../stacks/moves";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../validate/lib/toolchain";
 import { backendOf } from "./lib/backend";
-import { CliIo, InputError, newestSource, parseFlags, parseOrAnswer, processIo } from "./lib/cli";
+import { CliIo, InputError, PROJECT_ROOT, parseFlags, parseOrAnswer, processIo, synthesisSources } from "./lib/cli";
 import { instanceAddress, parseState } from "./lib/migration";
 import {
   AllowedDestroy,
   ChangeRow,
   Diagnostic,
   Failure,
+  JudgeInput,
   MovedBlock,
   ResourceChange,
   changeRows,
   comparePlans,
   explain,
   judge,
+  keptBy,
   resourceOf,
 } from "./lib/plan-judge";
 import { PlanCheckReport, renderJson, renderMarkdown } from "./lib/plan-report";
@@ -48,6 +51,7 @@ import {
   PinSource,
   RawState,
   SchemaSummary,
+  Unplannable,
   Workspace,
   adaptState,
   copyStackAssets,
@@ -55,6 +59,7 @@ import {
   prepareStackWorkspace,
   summarizeSchema,
 } from "./lib/plan-workspace";
+import { Workdir, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "./lib/workdir";
 
 export const USAGE =
   "usage: plan-check [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]\n" +
@@ -68,9 +73,12 @@ export const USAGE =
   "  --exclude      leave out this resource and what depends on it (repeatable); listed as not judged\n" +
   "  --against-hcl  also plan this HCL root the same way and compare address by address\n" +
   "  --json         print the report as JSON instead of Markdown\n" +
-  "  --out          working files and report.md/report.json (default cdktf.out/plan-check/<stack>)\n" +
+  "  --out          working files and report.md/report.json (default cdktf.out/plan-check/<stack>): a folder\n" +
+  "                 plan-check creates, or one it made before (its marker in it); never the checkout, a folder\n" +
+  "                 holding or inside an input, a source folder, cdktf.out/stacks; one run at a time per folder\n" +
   "exit codes: 0 pass, 1 the gate fails (a delete or replace not allowed, a move not shown, a plan error,\n" +
-  "            a difference from the HCL root), 2 bad input\n";
+  "            a state instance not planned and not kept, an unused allow-list entry, a difference from\n" +
+  "            the HCL root or an HCL root that cannot be planned), 2 bad input or environment\n";
 
 const AWS_SOURCE = "registry.terraform.io/hashicorp/aws";
 
@@ -133,13 +141,31 @@ function readState(file: string): RawState {
   if (typeof s !== "object" || s === null || Array.isArray(s)) throw new InputError(`state file ${file} is not a Terraform state (not an object)`);
   if (s.version !== 4) throw new InputError(`state file ${file}: format version ${JSON.stringify(s.version)}; plan-check reads version 4`);
   if (!Array.isArray(s.resources)) throw new InputError(`state file ${file} has no "resources" list`);
+  parseState(JSON.stringify(s), `state file ${file}`); // every entry: mode, type, name, instances
   return s;
 }
+
+/** Managed instances (current objects) of a state. */
+const managedInstances = (state: RawState | null) =>
+  state ? parseState(JSON.stringify(state), "the state").instances.filter((i) => i.deposed === null).length : 0;
+
+const DATA_ADDRESS = /^(module\.[A-Za-z_][\w-]*(\[[^\]]+\])?\.)*(data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*$/;
 
 function readData(file: string): Record<string, Json> {
   const d = readJson(file, "--data file");
   if (typeof d !== "object" || d === null || Array.isArray(d)) throw new InputError(`--data file ${file} must be an object of values by address`);
   const { ["//"]: _comment, ...values } = d as Record<string, Json>;
+  const isObject = (v: Json) => typeof v === "object" && v !== null && !Array.isArray(v);
+  for (const [address, value] of Object.entries(values)) {
+    if (!DATA_ADDRESS.test(address)) {
+      throw new InputError(`--data entry '${address}' in ${file} is not a data source or resource address (like data.aws_vpc.existing or module.compute.data.aws_ami.ubuntu)`);
+    }
+    const ok = isObject(value) || (Array.isArray(value) && value.every(isObject));
+    if (!ok) {
+      const got = value === null ? "null" : Array.isArray(value) ? "a list that is not of objects" : `a ${typeof value}`;
+      throw new InputError(`--data entry '${address}' in ${file} must be an object of its attributes (a list of them for a counted one); got ${got}`);
+    }
+  }
   return values;
 }
 
@@ -230,37 +256,39 @@ async function planWorkspace(
   return { result, exclusion: ex, rows: result.plan ? changeRows(result.plan) : [] };
 }
 
-/** The synthesized file exists and is newer than every source of the synthesized Terraform. */
-function isFresh(file: string): boolean {
-  let mtimeMs: number;
+/** What plan-check records of a synthesis, in its folder: which sources gave which cdk.tf.json. */
+export const SYNTHESIS_RECORD = "synthesis.json";
+
+export interface SynthesisRecord {
+  readonly stack: string;
+  /** The synthesized file (relative to the checkout) and its sha256. */
+  readonly output: { readonly file: string; readonly sha256: string };
+  /** The sources (relative to the project) hashed, and one digest of them all. */
+  readonly sources: { readonly digest: string; readonly files: readonly { readonly file: string; readonly sha256: string }[] };
+}
+
+
+/**
+ * The synthesized stack, if it is what the current sources give: the record
+ * of the run that synthesized it names the same sources (by content, not
+ * modification time) and the same output (by content).
+ */
+export function freshSynthesis(dir: string, stack: string, file: string, sources: SynthesisRecord["sources"]): string | undefined {
+  let record: SynthesisRecord;
+  let text: string;
   try {
-    mtimeMs = fs.statSync(file).mtimeMs;
+    record = JSON.parse(fs.readFileSync(path.join(dir, SYNTHESIS_RECORD), "utf8")) as SynthesisRecord;
+    text = fs.readFileSync(file, "utf8");
   } catch {
-    return false;
+    return undefined;
   }
-  const newest = newestSource();
-  return newest !== undefined && newest.mtimeMs < mtimeMs;
+  return record.stack === stack && record.sources?.digest === sources.digest && record.output?.sha256 === sha256(text) ? text : undefined;
 }
 
 /** Where a working folder records what its last `terraform init` was for. */
 const INIT_STAMP = ".plan-check-init";
 /** Plan errors that mean the working folder needs `terraform init`. */
 const INIT_NEEDED = /Module not installed|Required plugins are not installed|Inconsistent dependency lock file|Backend initialization required|Module source has changed|missing or corrupted provider plugins/i;
-
-/**
- * Empties the output folder, but for what `terraform init` installed in the
- * working folders (providers linked from the plugin cache, the module
- * manifest, the lock file): the next run reuses it when its inputs are the same.
- */
-function emptyOutDir(outDir: string): void {
-  if (!fs.existsSync(outDir)) return;
-  for (const entry of fs.readdirSync(outDir)) {
-    const p = path.join(outDir, entry);
-    if ((entry === "stack" || entry === "hcl") && fs.statSync(p).isDirectory()) {
-      for (const e of fs.readdirSync(p)) if (![".terraform", ".terraform.lock.hcl", INIT_STAMP].includes(e)) fs.rmSync(path.join(p, e), { recursive: true, force: true });
-    } else fs.rmSync(p, { recursive: true, force: true });
-  }
-}
 
 /** `terraform init`, unless the folder was initialized for the same provider requirements and module calls. */
 async function initOnce(tf: Terraform, ws: Workspace, terraformVersion: string, timings: Timings): Promise<void> {
@@ -279,45 +307,132 @@ async function initOnce(tf: Terraform, ws: Workspace, terraformVersion: string, 
 export interface Deps {
   readonly environments?: Readonly<Record<string, EnvironmentConfig>>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Stop on SIGINT/SIGTERM, removing what the run made (the command's own process only). @default false */
+  readonly handleSignals?: boolean;
+}
+
+/** The message of a failure of input or environment (exit 2), or undefined for a defect. */
+function inputFailure(e: unknown): string | undefined {
+  if (e instanceof InputError || e instanceof WorkdirError || e instanceof UnknownAddress || e instanceof TerraformFailed) return e.message;
+  return fileSystemMessage(e);
 }
 
 /** Runs the check; returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}): Promise<number> {
   const options = parseOrAnswer(argv, io, USAGE, parseArgs);
   if (typeof options === "number") return options;
-  let outDir: string | undefined;
+  let workdir: Workdir | undefined;
   try {
-    return await check(options, io, deps, (dir) => (outDir = dir));
+    return await check(options, io, deps, (w) => (workdir = w));
   } catch (e) {
-    if (e instanceof TerraformFailed) {
-      // Terraform itself failed (not a plan error it reported): the gate fails.
-      io.stderr(`error: ${e.message}\n`);
-      return 1;
-    }
-    if (!(e instanceof InputError || e instanceof UnknownAddress)) throw e;
-    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
-    io.stderr(`error: ${e.message}\n`);
+    // Interrupted: the signal handler stops the children, removes what the run made and exits.
+    if (workdir?.interrupted) return new Promise<number>(() => undefined);
+    const removed = workdir?.abort();
+    const message = inputFailure(e);
+    if (message === undefined) throw e;
+    io.stderr(`error: ${message}\n${removed ? `note: removed ${removed}\n` : ""}`);
     return 2;
   }
 }
 
-async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) => void): Promise<number> {
+/** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
+const OWNED = ["stack", "hcl", "report.md", "report.json", SYNTHESIS_RECORD];
+const KEEP = [
+  ...["stack", "hcl"].flatMap((d) => [".terraform", ".terraform.lock.hcl", INIT_STAMP].map((f) => `${d}/${f}`)),
+  SYNTHESIS_RECORD,
+];
+
+/** The facts the verdict is drawn from, and the environment's lists: what `judge` gets. */
+export function verdictInput(
+  config: Pick<EnvironmentConfig, "allowDestroy" | "allowReplacement" | "keepUnplannable">,
+  facts: Omit<JudgeInput, "allow" | "allowReplace" | "keep">,
+): JudgeInput {
+  return {
+    ...facts,
+    allow: config.allowDestroy ?? [],
+    // allowReplacement allows replaces only (the synth guard has judged them), never a delete.
+    allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),
+    keep: config.keepUnplannable ?? [],
+  };
+}
+
+/** Refuses an empty state for a stack that is not new, and a state with resources for one marked new. */
+function checkStateFits(stack: string, config: EnvironmentConfig, state: RawState | null, where: string): void {
+  const count = managedInstances(state);
+  if (config.newEnvironment === true) {
+    if (count > 0) {
+      throw new InputError(
+        `stack '${stack}' is marked newEnvironment, but ${where} holds ${count} managed resource instance(s): ` +
+          "it has been deployed; remove newEnvironment from its configuration (and record its stateful resources in deployed)",
+      );
+    }
+    return;
+  }
+  if (count === 0) {
+    throw new InputError(
+      `refusing to plan stack '${stack}' against ${state ? `${where}, which holds no managed resources` : where}: Terraform would plan to ` +
+        "create every resource again (a second EC2 host, a second zone) and the gate would judge nothing that exists. " +
+        `Give --state <a state that holds the stack's resources>, or, for an environment that was never deployed, set newEnvironment: true in its configuration`,
+    );
+  }
+}
+
+/** Terraform variables without a default that the environment gives no TF_VAR_ for. */
+function missingVariables(what: string, names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const missing = names.filter((n) => env[`TF_VAR_${n}`] === undefined);
+  if (!missing.length) return undefined;
+  return (
+    `${what} needs a value for the Terraform variable${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (no default), and the environment gives none: ` +
+    `export ${missing.map((n) => `TF_VAR_${n}=<value>`).join(" ")} and run again` +
+    (missing.includes("db_password_plain") ? " (offline any value plans, the fixtures use REDACTED; with credentials, the real password: README, What the first cdktf diff should show)" : "")
+  );
+}
+
+async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => void): Promise<number> {
   const env = deps.env ?? process.env;
   const environments = deps.environments ?? defaultEnvironments;
   const config = environments[o.stack];
   if (!config) throw new InputError(`unknown stack '${o.stack}'; the stacks are: ${Object.keys(environments).join(", ")}`);
   const resolve = (p: string) => path.resolve(io.cwd, p);
+
+  // Inputs, read and checked before anything is written.
   const snapshot = o.state ? readState(resolve(o.state)) : null;
   const data = o.data ? readData(resolve(o.data)) : {};
   if (o.data && !o.offline) throw new InputError("--data goes with --offline (online, Terraform reads the data sources)");
-  if (o.againstHcl) {
-    const dir = resolve(o.againstHcl);
-    if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith(".tf"))) throw new InputError(`--against-hcl ${dir}: no .tf files there`);
-    if (!o.offline && !o.state) throw new InputError("--against-hcl needs --state or --offline: the HCL root is planned against the same snapshot");
-  }
+  const hclRoot = o.againstHcl ? await readHclRoot(resolve(o.againstHcl), o.againstHcl) : undefined;
+  if (o.againstHcl && !o.offline && !o.state) throw new InputError("--against-hcl needs --state or --offline: the HCL root is planned against the same snapshot");
   const stackOut = resolve(path.join("cdktf.out", "stacks", o.stack));
   const modulesDir = o.modules ? resolve(o.modules) : path.resolve(stackOut, config.hclModulesDir);
-  if (!fs.existsSync(modulesDir)) throw new InputError(`no HCL modules at ${modulesDir} (give --modules <dir>)`);
+  if (!fs.existsSync(modulesDir) || !fs.statSync(modulesDir).isDirectory()) throw new InputError(`no HCL modules at ${modulesDir} (give --modules <dir>)`);
+  if (o.offline || o.state) {
+    checkStateFits(o.stack, config, snapshot, o.state ? `the state ${o.state}` : "an empty state (offline without --state)");
+  }
+  if (hclRoot) {
+    const problem = missingVariables(`the HCL root ${o.againstHcl}`, hclRoot.required, env);
+    if (problem) throw new InputError(problem);
+  }
+
+  // The output folder: refused before anything is written.
+  const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
+  const workdirOptions: WorkdirOptions = {
+    tool: "plan-check",
+    dir: outDir,
+    shown: o.out ? `--out ${o.out}` : path.relative(io.cwd, outDir),
+    checkout: PROJECT_ROOT,
+    inputs: [
+      ...(o.state ? [{ flag: "--state", path: resolve(o.state) }] : []),
+      ...(o.data ? [{ flag: "--data", path: resolve(o.data) }] : []),
+      { flag: o.modules ? "--modules" : "modules (hclModulesDir)", path: modulesDir },
+      ...(o.againstHcl ? [{ flag: "--against-hcl", path: resolve(o.againstHcl) }] : []),
+    ],
+    reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth and Terraform write there (each stack's folder)" }],
+    owned: OWNED,
+    keep: KEEP,
+    stderr: io.stderr,
+    handleSignals: deps.handleSignals,
+  };
+  const refused = refusal(workdirOptions);
+  if (refused) throw new WorkdirError(refused);
 
   // Terraform: offline needs the provider mirror too.
   let tf: Terraform;
@@ -345,15 +460,23 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     terraformVersion = "(the PATH's)";
   }
 
+  const workdir = openWorkdir(workdirOptions);
+  opened(workdir);
+  tf = { ...tf, run: (bin, args, cwd, runEnv, timeoutMs) => workdir.run(bin, args, { cwd, env: runEnv, timeoutMs }) };
+  const outDirReal = workdir.dir;
+
   // Never a stale cdktf.out: synthesize (every stack, as npm run synth writes them), unless the
-  // configured stacks' output is newer than every source it is made from.
+  // record of the run that synthesized it says the same sources gave the same output (by content).
   const synthesizedFile = path.join(stackOut, "cdk.tf.json");
   let stackText: string;
   let synthesisNote: string;
-  const fresh = !deps.environments && isFresh(synthesizedFile);
+  const sources = deps.environments ? undefined : synthesisSources();
+  const fresh = sources && freshSynthesis(outDirReal, o.stack, synthesizedFile, sources);
   if (fresh) {
-    stackText = fs.readFileSync(synthesizedFile, "utf8");
-    synthesisNote = `${path.relative(io.cwd, synthesizedFile)} is newer than every source it is made from: used as it is`;
+    stackText = fresh;
+    synthesisNote =
+      `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files and of the file ` +
+      `match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`;
   } else {
     // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
     const { isUserError, synthesize } = require("../stacks/app") as typeof App;
@@ -366,15 +489,22 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     }
     stackText = synthesized.find((x) => x.name === o.stack)!.text;
     synthesisNote = "synthesized now from the sources";
+    if (sources) {
+      const record: SynthesisRecord = { stack: o.stack, output: { file: path.relative(io.cwd, synthesizedFile), sha256: sha256(stackText) }, sources };
+      const tmp = path.join(outDirReal, `${SYNTHESIS_RECORD}.${process.pid}.tmp`);
+      fs.writeFileSync(tmp, JSON.stringify(record, null, 1));
+      fs.renameSync(tmp, path.join(outDirReal, SYNTHESIS_RECORD));
+    }
   }
   const stackJson = JSON.parse(stackText) as Record<string, Json>;
   const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
   const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
+  const required = Object.entries((stackJson.variable ?? {}) as Record<string, Record<string, Json>>)
+    .filter(([, v]) => !Object.prototype.hasOwnProperty.call(v ?? {}, "default"))
+    .map(([name]) => name);
+  const variablesProblem = missingVariables(`stack '${o.stack}'`, required, env);
+  if (variablesProblem) throw new InputError(variablesProblem);
 
-  const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
-  emptyOutDir(outDir);
-  // On bad input, everything this run created goes again (mkdirSync returns the first folder it made).
-  created(fs.mkdirSync(outDir, { recursive: true, mode: 0o700 }) ?? outDir);
   const timings: Timings = {};
   const started = Date.now();
   const installed = new Set(["aws"]);
@@ -385,20 +515,36 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   let pins: Workspace["pins"] = [];
   let stateUsed: RawState | null = snapshot;
   let schema: SchemaSummary | undefined;
+  let unplannable: Unplannable[] = [];
+  let hclWs: Workspace | undefined;
   if (o.offline) {
-    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDir, "stack"), awsVersion, source, stackDir: stackOut });
-    if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
+    // Both working folders first: every value to pin, and every --data entry, is checked before Terraform runs.
+    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source, stackDir: stackOut });
+    hclWs = hclRoot ? prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source }) : undefined;
+    const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
+    if (missing.length) throw new InputError(missingMessage(missing, o));
+    const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
+    if (problems.length) throw new InputError(`the pinned values do not fit what the configuration reads:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    const used = new Set([...ws.pins, ...(hclWs?.pins ?? [])].filter((p) => p.from === "--data").map((p) => p.recordedAs));
+    const unused = Object.keys(data).filter((k) => !used.has(k));
+    if (unused.length) {
+      throw new InputError(
+        `--data ${o.data}: ${unused.length} entr${unused.length > 1 ? "ies match" : "y matches"} nothing this run pins: ${unused.join(", ")} ` +
+          `(pinned here: ${[...new Set([...ws.pins, ...(hclWs?.pins ?? [])].map((p) => p.recordedAs))].sort().join(", ") || "nothing"}); remove ${unused.length > 1 ? "them" : "it"} or correct the address`,
+      );
+    }
     stackDir = ws.dir;
     await initOnce(tf, ws, terraformVersion, timings);
     schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
     const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
     fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
     stateUsed = adapted.state;
+    unplannable = adapted.unplannable;
     adaptations = [...ws.adaptations, ...(providerNote ? [providerNote] : []), ...adapted.adaptations];
     pins = ws.pins;
     timings.prepare = Date.now() - started - (timings.init ?? 0) - (timings.schema ?? 0);
   } else if (snapshot) {
-    stackDir = path.join(outDir, "stack");
+    stackDir = path.join(outDirReal, "stack");
     fs.mkdirSync(stackDir, { recursive: true, mode: 0o700 });
     const copy = structuredClone(stackJson) as any;
     delete copy.terraform.backend;
@@ -412,15 +558,17 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     stackDir = stackOut; // the real backend, as cdktf diff uses it; plan -lock=false, never apply
     await init(tf, stackDir, timings);
     stateUsed = await pullState(tf, stackDir, timings); // read-only: which moved blocks must show as moves
+    const where = backendLocation(resolve("cdktf.out"), o.stack, config.backend);
+    checkStateFits(o.stack, config, stateUsed, stateUsed ? `the backend's state ${where}` : `the backend's state ${where}, which does not exist`);
   }
 
   const stateAddresses = stateUsed ? stateInstances(stateUsed) : [];
-  // The plan files go to outDir even when Terraform runs in cdktf.out/stacks/<stack>.
-  const planOut = path.join(outDir, "stack");
+  // The plan files go to the run's folder even when Terraform runs in cdktf.out/stacks/<stack>.
+  const planOut = path.join(outDirReal, "stack");
   fs.mkdirSync(planOut, { recursive: true, mode: 0o700 });
   // The HCL root, if asked, is planned at the same time (two cores; each waits on its own Terraform).
-  const hclRun = o.againstHcl
-    ? planHcl(o, resolve(o.againstHcl), outDir, tf, source, awsVersion, schema, terraformVersion, timings)
+  const hclRun = hclRoot
+    ? planHcl(o, hclRoot.dir, hclWs, path.join(outDirReal, "hcl"), tf, source, schema, terraformVersion, timings)
     : undefined;
   hclRun?.catch(() => undefined); // reported where it is awaited
   const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
@@ -432,19 +580,22 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
       reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
     })),
   ];
-  const gate: Failure[] = judge({
-    rows: stackPlan.rows,
-    errors: stackPlan.result.errors,
-    allow: config.allowDestroy ?? [],
-    allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),
-    moved,
-    stateAddresses: new Set(stateAddresses),
-    notJudged,
-  });
+  const gate: Failure[] = judge(
+    verdictInput(config, {
+      rows: stackPlan.rows,
+      errors: stackPlan.result.errors,
+      moved,
+      stateAddresses: new Set(stateAddresses),
+      notJudged,
+      unplannable,
+    }),
+  );
 
   let hcl: PlanCheckReport["hcl"];
   if (hclRun) {
-    hcl = compareWithHcl(await hclRun, stackPlan);
+    const h = await hclRun;
+    hcl = compareWithHcl(h, stackPlan);
+    if (h.failure) gate.push({ kind: "equivalence", message: h.failure });
     for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
   }
 
@@ -465,10 +616,11 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
     })),
     adaptations,
     pins,
+    stateNotPlanned: unplannable.map((u) => ({ address: u.address, why: u.why, ...(keptBy(config.keepUnplannable ?? [], u) ? { kept: keptBy(config.keepUnplannable ?? [], u)!.reason } : {}) })),
     ...(hcl ? { hcl } : {}),
     planText: stackPlan.result.text,
     timingsMs: { ...timings, total: Date.now() - started },
-    outDir,
+    outDir: outDirReal,
     synthesized: { sha256: sha256(stackText) },
     backend: backendOf(stackJson as any, stackOut).identity,
     plannedAgainst: o.state ? "snapshot" : o.offline ? "empty state" : "backend",
@@ -478,8 +630,9 @@ async function check(o: Options, io: CliIo, deps: Deps, created: (dir: string) =
   };
   const markdown = renderMarkdown(report);
   const json = renderJson(report);
-  fs.writeFileSync(path.join(outDir, "report.md"), markdown);
-  fs.writeFileSync(path.join(outDir, "report.json"), json);
+  fs.writeFileSync(path.join(outDirReal, "report.md"), markdown);
+  fs.writeFileSync(path.join(outDirReal, "report.json"), json);
+  workdir.finish();
   io.stdout(o.json ? json : markdown);
   return report.pass ? 0 : 1;
 }
@@ -494,66 +647,126 @@ function missingMessage(missing: readonly string[], o: Options): string {
   );
 }
 
+interface HclRoot {
+  readonly dir: string;
+  /** Its variables without a default that no .tfvars file in it sets. */
+  readonly required: string[];
+}
+
+/**
+ * The --against-hcl folder, checked before anything is written: a folder of
+ * .tf files that parse (a syntax error is bad input, not a difference); and
+ * the variables Terraform would ask for.
+ */
+async function readHclRoot(dir: string, shown: string): Promise<HclRoot> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw new InputError(`--against-hcl ${shown}: no such folder (${dir})`);
+  }
+  if (!stat.isDirectory()) throw new InputError(`--against-hcl ${shown} is a file, not a folder: give the HCL root's folder (the one with main.tf)`);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".tf")).sort();
+  if (!files.length) throw new InputError(`--against-hcl ${shown}: no .tf files there`);
+  const { parse } = require("@cdktf/hcl2json") as { parse: (file: string, text: string) => Promise<Record<string, any>> };
+  const variables = new Map<string, boolean>();
+  const set = new Set<string>();
+  for (const f of fs.readdirSync(dir).sort()) {
+    const isTf = f.endsWith(".tf");
+    const isVars = f === "terraform.tfvars" || f.endsWith(".auto.tfvars");
+    if (!isTf && !isVars) continue;
+    let parsed: Record<string, any>;
+    try {
+      parsed = await parse(f, fs.readFileSync(path.join(dir, f), "utf8"));
+    } catch (e) {
+      const detail = String((e as Error).message ?? e).replace(/^Error: /, "").replace(/^parse config: \[?/, "").replace(/\]$/, "");
+      throw new InputError(`--against-hcl ${shown}: ${f} is not valid HCL: ${detail}`);
+    }
+    if (isVars) Object.keys(parsed).forEach((k) => set.add(k));
+    for (const [name, blocks] of Object.entries<any[]>(parsed.variable ?? {})) variables.set(name, blocks.some((b) => Object.prototype.hasOwnProperty.call(b, "default")));
+  }
+  for (const f of fs.readdirSync(dir).filter((x) => x === "terraform.tfvars.json" || x.endsWith(".auto.tfvars.json"))) {
+    try {
+      Object.keys(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"))).forEach((k) => set.add(k));
+    } catch (e) {
+      throw new InputError(`--against-hcl ${shown}: ${f} is not JSON: ${(e as Error).message}`);
+    }
+  }
+  return { dir, required: [...variables].filter(([name, hasDefault]) => !hasDefault && !set.has(name)).map(([name]) => name).sort() };
+}
+
 interface HclPlanned {
   readonly dir: string;
   readonly planned: Planned;
   readonly unplannable: { address: string; why: string }[];
+  /** Why the HCL root could not be planned at all: the equivalence is not checked, and the gate fails. */
+  readonly failure?: string;
 }
 
-/** Plans the HCL root the same way as the stack (run beside the stack's plan). */
+/** Plans the HCL root the same way as the stack (run beside the stack's plan). A root Terraform cannot plan is a finding, not bad input. */
 async function planHcl(
   o: Options,
   hclDir: string,
-  outDir: string,
+  ws: Workspace | undefined,
+  dir: string,
   tf: Terraform,
   source: PinSource,
-  awsVersion: string,
   schema: SchemaSummary | undefined,
   terraformVersion: string,
   timings: Timings,
 ): Promise<HclPlanned> {
-  const dir = path.join(outDir, "hcl");
   const hclTimings: Timings = {};
+  const empty: Planned = { result: { ok: false, errors: [], warnings: [], text: "" }, rows: [] };
   let stateAddresses: string[] = [];
-  if (o.offline) {
-    const ws = prepareHclWorkspace({ hclDir, dir, awsVersion, source });
-    if (ws.missing.length) throw new InputError(missingMessage(ws.missing, o));
-    await initOnce(tf, ws, terraformVersion, hclTimings);
-    const adapted = adaptState(source.snapshot, ws.pins, source.installed, schema!, terraformVersion);
-    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
-    stateAddresses = stateInstances(adapted.state);
-  } else {
-    fs.cpSync(hclDir, dir, { recursive: true, filter: (s) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(s) });
-    // Its own backend, if any, must not be used: the same snapshot, copied.
-    fs.writeFileSync(path.join(dir, "plan_check_override.tf"), 'terraform {\n  backend "local" {\n    path = "terraform.tfstate"\n  }\n}\n');
-    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(source.snapshot), { mode: 0o600 });
-    await init(tf, dir, hclTimings);
-    stateAddresses = source.snapshot ? stateInstances(source.snapshot) : [];
+  try {
+    if (ws) {
+      await initOnce(tf, ws, terraformVersion, hclTimings);
+      const adapted = adaptState(source.snapshot, ws.pins, source.installed, schema!, terraformVersion);
+      fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
+      stateAddresses = stateInstances(adapted.state);
+    } else {
+      fs.cpSync(hclDir, dir, { recursive: true, filter: (s) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(s) });
+      // Its own backend, if any, must not be used: the same snapshot, copied.
+      fs.writeFileSync(path.join(dir, "plan_check_override.tf"), 'terraform {\n  backend "local" {\n    path = "terraform.tfstate"\n  }\n}\n');
+      fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(source.snapshot), { mode: 0o600 });
+      await init(tf, dir, hclTimings);
+      stateAddresses = source.snapshot ? stateInstances(source.snapshot) : [];
+    }
+  } catch (e) {
+    if (!(e instanceof TerraformFailed)) throw e;
+    return { dir: hclDir, planned: empty, unplannable: [], failure: e.message };
   }
   // The stack's exclusions, at their HCL addresses.
   const excluded = o.exclude.map((a) => counterpart(resourceOf(a)) ?? resourceOf(a));
   const stateResources = stateAddresses.map(resourceOf);
-  let planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings, dir, false);
   const unplannable: { address: string; why: string }[] = [];
-  // Plan around what the HCL root cannot plan here (a count known only at apply,
-  // a value the provider refuses), and compare the rest; a few rounds, as one
-  // error can hide another.
-  for (let round = 0; round < 3 && !planned.result.ok; round++) {
-    const found = unplannableResources(planned.result.errors, (file) => modulePathOfFile(dir, file))?.filter(
-      (u) => !unplannable.some((x) => x.address === u.address),
-    );
-    if (!found?.length) break;
-    unplannable.push(...found);
-    planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...unplannable.map((u) => u.address)], stateResources, hclTimings, dir, false);
+  let planned: Planned;
+  try {
+    planned = await planWorkspace(tf, dir, o.offline, excluded, stateResources, hclTimings, dir, false);
+    // Plan around what the HCL root cannot plan here (a count known only at apply,
+    // a value the provider refuses), and compare the rest; a few rounds, as one
+    // error can hide another. An error that belongs to no resource stops it: then it cannot be planned at all.
+    for (let round = 0; round < 3 && !planned.result.ok; round++) {
+      const found = unplannableResources(planned.result.errors, (file) => modulePathOfFile(dir, file))?.filter(
+        (u) => !unplannable.some((x) => x.address === u.address),
+      );
+      if (!found?.length) break;
+      unplannable.push(...found);
+      planned = await planWorkspace(tf, dir, o.offline, [...excluded, ...unplannable.map((u) => u.address)], stateResources, hclTimings, dir, false);
+    }
+  } catch (e) {
+    if (!(e instanceof TerraformFailed || e instanceof UnknownAddress)) throw e;
+    return { dir: hclDir, planned: empty, unplannable, failure: e.message };
   }
   for (const [k, v] of Object.entries(hclTimings)) timings[`hcl ${k}`] = v;
-  return { dir: hclDir, planned, unplannable };
+  const failure = planned.result.ok ? undefined : planned.result.errors.map((d) => `${d.address ? `${d.address}: ` : ""}${explain(d)}`).join("; ");
+  return { dir: hclDir, planned, unplannable, ...(failure !== undefined ? { failure: failure || "Terraform planned nothing and reported no error" } : {}) };
 }
 
 /** The HCL root's plan against the stack's, address by address through the moved blocks. */
 function compareWithHcl(h: HclPlanned, stackPlan: Planned): NonNullable<PlanCheckReport["hcl"]> {
   const { planned, unplannable } = h;
-  if (!planned.result.ok) {
+  if (h.failure !== undefined) {
     return { dir: h.dir, unplannable: [...unplannable, ...planned.result.errors.map((d) => ({ address: d.address ?? "(configuration)", why: d.summary.slice(0, 300) }))] };
   }
   const notCompared = new Map<string, string>();
@@ -596,7 +809,7 @@ function modulePathOfFile(rootDir: string, file: string): string | undefined {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), processIo()).then(
+  main(process.argv.slice(2), processIo(), { handleSignals: true }).then(
     (code) => (process.exitCode = code),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? e}\n`);

@@ -2,6 +2,7 @@
 // the fixtures' states, judged, and compared with the HCL root's own plan.
 // Without terraform or the provider mirror the tier is skipped, and says why
 // (VALIDATE_REQUIRE_TERRAFORM=1 makes that a failure, as in CI).
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -15,6 +16,8 @@ import { USER_DATA_LIMIT_BYTES } from "../modules/compute";
 import { INTENDED_DIFFERENCES, MOVES } from "../stacks/moves";
 import { classify, parseStack, parseState } from "../scripts/lib/migration";
 import { synthesize } from "../stacks/app";
+import { LOCK } from "../scripts/lib/workdir";
+import { tempDir } from "../__tests__/tmp";
 import { renderHclCompute } from "./lib/hcl-render";
 import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
 
@@ -42,26 +45,29 @@ const PRODUCTION_AMI = "ami-0c398cb65a93047f2";
 
 type Result = { code: number; report: PlanCheckReport & { counts: Record<string, number>; failureTexts: string[] }; stderr: string; plan?: any };
 
+const ENV_VARS: NodeJS.ProcessEnv = { ...process.env, TF_VAR_db_password_plain: "REDACTED" };
+
+/** plan-check as it runs, its output kept apart: exit code, stdout, stderr. */
+async function runPlanCheck(args: string[], environments: Record<string, EnvironmentConfig> = { production }, cwd = tempDir("plan-check-tier-"), env: NodeJS.ProcessEnv = ENV_VARS) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, { environments, env });
+  return { code, stdout, stderr, cwd };
+}
+
+/** plan-check --offline --json in `given` (or a folder of its own, removed after the file's tests), with extra environment variables. */
 async function planCheck(
   args: string[],
   environments: Record<string, EnvironmentConfig> = { production },
   given?: string,
   env: Record<string, string> = {},
 ): Promise<Result> {
-  const cwd = given ?? fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
-  let stdout = "";
-  let stderr = "";
-  const code = await main(
-    ["--offline", "--modules", MODULES, "--json", ...args],
-    { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
-    { environments, env: { ...process.env, TF_VAR_db_password_plain: "REDACTED", ...env } },
-  );
+  const modules = args.includes("--modules") ? [] : ["--modules", MODULES];
+  const { code, stdout, stderr } = await runPlanCheck(["--offline", ...modules, "--json", ...args], environments, given ?? tempDir("plan-check-tier-"), { ...ENV_VARS, ...env });
   if (!stdout) throw new Error(`plan-check wrote no report (exit ${code}):\n${stderr}`);
   const report = JSON.parse(stdout);
   const planFile = path.join(report.outDir, "stack/plan.json");
   const plan = fs.existsSync(planFile) ? JSON.parse(fs.readFileSync(planFile, "utf8")) : undefined;
-  // A folder the caller gave is the caller's to remove; VALIDATE_KEEP_DIRS=1 keeps them all for a look.
-  if (process.env[ENV.keepDirs] !== "1" && !given) fs.rmSync(cwd, { recursive: true, force: true });
   return { code, report, stderr, plan };
 }
 
@@ -76,7 +82,7 @@ const hostChange = (r: Result) => r.plan.resource_changes.find((c: any) => c.add
 function builtState(edit: (state: any) => void): string {
   const state = JSON.parse(fs.readFileSync(POST_FIX, "utf8"));
   edit(state);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-state-")), "built.tfstate");
+  const file = path.join(tempDir("plan-check-state-"), "built.tfstate");
   fs.writeFileSync(file, JSON.stringify(state));
   return file;
 }
@@ -95,16 +101,11 @@ const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("plan-check against the fixtures (offline, Terraform's own plan)", () => {
   test.concurrent("post-fix state (today's), no --exclude: PASS; every compute instance moves; the host's user data is its one change", async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "plan-check-tier-"));
-    let r: Result;
-    try {
-      const first = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
-      expect(first.report.timingsMs.init).toBeGreaterThan(0);
-      // The second run in the same folder reuses what init installed: the same inputs.
-      r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
-    } finally {
-      if (process.env[ENV.keepDirs] !== "1") fs.rmSync(cwd, { recursive: true, force: true });
-    }
+    const cwd = tempDir("plan-check-tier-");
+    const first = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
+    expect(first.report.timingsMs.init).toBeGreaterThan(0);
+    // The second run in the same folder reuses what init installed: the same inputs.
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA], { production }, cwd);
     expect(r.report.timingsMs).toMatchObject({ "init (reused)": 0 });
     expect(r.report.timingsMs.init).toBeUndefined();
     expect(r.code).toBe(0);
@@ -302,7 +303,8 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
   });
 
   test.concurrent("an empty state (a new environment): plans in one step, without -target; everything is created", async () => {
-    const r = await planCheck(["--data", NEW_ENV_DATA, "--against-hcl", HCL_ROOT]);
+    // Production's configuration marked new (nothing deployed): the empty state is what it should plan from.
+    const r = await planCheck(["--data", NEW_ENV_DATA, "--against-hcl", HCL_ROOT], { production: { ...production, newEnvironment: true, deployed: {} } });
     expect(r.code).toBe(0);
     expect(r.report.excluded).toEqual([]);
     expect(r.report.timingsMs.graph).toBeUndefined(); // no exclusion: no -target
@@ -408,4 +410,164 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
       removeTemp(state);
     }
   });
+});
+
+describeTier("plan-check judges everything it is given, and fails cleanly on bad input", () => {
+  /** A copy of the HCL root with one file's text changed. */
+  const hclRootWith = (edit: (dir: string) => void) => {
+    const dir = path.join(tempDir("plan-check-hcl-"), "terraform");
+    fs.cpSync(HCL_ROOT, dir, { recursive: true, filter: (s) => !/(\.terraform|\.tfstate[^/]*)$/.test(s) });
+    edit(dir);
+    return dir;
+  };
+
+  test.concurrent("an HCL root Terraform cannot plan (an undeclared variable) fails the equivalence, with Terraform's reason", async () => {
+    const root = hclRootWith((d) => fs.appendFileSync(path.join(d, "outputs.tf"), '\noutput "plan_check_probe" {\n  value = var.not_declared\n}\n'));
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--against-hcl", root]);
+    expect(r.code).toBe(1);
+    expect(r.report.failures.map((f) => f.kind)).toEqual(["equivalence"]);
+    expect(r.report.failureTexts[0]).toMatch(
+      /^the HCL root could not be planned, so the equivalence was not checked: Reference to undeclared input variable \(outputs\.tf:\d+, output "plan_check_probe"\): An input variable with the name "not_declared" has not been declared\./,
+    );
+    expect(r.report.hcl!.comparison).toBeUndefined();
+  });
+
+  test.concurrent("an HCL root of one variable block plans nothing: every instance of the stack is a difference", async () => {
+    const root = path.join(tempDir("plan-check-hcl-"), "only-variable");
+    fs.mkdirSync(root);
+    fs.writeFileSync(path.join(root, "variables.tf"), 'variable "region" {\n  default = "us-east-1"\n}\n');
+    const r = await planCheck(["--state", POST_FIX, "--data", DATA, "--against-hcl", root]);
+    expect(r.code).toBe(1);
+    expect(r.report.hcl!.comparison!.equal).toBe(0);
+    // Against the same state, a root that declares nothing plans to delete every object in it.
+    expect(r.report.hcl!.comparison!.differences).toContainEqual({
+      address: "aws_iam_role.iam_ec2_role (HCL module.iam.aws_iam_role.ec2_role)",
+      message: expect.stringMatching(/^action: HCL delete, stack no-op; planned values differ: /),
+    });
+    expect(r.report.failures.every((f) => f.kind === "difference")).toBe(true);
+  });
+
+  test.concurrent("state instances the plan cannot account for fail the gate, each named, unless the environment keeps them", async () => {
+    const state = builtState((s) => {
+      s.resources.push(
+        { mode: "managed", type: "tls_private_key", name: "deploy", provider: 'provider["registry.terraform.io/hashicorp/tls"]', instances: [{ schema_version: 1, attributes: { id: "k", algorithm: "ED25519" } }] },
+        { module: "module.storage", mode: "managed", type: "random_string", name: "old", provider: 'provider["registry.terraform.io/hashicorp/random"]', instances: [{ schema_version: 2, attributes: { id: "abc", result: "abc" } }] },
+        { mode: "managed", type: "aws_made_up_thing", name: "x", provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ schema_version: 0, attributes: { id: "x" } }] },
+      );
+    });
+    const failing = await planCheck(["--state", state, "--data", DATA]);
+    expect(failing.code).toBe(1);
+    expect(failing.report.failureTexts).toEqual([
+      "`tls_private_key.deploy`: in the state, but not planned here (provider tls is not installed here and the configuration does not declare it: Terraform would plan it with that provider (a delete, if nothing declares it)); not judged: list it in the environment's keepUnplannable with a reason, or plan with its provider",
+      "`module.storage.random_string.old`: in the state, but not planned here (provider random is not installed here and the configuration does not declare it: Terraform would plan it with that provider (a delete, if nothing declares it)); not judged: list it in the environment's keepUnplannable with a reason, or plan with its provider",
+      "`aws_made_up_thing.x`: in the state, but not planned here (the installed aws provider has no resource type aws_made_up_thing); not judged: list it in the environment's keepUnplannable with a reason, or plan with its provider",
+    ]);
+    const keepUnplannable = [
+      { address: "tls_private_key.deploy", reason: "the deploy key, rotated by hand" },
+      { address: "module.storage.random_string.old", reason: "removed by the next apply of the HCL root" },
+      { address: "aws_made_up_thing.x", reason: "managed by a newer provider" },
+    ];
+    // allowReplacement allows a replace the synth guard has judged; one this plan does not make is no unused allowDestroy entry.
+    const queue = "aws_sqs_queue.ml_worker_ml_worker";
+    const deployed = { ...production.deployed, [queue]: { name: "production-ml-worker-v0", fifo_queue: undefined } };
+    const kept = await planCheck(["--state", state, "--data", DATA], {
+      production: { ...production, keepUnplannable, deployed, allowReplacement: [queue] },
+    });
+    expect(kept.report.failureTexts).toEqual([]);
+    expect(kept.code).toBe(0);
+    expect(kept.report.stateNotPlanned!.map((u) => [u.address, u.kept])).toEqual(keepUnplannable.map((k) => [k.address, k.reason]));
+  });
+
+  test.concurrent("bad --data entries, a missing variable: exit 2 before Terraform plans, the entry or variable named, nothing left", async () => {
+    const dir = tempDir("plan-check-data-");
+    const data = JSON.parse(fs.readFileSync(DATA, "utf8"));
+    const write = (name: string, value: object) => {
+      fs.writeFileSync(path.join(dir, name), JSON.stringify(value));
+      return path.join(dir, name);
+    };
+    const noIds = write("no-ids.json", { ...data, "data.aws_route_tables.private": { ...data["data.aws_route_tables.private"], ids: undefined } });
+    const extra = write("extra.json", { ...data, "data.aws_vpc.existng": { id: "vpc-1" } });
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [
+        ["--data", noIds],
+        ENV_VARS,
+        "error: the pinned values do not fit what the configuration reads:\n  - --data entry 'data.aws_route_tables.private' has no attribute 'ids', which the stack reads (data.aws_route_tables.private.ids)",
+      ],
+      [
+        ["--data", extra],
+        ENV_VARS,
+        `error: --data ${extra}: 1 entry matches nothing this run pins: data.aws_vpc.existng (pinned here: `,
+      ],
+      [
+        ["--data", DATA],
+        { ...process.env, TF_VAR_db_password_plain: undefined },
+        "error: stack 'production' needs a value for the Terraform variable db_password_plain (no default), and the environment gives none: export TF_VAR_db_password_plain=<value> and run again",
+      ],
+    ];
+    for (const [args, env, message] of cases) {
+      const cwd = tempDir("plan-check-tier-");
+      const r = await runPlanCheck(["--offline", "--modules", MODULES, "--state", POST_FIX, ...args], { production }, cwd, env);
+      expect(r.code).toBe(2);
+      expect(r.stderr.startsWith(message)).toBe(true);
+      expect(r.stdout).toBe("");
+      expect(fs.readdirSync(path.join(cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]); // plan-check's folder is gone
+    }
+  });
+
+  test.concurrent("one run at a time per folder: a second is refused, naming the holder", async () => {
+    const cwd = tempDir("plan-check-tier-");
+    const first = runPlanCheck(["--offline", "--modules", MODULES, "--state", POST_FIX, "--data", DATA, "--json"], { production }, cwd);
+    const lock = path.join(cwd, "cdktf.out", "plan-check", "production", LOCK);
+    while (!fs.existsSync(lock)) await new Promise((r) => setTimeout(r, 20));
+    const second = await runPlanCheck(["--offline", "--modules", MODULES, "--state", POST_FIX, "--data", DATA], { production }, cwd);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(
+      new RegExp(`^error: cdktf.out/plan-check/production is in use by another plan-check run: pid ${process.pid} on ${os.hostname()}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(`),
+    );
+    const done = await first;
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout).failures).toEqual([]);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  test.concurrent("online, where no registry answers: Terraform's own error, whole, exit 2; nothing left", async () => {
+    const cwd = tempDir("plan-check-tier-");
+    const tfrc = path.join(cwd, "no-registry.tfrc");
+    fs.writeFileSync(tfrc, 'provider_installation {\n  network_mirror {\n    url = "https://127.0.0.1:9/"\n  }\n}\n');
+    const r = await runPlanCheck(["--modules", MODULES, "--state", POST_FIX], { production }, cwd, { ...ENV_VARS, TF_CLI_CONFIG_FILE: tfrc });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: terraform init exited 1 in .*cdktf\.out\/plan-check\/production\/stack; Terraform said:\n/);
+    expect(r.stderr).toContain("Error: Failed to query available provider packages");
+    expect(r.stderr).toContain("127.0.0.1:9");
+    expect(r.stderr).toMatch(/note: removed .*cdktf\.out\/plan-check, which this run created\n$/);
+    expect(fs.readdirSync(path.join(cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+  });
+
+  test("an interrupt stops Terraform, removes what the run made and says so", async () => {
+    const cwd = tempDir("plan-check-tier-");
+    const child = spawn(
+      process.execPath,
+      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "..", "scripts", "plan-check.ts"), "--offline", "--modules", MODULES, "--state", PRE_FIX, "--data", DATA],
+      { cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(__dirname, "..", "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const out = path.join(cwd, "cdktf.out", "plan-check", "production");
+    // Terraform is at work once init has begun in the stack's folder.
+    while (!fs.existsSync(path.join(out, "stack", ".terraform")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/^plan-check: interrupted \(SIGINT\): (stopped \d child process\(es\) \(pid [\d, ]+\); )?removed .*cdktf\.out\/plan-check, which this run created\n$/);
+    expect(fs.existsSync(path.join(cwd, "cdktf.out", "plan-check"))).toBe(false);
+    // No process is left working in the removed folder.
+    const left = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readlinkSync(`/proc/${p}/cwd`).startsWith(out);
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
+  }, 120_000);
 });

@@ -2,6 +2,7 @@
 // without spawning), flag parsing, exit code 2 for bad input, a quiet exit
 // when the reader of a pipe goes away, and judging only fresh synthesis
 // (synthesizeFirst, refuseStaleOutput).
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
@@ -133,6 +134,24 @@ export const PROJECT_ROOT = (() => {
 
 /** What the synthesized Terraform is made from. */
 const SYNTH_SOURCES = ["main.ts", "cdktf.json", "package-lock.json", "config", "modules", "stacks", "policy"];
+
+/** Every file the synthesized Terraform is made from (relative to the project, sorted; the compute templates included), with its sha256, and one digest of them all. */
+export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; sha256: string }[]; digest: string } {
+  const files: { file: string; sha256: string }[] = [];
+  const visit = (rel: string): void => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(path.join(root, rel));
+    } catch {
+      return;
+    }
+    if (stat.isDirectory()) for (const entry of fs.readdirSync(path.join(root, rel)).sort()) visit(path.join(rel, entry));
+    else files.push({ file: rel.split(path.sep).join("/"), sha256: createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex") });
+  };
+  for (const source of [...SYNTH_SOURCES].sort()) visit(source);
+  const digest = createHash("sha256").update(files.map((f) => `${f.sha256}  ${f.file}\n`).join("")).digest("hex");
+  return { files, digest };
+}
 
 /** The most recently modified source of the synthesized Terraform (the compute templates included), relative to the project. */
 export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: number } | undefined {

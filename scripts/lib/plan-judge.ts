@@ -4,9 +4,9 @@
 // the address-by-address comparison of two plans (the stack and the HCL root).
 // Pure functions: scripts/plan-check.ts runs Terraform and feeds them.
 
-import type { AllowedDestroy } from "../../config/environment";
+import type { AllowedDestroy, KeptUnplannable } from "../../config/environment";
 
-export type { AllowedDestroy };
+export type { AllowedDestroy, KeptUnplannable };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -123,7 +123,13 @@ export type Failure =
   | { readonly kind: "move"; readonly from: string; readonly to: string }
   | { readonly kind: "error"; readonly address?: string; readonly message: string }
   | { readonly kind: "unused-allowance"; readonly address: string }
-  | { readonly kind: "difference"; readonly address: string; readonly message: string };
+  | { readonly kind: "difference"; readonly address: string; readonly message: string }
+  /** A state instance the plan cannot account for (provider not installed, type unknown), not kept by keepUnplannable. */
+  | { readonly kind: "unplannable"; readonly address: string; readonly why: string }
+  /** A keepUnplannable entry that names no such instance. */
+  | { readonly kind: "unused-keep"; readonly address: string }
+  /** The HCL root could not be planned: the equivalence was not checked. */
+  | { readonly kind: "equivalence"; readonly message: string };
 
 export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
@@ -136,7 +142,15 @@ export interface JudgeInput {
   readonly stateAddresses: ReadonlySet<string>;
   /** Resource addresses left out of the plan (--exclude and their dependents). */
   readonly notJudged: ReadonlySet<string>;
+  /** State instances the plan cannot account for (left out of the state copy). @default - none */
+  readonly unplannable?: readonly { readonly address: string; readonly resource: string; readonly why: string }[];
+  /** The environment's keepUnplannable entries. @default - none */
+  readonly keep?: readonly KeptUnplannable[];
 }
+
+/** The keepUnplannable entry for an instance: its instance address or its resource address, exactly. */
+export const keptBy = (keep: readonly KeptUnplannable[], u: { address: string; resource: string }) =>
+  keep.find((k) => k.address === u.address || k.address === u.resource);
 
 /** The resource address of an instance address (`a.b[0]` → `a.b`). */
 export const resourceOf = (address: string) => address.replace(/\[[^\]]*\]$/, "");
@@ -167,6 +181,14 @@ export function judge(input: JudgeInput): Failure[] {
       if (!used.has(a) && !input.notJudged.has(resourceOf(a.address))) failures.push({ kind: "unused-allowance", address: a.address });
     }
   }
+  const keep = input.keep ?? [];
+  const kept = new Set<KeptUnplannable>();
+  for (const u of input.unplannable ?? []) {
+    const k = keptBy(keep, u);
+    if (k) kept.add(k);
+    else failures.push({ kind: "unplannable", address: u.address, why: u.why });
+  }
+  for (const k of keep) if (!kept.has(k)) failures.push({ kind: "unused-keep", address: k.address });
   return failures;
 }
 

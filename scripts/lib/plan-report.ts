@@ -22,6 +22,8 @@ export interface PlanCheckReport {
   readonly allowed: readonly (AllowedDestroy & { readonly used: boolean })[];
   readonly adaptations: readonly string[];
   readonly pins: readonly Pin[];
+  /** State instances the plan cannot account for, left out of the state copy; `kept` is the environment's reason (keepUnplannable). */
+  readonly stateNotPlanned?: readonly { readonly address: string; readonly why: string; readonly kept?: string }[];
   readonly hcl?: {
     readonly dir: string;
     readonly comparison?: Comparison;
@@ -64,6 +66,12 @@ export function failureText(f: Failure): string {
       return `allowDestroy names ${code(f.address)}, which this plan neither deletes nor replaces: remove the entry`;
     case "difference":
       return `${code(f.address)}: differs from the HCL root: ${f.message}`;
+    case "unplannable":
+      return `${code(f.address)}: in the state, but not planned here (${f.why}); not judged: list it in the environment's keepUnplannable with a reason, or plan with its provider`;
+    case "unused-keep":
+      return `keepUnplannable names ${code(f.address)}, which is no state instance this plan leaves out: remove the entry`;
+    case "equivalence":
+      return `the HCL root could not be planned, so the equivalence was not checked: ${f.message}`;
   }
 }
 
@@ -93,8 +101,14 @@ export function renderMarkdown(r: PlanCheckReport): string {
     out.push("", "### Not judged (excluded)", "");
     for (const e of r.excluded) out.push(`- ${code(e.address)}${e.dependents.length ? `, with what depends on it: ${e.dependents.map(code).join(", ")}` : ""}`);
   }
+  if (r.stateNotPlanned?.length) {
+    out.push("", "### In the state, not planned here (not judged)", "");
+    for (const u of r.stateNotPlanned) out.push(`- ${code(u.address)}: ${u.why}; ${u.kept ? `kept by the environment: ${u.kept}` : "fails the gate"}`);
+  }
   out.push("", `### Verdict: ${r.pass ? "PASS" : "FAIL"}`, "");
-  if (r.failures.length === 0) out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error.");
+  if (r.failures.length === 0) {
+    out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error, every state instance planned or kept.");
+  }
   for (const f of r.failures) out.push(`- ${failureText(f)}`);
   const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
   if (blocked.length) {
@@ -150,6 +164,8 @@ export function renderMarkdown(r: PlanCheckReport): string {
       }
       for (const d of c.differences) out.push(`- difference at ${code(d.address)}: ${d.message}`);
       for (const n of c.notCompared) out.push(`- not compared: ${code(n.address)} (${n.why})`);
+    } else {
+      out.push("", "Nothing compared: the HCL root could not be planned (the verdict says why).");
     }
   }
   if (r.allowed.length) {

@@ -8,12 +8,19 @@ import { terraformEnv } from "../../validate/lib/toolchain";
 import { Diagnostic, PlanJson, explain, resourceOf } from "./plan-judge";
 import { OFFLINE_CREDENTIALS, RawState } from "./plan-workspace";
 
+/** Runs one process: validate/lib/terraform.ts's `run`, or a workdir's (stopped on an interrupt). */
+export type Runner = (bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number) => Promise<RunResult>;
+
 export interface Terraform {
   readonly bin: string;
   /** The environment of every terraform process. */
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
+  /** How each terraform process is run. @default - validate/lib/terraform.ts `run` */
+  readonly run?: Runner;
 }
+
+const runTf = (tf: Terraform, args: string[], dir: string) => (tf.run ?? run)(tf.bin, args, dir, tf.env, tf.timeoutMs);
 
 /** init's warning that the mirror gives no registry-signed checksums: noise here. */
 const EXPECTED_INIT_WARNING = /Incomplete lock file information/;
@@ -60,12 +67,15 @@ export function onlineTerraform(bin: string, base: NodeJS.ProcessEnv = process.e
   return { bin, env: { ...base, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, timeoutMs: 1_800_000 };
 }
 
+/** Terraform itself failed (not a plan error it reported): an environment or input problem, exit 2, its own error whole. */
 export class TerraformFailed extends Error {
   constructor(
     readonly step: string,
     readonly result: RunResult,
+    readonly dir?: string,
   ) {
-    super(`terraform ${step} exited ${result.code}: ${(result.stderr || result.stdout).trim().split("\n").slice(-15).join("\n")}`);
+    const output = [result.stderr.trim(), result.stdout.trim()].filter(Boolean).join("\n");
+    super(`terraform ${step} ${result.code === null ? "did not run" : `exited ${result.code}`}${dir ? ` in ${dir}` : ""}; Terraform said:\n${output || "(nothing)"}`);
   }
 }
 
@@ -74,9 +84,9 @@ export interface Timings {
 }
 
 export async function init(tf: Terraform, dir: string, timings: Timings): Promise<void> {
-  const r = await run(tf.bin, ["init", "-input=false", "-no-color", "-lock=false"], dir, tf.env, tf.timeoutMs);
+  const r = await runTf(tf, ["init", "-input=false", "-no-color", "-lock=false"], dir);
   timings.init = (timings.init ?? 0) + r.ms;
-  if (r.code !== 0) throw new TerraformFailed("init", r);
+  if (r.code !== 0) throw new TerraformFailed("init", r, dir);
 }
 
 /** `A -> B` edges of `terraform graph`: A depends on B. */
@@ -130,9 +140,9 @@ export async function exclusion(
   stateResources: readonly string[],
   timings: Timings,
 ): Promise<Exclusion> {
-  const r = await run(tf.bin, ["graph"], dir, tf.env, tf.timeoutMs);
+  const r = await runTf(tf, ["graph"], dir);
   timings.graph = (timings.graph ?? 0) + r.ms;
-  if (r.code !== 0) throw new TerraformFailed("graph", r);
+  if (r.code !== 0) throw new TerraformFailed("graph", r, dir);
   const { nodes, edges } = parseGraph(r.stdout);
   const all = new Set([...nodes].filter(isManaged).concat(stateResources.filter(isManaged)));
   const excluded = addresses.map((address) => {
@@ -179,14 +189,14 @@ export async function plan(
   const planFile = path.join(outDir, "plan.tfplan");
   const common = ["plan", "-input=false", "-lock=false", ...args];
   // Without the human text (the HCL root's plan), -json from the start: no second plan on an error.
-  const r = await run(tf.bin, [...common, humanText ? "-no-color" : "-json", `-out=${planFile}`], dir, tf.env, tf.timeoutMs);
+  const r = await runTf(tf, [...common, humanText ? "-no-color" : "-json", `-out=${planFile}`], dir);
   timings.plan = (timings.plan ?? 0) + r.ms;
   if (r.code !== 0) {
-    const j = humanText ? await run(tf.bin, [...common, "-json"], dir, tf.env, tf.timeoutMs) : r;
+    const j = humanText ? await runTf(tf, [...common, "-json"], dir) : r;
     if (humanText) timings["plan -json (errors)"] = j.ms;
     const diagnostics = parseDiagnostics(j.stdout).filter((d) => !EXPECTED_INIT_WARNING.test(d.summary) && d.summary !== DEV_OVERRIDE_WARNING);
     const errors = diagnostics.filter((d) => d.severity === "error");
-    if (errors.length === 0) throw new TerraformFailed("plan", r);
+    if (errors.length === 0) throw new TerraformFailed("plan", r, dir);
     // The errors in Terraform's layout, values summarized (its own text prints a whole user-data script).
     const text = errors
       .map((d) =>
@@ -199,9 +209,9 @@ export async function plan(
       .join("\n\n");
     return { ok: false, errors, warnings: diagnostics.filter((d) => d.severity === "warning"), text };
   }
-  const json = await run(tf.bin, ["show", "-json", planFile], dir, tf.env, tf.timeoutMs);
+  const json = await runTf(tf, ["show", "-json", planFile], dir);
   timings.show = (timings.show ?? 0) + json.ms;
-  if (json.code !== 0) throw new TerraformFailed("show -json", json);
+  if (json.code !== 0) throw new TerraformFailed("show -json", json, dir);
   const text = humanText ? r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m))) : "";
   fs.writeFileSync(path.join(outDir, "plan.json"), json.stdout);
   fs.writeFileSync(path.join(outDir, "plan.txt"), text);
@@ -225,16 +235,16 @@ export function parseDiagnostics(stdout: string): Diagnostic[] {
 
 /** `terraform providers schema -json`, for the state adaptation. */
 export async function providersSchema(tf: Terraform, dir: string, timings: Timings): Promise<unknown> {
-  const r = await run(tf.bin, ["providers", "schema", "-json"], dir, tf.env, tf.timeoutMs);
+  const r = await runTf(tf, ["providers", "schema", "-json"], dir);
   timings.schema = (timings.schema ?? 0) + r.ms;
-  if (r.code !== 0) throw new TerraformFailed("providers schema", r);
+  if (r.code !== 0) throw new TerraformFailed("providers schema", r, dir);
   return JSON.parse(r.stdout);
 }
 
 /** `terraform state pull`: the backend's state, read only. */
 export async function pullState(tf: Terraform, dir: string, timings: Timings): Promise<RawState | null> {
-  const r = await run(tf.bin, ["state", "pull"], dir, tf.env, tf.timeoutMs);
+  const r = await runTf(tf, ["state", "pull"], dir);
   timings["state pull"] = r.ms;
-  if (r.code !== 0) throw new TerraformFailed("state pull", r);
+  if (r.code !== 0) throw new TerraformFailed("state pull", r, dir);
   return r.stdout.trim() ? (JSON.parse(r.stdout) as RawState) : null;
 }

@@ -77,6 +77,8 @@ export interface Pin {
   readonly kind: "data source" | "resource";
   /** Where the value came from. */
   readonly from: "snapshot" | "--data";
+  /** The address the value is recorded under (the pin's, or its alias: the HCL address). */
+  readonly recordedAs: string;
 }
 
 export interface Workspace {
@@ -84,6 +86,8 @@ export interface Workspace {
   readonly pins: Pin[];
   /** Addresses pinned but recorded nowhere: plan-check refuses to run (exit 2). */
   readonly missing: string[];
+  /** Pinned values the configuration cannot read as it does (an attribute missing, a string for an object): exit 2. */
+  readonly problems: string[];
   /** What was changed in the configuration, one line each. */
   readonly adaptations: string[];
   /**
@@ -121,17 +125,76 @@ function valueOf(resource: RawResource): Json | undefined {
 }
 
 /** --data first (what the snapshot lacks, or holds redacted), then the snapshot. */
-function lookup(source: PinSource, address: string): { value: Json; from: Pin["from"] } | undefined {
+function lookup(source: PinSource, address: string): { value: Json; from: Pin["from"]; recordedAs: string } | undefined {
   const addresses = [address, source.alias(address)].filter((a): a is string => a !== undefined);
   for (const a of addresses) {
-    if (Object.prototype.hasOwnProperty.call(source.data, a)) return { value: source.data[a], from: "--data" };
+    if (Object.prototype.hasOwnProperty.call(source.data, a)) return { value: source.data[a], from: "--data", recordedAs: a };
   }
   for (const a of addresses) {
     const r = stateResource(source.snapshot, a);
     const v = r && valueOf(r);
-    if (v !== undefined) return { value: v, from: "snapshot" };
+    if (v !== undefined) return { value: v, from: "snapshot", recordedAs: a };
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------- what the configuration reads of a pinned value
+
+const kindOf = (v: Json | undefined) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : `a ${typeof v}`);
+
+/**
+ * Checks each reference to a pinned value in `text` (`local.plan_check_pinned["data.aws_vpc.existing"].cidr_block`)
+ * against the value: an attribute it lacks, or a value of another shape, would
+ * be Terraform's error pointing into the copied configuration, naming neither
+ * the entry nor its source. Literal steps only (`.name`, `[0]`, `["key"]`).
+ */
+export function pinnedReferenceProblems(text: string, values: Readonly<Record<string, Json>>, pins: readonly Pin[], where: string): string[] {
+  const problems = new Set<string>();
+  const ref = /local\.plan_check_pinned\["([^"]+)"\]((?:\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"]*"\])*)/g;
+  for (const m of text.matchAll(ref)) {
+    const local = m[1];
+    if (!Object.prototype.hasOwnProperty.call(values, local)) continue;
+    const pin = pins.find((p) => p.address === local || p.address.endsWith(`.${local}`));
+    const entry = pin?.from === "--data" ? `--data entry '${pin.recordedAs}'` : `the snapshot's value of '${pin?.recordedAs ?? local}'`;
+    let v: Json | undefined = values[local];
+    let read = local;
+    for (const step of m[2].match(/\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"]*"\]/g) ?? []) {
+      const at = read === local ? "" : ` at ${read}`;
+      if (step.startsWith("[") && !step.startsWith('["')) {
+        if (!Array.isArray(v)) {
+          problems.add(`${entry} is ${kindOf(v)}${at}, but ${where} reads ${read}${step}: give a list (one object per count index)`);
+          break;
+        }
+        const n = Number(step.slice(1, -1));
+        if (n >= v.length) {
+          problems.add(`${entry} has ${v.length} item(s)${at}, but ${where} reads ${read}${step}`);
+          break;
+        }
+        v = v[n];
+      } else {
+        const attribute = step.startsWith(".") ? step.slice(1) : step.slice(2, -2);
+        if (v === null || typeof v !== "object" || Array.isArray(v)) {
+          problems.add(`${entry} is ${kindOf(v)}${at}, but ${where} reads ${read}${step}: give the attributes as an object`);
+          break;
+        }
+        if (!Object.prototype.hasOwnProperty.call(v, attribute)) {
+          problems.add(`${entry} has no attribute '${attribute}'${at}, which ${where} reads (${read}${step})`);
+          break;
+        }
+        v = v[attribute];
+      }
+      read += step;
+    }
+  }
+  return [...problems];
+}
+
+/** Every string in a JSON value (the synthesized configuration's expressions). */
+function strings(v: Json): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v)) return v.flatMap(strings);
+  if (v && typeof v === "object") return Object.values(v).flatMap(strings);
+  return [];
 }
 
 const full = (modulePath: string, local: string) => (modulePath ? `${modulePath}.${local}` : local);
@@ -150,7 +213,7 @@ function pin(source: PinSource, ws: Workspace, unit: UnitPins, modulePath: strin
     return;
   }
   unit.values[local] = found.value;
-  ws.pins.push({ address, kind, from: found.from });
+  ws.pins.push({ address, kind, from: found.from, recordedAs: found.recordedAs });
 }
 
 function needsPin(kind: "data" | "resource", type: string, installed: ReadonlySet<string>): boolean {
@@ -224,9 +287,11 @@ function pinHclDir(dir: string, modulePath: string, source: PinSource, ws: Works
     }
     texts.set(f, next);
   }
+  const unitPins = ws.pins.filter((p) => Object.keys(unit.values).some((local) => p.address === full(modulePath, local)));
   for (const [f, text] of texts) {
     let next = text;
     for (const local of Object.keys(unit.values)) next = replaceReference(next, local, pinnedRef(local));
+    ws.problems.push(...pinnedReferenceProblems(next, unit.values, unitPins, `${modulePath || "the HCL root"} (${f})`));
     if (next !== fs.readFileSync(path.join(dir, f), "utf8")) fs.writeFileSync(path.join(dir, f), next);
   }
   if (Object.keys(unit.values).length > 0) {
@@ -320,7 +385,7 @@ export function copyStackAssets(config: Json, stackDir: string | undefined, dir:
 
 /** The stack's working directory: cdk.tf.json rewritten for an offline plan, its modules copied and pinned. */
 export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [], initInputs: [] };
+  const ws: Workspace = { dir: o.dir, pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
   const config = structuredClone(o.config);
   fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
 
@@ -367,6 +432,7 @@ export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
     return v;
   };
   const out = rewrite(config) as JsonObject;
+  ws.problems.push(...pinnedReferenceProblems(strings(out).join("\n"), unit.values, ws.pins, "the stack"));
   if (pinnedLocals.length > 0) {
     out.locals = { ...((out.locals ?? {}) as JsonObject), [PINNED_LOCAL]: `\${jsondecode(file("\${path.module}/${PINNED_FILE}"))}` };
     fs.writeFileSync(path.join(o.dir, PINNED_FILE), JSON.stringify(unit.values, null, 1));
@@ -399,7 +465,7 @@ export interface HclWorkspaceOptions {
 
 /** A copy of an HCL root (and the modules under it), pinned the same way as the stack. */
 export function prepareHclWorkspace(o: HclWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], adaptations: [], initInputs: [] };
+  const ws: Workspace = { dir: o.dir, pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
   fs.mkdirSync(path.dirname(o.dir), { recursive: true, mode: 0o700 });
   copyDir(o.hclDir, o.dir);
   if (fs.existsSync(path.join(o.hclDir, ".terraform.lock.hcl"))) {
@@ -452,9 +518,24 @@ function fitToShape(attrs: JsonObject, shape: BlockShape, prefix = ""): string[]
   return [...new Set(dropped)];
 }
 
+/** A managed instance of the snapshot the offline plan cannot account for: left out of the copy, never planned. */
+export interface Unplannable {
+  /** Its instance address (`tls_private_key.deploy`, `module.x.random_string.s[0]`; a deposed object: `... (deposed object <id>)`). */
+  readonly address: string;
+  /** Its resource address, which an entry of keepUnplannable may name for all its instances. */
+  readonly resource: string;
+  readonly why: string;
+}
+
+const indexText = (k: unknown) => (k === undefined ? "" : typeof k === "number" ? `[${k}]` : `[${JSON.stringify(k)}]`);
+
 /**
  * The state copy Terraform plans against: the snapshot (or an empty state)
- * without what is pinned, fitted to the installed provider's schema.
+ * without what is pinned, fitted to the installed provider's schema. Managed
+ * instances the plan cannot account for (their provider is not installed and
+ * the configuration does not declare them, or the installed provider does not
+ * know their type) are left out and returned: real Terraform would plan them
+ * (a delete, if nothing declares them), so they are not judged.
  */
 export function adaptState(
   snapshot: RawState | null,
@@ -462,18 +543,26 @@ export function adaptState(
   installed: ReadonlySet<string>,
   schema: SchemaSummary,
   terraformVersion: string,
-): { state: RawState; adaptations: string[] } {
+): { state: RawState; adaptations: string[]; unplannable: Unplannable[] } {
   const adaptations: string[] = [];
+  const unplannable: Unplannable[] = [];
   if (!snapshot) {
     return {
       state: { version: 4, terraform_version: terraformVersion, serial: 1, lineage: "plan-check-empty-state", outputs: {}, resources: [] },
       adaptations: ["state: empty (a new environment): every resource is planned from nothing"],
+      unplannable,
     };
   }
   const state = structuredClone(snapshot);
   const pinned = new Set(pins.map((p) => p.address));
   const kept: RawResource[] = [];
   const droppedData: string[] = [];
+  const leaveOut = (r: RawResource, why: string) => {
+    for (const i of r.instances) {
+      const address = `${stateAddress(r)}${indexText(i.index_key)}${i.deposed ? ` (deposed object ${i.deposed})` : ""}`;
+      unplannable.push({ address, resource: stateAddress(r), why });
+    }
+  };
   for (const r of state.resources) {
     const address = stateAddress(r);
     const provider = /provider\["[^"]*\/([^/"]+)"\]/.exec(r.provider)?.[1] ?? providerOf(r.type);
@@ -482,17 +571,27 @@ export function adaptState(
       continue;
     }
     if (!installed.has(provider)) {
-      adaptations.push(`state: ${address} removed from the copy (provider ${provider} not installed${pinned.has(address) ? "; its value is pinned" : ""})`);
+      if (r.mode === "managed" && !pinned.has(address)) {
+        leaveOut(r, `provider ${provider} is not installed here and the configuration does not declare it: Terraform would plan it with that provider (a delete, if nothing declares it)`);
+      } else {
+        adaptations.push(`state: ${address} removed from the copy (provider ${provider} not installed${pinned.has(address) ? "; its value is pinned" : ""})`);
+      }
+      continue;
+    }
+    const type = r.mode === "data" ? `data.${r.type}` : r.type;
+    if (!schema[type]) {
+      if (r.mode === "managed") leaveOut(r, `the installed ${provider} provider has no resource type ${r.type}`);
+      else adaptations.push(`state: ${address} removed from the copy (the installed ${provider} provider has no data source ${r.type}; data sources are read again, never destroyed)`);
       continue;
     }
     kept.push(r);
   }
   if (droppedData.length) adaptations.push(`state: ${droppedData.length} pinned data source(s) removed from the copy (their values are pinned)`);
+  if (unplannable.length) adaptations.push(`state: ${unplannable.length} instance(s) the plan cannot account for removed from the copy (listed as not judged)`);
   const byType = new Map<string, { from: Set<number>; to: number; dropped: Set<string>; count: number }>();
   for (const r of kept) {
     const type = r.mode === "data" ? `data.${r.type}` : r.type;
     const s = schema[type];
-    if (!s) throw new InputError(`the state holds ${stateAddress(r)}, a type the installed provider does not have`);
     for (const i of r.instances) {
       const dropped = i.attributes ? fitToShape(i.attributes, s.block) : [];
       for (const key of ["identity", "identity_schema_version"]) delete i[key];
@@ -514,7 +613,7 @@ export function adaptState(
     adaptations.push(`state: ${type} (${e.count} instance${e.count > 1 ? "s" : ""}): ${parts.join("; ")}`);
   }
   state.resources = kept;
-  return { state, adaptations };
+  return { state, adaptations, unplannable };
 }
 
 /** The summary of `terraform providers schema -json` for one provider. */
