@@ -245,6 +245,8 @@ describe("rules", () => {
     const f = check({
       aws_iam_role_policy: {
         admin: { policy: policy([{ Effect: "Allow", Action: "*", Resource: "*" }]) },
+        // The same full administrator, written the other way IAM accepts.
+        adminColon: { policy: policy([{ Effect: "Allow", Action: ["*:*"], Resource: ["*"] }]) },
         star: { policy: policy([{ Effect: "Allow", Action: ["*"], Resource: "arn:aws:s3:::b" }]) },
         s3: { policy: policy([{ Effect: "Allow", Action: ["s3:*"], Resource: ["${module.storage.bucket_arn}", "${module.storage.bucket_arn}/*"] }]) },
         wide: { policy: policy([{ Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogGroup", "ecr:GetAuthorizationToken"], Resource: "*" }]) },
@@ -253,11 +255,12 @@ describe("rules", () => {
     });
     expect(f.map((x) => [x.id, x.address, x.checkov ?? "-"])).toEqual([
       ["ZH-IAM-ADMIN", "aws_iam_role_policy.admin", "CKV_AWS_62"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy.adminColon", "CKV_AWS_62"],
       ["ZH-IAM-SERVICE-WILDCARD", "aws_iam_role_policy.s3", "-"],
       ["ZH-IAM-STAR-ACTION", "aws_iam_role_policy.star", "CKV_AWS_63"],
       ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.wide", "CKV_AWS_355"],
     ]);
-    expect([f[3].path, f[3].message]).toEqual(["policy.Statement[0] (Logs)", 'allows logs:CreateLogGroup on "*"']);
+    expect([f[4].path, f[4].message]).toEqual(["policy.Statement[0] (Logs)", 'allows logs:CreateLogGroup on "*"']);
     // Textract job actions and GetAuthorizationToken need "*"; scoped S3 actions on the bucket are fine.
     expect(
       check({
