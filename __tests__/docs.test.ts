@@ -7,6 +7,7 @@ import { environments, reviewEnvironments, staging } from "../config/environment
 import { USAGE as BENCH_USAGE } from "../scripts/bench";
 import { USAGE as MIGRATE_STATE_USAGE } from "../scripts/migrate-state";
 import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
+import { USAGE as PLAN_CHECK_USAGE } from "../scripts/plan-check";
 import { USAGE as POLICY_USAGE } from "../scripts/policy";
 import { USAGE as LINT_WORKFLOWS_USAGE } from "../scripts/lint-workflows";
 import { USAGE as SYNTH_DIFF_USAGE } from "../scripts/synth-diff";
@@ -26,6 +27,7 @@ const USAGES: Record<string, string> = {
   policy: POLICY_USAGE,
   "migration-check": MIGRATION_USAGE,
   bench: BENCH_USAGE,
+  "plan-check": PLAN_CHECK_USAGE,
   "synth-diff": SYNTH_DIFF_USAGE,
   "lint:workflows": LINT_WORKFLOWS_USAGE,
   verify: VERIFY_USAGE,
@@ -34,30 +36,56 @@ const USAGES: Record<string, string> = {
 
 /** `npm run [-s] <script> [-- <args>]` as written in a document (up to a comment, a pipe or a backquote). */
 const commands = (text: string) =>
-  [...text.matchAll(/npm run (-s )?([a-z][\w:-]*)(?: -- ([^`#|\n]*))?/g)].map((m) => ({ script: m[2], args: (m[3] ?? "").trim() }));
+  [...text.matchAll(/npm run (-s )?([a-z][\w:-]*)(?: -- ([^`#|\n]*))?/g)].map((m) => ({ script: m[2], args: (m[3] ?? "").trim(), line: m[0] }));
 
-describe.each(Object.entries(DOCS))("%s", (_name, text) => {
-  it("shows only npm scripts that exist", () => {
-    for (const { script } of commands(text)) expect(scripts).toContain(script);
-  });
+/** What each check reads in a document; a check that finds nothing would assert nothing. */
+const DOC_CHECKS = {
+  "shows only npm scripts that exist": (text: string) => commands(text).map((c) => c.script),
+  "shows only flags the command takes": (text: string) =>
+    commands(text).flatMap(({ script, args }) => (USAGES[script] ? (args.match(/--[a-z][\w-]*/g) ?? []).map((flag) => `${script} ${flag}`) : [])),
+  "names only stacks that exist (deployable or review only)": (text: string) => [...text.matchAll(/--stack[ =]([a-z][\w-]*)/g)].map((m) => m[1]),
+  "runs machine output (--json, pipes) with npm run -s, so npm's banner does not reach the reader": (text: string) =>
+    text.split("\n").filter((line) => /npm run [^`#]*(\||--json)/.test(line)),
+} as const;
+type Check = keyof typeof DOC_CHECKS;
 
-  it("shows only flags the command takes", () => {
-    for (const { script, args } of commands(text)) {
-      if (!USAGES[script]) continue;
-      for (const flag of args.match(/--[a-z][\w-]*/g) ?? []) expect(`${script} ${USAGES[script]}`).toContain(flag);
+/** The checks each document has something for; for the others, it must have nothing (so a new line cannot go unchecked). */
+const APPLIES: Record<keyof typeof DOCS, readonly Check[]> = {
+  "README.md": Object.keys(DOC_CHECKS) as Check[],
+  help: Object.keys(DOC_CHECKS) as Check[],
+  "policy/README.md": ["shows only npm scripts that exist"],
+  "bench/README.md": ["shows only npm scripts that exist", "shows only flags the command takes"],
+};
+
+// staging: the example environment, named in the README's steps for adding it.
+const KNOWN_STACKS = [...Object.keys(environments), ...Object.keys(reviewEnvironments), staging.environment];
+
+const verify: Record<Check, (item: string) => void> = {
+  "shows only npm scripts that exist": (script) => expect(scripts).toContain(script),
+  "shows only flags the command takes": (item) => {
+    const [script, flag] = item.split(" ");
+    expect(`${script} ${USAGES[script]}`).toContain(flag);
+  },
+  "names only stacks that exist (deployable or review only)": (stack) => expect(KNOWN_STACKS).toContain(stack),
+  "runs machine output (--json, pipes) with npm run -s, so npm's banner does not reach the reader": (line) => expect(line).toMatch(/npm run -s /),
+};
+
+describe.each(Object.entries(DOCS) as [keyof typeof DOCS, string][])("%s", (name, text) => {
+  for (const check of Object.keys(DOC_CHECKS) as Check[]) {
+    const items = DOC_CHECKS[check](text);
+    if (APPLIES[name].includes(check)) {
+      it(check, () => {
+        // Nothing to check would pass without asserting anything: a document that has none must say so in APPLIES.
+        expect(items.length).toBeGreaterThan(0);
+        items.forEach(verify[check]);
+      });
+    } else {
+      it(`has nothing to check for: ${check}`, () => {
+        // Something new here must be checked: add the check to APPLIES for this document.
+        expect(items).toEqual([]);
+      });
     }
-  });
-
-  it("names only stacks that exist (deployable or review only)", () => {
-    // staging: the example environment, named in the README's steps for adding it.
-    const known = [...Object.keys(environments), ...Object.keys(reviewEnvironments), staging.environment];
-    for (const m of text.matchAll(/--stack[ =]([a-z][\w-]*)/g)) expect(known).toContain(m[1]);
-  });
-
-  it("runs machine output (--json, pipes) with npm run -s, so npm's banner does not reach the reader", () => {
-    const machine = text.split("\n").filter((line) => /npm run [^`#]*(\||--json)/.test(line));
-    for (const line of machine) expect(line).toMatch(/npm run -s /);
-  });
+  }
 });
 
 it("help and the README agree on what the first diff shows", () => {
