@@ -11,5 +11,10 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  // A temporary folder of the run's own, and a failure if a test leaves anything in it.
+  globalSetup: "<rootDir>/__tests__/tmpdir-setup.js",
+  globalTeardown: "<rootDir>/__tests__/tmpdir-teardown.js",
+  // Jest's transform cache, in the project (ignored by git), not in the temporary directory.
+  cacheDirectory: "<rootDir>/node_modules/.cache/jest",
   maxWorkers: 2,
 };

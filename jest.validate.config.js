@@ -15,6 +15,9 @@ module.exports = {
   // The same SWC transform as the unit tests.
   transform: base.transform,
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  globalSetup: base.globalSetup,
+  globalTeardown: base.globalTeardown,
+  cacheDirectory: base.cacheDirectory,
   // Per stack, terraform init takes about 1 s and validate about 5 s (loading
   // the AWS provider's schema); generous for a slow or busy machine.
   testTimeout: 300000,

@@ -49,8 +49,11 @@ test("an aliased provider is referenced by the data source as local.<alias>", ()
   assert.equal(json.data.local_file.f.provider, "local.second");
 });
 
-test("both classes are built on the framework they run with", () => {
-  const stack = new TerraformStack(new App({ outdir: os.tmpdir() }), "t");
+test("both classes are built on the framework they run with", (t) => {
+  // An App makes its output folder: one of the test's own, removed after it.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "compat-local-"));
+  t.after(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  const stack = new TerraformStack(new App({ outdir }), "t");
   const provider = new LocalProvider(stack, "local");
   const file = new DataLocalFile(stack, "f", { filename: "x" });
   assert.ok(provider instanceof TerraformProvider);

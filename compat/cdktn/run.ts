@@ -5,6 +5,7 @@
 // --jest: also run the project's jest suite against cdktn.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { PROVIDER_PINS } from "../../stacks/providers";
@@ -27,6 +28,23 @@ const DIRS = {
 const ENTRIES = ["compat/cdktn/app.ts", "compat/cdktn/local-binding.test.ts"];
 const APP = "compat/cdktn/app.js";
 const BINDING_TEST = "compat/cdktn/local-binding.test.js";
+
+/**
+ * The child processes' temporary folder (TMPDIR): one of the run's own,
+ * checked empty and removed at the end, so the run leaves nothing in the
+ * machine's temporary directory and proves it.
+ */
+const RUN_TMP = { dir: "" };
+const childEnv = (base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv => ({ ...base, TMPDIR: RUN_TMP.dir });
+
+/** What the children left in the run's temporary folder (a failure), the folder removed either way. */
+function leftInTmp(): string[] {
+  if (!RUN_TMP.dir) return [];
+  const left = fs.existsSync(RUN_TMP.dir) ? fs.readdirSync(RUN_TMP.dir).sort() : [];
+  fs.rmSync(RUN_TMP.dir, { recursive: true, force: true });
+  RUN_TMP.dir = "";
+  return left;
+}
 
 export class SetupError extends Error {}
 class StepError extends Error {}
@@ -58,7 +76,7 @@ function install(): string {
     });
   if (stale.length === 0) return "compat/cdktn/node_modules matches package-lock.json";
   const [r, ms] = timed(() =>
-    spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: compatDir, encoding: "utf8" }),
+    spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: compatDir, encoding: "utf8", env: childEnv() }),
   );
   if (r.status !== 0) throw new StepError(`npm ci in compat/cdktn failed:\n${r.stdout}${r.stderr}`);
   return `npm ci in compat/cdktn (${stale.length} package(s) missing or stale): ${seconds(ms)}`;
@@ -93,7 +111,7 @@ function typeCheck(): number {
     ),
   );
   const tsc = require.resolve("typescript/bin/tsc", { paths: [root] });
-  const r = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--listFiles"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--listFiles"], { encoding: "utf8", env: childEnv() });
   const files = r.stdout.split("\n").filter((l) => l.startsWith("/"));
   const errors = r.stdout.split("\n").filter((l) => l && !l.startsWith("/"));
   if (r.status !== 0) throw new StepError(`type check against CDK Terrain failed:\n${errors.join("\n")}${r.stderr}`);
@@ -111,7 +129,7 @@ function synth(world: "cdktf" | "cdktn"): [AppReport, number] {
   const reportFile = path.join(DIRS.out, `${world}.report.json`);
   fs.mkdirSync(DIRS.out, { recursive: true });
   const [r, ms] = timed(() =>
-    spawnSync(process.execPath, [path.join(buildDir, APP), outdir, reportFile], { cwd: root, encoding: "utf8", env: cleanEnv() }),
+    spawnSync(process.execPath, [path.join(buildDir, APP), outdir, reportFile], { cwd: root, encoding: "utf8", env: childEnv(cleanEnv()) }),
   );
   if (r.status !== 0) throw new StepError(`synth with ${world} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   const report: AppReport = readJson(reportFile);
@@ -137,6 +155,7 @@ function bindingTest(world: "cdktf" | "cdktn"): number {
   const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", path.join(buildDir, BINDING_TEST)], {
     cwd: root,
     encoding: "utf8",
+    env: childEnv(),
   });
   const count = (what: string) => Number(r.stdout.match(new RegExp(`^# ${what} (\\d+)$`, "m"))?.[1] ?? 0);
   if (r.status !== 0 || count("fail") > 0 || count("pass") === 0) {
@@ -172,7 +191,7 @@ function jestSuite(): { passed: number; skipped: number; total: number } {
   );
   const results = path.join(DIRS.out, "jest.json");
   const jest = path.join(DIRS.rootNodeModules, "jest/bin/jest.js");
-  const r = spawnSync(process.execPath, [jest, "-c", config, "--ci", "--json", `--outputFile=${results}`], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [jest, "-c", config, "--ci", "--json", `--outputFile=${results}`], { cwd: root, encoding: "utf8", env: childEnv() });
   const summary = fs.existsSync(results) ? readJson(results) : undefined;
   if (r.status !== 0 || !summary || summary.numFailedTests > 0 || summary.numTotalTests === 0) {
     throw new StepError(`the jest suite failed with cdktn:\n${r.stderr.split("\n").slice(-80).join("\n")}`);
@@ -188,7 +207,7 @@ function mixingProbe(): string {
     const app = new App({ outdir: require("fs").mkdtempSync(require("path").join(require("os").tmpdir(), "compat-mix-")) });
     new LocalProvider(new TerraformStack(app, "t"), "local");
     try { app.synth(); console.log("synthesized"); } catch (e) { console.log(String(e.message)); } finally { require("fs").rmSync(app.outdir, { recursive: true }); }`;
-  const r = spawnSync(process.execPath, ["-e", script], { cwd: compatDir, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: compatDir, encoding: "utf8", env: childEnv() });
   const result = r.stdout.trim();
   return result === "synthesized"
     ? "the @cdktf binding now synthesizes in a cdktn App: the generated binding may no longer be needed"
@@ -238,6 +257,7 @@ function main(options: Options): number {
     console.log(s);
   };
   if (!fs.existsSync(path.join(DIRS.rootNodeModules, "@swc/core"))) throw new SetupError("the project is not installed: run npm ci first");
+  RUN_TMP.dir = fs.mkdtempSync(path.join(os.tmpdir(), "compat-cdktn-run-"));
 
   say(`install      ${install()}`);
   const installed = (name: string) => readJson(path.join(DIRS.nodeModules, name, "package.json"));
@@ -300,6 +320,8 @@ function main(options: Options): number {
   if (otherLayout > 0) say(`  - layout: ${otherLayout} files are the same JSON laid out differently`);
   if (engines.length > 0) say(`  - the cdktn packages declare node ${[...new Set(engines)].join(", ")}; synthesized here with node ${process.versions.node}`);
 
+  const left = leftInTmp();
+  say(`temp folder  ${left.length === 0 ? "the steps left nothing in the temporary directory" : `the steps left ${left.length} entr${left.length === 1 ? "y" : "ies"} there`}`);
   const failures = [
     ...comparison.onlyIn.cdktf.map((f) => `${f}: written by cdktf only`),
     ...comparison.onlyIn.cdktn.map((f) => `${f}: written by cdktn only`),
@@ -307,6 +329,10 @@ function main(options: Options): number {
     ...pinProblems,
   ];
   say("");
+  if (left.length > 0) {
+    console.error(`FAIL: the steps left ${left.length} entr${left.length === 1 ? "y" : "ies"} in the temporary directory (removed now): ${left.join(", ")}`);
+    return 1;
+  }
   if (failures.length > 0) {
     console.error(`FAIL: ${failures.length} difference(s) between the cdktf and the cdktn output:`);
     for (const f of failures.slice(0, 200)) console.error(`  ${f}`);
@@ -321,6 +347,7 @@ if (require.main === module) {
   try {
     process.exitCode = main(parseOptions(process.argv.slice(2)));
   } catch (e) {
+    leftInTmp();
     if (e instanceof SetupError) {
       console.error(`compat:cdktn: ${e.message}`);
       process.exitCode = 2;
