@@ -230,7 +230,8 @@ describe("an interrupt", () => {
       driver.on("exit", () => reject(new Error(`the driver exited early: ${stderr}`)));
     });
     expect(fs.existsSync(path.join(dir, "stack", "half-made.json"))).toBe(true);
-    const exited = new Promise<number | null>((resolve) => driver.on("exit", (code) => resolve(code)));
+    // "close": the process has exited and its output pipes are closed (nothing of it outlives the test).
+    const exited = new Promise<number | null>((resolve) => driver.on("close", (code) => resolve(code)));
     driver.kill(signal);
     expect(await exited).toBe(signal === "SIGINT" ? 130 : 143);
     expect(stderr).toBe(`driver: interrupted (${signal}): stopped 1 child process(es) (pid ${childPid}); removed ${dir}, which this run created\n`);

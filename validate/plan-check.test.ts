@@ -552,7 +552,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     );
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     const out = path.join(cwd, "cdktf.out", "plan-check", "production");
     // Terraform is at work once init has begun in the stack's folder.
     while (!fs.existsSync(path.join(out, "stack", ".terraform")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
