@@ -312,9 +312,9 @@ export interface Deps {
 }
 
 /** The message of a failure of input or environment (exit 2), or undefined for a defect. */
-function inputFailure(e: unknown): string | undefined {
+function inputFailure(e: unknown, dir: string | undefined): string | undefined {
   if (e instanceof InputError || e instanceof WorkdirError || e instanceof UnknownAddress || e instanceof TerraformFailed) return e.message;
-  return fileSystemMessage(e);
+  return fileSystemMessage(e, dir);
 }
 
 /** Runs the check; returns the exit code. */
@@ -327,8 +327,8 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
   } catch (e) {
     // Interrupted: the signal handler stops the children, removes what the run made and exits.
     if (workdir?.interrupted) return new Promise<number>(() => undefined);
+    const message = inputFailure(e, workdir?.dir);
     const removed = workdir?.abort();
-    const message = inputFailure(e);
     if (message === undefined) throw e;
     io.stderr(`error: ${message}\n${removed ? `note: removed ${removed}\n` : ""}`);
     return 2;
@@ -524,6 +524,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
     if (missing.length) throw new InputError(missingMessage(missing, o));
     const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
+    if (problems.length === 1) throw new InputError(`${problems[0]}: the value does not fit what the configuration reads`);
     if (problems.length) throw new InputError(`the pinned values do not fit what the configuration reads:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     const used = new Set([...ws.pins, ...(hclWs?.pins ?? [])].filter((p) => p.from === "--data").map((p) => p.recordedAs));
     const unused = Object.keys(data).filter((k) => !used.has(k));

@@ -491,7 +491,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
       [
         ["--data", noIds],
         ENV_VARS,
-        "error: the pinned values do not fit what the configuration reads:\n  - --data entry 'data.aws_route_tables.private' has no attribute 'ids', which the stack reads (data.aws_route_tables.private.ids)",
+        "error: --data entry 'data.aws_route_tables.private' has no attribute 'ids', which the stack reads (data.aws_route_tables.private.ids): the value does not fit what the configuration reads\n",
       ],
       [
         ["--data", extra],

@@ -209,9 +209,9 @@ export function refusal(o: WorkdirOptions): string | undefined {
   return undefined;
 }
 
-/** A file-system error in words, naming the path (a full disk, a read-only file system, no permission). */
-export function fileSystemMessage(e: unknown, fallbackPath?: string): string | undefined {
-  const err = e as NodeJS.ErrnoException;
+/** A file-system error in words, naming the path (a full disk, a read-only file system, no permission); `within` names the folder when the error does not. */
+export function fileSystemMessage(e: unknown, within?: string): string | undefined {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
   const reasons: Record<string, string> = {
     ENOSPC: "no space left on the device",
     EDQUOT: "the disk quota is exceeded",
@@ -224,8 +224,8 @@ export function fileSystemMessage(e: unknown, fallbackPath?: string): string | u
     EMFILE: "too many open files",
   };
   if (!err || typeof err.code !== "string" || !reasons[err.code]) return undefined;
-  const where = err.path ?? fallbackPath;
-  return `cannot write ${where ?? "a file"}: ${reasons[err.code]} (${err.code})`;
+  const where = err.dest ?? err.path ?? (within ? `in ${within}` : "a file");
+  return `cannot write ${where}: ${reasons[err.code]} (${err.code})`;
 }
 
 // ---------------------------------------------------------------- the lock
