@@ -9,7 +9,7 @@ import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderN
 import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../scripts/lib/plan-judge";
 import { dependentsOf, parseGraph } from "../scripts/lib/plan-run";
 import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
-import { SYNTHESIS_RECORD, SynthesisRecord, freshSynthesis, main, unplannableResources, verdictInput } from "../scripts/plan-check";
+import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, main, unplannableResources, verdictInput } from "../scripts/plan-check";
 import { PlanCheckReport, renderMarkdown } from "../scripts/lib/plan-report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../validate/lib/toolchain";
@@ -358,6 +358,26 @@ describe("freshness of the synthesis, by content", () => {
     expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
     expect(freshSynthesis(dir, "staging", file, sources)).toBeUndefined();
     fs.rmSync(path.join(dir, SYNTHESIS_RECORD));
+    expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
+  });
+
+  it("counts the files the stack reads beside it (the compute templates): each must be there, as recorded", () => {
+    const dir = tmp("fresh-assets");
+    const file = path.join(dir, "cdk.tf.json");
+    const text = JSON.stringify({ resource: { aws_instance: { h: { user_data: '${templatefile("assets/t/ABC/user_data.sh.tpl", {})}' } } } });
+    fs.writeFileSync(file, text);
+    fs.mkdirSync(path.join(dir, "assets", "t", "ABC"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "assets", "t", "ABC", "user_data.sh.tpl"), "#!/bin/bash\n");
+    const assets = assetHashes(text, dir)!;
+    expect(Object.keys(assets)).toEqual(["assets/t/ABC/user_data.sh.tpl"]);
+    const sources = { digest: "d1", files: [] };
+    const sha = createHash("sha256").update(text).digest("hex");
+    fs.writeFileSync(path.join(dir, SYNTHESIS_RECORD), JSON.stringify({ stack: "production", output: { file: "cdk.tf.json", sha256: sha, assets }, sources }));
+    expect(freshSynthesis(dir, "production", file, sources)).toBe(text);
+    fs.writeFileSync(path.join(dir, "assets", "t", "ABC", "user_data.sh.tpl"), "#!/bin/bash\necho edited in place\n");
+    expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
+    fs.rmSync(path.join(dir, "assets"), { recursive: true });
+    expect(assetHashes(text, dir)).toBeUndefined();
     expect(freshSynthesis(dir, "production", file, sources)).toBeUndefined();
   });
 

@@ -54,6 +54,7 @@ import {
   Unplannable,
   Workspace,
   adaptState,
+  assetPaths,
   copyStackAssets,
   prepareHclWorkspace,
   prepareStackWorkspace,
@@ -262,7 +263,7 @@ export const SYNTHESIS_RECORD = "synthesis.json";
 export interface SynthesisRecord {
   readonly stack: string;
   /** The synthesized file (relative to the checkout) and its sha256. */
-  readonly output: { readonly file: string; readonly sha256: string };
+  readonly output: { readonly file: string; readonly sha256: string; readonly assets?: Readonly<Record<string, string>> };
   /** The sources (relative to the project) hashed, and one digest of them all. */
   readonly sources: { readonly digest: string; readonly files: readonly { readonly file: string; readonly sha256: string }[] };
 }
@@ -282,7 +283,35 @@ export function freshSynthesis(dir: string, stack: string, file: string, sources
   } catch {
     return undefined;
   }
-  return record.stack === stack && record.sources?.digest === sources.digest && record.output?.sha256 === sha256(text) ? text : undefined;
+  if (record.stack !== stack || record.sources?.digest !== sources.digest || record.output?.sha256 !== sha256(text)) return undefined;
+  // The files the stack reads beside it (the compute templates), each as recorded.
+  const assets = assetHashes(text, path.dirname(file));
+  const recorded = record.output.assets ?? {};
+  if (!assets || Object.keys(assets).length !== Object.keys(recorded).length) return undefined;
+  return Object.entries(assets).every(([a, h]) => recorded[a] === h) ? text : undefined;
+}
+
+/** The sha256 of every asset the synthesized stack reads (relative paths under its folder), or undefined when one is missing. */
+export function assetHashes(text: string, stackDir: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  const visit = (rel: string): boolean => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(path.join(stackDir, rel));
+    } catch {
+      return false;
+    }
+    if (st.isDirectory()) return fs.readdirSync(path.join(stackDir, rel)).sort().every((e) => visit(path.join(rel, e)));
+    out[rel] = createHash("sha256").update(fs.readFileSync(path.join(stackDir, rel))).digest("hex");
+    return true;
+  };
+  let config: Json;
+  try {
+    config = JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
+  return assetPaths(config).every(visit) ? out : undefined;
 }
 
 /** Where a working folder records what its last `terraform init` was for. */
@@ -475,8 +504,8 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   if (fresh) {
     stackText = fresh;
     synthesisNote =
-      `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files and of the file ` +
-      `match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`;
+      `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
+      `and of the templates beside it match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`;
   } else {
     // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
     const { isUserError, synthesize } = require("../stacks/app") as typeof App;
@@ -490,7 +519,8 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     stackText = synthesized.find((x) => x.name === o.stack)!.text;
     synthesisNote = "synthesized now from the sources";
     if (sources) {
-      const record: SynthesisRecord = { stack: o.stack, output: { file: path.relative(io.cwd, synthesizedFile), sha256: sha256(stackText) }, sources };
+      const assets = assetHashes(stackText, stackOut) ?? {};
+      const record: SynthesisRecord = { stack: o.stack, output: { file: path.relative(io.cwd, synthesizedFile), sha256: sha256(stackText), assets }, sources };
       const tmp = path.join(outDirReal, `${SYNTHESIS_RECORD}.${process.pid}.tmp`);
       fs.writeFileSync(tmp, JSON.stringify(record, null, 1));
       fs.renameSync(tmp, path.join(outDirReal, SYNTHESIS_RECORD));
