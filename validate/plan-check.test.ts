@@ -194,7 +194,7 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     try {
       const r = await planCheck(["--state", POST_FIX, "--data", data]);
       expect(r.code).toBe(0);
-      expect(r.report.pins).toContainEqual({ address: "data.aws_ami.compute_ubuntu", kind: "data source", from: "--data" });
+      expect(r.report.pins).toContainEqual({ address: "data.aws_ami.compute_ubuntu", kind: "data source", from: "--data", recordedAs: "module.compute.data.aws_ami.ubuntu" });
       expect(summary(r)).toEqual({ create: 0, update: 4, replace: 0, delete: 0, move: 31, "no-op": 50 });
       expect(r.report.rows.find((x) => x.address === HOST)).toMatchObject({ action: "update", replacePaths: [], changedAttributes: ["user_data_base64"] });
       expect(hostChange(r).change.after.ami).toBe(PRODUCTION_AMI);
