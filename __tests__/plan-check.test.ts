@@ -793,6 +793,15 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     expect(r.written).toEqual([]);
   });
 
+  (detectToolchain().ok ? it : it.skip)("refuses to exclude an address a moved block takes elsewhere, naming where to", async () => {
+    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES, "--data", DATA, "--exclude", "module.compute.aws_instance.host"], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(
+      "error: --exclude module.compute.aws_instance.host: a moved block takes it to aws_instance.compute_host, where Terraform plans it: exclude aws_instance.compute_host instead",
+    );
+    expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+  });
+
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
     const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
     expect(r.code).toBe(2);

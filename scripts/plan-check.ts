@@ -529,6 +529,11 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   const stackJson = JSON.parse(stackText) as Record<string, Json>;
   const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
   const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
+  // Terraform refuses -target over a moved object without its old address: exclude where it moves to.
+  for (const x of o.exclude) {
+    const m = moved.find((b) => resourceOf(b.from) === resourceOf(x));
+    if (m) throw new InputError(`--exclude ${x}: a moved block takes it to ${resourceOf(m.to)}, where Terraform plans it: exclude ${resourceOf(m.to)} instead`);
+  }
   const required = Object.entries((stackJson.variable ?? {}) as Record<string, Record<string, Json>>)
     .filter(([, v]) => !Object.prototype.hasOwnProperty.call(v ?? {}, "default"))
     .map(([name]) => name);
