@@ -219,7 +219,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const child = spawn(
       process.execPath,
       ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "scripts/migrate-state.ts"), "--modules", MODULES, "--data", DATA, "--push"],
-      { cwd: l.cwd, env: { ...ENV_VARS, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: l.cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
