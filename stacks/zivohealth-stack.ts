@@ -42,6 +42,33 @@ import { guardReplacements } from "./replacement-guard";
 /** The HCL modules this stack still calls, by module name. */
 export const HCL_MODULES = ["storage", "ssm", "vpc_endpoints", "route53"] as const;
 
+/** The root's variables: what changes per deploy, and the secrets. */
+interface RootVariables {
+  readonly imageTag: TerraformVariable;
+  readonly dbPassword: TerraformVariable;
+  readonly fcmCredentials: TerraformVariable;
+  readonly validApiKeys: TerraformVariable;
+  readonly appSecretKey: TerraformVariable;
+  readonly rabbitmqUrl: TerraformVariable;
+}
+
+/** What the root reads: the existing VPC, its subnets and route tables, the database, the env file. */
+interface RootData {
+  readonly vpc: DataAwsVpc;
+  readonly publicSubnets: DataAwsSubnets;
+  readonly privateSubnets: DataAwsSubnets;
+  readonly privateRouteTables: DataAwsRouteTables;
+  readonly db: DataAwsDbInstance;
+  readonly reactAppApiKey: TerraformLocal;
+  /** Documented fix 1: the endpoint is `host:5432`; consumers want the host. */
+  readonly dbHost: string;
+}
+
+type HclModules = Record<(typeof HCL_MODULES)[number], TerraformHclModule>;
+
+/** Root elements keep their HCL addresses, whatever their construct ids. */
+const root = <T extends TerraformElement>(element: T, name: string): T => pinAddress(element, "", name);
+
 export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSynth {
   public readonly ecr: Ecr;
   public readonly iam: Iam;
@@ -49,18 +76,48 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
   public readonly compute: Compute;
   /** The policy checks attached to this stack. */
   public readonly policy: PolicyAspect;
-  public readonly modules: Readonly<Record<(typeof HCL_MODULES)[number], TerraformHclModule>>;
+  public readonly modules: Readonly<HclModules>;
   private resolvedForSynth?: unknown;
 
+  // Every part creates its elements directly in the stack (no intermediate
+  // construct), so the construct ids, and the addresses, are the HCL root's.
   constructor(scope: Construct, id: string, config: EnvironmentConfig) {
     // Validate before any construct exists, so bad input writes nothing.
     throwIfProblems(`configuration of stack '${id}'`, validateEnvironment(config));
     super(scope, id);
-    const { project, environment: env } = config;
-    // Root elements keep their HCL addresses, whatever their construct ids.
-    const root = <T extends TerraformElement>(element: T, name: string): T => pinAddress(element, "", name);
+    this.configureTerraform(config);
+    const variables = this.declareVariables(config);
+    const data = this.lookUpData(config);
+    const ec2Sg = this.addRootResources(config, data.vpc);
+    const modules = this.callHclModules(config, variables, data);
+    this.modules = modules;
 
-    // ---- Terraform, providers, backend ----
+    // ---- Constructs, in the root's order; their outputs feed the module blocks ----
+    this.iam = this.addIam(config, modules.storage);
+    modules.storage.set("ec2_role_arn", this.iam.ec2RoleArn);
+    this.ecr = new Ecr(this, "ecr", {
+      project: config.project,
+      environment: config.environment,
+      adoptMlWorkerRepository: config.hardening?.adoptMlWorkerRepository,
+    });
+    this.mlWorker = this.addMlWorker(config, data, modules.vpc_endpoints);
+    this.addMlWorkerParameters(config);
+    this.compute = this.addCompute(config, variables, data, ec2Sg, modules);
+    modules.route53.set("target_ip", this.compute.publicIp);
+
+    this.addOutputs(data, modules.ssm);
+    // Exact provider sources and versions, not the bindings' (cdktf's aws binding
+    // writes the short source "aws"; CDK Terrain's writes aws 6.66.0).
+    pinProviders(this);
+    applyMoves(this);
+    guardReplacements(this, config.deployed, config.allowReplacement);
+    // Policy findings become synth warnings; `npm run policy` decides what blocks.
+    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
+  }
+
+  // ---- Terraform, providers, backend ----
+
+  private configureTerraform(config: EnvironmentConfig): void {
     // S3-native locking (use_lockfile) needs Terraform 1.10; without it, init fails on older versions.
     const lockfile = config.backend.type === "s3" && (config.backend.useLockfile ?? config.backend.dynamodbTable === undefined);
     this.addOverride("terraform.required_version", lockfile ? ">= 1.10.0" : ">= 1.5.0");
@@ -80,37 +137,45 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       // S3-native locking postdates cdktf 0.21's S3BackendConfig.
       if (lockfile) s3.addOverride("use_lockfile", true);
     }
+  }
 
-    // ---- Variables: what changes per deploy, and secrets ----
+  // ---- Variables: what changes per deploy, and secrets ----
+
+  private declareVariables(config: EnvironmentConfig): RootVariables {
     const variable = (name: string, type: string, description: string, opts: { default?: unknown; sensitive?: boolean }) =>
       root(new TerraformVariable(this, name, { type, description, ...opts }), name);
-    const imageTag = variable("image_tag", "string", "Backend image tag recorded in SSM for the EC2 host", {
-      default: config.imageTag,
-    });
-    const dbPassword = variable(
-      "db_password_plain",
-      "string",
-      "Database password the ssm module stores (the HCL had it as a literal); pass TF_VAR_db_password_plain",
-      { sensitive: true },
-    );
-    const fcmCredentials = variable("reminders_fcm_credentials_json", "string", "FCM service account JSON for reminders", {
-      default: "",
-      sensitive: true,
-    });
-    const validApiKeys = variable("valid_api_keys_override", "string", "API keys for the API host's .env; empty: the host reads them from SSM", {
-      default: "",
-      sensitive: true,
-    });
-    const appSecretKey = variable("app_secret_key_override", "string", "App secret key for the API host's .env; empty: the host reads it from SSM", {
-      default: "",
-      sensitive: true,
-    });
-    const rabbitmqUrl = variable("reminder_rabbitmq_url", "string", "RabbitMQ URL of the reminder service (holds credentials)", {
-      default: "amqp://guest:guest@rabbitmq:5672//",
-      sensitive: true,
-    });
+    return {
+      imageTag: variable("image_tag", "string", "Backend image tag recorded in SSM for the EC2 host", {
+        default: config.imageTag,
+      }),
+      dbPassword: variable(
+        "db_password_plain",
+        "string",
+        "Database password the ssm module stores (the HCL had it as a literal); pass TF_VAR_db_password_plain",
+        { sensitive: true },
+      ),
+      fcmCredentials: variable("reminders_fcm_credentials_json", "string", "FCM service account JSON for reminders", {
+        default: "",
+        sensitive: true,
+      }),
+      validApiKeys: variable("valid_api_keys_override", "string", "API keys for the API host's .env; empty: the host reads them from SSM", {
+        default: "",
+        sensitive: true,
+      }),
+      appSecretKey: variable("app_secret_key_override", "string", "App secret key for the API host's .env; empty: the host reads it from SSM", {
+        default: "",
+        sensitive: true,
+      }),
+      rabbitmqUrl: variable("reminder_rabbitmq_url", "string", "RabbitMQ URL of the reminder service (holds credentials)", {
+        default: "amqp://guest:guest@rabbitmq:5672//",
+        sensitive: true,
+      }),
+    };
+  }
 
-    // ---- Data sources ----
+  // ---- Data sources ----
+
+  private lookUpData(config: EnvironmentConfig): RootData {
     // The local below names this data source by its pinned address.
     root(new DataLocalFile(this, "env_production", { filename: `\${path.module}/${config.envFilePath}` }), "env_production");
     const vpc = root(new DataAwsVpc(this, "existing_vpc", { id: config.existingVpcId }), "existing");
@@ -150,11 +215,15 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       ),
       "react_app_api_key",
     );
-
-    // Documented fix 1: the endpoint is `host:5432`; consumers want the host.
     const dbHost = Fn.element(Fn.split(":", db.endpoint), 0);
+    return { vpc, publicSubnets, privateSubnets, privateRouteTables, db, reactAppApiKey, dbHost };
+  }
 
-    // ---- Root resources ----
+  // ---- Root resources ----
+
+  /** The VPC under management, the API host's security group and its way into RDS; returns the group. */
+  private addRootResources(config: EnvironmentConfig, vpc: DataAwsVpc): SecurityGroup {
+    const { project, environment: env } = config;
     root(
       new Vpc(this, "managed_existing", {
         cidrBlock: vpc.cidrBlock,
@@ -201,52 +270,85 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       }),
       "ec2_to_rds",
     );
+    return ec2Sg;
+  }
 
-    // ---- Modules, in the root's order ----
-    const hclModule = (name: (typeof HCL_MODULES)[number], variables: Record<string, unknown>) =>
+  // ---- HCL module blocks, in the root's order ----
+
+  /**
+   * The modules still in HCL. What they take from the constructs (storage's
+   * `ec2_role_arn`, route53's `target_ip`) is set once those exist.
+   */
+  private callHclModules(config: EnvironmentConfig, variables: RootVariables, data: RootData): HclModules {
+    const { project, environment: env } = config;
+    const hclModule = (name: (typeof HCL_MODULES)[number], inputs: Record<string, unknown>) =>
       new TerraformHclModule(this, name, {
         source: `${config.hclModulesDir}/${name}`,
         // The modules are not copied into cdktf.out: synthesis must not need them.
         skipAssetCreationFromLocalModules: true,
-        variables,
+        variables: inputs,
       });
-
     const storage = hclModule("storage", { project, environment: env, bucket_name: config.storageBucketName });
-    const hardening = config.hardening ?? {};
-    this.iam = new Iam(this, "iam", {
+    const vpcEndpoints = hclModule("vpc_endpoints", {
+      environment: env,
+      aws_region: config.awsRegion,
+      vpc_id: data.vpc.id,
+      private_subnet_ids: data.privateSubnets.ids,
+      route_table_ids: data.privateRouteTables.ids,
+    });
+    const ssm = hclModule("ssm", {
       project,
       environment: env,
+      image_tag: variables.imageTag.stringValue,
+      db_endpoint: data.dbHost, // documented fix 1
+      db_username: config.dbUsername,
+      db_password_ssm_key: config.dbPasswordSsmName,
+      s3_bucket_name: storage.getString("bucket_name"),
+      db_password_plain: variables.dbPassword.stringValue,
+      reminders_fcm_credentials_json: variables.fcmCredentials.stringValue,
+      reminders_fcm_project_id: config.reminders.remindersFcmProjectId,
+      react_app_api_key: data.reactAppApiKey.asString,
+      // The module counts its two ML worker parameters on this URL, unknown
+      // until the queue exists: no plan in one step. A known "" makes the
+      // count 0; the stack declares them (addMlWorkerParameters, moved blocks in stacks/moves.ts).
+      ml_worker_queue_url: "",
+    });
+    const route53 = hclModule("route53", { project, environment: env, zone_name: config.zoneName });
+    return { storage, ssm, vpc_endpoints: vpcEndpoints, route53 };
+  }
+
+  // ---- Constructs ----
+
+  private addIam(config: EnvironmentConfig, storage: TerraformHclModule): Iam {
+    const hardening = config.hardening ?? {};
+    return new Iam(this, "iam", {
+      project: config.project,
+      environment: config.environment,
       storageBucketArn: storage.getString("bucket_arn"),
       scopedS3Actions: hardening.scopedS3Actions,
       // Sending and receiving on a KMS-encrypted queue need the key.
       queueKmsKeyId: hardening.queueEncryption?.type === "kms" ? hardening.queueEncryption.kmsKeyId : undefined,
     });
-    storage.set("ec2_role_arn", this.iam.ec2RoleArn);
-    this.ecr = new Ecr(this, "ecr", { project, environment: env, adoptMlWorkerRepository: hardening.adoptMlWorkerRepository });
+  }
 
-    const vpcEndpoints = hclModule("vpc_endpoints", {
-      environment: env,
-      aws_region: config.awsRegion,
-      vpc_id: vpc.id,
-      private_subnet_ids: privateSubnets.ids,
-      route_table_ids: privateRouteTables.ids,
-    });
-
+  private addMlWorker(config: EnvironmentConfig, data: RootData, vpcEndpoints: TerraformHclModule): MlWorker {
+    const { project, environment: env } = config;
     const ml = config.mlWorker;
-    this.mlWorker = new MlWorker(this, "ml_worker", {
+    const hardening = config.hardening ?? {};
+    return new MlWorker(this, "ml_worker", {
       dependsOn: [vpcEndpoints],
       environment: env,
       awsRegion: config.awsRegion,
-      vpcId: vpc.id,
+      vpcId: data.vpc.id,
       // Public subnets on purpose: tasks get a public IP for internet egress.
-      privateSubnetIds: publicSubnets.ids,
+      privateSubnetIds: data.publicSubnets.ids,
       ecrRepositoryUrl: this.ecr.registryHost, // documented fix 2
       executionRoleArn: this.iam.ecsExecutionRoleArn,
       taskRoleArn: this.iam.ecsTaskRoleArn,
       apiRoleArn: this.iam.ec2RoleArn,
-      dbHost, // documented fix 1
-      dbPort: db.port,
-      dbName: db.dbName,
+      dbHost: data.dbHost, // documented fix 1
+      dbPort: data.db.port,
+      dbName: data.db.dbName,
       // The environment's own parameters (the ssm module's) and bucket; for production, the construct's defaults.
       ssmParameterPrefix: `/${project}/${env}`,
       dataBucketName: config.storageBucketName,
@@ -267,54 +369,44 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       logKmsKeyArn: hardening.logKmsKeyArn,
       createLogKmsKey: hardening.createLogKmsKey,
     });
+  }
 
-    const ssm = hclModule("ssm", {
-      project,
-      environment: env,
-      image_tag: imageTag.stringValue,
-      db_endpoint: dbHost, // documented fix 1
-      db_username: config.dbUsername,
-      db_password_ssm_key: config.dbPasswordSsmName,
-      s3_bucket_name: storage.getString("bucket_name"),
-      db_password_plain: dbPassword.stringValue,
-      reminders_fcm_credentials_json: fcmCredentials.stringValue,
-      reminders_fcm_project_id: config.reminders.remindersFcmProjectId,
-      react_app_api_key: reactAppApiKey.asString,
-      // The module counts its two ML worker parameters on this URL, unknown
-      // until the queue exists: no plan in one step. A known "" makes the
-      // count 0; the stack declares them below (moved blocks in stacks/moves.ts).
-      ml_worker_queue_url: "",
-    });
-    const mlWorkerParameter = (name: string, key: string, value: string) =>
+  /** The ssm module's two ML worker parameters, declared here (see callHclModules), at the module's addresses. */
+  private addMlWorkerParameters(config: EnvironmentConfig): void {
+    const { project, environment: env } = config;
+    const parameter = (name: string, key: string, value: string) =>
       pinAddress(
         new SsmParameter(this, `ssm_${name}`, { name: `/${project}/${env}/ml_worker/${key}`, type: "String", value, overwrite: true }),
         "ssm",
         name,
       );
-    mlWorkerParameter("ml_worker_queue_url", "queue_url", this.mlWorker.sqsQueueUrl);
-    mlWorkerParameter("ml_worker_enabled", "enabled", "true");
+    parameter("ml_worker_queue_url", "queue_url", this.mlWorker.sqsQueueUrl);
+    parameter("ml_worker_enabled", "enabled", "true");
+  }
 
+  private addCompute(config: EnvironmentConfig, variables: RootVariables, data: RootData, ec2Sg: SecurityGroup, modules: HclModules): Compute {
+    const { project, environment: env } = config;
     const r = config.reminders;
-    this.compute = new Compute(this, "compute", {
+    return new Compute(this, "compute", {
       project,
       environment: env,
-      vpcId: vpc.id,
-      publicSubnetId: Fn.element(publicSubnets.ids, 0),
+      vpcId: data.vpc.id,
+      publicSubnetId: Fn.element(data.publicSubnets.ids, 0),
       instanceProfileName: this.iam.instanceProfileName,
       securityGroupIds: [ec2Sg.id],
       ecrRepoUrl: this.ecr.repositoryUrl,
-      ssmImageTagParam: ssm.getString("image_tag_param_name"),
+      ssmImageTagParam: modules.ssm.getString("image_tag_param_name"),
       awsRegion: config.awsRegion,
       enableSshTunnel: config.enableSshTunnel,
       sshAllowedCidrs: [...config.sshAllowedCidrs],
       keyName: config.sshKeyName ?? undefined,
-      validApiKeysOverride: validApiKeys.stringValue,
-      appSecretKeyOverride: appSecretKey.stringValue,
-      remindersFcmCredentialsJson: fcmCredentials.stringValue,
+      validApiKeysOverride: variables.validApiKeys.stringValue,
+      appSecretKeyOverride: variables.appSecretKey.stringValue,
+      remindersFcmCredentialsJson: variables.fcmCredentials.stringValue,
       remindersFcmProjectId: r.remindersFcmProjectId,
       reminderServiceHost: r.reminderServiceHost,
       reminderServicePort: r.reminderServicePort,
-      reminderRabbitmqUrl: rabbitmqUrl.stringValue,
+      reminderRabbitmqUrl: variables.rabbitmqUrl.stringValue,
       reminderRabbitmqExchange: r.reminderRabbitmqExchange,
       reminderRabbitmqInputQueue: r.reminderRabbitmqInputQueue,
       reminderRabbitmqOutputQueue: r.reminderRabbitmqOutputQueue,
@@ -323,39 +415,26 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
       reminderSchedulerScanIntervalSeconds: r.reminderSchedulerScanIntervalSeconds,
       reminderSchedulerBatchSize: r.reminderSchedulerBatchSize,
       reminderMetricsEnabled: r.reminderMetricsEnabled,
-      composeS3Bucket: storage.getString("bucket_name"),
+      composeS3Bucket: modules.storage.getString("bucket_name"),
       composeS3Key: `deploy/${env}/docker-compose.yml`,
       ami: config.compute?.ami,
       elasticIp: config.compute?.elasticIp,
     });
+  }
 
-    const route53 = hclModule("route53", {
-      project,
-      environment: env,
-      zone_name: config.zoneName,
-      target_ip: this.compute.publicIp,
-    });
-    this.modules = { storage, ssm, vpc_endpoints: vpcEndpoints, route53 };
+  // ---- Outputs: the root's, by name ----
 
-    // ---- Outputs ----
+  private addOutputs(data: RootData, ssm: TerraformHclModule): void {
     const output = (name: string, value: string, description: string) =>
       root(new TerraformOutput(this, name, { value, description }), name);
     output("ec2_public_ip", this.compute.publicIp, "Public IP of the EC2 API host");
     output("ecr_repository_url", this.ecr.repositoryUrl, "URL of the backend ECR repository");
-    output("rds_endpoint", db.endpoint, "RDS endpoint (host:port)");
+    output("rds_endpoint", data.db.endpoint, "RDS endpoint (host:port)");
     output("ec2_instance_id", this.compute.instanceId, "Instance id of the EC2 API host");
     output("ssm_image_tag_param_name", ssm.getString("image_tag_param_name"), "SSM parameter holding the backend image tag");
     output("ml_worker_queue_url", this.mlWorker.sqsQueueUrl, "SQS Queue URL for ML Worker");
     output("ml_worker_cluster_name", this.mlWorker.ecsClusterName, "ECS Cluster name for ML Worker");
     output("ml_worker_service_name", this.mlWorker.ecsServiceName, "ECS Service name for ML Worker");
-
-    // Exact provider sources and versions, not the bindings' (cdktf's aws binding
-    // writes the short source "aws"; CDK Terrain's writes aws 6.66.0).
-    pinProviders(this);
-    applyMoves(this);
-    guardReplacements(this, config.deployed, config.allowReplacement);
-    // Policy findings become synth warnings; `npm run policy` decides what blocks.
-    this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
   }
 
   /**
