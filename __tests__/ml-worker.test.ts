@@ -13,6 +13,8 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { MlWorker, MlWorkerProps } from "../modules/ml-worker";
+import { MlWorkerCluster } from "../modules/ml-worker/cluster";
+import { MlWorkerLogs } from "../modules/ml-worker/logs";
 import { ACCOUNT, ML_WORKER_PROPS, decodeTemplateJson } from "./helpers";
 
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
@@ -421,6 +423,73 @@ describe("MlWorker validation", () => {
         "  - workerMode must be one of 'sqs', 'aggregation', 'both' (got 'x')",
         "  - minCapacity (9) must not be greater than maxCapacity (1)",
         "  - memoryMiB must be a memory size Fargate accepts with cpu 256: 512 to 2048 in steps of 512 (got 4096)",
+      ].join("\n"),
+    );
+  });
+});
+
+describe("MlWorker parts", () => {
+  const addresses = (json: { resource?: Record<string, object>; data?: Record<string, object> }) =>
+    [
+      ...Object.entries(json.resource ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`)),
+      ...Object.entries(json.data ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `data.${t}.${n}`)),
+    ].sort();
+  const everything: Partial<MlWorkerProps> = {
+    enableScheduledScaling: true,
+    alarmNotifications: { email: "ops@zivohealth.ai" },
+    createLogKmsKey: true,
+  };
+
+  it("composes one construct per part, whose ids appear in no address, with every optional resource on", () => {
+    let worker!: MlWorker;
+    const json = JSON.parse(Testing.synthScope((scope) => void (worker = new MlWorker(scope, "ml_worker", { ...base, ...everything }))));
+    expect(worker.node.children.map((c) => c.node.id)).toEqual(["current", "queue", "alarms", "cluster", "logs", "service", "scaling"]);
+    expect(addresses(json)).toEqual([
+      "aws_appautoscaling_policy.ml_worker_ml_worker_scale_up",
+      "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night",
+      "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_up_morning",
+      "aws_appautoscaling_target.ml_worker_ml_worker",
+      "aws_cloudwatch_log_group.ml_worker_ml_worker",
+      "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages",
+      "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high",
+      "aws_ecs_cluster.ml_worker_ml_worker",
+      "aws_ecs_cluster_capacity_providers.ml_worker_ml_worker",
+      "aws_ecs_service.ml_worker_ml_worker",
+      "aws_ecs_task_definition.ml_worker_ml_worker",
+      "aws_kms_key.ml_worker_logs",
+      "aws_security_group.ml_worker_ml_worker",
+      "aws_sns_topic.ml_worker_alarms",
+      "aws_sns_topic_subscription.ml_worker_alarms_email",
+      "aws_sqs_queue.ml_worker_ml_worker",
+      "aws_sqs_queue.ml_worker_ml_worker_dlq",
+      "aws_sqs_queue_policy.ml_worker_ml_worker",
+      "data.aws_caller_identity.ml_worker_current",
+    ]);
+  });
+
+  it("gives every part's addresses the one addressPrefix", () => {
+    const json = JSON.parse(Testing.synthScope((scope) => void new MlWorker(scope, "ml_worker", { ...base, ...everything, addressPrefix: "ml2" })));
+    const all = addresses(json);
+    expect(all).toHaveLength(19);
+    expect(all.filter((a) => !/^(data\.)?aws_[a-z_]+\.ml2_/.test(a))).toEqual([]);
+    expect(all).toContain("aws_ecs_service.ml2_ml_worker");
+    expect(all).toContain("data.aws_caller_identity.ml2_current");
+  });
+
+  it("lets a part be used alone, at the module's addresses, and validates its own props", () => {
+    const json = JSON.parse(
+      Testing.synthScope((scope) => void new MlWorkerCluster(scope, "anything", { environment: "staging", preventDestroy: false })),
+    );
+    expect(addresses(json)).toEqual(["aws_ecs_cluster.ml_worker_ml_worker", "aws_ecs_cluster_capacity_providers.ml_worker_ml_worker"]);
+    expect(json.resource.aws_ecs_cluster.ml_worker_ml_worker.name).toBe("staging-ml-worker-cluster");
+    expect(() => Testing.synthScope((scope) => void new MlWorkerLogs(scope, "logs", { environment: "staging", createLogKmsKey: true }))).toThrow(
+      "Invalid MlWorkerLogs props (stack/logs):\n  - accountId must be given with createLogKmsKey: the key's policy names the account",
+    );
+    expect(() => Testing.synthScope((scope) => void new MlWorkerCluster(scope, "cluster", { environment: "Staging", size: 3 } as never))).toThrow(
+      [
+        "Invalid MlWorkerCluster props (stack/cluster):",
+        "  - size is not a known setting; known settings: 'environment', 'preventDestroy', 'addressPrefix'",
+        "  - environment must be lower-case letters, digits and hyphens (got 'Staging')",
       ].join("\n"),
     );
   });
