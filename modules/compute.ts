@@ -321,19 +321,19 @@ export class Compute extends Construct {
   public readonly instanceId: string;
   /** `security_group_id`: the first of `securityGroupIds`. */
   public readonly securityGroupId: string;
+  private readonly addressPrefix: string;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
     throwIfProblems(`Compute props (${this.node.path})`, validateComputeProps(props));
 
-    const { project, environment, awsRegion } = props;
-    const prefix = props.addressPrefix ?? "compute";
-    const pin = <T extends Parameters<typeof pinAddress>[0]>(element: T, name: string): T => pinAddress(element, prefix, name);
+    this.addressPrefix = props.addressPrefix ?? "compute";
+    const { project, environment } = props;
     const sshCidrs = props.sshAllowedCidrs ?? [];
     const firstSecurityGroup = Token.isUnresolved(props.securityGroupIds) ? Fn.element(props.securityGroupIds, 0) : props.securityGroupIds[0];
 
     // ---- Data sources ----
-    this.ubuntu = pin(
+    this.ubuntu = this.pin(
       new DataAwsAmi(this, "ubuntu", {
         mostRecent: true,
         owners: [UBUNTU_OWNER], // Canonical
@@ -341,10 +341,109 @@ export class Compute extends Construct {
       }),
       "ubuntu",
     );
-    const current = pin(new DataAwsCallerIdentity(this, "current"), "current");
-    pin(new DataAwsRegion(this, "region"), "current");
+    const current = this.pin(new DataAwsCallerIdentity(this, "current"), "current");
+    this.pin(new DataAwsRegion(this, "region"), "current");
 
     // ---- Locals: the templates, rendered by Terraform's own templatefile ----
+    const { renderedCompose, composeSha256, userDataRendered, userDataBytes, userDataBase64 } = this.renderTemplates(props, current.accountId);
+    this.userDataRendered = userDataRendered;
+    this.userDataBytes = userDataBytes;
+
+    // ---- S3-sourced docker-compose and its checksum ----
+    this.composeObject = this.pin(
+      new S3Object(this, "compose", {
+        bucket: props.composeS3Bucket,
+        key: props.composeS3Key,
+        content: renderedCompose.asString,
+        etag: Fn.md5(renderedCompose.asString),
+      }),
+      "compose",
+    );
+    this.composeSha256Parameter = this.pin(
+      new SsmParameter(this, "compose_sha256", {
+        name: `/${project}/${environment}/deploy/docker_compose_sha256`,
+        type: "String",
+        value: composeSha256.asString,
+      }),
+      "compose_sha256",
+    );
+
+    // ---- The API host ----
+    this.host = this.addHost(props, userDataBase64);
+
+    // ---- Optional SSH ingress on the first security group ----
+    this.allowSsh = this.pin(
+      new SecurityGroupRule(this, "allow_ssh", {
+        count: sshCount(props.enableSshTunnel ?? false, sshCidrs),
+        type: "ingress",
+        fromPort: 22,
+        toPort: 22,
+        protocol: "tcp",
+        cidrBlocks: sshCidrs,
+        securityGroupId: firstSecurityGroup,
+        description: "Allow SSH tunneling from specified CIDRs",
+        lifecycle: { createBeforeDestroy: true, ignoreChanges: ["cidr_blocks"] },
+      }),
+      "allow_ssh",
+    );
+
+    // ---- Not in the HCL module: an address that survives a stop and start ----
+    if (props.elasticIp) {
+      this.eip = this.pin(
+        new Eip(this, "host_eip", { instance: this.host.id, domain: "vpc", tags: { Name: `${project}-${environment}-api` } }),
+        "host",
+      );
+    }
+
+    this.publicIp = this.eip ? this.eip.publicIp : this.host.publicIp;
+    this.instanceId = this.host.id;
+    this.securityGroupId = firstSecurityGroup;
+  }
+
+  private pin<T extends Parameters<typeof pinAddress>[0]>(element: T, name: string): T {
+    return pinAddress(element, this.addressPrefix, name);
+  }
+
+  /** The t2.small host, its script gzip-compressed, refused at plan when over EC2's limit. */
+  private addHost(props: ComputeProps, userDataBase64: string): Instance {
+    const { project, environment } = props;
+    return this.pin(
+      new Instance(this, "host", {
+        ami: props.ami ?? this.ubuntu.id,
+        instanceType: "t2.small",
+        subnetId: props.publicSubnetId,
+        vpcSecurityGroupIds: props.securityGroupIds,
+        iamInstanceProfile: props.instanceProfileName,
+        associatePublicIpAddress: true,
+        keyName: props.keyName,
+        userDataBase64,
+        rootBlockDevice: { volumeSize: 30, volumeType: "gp3", deleteOnTermination: true },
+        tags: { Name: `${project}-${environment}-ec2-no-snapd` },
+        lifecycle: {
+          // Never set here. The provider plans it as changed too when user_data_base64
+          // changes, and applies each with a stop and start of its own: ignored, one.
+          ignoreChanges: ["user_data"],
+          precondition: [
+            {
+              condition: Op.lte(this.userDataBytes.asNumber, USER_DATA_LIMIT_BYTES),
+              errorMessage:
+                `The API host's user data is ${this.userDataBytes.asString} bytes gzip-compressed, over EC2's limit of ` +
+                `${USER_DATA_LIMIT_BYTES.toLocaleString("en-US")} bytes (counted on the raw data, before base64): shorten modules/compute/${COMPUTE_TEMPLATES.userData}.`,
+            },
+          ],
+        },
+      }),
+      "host",
+    );
+  }
+
+  /**
+   * The locals of the HCL module: the compose file and the host's script,
+   * rendered by Terraform's templatefile, the compose checksum, and the
+   * script's gzip size (the precondition's operand).
+   */
+  private renderTemplates(props: ComputeProps, accountId: string) {
+    const { project, environment, awsRegion } = props;
     // The files travel with the synthesized JSON (cdktf.out/stacks/<stack>/assets/),
     // so the script and its secrets never enter cdk.tf.json.
     const templates = computeTemplateDir();
@@ -356,20 +455,20 @@ export class Compute extends Construct {
         type: AssetType.FILE,
         assetHash: createHash("md5").update(fs.readFileSync(path.join(templates, file))).digest("hex").toUpperCase(),
       }).path;
-    const local = (name: string, expression: string) => pin(new TerraformLocal(this, `local_${name}`, expression), name);
+    const local = (name: string, expression: string) => this.pin(new TerraformLocal(this, `local_${name}`, expression), name);
 
     const renderedCompose = local(
       "rendered_compose",
       Fn.templatefile(template("compose_template", COMPUTE_TEMPLATES.compose), {
         // The registry host from the account, not the ECR module (as the HCL).
-        ECR_REGISTRY_HOST: `${current.accountId}.dkr.ecr.${awsRegion}.amazonaws.com`,
+        ECR_REGISTRY_HOST: `${accountId}.dkr.ecr.${awsRegion}.amazonaws.com`,
         IMAGE_TAG: "latest",
         AWS_REGION: awsRegion,
         reminder_service_port: props.reminderServicePort ?? 8085,
       }),
     );
     const composeSha256 = local("compose_sha256", Fn.sha256(renderedCompose.asString));
-    this.userDataRendered = local(
+    const userDataRendered = local(
       "user_data_rendered",
       Fn.templatefile(template("user_data_template", COMPUTE_TEMPLATES.userData), {
         ECR_REPO_URL: props.ecrRepoUrl,
@@ -399,94 +498,18 @@ export class Compute extends Construct {
       }),
     );
     // cloud-init reads gzip natively; EC2's limit applies to these bytes.
-    const userDataBase64 = Fn.base64gzip(this.userDataRendered.asString);
+    const userDataBase64 = Fn.base64gzip(userDataRendered.asString);
     // Bytes behind the base64 text (every '=' is padding). Not secret, but
     // derived from secrets: nonsensitive(sensitive(...)) shows it in the
     // precondition's message on any Terraform >= 1.5 (nonsensitive alone
     // refuses an unmarked value before 1.7).
-    this.userDataBytes = local(
+    const userDataBytes = local(
       "user_data_bytes",
       Fn.nonsensitive(
         Fn.sensitive(Op.sub(Op.div(Op.mul(Fn.lengthOf(userDataBase64), 3), 4), Fn.lengthOf(Fn.regexall("=", userDataBase64)))),
       ),
     );
-
-    // ---- S3-sourced docker-compose and its checksum ----
-    this.composeObject = pin(
-      new S3Object(this, "compose", {
-        bucket: props.composeS3Bucket,
-        key: props.composeS3Key,
-        content: renderedCompose.asString,
-        etag: Fn.md5(renderedCompose.asString),
-      }),
-      "compose",
-    );
-    this.composeSha256Parameter = pin(
-      new SsmParameter(this, "compose_sha256", {
-        name: `/${project}/${environment}/deploy/docker_compose_sha256`,
-        type: "String",
-        value: composeSha256.asString,
-      }),
-      "compose_sha256",
-    );
-
-    // ---- The API host ----
-    this.host = pin(
-      new Instance(this, "host", {
-        ami: props.ami ?? this.ubuntu.id,
-        instanceType: "t2.small",
-        subnetId: props.publicSubnetId,
-        vpcSecurityGroupIds: props.securityGroupIds,
-        iamInstanceProfile: props.instanceProfileName,
-        associatePublicIpAddress: true,
-        keyName: props.keyName,
-        userDataBase64,
-        rootBlockDevice: { volumeSize: 30, volumeType: "gp3", deleteOnTermination: true },
-        tags: { Name: `${project}-${environment}-ec2-no-snapd` },
-        lifecycle: {
-          // Never set here. The provider plans it as changed too when user_data_base64
-          // changes, and applies each with a stop and start of its own: ignored, one.
-          ignoreChanges: ["user_data"],
-          precondition: [
-            {
-              condition: Op.lte(this.userDataBytes.asNumber, USER_DATA_LIMIT_BYTES),
-              errorMessage:
-                `The API host's user data is ${this.userDataBytes.asString} bytes gzip-compressed, over EC2's limit of ` +
-                `${USER_DATA_LIMIT_BYTES.toLocaleString("en-US")} bytes (counted on the raw data, before base64): shorten modules/compute/${COMPUTE_TEMPLATES.userData}.`,
-            },
-          ],
-        },
-      }),
-      "host",
-    );
-
-    // ---- Optional SSH ingress on the first security group ----
-    this.allowSsh = pin(
-      new SecurityGroupRule(this, "allow_ssh", {
-        count: sshCount(props.enableSshTunnel ?? false, sshCidrs),
-        type: "ingress",
-        fromPort: 22,
-        toPort: 22,
-        protocol: "tcp",
-        cidrBlocks: sshCidrs,
-        securityGroupId: firstSecurityGroup,
-        description: "Allow SSH tunneling from specified CIDRs",
-        lifecycle: { createBeforeDestroy: true, ignoreChanges: ["cidr_blocks"] },
-      }),
-      "allow_ssh",
-    );
-
-    // ---- Not in the HCL module: an address that survives a stop and start ----
-    if (props.elasticIp) {
-      this.eip = pin(
-        new Eip(this, "host_eip", { instance: this.host.id, domain: "vpc", tags: { Name: `${project}-${environment}-api` } }),
-        "host",
-      );
-    }
-
-    this.publicIp = this.eip ? this.eip.publicIp : this.host.publicIp;
-    this.instanceId = this.host.id;
-    this.securityGroupId = firstSecurityGroup;
+    return { renderedCompose, composeSha256, userDataRendered, userDataBytes, userDataBase64 };
   }
 }
 
