@@ -5,6 +5,7 @@
 // Pure functions: scripts/plan-check.ts runs Terraform and feeds them.
 
 import type { AllowedDestroy, KeptUnplannable } from "../../config/environment";
+import { MASK, diffJson, equal } from "./tf-diff";
 
 export type { AllowedDestroy, KeptUnplannable };
 
@@ -23,6 +24,9 @@ export interface ResourceChange {
     readonly after?: Json;
     readonly after_unknown?: Json;
     readonly replace_paths?: readonly (readonly (string | number)[])[];
+    /** Where a value is sensitive (`true`), in the value's shape. */
+    readonly before_sensitive?: Json;
+    readonly after_sensitive?: Json;
   };
 }
 
@@ -58,6 +62,127 @@ export interface ChangeRow {
   readonly unknownAttributes: readonly string[];
   /** Terraform's action_reason, if any. */
   readonly reason?: string;
+  /**
+   * For an update or replace: every attribute change by path, old and new
+   * value (sensitive ones masked); for a replace, those that force it first.
+   * @default - none listed (a report written before they were recorded)
+   */
+  readonly changes?: readonly PlanAttributeChange[];
+}
+
+/** One attribute's change in a plan. */
+export interface PlanAttributeChange {
+  /** `max_capacity`, `root_block_device[0].volume_size`, `jsondecode(policy).Statement[Sid="Read"].Action`. */
+  readonly path: string;
+  readonly change: "changed" | "added" | "removed" | "reordered";
+  /** Absent for `added`; `(sensitive)` where Terraform marks the value sensitive. */
+  readonly before?: Json;
+  /** Absent for `removed` and when `unknown`; `(sensitive)` where Terraform marks the value sensitive. */
+  readonly after?: Json;
+  readonly sensitive?: true;
+  /** The new value is known only after apply (in part, for a list or object: those parts read `(known after apply)`). */
+  readonly unknown?: true;
+  /** A path in Terraform's replace_paths: this change forces the replacement. */
+  readonly forcesReplacement?: true;
+}
+
+/** How a value known only after apply reads inside a list or object. */
+export const KNOWN_AFTER_APPLY = "(known after apply)";
+const UNKNOWN = "\u0000unknown";
+const SECRET_BEFORE = "\u0000sensitive:before";
+const SECRET_AFTER = "\u0000sensitive:after";
+
+/** `value` with UNKNOWN wherever `marks` (after_unknown) says true. */
+function overlayUnknown(value: Json | undefined, marks: Json | undefined): Json | undefined {
+  if (marks === true) return UNKNOWN;
+  if (!containsTrue(marks)) return value;
+  if (Array.isArray(marks)) {
+    const out: Json[] = Array.isArray(value) ? [...value] : [];
+    marks.forEach((m, n) => {
+      if (containsTrue(m)) out[n] = overlayUnknown(out[n] ?? null, m) ?? null;
+    });
+    return Array.from(out, (x) => x ?? null);
+  }
+  const out: { [k: string]: Json } = isObject(value) ? { ...value } : {};
+  for (const [k, m] of Object.entries(marks as { [k: string]: Json })) if (containsTrue(m)) out[k] = overlayUnknown(out[k], m) ?? null;
+  return out;
+}
+
+/** Both sides with every sensitive part replaced by a marker: equal markers where the value did not change. */
+function maskSensitive(b: Json | undefined, a: Json | undefined, bs: Json | undefined, as: Json | undefined): [Json | undefined, Json | undefined] {
+  if (bs === true || as === true) {
+    const after = a === undefined || a === UNKNOWN ? a : equal(b ?? null, a) ? SECRET_BEFORE : SECRET_AFTER;
+    return [b === undefined ? undefined : SECRET_BEFORE, after];
+  }
+  if (Array.isArray(bs) || Array.isArray(as)) {
+    if (!Array.isArray(b) && !Array.isArray(a)) return [b, a];
+    const bl = Array.isArray(b) ? [...b] : undefined;
+    const al = Array.isArray(a) ? [...a] : undefined;
+    for (let n = 0; n < Math.max(bl?.length ?? 0, al?.length ?? 0); n++) {
+      const [x, y] = maskSensitive(bl?.[n], al?.[n], Array.isArray(bs) ? bs[n] : undefined, Array.isArray(as) ? as[n] : undefined);
+      if (bl && n < bl.length) bl[n] = x ?? null;
+      if (al && n < al.length) al[n] = y ?? null;
+    }
+    return [bl ?? b, al ?? a];
+  }
+  if (isObject(bs) || isObject(as)) {
+    if (!isObject(b) && !isObject(a)) return [b, a];
+    const bo = isObject(b) ? { ...b } : undefined;
+    const ao = isObject(a) ? { ...a } : undefined;
+    for (const k of new Set([...Object.keys(bo ?? {}), ...Object.keys(ao ?? {})])) {
+      const [x, y] = maskSensitive(bo?.[k], ao?.[k], isObject(bs) ? bs[k] : undefined, isObject(as) ? as[k] : undefined);
+      if (bo && x !== undefined) bo[k] = x;
+      if (ao && y !== undefined) ao[k] = y;
+    }
+    return [bo ?? b, ao ?? a];
+  }
+  return [b, a];
+}
+
+/** A value as a report shows it: markers become `(sensitive)` and `(known after apply)`. */
+function shown(v: Json | undefined, seen: { sensitive: boolean; unknown: boolean }): Json | undefined {
+  if (v === SECRET_BEFORE || v === SECRET_AFTER) return (seen.sensitive = true), MASK;
+  if (v === UNKNOWN) return (seen.unknown = true), KNOWN_AFTER_APPLY;
+  if (Array.isArray(v)) return v.map((x) => shown(x, seen) ?? null);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shown(x, seen) ?? null]));
+  return v;
+}
+
+/**
+ * Every attribute change of an update or replace, by path, with the old and
+ * new values: sensitive values masked (the plan JSON holds them in clear),
+ * values known only after apply marked; for a replace, the changes at its
+ * replace_paths first, in Terraform's order.
+ */
+export function attributeChanges(change: ResourceChange["change"]): PlanAttributeChange[] {
+  const after = overlayUnknown(change.after ?? null, change.after_unknown);
+  const [b, a] = maskSensitive(change.before ?? null, after ?? null, change.before_sensitive, change.after_sensitive);
+  const forcing = (change.replace_paths ?? []).map((p) => p.map((s) => (typeof s === "number" ? { index: s } : { key: s })));
+  const rank = (steps: readonly object[]) =>
+    forcing.findIndex((f) => f.every((step, n) => n >= steps.length || JSON.stringify(step) === JSON.stringify(steps[n])));
+  const out = diffJson(b ?? null, a ?? null).map((c) => {
+    const seen = { sensitive: false, unknown: false };
+    const before = shown(c.before, seen);
+    const afterSeen = { sensitive: false, unknown: false };
+    const afterShown = shown(c.after, afterSeen);
+    const unknown = c.after === UNKNOWN;
+    const r = rank(c.steps);
+    const item: PlanAttributeChange = {
+      path: c.path || "(value)",
+      change: c.change,
+      ...(c.change !== "added" ? { before } : {}),
+      ...(c.change !== "removed" && !unknown ? { after: afterShown } : {}),
+      ...(seen.sensitive || afterSeen.sensitive ? { sensitive: true as const } : {}),
+      ...(unknown || afterSeen.unknown ? { unknown: true as const } : {}),
+      ...(r >= 0 ? { forcesReplacement: true as const } : {}),
+    };
+    return { item, r };
+  });
+  const order = (x: { item: PlanAttributeChange; r: number }) => (x.r >= 0 ? x.r : x.item.unknown ? forcing.length + 1 : forcing.length);
+  return out
+    .map((x, n) => ({ ...x, n }))
+    .sort((x, y) => order(x) - order(y) || x.n - y.n)
+    .map((x) => x.item);
 }
 
 function actionOf(actions: readonly string[]): Action {
@@ -109,6 +234,7 @@ export function changeRows(plan: PlanJson): ChangeRow[] {
       changedAttributes: diff.changed,
       unknownAttributes: diff.unknown,
       ...(rc.action_reason ? { reason: rc.action_reason } : {}),
+      ...(action === "update" || action === "replace" ? { changes: attributeChanges(rc.change) } : {}),
     };
   });
 }

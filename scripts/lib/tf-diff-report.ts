@@ -34,12 +34,13 @@ export function code(text: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
-/** A value as JSON text, shortened past VALUE_LIMIT characters with its size. */
+/** A value as JSON text, shortened past VALUE_LIMIT characters with its size (a string's own length, not its JSON text's). */
 export function showValue(v: Json | undefined): string {
   if (v === MASK) return MASK;
   const text = JSON.stringify(v) ?? "null";
   if (text.length <= VALUE_LIMIT) return code(text);
-  return `${code(`${text.slice(0, VALUE_LIMIT - 30)}…`)} (${text.length.toLocaleString("en-US")} chars)`;
+  const size = typeof v === "string" ? v.length : text.length;
+  return `${code(`${text.slice(0, VALUE_LIMIT - 30)}…`)} (${size.toLocaleString("en-US")} chars)`;
 }
 
 /** For two long strings: their sizes and the first place they differ, with some context. */

@@ -266,6 +266,13 @@ function matchField(a: Json[], b: Json[]): string | undefined {
 
 const isScalar = (v: Json): boolean => v === null || typeof v !== "object";
 
+/** Every difference between two values, by attribute path (JSON in strings compared as JSON, named list elements matched by name). */
+export function diffJson(a: Json, b: Json): AttributeChange[] {
+  const out: AttributeChange[] = [];
+  diffValue(a, b, [], out);
+  return out;
+}
+
 function diffValue(a: Json, b: Json, steps: PathStep[], out: AttributeChange[]): void {
   if (equal(a, b)) return;
   const push = (change: AttributeChange["change"], at: PathStep[], before?: Json, after?: Json) =>
