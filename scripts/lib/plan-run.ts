@@ -207,6 +207,7 @@ export async function plan(
         ].join("\n"),
       )
       .join("\n\n");
+    if (humanText) fs.writeFileSync(path.join(outDir, "plan.txt"), text);
     return { ok: false, errors, warnings: diagnostics.filter((d) => d.severity === "warning"), text };
   }
   const json = await runTf(tf, ["show", "-json", planFile], dir);
