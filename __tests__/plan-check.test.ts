@@ -423,10 +423,27 @@ describe("the verdict", () => {
 
   it("reads each instance's action, forcing attributes and changed attributes", () => {
     expect(rows).toEqual<ChangeRow[]>([
-      { address: "module.compute.aws_instance.host", action: "replace", replacePaths: ["ami"], changedAttributes: ["ami"], unknownAttributes: ["id"] },
+      {
+        address: "module.compute.aws_instance.host",
+        action: "replace",
+        replacePaths: ["ami"],
+        changedAttributes: ["ami"],
+        unknownAttributes: ["id"],
+        changes: [
+          { path: "ami", change: "changed", before: "a", after: "b", forcesReplacement: true },
+          { path: "id", change: "changed", before: "i", unknown: true },
+        ],
+      },
       { address: "aws_security_group.ec2_existing_vpc", deposed: "b4a44223", action: "delete", replacePaths: [], changedAttributes: [], unknownAttributes: [] },
       { address: "aws_iam_role.iam_ec2_role", action: "no-op", previousAddress: "module.iam.aws_iam_role.ec2_role", replacePaths: [], changedAttributes: [], unknownAttributes: [] },
-      { address: "module.ssm.aws_ssm_parameter.db_host", action: "update", replacePaths: [], changedAttributes: ["value"], unknownAttributes: [] },
+      {
+        address: "module.ssm.aws_ssm_parameter.db_host",
+        action: "update",
+        replacePaths: [],
+        changedAttributes: ["value"],
+        unknownAttributes: [],
+        changes: [{ path: "value", change: "changed", before: "h:5432", after: "h" }],
+      },
     ]);
   });
 
@@ -796,7 +813,10 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
   (detectToolchain().ok ? it : it.skip)("refuses to exclude an address a moved block takes elsewhere, naming where to", async () => {
     const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES, "--data", DATA, "--exclude", "module.compute.aws_instance.host"], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe(
+    // Progress first (the synthesis, the one step that ran), then the error.
+    expect(r.stderr.split("\n")[0]).toBe("plan-check: synthesis (cdktf synth of every stack) …");
+    expect(r.stderr.split("\n")[1]).toMatch(/^plan-check: synthesis \(cdktf synth of every stack\) \d+\.\d s$/);
+    expect(r.stderr.split("\n")[2]).toBe(
       "error: --exclude module.compute.aws_instance.host: a moved block takes it to aws_instance.compute_host, where Terraform plans it: exclude aws_instance.compute_host instead",
     );
     expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
@@ -805,7 +825,7 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
     const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe(
+    expect(r.stderr.split("\n").filter((l) => !l.startsWith("plan-check: "))[0]).toBe(
       "error: no value recorded for 3 data source(s) or resource(s) to pin offline: data.aws_caller_identity.ml_worker_current, data.aws_route_tables.private, module.vpc_endpoints.data.aws_vpc.selected.",
     );
     // The synthesized stack stays (synth always writes it); no plan-check directory.

@@ -1,6 +1,6 @@
 // plan-check: Terraform's own plan as the gate (logic in ./lib/plan-*.ts).
 //   npm run plan-check -- [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]
-//                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]
+//                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>] [--quiet]
 // Exit codes: 0 pass, 1 the gate fails, 2 bad input or environment (one message; what the run made is removed).
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -60,11 +60,12 @@ import {
   prepareStackWorkspace,
   summarizeSchema,
 } from "./lib/plan-workspace";
+import { Progress, progress, seconds } from "./lib/progress";
 import { Workdir, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "./lib/workdir";
 
 export const USAGE =
   "usage: plan-check [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]\n" +
-  "                  [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>]\n" +
+  "                  [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>] [--quiet]\n" +
   "  --stack        the stack to plan (default production)\n" +
   "  --state        a state snapshot (format 4): planned against a copy, never written\n" +
   "  --offline      no AWS: -refresh=false, the provider makes no call, data sources pinned to recorded values\n" +
@@ -77,6 +78,7 @@ export const USAGE =
   "  --out          working files and report.md/report.json (default cdktf.out/plan-check/<stack>): a folder\n" +
   "                 plan-check creates, or one it made before (its marker in it); never the checkout, a folder\n" +
   "                 holding or inside an input, a source folder, cdktf.out/stacks; one run at a time per folder\n" +
+  "  --quiet        no progress lines on stderr (each step as it starts, and its time when it ends)\n" +
   "exit codes: 0 pass, 1 the gate fails (a delete or replace not allowed, a move not shown, a plan error,\n" +
   "            a state instance not planned and not kept, an unused allow-list entry, a difference from\n" +
   "            the HCL root or an HCL root that cannot be planned), 2 bad input or environment\n";
@@ -93,6 +95,7 @@ interface Options {
   againstHcl?: string;
   json: boolean;
   out?: string;
+  quiet: boolean;
   help: boolean;
 }
 
@@ -107,7 +110,7 @@ function parseArgs(argv: readonly string[]): Options {
       exclude.push(v);
     } else rest.push(a);
   }
-  const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--modules", "--data", "--against-hcl", "--out"], ["--offline", "--json"]);
+  const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--modules", "--data", "--against-hcl", "--out"], ["--offline", "--json", "--quiet"]);
   return {
     stack: values["--stack"] ?? "production",
     state: values["--state"],
@@ -118,6 +121,7 @@ function parseArgs(argv: readonly string[]): Options {
     againstHcl: values["--against-hcl"],
     json: flags.has("--json"),
     out: values["--out"],
+    quiet: flags.has("--quiet"),
     help,
   };
 }
@@ -320,12 +324,13 @@ const INIT_STAMP = ".plan-check-init";
 const INIT_NEEDED = /Module not installed|Required plugins are not installed|Inconsistent dependency lock file|Backend initialization required|Module source has changed|missing or corrupted provider plugins/i;
 
 /** `terraform init`, unless the folder was initialized for the same provider requirements and module calls. */
-async function initOnce(tf: Terraform, ws: Workspace, terraformVersion: string, timings: Timings): Promise<void> {
+async function initOnce(tf: Terraform, ws: Workspace, terraformVersion: string, timings: Timings, p?: Progress, side = "stack"): Promise<void> {
   const stamp = path.join(ws.dir, INIT_STAMP);
   const inputs = createHash("sha256").update(JSON.stringify([terraformVersion, tf.env.TF_CLI_CONFIG_FILE ?? "", ...ws.initInputs])).digest("hex");
   const previous = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8") : "";
   if (previous === inputs && fs.existsSync(path.join(ws.dir, ".terraform"))) {
     timings["init (reused)"] = 0;
+    p?.say(`terraform init (${side}) skipped: the folder was initialized for the same providers and modules`);
     return;
   }
   fs.rmSync(stamp, { force: true });
@@ -418,6 +423,7 @@ function missingVariables(what: string, names: readonly string[], env: NodeJS.Pr
 }
 
 async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => void): Promise<number> {
+  const began = Date.now();
   const env = deps.env ?? process.env;
   const environments = deps.environments ?? defaultEnvironments;
   const config = environments[o.stack];
@@ -491,8 +497,17 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
 
   const workdir = openWorkdir(workdirOptions);
   opened(workdir);
-  tf = { ...tf, run: (bin, args, cwd, runEnv, timeoutMs) => workdir.run(bin, args, { cwd, env: runEnv, timeoutMs }) };
   const outDirReal = workdir.dir;
+  const p = progress("plan-check", o.quiet ? undefined : io.stderr);
+  tf = {
+    ...tf,
+    run: async (bin, args, cwd, runEnv, timeoutMs) => {
+      const end = p.start(terraformStep(args, cwd, outDirReal));
+      const r = await workdir.run(bin, args, { cwd, env: runEnv, timeoutMs });
+      end(r.code === 0 ? undefined : r.code === null ? "did not run" : `exit ${r.code}`);
+      return r;
+    },
+  };
 
   // Never a stale cdktf.out: synthesize (every stack, as npm run synth writes them), unless the
   // record of the run that synthesized it says the same sources gave the same output (by content).
@@ -502,6 +517,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   const sources = deps.environments ? undefined : synthesisSources();
   const fresh = sources && freshSynthesis(outDirReal, o.stack, synthesizedFile, sources);
   if (fresh) {
+    p.say(`synthesis skipped: ${path.relative(io.cwd, synthesizedFile)} is what the sources give (their content matches ${SYNTHESIS_RECORD})`);
     stackText = fresh;
     synthesisNote =
       `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
@@ -511,7 +527,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     const { isUserError, synthesize } = require("../stacks/app") as typeof App;
     let synthesized: App.SynthesizedStack[];
     try {
-      synthesized = synthesize(environments, { outdir: resolve("cdktf.out") });
+      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out") }));
     } catch (e) {
       if (isUserError(e)) throw new InputError(e.message);
       throw e;
@@ -554,8 +570,14 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   let hclWs: Workspace | undefined;
   if (o.offline) {
     // Both working folders first: every value to pin, and every --data entry, is checked before Terraform runs.
-    const ws = prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source, stackDir: stackOut });
-    hclWs = hclRoot ? prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source }) : undefined;
+    const ws = p.stepSync("offline working folder of the stack (data sources pinned)", () =>
+      prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source, stackDir: stackOut }),
+    );
+    hclWs = hclRoot
+      ? p.stepSync("offline working folder of the HCL root (data sources pinned)", () =>
+          prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source }),
+        )
+      : undefined;
     const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
     if (missing.length) throw new InputError(missingMessage(missing, o));
     const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
@@ -570,7 +592,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
       );
     }
     stackDir = ws.dir;
-    await initOnce(tf, ws, terraformVersion, timings);
+    await initOnce(tf, ws, terraformVersion, timings, p);
     schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
     const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
     fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
@@ -604,7 +626,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   fs.mkdirSync(planOut, { recursive: true, mode: 0o700 });
   // The HCL root, if asked, is planned at the same time (two cores; each waits on its own Terraform).
   const hclRun = hclRoot
-    ? planHcl(o, hclRoot.dir, hclWs, path.join(outDirReal, "hcl"), tf, source, schema, terraformVersion, timings)
+    ? planHcl(o, hclRoot.dir, hclWs, path.join(outDirReal, "hcl"), tf, source, schema, terraformVersion, timings, p)
     : undefined;
   hclRun?.catch(() => undefined); // reported where it is awaited
   const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
@@ -616,6 +638,9 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
       reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
     })),
   ];
+  // The HCL root's plan runs beside the stack's; the judgement starts when both are done.
+  const h = hclRun ? await hclRun : undefined;
+  const endJudgement = p.start(`judgement (the verdict${h ? ", the comparison with the HCL root" : ""}, the report)`);
   const gate: Failure[] = judge(
     verdictInput(config, {
       rows: stackPlan.rows,
@@ -628,8 +653,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   );
 
   let hcl: PlanCheckReport["hcl"];
-  if (hclRun) {
-    const h = await hclRun;
+  if (h) {
     hcl = compareWithHcl(h, stackPlan);
     if (h.failure) gate.push({ kind: "equivalence", message: h.failure });
     for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
@@ -655,6 +679,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     stateNotPlanned: unplannable.map((u) => ({ address: u.address, why: u.why, ...(keptBy(config.keepUnplannable ?? [], u) ? { kept: keptBy(config.keepUnplannable ?? [], u)!.reason } : {}) })),
     ...(hcl ? { hcl } : {}),
     planText: stackPlan.result.text,
+    ...(fs.existsSync(path.join(planOut, "plan.txt")) ? { planTextFile: path.join(planOut, "plan.txt") } : {}),
     timingsMs: { ...timings, total: Date.now() - started },
     outDir: outDirReal,
     synthesized: { sha256: sha256(stackText) },
@@ -668,12 +693,29 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   const json = renderJson(report);
   fs.writeFileSync(path.join(outDirReal, "report.md"), markdown);
   fs.writeFileSync(path.join(outDirReal, "report.json"), json);
+  endJudgement();
   workdir.finish();
+  p.say(`${report.pass ? "PASS" : "FAIL"} in ${seconds(Date.now() - began)}; the report: ${shownPath(io.cwd, path.join(outDirReal, "report.md"))} (and report.json)`);
   io.stdout(o.json ? json : markdown);
   return report.pass ? 0 : 1;
 }
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** A path relative to the working directory when it is inside it, otherwise absolute. */
+const shownPath = (cwd: string, file: string) => {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+};
+
+/** A Terraform command as a progress line names it: `terraform plan (stack)`, `terraform show -json (HCL root)`. */
+export function terraformStep(args: readonly string[], cwd: string, outDir: string): string {
+  const words = args[0] === "show" || args[0] === "providers" || args[0] === "state" ? args.slice(0, 2) : args.slice(0, 1);
+  if (args[0] === "plan" && args.includes("-json")) words.push("-json");
+  const rel = path.relative(outDir, cwd);
+  const side = rel === "hcl" || rel.startsWith(`hcl${path.sep}`) ? "HCL root" : "stack";
+  return `terraform ${words.join(" ")} (${side})`;
+}
 
 function missingMessage(missing: readonly string[], o: Options): string {
   return (
@@ -750,13 +792,14 @@ async function planHcl(
   schema: SchemaSummary | undefined,
   terraformVersion: string,
   timings: Timings,
+  p?: Progress,
 ): Promise<HclPlanned> {
   const hclTimings: Timings = {};
   const empty: Planned = { result: { ok: false, errors: [], warnings: [], text: "" }, rows: [] };
   let stateAddresses: string[] = [];
   try {
     if (ws) {
-      await initOnce(tf, ws, terraformVersion, hclTimings);
+      await initOnce(tf, ws, terraformVersion, hclTimings, p, "HCL root");
       const adapted = adaptState(source.snapshot, ws.pins, source.installed, schema!, terraformVersion);
       fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
       stateAddresses = stateInstances(adapted.state);
