@@ -25,4 +25,6 @@ module.exports = {
   // on two cores two at a time gain little over one, more cores gain more.
   maxConcurrency: Math.max(1, Math.min(4, os.cpus().length)),
   maxWorkers: 2,
+  // Each test as it starts and ends, on stderr (the default reporter waits for a whole file).
+  reporters: ["default", "<rootDir>/validate/lib/progress-reporter.js"],
 };

@@ -820,6 +820,13 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
       "error: --exclude module.compute.aws_instance.host: a moved block takes it to aws_instance.compute_host, where Terraform plans it: exclude aws_instance.compute_host instead",
     );
     expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+    // --quiet: no progress, the error alone.
+    const quiet = await run(["--offline", "--state", POST_FIX, "--modules", MODULES, "--data", DATA, "--exclude", "module.compute.aws_instance.host", "--quiet"], {
+      ...process.env,
+      TF_VAR_db_password_plain: "REDACTED",
+    });
+    expect(quiet.code).toBe(2);
+    expect(quiet.stderr.split("\n")).toEqual([r.stderr.split("\n")[2], `note: removed ${path.join(quiet.cwd, "cdktf.out", "plan-check")}, which this run created`, ""]);
   });
 
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {

@@ -76,6 +76,15 @@ const summary = (r: Result) => {
   return { create, update, replace, delete: del, move, "no-op": r.report.counts["no-op"] };
 };
 
+/** The progress lines of steps that ended, the time as <t>, sorted (the stack's and the HCL root's steps interleave). */
+const endedSteps = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((l) => / \d+\.\d s( \(exit \d+\))?$/.test(l))
+    .map((l) => l.replace(/ \d+\.\d s/, " <t>"))
+    .filter((l) => !l.includes("providers schema")) // only when the schema cache is cold
+    .sort();
+
 const hostChange = (r: Result) => r.plan.resource_changes.find((c: any) => c.address === HOST);
 
 /** The post-fix state with one change. */
@@ -288,6 +297,41 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
         { address: "aws_ssm_parameter.ssm_ml_worker_queue_url", why: "the HCL root cannot plan it here" },
       ],
     });
+    // The review fits one pull-request comment (69,375 characters before it was folded and cut), the verdict first;
+    // the replace's forcing attribute first with its old and new value, the rest folded to a count.
+    const md = fs.readFileSync(path.join(r.report.outDir, "report.md"), "utf8");
+    expect(md.length).toBeLessThanOrEqual(65_536);
+    expect(md.split("\n")[0]).toBe("## plan-check: stack `production` — FAIL");
+    expect(md).toContain(
+      [
+        "- `aws_instance.compute_host`: forced by `ami`",
+        '  - `ami`: `"ami-07a3add10195338ad"` → `"ami-0c398cb65a93047f2"`',
+        "  - `credit_specification[0]`: removed (was `{\"cpu_credits\":\"standard\"}`)",
+      ].join("\n"),
+    );
+    expect(md).toContain('  - `vpc_security_group_ids`: `["sg-03e26dd6ee8e48cd7","sg-0651a1f220a4e1b74"]` → `["sg-0720fa99c0042c40f"]` (added `"sg-0720fa99c0042c40f"`; removed `"sg-03e26dd6ee8e48cd7"`, `"sg-0651a1f220a4e1b74"`)\n  - and 43 attributes known after apply\n');
+    expect(md).toContain("- `module.ssm.aws_ssm_parameter.db_host`\n  - `value`: changed (sensitive, not shown)\n  - known after apply: `insecure_value`, `version`\n");
+    expect(md).toMatch(new RegExp(`\\*\\*Cut to fit one comment\\*\\*: [\\d,]+ of [\\d,]+ lines shown; the whole plan: \`${path.join(r.report.outDir, "stack", "plan.txt")}\`\\.`));
+    expect(fs.readFileSync(path.join(r.report.outDir, "stack", "plan.txt"), "utf8")).toBe(r.report.planText);
+    // Progress on stderr, every step with its time (stdout was the JSON, parsed above).
+    expect(endedSteps(r.stderr)).toEqual(
+      [
+        "plan-check: synthesis (cdktf synth of every stack) <t>",
+        "plan-check: offline working folder of the stack (data sources pinned) <t>",
+        "plan-check: offline working folder of the HCL root (data sources pinned) <t>",
+        "plan-check: terraform init (stack) <t>",
+        "plan-check: terraform init (HCL root) <t>",
+        "plan-check: terraform plan (stack) <t>",
+        "plan-check: terraform show -json (stack) <t>",
+        "plan-check: terraform plan -json (HCL root) <t> (exit 1)", // the count it cannot plan: planned around
+        "plan-check: terraform graph (HCL root) <t>",
+        "plan-check: terraform plan -json (HCL root) <t>",
+        "plan-check: terraform show -json (HCL root) <t>",
+        "plan-check: judgement (the verdict, the comparison with the HCL root, the report) <t>",
+      ].sort(),
+    );
+    expect(r.stderr.split("\n")[0]).toBe("plan-check: synthesis (cdktf synth of every stack) …");
+    expect(r.stderr).toMatch(/\nplan-check: FAIL in \d+\.\d s; the report: .*report\.md \(and report\.json\)\n$/);
   });
 
   test.concurrent("pre-fix state: passes once the configuration allow-lists those three, each with its reason", async () => {
