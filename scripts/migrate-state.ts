@@ -378,7 +378,13 @@ async function verifyPlans(
   const one = async (label: string, state: string, out: string) => {
     let stdout = "";
     let stderr = "";
-    const code = await planCheck(args(state, out), { cwd: io.cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, { environments: deps.environments, env });
+    // plan-check's progress goes on, named by plan; the rest of its stderr is its message, for an error below.
+    // (Not its verdict line: the gate's verdict is not what migrate-state compares.)
+    const stepOrText = (t: string) => {
+      if (!t.startsWith("plan-check: ")) stderr += t;
+      else if (!/^plan-check: (PASS|FAIL) in /.test(t)) io.stderr(`migrate-state: plan against ${label}: ${t.slice("plan-check: ".length)}`);
+    };
+    const code = await planCheck(args(state, out), { cwd: io.cwd, stdout: (t) => (stdout += t), stderr: stepOrText }, { environments: deps.environments, env });
     checkpoint({ signal: deps.signal }, "the verification plans");
     if (code === 2) throw new InputError(`the verification plan against ${label} could not run:\n${stderr.trim()}`);
     if (!stdout) throw new VerificationFailed(`the verification plan against ${label} failed:\n${stderr.trim()}`);

@@ -98,6 +98,8 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
+    // The verification plans say what they do as they run, each step timed, named by plan.
+    for (const label of ["the state as read", "the copy"]) expect(r.stderr).toMatch(new RegExp(`\nmigrate-state: plan against ${label}: terraform plan \\(stack\\) \\d+\\.\\d s\n`));
     if (interruptDuringPush) expect(r.stderr).toContain("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
     const after = readJson(l.backendFile);
     // Every move of the table whose source was there, at its target; nothing else moved, nothing lost.
