@@ -60,7 +60,7 @@ describe("the slow tiers' reporter", () => {
   it("says as they happen which file and test starts, and how each ends, with its time", () => {
     const c = clock();
     const lines: string[] = [];
-    const r = new ProgressReporter({ rootDir: "/p" }, {}, (t: string) => lines.push(t), c.now);
+    const r = new ProgressReporter({ rootDir: "/p" }, { write: (t: string) => lines.push(t), now: c.now }, { reporterContext: "jest passes a third argument" });
     const test = { path: "/p/validate/plan-check.test.ts" };
     r.onTestFileStart(test);
     c.advance(2_000);

@@ -7,10 +7,11 @@
  * of a file may have begun together; the end lines are exact.
  */
 class ProgressReporter {
-  constructor(globalConfig, options = {}, write = (text) => process.stderr.write(text), now = Date.now) {
-    this.write = write;
-    this.now = now;
-    this.t0 = now();
+  /** `options.write` and `options.now` replace stderr and the clock (tests). */
+  constructor(globalConfig, options = {}) {
+    this.write = options.write ?? ((text) => process.stderr.write(text));
+    this.now = options.now ?? Date.now;
+    this.t0 = this.now();
     this.started = new Map();
     this.rootDir = globalConfig.rootDir;
   }
