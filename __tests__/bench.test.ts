@@ -1,5 +1,5 @@
 // npm run bench's options: bench/latest.* are tracked files, written only when asked.
-import { USAGE, UsageError, parseArgs } from "../scripts/bench";
+import { USAGE, UsageError, parseArgs, templateFileAction } from "../scripts/bench";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
@@ -36,5 +36,20 @@ describe("npm run bench options", () => {
     expect(() => parseArgs(["--runs", "0"])).toThrow(new UsageError("--runs needs a number >= 1"));
     expect(() => parseArgs(["--runs", "3", "--runs", "5"])).toThrow(new UsageError("--runs is given twice: it takes one value"));
     expect(() => parseArgs(["--out", "a", "--out", "b"])).toThrow(new UsageError("--out is given twice: it takes one value"));
+  });
+});
+
+describe("the template variant's copy of the project", () => {
+  it("copies the files the app reads besides its sources (the compute templates), rewrites the sources, skips the rest", () => {
+    expect(templateFileAction("modules/compute/user_data_minimal.sh.tpl")).toBe("copy");
+    expect(templateFileAction("modules/compute/docker-compose.yml.tpl")).toBe("copy");
+    expect(templateFileAction("tsconfig.json")).toBe("copy");
+    expect(templateFileAction("types/cdktf-jest.d.ts")).toBe("copy");
+    expect(templateFileAction("modules/compute.ts")).toBe("rewrite");
+    expect(templateFileAction("main.ts")).toBe("rewrite");
+    expect(templateFileAction("scripts/bench.ts")).toBe("skip");
+    expect(templateFileAction("node_modules")).toBe("skip");
+    expect(templateFileAction("compat/cdktn/node_modules/cdktn/package.json")).toBe("skip");
+    expect(templateFileAction(".git")).toBe("skip");
   });
 });

@@ -383,6 +383,18 @@ function rewriteToRootImports(ts: Ts, text: string, fileName: string, nsOf: (pkg
 
 const TEMPLATE_SKIP = new Set(["node_modules", "dist", "cdktf.out", ".git", "coverage", "bench", "__tests__", "scripts", ".ci"]);
 
+/**
+ * What the template variant does with a file of the project (a path relative to its root):
+ * TypeScript sources are rewritten to root imports; every other file is copied as it is
+ * (the app reads some at synthesis, e.g. modules/compute/*.tpl); skipped are the folders of
+ * TEMPLATE_SKIP at the top, dot files there, and node_modules at any depth.
+ */
+export function templateFileAction(rel: string): "rewrite" | "copy" | "skip" {
+  const parts = rel.split(/[\\/]/);
+  if (TEMPLATE_SKIP.has(parts[0]) || parts[0].startsWith(".") || parts.includes("node_modules")) return "skip";
+  return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? "rewrite" : "copy";
+}
+
 /** Copies the app's sources to dir, rewritten to root imports, with cdktf.json's app `npx ts-node main.ts`. */
 function buildTemplateVariant(root: string, dir: string): { files: number; imports: number } {
   const ts: Ts = require(require.resolve("typescript", { paths: [root] }));
@@ -397,15 +409,16 @@ function buildTemplateVariant(root: string, dir: string): { files: number; impor
     const src = path.join(root, rel);
     const st = fs.lstatSync(src);
     if (st.isSymbolicLink()) return;
+    if (rel !== "" && templateFileAction(rel) === "skip") return;
     if (st.isDirectory()) {
       fs.mkdirSync(path.join(dir, rel), { recursive: true });
-      for (const e of fs.readdirSync(src)) if (!(rel === "" && (TEMPLATE_SKIP.has(e) || e.startsWith(".")))) copy(path.join(rel, e));
-    } else if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) {
+      for (const e of fs.readdirSync(src)) copy(path.join(rel, e));
+    } else if (templateFileAction(rel) === "rewrite") {
       const r = rewriteToRootImports(ts, fs.readFileSync(src, "utf8"), rel, nsOf);
       fs.writeFileSync(path.join(dir, rel), r.text);
       files++;
       imports += r.rewritten;
-    } else if (/\.(json|d\.ts)$/.test(rel)) fs.copyFileSync(src, path.join(dir, rel));
+    } else fs.copyFileSync(src, path.join(dir, rel));
   };
   copy("");
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
