@@ -212,10 +212,8 @@ describe("an interrupt", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("%s stops the child processes, removes what the run made, says so, exits 130/143", async (signal) => {
     const root = checkout();
     const dir = path.join(root, "cdktf.out", "pc");
-    const driver = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "fixtures", "workdir-driver.ts"), dir, root], {
+    const driver = spawn(process.execPath, ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "workdir-driver.ts"), dir, root], {
       cwd: path.join(__dirname, ".."),
-      // ts-node's compile cache would be a folder in the temporary directory that nothing removes.
-      env: { ...process.env, DISABLE_V8_COMPILE_CACHE: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
