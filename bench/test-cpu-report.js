@@ -1,0 +1,25 @@
+// Summarizes the log of bench/jest.cpu.config.js: per file (slowest first) and the slowest tests, CPU ms.
+//   node bench/test-cpu-report.js <log> [tests to list, default 25]
+const fs = require("fs");
+
+const [file, top = "25"] = process.argv.slice(2);
+if (!file || !fs.existsSync(file)) {
+  process.stderr.write("usage: node bench/test-cpu-report.js <TEST_CPU_LOG file> [n]\n");
+  process.exit(2);
+}
+const rows = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const files = rows.filter((r) => r.kind === "file");
+const tests = rows.filter((r) => r.kind === "test");
+const total = (r) => r.setup + r.imports + r.tests + r.children;
+const pad = (v, n = 9) => String(v).padStart(n);
+const sum = { setup: 0, imports: 0, tests: 0, children: 0 };
+const out = [`${"file".padEnd(44)}${pad("setup")}${pad("imports")}${pad("tests")}${pad("children")}${pad("total")}  (CPU ms)`];
+for (const r of files.sort((a, b) => total(b) - total(a))) {
+  for (const k of Object.keys(sum)) sum[k] += r[k];
+  out.push(`${r.file.padEnd(44)}${pad(r.setup)}${pad(r.imports)}${pad(r.tests)}${pad(r.children)}${pad(total(r))}`);
+}
+out.push(`${`all ${files.length} files`.padEnd(44)}${pad(sum.setup)}${pad(sum.imports)}${pad(sum.tests)}${pad(sum.children)}${pad(total(sum))}`, "");
+out.push(`the ${top} costliest of ${tests.length} tests (own + children CPU ms):`);
+for (const t of tests.sort((a, b) => b.self + b.children - (a.self + a.children)).slice(0, Number(top)))
+  out.push(`${pad(t.self + t.children)}  ${t.file}  ${t.test}`);
+process.stdout.write(out.join("\n") + "\n");
