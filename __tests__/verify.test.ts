@@ -52,9 +52,9 @@ interface Run {
 }
 
 /** `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). */
-async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION): Promise<Run> {
+async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW): Promise<Run> {
   const server: AwsServer = await startAwsServer(scenario);
-  let clock = NOW;
+  let clock = start;
   const out: string[] = [];
   const err: string[] = [];
   const sleeps: number[] = [];
@@ -368,6 +368,49 @@ describe("npm run verify against the recordings", () => {
         "2025-10-21T11:40:09.774Z ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a INFO ml_worker: lab report 8841 categorized (12 results) in 6.7 s\n" +
         "2025-10-21T11:58:20.310Z ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a INFO ml_worker: received 1 message\n",
     );
+  });
+
+  // The recording server ignores FilterLogEvents' startTime, as a misbehaving endpoint would:
+  // run later (or earlier) than the recordings, the check must judge the events' own timestamps.
+  it("log events: judged by each event's own timestamp, never by the endpoint's filter alone", async () => {
+    const stream = "ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a";
+    const logRow = (r: Run) => rows(r.stdout).find((x) => x[0] === "log events");
+    const DAY = 86_400_000;
+
+    // The user's report: the healthy recording read 410 days later passed with "newest 410 d ago".
+    const late = await verify("healthy", ["--logs", "2"], PRODUCTION, NOW + 410 * DAY);
+    expect(late.code).toBe(1);
+    expect(logRow(late)).toEqual([
+      "log events",
+      "FAIL",
+      `none in the last 60 min (since 2026-12-05T11:00:00Z): the newest event returned is stamped 2025-10-21T11:58:20Z, 410 d 0 h ago (5 older event(s) returned, not counted; ${stream})`,
+      "CloudWatch Logs never returns events older than the start time verify asks for: check this machine's clock (it reads 2026-12-05T12:00:00Z) and the endpoint verify calls; if both are right, the worker has logged nothing for 410 d 0 h: see ECS tasks and ECS stopped tasks",
+    ]);
+    // --logs shows the window's lines only: none.
+    expect(late.stdout).not.toContain("2025-10-21T11:58:20.310Z");
+
+    // 35 min later: the two events from before 11:35 fall out of the window, the three after it count.
+    const partly = await verify("healthy", ["--logs", "5"], PRODUCTION, NOW + 35 * 60_000);
+    expect(logRow(partly)).toEqual([
+      "log events",
+      "PASS",
+      `3 event(s) in the last 60 min; newest 36 min 40 s ago (${stream}); 2 older event(s) returned, not counted`,
+      "",
+    ]);
+    expect(partly.stdout.split("\n").filter((l) => l.startsWith("2025-10-21T")).map((l) => l.slice(0, 24))).toEqual([
+      "2025-10-21T11:40:03.005Z",
+      "2025-10-21T11:40:09.774Z",
+      "2025-10-21T11:58:20.310Z",
+    ]);
+
+    // 30 min earlier: every event is stamped after this machine's clock.
+    const early = await verify("healthy", [], PRODUCTION, NOW - 30 * 60_000);
+    expect(logRow(early)).toEqual([
+      "log events",
+      "FAIL",
+      `5 event(s) since 2025-10-21T10:30:00Z; the newest is stamped 2025-10-21T11:58:20Z, 28 min 20 s after this machine's clock (2025-10-21T11:30:00Z) (${stream})`,
+      "this machine's clock is behind (or the container's is ahead): set the clock right (NTP), then run verify again",
+    ]);
   });
 
   it("documented bug 1: a DB host parameter with :5432", async () => {

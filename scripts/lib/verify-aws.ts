@@ -272,6 +272,9 @@ export class Calls {
     const kept: LogLine[] = [];
     let count = 0;
     let newest: { timestamp: number; stream: string } | undefined;
+    // Judged by each event's own timestamp, not by the endpoint's filter.
+    let olderCount = 0;
+    let olderNewest: { timestamp: number; stream: string } | undefined;
     let token: string | undefined;
     let truncated = false;
     for (let page = 0; ; page++) {
@@ -284,8 +287,13 @@ export class Calls {
       );
       if (!got.ok) return got;
       for (const e of got.value.events ?? []) {
-        count++;
         const event = { timestamp: e.timestamp ?? 0, stream: e.logStreamName ?? "", message: (e.message ?? "").replace(/\n$/, "") };
+        if (event.timestamp < startTime) {
+          olderCount++;
+          if (!olderNewest || event.timestamp >= olderNewest.timestamp) olderNewest = { timestamp: event.timestamp, stream: event.stream };
+          continue;
+        }
+        count++;
         if (!newest || event.timestamp >= newest.timestamp) newest = { timestamp: event.timestamp, stream: event.stream };
         if (keep > 0) {
           kept.push(event);
@@ -296,7 +304,7 @@ export class Calls {
       if (!token) break;
     }
     trim(kept, keep);
-    return { ok: true, value: { count, newest, lines: kept, truncated } };
+    return { ok: true, value: { count, newest, older: { count: olderCount, newest: olderNewest }, lines: kept, truncated } };
   }
 
   instances = (nameTag: string) =>
@@ -329,10 +337,12 @@ export interface LogLine {
 }
 
 export interface LogEvents {
-  /** Events since the start time. */
+  /** Events stamped at or after the start time. */
   readonly count: number;
   readonly newest?: { readonly timestamp: number; readonly stream: string };
-  /** The last lines asked for, oldest first. */
+  /** Events returned though stamped before the start time (CloudWatch Logs never returns them; an endpoint that ignores the filter does): not counted, not kept. */
+  readonly older: { readonly count: number; readonly newest?: { readonly timestamp: number; readonly stream: string } };
+  /** The last lines asked for (from the start time on), oldest first. */
   readonly lines: readonly LogLine[];
   /** More pages than verify reads: count and newest cover the pages read. */
   readonly truncated: boolean;

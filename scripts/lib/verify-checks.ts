@@ -11,6 +11,8 @@ import { VerifyTarget } from "./verify-target";
 
 /** How far back "recently" reaches for the log group, and what --logs reads. */
 export const LOG_WINDOW_MINUTES = 60;
+/** How far past this machine's clock an event may be stamped (clocks drift) before the log events check says so. */
+export const LOG_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The checks, in the order of the report. */
 export const CHECKS = [
@@ -542,8 +544,29 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
     const e = events.value;
     const runningNow = service?.runningCount ?? 0;
     const window = `the last ${LOG_WINDOW_MINUTES} min`;
-    if (e.count > 0 && e.newest) {
-      row("log events", true, `${e.count}${e.truncated ? "+" : ""} event(s) in ${window}; newest ${ago(c.now.getTime() - e.newest.timestamp)} (${e.newest.stream})`);
+    // Each event's own timestamp against the window: an endpoint that ignores the filter, or a wrong clock, shows here.
+    const now = c.now.getTime();
+    const opened = now - LOG_WINDOW_MINUTES * 60_000;
+    const count = `${e.count}${e.truncated ? "+" : ""}`;
+    const older = e.older.count > 0 ? `; ${e.older.count} older event(s) returned, not counted` : "";
+    if (e.count > 0 && e.newest && e.newest.timestamp > now + LOG_CLOCK_SKEW_MS) {
+      row(
+        "log events",
+        false,
+        `${count} event(s) since ${iso(opened)}; the newest is stamped ${iso(e.newest.timestamp)}, ${duration(e.newest.timestamp - now)} after this machine's clock (${iso(now)}) (${e.newest.stream})`,
+        "this machine's clock is behind (or the container's is ahead): set the clock right (NTP), then run verify again",
+      );
+    } else if (e.count > 0 && e.newest) {
+      row("log events", true, `${count} event(s) in ${window}; newest ${ago(now - e.newest.timestamp)} (${e.newest.stream})${older}`);
+    } else if (e.older.count > 0 && e.older.newest) {
+      const o = e.older.newest;
+      row(
+        "log events",
+        false,
+        `none in ${window} (since ${iso(opened)}): the newest event returned is stamped ${iso(o.timestamp)}, ${ago(now - o.timestamp)} (${e.older.count} older event(s) returned, not counted; ${o.stream})`,
+        `CloudWatch Logs never returns events older than the start time verify asks for: check this machine's clock (it reads ${iso(now)}) and the endpoint verify calls; if both are right, the worker has logged nothing for ${duration(now - o.timestamp)}: see ECS tasks and ECS stopped tasks`,
+        runningNow > 0,
+      );
     } else if (runningNow === 0 && t.workerMode === "sqs" && (service?.desiredCount ?? 0) === 0) {
       row("log events", true, `none in ${window}; no task runs (scaled to zero), so none are expected`);
     } else if (runningNow === 0) {
