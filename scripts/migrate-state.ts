@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { environments as configuredEnvironments } from "../config/environments";
-import { findOnPath } from "../validate/lib/toolchain";
+import { ProbeInterrupted, findOnPath } from "../validate/lib/toolchain";
 import { BackendIdentity, backendOf, checkBackendConfigFile, describeBackend } from "./lib/backend";
 import { Backend, Interrupted, Refusal, TerraformError, checkpoint, moveInPlace, openBackend, parseStateText, stateTerraform } from "./lib/backend-ops";
 import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "./lib/cli";
@@ -120,8 +120,8 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
     }
     const removed = run.workdir?.abort();
     const after = removed ? ` Removed ${removed}.` : "";
-    if (e instanceof Interrupted || (deps.signal?.aborted && !run.pushStarted)) {
-      const step = e instanceof Interrupted ? e.step : "a Terraform command";
+    if (e instanceof Interrupted || e instanceof ProbeInterrupted || (deps.signal?.aborted && !run.pushStarted)) {
+      const step = e instanceof Interrupted ? e.step : e instanceof ProbeInterrupted ? `the verification plans: terraform version -json stopped by ${e.signal}` : "a Terraform command";
       io.stderr(`error: interrupted (${step}), before the push: nothing was pushed; the backend and the given files are untouched.${after}\n`);
       return 2;
     }

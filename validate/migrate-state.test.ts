@@ -214,6 +214,25 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(fs.existsSync(path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info"))).toBe(false);
   });
 
+  // Ctrl-C while plan-check's synchronous toolchain probe runs: the probe's child dies by SIGINT before
+  // the command's own listener has run. Here only the probe's child gets it, so only the probe can tell.
+  test.concurrent("SIGINT that stops plan-check's terraform version -json: reported as an interrupt, not as a missing toolchain", async () => {
+    const l = layout(POST_FIX);
+    const bytes = fs.readFileSync(l.backendFile);
+    const bin = path.join(l.root, "bin");
+    fs.mkdirSync(bin);
+    // terraform for every command but `version`, which Ctrl-C stops.
+    fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\nif [ "$1" = version ]; then kill -INT $$; sleep 5; exit 9; fi\nexec ${detection.ok ? detection.toolchain.terraform : "terraform"} "$@"\n`, { mode: 0o755 });
+    const r = await migrate(l, ["--push"], { env: { ...ENV_VARS, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^migrate-state: [\s\S]*error: interrupted \(the verification plans: terraform version -json stopped by SIGINT\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n$/,
+    );
+    expect(r.stderr).not.toContain("offline plan needs terraform");
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(r.outs).toEqual([]);
+  });
+
   test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 2, nothing written", async () => {
     const l = layout(POST_FIX);
     // The CLI as a user runs it, with the project's own configuration: <root>/infra/terraform/terraform.tfstate.

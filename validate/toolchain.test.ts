@@ -11,6 +11,7 @@ import {
   findOnPath,
   mirrorProviderVersions,
   optionsFromEnv,
+  ProbeInterrupted,
   terraformEnv,
   terraformPlatform,
 } from "./lib/toolchain";
@@ -102,6 +103,24 @@ describe("detectToolchain", () => {
   it("skips when terraform does not answer version -json", () => {
     const d = detectToolchain({ pathEnv: fakeTerraform("", { exitCode: 3 }), mirrorDir: tmp, platform });
     expect(!d.ok && d.reason).toMatch(/terraform version -json failed/);
+  });
+
+  it("a probe stopped by an interrupt (Ctrl-C reaches the child too) throws ProbeInterrupted, not a toolchain reason", () => {
+    const bin = path.join(tmp, "interrupted");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "terraform"), "#!/bin/sh\nkill -INT $$\nsleep 5\n", { mode: 0o755 });
+    let thrown: unknown;
+    try {
+      detectToolchain({ pathEnv: bin, mirrorDir: tmp, platform });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ProbeInterrupted);
+    expect(thrown).toMatchObject({ signal: "SIGINT", message: `${path.join(bin, "terraform")} version -json was interrupted (SIGINT)` });
+    // Killed otherwise (not an interrupt): a failed probe, said as such.
+    fs.writeFileSync(path.join(bin, "terraform"), "#!/bin/sh\nkill -KILL $$\n", { mode: 0o755 });
+    const d = detectToolchain({ pathEnv: bin, mirrorDir: tmp, platform });
+    expect(!d.ok && d.reason).toBe(`${path.join(bin, "terraform")} version -json failed: Command failed: ${path.join(bin, "terraform")} version -json`);
   });
 
   it("skips a terraform older than 1.5.0", () => {

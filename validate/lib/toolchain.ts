@@ -37,6 +37,24 @@ export interface Toolchain {
   readonly awsVersion: string;
 }
 
+/**
+ * The version probe's child was stopped by an interrupt (SIGINT, SIGTERM, SIGHUP; not the probe's
+ * own timeout): Ctrl-C reaches the whole process group, and the synchronous probe returns before
+ * the caller's signal listener has run. Thrown, so the caller reports an interrupt, not a toolchain
+ * problem.
+ */
+export class ProbeInterrupted extends Error {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    readonly command: string,
+  ) {
+    super(`${command} was interrupted (${signal})`);
+    this.name = "ProbeInterrupted";
+  }
+}
+
+const INTERRUPTS: readonly string[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 export type Detection = { readonly ok: true; readonly toolchain: Toolchain } | { readonly ok: false; readonly reason: string };
 
 export interface DetectOptions {
@@ -157,7 +175,7 @@ export function terraformEnv(extra: Record<string, string>, base: NodeJS.Process
   return { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", ...extra };
 }
 
-/** Finds terraform and the mirror; `reason` names what is missing. Never throws. */
+/** Finds terraform and the mirror; `reason` names what is missing. Throws only ProbeInterrupted. */
 export function detectToolchain(options: DetectOptions = optionsFromEnv()): Detection {
   const pathEnv = options.pathEnv ?? process.env.PATH ?? "";
   const mirrorDir = options.mirrorDir ?? DEFAULT_PLUGIN_MIRROR;
@@ -186,6 +204,8 @@ export function detectToolchain(options: DetectOptions = optionsFromEnv()): Dete
     if (typeof parsed.terraform_version !== "string") throw new Error("no terraform_version in its output");
     terraformVersion = parsed.terraform_version;
   } catch (e) {
+    const { signal, code } = e as { signal?: NodeJS.Signals | null; code?: string };
+    if (signal && INTERRUPTS.includes(signal) && code !== "ETIMEDOUT") throw new ProbeInterrupted(signal, `${terraform} version -json`);
     return { ok: false, reason: `${terraform} version -json failed: ${(e as Error).message.split("\n")[0]}` };
   }
   if (compareVersions(terraformVersion, MIN_TERRAFORM_VERSION) < 0) {
