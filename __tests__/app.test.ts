@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -63,8 +64,9 @@ describe("runApp (npm run synth)", () => {
       const p = path.join(root, e.name);
       return [path.relative(dir, p), ...(e.isDirectory() ? tree(p) : [])];
     });
-  const failsCleanly = (firstLine: string) => {
-    expect(process.exitCode).toBe(1);
+  /** Exit 2 for bad input or an unwritable folder, 1 only for the policy's verdict (failSynth). */
+  const failsCleanly = (firstLine: string, code: 1 | 2) => {
+    expect(process.exitCode).toBe(code);
     expect(out).toBe("");
     expect(err.split("\n")[0]).toBe(firstLine);
     expect(err).not.toMatch(/\n\s+at /); // no stack trace
@@ -123,7 +125,7 @@ describe("runApp (npm run synth)", () => {
 
   it("bad policy configuration: the field and the allowed values, no stack trace, nothing written", () => {
     runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent" as never] } } } });
-    failsCleanly("Invalid environment configuration:");
+    failsCleanly("Invalid environment configuration:", 2);
     expect(err).toBe(
       "Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got \"urgent\")\n",
     );
@@ -132,7 +134,7 @@ describe("runApp (npm run synth)", () => {
 
   it("failSynth with blocking findings: the findings, no stack trace, nothing written (no empty stack folders)", () => {
     runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } } });
-    failsCleanly("Synthesis refused by 6 errors; nothing was written:");
+    failsCleanly("Synthesis refused by 6 errors; nothing was written:", 1);
     expect(err).toContain("  - [production/ec2_existing_vpc] [ZH-SG-SSH-WORLD] (high, CKV_AWS_24)");
     expect(err.trimEnd().split("\n").pop()).toBe(
       "policy.failSynth makes findings of a blocking severity errors: fix them, exempt them (policy.config.exemptions), or change policy.config.blockingSeverities.",
@@ -157,7 +159,7 @@ describe("runApp (npm run synth)", () => {
         },
       },
     });
-    failsCleanly("Invalid policy exemptions of stack 'production':");
+    failsCleanly("Invalid policy exemptions of stack 'production':", 2);
     expect(err.trimEnd().split("\n").slice(1)).toEqual([
       "  - policy.config.exemptions[0] (ZH-ECS-PUBLIC-IP at aws_ecs_service.ml_worker) matches no finding: ZH-ECS-PUBLIC-IP is reported at aws_ecs_service.ml_worker_ml_worker; correct the address or remove the exemption",
       "  - policy.config.exemptions[2] (ZH-LOG-KMS at aws_kms_key.gone) matches no finding: ZH-LOG-KMS is reported at aws_cloudwatch_log_group.ml_worker_ml_worker; correct the address or remove the exemption",
@@ -170,7 +172,7 @@ describe("runApp (npm run synth)", () => {
   it("a file where cdktf.out should be: refused before any work, the file left alone", () => {
     fs.writeFileSync("cdktf.out", "not a folder");
     runApp({ production });
-    failsCleanly("cannot write cdktf.out: it is a file, not a folder; move it away and synthesize again");
+    failsCleanly("cannot write cdktf.out: it is a file, not a folder; move it away and synthesize again", 2);
     expect(tree()).toEqual(["cdktf.out"]);
     expect(fs.readFileSync("cdktf.out", "utf8")).toBe("not a folder");
   });
@@ -179,7 +181,7 @@ describe("runApp (npm run synth)", () => {
     fs.mkdirSync("cdktf.out/stacks", { recursive: true });
     fs.writeFileSync("cdktf.out/stacks/production", "blocked");
     runApp({ production });
-    failsCleanly("cannot write cdktf.out/stacks/production: it is a file, not a folder; move it away and synthesize again");
+    failsCleanly("cannot write cdktf.out/stacks/production: it is a file, not a folder; move it away and synthesize again", 2);
     expect(tree().sort()).toEqual(["cdktf.out", "cdktf.out/stacks", "cdktf.out/stacks/production"]);
   });
 
@@ -202,7 +204,7 @@ describe("runApp (npm run synth)", () => {
     fs.chmodSync("cdktf.out", 0o555);
     try {
       runApp({ production });
-      failsCleanly("cannot write cdktf.out: permission denied; make it writable (or remove it) and synthesize again");
+      failsCleanly("cannot write cdktf.out: permission denied; make it writable (or remove it) and synthesize again", 2);
     } finally {
       fs.chmodSync("cdktf.out", 0o755);
     }
@@ -214,11 +216,31 @@ describe("runApp (npm run synth)", () => {
     const manifest = fs.readFileSync("cdktf.out/manifest.json", "utf8");
     out = "";
     runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } }, staging: production });
-    expect(process.exitCode).toBe(1);
+    // staging copies production's names and backend: a configuration error (2), refused before the policy runs.
+    expect(process.exitCode).toBe(2);
+    expect(err).toMatch(/^Invalid environment configuration:\n.*stacks 'production' and 'staging' share the backend/);
     expect(fs.readFileSync("cdktf.out/stacks/production/cdk.tf.json", "utf8")).toBe(before);
     expect(fs.readFileSync("cdktf.out/manifest.json", "utf8")).toBe(manifest);
     expect(fs.readdirSync("cdktf.out/stacks")).toEqual(["production"]);
   });
+});
+
+// The exit code as the process ends with it (npm run synth runs the compiled app): bad configuration is 2.
+test("the compiled app, given a bad configuration: exit 2, the message, no stack trace, nothing written", () => {
+  const root = path.join(__dirname, "..");
+  execFileSync(process.execPath, [path.join(root, "scripts/build.js")], { cwd: root });
+  const cwd = tempDir("zh-app-exit-");
+  const script =
+    `const { runApp } = require(${JSON.stringify(path.join(root, "dist/stacks/app.js"))});` +
+    `const { production } = require(${JSON.stringify(path.join(root, "dist/config/environments.js"))});` +
+    `runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent"] } } } });`;
+  const r = spawnSync(process.execPath, ["-e", script], { cwd, encoding: "utf8" });
+  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+    status: 2,
+    stdout: "",
+    stderr: 'Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got "urgent")\n',
+  });
+  expect(fs.readdirSync(cwd)).toEqual([]);
 });
 
 describe("synthesize", () => {

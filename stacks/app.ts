@@ -62,6 +62,8 @@ export class SynthRefusedError extends Error {
     message: string,
     /** The policy evaluation of each stack, as far as synthesis got. */
     readonly policies: ReadonlyMap<string, PolicyResult>,
+    /** Every error is a policy finding (`failSynth`): the policy's verdict, not bad input. */
+    readonly verdict = false,
   ) {
     super(message);
     this.name = "SynthRefusedError";
@@ -71,6 +73,9 @@ export class SynthRefusedError extends Error {
 /** Errors of the user's making: reported as their message, without a stack trace. */
 export const isUserError = (e: unknown): e is ValidationError | OutputError | SynthRefusedError =>
   e instanceof ValidationError || e instanceof OutputError || e instanceof SynthRefusedError;
+
+/** A user error's exit code: 1 for the policy's verdict (a `failSynth` refusal by findings only), 2 for bad input or an unwritable output folder. */
+export const exitCodeOf = (e: ValidationError | OutputError | SynthRefusedError): 1 | 2 => (e instanceof SynthRefusedError && e.verdict ? 1 : 2);
 
 export interface SynthesizedStack {
   /** Stack name (the key in the environments map). */
@@ -121,7 +126,7 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
     }
     // The cdktf CLI sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS, so synth() may not have thrown.
     const errors = errorAnnotations(stacks);
-    if (errors.length > 0) throw new SynthRefusedError(refusalMessage(errors), policies());
+    if (errors.length > 0) throw new SynthRefusedError(refusalMessage(errors), policies(), errors.every(isPolicyFinding));
 
     const manifest = JSON.parse(fs.readFileSync(path.join(staging, "manifest.json"), "utf8")) as {
       stacks: Record<string, { synthesizedStackPath: string; workingDirectory: string }>;
@@ -153,8 +158,11 @@ function errorAnnotations(stacks: readonly ZivoHealthStack[]): string[] {
   );
 }
 
+/** `[<stack>/<construct>] [ZH-…] …`: an error annotation the policy made (failSynth), not a construct's validation. */
+const isPolicyFinding = (error: string) => /^\[[^\]]+\] \[ZH-/.test(error);
+
 function refusalMessage(errors: readonly string[]): string {
-  const policy = errors.some((e) => /^\[[^\]]+\] \[ZH-/.test(e));
+  const policy = errors.some(isPolicyFinding);
   return [
     `Synthesis refused by ${errors.length} error${errors.length === 1 ? "" : "s"}; nothing was written:`,
     ...errors.map((e) => `  - ${e}`),
@@ -299,7 +307,9 @@ export function summaryLine(s: SynthesizedStack): string {
 /**
  * `npm run synth` and the cdktf CLI's app: synthesizes every stack, prints one
  * line per stack, or prints a user error without a stack trace and sets exit
- * code 1. Nothing is written unless every stack synthesizes.
+ * code 2 (bad configuration, an unwritable output folder) or 1 (a failSynth
+ * refusal by policy findings: the policy's verdict). Nothing is written unless
+ * every stack synthesizes.
  */
 export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): void {
   // A closed pipe (`npm run -s synth | head -0`) is not a failure of the synth.
@@ -311,6 +321,6 @@ export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>
   } catch (e) {
     if (!isUserError(e)) throw e;
     process.stderr.write(`${e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeOf(e);
   }
 }
