@@ -635,6 +635,12 @@ describe("the intended difference (stacks/moves.ts): the host's user-data encodi
     const skipped = compare([], [change(HOST, ["update"], { user_data_base64: "y" })], new Map([[HOST, "the HCL root cannot plan it here"]]));
     expect(skipped.intended).toEqual([{ address: HOST, compared: false, attributes: ["user_data", "user_data_base64"], differing: [], reason: REASON }]);
     expect(skipped.differences).toEqual([]);
+    // The count line counts what is declared, so it never reads "0" above a listed entry.
+    const md = renderMarkdown({ ...EMPTY_REPORT, hcl: { dir: "/hcl", comparison: skipped, unplannable: [] } });
+    expect(md).toContain(
+      "0 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s) declared (0 differing here); 0 difference(s); 1 not compared.\n" +
+        `- intended difference at \`${HOST}\` (stacks/moves.ts, INTENDED_DIFFERENCES): \`user_data\`, \`user_data_base64\`, not compared here; ${REASON}`,
+    );
   });
 
   it("fails a stale entry: both sides know the attributes and they are equal", () => {
@@ -652,7 +658,7 @@ describe("the intended difference (stacks/moves.ts): the host's user-data encodi
     );
     const md = renderMarkdown({ ...EMPTY_REPORT, hcl: { dir: "/hcl", comparison: r, unplannable: [] } });
     expect(md).toContain(
-      "0 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s); 0 difference(s); 0 not compared.\n" +
+      "0 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s) declared (1 differing here); 0 difference(s); 0 not compared.\n" +
         `- intended difference at \`${LABEL}\` (stacks/moves.ts, INTENDED_DIFFERENCES): \`user_data\`, \`user_data_base64\` differ; ${REASON}`,
     );
   });

@@ -167,7 +167,7 @@ describe("renderMarkdown", () => {
       "",
       "- The HCL root cannot plan `module.ssm.aws_ssm_parameter.ml_worker_enabled` here: Invalid count argument",
       "",
-      "52 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s); 1 difference(s); 1 not compared.",
+      "52 address(es) equal (actions, replace paths and planned values, through the moved blocks); 1 intended difference(s) declared (1 differing here); 1 difference(s); 1 not compared.",
       "- intended difference at `aws_instance.compute_host` (stacks/moves.ts, INTENDED_DIFFERENCES): `user_data`, `user_data_base64` differ; the same script, gzip-compressed",
       "- difference at `aws_iam_role_policy.iam_ssm_params_read`: planned values differ: policy",
       "- not compared: `aws_ssm_parameter.ssm_ml_worker_enabled` (the HCL root cannot plan it here)",

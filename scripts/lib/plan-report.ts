@@ -264,7 +264,7 @@ function render(r: PlanCheckReport, layout: Layout, limit: number): string {
       out.push(
         "",
         `${c.equal} address(es) equal (actions, replace paths and planned values, through the moved blocks); ` +
-          `${c.intended.filter((d) => d.differing.length).length} intended difference(s); ${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
+          `${c.intended.length} intended difference(s) declared (${c.intended.filter((d) => d.differing.length).length} differing here); ${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
       );
       if (findings.length) out.push(...list(findings, count(findings.length, "finding")));
     } else {
