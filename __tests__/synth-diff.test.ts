@@ -205,7 +205,15 @@ function capture(): CliIo & { out: string; err: string } {
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
 const gitIn = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8" }).trim();
-const worktrees = () => gitIn(ROOT, "worktree", "list", "--porcelain");
+/** A listed worktree's folder may be gone already (pruned by its owner): then its path as listed. */
+const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : p);
+/** The worktrees `root`'s repository lists inside `dir`: only those this test (through synth-diff) could have made. */
+const worktreesIn = (root: string, dir: string) =>
+  gitIn(root, "worktree", "list", "--porcelain")
+    .split("\n")
+    .filter((l) => l.startsWith("worktree "))
+    .map((l) => real(l.slice("worktree ".length)))
+    .filter((w) => w === fs.realpathSync(dir) || w.startsWith(fs.realpathSync(dir) + path.sep));
 
 /** Everything the app needs to synthesize, as it is in this checkout now. */
 const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "scripts", "types", "validate/lib"];
@@ -215,13 +223,11 @@ describe("npm run synth-diff", () => {
   let repo: string;
   let project: string; // the project sits in a subfolder of its repository, as in the README's layout
   let savedTmpdir: string | undefined;
-  let worktreesBefore: string;
   const commits: Record<string, string> = {};
   const current = production.mlWorker!.maxCapacity!;
   const other = current + 1;
 
   beforeAll(() => {
-    worktreesBefore = worktrees();
     savedTmpdir = process.env.TMPDIR;
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-test-"));
     repo = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-repo-"));
@@ -266,9 +272,12 @@ describe("npm run synth-diff", () => {
   afterAll(() => {
     if (savedTmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmpdir;
+    // The test's own repository lists itself and nothing else: synth-diff registered no worktree.
+    const listed = worktreesIn(repo, repo);
+    const own = fs.realpathSync(repo);
     fs.rmSync(repo, { recursive: true, force: true });
     fs.rmSync(scratch, { recursive: true, force: true });
-    expect(worktrees()).toBe(worktreesBefore);
+    expect(listed).toEqual([own]);
   });
 
   it("says no change in its first line against a commit that synthesizes the same", async () => {
@@ -359,11 +368,11 @@ describe("the command as npm runs it, on this repository", () => {
   const env = () => ({ ...process.env, TMPDIR: scratch, CHECKPOINT_DISABLE: "1" });
 
   it("compares with HEAD: exit 0, JSON naming HEAD; no worktree registered, nothing left in the temporary directory", () => {
-    const before = worktrees();
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/synth-diff.js"), "HEAD", "--json"], { cwd: ROOT, env: env(), encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).base).toEqual({ ref: "HEAD", commit: gitIn(ROOT, "rev-parse", "HEAD") });
-    expect(worktrees()).toBe(before);
+    // Other worktrees of this repository come and go (other checkouts): only its temporary folder is ours.
+    expect(worktreesIn(ROOT, scratch)).toEqual([]);
     expect(fs.readdirSync(scratch)).toEqual([]);
   });
 
