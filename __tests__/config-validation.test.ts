@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ENVIRONMENT_KEYS, EnvironmentConfig, LocalBackendConfig, MlWorkerSettings } from "../config/environment";
-import { production, productionFirstDeployment, productionHardened, staging } from "../config/environments";
+import * as configured from "../config/environments";
+// The validator's cases start from production as the HCL root has it (frozen), not as configured.
+import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { FARGATE_CPU_MEMORY, KnownKeys } from "../modules/validation";
 import { validateEnvironment } from "../config/validate";
 import { buildApp } from "../stacks/app";
@@ -161,12 +163,12 @@ describe("the known-key lists", () => {
 });
 
 describe("valid configurations are accepted", () => {
-  it.each([
-    ["production", production],
-    ["productionFirstDeployment", productionFirstDeployment],
-    ["productionHardened", productionHardened],
-    ["staging", staging],
-  ])("accepts %s", (_name, config) => {
+  // Every configuration config/environments.ts exports, as configured (a stack added there is checked too).
+  const exported = Object.entries(configured).filter(([name]) => name !== "environments" && name !== "reviewEnvironments");
+  it("exports the example configurations (production, productionFirstDeployment, productionHardened, staging) and others", () => {
+    expect(exported.map(([name]) => name)).toEqual(expect.arrayContaining(["production", "productionFirstDeployment", "productionHardened", "staging"]));
+  });
+  it.each([...exported, ...Object.entries(configured.environments), ...Object.entries(configured.reviewEnvironments)])("accepts %s", (_name, config) => {
     expect(validateEnvironment(config)).toEqual([]);
   });
 
@@ -206,13 +208,13 @@ describe("valid configurations are accepted", () => {
       "arn:aws:kms:us-east-1:474221740916:alias/zivohealth-sqs",
     ]) {
       const c = variant((x) => {
-        x.hardening = { ...productionHardened.hardening, createLogKmsKey: undefined, logKmsKeyArn: keyArn, queueEncryption: { type: "kms", kmsKeyId }, alarmNotifications: { email: "ops@zivohealth.ai" } };
+        x.hardening = { ...configured.productionHardened.hardening, createLogKmsKey: undefined, logKmsKeyArn: keyArn, queueEncryption: { type: "kms", kmsKeyId }, alarmNotifications: { email: "ops@zivohealth.ai" } };
         x.policy = { config: { blockingSeverities: ["high", "critical"], logRetentionFloorDays: 365, exemptions: [{ id: "ZH-X", address: "aws_x.y", reason: "accepted" }] }, failSynth: false };
         x.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "production/terraform.tfstate", region: "us-east-1", encrypt: true, useLockfile: true, dynamodbTable: "tf-locks" };
       });
       expect([kmsKeyId, validateEnvironment(c)]).toEqual([kmsKeyId, []]);
     }
-    expect(validateEnvironment({ ...staging, backend: { type: "s3", bucket: "zivohealth-tfstate", key: "staging/terraform.tfstate", region: "us-east-1", dynamodbTable: "tf-locks" } })).toEqual([]);
+    expect(validateEnvironment({ ...configured.staging, backend: { type: "s3", bucket: "zivohealth-tfstate", key: "staging/terraform.tfstate", region: "us-east-1", dynamodbTable: "tf-locks" } })).toEqual([]);
   });
 });
 

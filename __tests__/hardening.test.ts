@@ -1,5 +1,9 @@
 import { EnvironmentConfig, HardeningSettings } from "../config/environment";
-import { production, productionHardened } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const productionHardened = onHclProduction(configured.productionHardened, configured.production);
 import { checkTerraform } from "../policy";
 import * as fs from "fs";
 import * as os from "os";

@@ -1,12 +1,12 @@
 import { Testing } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { MlWorkerProps } from "../modules/ml-worker";
-import { production } from "../config/environments";
+import { HCL_PRODUCTION } from "./fixtures/hcl-production";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { decodeTemplateJson as decodeJson } from "../policy/template";
 
-/** The synthesized stack as text (for the cdktf matchers) and as parsed JSON. */
-export function synthStack(config: EnvironmentConfig = production, name = "production") {
+/** The synthesized stack as text (for the cdktf matchers) and as parsed JSON; by default production as the HCL root has it (frozen). */
+export function synthStack(config: EnvironmentConfig = HCL_PRODUCTION, name = "production") {
   const stack = new ZivoHealthStack(Testing.app(), name, config);
   const text = Testing.synth(stack);
   return { stack, text, json: JSON.parse(text) as TerraformJson };

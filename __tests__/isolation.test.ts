@@ -2,7 +2,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
-import { production, productionHardened, staging } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const productionHardened = onHclProduction(configured.productionHardened, configured.production);
+const staging = onHclProduction(configured.staging, configured.production);
 import { buildApp, synthesize } from "../stacks/app";
 import { decodeTemplateJson } from "./helpers";
 import { tempDir } from "./tmp";

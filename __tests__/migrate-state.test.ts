@@ -6,7 +6,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { production } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { S3_CONNECTION_SETTINGS, backendOf, checkBackendConfigFile, describeBackend, sameBackend, topLevelAttributes } from "../scripts/lib/backend";
 import { InputError } from "../scripts/lib/cli";
 import { instanceAddress, parseState } from "../scripts/lib/migration";

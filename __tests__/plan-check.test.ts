@@ -13,7 +13,11 @@ import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, main, u
 import { PlanCheckReport, renderMarkdown } from "../scripts/lib/plan-report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../validate/lib/toolchain";
-import { production, staging } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const staging = onHclProduction(configured.staging, configured.production);
 import { synthesize } from "../stacks/app";
 import { tempDir } from "./tmp";
 

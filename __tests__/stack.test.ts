@@ -7,7 +7,12 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
-import { production, productionFirstDeployment, staging as stagingConfig } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const productionFirstDeployment = onHclProduction(configured.productionFirstDeployment, configured.production);
+const stagingConfig = onHclProduction(configured.staging, configured.production);
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,7 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
-import { production, staging } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const staging = onHclProduction(configured.staging, configured.production);
 import { main, parseInvocation } from "../scripts/cdktf";
 import { MIGRATED_MODULES, StateReader, awsCli } from "../scripts/lib/state-check";
 import { tempDir } from "./tmp";

@@ -6,7 +6,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { production, productionFirstDeployment, staging } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
+const productionFirstDeployment = onHclProduction(configured.productionFirstDeployment, configured.production);
+const staging = onHclProduction(configured.staging, configured.production);
 import { StackCatalog } from "../scripts/lib/cli";
 import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
 import { CHECKS, REQUESTS, judge, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";

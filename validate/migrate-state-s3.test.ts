@@ -8,7 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
-import { production } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { instanceAddress, parseState } from "../scripts/lib/migration";
 import { Deps, MigrationReport, main } from "../scripts/migrate-state";
 import { MOVES } from "../stacks/moves";

@@ -3,7 +3,9 @@
 import { REMOVABLE_PROVIDERS, describeVariant, offlineRootVariant, referencesIn } from "./lib/offline-root";
 import { rootStack } from "./lib/stacks";
 import { Json, TfConfig, isObject } from "./lib/terraform";
-import { production } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 
 const keys = (v: Json | undefined): string[] => (isObject(v) ? Object.keys(v).sort() : []);
 /** `<type>.<name>` of every block of a `resource` or `data` map. */

@@ -9,7 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { EnvironmentConfig } from "../config/environment";
-import { production, staging } from "../config/environments";
+// Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
+// (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
+import * as configured from "../config/environments";
+import { HCL_PRODUCTION as production, onHclProduction } from "../__tests__/fixtures/hcl-production";
+const staging = onHclProduction(configured.staging, configured.production);
 import { PlanCheckReport } from "../scripts/lib/plan-report";
 import { main } from "../scripts/plan-check";
 import { USER_DATA_LIMIT_BYTES } from "../modules/compute";
