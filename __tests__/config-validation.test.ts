@@ -128,6 +128,9 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["keepUnplannable without a reason", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reason: "" }]), "keepUnplannable[0].reason must say why the environment keeps it"],
   ["keepUnplannable with a bad address", (c) => (c.keepUnplannable = [{ address: "tls key", reason: "r" }]), `keepUnplannable[0].address must be a resource or instance address like tls_private_key.deploy (got "tls key")`],
   ["keepUnplannable with a misspelled key", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reasn: "r", reason: "r" }]), "keepUnplannable[0].reasn is not a known setting; did you mean 'reason'?"],
+  ["planCheck not an object", (c) => (c.planCheck = "modules"), "planCheck must be an object, { modules?, data? } (got 'modules')"],
+  ["planCheck with a misspelled key", (c) => (c.planCheck = { module: "../terraform/modules" }), "planCheck.module is not a known setting; did you mean 'modules'?"],
+  ["planCheck.data empty", (c) => (c.planCheck = { data: "" }), "planCheck.data must not be empty"],
   ["keepUnplannable naming one address twice", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reason: "a" }, { address: "tls_private_key.deploy", reason: "b" }]), "keepUnplannable lists 'tls_private_key.deploy' twice"],
 ];
 
@@ -157,7 +160,7 @@ describe("the known-key lists", () => {
       "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
       "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
       "reminders", "mlWorker", "compute", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
-      "policy", "newEnvironment", "allowDestroy", "keepUnplannable",
+      "policy", "newEnvironment", "allowDestroy", "keepUnplannable", "planCheck",
     ]);
   });
 });

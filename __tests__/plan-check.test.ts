@@ -715,10 +715,10 @@ describe("exclusion through Terraform's graph", () => {
 describe("plan-check's bad input: exit 2, a clear message, nothing written", () => {
   // No TF_VAR_ from the caller's environment: what a variable needs is part of what is tested.
   const withoutVars = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TF_VAR_")));
-  const run = async (argv: string[], env: NodeJS.ProcessEnv = withoutVars) => {
+  const run = async (argv: string[], env: NodeJS.ProcessEnv = withoutVars, environments?: Record<string, typeof production>) => {
     const cwd = tmp("cli");
     const out = { stdout: "", stderr: "" };
-    const code = await main(argv, { cwd, stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t) }, { env });
+    const code = await main(argv, { cwd, stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t) }, { env, environments });
     return { code, ...out, cwd, written: fs.readdirSync(cwd) };
   };
   const bad = (name: string, content: string) => {
@@ -762,6 +762,52 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     else expect(first).toMatch(message);
     expect(r.stdout).toBe("");
     expect(r.written).toEqual([]);
+  });
+
+  describe("the stack's planCheck defaults (--modules, and --data offline)", () => {
+    const ROOT = path.resolve(__dirname, "..");
+    const withDefaults = (planCheck: { modules?: string; data?: string }) => ({ production: { ...production, planCheck } });
+    const runWith = async (argv: string[], environments: Record<string, typeof production>) => {
+      const cwd = tmp("cli");
+      let stderr = "";
+      const code = await main(argv, { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { env: withoutVars, environments });
+      return { code, first: stderr.split("\n")[0], written: fs.readdirSync(cwd) };
+    };
+
+    it("a default folder that does not exist: exit 2, the setting named, before anything is written", async () => {
+      const r = await runWith(["--offline", "--state", POST_FIX], withDefaults({ modules: "no/such/modules" }));
+      expect(r).toEqual({
+        code: 2,
+        first: `error: planCheck.modules of stack 'production' (config/environments.ts) names a folder that does not exist: ${path.join(ROOT, "no/such/modules")}; correct it, or give --modules <dir>`,
+        written: [],
+      });
+    });
+
+    it("a default --data file that does not exist: exit 2 offline; online it is not read", async () => {
+      const config = withDefaults({ modules: path.relative(ROOT, MODULES), data: "no/such/data.json" });
+      expect((await runWith(["--offline", "--state", POST_FIX], config)).first).toBe(
+        `error: planCheck.data of stack 'production' (config/environments.ts) names a file that does not exist: ${path.join(ROOT, "no/such/data.json")}; correct it, or give --data <file>`,
+      );
+      // Online the data sources are read by Terraform: the default is not used, and the next check speaks.
+      expect((await runWith(["--state", "/nonexistent/x.tfstate"], config)).first).toBe("error: state file not found: /nonexistent/x.tfstate");
+    });
+
+    it("a flag wins: the default is not even looked at", async () => {
+      const r = await runWith(["--offline", "--modules", MODULES, "--data", DATA], withDefaults({ modules: "no/such/modules", data: "no/such/data.json" }));
+      expect(r.first).toMatch(/^error: refusing to plan stack 'production' against an empty state/);
+    });
+
+    it("the defaults a configured stack gives exist (paths from the project folder)", () => {
+      const given = Object.entries({ ...configured.environments, ...configured.reviewEnvironments }).filter(([, c]) => c.planCheck);
+      for (const [name, c] of given) {
+        if (c.planCheck!.modules) expect([name, fs.statSync(path.resolve(ROOT, c.planCheck!.modules)).isDirectory()]).toEqual([name, true]);
+        if (c.planCheck!.data) expect([name, fs.statSync(path.resolve(ROOT, c.planCheck!.data)).isFile()]).toEqual([name, true]);
+      }
+      // The examples: production's are the fixtures' modules and recorded values; staging's, its own values.
+      expect(configured.production.planCheck).toEqual({ modules: "../shared/fixtures/existing-hcl/terraform/modules", data: "__tests__/fixtures/plan-check/production-data.json" });
+      expect(configured.staging.planCheck).toEqual({ modules: "../shared/fixtures/existing-hcl/terraform/modules", data: "__tests__/fixtures/plan-check/staging-data.json" });
+      expect(fs.realpathSync(path.resolve(ROOT, configured.production.planCheck!.modules!))).toBe(fs.realpathSync(MODULES));
+    });
   });
 
   it("a stack marked newEnvironment whose state holds resources: refused, as diff and deploy do", async () => {
@@ -840,7 +886,8 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
   });
 
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
-    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { ...process.env, TF_VAR_db_password_plain: "REDACTED" });
+    // Production as the HCL root has it: no planCheck.data default to fill the values in.
+    const r = await run(["--offline", "--state", POST_FIX, "--modules", MODULES], { ...process.env, TF_VAR_db_password_plain: "REDACTED" }, { production });
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n").filter((l) => !l.startsWith("plan-check: "))[0]).toBe(
       "error: no value recorded for 3 data source(s) or resource(s) to pin offline: data.aws_caller_identity.ml_worker_current, data.aws_route_tables.private, module.vpc_endpoints.data.aws_vpc.selected.",

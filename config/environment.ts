@@ -157,6 +157,25 @@ export interface EnvironmentPolicySettings {
   readonly failSynth?: boolean;
 }
 
+/**
+ * What `npm run plan-check` (and migrate-state's verification plans) uses for
+ * this stack when the flag is not given, so the command a user types is short.
+ * Paths are relative to the project folder (where package.json is). Not
+ * synthesized: the stack's Terraform does not depend on them.
+ */
+export interface PlanCheckDefaults {
+  /**
+   * The HCL modules' folder (`--modules`).
+   * @default - hclModulesDir, from the stack's folder `cdktf.out/stacks/<stack>`
+   */
+  readonly modules?: string;
+  /**
+   * The recorded values of the data sources (`--data`), for `--offline` runs.
+   * @default - none: every data source the snapshot lacks must come from a --data file
+   */
+  readonly data?: string;
+}
+
 /** One environment's configuration; one stack is built from each. */
 export interface EnvironmentConfig {
   /** `project_name`. */
@@ -250,6 +269,11 @@ export interface EnvironmentConfig {
    * @default false - the state must exist and hold resources
    */
   readonly newEnvironment?: boolean;
+  /**
+   * plan-check's defaults for `--modules` and (offline) `--data`; a flag
+   * given wins. @default - none: --modules defaults to hclModulesDir, no --data file
+   */
+  readonly planCheck?: PlanCheckDefaults;
 }
 
 // ---- Known keys: one list per configuration object, checked by config/validate.ts.
@@ -283,7 +307,10 @@ export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
   newEnvironment: true,
   allowDestroy: true,
   keepUnplannable: true,
+  planCheck: true,
 };
+
+export const PLAN_CHECK_DEFAULTS_KEYS: KnownKeys<PlanCheckDefaults> = { modules: true, data: true };
 
 export const COMPUTE_SETTINGS_KEYS: KnownKeys<ComputeSettings> = { ami: true, elasticIp: true };
 

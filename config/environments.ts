@@ -51,6 +51,12 @@ export const production: EnvironmentConfig = {
   envFilePath: "../../../../../backend/.env.production",
   // The HCL root's state file, <repo>/infra/terraform/terraform.tfstate.
   backend: { type: "local", path: "../../../../terraform/terraform.tfstate" },
+  // plan-check's --modules and (offline) --data when not given, from the project folder: the HCL
+  // root's modules as ../shared/fixtures holds them, and the data sources' recorded values.
+  planCheck: {
+    modules: "../shared/fixtures/existing-hcl/terraform/modules",
+    data: "__tests__/fixtures/plan-check/production-data.json",
+  },
   // What is deployed (the state's outputs name the ML worker cluster and service).
   deployed: {
     "aws_ecr_repository.ecr_backend": { name: "zivohealth-production-backend", encryption_configuration: undefined },
@@ -109,6 +115,9 @@ export const staging: EnvironmentConfig = {
   zoneName: "staging.zivohealth.ai",
   envFilePath: "../../../../../backend/.env.staging",
   backend: { type: "local", path: "../../../../terraform/staging.tfstate" },
+  // Its first plan is offline from an empty state: the data sources' values are staging's own
+  // (this file is production's, renamed: replace them with staging's).
+  planCheck: { ...production.planCheck, data: "__tests__/fixtures/plan-check/staging-data.json" },
   mlWorker: { ...production.mlWorker, maxCapacity: 2 },
   // No host yet: its image is looked up (the newest Ubuntu 22.04) at its first plan.
   compute: {},

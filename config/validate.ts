@@ -7,6 +7,7 @@ import {
   HARDENING_KEYS,
   KEEP_UNPLANNABLE_KEYS,
   ML_WORKER_SETTINGS_KEYS,
+  PLAN_CHECK_DEFAULTS_KEYS,
   POLICY_CONFIG_KEYS,
   POLICY_EXEMPTION_KEYS,
   POLICY_SETTINGS_KEYS,
@@ -83,6 +84,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateAllowDestroy(c.allowDestroy),
     ...validateKeepUnplannable(c.keepUnplannable),
     ...validatePolicySettings(c.policy),
+    ...validatePlanCheckDefaults(c.planCheck),
   ];
   // The ML worker reads the password there, and the ssm module overwrites (overwrite = true) whatever this names.
   const passwordName = `/${c.project}/${c.environment}/db/password`;
@@ -97,6 +99,17 @@ export function validateEnvironment(config: unknown): string[] {
     problems.push("newEnvironment is set, but deployed records deployed resources: a new environment has none (deployed: {})");
   }
   return problems;
+}
+
+/** plan-check's defaults: paths only; plan-check itself says when one does not exist (it may not, on a machine that never runs it). */
+function validatePlanCheckDefaults(d: unknown): string[] {
+  if (d === undefined) return [];
+  if (!isObject(d)) return [`planCheck must be an object, { modules?, data? } (got ${show(d)})`];
+  return [
+    ...checkKnownKeys("planCheck.", d, PLAN_CHECK_DEFAULTS_KEYS),
+    ...(d.modules === undefined ? [] : checkString("planCheck.modules", d.modules)),
+    ...(d.data === undefined ? [] : checkString("planCheck.data", d.data)),
+  ];
 }
 
 function validateReminders(r: unknown): string[] {

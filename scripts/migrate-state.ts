@@ -33,7 +33,8 @@ export const USAGE =
   "                    still holds the serial and lineage read (never -force)\n" +
   "  --backend-config  an HCL file of S3 connection settings (endpoints, credentials) for terraform init; never which state\n" +
   "  --online          verify with plans that use your AWS credentials (refresh on) instead of offline plans\n" +
-  "  --modules, --data, --exclude   passed to the verification plans (see plan-check)\n" +
+  "  --modules, --data, --exclude   passed to the verification plans (see plan-check; without --modules or --data,\n" +
+  "                    the stack's planCheck defaults apply there)\n" +
   "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed),\n" +
   "            2 a refusal, bad input or an interrupt (the backend and the given files untouched)\n";
 

@@ -70,8 +70,9 @@ export const USAGE =
   "  --state        a state snapshot (format 4): planned against a copy, never written\n" +
   "  --offline      no AWS: -refresh=false, the provider makes no call, data sources pinned to recorded values\n" +
   "                 (without --state: an empty state, a new environment)\n" +
-  "  --modules      the HCL modules' folder (default: the environment's hclModulesDir)\n" +
-  "  --data         JSON file of values by address, for data sources the snapshot lacks (they win over the snapshot)\n" +
+  "  --modules      the HCL modules' folder (default: the stack's planCheck.modules, else its hclModulesDir)\n" +
+  "  --data         JSON file of values by address, for data sources the snapshot lacks (they win over the snapshot;\n" +
+  "                 default with --offline: the stack's planCheck.data)\n" +
   "  --exclude      leave out this resource and what depends on it (repeatable); listed as not judged\n" +
   "  --against-hcl  also plan this HCL root the same way and compare address by address\n" +
   "  --json         print the report as JSON instead of Markdown\n" +
@@ -422,6 +423,31 @@ function missingVariables(what: string, names: readonly string[], env: NodeJS.Pr
   );
 }
 
+/**
+ * The stack's own defaults for --modules and (offline) --data, from its
+ * `planCheck` setting, resolved against the project folder; each must exist.
+ * A flag given on the command line replaces its default unread.
+ */
+function planCheckDefaults(o: Options, config: EnvironmentConfig): { modules?: string; data?: string } {
+  const d = config.planCheck ?? {};
+  const found = (field: "modules" | "data", given: string | undefined, directory: boolean): string | undefined => {
+    if (given === undefined) return undefined;
+    const p = path.resolve(PROJECT_ROOT, given);
+    const ok = fs.existsSync(p) && fs.statSync(p).isDirectory() === directory;
+    if (!ok) {
+      throw new InputError(
+        `planCheck.${field} of stack '${o.stack}' (config/environments.ts) names ${directory ? "a folder" : "a file"} that does not exist: ${p}; ` +
+          `correct it, or give --${field} <${directory ? "dir" : "file"}>`,
+      );
+    }
+    return p;
+  };
+  return {
+    modules: o.modules ? undefined : found("modules", d.modules, true),
+    data: o.data || !o.offline ? undefined : found("data", d.data, false),
+  };
+}
+
 async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => void): Promise<number> {
   const began = Date.now();
   const env = deps.env ?? process.env;
@@ -431,13 +457,16 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
   const resolve = (p: string) => path.resolve(io.cwd, p);
 
   // Inputs, read and checked before anything is written.
-  const snapshot = o.state ? readState(resolve(o.state)) : null;
-  const data = o.data ? readData(resolve(o.data)) : {};
   if (o.data && !o.offline) throw new InputError("--data goes with --offline (online, Terraform reads the data sources)");
+  // The environment's defaults (planCheck in config/environments.ts), relative to the project; a flag wins.
+  const defaults = planCheckDefaults(o, config);
+  const snapshot = o.state ? readState(resolve(o.state)) : null;
+  const dataFile = o.data ? resolve(o.data) : defaults.data;
+  const data = dataFile ? readData(dataFile) : {};
   const hclRoot = o.againstHcl ? await readHclRoot(resolve(o.againstHcl), o.againstHcl) : undefined;
   if (o.againstHcl && !o.offline && !o.state) throw new InputError("--against-hcl needs --state or --offline: the HCL root is planned against the same snapshot");
   const stackOut = resolve(path.join("cdktf.out", "stacks", o.stack));
-  const modulesDir = o.modules ? resolve(o.modules) : path.resolve(stackOut, config.hclModulesDir);
+  const modulesDir = o.modules ? resolve(o.modules) : (defaults.modules ?? path.resolve(stackOut, config.hclModulesDir));
   if (!fs.existsSync(modulesDir) || !fs.statSync(modulesDir).isDirectory()) throw new InputError(`no HCL modules at ${modulesDir} (give --modules <dir>)`);
   if (o.offline || o.state) {
     checkStateFits(o.stack, config, snapshot, o.state ? `the state ${o.state}` : "an empty state (offline without --state)");
@@ -456,8 +485,8 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     checkout: PROJECT_ROOT,
     inputs: [
       ...(o.state ? [{ flag: "--state", path: resolve(o.state) }] : []),
-      ...(o.data ? [{ flag: "--data", path: resolve(o.data) }] : []),
-      { flag: o.modules ? "--modules" : "modules (hclModulesDir)", path: modulesDir },
+      ...(dataFile ? [{ flag: o.data ? "--data" : `planCheck.data of stack '${o.stack}'`, path: dataFile }] : []),
+      { flag: o.modules ? "--modules" : defaults.modules ? `planCheck.modules of stack '${o.stack}'` : "modules (hclModulesDir)", path: modulesDir },
       ...(o.againstHcl ? [{ flag: "--against-hcl", path: resolve(o.againstHcl) }] : []),
     ],
     reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth and Terraform write there (each stack's folder)" }],
@@ -587,7 +616,7 @@ async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => 
     const unused = Object.keys(data).filter((k) => !used.has(k));
     if (unused.length) {
       throw new InputError(
-        `--data ${o.data}: ${unused.length} entr${unused.length > 1 ? "ies match" : "y matches"} nothing this run pins: ${unused.join(", ")} ` +
+        `${o.data ? `--data ${o.data}` : `planCheck.data of stack '${o.stack}' (${path.relative(io.cwd, dataFile!) || dataFile})`}: ${unused.length} entr${unused.length > 1 ? "ies match" : "y matches"} nothing this run pins: ${unused.join(", ")} ` +
           `(pinned here: ${[...new Set([...ws.pins, ...(hclWs?.pins ?? [])].map((p) => p.recordedAs))].sort().join(", ") || "nothing"}); remove ${unused.length > 1 ? "them" : "it"} or correct the address`,
       );
     }
