@@ -288,7 +288,7 @@ function main(options: Options): number {
     const skipped = suite.skipped > 0 ? `, ${suite.skipped} skipped as in npm test` : "";
     say(`jest         ${suite.passed} of ${suite.total} tests of the project's suite pass with cdktn${skipped} (${seconds(jestMs)})`);
   } else {
-    say("jest         not run (--jest runs the project's suite against cdktn: 20 to 45 s more)");
+    say("jest         not run (--jest runs the project's whole jest suite once more, against cdktn)");
   }
 
   const comparison = compareOutdirs(path.join(DIRS.out, "cdktf"), path.join(DIRS.out, "cdktn"), versions);
