@@ -12,10 +12,11 @@
 // whatever happens (Ctrl-C included). Exit 0: every step of every change
 // passed; 1: a step failed (named, with the failing tests); 2: bad input, or a
 // change could not be applied to the configuration as it is written now.
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CopyError, copyProject, git, projectFiles } from "./lib/project-copy";
 
 export interface Change {
   readonly name: string;
@@ -77,43 +78,6 @@ function steps(validate: boolean, cacheDir: string): Step[] {
     { name: "npm run synth", command: "npm", args: ["run", "synth"] },
     { name: "npm run migration-check", command: "npm", args: ["run", "migration-check", "--", "--state", "../shared/fixtures/existing-production.tfstate"] },
   ];
-}
-
-/** The files of the project as its working tree has them now (tracked, and untracked but not ignored). */
-function projectFiles(project: string): string[] {
-  try {
-    return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: project, encoding: "utf8", maxBuffer: 64 << 20 })
-      .split("\0")
-      .filter((f) => f && f !== "node_modules" && fs.existsSync(path.join(project, f)));
-  } catch (e) {
-    throw new InputError(`${project} is not a git checkout (git ls-files failed): ${(e as Error).message.split("\n")[0]}`);
-  }
-}
-
-class InputError extends Error {}
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=ordinary-changes", "-c", "user.email=ordinary-changes@localhost", "-c", "commit.gpgsign=false", ...args], { cwd, stdio: "pipe" });
-
-/** A copy of the project in `dir/repo` (a git repository of one commit), `../shared` beside it when the project has one. */
-function copyProject(project: string, files: readonly string[], dir: string): string {
-  const repo = path.join(dir, "repo");
-  for (const f of files) {
-    const to = path.join(repo, f);
-    fs.mkdirSync(path.dirname(to), { recursive: true });
-    const from = path.join(project, f);
-    if (fs.lstatSync(from).isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
-    else fs.copyFileSync(from, to);
-  }
-  fs.symlinkSync(fs.realpathSync(path.join(project, "node_modules")), path.join(repo, "node_modules"), "dir");
-  const shared = path.resolve(project, "../shared");
-  if (fs.existsSync(shared)) fs.symlinkSync(fs.realpathSync(shared), path.join(dir, "shared"), "dir");
-  git(repo, "init", "-q");
-  // The link is not a folder, so .gitignore's `node_modules/` does not match it.
-  fs.appendFileSync(path.join(repo, ".git/info/exclude"), "/node_modules\n");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-qm", "the project as its working tree is");
-  return repo;
 }
 
 let running: ChildProcess | undefined;
@@ -183,7 +147,7 @@ export async function main(argv: readonly string[], say: (t: string) => void = (
     const text = fs.readFileSync(config, "utf8");
     for (const c of chosen) edited.set(c.name, c.edit(text));
   } catch (e) {
-    return bad((e as Error).message);
+    return bad((e as CopyError).message);
   }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-ordinary-changes-"));
