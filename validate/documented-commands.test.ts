@@ -30,7 +30,7 @@ export function commandLines(text: string): string[] {
     for (let n = 0; n < raw.length; n++) {
       let line = raw[n].trim();
       while (line.endsWith("\\") && n + 1 < raw.length) line = `${line.slice(0, -1).trim()} ${raw[++n].trim()}`;
-      if (!/^([A-Z_][A-Z0-9_]*=\S* )*(npm|npx) /.test(line)) continue;
+      if (!/^([A-Za-z_][A-Za-z0-9_]*=\S* )*(npm|npx) /.test(line)) continue;
       lines.push(line.replace(/\s+#\s.*$/, "").replace(/\s+/g, " ").trim());
     }
   }
@@ -72,7 +72,6 @@ describe("the documented command lines", () => {
     expect(toRun.length).toBeGreaterThan(5);
     // Said out loud: what is not run here, and why.
     console.warn(`documented commands not run here:\n${skipped.map((c) => `  ${c.line}  (${c.doc}): ${skipOf(c.line)!.why}`).join("\n")}`);
-    for (const { rule } of SKIPS) expect([rule.source, unique.some((c) => rule.test(c.line))]).toEqual([rule.source, true]);
   });
 
   it("parses a code block as a reader would", () => {
