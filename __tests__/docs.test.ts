@@ -16,8 +16,13 @@ import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
 import { USAGE as VERIFY_USAGE } from "../scripts/verify";
 
 const ROOT = path.join(__dirname, "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+/** The pages under docs/, each tool's depth, linked from the README. */
+const PAGES = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`);
+// The README and its pages read as one document: what was checked in the README holds wherever it moved.
+const README_AND_DOCS = [read("README.md"), ...PAGES.map(read)].join("\n");
 const DOCS = {
-  "README.md": fs.readFileSync(path.join(ROOT, "README.md"), "utf8"),
+  "README.md": README_AND_DOCS,
   help: fs.readFileSync(path.join(ROOT, "help"), "utf8"),
   "policy/README.md": fs.readFileSync(path.join(ROOT, "policy/README.md"), "utf8"),
   "bench/README.md": fs.readFileSync(path.join(ROOT, "bench/README.md"), "utf8"),
@@ -90,7 +95,8 @@ describe.each(Object.entries(DOCS) as [keyof typeof DOCS, string][])("%s", (name
 
 it("help and the README agree on what the first diff shows", () => {
   const readme = DOCS["README.md"];
-  const section = readme.slice(readme.indexOf("### What the first `cdktf diff` should show"), readme.indexOf("### Moving the state off one laptop"));
+  const section = readme.slice(readme.indexOf("## What the first `cdktf diff` should show"), readme.indexOf("## Moving the state off one laptop"));
+  expect(section.length).toBeGreaterThan(100);
   for (const expected of ["**moves**", "**in-place updates**", "**creations**", "the destruction of the deposed security group object"]) {
     expect(section).toContain(expected);
   }
@@ -112,7 +118,8 @@ it("help and the README give synth-diff and the workflow linter the same form, a
 
 it("help and the README give the hand-over as the same four steps", () => {
   const readme = DOCS["README.md"];
-  const section = readme.slice(readme.indexOf("### Handing over from the HCL root"), readme.indexOf("#### Step 0"));
+  const section = readme.slice(readme.indexOf("## Handing over from the HCL root"), readme.indexOf("### Step 0"));
+  expect(section.length).toBeGreaterThan(100);
   const steps = ["npm run plan-check", "npm run migrate-state -- --push", "npm run plan-check", "npm run deploy -- --plan cdktf.out/plan-check/production"];
   const inHelp = DOCS.help.slice(DOCS.help.indexOf("The hand-over, in reviewed steps"));
   let at = 0;
@@ -131,8 +138,7 @@ it("the README shows help the template's way, and documents bench --quick", () =
 });
 
 describe("verify: the README, help and the command agree", () => {
-  const readme = DOCS["README.md"];
-  const section = readme.slice(readme.indexOf("## Verify: is the ML worker running?"), readme.indexOf("## Guardrails"));
+  const section = read("docs/verify.md");
 
   it("documents every option of the usage", () => {
     for (const flag of VERIFY_USAGE.match(/--[a-z][\w-]*/g) ?? []) expect(section).toContain(`\`${flag}`);
@@ -167,5 +173,69 @@ describe("verify: the README, help and the command agree", () => {
     expect(help).toContain("npm run verify ");
     expect(help).toContain("then verify --wait 600 (-- --no-verify skips it)");
     for (const flag of ["--wait", "--logs"]) expect(help).toContain(`-- ${flag}`);
+  });
+});
+
+describe("the README and its pages under docs/", () => {
+  const files = ["README.md", ...PAGES, "policy/README.md", "bench/README.md"];
+  /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+  const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+  const anchorsOf = (text: string) => {
+    const outside = text.replace(/^```[\s\S]*?^```/gm, "");
+    return new Set([...outside.matchAll(/^#{1,6} (.*)$/gm)].map((m) => anchor(m[1])));
+  };
+  const links = (file: string) =>
+    [...read(file).replace(/^```[\s\S]*?^```/gm, "").matchAll(/\[[^\]]+\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+
+  it("every relative link resolves: the file exists, and so does the heading it names", () => {
+    const broken: string[] = [];
+    let count = 0;
+    for (const file of files) {
+      for (const target of links(file)) {
+        count++;
+        const [rel, hash] = target.split("#");
+        const dest = rel ? path.join(path.dirname(file), rel) : file;
+        if (!fs.existsSync(path.join(ROOT, dest))) broken.push(`${file}: ${target} (no ${dest})`);
+        else if (hash && dest.endsWith(".md") && !anchorsOf(read(dest)).has(hash)) broken.push(`${file}: ${target} (no heading #${hash} in ${dest})`);
+      }
+    }
+    expect(count).toBeGreaterThan(50);
+    expect(broken).toEqual([]);
+  });
+
+  it("the README links every page, and every page links back to it", () => {
+    const readme = read("README.md");
+    expect(PAGES.length).toBeGreaterThanOrEqual(10);
+    for (const page of PAGES) {
+      expect([page, readme.includes(`](${page})`)]).toEqual([page, true]);
+      expect([page, read(page).includes("](../README.md")]).toEqual([page, true]);
+    }
+  });
+
+  it("has a first screen that says what this is and gives the two commands, then a table of contents", () => {
+    const first = read("README.md").split("\n").slice(0, 25).join("\n");
+    expect(first).toMatch(/^# ZivoHealth infrastructure/);
+    expect(first).toContain("synthesizes the Terraform of the ZivoHealth production deployment on AWS");
+    expect(first).toContain("npm ci && npm run synth");
+    expect(first).toContain("npm test ");
+    expect(read("README.md")).toContain("## Contents");
+  });
+
+  it("documents every command help names", () => {
+    const inHelp = [...new Set([...DOCS.help.matchAll(/npm run (?:-s )?([a-z][\w:-]*)/g)].map((m) => m[1]))];
+    expect(inHelp.length).toBeGreaterThan(10);
+    for (const script of inHelp) expect([script, new RegExp(`npm run (-s )?${script.replace(/[:-]/g, "\\$&")}\\b`).test(README_AND_DOCS)]).toEqual([script, true]);
+  });
+
+  it("names every fixture path the commands take, and each exists", () => {
+    for (const fixture of [
+      "../shared/fixtures/existing-production.tfstate",
+      "../shared/fixtures/post-fix-production.tfstate",
+      "../shared/fixtures/existing-hcl/terraform",
+      "../shared/fixtures/existing-hcl/terraform/modules",
+      "__tests__/fixtures/plan-check/production-data.json",
+    ]) {
+      expect([fixture, read("README.md").includes(`\`${fixture}\``), fs.existsSync(path.join(ROOT, fixture))]).toEqual([fixture, true, true]);
+    }
   });
 });
