@@ -102,7 +102,7 @@ it("help and the README agree on what the first diff shows", () => {
   }
   const diffLine = DOCS.help.slice(DOCS.help.indexOf("npm run diff"), DOCS.help.indexOf("npm run deploy")).replace(/\s+/g, " ");
   expect(diffLine).toContain("expect moves, in-place updates, the creations the migration check lists, and the deposed EC2 security group destroyed");
-  expect(diffLine).toContain('README: "What the first cdktf diff should show"');
+  expect(diffLine).toContain('docs/migration.md: "What the first cdktf diff should show"');
 });
 
 it("help and the README give synth-diff and the workflow linter the same form, and the README says what to configure", () => {

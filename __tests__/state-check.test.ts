@@ -156,7 +156,7 @@ describe("the deploy warns while the HCL root still declares the migrated module
     expect(r.lines).toEqual([
       `warning: the HCL root ${root} still declares module "iam", module "ecr", module "compute", module "ml_worker" and 7 other module and resource blocks (main.tf), on the state this stack uses. ` +
         "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
-        'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
+        'Complete the hand-over: docs/migration.md, "Handing over from the HCL root".',
     ]);
     expect(r.calls).toEqual([["deploy", "production"]]);
   });
@@ -168,7 +168,7 @@ describe("the deploy warns while the HCL root still declares the migrated module
     expect(run(["deploy", "production"], project).lines[0]).toBe(
       `warning: the HCL root ${root} still declares 7 other module and resource blocks (main.tf), on the state this stack uses. ` +
         "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
-        'Complete the hand-over: README, Migration, "Handing over from the HCL root".',
+        'Complete the hand-over: docs/migration.md, "Handing over from the HCL root".',
     );
   });
 
@@ -198,7 +198,7 @@ describe("an S3 backend's state is read with the AWS CLI", () => {
     expect(r.lines[0]).toBe(
       "error: refusing to plan stack 'production': there is no state file at s3://zivohealth-tfstate/production/terraform.tfstate. " +
         "Terraform would start from an empty state and plan to create every resource again (a second EC2 host, a second zone). " +
-        "correct backend.bucket and backend.key; if the backend was just switched, migrate the state first (README: Moving the state off one laptop). " +
+        "correct backend.bucket and backend.key; if the backend was just switched, migrate the state first (docs/migration.md: Moving the state off one laptop). " +
         "For an environment that was never deployed, set newEnvironment: true.",
     );
   });

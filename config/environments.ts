@@ -99,7 +99,7 @@ export const productionFirstDeployment: EnvironmentConfig = {
 };
 
 /**
- * A second environment, as an example of adding one (README "Adding an
+ * A second environment, as an example of adding one (docs/configuration.md "Adding an
  * environment"). Not deployed by default: it is not in `environments`. Its
  * own state file, names, bucket, zone and SSM parameters; nothing deployed
  * yet, so `newEnvironment` lets diff and deploy run without a state.

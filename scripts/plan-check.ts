@@ -419,7 +419,7 @@ function missingVariables(what: string, names: readonly string[], env: NodeJS.Pr
   return (
     `${what} needs a value for the Terraform variable${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (no default), and the environment gives none: ` +
     `export ${missing.map((n) => `TF_VAR_${n}=<value>`).join(" ")} and run again` +
-    (missing.includes("db_password_plain") ? " (offline any value plans, the fixtures use REDACTED; with credentials, the real password: README, What the first cdktf diff should show)" : "")
+    (missing.includes("db_password_plain") ? " (offline any value plans, the fixtures use REDACTED; with credentials, the real password: docs/migration.md, What the first cdktf diff should show)" : "")
   );
 }
 

@@ -104,7 +104,7 @@ export function checkState(stack: string, config: EnvironmentConfig, outdir: str
       config.backend.type === "local"
         ? `backend.path '${config.backend.path}' is relative to ${path.join(outdir, "stacks", stack)}: ` +
           "put this project where that path expects the HCL root (README: Layout), or correct backend.path"
-        : "correct backend.bucket and backend.key; if the backend was just switched, migrate the state first (README: Moving the state off one laptop)";
+        : "correct backend.bucket and backend.key; if the backend was just switched, migrate the state first (docs/migration.md: Moving the state off one laptop)";
     return {
       refusal:
         `refusing to plan stack '${stack}': ${found} ${where}. Terraform would start from an empty state and plan to create ` +
@@ -147,6 +147,6 @@ export function hclRootWarning(stack: string, config: EnvironmentConfig, outdir:
   return (
     `warning: the HCL root ${root} still declares ${listed} (${[...files].join(", ")}), on the state this stack uses. ` +
     "After this deploy, a terraform apply there would undo the moves and destroy what only this stack declares. " +
-    'Complete the hand-over: README, Migration, "Handing over from the HCL root".'
+    'Complete the hand-over: docs/migration.md, "Handing over from the HCL root".'
   );
 }

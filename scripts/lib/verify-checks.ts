@@ -265,7 +265,7 @@ export const describeError = (e: CallError) => `${e.operation} failed: ${e.code}
 
 function errorTodo(e: CallError): string {
   if (e.throttled) return `AWS throttled ${e.operation} (the SDK retried it ${e.attempts - 1} time(s)): run verify again in a minute, or with --wait`;
-  if (e.denied) return `the caller may not call ${e.operation}: grant it the read permissions the README lists (verify, "Permissions")`;
+  if (e.denied) return `the caller may not call ${e.operation}: grant it the read permissions docs/verify.md lists ("Permissions")`;
   if (e.unreachable) return "AWS could not be reached: check the network (proxy, VPN), then run verify again";
   return `${e.operation} failed: see the error, then run verify again`;
 }
