@@ -291,7 +291,8 @@ describe("npm run synth-diff", () => {
     const io = capture();
     const out = path.join(scratch, "..", `${path.basename(scratch)}-report.json`);
     try {
-      expect(await main([commits.capacity, "--json", "--out", out], io, { root: project })).toBe(0);
+      // Production only: another configured stack (staging added) may or may not inherit the capacity.
+      expect(await main([commits.capacity, "--stack", "production", "--json", "--out", out], io, { root: project })).toBe(0);
       const report = JSON.parse(io.out);
       expect(fs.readFileSync(out, "utf8")).toBe(io.out);
       expect(report.noChange).toBe(false);
@@ -319,7 +320,7 @@ describe("npm run synth-diff", () => {
       // --out replaces its own earlier report, and nothing else.
       fs.writeFileSync(out, "notes of mine\n");
       const again = capture();
-      expect(await main([commits.capacity, "--out", out], again, { root: project })).toBe(2);
+      expect(await main([commits.capacity, "--stack", "production", "--out", out], again, { root: project })).toBe(2);
       expect(again.err).toContain("exists and is not a synth-diff report; synth-diff replaces only its own reports");
       expect(fs.readFileSync(out, "utf8")).toBe("notes of mine\n");
     } finally {
