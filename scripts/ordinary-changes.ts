@@ -4,7 +4,11 @@
 // tier, the synth and the migration check. A test that pins a live value of
 // the configuration (production's capacity, the list of stacks) turns this red.
 //
-//   npm run check:ordinary-changes [-- --only <change>] [--project <dir>] [--no-validate]
+//   npm run check:ordinary-changes [-- --only <change>] [--together] [--project <dir>] [--no-validate]
+//
+// --together makes every chosen change in one copy and runs CI's commands once
+// (what .ci/run does: half the time; a failure names the tests, and --only
+// then tells which change it was).
 //
 // The copy is made in a folder of its own under the temporary directory
 // (mkdtemp), with this project's node_modules linked, not copied, and the
@@ -61,6 +65,15 @@ export const CHANGES: readonly Change[] = [
   },
 ];
 
+/** Every change made one after the other on the same text: one copy, one run of CI's commands. */
+export function combined(changes: readonly Change[]): Change {
+  return {
+    name: changes.map((c) => c.name).join("+"),
+    description: changes.map((c) => c.description).join("; "),
+    edit: (text) => changes.reduce((t, c) => c.edit(t), text),
+  };
+}
+
 interface Step {
   readonly name: string;
   readonly command: string;
@@ -113,8 +126,9 @@ export function failures(output: string): string[] {
 }
 
 const USAGE =
-  "usage: check:ordinary-changes [--only <change>] [--project <dir>] [--no-validate]\n" +
+  "usage: check:ordinary-changes [--only <change>] [--together] [--project <dir>] [--no-validate]\n" +
   `  --only          one change: ${CHANGES.map((c) => c.name).join(", ")} (default: each, one after the other)\n` +
+  "  --together      every chosen change in one copy, CI's commands run once (what .ci/run does)\n" +
   "  --project       the project to copy (default: this one; its working tree, uncommitted edits included)\n" +
   "  --no-validate   leave out the Terraform tier (test:validate): faster, and then not what CI runs\n";
 
@@ -122,6 +136,7 @@ export async function main(argv: readonly string[], say: (t: string) => void = (
   let only: string | undefined;
   let project = path.resolve(__dirname, "../..");
   let validate = true;
+  let together = false;
   for (let n = 0; n < argv.length; n++) {
     const a = argv[n];
     if (a === "--only" || a === "--project") {
@@ -130,13 +145,15 @@ export async function main(argv: readonly string[], say: (t: string) => void = (
       if (a === "--only") only = v;
       else project = path.resolve(v);
     } else if (a === "--no-validate") validate = false;
+    else if (a === "--together") together = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(USAGE);
       return 0;
     } else return bad(`unknown option: ${a}`);
   }
-  const chosen = only ? CHANGES.filter((c) => c.name === only) : CHANGES;
-  if (chosen.length === 0) return bad(`--only must be one of ${CHANGES.map((c) => `'${c.name}'`).join(", ")} (got '${only}')`);
+  const picked = only ? CHANGES.filter((c) => c.name === only) : CHANGES;
+  if (picked.length === 0) return bad(`--only must be one of ${CHANGES.map((c) => `'${c.name}'`).join(", ")} (got '${only}')`);
+  const chosen = together && picked.length > 1 ? [combined(picked)] : picked;
   if (!fs.existsSync(path.join(project, "node_modules"))) return bad(`${project} has no node_modules: run npm ci there first`);
 
   const config = path.join(project, "config/environments.ts");
