@@ -89,6 +89,13 @@ const endedSteps = (stderr: string) =>
     .filter((l) => !l.includes("providers schema")) // only when the schema cache is cold
     .sort();
 
+/** stderr without the progress lines (a step starting, "…", or ended, with its time): what is left is what the run said. */
+const withoutProgress = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((l) => !/^plan-check: .*( …| \d+\.\d s( \(exit \d+\))?)$/.test(l))
+    .join("\n");
+
 const hostChange = (r: Result) => r.plan.resource_changes.find((c: any) => c.address === HOST);
 
 /** The post-fix state with one change. */
@@ -556,7 +563,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
       const cwd = tempDir("plan-check-tier-");
       const r = await runPlanCheck(["--offline", "--modules", MODULES, "--state", POST_FIX, ...args], { production }, cwd, env);
       expect(r.code).toBe(2);
-      expect(r.stderr.startsWith(message)).toBe(true);
+      expect(withoutProgress(r.stderr).startsWith(message)).toBe(true);
       expect(r.stdout).toBe("");
       expect(fs.readdirSync(path.join(cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]); // plan-check's folder is gone
     }
@@ -584,7 +591,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     fs.writeFileSync(tfrc, 'provider_installation {\n  network_mirror {\n    url = "https://127.0.0.1:9/"\n  }\n}\n');
     const r = await runPlanCheck(["--modules", MODULES, "--state", POST_FIX], { production }, cwd, { ...ENV_VARS, TF_CLI_CONFIG_FILE: tfrc });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: terraform init exited 1 in .*cdktf\.out\/plan-check\/production\/stack; Terraform said:\n/);
+    expect(withoutProgress(r.stderr)).toMatch(/^error: terraform init exited 1 in .*cdktf\.out\/plan-check\/production\/stack; Terraform said:\n/);
     expect(r.stderr).toContain("Error: Failed to query available provider packages");
     expect(r.stderr).toContain("127.0.0.1:9");
     expect(r.stderr).toMatch(/note: removed .*cdktf\.out\/plan-check, which this run created\n$/);
@@ -606,7 +613,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     while (!fs.existsSync(path.join(out, "stack", ".terraform")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/^plan-check: interrupted \(SIGINT\): (stopped \d child process\(es\) \(pid [\d, ]+\); )?removed .*cdktf\.out\/plan-check, which this run created\n$/);
+    expect(withoutProgress(stderr)).toMatch(/^plan-check: interrupted \(SIGINT\): (stopped \d child process\(es\) \(pid [\d, ]+\); )?removed .*cdktf\.out\/plan-check, which this run created\n$/);
     expect(fs.existsSync(path.join(cwd, "cdktf.out", "plan-check"))).toBe(false);
     // No process is left working in the removed folder.
     const left = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
