@@ -1,11 +1,48 @@
 // The edits check:ordinary-changes makes to config/environments.ts (the check
-// itself runs CI's commands on a copy, from .ci/run): each one exact, on the
-// configuration as it is written now, and both together in one copy.
+// itself runs CI's commands on a copy, from .ci/run). Exact, line by line, on a
+// text FROZEN here in the shape config/environments.ts is written (production's
+// block, a stack that inherits its mlWorker, the environments table): the check
+// runs npm test in a copy whose configuration it has just changed, so a test
+// pinning the live file's 5 and its missing staging would fail there. On the
+// configuration as it is written now, the edits are judged against what the
+// configuration says (production's capacity, whether staging is in environments).
 import * as fs from "fs";
 import * as path from "path";
+import { environments, production } from "../config/environments";
 import { CHANGES, combined, failures } from "../scripts/ordinary-changes";
 
-const text = fs.readFileSync(path.join(__dirname, "../config/environments.ts"), "utf8");
+const FROZEN = [
+  'import { EnvironmentConfig } from "./environment";',
+  "",
+  "export const production: EnvironmentConfig = {",
+  '  environment: "production",',
+  "  mlWorker: {",
+  '    workerMode: "sqs",',
+  "    minCapacity: 0,",
+  "    maxCapacity: 5,",
+  "    targetQueueDepth: 0.5,",
+  "  },",
+  "};",
+  "",
+  "export const productionFirstDeployment: EnvironmentConfig = {",
+  "  ...production,",
+  '  mlWorker: { ...production.mlWorker, workerMode: "aggregation", minCapacity: 1, maxCapacity: 1 },',
+  "};",
+  "",
+  "export const staging: EnvironmentConfig = {",
+  "  ...production,",
+  '  environment: "staging",',
+  "  mlWorker: { ...production.mlWorker, maxCapacity: 2 },",
+  "};",
+  "",
+  "/** The stacks `main.ts` synthesizes, by stack name. Add `staging` here to deploy it. */",
+  "export const environments: Readonly<Record<string, EnvironmentConfig>> = {",
+  "  production,",
+  "};",
+  "",
+].join("\n");
+
+const live = fs.readFileSync(path.join(__dirname, "../config/environments.ts"), "utf8");
 const changed = (before: string, after: string) => {
   const a = before.split("\n");
   const b = after.split("\n");
@@ -13,33 +50,63 @@ const changed = (before: string, after: string) => {
 };
 const change = (name: string) => CHANGES.find((c) => c.name === name)!;
 
-describe("check:ordinary-changes' edits", () => {
-  it("production-capacity changes production's maxCapacity, and only that line", () => {
-    expect(changed(text, change("production-capacity").edit(text))).toEqual({
+describe("check:ordinary-changes' edits (on a frozen text)", () => {
+  it("production-capacity changes production's maxCapacity 5 -> 3, and only that line", () => {
+    expect(changed(FROZEN, change("production-capacity").edit(FROZEN))).toEqual({
       removed: ["    maxCapacity: 5,"],
       added: ["    maxCapacity: 3,"],
     });
   });
 
+  it("production-capacity changes a capacity of 3 to 4 (a change, whatever the capacity)", () => {
+    const three = FROZEN.replace("    maxCapacity: 5,", "    maxCapacity: 3,");
+    expect(changed(three, change("production-capacity").edit(three))).toEqual({ removed: ["    maxCapacity: 3,"], added: ["    maxCapacity: 4,"] });
+  });
+
   it("add-staging adds staging to environments as the README says, and only that", () => {
-    const after = change("add-staging").edit(text);
-    expect(changed(text, after)).toEqual({ removed: [], added: ["  staging,"] });
+    const after = change("add-staging").edit(FROZEN);
+    expect(changed(FROZEN, after)).toEqual({ removed: [], added: ["  staging,"] });
     expect(after).toContain("export const environments: Readonly<Record<string, EnvironmentConfig>> = {\n  production,\n  staging,\n};");
   });
 
   it("--together makes both edits in one text", () => {
     const both = combined(CHANGES);
     expect(both.name).toBe("production-capacity+add-staging");
-    expect(changed(text, both.edit(text))).toEqual({ removed: ["    maxCapacity: 5,"], added: ["    maxCapacity: 3,", "  staging,"] });
+    expect(changed(FROZEN, both.edit(FROZEN))).toEqual({ removed: ["    maxCapacity: 5,"], added: ["    maxCapacity: 3,", "  staging,"] });
   });
 
   it("refuses a configuration it cannot edit as written, naming what it looked for", () => {
-    expect(() => change("add-staging").edit(change("add-staging").edit(text))).toThrow("config/environments.ts: staging is in environments already");
+    expect(() => change("add-staging").edit(change("add-staging").edit(FROZEN))).toThrow("config/environments.ts: staging is in environments already");
     expect(() => change("production-capacity").edit("export const other = {\n};")).toThrow("config/environments.ts has no 'export const production = {'");
+    expect(() => change("production-capacity").edit("export const production = {\n  mlWorker: {},\n};")).toThrow(
+      "config/environments.ts: production has no 'maxCapacity: <number>,' line",
+    );
   });
 
   it("names the failing tests from jest's output", () => {
     const out = "PASS a\nFAIL b\n  ● suite › a test that pinned 5\n\n  ● Console\n  ● suite › a test that pinned 5\n";
     expect(failures(out)).toEqual(["suite › a test that pinned 5"]);
   });
+});
+
+describe("check:ordinary-changes' edits on config/environments.ts as it is written now", () => {
+  const capacity = production.mlWorker.maxCapacity;
+  const next = capacity === 3 ? 4 : 3;
+
+  it(`production-capacity changes only production's maxCapacity line (the configuration's ${capacity} -> ${next})`, () => {
+    const { removed, added } = changed(live, change("production-capacity").edit(live));
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).toMatch(new RegExp(`^\\s*maxCapacity: ${capacity},$`));
+    expect(added).toEqual([removed[0].replace(`maxCapacity: ${capacity},`, `maxCapacity: ${next},`)]);
+  });
+
+  if ("staging" in environments) {
+    it("add-staging refuses: staging is in environments already (the configuration has it)", () => {
+      expect(() => change("add-staging").edit(live)).toThrow("config/environments.ts: staging is in environments already");
+    });
+  } else {
+    it("add-staging adds one line, staging, to environments (the configuration has no staging in it)", () => {
+      expect(changed(live, change("add-staging").edit(live))).toEqual({ removed: [], added: ["  staging,"] });
+    });
+  }
 });
