@@ -32,7 +32,8 @@ import {
 import { IConstruct } from "constructs";
 import { ValidationError } from "../modules/validation";
 import { PolicyConfig, resolvePolicyConfig } from "./config";
-import { Finding, PolicyResult, evaluatePolicy, unmatchedExemptionProblems } from "./rules";
+import { evaluatePolicy, unmatchedExemptionProblems } from "./evaluate";
+import { Finding, PolicyResult } from "./rules";
 
 export interface PolicyAspectOptions {
   /**

@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PolicyConfig, SEVERITIES, Severity, isSeverity, resolvePolicyConfig } from "../policy/config";
-import { Finding, PolicyResult, evaluatePolicy, unmatchedExemptionProblems } from "../policy/rules";
+import { evaluatePolicy, unmatchedExemptionProblems } from "../policy/evaluate";
+import { Finding, PolicyResult } from "../policy/rules";
 import {
   CONFIGURED_STACKS,
   CliIo,

@@ -1,0 +1,312 @@
+// The policy's checks per resource type (SQS, ECR, CloudWatch logs, ECS, security groups,
+// IAM, alarms): each gives the Findings of its rules (./rules.ts) on a document.
+import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
+import { Json, blocks, entries, isFalse, isObject, isSet, isTrue, strings, toNumber } from "./document";
+import { isSecretName } from "./secrets";
+import { decodeTemplateJson, isPureReference } from "./template";
+
+const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
+
+// ---------------------------------------------------------------------------
+// SQS
+
+export function checkSqsEncryption(doc: Json): Finding[] {
+  return entries(doc, "aws_sqs_queue").flatMap(([name, a]) => {
+    const sse = a.sqs_managed_sse_enabled;
+    const encrypted = isTrue(sse) || isPureReference(sse) || isSet(a.kms_master_key_id);
+    return encrypted
+      ? []
+      : [finding("ZH-SQS-ENCRYPTION", `aws_sqs_queue.${name}`, "neither sqs_managed_sse_enabled = true nor kms_master_key_id is set")];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ECR
+
+export function checkEcr(doc: Json): Finding[] {
+  return entries(doc, "aws_ecr_repository").flatMap(([name, a]) => {
+    const address = `aws_ecr_repository.${name}`;
+    const out: Finding[] = [];
+    const mutability = a.image_tag_mutability ?? "MUTABLE";
+    if (typeof mutability === "string" && !isPureReference(mutability) && !mutability.toUpperCase().startsWith("IMMUTABLE")) {
+      out.push(finding("ZH-ECR-MUTABLE-TAGS", address, `image_tag_mutability is ${mutability}${a.image_tag_mutability === undefined ? " (the default)" : ""}`));
+    }
+    const scan = blocks(a.image_scanning_configuration)[0]?.scan_on_push;
+    if (!isTrue(scan) && !isPureReference(scan)) {
+      out.push(finding("ZH-ECR-SCAN-ON-PUSH", address, "image_scanning_configuration.scan_on_push is not true"));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// CloudWatch logs
+
+/**
+ * Retention under the floor, and no KMS key. An unset retention (or 0) keeps
+ * logs forever, which meets any floor; checkov CKV_AWS_338 fails an unset
+ * retention too, this rule does not.
+ */
+export function checkLogGroups(doc: Json, floorDays: number): Finding[] {
+  return entries(doc, "aws_cloudwatch_log_group").flatMap(([name, a]) => {
+    const address = `aws_cloudwatch_log_group.${name}`;
+    const out: Finding[] = [];
+    const days = toNumber(a.retention_in_days);
+    if (days !== undefined && days > 0 && days < floorDays) {
+      out.push(finding("ZH-LOG-RETENTION", address, `retention_in_days is ${days}, under the floor of ${floorDays}`));
+    }
+    if (!isSet(a.kms_key_id)) out.push(finding("ZH-LOG-KMS", address, "kms_key_id is not set"));
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ECS
+
+export function checkTaskDefinitions(doc: Json): Finding[] {
+  return entries(doc, "aws_ecs_task_definition").flatMap(([name, a]) => {
+    const address = `aws_ecs_task_definition.${name}`;
+    const raw = a.container_definitions;
+    // A whole-expression value (jsonencode(...), a variable) cannot be read before apply.
+    if (typeof raw !== "string" || isPureReference(raw)) return [];
+    let containers: unknown;
+    try {
+      containers = decodeTemplateJson(raw);
+    } catch (e) {
+      return [finding("ZH-UNPARSEABLE-JSON", address, `container_definitions is not JSON: ${(e as Error).message}`, { path: "container_definitions" })];
+    }
+    if (!Array.isArray(containers)) {
+      return [finding("ZH-UNPARSEABLE-JSON", address, "container_definitions is not a JSON array", { path: "container_definitions" })];
+    }
+    const out: Finding[] = [];
+    containers.forEach((c, index) => {
+      if (!isObject(c)) return;
+      const container = typeof c.name === "string" ? c.name : String(index);
+      for (const env of blocks(c.environment)) {
+        const varName = env.name;
+        const value = env.value;
+        if (typeof varName !== "string" || !isSecretName(varName) || typeof value !== "string" || value === "") continue;
+        const path = `container_definitions[${container}].environment.${varName}`;
+        if (isPureReference(value)) {
+          out.push(finding("ZH-ECS-ENV-SECRET-REF", address, `container "${container}": ${varName} is set from a Terraform expression in plain-text environment`, { path }));
+        } else {
+          out.push(finding("ZH-ECS-ENV-SECRET", address, `container "${container}": ${varName} holds a literal value (${value.length} characters) instead of a secrets[] reference`, { path }));
+        }
+      }
+    });
+    return out;
+  });
+}
+
+export function checkEcsServices(doc: Json): Finding[] {
+  return entries(doc, "aws_ecs_service").flatMap(([name, a]) =>
+    blocks(a.network_configuration).some((n) => isTrue(n.assign_public_ip))
+      ? [finding("ZH-ECS-PUBLIC-IP", `aws_ecs_service.${name}`, "network_configuration.assign_public_ip is true")]
+      : [],
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Security groups
+
+interface SgRule {
+  readonly address: string;
+  readonly path?: string;
+  readonly direction: "ingress" | "egress";
+  readonly protocol: unknown;
+  readonly fromPort: unknown;
+  readonly toPort: unknown;
+  readonly ipv4: string[];
+  readonly ipv6: string[];
+  readonly description: unknown;
+}
+
+function securityGroupRules(doc: Json): { rules: SgRule[]; groups: [string, Json][] } {
+  const rules: SgRule[] = [];
+  const groups = entries(doc, "aws_security_group");
+  for (const [name, a] of groups) {
+    for (const direction of ["ingress", "egress"] as const) {
+      blocks(a[direction]).forEach((r, i) =>
+        rules.push({
+          address: `aws_security_group.${name}`,
+          path: `${direction}[${i}]`,
+          direction,
+          protocol: r.protocol,
+          fromPort: r.from_port,
+          toPort: r.to_port,
+          ipv4: strings(r.cidr_blocks),
+          ipv6: strings(r.ipv6_cidr_blocks),
+          description: r.description,
+        }),
+      );
+    }
+  }
+  for (const [name, r] of entries(doc, "aws_security_group_rule")) {
+    rules.push({
+      address: `aws_security_group_rule.${name}`,
+      direction: r.type === "egress" ? "egress" : "ingress",
+      protocol: r.protocol,
+      fromPort: r.from_port,
+      toPort: r.to_port,
+      ipv4: strings(r.cidr_blocks),
+      ipv6: strings(r.ipv6_cidr_blocks),
+      description: r.description,
+    });
+  }
+  for (const direction of ["ingress", "egress"] as const) {
+    for (const [name, r] of entries(doc, `aws_vpc_security_group_${direction}_rule`)) {
+      rules.push({
+        address: `aws_vpc_security_group_${direction}_rule.${name}`,
+        direction,
+        protocol: r.ip_protocol,
+        fromPort: r.from_port,
+        toPort: r.to_port,
+        ipv4: strings(r.cidr_ipv4),
+        ipv6: strings(r.cidr_ipv6),
+        description: r.description,
+      });
+    }
+  }
+  return { rules, groups };
+}
+
+const allProtocols = (p: unknown): boolean => p === "-1" || p === -1 || (typeof p === "string" && p.toLowerCase() === "all");
+
+/** Whether a rule lets TCP traffic to `port` through. */
+function coversTcpPort(r: SgRule, port: number): boolean {
+  if (allProtocols(r.protocol)) return true;
+  const p = typeof r.protocol === "string" ? r.protocol.toLowerCase() : r.protocol;
+  if (p !== "tcp" && p !== "6" && p !== 6) return false;
+  const from = toNumber(r.fromPort);
+  const to = toNumber(r.toPort);
+  return from !== undefined && to !== undefined && from <= port && port <= to;
+}
+
+function coversAllPorts(r: SgRule): boolean {
+  if (allProtocols(r.protocol)) return true;
+  return toNumber(r.fromPort) === 0 && toNumber(r.toPort) === 65535;
+}
+
+function describeRule(r: SgRule): string {
+  const label = typeof r.description === "string" && r.description ? `"${r.description}" ` : "";
+  const ports = allProtocols(r.protocol) ? "all traffic" : `${String(r.protocol)} ${String(r.fromPort)}-${String(r.toPort)}`;
+  const world = [...r.ipv4.filter((c) => c === "0.0.0.0/0"), ...r.ipv6.filter((c) => c === "::/0")].join(", ");
+  return `${label}${r.direction} rule allows ${ports} ${r.direction === "ingress" ? "from" : "to"} ${world}`;
+}
+
+export function checkSecurityGroups(doc: Json): Finding[] {
+  const { rules, groups } = securityGroupRules(doc);
+  const out: Finding[] = [];
+  for (const [name, a] of groups) {
+    if (!isSet(a.description)) {
+      out.push(finding("ZH-SG-DESCRIPTION", `aws_security_group.${name}`, "the security group has no description", { path: "description" }));
+    }
+  }
+  for (const r of rules) {
+    const at = r.path ? { path: r.path } : {};
+    if (!isSet(r.description)) {
+      out.push(finding("ZH-SG-DESCRIPTION", r.address, `${r.direction} rule has no description`, at));
+    }
+    const world = r.ipv4.includes("0.0.0.0/0") || r.ipv6.includes("::/0");
+    if (!world) continue;
+    if (r.direction === "egress" && coversAllPorts(r)) out.push(finding("ZH-SG-EGRESS-ALL", r.address, describeRule(r), at));
+    if (r.direction === "ingress" && coversTcpPort(r, 22)) out.push(finding("ZH-SG-SSH-WORLD", r.address, describeRule(r), at));
+    if (r.direction === "ingress" && coversTcpPort(r, 80)) out.push(finding("ZH-SG-HTTP-WORLD", r.address, describeRule(r), at));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// IAM
+
+const IAM_POLICY_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
+
+interface Statement {
+  readonly path: string;
+  readonly actions: string[];
+  readonly resources: string[];
+}
+
+export function checkIamPolicies(doc: Json): Finding[] {
+  const out: Finding[] = [];
+  for (const type of IAM_POLICY_TYPES) {
+    for (const [name, a] of entries(doc, type)) {
+      const address = `${type}.${name}`;
+      const raw = a.policy;
+      // `${data.aws_iam_policy_document.x.json}` and the like: checked at their source.
+      if (typeof raw !== "string" || isPureReference(raw)) continue;
+      let policy: unknown;
+      try {
+        policy = decodeTemplateJson(raw);
+      } catch (e) {
+        out.push(finding("ZH-UNPARSEABLE-JSON", address, `policy is not JSON: ${(e as Error).message}`, { path: "policy" }));
+        continue;
+      }
+      const statements = (isObject(policy) ? blocks(policy.Statement) : [])
+        .map((s, i) => ({ s, i }))
+        .filter(({ s }) => s.Effect === "Allow")
+        .map(({ s, i }) => ({
+          path: `policy.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`,
+          actions: strings(s.Action),
+          resources: strings(s.Resource),
+        }));
+      out.push(...checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" }));
+    }
+  }
+  for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
+    const statements = blocks(a.statement)
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => (s.effect ?? "Allow") === "Allow")
+      .map(({ s, i }) => ({
+        path: `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`,
+        actions: strings(s.actions),
+        resources: strings(s.resources),
+      }));
+    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
+  }
+  return out;
+}
+
+function checkStatements(address: string, statements: Statement[], ids: { admin: string; star: string; resource: string }): Finding[] {
+  const out: Finding[] = [];
+  for (const s of statements) {
+    const starAction = s.actions.some((a) => a === "*" || a === "*:*");
+    const starResource = s.resources.includes("*");
+    if (starAction) {
+      out.push(
+        starResource
+          ? finding("ZH-IAM-ADMIN", address, `allows "*" on "*"`, { path: s.path, checkov: ids.admin })
+          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${s.resources.join(", ") || "its resources"}`, { path: s.path, checkov: ids.star }),
+      );
+    }
+    const serviceWide = s.actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
+    if (serviceWide.length > 0) {
+      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${s.resources.join(", ") || "its resources"}`, { path: s.path }));
+    }
+    if (starResource && !starAction) {
+      const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
+      if (scopable.length > 0) {
+        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on "*"`, { path: s.path, checkov: ids.resource }));
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// CloudWatch alarms
+
+export function checkAlarms(doc: Json): Finding[] {
+  return ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"].flatMap((type) =>
+    entries(doc, type).flatMap(([name, a]) => {
+      const address = `${type}.${name}`;
+      if (isFalse(a.actions_enabled)) {
+        return [finding("ZH-ALARM-NO-ACTIONS", address, "actions_enabled is false", { checkov: "CKV_AWS_319" })];
+      }
+      const actions = a.alarm_actions;
+      const configured = isPureReference(actions) || (Array.isArray(actions) && actions.some(isSet));
+      return configured ? [] : [finding("ZH-ALARM-NO-ACTIONS", address, "alarm_actions is empty")];
+    }),
+  );
+}
+
