@@ -14,7 +14,8 @@ const productionFirstDeployment = onHclProduction(configured.productionFirstDepl
 const staging = onHclProduction(configured.staging, configured.production);
 import { StackCatalog } from "../scripts/lib/cli";
 import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
-import { CHECKS, REQUESTS, judge, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
+import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
+import { judge } from "../scripts/lib/verify-verdicts";
 import { verifyTarget } from "../scripts/lib/verify-target";
 import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../scripts/verify";
 import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";

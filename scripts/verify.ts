@@ -8,7 +8,8 @@ import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { CONFIGURED_STACKS, CliIo, FreshStack, InputError, StackCatalog, describeStacks, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "./lib/cli";
 import { Calls, Clients, destroyClients, makeClients } from "./lib/verify-aws";
-import { Facts, Row, describeError, duration, gather, judge } from "./lib/verify-checks";
+import { Facts, Row, describeError, duration, gather } from "./lib/verify-checks";
+import { judge } from "./lib/verify-verdicts";
 import { VerifyReport, renderJson, renderMarkdown } from "./lib/verify-report";
 import { VerifyTarget, verifyTarget } from "./lib/verify-target";
 
