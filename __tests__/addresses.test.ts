@@ -3,7 +3,7 @@ import * as path from "path";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
-import { classify, parseStack, parseState } from "../scripts/lib/migration";
+import { classify, parseStack, parseState } from "../lib/migration";
 import { DATA_SOURCES, INTENDED_DIFFERENCES, MOVES, applyMoves, counterpart } from "../stacks/moves";
 import { synthStack } from "./helpers";
 

@@ -228,7 +228,7 @@ describe("runApp (npm run synth)", () => {
 // The exit code as the process ends with it (npm run synth runs the compiled app): bad configuration is 2.
 test("the compiled app, given a bad configuration: exit 2, the message, no stack trace, nothing written", () => {
   const root = path.join(__dirname, "..");
-  execFileSync(process.execPath, [path.join(root, "scripts/build.js")], { cwd: root });
+  execFileSync(process.execPath, [path.join(root, "tools/build.js")], { cwd: root });
   const cwd = tempDir("zh-app-exit-");
   const script =
     `const { runApp } = require(${JSON.stringify(path.join(root, "dist/stacks/app.js"))});` +

@@ -1,5 +1,5 @@
 // npm run bench's options: bench/latest.* are tracked files, written only when asked.
-import { USAGE, UsageError, parseArgs, templateFileAction } from "../scripts/bench";
+import { USAGE, UsageError, parseArgs, templateFileAction } from "../bench";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
@@ -47,7 +47,7 @@ describe("the template variant's copy of the project", () => {
     expect(templateFileAction("types/cdktf-jest.d.ts")).toBe("copy");
     expect(templateFileAction("modules/compute.ts")).toBe("rewrite");
     expect(templateFileAction("main.ts")).toBe("rewrite");
-    expect(templateFileAction("scripts/bench.ts")).toBe("skip");
+    expect(templateFileAction("bench/index.ts")).toBe("skip");
     expect(templateFileAction("node_modules")).toBe("skip");
     expect(templateFileAction("compat/cdktn/node_modules/cdktn/package.json")).toBe("skip");
     expect(templateFileAction(".git")).toBe("skip");

@@ -1,4 +1,4 @@
-// scripts/build.js (the fast build before every npm run command) transpiles a
+// tools/build.js (the fast build before every npm run command) transpiles a
 // source whose content changed, whatever its modification time says.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -10,15 +10,15 @@ const ROOT = path.join(__dirname, "..");
 describe("the fast build", () => {
   it("rebuilds a source edited and given its old modification time back, and only what changed", () => {
     const project = tempDir("zh-build-");
-    fs.mkdirSync(path.join(project, "scripts"));
-    fs.copyFileSync(path.join(ROOT, "scripts", "build.js"), path.join(project, "scripts", "build.js"));
+    fs.mkdirSync(path.join(project, "tools"));
+    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
     fs.mkdirSync(path.join(project, "config"));
     const main = path.join(project, "main.ts");
     fs.writeFileSync(main, "export const answer: number = 1;\n");
     fs.writeFileSync(path.join(project, "config", "a.ts"), "export const a = 1;\n");
     const build = () => {
-      const r = spawnSync(process.execPath, [path.join(project, "scripts", "build.js"), "--verbose"], { encoding: "utf8" });
+      const r = spawnSync(process.execPath, [path.join(project, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
       expect(r.status).toBe(0);
       return r.stderr;
     };

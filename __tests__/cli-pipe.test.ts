@@ -10,7 +10,7 @@ const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 let cwd: string;
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
+  execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zh-pipe-"));
 });
 afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ const dist = (rel: string) => path.join(ROOT, "dist", rel);
 // The reader exits before the command writes (each one synthesizes first).
 // policy stands for every command on processIo (migration-check too); the app writes on its own.
 test.each([
-  ["npm run policy -- --json --blocking high (its exit code 1 kept)", [dist("scripts/policy.js"), "--json", "--blocking", "high"], 1],
+  ["npm run policy -- --json --blocking high (its exit code 1 kept)", [dist("commands/policy.js"), "--json", "--blocking", "high"], 1],
   ["npm run synth", [dist("main.js")], 0],
 ])("%s | true: its own exit code, nothing on stderr", (_name, args, code) => {
   expect(piped(args as string[], "true")).toEqual({ status: code, stderr: "" });

@@ -1,5 +1,5 @@
 // `npm run deploy -- --plan <folder>` without Terraform: every refusal, before
-// terraform runs, through the command line (scripts/cdktf.ts); and, on a
+// terraform runs, through the command line (commands/cdktf/index.ts); and, on a
 // report that passes every check, the exact command it runs where. The apply
 // itself, Terraform's refusal of a stale plan, and a real plan-check folder
 // are in validate/deploy-plan.test.ts.
@@ -11,8 +11,8 @@ import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
-import { main, planFolder } from "../scripts/cdktf";
-import { synthesizeFirst } from "../scripts/lib/cli";
+import { main, planFolder } from "../commands/cdktf";
+import { synthesizeFirst } from "../lib/cli";
 
 const sha256 = (d: string | Buffer) => createHash("sha256").update(d).digest("hex");
 const environments: Record<string, EnvironmentConfig> = { production };

@@ -4,16 +4,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environments, reviewEnvironments, staging } from "../config/environments";
-import { USAGE as BENCH_USAGE } from "../scripts/bench";
-import { USAGE as MIGRATE_STATE_USAGE } from "../scripts/migrate-state";
-import { USAGE as MIGRATION_USAGE } from "../scripts/migration-check";
-import { USAGE as PLAN_CHECK_USAGE } from "../scripts/plan-check";
-import { USAGE as POLICY_USAGE } from "../scripts/policy";
-import { USAGE as LINT_WORKFLOWS_USAGE } from "../scripts/lint-workflows";
-import { USAGE as SYNTH_DIFF_USAGE } from "../scripts/synth-diff";
-import { CHECKS, REQUESTS } from "../scripts/lib/verify-checks";
-import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
-import { USAGE as VERIFY_USAGE } from "../scripts/verify";
+import { USAGE as BENCH_USAGE } from "../bench";
+import { USAGE as MIGRATE_STATE_USAGE } from "../commands/migrate-state";
+import { USAGE as MIGRATION_USAGE } from "../commands/migration-check";
+import { USAGE as PLAN_CHECK_USAGE } from "../commands/plan-check";
+import { USAGE as POLICY_USAGE } from "../commands/policy";
+import { USAGE as LINT_WORKFLOWS_USAGE } from "../commands/lint-workflows";
+import { USAGE as SYNTH_DIFF_USAGE } from "../commands/synth-diff";
+import { CHECKS, REQUESTS } from "../commands/verify/checks";
+import { READ_OPERATIONS } from "../commands/verify/aws";
+import { USAGE as VERIFY_USAGE } from "../commands/verify";
 
 const ROOT = path.join(__dirname, "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");

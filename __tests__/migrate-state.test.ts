@@ -9,14 +9,14 @@ import * as path from "path";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
-import { S3_CONNECTION_SETTINGS, backendOf, checkBackendConfigFile, describeBackend, sameBackend, topLevelAttributes } from "../scripts/lib/backend";
-import { InputError } from "../scripts/lib/cli";
-import { instanceAddress, parseState } from "../scripts/lib/migration";
-import { RawState } from "../scripts/lib/plan-workspace";
-import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../scripts/lib/state-migrate";
-import { USAGE, main } from "../scripts/migrate-state";
+import { S3_CONNECTION_SETTINGS, backendOf, checkBackendConfigFile, describeBackend, sameBackend, topLevelAttributes } from "../lib/backend";
+import { InputError } from "../lib/cli";
+import { instanceAddress, parseState } from "../lib/migration";
+import { RawState } from "../lib/plan/workspace";
+import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../commands/migrate-state/state-migrate";
+import { USAGE, main } from "../commands/migrate-state";
 import { EnvironmentConfig } from "../config/environment";
-import { synthesizeFirst } from "../scripts/lib/cli";
+import { synthesizeFirst } from "../lib/cli";
 import { MOVES } from "../stacks/moves";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");

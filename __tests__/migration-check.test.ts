@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../scripts/migration-check";
-import { newestSource } from "../scripts/lib/cli";
+import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../commands/migration-check";
+import { newestSource } from "../lib/cli";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
@@ -20,7 +20,7 @@ import {
   parseStack,
   parseState,
   renderMarkdown,
-} from "../scripts/lib/migration";
+} from "../lib/migration";
 
 const PRODUCTION_STATE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
 const PLANNED_STACK = path.join(__dirname, "fixtures/migration/planned-stack.tf.json");

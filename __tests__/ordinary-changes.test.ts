@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environments, production } from "../config/environments";
-import { CHANGES, combined, failures } from "../scripts/ordinary-changes";
+import { CHANGES, combined, failures } from "../tools/ordinary-changes";
 
 const FROZEN = [
   'import { EnvironmentConfig } from "./environment";',

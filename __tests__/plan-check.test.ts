@@ -4,15 +4,15 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { synthesisSources } from "../scripts/lib/cli";
-import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../scripts/lib/hcl-text";
-import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../scripts/lib/plan-judge";
-import { dependentsOf, parseGraph } from "../scripts/lib/plan-run";
-import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../scripts/lib/plan-workspace";
-import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, main, unplannableResources, verdictInput } from "../scripts/plan-check";
-import { PlanCheckReport, renderMarkdown } from "../scripts/lib/plan-report";
+import { synthesisSources } from "../lib/cli";
+import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../lib/hcl-text";
+import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../lib/plan/judge";
+import { dependentsOf, parseGraph } from "../lib/plan/run";
+import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../lib/plan/workspace";
+import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, main, unplannableResources, verdictInput } from "../commands/plan-check";
+import { PlanCheckReport, renderMarkdown } from "../lib/plan/report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
-import { detectToolchain } from "../validate/lib/toolchain";
+import { detectToolchain } from "../lib/toolchain";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import * as configured from "../config/environments";

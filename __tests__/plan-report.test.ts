@@ -1,8 +1,8 @@
 // The Markdown report reviewers read (renderMarkdown) and its JSON twin: every
 // line of a failing report with each section, and of a passing one.
-import { ResourceChange, changeRows, countByAction } from "../scripts/lib/plan-judge";
-import { PlanCheckReport, renderJson, renderMarkdown } from "../scripts/lib/plan-report";
-import { GITHUB_COMMENT_LIMIT } from "../scripts/lib/tf-diff-report";
+import { ResourceChange, changeRows, countByAction } from "../lib/plan/judge";
+import { PlanCheckReport, renderJson, renderMarkdown } from "../lib/plan/report";
+import { GITHUB_COMMENT_LIMIT } from "../lib/tf-diff-report";
 
 const base: PlanCheckReport = {
   stack: "production",

@@ -26,9 +26,9 @@ import {
   resolvePolicyConfig,
   splitTemplate,
 } from "../policy";
-import { USAGE, main } from "../scripts/policy";
+import { USAGE, main } from "../commands/policy";
 import { synthesize } from "../stacks/app";
-import { newestSource } from "../scripts/lib/cli";
+import { newestSource } from "../lib/cli";
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -545,7 +545,7 @@ describe("PolicyAspect", () => {
 // ---------------------------------------------------------------------------
 // the CLI
 
-describe("npm run policy (scripts/policy.ts main)", () => {
+describe("npm run policy (commands/policy.ts main)", () => {
   let dir: string;
   let out: string;
   let err: string;

@@ -1,6 +1,6 @@
-// Progress lines: plan-check's (scripts/lib/progress.ts) and the slow test
+// Progress lines: plan-check's (commands/plan-check/progress.ts) and the slow test
 // tiers' (validate/lib/progress-reporter.js), each line exact, on a fake clock.
-import { progress, seconds } from "../scripts/lib/progress";
+import { progress, seconds } from "../commands/plan-check/progress";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ProgressReporter = require("../validate/lib/progress-reporter.js");
 

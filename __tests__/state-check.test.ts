@@ -6,8 +6,8 @@ import { EnvironmentConfig } from "../config/environment";
 import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const staging = onHclProduction(configured.staging, configured.production);
-import { main, parseInvocation } from "../scripts/cdktf";
-import { MIGRATED_MODULES, StateReader, awsCli } from "../scripts/lib/state-check";
+import { main, parseInvocation } from "../commands/cdktf";
+import { MIGRATED_MODULES, StateReader, awsCli } from "../commands/cdktf/state-check";
 import { tempDir } from "./tmp";
 
 const SHARED = path.resolve(__dirname, "../../shared");
@@ -53,9 +53,9 @@ describe("npm run diff / deploy refuse to plan against a state that is not there
   it("routes npm run diff, deploy and cdktf through the check", () => {
     const scripts = JSON.parse(fs.readFileSync(path.join(__dirname, "../package.json"), "utf8")).scripts;
     expect([scripts.diff, scripts.deploy, scripts.cdktf]).toEqual([
-      "node scripts/build.js && node dist/scripts/cdktf.js diff production",
-      "node scripts/build.js && node dist/scripts/cdktf.js deploy production",
-      "node scripts/build.js && node dist/scripts/cdktf.js",
+      "node tools/build.js && node dist/commands/cdktf/index.js diff production",
+      "node tools/build.js && node dist/commands/cdktf/index.js deploy production",
+      "node tools/build.js && node dist/commands/cdktf/index.js",
     ]);
   });
 

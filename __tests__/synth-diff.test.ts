@@ -7,9 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { production } from "../config/environments";
-import { CliIo, USAGE, lockfileDifferences, main } from "../scripts/synth-diff";
-import { Json, diffDocuments } from "../scripts/lib/tf-diff";
-import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../scripts/lib/tf-diff-report";
+import { CliIo, USAGE, lockfileDifferences, main } from "../commands/synth-diff";
+import { Json, diffDocuments } from "../lib/tf-diff";
+import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
 
 jest.setTimeout(60_000); // the end-to-end runs synthesize twice each (about 1-2 s alone)
 
@@ -216,7 +216,7 @@ const worktreesIn = (root: string, dir: string) =>
     .filter((w) => w === fs.realpathSync(dir) || w.startsWith(fs.realpathSync(dir) + path.sep));
 
 /** Everything the app needs to synthesize, as it is in this checkout now. */
-const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "scripts", "types", "validate/lib"];
+const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types"];
 
 describe("npm run synth-diff", () => {
   let scratch: string; // the TMPDIR of every run: it must be empty after each
@@ -331,7 +331,7 @@ describe("npm run synth-diff", () => {
   it("exit 2 with the commit's own error when it does not synthesize", async () => {
     const io = capture();
     expect(await main([commits.broken], io, { root: project })).toBe(2);
-    expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node scripts/build.js && node dist/main.js\` exited 1:`);
+    expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node tools/build.js && node dist/main.js\` exited 1:`);
     expect(io.err).toContain("config/environments.ts");
     expect(io.out).toBe("");
   });
@@ -362,14 +362,14 @@ describe("npm run synth-diff", () => {
 describe("the command as npm runs it, on this repository", () => {
   let scratch: string;
   beforeAll(() => {
-    execFileSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
+    execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-cli-"));
   });
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
   const env = () => ({ ...process.env, TMPDIR: scratch, CHECKPOINT_DISABLE: "1" });
 
   it("compares with HEAD: exit 0, JSON naming HEAD; no worktree registered, nothing left in the temporary directory", () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/synth-diff.js"), "HEAD", "--json"], { cwd: ROOT, env: env(), encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD", "--json"], { cwd: ROOT, env: env(), encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).base).toEqual({ ref: "HEAD", commit: gitIn(ROOT, "rev-parse", "HEAD") });
     // Other worktrees of this repository come and go (other checkouts): only its temporary folder is ours.
@@ -378,7 +378,7 @@ describe("the command as npm runs it, on this repository", () => {
   });
 
   it("an interrupt while the other commit synthesizes stops it and removes its folder (exit 130)", async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, "dist/scripts/synth-diff.js"), "HEAD"], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     let sent = false;
     const code = await new Promise<number | null>((resolve) => {

@@ -12,12 +12,12 @@ import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const productionFirstDeployment = onHclProduction(configured.productionFirstDeployment, configured.production);
 const staging = onHclProduction(configured.staging, configured.production);
-import { StackCatalog } from "../scripts/lib/cli";
-import { READ_OPERATIONS } from "../scripts/lib/verify-aws";
-import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../scripts/lib/verify-checks";
-import { judge } from "../scripts/lib/verify-verdicts";
-import { verifyTarget } from "../scripts/lib/verify-target";
-import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../scripts/verify";
+import { StackCatalog } from "../lib/cli";
+import { READ_OPERATIONS } from "../commands/verify/aws";
+import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands/verify/checks";
+import { judge } from "../commands/verify/verdicts";
+import { verifyTarget } from "../commands/verify/target";
+import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";
 
 // Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
@@ -194,7 +194,7 @@ describe("the target: every name from the synthesized stack", () => {
     const doc = JSON.parse(synthesized());
     expect(doc.module.route53.target_ip).toBe("${aws_instance.compute_host.public_ip}");
     const eip = catalog({ production: { ...production, compute: { ...production.compute, elasticIp: true } } });
-    const withEip = JSON.parse(require("../scripts/lib/cli").synthesizeFirst("production", eip).text);
+    const withEip = JSON.parse(require("../lib/cli").synthesizeFirst("production", eip).text);
     expect(withEip.module.route53.target_ip).toBe("${aws_eip.compute_host.public_ip}");
     expect(verifyTarget("production", JSON.stringify(withEip)).apiHost).toEqual({ address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" });
 
@@ -224,7 +224,7 @@ describe("the target: every name from the synthesized stack", () => {
 /** The production stack's text, as verify synthesized it. */
 function synthesized(): string {
   // targetOf synthesized it once for PRODUCTION; the same sources give the same text.
-  const { synthesizeFirst } = require("../scripts/lib/cli") as typeof import("../scripts/lib/cli");
+  const { synthesizeFirst } = require("../lib/cli") as typeof import("../lib/cli");
   return (cache ??= synthesizeFirst("production", PRODUCTION).text);
 }
 let cache: string | undefined;
@@ -624,7 +624,7 @@ describe("npm run verify against the recordings", () => {
     }
     expect([...seen].sort()).toEqual([...READ_OPERATIONS].sort());
     // And the code cannot send anything else: the only commands it imports are reads.
-    const source = fs.readFileSync(path.join(ROOT, "scripts/lib/verify-aws.ts"), "utf8");
+    const source = fs.readFileSync(path.join(ROOT, "commands/verify/aws.ts"), "utf8");
     const commands = [...source.matchAll(/\b([A-Z][A-Za-z]+)Command\b/g)].map((m) => m[1]);
     expect(commands.length).toBeGreaterThan(0);
     for (const c of commands) expect(c).toMatch(/^(Describe|List|Get)[A-Za-z]+$|^FilterLogEvents$/);
@@ -758,20 +758,20 @@ describe("stopped tasks' causes, in words", () => {
 describe("the command as npm runs it, and after npm run deploy", () => {
   let work: string;
   beforeAll(() => {
-    spawnSync(process.execPath, [path.join(ROOT, "scripts/build.js")], { cwd: ROOT });
+    spawnSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
     work = fs.mkdtempSync(path.join(os.tmpdir(), "zh-verify-"));
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("node dist/scripts/verify.js without credentials: exit 2 and one line, no SDK warning", () => {
+  it("node dist/commands/verify/index.js without credentials: exit 2 and one line, no SDK warning", () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: nowhere, AWS_SHARED_CREDENTIALS_FILE: nowhere, AWS_EC2_METADATA_DISABLED: "true" };
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/scripts/verify.js")], { cwd: ROOT, env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/verify/index.js")], { cwd: ROOT, env, encoding: "utf8" });
     expect([r.status, r.stdout]).toEqual([2, ""]);
     expect(r.stderr).toMatch(/^error: no AWS credentials: .* it made no call\.\n$/);
   });
 
   it("npm run deploy runs verify --wait after a successful apply, unless --no-verify", async () => {
-    const { main: cdktf, NO_VERIFY, VERIFY_WAIT_SECONDS } = await import("../scripts/cdktf");
+    const { main: cdktf, NO_VERIFY, VERIFY_WAIT_SECONDS } = await import("../commands/cdktf");
     const run = (argv: string[], cdktfCode: number, verifyCode = 0) => {
       const err: string[] = [];
       const calls: string[][] = [];

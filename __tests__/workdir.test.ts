@@ -1,4 +1,4 @@
-// scripts/lib/workdir.ts: the output folder of plan-check (and migrate-state).
+// lib/workdir/index.ts: the output folder of plan-check (and migrate-state).
 // Every refusal happens before anything is written; a run writes only into a
 // folder it created or one holding its marker; one run at a time; private
 // permissions; on failure or interrupt only what the run made goes.
@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../scripts/lib/workdir";
+import { LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));

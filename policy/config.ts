@@ -1,5 +1,5 @@
 // Configuration of the policy checks (policy/rules.ts), shared by the synth-time
-// Aspect (policy/aspect.ts) and the `npm run policy` CLI (scripts/policy.ts).
+// Aspect (policy/aspect.ts) and the `npm run policy` CLI (commands/policy.ts).
 // A stack's configuration is its environment's `policy` (config/environments.ts).
 import { ValidationError } from "../modules/validation";
 

@@ -12,13 +12,13 @@ import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
-import { main as cdktf } from "../scripts/cdktf";
-import { ApplyRunner, deployPlan } from "../scripts/lib/deploy-plan";
-import { instanceAddress, parseState } from "../scripts/lib/migration";
-import { PlanCheckReport } from "../scripts/lib/plan-report";
-import { main as planCheck } from "../scripts/plan-check";
+import { main as cdktf } from "../commands/cdktf";
+import { ApplyRunner, deployPlan } from "../commands/cdktf/deploy-plan";
+import { instanceAddress, parseState } from "../lib/migration";
+import { PlanCheckReport } from "../lib/plan/report";
+import { main as planCheck } from "../commands/plan-check";
 import { MOVES } from "../stacks/moves";
-import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";

@@ -11,11 +11,11 @@ import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
-import { instanceAddress, parseState } from "../scripts/lib/migration";
-import { Deps, MigrationReport, main } from "../scripts/migrate-state";
+import { instanceAddress, parseState } from "../lib/migration";
+import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
-import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";

@@ -12,10 +12,10 @@ import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
-import { instanceAddress, parseState } from "../scripts/lib/migration";
-import { Deps, MigrationReport, main } from "../scripts/migrate-state";
+import { instanceAddress, parseState } from "../lib/migration";
+import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
-import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -241,7 +241,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const bytes = fs.readFileSync(l.backendFile);
     const child = spawn(
       process.execPath,
-      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "scripts/migrate-state.ts"), "--modules", MODULES, "--data", DATA, "--push"],
+      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "commands/migrate-state/index.ts"), "--modules", MODULES, "--data", DATA, "--push"],
       { cwd: l.cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";

@@ -2,7 +2,7 @@
 // to the stack that changes this list is a change to what the tier cannot see.
 import { REMOVABLE_PROVIDERS, describeVariant, offlineRootVariant, referencesIn } from "./lib/offline-root";
 import { rootStack } from "./lib/stacks";
-import { Json, TfConfig, isObject } from "./lib/terraform";
+import { Json, TfConfig, isObject } from "../lib/terraform";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";

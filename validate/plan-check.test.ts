@@ -14,16 +14,16 @@ import { EnvironmentConfig } from "../config/environment";
 import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "../__tests__/fixtures/hcl-production";
 const staging = onHclProduction(configured.staging, configured.production);
-import { PlanCheckReport } from "../scripts/lib/plan-report";
-import { main } from "../scripts/plan-check";
+import { PlanCheckReport } from "../lib/plan/report";
+import { main } from "../commands/plan-check";
 import { USER_DATA_LIMIT_BYTES } from "../modules/compute";
 import { INTENDED_DIFFERENCES, MOVES } from "../stacks/moves";
-import { classify, parseStack, parseState } from "../scripts/lib/migration";
+import { classify, parseStack, parseState } from "../lib/migration";
 import { synthesize } from "../stacks/app";
-import { LOCK } from "../scripts/lib/workdir";
+import { LOCK } from "../lib/workdir";
 import { tempDir } from "../__tests__/tmp";
 import { renderHclCompute } from "./lib/hcl-render";
-import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -602,7 +602,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     const cwd = tempDir("plan-check-tier-");
     const child = spawn(
       process.execPath,
-      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "..", "scripts", "plan-check.ts"), "--offline", "--modules", MODULES, "--state", PRE_FIX, "--data", DATA],
+      ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "..", "commands", "plan-check", "index.ts"), "--offline", "--modules", MODULES, "--state", PRE_FIX, "--data", DATA],
       { cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(__dirname, "..", "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";

@@ -5,8 +5,8 @@
 // Without terraform or the provider mirror the tier is skipped, and says why.
 import * as fs from "fs";
 import { stackCases } from "./lib/stacks";
-import { ValidationResult, formatDiagnostics, formatResult, validateConfig } from "./lib/terraform";
-import { ENV, describeDetection, detectToolchain } from "./lib/toolchain";
+import { ValidationResult, formatDiagnostics, formatResult, validateConfig } from "../lib/terraform";
+import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Diagnostic, cliConfig, formatDiagnostic, formatDiagnostics, parseInitDiagnostics, pinAwsToMirror } from "./lib/terraform";
+import { Diagnostic, cliConfig, formatDiagnostic, formatDiagnostics, parseInitDiagnostics, pinAwsToMirror } from "../lib/terraform";
 import {
   compareVersions,
   describeDetection,
@@ -14,7 +14,7 @@ import {
   ProbeInterrupted,
   terraformEnv,
   terraformPlatform,
-} from "./lib/toolchain";
+} from "../lib/toolchain";
 
 let tmp: string;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 // Builds the app's own sources for one framework: follows the relative imports
 // from the entries (no file list to keep up to date), rewrites each import
-// specifier on the SWC syntax tree and transpiles as scripts/build.js does.
+// specifier on the SWC syntax tree and transpiles as tools/build.js does.
 import * as fs from "fs";
 import { isBuiltin } from "module";
 import * as path from "path";

@@ -8,8 +8,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { replaceReference, topLevelBlocks } from "../../scripts/lib/hcl-text";
-import { Toolchain, terraformEnv } from "./toolchain";
+import { replaceReference, topLevelBlocks } from "../../lib/hcl-text";
+import { Toolchain, terraformEnv } from "../../lib/toolchain";
 
 /** The module's input variables, by name (`ecr_repo_url`), as the HCL root passes them. */
 export type HclComputeInputs = Readonly<Record<string, string | number | boolean | readonly string[] | null>>;

@@ -36,7 +36,7 @@
 // expressions to rewrite; `moved.from` names addresses of the old HCL modules).
 // The files the configuration reads beside cdk.tf.json (the compute templates)
 // are written with it by the tier (validate/lib/stacks.ts).
-import { Json, TfConfig, isObject } from "./terraform";
+import { Json, TfConfig, isObject } from "../../lib/terraform";
 
 /** Providers this variant may remove, and why. Any other provider missing from the mirror is an error. */
 export const REMOVABLE_PROVIDERS: Readonly<Record<string, string>> = {

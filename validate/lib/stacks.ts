@@ -17,7 +17,7 @@ import { Iam } from "../../modules/iam";
 import { MlWorker, MlWorkerProps } from "../../modules/ml-worker";
 import { ZivoHealthStack } from "../../stacks/zivohealth-stack";
 import { OfflineVariant, offlineRootVariant } from "./offline-root";
-import { TfConfig } from "./terraform";
+import { TfConfig } from "../../lib/terraform";
 
 const ACCOUNT = "474221740916";
 const REGION = "us-east-1";

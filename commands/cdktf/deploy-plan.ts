@@ -1,0 +1,197 @@
+// `npm run deploy -- --plan <plan-check output folder>`: applies the saved plan
+// plan-check judged, with `terraform apply <plan file>`, after checking that it
+// is that plan (its SHA-256), that it passed, that the sources still
+// synthesize the stack it planned, and that it was planned with credentials
+// against the stack's own backend. The stack's folder is synthesized and
+// initialized first (the plan may come from another job). Terraform then
+// refuses a stale plan itself.
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EnvironmentConfig } from "../../config/environment";
+import type * as App from "../../stacks/app";
+import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
+import { backendOf, describeBackend, sameBackend } from "../../lib/backend";
+import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
+import { PlanCheckReport } from "../../lib/plan/report";
+import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
+
+export interface ApplyRunner {
+  /** Runs terraform with the arguments in `cwd`; its output reaches the user whole; returns its exit code. */
+  terraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): number;
+}
+
+/** Terraform's output straight to the terminal. */
+export const inheritRunner: ApplyRunner = {
+  terraform(bin, args, cwd, env) {
+    const r = spawnSync(bin, args, { cwd, env, stdio: "inherit" });
+    if (r.error) throw r.error;
+    return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
+  },
+};
+
+export interface DeployPlanDeps {
+  readonly environments: Readonly<Record<string, EnvironmentConfig>>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly runner?: ApplyRunner;
+  /**
+   * TEST SEAM, never set by the CLI (no flag, no environment variable reaches
+   * it): accept an offline plan and apply it where plan-check made it, to
+   * plan-check's own state copy, never to the stack's backend. The tests use
+   * it to apply a moves-only plan with no cloud call. @default false
+   */
+  readonly acceptOfflinePlanForTests?: boolean;
+}
+
+type Report = PlanCheckReport & { failureTexts?: string[] };
+
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+
+function readReport(folder: string, shown: string): Report {
+  const file = path.join(folder, "report.json");
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(
+      err.code === "ENOENT" ? `--plan ${shown}: no report.json there; give the folder plan-check wrote (its --out, default cdktf.out/plan-check/<stack>)` : `cannot read ${file}: ${err.message}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as Report;
+  } catch {
+    throw new InputError(`--plan ${shown}: report.json is not JSON`);
+  }
+}
+
+/**
+ * Every check before the apply; throws InputError (exit 2) naming what does
+ * not hold. Returns the plan file, the folder to apply in and Terraform's environment.
+ */
+export function checkReviewedPlan(
+  stack: string,
+  folderArg: string,
+  io: CliIo,
+  deps: DeployPlanDeps,
+): { planFile: string; workingDir: string; env: NodeJS.ProcessEnv; bin: string; report: Report; seam: boolean; stackSha: string } {
+  const folder = path.resolve(io.cwd, folderArg);
+  const report = readReport(folder, folderArg);
+  const env = deps.env ?? process.env;
+  if (report.stack !== stack) throw new InputError(`--plan ${folderArg} is plan-check's report on stack '${report.stack}', not '${stack}'`);
+  if (!report.synthesized || !report.backend || !report.plannedAgainst) {
+    throw new InputError(`--plan ${folderArg}: its report.json does not record the synthesized stack, the backend and the plan file (an older plan-check wrote it): run plan-check again`);
+  }
+  if (!report.pass) {
+    const why = (report.failureTexts ?? []).map((t) => `  - ${t}`).join("\n");
+    throw new InputError(`refusing to apply: plan-check's verdict on this plan was FAIL${why ? `:\n${why}` : ""}\nFix what it names, run plan-check again and review its report.`);
+  }
+  if (!report.planFile) throw new InputError(`refusing to apply: plan-check saved no plan in ${folderArg} (Terraform could not plan)`);
+  let seam = false;
+  if (report.mode !== "online") {
+    if (!deps.acceptOfflinePlanForTests) {
+      throw new InputError(
+        `refusing to apply an offline plan (plan-check --offline): its configuration was adapted to run without AWS ` +
+          "(fake credentials, data sources replaced by recorded values, the installed provider instead of the pinned one, " +
+          "a copy of the state fitted to it), so applying it would write that copy's state, not production's. " +
+          "Review it offline if you like, then plan with your credentials against the backend (npm run plan-check, without --offline and --state) and deploy that plan.",
+      );
+    }
+    seam = true;
+  } else if (report.plannedAgainst !== "backend") {
+    throw new InputError(
+      `refusing to apply: this plan was made against ${report.plannedAgainst === "snapshot" ? `a copy of a snapshot (${report.state})` : "an empty state"}, ` +
+        "not against the stack's backend; applying it would write that copy. Plan with npm run plan-check without --state.",
+    );
+  }
+  const planFile = path.join(folder, report.planFile.path);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(planFile);
+  } catch {
+    throw new InputError(`refusing to apply: the plan file ${planFile} that the report names is not there`);
+  }
+  const actual = sha256(bytes);
+  if (actual !== report.planFile.sha256) {
+    throw new InputError(`refusing to apply: ${planFile} is not the plan plan-check judged (sha256 ${actual}, the report names ${report.planFile.sha256})`);
+  }
+  const fresh = synthesizeFirst(stack, { environments: deps.environments, reviewEnvironments: {} });
+  if (fresh.refused) throw new InputError(`stack '${stack}' cannot be synthesized:\n${fresh.refused}`);
+  if (sha256(fresh.text) !== report.synthesized.sha256) {
+    throw new InputError(
+      `refusing to apply: the sources no longer synthesize the stack that was planned (sha256 ${sha256(fresh.text)}, planned ${report.synthesized.sha256}). ` +
+        "Run plan-check again and review the new plan.",
+    );
+  }
+  if (!seam) {
+    const now = backendOf(JSON.parse(fresh.text), path.resolve(io.cwd, "cdktf.out", "stacks", stack)).identity;
+    if (!sameBackend(now, report.backend)) {
+      throw new InputError(`refusing to apply: the plan was made against ${describeBackend(report.backend)}; the stack's backend is now ${describeBackend(now)}`);
+    }
+  }
+  if (seam) {
+    const found = detectToolchain(optionsFromEnv(env));
+    if (!found.ok) throw new InputError(`the offline plan needs terraform and the provider mirror it was made with: ${found.reason}`);
+    const tf = offlineTerraform(found.toolchain, cacheDirOf(env), env);
+    // Where plan-check made it: its own workspace, beside the plan file.
+    return { planFile, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam, stackSha: report.synthesized.sha256 };
+  }
+  const bin = findOnPath("terraform", env.PATH ?? "");
+  if (!bin) throw new InputError("no terraform on the PATH");
+  // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
+  return {
+    planFile,
+    workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack),
+    env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" },
+    bin,
+    report,
+    seam,
+    stackSha: report.synthesized.sha256,
+  };
+}
+
+/** Checks, then `terraform apply <plan file>`; returns Terraform's exit code, or 2 when a check refuses. */
+export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: DeployPlanDeps): number {
+  let checked: ReturnType<typeof checkReviewedPlan>;
+  try {
+    checked = checkReviewedPlan(stack, folderArg, io, deps);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+  const { report } = checked;
+  if (checked.seam) {
+    io.stderr(
+      `TEST SEAM (acceptOfflinePlanForTests): applying an offline plan in ${checked.workingDir}, to plan-check's own state copy there; ` +
+        "the stack's backend is not touched and nothing is deployed\n",
+    );
+  }
+  io.stderr(
+    `deploy --plan: the plan plan-check judged PASS (sha256 ${report.planFile!.sha256.slice(0, 12)}…), ` +
+      `stack sha256 ${checked.stackSha.slice(0, 12)}… as the sources synthesize it now; terraform apply ${checked.planFile}\n`,
+  );
+  const runner = deps.runner ?? inheritRunner;
+  if (!checked.seam) {
+    // The folder the plan applies in: the stack as synthesized now (the same SHA-256, checked above) and
+    // `terraform init` there, which installs the pinned providers and reads the backend (a no-op where plan-check ran).
+    const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
+    try {
+      synthesize(deps.environments, { outdir: path.resolve(io.cwd, "cdktf.out") });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      io.stderr(`error: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const written = sha256(fs.readFileSync(path.join(checked.workingDir, "cdk.tf.json")));
+    if (written !== checked.stackSha) {
+      io.stderr(`error: ${path.join(checked.workingDir, "cdk.tf.json")} was written with sha256 ${written}, not the planned ${checked.stackSha}\n`);
+      return 2;
+    }
+    const init = runner.terraform(checked.bin, ["init", "-input=false"], checked.workingDir, checked.env);
+    if (init !== 0) return init;
+  }
+  return runner.terraform(checked.bin, ["apply", "-input=false", checked.planFile], checked.workingDir, checked.env);
+}

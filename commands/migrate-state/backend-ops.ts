@@ -1,0 +1,267 @@
+// Terraform on a stack's state, for migrate-state: a working folder whose only
+// configuration is the stack's backend block, `state pull`, `state mv` on a
+// local copy, the backend's own lock held by a Terraform process for as long
+// as migrate-state needs it, and `state push` under that lock. Every child
+// process stops on an interrupt (AbortSignal) but the push, which is let finish.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { BackendIdentity, StackBackend, describeBackend } from "../../lib/backend";
+import { RawState } from "../../lib/plan/workspace";
+
+/** The run was interrupted (SIGINT, SIGTERM) before it wrote anything that matters. */
+export class Interrupted extends Error {
+  constructor(readonly step: string) {
+    super(`interrupted during ${step}`);
+  }
+}
+
+/** A refusal: the backend or the state is not what the run may change (exit 2). */
+export class Refusal extends Error {}
+
+/** Terraform failed where it should not (its own words in the message). */
+export class TerraformError extends Error {
+  constructor(
+    readonly command: string,
+    readonly result: Result,
+  ) {
+    super(`terraform ${command} exited ${result.code}:\n${(result.stderr || result.stdout).trim()}`);
+  }
+}
+
+export interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Tf {
+  readonly bin: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborts every run but those marked uninterruptible. */
+  readonly signal?: AbortSignal;
+}
+
+/** Terraform's environment for state commands: the caller's (credentials included), no prompts, no checkpoint call. */
+export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Tf {
+  return { bin, env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" }, signal };
+}
+
+/**
+ * Runs terraform; on an abort it sends SIGINT (Terraform stops cleanly) and,
+ * 10 s later, SIGKILL. `uninterruptible`: the abort waits for it (the push).
+ */
+export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either.
+    const child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", "pipe", "pipe"], detached: o.uninterruptible === true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    let kill: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill("SIGINT");
+      kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    };
+    const timer = setTimeout(() => {
+      stderr += `\n[stopped after ${o.timeoutMs} ms]`;
+      child.kill("SIGKILL");
+    }, o.timeoutMs ?? 600_000);
+    if (!o.uninterruptible) tf.signal?.addEventListener("abort", stop, { once: true });
+    const done = (code: number | null, extra = "") => {
+      clearTimeout(timer);
+      if (kill) clearTimeout(kill);
+      tf.signal?.removeEventListener("abort", stop);
+      resolve({ code, stdout, stderr: stderr + extra });
+    };
+    child.on("error", (e) => done(null, `\n${e.message}`));
+    child.on("close", (code) => done(code));
+  });
+}
+
+/** Throws Interrupted if the run was asked to stop. */
+export function checkpoint(tf: Pick<Tf, "signal">, step: string): void {
+  if (tf.signal?.aborted) throw new Interrupted(step);
+}
+
+// ---------------------------------------------------------------- the copy
+
+/**
+ * `terraform state mv -state=<file>` in place, one call per move: no
+ * configuration, no provider, no network. Never `-state-out` (that makes a new
+ * state with a new lineage). Terraform's backups go to `backupDir` (removed
+ * with the working folder). Returns the number of calls made.
+ */
+export async function moveInPlace(tf: Tf, file: string, moves: readonly { from: string; to: string }[], backupDir: string): Promise<number> {
+  let calls = 0;
+  for (const m of moves) {
+    checkpoint(tf, "the moves on the copy");
+    const r = await run(tf, ["state", "mv", "-no-color", `-state=${file}`, `-backup=${path.join(backupDir, `before-move-${calls + 1}.tfstate`)}`, m.from, m.to], path.dirname(file));
+    checkpoint(tf, "the moves on the copy");
+    if (r.code !== 0) throw new TerraformError(`state mv ${m.from} ${m.to}`, r);
+    calls++;
+  }
+  return calls;
+}
+
+// ---------------------------------------------------------------- the backend
+
+export interface Backend {
+  readonly identity: BackendIdentity;
+  readonly dir: string;
+  /** The state as the backend stores it: a local backend's file bytes, or `terraform state pull` (null: no state). */
+  read(): Promise<string | null>;
+  /** `terraform state pull` (null: no state); `uninterruptible` once the push has run. */
+  pull(o?: { uninterruptible?: boolean }): Promise<string | null>;
+  /** Takes the backend's lock (refused at once if another holds it). */
+  lock(): Promise<LockHold>;
+  /** `terraform state push -lock=false`: only while this run holds the lock; never -force. Let finish on an interrupt. */
+  push(file: string): Promise<Result>;
+}
+
+export interface LockHold {
+  /** Ends the Terraform process that holds the lock; Terraform releases it. Never throws: a problem comes back as a warning. */
+  release(): Promise<string | undefined>;
+}
+
+/**
+ * A working folder whose configuration is the stack's backend block alone,
+ * initialized (`-backend-config` for the connection settings): state
+ * commands there reach the stack's state and its lock.
+ */
+export async function openBackend(tf: Tf, dir: string, backend: StackBackend, backendConfigFile?: string): Promise<Backend> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, "backend.tf.json"), `${JSON.stringify({ terraform: { backend: backend.block } }, null, 2)}\n`);
+  // Moving, pulling and pushing a state needs no provider, but init also installs those the state names
+  // (hundreds of MB): an empty -plugin-dir makes that step fail at once, with no download, after the backend is set up.
+  const noProviders = path.join(dir, "no-providers");
+  fs.mkdirSync(noProviders, { mode: 0o700 });
+  const init = await run(tf, ["init", "-input=false", "-json", `-plugin-dir=${noProviders}`, ...(backendConfigFile ? [`-backend-config=${backendConfigFile}`] : [])], dir);
+  checkpoint(tf, "terraform init");
+  const errors = parseDiagnostics(init.stdout).filter((d) => d.severity === "error");
+  const backendReady = fs.existsSync(path.join(dir, ".terraform", "terraform.tfstate"));
+  if (init.code !== 0 && !(backendReady && errors.length > 0 && errors.every((d) => PROVIDER_STEP.test(d.summary)))) {
+    const text = errors.map((d) => `${d.summary}${d.detail ? `: ${d.detail}` : ""}`).join("\n") || init.stderr || init.stdout;
+    throw new TerraformError(`init (${describeBackend(backend.identity)})`, { code: init.code, stdout: "", stderr: text });
+  }
+  const identity = backend.identity;
+  const pull = async (o: { uninterruptible?: boolean } = {}) => {
+    const r = await run(tf, ["state", "pull"], dir, o);
+    if (!o.uninterruptible) checkpoint(tf, "terraform state pull");
+    if (r.code !== 0) throw new TerraformError("state pull", r);
+    return r.stdout.trim() ? r.stdout : null;
+  };
+  return {
+    identity,
+    dir,
+    pull,
+    async read() {
+      if (identity.type !== "local") return pull();
+      try {
+        return fs.readFileSync(identity.path, "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw e;
+      }
+    },
+    lock: () => holdLock(tf, dir, identity),
+    async push(file) {
+      return run(tf, ["state", "push", "-lock=false", "-no-color", file], dir, { uninterruptible: true });
+    },
+  };
+}
+
+/**
+ * The backend's lock, held by `terraform console` (Terraform documents it as
+ * never modifying the state; it takes the lock to read the state and keeps it
+ * until it exits). It is asked to read a FIFO: Terraform opens it only once
+ * it holds the lock and has read the state, which is how this knows the lock
+ * is held. A lock held by anyone else: refused at once, with Terraform's
+ * words (who holds it, since when).
+ */
+async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise<LockHold> {
+  checkpoint(tf, "taking the backend's lock");
+  const fifo = path.join(dir, "lock-held.fifo");
+  fs.rmSync(fifo, { force: true });
+  const mk = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
+  if (mk.error || mk.status !== 0) throw new Refusal(`cannot take the backend's lock: mkfifo failed (${mk.error?.message ?? mk.stderr.trim()})`);
+  // The local backend's console reads ./terraform.tfstate unless told the path (its legacy -state flag).
+  const args = ["console", "-no-color", ...(identity.type === "local" ? [`-state=${identity.path}`] : [])];
+  // Its own process group: a Ctrl-C at the terminal must not end it (and release the lock) while a push runs;
+  // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock.
+  const child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+  let stderr = "";
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("close", (code) => resolve(code));
+    child.on("error", (e) => {
+      stderr += e.message;
+      resolve(null);
+    });
+  });
+  child.stdin.write(`file(${JSON.stringify(fifo)})\n`);
+  const stop = () => child.kill("SIGINT");
+  tf.signal?.addEventListener("abort", stop, { once: true });
+  const opened = fs.promises.open(fifo, "w");
+  const first = await Promise.race([opened.then((fd) => ({ fd })), exited.then((code) => ({ code }))]);
+  if (!("fd" in first)) {
+    // Terraform stopped without opening the FIFO: unblock the pending open, then report why.
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    await opened.then((fd) => fd.close()).catch(() => undefined);
+    fs.closeSync(reader);
+    fs.rmSync(fifo, { force: true });
+    tf.signal?.removeEventListener("abort", stop);
+    checkpoint(tf, "taking the backend's lock");
+    const text = (stderr || stdout).trim();
+    if (/Error acquiring the state lock/.test(text)) {
+      throw new Refusal(`the backend's lock is held by another operation; nothing was pushed. Terraform said:\n${text}`);
+    }
+    throw new TerraformError("console (to hold the backend's lock)", { code: first.code, stdout, stderr });
+  }
+  // Held: from here an interrupt ends it through release(), never behind the run's back (a push may be under way).
+  tf.signal?.removeEventListener("abort", stop);
+  return {
+    async release() {
+      await first.fd.close().catch(() => undefined);
+      child.stdin.end();
+      const code = await exited;
+      fs.rmSync(fifo, { force: true });
+      if (code === 0) return undefined;
+      return (
+        `terraform console, which held the backend's lock, exited ${code}: if a Terraform command reports the lock as held, ` +
+        `check that no migrate-state runs and release it with terraform force-unlock. Terraform said:\n${(stderr || stdout).trim()}`
+      );
+    },
+  };
+}
+
+/** init's errors when it cannot install the providers a state names: expected with the empty -plugin-dir. */
+const PROVIDER_STEP = /^(Failed to query available provider packages|Failed to install provider|Inconsistent dependency lock file)/;
+
+function parseDiagnostics(stdout: string): { severity: string; summary: string; detail?: string }[] {
+  const out: { severity: string; summary: string; detail?: string }[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const m = JSON.parse(line) as { type?: string; diagnostic?: { severity: string; summary: string; detail?: string } };
+      if (m.type === "diagnostic" && m.diagnostic) out.push(m.diagnostic);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
+/** Parses a state's text; undefined when it is not a version 4 state with a lineage. */
+export function parseStateText(text: string): RawState | undefined {
+  try {
+    const s = JSON.parse(text) as RawState;
+    if (s && s.version === 4 && Array.isArray(s.resources) && typeof s.lineage === "string" && typeof s.serial === "number") return s;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}

@@ -1,0 +1,486 @@
+// migrate-state: the stack's moved blocks applied to its state by Terraform, on
+// a local copy, verified, and (with --push) written back under the backend's
+// lock. It never creates, changes or deletes a cloud resource.
+//   npm run migrate-state -- [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]
+//                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
+// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails, 2 a refusal or bad input
+// (an interrupted run included); the backend and the given files are untouched in both.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { EnvironmentConfig } from "../../config/environment";
+import { environments as configuredEnvironments } from "../../config/environments";
+import { ProbeInterrupted, findOnPath } from "../../lib/toolchain";
+import { BackendIdentity, backendOf, checkBackendConfigFile, describeBackend } from "../../lib/backend";
+import { Backend, Interrupted, Refusal, TerraformError, checkpoint, moveInPlace, openBackend, parseStateText, stateTerraform } from "./backend-ops";
+import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "../../lib/cli";
+import { MovedBlock } from "../../lib/migration";
+import { PlanCheckReport } from "../../lib/plan/report";
+import { RawState } from "../../lib/plan/workspace";
+import { PlanComparison, PlannedMove, StateCheck, canonical, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
+import { WorkdirError, openWorkdir } from "../../lib/workdir";
+import { main as planCheck } from "../plan-check";
+
+export const USAGE =
+  "usage: migrate-state [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]\n" +
+  "                     [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...\n" +
+  "  --stack           the stack whose moved blocks apply (default production)\n" +
+  "  --state           a state snapshot (format 4) to migrate instead of the backend's state; read, never written\n" +
+  "  --out             the folder for the migrated state, the original (backup) and the report\n" +
+  "                    (default cdktf.out/migrate-state/<stack>/<UTC time>; an existing one only if migrate-state made it\n" +
+  "                    and it holds no backup of a pushed state)\n" +
+  "  --push            write the migrated state to the stack's backend, under the backend's lock, only if the backend\n" +
+  "                    still holds the serial and lineage read (never -force)\n" +
+  "  --backend-config  an HCL file of S3 connection settings (endpoints, credentials) for terraform init; never which state\n" +
+  "  --online          verify with plans that use your AWS credentials (refresh on) instead of offline plans\n" +
+  "  --modules, --data, --exclude   passed to the verification plans (see plan-check; without --modules or --data,\n" +
+  "                    the stack's planCheck defaults apply there)\n" +
+  "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed),\n" +
+  "            2 a refusal, bad input or an interrupt (the backend and the given files untouched)\n";
+
+interface Options {
+  stack: string;
+  state?: string;
+  out?: string;
+  push: boolean;
+  backendConfig?: string;
+  online: boolean;
+  modules?: string;
+  data?: string;
+  exclude: string[];
+  help: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const exclude: string[] = [];
+  const rest: string[] = [];
+  for (let n = 0; n < argv.length; n++) {
+    const a = argv[n];
+    if (a === "--exclude" || a.startsWith("--exclude=")) {
+      const v = a === "--exclude" ? argv[++n] : a.slice("--exclude=".length);
+      if (!v || v.startsWith("--")) throw new InputError("--exclude needs a resource address");
+      exclude.push(v);
+    } else rest.push(a);
+  }
+  const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--out", "--backend-config", "--modules", "--data"], ["--push", "--online"]);
+  return {
+    stack: values["--stack"] ?? "production",
+    state: values["--state"],
+    out: values["--out"],
+    push: flags.has("--push"),
+    backendConfig: values["--backend-config"],
+    online: flags.has("--online"),
+    modules: values["--modules"],
+    data: values["--data"],
+    exclude,
+    help,
+  };
+}
+
+/** Where a run is; tests pause or interrupt a run at a step. */
+export type Step = "read" | "move" | "verify" | "write" | "lock" | "push" | "pushing";
+
+export interface Deps {
+  /** The deployable stacks. @default config/environments.ts `environments` */
+  readonly environments?: Readonly<Record<string, EnvironmentConfig>>;
+  /** The environment of Terraform and of the verification plans. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Stops the run (the CLI aborts it on SIGINT and SIGTERM); a push under way is let finish. */
+  readonly signal?: AbortSignal;
+  /** Called as each step starts; awaited. */
+  readonly onStep?: (step: Step) => void | Promise<void>;
+}
+
+/** A verification that did not hold: exit 1, nothing written or pushed. */
+class VerificationFailed extends Error {}
+
+const OWNED = ["migrated.tfstate", "original.tfstate", "report.md", "report.json", "work"];
+const sha256 = (text: string | Buffer) => createHash("sha256").update(text).digest("hex");
+
+/** Runs migrate-state; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}): Promise<number> {
+  const options = parseOrAnswer(argv, io, USAGE, parseArgs);
+  if (typeof options === "number") return options;
+  const run: RunState = {};
+  try {
+    const report = await migrate(options, io, deps, run);
+    if (report.nothingToDo) run.workdir?.abort();
+    else {
+      run.workdir?.removeWork();
+      run.workdir?.finish();
+    }
+    io.stdout(renderMarkdown(report));
+    return 0;
+  } catch (e) {
+    if (run.pushed) {
+      // The backend was written: the backup of what it held before stays, whatever happened next.
+      run.workdir?.removeWork();
+      run.workdir?.finish();
+      io.stderr(`error: ${(e as Error).message}\nThe push ran: the state before it is kept in ${run.backup}.\n`);
+      return 1;
+    }
+    const removed = run.workdir?.abort();
+    const after = removed ? ` Removed ${removed}.` : "";
+    if (e instanceof Interrupted || e instanceof ProbeInterrupted || (deps.signal?.aborted && !run.pushStarted)) {
+      const step = e instanceof Interrupted ? e.step : e instanceof ProbeInterrupted ? `the verification plans: terraform version -json stopped by ${e.signal}` : "a Terraform command";
+      io.stderr(`error: interrupted (${step}), before the push: nothing was pushed; the backend and the given files are untouched.${after}\n`);
+      return 2;
+    }
+    if (e instanceof VerificationFailed) {
+      io.stderr(`error: the verification failed: nothing was written or pushed.${after}\n${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof InputError || e instanceof Refusal || e instanceof WorkdirError || e instanceof TerraformError) {
+      io.stderr(`error: ${e.message}\n${e instanceof WorkdirError ? "" : `The backend and the given files are untouched.${after}\n`}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+interface RunState {
+  workdir?: { removeWork(): void; finish(): void; abort(): string | undefined };
+  /** The push command has started: an interrupt no longer stops the run. */
+  pushStarted?: boolean;
+  /** Terraform wrote the backend: the output folder (and its backup) is kept whatever happens. */
+  pushed?: boolean;
+  /** The backup of the state as read. */
+  backup?: string;
+}
+
+export interface MigrationReport {
+  readonly tool: "migrate-state";
+  readonly stack: string;
+  readonly read: { readonly from: string; readonly serial: number; readonly lineage: string; readonly terraformVersion?: string; readonly sha256: string };
+  readonly backend: BackendIdentity;
+  readonly moves: readonly PlannedMove[];
+  /** Moved blocks whose source is not in the state. */
+  readonly absent: readonly MovedBlock[];
+  readonly terraformCalls: number;
+  readonly state?: StateCheck;
+  readonly plan?: PlanComparison & { readonly mode: "offline" | "online"; readonly excluded: readonly string[]; readonly rows: number };
+  readonly files?: { readonly dir: string; readonly migrated: { path: string; sha256: string }; readonly original: { path: string; sha256: string } };
+  readonly pushed?: { readonly serial: number; readonly lineage: string; readonly note: string };
+  readonly nothingToDo?: boolean;
+}
+
+async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): Promise<MigrationReport> {
+  const env = deps.env ?? process.env;
+  const environments = deps.environments ?? configuredEnvironments;
+  const config = environments[o.stack];
+  if (!config) throw new InputError(`unknown stack '${o.stack}'; the stacks are: ${Object.keys(environments).join(", ")}`);
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+  const progress = async (step: Step, text: string) => {
+    io.stderr(`migrate-state: ${text}\n`);
+    await deps.onStep?.(step);
+  };
+  const snapshotPath = o.state ? resolve(o.state) : undefined;
+  if (snapshotPath && !fs.existsSync(snapshotPath)) throw new InputError(`state file not found: ${snapshotPath}`);
+  for (const [flag, p] of [["--modules", o.modules], ["--data", o.data]] as const) {
+    if (p && !fs.existsSync(resolve(p))) throw new InputError(`${flag} ${p}: not found`);
+  }
+
+  // The stack as the sources synthesize it now: its moved blocks and its backend.
+  const fresh = synthesizeFirst(o.stack, { environments, reviewEnvironments: {} });
+  if (fresh.refused) throw new InputError(`stack '${o.stack}' cannot be synthesized:\n${fresh.refused}`);
+  const stackJson = JSON.parse(fresh.text) as { moved?: MovedBlock[]; terraform?: { backend?: Record<string, Record<string, unknown>> } };
+  const moved = (stackJson.moved ?? []).map((m) => ({ from: m.from, to: m.to }));
+  const backend = backendOf(stackJson, resolve(path.join("cdktf.out", "stacks", o.stack)));
+  const backendConfig = o.backendConfig ? checkBackendConfigFile(resolve(o.backendConfig), backend.identity) : undefined;
+
+  // The output folder: refused before anything is written.
+  const outDir = resolve(o.out ?? path.join("cdktf.out", "migrate-state", o.stack, new Date().toISOString().replace(/[-:]|\.\d+/g, "")));
+  refuseFolderWithPushedBackup(outDir, o.out ?? outDir);
+  const w = openWorkdir({
+    tool: "migrate-state",
+    dir: outDir,
+    shown: o.out ?? path.relative(io.cwd, outDir),
+    checkout: io.cwd,
+    inputs: [
+      ...(snapshotPath ? [{ flag: "--state", path: snapshotPath }] : []),
+      ...(backend.identity.type === "local" ? [{ flag: "backend.path", path: backend.identity.path }] : []),
+      ...(o.modules ? [{ flag: "--modules", path: resolve(o.modules) }] : []),
+      ...(o.data ? [{ flag: "--data", path: resolve(o.data) }] : []),
+    ],
+    reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth replaces what is there" }],
+    owned: OWNED,
+    stderr: io.stderr,
+  });
+  const work = path.join(w.dir, "work");
+  runState.workdir = { removeWork: () => fs.rmSync(work, { recursive: true, force: true }), finish: () => w.finish(), abort: () => w.abort() };
+  fs.mkdirSync(work, { mode: 0o700 });
+  const bin = findOnPath("terraform", env.PATH ?? "");
+  if (!bin) throw new InputError("no terraform on the PATH");
+  const tf = stateTerraform(bin, env, deps.signal);
+
+  // 1. The state.
+  await progress("read", snapshotPath ? `reading ${o.state}` : `reading the state from ${describeBackend(backend.identity)}`);
+  let store: Backend | undefined;
+  const backendWork = path.join(work, "backend");
+  if (!snapshotPath || o.push) store = await openBackend(tf, backendWork, backend, backendConfig);
+  const text = snapshotPath ? fs.readFileSync(snapshotPath, "utf8") : await store!.read();
+  const source = snapshotPath ? o.state! : describeBackend(backend.identity);
+  if (text === null || !text.trim()) throw new Refusal(`${source} holds no state: there is nothing to migrate (migrate-state never creates a state)`);
+  const original = parseStateText(text);
+  if (!original) throw new InputError(`${source} is not a Terraform state of format 4 with a lineage and a serial`);
+  const read = { from: source, serial: original.serial!, lineage: original.lineage!, terraformVersion: original.terraform_version, sha256: sha256(text) };
+  if (snapshotPath && o.push) {
+    // Pushing a snapshot: it must be what the backend holds now.
+    const current = await store!.pull();
+    const backendState = current === null ? undefined : parseStateText(current);
+    refuseChangedBackend(backendState, original, backend.identity, "the snapshot given");
+  }
+
+  // 2. The moves, by Terraform, on a copy.
+  const { moves, absent } = planMoves(original, moved);
+  const base = { tool: "migrate-state" as const, stack: o.stack, read, backend: backend.identity, moves, absent, terraformCalls: 0 };
+  if (moves.length === 0) return { ...base, nothingToDo: true };
+  await progress("move", `moving ${moves.length} object(s) with terraform state mv on a copy`);
+  const copyDir = path.join(work, "copy");
+  fs.mkdirSync(copyDir, { mode: 0o700 });
+  const originalCopy = path.join(copyDir, "original.tfstate");
+  const migratedCopy = path.join(copyDir, "migrated.tfstate");
+  fs.writeFileSync(originalCopy, text, { mode: 0o600 });
+  fs.writeFileSync(migratedCopy, text, { mode: 0o600 });
+  const calls = await moveInPlace(tf, migratedCopy, moves, copyDir);
+  const migratedText = fs.readFileSync(migratedCopy, "utf8");
+  const migrated = parseStateText(migratedText);
+  if (!migrated) throw new VerificationFailed(`the copy Terraform wrote is not a state of format 4: ${migratedCopy}`);
+
+  // 3. The verification: the state itself, then Terraform's plan against both.
+  const state = checkMigratedState(original, migrated, moves, calls);
+  if (!state.ok) throw new VerificationFailed(`the copy is not the same state at the new addresses:\n${state.problems.map((p) => `  - ${p}`).join("\n")}`);
+  await progress("verify", `verifying: ${o.online ? "online" : "offline"} plans against the state as read and against the copy`);
+  const plan = await verifyPlans(o, io, deps, env, work, originalCopy, migratedCopy, moves, state.dependenciesCleared);
+
+  // 4. The files: the migrated state and the original, as a backup.
+  await progress("write", `writing ${path.relative(io.cwd, w.dir) || w.dir}`);
+  const migratedFile = path.join(w.dir, "migrated.tfstate");
+  const originalFile = path.join(w.dir, "original.tfstate");
+  fs.writeFileSync(originalFile, text, { mode: 0o600 });
+  fs.writeFileSync(migratedFile, migratedText, { mode: 0o600 });
+  let report: MigrationReport = {
+    ...base,
+    terraformCalls: calls,
+    state,
+    plan,
+    files: { dir: w.dir, migrated: { path: migratedFile, sha256: sha256(migratedText) }, original: { path: originalFile, sha256: read.sha256 } },
+  };
+  writeReport(w.dir, report);
+  if (!o.push) return report;
+
+  // 5. The push: under the backend's lock, only onto the state read in step 1.
+  await progress("lock", `taking the lock of ${describeBackend(backend.identity)}`);
+  const hold = await store!.lock();
+  try {
+    const current = await store!.pull();
+    refuseChangedBackend(current === null ? undefined : parseStateText(current), original, backend.identity, "step 1");
+    await progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
+    checkpoint(tf, "the push (not started)");
+    runState.pushStarted = true;
+    runState.backup = originalFile;
+    const pushing = store!.push(migratedFile);
+    await deps.onStep?.("pushing");
+    const pushed = await pushing;
+    if (pushed.code !== 0) throw new Refusal(`Terraform refused the push; the backend is unchanged. Terraform said:\n${(pushed.stderr || pushed.stdout).trim()}`);
+    runState.pushed = true;
+    const after = await store!.pull({ uninterruptible: true }).catch(() => null);
+    const now = after === null ? undefined : parseStateText(after);
+    const problems = now ? pushedProblems(now, migrated) : ["the backend returns no state after the push"];
+    if (problems.length) {
+      throw new VerificationFailed(`the push ran, but the backend does not hold the migrated state (the backup is ${originalFile}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+    const note =
+      now!.serial === migrated.serial
+        ? `the backend holds serial ${now!.serial}, as pushed`
+        : `the backend holds serial ${now!.serial} (\`terraform state push\` writes the pushed state once more, one serial higher)`;
+    report = { ...report, pushed: { serial: now!.serial!, lineage: now!.lineage!, note } };
+    writeReport(w.dir, report);
+    if (deps.signal?.aborted) io.stderr("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
+    return report;
+  } finally {
+    const warning = await hold.release();
+    if (warning) io.stderr(`warning: ${warning}\n`);
+  }
+}
+
+/** The backend state must be the one read in step 1 (lineage, serial and content). */
+function refuseChangedBackend(current: RawState | undefined, read: RawState, identity: BackendIdentity, when: string): void {
+  const where = describeBackend(identity);
+  if (!current) throw new Refusal(`${where} holds no state now; nothing was pushed`);
+  if (current.lineage !== read.lineage) {
+    throw new Refusal(
+      `${where} holds a state of another lineage (${current.lineage}) than the one read in ${when} (${read.lineage}): ` +
+        "it is not the same state; nothing was pushed",
+    );
+  }
+  if (current.serial !== read.serial) {
+    throw new Refusal(
+      `${where} changed since ${when}: it holds serial ${current.serial}, ${when} read serial ${read.serial}. ` +
+        "Someone wrote the state in between; nothing was pushed. Run migrate-state again on the current state",
+    );
+  }
+  if (stateBody(current) !== stateBody(read)) {
+    throw new Refusal(`${where} holds serial ${current.serial} with other content than ${when} read: nothing was pushed`);
+  }
+}
+
+/** What a state holds, whatever the Terraform that wrote it: resources, outputs, check results (keys sorted). */
+const stateBody = (s: RawState) => canonical({ resources: s.resources, outputs: s.outputs ?? {}, check_results: s.check_results ?? null });
+
+function pushedProblems(now: RawState, migrated: RawState): string[] {
+  const problems: string[] = [];
+  if (now.lineage !== migrated.lineage) problems.push(`lineage ${now.lineage}, pushed ${migrated.lineage}`);
+  if ((now.serial ?? 0) < (migrated.serial ?? 0)) problems.push(`serial ${now.serial}, pushed ${migrated.serial}`);
+  if (stateBody(now) !== stateBody(migrated)) problems.push("its resources or outputs differ from the migrated state");
+  return problems;
+}
+
+/** A folder whose report says it pushed holds the only backup of the state before that push: never reused. */
+function refuseFolderWithPushedBackup(dir: string, shown: string): void {
+  let earlier: Partial<MigrationReport> | undefined;
+  try {
+    earlier = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")) as Partial<MigrationReport>;
+  } catch {
+    return;
+  }
+  if (earlier?.tool === "migrate-state" && earlier.pushed) {
+    throw new InputError(
+      `${shown} holds the backup of the state before an earlier push (serial ${earlier.read?.serial}, pushed as ${earlier.pushed.serial}): ` +
+        "migrate-state keeps it; give another --out",
+    );
+  }
+}
+
+async function verifyPlans(
+  o: Options,
+  io: CliIo,
+  deps: Deps,
+  env: NodeJS.ProcessEnv,
+  work: string,
+  originalCopy: string,
+  migratedCopy: string,
+  moves: readonly PlannedMove[],
+  cleared: readonly string[],
+): Promise<NonNullable<MigrationReport["plan"]>> {
+  const args = (state: string, out: string) => [
+    "--stack",
+    o.stack,
+    "--state",
+    state,
+    "--out",
+    out,
+    "--json",
+    ...(o.online ? [] : ["--offline"]),
+    ...(o.modules ? ["--modules", o.modules] : []),
+    ...(o.data ? ["--data", o.data] : []),
+    ...o.exclude.flatMap((a) => ["--exclude", a]),
+  ];
+  const one = async (label: string, state: string, out: string) => {
+    let stdout = "";
+    let stderr = "";
+    // plan-check's progress goes on, named by plan; the rest of its stderr is its message, for an error below.
+    // (Not its verdict line: the gate's verdict is not what migrate-state compares.)
+    const stepOrText = (t: string) => {
+      if (!t.startsWith("plan-check: ")) stderr += t;
+      else if (!/^plan-check: (PASS|FAIL) in /.test(t)) io.stderr(`migrate-state: plan against ${label}: ${t.slice("plan-check: ".length)}`);
+    };
+    const code = await planCheck(args(state, out), { cwd: io.cwd, stdout: (t) => (stdout += t), stderr: stepOrText }, { environments: deps.environments, env });
+    checkpoint({ signal: deps.signal }, "the verification plans");
+    if (code === 2) throw new InputError(`the verification plan against ${label} could not run:\n${stderr.trim()}`);
+    if (!stdout) throw new VerificationFailed(`the verification plan against ${label} failed:\n${stderr.trim()}`);
+    const report = JSON.parse(stdout) as PlanCheckReport & { failureTexts: string[] };
+    const errors = report.failures.filter((f) => f.kind === "error");
+    if (errors.length) {
+      const texts = report.failureTexts.filter((_t, n) => report.failures[n].kind === "error");
+      throw new VerificationFailed(
+        `the plan against ${label} stopped on an error, so the plans cannot be compared:\n${texts.map((t) => `  - ${t}`).join("\n")}\n` +
+          `Leave the object out of both plans with --exclude <address> (plan-check's report names it), then run again.`,
+      );
+    }
+    const planJson = JSON.parse(fs.readFileSync(path.join(out, "stack", "plan.json"), "utf8"));
+    return { report, planJson };
+  };
+  const [before, after] = await Promise.all([
+    one("the state as read", originalCopy, path.join(work, "plan-original")),
+    one("the copy", migratedCopy, path.join(work, "plan-migrated")),
+  ]);
+  const comparison = comparePlansAfterMigration(before.planJson, after.planJson, moves, cleared);
+  if (!comparison.ok) {
+    throw new VerificationFailed(`the plan against the copy is not the plan against the original without its moves:\n${comparison.problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return { ...comparison, mode: o.online ? "online" : "offline", excluded: after.report.excluded.map((e) => e.address), rows: after.report.rows.length };
+}
+
+function writeReport(dir: string, report: MigrationReport): void {
+  fs.writeFileSync(path.join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "report.md"), renderMarkdown(report), { mode: 0o600 });
+}
+
+const code = (s: string) => `\`${s}\``;
+
+function dependencyNote(p: PlanComparison): string {
+  const parts = [`the plan against the copy recomputes ${p.dependenciesRecomputed.length}, at the new addresses (no dependency in it names an old address)`];
+  if (p.dependenciesNoneConfigured.length) parts.push(`${p.dependenciesNoneConfigured.length} have none in the configuration (${p.dependenciesNoneConfigured.map(code).join(", ")})`);
+  if (p.dependenciesAtApply.length) parts.push(`${p.dependenciesAtApply.length} belong to objects the plan changes, whose apply writes them (${p.dependenciesAtApply.map(code).join(", ")})`);
+  if (p.dependenciesNotPlanned.length) parts.push(`${p.dependenciesNotPlanned.length} are left out of the plan (${p.dependenciesNotPlanned.map(code).join(", ")}): the next plan that includes them recomputes them`);
+  return parts.join("; ");
+}
+
+export function renderMarkdown(r: MigrationReport): string {
+  const out: string[] = [];
+  out.push(`## migrate-state: stack ${code(r.stack)}`, "");
+  out.push(`Read ${r.read.from}: serial ${r.read.serial}, lineage ${code(r.read.lineage)}${r.read.terraformVersion ? `, written by Terraform ${r.read.terraformVersion}` : ""}.`);
+  if (r.nothingToDo) {
+    out.push("", `Nothing to migrate: no moved block of the stack has its source in this state (${r.absent.length} moved block(s), all applied already or optional). Nothing was written.`, "");
+    return out.join("\n");
+  }
+  const instances = r.moves.flatMap((m) => m.instances);
+  out.push("", `### Moved by Terraform (${instances.length} instance(s), ${r.terraformCalls} \`terraform state mv\` call(s) on a copy)`, "");
+  for (const i of instances) out.push(`- ${code(i.from)} → ${code(i.to)}`);
+  if (r.absent.length) out.push("", `${r.absent.length} moved block(s) have no source in this state (applied already, or optional): nothing to do for them.`);
+  if (r.state) {
+    const s = r.state;
+    out.push(
+      "",
+      "### Verification",
+      "",
+      `- **the state**: ${s.moved.length} object(s) at their new address and ${s.kept} kept at theirs (plus ${s.dataSources} data source instance(s)${s.deposed ? ` and ${s.deposed} deposed object(s)` : ""}), ` +
+        "each identical to the state as read: attributes, sensitive paths, private data, schema version; nothing added or lost; the same lineage, outputs and check results.",
+      `- **the serial**: ${s.serial.before} → ${s.serial.after}: Terraform writes the state once per \`state mv\` (${r.terraformCalls} call(s)).` +
+        (s.terraformVersion.before !== s.terraformVersion.after ? ` It records itself as the writer: terraform_version ${s.terraformVersion.before} → ${s.terraformVersion.after}.` : ""),
+      `- **dependencies**: \`state mv\` keeps a moved object's own list and empties the list of every object that named a moved address ` +
+        `(${s.dependenciesCleared.length} here); Terraform recomputes them from the configuration at the next plan` +
+        (r.plan ? `: ${dependencyNote(r.plan)}` : "") +
+        ". The next apply writes them.",
+    );
+  }
+  if (r.plan) {
+    const p = r.plan;
+    out.push(
+      `- **the plan** (${p.mode}, plan-check's workspace): against the copy, no move left; at every one of ${p.equal} address(es) the same actions and values as the plan against the state as read, which showed the ${p.movesBefore} move(s).` +
+        (p.excluded.length ? ` Left out of both plans: ${p.excluded.map(code).join(", ")} and what depends on it.` : ""),
+    );
+  }
+  if (r.files) {
+    out.push("", "### Files", "", `- migrated state: ${code(r.files.migrated.path)} (sha256 ${r.files.migrated.sha256.slice(0, 12)}…)`, `- original, as read (the backup): ${code(r.files.original.path)} (sha256 ${r.files.original.sha256.slice(0, 12)}…)`);
+    out.push("", "Both hold secrets in clear, as the state does: keep them out of a repository.");
+  }
+  out.push("", "### Backend", "");
+  if (r.pushed) out.push(`Pushed to ${describeBackend(r.backend)} under its lock: ${r.pushed.note}, lineage ${code(r.pushed.lineage)}.`);
+  else out.push(`Not pushed (${describeBackend(r.backend)} is unchanged). With --push, migrate-state does the same again and writes the result there under the backend's lock.`);
+  out.push("");
+  return out.join("\n");
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, () => controller.abort());
+  main(process.argv.slice(2), processIo(), { signal: controller.signal }).then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,449 @@
+// synth-diff: the synthesized Terraform of the working tree against that of
+// another commit, block by block and attribute by attribute (logic in
+// ./lib/tf-diff.ts, report in ./lib/tf-diff-report.ts).
+//   npm run synth-diff -- <git ref> [--stack <name>] [--json] [--out <file>]
+// The working tree is synthesized in memory; the other commit is exported
+// with `git archive` into a temporary folder this command creates and always
+// removes, and synthesized there by its own cdktf.json `app` with this
+// checkout's node_modules (a symbolic link; nothing is installed). No
+// Terraform, no AWS. Exit codes: 0 it ran (a report, not a gate), 2 bad input.
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { EnvironmentConfig } from "../../config/environment";
+import type * as App from "../../stacks/app";
+import { CliIo, InputError, PROJECT_ROOT, parseFlags, parseOrAnswer, processIo } from "../../lib/cli";
+import { Json, StackDiff, compare, diffDocuments } from "../../lib/tf-diff";
+import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../../lib/tf-diff-report";
+
+export { CliIo };
+
+export const USAGE =
+  "usage: synth-diff <git ref> [--stack <name>] [--json] [--out <file>]\n" +
+  "  <git ref>  the commit to compare the working tree with (HEAD~1, main, a tag or a commit id)\n" +
+  "  --stack    only this stack (default: every stack either side synthesizes)\n" +
+  "  --json     print every fact as JSON instead of Markdown\n" +
+  "  --out      also write the whole report, never cut, to this file (Markdown, or JSON with --json);\n" +
+  "             an existing file is replaced only when it is an earlier synth-diff report\n" +
+  `The Markdown on stdout fits one GitHub comment (at most ${MARKDOWN_LIMIT.toLocaleString("en-US")} characters; cut with a pointer otherwise).\n` +
+  "The other commit is synthesized with this checkout's node_modules: refused when its package-lock.json\n" +
+  "locks another version of a package synthesis loads.\n" +
+  "exit codes: 0 it ran (changes or not), 2 bad input (unknown ref, not a git checkout, a commit that cannot\n" +
+  "            be synthesized here)\n";
+
+/** How long the other commit's synthesis may take. */
+export const SYNTH_TIMEOUT_MS = 10 * 60 * 1000;
+/** A marker only our own reports carry, so --out replaces nothing else. */
+const REPORT_MARKERS = ["<!-- synth-diff report -->", '"tool": "synth-diff"'];
+
+interface Options {
+  ref: string;
+  stack?: string;
+  json: boolean;
+  out?: string;
+  help: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const valueFlags = ["--stack", "--out"];
+  const positional: string[] = [];
+  const rest: string[] = [];
+  for (let n = 0; n < argv.length; n++) {
+    const a = argv[n];
+    if (valueFlags.includes(a)) rest.push(a, ...(n + 1 < argv.length ? [argv[++n]] : []));
+    else if (a.startsWith("-")) rest.push(a);
+    else positional.push(a);
+  }
+  const { values, flags, help } = parseFlags(rest, valueFlags, ["--json"]);
+  if (help) return { ref: "", json: false, help };
+  if (positional.length === 0) throw new InputError("give the git ref to compare with (HEAD~1, main, a tag or a commit id)");
+  if (positional.length > 1) throw new InputError(`give one git ref, not ${positional.length} (${positional.join(", ")})`);
+  const stack = values["--stack"];
+  if (stack !== undefined && !/^[A-Za-z0-9_-]+$/.test(stack)) {
+    throw new InputError(`--stack takes a stack name (letters, digits, _ and -); got ${JSON.stringify(stack)}`);
+  }
+  return { ref: positional[0], stack, json: flags.has("--json"), out: values["--out"], help };
+}
+
+// ---------------------------------------------------------------- git
+
+function git(cwd: string, args: readonly string[]): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync("git", args, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    throw new InputError(code === "ENOENT" ? "git is not installed (synth-diff reads the other commit from git)" : `git: ${r.error.message}`);
+  }
+  return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `HEAD~1 (70d8306)`, or the short commit id alone when that is what was given. */
+const labelOf = (ref: string, commit: string) => (commit.startsWith(ref) ? commit.slice(0, 7) : `${ref} (${commit.slice(0, 7)})`);
+
+export interface Base {
+  readonly commit: string;
+  /** The repository's top folder. */
+  readonly top: string;
+  /** The project's folder inside the repository (`infra/cdktf/`), or "" at its root. */
+  readonly prefix: string;
+}
+
+/** The commit a ref names, checked to be a version of this project; refuses a ref git does not know. */
+export function resolveBase(root: string, ref: string): Base {
+  const top = git(root, ["rev-parse", "--show-toplevel"]);
+  if (!top.ok) throw new InputError(`${root} is not in a git checkout: synth-diff compares the working tree with a commit of its history`);
+  const prefix = git(root, ["rev-parse", "--show-prefix"]).stdout.trim();
+  const r = git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+  if (!r.ok) {
+    const shallow = git(root, ["rev-parse", "--is-shallow-repository"]).stdout.trim() === "true";
+    throw new InputError(
+      `unknown git ref '${ref}': no commit of this repository has that name (give HEAD~1, a branch, a tag or a commit id)` +
+        (shallow ? "; this clone is shallow: fetch the history first (git fetch --unshallow, or actions/checkout with fetch-depth: 0)" : ""),
+    );
+  }
+  const commit = r.stdout.trim();
+  for (const file of ["cdktf.json", "package-lock.json"]) {
+    if (!git(root, ["cat-file", "-e", `${commit}:${prefix}${file}`]).ok) {
+      throw new InputError(`${labelOf(ref, commit)} has no ${prefix}${file}: not a version of this project, nothing to synthesize`);
+    }
+  }
+  return { commit, top: top.stdout.trim(), prefix };
+}
+
+function headOf(root: string): { commit: string; dirty: boolean } {
+  const head = git(root, ["rev-parse", "--verify", "--quiet", "HEAD"]);
+  const status = git(root, ["status", "--porcelain", "--untracked-files=normal", "--", "."]);
+  return { commit: head.ok ? head.stdout.trim() : "(no commit)", dirty: status.stdout.trim() !== "" };
+}
+
+// ---------------------------------------------------------------- package-lock compatibility
+
+interface LockEntry {
+  version?: string;
+  integrity?: string;
+  dev?: boolean;
+}
+interface Lockfile {
+  packages?: Record<string, LockEntry>;
+}
+
+/** What synthesis loads besides the runtime dependencies: the build tools of the `app` commands (SWC, tsc, ts-node). */
+const isBuildTool = (name: string) => name.startsWith("@swc/") || name === "typescript" || name === "ts-node";
+const packageName = (key: string) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+
+/**
+ * The packages the other commit locks differently from this checkout (whose
+ * node_modules will synthesize it): `blocking` those synthesis loads (runtime
+ * dependencies and the build tools), `devOnly` the rest (test tools, linters).
+ * Packages only this checkout has do not matter to the other commit.
+ */
+export function lockfileDifferences(base: Lockfile, here: Lockfile): { blocking: string[]; devOnly: string[] } {
+  const blocking: string[] = [];
+  const devOnly: string[] = [];
+  const ours = here.packages ?? {};
+  for (const [key, entry] of Object.entries(base.packages ?? {})) {
+    if (key === "") continue; // the project itself
+    const mine = ours[key];
+    const same = mine !== undefined && mine.version === entry.version && (mine.integrity === undefined || entry.integrity === undefined || mine.integrity === entry.integrity);
+    if (same) continue;
+    const name = packageName(key);
+    const line = `${name} ${entry.version ?? "(no version)"} there, ${mine?.version ?? "absent"} here`;
+    (entry.dev && !isBuildTool(name) ? devOnly : blocking).push(line);
+  }
+  return { blocking: blocking.sort(compare), devOnly: devOnly.sort(compare) };
+}
+
+function readLockfile(text: string, where: string): Lockfile {
+  try {
+    const lock = JSON.parse(text) as Lockfile;
+    if (typeof lock.packages !== "object" || lock.packages === null) throw new Error("no \"packages\" (lockfileVersion 2 or 3 has them)");
+    return lock;
+  } catch (e) {
+    throw new InputError(`cannot read the package-lock.json of ${where}: ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------- --out
+
+/** Refuses, before any work, an --out that cannot be written or is not ours to replace. */
+function checkOut(file: string, shown: string): void {
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new InputError(`--out ${shown}: the folder ${path.dirname(shown) || "."} does not exist`);
+  if (!fs.existsSync(file)) return;
+  if (!fs.statSync(file).isFile()) throw new InputError(`--out ${shown} is a folder; give a file path`);
+  const text = fs.readFileSync(file, "utf8");
+  if (!REPORT_MARKERS.some((m) => text.includes(m))) {
+    throw new InputError(`--out ${shown} exists and is not a synth-diff report; synth-diff replaces only its own reports: give another path`);
+  }
+}
+
+function writeOut(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------- the other commit, in a folder of ours
+
+/** A temporary folder, the processes working in it, and their removal on every exit path (signals included). */
+class Scratch {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-diff-"));
+  /** Processes to stop before the folder goes; `group`: the leader of a process group of its own. */
+  private readonly children: { child: ChildProcess; group: boolean }[] = [];
+  private readonly handlers: [NodeJS.Signals, () => void][] = [];
+
+  constructor(io: CliIo) {
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+      const handler = () => {
+        const removed = this.remove();
+        io.stderr(`synth-diff: interrupted (${signal}); ${removed ? `removed ${this.dir}` : `could not remove ${this.dir}: remove it by hand`}\n`);
+        process.exit(code);
+      };
+      process.on(signal, handler);
+      this.handlers.push([signal, handler]);
+    }
+  }
+
+  track<T extends ChildProcess>(child: T, group = false): T {
+    this.children.push({ child, group });
+    return child;
+  }
+
+  /** Stops the processes and removes the folder; safe to call twice. False when the folder could not be removed. */
+  remove(): boolean {
+    for (const { child, group } of this.children.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) continue;
+      try {
+        process.kill(group ? -child.pid : child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    for (const [signal, handler] of this.handlers.splice(0)) process.off(signal, handler);
+    const link = path.join(this.dir, "src", "node_modules");
+    try {
+      if (fs.lstatSync(link).isSymbolicLink()) fs.unlinkSync(link); // never follow it into our node_modules
+    } catch {
+      // not made yet
+    }
+    try {
+      // A stopped process may still be writing for a moment: retry on ENOTEMPTY.
+      fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** `git archive <commit>:<prefix> | tar -x`: the commit's files, nothing of the repository. */
+function exportCommit(scratch: Scratch, base: Base, to: string): Promise<void> {
+  fs.mkdirSync(to);
+  return new Promise((resolve, reject) => {
+    const treeish = base.prefix ? `${base.commit}:${base.prefix}` : base.commit;
+    // From the top folder: run in a subfolder, git archive would take only that subfolder of the tree given.
+    const archive = scratch.track(spawn("git", ["archive", "--format=tar", treeish], { cwd: base.top, stdio: ["ignore", "pipe", "pipe"] }));
+    const tar = scratch.track(spawn("tar", ["-x", "-C", to], { stdio: ["pipe", "ignore", "pipe"] }));
+    let errors = "";
+    archive.stderr.on("data", (d) => (errors += d));
+    tar.stderr.on("data", (d) => (errors += d));
+    archive.stdout.pipe(tar.stdin);
+    let pending = 2;
+    const done = (what: string) => (code: number | null) => {
+      if (code !== 0) return reject(new InputError(`cannot export ${base.commit.slice(0, 7)}: ${what} exited ${code}: ${errors.trim()}`));
+      if (--pending === 0) resolve();
+    };
+    archive.on("error", reject);
+    tar.on("error", (e) => reject(new InputError(`cannot export ${base.commit.slice(0, 7)}: tar: ${e.message}`)));
+    archive.on("close", done("git archive"));
+    tar.on("close", done("tar"));
+  });
+}
+
+/** Runs the exported commit's cdktf.json `app` (as `cdktf synth` would) with CDKTF_OUTDIR in our folder. */
+function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise<Map<string, string>> {
+  let app: string;
+  try {
+    app = (JSON.parse(fs.readFileSync(path.join(src, "cdktf.json"), "utf8")) as { app?: unknown }).app as string;
+  } catch (e) {
+    throw new InputError(`${label}: cannot read its cdktf.json: ${(e as Error).message}`);
+  }
+  if (typeof app !== "string" || app.trim() === "") throw new InputError(`${label}: its cdktf.json has no "app" command`);
+  const outdir = path.join(scratch.dir, "out");
+  const tmp = path.join(scratch.dir, "tmp");
+  fs.mkdirSync(tmp);
+  return new Promise((resolve, reject) => {
+    // Its own process group, so an interrupt or the timeout stops the whole app (sh, node, the build).
+    const child = scratch.track(
+      spawn("sh", ["-c", app], {
+        cwd: src,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, CDKTF_OUTDIR: outdir, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" },
+      }),
+      true,
+    );
+    let output = "";
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-8000));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }, SYNTH_TIMEOUT_MS);
+    child.on("error", (e) => reject(new InputError(`${label}: cannot run its app \`${app}\`: ${e.message}`)));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        const why = signal ? `was stopped (${signal}${signal === "SIGKILL" ? `, after ${SYNTH_TIMEOUT_MS / 1000} s` : ""})` : `exited ${code}`;
+        // Paths inside our folder, which is gone by the time this is read, as paths of the commit.
+        const shown = output.split(`${src}${path.sep}`).join("").trim();
+        return reject(new InputError(`${label} does not synthesize with this checkout's node_modules: its app \`${app}\` ${why}:\n${shown}`));
+      }
+      try {
+        resolve(readManifest(outdir, label));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** The stacks an app wrote, by name: cdk.tf.json text. */
+function readManifest(outdir: string, label: string): Map<string, string> {
+  const file = path.join(outdir, "manifest.json");
+  if (!fs.existsSync(file)) throw new InputError(`${label}: its app wrote no manifest.json to CDKTF_OUTDIR: not a cdktf app this command can read`);
+  const manifest = JSON.parse(fs.readFileSync(file, "utf8")) as { stacks?: Record<string, { synthesizedStackPath: string }> };
+  const stacks = new Map<string, string>();
+  for (const [name, entry] of Object.entries(manifest.stacks ?? {})) {
+    if (!entry.synthesizedStackPath.endsWith(".json")) throw new InputError(`${label}: stack ${name} was synthesized as HCL (${entry.synthesizedStackPath}); synth-diff compares cdk.tf.json`);
+    stacks.set(name, fs.readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8"));
+  }
+  return stacks;
+}
+
+/** The working tree's stacks (what main.ts synthesizes), in memory. */
+export function synthesizeWorkingTree(environments?: Readonly<Record<string, EnvironmentConfig>>): Map<string, string> {
+  const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
+  const envs = environments ?? (require("../../config/environments") as { environments: Record<string, EnvironmentConfig> }).environments;
+  try {
+    return new Map(synthesize(envs, { outdir: null }).map((s) => [s.name, s.text]));
+  } catch (e) {
+    if (isUserError(e)) throw new InputError(`the working tree does not synthesize: ${e.message}`);
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- the command
+
+export interface SynthDiffDeps {
+  /** The project folder whose git history holds the ref (the working tree synthesized is always this checkout's sources). @default PROJECT_ROOT */
+  readonly root?: string;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs the command; resolves to the exit code. Writes only through `io`, its temporary folder and --out. */
+export async function main(argv: readonly string[], io: CliIo, deps: SynthDiffDeps = {}): Promise<number> {
+  const options = parseOrAnswer(argv, io, USAGE, parseArgs);
+  if (typeof options === "number") return options;
+  try {
+    return await run(options, io, deps);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+}
+
+async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> {
+  const root = deps.root ?? PROJECT_ROOT;
+  const base = resolveBase(root, o.ref);
+  const label = labelOf(o.ref, base.commit);
+  const out = o.out === undefined ? undefined : path.resolve(io.cwd, o.out);
+  if (out) checkOut(out, o.out!);
+  if (!fs.existsSync(path.join(root, "node_modules"))) throw new InputError(`${root} has no node_modules: run npm ci first`);
+
+  const baseLock = readLockfile(git(root, ["show", `${base.commit}:${base.prefix}package-lock.json`]).stdout, label);
+  const hereLock = readLockfile(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"), "the working tree");
+  const lock = lockfileDifferences(baseLock, hereLock);
+  if (lock.blocking.length > 0) {
+    const shown = lock.blocking.slice(0, 12).map((l) => `  - ${l}`);
+    throw new InputError(
+      `${label} locks other versions of packages synthesis loads, so this checkout's node_modules cannot synthesize it as it was:\n` +
+        `${shown.join("\n")}${lock.blocking.length > 12 ? `\n  - and ${lock.blocking.length - 12} more` : ""}\n` +
+        "synth-diff supports the commits whose package-lock.json locks the same runtime dependencies and build tools as the working tree " +
+        "(compare with a later commit, or check the other commit out with its own npm ci and run synth there)",
+    );
+  }
+  const notes = lock.devOnly.length
+    ? [
+        `${label} locks other versions of ${lock.devOnly.length} development package${lock.devOnly.length === 1 ? "" : "s"} that synthesis does not load ` +
+          `(${lock.devOnly.slice(0, 5).join("; ")}${lock.devOnly.length > 5 ? "; …" : ""}); it was synthesized with this checkout's.`,
+      ]
+    : [];
+
+  const scratch = new Scratch(io);
+  let baseStacks: Map<string, string>;
+  let hereStacks: Map<string, string>;
+  try {
+    const started = Date.now();
+    const src = path.join(scratch.dir, "src");
+    io.stderr(`synth-diff: exporting ${label} to ${scratch.dir}\n`);
+    await exportCommit(scratch, base, src);
+    if (!fs.existsSync(path.join(src, "node_modules"))) fs.symlinkSync(path.join(root, "node_modules"), path.join(src, "node_modules"), "dir");
+    const other = synthesizeCommit(scratch, src, label);
+    other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
+    const t0 = Date.now();
+    hereStacks = synthesizeWorkingTree();
+    io.stderr(`synth-diff: working tree synthesized in memory in ${seconds(Date.now() - t0)}\n`);
+    baseStacks = await other;
+    io.stderr(`synth-diff: ${label} exported and synthesized in ${seconds(Date.now() - started)}\n`);
+  } finally {
+    if (!scratch.remove()) io.stderr(`synth-diff: could not remove ${scratch.dir}: remove it by hand\n`);
+  }
+
+  const names = [...new Set([...baseStacks.keys(), ...hereStacks.keys()])].sort(compare);
+  if (o.stack !== undefined && !names.includes(o.stack)) {
+    throw new InputError(`no stack named '${o.stack}' in the working tree (${[...hereStacks.keys()].join(", ") || "none"}) or in ${label} (${[...baseStacks.keys()].join(", ") || "none"})`);
+  }
+  const parse = (text: string | undefined, where: string): { [k: string]: Json } | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as { [k: string]: Json };
+    } catch (e) {
+      throw new InputError(`${where} is not JSON: ${(e as Error).message}`);
+    }
+  };
+  const diffs: StackDiff[] = names
+    .filter((n) => o.stack === undefined || n === o.stack)
+    .map((n) => diffDocuments(n, parse(baseStacks.get(n), `${label}: stack ${n}`), parse(hereStacks.get(n), `working tree: stack ${n}`)));
+
+  const meta: ReportMeta = { ref: o.ref, baseCommit: base.commit, head: headOf(root), notes };
+  const lines = markdownLines(diffs, meta);
+  const full = o.json ? renderJson(diffs, meta) : lines.join("\n") + "\n";
+  if (out) writeOut(out, full);
+  if (o.json) io.stdout(full);
+  else {
+    const pointer = o.out ? `the whole report is in ${o.out}` : `\`npm run synth-diff -- ${o.ref} --out <file>\` writes the whole report`;
+    io.stdout(fitMarkdown(lines, MARKDOWN_LIMIT, pointer).text);
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), processIo()).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

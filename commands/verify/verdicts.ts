@@ -1,0 +1,394 @@
+// verify's verdicts: from what was read (./verify-checks.ts, gather), one row per check,
+// in CHECKS order. Each row says PASS or FAIL, the value seen and what to do; a check
+// that could not run is a FAIL that says why.
+import type { ContainerDefinition, Service } from "@aws-sdk/client-ecs";
+import type { Instance } from "@aws-sdk/client-ec2";
+import { CallError, Missing, Operation } from "./aws";
+import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, QueueFacts, REQUESTS, Row, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
+import { VerifyTarget } from "./target";
+
+/** What to do about a request that failed. */
+function errorTodo(e: CallError): string {
+  if (e.throttled) return `AWS throttled ${e.operation} (the SDK retried it ${e.attempts - 1} time(s)): run verify again in a minute, or with --wait`;
+  if (e.denied) return `the caller may not call ${e.operation}: grant it the read permissions docs/verify.md lists ("Permissions")`;
+  if (e.unreachable) return "AWS could not be reached: check the network (proxy, VPN), then run verify again";
+  return `${e.operation} failed: see the error, then run verify again`;
+}
+
+const ago = (ms: number) => `${duration(ms)} ago`;
+
+const hasPort = (host: string) => host.includes(":");
+const isHostname = (host: string) => /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host);
+
+export interface JudgeContext {
+  readonly target: VerifyTarget;
+  readonly account?: string;
+  readonly now: Date;
+  /** The operations this verification made: a row lists those its facts come from. */
+  readonly made: ReadonlySet<Operation>;
+}
+
+/** The rows, in CHECKS order, from what was read. */
+export function judge(f: Facts, c: JudgeContext): Row[] {
+  const rows: Row[] = [];
+  const row = (check: CheckName, pass: boolean, seen: string, todo = "", settles = false) =>
+    rows.push({ check, pass, seen, todo: pass ? "" : todo, settles: pass ? false : settles, requests: REQUESTS[check].filter((op) => c.made.has(op)) });
+  const failed = (check: CheckName, e: CallError) => row(check, false, describeError(e), errorTodo(e), !e.denied);
+  const blocked = (check: CheckName, why: string, settles = false) => row(check, false, `not checked: ${why}`, "fix the check it depends on first", settles);
+  const j: Judging = { f, c, t: c.target, row, failed, blocked };
+  const service = f.service?.ok ? f.service.value : undefined;
+  const queue = f.queue?.ok && !(f.queue.value instanceof Missing) ? f.queue.value : undefined;
+  const container = liveContainer(f, c.target);
+  judgeEcs(j, service, queue);
+  judgeImage(j, service, container);
+  judgeDatabase(j, container);
+  judgeQueues(j, queue);
+  judgeLogs(j, service);
+  judgeApiHost(j);
+  return rows;
+}
+
+/** What each part of the verdict works with: the facts, the context, and how it adds a row. */
+interface Judging {
+  readonly f: Facts;
+  readonly c: JudgeContext;
+  readonly t: VerifyTarget;
+  row(check: CheckName, pass: boolean, seen: string, todo?: string, settles?: boolean): void;
+  failed(check: CheckName, e: CallError): void;
+  blocked(check: CheckName, why: string, settles?: boolean): void;
+}
+
+type Container = ContainerDefinition | undefined;
+
+
+/** ECS: the cluster, the service, its tasks, the deployment and the stopped tasks. */
+function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | undefined): void {
+  const { f, t, row, failed, blocked } = j;
+  const cluster = f.cluster;
+  if (!cluster) blocked("ECS cluster", "not read");
+  else if (!cluster.ok) failed("ECS cluster", cluster.error);
+  else if (!cluster.value) row("ECS cluster", false, `${t.cluster.name}: not found in ${t.region}`, "deploy the stack (npm run deploy); check the region and the account");
+  else row("ECS cluster", cluster.value.status === "ACTIVE", `${t.cluster.name}: ${cluster.value.status}`, "the cluster is not ACTIVE: deploy the stack again");
+
+  if (!f.service) blocked("ECS service", "not read");
+  else if (!f.service.ok) failed("ECS service", f.service.error);
+  else if (!service) row("ECS service", false, `${t.service.name}: not found in ${t.cluster.name}`, "deploy the stack (npm run deploy)");
+  else row("ECS service", service.status === "ACTIVE", `${t.service.name}: ${service.status}`, "the service is not ACTIVE (draining or deleted): deploy the stack again");
+
+  if (!service) blocked("ECS tasks", "no service");
+  else {
+    const desired = service.desiredCount ?? 0;
+    const running = service.runningCount ?? 0;
+    const pending = service.pendingCount ?? 0;
+    const unhealthy = f.runningTasks?.ok ? f.runningTasks.value.filter((x) => x.healthStatus === "UNHEALTHY") : [];
+    const health = f.runningTasks?.ok && f.runningTasks.value.length > 0 ? `; health ${summarize(f.runningTasks.value.map((x) => x.healthStatus ?? "UNKNOWN"))}` : "";
+    const counts = `running ${running} of desired ${desired}${pending ? `, ${pending} pending` : ""}${health} (${t.workerMode} mode, min ${t.minCapacity})`;
+    const backlog = queue ? queue.visible + queue.inFlight : undefined;
+    if (unhealthy.length > 0) {
+      row("ECS tasks", false, counts, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
+    } else if (t.workerMode !== "sqs" && desired < 1) {
+      row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
+    } else if (desired === 0) {
+      if (backlog === undefined) blocked("ECS tasks", `${counts}; zero tasks is healthy only with an empty queue, and the queue was not read`, true);
+      else if (backlog === 0) row("ECS tasks", true, `${counts}; queue empty: scaled to zero is healthy`);
+      else row("ECS tasks", false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
+    } else if (running < desired) {
+      row("ECS tasks", false, counts, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
+    } else row("ECS tasks", true, counts);
+  }
+
+  const primary = f.primary;
+  if (!service) blocked("ECS deployment", "no service");
+  else if (!primary) row("ECS deployment", false, "no PRIMARY deployment", "deploy the stack again", true);
+  else {
+    const others = (service.deployments ?? []).filter((d) => d !== primary).length;
+    const seen = `${taskDefinitionLabel(primary.taskDefinition)}: ${primary.rolloutState ?? "no rollout state"} (started ${iso(primary.createdAt ?? 0)}${others ? `; ${others} older deployment(s) draining` : ""})`;
+    if (primary.rolloutState === "COMPLETED") row("ECS deployment", true, seen);
+    else if (primary.rolloutState === "FAILED") row("ECS deployment", false, `${seen}: ${primary.rolloutStateReason ?? ""}`.trim(), "the deployment failed: see ECS stopped tasks for why, fix it and deploy again");
+    else row("ECS deployment", false, seen, "the deployment is still rolling out: run with --wait", true);
+  }
+
+  if (!service) blocked("ECS stopped tasks", "no service");
+  else if (!f.stoppedTasks) blocked("ECS stopped tasks", "not read", true);
+  else if (!f.stoppedTasks.ok) failed("ECS stopped tasks", f.stoppedTasks.error);
+  else {
+    const since = primary?.createdAt?.getTime() ?? 0;
+    const stopped = [...f.stoppedTasks.value].sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
+    const current = stopped.filter((x) => (x.createdAt?.getTime() ?? 0) >= since);
+    const failures = current.map((x) => ({ task: x, ...stopCause(x) })).filter((x) => x.failure);
+    const earlier = stopped.length - current.length;
+    const history = earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : "";
+    if (failures.length === 0) {
+      const normal = current.map((x) => stopCause(x).cause);
+      row("ECS stopped tasks", true, `${current.length === 0 ? "none" : summarize(normal)} since the deployment started${history}`);
+    } else {
+      const causes = summarize(failures.map((x) => x.cause));
+      const first = failures[0];
+      row(
+        "ECS stopped tasks",
+        false,
+        `${failures.length} of ${current.length} stopped since the deployment: ${causes}; last: ${truncate(first.detail, 400)}${history}`,
+        todoForCause(first.cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined),
+      );
+    }
+  }
+}
+
+/** The image: the task definition's path, and the tag in ECR. */
+function judgeImage(j: Judging, service: Service | undefined, container: Container): void {
+  const { f, c, t, row, failed, blocked } = j;
+  const expectedHost = c.account ? `${c.account}.dkr.ecr.${t.region}.amazonaws.com` : undefined;
+  if (!f.taskDefinition) blocked("image path", service ? "the service names no task definition" : "no service");
+  else if (!f.taskDefinition.ok) failed("image path", f.taskDefinition.error);
+  else if (!container?.image) row("image path", false, `${taskDefinitionLabel(f.taskDefinition.value.taskDefinitionArn)} has no container ${t.taskDefinition.container}`, "deploy the stack");
+  else if (!expectedHost) blocked("image path", "the account was not read (sts:GetCallerIdentity)", true);
+  else {
+    const image = container.image;
+    const expected = `${expectedHost}/${t.image.repository}${t.image.tag ? `:${t.image.tag}` : ""}`;
+    const parsed = parseEcrImage(image);
+    const family = f.taskDefinition.value.family;
+    const familyNote = family && family !== t.taskDefinition.name ? `; family ${family}, the stack's is ${t.taskDefinition.name}` : "";
+    if (image === expected || (!t.image.tag && parsed && `${expectedHost}/${parsed.repository}` === expected)) row("image path", true, `${image}${familyNote}`);
+    else if (image.startsWith(`${expectedHost}/`) && parsed?.repository.endsWith(`/${t.image.repository}`)) {
+      const between = parsed.repository.slice(0, -t.image.repository.length);
+      const from = t.image.registryOf && between === `${t.image.registryOf.name}/` ? `the ${t.image.registryOf.name} repository's URL` : "a repository URL";
+      row(
+        "image path",
+        false,
+        `${image}: ${between} sits between the registry host and the repository`,
+        `the task definition was built from ${from} instead of its registry host (documented fix 2): deploy this stack, whose image is ${expected}`,
+      );
+    } else row("image path", false, `${image}; the stack builds ${expected}${familyNote}`, "deploy the stack (npm run deploy) so the service runs the task definition it synthesizes");
+  }
+
+  const parsedImage = container?.image ? parseEcrImage(container.image) : undefined;
+  if (!container?.image) blocked("image in ECR", "no task definition image");
+  else if (!parsedImage) row("image in ECR", false, `not checked: ${container.image} is not an ECR image URI`, "use an image in this account's ECR");
+  else if (!parsedImage.tag) row("image in ECR", false, `not checked: ${container.image} has no tag`, "reference the image by tag");
+  else if (!f.image) blocked("image in ECR", "not read");
+  else if (!f.image.ok) failed("image in ECR", f.image.error);
+  else if (f.image.value instanceof Missing) {
+    const repo = `${parsedImage.repository} (registry ${parsedImage.account})`;
+    if (f.image.value.code === "RepositoryNotFoundException") {
+      row("image in ECR", false, `repository ${repo} does not exist`, `ECS cannot pull ${container.image}: fix the image path (see image path), or create the repository and push`);
+    } else row("image in ECR", false, `tag ${parsedImage.tag} not in ${repo}`, `push the image: scripts/dev/push-ml-worker.sh (tag ${parsedImage.tag})`);
+  } else {
+    const d = f.image.value.imageDetails?.[0];
+    if (!d) row("image in ECR", false, `tag ${parsedImage.tag} not in ${parsedImage.repository}`, `push the image: scripts/dev/push-ml-worker.sh (tag ${parsedImage.tag})`);
+    else row("image in ECR", true, `${parsedImage.repository}:${parsedImage.tag} = ${d.imageDigest?.slice(0, 19)}…, pushed ${d.imagePushedAt ? iso(d.imagePushedAt) : "?"}`);
+  }
+}
+
+/** The database host (documented fix 1), and the SSM parameters the container reads. */
+function judgeDatabase(j: Judging, container: Container): void {
+  const { f, c, t, row, failed, blocked } = j;
+  const server = container?.environment?.find((e) => e.name === "POSTGRES_SERVER")?.value;
+  if (!f.taskDefinition?.ok) blocked("worker DB host", "no task definition");
+  else if (server === undefined) row("worker DB host", false, "the container has no POSTGRES_SERVER", "deploy the stack");
+  else if (hasPort(server)) {
+    row("worker DB host", false, `POSTGRES_SERVER=${server}: carries a port`, "the worker joins host and port itself (host:5432:5432): pass the host without the port (documented fix 1) and deploy");
+  } else row("worker DB host", isHostname(server), `POSTGRES_SERVER=${server}`, "POSTGRES_SERVER is not a host name: check the DB endpoint the stack reads");
+
+  const db = f.dbHost;
+  if (!db) blocked("SSM DB host", "not read");
+  else if (!db.ok) failed("SSM DB host", db.error);
+  else if (db.value instanceof Missing) row("SSM DB host", false, `${t.dbHostParameter.name}: not found`, "deploy the stack (the ssm module writes it)");
+  else if (db.value.value === undefined) row("SSM DB host", false, `${t.dbHostParameter.name}: a ${db.value.type}, not read (verify never decrypts)`, "the ssm module writes it as a String: deploy the stack");
+  else {
+    const v = db.value.value;
+    const seen = `${t.dbHostParameter.name} = ${v} (version ${db.value.version ?? "?"}${db.value.lastModified ? `, ${iso(db.value.lastModified)}` : ""})`;
+    if (hasPort(v)) {
+      row("SSM DB host", false, `${seen}: carries a port`, `the API builds host:${v.split(":").pop()}:${v.split(":").pop()} from it: deploy this stack (the ssm module gets the host without the port, documented fix 1), then restart the API containers`);
+    } else row("SSM DB host", isHostname(v), seen, "not a host name: check the DB endpoint the stack reads");
+  }
+
+  const params = f.parameters;
+  if (!c.account) blocked("SSM parameters", "the account was not read (sts:GetCallerIdentity)", true);
+  else if (!params) blocked("SSM parameters", "not read");
+  else if (!params.ok) failed("SSM parameters", params.error);
+  else {
+    const found = new Set(params.value.found.map((p) => p.Name));
+    const missing = params.value.names.filter((n) => !found.has(n));
+    const total = params.value.names.length + params.value.foreign.length;
+    if (missing.length > 0) {
+      row(
+        "SSM parameters",
+        false,
+        `${missing.length} of ${total} missing: ${missing.join(", ")}`,
+        `tasks cannot start without them (ResourceInitializationError): create ${missing.length === 1 ? "it" : "them"} (aws ssm put-parameter --type SecureString --name ${missing[0]} ...)`,
+      );
+    } else if (params.value.foreign.length > 0) {
+      row("SSM parameters", false, `not checked: ${params.value.foreign.join(", ")} (another account, region or service)`, "verify checks this account's SSM parameters only: check those by hand");
+    } else row("SSM parameters", true, `${total} of ${total} exist: ${params.value.names.join(", ")}`);
+  }
+}
+
+/** SQS: the queue, the DLQ, the redrive, an empty DLQ. */
+function judgeQueues(j: Judging, queue: QueueFacts | undefined): void {
+  const { f, t, row, failed, blocked } = j;
+  const queueRow = (check: "SQS queue" | "SQS DLQ", got: Facts["queue"], name: string) => {
+    if (!got) blocked(check, "not read");
+    else if (!got.ok) failed(check, got.error);
+    else if (got.value instanceof Missing) row(check, false, `${name}: does not exist`, "deploy the stack (npm run deploy)");
+    else row(check, true, `${name}: ${got.value.visible} visible, ${got.value.inFlight} in flight`);
+  };
+  queueRow("SQS queue", f.queue, t.queue.name);
+  queueRow("SQS DLQ", f.deadLetterQueue, t.deadLetterQueue.name);
+  const dlq = f.deadLetterQueue?.ok && !(f.deadLetterQueue.value instanceof Missing) ? f.deadLetterQueue.value : undefined;
+  if (!queue || !dlq) blocked("SQS redrive", !queue ? `${t.queue.name} not read` : `${t.deadLetterQueue.name} not read`);
+  else {
+    const r = queue.redrive;
+    const target = r?.deadLetterTargetArn;
+    const seen = target ? `${t.queue.name} → ${target.slice(target.lastIndexOf(":") + 1)} after ${r?.maxReceiveCount ?? "?"} receives` : `${t.queue.name}: no redrive policy`;
+    const countOk = t.deadLetterQueue.maxReceiveCount === undefined || r?.maxReceiveCount === t.deadLetterQueue.maxReceiveCount;
+    row(
+      "SQS redrive",
+      target === dlq.arn && countOk,
+      countOk ? seen : `${seen}; the stack says ${t.deadLetterQueue.maxReceiveCount}`,
+      `the queue's redrive policy must point at ${dlq.arn}${t.deadLetterQueue.maxReceiveCount ? ` after ${t.deadLetterQueue.maxReceiveCount} receives` : ""}: deploy the stack`,
+    );
+  }
+  if (!dlq) blocked("SQS DLQ empty", `${t.deadLetterQueue.name} not read`);
+  else {
+    const n = dlq.visible + dlq.inFlight + dlq.delayed;
+    if (n === 0) row("SQS DLQ empty", true, `${t.deadLetterQueue.name}: 0 messages`);
+    else {
+      const age = f.oldestDeadLetter;
+      const since = !age
+        ? ""
+        : !age.ok
+          ? `; age not read (${describeError(age.error)})`
+          : !age.value
+            ? "; age unknown (no CloudWatch datapoint in the last 3 h)"
+            : `; the oldest has waited ${duration(age.value.ageSeconds * 1000)}, since about ${iso(age.value.at.getTime() - age.value.ageSeconds * 1000)} (CloudWatch ApproximateAgeOfOldestMessage at ${iso(age.value.at)})`;
+      row(
+        "SQS DLQ empty",
+        false,
+        `${t.deadLetterQueue.name}: ${n} message(s) (${dlq.visible} visible, ${dlq.inFlight} in flight)${since}`,
+        `jobs failed ${t.deadLetterQueue.maxReceiveCount ?? "maxReceiveCount"} times: find why in the worker's logs (--logs 100), fix it, then move them back: aws sqs start-message-move-task --source-arn ${dlq.arn ?? t.deadLetterQueue.name}`,
+      );
+    }
+  }
+}
+
+/** The log group, and recent events in it. */
+function judgeLogs(j: Judging, service: Service | undefined): void {
+  const { f, c, t, row, failed, blocked } = j;
+  const group = f.logGroup;
+  if (!group) blocked("log group", "not read");
+  else if (!group.ok) failed("log group", group.error);
+  else if (!group.value) row("log group", false, `${t.logGroup.name}: does not exist`, "deploy the stack; without the group the awslogs driver cannot start tasks");
+  else row("log group", true, `${t.logGroup.name} (retention ${group.value.retentionInDays ?? "never expires"}${group.value.retentionInDays ? " days" : ""})`);
+
+  const events = f.logEvents;
+  if (!group?.ok || !group.value) blocked("log events", "no log group");
+  else if (!events) blocked("log events", "not read");
+  else if (!events.ok) failed("log events", events.error);
+  else {
+    const e = events.value;
+    const runningNow = service?.runningCount ?? 0;
+    const window = `the last ${LOG_WINDOW_MINUTES} min`;
+    // Each event's own timestamp against the window: an endpoint that ignores the filter, or a wrong clock, shows here.
+    const now = c.now.getTime();
+    const opened = now - LOG_WINDOW_MINUTES * 60_000;
+    const count = `${e.count}${e.truncated ? "+" : ""}`;
+    const older = e.older.count > 0 ? `; ${e.older.count} older event(s) returned, not counted` : "";
+    if (e.count > 0 && e.newest && e.newest.timestamp > now + LOG_CLOCK_SKEW_MS) {
+      row(
+        "log events",
+        false,
+        `${count} event(s) since ${iso(opened)}; the newest is stamped ${iso(e.newest.timestamp)}, ${duration(e.newest.timestamp - now)} after this machine's clock (${iso(now)}) (${e.newest.stream})`,
+        "this machine's clock is behind (or the container's is ahead): set the clock right (NTP), then run verify again",
+      );
+    } else if (e.count > 0 && e.newest) {
+      row("log events", true, `${count} event(s) in ${window}; newest ${ago(now - e.newest.timestamp)} (${e.newest.stream})${older}`);
+    } else if (e.older.count > 0 && e.older.newest) {
+      const o = e.older.newest;
+      row(
+        "log events",
+        false,
+        `none in ${window} (since ${iso(opened)}): the newest event returned is stamped ${iso(o.timestamp)}, ${ago(now - o.timestamp)} (${e.older.count} older event(s) returned, not counted; ${o.stream})`,
+        `CloudWatch Logs never returns events older than the start time verify asks for: check this machine's clock (it reads ${iso(now)}) and the endpoint verify calls; if both are right, the worker has logged nothing for ${duration(now - o.timestamp)}: see ECS tasks and ECS stopped tasks`,
+        runningNow > 0,
+      );
+    } else if (runningNow === 0 && t.workerMode === "sqs" && (service?.desiredCount ?? 0) === 0) {
+      row("log events", true, `none in ${window}; no task runs (scaled to zero), so none are expected`);
+    } else if (runningNow === 0) {
+      row("log events", false, `none in ${window}; no task runs to write them`, "see ECS tasks and ECS stopped tasks", true);
+    } else {
+      row(
+        "log events",
+        false,
+        `none in ${window} while ${runningNow} task(s) run`,
+        "the container writes nothing, or the awslogs driver cannot write (the execution role's logs permissions): run with --wait; check the task's log configuration",
+        true,
+      );
+    }
+  }
+}
+
+/** The API host, and the DNS records that point at it. */
+function judgeApiHost(j: Judging): void {
+  const { f, t, row, failed, blocked } = j;
+  let hostIp: string | undefined;
+  const inst = f.instances;
+  if (!inst) blocked("API host", "not read");
+  else if (!inst.ok) failed("API host", inst.error);
+  else {
+    const list = inst.value;
+    const running = list.filter((i) => i.State?.Name === "running");
+    const describe = (i: Instance) => `${i.InstanceId} ${i.State?.Name}, ${i.InstanceType}, public IP ${i.PublicIpAddress ?? "none"}`;
+    if (list.length === 0) row("API host", false, `no instance tagged Name=${t.apiHost.name}`, `deploy the stack (${t.apiHost.address} is the host)`);
+    else if (running.length > 1) row("API host", false, `${running.length} running instances tagged Name=${t.apiHost.name}: ${running.map(describe).join("; ")}`, "one API host is expected: stop or terminate the one Terraform does not manage (terraform state list)");
+    else if (running.length === 0) {
+      const pending = list.some((i) => i.State?.Name === "pending");
+      row("API host", false, list.map(describe).join("; "), pending ? "the instance is starting: run with --wait" : "start the instance (aws ec2 start-instances), or deploy the stack", pending);
+    } else if (!running[0].PublicIpAddress) row("API host", false, describe(running[0]), "the host has no public IP: the Route 53 records cannot point at it");
+    else {
+      hostIp = running[0].PublicIpAddress;
+      row("API host", true, describe(running[0]));
+    }
+  }
+
+  if (!hostIp) blocked("DNS records", "no running API host with a public IP", inst?.ok === false);
+  else if (!f.zones) blocked("DNS records", "not read");
+  else if (!f.zones.ok) failed("DNS records", f.zones.error);
+  else if (f.zones.value.length === 0) row("DNS records", false, `no public hosted zone named ${t.dns.zone}`, "deploy the stack (the route53 module creates it)");
+  else if (!f.records) blocked("DNS records", "not read");
+  else if (!f.records.ok) failed("DNS records", f.records.error);
+  else {
+    const wrong: string[] = [];
+    const right: string[] = [];
+    for (const name of t.dns.records) {
+      const sets = f.records.value[name].filter((x) => x.set);
+      if (sets.length === 0) wrong.push(`${name}: no A record`);
+      for (const { set } of sets) {
+        const values = (set!.ResourceRecords ?? []).map((r) => r.Value ?? "");
+        if (set!.AliasTarget) wrong.push(`${name}: an alias to ${set!.AliasTarget.DNSName}`);
+        else if (values.length === 1 && values[0] === hostIp) right.push(name);
+        else wrong.push(`${name} → ${values.join(", ") || "nothing"}`);
+      }
+    }
+    const zones = f.zones.value.length > 1 ? ` (${f.zones.value.length} public zones named ${t.dns.zone}, all read)` : "";
+    if (wrong.length === 0) row("DNS records", true, `${right.join(", ")} → ${hostIp}${zones}`);
+    else row("DNS records", false, `${wrong.join("; ")}; the host's public IP is ${hostIp}${zones}`, `the records must hold the host's public IP: deploy the stack (the route53 module takes ${t.apiHost.address}'s address)`);
+  }
+}
+
+function todoForCause(cause: string, memory: string | undefined): string {
+  if (cause === "the image cannot be pulled") return "check image path and image in ECR above; the execution role needs ECR pull rights; tasks in public subnets need a public IP";
+  if (cause === "a secret cannot be read") return "check SSM parameters above; the execution role must be allowed to read every parameter the task definition names";
+  if (cause === "out of memory") return `the worker needs more than ${memory ?? "its"} MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy`;
+  if (cause === "the container failed its health check") return "read the logs (--logs 50): /app/healthcheck.sh fails";
+  return "read the logs (--logs 50) for why the container stopped";
+}
+
+const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** `3 × a, 1 × b`, most frequent first. */
+function summarize(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(i, (counts.get(i) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`).join(", ");
+}

@@ -1,0 +1,483 @@
+// Migration check: does applying the synthesized cdktf configuration to the
+// existing HCL state destroy anything? Pure functions only (no file or process
+// access) so the tests drive them directly; commands/migration-check.ts is the CLI.
+//
+// Scope: the cdktf stack declares root resources, `moved` blocks and the
+// module blocks that stay in HCL. What an HCL module declares inside is not
+// visible in the stack JSON, so an instance inside a module that is still a
+// module block counts as safe ("in HCL module"): its address does not change.
+// Not handled: chains of moved blocks (A → B → C), which cdktf does not emit;
+// the intermediate target is reported as missing.
+
+/** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
+import { InputError } from "./cli";
+
+export { InputError };
+
+export type IndexKey = number | string;
+
+/** A managed resource instance from the state. */
+export interface StateInstance {
+  /** Module path as Terraform writes it (`module.iam`, `module.a["x"].module.b`); "" in the root. */
+  readonly modulePath: string;
+  readonly type: string;
+  readonly name: string;
+  /** `count` index (number), `for_each` key (string), or null. */
+  readonly indexKey: IndexKey | null;
+  /** Deposed object id, or null for the current object. */
+  readonly deposed: string | null;
+}
+
+export interface ParsedState {
+  readonly terraformVersion: string | null;
+  readonly serial: number | null;
+  readonly lineage: string | null;
+  /** Managed instances, current and deposed. */
+  readonly instances: StateInstance[];
+  /** Data source instances: read on every plan, never destroyed, so only counted. */
+  readonly dataInstanceCount: number;
+}
+
+export interface MovedBlock {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What the synthesized stack JSON declares, as far as this check needs. */
+export interface StackConfig {
+  /** Root resources, `<type>.<name>`. */
+  readonly resources: ReadonlySet<string>;
+  /** Module block names (`compute` for `module.compute`). */
+  readonly modules: ReadonlySet<string>;
+  readonly moved: readonly MovedBlock[];
+  /**
+   * Root resources with a literal `count` (`aws_security_group_rule.compute_allow_ssh`: 0
+   * unless SSH is on): the instances they keep are [0] to [count - 1].
+   * @default - none counted
+   */
+  readonly counts?: ReadonlyMap<string, number>;
+}
+
+/**
+ * Root resources whose creation is expected: the ML worker fixes create the
+ * ecr and ml_worker constructs' resources and the iam construct's ECS roles
+ * and policies (none of them are in the pre-fix state). Any other creation is a warning.
+ */
+export const EXPECTED_NEW_RESOURCE_NAME_PREFIXES: readonly string[] = ["ecr_", "ml_worker_", "iam_ecs_", "ssm_ml_worker_"];
+export const EXPECTED_CREATION_NOTE = "expected: created by the ML worker fixes";
+export const UNEXPECTED_CREATION_NOTE = "warning: not in the state and not a moved target; check that it is meant to be new";
+export const DEPOSED_NOTE = "deposed (will be cleaned up by the next apply, as with the HCL)";
+
+/** True for `<type>.<name>` addresses whose creation the ML worker fixes explain. */
+export function isExpectedCreation(address: string): boolean {
+  const name = address.slice(address.indexOf(".") + 1);
+  return EXPECTED_NEW_RESOURCE_NAME_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+// ---------------------------------------------------------------- addresses
+
+function indexSuffix(key: IndexKey | null): string {
+  if (key === null) return "";
+  return typeof key === "number" ? `[${key}]` : `[${JSON.stringify(key)}]`;
+}
+
+/** `module.iam.aws_iam_role.ec2_role`: the resource, without index. */
+export function resourceAddress(i: StateInstance): string {
+  return `${i.modulePath ? `${i.modulePath}.` : ""}${i.type}.${i.name}`;
+}
+
+/** `module.route53.aws_route53_record.www_a[0]`: the address Terraform prints. */
+export function instanceAddress(i: StateInstance): string {
+  return resourceAddress(i) + indexSuffix(i.indexKey);
+}
+
+const MODULE_SEGMENT = /module\.[^.[]+(?:\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?/g;
+
+/** Addresses a moved block's `from` can use to catch this instance, most specific first. */
+function moveSources(i: StateInstance): string[] {
+  const sources = [instanceAddress(i), resourceAddress(i)];
+  const segments = i.modulePath.match(MODULE_SEGMENT) ?? [];
+  for (let n = segments.length; n > 0; n--) sources.push(segments.slice(0, n).join("."));
+  return sources;
+}
+
+/** `compute` for `module.compute`, `module.compute[0]` or `module.compute.aws_x.y`. */
+function topModuleName(address: string): string | null {
+  return /^module\.([^.[]+)/.exec(address)?.[1] ?? null;
+}
+
+type TargetKind = "resource" | "hcl-module" | "missing";
+
+/** Where a moved block's `to` lands in the configuration. */
+function targetKind(to: string, config: StackConfig): TargetKind {
+  const mod = topModuleName(to);
+  if (mod !== null) return config.modules.has(mod) ? "hcl-module" : "missing";
+  const root = /^([^.[]+\.[^.[]+)(\[.*\])?$/.exec(to);
+  return root && config.resources.has(root[1]) ? "resource" : "missing";
+}
+
+/** `aws_x.y` for `aws_x.y["a"]`; null for addresses inside a module. */
+function rootResourceOf(address: string): string | null {
+  if (address.startsWith("module.")) return null;
+  const bracket = address.indexOf("[");
+  return bracket === -1 ? address : address.slice(0, bracket);
+}
+
+// ---------------------------------------------------------------- parsing
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function parseJson(text: string, label: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(`${label} is not valid JSON`);
+  }
+}
+
+/** Parses a Terraform state (format v4). `label` names the file in error messages. */
+export function parseState(text: string, label: string): ParsedState {
+  const state = parseJson(text, label);
+  if (!isObject(state)) throw new InputError(`${label} is not a Terraform state (not a JSON object)`);
+  if (state.version !== 4) {
+    const found = state.version === undefined ? "missing" : JSON.stringify(state.version);
+    throw new InputError(`${label} is not a version 4 Terraform state (version: ${found})`);
+  }
+  if (!Array.isArray(state.resources)) throw new InputError(`${label} has no "resources" array`);
+
+  const instances: StateInstance[] = [];
+  let dataInstanceCount = 0;
+  state.resources.forEach((r: unknown, n) => {
+    const bad = (why: string) => new InputError(`${label}: resources[${n}] is malformed (${why})`);
+    if (!isObject(r)) throw bad("not an object");
+    if (r.mode !== "managed" && r.mode !== "data") throw bad(`mode ${JSON.stringify(r.mode)}`);
+    if (typeof r.type !== "string" || typeof r.name !== "string") throw bad("no type or name");
+    if (r.module !== undefined && typeof r.module !== "string") throw bad("module is not a string");
+    if (!Array.isArray(r.instances)) throw bad("instances is not an array");
+    if (r.mode === "data") {
+      dataInstanceCount += r.instances.length;
+      return;
+    }
+    for (const inst of r.instances as unknown[]) {
+      if (!isObject(inst)) throw bad("an instance is not an object");
+      const { index_key: key, deposed } = inst;
+      if (key !== undefined && typeof key !== "number" && typeof key !== "string") throw bad("index_key");
+      if (deposed !== undefined && typeof deposed !== "string") throw bad("deposed");
+      instances.push({
+        modulePath: (r.module as string | undefined) ?? "",
+        type: r.type,
+        name: r.name,
+        indexKey: key ?? null,
+        deposed: deposed ?? null,
+      });
+    }
+  });
+  return {
+    terraformVersion: typeof state.terraform_version === "string" ? state.terraform_version : null,
+    serial: typeof state.serial === "number" ? state.serial : null,
+    lineage: typeof state.lineage === "string" ? state.lineage : null,
+    instances,
+    dataInstanceCount,
+  };
+}
+
+/** Parses a synthesized cdktf stack (`cdk.tf.json`). `label` names the file in error messages. */
+export function parseStack(text: string, label: string): StackConfig {
+  const json = parseJson(text, label);
+  const bad = (why: string) => new InputError(`${label} is not a Terraform JSON configuration (${why})`);
+  if (!isObject(json)) throw bad("not a JSON object");
+  if (json.resource === undefined && json.module === undefined) throw bad('no "resource" or "module" block');
+
+  const resources = new Set<string>();
+  const counts = new Map<string, number>();
+  if (json.resource !== undefined) {
+    if (!isObject(json.resource)) throw bad('"resource" is not an object');
+    for (const [type, byName] of Object.entries(json.resource)) {
+      if (!isObject(byName)) throw bad(`resource.${type} is not an object`);
+      for (const [name, block] of Object.entries(byName)) {
+        resources.add(`${type}.${name}`);
+        if (isObject(block) && typeof block.count === "number") counts.set(`${type}.${name}`, block.count);
+      }
+    }
+  }
+  if (json.module !== undefined && !isObject(json.module)) throw bad('"module" is not an object');
+  const modules = new Set(Object.keys((json.module as Record<string, unknown> | undefined) ?? {}));
+
+  const moved: MovedBlock[] = [];
+  if (json.moved !== undefined) {
+    if (!Array.isArray(json.moved)) throw bad('"moved" is not an array');
+    json.moved.forEach((m: unknown, n) => {
+      if (!isObject(m) || typeof m.from !== "string" || typeof m.to !== "string") {
+        throw bad(`moved[${n}] needs string "from" and "to"`);
+      }
+      moved.push({ from: m.from, to: m.to });
+    });
+  }
+  return { resources, modules, moved, counts };
+}
+
+// ---------------------------------------------------------------- classification
+
+export type Outcome = "kept" | "moved" | "hcl-module" | "deposed" | "destroyed";
+
+export interface InstanceRow {
+  /** The instance's address in the state (for a deposed object: the address it is deposed from). */
+  readonly stateAddress: string;
+  readonly deposed: string | null;
+  readonly outcome: Outcome;
+  /** Address in the configuration (kept, moved), `module.<name>` (hcl-module), or null. */
+  readonly configAddress: string | null;
+  readonly note: string;
+}
+
+export interface MovedProblem extends MovedBlock {
+  readonly problem: string;
+}
+
+export interface Creation {
+  readonly address: string;
+  readonly expected: boolean;
+  readonly note: string;
+}
+
+export interface Totals {
+  readonly managedInstances: number;
+  readonly kept: number;
+  readonly moved: number;
+  readonly inHclModule: number;
+  readonly deposed: number;
+  readonly destroyed: number;
+  readonly dataSourcesSkipped: number;
+  readonly toBeCreated: number;
+  readonly unexpectedCreations: number;
+}
+
+/**
+ * The check's result. This is also the `--json` output, unchanged:
+ * {
+ *   safe: boolean,                      // no destroyed instance and no moved-block problem
+ *   state: { terraformVersion, serial, lineage },   // null when absent
+ *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
+ *       // outcome: "kept" | "moved" | "hcl-module" | "deposed" | "destroyed"; sorted by address
+ *   movedProblems: [{ from, to, problem }],   // errors (exit 1)
+ *   noopMoved: [{ from, to }],                // source not in state: harmless
+ *   creations: [{ address, expected, note }], // in the configuration, not in the state
+ *   totals: { managedInstances, kept, moved, inHclModule, deposed, destroyed,
+ *             dataSourcesSkipped, toBeCreated, unexpectedCreations }
+ * }
+ */
+export interface MigrationReport {
+  readonly safe: boolean;
+  readonly state: { readonly terraformVersion: string | null; readonly serial: number | null; readonly lineage: string | null };
+  readonly instances: InstanceRow[];
+  readonly movedProblems: MovedProblem[];
+  readonly noopMoved: MovedBlock[];
+  readonly creations: Creation[];
+  readonly totals: Totals;
+}
+
+/** Plain code-point order, the same on every machine (no locale). */
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function compareInstances(a: StateInstance, b: StateInstance): number {
+  const byResource = byString(resourceAddress(a), resourceAddress(b));
+  if (byResource !== 0) return byResource;
+  const ka = a.indexKey;
+  const kb = b.indexKey;
+  if (ka !== kb) {
+    if (ka === null || kb === null) return ka === null ? -1 : 1;
+    if (typeof ka === "number" && typeof kb === "number") return ka - kb;
+    if (typeof ka !== typeof kb) return typeof ka === "number" ? -1 : 1;
+    return byString(String(ka), String(kb));
+  }
+  if (a.deposed === b.deposed) return 0;
+  if (a.deposed === null || b.deposed === null) return a.deposed === null ? -1 : 1;
+  return byString(a.deposed, b.deposed);
+}
+
+function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>): InstanceRow {
+  const stateAddress = instanceAddress(i);
+  const row = (outcome: Outcome, configAddress: string | null, note: string): InstanceRow => ({
+    stateAddress,
+    deposed: i.deposed,
+    outcome,
+    configAddress,
+    note,
+  });
+  if (i.deposed !== null) return row("deposed", null, DEPOSED_NOTE);
+  const dropped = droppedByCount(stateAddress, config);
+  if (!i.modulePath && config.resources.has(resourceAddress(i))) return dropped ? row("destroyed", stateAddress, dropped) : row("kept", stateAddress, "");
+
+  for (const source of moveSources(i)) {
+    const block = movedFrom.get(source);
+    if (!block) continue;
+    // Resource- and module-level blocks keep the rest of the address (the index, or the path inside the module).
+    const target = block.to + stateAddress.slice(source.length);
+    const kind = targetKind(block.to, config);
+    const via = `moved block from \`${block.from}\``;
+    if (kind === "missing") return row("destroyed", target, `${via}, whose target is not in the configuration`);
+    const droppedTarget = kind === "resource" ? droppedByCount(target, config) : undefined;
+    if (droppedTarget) return row("destroyed", target, `${via}; ${droppedTarget}`);
+    return row("moved", target, kind === "hcl-module" ? `${via}; into an HCL module (its contents are not checked)` : via);
+  }
+
+  const mod = topModuleName(i.modulePath);
+  if (mod !== null && config.modules.has(mod)) return row("hcl-module", `module.${mod}`, "module block kept: address unchanged");
+  const why = mod !== null ? `module \`module.${mod}\` is gone` : "not in the configuration";
+  return row("destroyed", null, `${why} and no moved block covers it`);
+}
+
+/** Why a root instance address is beyond its resource's literal `count`, or undefined when it is kept. */
+function droppedByCount(address: string, config: StackConfig): string | undefined {
+  const root = rootResourceOf(address);
+  const count = root === null ? undefined : config.counts?.get(root);
+  if (root === null || count === undefined) return undefined;
+  const rest = address.slice(root.length);
+  const key = /^\[(\d+)\]$/.exec(rest);
+  if (key ? Number(key[1]) < count : rest === "" && count > 0) return undefined; // Terraform moves a no-key instance to [0]
+
+  return `its resource has count = ${count}, so Terraform destroys this instance`;
+}
+
+/** Classifies every managed instance of the state against the configuration. */
+export function classify(state: ParsedState, config: StackConfig): MigrationReport {
+  // Terraform rejects two moved blocks with the same `from`; keep the first so the result stays deterministic.
+  const movedFrom = new Map<string, MovedBlock>();
+  for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
+
+  const sorted = [...state.instances].sort(compareInstances);
+  const instances = sorted.map((i) => classifyInstance(i, config, movedFrom));
+
+  const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
+  const movedProblems: MovedProblem[] = sortedMoved
+    .filter((m) => targetKind(m.to, config) === "missing")
+    .map((m) => ({ ...m, problem: "target is not in the configuration" }));
+  const sourcesInState = new Set(state.instances.flatMap(moveSources));
+  const noopMoved = sortedMoved.filter((m) => !sourcesInState.has(m.from)).map(({ from, to }) => ({ from, to }));
+
+  // A configuration resource is new unless a current state object is at its address or moves to it.
+  const present = new Set<string>();
+  for (const r of instances) {
+    if (r.outcome !== "kept" && r.outcome !== "moved") continue;
+    const root = r.configAddress === null ? null : rootResourceOf(r.configAddress);
+    if (root !== null) present.add(root);
+  }
+  const creations: Creation[] = [...config.resources]
+    .filter((a) => !present.has(a) && config.counts?.get(a) !== 0)
+    .sort(byString)
+    .map((address) => {
+      const expected = isExpectedCreation(address);
+      return { address, expected, note: expected ? EXPECTED_CREATION_NOTE : UNEXPECTED_CREATION_NOTE };
+    });
+
+  const count = (o: Outcome) => instances.filter((r) => r.outcome === o).length;
+  const totals: Totals = {
+    managedInstances: instances.length,
+    kept: count("kept"),
+    moved: count("moved"),
+    inHclModule: count("hcl-module"),
+    deposed: count("deposed"),
+    destroyed: count("destroyed"),
+    dataSourcesSkipped: state.dataInstanceCount,
+    toBeCreated: creations.length,
+    unexpectedCreations: creations.filter((c) => !c.expected).length,
+  };
+  return {
+    safe: totals.destroyed === 0 && movedProblems.length === 0,
+    state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
+    instances,
+    movedProblems,
+    noopMoved,
+    creations,
+    totals,
+  };
+}
+
+// ---------------------------------------------------------------- rendering
+
+const OUTCOME_LABEL: Record<Outcome, string> = {
+  kept: "kept",
+  moved: "moved",
+  "hcl-module": "in HCL module",
+  deposed: "deposed",
+  destroyed: "**DESTROYED**",
+};
+
+/** Inline code for a table cell; `|` would end the cell even inside backticks. */
+const code = (s: string) => `\`${s.replace(/\|/g, "\\|")}\``;
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+function displayAddress(r: Pick<InstanceRow, "stateAddress" | "deposed">): string {
+  return r.deposed === null ? r.stateAddress : `${r.stateAddress} (deposed object ${r.deposed})`;
+}
+
+/** The report as Markdown, to paste in a pull request. */
+export function renderMarkdown(report: MigrationReport): string {
+  const { state, totals } = report;
+  const lines: string[] = ["## Migration check: Terraform state → cdktf configuration", ""];
+  const about = [
+    state.serial !== null ? `serial ${state.serial}` : null,
+    state.lineage !== null ? `lineage \`${state.lineage}\`` : null,
+    state.terraformVersion !== null ? `written by Terraform ${state.terraformVersion}` : null,
+  ].filter((s) => s !== null);
+  lines.push(
+    `State${about.length ? ` (${about.join(", ")})` : ""}: ${totals.managedInstances} managed resource instances; ` +
+      `${totals.dataSourcesSkipped} data source instances skipped (data sources are read, never destroyed).`,
+    "",
+    "| state address | outcome | configuration address / module | note |",
+    "|---|---|---|---|",
+  );
+  for (const r of report.instances) {
+    const target = r.configAddress === null ? "—" : code(r.configAddress);
+    lines.push(`| ${code(displayAddress(r))} | ${OUTCOME_LABEL[r.outcome]} | ${target} | ${cell(r.note)} |`);
+  }
+
+  lines.push("", "### Moved blocks with a missing target", "");
+  if (report.movedProblems.length === 0) lines.push("None.");
+  for (const m of report.movedProblems) lines.push(`- **error**: ${code(m.from)} → ${code(m.to)}: ${m.problem}`);
+
+  lines.push("", "### No-op moved blocks (source not in state)", "");
+  if (report.noopMoved.length === 0) lines.push("None.");
+  for (const m of report.noopMoved) lines.push(`- ${code(m.from)} → ${code(m.to)}: no-op: source not in state`);
+
+  lines.push("", "### To be created", "");
+  if (report.creations.length === 0) lines.push("None.");
+  for (const c of report.creations) lines.push(`- ${code(c.address)}: ${c.note}`);
+
+  const deposed = report.instances.filter((r) => r.outcome === "deposed");
+  if (deposed.length > 0) {
+    lines.push("", "### Deposed objects", "");
+    for (const r of deposed) lines.push(`- ${code(displayAddress(r))}: ${DEPOSED_NOTE}`);
+  }
+
+  lines.push(
+    "",
+    "### Totals",
+    "",
+    "| kept | moved | in HCL module | deposed | destroyed | data sources skipped | to be created |",
+    "|---|---|---|---|---|---|---|",
+    `| ${totals.kept} | ${totals.moved} | ${totals.inHclModule} | ${totals.deposed} | ${totals.destroyed} | ` +
+      `${totals.dataSourcesSkipped} | ${totals.toBeCreated} (${totals.unexpectedCreations} unexpected) |`,
+    "",
+    resultLine(report),
+  );
+  return lines.join("\n") + "\n";
+}
+
+function resultLine(report: MigrationReport): string {
+  if (report.safe) {
+    const warn = report.totals.unexpectedCreations;
+    return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}.`;
+  }
+  const problems: string[] = [];
+  const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => code(r.stateAddress));
+  if (destroyed.length) problems.push(`${destroyed.length} instance(s) destroyed: ${destroyed.join(", ")}`);
+  const missing = report.movedProblems.map((m) => code(m.to));
+  if (missing.length) problems.push(`${missing.length} moved block(s) to a missing target: ${missing.join(", ")}`);
+  return `**Result: NOT SAFE**: ${problems.join("; ")}.`;
+}
+
+/** The `--json` output (see MigrationReport for the shape). */
+export function renderJson(report: MigrationReport): string {
+  return JSON.stringify(report, null, 2) + "\n";
+}

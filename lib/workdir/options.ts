@@ -1,0 +1,83 @@
+// The options and the handle of a command's own output folder (see ./index.ts).
+
+/** The file that marks a folder as a tool's own: `{ tool, format, created, checkout }`. */
+export const MARKER = ".zivohealth-workdir.json";
+/** The lock file of a run in progress: `{ pid, host, started, command, processStart }`. */
+export const LOCK = ".zivohealth-workdir.lock";
+export const FORMAT = 1;
+
+/** A folder the tool may not use, or cannot: reported on stderr, exit code 2. */
+export class WorkdirError extends Error {}
+
+export interface WorkdirInput {
+  /** The flag that named it (`--state`), for messages. */
+  readonly flag: string;
+  /** Its path (a file or a folder), absolute or relative to the process's folder. */
+  readonly path: string;
+}
+
+export interface ReservedFolder {
+  /** A folder refused with everything inside it, and every folder above it. */
+  readonly path: string;
+  /** Why, for the message (`cdktf synth replaces what is there`). */
+  readonly why: string;
+}
+
+export interface WorkdirOptions {
+  /** The tool that owns the folder: in the marker, the lock and every message (`plan-check`). */
+  readonly tool: string;
+  /** The folder (absolute). */
+  readonly dir: string;
+  /** How the user named it (`--out x`), for messages. @default - `dir` */
+  readonly shown?: string;
+  /** The project's checkout: refused itself, and, outside git, the only place inside it allowed is `cdktf.out/`. */
+  readonly checkout: string;
+  /** Inputs of the run: the folder may neither hold one nor sit inside a folder given as one. @default - none */
+  readonly inputs?: readonly WorkdirInput[];
+  /** Folders refused with what is inside and above them. @default - none */
+  readonly reserved?: readonly ReservedFolder[];
+  /**
+   * The top-level names the tool writes in the folder. A reused folder's are
+   * cleared when a run starts (but for `keep`); other entries are never touched.
+   */
+  readonly owned: readonly string[];
+  /** Paths (relative to the folder, under an owned name) kept from one run to the next: caches. @default - none */
+  readonly keep?: readonly string[];
+  /** Where notes go (a stale lock removed, an interrupt). */
+  readonly stderr: (text: string) => void;
+  /**
+   * Stop on SIGINT and SIGTERM: stop the child processes, remove what the
+   * run made, say so on stderr, exit 130 or 143. For a command's own process,
+   * not for a library caller (a test) that has its own handlers. @default false
+   */
+  readonly handleSignals?: boolean;
+}
+
+/** What a child process did (the same shape as lib/terraform.ts's RunResult). */
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly timeoutMs: number;
+}
+
+export interface Workdir {
+  /** The folder (absolute, symbolic links resolved). */
+  readonly dir: string;
+  /** This run created it (or a reused folder: it held the marker). */
+  readonly created: boolean;
+  /** A signal stopped the run: its children are stopped and what it made is being removed. */
+  readonly interrupted: boolean;
+  /** Runs a child process that an interrupt stops; after an interrupt, its promise never settles. */
+  run(bin: string, args: readonly string[], options: RunOptions): Promise<ChildResult>;
+  /** The run succeeded: permissions made private, the lock released; the files stay. */
+  finish(): void;
+  /** The run failed: removes what it made (the folder itself if it created it) and releases the lock. Returns what was removed, for a note. */
+  abort(): string | undefined;
+}

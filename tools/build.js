@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Fast build for synthesis: transpiles the app's TypeScript to dist/ with SWC,
+// only the files whose content changed since they were last transpiled (a
+// sha256 per source in dist/.build-sources.json; not the modification time,
+// which an edit can leave older than the output). It does not type check:
+// `npm test` (tsc) and CI do. Plain JavaScript, so it needs no build itself.
+"use strict";
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+const outDir = path.join(root, "dist");
+const sources = ["main.ts", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools"];
+
+function* tsFiles(rel) {
+  const abs = path.join(root, rel);
+  if (!fs.existsSync(abs)) return;
+  if (fs.statSync(abs).isFile()) {
+    if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) yield rel;
+    return;
+  }
+  for (const entry of fs.readdirSync(abs)) yield* tsFiles(path.join(rel, entry));
+}
+
+const manifestFile = path.join(outDir, ".build-sources.json");
+let built = {};
+try {
+  built = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+} catch {
+  built = {}; // first build, or an older dist/: everything is transpiled
+}
+const stale = [];
+const hashes = {};
+for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
+  const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+  hashes[rel] = crypto.createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex");
+  if (built[rel] !== hashes[rel] || !fs.existsSync(out)) stale.push([rel, out]);
+}
+
+if (stale.length > 0) {
+  const swc = require("@swc/core");
+  for (const [rel, out] of stale) {
+    const { code } = swc.transformFileSync(path.join(root, rel), {
+      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+      module: { type: "commonjs" },
+      sourceMaps: false,
+      swcrc: false,
+    });
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, code);
+  }
+  // Written last: an interrupted build transpiles the rest next time.
+  fs.writeFileSync(manifestFile, JSON.stringify(hashes, null, 1));
+}
+if (process.argv.includes("--verbose")) console.error(`build: ${stale.length} file(s) transpiled`);
