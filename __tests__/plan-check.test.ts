@@ -1,3 +1,4 @@
+// Long: one command's tests without Terraform (its edits, workspace, state copy, verdict, refusals).
 // plan-check without Terraform: the HCL edits, the workspace it builds, the
 // state copy, the verdict and the comparison, and the CLI's refusals of bad
 // input. What Terraform itself plans is tested in validate/plan-check.test.ts.
@@ -9,7 +10,10 @@ import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderN
 import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../lib/plan/judge";
 import { dependentsOf, parseGraph } from "../lib/plan/run";
 import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../lib/plan/workspace";
-import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, main, unplannableResources, verdictInput } from "../commands/plan-check";
+import { main } from "../commands/plan-check";
+import { verdictInput } from "../commands/plan-check/check";
+import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis } from "../commands/plan-check/synthesis";
+import { unplannableResources } from "../commands/plan-check/terraform";
 import { PlanCheckReport, renderMarkdown } from "../lib/plan/report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../lib/toolchain";

@@ -1,0 +1,397 @@
+// One plan-check run: its inputs, its folder, Terraform, the synthesis, the working folders,
+// the plans (the stack's, and the HCL root's beside it), the verdict and the report.
+
+import * as fs from "fs";
+import * as path from "path";
+import { EnvironmentConfig, replacementAddress } from "../../config/environment";
+import { environments as defaultEnvironments } from "../../config/environments";
+import type * as App from "../../stacks/app";
+import { backendLocation } from "../../stacks/isolation";
+import { counterpart } from "../../stacks/moves";
+import { backendOf } from "../../lib/backend";
+import { CliIo, InputError, PROJECT_ROOT, synthesisSources } from "../../lib/cli";
+import { AllowedDestroy, Failure, JudgeInput, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
+import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
+import { Terraform, Timings, cacheDirOf, init, offlineTerraform, onlineTerraform, pullState } from "../../lib/plan/run";
+import { Json, PinSource, RawState, SchemaSummary, Unplannable, Workspace, adaptState, copyStackAssets, prepareHclWorkspace, prepareStackWorkspace } from "../../lib/plan/workspace";
+import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
+import { Workdir, WorkdirError, WorkdirOptions, openWorkdir, refusal } from "../../lib/workdir";
+import { compareWithHcl, planHcl, readHclRoot } from "./against-hcl";
+import type { Deps, Options } from "./index";
+import { checkStateFits, missingMessage, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
+import { progress, seconds } from "./progress";
+import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, sha256 } from "./synthesis";
+import { INIT_STAMP, Planned, initOnce, planWorkspace, schemaSummary, terraformStep } from "./terraform";
+
+/** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
+const OWNED = ["stack", "hcl", "report.md", "report.json", SYNTHESIS_RECORD];
+const KEEP = [
+  ...["stack", "hcl"].flatMap((d) => [".terraform", ".terraform.lock.hcl", INIT_STAMP].map((f) => `${d}/${f}`)),
+  SYNTHESIS_RECORD,
+];
+
+/** The facts the verdict is drawn from, and the environment's lists: what `judge` gets. */
+export function verdictInput(
+  config: Pick<EnvironmentConfig, "allowDestroy" | "allowReplacement" | "keepUnplannable">,
+  facts: Omit<JudgeInput, "allow" | "allowReplace" | "keep">,
+): JudgeInput {
+  return {
+    ...facts,
+    allow: config.allowDestroy ?? [],
+    // allowReplacement allows replaces only (the synth guard has judged them), never a delete.
+    allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),
+    keep: config.keepUnplannable ?? [],
+  };
+}
+
+export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => void): Promise<number> {
+  const began = Date.now();
+  const env = deps.env ?? process.env;
+  const environments = deps.environments ?? defaultEnvironments;
+  const config = environments[o.stack];
+  if (!config) throw new InputError(`unknown stack '${o.stack}'; the stacks are: ${Object.keys(environments).join(", ")}`);
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+
+  const inputs = await readInputs(o, io, env, config);
+  const { snapshot, dataFile, data, hclRoot, stackOut, modulesDir } = inputs;
+  const workdirOptions = workdirOptionsOf(o, io, deps, inputs);
+  const refused = refusal(workdirOptions);
+  if (refused) throw new WorkdirError(refused);
+  const toolchain = terraformOf(o, env);
+  const { awsVersion, platform, terraformVersion, providerNote, cacheDir } = toolchain;
+  let { tf } = toolchain;
+
+  const workdir = openWorkdir(workdirOptions);
+  opened(workdir);
+  const outDirReal = workdir.dir;
+  const p = progress("plan-check", o.quiet ? undefined : io.stderr);
+  tf = {
+    ...tf,
+    run: async (bin, args, cwd, runEnv, timeoutMs) => {
+      const end = p.start(terraformStep(args, cwd, outDirReal));
+      const r = await workdir.run(bin, args, { cwd, env: runEnv, timeoutMs });
+      end(r.code === 0 ? undefined : r.code === null ? "did not run" : `exit ${r.code}`);
+      return r;
+    },
+  };
+
+  const { stackText, synthesisNote } = synthesisOf(o, io, deps, environments, stackOut, outDirReal, p);
+  const stackJson = JSON.parse(stackText) as Record<string, Json>;
+  const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
+  const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
+  // Terraform refuses -target over a moved object without its old address: exclude where it moves to.
+  for (const x of o.exclude) {
+    const m = moved.find((b) => resourceOf(b.from) === resourceOf(x));
+    if (m) throw new InputError(`--exclude ${x}: a moved block takes it to ${resourceOf(m.to)}, where Terraform plans it: exclude ${resourceOf(m.to)} instead`);
+  }
+  const required = Object.entries((stackJson.variable ?? {}) as Record<string, Record<string, Json>>)
+    .filter(([, v]) => !Object.prototype.hasOwnProperty.call(v ?? {}, "default"))
+    .map(([name]) => name);
+  const variablesProblem = missingVariables(`stack '${o.stack}'`, required, env);
+  if (variablesProblem) throw new InputError(variablesProblem);
+
+  const timings: Timings = {};
+  const started = Date.now();
+  const installed = new Set(["aws"]);
+  const source: PinSource = { snapshot, data, alias: counterpart, installed };
+
+  let stackDir: string;
+  let adaptations: string[] = [];
+  let pins: Workspace["pins"] = [];
+  let stateUsed: RawState | null = snapshot;
+  let schema: SchemaSummary | undefined;
+  let unplannable: Unplannable[] = [];
+  let hclWs: Workspace | undefined;
+  if (o.offline) {
+    // Both working folders first: every value to pin, and every --data entry, is checked before Terraform runs.
+    const ws = p.stepSync("offline working folder of the stack (data sources pinned)", () =>
+      prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source, stackDir: stackOut }),
+    );
+    hclWs = hclRoot
+      ? p.stepSync("offline working folder of the HCL root (data sources pinned)", () =>
+          prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source }),
+        )
+      : undefined;
+    const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
+    if (missing.length) throw new InputError(missingMessage(missing, o));
+    const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
+    if (problems.length === 1) throw new InputError(`${problems[0]}: the value does not fit what the configuration reads`);
+    if (problems.length) throw new InputError(`the pinned values do not fit what the configuration reads:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    const used = new Set([...ws.pins, ...(hclWs?.pins ?? [])].filter((p) => p.from === "--data").map((p) => p.recordedAs));
+    const unused = Object.keys(data).filter((k) => !used.has(k));
+    if (unused.length) {
+      throw new InputError(
+        `${o.data ? `--data ${o.data}` : `planCheck.data of stack '${o.stack}' (${path.relative(io.cwd, dataFile!) || dataFile})`}: ${unused.length} entr${unused.length > 1 ? "ies match" : "y matches"} nothing this run pins: ${unused.join(", ")} ` +
+          `(pinned here: ${[...new Set([...ws.pins, ...(hclWs?.pins ?? [])].map((p) => p.recordedAs))].sort().join(", ") || "nothing"}); remove ${unused.length > 1 ? "them" : "it"} or correct the address`,
+      );
+    }
+    stackDir = ws.dir;
+    await initOnce(tf, ws, terraformVersion, timings, p);
+    schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
+    const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
+    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
+    stateUsed = adapted.state;
+    unplannable = adapted.unplannable;
+    adaptations = [...ws.adaptations, ...(providerNote ? [providerNote] : []), ...adapted.adaptations];
+    pins = ws.pins;
+    timings.prepare = Date.now() - started - (timings.init ?? 0) - (timings.schema ?? 0);
+  } else if (snapshot) {
+    stackDir = path.join(outDirReal, "stack");
+    fs.mkdirSync(stackDir, { recursive: true, mode: 0o700 });
+    const copy = structuredClone(stackJson) as any;
+    delete copy.terraform.backend;
+    for (const [name, block] of Object.entries<any>(copy.module ?? {})) block.source = path.join(modulesDir, path.basename(block.source ?? name));
+    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
+    copyStackAssets(copy, stackOut, stackDir);
+    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(snapshot), { mode: 0o600 });
+    adaptations = ["backend replaced by a local copy of the snapshot"];
+    await init(tf, stackDir, timings);
+  } else {
+    stackDir = stackOut; // the real backend, as cdktf diff uses it; plan -lock=false, never apply
+    await init(tf, stackDir, timings);
+    stateUsed = await pullState(tf, stackDir, timings); // read-only: which moved blocks must show as moves
+    const where = backendLocation(resolve("cdktf.out"), o.stack, config.backend);
+    checkStateFits(o.stack, config, stateUsed, stateUsed ? `the backend's state ${where}` : `the backend's state ${where}, which does not exist`);
+  }
+
+  const stateAddresses = stateUsed ? stateInstances(stateUsed) : [];
+  // The plan files go to the run's folder even when Terraform runs in cdktf.out/stacks/<stack>.
+  const planOut = path.join(outDirReal, "stack");
+  fs.mkdirSync(planOut, { recursive: true, mode: 0o700 });
+  // The HCL root, if asked, is planned at the same time (two cores; each waits on its own Terraform).
+  const hclRun = hclRoot
+    ? planHcl(o, hclRoot.dir, hclWs, path.join(outDirReal, "hcl"), tf, source, schema, terraformVersion, timings, p)
+    : undefined;
+  hclRun?.catch(() => undefined); // reported where it is awaited
+  const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
+  const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
+  const allow: AllowedDestroy[] = [
+    ...(config.allowDestroy ?? []),
+    ...(config.allowReplacement ?? []).map((e) => ({
+      address: replacementAddress(e),
+      reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
+    })),
+  ];
+  // The HCL root's plan runs beside the stack's; the judgement starts when both are done.
+  const h = hclRun ? await hclRun : undefined;
+  const endJudgement = p.start(`judgement (the verdict${h ? ", the comparison with the HCL root" : ""}, the report)`);
+  const gate: Failure[] = judge(
+    verdictInput(config, {
+      rows: stackPlan.rows,
+      errors: stackPlan.result.errors,
+      moved,
+      stateAddresses: new Set(stateAddresses),
+      notJudged,
+      unplannable,
+    }),
+  );
+
+  let hcl: PlanCheckReport["hcl"];
+  if (h) {
+    hcl = compareWithHcl(h, stackPlan);
+    if (h.failure) gate.push({ kind: "equivalence", message: h.failure });
+    for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
+  }
+
+  const report = reportOf({ o, config, snapshot, synthesisNote, terraformVersion, awsVersion, pinned, gate, stackPlan, allow, adaptations, pins, unplannable, hcl, planOut, timings, started, outDirReal, stackText, stackJson, stackOut, stackDir });
+  const markdown = renderMarkdown(report);
+  const json = renderJson(report);
+  fs.writeFileSync(path.join(outDirReal, "report.md"), markdown);
+  fs.writeFileSync(path.join(outDirReal, "report.json"), json);
+  endJudgement();
+  workdir.finish();
+  p.say(`${report.pass ? "PASS" : "FAIL"} in ${seconds(Date.now() - began)}; the report: ${shownPath(io.cwd, path.join(outDirReal, "report.md"))} (and report.json)`);
+  io.stdout(o.json ? json : markdown);
+  return report.pass ? 0 : 1;
+}
+
+/** A path relative to the working directory when it is inside it, otherwise absolute. */
+const shownPath = (cwd: string, file: string) => {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+};
+
+/** The run's inputs, read and checked before anything is written. */
+async function readInputs(o: Options, io: CliIo, env: NodeJS.ProcessEnv, config: EnvironmentConfig) {
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+  if (o.data && !o.offline) throw new InputError("--data goes with --offline (online, Terraform reads the data sources)");
+  // The environment's defaults (planCheck in config/environments.ts), relative to the project; a flag wins.
+  const defaults = planCheckDefaults(o, config);
+  const snapshot = o.state ? readState(resolve(o.state)) : null;
+  const dataFile = o.data ? resolve(o.data) : defaults.data;
+  const data = dataFile ? readData(dataFile) : {};
+  const hclRoot = o.againstHcl ? await readHclRoot(resolve(o.againstHcl), o.againstHcl) : undefined;
+  if (o.againstHcl && !o.offline && !o.state) throw new InputError("--against-hcl needs --state or --offline: the HCL root is planned against the same snapshot");
+  const stackOut = resolve(path.join("cdktf.out", "stacks", o.stack));
+  const modulesDir = o.modules ? resolve(o.modules) : (defaults.modules ?? path.resolve(stackOut, config.hclModulesDir));
+  if (!fs.existsSync(modulesDir) || !fs.statSync(modulesDir).isDirectory()) throw new InputError(`no HCL modules at ${modulesDir} (give --modules <dir>)`);
+  if (o.offline || o.state) {
+    checkStateFits(o.stack, config, snapshot, o.state ? `the state ${o.state}` : "an empty state (offline without --state)");
+  }
+  if (hclRoot) {
+    const problem = missingVariables(`the HCL root ${o.againstHcl}`, hclRoot.required, env);
+    if (problem) throw new InputError(problem);
+  }
+
+  return { defaults, snapshot, dataFile, data, hclRoot, stackOut, modulesDir };
+}
+
+/** The output folder's rules: what the run owns and keeps there, the inputs it must not hold. */
+function workdirOptionsOf(o: Options, io: CliIo, deps: Deps, inputs: Awaited<ReturnType<typeof readInputs>>): WorkdirOptions {
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+  const { defaults, dataFile, modulesDir } = inputs;
+  const outDir = resolve(o.out ?? path.join("cdktf.out", "plan-check", o.stack));
+  const workdirOptions: WorkdirOptions = {
+    tool: "plan-check",
+    dir: outDir,
+    shown: o.out ? `--out ${o.out}` : path.relative(io.cwd, outDir),
+    checkout: PROJECT_ROOT,
+    inputs: [
+      ...(o.state ? [{ flag: "--state", path: resolve(o.state) }] : []),
+      ...(dataFile ? [{ flag: o.data ? "--data" : `planCheck.data of stack '${o.stack}'`, path: dataFile }] : []),
+      { flag: o.modules ? "--modules" : defaults.modules ? `planCheck.modules of stack '${o.stack}'` : "modules (hclModulesDir)", path: modulesDir },
+      ...(o.againstHcl ? [{ flag: "--against-hcl", path: resolve(o.againstHcl) }] : []),
+    ],
+    reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth and Terraform write there (each stack's folder)" }],
+    owned: OWNED,
+    keep: KEEP,
+    stderr: io.stderr,
+    handleSignals: deps.handleSignals,
+  };
+  return workdirOptions;
+}
+
+/** Terraform, as found: offline needs the provider mirror too. */
+function terraformOf(o: Options, env: NodeJS.ProcessEnv) {
+  let tf: Terraform;
+  let awsVersion: string;
+  let platform = "";
+  let terraformVersion: string;
+  let providerNote: string | undefined;
+  const cacheDir = cacheDirOf(env);
+  if (o.offline) {
+    const found = detectToolchain(optionsFromEnv(env));
+    if (!found.ok) throw new InputError(`offline plan needs terraform and a provider mirror: ${found.reason}`);
+    fs.mkdirSync(cacheDir, { recursive: true });
+    tf = offlineTerraform(found.toolchain, cacheDir, env);
+    if ((tf as ReturnType<typeof offlineTerraform>).devOverride) {
+      providerNote = `aws provider ${found.toolchain.awsVersion} loaded in place from the mirror (dev_overrides in plan-check's own CLI configuration): Terraform skips hashing the binary on every command`;
+    }
+    awsVersion = found.toolchain.awsVersion;
+    platform = found.toolchain.platform;
+    terraformVersion = found.toolchain.terraformVersion;
+  } else {
+    const bin = findOnPath("terraform", env.PATH ?? "");
+    if (!bin) throw new InputError("no terraform on the PATH");
+    tf = onlineTerraform(bin, env);
+    awsVersion = "as installed by terraform init";
+    terraformVersion = "(the PATH's)";
+  }
+  return { tf, awsVersion, platform, terraformVersion, providerNote, cacheDir };
+}
+
+/**
+ * The synthesized stack. Never a stale cdktf.out: synthesize (every stack, as npm run synth writes them), unless
+ * the record of the run that synthesized it says the same sources gave the same output (by content).
+ */
+function synthesisOf(
+  o: Options,
+  io: CliIo,
+  deps: Deps,
+  environments: Readonly<Record<string, EnvironmentConfig>>,
+  stackOut: string,
+  outDirReal: string,
+  p: ReturnType<typeof progress>,
+): { stackText: string; synthesisNote: string } {
+  const resolve = (f: string) => path.resolve(io.cwd, f);
+  const synthesizedFile = path.join(stackOut, "cdk.tf.json");
+  let stackText: string;
+  let synthesisNote: string;
+  const sources = deps.environments ? undefined : synthesisSources();
+  const fresh = sources && freshSynthesis(outDirReal, o.stack, synthesizedFile, sources);
+  if (fresh) {
+    p.say(`synthesis skipped: ${path.relative(io.cwd, synthesizedFile)} is what the sources give (their content matches ${SYNTHESIS_RECORD})`);
+    stackText = fresh;
+    synthesisNote =
+      `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
+      `and of the templates beside it match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`;
+  } else {
+    // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
+    const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
+    let synthesized: App.SynthesizedStack[];
+    try {
+      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out") }));
+    } catch (e) {
+      if (isUserError(e)) throw new InputError(e.message);
+      throw e;
+    }
+    stackText = synthesized.find((x) => x.name === o.stack)!.text;
+    synthesisNote = "synthesized now from the sources";
+    if (sources) {
+      const assets = assetHashes(stackText, stackOut) ?? {};
+      const record: SynthesisRecord = { stack: o.stack, output: { file: path.relative(io.cwd, synthesizedFile), sha256: sha256(stackText), assets }, sources };
+      const tmp = path.join(outDirReal, `${SYNTHESIS_RECORD}.${process.pid}.tmp`);
+      fs.writeFileSync(tmp, JSON.stringify(record, null, 1));
+      fs.renameSync(tmp, path.join(outDirReal, SYNTHESIS_RECORD));
+    }
+  }
+  return { stackText, synthesisNote };
+}
+
+/** The report, from the plan, the verdict and how the run was made. */
+function reportOf(r: {
+  o: Options;
+  config: EnvironmentConfig;
+  snapshot: RawState | null;
+  synthesisNote: string;
+  terraformVersion: string;
+  awsVersion: string;
+  pinned: string | undefined;
+  gate: Failure[];
+  stackPlan: Planned;
+  allow: AllowedDestroy[];
+  adaptations: string[];
+  pins: Workspace["pins"];
+  unplannable: Unplannable[];
+  hcl: PlanCheckReport["hcl"];
+  planOut: string;
+  timings: Timings;
+  started: number;
+  outDirReal: string;
+  stackText: string;
+  stackJson: Record<string, Json>;
+  stackOut: string;
+  stackDir: string;
+}): PlanCheckReport {
+  const { o, config, snapshot, synthesisNote, terraformVersion, awsVersion, pinned, gate, stackPlan, allow, adaptations, pins, unplannable, hcl, planOut, timings, started, outDirReal, stackText, stackJson, stackOut, stackDir } = r;
+  return {
+    stack: o.stack,
+    synthesis: synthesisNote,
+    mode: o.offline ? "offline" : "online",
+    state: o.state ? `\`${o.state}\`${snapshot?.serial !== undefined ? ` (serial ${snapshot.serial})` : ""}` : o.offline ? "an empty state (a new environment)" : "the stack's backend",
+    terraformVersion,
+    provider: { installed: awsVersion, pinned },
+    pass: gate.length === 0,
+    failures: gate,
+    excluded: stackPlan.exclusion?.excluded ?? [],
+    rows: stackPlan.rows,
+    allowed: allow.map((a) => ({
+      ...a,
+      used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace")),
+    })),
+    adaptations,
+    pins,
+    stateNotPlanned: unplannable.map((u) => ({ address: u.address, why: u.why, ...(keptBy(config.keepUnplannable ?? [], u) ? { kept: keptBy(config.keepUnplannable ?? [], u)!.reason } : {}) })),
+    ...(hcl ? { hcl } : {}),
+    planText: stackPlan.result.text,
+    ...(fs.existsSync(path.join(planOut, "plan.txt")) ? { planTextFile: path.join(planOut, "plan.txt") } : {}),
+    timingsMs: { ...timings, total: Date.now() - started },
+    outDir: outDirReal,
+    synthesized: { sha256: sha256(stackText) },
+    backend: backendOf(stackJson as any, stackOut).identity,
+    plannedAgainst: o.state ? "snapshot" : o.offline ? "empty state" : "backend",
+    ...(stackPlan.result.ok
+      ? { planFile: { path: path.join("stack", "plan.tfplan"), sha256: sha256(fs.readFileSync(path.join(planOut, "plan.tfplan"))), workingDir: stackDir } }
+      : {}),
+  };
+}
