@@ -1,5 +1,6 @@
 // npm run bench's options: bench/latest.* are tracked files, written only when asked.
-import { USAGE, UsageError, parseArgs, templateFileAction } from "../bench";
+import { USAGE, UsageError, parseArgs } from "../bench";
+import { templateFileAction } from "../bench/template-variant";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
