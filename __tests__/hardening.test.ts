@@ -1,3 +1,4 @@
+// Long: one part of the product (the hardening settings), its every case against the frozen HCL production.
 import { EnvironmentConfig, HardeningSettings } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.

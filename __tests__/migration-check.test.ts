@@ -1,3 +1,4 @@
+// Long: one command's tests (migration-check and its model), case by case against the fixtures.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,3 +1,4 @@
+// Long: one construct's tests (MlWorker and its parts), each pinning synthesized values.
 import { TerraformOutput, Testing } from "cdktf";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingScheduledAction } from "@cdktf/provider-aws/lib/appautoscaling-scheduled-action";

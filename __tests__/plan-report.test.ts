@@ -1,3 +1,4 @@
+// Long: one report's tests: every line of a failing and a passing report.
 // The Markdown report reviewers read (renderMarkdown) and its JSON twin: every
 // line of a failing report with each section, and of a passing one.
 import { ResourceChange, changeRows, countByAction } from "../lib/plan/judge";

@@ -1,3 +1,4 @@
+// Long: one part of the product's tests (every policy rule, the aspect, npm run policy).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,3 +1,4 @@
+// Long: one part of the product's tests (the stack against the HCL root, part by part).
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance";
 import { DataAwsRouteTables } from "@cdktf/provider-aws/lib/data-aws-route-tables";

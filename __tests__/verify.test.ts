@@ -1,3 +1,4 @@
+// Long: one command's tests (verify against recorded AWS responses, one scenario per failure it names).
 // npm run verify, without AWS: the real SDK clients (serializers, SigV4
 // signing, retries) talk HTTP to a local server that answers with recorded
 // responses in each service's wire protocol (__tests__/aws-server.ts,

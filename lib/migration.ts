@@ -1,3 +1,4 @@
+// Long: the migration check's model in one place: reading a state and a stack, classifying every address, rendering the verdict; pure functions its command and plan-check share.
 // Migration check: does applying the synthesized cdktf configuration to the
 // existing HCL state destroy anything? Pure functions only (no file or process
 // access) so the tests drive them directly; commands/migration-check.ts is the CLI.

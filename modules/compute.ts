@@ -1,3 +1,4 @@
+// Long: the HCL module compute in one construct, its sections in the order of the HCL file (STYLE.md); the templates it renders are beside it.
 // Replaces the HCL module `modules/compute`: the EC2 API host, the
 // docker-compose file it fetches from S3 and that file's checksum in SSM, and
 // the optional SSH rule. Sections follow the HCL file: data sources, locals

@@ -1,3 +1,4 @@
+// Long: the props interface is the HCL module's variables one for one, each with its doc and default; the construct only composes its parts (modules/ml-worker/).
 // Replaces the HCL module `modules/ml_worker`: an SQS-fed ECS Fargate Spot
 // service with a DLQ, alarms, logs and queue-depth autoscaling. MlWorker keeps
 // the module's variables (the props) and outputs (the fields); its parts, in

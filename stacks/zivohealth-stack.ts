@@ -1,3 +1,4 @@
+// Long: the HCL root (main.tf, outputs.tf) in its order, one method per part (data lookups, module blocks, constructs, outputs).
 // The HCL root module (`infra/terraform`): provider, data sources, the three
 // root resources, the module calls and the outputs. ecr, iam, ml_worker and
 // compute are TypeScript constructs now; storage, ssm, vpc_endpoints and

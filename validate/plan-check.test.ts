@@ -1,3 +1,4 @@
+// Long: one command's tests with Terraform (plan-check against each fixture state and the HCL root).
 // plan-check with Terraform: the offline plan of the synthesized stack against
 // the fixtures' states, judged, and compared with the HCL root's own plan.
 // Without terraform or the provider mirror the tier is skipped, and says why

@@ -1,3 +1,4 @@
+// Long: one command's steps in the order they run (read, copy, move, verify, push), each a function; its checks and the Terraform state work are its parts.
 // migrate-state: the stack's moved blocks applied to its state by Terraform, on
 // a local copy, verified, and (with --push) written back under the backend's
 // lock. It never creates, changes or deletes a cloud resource.

@@ -1,6 +1,7 @@
+// Long: one command: its flags, the other commit's synthesis in a temporary worktree, the lockfile comparison and the report, in the order they run.
 // synth-diff: the synthesized Terraform of the working tree against that of
 // another commit, block by block and attribute by attribute (logic in
-// ./lib/tf-diff.ts, report in ./lib/tf-diff-report.ts).
+// lib/tf-diff.ts, report in lib/tf-diff-report.ts).
 //   npm run synth-diff -- <git ref> [--stack <name>] [--json] [--out <file>]
 // The working tree is synthesized in memory; the other commit is exported
 // with `git archive` into a temporary folder this command creates and always
