@@ -1,4 +1,4 @@
-// CLI of the migration check (logic in ./lib/migration.ts):
+// CLI of the migration check (logic in lib/migration.ts):
 //   node dist/commands/migration-check.js [--state <path>] [--stack <name> | --stack-json <path>] [--json]
 // --stack (the default) synthesizes the stack in memory from the current
 // sources first, so a stale cdktf.out is never judged.

@@ -1,4 +1,4 @@
-// plan-check: Terraform's own plan as the gate (logic in ./lib/plan-*.ts).
+// plan-check: Terraform's own plan as the gate (its steps in ./check.ts and the parts beside it; the plan machinery it shares in lib/plan/).
 //   npm run plan-check -- [--stack <name>] [--state <snapshot>] [--offline] [--modules <dir>] [--data <file>]
 //                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>] [--quiet]
 // Exit codes: 0 pass, 1 the gate fails, 2 bad input or environment (one message; what the run made is removed).

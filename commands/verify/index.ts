@@ -1,6 +1,6 @@
 // verify: after a deploy, is the ML worker running? Read-only calls against
 // live AWS with the caller's credentials; every name comes from the stack,
-// synthesized in memory from the current sources (logic in ./lib/verify-*.ts).
+// synthesized in memory from the current sources (logic in the parts beside this file).
 //   npm run verify -- [--stack <name>] [--json] [--wait <seconds>] [--logs <n>]
 // Exit codes: 0 every check passes, 1 a check fails, 2 bad input or no credentials.
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
