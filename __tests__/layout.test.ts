@@ -17,6 +17,8 @@ const COMMAND_EDGES: Record<string, Record<string, string>> = {
   "migrate-state": { "plan-check": "migrate-state runs plan-check's gate on the migrated state before and after" },
 };
 const LONG_FILE = 400;
+/** Folders of no source of ours: installed packages, fixtures, and what builds write (compat/cdktn's build and generated bindings). */
+const SKIPPED = new Set(["node_modules", "fixtures", "build", "out", "generated", "dist", "cdktf.out"]);
 
 function filesUnder(rel: string): string[] {
   const abs = path.join(ROOT, rel);
@@ -24,7 +26,7 @@ function filesUnder(rel: string): string[] {
   if (fs.statSync(abs).isFile()) return /\.(ts|js)$/.test(rel) && !rel.endsWith(".d.ts") ? [rel] : [];
   return fs
     .readdirSync(abs)
-    .filter((e) => e !== "node_modules" && e !== "fixtures" && !e.startsWith("."))
+    .filter((e) => !SKIPPED.has(e) && !e.startsWith("."))
     .flatMap((e) => filesUnder(path.posix.join(rel, e)));
 }
 
