@@ -3,7 +3,9 @@
 // tsc's few seconds on one core overlap jest's instead of coming first. Exit:
 // jest's code when it failed, else tsc's (a type error fails the run even when
 // every test passes). tsc's output is held back and printed after jest's, so
-// the two never interleave. Arguments go to jest (`npm test -- <file>`).
+// the two never interleave. Without arguments jest runs the test files in
+// groups (jest.groups.config.js: cdktf loads once per group, not per file);
+// arguments go to jest with jest.config.js, file by file (`npm test -- <file>`).
 // Plain JavaScript, so it needs no build itself.
 "use strict";
 const { spawn } = require("child_process");
@@ -17,7 +19,9 @@ let tscOut = "";
 tsc.stdout.on("data", (d) => (tscOut += d));
 tsc.stderr.on("data", (d) => (tscOut += d));
 // jest's heap cap: see jest.config.js (the workers inherit it).
-const jest = spawn(node, ["--max-old-space-size=640", path.join(root, "node_modules", "jest", "bin", "jest.js"), ...process.argv.slice(2)], { cwd: root, stdio: "inherit" });
+const args = process.argv.slice(2);
+const config = args.length === 0 ? "jest.groups.config.js" : "jest.config.js";
+const jest = spawn(node, ["--max-old-space-size=640", path.join(root, "node_modules", "jest", "bin", "jest.js"), "-c", config, ...args], { cwd: root, stdio: "inherit" });
 
 const exited = (child) => new Promise((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 for (const sig of ["SIGINT", "SIGTERM"]) {

@@ -1,0 +1,49 @@
+// npm test runs the unit test files in a few groups (the `*.group.js` files beside this one), not one by one:
+// jest gives every test file a module registry of its own, so each file loaded cdktf, its matchers and the
+// provider bindings again (about a fifth of the suite's CPU, README "Performance"). A group requires its test
+// files inside one registry, each under a describe named after the file, so a failure still names its file and
+// a file's beforeAll/afterAll stay its own. Every `*.test.ts` here belongs to exactly one group (new files
+// included: the list is read, not written down). `jest -c jest.config.js <file>` (and `npm test -- <args>`)
+// still runs files one by one. Plain JavaScript: jest loads it untransformed.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+// Rough CPU seconds of the costly files (spawned processes, many syntheses); other files weigh by their size.
+const WEIGHT = {
+  "verify.test.ts": 9,
+  "synth-diff.test.ts": 8,
+  "workdir.test.ts": 5,
+  "hardening.test.ts": 6,
+  "policy.test.ts": 5,
+  "app.test.ts": 4,
+  "cli-pipe.test.ts": 2,
+  "build.test.ts": 2,
+};
+const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file)).size / 8000;
+
+/** The test files of each group: the heaviest first, each to the lightest group so far. */
+function groups() {
+  const count = fs.readdirSync(__dirname).filter((f) => f.endsWith(".group.js")).length;
+  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.ts")).sort();
+  const out = Array.from({ length: count }, () => ({ files: [], weight: 0 }));
+  for (const file of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
+    const lightest = out.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.files.push(file);
+    lightest.weight += weight(file);
+  }
+  return out.map((g) => g.files.sort());
+}
+
+/** Declares the tests of group `n` (1-based). */
+function define(n) {
+  const files = groups()[n - 1];
+  if (!files) throw new Error(`__tests__/groups.js: no group ${n}`);
+  for (const file of files) {
+    describe(file, () => {
+      require(path.join(__dirname, file));
+    });
+  }
+}
+
+module.exports = { groups, define };
