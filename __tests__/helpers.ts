@@ -5,11 +5,26 @@ import { HCL_PRODUCTION } from "./fixtures/hcl-production";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { decodeTemplateJson as decodeJson } from "../policy/template";
 
-/** The synthesized stack as text (for the cdktf matchers) and as parsed JSON; by default production as the HCL root has it (frozen). */
+const synthesized = new Map<string, { stack: ZivoHealthStack; text: string }>();
+/** What identifies a synthesis: the stack's name and its configuration (undefined fields included). */
+const synthKey = (config: EnvironmentConfig, name: string) =>
+  JSON.stringify([name, config], (_k, v) => (v === undefined ? "\u0000undefined" : typeof v === "function" ? String(v) : v));
+
+/**
+ * The synthesized stack as text (for the cdktf matchers) and as parsed JSON; by default production as the HCL
+ * root has it (frozen). A whole-stack synthesis costs 0.1 to 1 s, so each configuration is synthesized once
+ * per test group (npm test) or file and its text reused; `json` is parsed anew on every call, so a test may change it freely. A configuration
+ * that fails to synthesize is not remembered: it throws on every call. `stack` is shared: read it, never change it.
+ */
 export function synthStack(config: EnvironmentConfig = HCL_PRODUCTION, name = "production") {
-  const stack = new ZivoHealthStack(Testing.app(), name, config);
-  const text = Testing.synth(stack);
-  return { stack, text, json: JSON.parse(text) as TerraformJson };
+  const key = synthKey(config, name);
+  let done = synthesized.get(key);
+  if (!done) {
+    const stack = new ZivoHealthStack(Testing.app(), name, config);
+    done = { stack, text: Testing.synth(stack) };
+    synthesized.set(key, done);
+  }
+  return { stack: done.stack, text: done.text, json: JSON.parse(done.text) as TerraformJson };
 }
 
 export interface TerraformJson {

@@ -40,9 +40,9 @@ const idsOf = (findings: Finding[]) => findings.map((f) => f.id);
 const doc = (resource: Record<string, Record<string, object>>, extra: object = {}) => ({ resource, ...extra });
 const check = (resource: Record<string, Record<string, object>>, extra: object = {}) => checkTerraform(doc(resource, extra));
 
+/** The production stack's JSON (helpers.ts synthesizes it once and parses a copy for each call). */
 function synthProduction() {
-  const stack = new ZivoHealthStack(Testing.app(), "production", production);
-  return JSON.parse(Testing.synth(stack));
+  return (require("./helpers") as typeof import("./helpers")).synthStack(production).json;
 }
 
 const workerProps = ML_WORKER_PROPS;

@@ -14,22 +14,12 @@ import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const productionFirstDeployment = onHclProduction(configured.productionFirstDeployment, configured.production);
 const stagingConfig = onHclProduction(configured.staging, configured.production);
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { Testing } from "cdktf";
 import { EnvironmentConfig, S3BackendConfig } from "../config/environment";
-import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { TerraformJson, decodeTemplateJson, synthStack } from "./helpers";
 
-/** synthStack, in an App whose output folder is removed afterwards. */
-function synthCleanly(config: EnvironmentConfig, name = "production") {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-test-"));
-  try {
-    return { json: JSON.parse(Testing.synth(new ZivoHealthStack(Testing.app({ outdir }), name, config))) as TerraformJson };
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+/** synthStack's JSON (its output folder goes after the test file, see setup.ts). */
+function synthCleanly(config: EnvironmentConfig, name = "production"): { json: TerraformJson } {
+  return { json: synthStack(config, name).json };
 }
 
 

@@ -3,7 +3,7 @@
 //   node bench/test-cpu-report.js /tmp/cpu.ndjson
 // CPU, not wall time: on a shared machine the wall time of a test says more about the neighbours.
 const path = require("path");
-const base = require("../jest.config.js");
+const base = require("../jest.groups.config.js");
 
 const root = path.resolve(__dirname, "..");
 module.exports = {
