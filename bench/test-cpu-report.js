@@ -19,6 +19,17 @@ for (const r of files.sort((a, b) => total(b) - total(a))) {
   out.push(`${r.file.padEnd(44)}${pad(r.setup)}${pad(r.imports)}${pad(r.tests)}${pad(r.children)}${pad(total(r))}`);
 }
 out.push(`${`all ${files.length} files`.padEnd(44)}${pad(sum.setup)}${pad(sum.imports)}${pad(sum.tests)}${pad(sum.children)}${pad(total(sum))}`, "");
+// In a group (__tests__/groups.js) each test's name begins with its file's.
+const byFile = new Map();
+for (const t of tests) {
+  const name = /^\S+\.test\.ts(?= )/.exec(t.test ?? "")?.[0] ?? t.file;
+  const f = byFile.get(name) ?? { tests: 0, self: 0, children: 0 };
+  byFile.set(name, { tests: f.tests + 1, self: f.self + t.self, children: f.children + t.children });
+}
+out.push(`the tests by file (CPU ms: own, children; a file's imports and setup are its group's):`);
+for (const [name, f] of [...byFile].sort((a, b) => b[1].self + b[1].children - (a[1].self + a[1].children)))
+  out.push(`${name.padEnd(44)}${pad(f.tests)} tests${pad(f.self)}${pad(f.children)}`);
+out.push("");
 out.push(`the ${top} costliest of ${tests.length} tests (own + children CPU ms):`);
 for (const t of tests.sort((a, b) => b.self + b.children - (a.self + a.children)).slice(0, Number(top)))
   out.push(`${pad(t.self + t.children)}  ${t.file}  ${t.test}`);
