@@ -25,7 +25,11 @@ const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file))
 /** The test files of each group: the heaviest first, each to the lightest group so far. */
 function groups() {
   const count = fs.readdirSync(__dirname).filter((f) => f.endsWith(".group.js")).length;
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.ts")).sort();
+  // The files jest.config.js's testMatch (**/*.test.ts) finds here, subfolders included.
+  const files = fs
+    .readdirSync(__dirname, { recursive: true })
+    .filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules"))
+    .sort();
   const out = Array.from({ length: count }, () => ({ files: [], weight: 0 }));
   for (const file of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
     const lightest = out.reduce((a, b) => (b.weight < a.weight ? b : a));
