@@ -3,5 +3,6 @@
  * worker loads cdktf and the provider bindings once per group instead of once per file.
  */
 const base = require("./jest.config.js");
+const { ALONE } = require("./__tests__/groups.js");
 
-module.exports = { ...base, testMatch: ["**/*.group.js"] };
+module.exports = { ...base, testMatch: ["**/*.group.js", ...ALONE.map((f) => `**/__tests__/${f}`)] };
