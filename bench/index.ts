@@ -212,7 +212,7 @@ async function main(): Promise<number> {
   const variants: Variant[] = [
     { id: "floor", display: `node -e "require('cdktf')"`, note: "the floor: node + cdktf", argv: [node, "-e", "require('cdktf')"], cwd: root },
     { id: "app", display: "node dist/main.js", note: "the app alone (compiled)", argv: [node, "dist/main.js"], cwd: root },
-    { id: "tsc", display: "tsc", note: "warm incremental type check (npm test runs it beside jest)", argv: [node, tsc], cwd: root },
+    { id: "tsc", display: "tsc", note: "warm incremental type check (what npm test's tsc -b does when a source changed)", argv: [node, tsc], cwd: root },
     { id: "synth", display: "npm run synth", note: `\`${script("synth")}\`, warm`, argv: [npm, "run", "synth"], cwd: root },
   ];
   let templateDir: string | null = null;
