@@ -6,7 +6,7 @@
 // command once, so drift of the machine hits all of them alike):
 //   floor      node -e "require('cdktf')"
 //   app        node dist/main.js
-//   tsc        tsc (warm incremental type check: the first half of npm test)
+//   tsc        tsc (warm incremental type check: what npm test's tsc -b does when a source changed)
 //   synth      npm run synth (the whole command, warm)
 //   template   cdktf synth running `npx ts-node main.ts` on the same sources with
 //              @cdktf/provider-* imported from the package root (built in a temp dir)
