@@ -1,0 +1,2 @@
+// One of npm test's groups of test files: see groups.js.
+require("./groups").define(3);
