@@ -31,6 +31,21 @@ export interface ParsedFlags {
   readonly help: boolean;
 }
 
+/** A flag that may be given many times (`--exclude a --exclude b`): its values, and the other arguments for parseFlags. */
+export function takeRepeated(argv: readonly string[], flag: string, what: string): { values: string[]; rest: string[] } {
+  const values: string[] = [];
+  const rest: string[] = [];
+  for (let n = 0; n < argv.length; n++) {
+    const a = argv[n];
+    if (a === flag || a.startsWith(`${flag}=`)) {
+      const v = a === flag ? argv[++n] : a.slice(flag.length + 1);
+      if (!v || v.startsWith("--")) throw new InputError(`${flag} needs ${what}`);
+      values.push(v);
+    } else rest.push(a);
+  }
+  return { values, rest };
+}
+
 /**
  * `--flag value`, `--flag=value` (a following `--flag` is not a value), boolean flags, `--help`/`-h`.
  * A flag that takes one value, given twice, is refused: which one counts would be a guess.

@@ -14,7 +14,7 @@ import { environments as configuredEnvironments } from "../../config/environment
 import { ProbeInterrupted, findOnPath } from "../../lib/toolchain";
 import { BackendIdentity, backendOf, checkBackendConfigFile, describeBackend } from "../../lib/backend";
 import { Backend, Interrupted, Refusal, TerraformError, checkpoint, moveInPlace, openBackend, parseStateText, stateTerraform } from "./backend-ops";
-import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "../../lib/cli";
+import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirst, takeRepeated } from "../../lib/cli";
 import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
@@ -53,16 +53,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const exclude: string[] = [];
-  const rest: string[] = [];
-  for (let n = 0; n < argv.length; n++) {
-    const a = argv[n];
-    if (a === "--exclude" || a.startsWith("--exclude=")) {
-      const v = a === "--exclude" ? argv[++n] : a.slice("--exclude=".length);
-      if (!v || v.startsWith("--")) throw new InputError("--exclude needs a resource address");
-      exclude.push(v);
-    } else rest.push(a);
-  }
+  const { values: exclude, rest } = takeRepeated(argv, "--exclude", "a resource address");
   const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--out", "--backend-config", "--modules", "--data"], ["--push", "--online"]);
   return {
     stack: values["--stack"] ?? "production",

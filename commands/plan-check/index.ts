@@ -3,7 +3,7 @@
 //                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>] [--quiet]
 // Exit codes: 0 pass, 1 the gate fails, 2 bad input or environment (one message; what the run made is removed).
 
-import { CliIo, InputError, parseFlags, parseOrAnswer, processIo } from "../../lib/cli";
+import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, takeRepeated } from "../../lib/cli";
 import { EnvironmentConfig } from "../../config/environment";
 import { TerraformFailed, UnknownAddress } from "../../lib/plan/run";
 import { Workdir, WorkdirError, fileSystemMessage } from "../../lib/workdir";
@@ -45,16 +45,7 @@ export interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const exclude: string[] = [];
-  const rest: string[] = [];
-  for (let n = 0; n < argv.length; n++) {
-    const a = argv[n];
-    if (a === "--exclude" || a.startsWith("--exclude=")) {
-      const v = a === "--exclude" ? argv[++n] : a.slice("--exclude=".length);
-      if (!v || v.startsWith("--")) throw new InputError("--exclude needs a resource address");
-      exclude.push(v);
-    } else rest.push(a);
-  }
+  const { values: exclude, rest } = takeRepeated(argv, "--exclude", "a resource address");
   const { values, flags, help } = parseFlags(rest, ["--stack", "--state", "--modules", "--data", "--against-hcl", "--out"], ["--offline", "--json", "--quiet"]);
   return {
     stack: values["--stack"] ?? "production",
