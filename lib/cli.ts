@@ -150,9 +150,9 @@ export const PROJECT_ROOT = (() => {
 /** What the synthesized Terraform is made from. */
 const SYNTH_SOURCES = ["main.ts", "cdktf.json", "package-lock.json", "config", "modules", "stacks", "policy"];
 
-/** Every file the synthesized Terraform is made from (relative to the project, sorted; the compute templates included), with its sha256, and one digest of them all. */
-export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; sha256: string }[]; digest: string } {
-  const files: { file: string; sha256: string }[] = [];
+/** Every file below the sources of the synthesized Terraform, relative to the project (sorted), with its stat. */
+function sourceFiles(root: string): { rel: string; stat: fs.Stats }[] {
+  const out: { rel: string; stat: fs.Stats }[] = [];
   const visit = (rel: string): void => {
     let stat: fs.Stats;
     try {
@@ -161,9 +161,18 @@ export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; 
       return;
     }
     if (stat.isDirectory()) for (const entry of fs.readdirSync(path.join(root, rel)).sort()) visit(path.join(rel, entry));
-    else files.push({ file: rel.split(path.sep).join("/"), sha256: createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex") });
+    else out.push({ rel, stat });
   };
   for (const source of [...SYNTH_SOURCES].sort()) visit(source);
+  return out;
+}
+
+/** Every file the synthesized Terraform is made from (relative to the project, sorted; the compute templates included), with its sha256, and one digest of them all. */
+export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; sha256: string }[]; digest: string } {
+  const files = sourceFiles(root).map(({ rel }) => ({
+    file: rel.split(path.sep).join("/"),
+    sha256: createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex"),
+  }));
   const digest = createHash("sha256").update(files.map((f) => `${f.sha256}  ${f.file}\n`).join("")).digest("hex");
   return { files, digest };
 }
@@ -171,20 +180,10 @@ export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; 
 /** The most recently modified source of the synthesized Terraform (the compute templates included), relative to the project. */
 export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: number } | undefined {
   let newest: { file: string; mtimeMs: number } | undefined;
-  const visit = (rel: string): void => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(path.join(root, rel));
-    } catch {
-      return;
-    }
-    if (stat.isDirectory()) {
-      for (const entry of fs.readdirSync(path.join(root, rel))) visit(path.join(rel, entry));
-    } else if ((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || rel.endsWith(".tpl") || SYNTH_SOURCES.includes(rel)) {
-      if (!newest || stat.mtimeMs > newest.mtimeMs) newest = { file: rel, mtimeMs: stat.mtimeMs };
-    }
-  };
-  for (const source of SYNTH_SOURCES) visit(source);
+  for (const { rel, stat } of sourceFiles(root)) {
+    if (!((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || rel.endsWith(".tpl") || SYNTH_SOURCES.includes(rel))) continue;
+    if (!newest || stat.mtimeMs > newest.mtimeMs) newest = { file: rel, mtimeMs: stat.mtimeMs };
+  }
   return newest;
 }
 
