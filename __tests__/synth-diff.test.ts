@@ -215,6 +215,33 @@ const worktreesIn = (root: string, dir: string) =>
     .map((l) => real(l.slice("worktree ".length)))
     .filter((w) => w === fs.realpathSync(dir) || w.startsWith(fs.realpathSync(dir) + path.sep));
 
+/** The processes working inside `dir` (Linux: /proc/<pid>/cwd, which keeps the path of a removed folder). */
+function processesIn(dir: string): string[] {
+  const real = fs.realpathSync(dir);
+  return fs
+    .readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "");
+        if (cwd !== real && !cwd.startsWith(real + path.sep)) return [];
+        return [`${pid} (${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()}) in ${cwd}`];
+      } catch {
+        return []; // gone meanwhile, or not ours to read
+      }
+    });
+}
+
+/** Polls `probe` every 20 ms until it returns something truthy or `ms` pass; its last value. */
+async function until<T>(probe: () => T, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value || Date.now() >= deadline) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Everything the app needs to synthesize, as it is in this checkout now. */
 const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types"];
 
@@ -380,17 +407,17 @@ describe("the command as npm runs it, on this repository", () => {
   it("an interrupt while the other commit synthesizes stops it and removes its folder (exit 130)", async () => {
     const child = spawn(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
-    let sent = false;
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on("data", (d: Buffer) => {
-        err += d.toString();
-        if (!sent && err.includes("synth-diff: exporting")) sent = child.kill("SIGINT");
-      });
-      child.on("close", (c) => resolve(c));
-    });
-    expect(code).toBe(130);
+    child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    // The other commit's app is the only process that works in the temporary folder: its build, then the app.
+    const running = await until(() => processesIn(scratch).some((p) => /\(\S*node dist\/main\.js\)/.test(p)), 30_000);
+    expect(running).toBe(true);
+    child.kill("SIGINT");
+    expect(await closed).toBe(130);
     expect(err).toMatch(/synth-diff: interrupted \(SIGINT\); removed .*synth-diff-/);
-    await new Promise((r) => setTimeout(r, 1500)); // a surviving app would write its output meanwhile
+    // A surviving app would go on writing there; a stopped one leaves /proc at once (SIGKILL).
+    await until(() => processesIn(scratch).length === 0, 100);
+    expect(processesIn(scratch)).toEqual([]);
     expect(fs.readdirSync(scratch)).toEqual([]);
   });
 });
