@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { production } from "../config/environments";
+import { processesIn, until } from "./processes";
 import { CliIo, USAGE, lockfileDifferences, main } from "../commands/synth-diff";
 import { Json, diffDocuments } from "../lib/tf-diff";
 import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
@@ -214,33 +215,6 @@ const worktreesIn = (root: string, dir: string) =>
     .filter((l) => l.startsWith("worktree "))
     .map((l) => real(l.slice("worktree ".length)))
     .filter((w) => w === fs.realpathSync(dir) || w.startsWith(fs.realpathSync(dir) + path.sep));
-
-/** The processes working inside `dir` (Linux: /proc/<pid>/cwd, which keeps the path of a removed folder). */
-function processesIn(dir: string): string[] {
-  const real = fs.realpathSync(dir);
-  return fs
-    .readdirSync("/proc")
-    .filter((pid) => /^\d+$/.test(pid))
-    .flatMap((pid) => {
-      try {
-        const cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "");
-        if (cwd !== real && !cwd.startsWith(real + path.sep)) return [];
-        return [`${pid} (${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()}) in ${cwd}`];
-      } catch {
-        return []; // gone meanwhile, or not ours to read
-      }
-    });
-}
-
-/** Polls `probe` every 20 ms until it returns something truthy or `ms` pass; its last value. */
-async function until<T>(probe: () => T, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value || Date.now() >= deadline) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Everything the app needs to synthesize, as it is in this checkout now. */
 const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types"];

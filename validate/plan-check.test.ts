@@ -14,6 +14,7 @@ import { EnvironmentConfig } from "../config/environment";
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "../__tests__/fixtures/hcl-production";
+import { processesIn } from "../__tests__/processes";
 const staging = onHclProduction(configured.staging, configured.production);
 import { PlanCheckReport } from "../lib/plan/report";
 import { main } from "../commands/plan-check";
@@ -617,13 +618,6 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     expect(withoutProgress(stderr)).toMatch(/^plan-check: interrupted \(SIGINT\): (stopped \d child process\(es\) \(pid [\d, ]+\); )?removed .*cdktf\.out\/plan-check, which this run created\n$/);
     expect(fs.existsSync(path.join(cwd, "cdktf.out", "plan-check"))).toBe(false);
     // No process is left working in the removed folder.
-    const left = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return fs.readlinkSync(`/proc/${p}/cwd`).startsWith(out);
-      } catch {
-        return false;
-      }
-    });
-    expect(left).toEqual([]);
+    expect(processesIn(out)).toEqual([]);
   }, 120_000);
 });

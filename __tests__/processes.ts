@@ -1,0 +1,30 @@
+// Processes a test started, seen from outside (Linux /proc): what still works inside a folder.
+import * as fs from "fs";
+import * as path from "path";
+
+/** The processes working inside `dir`, removed or not (Linux: /proc/<pid>/cwd keeps the path of a removed folder). */
+export function processesIn(dir: string): string[] {
+  const real = fs.existsSync(dir) ? fs.realpathSync(dir) : path.resolve(dir);
+  return fs
+    .readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "");
+        if (cwd !== real && !cwd.startsWith(real + path.sep)) return [];
+        return [`${pid} (${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()}) in ${cwd}`];
+      } catch {
+        return []; // gone meanwhile, or not ours to read
+      }
+    });
+}
+
+/** Polls `probe` every 20 ms until it returns something truthy or `ms` pass; its last value. */
+export async function until<T>(probe: () => T, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value || Date.now() >= deadline) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
