@@ -597,6 +597,17 @@ describe("npm run verify against the recordings", () => {
     );
   });
 
+  it("a VERIFY_AWS_ENDPOINT that is not an http(s) URL: exit 2, naming it and what it takes, before any call", async () => {
+    for (const value of ["localhost:4566", "ftp://127.0.0.1:4566", "not a url"]) {
+      const err: string[] = [];
+      const code = await main([], { stdout: () => undefined, stderr: (t) => err.push(t), cwd: ROOT }, { catalog: PRODUCTION, env: { [ENDPOINT_VARIABLE]: value } });
+      expect([code, err.join("")]).toEqual([
+        2,
+        `error: VERIFY_AWS_ENDPOINT must be an http:// or https:// URL (an endpoint that answers for AWS, e.g. http://127.0.0.1:4566); got ${JSON.stringify(value)}\n`,
+      ]);
+    }
+  });
+
   it("credentials AWS refuses: exit 2 after the one identity call", async () => {
     const r = await verify("refused");
     expect(r).toMatchObject({ code: 2, stdout: "" });

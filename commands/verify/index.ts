@@ -96,6 +96,22 @@ function checkStackName(name: string, catalog: StackCatalog): void {
   throw new InputError(`no stack named '${name}' (${describeStacks(catalog)})`);
 }
 
+/** The endpoint every client is sent to instead of AWS (an emulator or recordings), if set: an http(s) URL. */
+function endpointOf(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[ENDPOINT_VARIABLE];
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new InputError(`${ENDPOINT_VARIABLE} must be an http:// or https:// URL (an endpoint that answers for AWS, e.g. http://127.0.0.1:4566); got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** The target of a deployable stack, synthesized once per catalog. */
 export function targetOf(name: string, catalog: StackCatalog): VerifyTarget {
   checkStackName(name, catalog);
@@ -114,8 +130,10 @@ export async function main(argv: readonly string[], io: CliIo, deps: VerifyDeps 
     io.stderr(`error: ${e.message}\n`);
     return 2;
   };
+  let endpoint: string | undefined;
   try {
     checkStackName(options.stack, catalog);
+    endpoint = endpointOf(deps.env ?? process.env);
   } catch (e) {
     return refuse(e);
   }
@@ -138,7 +156,6 @@ export async function main(argv: readonly string[], io: CliIo, deps: VerifyDeps 
   } catch (e) {
     return refuse(e);
   }
-  const endpoint = (deps.env ?? process.env)[ENDPOINT_VARIABLE] || undefined;
   const clients = makeClients({
     region: target.region,
     credentials,
