@@ -1,6 +1,7 @@
-// Long: main() is the benchmark's plan in one place (every variant measured, in order, and the goals judged); its machinery is in the parts beside it. Left whole while the perf work of issue 17 changes it.
 // Benchmark of the synth/test/type-check loop:  npm run bench  [-- options]
-//   (= tsc && node dist/bench/index.js [options])
+//   (= node tools/build.js && node dist/bench/index.js [options])
+// This file: the options and the run; the commands are in variants.ts, the rounds in rounds.ts,
+// one run of a command in run.ts, the ratios, goals and Markdown in report.ts.
 //
 // Measures, side by side in the same run (round-robin: every round runs each
 // command once, so drift of the machine hits all of them alike):
@@ -41,10 +42,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { preparePlanCheck } from "./plan-check";
-import { RunResult, Stats, current, failed, killGroup, runOnce, stats } from "./run";
 import { PROC } from "./process-tree";
-import { buildTemplateVariant, compareSynth } from "./template-variant";
+import { judge, renderMarkdown, reportOf } from "./report";
+import { measure } from "./rounds";
+import { current, killGroup } from "./run";
+import { variantsOf } from "./variants";
 
 export const USAGE = `usage: node dist/bench/index.js [options]
   (without --write or --out the results are printed only)
@@ -116,33 +118,7 @@ export function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
-// ---------------------------------------------------------------- the commands
-
-export interface Variant {
-  id: string;
-  /** The command as a person types it. */
-  display: string;
-  note: string;
-  argv: string[];
-  cwd: string;
-  /** Number of stacks, for the scale-N variants. */
-  stacks?: number;
-  /** The command's own environment. @default - the bench's */
-  env?: NodeJS.ProcessEnv;
-  /** Exit codes that are results, not failures. @default [0] */
-  okExit?: number[];
-}
-
-interface VariantResult {
-  id: string;
-  display: string;
-  note: string;
-  runs: RunResult[];
-  wallS: Stats | null;
-  treePeakMiB: Stats | null;
-  largestProcessMiB: Stats | null;
-  error: string | null;
-}
+// ---------------------------------------------------------------- the run
 
 function findRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -154,18 +130,6 @@ function findRoot(): string {
 function git(root: string, args: string[]): string | null {
   const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : null;
-}
-
-const SCALE = [1, 4, 16];
-const MiB = 1024 * 1024;
-const fmtS = (ms: number): string => (ms / 1000).toFixed(2);
-const fmtMiB = (b: number | null | undefined): string => (b === null || b === undefined ? "n/a" : `${Math.round(b / MiB)}`);
-
-interface Goal {
-  goal: string;
-  measured: string;
-  threshold: string;
-  result: "PASS" | "FAIL" | "SKIP" | "ERROR";
 }
 
 async function main(): Promise<number> {
@@ -202,279 +166,15 @@ async function main(): Promise<number> {
     npm_config_fund: "false",
     npm_config_audit: "false",
   };
-  const node = process.execPath;
-  const bin = (name: string): string => path.join(root, "node_modules", ".bin", name);
-  const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
-  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts ?? {};
-  const script = (name: string): string => scripts[name] ?? "(missing)";
-
-  const variants: Variant[] = [
-    { id: "floor", display: `node -e "require('cdktf')"`, note: "the floor: node + cdktf", argv: [node, "-e", "require('cdktf')"], cwd: root },
-    { id: "app", display: "node dist/main.js", note: "the app alone (compiled)", argv: [node, "dist/main.js"], cwd: root },
-    { id: "tsc", display: "tsc", note: "warm incremental type check (what npm test's tsc -b does when a source changed)", argv: [node, tsc], cwd: root },
-    { id: "synth", display: "npm run synth", note: `\`${script("synth")}\`, warm`, argv: [npm, "run", "synth"], cwd: root },
-  ];
-  let templateDir: string | null = null;
-  if (!opts.skipTemplate) {
-    templateDir = path.join(tmp, "template");
-    try {
-      const built = buildTemplateVariant(root, templateDir);
-      log(`template variant: ${built.files} files, ${built.imports} deep imports rewritten to root imports, in ${templateDir}`);
-      variants.push({
-        id: "template",
-        display: "cdktf synth (app: npx ts-node main.ts, root imports)",
-        note: "the template default",
-        argv: [path.join(templateDir, "node_modules", ".bin", "cdktf"), "synth"],
-        cwd: templateDir,
-      });
-    } catch (e) {
-      errors.push(`template variant: ${(e as Error).message}`);
-      templateDir = null;
-    }
-  }
-  variants.push(
-    {
-      id: "tsc-cold",
-      display: "tsc --noEmit --incremental false",
-      note: "cold type check of the whole project",
-      argv: [node, tsc, "--noEmit", "--incremental", "false"],
-      cwd: root,
-    },
-    { id: "test", display: "npm test", note: `\`${script("test")}\``, argv: [npm, "test"], cwd: root },
-    ...SCALE.map((n) => ({
-      id: `scale-${n}`,
-      display: `node dist/bench/app.js ${n} <tmp>`,
-      note: `${n} stack${n === 1 ? "" : "s"} in one app`,
-      argv: [node, "dist/bench/app.js", String(n), path.join(tmp, `scale-${n}`)],
-      cwd: root,
-      stacks: n,
-    })),
-  );
-  const planCheck = opts.skipPlanCheck ? { skipped: "--skip-plan-check" } : preparePlanCheck(root, tmp, env, log);
-  if ("variants" in planCheck) variants.push(...planCheck.variants);
-  else log(`plan-check: not measured (${planCheck.skipped})`);
-  for (const b of [bin("cdktf"), tsc, path.join(root, "dist", "bench", "app.js")])
-    if (!fs.existsSync(b)) errors.push(`${path.relative(root, b)} is missing (run npm ci, then tsc)`);
-
-  const results = new Map<string, VariantResult>(
-    variants.map((v) => [v.id, { id: v.id, display: v.display, note: v.note, runs: [], wallS: null, treePeakMiB: null, largestProcessMiB: null, error: null }]),
-  );
-  const rounds = opts.warmup + opts.runs;
-  log(`bench: ${opts.runs} runs after ${opts.warmup} warm-up, ${variants.length} commands, round-robin; memory ${PROC ? `sampled every ${opts.sampleMs} ms from /proc` : "not measured (no /proc)"}`);
-  if (errors.length === 0) {
-    for (let round = 0; round < rounds; round++) {
-      const warm = round < opts.warmup;
-      for (const v of variants) {
-        const res = results.get(v.id) as VariantResult;
-        if (res.error) continue; // a failed command is not run again
-        const r = await runOnce(v.argv, v.cwd, v.env ?? env, opts);
-        const tag = warm ? `warm-up ${round + 1}/${opts.warmup}` : `run ${round - opts.warmup + 1}/${opts.runs}`;
-        const bad = failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut);
-        log(`  [${tag}] ${v.id.padEnd(9)} ${fmtS(r.wallMs).padStart(7)} s  tree ${fmtMiB(r.treePeakBytes).padStart(5)} MiB  largest ${fmtMiB(r.largestProcessBytes).padStart(5)} MiB${bad ? "  FAILED" : ""}`);
-        if (bad) {
-          res.error = `${v.display} ${r.timedOut ? `timed out after ${opts.timeoutS} s` : `exited with ${r.exitCode ?? r.signal}`}; output tail:\n${r.outputTail.slice(-3000)}`;
-          errors.push(`${v.id}: ${res.error}`);
-          continue;
-        }
-        if (!warm) res.runs.push(r);
-        // After the first synth and template runs: both must have produced the same Terraform.
-        if (v.id === "template" && round === 0 && templateDir) {
-          const diff = compareSynth(path.join(root, "cdktf.out"), path.join(templateDir, "cdktf.out"));
-          if (diff.length) {
-            res.error = `the template variant synthesizes different output: ${diff.join("; ")}`;
-            errors.push(`template: ${res.error}`);
-          } else log("  template variant output is identical to npm run synth's (every stack's cdk.tf.json)");
-        }
-        if (v.stacks && round === 0) {
-          const dir = path.join(tmp, `scale-${v.stacks}`, "stacks");
-          const got = fs.existsSync(dir) ? fs.readdirSync(dir).length : 0;
-          if (got !== v.stacks) {
-            res.error = `${v.display} wrote ${got} stacks, expected ${v.stacks}`;
-            errors.push(`${v.id}: ${res.error}`);
-          }
-        }
-      }
-    }
-  }
+  const plan = variantsOf(root, tmp, env, opts, log);
+  errors.push(...plan.errors);
+  log(`bench: ${opts.runs} runs after ${opts.warmup} warm-up, ${plan.variants.length} commands, round-robin; memory ${PROC ? `sampled every ${opts.sampleMs} ms from /proc` : "not measured (no /proc)"}`);
+  const results = await measure(plan, { root, tmp, env, opts, log, errors });
   cleanup();
-  for (const res of results.values()) {
-    if (res.error) continue;
-    res.wallS = stats(res.runs.map((r) => r.wallMs / 1000));
-    const mem = (pick: (r: RunResult) => number | null): Stats | null => {
-      const xs = res.runs.map(pick).filter((x): x is number => x !== null);
-      return stats(xs.map((x) => x / MiB));
-    };
-    res.treePeakMiB = mem((r) => r.treePeakBytes);
-    res.largestProcessMiB = mem((r) => r.largestProcessBytes);
-  }
 
-  // ---- ratios, scaling, goals
-  const med = (id: string): number | null => results.get(id)?.wallS?.median ?? null;
-  const ratio = (a: string, b: string): number | null => {
-    const x = med(a);
-    const y = med(b);
-    return x !== null && y !== null && y > 0 ? x / y : null;
-  };
-  /** Median of the per-round ratios a_i / b_i (the runs of one round ran back to back). */
-  const paired = (a: string, b: string): number | null => {
-    const x = results.get(a)?.runs;
-    const y = results.get(b)?.runs;
-    if (!x || !y || x.length === 0 || x.length !== y.length) return null;
-    return stats(x.map((r, i) => r.wallMs / y[i].wallMs))?.median ?? null;
-  };
-  const ratios = {
-    appOverFloor: ratio("app", "floor"),
-    appOverFloorPaired: paired("app", "floor"),
-    templateOverSynth: ratio("template", "synth"),
-    templateOverSynthPaired: paired("template", "synth"),
-    planCheckOverBare: ratio("plan-check", "tf-bare"),
-    planCheckOverBarePaired: paired("plan-check", "tf-bare"),
-    synthOverFloor: ratio("synth", "floor"),
-    testOverFloor: ratio("test", "floor"),
-  };
-  const scalePoints = SCALE.map((n) => ({ stacks: n, wallS: results.get(`scale-${n}`)?.wallS ?? null, treePeakMiB: results.get(`scale-${n}`)?.treePeakMiB ?? null }));
-  const complete = scalePoints.every((p) => p.wallS !== null);
-  let scaling: { marginalMsPerStack: number; marginalMsPerStack1to4: number; fixedMs: number; marginalMiBPerStack: number | null } | null = null;
-  if (complete) {
-    const [p1, p4, p16] = scalePoints as { stacks: number; wallS: Stats; treePeakMiB: Stats | null }[];
-    const perStack = ((p16.wallS.median - p1.wallS.median) / 15) * 1000;
-    scaling = {
-      marginalMsPerStack: perStack,
-      marginalMsPerStack1to4: ((p4.wallS.median - p1.wallS.median) / 3) * 1000,
-      fixedMs: p1.wallS.median * 1000 - perStack,
-      marginalMiBPerStack: p1.treePeakMiB && p16.treePeakMiB ? (p16.treePeakMiB.median - p1.treePeakMiB.median) / 15 : null,
-    };
-  }
-  const goal = (name: string, value: number | null, threshold: string, pass: (x: number) => boolean, show: (x: number) => string, skipped = false): Goal => ({
-    goal: name,
-    measured: value === null ? (skipped ? "skipped" : "not measured") : show(value),
-    threshold,
-    result: value === null ? (skipped ? "SKIP" : "ERROR") : pass(value) ? "PASS" : "FAIL",
-  });
-  const testMem = results.get("test")?.treePeakMiB?.max ?? null;
-  const goals: Goal[] = [
-    goal("app process within 1.5x of the floor (median app / median floor)", ratios.appOverFloor, "<= 1.50x", (x) => x <= 1.5, (x) => `${x.toFixed(2)}x`),
-    goal(
-      "npm run synth at least 5x faster than the template default (median template / median synth)",
-      ratios.templateOverSynth,
-      ">= 5.00x",
-      (x) => x >= 5,
-      (x) => `${x.toFixed(2)}x`,
-      opts.skipTemplate,
-    ),
-    goal("npm test wall time (median)", med("test"), "<= 10 s", (x) => x <= 10, (x) => `${x.toFixed(2)} s`),
-    goal(
-      "plan-check --offline within 1.5x of the bare terraform init + plan -refresh=false it wraps (median of the per-round ratios)",
-      ratios.planCheckOverBarePaired,
-      "<= 1.50x",
-      (x) => x <= 1.5,
-      (x) => `${x.toFixed(2)}x`,
-      !("variants" in planCheck),
-    ),
-    goal("npm test peak memory, whole process tree (worst run)", PROC ? testMem : null, "<= 1024 MiB", (x) => x <= 1024, (x) => `${Math.round(x)} MiB`, !PROC),
-  ];
-
-  const cpus = os.cpus();
-  const report = {
-    date: started.toISOString(),
-    durationS: Math.round((Date.now() - started.getTime()) / 100) / 10,
-    /** 1-minute load average at the start and the end: well above the core count means a noisy run. */
-    loadAverage1m: { start: Math.round(loadStart[0] * 100) / 100, end: Math.round(os.loadavg()[0] * 100) / 100 },
-    command: `node ${path.relative(root, process.argv[1])}${process.argv.length > 2 ? " " + process.argv.slice(2).join(" ") : ""}`,
-    git: { commit: git(root, ["rev-parse", "HEAD"]), dirty: git(root, ["status", "--porcelain"]) ? true : false },
-    machine: {
-      cores: cpus.length,
-      cpuModel: cpus[0]?.model.trim() ?? "unknown",
-      totalMemoryBytes: os.totalmem(),
-      totalMemoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-      node: process.version,
-      npm: spawnSync(npm, ["--version"], { encoding: "utf8", env }).stdout?.trim() || null,
-      platform: `${process.platform} ${os.release()} ${process.arch}`,
-    },
-    settings: {
-      runs: opts.runs,
-      warmup: opts.warmup,
-      quick: opts.quick,
-      order: "round-robin: each round runs every command once, in the order of results",
-      wallTime: "process.hrtime from spawn() to the child's exit",
-      memory: PROC
-        ? `process tree polled every ${opts.sampleMs} ms via /proc: treePeak = max over samples of the sum of VmRSS of the tree; largestProcess = max VmHWM of any process in the tree`
-        : "not measured (no /proc on this platform)",
-      env: "CHECKPOINT_DISABLE=1 npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false",
-    },
-    results: [...results.values()].map((r) => ({
-      ...r,
-      runs: r.runs.map(({ outputTail: _, ...rest }) => rest),
-      ratioToFloor: r.wallS && med("floor") ? r.wallS.median / (med("floor") as number) : null,
-    })),
-    ratios,
-    scaling: { points: scalePoints, ...scaling },
-    goals,
-    errors,
-    exitCode: 0,
-  };
-
-  // ---- markdown
-  const md: string[] = [];
-  const row = (cells: (string | number)[]): string => `| ${cells.join(" | ")} |`;
-  const n = (s: Stats | null, f: (x: number) => string): [string, string, string] => (s ? [f(s.median), f(s.min), f(s.max)] : ["–", "–", "–"]);
-  const s2 = (x: number): string => x.toFixed(2);
-  const m0 = (x: number): string => String(Math.round(x));
-  md.push(`# Benchmark ${report.date}${opts.quick ? " (quick)" : ""}`, "");
-  md.push(
-    `- Machine: ${report.machine.cores} cores (${report.machine.cpuModel}), ${report.machine.totalMemoryGiB} GiB RAM, node ${report.machine.node}, npm ${report.machine.npm ?? "?"}, ${report.machine.platform}`,
-    `- Commit: ${report.git.commit ?? "unknown"}${report.git.dirty ? " (working tree has changes)" : ""}`,
-    `- Command: \`${report.command}\` (${report.durationS} s; 1-min load average ${report.loadAverage1m.start} at start, ${report.loadAverage1m.end} at end)`,
-    `- Each figure: median of ${opts.runs} runs after ${opts.warmup} warm-up, with min and max; commands run round-robin (side by side).`,
-    `- Wall time: ${report.settings.wallTime}. Memory: ${report.settings.memory}.`,
-    "",
-  );
-  md.push(row(["Command", "What", "Median s", "Min s", "Max s", "× floor", "Tree peak MiB (med / max)", "Largest process MiB (med)"]));
-  md.push(row(["---", "---", "--:", "--:", "--:", "--:", "--:", "--:"]));
-  for (const r of report.results) {
-    if (r.error) {
-      md.push(row([`\`${r.display}\``, r.note, "ERROR", "", "", "", "", ""]));
-      continue;
-    }
-    md.push(
-      row([
-        `\`${r.display}\``,
-        r.note,
-        ...n(r.wallS, s2),
-        r.ratioToFloor === null ? "–" : `${r.ratioToFloor.toFixed(2)}×`,
-        r.treePeakMiB ? `${m0(r.treePeakMiB.median)} / ${m0(r.treePeakMiB.max)}` : "n/a",
-        r.largestProcessMiB ? m0(r.largestProcessMiB.median) : "n/a",
-      ]),
-    );
-  }
-  md.push("", "## Ratios (medians, same run)", "");
-  const rf = (x: number | null): string => (x === null ? "–" : `${x.toFixed(2)}×`);
-  md.push(`- app / floor: ${rf(ratios.appOverFloor)} (median of the per-round ratios: ${rf(ratios.appOverFloorPaired)})`);
-  md.push(`- template default / npm run synth: ${rf(ratios.templateOverSynth)} (median of the per-round ratios: ${rf(ratios.templateOverSynthPaired)})`);
-  md.push(`- npm run synth / floor: ${rf(ratios.synthOverFloor)}`);
-  md.push(`- plan-check --offline / bare terraform init + plan: ${rf(ratios.planCheckOverBare)} (median of the per-round ratios: ${rf(ratios.planCheckOverBarePaired)})`);
-  md.push("", "## Synthesis time by number of stacks (copies of production in one app)", "");
-  md.push(row(["Stacks", "Median s", "Min s", "Max s", "Tree peak MiB (med)"]));
-  md.push(row(["--:", "--:", "--:", "--:", "--:"]));
-  for (const p of scalePoints) md.push(row([p.stacks, ...n(p.wallS, s2), p.treePeakMiB ? m0(p.treePeakMiB.median) : "n/a"]));
-  if (scaling)
-    md.push(
-      "",
-      `Marginal cost per stack: ${scaling.marginalMsPerStack.toFixed(0)} ms (1→16 stacks; ${scaling.marginalMsPerStack1to4.toFixed(0)} ms over 1→4)` +
-        `${scaling.marginalMiBPerStack === null ? "" : `, ${scaling.marginalMiBPerStack.toFixed(1)} MiB`}; fixed cost (process, requires, App) ≈ ${scaling.fixedMs.toFixed(0)} ms.`,
-    );
-  md.push("", "## Goals", "");
-  md.push(row(["Goal", "Measured", "Threshold", "Result"]));
-  md.push(row(["---", "--:", "--:", ":-:"]));
-  for (const g of goals) md.push(row([g.goal, g.measured, g.threshold, `**${g.result}**`]));
-  if (errors.length) {
-    md.push("", "## Errors (the bench did not run cleanly)", "");
-    for (const e of errors) md.push("```", e.trim(), "```");
-  }
-  const exitCode = errors.length ? 2 : opts.strict && goals.some((g) => g.result === "FAIL") ? 1 : 0;
-  report.exitCode = exitCode;
-  const markdown = md.join("\n") + "\n";
+  const judgement = judge(results, opts, plan.planCheckSkipped);
+  const report = reportOf({ root, started, loadStart, env, opts, results, judgement, errors, git: (args) => git(root, args) });
+  const markdown = renderMarkdown(report, judgement, opts);
   process.stdout.write("\n" + markdown);
   if (opts.out) {
     const dir = path.resolve(root, opts.out);
@@ -483,7 +183,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(dir, "latest.md"), markdown);
     log(`wrote ${path.relative(root, path.join(dir, "latest.json"))} and ${path.relative(root, path.join(dir, "latest.md"))}`);
   } else log("results printed only; --write records them in bench/latest.json and bench/latest.md");
-  return exitCode;
+  return report.exitCode;
 }
 
 if (require.main === module) {

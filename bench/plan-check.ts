@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { cacheDirOf, offlineCliConfig } from "../lib/plan/run";
 import { DEFAULT_PLUGIN_MIRROR, optionsFromEnv } from "../lib/toolchain";
-import type { Variant } from "./index";
+import type { Variant } from "./variants";
 
 // ---------------------------------------------------------------- plan-check
 
