@@ -1,9 +1,11 @@
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { production, staging } from "../config/environments";
 import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
+import { synthesisSources } from "../stacks/synthesis-record";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { tempDir } from "./tmp";
 
@@ -97,10 +99,25 @@ describe("runApp (npm run synth)", () => {
       "cdktf.out/stacks/production",
       ...assets("production"),
       "cdktf.out/stacks/production/cdk.tf.json",
+      "cdktf.out/stacks/production/synthesis.json",
       "cdktf.out/stacks/staging",
       ...assets("staging"),
       "cdktf.out/stacks/staging/cdk.tf.json",
+      "cdktf.out/stacks/staging/synthesis.json",
     ]);
+    // Beside each stack, the record of what made it: these sources, this file and its templates, by content.
+    const record = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out/stacks/production/synthesis.json"), "utf8"));
+    const sha = (f: string) => createHash("sha256").update(fs.readFileSync(path.join(dir, "cdktf.out/stacks/production", f))).digest("hex");
+    expect(record).toEqual({
+      stack: "production",
+      output: {
+        file: "cdk.tf.json",
+        sha256: sha("cdk.tf.json"),
+        assets: Object.fromEntries(assets("production").filter((a) => a.endsWith(".tpl")).map((a) => [a.slice("cdktf.out/stacks/production/".length), sha(a.slice("cdktf.out/stacks/production/".length))])),
+      },
+      sources: synthesisSources(),
+    });
+    expect(record.sources.files.map((f: { file: string }) => f.file)).toContain("modules/compute/user_data_minimal.sh.tpl");
     const template = (stack: string) =>
       fs.readFileSync(path.join(dir, `cdktf.out/stacks/${stack}/assets/compute_user_data_template_14C8B567/421C0F7653134BB2D634046C79FF04F9/user_data_minimal.sh.tpl`));
     expect(template("production").equals(fs.readFileSync(path.join(savedCwd, "modules/compute/user_data_minimal.sh.tpl")))).toBe(true);

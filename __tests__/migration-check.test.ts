@@ -1,9 +1,10 @@
 // Long: one command's tests (migration-check and its model), case by case against the fixtures.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../commands/migration-check";
-import { newestSource } from "../lib/cli";
+import { synthesisSources, writeSynthesisRecord } from "../stacks/synthesis-record";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
@@ -642,20 +643,37 @@ describe("CLI", () => {
       });
     });
 
-    it("refuses a --stack-json inside cdktf.out older than the sources, and judges a fresh one", () => {
-      const file = path.join(project, "cdktf.out/stacks/production/cdk.tf.json");
-      const old = new Date("2001-01-01T00:00:00Z");
-      fs.utimesSync(file, old, old);
-      expect(run(["--stack-json", "cdktf.out/stacks/production/cdk.tf.json"], project)).toEqual({
+    it("refuses a --stack-json inside cdktf.out that the sources did not give as it is (by the record beside it), and judges a fresh one", () => {
+      const rel = "cdktf.out/stacks/production/cdk.tf.json";
+      const file = path.join(project, rel);
+      const dir = path.dirname(file);
+      const refused = (why: string) => ({
         code: 2,
         stdout: "",
-        stderr:
-          `error: cdktf.out/stacks/production/cdk.tf.json is older than ${newestSource()!.file}, so it may not be what the sources synthesize now; ` +
-          "check the stack with --stack <name> (synthesized now), or run `npm run synth` first\n",
+        stderr: `error: ${rel} may not be what the sources synthesize now: ${why}; check the stack with --stack <name> (synthesized now), or run \`npm run synth\` first\n`,
       });
-      fs.utimesSync(file, new Date(), new Date());
-      // Fresh: judged as it is (this one would destroy everything).
-      expect(run(["--stack-json", "cdktf.out/stacks/production/cdk.tf.json"], project).code).toBe(1);
+      try {
+        expect(run(["--stack-json", rel], project)).toEqual(refused("no record of the sources that made it (synthesis.json beside it, which npm run synth writes)"));
+        // A record of these sources and this file, as npm run synth writes it: judged as it is (this one would destroy everything).
+        writeSynthesisRecord(dir, "production", file, "cdk.tf.json", synthesisSources());
+        const old = new Date("2001-01-01T00:00:00Z");
+        fs.utimesSync(file, old, old); // its age says nothing: its content does
+        expect(run(["--stack-json", rel], project).code).toBe(1);
+        // The file changed after it was recorded.
+        const text = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, text.replace("{", '{"//": "edited",'));
+        expect(run(["--stack-json", rel], project)).toEqual(refused("it was changed after it was synthesized"));
+        fs.writeFileSync(file, text);
+        // The sources changed since (one file's content in the record differs from the checkout's).
+        const record = JSON.parse(fs.readFileSync(path.join(dir, "synthesis.json"), "utf8"));
+        const edited = record.sources.files.find((f: { file: string }) => f.file === "modules/compute.ts");
+        edited.sha256 = "0".repeat(64);
+        record.sources.digest = "0".repeat(64);
+        fs.writeFileSync(path.join(dir, "synthesis.json"), JSON.stringify(record));
+        expect(run(["--stack-json", rel], project)).toEqual(refused("the sources changed since it was synthesized (modules/compute.ts)"));
+      } finally {
+        fs.rmSync(path.join(dir, "synthesis.json"), { force: true });
+      }
     });
 
     it("refuses --stack with --stack-json", () => {
@@ -671,9 +689,11 @@ describe("CLI", () => {
     const root = fs.mkdtempSync(path.join(tmp, "sources-"));
     fs.mkdirSync(path.join(root, "modules/compute"), { recursive: true });
     fs.writeFileSync(path.join(root, "modules/compute.ts"), "");
-    fs.utimesSync(path.join(root, "modules/compute.ts"), new Date(1000), new Date(1000));
     fs.writeFileSync(path.join(root, "modules/compute/user_data_minimal.sh.tpl"), "#!/bin/bash\n");
-    expect(newestSource(root)?.file).toBe(path.join("modules", "compute", "user_data_minimal.sh.tpl"));
+    expect(synthesisSources(root).files).toEqual([
+      { file: "modules/compute/user_data_minimal.sh.tpl", sha256: createHash("sha256").update("#!/bin/bash\n").digest("hex") },
+      { file: "modules/compute.ts", sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+    ]);
   });
 
   describe("an empty state: refused unless the stack is newEnvironment", () => {

@@ -29,7 +29,6 @@ import {
 } from "../policy";
 import { USAGE, main } from "../commands/policy";
 import { synthesize } from "../stacks/app";
-import { newestSource } from "../lib/cli";
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -695,13 +694,25 @@ describe("npm run policy (commands/policy.ts main)", () => {
     );
   });
 
-  test("a cdktf.out older than the sources is never judged: the default synthesizes; --file refuses it", () => {
-    const file = path.join(dir, stackFile);
-    const old = new Date("2001-01-01T00:00:00Z");
-    fs.utimesSync(file, old, old);
+  test("--file of what npm run synth wrote (its record beside it) is judged as it is, whatever its age", () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-synth-"));
+    try {
+      synthesize({ production }, { outdir: path.join(other, "cdktf.out"), record: true });
+      const file = path.join(other, stackFile);
+      fs.utimesSync(file, new Date("2001-01-01T00:00:00Z"), new Date("2001-01-01T00:00:00Z"));
+      expect(main(["--file", stackFile], { ...io(), cwd: other })).toBe(0);
+      expect(err).toBe("");
+      expect(out).toContain("critical: 0, high: 6, medium: 6, low: 6 (total 18)");
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test("a cdktf.out the sources did not give is never judged: the default synthesizes; --file refuses it", () => {
+    // The file has no record beside it (npm run synth writes one): what made it is unknown.
     expect(run("--file", stackFile)).toBe(2);
     expect(err).toBe(
-      `error: ${stackFile} is older than ${newestSource()!.file}, so it may not be what the sources synthesize now; ` +
+      `error: ${stackFile} may not be what the sources synthesize now: no record of the sources that made it (synthesis.json beside it, which npm run synth writes); ` +
         "check the stack with --stack production (synthesized now), or run `npm run synth` first\n",
     );
     err = "";

@@ -19,7 +19,7 @@ export const USAGE =
   `  --state       Terraform state file, format v4 (default ${DEFAULT_STATE}); one without managed resources\n` +
   "                is refused unless the stack is newEnvironment\n" +
   `  --stack       stack to synthesize from the current sources and check (default ${DEFAULT_STACK})\n` +
-  "  --stack-json  check this synthesized stack JSON instead (refused inside cdktf.out when older than the sources)\n" +
+  "  --stack-json  check this synthesized stack JSON instead (inside cdktf.out, only what the sources give: npm run synth's record)\n" +
   "  --json        print the report as JSON instead of Markdown\n" +
   "exit codes: 0 safe, 1 an instance would be destroyed or a moved block has no target, 2 bad input (an empty state\n" +
   "            for a stack that is not newEnvironment)\n";

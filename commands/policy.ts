@@ -30,7 +30,7 @@ export const USAGE =
   `  --stack     stack to synthesize from the current sources and check (default ${DEFAULT_STACK});\n` +
   "              review-only stacks (production-hardened) are synthesized in memory too\n" +
   "  --file      check this synthesized cdk.tf.json instead, under the policy configuration\n" +
-  "              of the stack it was synthesized for (refused inside cdktf.out when older than the sources)\n" +
+  "              of the stack it was synthesized for (inside cdktf.out, only what the sources give: npm run synth's record)\n" +
   "  --json      print the findings as JSON instead of a table\n" +
   `  --blocking  severities (${SEVERITIES.join(", ")}, comma-separated) that fail the check in addition\n` +
   "              to those the stack's policy configuration blocks; it can only tighten\n" +

@@ -2,13 +2,13 @@
 // without spawning), flag parsing, exit code 2 for bad input, a quiet exit
 // when the reader of a pipe goes away, and judging only fresh synthesis
 // (synthesizeFirst, refuseStaleOutput).
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { environments as configuredEnvironments, reviewEnvironments as configuredReviewEnvironments } from "../config/environments";
 import type { PolicyResult } from "../policy";
 import type * as App from "../stacks/app";
+import { PROJECT_ROOT, synthesisFreshness, synthesisSources } from "../stacks/synthesis-record";
 
 /** The app, loaded on first use: cdktf and the provider bindings take ~0.3 s, and not every command synthesizes. */
 const app = (): typeof App => require("../stacks/app") as typeof App;
@@ -139,72 +139,20 @@ export const processIo = (): CliIo => {
 
 // ---------------------------------------------------------------- judging fresh synthesis only
 
-/** The project folder (where package.json is), from this file in lib/ or dist/lib/. */
-export const PROJECT_ROOT = (() => {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(__dirname, "..");
-  }
-})();
-
-/** What the synthesized Terraform is made from. */
-const SYNTH_SOURCES = ["main.ts", "cdktf.json", "package-lock.json", "config", "modules", "stacks", "policy"];
-
-/** Every file below the sources of the synthesized Terraform, relative to the project (sorted), with its stat. */
-function sourceFiles(root: string): { rel: string; stat: fs.Stats }[] {
-  const out: { rel: string; stat: fs.Stats }[] = [];
-  const visit = (rel: string): void => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(path.join(root, rel));
-    } catch {
-      return;
-    }
-    if (stat.isDirectory()) for (const entry of fs.readdirSync(path.join(root, rel)).sort()) visit(path.join(rel, entry));
-    else out.push({ rel, stat });
-  };
-  for (const source of [...SYNTH_SOURCES].sort()) visit(source);
-  return out;
-}
-
-/** Every file the synthesized Terraform is made from (relative to the project, sorted; the compute templates included), with its sha256, and one digest of them all. */
-export function synthesisSources(root = PROJECT_ROOT): { files: { file: string; sha256: string }[]; digest: string } {
-  const files = sourceFiles(root).map(({ rel }) => ({
-    file: rel.split(path.sep).join("/"),
-    sha256: createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex"),
-  }));
-  const digest = createHash("sha256").update(files.map((f) => `${f.sha256}  ${f.file}\n`).join("")).digest("hex");
-  return { files, digest };
-}
-
-/** The most recently modified source of the synthesized Terraform (the compute templates included), relative to the project. */
-export function newestSource(root = PROJECT_ROOT): { file: string; mtimeMs: number } | undefined {
-  let newest: { file: string; mtimeMs: number } | undefined;
-  for (const { rel, stat } of sourceFiles(root)) {
-    if (!((rel.endsWith(".ts") && !rel.endsWith(".d.ts")) || rel.endsWith(".tpl") || SYNTH_SOURCES.includes(rel))) continue;
-    if (!newest || stat.mtimeMs > newest.mtimeMs) newest = { file: rel, mtimeMs: stat.mtimeMs };
-  }
-  return newest;
-}
+export { PROJECT_ROOT, synthesisSources };
 
 /**
- * Refuses a file inside `<cwd>/cdktf.out` that is older than a source of the
- * synthesized Terraform: it may not be what the sources give any more.
+ * Refuses a stack's cdk.tf.json inside `<cwd>/cdktf.out` that is not what the sources synthesize now, by
+ * the record npm run synth writes beside it (stacks/synthesis-record.ts: sources and output by content).
  * Files elsewhere are judged as given.
  */
 export function refuseStaleOutput(file: string, shown: string, io: CliIo, instead: string): void {
   const outdir = path.resolve(io.cwd, "cdktf.out") + path.sep;
-  if (!path.resolve(io.cwd, file).startsWith(outdir)) return;
-  let mtimeMs: number;
-  try {
-    mtimeMs = fs.statSync(file).mtimeMs;
-  } catch {
-    return; // reading it reports the problem
-  }
-  const newest = newestSource();
-  if (newest && newest.mtimeMs > mtimeMs) {
-    throw new InputError(`${shown} is older than ${newest.file}, so it may not be what the sources synthesize now; ${instead}`);
-  }
+  const abs = path.resolve(io.cwd, file);
+  if (!abs.startsWith(outdir) || !fs.existsSync(abs)) return; // reading it reports a missing file
+  const stackDir = path.dirname(abs);
+  const judged = synthesisFreshness(stackDir, path.basename(stackDir), abs, synthesisSources());
+  if (!judged.fresh) throw new InputError(`${shown} may not be what the sources synthesize now: ${judged.why}; ${instead}`);
 }
 
 /** The stacks a command can synthesize, by name. */

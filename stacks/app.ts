@@ -7,6 +7,7 @@ import { validateEnvironment } from "../config/validate";
 import { ValidationError } from "../modules/validation";
 import { checkIsolation, resolveOutdir } from "./isolation";
 import { PolicyResult, SEVERITIES } from "../policy";
+import { SYNTHESIS_RECORD, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
 import { ZivoHealthStack } from "./zivohealth-stack";
 
 /** A stack's name: its construct id and its folder `cdktf.out/stacks/<name>`. */
@@ -96,6 +97,12 @@ export interface SynthesizeOptions {
    * @default - $CDKTF_OUTDIR (set by the cdktf CLI), else "cdktf.out"
    */
   readonly outdir?: string | null;
+  /**
+   * Write, beside each stack's synthesized file, the record of the sources that made it
+   * (`synthesis.json`, stacks/synthesis-record.ts): for the configured environments only.
+   * @default false - a record left there from an earlier synthesis is removed
+   */
+  readonly record?: boolean;
 }
 
 /**
@@ -113,6 +120,7 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   if (outdir) checkWritable(outdir, Object.keys(environments));
 
+  const sources = options.record && outdir ? synthesisSources() : undefined;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
   try {
     // Staged in a temporary folder, but a local backend path is relative to where Terraform will run: outdir's stacks.
@@ -141,7 +149,13 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
         policy: stack.policy.resultFor(stack)!,
       };
     });
-    if (outdir) publish(staging, outdir, Object.values(manifest.stacks));
+    if (outdir) {
+      for (const [name, entry] of sources ? Object.entries(manifest.stacks) : []) {
+        const file = path.join(staging, entry.synthesizedStackPath);
+        writeSynthesisRecord(path.dirname(file), name, file, path.basename(file), sources!);
+      }
+      publish(staging, outdir, Object.values(manifest.stacks), sources !== undefined);
+    }
     return result;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -198,7 +212,7 @@ function checkWritable(outdir: string, stackNames: readonly string[]): void {
  * temporary name beside its target, then all renamed into place, so a failure
  * while copying leaves `outdir` as it was.
  */
-function publish(staging: string, outdir: string, stacks: readonly { workingDirectory: string; synthesizedStackPath: string }[]): void {
+function publish(staging: string, outdir: string, stacks: readonly { workingDirectory: string; synthesizedStackPath: string }[], recorded: boolean): void {
   const files: string[] = ["manifest.json"];
   for (const stack of stacks) {
     for (const rel of listFiles(staging, stack.workingDirectory)) files.push(rel);
@@ -232,12 +246,13 @@ function publish(staging: string, outdir: string, stacks: readonly { workingDire
       fail(t.slice(0, -suffix.length), e, `${shown(outdir)} may now mix old and new files: synthesize again`);
     }
   }
-  // Each stack folder keeps only the format just synthesized.
+  // Each stack folder keeps only the format just synthesized, and no record of an earlier synthesis.
   for (const stack of stacks) {
     const written = path.basename(stack.synthesizedStackPath);
     for (const other of SYNTHESIZED_FILES.filter((f) => f !== written)) {
       fs.rmSync(path.join(outdir, stack.workingDirectory, other), { force: true });
     }
+    if (!recorded) fs.rmSync(path.join(outdir, stack.workingDirectory, SYNTHESIS_RECORD), { force: true });
     removeStaleAssets(path.join(outdir, stack.workingDirectory), new Set(files.map((f) => path.relative(stack.workingDirectory, f))));
   }
 }
@@ -317,7 +332,7 @@ export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>
     if (e.code !== "EPIPE") throw e;
   });
   try {
-    for (const s of synthesize(environments)) process.stdout.write(summaryLine(s) + "\n");
+    for (const s of synthesize(environments, { record: true })) process.stdout.write(summaryLine(s) + "\n");
   } catch (e) {
     if (!isUserError(e)) throw e;
     process.stderr.write(`${e.message}\n`);

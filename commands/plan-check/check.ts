@@ -20,7 +20,7 @@ import { compareWithHcl, planHcl, readHclRoot } from "./against-hcl";
 import type { Deps, Options } from "./index";
 import { checkStateFits, missingMessage, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
 import { progress, seconds } from "./progress";
-import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis, sha256 } from "./synthesis";
+import { SYNTHESIS_RECORD, freshSynthesis, sha256, writeSynthesisRecord } from "./synthesis";
 import { INIT_STAMP, Planned, initOnce, planWorkspace, schemaSummary, terraformStep } from "./terraform";
 
 /** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
@@ -320,20 +320,14 @@ function synthesisOf(
     const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
     let synthesized: App.SynthesizedStack[];
     try {
-      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out") }));
+      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out"), record: !deps.environments }));
     } catch (e) {
       if (isUserError(e)) throw new InputError(e.message);
       throw e;
     }
     stackText = synthesized.find((x) => x.name === o.stack)!.text;
     synthesisNote = "synthesized now from the sources";
-    if (sources) {
-      const assets = assetHashes(stackText, stackOut) ?? {};
-      const record: SynthesisRecord = { stack: o.stack, output: { file: path.relative(io.cwd, synthesizedFile), sha256: sha256(stackText), assets }, sources };
-      const tmp = path.join(outDirReal, `${SYNTHESIS_RECORD}.${process.pid}.tmp`);
-      fs.writeFileSync(tmp, JSON.stringify(record, null, 1));
-      fs.renameSync(tmp, path.join(outDirReal, SYNTHESIS_RECORD));
-    }
+    if (sources) writeSynthesisRecord(outDirReal, o.stack, synthesizedFile, path.relative(io.cwd, synthesizedFile), sources);
   }
   return { stackText, synthesisNote };
 }

@@ -13,11 +13,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { InputError } from "../../cli";
 import { replaceReference } from "../../hcl-text";
+import { assetPaths } from "../../../stacks/synthesis-record";
 import { Json, JsonObject, PINNED_FILE, PINNED_LOCAL, PinSource, Workspace } from "./model";
 import { UnitPins, copyDir, needsPin, pin, pinHclDir, pinnedRef, pinnedReferenceProblems, strings } from "./pins";
 
 export * from "./model";
 export { pinnedReferenceProblems } from "./pins";
+export { assetPaths };
 export { Unplannable, adaptState, summarizeSchema } from "./state";
 
 // ---------------------------------------------------------------- the provider
@@ -60,18 +62,6 @@ export interface StackWorkspaceOptions {
    * @default - no assets: the configuration must read none
    */
   readonly stackDir?: string;
-}
-
-/** Relative `assets/...` paths the configuration reads (cdktf's TerraformAsset paths). */
-export function assetPaths(config: Json): string[] {
-  const found = new Set<string>();
-  const visit = (v: Json) => {
-    if (typeof v === "string") for (const m of v.matchAll(/(?<![\w./-])assets\/[\w.\-/]+/g)) found.add(m[0]);
-    else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === "object") Object.values(v).forEach(visit);
-  };
-  visit(config);
-  return [...found].sort();
 }
 
 /**
