@@ -1,9 +1,9 @@
 /**
  * Tests run on the TypeScript sources through SWC (no type check here: `npm test` runs `tsc` first).
- * `npm test` starts jest with --max-old-space-size=640 (the workers inherit it): each test file
- * loads cdktf and the provider bindings anew, and without a cap a worker's heap grows to ~450 MiB
- * before it collects; capped, the whole tree peaks near 850 MiB instead of 1 GiB, for about the
- * same time (measured in README, Performance).
+ * `npm test` starts jest with --max-old-space-size=480 (the workers inherit it): a worker holds
+ * 120 to 170 MiB live after its group, but its heap grows far past that before it collects. At 640
+ * the tree peaked at 941 to 1115 MiB over 5 runs; at 480, 880 to 948 over 4, for the same CPU
+ * (28.5 to 31.2 s against 30.8 to 33.2; docs/performance.md).
  */
 module.exports = {
   testEnvironment: "node",

@@ -47,6 +47,6 @@ const run = (argv) =>
   const args = process.argv.slice(2);
   const config = args.length === 0 ? "jest.groups.config.js" : "jest.config.js";
   // jest's heap cap: see jest.config.js (the workers inherit it).
-  const jestCode = await run(["--max-old-space-size=640", path.join(root, "node_modules", "jest", "bin", "jest.js"), "-c", config, ...args]);
+  const jestCode = await run(["--max-old-space-size=480", path.join(root, "node_modules", "jest", "bin", "jest.js"), "-c", config, ...args]);
   process.exit(tscCode !== 0 ? tscCode : jestCode);
 })();
