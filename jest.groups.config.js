@@ -5,4 +5,9 @@
 const base = require("./jest.config.js");
 const { ALONE } = require("./__tests__/groups.js");
 
-module.exports = { ...base, testMatch: ["**/*.group.js", ...ALONE.map((f) => `**/__tests__/${f}`)] };
+module.exports = {
+  ...base,
+  testMatch: ["**/*.group.js", ...ALONE.map((f) => `**/__tests__/${f}`)],
+  // The files that run alone go first (see the sequencer).
+  testSequencer: "<rootDir>/__tests__/sequencer.js",
+};
