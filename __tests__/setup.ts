@@ -8,10 +8,13 @@ Testing.setupJest();
 
 // cdktf records where every token and construct was made (a stack trace of every frame, formatted at once),
 // and jest formats stack traces through source maps: that was about a quarter of npm test's CPU. Those records
-// (plain objects, not errors) get their first 10 frames (V8's default limit) as V8 prints them, not mapped to
-// the TypeScript; errors keep jest's mapping.
+// (plain objects, not errors) get their first 10 frames (V8's default limit) as V8 prints them, under V8's
+// header line, not mapped to the TypeScript; errors keep jest's mapping.
 const mapped = Error.prepareStackTrace;
-if (mapped) Error.prepareStackTrace = (target, frames) => (types.isNativeError(target) ? mapped(target, frames) : frames.slice(0, 10).map((f) => `    at ${f}`).join("\n"));
+if (mapped) {
+  Error.prepareStackTrace = (target, frames) =>
+    types.isNativeError(target) ? mapped(target, frames) : ["Error", ...frames.slice(0, 10).map((f) => `    at ${f}`)].join("\n");
+}
 
 // cdktf's Testing.app and Testing.fullSynth make a temporary output folder
 // each and never remove it: here they are made inside one that goes after the file's tests.

@@ -1,0 +1,51 @@
+// npm test's own machinery: every test file in one group (or alone), the lone files first, and the stack
+// traces of __tests__/setup.ts (cdktf's creation records cheap, errors still mapped to the TypeScript).
+import * as fs from "fs";
+import * as path from "path";
+import { Lazy } from "cdktf";
+
+// Loaded as jest loads them: plain JavaScript.
+const { groups, ALONE } = require("./groups") as { groups(): string[][]; ALONE: string[] };
+const AloneFirst = require("./sequencer") as new () => { sort(tests: object[]): { path: string }[] };
+
+describe("the groups of npm test", () => {
+  it("hold every test file of __tests__ exactly once, apart from those that run alone", () => {
+    const files = fs.readdirSync(__dirname, { recursive: true }).map(String).filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules"));
+    const grouped = groups().flat();
+    expect([...grouped].sort()).toEqual(files.filter((f) => !ALONE.includes(f)).sort());
+    expect(new Set(grouped).size).toBe(grouped.length);
+    expect(groups()).toHaveLength(fs.readdirSync(__dirname).filter((f) => f.endsWith(".group.js")).length);
+    expect(ALONE).toEqual(["workflows.test.ts"]);
+    expect(grouped).toContain("harness.test.ts");
+  });
+
+  it("run after the lone files; among themselves, jest's order (the largest first without timings)", () => {
+    const context = { config: { cache: false, cacheDirectory: __dirname, id: "harness" }, hasteFS: { getSize: (p: string) => (p.includes("unit-2") ? 300 : p.includes("unit-1") ? 200 : 100) } };
+    const test = (name: string) => ({ path: path.join(__dirname, name), context });
+    const sorted = new AloneFirst().sort([test("unit-1.group.js"), test("workflows.test.ts"), test("unit-2.group.js"), test("unit-3.group.js")]);
+    expect(sorted.map((t) => path.basename(t.path))).toEqual(["workflows.test.ts", "unit-2.group.js", "unit-1.group.js", "unit-3.group.js"]);
+  });
+});
+
+describe("stack traces under npm test (setup.ts)", () => {
+  it("cdktf's creation records keep 10 frames as V8 prints them", () => {
+    const record = { stack: "" };
+    const deep = (n: number): void => (n === 0 ? Error.captureStackTrace(record) : deep(n - 1));
+    deep(30);
+    const [header, ...frames] = record.stack.split("\n");
+    expect(header).toBe("Error");
+    expect(frames).toHaveLength(10);
+    expect(frames.every((f) => /^    at deep \(.*harness\.test\.ts:\d+:\d+\)$/.test(f))).toBe(true);
+    // What cdktf keeps of where a token was made: those 10 frames, from its own constructor to this test.
+    const lazy = Lazy.anyValue({ produce: () => "x" });
+    expect(lazy.creationStack).toHaveLength(10);
+    expect(lazy.creationStack[0]).toMatch(/^new LazyBase \(.*node_modules\/cdktf\/lib\/tokens\/lazy\.js:\d+:\d+\)$/);
+    expect(lazy.creationStack.some((f) => /harness\.test\.ts:\d+:\d+\)$/.test(f))).toBe(true);
+  });
+
+  it("an error's stack still names the TypeScript line it was made on (SWC's JavaScript has it elsewhere)", () => {
+    const line = Number(/harness\.test\.ts:(\d+):\d+/.exec(new Error("here").stack!)?.[1]);
+    const expected = fs.readFileSync(__filename, "utf8").split("\n").findIndex((l) => l.includes('new Error("here")')) + 1;
+    expect(line).toBe(expected);
+  });
+});
