@@ -119,12 +119,15 @@ export class Iam extends Construct {
   /** `ecs_task_role_arn` */
   public readonly ecsTaskRoleArn: string;
 
+  private readonly prefix: string;
+  private readonly name: (n: string) => string;
+
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
     const project = props.project ?? "zivohealth";
     const env = props.environment;
     const bucketArn = props.storageBucketArn ?? "*";
-    const prefix = props.addressPrefix ?? "iam";
+    this.prefix = props.addressPrefix ?? "iam";
     throwIfProblems(`Iam props (${this.node.path})`, [
       ...checkKnownKeys("", props, IAM_PROP_KEYS),
       ...checkString("project", project, NAME, "lower-case letters, digits and hyphens"),
@@ -133,178 +136,131 @@ export class Iam extends Construct {
       ...checkString("storageBucketArn", bucketArn, /^(\*|arn:aws[a-z-]*:s3:::[a-z0-9.-]+)$/, "an S3 bucket ARN or *"),
       ...(props.queueKmsKeyId === undefined ? [] : checkKmsKeyReference("queueKmsKeyId", props.queueKmsKeyId)),
     ]);
-    const name = (n: string) => `${project}-${env}-${n}`;
+    this.name = (n: string) => `${project}-${env}-${n}`;
     const s3Actions = props.scopedS3Actions ? SCOPED_S3_ACTIONS : ["s3:*"];
     const s3Statement = { Effect: "Allow", Action: s3Actions, Resource: [bucketArn, `${bucketArn}/*`] };
     const paramsArn = `arn:aws:ssm:*:*:parameter/${project}/${env}/*`;
-    const assume = (docId: string, service: string) =>
-      pinAddress(
-        new DataAwsIamPolicyDocument(this, docId, {
-          statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [service] }] }],
-        }),
-        prefix,
-        docId,
-      );
 
-    // ---- EC2 API host ----
-    const ec2Assume = assume("assume_role", "ec2.amazonaws.com");
-    this.ec2Role = pinAddress(
-      new IamRole(this, "ec2_role", { name: name("ec2-role"), assumeRolePolicy: ec2Assume.json }),
-      prefix,
-      "ec2_role",
-    );
-    pinAddress(
-      new IamRolePolicyAttachment(this, "ecr_read", {
-        role: this.ec2Role.name,
-        policyArn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-      }),
-      prefix,
-      "ecr_read",
-    );
-    pinAddress(
-      new IamRolePolicyAttachment(this, "ssm_core", {
-        role: this.ec2Role.name,
-        policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-      }),
-      prefix,
-      "ssm_core",
-    );
-    pinAddress(
-      new IamRolePolicy(this, "ssm_params_read", {
-        name: name("ssm-params-read"),
-        role: this.ec2Role.id,
-        policy: policy([
-          { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: [paramsArn] },
-        ]),
-      }),
-      prefix,
-      "ssm_params_read",
-    );
-    pinAddress(
-      new IamRolePolicy(this, "s3_textract_inline", {
-        name: name("s3-textract"),
-        role: this.ec2Role.id,
-        policy: policy([
-          s3Statement,
-          {
-            Effect: "Allow",
-            Action: [
-              "textract:StartDocumentTextDetection",
-              "textract:GetDocumentTextDetection",
-              "textract:StartDocumentAnalysis",
-              "textract:GetDocumentAnalysis",
-            ],
-            // Textract's asynchronous job actions support no resource-level permissions.
-            Resource: "*",
-          },
-        ]),
-      }),
-      prefix,
-      "s3_textract_inline",
-    );
-    // ---- KMS key of the ML worker queues (hardened profile): send and receive ----
-    let queueKeyArn: string | undefined;
-    if (props.queueKmsKeyId !== undefined) {
-      queueKeyArn =
-        Token.isUnresolved(props.queueKmsKeyId) || !KEY_ARN.test(props.queueKmsKeyId)
-          ? pinAddress(new DataAwsKmsKey(this, "queue_key", { keyId: props.queueKmsKeyId }), prefix, "queue").arn
-          : props.queueKmsKeyId;
-    }
-    const queueKmsPolicy = (id: string, policyName: string, role: IamRole) =>
-      pinAddress(
-        new IamRolePolicy(this, id, {
-          name: name(policyName),
-          role: role.id,
-          policy: policy([{ Effect: "Allow", Action: QUEUE_KMS_ACTIONS, Resource: queueKeyArn }]),
-        }),
-        prefix,
-        id,
-      );
-    if (queueKeyArn !== undefined) queueKmsPolicy("ec2_queue_kms", "ec2-queue-kms", this.ec2Role);
-
-    this.instanceProfile = pinAddress(
-      new IamInstanceProfile(this, "ec2_profile", { name: name("ec2-profile"), role: this.ec2Role.name }),
-      prefix,
-      "ec2_profile",
-    );
-
-    // ---- ECS task execution role: pull images, write logs, read secrets ----
-    const executionAssume = assume("ecs_task_execution_assume", "ecs-tasks.amazonaws.com");
-    this.ecsTaskExecutionRole = pinAddress(
-      new IamRole(this, "ecs_task_execution", {
-        name: name("ecs-task-execution"),
-        assumeRolePolicy: executionAssume.json,
-        tags: { Name: name("ecs-task-execution"), Environment: env },
-      }),
-      prefix,
-      "ecs_task_execution",
-    );
-    pinAddress(
-      new IamRolePolicyAttachment(this, "ecs_task_execution_policy", {
-        role: this.ecsTaskExecutionRole.name,
-        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-      }),
-      prefix,
-      "ecs_task_execution_policy",
-    );
-    pinAddress(
-      new IamRolePolicy(this, "ecs_task_execution_ssm", {
-        name: name("ecs-task-execution-ssm"),
-        role: this.ecsTaskExecutionRole.id,
-        policy: policy([
-          {
-            Effect: "Allow",
-            Action: ["ssm:GetParameter", "ssm:GetParameters"],
-            // The dev password is temporary, until a production one exists (as in the HCL).
-            Resource: [paramsArn, `arn:aws:ssm:*:*:parameter/${project}/dev/db/password`],
-          },
-        ]),
-      }),
-      prefix,
-      "ecs_task_execution_ssm",
-    );
-
-    // ---- ECS task role: what the worker code does ----
-    const taskAssume = assume("ecs_task_assume", "ecs-tasks.amazonaws.com");
-    this.ecsTaskRole = pinAddress(
-      new IamRole(this, "ecs_task", {
-        name: name("ecs-task"),
-        assumeRolePolicy: taskAssume.json,
-        tags: { Name: name("ecs-task"), Environment: env },
-      }),
-      prefix,
-      "ecs_task",
-    );
-    pinAddress(
-      new IamRolePolicy(this, "ecs_task_sqs", {
-        name: name("ecs-task-sqs"),
-        role: this.ecsTaskRole.id,
-        policy: policy([
-          {
-            Effect: "Allow",
-            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-            Resource: `arn:aws:sqs:*:*:${env}-ml-worker*`,
-          },
-        ]),
-      }),
-      prefix,
-      "ecs_task_sqs",
-    );
-    pinAddress(
-      new IamRolePolicy(this, "ecs_task_s3", {
-        name: name("ecs-task-s3"),
-        role: this.ecsTaskRole.id,
-        policy: policy([s3Statement]),
-      }),
-      prefix,
-      "ecs_task_s3",
-    );
-    if (queueKeyArn !== undefined) queueKmsPolicy("ecs_task_queue_kms", "ecs-task-queue-kms", this.ecsTaskRole);
+    this.ec2Role = this.addEc2Role(s3Statement, paramsArn);
+    const queueKeyArn = this.queueKeyArn(props.queueKmsKeyId);
+    if (queueKeyArn !== undefined) this.addQueueKmsPolicy("ec2_queue_kms", "ec2-queue-kms", this.ec2Role, queueKeyArn);
+    this.instanceProfile = this.pin(new IamInstanceProfile(this, "ec2_profile", { name: this.name("ec2-profile"), role: this.ec2Role.name }), "ec2_profile");
+    // The dev password is temporary, until a production one exists (as in the HCL).
+    this.ecsTaskExecutionRole = this.addExecutionRole(env, [paramsArn, `arn:aws:ssm:*:*:parameter/${project}/dev/db/password`]);
+    this.ecsTaskRole = this.addTaskRole(env, s3Statement);
+    if (queueKeyArn !== undefined) this.addQueueKmsPolicy("ecs_task_queue_kms", "ecs-task-queue-kms", this.ecsTaskRole, queueKeyArn);
 
     this.instanceProfileName = this.instanceProfile.name;
     this.ec2RoleArn = this.ec2Role.arn;
     this.ec2RoleName = this.ec2Role.name;
     this.ecsExecutionRoleArn = this.ecsTaskExecutionRole.arn;
     this.ecsTaskRoleArn = this.ecsTaskRole.arn;
+  }
+
+  private pin<T extends Parameters<typeof pinAddress>[0]>(element: T, name: string): T {
+    return pinAddress(element, this.prefix, name);
+  }
+
+  /** The trust policy that lets `service` assume a role. */
+  private assume(docId: string, service: string): DataAwsIamPolicyDocument {
+    return this.pin(
+      new DataAwsIamPolicyDocument(this, docId, { statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [service] }] }] }),
+      docId,
+    );
+  }
+
+  // ---- EC2 API host ----
+  private addEc2Role(s3Statement: object, paramsArn: string): IamRole {
+    const role = this.pin(new IamRole(this, "ec2_role", { name: this.name("ec2-role"), assumeRolePolicy: this.assume("assume_role", "ec2.amazonaws.com").json }), "ec2_role");
+    this.pin(new IamRolePolicyAttachment(this, "ecr_read", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" }), "ecr_read");
+    this.pin(new IamRolePolicyAttachment(this, "ssm_core", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }), "ssm_core");
+    this.pin(
+      new IamRolePolicy(this, "ssm_params_read", {
+        name: this.name("ssm-params-read"),
+        role: role.id,
+        policy: policy([{ Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"], Resource: [paramsArn] }]),
+      }),
+      "ssm_params_read",
+    );
+    this.pin(
+      new IamRolePolicy(this, "s3_textract_inline", {
+        name: this.name("s3-textract"),
+        role: role.id,
+        policy: policy([
+          s3Statement,
+          {
+            Effect: "Allow",
+            Action: ["textract:StartDocumentTextDetection", "textract:GetDocumentTextDetection", "textract:StartDocumentAnalysis", "textract:GetDocumentAnalysis"],
+            // Textract's asynchronous job actions support no resource-level permissions.
+            Resource: "*",
+          },
+        ]),
+      }),
+      "s3_textract_inline",
+    );
+    return role;
+  }
+
+  // ---- KMS key of the ML worker queues (hardened profile): send and receive ----
+  /** The key's ARN: as given, or looked up from an id or alias. */
+  private queueKeyArn(keyId: string | undefined): string | undefined {
+    if (keyId === undefined) return undefined;
+    return Token.isUnresolved(keyId) || !KEY_ARN.test(keyId) ? this.pin(new DataAwsKmsKey(this, "queue_key", { keyId }), "queue").arn : keyId;
+  }
+
+  private addQueueKmsPolicy(id: string, policyName: string, role: IamRole, keyArn: string): void {
+    this.pin(
+      new IamRolePolicy(this, id, { name: this.name(policyName), role: role.id, policy: policy([{ Effect: "Allow", Action: QUEUE_KMS_ACTIONS, Resource: keyArn }]) }),
+      id,
+    );
+  }
+
+  // ---- ECS task execution role: pull images, write logs, read secrets ----
+  private addExecutionRole(env: string, parameterArns: string[]): IamRole {
+    const role = this.pin(
+      new IamRole(this, "ecs_task_execution", {
+        name: this.name("ecs-task-execution"),
+        assumeRolePolicy: this.assume("ecs_task_execution_assume", "ecs-tasks.amazonaws.com").json,
+        tags: { Name: this.name("ecs-task-execution"), Environment: env },
+      }),
+      "ecs_task_execution",
+    );
+    this.pin(
+      new IamRolePolicyAttachment(this, "ecs_task_execution_policy", { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" }),
+      "ecs_task_execution_policy",
+    );
+    this.pin(
+      new IamRolePolicy(this, "ecs_task_execution_ssm", {
+        name: this.name("ecs-task-execution-ssm"),
+        role: role.id,
+        policy: policy([{ Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: parameterArns }]),
+      }),
+      "ecs_task_execution_ssm",
+    );
+    return role;
+  }
+
+  // ---- ECS task role: what the worker code does ----
+  private addTaskRole(env: string, s3Statement: object): IamRole {
+    const role = this.pin(
+      new IamRole(this, "ecs_task", {
+        name: this.name("ecs-task"),
+        assumeRolePolicy: this.assume("ecs_task_assume", "ecs-tasks.amazonaws.com").json,
+        tags: { Name: this.name("ecs-task"), Environment: env },
+      }),
+      "ecs_task",
+    );
+    this.pin(
+      new IamRolePolicy(this, "ecs_task_sqs", {
+        name: this.name("ecs-task-sqs"),
+        role: role.id,
+        policy: policy([
+          { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"], Resource: `arn:aws:sqs:*:*:${env}-ml-worker*` },
+        ]),
+      }),
+      "ecs_task_sqs",
+    );
+    this.pin(new IamRolePolicy(this, "ecs_task_s3", { name: this.name("ecs-task-s3"), role: role.id, policy: policy([s3Statement]) }), "ecs_task_s3");
+    return role;
   }
 }
