@@ -29,6 +29,7 @@ import {
 } from "../policy";
 import { USAGE, main } from "../commands/policy";
 import { synthesize } from "../stacks/app";
+import { synthesisSources } from "../stacks/synthesis-record";
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -697,7 +698,7 @@ describe("npm run policy (commands/policy.ts main)", () => {
   test("--file of what npm run synth wrote (its record beside it) is judged as it is, whatever its age", () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-synth-"));
     try {
-      synthesize({ production }, { outdir: path.join(other, "cdktf.out"), record: true });
+      synthesize({ production }, { outdir: path.join(other, "cdktf.out"), record: synthesisSources() });
       const file = path.join(other, stackFile);
       fs.utimesSync(file, new Date("2001-01-01T00:00:00Z"), new Date("2001-01-01T00:00:00Z"));
       expect(main(["--file", stackFile], { ...io(), cwd: other })).toBe(0);

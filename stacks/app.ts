@@ -7,7 +7,7 @@ import { validateEnvironment } from "../config/validate";
 import { ValidationError } from "../modules/validation";
 import { checkIsolation, resolveOutdir } from "./isolation";
 import { PolicyResult, SEVERITIES } from "../policy";
-import { SYNTHESIS_RECORD, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
+import { SYNTHESIS_RECORD, SynthesisSources, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
 import { ZivoHealthStack } from "./zivohealth-stack";
 
 /** A stack's name: its construct id and its folder `cdktf.out/stacks/<name>`. */
@@ -98,11 +98,11 @@ export interface SynthesizeOptions {
    */
   readonly outdir?: string | null;
   /**
-   * Write, beside each stack's synthesized file, the record of the sources that made it
-   * (`synthesis.json`, stacks/synthesis-record.ts): for the configured environments only.
-   * @default false - a record left there from an earlier synthesis is removed
+   * The sources to record beside each stack's synthesized file as what made it
+   * (`synthesis.json`, stacks/synthesis-record.ts: `synthesisSources()`): for the configured environments only.
+   * @default - no record; one left there from an earlier synthesis is removed
    */
-  readonly record?: boolean;
+  readonly record?: SynthesisSources;
 }
 
 /**
@@ -120,7 +120,7 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   if (outdir) checkWritable(outdir, Object.keys(environments));
 
-  const sources = options.record && outdir ? synthesisSources() : undefined;
+  const sources = outdir ? options.record : undefined;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
   try {
     // Staged in a temporary folder, but a local backend path is relative to where Terraform will run: outdir's stacks.
@@ -332,7 +332,7 @@ export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>
     if (e.code !== "EPIPE") throw e;
   });
   try {
-    for (const s of synthesize(environments, { record: true })) process.stdout.write(summaryLine(s) + "\n");
+    for (const s of synthesize(environments, { record: synthesisSources() })) process.stdout.write(summaryLine(s) + "\n");
   } catch (e) {
     if (!isUserError(e)) throw e;
     process.stderr.write(`${e.message}\n`);

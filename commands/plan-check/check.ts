@@ -320,7 +320,7 @@ function synthesisOf(
     const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
     let synthesized: App.SynthesizedStack[];
     try {
-      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out"), record: !deps.environments }));
+      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out"), record: sources }));
     } catch (e) {
       if (isUserError(e)) throw new InputError(e.message);
       throw e;
