@@ -1,4 +1,5 @@
-// Wiring only: one stack per environment configuration.
+// Wiring only: the startup first (the compile cache and deferred requires apply to what loads after it), then one stack per environment configuration.
+import "./stacks/startup";
 import { environments } from "./config/environments";
 import { runApp } from "./stacks/app";
 

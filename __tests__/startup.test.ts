@@ -1,0 +1,242 @@
+// The app's startup (stacks/startup.ts): the compile cache and the deferred requires. Each case runs a
+// node process of its own, since both change how that process loads modules.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_ENTRIES, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
+import { tempDir } from "./tmp";
+
+const ROOT = path.resolve(__dirname, "..");
+const DIST = path.join(ROOT, "dist", "stacks");
+const VERSIONED = `${process.version}-${process.arch}`;
+const sha256 = (s: string) => require("crypto").createHash("sha256").update(s).digest("hex");
+
+beforeAll(() => {
+  const built = spawnSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT, encoding: "utf8" });
+  expect(built.status).toBe(0);
+});
+
+/** Runs `code` in a node process with the compile cache in `folder` installed first; its stdout, and the cache's stats. */
+function withCache(folder: string, code: string) {
+  const script = [
+    `const cache = require(${JSON.stringify(path.join(DIST, "compile-cache.js"))});`,
+    `cache.installCompileCache(${JSON.stringify(path.join(folder, VERSIONED))});`,
+    `process.on("exit", () => process.stderr.write(JSON.stringify(cache.compileCacheStats())));`,
+    code,
+  ].join("\n");
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+  expect(r.status).toBe(0);
+  const { fromCache, compiled, rejected, written } = JSON.parse(r.stderr);
+  return { out: r.stdout, stats: { fromCache, compiled, rejected, written } };
+}
+
+describe("compile cache", () => {
+  it("the app writes the same Terraform from a cold cache (every module compiled) and a warm one (every module from the cache)", () => {
+    const dir = tempDir("zh-startup-");
+    const run = (out: string, cache: string) => {
+      const r = spawnSync(process.execPath, ["dist/main.js"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, CDKTF_OUTDIR: path.join(dir, out), [COMPILE_CACHE_ENV]: cache, NODE_OPTIONS: `--require ${path.join(dir, "stats.js")}` },
+      });
+      expect(r.stderr).not.toContain("Error");
+      expect(r.status).toBe(0);
+      return {
+        json: fs.readFileSync(path.join(dir, out, "stacks", "production", "cdk.tf.json"), "utf8"),
+        stats: fs.existsSync(path.join(dir, `${out}.stats`)) ? JSON.parse(fs.readFileSync(path.join(dir, `${out}.stats`), "utf8")) : null,
+      };
+    };
+    // Preloaded: the stats of the app's own cache module, read after its writes (an exit listener added after the
+    // cache's own, once the app's work is done).
+    fs.writeFileSync(
+      path.join(dir, "stats.js"),
+      `process.once("beforeExit", () => process.on("exit", () => { const c = require.cache[${JSON.stringify(path.join(DIST, "compile-cache.js"))}];` +
+        ` if (c) require("fs").writeFileSync(process.env.CDKTF_OUTDIR + ".stats", JSON.stringify(c.exports.compileCacheStats())); }));`,
+    );
+    const cache = path.join(dir, "cache");
+    const cold = run("cold", cache);
+    const warm = run("warm", cache);
+
+    expect(cold.stats).toMatchObject({ folder: path.join(cache, VERSIONED), fromCache: 0, rejected: 0 });
+    expect(cold.stats.compiled).toBeGreaterThan(100);
+    expect(cold.stats.written).toBe(cold.stats.compiled);
+    expect(warm.stats).toEqual({ folder: path.join(cache, VERSIONED), fromCache: cold.stats.compiled, compiled: 0, rejected: 0, written: 0 });
+    expect(warm.json).toBe(cold.json);
+    // Each entry is named by the sha256 of its module's source: the app's entry point's among them.
+    const names = fs.readdirSync(path.join(cache, VERSIONED));
+    expect(names).toHaveLength(cold.stats.written);
+    expect(names.every((n) => /^[0-9a-f]{64}$/.test(n))).toBe(true);
+    expect(names).toContain(sha256(fs.readFileSync(path.join(DIST, "..", "config", "environments.js"), "utf8")));
+  });
+
+  it("an edited module is compiled again, never given the code of its old source (same length, same name)", () => {
+    const dir = tempDir("zh-startup-");
+    const mod = path.join(dir, "m.js");
+    const code = `console.log(require(${JSON.stringify(mod)}).value)`;
+    fs.writeFileSync(mod, 'exports.value = "one";');
+    expect(withCache(dir, code)).toEqual({ out: "one\n", stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 } });
+    expect(withCache(dir, code)).toEqual({ out: "one\n", stats: { fromCache: 1, compiled: 0, rejected: 0, written: 0 } });
+    fs.writeFileSync(mod, 'exports.value = "two";');
+    expect(withCache(dir, code)).toEqual({ out: "two\n", stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 } });
+    expect(fs.readdirSync(path.join(dir, VERSIONED)).sort()).toEqual(
+      [sha256('exports.value = "one";'), sha256('exports.value = "two";')].sort(),
+    );
+  });
+
+  it("an entry V8 refuses (damaged, or another build's) is compiled again and replaced", () => {
+    const dir = tempDir("zh-startup-");
+    const source = "exports.value = 41 + 1;";
+    fs.writeFileSync(path.join(dir, "m.js"), source);
+    const entry = path.join(dir, VERSIONED, sha256(source));
+    fs.mkdirSync(path.dirname(entry));
+    fs.writeFileSync(entry, "not V8's code");
+    const code = `console.log(require(${JSON.stringify(path.join(dir, "m.js"))}).value)`;
+    expect(withCache(dir, code)).toEqual({ out: "42\n", stats: { fromCache: 0, compiled: 1, rejected: 1, written: 1 } });
+    expect(fs.readFileSync(entry, "utf8")).not.toBe("not V8's code");
+    expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
+  });
+
+  it("a folder it cannot make: modules load as Node compiles them, nothing is written, the process ends well", () => {
+    const dir = tempDir("zh-startup-");
+    fs.writeFileSync(path.join(dir, "file"), "");
+    fs.writeFileSync(path.join(dir, "m.js"), "exports.value = __filename;");
+    const r = withCache(path.join(dir, "file"), `console.log(require(${JSON.stringify(path.join(dir, "m.js"))}).value)`);
+    expect(r).toEqual({ out: `${path.join(dir, "m.js")}\n`, stats: { fromCache: 0, compiled: 1, rejected: 0, written: 0 } });
+    expect(fs.readdirSync(dir).sort()).toEqual(["file", "m.js"]);
+  });
+
+  it("a module keeps what Node gives it: require relative to it, require.resolve, module, __dirname; one with import() is left to Node", () => {
+    const dir = tempDir("zh-startup-");
+    fs.mkdirSync(path.join(dir, "sub"));
+    fs.writeFileSync(path.join(dir, "sub", "dep.json"), '{"n": 7}');
+    fs.writeFileSync(
+      path.join(dir, "sub", "m.js"),
+      [
+        'exports.n = require("./dep.json").n;',
+        'exports.resolved = require.resolve("./dep.json");',
+        "exports.same = module.exports === exports && require.main === process.mainModule && module.filename === __filename;",
+        "exports.dir = __dirname;",
+      ].join("\n"),
+    );
+    fs.writeFileSync(path.join(dir, "sub", "esm.js"), 'exports.sep = import("node:path").then((p) => p.sep);');
+    const code = `const m = require(${JSON.stringify(path.join(dir, "sub", "m.js"))});
+      require(${JSON.stringify(path.join(dir, "sub", "esm.js"))}).sep.then((sep) => console.log(JSON.stringify({ ...m, sep })));`;
+    const expected = { n: 7, resolved: path.join(dir, "sub", "dep.json"), same: true, dir: path.join(dir, "sub"), sep: "/" };
+    for (const fromCache of [0, 1]) {
+      const r = withCache(dir, code);
+      expect(JSON.parse(r.out)).toEqual(expected);
+      expect(r.stats).toEqual({ fromCache, compiled: 1 - fromCache, rejected: 0, written: 1 - fromCache });
+    }
+  });
+
+  it("its folder: $ZIVOHEALTH_COMPILE_CACHE, `off` for none, else node_modules/.cache/zivohealth-compile; one subfolder per Node version and architecture", () => {
+    expect(compileCacheFolder({ [COMPILE_CACHE_ENV]: "off" })).toBeNull();
+    expect(installCompileCache(null)).toBe(false); // off: nothing installed
+    expect(compileCacheFolder({ [COMPILE_CACHE_ENV]: "/some/where" })).toBe(path.join("/some/where", VERSIONED));
+    expect(compileCacheFolder({})).toBe(path.join(fs.realpathSync(path.join(ROOT, "node_modules")), ".cache", "zivohealth-compile", VERSIONED));
+  });
+
+  it("pruning: past the limit the oldest entries go, down to three quarters; others' files and a fresh half-written one stay", () => {
+    const dir = tempDir("zh-startup-");
+    const now = Date.now();
+    const names = Array.from({ length: 10 }, (_, i) => sha256(String(i)));
+    names.forEach((n, i) => {
+      fs.writeFileSync(path.join(dir, n), "x");
+      fs.utimesSync(path.join(dir, n), new Date(now - (10 - i) * 60_000), new Date(now - (10 - i) * 60_000));
+    });
+    fs.writeFileSync(path.join(dir, "README"), "someone else's");
+    fs.writeFileSync(path.join(dir, `${names[0]}.123.tmp`), "half");
+    fs.writeFileSync(path.join(dir, `${names[1]}.456.tmp`), "half, old");
+    fs.utimesSync(path.join(dir, `${names[1]}.456.tmp`), new Date(now - 2 * 3600_000), new Date(now - 2 * 3600_000));
+
+    expect(pruneCompileCache(dir, 8, now)).toBe(5); // 10 entries over 8: the 4 oldest go (6 = 3/4 of 8), and the old .tmp
+    expect(fs.readdirSync(dir).sort()).toEqual([...names.slice(4), "README", `${names[0]}.123.tmp`].sort());
+    expect(pruneCompileCache(dir, 8, now)).toBe(0);
+    expect(COMPILE_CACHE_MAX_ENTRIES).toBe(4000);
+  });
+});
+
+describe("deferred requires", () => {
+  const load = (code: string) => {
+    const script = `require(${JSON.stringify(path.join(DIST, "deferred-requires.js"))}).installDeferredRequires();\n${code}`;
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const loaded = `Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/](archiver|semver)[\\\\/]/.test(f)).map((f) => f.match(/node_modules[\\\\/](archiver|semver)/)[1]).filter((v, i, a) => a.indexOf(v) === i).sort()`;
+
+  it("are archiver from cdktf's file helpers and semver from its binary version check", () => {
+    expect(DEFERRED_REQUIRES).toEqual([
+      { request: "archiver", from: "cdktf/lib/private/fs.js" },
+      { request: "semver", from: "cdktf/lib/validations/validate-binary-version.js" },
+    ]);
+  });
+
+  it("require('cdktf') loads neither; an archive asset is zipped (in cdktf's own child process), a version check loads and uses the real semver", () => {
+    const dir = tempDir("zh-startup-");
+    fs.mkdirSync(path.join(dir, "files"));
+    fs.writeFileSync(path.join(dir, "files", "a.txt"), "hello");
+    const out = load(`
+      const { App, TerraformStack, TerraformAsset, AssetType } = require("cdktf");
+      const { ValidateBinaryVersion } = require("cdktf/lib/validations/validate-binary-version");
+      const before = ${loaded};
+      const app = new App({ outdir: ${JSON.stringify(path.join(dir, "out"))} });
+      const stack = new TerraformStack(app, "s");
+      const asset = new TerraformAsset(stack, "files", { path: ${JSON.stringify(path.join(dir, "files"))}, type: AssetType.ARCHIVE });
+      app.synth();
+      const zip = require("fs").readFileSync(require("path").join(${JSON.stringify(path.join(dir, "out", "stacks", "s"))}, asset.path));
+      const ok = new ValidateBinaryVersion("node", ">=20", "node --version").validate();
+      const low = new ValidateBinaryVersion("node", ">=999", "node --version").validate();
+      console.log(JSON.stringify({ before, after: ${loaded}, zip: zip.subarray(0, 4).toString("hex"), zipHasFile: zip.includes("a.txt"), ok, low }));
+    `);
+    expect(out).toEqual({
+      before: [],
+      after: ["semver"],
+      zip: "504b0304",
+      zipHasFile: true,
+      ok: [],
+      low: [`node version ${process.version.slice(1)} is lower than the required version >=999 for this construct. `],
+    });
+  });
+
+  it("without them installed, require('cdktf') loads both (what the floor of the benchmark pays)", () => {
+    const r = spawnSync(process.execPath, ["-e", `require("cdktf"); console.log(JSON.stringify(${loaded}))`], { cwd: ROOT, encoding: "utf8" });
+    expect(JSON.parse(r.stdout)).toEqual(["archiver", "semver"]);
+  });
+});
+
+describe("where it applies", () => {
+  const ENTRIES = [
+    ["main.ts", "./stacks/startup"],
+    ...["lint-workflows.ts", "migration-check.ts", "policy.ts"].map((f) => [`commands/${f}`, "../stacks/startup"]),
+    ...["cdktf", "migrate-state", "plan-check", "synth-diff", "verify"].map((d) => [`commands/${d}/index.ts`, "../../stacks/startup"]),
+  ];
+
+  it.each(ENTRIES)("%s imports the startup before anything else", (file, startup) => {
+    const first = fs
+      .readFileSync(path.join(ROOT, file), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("import "));
+    expect(first?.replace(/ *\/\/.*$/, "")).toBe(`import "${startup}";`);
+  });
+
+  it("every command's entry point is among them", () => {
+    const entries = fs
+      .readdirSync(path.join(ROOT, "commands"), { withFileTypes: true })
+      .map((e) => (e.isDirectory() ? `commands/${e.name}/index.ts` : `commands/${e.name}`))
+      .filter((f) => f.endsWith(".ts"))
+      .sort();
+    expect(ENTRIES.map(([f]) => f).filter((f) => f.startsWith("commands/")).sort()).toEqual(entries);
+  });
+
+  it("not in a process a tool started (here, jest's worker): importing it changes no module loading", () => {
+    const Module = require("module");
+    const [compile, load] = [Module.prototype._compile, Module._load];
+    jest.isolateModules(() => require("../stacks/startup"));
+    expect(Module.prototype._compile).toBe(compile);
+    expect(Module._load).toBe(load);
+    expect(path.resolve(process.argv[1]).split(path.sep)).toContain("node_modules");
+  });
+});

@@ -1,0 +1,199 @@
+// The app's compile cache. Past `require("cdktf")`, most of the app's start is V8
+// parsing and compiling the provider bindings (4.9 MB of JavaScript) and the
+// functions that run. Node 22 keeps that code between runs
+// (module.enableCompileCache); Node 20, which this project runs on, does not, so
+// the app keeps it here: each module's code, taken after the run so it holds
+// the functions that ran, not only the top level (why v8-compile-cache, which
+// caches right after compiling, saved nothing here).
+//
+// An entry is named by the sha256 of the module's source, so an edited file never
+// gets stale code, and is written whole by rename, so a run beside it never reads
+// half of one. Anything that goes wrong (no folder, not writable, an entry V8
+// refuses) means compiling as Node does; output never depends on the cache.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import Module from "module";
+import * as path from "path";
+import * as vm from "vm";
+
+/** The environment variable that names the cache's folder, or `off`. */
+export const COMPILE_CACHE_ENV = "ZIVOHEALTH_COMPILE_CACHE";
+/** Entries kept; past this the oldest go (a whole app run makes about 450). */
+export const COMPILE_CACHE_MAX_ENTRIES = 4000;
+
+export interface CompileCacheStats {
+  /** The folder in use, or null when the cache is off. */
+  folder: string | null;
+  /** Modules whose code came from the cache. */
+  fromCache: number;
+  /** Modules compiled (no entry, or V8 refused it). */
+  compiled: number;
+  /** Entries V8 refused (another Node version's, or damaged); compiled instead. */
+  rejected: number;
+  /** Entries written when the process ended. */
+  written: number;
+}
+
+const stats: CompileCacheStats = { folder: null, fromCache: 0, compiled: 0, rejected: 0, written: 0 };
+const ENTRY = /^[0-9a-f]{64}$/;
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+
+/** What the cache did in this process so far. */
+export function compileCacheStats(): CompileCacheStats {
+  return { ...stats };
+}
+
+/**
+ * The cache's folder: `$ZIVOHEALTH_COMPILE_CACHE` (`off`: none), else `.cache/zivohealth-compile`
+ * in the node_modules that holds cdktf, as jest keeps its own cache there; one subfolder per
+ * Node version and architecture, whose code V8 would refuse from another.
+ */
+export function compileCacheFolder(env: NodeJS.ProcessEnv = process.env): string | null {
+  const setting = env[COMPILE_CACHE_ENV];
+  if (setting === "off") return null;
+  let base: string;
+  if (setting) {
+    base = path.resolve(setting);
+  } else {
+    let dir: string;
+    try {
+      dir = path.dirname(require.resolve("cdktf"));
+    } catch {
+      return null;
+    }
+    while (path.basename(dir) !== "node_modules") {
+      if (path.dirname(dir) === dir) return null;
+      dir = path.dirname(dir);
+    }
+    base = path.join(dir, ".cache", "zivohealth-compile");
+  }
+  return path.join(base, `${process.version}-${process.arch}`);
+}
+
+interface CompilingModule {
+  exports: unknown;
+  require(id: string): unknown;
+}
+type Compile = (this: CompilingModule, content: string, filename: string) => unknown;
+const ModuleInternals = Module as unknown as {
+  prototype: { _compile: Compile };
+  _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: unknown): string[] | null;
+  _extensions: unknown;
+  _cache: unknown;
+};
+
+let installed = false;
+
+/**
+ * From now on, every CommonJS module this process loads compiles from the cache and, when it was
+ * not there, is added to it when the process ends. Once per process; false when the cache is off.
+ */
+export function installCompileCache(folder: string | null = compileCacheFolder()): boolean {
+  if (installed || folder === null) return false;
+  installed = true;
+  stats.folder = folder;
+  const original = ModuleInternals.prototype._compile;
+  const pending: Array<{ script: vm.Script; file: string }> = [];
+
+  ModuleInternals.prototype._compile = function (this: CompilingModule, content: string, filename: string) {
+    // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import() needs
+    // the loader Node gives its own compiles (vm's stand-in for it warns, as experimental, on Node 20).
+    if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
+    const file = path.join(folder, crypto.createHash("sha256").update(content).digest("hex"));
+    let cachedData: Buffer | undefined;
+    try {
+      cachedData = fs.readFileSync(file);
+    } catch {
+      cachedData = undefined;
+    }
+    const script = new vm.Script(Module.wrap(content), { filename, cachedData });
+    if (cachedData && !script.cachedDataRejected) {
+      stats.fromCache++;
+    } else {
+      if (cachedData) stats.rejected++;
+      stats.compiled++;
+      pending.push({ script, file });
+    }
+    const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+    return wrapper.call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
+  };
+
+  process.once("exit", () => {
+    if (pending.length === 0) return;
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+    } catch {
+      return;
+    }
+    for (const { script, file } of pending) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, file);
+        stats.written++;
+      } catch {
+        fs.rmSync(tmp, { force: true });
+      }
+    }
+    pruneCompileCache(folder);
+  });
+  return true;
+}
+
+/** The `require` Node gives a module (lib/internal/modules/helpers makeRequireFunction). */
+function requireFor(mod: CompilingModule): NodeJS.Require {
+  const req = ((id: string) => mod.require(id)) as NodeJS.Require;
+  const resolve = ((request: string, options?: unknown) => ModuleInternals._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+  resolve.paths = (request: string) => ModuleInternals._resolveLookupPaths(request, mod);
+  req.resolve = resolve;
+  req.main = process.mainModule;
+  req.extensions = ModuleInternals._extensions as NodeJS.Require["extensions"];
+  req.cache = ModuleInternals._cache as NodeJS.Require["cache"];
+  return req;
+}
+
+/**
+ * Past `max` entries, removes the oldest (by modification time) down to three quarters of it, and
+ * any half-written file an interrupted run left over an hour ago. Only this cache's own names
+ * (64 hexadecimal digits, or that plus `.<pid>.tmp`) are touched. Returns how many it removed.
+ */
+export function pruneCompileCache(folder: string, max: number = COMPILE_CACHE_MAX_ENTRIES, now: number = Date.now()): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  const doomed: string[] = [];
+  const entries: Array<{ name: string; mtime: number }> = [];
+  for (const name of names) {
+    const tmp = /^([0-9a-f]{64})\.\d+\.tmp$/.test(name);
+    if (!tmp && !ENTRY.test(name)) continue;
+    let mtime: number;
+    try {
+      mtime = fs.statSync(path.join(folder, name)).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (tmp) {
+      if (now - mtime > 3600_000) doomed.push(name);
+    } else {
+      entries.push({ name, mtime });
+    }
+  }
+  if (entries.length > max) {
+    entries.sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
+    doomed.push(...entries.slice(0, entries.length - Math.floor((max * 3) / 4)).map((e) => e.name));
+  }
+  let removed = 0;
+  for (const name of doomed) {
+    try {
+      fs.rmSync(path.join(folder, name));
+      removed++;
+    } catch {
+      // gone already (another run pruned it)
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,42 @@
+// What cdktf's index loads and this app never runs: archiver (with its ~60
+// modules), with which cdktf zips a TerraformAsset's folder (in a node process of
+// its own: it runs that same file as a script), and semver, with which it compares
+// a binary's version for ValidateBinaryVersion, which the app skips
+// (skipValidation). Together they were about a third of `require("cdktf")`. Each
+// is loaded at its first use instead, so code that does use one gets the real module.
+import Module from "module";
+import * as path from "path";
+
+/** The requires deferred: the module, and the file of cdktf that requires it. */
+export const DEFERRED_REQUIRES: ReadonlyArray<{ readonly request: string; readonly from: string }> = [
+  { request: "archiver", from: "cdktf/lib/private/fs.js" },
+  { request: "semver", from: "cdktf/lib/validations/validate-binary-version.js" },
+];
+
+type Load = (request: string, parent: { filename?: string } | null | undefined, isMain: boolean) => unknown;
+const Loader = Module as unknown as { _load: Load };
+
+let installed = false;
+
+/** From now on, the requires in DEFERRED_REQUIRES get a stand-in that loads the module when first used. Once per process. */
+export function installDeferredRequires(): boolean {
+  if (installed) return false;
+  installed = true;
+  const suffixes = DEFERRED_REQUIRES.map((d) => ({ request: d.request, suffix: path.join("node_modules", ...d.from.split("/")) }));
+  const original = Loader._load;
+  Loader._load = function (request, parent, isMain) {
+    const filename = parent?.filename;
+    if (filename && suffixes.some((d) => d.request === request && filename.endsWith(d.suffix))) {
+      let real: any;
+      const load = () => (real ??= original.call(Module, request, parent, isMain));
+      return new Proxy(function deferred() {}, {
+        apply: (_t, self, args) => Reflect.apply(load(), self, args),
+        construct: (_t, args) => Reflect.construct(load(), args),
+        get: (_t, key) => load()[key],
+        has: (_t, key) => key in load(),
+      });
+    }
+    return original.call(this, request, parent, isMain);
+  };
+  return true;
+}
