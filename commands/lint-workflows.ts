@@ -6,6 +6,7 @@
 // script of package.json.
 //   npm run lint:workflows [-- <file>...]
 // Exit codes: 0 clean, 1 a problem found, 2 nothing to check or bad input.
+import "../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import * as fs from "fs";
 import * as path from "path";
 import { CliIo, InputError, PROJECT_ROOT, parseOrAnswer, processIo } from "../lib/cli";

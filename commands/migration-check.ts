@@ -4,6 +4,7 @@
 // sources first, so a stale cdktf.out is never judged.
 // Exit codes: 0 safe, 1 an instance is destroyed or a moved block targets nothing, 2 bad input
 // (an empty state is refused unless the stack is newEnvironment).
+import "../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIGURED_STACKS, CliIo, InputError, StackCatalog, parseFlags, processIo, refuseStaleOutput, runCli, synthesizeFirst } from "../lib/cli";

@@ -4,6 +4,7 @@
 // --stack synthesizes the stack in memory from the current sources first, so
 // a stale cdktf.out is never judged. Exit codes: 0 no blocking finding, 1 a
 // finding of a blocking severity (or a failSynth refusal), 2 bad input.
+import "../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import * as fs from "fs";
 import * as path from "path";
 import { PolicyConfig, SEVERITIES, Severity, isSeverity, resolvePolicyConfig } from "../policy/config";

@@ -4,6 +4,7 @@
 //   node dist/commands/cdktf/index.js <cdktf arguments> [--no-verify]
 // Exit codes: cdktf's own, or 2 when the check refuses (cdktf does not run), or
 // verify's when the deploy succeeded and verify did not pass.
+import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";

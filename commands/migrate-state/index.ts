@@ -6,6 +6,7 @@
 //                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
 // Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails, 2 a refusal or bad input
 // (an interrupted run included); the backend and the given files are untouched in both.
+import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";

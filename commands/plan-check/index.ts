@@ -3,6 +3,7 @@
 //                         [--exclude <address>]... [--against-hcl <dir>] [--json] [--out <dir>] [--quiet]
 // Exit codes: 0 pass, 1 the gate fails, 2 bad input or environment (one message; what the run made is removed).
 
+import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, takeRepeated } from "../../lib/cli";
 import { EnvironmentConfig } from "../../config/environment";
 import { TerraformFailed, UnknownAddress } from "../../lib/plan/run";

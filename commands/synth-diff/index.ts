@@ -8,6 +8,7 @@
 // removes, and synthesized there by its own cdktf.json `app` with this
 // checkout's node_modules (a symbolic link; nothing is installed). No
 // Terraform, no AWS. Exit codes: 0 it ran (a report, not a gate), 2 bad input.
+import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

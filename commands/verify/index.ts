@@ -3,6 +3,7 @@
 // synthesized in memory from the current sources (logic in the parts beside this file).
 //   npm run verify -- [--stack <name>] [--json] [--wait <seconds>] [--logs <n>]
 // Exit codes: 0 every check passes, 1 a check fails, 2 bad input or no credentials.
+import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
