@@ -7,6 +7,7 @@
 // command once, so drift of the machine hits all of them alike):
 //   floor      node -e "require('cdktf')"
 //   app        node dist/main.js
+//   app-uncached  the same with ZIVOHEALTH_COMPILE_CACHE=off (stacks/compile-cache.ts)
 //   tsc        tsc (warm incremental type check: what npm test's tsc -b does when a source changed)
 //   synth      npm run synth (the whole command, warm)
 //   template   cdktf synth running `npx ts-node main.ts` on the same sources with

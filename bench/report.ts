@@ -34,6 +34,7 @@ export function judge(results: Map<string, VariantResult>, opts: Options, planCh
   const ratios = {
     appOverFloor: ratio("app", "floor"),
     appOverFloorPaired: paired("app", "floor"),
+    appUncachedOverFloor: ratio("app-uncached", "floor"),
     templateOverSynth: ratio("template", "synth"),
     templateOverSynthPaired: paired("template", "synth"),
     planCheckOverBare: ratio("plan-check", "tf-bare"),
@@ -176,7 +177,7 @@ export function renderMarkdown(report: Report, judgement: Judgement, opts: Optio
   }
   md.push("", "## Ratios (medians, same run)", "");
   const rf = (x: number | null): string => (x === null ? "–" : `${x.toFixed(2)}×`);
-  md.push(`- app / floor: ${rf(ratios.appOverFloor)} (median of the per-round ratios: ${rf(ratios.appOverFloorPaired)})`);
+  md.push(`- app / floor: ${rf(ratios.appOverFloor)} (median of the per-round ratios: ${rf(ratios.appOverFloorPaired)}); without its compile cache: ${rf(ratios.appUncachedOverFloor)}`);
   md.push(`- template default / npm run synth: ${rf(ratios.templateOverSynth)} (median of the per-round ratios: ${rf(ratios.templateOverSynthPaired)})`);
   md.push(`- npm run synth / floor: ${rf(ratios.synthOverFloor)}`);
   md.push(`- plan-check --offline / bare terraform init + plan: ${rf(ratios.planCheckOverBare)} (median of the per-round ratios: ${rf(ratios.planCheckOverBarePaired)})`);

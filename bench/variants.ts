@@ -4,6 +4,7 @@ import * as path from "path";
 import type { Options } from "./index";
 import { preparePlanCheck } from "./plan-check";
 import { buildTemplateVariant } from "./template-variant";
+import { COMPILE_CACHE_ENV } from "../stacks/compile-cache";
 
 export interface Variant {
   id: string;
@@ -45,7 +46,15 @@ export function variantsOf(root: string, tmp: string, env: NodeJS.ProcessEnv, op
 
   const variants: Variant[] = [
     { id: "floor", display: `node -e "require('cdktf')"`, note: "the floor: node + cdktf", argv: [node, "-e", "require('cdktf')"], cwd: root },
-    { id: "app", display: "node dist/main.js", note: "the app alone (compiled)", argv: [node, "dist/main.js"], cwd: root },
+    { id: "app", display: "node dist/main.js", note: "the app alone (compiled; its compile cache warm after the warm-up)", argv: [node, "dist/main.js"], cwd: root },
+    {
+      id: "app-uncached",
+      display: `${COMPILE_CACHE_ENV}=off node dist/main.js`,
+      note: "the app without its compile cache (what its first run after a change costs, less the cache's writes)",
+      argv: [node, "dist/main.js"],
+      cwd: root,
+      env: { ...env, [COMPILE_CACHE_ENV]: "off" },
+    },
     { id: "tsc", display: "tsc", note: "warm incremental type check (what npm test's tsc -b does when a source changed)", argv: [node, tsc], cwd: root },
     { id: "synth", display: "npm run synth", note: `\`${script("synth")}\`, warm`, argv: [npm, "run", "synth"], cwd: root },
   ];
