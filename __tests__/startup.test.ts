@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_ENTRIES, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
 import { tempDir } from "./tmp";
 
@@ -137,23 +137,24 @@ describe("compile cache", () => {
     expect(compileCacheFolder({})).toBe(path.join(fs.realpathSync(path.join(ROOT, "node_modules")), ".cache", "zivohealth-compile", VERSIONED));
   });
 
-  it("pruning: past the limit the oldest entries go, down to three quarters; others' files and a fresh half-written one stay", () => {
+  it("pruning: past the limit in bytes the oldest entries go, down to three quarters; others' files and a fresh half-written one stay", () => {
     const dir = tempDir("zh-startup-");
     const now = Date.now();
     const names = Array.from({ length: 10 }, (_, i) => sha256(String(i)));
     names.forEach((n, i) => {
-      fs.writeFileSync(path.join(dir, n), "x");
+      fs.writeFileSync(path.join(dir, n), "x".repeat(100));
       fs.utimesSync(path.join(dir, n), new Date(now - (10 - i) * 60_000), new Date(now - (10 - i) * 60_000));
     });
-    fs.writeFileSync(path.join(dir, "README"), "someone else's");
+    fs.writeFileSync(path.join(dir, "README"), "someone else's".repeat(100));
     fs.writeFileSync(path.join(dir, `${names[0]}.123.tmp`), "half");
     fs.writeFileSync(path.join(dir, `${names[1]}.456.tmp`), "half, old");
     fs.utimesSync(path.join(dir, `${names[1]}.456.tmp`), new Date(now - 2 * 3600_000), new Date(now - 2 * 3600_000));
 
-    expect(pruneCompileCache(dir, 8, now)).toBe(5); // 10 entries over 8: the 4 oldest go (6 = 3/4 of 8), and the old .tmp
-    expect(fs.readdirSync(dir).sort()).toEqual([...names.slice(4), "README", `${names[0]}.123.tmp`].sort());
-    expect(pruneCompileCache(dir, 8, now)).toBe(0);
-    expect(COMPILE_CACHE_MAX_ENTRIES).toBe(4000);
+    expect(pruneCompileCache(dir, 1000, now)).toBe(1); // 1,000 bytes of entries: at the limit, kept; the old .tmp goes
+    expect(pruneCompileCache(dir, 999, now)).toBe(3); // over it: the 3 oldest go (700 <= 3/4 of 999)
+    expect(fs.readdirSync(dir).sort()).toEqual([...names.slice(3), "README", `${names[0]}.123.tmp`].sort());
+    expect(pruneCompileCache(dir, 999, now)).toBe(0);
+    expect(COMPILE_CACHE_MAX_BYTES).toBe(64 * 2 ** 20);
   });
 });
 

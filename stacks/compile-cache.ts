@@ -18,8 +18,11 @@ import * as vm from "vm";
 
 /** The environment variable that names the cache's folder, or `off`. */
 export const COMPILE_CACHE_ENV = "ZIVOHEALTH_COMPILE_CACHE";
-/** Entries kept; past this the oldest go (a whole app run makes about 450). */
-export const COMPILE_CACHE_MAX_ENTRIES = 4000;
+/**
+ * Bytes kept; past this the oldest entries go. The app's own are about 7.5 MB (450 modules); a
+ * program that loads the whole AWS provider from its root (1,500 modules) would add about 180 MB.
+ */
+export const COMPILE_CACHE_MAX_BYTES = 64 * 2 ** 20;
 
 export interface CompileCacheStats {
   /** The folder in use, or null when the cache is off. */
@@ -154,11 +157,11 @@ function requireFor(mod: CompilingModule): NodeJS.Require {
 }
 
 /**
- * Past `max` entries, removes the oldest (by modification time) down to three quarters of it, and
- * any half-written file an interrupted run left over an hour ago. Only this cache's own names
- * (64 hexadecimal digits, or that plus `.<pid>.tmp`) are touched. Returns how many it removed.
+ * Past `maxBytes` of entries, removes the oldest (by modification time) down to three quarters of
+ * it, and any half-written file an interrupted run left over an hour ago. Only this cache's own
+ * names (64 hexadecimal digits, or that plus `.<pid>.tmp`) are touched. Returns how many it removed.
  */
-export function pruneCompileCache(folder: string, max: number = COMPILE_CACHE_MAX_ENTRIES, now: number = Date.now()): number {
+export function pruneCompileCache(folder: string, maxBytes: number = COMPILE_CACHE_MAX_BYTES, now: number = Date.now()): number {
   let names: string[];
   try {
     names = fs.readdirSync(folder);
@@ -166,25 +169,31 @@ export function pruneCompileCache(folder: string, max: number = COMPILE_CACHE_MA
     return 0;
   }
   const doomed: string[] = [];
-  const entries: Array<{ name: string; mtime: number }> = [];
+  const entries: Array<{ name: string; mtime: number; size: number }> = [];
+  let total = 0;
   for (const name of names) {
     const tmp = /^([0-9a-f]{64})\.\d+\.tmp$/.test(name);
     if (!tmp && !ENTRY.test(name)) continue;
-    let mtime: number;
+    let stat: fs.Stats;
     try {
-      mtime = fs.statSync(path.join(folder, name)).mtimeMs;
+      stat = fs.statSync(path.join(folder, name));
     } catch {
       continue;
     }
     if (tmp) {
-      if (now - mtime > 3600_000) doomed.push(name);
+      if (now - stat.mtimeMs > 3600_000) doomed.push(name);
     } else {
-      entries.push({ name, mtime });
+      entries.push({ name, mtime: stat.mtimeMs, size: stat.size });
+      total += stat.size;
     }
   }
-  if (entries.length > max) {
-    entries.sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
-    doomed.push(...entries.slice(0, entries.length - Math.floor((max * 3) / 4)).map((e) => e.name));
+  if (total > maxBytes) {
+    entries.sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      if (total <= (maxBytes * 3) / 4) break;
+      doomed.push(e.name);
+      total -= e.size;
+    }
   }
   let removed = 0;
   for (const name of doomed) {
