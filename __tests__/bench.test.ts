@@ -1,6 +1,8 @@
 // npm run bench's options: bench/latest.* are tracked files, written only when asked.
 import { USAGE, UsageError, parseArgs } from "../bench";
-import { templateFileAction } from "../bench/template-variant";
+import * as fs from "fs";
+import * as path from "path";
+import { templateFileAction, withoutStartup } from "../bench/template-variant";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
@@ -52,5 +54,14 @@ describe("the template variant's copy of the project", () => {
     expect(templateFileAction("node_modules")).toBe("skip");
     expect(templateFileAction("compat/cdktn/node_modules/cdktn/package.json")).toBe("skip");
     expect(templateFileAction(".git")).toBe("skip");
+  });
+});
+
+describe("the template variant", () => {
+  it("runs main.ts without the startup (the template's app has none); a main.ts without it is an error, not a silent copy", () => {
+    const main = fs.readFileSync(path.join(__dirname, "..", "main.ts"), "utf8");
+    const template = withoutStartup(main);
+    expect(main.split("\n").filter((l) => !template.split("\n").includes(l))).toEqual(['import "./stacks/startup";']);
+    expect(() => withoutStartup(template)).toThrow('main.ts no longer imports "./stacks/startup": bench/template-variant.ts removes that line');
   });
 });
