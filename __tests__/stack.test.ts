@@ -8,6 +8,8 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
+import { TerraformOutput, TerraformResource, TerraformStack, Testing } from "cdktf";
+import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import * as configured from "../config/environments";
@@ -405,5 +407,33 @@ describe("other configurations", () => {
         "backend has no state locking: keep backend.useLockfile (Terraform 1.10 or later) or set backend.dynamodbTable",
       );
     });
+  });
+});
+
+describe("prepareStack", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("alone in its app: makes sure of the backend and resolves nothing (cdktf's preparing pass only finds references to other stacks)", () => {
+    const stack = new ZivoHealthStack(Testing.app(), "production", production);
+    const resolved = jest.spyOn(TerraformResource.prototype, "toTerraform");
+    stack.prepareStack();
+    expect(resolved).not.toHaveBeenCalled();
+    expect(Testing.synth(stack)).toBe(synthStack(production).text);
+  });
+
+  it("beside another stack: the whole pass, so a value of the other stack becomes a remote-state lookup as cdktf makes it", () => {
+    const app = Testing.app();
+    const other = new TerraformStack(app, "other");
+    new AwsProvider(other, "aws", { region: "eu-west-1" });
+    const vpc = new Vpc(other, "shared", { cidrBlock: "10.9.0.0/16" });
+    const stack = new ZivoHealthStack(app, "production", production);
+    new TerraformOutput(stack, "other_vpc", { value: vpc.id });
+    const resolved = jest.spyOn(TerraformResource.prototype, "toTerraform");
+    other.prepareStack();
+    stack.prepareStack();
+    expect(resolved).toHaveBeenCalled();
+    const json = JSON.parse(Testing.synth(stack));
+    expect(Object.keys(json.data.terraform_remote_state)).toEqual(["cross-stack-reference-input-other"]);
+    expect(json.output.other_vpc.value).toBe("${data.terraform_remote_state.cross-stack-reference-input-other.outputs.cross-stack-output-aws_vpcsharedid}");
   });
 });
