@@ -3,6 +3,8 @@ import { USAGE, UsageError, parseArgs } from "../bench";
 import * as fs from "fs";
 import * as path from "path";
 import { templateFileAction, withoutStartup } from "../bench/template-variant";
+import { spawn } from "child_process";
+import { PROC, TreeSampler, processTree } from "../bench/process-tree";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
@@ -63,5 +65,36 @@ describe("the template variant", () => {
     const template = withoutStartup(main);
     expect(main.split("\n").filter((l) => !template.split("\n").includes(l))).toEqual(['import "./stacks/startup";']);
     expect(() => withoutStartup(template)).toThrow('main.ts no longer imports "./stacks/startup": bench/template-variant.ts removes that line');
+  });
+});
+
+describe("the memory sampler", () => {
+  it("leaves a child that is still a copy of its parent (forked, the same command line) out of the tree's sum", async () => {
+    if (!PROC) throw new Error("this test needs Linux's /proc, which the benchmark's memory figures read");
+    // A shell holds 60 MB in a variable, then runs a subshell: a copy of itself sharing those pages for a second.
+    const child = spawn("sh", ["-c", 'x=$(head -c 60000000 /dev/zero | tr "\\0" a); (sleep 1; :); :'], { stdio: "ignore" });
+    // Sampled only while the copy is there (the substitution before it doubles the shell's own memory for a moment).
+    const sampler = new TreeSampler(child.pid!);
+    const line = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, "latin1");
+    const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))![1]) * 1024;
+    let samples = 0;
+    let held = 0; // the largest sum of the processes that are not copies, at a sample with a copy
+    const timer = setInterval(() => {
+      try {
+        const tree = processTree(child.pid!);
+        const copies = tree.filter(([pid, parent]) => parent !== null && line(pid) === line(parent));
+        if (copies.length === 0) return;
+        held = Math.max(held, tree.filter((p) => !copies.includes(p)).reduce((sum, [pid]) => sum + rss(pid), 0));
+        sampler.sample();
+        samples++;
+      } catch {
+        // a process ended between two reads
+      }
+    }, 20);
+    await new Promise((resolve) => child.on("exit", resolve));
+    clearInterval(timer);
+    expect(samples).toBeGreaterThan(10); // the subshell was there, a copy, for most of a second
+    expect(held).toBeGreaterThan(60_000_000);
+    expect(sampler.treePeak).toBeLessThan(held + 8 * 2 ** 20); // the copy's 60 MB, its parent's pages, not counted again
   });
 });

@@ -47,7 +47,7 @@ function childrenOf(pid: number): number[] {
 }
 
 /** Fallback when the kernel has no `children` files: scan /proc for parent ids. */
-function treeByScan(root: number): number[] {
+function treeByScan(root: number): Array<[number, number | null]> {
   const kids = new Map<number, number[]>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -61,19 +61,35 @@ function treeByScan(root: number): number[] {
       // process gone
     }
   }
-  const out = [root];
-  for (let n = 0; n < out.length; n++) out.push(...(kids.get(out[n]) ?? []));
+  const out: Array<[number, number | null]> = [[root, null]];
+  for (let n = 0; n < out.length; n++) out.push(...(kids.get(out[n][0]) ?? []).map((c): [number, number] => [c, out[n][0]]));
   return out;
 }
 
-function processTree(root: number): number[] {
+/** Every process of the tree under root, each with its parent (null for the root). */
+export function processTree(root: number): Array<[number, number | null]> {
   if (childrenFiles === undefined) childrenFiles = fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
   if (!childrenFiles) return treeByScan(root);
-  const out = [root];
-  for (let n = 0; n < out.length; n++) out.push(...childrenOf(out[n]));
+  const out: Array<[number, number | null]> = [[root, null]];
+  for (let n = 0; n < out.length; n++) out.push(...childrenOf(out[n][0]).map((c): [number, number] => [c, out[n][0]]));
   return out;
 }
 
+function cmdline(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples the tree's memory. A child that is still a copy of its parent (forked, not yet given its
+ * own program: the same command line) is not counted: its pages are its parent's, shared until
+ * written, yet the kernel counts them in its RSS too. Every spawn passes through that state for a
+ * moment; caught by a sample, a fork of a 400 MiB jest worker added 150 to 190 MiB that no process
+ * held.
+ */
 export class TreeSampler {
   treePeak = 0;
   readonly hwm = new Map<number, number>();
@@ -82,7 +98,10 @@ export class TreeSampler {
 
   sample(): void {
     let sum = 0;
-    for (const pid of processTree(this.root)) {
+    const lines = new Map<number, string | null>();
+    const line = (pid: number) => (lines.has(pid) ? lines.get(pid)! : lines.set(pid, cmdline(pid)).get(pid)!);
+    for (const [pid, parent] of processTree(this.root)) {
+      if (parent !== null && line(pid) !== null && line(pid) === line(parent)) continue;
       const s = readStatus(pid);
       if (!s) continue;
       sum += s.rss;
