@@ -27,7 +27,8 @@
 //   tree peak    = the largest SUM of VmRSS over the processes alive at one
 //                  sample (what the machine must hold at once, e.g. cdktf-cli +
 //                  ts-node, or jest + its workers; shared pages count once per
-//                  process, so it is an upper bound);
+//                  process, so it is an upper bound; a child still a copy
+//                  of its parent, forked before its exec, is left out);
 //   largest proc = the largest VmHWM (the kernel's exact per-process peak) of
 //                  any process of the tree, which is what `/usr/bin/time -f %M`
 //                  reports. /usr/bin/time is not used: it is missing on fresh
