@@ -2,7 +2,8 @@
 // modules), with which cdktf zips a TerraformAsset's folder (in a node process of
 // its own: it runs that same file as a script), and semver, with which it compares
 // a binary's version for ValidateBinaryVersion, which the app skips
-// (skipValidation). Together they were about a third of `require("cdktf")`. Each
+// (skipValidation). Together they were a third of `node -e "require('cdktf')"`
+// (0.27 s; 0.18 s with this installed first). Each
 // is loaded at its first use instead, so code that does use one gets the real module.
 import Module from "module";
 import * as path from "path";
