@@ -19,6 +19,13 @@ describe("the groups of npm test", () => {
     expect(grouped).toContain("harness.test.ts");
   });
 
+  it("each run their costliest files first: verify and synth-diff (which spawns the command and another commit's app) open theirs", () => {
+    const firsts = groups().map((g) => g[0]);
+    expect(firsts).toContain("verify.test.ts");
+    expect(firsts).toContain("synth-diff.test.ts");
+    expect(groups().find((g) => g.includes("synth-diff.test.ts"))!.indexOf("cli-pipe.test.ts")).toBeGreaterThan(0);
+  });
+
   it("run after the lone files; among themselves, jest's order (the largest first without timings)", () => {
     const context = { config: { cache: false, cacheDirectory: __dirname, id: "harness" }, hasteFS: { getSize: (p: string) => (p.includes("unit-2") ? 300 : p.includes("unit-1") ? 200 : 100) } };
     const test = (name: string) => ({ path: path.join(__dirname, name), context });
