@@ -3,8 +3,8 @@
 // its own: it runs that same file as a script), and semver, with which it compares
 // a binary's version for ValidateBinaryVersion, which the app skips
 // (skipValidation). Together they were a third of `node -e "require('cdktf')"`
-// (0.27 s; 0.18 s with this installed first). Each
-// is loaded at its first use instead, so code that does use one gets the real module.
+// (0.27 s; 0.18 s with this installed first). Each is loaded at its first use
+// instead, so code that does use one gets the real module.
 import Module from "module";
 import * as path from "path";
 
