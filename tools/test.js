@@ -14,6 +14,8 @@
 // Without arguments jest runs the test files in groups (jest.groups.config.js:
 // cdktf loads once per group, not per file); arguments go to jest with
 // jest.config.js, file by file (`npm test -- <file>`).
+// Jest runs in this process, not a child of it: one node process (~42 MiB) fewer in the tree while the
+// tests run (docs/performance.md, the memory goal).
 // Plain JavaScript, so it needs no build itself.
 "use strict";
 const { spawn } = require("child_process");
@@ -30,8 +32,33 @@ const mtime = (f) => {
   }
 };
 
-let child;
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child?.kill(sig));
+// This process's children (Linux's /proc; elsewhere none are known).
+const childPids = () => {
+  try {
+    return fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+const signal = (pid, sig) => {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone already
+  }
+};
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8")); // a zombie has ended
+  } catch {
+    return false;
+  }
+};
+
+let child; // tsc, while it runs: an interrupt goes to it
+const forward = (sig) => child?.kill(sig);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, forward);
 const run = (argv) =>
   new Promise((resolve) => {
     child = spawn(node, argv, { cwd: root, stdio: "inherit" });
@@ -43,10 +70,29 @@ const run = (argv) =>
   const installed = mtime("node_modules/.package-lock.json");
   const build = buildInfo !== undefined && (installed === undefined || installed < buildInfo);
   const tscCode = await run([path.join(root, "node_modules", "typescript", "bin", "tsc"), ...(build ? ["-b"] : [])]);
+  child = undefined;
   process.stdout.write(tscCode === 0 ? "tsc: no type errors\n" : `tsc: type errors (exit ${tscCode})\n`);
+  // From here an interrupt ends jest's workers, then this run's temporary folder (tmpdir-setup.js made it,
+  // in this process) and the run itself; jest's own teardown would not run.
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.off(sig, forward);
+    process.on(sig, () => {
+      const workers = childPids();
+      for (const pid of workers) signal(pid, sig);
+      const until = Date.now() + 5000;
+      while (workers.some(alive) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      const dir = process.env.ZH_TEST_TMPDIR;
+      if (dir) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
+  // jest's heap cap (see jest.config.js): its workers are forked with this process's execArgv.
+  if (!process.execArgv.some((a) => a.startsWith("--max-old-space-size"))) process.execArgv.push("--max-old-space-size=480");
   const args = process.argv.slice(2);
   const config = args.length === 0 ? "jest.groups.config.js" : "jest.config.js";
-  // jest's heap cap: see jest.config.js (the workers inherit it).
-  const jestCode = await run(["--max-old-space-size=480", path.join(root, "node_modules", "jest", "bin", "jest.js"), "-c", config, ...args]);
-  process.exit(tscCode !== 0 ? tscCode : jestCode);
+  // jest sets the exit code on its way out (its own listener); tsc's failure, when there is one, wins.
+  await require(path.join(root, "node_modules", "jest")).run(["-c", path.join(root, config), ...args], root);
+  process.on("exit", () => {
+    if (tscCode !== 0) process.exitCode = tscCode;
+  });
 })();
