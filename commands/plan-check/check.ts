@@ -6,22 +6,22 @@ import * as path from "path";
 import { EnvironmentConfig, replacementAddress } from "../../config/environment";
 import { environments as defaultEnvironments } from "../../config/environments";
 import type * as App from "../../stacks/app";
-import { backendLocation } from "../../stacks/isolation";
 import { counterpart } from "../../stacks/moves";
 import { backendOf } from "../../lib/backend";
 import { CliIo, InputError, PROJECT_ROOT, synthesisSources } from "../../lib/cli";
 import { AllowedDestroy, Failure, JudgeInput, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
-import { Terraform, Timings, cacheDirOf, init, offlineTerraform, onlineTerraform, pullState } from "../../lib/plan/run";
-import { Json, PinSource, RawState, SchemaSummary, Unplannable, Workspace, adaptState, copyStackAssets, prepareHclWorkspace, prepareStackWorkspace } from "../../lib/plan/workspace";
+import { Terraform, Timings, cacheDirOf, offlineTerraform, onlineTerraform } from "../../lib/plan/run";
+import { Json, PinSource, RawState, Unplannable, Workspace } from "../../lib/plan/workspace";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
 import { Workdir, WorkdirError, WorkdirOptions, openWorkdir, refusal } from "../../lib/workdir";
 import { compareWithHcl, planHcl, readHclRoot } from "./against-hcl";
+import { prepareFromSnapshot, prepareOffline, prepareOnBackend } from "./prepare";
 import type { Deps, Options } from "./index";
-import { checkStateFits, missingMessage, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
+import { checkStateFits, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
 import { progress, seconds } from "./progress";
 import { SYNTHESIS_RECORD, freshSynthesis, sha256, writeSynthesisRecord } from "./synthesis";
-import { INIT_STAMP, Planned, initOnce, planWorkspace, schemaSummary, terraformStep } from "./terraform";
+import { INIT_STAMP, Planned, planWorkspace, terraformStep } from "./terraform";
 
 /** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
 const OWNED = ["stack", "hcl", "report.md", "report.json", SYNTHESIS_RECORD];
@@ -50,15 +50,14 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
   const environments = deps.environments ?? defaultEnvironments;
   const config = environments[o.stack];
   if (!config) throw new InputError(`unknown stack '${o.stack}'; the stacks are: ${Object.keys(environments).join(", ")}`);
-  const resolve = (p: string) => path.resolve(io.cwd, p);
 
   const inputs = await readInputs(o, io, env, config);
-  const { snapshot, dataFile, data, hclRoot, stackOut, modulesDir } = inputs;
+  const { snapshot, data, hclRoot, stackOut, modulesDir } = inputs;
   const workdirOptions = workdirOptionsOf(o, io, deps, inputs);
   const refused = refusal(workdirOptions);
   if (refused) throw new WorkdirError(refused);
   const toolchain = terraformOf(o, env);
-  const { awsVersion, platform, terraformVersion, providerNote, cacheDir } = toolchain;
+  const { awsVersion, terraformVersion } = toolchain;
   let { tf } = toolchain;
 
   const workdir = openWorkdir(workdirOptions);
@@ -78,81 +77,19 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
   const { stackText, synthesisNote } = synthesisOf(o, io, deps, environments, stackOut, outDirReal, p);
   const stackJson = JSON.parse(stackText) as Record<string, Json>;
   const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
-  const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
-  // Terraform refuses -target over a moved object without its old address: exclude where it moves to.
-  for (const x of o.exclude) {
-    const m = moved.find((b) => resourceOf(b.from) === resourceOf(x));
-    if (m) throw new InputError(`--exclude ${x}: a moved block takes it to ${resourceOf(m.to)}, where Terraform plans it: exclude ${resourceOf(m.to)} instead`);
-  }
-  const required = Object.entries((stackJson.variable ?? {}) as Record<string, Record<string, Json>>)
-    .filter(([, v]) => !Object.prototype.hasOwnProperty.call(v ?? {}, "default"))
-    .map(([name]) => name);
-  const variablesProblem = missingVariables(`stack '${o.stack}'`, required, env);
-  if (variablesProblem) throw new InputError(variablesProblem);
+  const moved = movedBlocksOf(o, stackJson, env);
 
   const timings: Timings = {};
   const started = Date.now();
   const installed = new Set(["aws"]);
   const source: PinSource = { snapshot, data, alias: counterpart, installed };
-
-  let stackDir: string;
-  let adaptations: string[] = [];
-  let pins: Workspace["pins"] = [];
-  let stateUsed: RawState | null = snapshot;
-  let schema: SchemaSummary | undefined;
-  let unplannable: Unplannable[] = [];
-  let hclWs: Workspace | undefined;
-  if (o.offline) {
-    // Both working folders first: every value to pin, and every --data entry, is checked before Terraform runs.
-    const ws = p.stepSync("offline working folder of the stack (data sources pinned)", () =>
-      prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source, stackDir: stackOut }),
-    );
-    hclWs = hclRoot
-      ? p.stepSync("offline working folder of the HCL root (data sources pinned)", () =>
-          prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source }),
-        )
-      : undefined;
-    const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
-    if (missing.length) throw new InputError(missingMessage(missing, o));
-    const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
-    if (problems.length === 1) throw new InputError(`${problems[0]}: the value does not fit what the configuration reads`);
-    if (problems.length) throw new InputError(`the pinned values do not fit what the configuration reads:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    const used = new Set([...ws.pins, ...(hclWs?.pins ?? [])].filter((p) => p.from === "--data").map((p) => p.recordedAs));
-    const unused = Object.keys(data).filter((k) => !used.has(k));
-    if (unused.length) {
-      throw new InputError(
-        `${o.data ? `--data ${o.data}` : `planCheck.data of stack '${o.stack}' (${path.relative(io.cwd, dataFile!) || dataFile})`}: ${unused.length} entr${unused.length > 1 ? "ies match" : "y matches"} nothing this run pins: ${unused.join(", ")} ` +
-          `(pinned here: ${[...new Set([...ws.pins, ...(hclWs?.pins ?? [])].map((p) => p.recordedAs))].sort().join(", ") || "nothing"}); remove ${unused.length > 1 ? "them" : "it"} or correct the address`,
-      );
-    }
-    stackDir = ws.dir;
-    await initOnce(tf, ws, terraformVersion, timings, p);
-    schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);
-    const adapted = adaptState(snapshot, ws.pins, installed, schema, terraformVersion);
-    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(adapted.state, null, 1), { mode: 0o600 });
-    stateUsed = adapted.state;
-    unplannable = adapted.unplannable;
-    adaptations = [...ws.adaptations, ...(providerNote ? [providerNote] : []), ...adapted.adaptations];
-    pins = ws.pins;
-    timings.prepare = Date.now() - started - (timings.init ?? 0) - (timings.schema ?? 0);
-  } else if (snapshot) {
-    stackDir = path.join(outDirReal, "stack");
-    fs.mkdirSync(stackDir, { recursive: true, mode: 0o700 });
-    const copy = structuredClone(stackJson) as any;
-    delete copy.terraform.backend;
-    for (const [name, block] of Object.entries<any>(copy.module ?? {})) block.source = path.join(modulesDir, path.basename(block.source ?? name));
-    fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(copy, null, 2));
-    copyStackAssets(copy, stackOut, stackDir);
-    fs.writeFileSync(path.join(stackDir, "terraform.tfstate"), JSON.stringify(snapshot), { mode: 0o600 });
-    adaptations = ["backend replaced by a local copy of the snapshot"];
-    await init(tf, stackDir, timings);
-  } else {
-    stackDir = stackOut; // the real backend, as cdktf diff uses it; plan -lock=false, never apply
-    await init(tf, stackDir, timings);
-    stateUsed = await pullState(tf, stackDir, timings); // read-only: which moved blocks must show as moves
-    const where = backendLocation(resolve("cdktf.out"), o.stack, config.backend);
-    checkStateFits(o.stack, config, stateUsed, stateUsed ? `the backend's state ${where}` : `the backend's state ${where}, which does not exist`);
-  }
+  const where = { o, io, config, tf, timings, p, stackJson, stackOut, outDirReal, modulesDir };
+  const prepared = o.offline
+    ? await prepareOffline(where, { ...toolchain, ...inputs, source, started })
+    : snapshot
+      ? await prepareFromSnapshot(where, snapshot)
+      : await prepareOnBackend(where);
+  const { stackDir, adaptations, pins, stateUsed, schema, unplannable, hclWs } = prepared;
 
   const stateAddresses = stateUsed ? stateInstances(stateUsed) : [];
   // The plan files go to the run's folder even when Terraform runs in cdktf.out/stacks/<stack>.
@@ -164,34 +101,10 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
     : undefined;
   hclRun?.catch(() => undefined); // reported where it is awaited
   const stackPlan = await planWorkspace(tf, stackDir, o.offline, o.exclude, stateAddresses.map(resourceOf), timings, planOut);
-  const notJudged = stackPlan.exclusion?.left ?? new Set<string>();
-  const allow: AllowedDestroy[] = [
-    ...(config.allowDestroy ?? []),
-    ...(config.allowReplacement ?? []).map((e) => ({
-      address: replacementAddress(e),
-      reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
-    })),
-  ];
   // The HCL root's plan runs beside the stack's; the judgement starts when both are done.
   const h = hclRun ? await hclRun : undefined;
   const endJudgement = p.start(`judgement (the verdict${h ? ", the comparison with the HCL root" : ""}, the report)`);
-  const gate: Failure[] = judge(
-    verdictInput(config, {
-      rows: stackPlan.rows,
-      errors: stackPlan.result.errors,
-      moved,
-      stateAddresses: new Set(stateAddresses),
-      notJudged,
-      unplannable,
-    }),
-  );
-
-  let hcl: PlanCheckReport["hcl"];
-  if (h) {
-    hcl = compareWithHcl(h, stackPlan);
-    if (h.failure) gate.push({ kind: "equivalence", message: h.failure });
-    for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
-  }
+  const { gate, allow, hcl } = verdictOf(config, stackPlan, { moved, stateAddresses, unplannable }, h);
 
   const report = reportOf({ o, config, snapshot, synthesisNote, terraformVersion, awsVersion, pinned, gate, stackPlan, allow, adaptations, pins, unplannable, hcl, planOut, timings, started, outDirReal, stackText, stackJson, stackOut, stackDir });
   const markdown = renderMarkdown(report);
@@ -203,6 +116,55 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
   p.say(`${report.pass ? "PASS" : "FAIL"} in ${seconds(Date.now() - began)}; the report: ${shownPath(io.cwd, path.join(outDirReal, "report.md"))} (and report.json)`);
   io.stdout(o.json ? json : markdown);
   return report.pass ? 0 : 1;
+}
+
+/** What the stack moves; refused first: an --exclude of a moved object's old address, a required variable unset. */
+function movedBlocksOf(o: Options, stackJson: Record<string, Json>, env: NodeJS.ProcessEnv): MovedBlock[] {
+  const moved = ((stackJson.moved ?? []) as unknown as MovedBlock[]).map((m) => ({ from: m.from, to: m.to }));
+  // Terraform refuses -target over a moved object without its old address: exclude where it moves to.
+  for (const x of o.exclude) {
+    const m = moved.find((b) => resourceOf(b.from) === resourceOf(x));
+    if (m) throw new InputError(`--exclude ${x}: a moved block takes it to ${resourceOf(m.to)}, where Terraform plans it: exclude ${resourceOf(m.to)} instead`);
+  }
+  const required = Object.entries((stackJson.variable ?? {}) as Record<string, Record<string, Json>>)
+    .filter(([, v]) => !Object.prototype.hasOwnProperty.call(v ?? {}, "default"))
+    .map(([name]) => name);
+  const variablesProblem = missingVariables(`stack '${o.stack}'`, required, env);
+  if (variablesProblem) throw new InputError(variablesProblem);
+  return moved;
+}
+
+/** The verdict: the gate's failures (judge, then the comparison with the HCL root), and the destroys the environment allows. */
+function verdictOf(
+  config: EnvironmentConfig,
+  stackPlan: Planned,
+  facts: { moved: MovedBlock[]; stateAddresses: string[]; unplannable: Unplannable[] },
+  h: Awaited<ReturnType<typeof planHcl>> | undefined,
+): { gate: Failure[]; allow: AllowedDestroy[]; hcl: PlanCheckReport["hcl"] } {
+  const allow: AllowedDestroy[] = [
+    ...(config.allowDestroy ?? []),
+    ...(config.allowReplacement ?? []).map((e) => ({
+      address: replacementAddress(e),
+      reason: typeof e === "string" ? "listed in allowReplacement" : `allowReplacement: ${e.reason}`,
+    })),
+  ];
+  const gate: Failure[] = judge(
+    verdictInput(config, {
+      rows: stackPlan.rows,
+      errors: stackPlan.result.errors,
+      moved: facts.moved,
+      stateAddresses: new Set(facts.stateAddresses),
+      notJudged: stackPlan.exclusion?.left ?? new Set<string>(),
+      unplannable: facts.unplannable,
+    }),
+  );
+  let hcl: PlanCheckReport["hcl"];
+  if (h) {
+    hcl = compareWithHcl(h, stackPlan);
+    if (h.failure) gate.push({ kind: "equivalence", message: h.failure });
+    for (const d of hcl.comparison?.differences ?? []) gate.push({ kind: "difference", address: d.address, message: d.message });
+  }
+  return { gate, allow, hcl };
 }
 
 /** A path relative to the working directory when it is inside it, otherwise absolute. */
