@@ -26,6 +26,12 @@ describe("the groups of npm test", () => {
     expect(groups().find((g) => g.includes("synth-diff.test.ts"))!.indexOf("cli-pipe.test.ts")).toBeGreaterThan(0);
   });
 
+  it("each run in a fresh worker: jest recycles a worker after every file (a limit below any worker's heap)", () => {
+    const config = require("../jest.groups.config.js") as { workerIdleMemoryLimit?: string };
+    expect(config.workerIdleMemoryLimit).toBe("1MB");
+    expect(process.memoryUsage().heapUsed).toBeGreaterThan(2 ** 20); // what jest compares it with, after a file
+  });
+
   it("run after the lone files; among themselves, jest's order (the largest first without timings)", () => {
     const context = { config: { cache: false, cacheDirectory: __dirname, id: "harness" }, hasteFS: { getSize: (p: string) => (p.includes("unit-2") ? 300 : p.includes("unit-1") ? 200 : 100) } };
     const test = (name: string) => ({ path: path.join(__dirname, name), context });
