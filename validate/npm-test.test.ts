@@ -1,0 +1,81 @@
+// npm test's runner (tools/test.js), run for real in a throw-away copy of the project, with test files
+// of its own added there: a type error fails the run with tsc's exit code even when jest fails too (one
+// run shows both); an interrupt while jest runs ends jest's workers and removes the run's temporary
+// folder. Linux only (the workers are found in /proc).
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { copyProject, projectFiles } from "../tools/project-copy";
+
+const ROOT = path.resolve(__dirname, "..");
+const PROC = fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+
+let dir: string;
+let repo: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "zh-npm-test-"));
+  repo = copyProject(ROOT, projectFiles(ROOT), dir);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The environment of a run: its temporary folder one this test can look into. */
+const envWith = (tmp: string) => ({ ...process.env, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" });
+const children = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+const descendants = (pid: number): number[] => children(pid).flatMap((c) => [c, ...descendants(c)]);
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+};
+
+(PROC ? describe : describe.skip)("npm test's runner (tools/test.js)", () => {
+  it("a type error fails the run with tsc's exit code, and jest still runs (its failure shown too)", () => {
+    fs.writeFileSync(path.join(repo, "__tests__", "zz-typed.test.ts"), 'const n: number = "one";\nit("fails", () => expect(n).toBe(1));\n');
+    const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+    const r = spawnSync(process.execPath, ["tools/test.js", "__tests__/zz-typed.test.ts"], { cwd: repo, env: envWith(tmp), encoding: "utf8", timeout: 240_000 });
+    fs.rmSync(path.join(repo, "__tests__", "zz-typed.test.ts"));
+    const tsc = /^tsc: type errors \(exit (\d+)\)$/m.exec(r.stdout);
+    expect(r.stdout).toContain("error TS2322: Type 'string' is not assignable to type 'number'.");
+    expect(tsc).not.toBeNull();
+    expect(r.stderr).toMatch(/Tests: +1 failed, 1 total/);
+    expect(r.status).toBe(Number(tsc![1]));
+    expect(r.status).not.toBe(1); // jest's code for a failed test: tsc's came first
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  }, 300_000);
+
+  it("an interrupt while jest runs: exit 130, its workers ended, the run's temporary folder removed", async () => {
+    const waiting = 'it("waits", () => new Promise((r) => setTimeout(r, 120_000)), 130_000);\n';
+    const files = ["zz-wait-a.test.ts", "zz-wait-b.test.ts"].map((f) => path.join("__tests__", f));
+    for (const f of files) fs.writeFileSync(path.join(repo, f), waiting);
+    const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+    const run = spawn(process.execPath, ["tools/test.js", ...files], { cwd: repo, env: envWith(tmp), stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
+    try {
+      // The run's folder first (globalSetup): before it, jest's file crawler may have workers of its own.
+      let workers: number[] = [];
+      const made = () => fs.readdirSync(tmp).filter((f) => f.startsWith("zh-jest-run-"));
+      for (const until = Date.now() + 240_000; (made().length === 0 || workers.length < 2) && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 200));
+        workers = made().length ? descendants(run.pid!).filter((p) => cmdline(p).includes("processChild.js")) : [];
+      }
+      expect(made()).toHaveLength(1);
+      expect(workers).toHaveLength(2); // both files in jest's workers, waiting
+      run.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(workers.filter((p) => cmdline(p) !== "")).toEqual([]);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    } finally {
+      run.kill("SIGKILL");
+      for (const f of files) fs.rmSync(path.join(repo, f), { force: true });
+    }
+  }, 300_000);
+});
