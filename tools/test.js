@@ -32,13 +32,15 @@ const mtime = (f) => {
   }
 };
 
-// This process's children (Linux's /proc; elsewhere none are known).
-const childPids = () => {
+// The processes below one (Linux's /proc; elsewhere none are known): jest's workers and what their tests spawned.
+const descendants = (pid) => {
+  let children = [];
   try {
-    return fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    return [];
+    // gone, or no /proc
   }
+  return children.flatMap((c) => [c, ...descendants(c)]);
 };
 const signal = (pid, sig) => {
   try {
@@ -72,15 +74,15 @@ const run = (argv) =>
   const tscCode = await run([path.join(root, "node_modules", "typescript", "bin", "tsc"), ...(build ? ["-b"] : [])]);
   child = undefined;
   process.stdout.write(tscCode === 0 ? "tsc: no type errors\n" : `tsc: type errors (exit ${tscCode})\n`);
-  // From here an interrupt ends jest's workers, then this run's temporary folder (tmpdir-setup.js made it,
-  // in this process) and the run itself; jest's own teardown would not run.
+  // From here an interrupt ends jest's workers and what their tests spawned, then this run's temporary folder
+  // (tmpdir-setup.js made it, in this process) and the run itself; jest's own teardown would not run.
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.off(sig, forward);
     process.on(sig, () => {
-      const workers = childPids();
-      for (const pid of workers) signal(pid, sig);
+      const below = descendants(process.pid);
+      for (const pid of below) signal(pid, sig);
       const until = Date.now() + 5000;
-      while (workers.some(alive) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      while (below.some(alive) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       const dir = process.env.ZH_TEST_TMPDIR;
       if (dir) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
       process.exit(sig === "SIGINT" ? 130 : 143);

@@ -1,7 +1,7 @@
 // npm test's runner (tools/test.js), run for real in a throw-away copy of the project, with test files
 // of its own added there: a type error fails the run with tsc's exit code even when jest fails too (one
-// run shows both); an interrupt while jest runs ends jest's workers and removes the run's temporary
-// folder. Linux only (the workers are found in /proc).
+// run shows both); an interrupt while jest runs ends jest's workers and what their tests spawned, and
+// removes the run's temporary folder. Linux only (the processes are found in /proc).
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -52,29 +52,35 @@ const cmdline = (pid: number) => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
-  it("an interrupt while jest runs: exit 130, its workers ended, the run's temporary folder removed", async () => {
-    const waiting = 'it("waits", () => new Promise((r) => setTimeout(r, 120_000)), 130_000);\n';
+  it("an interrupt while jest runs: exit 130, its workers and what their tests spawned ended, the run's temporary folder removed", async () => {
+    // Each test spawns a process of its own, then waits.
+    const waiting = 'import { spawn } from "child_process";\nit("waits", () => new Promise((r) => { spawn("sleep", ["120"], { stdio: "ignore" }); setTimeout(r, 120_000); }), 130_000);\n';
     const files = ["zz-wait-a.test.ts", "zz-wait-b.test.ts"].map((f) => path.join("__tests__", f));
     for (const f of files) fs.writeFileSync(path.join(repo, f), waiting);
     const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
     const run = spawn(process.execPath, ["tools/test.js", ...files], { cwd: repo, env: envWith(tmp), stdio: "ignore" });
     const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
+    let workers: number[] = [];
+    let spawned: number[] = [];
     try {
       // The run's folder first (globalSetup): before it, jest's file crawler may have workers of its own.
-      let workers: number[] = [];
       const made = () => fs.readdirSync(tmp).filter((f) => f.startsWith("zh-jest-run-"));
-      for (const until = Date.now() + 240_000; (made().length === 0 || workers.length < 2) && Date.now() < until; ) {
+      for (const until = Date.now() + 240_000; (made().length === 0 || workers.length < 2 || spawned.length < 2) && Date.now() < until; ) {
         await new Promise((r) => setTimeout(r, 200));
-        workers = made().length ? descendants(run.pid!).filter((p) => cmdline(p).includes("processChild.js")) : [];
+        const below = made().length ? descendants(run.pid!) : [];
+        workers = below.filter((p) => cmdline(p).includes("processChild.js"));
+        spawned = below.filter((p) => cmdline(p) === "sleep\u0000120\u0000");
       }
       expect(made()).toHaveLength(1);
       expect(workers).toHaveLength(2); // both files in jest's workers, waiting
+      expect(spawned).toHaveLength(2); // and each test's own process
       run.kill("SIGINT");
       expect(await exited).toBe(130);
-      expect(workers.filter((p) => cmdline(p) !== "")).toEqual([]);
+      expect([...workers, ...spawned].filter((p) => cmdline(p) !== "")).toEqual([]);
       expect(fs.readdirSync(tmp)).toEqual([]);
     } finally {
       run.kill("SIGKILL");
+      for (const p of [...workers, ...spawned]) if (cmdline(p) !== "") process.kill(p, "SIGKILL");
       for (const f of files) fs.rmSync(path.join(repo, f), { force: true });
     }
   }, 300_000);
