@@ -20,6 +20,7 @@
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
@@ -64,7 +65,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, forward);
 const run = (argv) =>
   new Promise((resolve) => {
     child = spawn(node, argv, { cwd: root, stdio: "inherit" });
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
   });
 
 (async () => {
@@ -73,9 +74,12 @@ const run = (argv) =>
   const build = buildInfo !== undefined && (installed === undefined || installed < buildInfo);
   const tscCode = await run([path.join(root, "node_modules", "typescript", "bin", "tsc"), ...(build ? ["-b"] : [])]);
   child = undefined;
+  if (tscCode > 128) process.exit(tscCode); // interrupted: no jest after it
   process.stdout.write(tscCode === 0 ? "tsc: no type errors\n" : `tsc: type errors (exit ${tscCode})\n`);
   // From here an interrupt ends jest's workers and what their tests spawned, then this run's temporary folder
   // (tmpdir-setup.js made it, in this process) and the run itself; jest's own teardown would not run.
+  // A folder named before jest's setup ran is another run's (npm test inside a test): never removed here.
+  const inherited = process.env.ZH_TEST_TMPDIR;
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.off(sig, forward);
     process.on(sig, () => {
@@ -84,7 +88,7 @@ const run = (argv) =>
       const until = Date.now() + 5000;
       while (below.some(alive) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       const dir = process.env.ZH_TEST_TMPDIR;
-      if (dir) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      if (dir && dir !== inherited) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
       process.exit(sig === "SIGINT" ? 130 : 143);
     });
   }

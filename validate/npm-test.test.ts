@@ -1,7 +1,8 @@
 // npm test's runner (tools/test.js), run for real in a throw-away copy of the project, with test files
 // of its own added there: a type error fails the run with tsc's exit code even when jest fails too (one
-// run shows both); an interrupt while jest runs ends jest's workers and what their tests spawned, and
-// removes the run's temporary folder. Linux only (the processes are found in /proc).
+// run shows both); an interrupt during the type check ends the run there; an interrupt while jest runs
+// ends jest's workers and what their tests spawned, and removes the run's temporary folder, never
+// another's. Linux only (the processes are found in /proc).
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -51,6 +52,29 @@ const cmdline = (pid: number) => {
     expect(r.status).not.toBe(1); // jest's code for a failed test: tsc's came first
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
+
+  it("an interrupt during the type check: exit 130, no jest after it, another run's folder (ZH_TEST_TMPDIR) left alone", async () => {
+    fs.rmSync(path.join(repo, "dist", ".tsbuildinfo"), { force: true }); // a whole check, long enough to interrupt
+    const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+    const other = fs.mkdtempSync(path.join(dir, "other-run-"));
+    fs.writeFileSync(path.join(other, "kept"), "");
+    const run = spawn(process.execPath, ["tools/test.js"], { cwd: repo, env: { ...envWith(tmp), ZH_TEST_TMPDIR: other }, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
+    try {
+      let tsc: number[] = [];
+      for (const until = Date.now() + 60_000; tsc.length === 0 && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        tsc = descendants(run.pid!).filter((p) => cmdline(p).includes("typescript/bin/tsc"));
+      }
+      expect(tsc).toHaveLength(1);
+      run.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(fs.readdirSync(tmp)).toEqual([]); // jest's setup never ran
+      expect(fs.readdirSync(other)).toEqual(["kept"]);
+    } finally {
+      run.kill("SIGKILL");
+    }
+  }, 120_000);
 
   it("an interrupt while jest runs: exit 130, its workers and what their tests spawned ended, the run's temporary folder removed", async () => {
     // Each test spawns a process of its own, then waits.
