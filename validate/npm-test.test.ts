@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { copyProject, projectFiles } from "../tools/project-copy";
+import { processTree } from "../bench/process-tree";
+import { until } from "../__tests__/processes";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROC = fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
@@ -22,14 +24,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The environment of a run: its temporary folder one this test can look into. */
 const envWith = (tmp: string) => ({ ...process.env, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" });
-const children = (pid: number) => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-};
-const descendants = (pid: number): number[] => children(pid).flatMap((c) => [c, ...descendants(c)]);
+/** The processes below one (the run itself left out). */
+const descendants = (pid: number) => processTree(pid).slice(1).map(([p]) => p);
 const cmdline = (pid: number) => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -61,12 +57,8 @@ const cmdline = (pid: number) => {
     const run = spawn(process.execPath, ["tools/test.js"], { cwd: repo, env: { ...envWith(tmp), ZH_TEST_TMPDIR: other }, stdio: "ignore" });
     const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
     try {
-      let tsc: number[] = [];
-      for (const until = Date.now() + 60_000; tsc.length === 0 && Date.now() < until; ) {
-        await new Promise((r) => setTimeout(r, 100));
-        tsc = descendants(run.pid!).filter((p) => cmdline(p).includes("typescript/bin/tsc"));
-      }
-      expect(tsc).toHaveLength(1);
+      const tsc = await until(() => descendants(run.pid!).filter((p) => cmdline(p).includes("typescript/bin/tsc")).at(0), 60_000);
+      expect(tsc).toBeDefined();
       run.kill("SIGINT");
       expect(await exited).toBe(130);
       expect(fs.readdirSync(tmp)).toEqual([]); // jest's setup never ran
@@ -89,12 +81,12 @@ const cmdline = (pid: number) => {
     try {
       // The run's folder first (globalSetup): before it, jest's file crawler may have workers of its own.
       const made = () => fs.readdirSync(tmp).filter((f) => f.startsWith("zh-jest-run-"));
-      for (const until = Date.now() + 240_000; (made().length === 0 || workers.length < 2 || spawned.length < 2) && Date.now() < until; ) {
-        await new Promise((r) => setTimeout(r, 200));
+      await until(() => {
         const below = made().length ? descendants(run.pid!) : [];
         workers = below.filter((p) => cmdline(p).includes("processChild.js"));
         spawned = below.filter((p) => cmdline(p) === "sleep\u0000120\u0000");
-      }
+        return workers.length >= 2 && spawned.length >= 2;
+      }, 240_000);
       expect(made()).toHaveLength(1);
       expect(workers).toHaveLength(2); // both files in jest's workers, waiting
       expect(spawned).toHaveLength(2); // and each test's own process
