@@ -40,6 +40,38 @@ describe("the groups of npm test", () => {
   });
 });
 
+describe("npm test's temporary folders (tools/test-tmpdir.js)", () => {
+  const { testTmpdir, MIN_FREE, TMPFS_MAGIC } = require("../tools/test-tmpdir") as {
+    testTmpdir(env: NodeJS.ProcessEnv, statfs: (p: string) => object, writable: (p: string) => void): string | undefined;
+    MIN_FREE: number;
+    TMPFS_MAGIC: number;
+  };
+  const EXT4 = 0xef53;
+  const fs4k = (type: number, bytes: number) => () => ({ type, bsize: 4096, bavail: Math.floor(bytes / 4096) });
+  const ok = () => undefined;
+
+  it("go in /dev/shm when TMPDIR is unset and it is a writable tmpfs with 1 GiB free", () => {
+    expect(MIN_FREE).toBe(2 ** 30);
+    expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 2 ** 30), ok)).toBe("/dev/shm");
+    expect(testTmpdir({ TMPDIR: "" }, fs4k(TMPFS_MAGIC, 24 * 2 ** 30), ok)).toBe("/dev/shm");
+  });
+
+  it("stay where the system says otherwise: a TMPDIR set, a small /dev/shm (a container's 64 MiB), not a tmpfs, not writable, none", () => {
+    expect(testTmpdir({ TMPDIR: "/var/tmp" }, fs4k(TMPFS_MAGIC, 2 ** 34), ok)).toBeUndefined();
+    expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 64 * 2 ** 20), ok)).toBeUndefined();
+    expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 2 ** 30 - 4096), ok)).toBeUndefined();
+    expect(testTmpdir({}, fs4k(EXT4, 2 ** 34), ok)).toBeUndefined();
+    const denied = () => {
+      throw Object.assign(new Error("EACCES: permission denied, access '/dev/shm'"), { code: "EACCES" });
+    };
+    expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 2 ** 34), denied)).toBeUndefined();
+    const missing = () => {
+      throw Object.assign(new Error("ENOENT: no such file or directory, statfs '/dev/shm'"), { code: "ENOENT" });
+    };
+    expect(testTmpdir({}, missing, ok)).toBeUndefined();
+  });
+});
+
 describe("stack traces under npm test (setup.ts)", () => {
   it("cdktf's creation records keep 10 frames as V8 prints them", () => {
     const record = { stack: "" };

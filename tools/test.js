@@ -14,6 +14,8 @@
 // Without arguments jest runs the test files in groups (jest.groups.config.js:
 // cdktf loads once per group, not per file); arguments go to jest with
 // jest.config.js, file by file (`npm test -- <file>`).
+// The run's temporary folder goes in /dev/shm when TMPDIR is not set and it is a tmpfs with room
+// (tools/test-tmpdir.js says why).
 // Jest runs in this process, not a child of it: one node process (~42 MiB) fewer in the tree while the
 // tests run (docs/performance.md, the memory goal).
 // Plain JavaScript, so it needs no build itself.
@@ -94,6 +96,11 @@ const run = (argv) =>
   }
   // jest's heap cap (see jest.config.js): its workers are forked with this process's execArgv.
   if (!process.execArgv.some((a) => a.startsWith("--max-old-space-size"))) process.execArgv.push("--max-old-space-size=480");
+  const tmp = require("./test-tmpdir").testTmpdir();
+  if (tmp) {
+    process.env.TMPDIR = tmp; // the run's folder goes inside it (tmpdir-setup.js), and the teardown removes it
+    process.stdout.write(`temporary folders in ${tmp} (a tmpfs; set TMPDIR to choose)\n`);
+  }
   const args = process.argv.slice(2);
   const config = args.length === 0 ? "jest.groups.config.js" : "jest.config.js";
   // jest sets the exit code on its way out (its own listener); tsc's failure, when there is one, wins.
