@@ -159,24 +159,48 @@ export function renderMarkdown(r: PlanCheckReport, limit = MARKDOWN_LIMIT): stri
   return text.slice(0, text.lastIndexOf("\n", limit - note.length)) + note;
 }
 
-function render(r: PlanCheckReport, layout: Layout, limit: number): string {
-  const report = `${r.outDir}/report.json`;
-  const more = (n: number) => `- … and ${n.toLocaleString("en-US")} more: ${code(report)} lists every one`;
+/** A Markdown report being written: its lines, and the lists and sections cut to one layout. */
+class Doc {
+  readonly out: string[] = [];
+  constructor(
+    private readonly reportJson: string,
+    readonly layout: Layout,
+  ) {}
+
   /** Entries (each one or more lines) cut to the layout; folded in <details> when longer than `foldAt` lines. */
-  const list = (entries: readonly (string | readonly string[])[], summary: string, foldAt = FOLD_LINES): string[] => {
-    const kept = entries.slice(0, layout.maxEntries).flatMap((e) => (typeof e === "string" ? [e] : e));
-    if (entries.length > layout.maxEntries) kept.push(more(entries.length - layout.maxEntries));
+  list(entries: readonly (string | readonly string[])[], summary: string, foldAt = FOLD_LINES): string[] {
+    const kept = entries.slice(0, this.layout.maxEntries).flatMap((e) => (typeof e === "string" ? [e] : e));
+    if (entries.length > this.layout.maxEntries) {
+      kept.push(`- … and ${(entries.length - this.layout.maxEntries).toLocaleString("en-US")} more: ${code(this.reportJson)} lists every one`);
+    }
     if (kept.length <= foldAt) return kept;
     return [`<details><summary>${summary}</summary>`, "", ...kept, "", "</details>"];
-  };
-  const out: string[] = [];
-  /** A section: a heading, what introduces it, its entries (`noun`: what the folded list's summary counts). */
-  const section = (title: string, entries: readonly (string | readonly string[])[], noun: string, intro: string[] = [], foldAt = FOLD_LINES) => {
-    if (!entries.length && !intro.length) return;
-    out.push("", `### ${title}`, "", ...intro, ...(intro.length && entries.length ? [""] : []), ...list(entries, count(entries.length, noun), foldAt));
-  };
+  }
 
-  // The verdict and the summary first.
+  /** A section: a heading, what introduces it, its entries (`noun`: what the folded list's summary counts). */
+  section(title: string, entries: readonly (string | readonly string[])[], noun: string, intro: string[] = [], foldAt = FOLD_LINES): void {
+    if (!entries.length && !intro.length) return;
+    this.out.push("", `### ${title}`, "", ...intro, ...(intro.length && entries.length ? [""] : []), ...this.list(entries, count(entries.length, noun), foldAt));
+  }
+}
+
+function render(r: PlanCheckReport, layout: Layout, limit: number): string {
+  const doc = new Doc(`${r.outDir}/report.json`, layout);
+  verdictAndSummary(doc, r);
+  notJudged(doc, r);
+  changes(doc, r);
+  if (r.hcl) againstHcl(doc, r.hcl);
+  allowListAndAdaptations(doc, r);
+  const tail = filesLine(r);
+  // Terraform's own text last, cut to the room left, with where it is whole.
+  const before = doc.out.join("\n");
+  doc.out.push("", "### Terraform's plan", "", ...planText(r, limit - before.length - tail.join("\n").length - 400), ...tail);
+  return doc.out.join("\n");
+}
+
+/** The title, how the plan was made, the verdict with its failures, and the count of each action. */
+function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
+  const out = doc.out;
   out.push(`## plan-check: stack \`${r.stack}\` — ${r.pass ? "PASS" : "FAIL"}`, "");
   out.push(
     `Terraform ${r.terraformVersion}, ${r.mode === "offline" ? "offline (`-refresh=false`, no AWS call)" : "online (refresh on, the caller's credentials)"}, against ${r.state}. ` +
@@ -193,45 +217,52 @@ function render(r: PlanCheckReport, layout: Layout, limit: number): string {
   if (r.failures.length === 0) {
     out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error, every state instance planned or kept.");
   }
-  out.push(...list(r.failures.map((f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
+  out.push(...doc.list(r.failures.map((f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
   const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
   if (blocked.length) {
-    out.push("", `To review the rest of the plan until that is fixed: ${blocked.slice(0, Math.max(layout.maxEntries, 3)).map((a) => `\`--exclude ${a}\``).join(" ")}.`);
+    out.push("", `To review the rest of the plan until that is fixed: ${blocked.slice(0, Math.max(doc.layout.maxEntries, 3)).map((a) => `\`--exclude ${a}\``).join(" ")}.`);
   }
 
   const counts = countByAction(r.rows);
   out.push("", "### Summary", "", "| action | instances |", "|---|--:|");
   for (const a of ACTIONS) if (counts[a] || ["create", "update", "replace", "delete", "move", "no-op"].includes(a)) out.push(`| ${a} | ${counts[a].toLocaleString("en-US")} |`);
   if (r.failures.some((f) => f.kind === "error")) out.push("", "The plan stopped on an error: Terraform planned nothing, so the table is empty.");
+}
 
-  section(
+/** What the plan left out: the addresses excluded, and state instances it could not plan. */
+function notJudged(doc: Doc, r: PlanCheckReport): void {
+  doc.section(
     `Not judged (excluded): ${r.excluded.length}`,
     r.excluded.map((e) => `- ${code(e.address)}${e.dependents.length ? `, with what depends on it: ${e.dependents.map(code).join(", ")}` : ""}`),
     "address",
   );
-  section(
+  doc.section(
     `In the state, not planned here (not judged): ${(r.stateNotPlanned ?? []).length}`,
     (r.stateNotPlanned ?? []).map((u) => `- ${code(u.address)}: ${u.why}; ${u.kept ? `kept by the environment: ${u.kept}` : "fails the gate"}`),
     "instance",
   );
+}
 
+/** The planned changes, what a reviewer weighs first: deletes, replaces, updates; then moves, creates, reads. */
+function changes(doc: Doc, r: PlanCheckReport): void {
   const allowedNote = (row: ChangeRow) => {
     const a = r.allowed.find((x) => x.address === row.address && (x.deposed ?? false) === (row.deposed !== undefined));
     return a ? ` — allowed: ${a.reason}` : "";
   };
   const rows = (action: Action) => r.rows.filter((x) => x.action === action);
-  section(`Deletes (${rows("delete").length})`, rows("delete").map((x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "delete", [], FOLD_REVIEW);
-  section(
+  const maxChanges = doc.layout.maxChanges;
+  doc.section(`Deletes (${rows("delete").length})`, rows("delete").map((x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "delete", [], FOLD_REVIEW);
+  doc.section(
     `Replaces (${rows("replace").length})`,
-    rows("replace").map((x) => rowWithItems(`- ${rowLabel(x)}: forced by ${x.replacePaths.map(code).join(", ") || "?"}`, changeItems(x, layout.maxChanges), allowedNote(x))),
+    rows("replace").map((x) => rowWithItems(`- ${rowLabel(x)}: forced by ${x.replacePaths.map(code).join(", ") || "?"}`, changeItems(x, maxChanges), allowedNote(x))),
     "replace",
     [],
     FOLD_REVIEW,
   );
-  section(
+  doc.section(
     `Updates in place (${rows("update").length})`,
     rows("update").map((x) => {
-      const items = changeItems(x, layout.maxChanges);
+      const items = changeItems(x, maxChanges);
       return rowWithItems(`- ${rowLabel(x)}`, items.length ? items : [NO_CHANGE]);
     }),
     "update",
@@ -239,52 +270,59 @@ function render(r: PlanCheckReport, layout: Layout, limit: number): string {
     FOLD_REVIEW,
   );
   const moved = r.rows.filter((x) => x.previousAddress);
-  section(`Moves (${moved.length})`, moved.map((x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
-  section(`Creates (${rows("create").length})`, rows("create").map((x) => `- ${rowLabel(x)}`), "create");
-  section(`Reads at apply (${rows("read").length})`, rows("read").map((x) => `- ${rowLabel(x)}`), "read");
+  doc.section(`Moves (${moved.length})`, moved.map((x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
+  doc.section(`Creates (${rows("create").length})`, rows("create").map((x) => `- ${rowLabel(x)}`), "create");
+  doc.section(`Reads at apply (${rows("read").length})`, rows("read").map((x) => `- ${rowLabel(x)}`), "read");
+}
 
-  if (r.hcl) {
-    const intro = [`HCL root: ${code(r.hcl.dir)}, planned the same way against the same state.`];
-    const entries = r.hcl.unplannable.map((u) => `- The HCL root cannot plan ${code(u.address)} here: ${u.why}`);
-    const c = r.hcl.comparison;
-    if (c) {
-      const findings = [
-        ...c.intended.map((d) => {
-          const seen = !d.compared
-            ? `${d.attributes.map(code).join(", ")}, not compared here`
-            : d.differing.length
-              ? `${d.differing.map(code).join(", ")} differ`
-              : `${d.attributes.map(code).join(", ")} known only at apply on both sides here`;
-          return `- intended difference at ${code(d.address)} (stacks/moves.ts, INTENDED_DIFFERENCES): ${seen}; ${d.reason}`;
-        }),
-        ...c.differences.map((d) => `- difference at ${code(d.address)}: ${d.message}`),
-        ...c.notCompared.map((n) => `- not compared: ${code(n.address)} (${n.why})`),
-      ];
-      section("Against the HCL root", entries, "address", intro);
-      out.push(
-        "",
-        `${c.equal} address(es) equal (actions, replace paths and planned values, through the moved blocks); ` +
-          `${c.intended.length} intended difference(s) declared (${c.intended.filter((d) => d.differing.length).length} differing here); ${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
-      );
-      if (findings.length) out.push(...list(findings, count(findings.length, "finding")));
-    } else {
-      section("Against the HCL root", entries, "address", intro);
-      out.push("", "Nothing compared: the HCL root could not be planned (the verdict says why).");
-    }
+/** The HCL root planned against the same state, and how its plan compares. */
+function againstHcl(doc: Doc, hcl: NonNullable<PlanCheckReport["hcl"]>): void {
+  const intro = [`HCL root: ${code(hcl.dir)}, planned the same way against the same state.`];
+  const entries = hcl.unplannable.map((u) => `- The HCL root cannot plan ${code(u.address)} here: ${u.why}`);
+  doc.section("Against the HCL root", entries, "address", intro);
+  const c = hcl.comparison;
+  if (!c) {
+    doc.out.push("", "Nothing compared: the HCL root could not be planned (the verdict says why).");
+    return;
   }
-  section(
+  const findings = [
+    ...c.intended.map((d) => {
+      const seen = !d.compared
+        ? `${d.attributes.map(code).join(", ")}, not compared here`
+        : d.differing.length
+          ? `${d.differing.map(code).join(", ")} differ`
+          : `${d.attributes.map(code).join(", ")} known only at apply on both sides here`;
+      return `- intended difference at ${code(d.address)} (stacks/moves.ts, INTENDED_DIFFERENCES): ${seen}; ${d.reason}`;
+    }),
+    ...c.differences.map((d) => `- difference at ${code(d.address)}: ${d.message}`),
+    ...c.notCompared.map((n) => `- not compared: ${code(n.address)} (${n.why})`),
+  ];
+  doc.out.push(
+    "",
+    `${c.equal} address(es) equal (actions, replace paths and planned values, through the moved blocks); ` +
+      `${c.intended.length} intended difference(s) declared (${c.intended.filter((d) => d.differing.length).length} differing here); ${c.differences.length} difference(s); ${c.notCompared.length} not compared.`,
+  );
+  if (findings.length) doc.out.push(...doc.list(findings, count(findings.length, "finding")));
+}
+
+/** The allow-list and whether this plan used each entry; what the offline mode changed and pinned. */
+function allowListAndAdaptations(doc: Doc, r: PlanCheckReport): void {
+  doc.section(
     "Allow-list (allowDestroy)",
     r.allowed.map((a) => `- ${code(a.address)}${a.deposed ? " (deposed object)" : ""}: ${a.reason}${a.used ? "" : " — not used by this plan"}`),
     "entry",
   );
-  const pins = r.pins.slice(0, layout.maxEntries === Infinity ? r.pins.length : layout.maxEntries);
-  section("What the offline mode changed", [
+  const pins = r.pins.slice(0, doc.layout.maxEntries === Infinity ? r.pins.length : doc.layout.maxEntries);
+  doc.section("What the offline mode changed", [
     ...r.adaptations.map((a) => `- ${a}`),
     ...(r.pins.length
       ? [`- pinned to recorded values (${r.pins.length}): ${pins.map((p) => `${code(p.address)} (${p.from})`).join(", ")}${pins.length < r.pins.length ? `, and ${r.pins.length - pins.length} more` : ""}`]
       : []),
   ], "adaptation");
+}
 
+/** The report's last lines: the saved plan file and where the report's files are. */
+function filesLine(r: PlanCheckReport): string[] {
   const tail: string[] = [""];
   if (r.planFile) {
     tail.push(
@@ -293,11 +331,7 @@ function render(r: PlanCheckReport, layout: Layout, limit: number): string {
     );
   }
   tail.push(`Files: ${code(r.outDir)} (the state copy and the plan hold secrets in clear: keep them out of a pull request).`, "");
-
-  // Terraform's own text last, cut to the room left, with where it is whole.
-  const before = out.join("\n");
-  out.push("", "### Terraform's plan", "", ...planText(r, limit - before.length - tail.join("\n").length - 400), ...tail);
-  return out.join("\n");
+  return tail;
 }
 
 /** Terraform's text in a fenced block, folded when long and cut to `room` characters with a pointer to the whole file. */
