@@ -56,8 +56,10 @@ describe("npm test's temporary folders (tools/test-tmpdir.js)", () => {
     expect(testTmpdir({ TMPDIR: "" }, fs4k(TMPFS_MAGIC, 24 * 2 ** 30), ok)).toBe("/dev/shm");
   });
 
-  it("stay where the system says otherwise: a TMPDIR set, a small /dev/shm (a container's 64 MiB), not a tmpfs, not writable, none", () => {
+  it("stay where the system says otherwise: a TMPDIR (TMP, TEMP) set, a small /dev/shm (a container's 64 MiB), not a tmpfs, not writable, none", () => {
     expect(testTmpdir({ TMPDIR: "/var/tmp" }, fs4k(TMPFS_MAGIC, 2 ** 34), ok)).toBeUndefined();
+    expect(testTmpdir({ TMP: "/var/tmp" }, fs4k(TMPFS_MAGIC, 2 ** 34), ok)).toBeUndefined();
+    expect(testTmpdir({ TEMP: "/var/tmp" }, fs4k(TMPFS_MAGIC, 2 ** 34), ok)).toBeUndefined();
     expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 64 * 2 ** 20), ok)).toBeUndefined();
     expect(testTmpdir({}, fs4k(TMPFS_MAGIC, 2 ** 30 - 4096), ok)).toBeUndefined();
     expect(testTmpdir({}, fs4k(EXT4, 2 ** 34), ok)).toBeUndefined();
