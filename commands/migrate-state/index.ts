@@ -158,6 +158,74 @@ export interface MigrationReport {
 }
 
 async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): Promise<MigrationReport> {
+  const run = prepare(o, io, deps, runState);
+  const { w, work, tf, progress } = run;
+
+  // 1. The state.
+  const { text, original, read, store } = await readState(o, run);
+
+  // 2. The moves, by Terraform, on a copy.
+  const { moves, absent } = planMoves(original, run.moved);
+  const base = { tool: "migrate-state" as const, stack: o.stack, read, backend: run.backend.identity, moves, absent, terraformCalls: 0 };
+  if (moves.length === 0) return { ...base, nothingToDo: true };
+  await progress("move", `moving ${moves.length} object(s) with terraform state mv on a copy`);
+  const copyDir = path.join(work, "copy");
+  fs.mkdirSync(copyDir, { mode: 0o700 });
+  const originalCopy = path.join(copyDir, "original.tfstate");
+  const migratedCopy = path.join(copyDir, "migrated.tfstate");
+  fs.writeFileSync(originalCopy, text, { mode: 0o600 });
+  fs.writeFileSync(migratedCopy, text, { mode: 0o600 });
+  const calls = await moveInPlace(tf, migratedCopy, moves, copyDir);
+  const migratedText = fs.readFileSync(migratedCopy, "utf8");
+  const migrated = parseStateText(migratedText);
+  if (!migrated) throw new VerificationFailed(`the copy Terraform wrote is not a state of format 4: ${migratedCopy}`);
+
+  // 3. The verification: the state itself, then Terraform's plan against both.
+  const state = checkMigratedState(original, migrated, moves, calls);
+  if (!state.ok) throw new VerificationFailed(`the copy is not the same state at the new addresses:\n${state.problems.map((p) => `  - ${p}`).join("\n")}`);
+  await progress("verify", `verifying: ${o.online ? "online" : "offline"} plans against the state as read and against the copy`);
+  const plan = await verifyPlans(o, io, deps, run.env, work, originalCopy, migratedCopy, moves, state.dependenciesCleared);
+
+  // 4. The files: the migrated state and the original, as a backup.
+  await progress("write", `writing ${path.relative(io.cwd, w.dir) || w.dir}`);
+  const migratedFile = path.join(w.dir, "migrated.tfstate");
+  const originalFile = path.join(w.dir, "original.tfstate");
+  fs.writeFileSync(originalFile, text, { mode: 0o600 });
+  fs.writeFileSync(migratedFile, migratedText, { mode: 0o600 });
+  const report: MigrationReport = {
+    ...base,
+    terraformCalls: calls,
+    state,
+    plan,
+    files: { dir: w.dir, migrated: { path: migratedFile, sha256: sha256(migratedText) }, original: { path: originalFile, sha256: read.sha256 } },
+  };
+  writeReport(w.dir, report);
+  if (!o.push) return report;
+
+  // 5. The push: under the backend's lock, only onto the state read in step 1.
+  return push(run, store!, report, original, migrated, migratedFile, originalFile);
+}
+
+/** A run, once its inputs are checked and its output folder is open. */
+interface Prepared {
+  readonly env: NodeJS.ProcessEnv;
+  readonly io: CliIo;
+  readonly deps: Deps;
+  readonly runState: RunState;
+  /** The given --state, resolved. @default - none: the backend's state */
+  readonly snapshotPath?: string;
+  readonly moved: readonly MovedBlock[];
+  readonly backend: ReturnType<typeof backendOf>;
+  readonly backendConfig?: string;
+  readonly w: ReturnType<typeof openWorkdir>;
+  /** The run's scratch folder in the output folder, removed at the end. */
+  readonly work: string;
+  readonly tf: ReturnType<typeof stateTerraform>;
+  readonly progress: (step: Step, text: string) => Promise<void>;
+}
+
+/** Checks the inputs, synthesizes the stack (its moved blocks and backend) and opens the output folder: refused before anything is written. */
+function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepared {
   const env = deps.env ?? process.env;
   const environments = deps.environments ?? configuredEnvironments;
   const config = environments[o.stack];
@@ -205,12 +273,16 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
   const tf = stateTerraform(bin, env, deps.signal);
+  return { env, io, deps, runState, snapshotPath, moved, backend, backendConfig, w, work, tf, progress };
+}
 
-  // 1. The state.
-  await progress("read", snapshotPath ? `reading ${o.state}` : `reading the state from ${describeBackend(backend.identity)}`);
+/** Step 1: the state, from the snapshot or the backend; with --push and a snapshot, the backend must hold that same state. */
+async function readState(o: Options, run: Prepared) {
+  const { snapshotPath, backend, tf } = run;
+  await run.progress("read", snapshotPath ? `reading ${o.state}` : `reading the state from ${describeBackend(backend.identity)}`);
   let store: Backend | undefined;
-  const backendWork = path.join(work, "backend");
-  if (!snapshotPath || o.push) store = await openBackend(tf, backendWork, backend, backendConfig);
+  const backendWork = path.join(run.work, "backend");
+  if (!snapshotPath || o.push) store = await openBackend(tf, backendWork, backend, run.backendConfig);
   const text = snapshotPath ? fs.readFileSync(snapshotPath, "utf8") : await store!.read();
   const source = snapshotPath ? o.state! : describeBackend(backend.identity);
   if (text === null || !text.trim()) throw new Refusal(`${source} holds no state: there is nothing to migrate (migrate-state never creates a state)`);
@@ -223,61 +295,27 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
     const backendState = current === null ? undefined : parseStateText(current);
     refuseChangedBackend(backendState, original, backend.identity, "the snapshot given");
   }
+  return { text, original, read, store };
+}
 
-  // 2. The moves, by Terraform, on a copy.
-  const { moves, absent } = planMoves(original, moved);
-  const base = { tool: "migrate-state" as const, stack: o.stack, read, backend: backend.identity, moves, absent, terraformCalls: 0 };
-  if (moves.length === 0) return { ...base, nothingToDo: true };
-  await progress("move", `moving ${moves.length} object(s) with terraform state mv on a copy`);
-  const copyDir = path.join(work, "copy");
-  fs.mkdirSync(copyDir, { mode: 0o700 });
-  const originalCopy = path.join(copyDir, "original.tfstate");
-  const migratedCopy = path.join(copyDir, "migrated.tfstate");
-  fs.writeFileSync(originalCopy, text, { mode: 0o600 });
-  fs.writeFileSync(migratedCopy, text, { mode: 0o600 });
-  const calls = await moveInPlace(tf, migratedCopy, moves, copyDir);
-  const migratedText = fs.readFileSync(migratedCopy, "utf8");
-  const migrated = parseStateText(migratedText);
-  if (!migrated) throw new VerificationFailed(`the copy Terraform wrote is not a state of format 4: ${migratedCopy}`);
-
-  // 3. The verification: the state itself, then Terraform's plan against both.
-  const state = checkMigratedState(original, migrated, moves, calls);
-  if (!state.ok) throw new VerificationFailed(`the copy is not the same state at the new addresses:\n${state.problems.map((p) => `  - ${p}`).join("\n")}`);
-  await progress("verify", `verifying: ${o.online ? "online" : "offline"} plans against the state as read and against the copy`);
-  const plan = await verifyPlans(o, io, deps, env, work, originalCopy, migratedCopy, moves, state.dependenciesCleared);
-
-  // 4. The files: the migrated state and the original, as a backup.
-  await progress("write", `writing ${path.relative(io.cwd, w.dir) || w.dir}`);
-  const migratedFile = path.join(w.dir, "migrated.tfstate");
-  const originalFile = path.join(w.dir, "original.tfstate");
-  fs.writeFileSync(originalFile, text, { mode: 0o600 });
-  fs.writeFileSync(migratedFile, migratedText, { mode: 0o600 });
-  let report: MigrationReport = {
-    ...base,
-    terraformCalls: calls,
-    state,
-    plan,
-    files: { dir: w.dir, migrated: { path: migratedFile, sha256: sha256(migratedText) }, original: { path: originalFile, sha256: read.sha256 } },
-  };
-  writeReport(w.dir, report);
-  if (!o.push) return report;
-
-  // 5. The push: under the backend's lock, only onto the state read in step 1.
-  await progress("lock", `taking the lock of ${describeBackend(backend.identity)}`);
-  const hold = await store!.lock();
+/** Step 5: the push, under the backend's lock, only onto the state read in step 1; then what the backend holds, checked. */
+async function push(run: Prepared, store: Backend, written: MigrationReport, original: RawState, migrated: RawState, migratedFile: string, originalFile: string): Promise<MigrationReport> {
+  const { backend, tf, runState, io, deps, w } = run;
+  await run.progress("lock", `taking the lock of ${describeBackend(backend.identity)}`);
+  const hold = await store.lock();
   try {
-    const current = await store!.pull();
+    const current = await store.pull();
     refuseChangedBackend(current === null ? undefined : parseStateText(current), original, backend.identity, "step 1");
-    await progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
+    await run.progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
     checkpoint(tf, "the push (not started)");
     runState.pushStarted = true;
     runState.backup = originalFile;
-    const pushing = store!.push(migratedFile);
+    const pushing = store.push(migratedFile);
     await deps.onStep?.("pushing");
     const pushed = await pushing;
     if (pushed.code !== 0) throw new Refusal(`Terraform refused the push; the backend is unchanged. Terraform said:\n${(pushed.stderr || pushed.stdout).trim()}`);
     runState.pushed = true;
-    const after = await store!.pull({ uninterruptible: true }).catch(() => null);
+    const after = await store.pull({ uninterruptible: true }).catch(() => null);
     const now = after === null ? undefined : parseStateText(after);
     const problems = now ? pushedProblems(now, migrated) : ["the backend returns no state after the push"];
     if (problems.length) {
@@ -287,7 +325,7 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
       now!.serial === migrated.serial
         ? `the backend holds serial ${now!.serial}, as pushed`
         : `the backend holds serial ${now!.serial} (\`terraform state push\` writes the pushed state once more, one serial higher)`;
-    report = { ...report, pushed: { serial: now!.serial!, lineage: now!.lineage!, note } };
+    const report = { ...written, pushed: { serial: now!.serial!, lineage: now!.lineage!, note } };
     writeReport(w.dir, report);
     if (deps.signal?.aborted) io.stderr("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
     return report;
