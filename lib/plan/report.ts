@@ -184,6 +184,7 @@ class Doc {
   }
 }
 
+/** The report in one layout, in the order a reviewer reads it (renderMarkdown tries the layouts from the fullest down). */
 function render(r: PlanCheckReport, layout: Layout, limit: number): string {
   const doc = new Doc(`${r.outDir}/report.json`, layout);
   verdictAndSummary(doc, r);
