@@ -1,7 +1,9 @@
 // Where npm test makes its run's temporary folder when TMPDIR does not say: /dev/shm, when it is a tmpfs with
 // room, else the system's (os.tmpdir()). A run creates about 5,700 files there (project copies, syntheses, git
 // repositories) and holds at most ~8 MB at once; on this machine's ext4 /tmp, allocating those inodes cost ~3 s
-// of kernel CPU a run (7.5-9.0 -> 5.3-6.0 s of sys, docs/performance.md). Plain JavaScript: tools/test.js needs no build.
+// of kernel CPU a run (7.5-9.0 -> 5.3-6.0 s of sys, docs/performance.md). npm test's only, not jest's shared
+// globalSetup: the Terraform tier's folders (plans, provider caches) were not measured in RAM.
+// Plain JavaScript: tools/test.js needs no build.
 "use strict";
 const fs = require("fs");
 
