@@ -8,7 +8,8 @@
 //   floor      node -e "require('cdktf')"
 //   app        node dist/main.js
 //   app-uncached  the same with ZIVOHEALTH_COMPILE_CACHE=off (stacks/compile-cache.ts)
-//   tsc        tsc (warm incremental type check: what npm test's tsc -b does when a source changed)
+//   tsc-edit   tsc -b tsconfig.core.json tsconfig.verify.json in a copy of the project, after an edit
+//              that keeps a module's declarations (npm test's type check after an everyday edit)
 //   synth      npm run synth (the whole command, warm)
 //   template   cdktf synth running `npx ts-node main.ts` on the same sources with
 //              @cdktf/provider-* imported from the package root (built in a temp dir)

@@ -42,6 +42,7 @@ export async function measure(
     for (const v of variants) {
       const res = results.get(v.id) as VariantResult;
       if (res.error) continue; // a failed command is not run again
+      v.before?.();
       const r = await runOnce(v.argv, v.cwd, v.env ?? env, opts);
       const tag = warm ? `warm-up ${round + 1}/${opts.warmup}` : `run ${round - opts.warmup + 1}/${opts.runs}`;
       const bad = failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut);

@@ -4,6 +4,7 @@ import * as path from "path";
 import type { Options } from "./index";
 import { preparePlanCheck } from "./plan-check";
 import { buildTemplateVariant } from "./template-variant";
+import { prepareTypeCheck } from "./type-check";
 import { COMPILE_CACHE_ENV } from "../stacks/compile-cache";
 
 export interface Variant {
@@ -19,6 +20,8 @@ export interface Variant {
   env?: NodeJS.ProcessEnv;
   /** Exit codes that are results, not failures. @default [0] */
   okExit?: number[];
+  /** Run before each run of the command, untimed (tsc-edit's edit). @default - nothing */
+  before?: () => void;
 }
 
 /** The stack counts of the scale-N variants. */
@@ -55,9 +58,11 @@ export function variantsOf(root: string, tmp: string, env: NodeJS.ProcessEnv, op
       cwd: root,
       env: { ...env, [COMPILE_CACHE_ENV]: "off" },
     },
-    { id: "tsc", display: "tsc", note: "warm incremental type check (what npm test's tsc -b does when a source changed)", argv: [node, tsc], cwd: root },
     { id: "synth", display: "npm run synth", note: `\`${script("synth")}\`, warm`, argv: [npm, "run", "synth"], cwd: root },
   ];
+  const typeCheck = prepareTypeCheck(root, tmp, log);
+  if ("variant" in typeCheck) variants.push(typeCheck.variant);
+  else errors.push(typeCheck.error);
   let templateDir: string | null = null;
   if (!opts.skipTemplate) {
     templateDir = path.join(tmp, "template");

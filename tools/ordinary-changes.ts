@@ -20,7 +20,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CopyError, copyProject, git, projectFiles } from "./project-copy";
+import { CopyError, copyProject, git, projectFiles } from "../lib/project-copy";
 
 export interface Change {
   readonly name: string;

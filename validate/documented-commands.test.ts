@@ -10,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { copyProject, git, projectFiles } from "../tools/project-copy";
+import { copyProject, git, projectFiles } from "../lib/project-copy";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const ROOT = path.resolve(__dirname, "..");

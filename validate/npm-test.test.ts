@@ -2,14 +2,19 @@
 // of its own added there: a type error fails the run with tsc's exit code even when jest fails too (one
 // run shows both); an interrupt during the type check ends the run there; an interrupt while jest runs
 // ends jest's workers and what their tests spawned, and removes the run's temporary folder, never
-// another's. Linux only (the processes are found in /proc).
+// another's. Linux only (the processes are found in /proc). The type check's two projects hold exactly
+// tsconfig.json's files, and their incremental check (tsc -b) still finds an error an edit makes in the other
+// project.
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { copyProject, projectFiles } from "../tools/project-copy";
+import { copyProject, projectFiles } from "../lib/project-copy";
 import { processTree } from "../bench/process-tree";
 import { until } from "../__tests__/processes";
+
+// tools/test.js's projects (plain JavaScript, as tools/test.js loads them).
+const { PROJECTS, buildInfoOf } = require("../tools/type-check") as { PROJECTS: string[]; buildInfoOf(root: string, project: string): string };
 
 const ROOT = path.resolve(__dirname, "..");
 const PROC = fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
@@ -34,6 +39,26 @@ const cmdline = (pid: number) => {
   }
 };
 
+describe("npm test's type check: two projects", () => {
+  it("hold exactly tsconfig.json's files between them, only the declarations of types/ in both", () => {
+    // The compiler's own reading of each configuration (its include, exclude and extends).
+    const ts = require("typescript") as typeof import("typescript");
+    const filesOf = (project: string) => {
+      const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, project), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(String(d.messageText)); } });
+      expect(parsed!.errors).toEqual([]);
+      return new Set(parsed!.fileNames.map((f) => path.relative(ROOT, f)));
+    };
+    const whole = filesOf("tsconfig.json");
+    const [core, verify] = PROJECTS.map(filesOf);
+    expect([...core, ...verify].filter((f) => !whole.has(f))).toEqual([]);
+    expect([...whole].filter((f) => !core.has(f) && !verify.has(f))).toEqual([]);
+    expect([...core].filter((f) => verify.has(f)).every((f) => f.startsWith("types/") && f.endsWith(".d.ts"))).toBe(true);
+    expect(verify.has("commands/verify/index.ts")).toBe(true);
+    expect(core.has("commands/verify/index.ts")).toBe(false);
+    expect(core.has("modules/ml-worker.ts")).toBe(true);
+  });
+});
+
 (PROC ? describe : describe.skip)("npm test's runner (tools/test.js)", () => {
   it("a type error fails the run with tsc's exit code, and jest still runs (its failure shown too)", () => {
     fs.writeFileSync(path.join(repo, "__tests__", "zz-typed.test.ts"), 'const n: number = "one";\nit("fails", () => expect(n).toBe(1));\n');
@@ -49,8 +74,38 @@ const cmdline = (pid: number) => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
+  it("after a warm check, tsc -b finds the errors an edit makes in either project, and passes again once it is undone", () => {
+    const run = () => spawnSync(process.execPath, ["tools/test.js", "__tests__/addresses.test.ts"], { cwd: repo, env: envWith(fs.mkdtempSync(path.join(dir, "tmp-"))), encoding: "utf8", timeout: 240_000 });
+    expect(run().stdout).toContain("tsc: no type errors");
+    // Both build infos newer than the install: the runs below take the incremental `tsc -b`.
+    const installed = fs.statSync(path.join(repo, "node_modules", ".package-lock.json")).mtimeMs;
+    for (const p of PROJECTS) expect(fs.statSync(path.join(repo, buildInfoOf(repo, p))).mtimeMs).toBeGreaterThan(installed);
+    const edit = (file: string, from: string, to: string) => {
+      const text = fs.readFileSync(path.join(repo, file), "utf8");
+      expect(text).toContain(from);
+      fs.writeFileSync(path.join(repo, file), text.replace(from, to));
+      return () => fs.writeFileSync(path.join(repo, file), text);
+    };
+    // A core file's declaration that verify's code uses: the error is in the verify project.
+    const undoCore = edit("policy/template.ts", "export function decodeTemplateJson(text: string)", "export function decodeTemplateJson(text: number)");
+    let r = run();
+    undoCore();
+    expect(r.stdout).toMatch(/^commands\/verify\/target\.ts\(\d+,\d+\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\.$/m);
+    expect(r.stdout).toMatch(/^policy\/checks\.ts\(\d+,\d+\): error TS2345/m);
+    expect(r.stdout).toMatch(/^tsc: type errors \(exit [12]\)$/m);
+    expect(r.status).not.toBe(0);
+    expect(run().stdout).toContain("tsc: no type errors");
+    // An error in verify's own code.
+    const undoVerify = edit("commands/verify/report.ts", "\nexport ", '\nexport const notANumber: number = "x";\nexport ');
+    r = run();
+    undoVerify();
+    expect(r.stdout).toMatch(/^commands\/verify\/report\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'\.$/m);
+    expect(r.status).not.toBe(0);
+    expect(run().stdout).toContain("tsc: no type errors");
+  }, 600_000);
+
   it("an interrupt during the type check: exit 130, no jest after it, another run's folder (ZH_TEST_TMPDIR) left alone", async () => {
-    fs.rmSync(path.join(repo, "dist", ".tsbuildinfo"), { force: true }); // a whole check, long enough to interrupt
+    for (const p of PROJECTS) fs.rmSync(path.join(repo, buildInfoOf(repo, p)), { force: true }); // a whole check, long enough to interrupt
     const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
     const other = fs.mkdtempSync(path.join(dir, "other-run-"));
     fs.writeFileSync(path.join(other, "kept"), "");
