@@ -9,6 +9,11 @@
 // name, a task status, a record name, a page token); `<n>` is the n-th such
 // call, else the recording answers every call. A scenario answers what it
 // does not record from `healthy/`.
+//
+// `fail` makes one operation fail on every call, whatever the recordings say:
+// `denied` (AccessDenied, in that service's protocol), `error` (HTTP 500, an
+// internal failure the SDK retries) or `reset` (the connection dropped with no
+// answer, as a timeout or a broken network ends; the SDK retries it too).
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -67,7 +72,38 @@ function keyOf(operation: string, input: Record<string, any>): string | undefine
   }
 }
 
-export async function startAwsServer(scenario: string): Promise<AwsServer> {
+/** How a failing operation fails. */
+export type FailureKind = "denied" | "error" | "reset";
+
+export interface ServerOptions {
+  /** One operation (`ecs:DescribeTasks`) that fails on every call, and how. */
+  readonly fail?: { readonly operation: string; readonly kind: FailureKind };
+}
+
+/** The error AWS sends for `kind` in the protocol of `operation`'s service: status, content type, body. */
+function failure(operation: string, kind: "denied" | "error", contentType: string): { status: number; contentType: string; body: string } {
+  const service = operation.split(":")[0];
+  const status = kind === "denied" ? (service === "ec2" || service === "sts" || service === "route53" ? 403 : 400) : 500;
+  const message = kind === "denied" ? `User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: ${operation}` : "An internal error occurred.";
+  if (service === "ec2") {
+    const code = kind === "denied" ? "UnauthorizedOperation" : "InternalError";
+    return { status, contentType: "text/xml", body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>5e1b7c0d-9a2f-4e3b-8c6d-1f0a2b3c4d5e</RequestID></Response>` };
+  }
+  if (service === "sts" || service === "route53") {
+    const code = kind === "denied" ? "AccessDenied" : "InternalFailure";
+    const ns = service === "sts" ? "https://sts.amazonaws.com/doc/2011-06-15/" : "https://route53.amazonaws.com/doc/2013-04-01/";
+    return {
+      status,
+      contentType: "text/xml",
+      body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ns}"><Error><Type>${kind === "denied" ? "Sender" : "Receiver"}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>5e1b7c0d-9a2f-4e3b-8c6d-1f0a2b3c4d5e</RequestId></ErrorResponse>`,
+    };
+  }
+  // awsJson: ECS, ECR, SSM, CloudWatch Logs, SQS, CloudWatch.
+  const code = kind === "denied" ? "AccessDeniedException" : "InternalFailure";
+  return { status, contentType, body: JSON.stringify({ __type: code, message }) };
+}
+
+export async function startAwsServer(scenario: string, options: ServerOptions = {}): Promise<AwsServer> {
   if (!fs.existsSync(path.join(FIXTURES, scenario))) throw new Error(`no recordings for scenario '${scenario}'`);
   const requests: SeenRequest[] = [];
   const counts = new Map<string, number>();
@@ -132,6 +168,17 @@ export async function startAwsServer(scenario: string): Promise<AwsServer> {
       });
       res.setHeader("x-amzn-RequestId", `00000000-0000-4000-8000-${String(requests.length).padStart(12, "0")}`);
       res.setHeader("Date", new Date().toUTCString());
+      if (options.fail?.operation === operation) {
+        if (options.fail.kind === "reset") {
+          req.socket.destroy();
+          return;
+        }
+        const e = failure(operation, options.fail.kind, contentType);
+        res.statusCode = e.status;
+        res.setHeader("content-type", e.contentType);
+        res.end(e.body);
+        return;
+      }
       if (!rel) {
         res.statusCode = 501;
         res.setHeader("content-type", "text/plain");

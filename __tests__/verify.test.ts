@@ -19,7 +19,7 @@ import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
 import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../commands/verify";
-import { AwsServer, FIXTURES, SeenRequest, startAwsServer } from "./aws-server";
+import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, startAwsServer } from "./aws-server";
 
 // Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
 jest.setTimeout(30_000);
@@ -59,8 +59,8 @@ interface Run {
 }
 
 /** `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). */
-async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW): Promise<Run> {
-  const server: AwsServer = await startAwsServer(scenario);
+async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW, options: ServerOptions = {}): Promise<Run> {
+  const server: AwsServer = await startAwsServer(scenario, options);
   let clock = start;
   const out: string[] = [];
   const err: string[] = [];
@@ -648,6 +648,123 @@ describe("npm run verify against the recordings", () => {
   });
 });
 
+/**
+ * For each read, the rows that cannot pass when that read alone fails (healthy recording): the
+ * rows whose verdict needs what it returns, directly or through a read it leads to. Written out
+ * here, not taken from REQUESTS, so that a table in the code cannot excuse a row.
+ */
+const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
+  "sts:GetCallerIdentity": ["image path", "SSM parameters"],
+  "ecs:DescribeClusters": ["ECS cluster"],
+  "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "image path", "image in ECR", "worker DB host", "SSM parameters"],
+  "ecs:DescribeTaskDefinition": ["image path", "image in ECR", "worker DB host", "SSM parameters"],
+  "ecs:ListTasks": ["ECS tasks", "ECS stopped tasks"],
+  "ecs:DescribeTasks": ["ECS tasks", "ECS stopped tasks"],
+  "ecr:DescribeImages": ["image in ECR"],
+  "ssm:GetParameter": ["SSM DB host"],
+  "ssm:DescribeParameters": ["SSM parameters"],
+  "sqs:GetQueueUrl": ["SQS queue", "SQS DLQ", "SQS redrive", "SQS DLQ empty"],
+  "sqs:GetQueueAttributes": ["SQS queue", "SQS DLQ", "SQS redrive", "SQS DLQ empty"],
+  "cloudwatch:GetMetricStatistics": [], // read only when the DLQ holds messages (below)
+  "logs:DescribeLogGroups": ["log group", "log events"],
+  "logs:FilterLogEvents": ["log events"],
+  "ec2:DescribeInstances": ["API host", "DNS records"],
+  "route53:ListHostedZonesByName": ["DNS records"],
+  "route53:ListResourceRecordSets": ["DNS records"],
+};
+
+describe("one read fails (denied, an error, no answer): no row passes on what it did not read", () => {
+  const FAILURES: [FailureKind, RegExp][] = [
+    ["denied", /failed: (AccessDenied|UnauthorizedOperation)\w*: User: arn:aws:iam::474221740916:user\/deployer is not authorized to perform: [a-z0-9]+:\w+ \(1 attempt\)/],
+    ["error", /failed: (InternalFailure|InternalError): An internal error occurred\. \(3 attempts\)/],
+    ["reset", /failed: TimeoutError: socket hang up \(3 attempts\)/],
+  ];
+  let base: Record<string, string[][]>;
+  beforeAll(async () => {
+    credentials(true); // beforeEach's keys are not set yet
+    base = { healthy: rows((await verify("healthy")).stdout), "scaled-to-zero": rows((await verify("scaled-to-zero")).stdout) };
+  });
+
+  /** Runs `scenario` with `operation` failing; checks the rows that pass are untouched and every other says why; returns the failing checks. */
+  async function failingWithout(scenario: string, operation: string, kind: FailureKind, said: RegExp): Promise<string[]> {
+    const r = await verify(scenario, [], PRODUCTION, NOW, { fail: { operation, kind } });
+    // The SDK retries an internal error and a dropped connection; an access denial is final.
+    const attempts = r.requests.filter((q) => q.operation === operation).map((q) => q.attempt);
+    const calls = attempts.filter((a) => a === "attempt=1; max=3").length;
+    expect(attempts.filter((a) => a === "attempt=3; max=3").length).toBe(kind === "denied" ? 0 : calls);
+    const table = rows(r.stdout);
+    expect(table.map((x) => x[0])).toEqual([...CHECKS]);
+    for (const row of table) {
+      const before = base[scenario].find((x) => x[0] === row[0])!;
+      // A row that passes reads the same as when every read answered: it lost nothing.
+      if (row[1] === "PASS") expect(row).toEqual(before);
+      // A row that fails says which read failed, or that it was not checked.
+      else if (before[1] === "PASS") expect(row[2]).toMatch(new RegExp(`${said.source}|not checked`, "i"));
+    }
+    expect(r.code).toBe(table.some((x) => x[1] === "FAIL") ? 1 : 0);
+    return table.filter((x) => x[1] === "FAIL").map((x) => x[0]);
+  }
+
+  for (const [kind, said] of FAILURES) {
+    it.each(READ_OPERATIONS.filter((op) => !(kind === "reset" && op === "sts:GetCallerIdentity")).map((op) => [op]))(`${kind}: %s`, async (operation) => {
+      const failing = await failingWithout("healthy", operation, kind, said);
+      expect(failing).toEqual(CHECKS.filter((c) => NEEDS[operation].includes(c)));
+    });
+  }
+
+  it("the caller identity unanswered: AWS out of reach, exit 2", async () => {
+    const r = await verify("healthy", [], PRODUCTION, NOW, { fail: { operation: "sts:GetCallerIdentity", kind: "reset" } });
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    expect(r.stderr).toMatch(/^error: AWS could not be reached \(sts:GetCallerIdentity failed: .* \(3 attempts\)\); verify made no other call\.\n$/);
+  });
+
+  it("the reviewer's rows: ECS tasks without the tasks' health, SSM parameters without the running task definition", async () => {
+    const tasks = await verify("healthy", [], PRODUCTION, NOW, { fail: { operation: "ecs:DescribeTasks", kind: "denied" } });
+    const message = "User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: ecs:DescribeTasks";
+    expect(rows(tasks.stdout).find((x) => x[0] === "ECS tasks")).toEqual([
+      "ECS tasks",
+      "FAIL",
+      `running 1 of desired 1 (sqs mode, min 0); the tasks' health not checked: ecs:DescribeTasks failed: AccessDeniedException: ${message} (1 attempt)`,
+      'the caller may not call ecs:DescribeTasks: grant it the read permissions docs/verify.md lists ("Permissions")',
+    ]);
+    const definition = await verify("healthy", [], PRODUCTION, NOW, { fail: { operation: "ecs:DescribeTaskDefinition", kind: "denied" } });
+    expect(rows(definition.stdout).find((x) => x[0] === "SSM parameters")).toEqual([
+      "SSM parameters",
+      "FAIL",
+      "not checked: the running task definition's secrets (ecs:DescribeTaskDefinition failed: AccessDeniedException: " +
+        "User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: ecs:DescribeTaskDefinition (1 attempt)); " +
+        "the stack's 3 exist: /zivohealth/production/db/user, /zivohealth/production/db/password, /zivohealth/production/openai/api_key",
+      'the caller may not call ecs:DescribeTaskDefinition: grant it the read permissions docs/verify.md lists ("Permissions")',
+    ]);
+  });
+
+  it("scaled to zero: the verdicts that rest on the service and the queue", async () => {
+    expect(await failingWithout("scaled-to-zero", "ecs:DescribeServices", "denied", FAILURES[0][1])).toEqual(NEEDS["ecs:DescribeServices"].concat("log events").sort((a, b) => CHECKS.indexOf(a as any) - CHECKS.indexOf(b as any)));
+    expect(await failingWithout("scaled-to-zero", "sqs:GetQueueAttributes", "denied", FAILURES[0][1])).toEqual(["ECS tasks", ...NEEDS["sqs:GetQueueAttributes"]]);
+    // No task runs, so no health to read: the tasks' verdict stands on the service and the queue.
+    expect(await failingWithout("scaled-to-zero", "ecs:DescribeTasks", "denied", FAILURES[0][1])).toEqual(["ECS stopped tasks"]);
+  });
+
+  it("messages in the DLQ, their age not read: said in the row", async () => {
+    const r = await verify("dlq-messages", [], PRODUCTION, NOW, { fail: { operation: "cloudwatch:GetMetricStatistics", kind: "denied" } });
+    expect(failing(r.stdout).map((x) => [x[0], x[2]])).toEqual([
+      [
+        "SQS DLQ empty",
+        "production-ml-worker-dlq: 4 message(s) (4 visible, 0 in flight); age not read (cloudwatch:GetMetricStatistics failed: AccessDeniedException: " +
+          "User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: cloudwatch:GetMetricStatistics (1 attempt))",
+      ],
+    ]);
+  });
+
+  it("--logs when the events were not read: says so, never 'no log lines'", async () => {
+    const r = await verify("healthy", ["--logs", "5"], PRODUCTION, NOW, { fail: { operation: "logs:FilterLogEvents", kind: "denied" } });
+    expect(r.stdout.split("\n").slice(-2)).toEqual([
+      "Log lines of /ecs/production-ml-worker not read: logs:FilterLogEvents failed: AccessDeniedException: User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: logs:FilterLogEvents (1 attempt)",
+      "",
+    ]);
+  });
+});
+
 describe("--wait", () => {
   it("polls until every check passes, with progress on stderr", async () => {
     const r = await verify("rolling", ["--wait", "120"]);
@@ -741,7 +858,9 @@ describe("stopped tasks' causes, in words", () => {
   it("a parameter in another account or region is named as not checked: a failure", () => {
     const t = targetOf("production", PRODUCTION);
     const parameters = { ok: true as const, value: { names: ["/zivohealth/production/db/user"], found: [{ Name: "/zivohealth/production/db/user" }], foreign: ["arn:aws:ssm:eu-west-1:111122223333:parameter/shared/key"] } };
-    const row = judge({ parameters }, { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["ssm:DescribeParameters"]) }).find((r) => r.check === "SSM parameters");
+    // The running task definition read, its container's secrets the stack's own.
+    const taskDefinition = { ok: true as const, value: { containerDefinitions: [{ name: "ml-worker", secrets: [{ name: "POSTGRES_USER", valueFrom: "/zivohealth/production/db/user" }] }] } };
+    const row = judge({ parameters, taskDefinition }, { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["ssm:DescribeParameters"]) }).find((r) => r.check === "SSM parameters");
     expect(row).toEqual({
       check: "SSM parameters",
       pass: false,

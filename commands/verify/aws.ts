@@ -149,9 +149,12 @@ export class Calls {
       const err = e as Error & { $metadata?: { attempts?: number }; $retryable?: { throttling?: boolean }; code?: string; Code?: string };
       // The SDK marks what it sent and got back (service and network errors alike); anything else is a bug here.
       if (!err || typeof err !== "object" || !("$metadata" in err)) throw e;
-      // A socket error from another realm (a test VM) reaches here as "AWS SDK error wrapper for Error: connect ECONNREFUSED ...".
-      const message = (err.message || "").replace(/^AWS SDK error wrapper for (Error: )?/, "");
-      const code = err.name !== "Error" ? err.name : (err.Code ?? err.code ?? /\b(E[A-Z]{4,})\b/.exec(message)?.[1] ?? err.name);
+      // A socket error from another realm (a test VM) reaches here as "AWS SDK error wrapper for Error: connect ECONNREFUSED ..."
+      // or "... for TimeoutError: socket hang up": the name it had, then its message.
+      const wrapped = /^AWS SDK error wrapper for (?:([A-Za-z]+): )?([\s\S]*)$/.exec(err.message || "");
+      const message = wrapped ? wrapped[2] : err.message || "";
+      const name = wrapped?.[1] && wrapped[1] !== "Error" ? wrapped[1] : err.name;
+      const code = name !== "Error" ? name : (err.Code ?? err.code ?? /\b(E[A-Z]{4,})\b/.exec(message)?.[1] ?? name);
       const attempts = err.$metadata?.attempts ?? 1;
       this.records.push({ operation, about, attempts, error: code });
       if (missing.includes(code)) return { ok: true, value: new Missing(code) };

@@ -1,6 +1,6 @@
 // verify's report: a Markdown table (default) or JSON with every fact.
 import { LogLine, Missing, RequestRecord } from "./aws";
-import { Facts, LOG_WINDOW_MINUTES, Row, iso } from "./checks";
+import { Facts, LOG_WINDOW_MINUTES, Row, describeError, iso } from "./checks";
 import { VerifyTarget } from "./target";
 
 export interface VerifyReport {
@@ -32,16 +32,23 @@ export function logLine(l: LogLine): string {
   return `${new Date(l.timestamp).toISOString()} ${l.stream} ${l.message}`;
 }
 
+/** What precedes the --logs lines: lines not read are not "no lines". */
+function logsHeading(r: VerifyReport): string {
+  const name = r.target.logGroup.name;
+  const events = r.facts.logEvents;
+  const group = r.facts.logGroup;
+  if (events?.ok === false) return `Log lines of ${name} not read: ${describeError(events.error)}`;
+  if (!events) return `Log lines of ${name} not read: ${group?.ok === false ? describeError(group.error) : "the log group does not exist"}`;
+  if (!r.logs || r.logs.length === 0) return `No log lines in ${name} in the last ${LOG_WINDOW_MINUTES} min.`;
+  return `Last ${r.logs.length} line(s) of ${name} (the last ${LOG_WINDOW_MINUTES} min):`;
+}
+
 export function renderMarkdown(r: VerifyReport): string {
   const lines = [headline(r), "", "| check | result | seen | what to do |", "| --- | --- | --- | --- |"];
   for (const row of r.rows) lines.push(`| ${row.check} | ${row.pass ? "PASS" : "FAIL"} | ${cell(row.seen)} | ${cell(row.todo)} |`);
   if (r.logs) {
     lines.push("");
-    lines.push(
-      r.logs.length === 0
-        ? `No log lines in ${r.target.logGroup.name} in the last ${LOG_WINDOW_MINUTES} min.`
-        : `Last ${r.logs.length} line(s) of ${r.target.logGroup.name} (the last ${LOG_WINDOW_MINUTES} min):`,
-    );
+    lines.push(logsHeading(r));
     for (const l of r.logs) lines.push(logLine(l));
   }
   return `${lines.join("\n")}\n`;

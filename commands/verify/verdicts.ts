@@ -35,7 +35,9 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
     rows.push({ check, pass, seen, todo: pass ? "" : todo, settles: pass ? false : settles, requests: REQUESTS[check].filter((op) => c.made.has(op)) });
   const failed = (check: CheckName, e: CallError) => row(check, false, describeError(e), errorTodo(e), !e.denied);
   const blocked = (check: CheckName, why: string, settles = false) => row(check, false, `not checked: ${why}`, "fix the check it depends on first", settles);
-  const j: Judging = { f, c, t: c.target, row, failed, blocked };
+  // Why a row that needs the service has none: not there, or not read.
+  const noService = !f.service ? "no service" : !f.service.ok ? `the service was not read (${f.service.error.operation} failed)` : "no service";
+  const j: Judging = { f, c, t: c.target, row, failed, blocked, noService };
   const service = f.service?.ok ? f.service.value : undefined;
   const queue = f.queue?.ok && !(f.queue.value instanceof Missing) ? f.queue.value : undefined;
   const container = liveContainer(f, c.target);
@@ -56,6 +58,8 @@ interface Judging {
   row(check: CheckName, pass: boolean, seen: string, todo?: string, settles?: boolean): void;
   failed(check: CheckName, e: CallError): void;
   blocked(check: CheckName, why: string, settles?: boolean): void;
+  /** Why there is no service: "no service", or that it was not read. */
+  readonly noService: string;
 }
 
 type Container = ContainerDefinition | undefined;
@@ -63,7 +67,7 @@ type Container = ContainerDefinition | undefined;
 
 /** ECS: the cluster, the service, its tasks, the deployment and the stopped tasks. */
 function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | undefined): void {
-  const { f, t, row, failed, blocked } = j;
+  const { f, t, row, failed, blocked, noService } = j;
   const cluster = f.cluster;
   if (!cluster) blocked("ECS cluster", "not read");
   else if (!cluster.ok) failed("ECS cluster", cluster.error);
@@ -75,7 +79,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
   else if (!service) row("ECS service", false, `${t.service.name}: not found in ${t.cluster.name}`, "deploy the stack (npm run deploy)");
   else row("ECS service", service.status === "ACTIVE", `${t.service.name}: ${service.status}`, "the service is not ACTIVE (draining or deleted): deploy the stack again");
 
-  if (!service) blocked("ECS tasks", "no service");
+  if (!service) blocked("ECS tasks", noService, f.service?.ok === false && !f.service.error.denied);
   else {
     const desired = service.desiredCount ?? 0;
     const running = service.runningCount ?? 0;
@@ -94,11 +98,15 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       else row("ECS tasks", false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
     } else if (running < desired) {
       row("ECS tasks", false, counts, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
+    } else if (running > 0 && !f.runningTasks?.ok) {
+      // The health of the running tasks is part of the verdict: unread, the row cannot pass.
+      const e = f.runningTasks?.ok === false ? f.runningTasks.error : undefined;
+      row("ECS tasks", false, `${counts}; the tasks' health not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
     } else row("ECS tasks", true, counts);
   }
 
   const primary = f.primary;
-  if (!service) blocked("ECS deployment", "no service");
+  if (!service) blocked("ECS deployment", noService);
   else if (!primary) row("ECS deployment", false, "no PRIMARY deployment", "deploy the stack again", true);
   else {
     const others = (service.deployments ?? []).filter((d) => d !== primary).length;
@@ -108,7 +116,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     else row("ECS deployment", false, seen, "the deployment is still rolling out: run with --wait", true);
   }
 
-  if (!service) blocked("ECS stopped tasks", "no service");
+  if (!service) blocked("ECS stopped tasks", noService);
   else if (!f.stoppedTasks) blocked("ECS stopped tasks", "not read", true);
   else if (!f.stoppedTasks.ok) failed("ECS stopped tasks", f.stoppedTasks.error);
   else {
@@ -136,9 +144,9 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
 
 /** The image: the task definition's path, and the tag in ECR. */
 function judgeImage(j: Judging, service: Service | undefined, container: Container): void {
-  const { f, c, t, row, failed, blocked } = j;
+  const { f, c, t, row, failed, blocked, noService } = j;
   const expectedHost = c.account ? `${c.account}.dkr.ecr.${t.region}.amazonaws.com` : undefined;
-  if (!f.taskDefinition) blocked("image path", service ? "the service names no task definition" : "no service");
+  if (!f.taskDefinition) blocked("image path", service ? "the service names no task definition" : noService);
   else if (!f.taskDefinition.ok) failed("image path", f.taskDefinition.error);
   else if (!container?.image) row("image path", false, `${taskDefinitionLabel(f.taskDefinition.value.taskDefinitionArn)} has no container ${t.taskDefinition.container}`, "deploy the stack");
   else if (!expectedHost) blocked("image path", "the account was not read (sts:GetCallerIdentity)", true);
@@ -203,6 +211,15 @@ function judgeDatabase(j: Judging, container: Container): void {
   }
 
   const params = f.parameters;
+  // The running task definition's secrets are half of what this row checks: read, or the row fails.
+  const td = f.taskDefinition;
+  const liveUnread = !td
+    ? { why: f.service?.ok && f.service.value ? "the service names no task definition" : j.noService, error: f.service?.ok === false ? f.service.error : undefined }
+    : !td.ok
+      ? { why: describeError(td.error), error: td.error }
+      : !container
+        ? { why: `${taskDefinitionLabel(td.value.taskDefinitionArn)} has no container ${t.taskDefinition.container}`, error: undefined }
+        : undefined;
   if (!c.account) blocked("SSM parameters", "the account was not read (sts:GetCallerIdentity)", true);
   else if (!params) blocked("SSM parameters", "not read");
   else if (!params.ok) failed("SSM parameters", params.error);
@@ -217,8 +234,20 @@ function judgeDatabase(j: Judging, container: Container): void {
         `${missing.length} of ${total} missing: ${missing.join(", ")}`,
         `tasks cannot start without them (ResourceInitializationError): create ${missing.length === 1 ? "it" : "them"} (aws ssm put-parameter --type SecureString --name ${missing[0]} ...)`,
       );
-    } else if (params.value.foreign.length > 0) {
-      row("SSM parameters", false, `not checked: ${params.value.foreign.join(", ")} (another account, region or service)`, "verify checks this account's SSM parameters only: check those by hand");
+    } else if (liveUnread || params.value.foreign.length > 0) {
+      const unread = [
+        ...(liveUnread ? [`the running task definition's secrets (${liveUnread.why})`] : []),
+        ...(params.value.foreign.length > 0 ? [`${params.value.foreign.join(", ")} (another account, region or service)`] : []),
+      ];
+      const read = liveUnread ? `; the stack's ${params.value.names.length} ${params.value.foreign.length > 0 ? "in this account " : ""}exist: ${params.value.names.join(", ")}` : "";
+      const e = liveUnread?.error;
+      row(
+        "SSM parameters",
+        false,
+        `not checked: ${unread.join("; ")}${read}`,
+        e ? errorTodo(e) : liveUnread ? "deploy the stack" : "verify checks this account's SSM parameters only: check those by hand",
+        e ? !e.denied : false,
+      );
     } else row("SSM parameters", true, `${total} of ${total} exist: ${params.value.names.join(", ")}`);
   }
 }
@@ -311,6 +340,9 @@ function judgeLogs(j: Judging, service: Service | undefined): void {
         `CloudWatch Logs never returns events older than the start time verify asks for: check this machine's clock (it reads ${iso(now)}) and the endpoint verify calls; if both are right, the worker has logged nothing for ${duration(now - o.timestamp)}: see ECS tasks and ECS stopped tasks`,
         runningNow > 0,
       );
+    } else if (!service) {
+      // Whether none are expected rests on the service's counts.
+      blocked("log events", `none in ${window}, and whether a task runs to write them is unknown: ${j.noService}`, f.service?.ok === false && !f.service.error.denied);
     } else if (runningNow === 0 && t.workerMode === "sqs" && (service?.desiredCount ?? 0) === 0) {
       row("log events", true, `none in ${window}; no task runs (scaled to zero), so none are expected`);
     } else if (runningNow === 0) {
