@@ -197,6 +197,7 @@ describe("migration of the real production state", () => {
       dataSourcesSkipped: 11,
       toBeCreated: 23,
       unexpectedCreations: 1,
+      deployedCreations: 0,
     });
     expect(report.creations.filter((c) => !c.expected).map((c) => c.address)).toEqual(["aws_vpc.managed_existing"]);
   });

@@ -3,7 +3,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CliIo, DEFAULT_STACK, DEFAULT_STATE, USAGE, main } from "../commands/migration-check";
+import { CliIo, DEFAULT_STACK, USAGE, defaultState, main } from "../commands/migration-check";
 import { synthesisSources, writeSynthesisRecord } from "../stacks/synthesis-record";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
@@ -13,6 +13,7 @@ import { CONFIGURED_STACKS } from "./fixtures/hcl-production";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const staging = onHclProduction(configured.staging, configured.production);
 import {
+  DEPLOYED_CREATION_NOTE,
   DEPOSED_NOTE,
   EXPECTED_CREATION_NOTE,
   MigrationReport,
@@ -25,6 +26,7 @@ import {
 } from "../lib/migration";
 
 const PRODUCTION_STATE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
+const POST_FIX_STATE = path.join(__dirname, "../../shared/fixtures/post-fix-production.tfstate");
 const PLANNED_STACK = path.join(__dirname, "fixtures/migration/planned-stack.tf.json");
 
 // ------------------------------------------------------------ builders
@@ -141,6 +143,7 @@ describe("classification", () => {
       dataSourcesSkipped: 2,
       toBeCreated: 0,
       unexpectedCreations: 0,
+      deployedCreations: 0,
     });
     expect(report.safe).toBe(true);
   });
@@ -198,7 +201,7 @@ describe("classification", () => {
     });
     // The real target is then new, and not one the fixes explain.
     expect(report.creations).toEqual([
-      { address: "aws_iam_role.iam_ec2_role", expected: false, note: UNEXPECTED_CREATION_NOTE },
+      { address: "aws_iam_role.iam_ec2_role", expected: false, deployed: false, note: UNEXPECTED_CREATION_NOTE },
     ]);
 
     const out = run(["--state", tmpFile(stateJson(resources)), "--stack-json", tmpFile(stackJson(cfg))]);
@@ -233,7 +236,7 @@ describe("classification", () => {
     ]);
     expect(report.movedProblems).toEqual([]);
     expect(report.creations).toEqual([
-      { address: "aws_ecr_repository.ecr_backend", expected: true, note: EXPECTED_CREATION_NOTE },
+      { address: "aws_ecr_repository.ecr_backend", expected: true, deployed: false, note: EXPECTED_CREATION_NOTE },
     ]);
     expect(report.safe).toBe(true);
     expect(renderMarkdown(report)).toContain(
@@ -436,8 +439,8 @@ describe("classification", () => {
 
     const report = check([], { resources: ["aws_vpc.managed_existing", "aws_sqs_queue.ml_worker_ml_worker"] });
     expect(report.creations).toEqual([
-      { address: "aws_sqs_queue.ml_worker_ml_worker", expected: true, note: EXPECTED_CREATION_NOTE },
-      { address: "aws_vpc.managed_existing", expected: false, note: UNEXPECTED_CREATION_NOTE },
+      { address: "aws_sqs_queue.ml_worker_ml_worker", expected: true, deployed: false, note: EXPECTED_CREATION_NOTE },
+      { address: "aws_vpc.managed_existing", expected: false, deployed: false, note: UNEXPECTED_CREATION_NOTE },
     ]);
     expect(report.totals).toMatchObject({ toBeCreated: 2, unexpectedCreations: 1 });
     // Creations are warnings, not failures.
@@ -487,6 +490,7 @@ describe("the production state against the planned stack", () => {
       dataSourcesSkipped: 11,
       toBeCreated: 21,
       unexpectedCreations: 1,
+      deployedCreations: 0,
     });
   });
 
@@ -581,6 +585,7 @@ describe("CLI", () => {
         dataSourcesSkipped: 0,
         toBeCreated: 0,
         unexpectedCreations: 0,
+        deployedCreations: 0,
       },
     });
   });
@@ -594,20 +599,23 @@ describe("CLI", () => {
     expect(out.stdout).toContain("| `aws_vpc.main` | kept | `aws_vpc.main` |  |");
   });
 
-  describe("by default: ../terraform/terraform.tfstate against production synthesized now from the sources", () => {
+  describe("by default: production's own local backend file (../terraform/terraform.tfstate from the project) against production synthesized now", () => {
     let project: string;
+    let root: string;
     beforeAll(() => {
-      const root = fs.mkdtempSync(path.join(tmp, "infra-"));
+      root = fs.mkdtempSync(path.join(tmp, "infra-"));
       project = path.join(root, "cdktf");
       fs.mkdirSync(path.join(project, "cdktf.out/stacks/production"), { recursive: true });
       fs.mkdirSync(path.join(root, "terraform"));
       fs.copyFileSync(PRODUCTION_STATE, path.join(root, "terraform/terraform.tfstate"));
-      // A stale synthesis that would destroy everything: never judged by default.
-      fs.writeFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), stackJson({ resources: [] }));
+      // A stale synthesis that would destroy everything: never judged by default. Its backend is the stack's.
+      const stale = { ...JSON.parse(stackJson({ resources: [] })), terraform: { backend: { local: { path: "../../../../terraform/terraform.tfstate" } } } };
+      fs.writeFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), JSON.stringify(stale));
     });
 
     it("classifies the real state as safe, whatever cdktf.out holds, and writes nothing", () => {
-      expect(DEFAULT_STATE).toBe("../terraform/terraform.tfstate");
+      // backend.path '../../../../terraform/terraform.tfstate', from cdktf.out/stacks/production.
+      expect(defaultState("production", { environments: { production }, reviewEnvironments: {} }, project)).toBe(path.join(root, "terraform/terraform.tfstate"));
       expect(DEFAULT_STACK).toBe("production");
       const before = fs.readFileSync(path.join(project, "cdktf.out/stacks/production/cdk.tf.json"), "utf8");
       const out = run([], project);
@@ -683,6 +691,172 @@ describe("CLI", () => {
         stderr: `error: give --stack or --stack-json, not both\n${USAGE}`,
       });
     });
+  });
+
+  describe("the default state: the stack's own backend; --state when it is not a local file", () => {
+    const runIn = (argv: string[], cwd: string, environments: Record<string, EnvironmentConfig>) => {
+      let stdout = "";
+      let stderr = "";
+      const code = main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd }, { environments, reviewEnvironments: {} });
+      return { code, stdout, stderr };
+    };
+    /** <root>/cdktf (the project) and <root>/terraform/<file> for each file given. */
+    const layout = (files: Record<string, string>) => {
+      const root = fs.mkdtempSync(path.join(tmp, "layout-"));
+      fs.mkdirSync(path.join(root, "cdktf"));
+      fs.mkdirSync(path.join(root, "terraform"));
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(root, "terraform", name), text);
+      return { root, project: path.join(root, "cdktf") };
+    };
+
+    it("a changed backend.path: that file, or a miss that names the field", () => {
+      const { root, project } = layout({ "moved.tfstate": fs.readFileSync(PRODUCTION_STATE, "utf8") });
+      const moved = { ...production, backend: { type: "local" as const, path: "../../../../terraform/moved.tfstate" } };
+      const ok = runIn([], project, { production: moved });
+      expect([ok.code, ok.stderr]).toEqual([0, ""]);
+      expect(ok.stdout).toContain("| 2 | 9 | 14 | 1 | 0 |");
+      const absent = { ...production, backend: { type: "local" as const, path: "../../../../terraform/absent.tfstate" } };
+      expect(runIn([], project, { production: absent })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          `error: state file not found: ${path.join(root, "terraform/absent.tfstate")} (stack 'production''s backend.path '../../../../terraform/absent.tfstate', ` +
+          "relative to cdktf.out/stacks/production; or give --state <file>)\n",
+      });
+    });
+
+    it("another --stack: its own state file, not production's", () => {
+      // terraform.tfstate holds production's resources: read for staging, it would be refused (newEnvironment with resources).
+      const { project } = layout({ "terraform.tfstate": fs.readFileSync(PRODUCTION_STATE, "utf8"), "staging.tfstate": JSON.stringify({ version: 4, serial: 1, resources: [] }) });
+      expect(staging.backend).toEqual({ type: "local", path: "../../../../terraform/staging.tfstate" });
+      const r = runIn(["--stack", "staging", "--json"], project, { production, staging });
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ managedInstances: 0, destroyed: 0, toBeCreated: 34 });
+    });
+
+    it("an S3 backend: --state is required, said before anything is read; with it, checked", () => {
+      const { project } = layout({});
+      const s3 = { ...production, backend: { type: "s3" as const, bucket: "zh-state", key: "production/terraform.tfstate", region: "us-east-1" } };
+      expect(runIn([], project, { production: s3 })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          "error: stack 'production' keeps its state in S3 (s3://zh-state/production/terraform.tfstate), and migration-check reads a local file only: " +
+          "copy it (aws s3 cp s3://zh-state/production/terraform.tfstate <file>) and give it with --state <file>\n",
+      });
+      const given = runIn(["--state", PRODUCTION_STATE], project, { production: s3 });
+      expect([given.code, given.stderr]).toEqual([0, ""]);
+      expect(given.stdout).toContain("| 2 | 9 | 14 | 1 | 0 |");
+    });
+
+    it("--stack-json: the file's local backend, relative to its folder; any other backend, or none, needs --state", () => {
+      const dir = fs.mkdtempSync(path.join(tmp, "stack-json-"));
+      fs.mkdirSync(path.join(dir, "stacks/x"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "s.tfstate"), stateJson([{ type: "aws_vpc", name: "main" }]));
+      const write = (terraform: object) => {
+        const file = path.join(dir, "stacks/x/cdk.tf.json");
+        fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(stackJson({ resources: ["aws_vpc.main"] })), terraform }));
+        return file;
+      };
+      const local = run(["--stack-json", write({ backend: { local: { path: "../../s.tfstate" } } })], dir);
+      expect([local.code, local.stderr]).toEqual([0, ""]);
+      expect(local.stdout).toContain("| `aws_vpc.main` | kept | `aws_vpc.main` |  |");
+      const file = path.join(dir, "stacks/x/cdk.tf.json");
+      expect(run(["--stack-json", write({ backend: { s3: { bucket: "b", key: "k" } } })], dir)).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `error: stack JSON ${file} keeps its state in a 's3' backend, and migration-check reads a local file only: give the state with --state <file>\n`,
+      });
+      expect(run(["--stack-json", write({})], dir)).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `error: stack JSON ${file} declares no backend, and migration-check reads a local file only: give the state with --state <file>\n`,
+      });
+      expect(run(["--stack-json", write({}), "--state", "s.tfstate"], dir).code).toBe(0);
+    });
+  });
+
+  describe("a resource the configuration records as deployed, to be created: the state is not the deployed one (exit 1)", () => {
+    const without = (file: string, ...gone: string[]) => {
+      const state = JSON.parse(fs.readFileSync(file, "utf8"));
+      state.resources = state.resources.filter((r: { module?: string; type: string; name: string }) => !gone.includes(`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`));
+      return tmpFile(JSON.stringify(state));
+    };
+    const runProduction = (argv: string[]) => {
+      let stdout = "";
+      let stderr = "";
+      const code = main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: tmp }, { environments: { production }, reviewEnvironments: {} });
+      return { code, stdout, stderr };
+    };
+
+    it("today's state without the API host: NOT SAFE, the host named", () => {
+      expect(Object.keys(production.deployed ?? {})).toContain("aws_instance.compute_host");
+      const r = runProduction(["--state", without(POST_FIX_STATE, "module.compute.aws_instance.host")]);
+      expect([r.code, r.stderr]).toEqual([1, ""]);
+      expect(r.stdout).toContain(`- \`aws_instance.compute_host\`: ${DEPLOYED_CREATION_NOTE}`);
+      expect(r.stdout).toContain("| 3 | 30 | 22 | 0 | 0 | 11 | 1 (0 unexpected, 1 recorded as deployed) |");
+      expect(r.stdout.trimEnd().split("\n").pop()).toBe(
+        "**Result: NOT SAFE**: 1 resource(s) recorded as deployed but not in this state, to be created again: `aws_instance.compute_host`.",
+      );
+      const json = JSON.parse(runProduction(["--state", without(POST_FIX_STATE, "module.compute.aws_instance.host"), "--json"]).stdout);
+      expect(json.safe).toBe(false);
+      expect(json.creations).toEqual([{ address: "aws_instance.compute_host", expected: false, deployed: true, note: DEPLOYED_CREATION_NOTE }]);
+      expect(json.totals).toMatchObject({ toBeCreated: 1, unexpectedCreations: 0, deployedCreations: 1 });
+    });
+
+    it("the pre-fix state without the host: NOT SAFE too; intact, the ML worker's creations stay expected", () => {
+      const r = runProduction(["--state", without(PRODUCTION_STATE, "module.compute.aws_instance.host"), "--json"]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).creations.filter((c: { deployed: boolean }) => c.deployed).map((c: { address: string }) => c.address)).toEqual(["aws_instance.compute_host"]);
+      const intact = JSON.parse(runProduction(["--state", PRODUCTION_STATE, "--json"]).stdout);
+      expect(intact.safe).toBe(true);
+      // Recorded as deployed, but the state predates the fixes that create them.
+      expect(intact.creations.find((c: { address: string }) => c.address === "aws_sqs_queue.ml_worker_ml_worker")).toEqual({
+        address: "aws_sqs_queue.ml_worker_ml_worker",
+        expected: true,
+        deployed: false,
+        note: EXPECTED_CREATION_NOTE,
+      });
+    });
+
+    it("today's state without the ML worker's queue: past the fixes, its creation is an error", () => {
+      const r = runProduction(["--state", without(POST_FIX_STATE, "module.ml_worker.aws_sqs_queue.ml_worker"), "--json"]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).creations.filter((c: { deployed: boolean }) => c.deployed).map((c: { address: string }) => c.address)).toEqual(["aws_sqs_queue.ml_worker_ml_worker"]);
+    });
+
+    it("a stack JSON carries no configuration: nothing is recorded as deployed, the creation is a warning", () => {
+      const r = run(["--state", without(PRODUCTION_STATE, "module.compute.aws_instance.host"), "--stack-json", PLANNED_STACK, "--json"]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).totals.deployedCreations).toBe(0);
+    });
+  });
+
+  it("a state that lists an instance twice: exit 2, as Terraform refuses to load it", () => {
+    const state = JSON.parse(fs.readFileSync(PRODUCTION_STATE, "utf8"));
+    const at = state.resources.findIndex((r: { module?: string; type: string }) => !r.module && r.type === "aws_security_group");
+    const group = state.resources[at];
+    const deposed = group.instances.find((i: { deposed?: string }) => i.deposed).deposed;
+    state.resources.push(group);
+    const file = tmpFile(JSON.stringify(state));
+    const last = state.resources.length - 1;
+    expect(run(["--state", file, "--stack-json", PLANNED_STACK])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        `error: state file ${file} lists 2 instances more than once: aws_security_group.ec2_existing_vpc (resources[${at}] and resources[${last}]); ` +
+        `aws_security_group.ec2_existing_vpc deposed object "${deposed}" (resources[${at}] and resources[${last}]). ` +
+        'Terraform refuses to load such a state ("Duplicate resource instance in state"); give the state Terraform wrote\n',
+    });
+    // Within one resource, and a data source in a module, alike.
+    expect(() => parseState(stateJson([{ type: "aws_vpc", name: "v", instances: [{ index_key: "a" }, { index_key: "a" }] }]), "state")).toThrow(
+      'state lists an instance more than once: aws_vpc.v["a"] (resources[0] and resources[0])',
+    );
+    expect(() =>
+      parseState(stateJson([{ mode: "data", module: "module.compute", type: "aws_ami", name: "u" }, { mode: "data", module: "module.compute", type: "aws_ami", name: "u" }]), "state"),
+    ).toThrow("state lists an instance more than once: module.compute.data.aws_ami.u (resources[0] and resources[1])");
+    // The same name as a resource and as a data source is two instances.
+    expect(parseState(stateJson([{ type: "aws_vpc", name: "v" }, { mode: "data", type: "aws_vpc", name: "v" }]), "state").instances).toHaveLength(1);
   });
 
   it("counts the compute templates among the sources of the synthesis", () => {

@@ -67,6 +67,9 @@ export interface StackConfig {
 export const EXPECTED_NEW_RESOURCE_NAME_PREFIXES: readonly string[] = ["ecr_", "ml_worker_", "iam_ecs_", "ssm_ml_worker_"];
 export const EXPECTED_CREATION_NOTE = "expected: created by the ML worker fixes";
 export const UNEXPECTED_CREATION_NOTE = "warning: not in the state and not a moved target; check that it is meant to be new";
+export const DEPLOYED_CREATION_NOTE =
+  "**error**: the configuration records it as deployed (`deployed`), but no instance of this state is at or moves to it: " +
+  "this is not the deployed state, or the object was lost from it; a deploy would create a second one";
 export const DEPOSED_NOTE = "deposed (will be cleaned up by the next apply, as with the HCL)";
 
 /** True for `<type>.<name>` addresses whose creation the ML worker fixes explain. */
@@ -148,6 +151,14 @@ export function parseState(text: string, label: string): ParsedState {
 
   const instances: StateInstance[] = [];
   let dataInstanceCount = 0;
+  // Terraform refuses a state that lists one instance twice ("Duplicate resource instance in state"): so does this check.
+  const seen = new Map<string, number>();
+  const duplicates: string[] = [];
+  const once = (what: string, n: number) => {
+    const first = seen.get(what);
+    if (first === undefined) seen.set(what, n);
+    else duplicates.push(`${what} (resources[${first}] and resources[${n}])`);
+  };
   state.resources.forEach((r: unknown, n) => {
     const bad = (why: string) => new InputError(`${label}: resources[${n}] is malformed (${why})`);
     if (!isObject(r)) throw bad("not an object");
@@ -155,15 +166,17 @@ export function parseState(text: string, label: string): ParsedState {
     if (typeof r.type !== "string" || typeof r.name !== "string") throw bad("no type or name");
     if (r.module !== undefined && typeof r.module !== "string") throw bad("module is not a string");
     if (!Array.isArray(r.instances)) throw bad("instances is not an array");
-    if (r.mode === "data") {
-      dataInstanceCount += r.instances.length;
-      return;
-    }
     for (const inst of r.instances as unknown[]) {
       if (!isObject(inst)) throw bad("an instance is not an object");
       const { index_key: key, deposed } = inst;
       if (key !== undefined && typeof key !== "number" && typeof key !== "string") throw bad("index_key");
       if (deposed !== undefined && typeof deposed !== "string") throw bad("deposed");
+      const address = `${r.module ? `${r.module}.` : ""}${r.mode === "data" ? "data." : ""}${r.type}.${r.name}${indexSuffix(key ?? null)}`;
+      once(deposed === undefined ? address : `${address} deposed object ${JSON.stringify(deposed)}`, n);
+      if (r.mode === "data") {
+        dataInstanceCount++;
+        continue;
+      }
       instances.push({
         modulePath: (r.module as string | undefined) ?? "",
         type: r.type,
@@ -173,6 +186,12 @@ export function parseState(text: string, label: string): ParsedState {
       });
     }
   });
+  if (duplicates.length > 0) {
+    throw new InputError(
+      `${label} lists ${duplicates.length === 1 ? "an instance" : `${duplicates.length} instances`} more than once: ${duplicates.join("; ")}. ` +
+        'Terraform refuses to load such a state ("Duplicate resource instance in state"); give the state Terraform wrote',
+    );
+  }
   return {
     terraformVersion: typeof state.terraform_version === "string" ? state.terraform_version : null,
     serial: typeof state.serial === "number" ? state.serial : null,
@@ -238,6 +257,8 @@ export interface MovedProblem extends MovedBlock {
 export interface Creation {
   readonly address: string;
   readonly expected: boolean;
+  /** The configuration records it as deployed: its creation is an error. */
+  readonly deployed: boolean;
   readonly note: string;
 }
 
@@ -250,21 +271,24 @@ export interface Totals {
   readonly destroyed: number;
   readonly dataSourcesSkipped: number;
   readonly toBeCreated: number;
+  /** Creations neither expected nor recorded as deployed: warnings. */
   readonly unexpectedCreations: number;
+  /** Creations of addresses the configuration records as deployed: errors. */
+  readonly deployedCreations: number;
 }
 
 /**
  * The check's result. This is also the `--json` output, unchanged:
  * {
- *   safe: boolean,                      // no destroyed instance and no moved-block problem
+ *   safe: boolean,                      // no destroyed instance, no moved-block problem, no deployed address created
  *   state: { terraformVersion, serial, lineage },   // null when absent
  *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
  *       // outcome: "kept" | "moved" | "hcl-module" | "deposed" | "destroyed"; sorted by address
  *   movedProblems: [{ from, to, problem }],   // errors (exit 1)
  *   noopMoved: [{ from, to }],                // source not in state: harmless
- *   creations: [{ address, expected, note }], // in the configuration, not in the state
+ *   creations: [{ address, expected, deployed, note }], // in the configuration, not in the state
  *   totals: { managedInstances, kept, moved, inHclModule, deposed, destroyed,
- *             dataSourcesSkipped, toBeCreated, unexpectedCreations }
+ *             dataSourcesSkipped, toBeCreated, unexpectedCreations, deployedCreations }
  * }
  */
 export interface MigrationReport {
@@ -340,8 +364,13 @@ function droppedByCount(address: string, config: StackConfig): string | undefine
   return `its resource has count = ${count}, so Terraform destroys this instance`;
 }
 
-/** Classifies every managed instance of the state against the configuration. */
-export function classify(state: ParsedState, config: StackConfig): MigrationReport {
+/**
+ * Classifies every managed instance of the state against the configuration.
+ * `deployed`: the addresses the stack's configuration records as deployed (its `deployed`); a creation
+ * of one is an error, except an expected creation (the ML worker fixes) against a state from before
+ * the fixes (one that holds none of their resources).
+ */
+export function classify(state: ParsedState, config: StackConfig, deployed: readonly string[] = []): MigrationReport {
   // Terraform rejects two moved blocks with the same `from`; keep the first so the result stays deterministic.
   const movedFrom = new Map<string, MovedBlock>();
   for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
@@ -363,12 +392,14 @@ export function classify(state: ParsedState, config: StackConfig): MigrationRepo
     const root = r.configAddress === null ? null : rootResourceOf(r.configAddress);
     if (root !== null) present.add(root);
   }
+  const beforeFixes = ![...present].some(isExpectedCreation);
   const creations: Creation[] = [...config.resources]
     .filter((a) => !present.has(a) && config.counts?.get(a) !== 0)
     .sort(byString)
     .map((address) => {
-      const expected = isExpectedCreation(address);
-      return { address, expected, note: expected ? EXPECTED_CREATION_NOTE : UNEXPECTED_CREATION_NOTE };
+      const expected = isExpectedCreation(address) && (beforeFixes || !deployed.includes(address));
+      if (!expected && deployed.includes(address)) return { address, expected, deployed: true, note: DEPLOYED_CREATION_NOTE };
+      return { address, expected, deployed: false, note: expected ? EXPECTED_CREATION_NOTE : UNEXPECTED_CREATION_NOTE };
     });
 
   const count = (o: Outcome) => instances.filter((r) => r.outcome === o).length;
@@ -381,10 +412,11 @@ export function classify(state: ParsedState, config: StackConfig): MigrationRepo
     destroyed: count("destroyed"),
     dataSourcesSkipped: state.dataInstanceCount,
     toBeCreated: creations.length,
-    unexpectedCreations: creations.filter((c) => !c.expected).length,
+    unexpectedCreations: creations.filter((c) => !c.expected && !c.deployed).length,
+    deployedCreations: creations.filter((c) => c.deployed).length,
   };
   return {
-    safe: totals.destroyed === 0 && movedProblems.length === 0,
+    safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0,
     state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
     instances,
     movedProblems,
@@ -458,7 +490,7 @@ export function renderMarkdown(report: MigrationReport): string {
     "| kept | moved | in HCL module | deposed | destroyed | data sources skipped | to be created |",
     "|---|---|---|---|---|---|---|",
     `| ${totals.kept} | ${totals.moved} | ${totals.inHclModule} | ${totals.deposed} | ${totals.destroyed} | ` +
-      `${totals.dataSourcesSkipped} | ${totals.toBeCreated} (${totals.unexpectedCreations} unexpected) |`,
+      `${totals.dataSourcesSkipped} | ${totals.toBeCreated} (${totals.unexpectedCreations} unexpected${totals.deployedCreations ? `, ${totals.deployedCreations} recorded as deployed` : ""}) |`,
     "",
     resultLine(report),
   );
@@ -475,6 +507,8 @@ function resultLine(report: MigrationReport): string {
   if (destroyed.length) problems.push(`${destroyed.length} instance(s) destroyed: ${destroyed.join(", ")}`);
   const missing = report.movedProblems.map((m) => code(m.to));
   if (missing.length) problems.push(`${missing.length} moved block(s) to a missing target: ${missing.join(", ")}`);
+  const again = report.creations.filter((c) => c.deployed).map((c) => code(c.address));
+  if (again.length) problems.push(`${again.length} resource(s) recorded as deployed but not in this state, to be created again: ${again.join(", ")}`);
   return `**Result: NOT SAFE**: ${problems.join("; ")}.`;
 }
 
