@@ -538,6 +538,31 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  it("more stopped tasks than a page: every page listed, every task described (100 a request), the one out of memory found", async () => {
+    const r = await verify("many-stopped");
+    expect(r.code).toBe(1);
+    expect(failing(r.stdout).map((x) => [x[0], x[2]])).toEqual([
+      [
+        "ECS stopped tasks",
+        "1 of 101 stopped since the deployment: 1 × out of memory; last: Essential container in task exited \\| OutOfMemoryError: Container killed due to memory usage (exit 137)",
+      ],
+    ]);
+    const listed = r.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "STOPPED").map((q) => q.input.nextToken);
+    expect(listed).toEqual([undefined, "page-2"]);
+    expect(r.requests.filter((q) => q.operation === "ecs:DescribeTasks").map((q) => (q.input.tasks as string[]).length)).toEqual([100, 2]);
+  });
+
+  it("stopped tasks past the pages verify reads: not checked, a failure", async () => {
+    const r = await verify("stopped-endless");
+    expect(rows(r.stdout).find((x) => x[0] === "ECS stopped tasks")).toEqual([
+      "ECS stopped tasks",
+      "FAIL",
+      "not checked: more stopped tasks listed than verify reads (20 pages of ecs:ListTasks); those past them were not judged",
+      "see the service's events (aws ecs describe-services) for why tasks keep stopping",
+    ]);
+    expect(r.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "STOPPED")).toHaveLength(20);
+  });
+
   it("the API host's records hold another address; the host stopped", async () => {
     const stale = await verify("dns-stale");
     expect(failing(stale.stdout)).toEqual([

@@ -18,6 +18,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ParameterMetadata } from "@aws-sdk/client-ssm";
+import type { Task } from "@aws-sdk/client-ecs";
 import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
 
 /** Every operation verify may call: reads only (a test holds the server to it). */
@@ -41,6 +42,9 @@ export const READ_OPERATIONS = [
   "route53:ListResourceRecordSets",
 ] as const;
 export type Operation = (typeof READ_OPERATIONS)[number];
+
+/** ListTasks pages verify reads per status (100 tasks a page). */
+export const TASK_PAGES = 20;
 
 /** Appended to the SDK's user agent. */
 export const USER_AGENT = "zivohealth-infra-verify";
@@ -190,13 +194,33 @@ export class Calls {
   taskDefinition = (taskDefinition: string) =>
     this.send("ecs:DescribeTaskDefinition", taskDefinition, () => this.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })));
 
-  listTasks = (cluster: string, serviceName: string, desiredStatus: "RUNNING" | "STOPPED") =>
-    this.send("ecs:ListTasks", `${serviceName} ${desiredStatus}`, () =>
-      this.clients.ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, maxResults: 100 })),
-    );
+  /** The service's task ARNs of that status, every page up to `maxPages` (100 a page); `truncated` when more remain. */
+  async listTasks(cluster: string, serviceName: string, desiredStatus: "RUNNING" | "STOPPED", maxPages = TASK_PAGES): Promise<Got<{ taskArns: string[]; truncated: boolean }>> {
+    const taskArns: string[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const got = await this.send("ecs:ListTasks", `${serviceName} ${desiredStatus}`, () =>
+        this.clients.ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, maxResults: 100, nextToken })),
+      );
+      if (!got.ok) return got;
+      taskArns.push(...(got.value.taskArns ?? []));
+      nextToken = got.value.nextToken;
+      if (!nextToken) return { ok: true, value: { taskArns, truncated: false } };
+    }
+    return { ok: true, value: { taskArns, truncated: true } };
+  }
 
-  tasks = (cluster: string, tasks: string[]) =>
-    this.send("ecs:DescribeTasks", `${tasks.length} task(s)`, () => this.clients.ecs.send(new DescribeTasksCommand({ cluster, tasks })));
+  /** The tasks, 100 a request (DescribeTasks' limit). */
+  async tasks(cluster: string, arns: readonly string[]): Promise<Got<{ tasks: Task[] }>> {
+    const tasks: Task[] = [];
+    for (let i = 0; i < arns.length; i += 100) {
+      const chunk = arns.slice(i, i + 100);
+      const got = await this.send("ecs:DescribeTasks", `${chunk.length} task(s)`, () => this.clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: chunk })));
+      if (!got.ok) return got;
+      tasks.push(...(got.value.tasks ?? []));
+    }
+    return { ok: true, value: { tasks } };
+  }
 
   images = (registryId: string, repositoryName: string, imageTag: string) =>
     this.send(

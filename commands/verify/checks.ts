@@ -58,6 +58,8 @@ export interface Facts {
   taskDefinition?: Got<TaskDefinition>;
   runningTasks?: Got<Task[]>;
   stoppedTasks?: Got<Task[]>;
+  /** More stopped tasks than ListTasks' pages verify reads: the rest were not judged. */
+  stoppedTruncated?: boolean;
   image?: Got<DescribeImagesResponse | Missing>;
   dbHost?: Got<{ value?: string; type?: string; version?: number; lastModified?: Date } | Missing>;
   parameters?: Got<{ names: string[]; found: ParameterMetadata[]; foreign: string[] }>;
@@ -106,12 +108,14 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
       calls.listTasks(t.cluster.name, t.service.name, "STOPPED"),
     ]);
     f.taskDefinition = taskDefinition;
-    const arns = [...(running.ok ? (running.value.taskArns ?? []) : []), ...(stopped.ok ? (stopped.value.taskArns ?? []) : [])].slice(0, 100);
+    // Every listed task is described (100 a request): a task not read cannot be judged.
+    const arns = [...(running.ok ? running.value.taskArns : []), ...(stopped.ok ? stopped.value.taskArns : [])];
     const described = arns.length > 0 ? await calls.tasks(t.cluster.name, arns) : ({ ok: true, value: { tasks: [] } } as const);
     const pick = (list: typeof running) =>
-      !list.ok ? list : !described.ok ? described : { ok: true as const, value: (described.value.tasks ?? []).filter((x) => list.value.taskArns?.includes(x.taskArn ?? "")) };
+      !list.ok ? list : !described.ok ? described : { ok: true as const, value: described.value.tasks.filter((x) => list.value.taskArns.includes(x.taskArn ?? "")) };
     f.runningTasks = pick(running);
     f.stoppedTasks = pick(stopped);
+    f.stoppedTruncated = stopped.ok && stopped.value.truncated;
   };
   const ecsThenImage = async () => {
     await ecs();

@@ -3,7 +3,7 @@
 // that could not run is a FAIL that says why.
 import type { ContainerDefinition, Service } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
-import { CallError, Missing, Operation } from "./aws";
+import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
 import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, QueueFacts, REQUESTS, Row, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
 import { VerifyTarget } from "./target";
 
@@ -119,7 +119,15 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
   if (!service) blocked("ECS stopped tasks", noService);
   else if (!f.stoppedTasks) blocked("ECS stopped tasks", "not read", true);
   else if (!f.stoppedTasks.ok) failed("ECS stopped tasks", f.stoppedTasks.error);
-  else {
+  else if (f.stoppedTruncated) {
+    row(
+      "ECS stopped tasks",
+      false,
+      `not checked: more stopped tasks listed than verify reads (${TASK_PAGES} pages of ecs:ListTasks); those past them were not judged`,
+      "see the service's events (aws ecs describe-services) for why tasks keep stopping",
+      true,
+    );
+  } else {
     const since = primary?.createdAt?.getTime() ?? 0;
     const stopped = [...f.stoppedTasks.value].sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
     const current = stopped.filter((x) => (x.createdAt?.getTime() ?? 0) >= since);
