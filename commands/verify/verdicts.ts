@@ -1,3 +1,4 @@
+// Long: every check's verdict, side by side, so that what a row needs and what it says when a read failed are judged the same way.
 // verify's verdicts: from what was read (./verify-checks.ts, gather), one row per check,
 // in CHECKS order. Each row says PASS or FAIL, the value seen and what to do; a check
 // that could not run is a FAIL that says why.
