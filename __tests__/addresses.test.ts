@@ -4,8 +4,13 @@ import * as path from "path";
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { classify, parseStack, parseState } from "../lib/migration";
-import { DATA_SOURCES, INTENDED_DIFFERENCES, MOVES, applyMoves, counterpart } from "../stacks/moves";
+import { DATA_SOURCES, INTENDED_DIFFERENCES, MOVES, MoveTargetError, applyMoves, counterpart } from "../stacks/moves";
+import { App, Testing, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { duplicateAddresses, pinAddress } from "../modules/address";
 import { synthStack } from "./helpers";
+import { tempDir } from "./tmp";
 
 const FIXTURE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
 
@@ -124,12 +129,64 @@ describe("addresses", () => {
     expect(INTENDED_DIFFERENCES[0].reason).toMatch(/user_data_base64.*16,384-byte limit/);
   });
 
-  it("refuses a move table entry whose target the stack does not synthesize", () => {
+  it("refuses a move table entry whose target the stack does not synthesize (a user error: exit 2, no trace)", () => {
     const stack = synthStack().stack;
-    expect(() => applyMoves(stack, [{ from: "module.iam.aws_iam_role.gone", to: "aws_iam_role.iam_gone" }])).toThrow(
+    const move = () => applyMoves(stack, [{ from: "module.iam.aws_iam_role.gone", to: "aws_iam_role.iam_gone" }]);
+    expect(move).toThrow(
       "moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):\n" +
         "  - module.iam.aws_iam_role.gone -> aws_iam_role.iam_gone",
     );
+    expect(move).toThrow(MoveTargetError);
+  });
+
+  it("the production stack synthesizes every element under its own address", () => {
+    expect(duplicateAddresses(synthStack().stack)).toEqual([]);
+  });
+});
+
+describe("duplicateAddresses: two elements pinned to one address", () => {
+  const subnets = (stack: TerraformStack, id: string, onLaunch: string) =>
+    new DataAwsSubnets(stack, id, { filter: [{ name: "map-public-ip-on-launch", values: [onLaunch] }] });
+
+  it("names the address and both constructs' paths, for data sources, resources, locals, outputs and variables", () => {
+    const stack = new TerraformStack(new App({ outdir: tempDir("zh-dup-") }), "dup");
+    pinAddress(subnets(stack, "existing_public", "true"), "", "existing_public");
+    pinAddress(subnets(stack, "existing_private", "false"), "", "existing_public");
+    pinAddress(new SqsQueue(stack, "a", {}), "ml_worker", "q");
+    pinAddress(new SqsQueue(stack, "b", {}), "ml_worker", "q");
+    pinAddress(new TerraformLocal(stack, "l1", "x"), "", "key");
+    pinAddress(new TerraformLocal(stack, "l2", "y"), "", "key");
+    pinAddress(new TerraformOutput(stack, "o1", { value: "x" }), "", "out");
+    pinAddress(new TerraformOutput(stack, "o2", { value: "y" }), "", "out");
+    pinAddress(new TerraformVariable(stack, "v1", {}), "", "v");
+    pinAddress(new TerraformVariable(stack, "v2", {}), "", "v");
+    // Same name, different kinds: different addresses, no clash.
+    pinAddress(new TerraformLocal(stack, "l3", "z"), "", "existing_public");
+    const why = "cdktf would merge them into one block. Give each its own name (pinAddress, overrideLogicalId)";
+    expect(duplicateAddresses(stack)).toEqual([
+      `data.aws_subnets.existing_public is the address of 2 constructs: dup/existing_public, dup/existing_private; ${why}`,
+      `aws_sqs_queue.ml_worker_q is the address of 2 constructs: dup/a, dup/b; ${why}`,
+      `local.key is the address of 2 constructs: dup/l1, dup/l2; ${why}`,
+      `output.out is the address of 2 constructs: dup/o1, dup/o2; ${why}`,
+      `var.v is the address of 2 constructs: dup/v1, dup/v2; ${why}`,
+    ]);
+  });
+
+  it("what cdktf would otherwise write: one lookup with both filters (why it is refused)", () => {
+    const stack = new TerraformStack(new App({ outdir: tempDir("zh-dup-") }), "dup");
+    pinAddress(subnets(stack, "existing_public", "true"), "", "existing_public");
+    pinAddress(subnets(stack, "existing_private", "false"), "", "existing_public");
+    const json = JSON.parse(Testing.synth(stack));
+    expect(Object.keys(json.data.aws_subnets)).toEqual(["existing_public"]);
+    expect(json.data.aws_subnets.existing_public.filter.map((f: { values: string[] }) => f.values[0])).toEqual(["true", "false"]);
+  });
+
+  it("distinct names: nothing reported", () => {
+    const stack = new TerraformStack(new App({ outdir: tempDir("zh-dup-") }), "dup");
+    pinAddress(subnets(stack, "existing_public", "true"), "", "existing_public");
+    pinAddress(subnets(stack, "existing_private", "false"), "", "existing_private");
+    new TerraformLocal(stack, "unpinned", "x");
+    expect(duplicateAddresses(stack)).toEqual([]);
   });
 });
 

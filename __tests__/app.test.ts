@@ -8,6 +8,9 @@ import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
 import { synthesisSources } from "../stacks/synthesis-record";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { tempDir } from "./tmp";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { pinAddress } from "../modules/address";
+import { MOVES, Move } from "../stacks/moves";
 
 const tmpOut = () => path.join(tempDir("zh-app-"), "cdktf.out");
 
@@ -225,6 +228,40 @@ describe("runApp (npm run synth)", () => {
     } finally {
       fs.chmodSync("cdktf.out", 0o755);
     }
+  });
+
+  it("two constructs pinned to one address: refused naming both paths and the address, no stack trace, nothing written", () => {
+    // A stack with a second subnet lookup pinned to the first one's name, as a mistyped pin in the stack would make it.
+    const validations = ZivoHealthStack.prototype.runAllValidations;
+    jest.spyOn(ZivoHealthStack.prototype, "runAllValidations").mockImplementation(function (this: ZivoHealthStack) {
+      const lookup = new DataAwsSubnets(this, "second_private", { filter: [{ name: "map-public-ip-on-launch", values: ["false"] }] });
+      pinAddress(lookup, "", "existing_public");
+      validations.call(this);
+    });
+    runApp({ production });
+    failsCleanly("Invalid Terraform addresses:", 2);
+    expect(err).toBe(
+      "Invalid Terraform addresses:\n" +
+        "  - data.aws_subnets.existing_public is the address of 2 constructs: production/existing_public, production/second_private; " +
+        "cdktf would merge them into one block. Give each its own name (pinAddress, overrideLogicalId)\n",
+    );
+    expect(tree()).toEqual([]);
+  });
+
+  it("a moved block whose target the stack no longer synthesizes: the message, exit 2, no stack trace, nothing written", () => {
+    const gone: Move = { from: "module.ml_worker.aws_cloudwatch_metric_alarm.gone", to: "aws_cloudwatch_metric_alarm.ml_worker_gone" };
+    (MOVES as Move[]).push(gone);
+    try {
+      runApp({ production });
+    } finally {
+      (MOVES as Move[]).pop();
+    }
+    failsCleanly("moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):", 2);
+    expect(err).toBe(
+      "moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):\n" +
+        "  - module.ml_worker.aws_cloudwatch_metric_alarm.gone -> aws_cloudwatch_metric_alarm.ml_worker_gone\n",
+    );
+    expect(tree()).toEqual([]);
   });
 
   it("a refusal leaves the previous output exactly as it was", () => {

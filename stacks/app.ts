@@ -4,8 +4,10 @@ import * as path from "path";
 import { AnnotationMetadataEntryType, App, AppConfig } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
+import { duplicateAddresses } from "../modules/address";
 import { ValidationError } from "../modules/validation";
 import { checkIsolation, resolveOutdir } from "./isolation";
+import { MoveTargetError } from "./moves";
 import { PolicyResult, SEVERITIES } from "../policy";
 import { SYNTHESIS_RECORD, SynthesisSources, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
 import { ZivoHealthStack } from "./zivohealth-stack";
@@ -46,6 +48,9 @@ export function buildApp(environments: Readonly<Record<string, EnvironmentConfig
   const app = new App({ stackTraces: false, skipValidation: true, ...appConfig });
   const stacks = Object.entries(environments).map(([name, config]) => new ZivoHealthStack(app, name, config));
   for (const stack of stacks) stack.runAllValidations();
+  // Two elements pinned to one address would be merged into one block by cdktf, silently.
+  const duplicates = stacks.flatMap(duplicateAddresses);
+  if (duplicates.length > 0) throw new ValidationError("Terraform addresses", duplicates);
   return app;
 }
 
@@ -72,11 +77,12 @@ export class SynthRefusedError extends Error {
 }
 
 /** Errors of the user's making: reported as their message, without a stack trace. */
-export const isUserError = (e: unknown): e is ValidationError | OutputError | SynthRefusedError =>
-  e instanceof ValidationError || e instanceof OutputError || e instanceof SynthRefusedError;
+export type UserError = ValidationError | MoveTargetError | OutputError | SynthRefusedError;
+export const isUserError = (e: unknown): e is UserError =>
+  e instanceof ValidationError || e instanceof MoveTargetError || e instanceof OutputError || e instanceof SynthRefusedError;
 
-/** A user error's exit code: 1 for the policy's verdict (a `failSynth` refusal by findings only), 2 for bad input or an unwritable output folder. */
-export const exitCodeOf = (e: ValidationError | OutputError | SynthRefusedError): 1 | 2 => (e instanceof SynthRefusedError && e.verdict ? 1 : 2);
+/** A user error's exit code: 1 for the policy's verdict (a `failSynth` refusal by findings only), 2 for bad input, an address the moves table and the stack disagree on, or an unwritable output folder. */
+export const exitCodeOf = (e: UserError): 1 | 2 => (e instanceof SynthRefusedError && e.verdict ? 1 : 2);
 
 export interface SynthesizedStack {
   /** Stack name (the key in the environments map). */

@@ -142,6 +142,14 @@ export function counterpart(address: string): string | undefined {
 const isResource = (c: unknown): c is TerraformResource =>
   typeof (c as TerraformResource).terraformResourceType === "string" && typeof (c as TerraformResource).moveFromId === "function";
 
+/** The table and the stack disagree: a moved block would point at an address the stack does not synthesize. */
+export class MoveTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MoveTargetError";
+  }
+}
+
 export function applyMoves(stack: TerraformStack, table: readonly Move[] = MOVES): void {
   const byAddress = new Map<string, TerraformResource>();
   for (const c of stack.node.findAll()) {
@@ -154,7 +162,7 @@ export function applyMoves(stack: TerraformStack, table: readonly Move[] = MOVES
     else if (!move.optional) missing.push(`${move.from} -> ${move.to}`);
   }
   if (missing.length > 0) {
-    throw new Error(
+    throw new MoveTargetError(
       `moved blocks point at addresses this stack does not synthesize (a construct id or address changed?):\n` +
         missing.map((m) => `  - ${m}`).join("\n"),
     );
