@@ -205,6 +205,28 @@ describe("runApp (npm run synth)", () => {
     expect(tree().sort()).toEqual(["cdktf.out", "cdktf.out/stacks", "cdktf.out/stacks/production"]);
   });
 
+  /** Every path under `dir` with each file's content, to compare before and after. */
+  const snapshot = () => tree().map((p) => [p, fs.statSync(p).isDirectory() ? "<dir>" : fs.readFileSync(p, "utf8")]);
+
+  it.each([
+    ["cdk.tf.json", "cdktf.out/stacks/production/cdk.tf.json", "it is a folder, not a file"],
+    ["synthesis.json", "cdktf.out/stacks/production/synthesis.json", "it is a folder, not a file"],
+    ["manifest.json", "cdktf.out/manifest.json", "it is a folder, not a file"],
+    ["assets", "cdktf.out/stacks/production/assets", "it is a file, not a folder"],
+  ])("%s: a folder where a file goes, or a file where a folder goes: refused before the first rename, cdktf.out exactly as it was, no .tmp-* files", (_name, blocked, what) => {
+    runApp({ production });
+    fs.rmSync(blocked, { recursive: true });
+    if (what.startsWith("it is a folder")) fs.mkdirSync(blocked);
+    else fs.writeFileSync(blocked, "in the way");
+    fs.writeFileSync("cdktf.out/stacks/production/cdk.tf.json.keep", "old");
+    const before = snapshot();
+    out = "";
+    runApp({ production });
+    failsCleanly(`cannot write ${blocked}: ${what}; move it away and synthesize again`, 2);
+    expect(snapshot()).toEqual(before);
+    expect(tree().filter((p) => p.includes(".tmp-"))).toEqual([]);
+  });
+
   // Permissions do not stop root: there the blocked cases above cover the same path.
   const canMakeReadOnly = (() => {
     const probe = fs.mkdtempSync(path.join(os.tmpdir(), "zh-ro-probe-"));
@@ -305,10 +327,11 @@ describe("synthesize", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("removes a stale cdk.tf (left by cdktf synth --hcl) beside cdk.tf.json, and keeps .terraform", () => {
+  it("removes a stale cdk.tf and its metadata.json (left by cdktf synth --hcl) beside cdk.tf.json, and keeps .terraform", () => {
     const stackDir = path.join(dir, "cdktf.out/stacks/production");
     fs.mkdirSync(path.join(stackDir, ".terraform"), { recursive: true });
     fs.writeFileSync(path.join(stackDir, "cdk.tf"), 'terraform {\n  0 = "required_version"\n}\n');
+    fs.writeFileSync(path.join(stackDir, "metadata.json"), '{"//":{"metadata":{"stackName":"production"}}}');
     const [s] = synthesize({ production }, { outdir: path.join(dir, "cdktf.out") });
     expect(s.file).toBe(path.join(stackDir, "cdk.tf.json"));
     expect(fs.readdirSync(stackDir).sort()).toEqual([".terraform", "assets", "cdk.tf.json"]);

@@ -169,6 +169,8 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
 }
 
 const SYNTHESIZED_FILES = ["cdk.tf.json", "cdk.tf"];
+/** What `cdktf synth --hcl` writes beside `cdk.tf` (and JSON synthesis does not). */
+const HCL_METADATA = "metadata.json";
 
 function errorAnnotations(stacks: readonly ZivoHealthStack[]): string[] {
   return stacks.flatMap((stack) =>
@@ -223,6 +225,7 @@ function publish(staging: string, outdir: string, stacks: readonly { workingDire
   for (const stack of stacks) {
     for (const rel of listFiles(staging, stack.workingDirectory)) files.push(rel);
   }
+  checkTargets(outdir, files);
   const created: string[] = [];
   const temporary: string[] = [];
   const suffix = `.tmp-${process.pid}`;
@@ -245,20 +248,21 @@ function publish(staging: string, outdir: string, stacks: readonly { workingDire
     for (const d of created.reverse()) fs.rmSync(d, { recursive: true, force: true });
     fail(current, e);
   }
-  for (const t of temporary) {
+  temporary.forEach((t, i) => {
     try {
       fs.renameSync(t, t.slice(0, -suffix.length));
     } catch (e) {
+      for (const rest of temporary.slice(i)) fs.rmSync(rest, { force: true });
       fail(t.slice(0, -suffix.length), e, `${shown(outdir)} may now mix old and new files: synthesize again`);
     }
-  }
+  });
   // Each stack folder keeps only the format just synthesized, and no record of an earlier synthesis.
   for (const stack of stacks) {
     const written = path.basename(stack.synthesizedStackPath);
-    for (const other of SYNTHESIZED_FILES.filter((f) => f !== written)) {
-      fs.rmSync(path.join(outdir, stack.workingDirectory, other), { force: true });
-    }
-    if (!recorded) fs.rmSync(path.join(outdir, stack.workingDirectory, SYNTHESIS_RECORD), { force: true });
+    for (const other of SYNTHESIZED_FILES.filter((f) => f !== written)) removeFile(path.join(outdir, stack.workingDirectory, other));
+    // cdktf writes metadata.json beside cdk.tf only (--hcl): it describes that file.
+    if (written !== "cdk.tf") removeFile(path.join(outdir, stack.workingDirectory, HCL_METADATA));
+    if (!recorded) removeFile(path.join(outdir, stack.workingDirectory, SYNTHESIS_RECORD));
     removeStaleAssets(path.join(outdir, stack.workingDirectory), new Set(files.map((f) => path.relative(stack.workingDirectory, f))));
   }
 }
@@ -296,6 +300,35 @@ function describeCode(err: NodeJS.ErrnoException): string {
     default:
       return err.message;
   }
+}
+
+/**
+ * Refuses, before the first file is copied, a target that a folder stands in
+ * the place of, or whose folder a file stands in the place of: the renames
+ * would fail halfway, after some files were replaced.
+ */
+function checkTargets(outdir: string, files: readonly string[]): void {
+  const folders = new Set<string>();
+  for (const rel of files) {
+    const parts = rel.split(path.sep);
+    for (let i = 1; i < parts.length; i++) folders.add(path.join(outdir, ...parts.slice(0, i)));
+  }
+  for (const dir of [...folders].sort()) {
+    if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new OutputError(`cannot write ${shown(dir)}: it is a file, not a folder; move it away and synthesize again`);
+    }
+  }
+  for (const rel of files) {
+    const target = path.join(outdir, rel);
+    if (fs.lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new OutputError(`cannot write ${shown(target)}: it is a folder, not a file; move it away and synthesize again`);
+    }
+  }
+}
+
+/** Removes a file the synthesis wrote earlier; a folder of that name is not ours to remove. */
+function removeFile(file: string): void {
+  if (fs.lstatSync(file, { throwIfNoEntry: false })?.isDirectory() === false) fs.rmSync(file, { force: true });
 }
 
 /** Creates `dir` and its missing parents, recording those it created (outermost first). */
