@@ -37,4 +37,33 @@ describe("the fast build", () => {
     expect(built()).toContain("answer = 2");
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
   });
+
+  it("removes the output of a deleted or renamed source (an import of it must fail), and nothing it did not write", () => {
+    const project = tempDir("zh-build-gone-");
+    fs.mkdirSync(path.join(project, "tools"));
+    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+    fs.mkdirSync(path.join(project, "modules"));
+    fs.writeFileSync(path.join(project, "main.ts"), 'import { ok } from "./modules/validation";\nconsole.log(ok);\n');
+    fs.writeFileSync(path.join(project, "modules", "validation.ts"), "export const ok = 1;\n");
+    fs.writeFileSync(path.join(project, "modules", "kept.ts"), "export const kept = 1;\n");
+    const build = () => {
+      const r = spawnSync(process.execPath, [path.join(project, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
+      expect(r.status).toBe(0);
+      return r.stderr;
+    };
+    const dist = (...p: string[]) => path.join(project, "dist", ...p);
+    expect(build()).toBe("build: 3 file(s) transpiled\n");
+    // Not the build's: a file it never wrote, in a folder it writes to.
+    fs.writeFileSync(dist("modules", "hand-made.js"), "// not built\n");
+
+    fs.renameSync(path.join(project, "modules", "validation.ts"), path.join(project, "modules", "checks.ts"));
+    expect(build()).toBe("build: 1 file(s) transpiled, 1 removed (source gone)\n");
+    expect(fs.readdirSync(dist("modules")).sort()).toEqual(["checks.js", "hand-made.js", "kept.js"]);
+    expect(Object.keys(JSON.parse(fs.readFileSync(dist(".build-sources.json"), "utf8"))).sort()).toEqual(["main.ts", "modules/checks.ts", "modules/kept.ts"]);
+    const r = spawnSync(process.execPath, [dist("main.js")], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Cannot find module './modules/validation'");
+    expect(build()).toBe("build: 0 file(s) transpiled\n");
+  });
 });

@@ -3,7 +3,8 @@
 // only the files whose content changed since they were last transpiled (a
 // sha256 per source in dist/.build-sources.json; not the modification time,
 // which an edit can leave older than the output). It does not type check:
-// `npm test` (tsc) and CI do. Plain JavaScript, so it needs no build itself.
+// `npm test` (tsc) and CI do. It removes the outputs it wrote whose source is
+// gone. Plain JavaScript, so it needs no build itself.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -38,6 +39,14 @@ for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
   if (built[rel] !== hashes[rel] || !fs.existsSync(out)) stale.push([rel, out]);
 }
 
+// Outputs this build wrote for a source that is gone (deleted, renamed): a stale
+// dist/modules/x.js would still satisfy an import of ./x. Only what the manifest
+// lists; anything else in dist/ is not the build's to remove.
+const orphans = Object.keys(built)
+  .filter((rel) => !(rel in hashes) && /\.ts$/.test(rel) && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes(".."))
+  .map((rel) => path.join(outDir, rel.replace(/\.ts$/, ".js")));
+for (const out of orphans) fs.rmSync(out, { force: true });
+
 if (stale.length > 0) {
   const swc = require("@swc/core");
   for (const [rel, out] of stale) {
@@ -50,7 +59,9 @@ if (stale.length > 0) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, code);
   }
-  // Written last: an interrupted build transpiles the rest next time.
-  fs.writeFileSync(manifestFile, JSON.stringify(hashes, null, 1));
 }
-if (process.argv.includes("--verbose")) console.error(`build: ${stale.length} file(s) transpiled`);
+// Written last: an interrupted build transpiles (and removes) the rest next time.
+if (stale.length > 0 || orphans.length > 0) fs.writeFileSync(manifestFile, JSON.stringify(hashes, null, 1));
+if (process.argv.includes("--verbose")) {
+  console.error(`build: ${stale.length} file(s) transpiled${orphans.length ? `, ${orphans.length} removed (source gone)` : ""}`);
+}
