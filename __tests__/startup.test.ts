@@ -11,6 +11,8 @@ const ROOT = path.resolve(__dirname, "..");
 const DIST = path.join(ROOT, "dist", "stacks");
 const VERSIONED = `${process.version}-${process.arch}`;
 const sha256 = (s: string) => require("crypto").createHash("sha256").update(s).digest("hex");
+/** An entry's name: the sha256 of the module's absolute path, a NUL, and its source. */
+const entryName = (file: string, source: string) => sha256(`${file}\0${source}`);
 
 beforeAll(() => {
   const built = spawnSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT, encoding: "utf8" });
@@ -63,11 +65,12 @@ describe("compile cache", () => {
     expect(cold.stats.written).toBe(cold.stats.compiled);
     expect(warm.stats).toEqual({ folder: path.join(cache, VERSIONED), fromCache: cold.stats.compiled, compiled: 0, rejected: 0, written: 0 });
     expect(warm.json).toBe(cold.json);
-    // Each entry is named by the sha256 of its module's source: the app's entry point's among them.
+    // Each entry is named by the sha256 of its module's path and source: the app's configuration's among them.
     const names = fs.readdirSync(path.join(cache, VERSIONED));
     expect(names).toHaveLength(cold.stats.written);
     expect(names.every((n) => /^[0-9a-f]{64}$/.test(n))).toBe(true);
-    expect(names).toContain(sha256(fs.readFileSync(path.join(DIST, "..", "config", "environments.js"), "utf8")));
+    const environments = path.join(DIST, "..", "config", "environments.js");
+    expect(names).toContain(entryName(environments, fs.readFileSync(environments, "utf8")));
   });
 
   it("an edited module is compiled again, never given the code of its old source (same length, same name)", () => {
@@ -80,15 +83,31 @@ describe("compile cache", () => {
     fs.writeFileSync(mod, 'exports.value = "two";');
     expect(withCache(dir, code)).toEqual({ out: "two\n", stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 } });
     expect(fs.readdirSync(path.join(dir, VERSIONED)).sort()).toEqual(
-      [sha256('exports.value = "one";'), sha256('exports.value = "two";')].sort(),
+      [entryName(mod, 'exports.value = "one";'), entryName(mod, 'exports.value = "two";')].sort(),
     );
+  });
+
+  it("the same source in two checkouts sharing the cache: each its own entry, and a stack trace names the file that ran", () => {
+    const dir = tempDir("zh-startup-");
+    const source = '"use strict";\nexports.fail = () => { throw new Error("boom"); };';
+    const checkouts = ["one", "two with space"].map((c) => path.join(dir, c, "dist", "m.js"));
+    for (const file of checkouts) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, source);
+    }
+    const trace = (file: string) => `try { require(${JSON.stringify(file)}).fail(); } catch (e) { console.log(e.stack.split("\\n")[1].trim()); }`;
+    const cache = path.join(dir, "cache");
+    expect(withCache(cache, trace(checkouts[0]))).toEqual({ out: `at exports.fail (${checkouts[0]}:2:30)\n`, stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 } });
+    expect(withCache(cache, trace(checkouts[1]))).toEqual({ out: `at exports.fail (${checkouts[1]}:2:30)\n`, stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 } });
+    expect(withCache(cache, trace(checkouts[1]))).toEqual({ out: `at exports.fail (${checkouts[1]}:2:30)\n`, stats: { fromCache: 1, compiled: 0, rejected: 0, written: 0 } });
+    expect(fs.readdirSync(path.join(cache, VERSIONED)).sort()).toEqual(checkouts.map((f) => entryName(f, source)).sort());
   });
 
   it("an entry V8 refuses (damaged, or another build's) is compiled again and replaced", () => {
     const dir = tempDir("zh-startup-");
     const source = "exports.value = 41 + 1;";
     fs.writeFileSync(path.join(dir, "m.js"), source);
-    const entry = path.join(dir, VERSIONED, sha256(source));
+    const entry = path.join(dir, VERSIONED, entryName(path.join(dir, "m.js"), source));
     fs.mkdirSync(path.dirname(entry));
     fs.writeFileSync(entry, "not V8's code");
     const code = `console.log(require(${JSON.stringify(path.join(dir, "m.js"))}).value)`;

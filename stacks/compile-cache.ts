@@ -6,8 +6,11 @@
 // the functions that ran, not only the top level (why v8-compile-cache, which
 // caches right after compiling, saved nothing here).
 //
-// An entry is named by the sha256 of the module's source, so an edited file never
-// gets stale code, and is written whole by rename, so a run beside it never reads
+// An entry is named by the sha256 of the module's absolute path and source, so an
+// edited file never gets stale code, and a checkout sharing node_modules (and so
+// the cache) never gets another checkout's code for the same source: V8's code
+// keeps the file name it was compiled under, and stack traces would name the
+// other checkout's file. It is written whole by rename, so a run beside it never reads
 // half of one. Anything that goes wrong (no folder, not writable, an entry V8
 // refuses) means compiling as Node does; output never depends on the cache.
 import * as crypto from "crypto";
@@ -103,7 +106,7 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import() needs
     // the loader Node gives its own compiles (vm's stand-in for it warns, as experimental, on Node 20).
     if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
-    const file = path.join(folder, crypto.createHash("sha256").update(content).digest("hex"));
+    const file = path.join(folder, compileCacheKey(filename, content));
     let cachedData: Buffer | undefined;
     try {
       cachedData = fs.readFileSync(file);
@@ -142,6 +145,11 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     pruneCompileCache(folder);
   });
   return true;
+}
+
+/** An entry's name: the sha256 of the module's absolute file name and its source. */
+export function compileCacheKey(filename: string, content: string): string {
+  return crypto.createHash("sha256").update(filename).update("\0").update(content).digest("hex");
 }
 
 /** The `require` Node gives a module (lib/internal/modules/helpers makeRequireFunction). */
