@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,6 +8,7 @@ import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
 import { synthesisSources } from "../stacks/synthesis-record";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { tempDir } from "./tmp";
+import { until } from "./processes";
 import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { pinAddress } from "../modules/address";
 import { MOVES, Move } from "../stacks/moves";
@@ -77,8 +78,8 @@ describe("runApp (npm run synth)", () => {
     expect(err).not.toMatch(/\n\s+at /); // no stack trace
   };
 
-  it("says where it wrote each stack and how many policy findings it has, one line each", () => {
-    runApp({ production, staging });
+  it("says where it wrote each stack and how many policy findings it has, one line each", async () => {
+    await runApp({ production, staging });
     expect(out).toBe(
       "production: wrote cdktf.out/stacks/production/cdk.tf.json; 18 policy findings (0 critical, 6 high, 6 medium, 6 low), none blocking\n" +
         "staging: wrote cdktf.out/stacks/staging/cdk.tf.json; 18 policy findings (0 critical, 6 high, 6 medium, 6 low), none blocking\n",
@@ -126,8 +127,8 @@ describe("runApp (npm run synth)", () => {
     expect(template("production").equals(fs.readFileSync(path.join(savedCwd, "modules/compute/user_data_minimal.sh.tpl")))).toBe(true);
   });
 
-  it("counts exempted and blocking findings under the stack's own policy configuration", () => {
-    runApp({
+  it("counts exempted and blocking findings under the stack's own policy configuration", async () => {
+    await runApp({
       production: {
         ...production,
         policy: {
@@ -143,8 +144,8 @@ describe("runApp (npm run synth)", () => {
     );
   });
 
-  it("bad policy configuration: the field and the allowed values, no stack trace, nothing written", () => {
-    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent" as never] } } } });
+  it("bad policy configuration: the field and the allowed values, no stack trace, nothing written", async () => {
+    await runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent" as never] } } } });
     failsCleanly("Invalid environment configuration:", 2);
     expect(err).toBe(
       "Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got \"urgent\")\n",
@@ -152,8 +153,8 @@ describe("runApp (npm run synth)", () => {
     expect(tree()).toEqual([]);
   });
 
-  it("failSynth with blocking findings: the findings, no stack trace, nothing written (no empty stack folders)", () => {
-    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } } });
+  it("failSynth with blocking findings: the findings, no stack trace, nothing written (no empty stack folders)", async () => {
+    await runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } } });
     failsCleanly("Synthesis refused by 6 errors; nothing was written:", 1);
     expect(err).toContain("  - [production/ec2_existing_vpc] [ZH-SG-SSH-WORLD] (high, CKV_AWS_24)");
     expect(err.trimEnd().split("\n").pop()).toBe(
@@ -162,8 +163,8 @@ describe("runApp (npm run synth)", () => {
     expect(tree()).toEqual([]);
   });
 
-  it("an exemption that matches nothing is an error, naming it and where the rule does report", () => {
-    runApp({
+  it("an exemption that matches nothing is an error, naming it and where the rule does report", async () => {
+    await runApp({
       production: {
         ...production,
         policy: {
@@ -189,18 +190,18 @@ describe("runApp (npm run synth)", () => {
     expect(tree()).toEqual([]);
   });
 
-  it("a file where cdktf.out should be: refused before any work, the file left alone", () => {
+  it("a file where cdktf.out should be: refused before any work, the file left alone", async () => {
     fs.writeFileSync("cdktf.out", "not a folder");
-    runApp({ production });
+    await runApp({ production });
     failsCleanly("cannot write cdktf.out: it is a file, not a folder; move it away and synthesize again", 2);
     expect(tree()).toEqual(["cdktf.out"]);
     expect(fs.readFileSync("cdktf.out", "utf8")).toBe("not a folder");
   });
 
-  it("a file where a stack folder should be: refused, the rest of cdktf.out unchanged", () => {
+  it("a file where a stack folder should be: refused, the rest of cdktf.out unchanged", async () => {
     fs.mkdirSync("cdktf.out/stacks", { recursive: true });
     fs.writeFileSync("cdktf.out/stacks/production", "blocked");
-    runApp({ production });
+    await runApp({ production });
     failsCleanly("cannot write cdktf.out/stacks/production: it is a file, not a folder; move it away and synthesize again", 2);
     expect(tree().sort()).toEqual(["cdktf.out", "cdktf.out/stacks", "cdktf.out/stacks/production"]);
   });
@@ -213,15 +214,15 @@ describe("runApp (npm run synth)", () => {
     ["synthesis.json", "cdktf.out/stacks/production/synthesis.json", "it is a folder, not a file"],
     ["manifest.json", "cdktf.out/manifest.json", "it is a folder, not a file"],
     ["assets", "cdktf.out/stacks/production/assets", "it is a file, not a folder"],
-  ])("%s: a folder where a file goes, or a file where a folder goes: refused before the first rename, cdktf.out exactly as it was, no .tmp-* files", (_name, blocked, what) => {
-    runApp({ production });
+  ])("%s: a folder where a file goes, or a file where a folder goes: refused before the first rename, cdktf.out exactly as it was, no .tmp-* files", async (_name, blocked, what) => {
+    await runApp({ production });
     fs.rmSync(blocked, { recursive: true });
     if (what.startsWith("it is a folder")) fs.mkdirSync(blocked);
     else fs.writeFileSync(blocked, "in the way");
     fs.writeFileSync("cdktf.out/stacks/production/cdk.tf.json.keep", "old");
     const before = snapshot();
     out = "";
-    runApp({ production });
+    await runApp({ production });
     failsCleanly(`cannot write ${blocked}: ${what}; move it away and synthesize again`, 2);
     expect(snapshot()).toEqual(before);
     expect(tree().filter((p) => p.includes(".tmp-"))).toEqual([]);
@@ -241,18 +242,18 @@ describe("runApp (npm run synth)", () => {
       fs.rmSync(probe, { recursive: true, force: true });
     }
   })();
-  (canMakeReadOnly ? it : it.skip)("a read-only cdktf.out: refused with the folder named, no stack trace", () => {
+  (canMakeReadOnly ? it : it.skip)("a read-only cdktf.out: refused with the folder named, no stack trace", async () => {
     fs.mkdirSync("cdktf.out");
     fs.chmodSync("cdktf.out", 0o555);
     try {
-      runApp({ production });
+      await runApp({ production });
       failsCleanly("cannot write cdktf.out: permission denied; make it writable (or remove it) and synthesize again", 2);
     } finally {
       fs.chmodSync("cdktf.out", 0o755);
     }
   });
 
-  it("two constructs pinned to one address: refused naming both paths and the address, no stack trace, nothing written", () => {
+  it("two constructs pinned to one address: refused naming both paths and the address, no stack trace, nothing written", async () => {
     // A stack with a second subnet lookup pinned to the first one's name, as a mistyped pin in the stack would make it.
     const validations = ZivoHealthStack.prototype.runAllValidations;
     jest.spyOn(ZivoHealthStack.prototype, "runAllValidations").mockImplementation(function (this: ZivoHealthStack) {
@@ -260,7 +261,7 @@ describe("runApp (npm run synth)", () => {
       pinAddress(lookup, "", "existing_public");
       validations.call(this);
     });
-    runApp({ production });
+    await runApp({ production });
     failsCleanly("Invalid Terraform addresses:", 2);
     expect(err).toBe(
       "Invalid Terraform addresses:\n" +
@@ -270,11 +271,11 @@ describe("runApp (npm run synth)", () => {
     expect(tree()).toEqual([]);
   });
 
-  it("a moved block whose target the stack no longer synthesizes: the message, exit 2, no stack trace, nothing written", () => {
+  it("a moved block whose target the stack no longer synthesizes: the message, exit 2, no stack trace, nothing written", async () => {
     const gone: Move = { from: "module.ml_worker.aws_cloudwatch_metric_alarm.gone", to: "aws_cloudwatch_metric_alarm.ml_worker_gone" };
     (MOVES as Move[]).push(gone);
     try {
-      runApp({ production });
+      await runApp({ production });
     } finally {
       (MOVES as Move[]).pop();
     }
@@ -286,12 +287,12 @@ describe("runApp (npm run synth)", () => {
     expect(tree()).toEqual([]);
   });
 
-  it("a refusal leaves the previous output exactly as it was", () => {
-    runApp({ production });
+  it("a refusal leaves the previous output exactly as it was", async () => {
+    await runApp({ production });
     const before = fs.readFileSync("cdktf.out/stacks/production/cdk.tf.json", "utf8");
     const manifest = fs.readFileSync("cdktf.out/manifest.json", "utf8");
     out = "";
-    runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } }, staging: production });
+    await runApp({ production: { ...production, policy: { config: { blockingSeverities: ["high"] }, failSynth: true } }, staging: production });
     // staging copies production's names and backend: a configuration error (2), refused before the policy runs.
     expect(process.exitCode).toBe(2);
     expect(err).toMatch(/^Invalid environment configuration:\n.*stacks 'production' and 'staging' share the backend/);
@@ -317,6 +318,56 @@ test("the compiled app, given a bad configuration: exit 2, the message, no stack
     stderr: 'Invalid environment configuration:\n  - production: policy.config.blockingSeverities[0] must be one of critical, high, medium, low (got "urgent")\n',
   });
   expect(fs.readdirSync(cwd)).toEqual([]);
+});
+
+// An interrupt while the compiled app or a command synthesizes: the temporary folder goes, cdktf.out stays as it was.
+describe("interrupted", () => {
+  const root = path.join(__dirname, "..");
+  beforeAll(() => execFileSync(process.execPath, [path.join(root, "tools/build.js")], { cwd: root }));
+
+  /** Starts `script` with a TMPDIR of its own; once its staging folder exists, sends `signal`; how it ended and what TMPDIR then holds. */
+  async function interrupt(script: string, args: string[], signal: NodeJS.Signals, cwd: string) {
+    const tmp = tempDir("zh-interrupt-tmp-");
+    const child = spawn(process.execPath, [path.join(root, script), ...args], { cwd, env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, sig) => resolve({ code, signal: sig })));
+    const staged = await until(() => fs.readdirSync(tmp).some((f) => f.startsWith("zivohealth-synth-")), 60_000);
+    expect(staged).toBe(true);
+    child.kill(signal);
+    const end = await ended;
+    return { ...end, stdout, stderr, tmp: fs.readdirSync(tmp) };
+  }
+
+  /** Every path under `dir` with each file's content. */
+  const contents = (dir: string, rel = ""): [string, string][] =>
+    fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e): [string, string][] => {
+      const p = path.join(rel, e.name);
+      return e.isDirectory() ? [[p, "<dir>"], ...contents(dir, p)] : [[p, fs.readFileSync(path.join(dir, p), "utf8")]];
+    });
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("npm run synth (dist/main.js), %s while staging: exit %i, no temporary folder left, cdktf.out exactly as it was", async (signal, code) => {
+    const cwd = tempDir("zh-interrupt-");
+    fs.mkdirSync(path.join(cwd, "cdktf.out/stacks/production"), { recursive: true });
+    fs.writeFileSync(path.join(cwd, "cdktf.out/manifest.json"), "an earlier synthesis");
+    fs.writeFileSync(path.join(cwd, "cdktf.out/stacks/production/cdk.tf.json"), "an earlier synthesis");
+    const before = contents(cwd);
+    const r = await interrupt("dist/main.js", [], signal, cwd);
+    expect({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, tmp: r.tmp }).toEqual({ code, signal: null, stdout: "", stderr: "", tmp: [] });
+    expect(contents(cwd)).toEqual(before);
+  });
+
+  it("npm run policy (in memory), SIGINT: exit 130, no temporary folder left", async () => {
+    const cwd = tempDir("zh-interrupt-");
+    const r = await interrupt("dist/commands/policy.js", ["--stack", "production"], "SIGINT", cwd);
+    expect({ code: r.code, signal: r.signal, tmp: r.tmp }).toEqual({ code: 130, signal: null, tmp: [] });
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
 });
 
 describe("synthesize", () => {

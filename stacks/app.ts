@@ -118,16 +118,63 @@ export interface SynthesizeOptions {
  * folder keeps only the format just written: JSON synthesis removes a
  * `cdk.tf` that `cdktf synth --hcl` left beside `cdk.tf.json` (Terraform would
  * load both), and HCL synthesis removes `cdk.tf.json`. Other files in the
- * stack folders (`.terraform`, plans) are kept.
+ * stack folders (`.terraform`, plans) are kept. A SIGINT, SIGTERM or SIGHUP
+ * that comes meanwhile ends the process once this returns (exit 128 + the
+ * signal's number), the temporary folder removed, unless the process has its own handler for it.
  */
 export function synthesize(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions = {}): SynthesizedStack[] {
+  const staged = stage(environments, options);
+  try {
+    staged.publish();
+    return staged.result;
+  } finally {
+    staged.discard();
+  }
+}
+
+/**
+ * synthesize(), for a process of its own (`npm run synth`): a signal that came
+ * while the stacks were synthesized ends the process before `outdir` changes.
+ */
+export async function synthesizeInterruptibly(
+  environments: Readonly<Record<string, EnvironmentConfig>>,
+  options: SynthesizeOptions = {},
+): Promise<SynthesizedStack[]> {
+  const staged = stage(environments, options);
+  try {
+    // Node runs a signal's handler only between tasks: this is where one that came while staging runs.
+    await new Promise((resolve) => setImmediate(resolve));
+    staged.publish();
+    return staged.result;
+  } finally {
+    staged.discard();
+  }
+}
+
+/** The stacks synthesized into the temporary folder; `publish` moves them into `outdir` (when there is one). */
+interface Staged {
+  readonly result: SynthesizedStack[];
+  publish(): void;
+  discard(): void;
+}
+
+function stage(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions): Staged {
   const outdir = options.outdir === undefined ? path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out") : options.outdir && path.resolve(options.outdir);
   const problems = validateEnvironments(environments);
   if (problems.length > 0) throw new ValidationError("environment configuration", problems);
   if (outdir) checkWritable(outdir, Object.keys(environments));
 
   const sources = outdir ? options.record : undefined;
+  guardSignals();
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
+  liveStaging.add(staging);
+  const discard = () => {
+    fs.rmSync(staging, { recursive: true, force: true });
+    liveStaging.delete(staging);
+    // Node's signal watchers do not keep a process alive: one turn of the event loop, so a signal that came
+    // meanwhile is handled even when the caller's work is all synchronous (npm run policy) and would end it first.
+    setImmediate(() => undefined);
+  };
   try {
     // Staged in a temporary folder, but a local backend path is relative to where Terraform will run: outdir's stacks.
     const app = buildApp(environments, { outdir: staging }, outdir ?? resolveOutdir());
@@ -155,16 +202,42 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
         policy: stack.policy.resultFor(stack)!,
       };
     });
-    if (outdir) {
+    const publishStaged = () => {
+      if (!outdir) return;
       for (const [name, entry] of sources ? Object.entries(manifest.stacks) : []) {
         const file = path.join(staging, entry.synthesizedStackPath);
         writeSynthesisRecord(path.dirname(file), name, file, path.basename(file), sources!);
       }
       publish(staging, outdir, Object.values(manifest.stacks), sources !== undefined);
-    }
-    return result;
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
+    };
+    return { result, publish: publishStaged, discard };
+  } catch (e) {
+    discard();
+    throw e;
+  }
+}
+
+/** Temporary folders of synthesis under way in this process: a signal's handler removes them. */
+const liveStaging = new Set<string>();
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+let signalsGuarded = false;
+
+/**
+ * Without a handler, a signal ends Node at once and the temporary folder stays
+ * behind. With this one, Node runs it between tasks: it removes what
+ * synthesis still has staged and, when no other handler wants the signal,
+ * ends the process as a shell expects (128 + the signal's number). A command
+ * with its own handler decides itself.
+ */
+function guardSignals(): void {
+  if (signalsGuarded) return;
+  signalsGuarded = true;
+  for (const [signal, number] of Object.entries(SIGNALS)) {
+    process.on(signal, function onSignal() {
+      for (const dir of liveStaging) fs.rmSync(dir, { recursive: true, force: true });
+      liveStaging.clear();
+      if (process.listeners(signal as NodeJS.Signals).every((l) => l === onSignal)) process.exit(128 + number);
+    });
   }
 }
 
@@ -358,20 +431,23 @@ export function summaryLine(s: SynthesizedStack): string {
   );
 }
 
+function ignoreEpipe(e: NodeJS.ErrnoException): void {
+  if (e.code !== "EPIPE") throw e;
+}
+
 /**
  * `npm run synth` and the cdktf CLI's app: synthesizes every stack, prints one
  * line per stack, or prints a user error without a stack trace and sets exit
  * code 2 (bad configuration, an unwritable output folder) or 1 (a failSynth
  * refusal by policy findings: the policy's verdict). Nothing is written unless
- * every stack synthesizes.
+ * every stack synthesizes; an interrupt (SIGINT, SIGTERM) before then leaves
+ * cdktf.out as it was and exits 130 or 143.
  */
-export function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): void {
+export async function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): Promise<void> {
   // A closed pipe (`npm run -s synth | head -0`) is not a failure of the synth.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-  });
+  if (!process.stdout.listeners("error").includes(ignoreEpipe)) process.stdout.on("error", ignoreEpipe);
   try {
-    for (const s of synthesize(environments, { record: synthesisSources() })) process.stdout.write(summaryLine(s) + "\n");
+    for (const s of await synthesizeInterruptibly(environments, { record: synthesisSources() })) process.stdout.write(summaryLine(s) + "\n");
   } catch (e) {
     if (!isUserError(e)) throw e;
     process.stderr.write(`${e.message}\n`);
