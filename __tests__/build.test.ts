@@ -38,6 +38,29 @@ describe("the fast build", () => {
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
   });
 
+  it("a syntax error: SWC's excerpt of the file, no stack trace, exit 2, the manifest unchanged", () => {
+    const project = tempDir("zh-build-syntax-");
+    fs.mkdirSync(path.join(project, "tools"));
+    fs.mkdirSync(path.join(project, "config"));
+    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+    fs.writeFileSync(path.join(project, "config", "environment.ts"), "export const ok = 1;\n");
+    const build = () => spawnSync(process.execPath, [path.join(project, "tools", "build.js")], { encoding: "utf8" });
+    expect(build().status).toBe(0);
+    const manifest = fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8");
+    fs.writeFileSync(path.join(project, "config", "environment.ts"), "export const ok = 1;\nexport const broken = {;\n");
+    const r = build();
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([
+      "build: config/environment.ts does not compile:",
+      "  x Unexpected token `;`. Expected identifier, string literal, numeric literal or [ for the computed key",
+    ]);
+    expect(r.stderr).toContain(" 2 | export const broken = {;");
+    expect(r.stderr).not.toMatch(/\n\s+at |Stack backtrace|Caused by/);
+    expect(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8")).toBe(manifest);
+  });
+
   it("removes the output of a deleted or renamed source (an import of it must fail), and nothing it did not write", () => {
     const project = tempDir("zh-build-gone-");
     fs.mkdirSync(path.join(project, "tools"));

@@ -50,12 +50,20 @@ for (const out of orphans) fs.rmSync(out, { force: true });
 if (stale.length > 0) {
   const swc = require("@swc/core");
   for (const [rel, out] of stale) {
-    const { code } = swc.transformFileSync(path.join(root, rel), {
-      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
-      module: { type: "commonjs" },
-      sourceMaps: false,
-      swcrc: false,
-    });
+    let code;
+    try {
+      ({ code } = swc.transformFileSync(path.join(root, rel), {
+        jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+        module: { type: "commonjs" },
+        sourceMaps: false,
+        swcrc: false,
+      }));
+    } catch (e) {
+      // A syntax error is bad input (exit 2): SWC's own excerpt of the file, without its backtrace and ours.
+      const excerpt = String((e && e.message) || e).split(/\n\s*\nCaused by:/)[0].trimEnd();
+      process.stderr.write(`build: ${rel} does not compile:\n${excerpt}\n`);
+      process.exit(2);
+    }
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, code);
   }
