@@ -1,3 +1,4 @@
+// Long: npm run synth's behaviour as the user sees it: each refusal, the output folder's cases, interrupts of the compiled app, and synthesize's format rules.
 import { execFileSync, spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";

@@ -332,7 +332,7 @@ describe("npm run synth-diff", () => {
   it("exit 2 with the commit's own error when it does not synthesize", async () => {
     const io = capture();
     expect(await main([commits.broken], io, { root: project })).toBe(2);
-    expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node tools/build.js && node dist/main.js\` exited 1:`);
+    expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node tools/build.js && node dist/main.js\` exited 2:`);
     expect(io.err).toContain("config/environments.ts");
     expect(io.out).toBe("");
   });

@@ -1,3 +1,4 @@
+// Long: synthesis end to end in one place (validation, staging, the signal guard, publishing into cdktf.out with its checks, the run's summary), so every command that synthesizes writes alike.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
