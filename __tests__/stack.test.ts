@@ -89,9 +89,10 @@ describe("production stack", () => {
       );
     });
 
-    it("parses the React app API key from the env file", () => {
+    it("parses the React app API key from the env file exactly as the HCL root did (cut at a second '=')", () => {
+      // The HCL: trimspace(split("=", local.react_app_api_key_line)[1]); validate/env-file-key.test.ts evaluates both.
       expect(json.locals.react_app_api_key).toBe(
-        '${trimspace(substr([for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0], length("REACT_APP_API_KEY="), -1))}',
+        '${trimspace(split("=", [for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0])[1])}',
       );
     });
   });
