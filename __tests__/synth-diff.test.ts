@@ -345,6 +345,8 @@ describe("npm run synth-diff", () => {
       [[], `error: give the git ref to compare with (HEAD~1, main, a tag or a commit id)\n${USAGE}`, { root: project }],
       [["HEAD", "HEAD~1"], "error: give one git ref, not 2 (HEAD, HEAD~1)\n", { root: project }],
       [["HEAD", "--stack", "no/such"], '--stack takes a stack name (letters, digits, _ and -); got "no/such"', { root: project }],
+      // No stack of the working tree, and not mentioned by the other commit's config/: refused before the export.
+      [[commits.capacity, "--stack", "nope"], `error: no stack named 'nope' in the working tree (production), and infra/cdktf/config/ of ${commits.capacity.slice(0, 7)} does not mention it\n`, { root: project }],
     ];
     process.env.GIT_CEILING_DIRECTORIES = path.dirname(scratch);
     try {
@@ -352,6 +354,7 @@ describe("npm run synth-diff", () => {
         const io = capture();
         expect(await main(argv, io, deps)).toBe(2);
         expect(io.err).toContain(message);
+        expect(io.err).not.toContain("exporting");
         expect(io.out).toBe("");
       }
     } finally {
@@ -376,6 +379,39 @@ describe("the command as npm runs it, on this repository", () => {
     // Other worktrees of this repository come and go (other checkouts): only its temporary folder is ours.
     expect(worktreesIn(ROOT, scratch)).toEqual([]);
     expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  // `tar` made slow (a wrapper first on the PATH that says it started, then waits before it reads): the interrupt
+  // lands while the commit is exported, every time. Sent to the process group, as Ctrl-C is: git archive and tar
+  // stop before synth-diff's own listener runs, tar's stdin breaks (EPIPE).
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("an interrupt (%s) to the process group during the export removes the folder, says interrupted, exits %d", async (signal, code) => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-bin-"));
+    try {
+      const started = path.join(bin, "tar-started");
+      const realTar = execFileSync("sh", ["-c", "command -v tar"], { encoding: "utf8" }).trim();
+      fs.writeFileSync(path.join(bin, "tar"), `#!/bin/sh\n: > '${started}'\nsleep 30\nexec '${realTar}' "$@"\n`, { mode: 0o755 });
+      const child = spawn(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], {
+        cwd: ROOT,
+        env: { ...env(), PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true, // a process group of its own, to signal as a terminal does
+      });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+      expect(await until(() => fs.existsSync(started), 30_000)).toBe(true);
+      expect(fs.readdirSync(scratch)).toEqual([expect.stringMatching(/^synth-diff-/)]);
+      process.kill(-child.pid!, signal);
+      expect(await closed).toBe(code);
+      expect(err).toMatch(new RegExp(`synth-diff: interrupted \\(${signal}\\); removed .*synth-diff-`));
+      expect(err).not.toMatch(/cannot export|EPIPE|Error/);
+      expect(fs.readdirSync(scratch)).toEqual([]);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("an interrupt while the other commit synthesizes stops it and removes its folder (exit 130)", async () => {

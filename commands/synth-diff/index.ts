@@ -191,6 +191,25 @@ function writeOut(file: string, text: string): void {
 
 // ---------------------------------------------------------------- the other commit, in a folder of ours
 
+/** The signals that interrupt the command, and its exit code for each (128 + the signal's number). */
+const INTERRUPTS = [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const;
+const isInterrupt = (signal: NodeJS.Signals | null): signal is (typeof INTERRUPTS)[number][0] => INTERRUPTS.some(([s]) => s === signal);
+
+/**
+ * A child stopped by an interrupt: Ctrl-C (or `kill -INT -<group>`) reaches the whole process
+ * group, so `git archive` and `tar` may stop before our own signal listener has run. The command
+ * exits as interrupted, not with the child's failure.
+ */
+class Interrupted extends Error {
+  constructor(readonly signal: (typeof INTERRUPTS)[number][0]) {
+    super(`interrupted (${signal})`);
+    this.name = "Interrupted";
+  }
+  get exitCode(): number {
+    return INTERRUPTS.find(([s]) => s === this.signal)![1];
+  }
+}
+
 /** A temporary folder, the processes working in it, and their removal on every exit path (signals included). */
 class Scratch {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-diff-"));
@@ -199,7 +218,7 @@ class Scratch {
   private readonly handlers: [NodeJS.Signals, () => void][] = [];
 
   constructor(io: CliIo) {
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    for (const [signal, code] of INTERRUPTS) {
       const handler = () => {
         const removed = this.remove();
         io.stderr(`synth-diff: interrupted (${signal}); ${removed ? `removed ${this.dir}` : `could not remove ${this.dir}: remove it by hand`}\n`);
@@ -253,10 +272,17 @@ function exportCommit(scratch: Scratch, base: Base, to: string): Promise<void> {
     let errors = "";
     archive.stderr.on("data", (d) => (errors += d));
     tar.stderr.on("data", (d) => (errors += d));
+    // tar stopped (an interrupt, a failure) closes its stdin: the EPIPE is told by tar's own exit, below.
+    tar.stdin.on("error", () => undefined);
+    archive.stdout.on("error", () => undefined);
     archive.stdout.pipe(tar.stdin);
     let pending = 2;
-    const done = (what: string) => (code: number | null) => {
-      if (code !== 0) return reject(new InputError(`cannot export ${base.commit.slice(0, 7)}: ${what} exited ${code}: ${errors.trim()}`));
+    const done = (what: string) => (code: number | null, signal: NodeJS.Signals | null) => {
+      if (isInterrupt(signal)) return reject(new Interrupted(signal));
+      if (code !== 0) {
+        const how = signal ? `was stopped (${signal})` : `exited ${code}`;
+        return reject(new InputError(`cannot export ${base.commit.slice(0, 7)}: ${what} ${how}: ${errors.trim()}`));
+      }
       if (--pending === 0) resolve();
     };
     archive.on("error", reject);
@@ -303,6 +329,7 @@ function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise
     child.on("error", (e) => reject(new InputError(`${label}: cannot run its app \`${app}\`: ${e.message}`)));
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (isInterrupt(signal)) return reject(new Interrupted(signal));
       if (code !== 0) {
         const why = signal ? `was stopped (${signal}${signal === "SIGKILL" ? `, after ${SYNTH_TIMEOUT_MS / 1000} s` : ""})` : `exited ${code}`;
         // Paths inside our folder, which is gone by the time this is read, as paths of the commit.
@@ -343,6 +370,21 @@ export function synthesizeWorkingTree(environments?: Readonly<Record<string, Env
   }
 }
 
+/**
+ * Refuses, before any work, a --stack that is no stack of the working tree's configuration and that
+ * the other commit's configuration does not mention: it cannot be a stack on either side. A name
+ * the other commit's config/ mentions may be one of its stacks (one removed since), known only once
+ * it is synthesized: that is checked after.
+ */
+function checkStackName(root: string, base: Base, label: string, stack: string): void {
+  const here = Object.keys((require("../../config/environments") as { environments: Record<string, EnvironmentConfig> }).environments);
+  if (here.includes(stack)) return;
+  // Exit 1: no match; 0 (a match) or an error (cannot tell): the name is checked after the synthesis.
+  const grep = spawnSync("git", ["grep", "-q", "-w", "-F", "-e", stack, base.commit, "--", `:(top)${base.prefix}config`], { cwd: root });
+  if (grep.status !== 1) return;
+  throw new InputError(`no stack named '${stack}' in the working tree (${here.join(", ") || "none"}), and ${base.prefix}config/ of ${label} does not mention it`);
+}
+
 // ---------------------------------------------------------------- the command
 
 export interface SynthDiffDeps {
@@ -359,6 +401,7 @@ export async function main(argv: readonly string[], io: CliIo, deps: SynthDiffDe
   try {
     return await run(options, io, deps);
   } catch (e) {
+    if (e instanceof Interrupted) return e.exitCode; // run() said so when it removed its folder
     if (!(e instanceof InputError)) throw e;
     io.stderr(`error: ${e.message}\n`);
     return 2;
@@ -372,6 +415,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
   const out = o.out === undefined ? undefined : path.resolve(io.cwd, o.out);
   if (out) checkOut(out, o.out!);
   if (!fs.existsSync(path.join(root, "node_modules"))) throw new InputError(`${root} has no node_modules: run npm ci first`);
+  if (o.stack !== undefined) checkStackName(root, base, label, o.stack);
 
   const baseLock = readLockfile(git(root, ["show", `${base.commit}:${base.prefix}package-lock.json`]).stdout, label);
   const hereLock = readLockfile(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"), "the working tree");
@@ -408,6 +452,11 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     io.stderr(`synth-diff: working tree synthesized in memory in ${seconds(Date.now() - t0)}\n`);
     baseStacks = await other;
     io.stderr(`synth-diff: ${label} exported and synthesized in ${seconds(Date.now() - started)}\n`);
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    const removed = scratch.remove();
+    io.stderr(`synth-diff: interrupted (${e.signal}); ${removed ? `removed ${scratch.dir}` : `could not remove ${scratch.dir}: remove it by hand`}\n`);
+    throw e;
   } finally {
     if (!scratch.remove()) io.stderr(`synth-diff: could not remove ${scratch.dir}: remove it by hand\n`);
   }
