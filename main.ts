@@ -1,6 +1,6 @@
 // Wiring only: the startup first (the compile cache and deferred requires apply to what loads after it), then one stack per environment configuration.
 import "./stacks/startup";
-import { environments } from "./config/environments";
+import { environments, reviewEnvironments } from "./config/environments";
 import { runApp } from "./stacks/app";
 
-runApp(environments);
+runApp(environments, reviewEnvironments);

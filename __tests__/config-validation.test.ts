@@ -59,6 +59,11 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["reminder batch size zero", (c) => (c.reminders.reminderSchedulerBatchSize = 0), "reminders.reminderSchedulerBatchSize must be greater than 0 (got 0)"],
   ["reminder metrics flag as a number", (c) => (c.reminders.reminderMetricsEnabled = 1), "reminders.reminderMetricsEnabled must be true or false (got 1)"],
   ["empty HCL modules folder", (c) => (c.hclModulesDir = ""), "hclModulesDir must not be empty"],
+  ["absolute HCL modules folder", (c) => (c.hclModulesDir = "/srv/infra/terraform/modules"), "hclModulesDir must be a relative path starting with ./ or ../, from cdktf.out/stacks/<stack> (got '/srv/infra/terraform/modules'): Terraform treats an absolute module source as a package and copies it into .terraform/modules at init, instead of referencing it"],
+  ["HCL modules folder Terraform would read as a registry address", (c) => (c.hclModulesDir = "terraform/modules"), "hclModulesDir must be a relative path starting with ./ or ../, from cdktf.out/stacks/<stack> (got 'terraform/modules'): Terraform reads any other module source as a registry address"],
+  ["deployed resources without their region", (c) => delete c.deployedRegion, "deployedRegion is not set, but deployed records deployed resources: set it to the region they are in ('us-east-1' if they are in awsRegion), so that a change of awsRegion is refused"],
+  ["deployed region that does not exist", (c) => (c.deployedRegion = "us-east"), "deployedRegion must be an AWS region like us-east-1 (got 'us-east'); did you mean 'us-east-1'?"],
+  ["SSH tunnel on with no CIDR block allowed", (c) => (c.enableSshTunnel = true), "enableSshTunnel is true but sshAllowedCidrs is empty: no SSH rule would be created (its count is 0 without a CIDR block, as in the HCL); list the CIDR blocks allowed to SSH in sshAllowedCidrs, or set enableSshTunnel to false"],
   ["unknown backend", (c) => (c.backend = { type: "gcs", bucket: "x" }), "backend.type must be one of 'local', 's3' (got 'gcs')"],
   ["S3 backend without a key", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", region: "us-east-1" }), "backend.key must be a string (got undefined)"],
   ["S3 backend with a bad region", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "k", region: "useast1" }), "backend.region must be an AWS region like us-east-1 (got 'useast1'); did you mean 'us-east-1'?"],
@@ -159,7 +164,7 @@ describe("the known-key lists", () => {
     expect(Object.keys(ENVIRONMENT_KEYS)).toEqual([
       "project", "environment", "awsRegion", "imageTag", "existingVpcId", "dbInstanceIdentifier", "rdsSecurityGroupId",
       "dbUsername", "dbPasswordSsmName", "storageBucketName", "zoneName", "sshKeyName", "enableSshTunnel", "sshAllowedCidrs",
-      "reminders", "mlWorker", "compute", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "allowReplacement",
+      "reminders", "mlWorker", "compute", "hclModulesDir", "envFilePath", "backend", "hardening", "deployed", "deployedRegion", "allowReplacement",
       "policy", "newEnvironment", "allowDestroy", "keepUnplannable", "planCheck",
     ]);
   });

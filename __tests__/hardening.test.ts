@@ -32,26 +32,56 @@ describe("no silent data loss", () => {
     }
   });
 
-  it("refuses a rename that would replace the deployed queues, repository, log group, cluster and service", () => {
+  it("refuses a rename that would replace the deployed queues, repository, log group, cluster and service: one problem, naming both fixes", () => {
     let message = "";
     try {
       synthStack({ ...production, environment: "prod", dbPasswordSsmName: "/zivohealth/prod/db/password" });
     } catch (e) {
       message = (e as Error).message;
     }
-    const lines = message.split("\n");
-    expect(lines[0]).toBe("Invalid change to deployed stateful resources:");
-    expect(lines.slice(1).map((l) => l.slice(4, l.indexOf(":", 4)))).toEqual([
-      "aws_ecr_repository.ecr_backend",
-      "aws_sqs_queue.ml_worker_ml_worker",
-      "aws_sqs_queue.ml_worker_ml_worker_dlq",
-      "aws_cloudwatch_log_group.ml_worker_ml_worker",
-      "aws_ecs_cluster.ml_worker_ml_worker",
-      "aws_ecs_service.ml_worker_ml_worker",
+    expect(message.split("\n")).toEqual([
+      "Invalid change to deployed stateful resources:",
+      `  - deployed records the resources of environment 'production', not of 'prod' (aws_ecr_repository.ecr_backend "zivohealth-production-backend", ` +
+        `aws_sqs_queue.ml_worker_ml_worker "production-ml-worker", aws_sqs_queue.ml_worker_ml_worker_dlq "production-ml-worker-dlq", ` +
+        `aws_cloudwatch_log_group.ml_worker_ml_worker "/ecs/production-ml-worker", aws_ecs_cluster.ml_worker_ml_worker "production-ml-worker-cluster", ` +
+        `aws_ecs_service.ml_worker_ml_worker "production-ml-worker"): it was copied from 'production'. If 'prod' is a new environment, nothing of it ` +
+        `is deployed yet: set deployed to {} and newEnvironment to true (docs/configuration.md, "Adding an environment"). If these are this stack's ` +
+        "resources, renaming the environment would destroy and recreate each: add them to allowReplacement only if that is intended",
     ]);
-    expect(lines[2]).toBe(
-      `  - aws_sqs_queue.ml_worker_ml_worker: name changes from "production-ml-worker" to "prod-ml-worker", which makes Terraform destroy and recreate it (losing the queue and the messages in it); add 'aws_sqs_queue.ml_worker_ml_worker' to allowReplacement if that is intended`,
+  });
+
+  it("names each renamed resource when the names differ by more than the environment", () => {
+    let message = "";
+    try {
+      synthStack({ ...production, deployed: { ...production.deployed, "aws_sqs_queue.ml_worker_ml_worker": { name: "production-ml-worker-old" } } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split("\n")).toEqual([
+      "Invalid change to deployed stateful resources:",
+      `  - aws_sqs_queue.ml_worker_ml_worker: name changes from "production-ml-worker-old" to "production-ml-worker", which makes Terraform destroy and recreate it (losing the queue and the messages in it); add 'aws_sqs_queue.ml_worker_ml_worker' to allowReplacement if that is intended`,
+    ]);
+  });
+
+  it("refuses a change of awsRegion for deployed resources, naming the field and what to do", () => {
+    expect(() => synthStack({ ...production, awsRegion: "us-west-2" })).toThrow(
+      [
+        "Invalid change to deployed stateful resources:",
+        "  - awsRegion is 'us-west-2', but the deployed resources are in 'us-east-1' (deployedRegion): Terraform would create every resource of the stack " +
+          "anew in us-west-2 and destroy the deployed ones, among them aws_ecr_repository.ecr_backend, aws_sqs_queue.ml_worker_ml_worker, " +
+          "aws_sqs_queue.ml_worker_ml_worker_dlq, aws_cloudwatch_log_group.ml_worker_ml_worker, aws_ecs_cluster.ml_worker_ml_worker, " +
+          "aws_ecs_service.ml_worker_ml_worker, aws_instance.compute_host, and the VPC (existingVpcId) and database (dbInstanceIdentifier) it reads " +
+          "would be looked up in us-west-2. Set awsRegion back to 'us-east-1'; to run the environment in us-west-2, add it as a new environment " +
+          "(its own environment name and backend, deployed: {}, newEnvironment: true); to move this one and lose what these resources hold, name each in allowReplacement",
+      ].join("\n"),
     );
+    // Allowed explicitly, resource by resource: the move goes through, without prevent_destroy on them.
+    const allowReplacement = Object.keys(production.deployed!).map((address) => ({ address, reason: "moving to us-west-2" }));
+    const { json } = synthStack({ ...production, awsRegion: "us-west-2", allowReplacement });
+    expect(json.provider.aws[0].region).toBe("us-west-2");
+    expect(json.resource.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toEqual({ prevent_destroy: false });
+    // A new environment (nothing deployed) chooses its region freely.
+    expect(() => synthStack({ ...configured.staging, awsRegion: "eu-west-1" }, "staging")).not.toThrow();
   });
 
   it("allows a replacement the operator names, and lifts its prevent_destroy", () => {

@@ -55,6 +55,46 @@ describe("environments are isolated", () => {
     expect(fs.existsSync(outdir)).toBe(false);
   });
 
+  it("names every problem of production copied the obvious way in one run, and what a new environment needs", () => {
+    const obvious = { ...production, environment: "staging" };
+    expect(refusal({ production, staging: obvious })).toEqual([
+      "staging: dbPasswordSsmName must be '/zivohealth/staging/db/password' (got '/zivohealth/production/db/password'): the ML worker reads the password there, and the ssm module overwrites the parameter this names",
+      `stacks 'production' and 'staging' share the backend '${statePath("terraform.tfstate")}': a plan of either would run against the other's objects; give 'staging' its own backend.path`,
+      "stacks 'production' and 'staging' share the storage bucket 'zivohealth-data': both would manage the same objects; give 'staging' its own storageBucketName",
+      "stacks 'production' and 'staging' share the DNS zone 'zivohealth.ai': both would manage the same objects; give 'staging' its own zoneName",
+      "stacks 'production' and 'staging' record the same deployed objects (aws_ecr_repository.ecr_backend 'zivohealth-production-backend', " +
+        "aws_sqs_queue.ml_worker_ml_worker 'production-ml-worker', aws_sqs_queue.ml_worker_ml_worker_dlq 'production-ml-worker-dlq', " +
+        "aws_cloudwatch_log_group.ml_worker_ml_worker '/ecs/production-ml-worker', aws_ecs_cluster.ml_worker_ml_worker 'production-ml-worker-cluster', " +
+        "aws_ecs_service.ml_worker_ml_worker 'production-ml-worker'): the deployed list of 'staging' is a copy of the one of 'production', and an " +
+        "object is deployed by one stack only. If 'staging' is a new environment, nothing of it is deployed yet: set its deployed to {} and " +
+        'newEnvironment to true (docs/configuration.md, "Adding an environment")',
+    ]);
+  });
+
+  it("reports the replacement guard's problems of the accepted stacks with the configuration's, before anything is written", () => {
+    const moved = { ...production, awsRegion: "us-west-2" };
+    const problems = refusal({ production: moved, staging: { ...staging, zoneName: "bad zone" } });
+    expect(problems).toEqual([
+      "staging: zoneName must be a DNS zone name like example.com (got 'bad zone')",
+      expect.stringMatching(/^production: awsRegion is 'us-west-2', but the deployed resources are in 'us-east-1' \(deployedRegion\): /),
+    ]);
+  });
+
+  it("validates the review-only configurations at synth, without synthesizing them", () => {
+    const outdir = tmpOut();
+    const typo = { ...productionHardened, hardening: { ...productionHardened.hardening, createLogKMSKey: true } } as EnvironmentConfig;
+    expect(() => synthesize({ production }, { outdir, review: { "production-hardened": typo } })).toThrow(
+      [
+        "Invalid environment configuration:",
+        "  - production-hardened (review only, not synthesized): hardening.createLogKMSKey is not a known setting; did you mean 'createLogKmsKey'?",
+      ].join("\n"),
+    );
+    expect(fs.existsSync(outdir)).toBe(false);
+    // Valid, they are not synthesized: only the configured stacks are written.
+    expect(synthesize({ production }, { outdir, review: { "production-hardened": productionHardened } }).map((s) => s.name)).toEqual(["production"]);
+    expect(fs.readdirSync(path.join(outdir, "stacks"))).toEqual(["production"]);
+  });
+
   it("compares local state paths as resolved from each stack's folder, not as written", () => {
     const other = { ...staging, backend: { type: "local" as const, path: "../production/../../../../terraform/terraform.tfstate" } };
     expect(refusal({ production, staging: other })).toEqual([

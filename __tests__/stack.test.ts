@@ -359,9 +359,14 @@ describe("other configurations", () => {
   });
 
   it("places the HCL modules and the env file where the configuration says", () => {
-    const { json } = synthStack({ ...production, hclModulesDir: "/srv/infra/terraform/modules", envFilePath: "../.env.production" });
-    expect(json.module.storage.source).toBe("/srv/infra/terraform/modules/storage");
+    const { json } = synthStack({ ...production, hclModulesDir: "../../../infra/modules", envFilePath: "../.env.production" });
+    expect(json.module.storage.source).toBe("../../../infra/modules/storage");
     expect(json.data.local_file.env_production.filename).toBe("${path.module}/../.env.production");
+  });
+
+  it("reads an absolute envFilePath as given, not under path.module", () => {
+    const { json } = synthStack({ ...production, envFilePath: "/etc/zivohealth/backend.env" });
+    expect(json.data.local_file.env_production.filename).toBe("/etc/zivohealth/backend.env");
   });
 
   describe("S3 backend: locking and the Terraform version it needs", () => {

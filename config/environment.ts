@@ -234,6 +234,12 @@ export interface EnvironmentConfig {
   /** The deployed stateful resources' identities. @default - none: nothing deployed to protect */
   readonly deployed?: DeployedIdentity;
   /**
+   * The region the deployed resources are in; required when `deployed`
+   * records any. A different `awsRegion` would recreate every resource there,
+   * and the replacement guard refuses it. @default - none: nothing deployed
+   */
+  readonly deployedRegion?: string;
+  /**
    * Addresses whose replacement the operator accepts (this also lifts their
    * `prevent_destroy`), each an address or `{ address, reason }`. @default - none
    */
@@ -302,6 +308,7 @@ export const ENVIRONMENT_KEYS: KnownKeys<EnvironmentConfig> = {
   backend: true,
   hardening: true,
   deployed: true,
+  deployedRegion: true,
   allowReplacement: true,
   policy: true,
   newEnvironment: true,

@@ -57,7 +57,8 @@ export const production: EnvironmentConfig = {
     modules: "../shared/fixtures/existing-hcl/terraform/modules",
     data: "__tests__/fixtures/plan-check/production-data.json",
   },
-  // What is deployed (the state's outputs name the ML worker cluster and service).
+  // What is deployed (the state's outputs name the ML worker cluster and service), and where.
+  deployedRegion: "us-east-1",
   deployed: {
     "aws_ecr_repository.ecr_backend": { name: "zivohealth-production-backend", encryption_configuration: undefined },
     "aws_sqs_queue.ml_worker_ml_worker": { name: "production-ml-worker", fifo_queue: undefined },

@@ -70,8 +70,9 @@ export function validateEnvironment(config: unknown): string[] {
     ...(c.sshKeyName === null ? [] : checkString("sshKeyName", c.sshKeyName)),
     ...checkBoolean("enableSshTunnel", c.enableSshTunnel),
     ...checkCidrs("sshAllowedCidrs", c.sshAllowedCidrs),
-    ...checkString("hclModulesDir", c.hclModulesDir),
+    ...validateModulesDir(c.hclModulesDir),
     ...checkString("envFilePath", c.envFilePath),
+    ...validateSshTunnel(c.enableSshTunnel, c.sshAllowedCidrs),
     ...validateReminders(c.reminders),
     ...validateMlWorker(c.mlWorker),
     ...validateCompute(c.compute, c.deployed),
@@ -79,6 +80,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateHardening(c.hardening, c.awsRegion),
     ...validatePolicyKeys(c.policy),
     ...validateDeployed(c.deployed),
+    ...validateDeployedRegion(c.deployedRegion, c.deployed, c.awsRegion),
     ...validateAllowReplacement(c.allowReplacement, c.deployed),
     ...(c.newEnvironment === undefined ? [] : checkBoolean("newEnvironment", c.newEnvironment)),
     ...validateAllowDestroy(c.allowDestroy),
@@ -99,6 +101,30 @@ export function validateEnvironment(config: unknown): string[] {
     problems.push("newEnvironment is set, but deployed records deployed resources: a new environment has none (deployed: {})");
   }
   return problems;
+}
+
+/**
+ * Terraform reads a module source as a local path only when it starts with `./` or `../`: an
+ * absolute path is a package that `terraform init` copies into `.terraform/modules` (so the
+ * modules would be copied, not referenced, and an edit unseen until the next init), and any
+ * other relative path is read as a registry address.
+ */
+function validateModulesDir(dir: unknown): string[] {
+  const problems = checkString("hclModulesDir", dir);
+  if (problems.length > 0 || /^\.\.?\//.test(dir as string)) return problems;
+  const why = (dir as string).startsWith("/")
+    ? "Terraform treats an absolute module source as a package and copies it into .terraform/modules at init, instead of referencing it"
+    : "Terraform reads any other module source as a registry address";
+  return [`hclModulesDir must be a relative path starting with ./ or ../, from cdktf.out/stacks/<stack> (got '${dir}'): ${why}`];
+}
+
+/** The SSH rule exists only with both: the tunnel on and no one allowed is a rule silently not created (count 0). */
+function validateSshTunnel(enabled: unknown, cidrs: unknown): string[] {
+  if (enabled !== true || !Array.isArray(cidrs) || cidrs.length > 0) return [];
+  return [
+    "enableSshTunnel is true but sshAllowedCidrs is empty: no SSH rule would be created (its count is 0 without a CIDR block, as in the HCL); " +
+      "list the CIDR blocks allowed to SSH in sshAllowedCidrs, or set enableSshTunnel to false",
+  ];
 }
 
 /** plan-check's defaults: paths only; plan-check itself says when one does not exist (it may not, on a machine that never runs it). */
@@ -241,6 +267,14 @@ function validateDeployed(d: unknown): string[] {
       all: "it checks",
     });
   });
+}
+
+/** Where the deployed resources are: required with them, so that a change of awsRegion is seen (by the replacement guard). */
+function validateDeployedRegion(region: unknown, deployed: unknown, awsRegion: unknown): string[] {
+  if (region !== undefined) return checkRegion("deployedRegion", region);
+  if (!isObject(deployed) || Object.keys(deployed).length === 0) return [];
+  const hint = typeof awsRegion === "string" ? ` ('${awsRegion}' if they are in awsRegion)` : "";
+  return [`deployedRegion is not set, but deployed records deployed resources: set it to the region they are in${hint}, so that a change of awsRegion is refused`];
 }
 
 /**

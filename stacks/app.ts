@@ -7,7 +7,7 @@ import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
 import { duplicateAddresses } from "../modules/address";
 import { ValidationError } from "../modules/validation";
-import { checkIsolation, resolveOutdir } from "./isolation";
+import { isolationProblems, resolveOutdir } from "./isolation";
 import { MoveTargetError } from "./moves";
 import { PolicyResult, SEVERITIES } from "../policy";
 import { SYNTHESIS_RECORD, SynthesisSources, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
@@ -38,21 +38,76 @@ export function validateEnvironments(environments: Readonly<Record<string, Envir
  * stages the output.
  */
 export function buildApp(environments: Readonly<Record<string, EnvironmentConfig>>, appConfig: AppConfig = {}, stateOutdir?: string): App {
-  const problems = validateEnvironments(environments);
-  problems.push(...checkIsolation(environments, stateOutdir ?? resolveOutdir(appConfig.outdir)));
-  if (problems.length > 0) throw new ValidationError("environment configuration", problems);
-  // cdktf would add a check to every stack with moved blocks that shells out to
-  // `terraform version` (>= 1.5) at each synth: ~80 ms, and synth fails where no
-  // terraform is installed. The stack's `required_version >= 1.5.0` already makes
-  // Terraform enforce that at init and plan, so the App skips its validation step
-  // and runs every construct's validations itself, here, instead.
-  const app = new App({ stackTraces: false, skipValidation: true, ...appConfig });
-  const stacks = Object.entries(environments).map(([name, config]) => new ZivoHealthStack(app, name, config));
+  checkConfiguration(environments, stateOutdir ?? resolveOutdir(appConfig.outdir));
+  const app = new App({ ...APP_SETTINGS, ...appConfig });
+  const { stacks, errors } = buildStacks(app, Object.entries(environments));
+  // One stack's refusal alone keeps its own heading ("Invalid change to deployed stateful resources").
+  if (errors.length === 1) throw errors[0].error;
+  if (errors.length > 1) throw new ValidationError("environment configuration", errors.flatMap(prefixed));
   for (const stack of stacks) stack.runAllValidations();
   // Two elements pinned to one address would be merged into one block by cdktf, silently.
   const duplicates = stacks.flatMap(duplicateAddresses);
   if (duplicates.length > 0) throw new ValidationError("Terraform addresses", duplicates);
   return app;
+}
+
+// cdktf would add a check to every stack with moved blocks that shells out to
+// `terraform version` (>= 1.5) at each synth: ~80 ms, and synth fails where no
+// terraform is installed. The stack's `required_version >= 1.5.0` already makes
+// Terraform enforce that at init and plan, so the App skips its validation step
+// and runs every construct's validations itself (buildApp), instead.
+const APP_SETTINGS = { stackTraces: false, skipValidation: true };
+
+/**
+ * Refuses, with every problem it can know in one run, a configuration with problems: each
+ * environment's validation, the isolation of the stacks, the review-only configurations'
+ * validation and, for the stacks whose configuration is accepted, the replacement guard (run on
+ * stacks built in a scratch App: an App creates its output folder, and bad input writes nothing).
+ */
+export function checkConfiguration(
+  environments: Readonly<Record<string, EnvironmentConfig>>,
+  stateOutdir: string,
+  review: Readonly<Record<string, EnvironmentConfig>> = {},
+): void {
+  const problems = validateEnvironments(environments);
+  const isolation = isolationProblems(environments, stateOutdir);
+  problems.push(...isolation.map((p) => p.problem), ...validateReviewEnvironments(review));
+  if (problems.length === 0) return;
+  const refused = new Set([...Object.keys(environments).filter((n) => validateEnvironment(environments[n]).length > 0), ...isolation.map((p) => p.stack)]);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-guard-"));
+  try {
+    const accepted = Object.entries(environments).filter(([name]) => !refused.has(name) && STACK_NAME.test(name));
+    problems.push(...buildStacks(new App({ ...APP_SETTINGS, outdir: scratch }), accepted).errors.flatMap(prefixed));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  throw new ValidationError("environment configuration", problems);
+}
+
+/** Builds each stack; a stack refused by its own checks (the replacement guard, a construct's props) is collected, not thrown. */
+function buildStacks(app: App, entries: readonly [string, EnvironmentConfig][]): { stacks: ZivoHealthStack[]; errors: { name: string; error: ValidationError }[] } {
+  const stacks: ZivoHealthStack[] = [];
+  const errors: { name: string; error: ValidationError }[] = [];
+  for (const [name, config] of entries) {
+    try {
+      stacks.push(new ZivoHealthStack(app, name, config));
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      errors.push({ name, error: e });
+    }
+  }
+  return { stacks, errors };
+}
+
+const prefixed = ({ name, error }: { name: string; error: ValidationError }): string[] => error.problems.map((p) => `${name}: ${p}`);
+
+/**
+ * The review-only configurations' problems (`reviewEnvironments`: `npm run policy` and
+ * migration-check synthesize them on demand): validated at every synth so that a typo there is
+ * not found only when someone reviews them; never synthesized nor written.
+ */
+export function validateReviewEnvironments(review: Readonly<Record<string, EnvironmentConfig>>): string[] {
+  return Object.entries(review).flatMap(([name, config]) => validateEnvironment(config).map((p) => `${name} (review only, not synthesized): ${p}`));
 }
 
 /** The output folder cannot be written (a file in the way, no permission, read-only file system). */
@@ -110,6 +165,8 @@ export interface SynthesizeOptions {
    * @default - no record; one left there from an earlier synthesis is removed
    */
   readonly record?: SynthesisSources;
+  /** Review-only configurations to validate with the others (not synthesized). @default - none */
+  readonly review?: Readonly<Record<string, EnvironmentConfig>>;
 }
 
 /**
@@ -161,8 +218,7 @@ interface Staged {
 
 function stage(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions): Staged {
   const outdir = options.outdir === undefined ? path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out") : options.outdir && path.resolve(options.outdir);
-  const problems = validateEnvironments(environments);
-  if (problems.length > 0) throw new ValidationError("environment configuration", problems);
+  checkConfiguration(environments, outdir ?? resolveOutdir(), options.review);
   if (outdir) checkWritable(outdir, Object.keys(environments));
 
   const sources = outdir ? options.record : undefined;
@@ -442,13 +498,13 @@ function ignoreEpipe(e: NodeJS.ErrnoException): void {
  * code 2 (bad configuration, an unwritable output folder) or 1 (a failSynth
  * refusal by policy findings: the policy's verdict). Nothing is written unless
  * every stack synthesizes; an interrupt (SIGINT, SIGTERM) before then leaves
- * cdktf.out as it was and exits 130 or 143.
+ * cdktf.out as it was and exits 130 or 143. The review-only configurations are validated, not synthesized.
  */
-export async function runApp(environments: Readonly<Record<string, EnvironmentConfig>>): Promise<void> {
+export async function runApp(environments: Readonly<Record<string, EnvironmentConfig>>, review: Readonly<Record<string, EnvironmentConfig>> = {}): Promise<void> {
   // A closed pipe (`npm run -s synth | head -0`) is not a failure of the synth.
   if (!process.stdout.listeners("error").includes(ignoreEpipe)) process.stdout.on("error", ignoreEpipe);
   try {
-    for (const s of await synthesizeInterruptibly(environments, { record: synthesisSources() })) process.stdout.write(summaryLine(s) + "\n");
+    for (const s of await synthesizeInterruptibly(environments, { record: synthesisSources(), review })) process.stdout.write(summaryLine(s) + "\n");
   } catch (e) {
     if (!isUserError(e)) throw e;
     process.stderr.write(`${e.message}\n`);

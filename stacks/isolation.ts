@@ -35,8 +35,26 @@ function claims(outdir: string, stack: string, c: EnvironmentConfig): [what: str
 
 /** Every pair of stacks that shares something, named. Reads invalid configurations too, defensively. */
 export function checkIsolation(environments: Readonly<Record<string, EnvironmentConfig>>, outdir: string): string[] {
+  return isolationProblems(environments, outdir).map((p) => p.problem);
+}
+
+/** `deployed` entries that name one object (those recording a name): `<address> '<name>'`. */
+const deployedObjects = (c: EnvironmentConfig): string[] =>
+  c && typeof c.deployed === "object" && c.deployed !== null
+    ? Object.entries(c.deployed).flatMap(([address, identity]) =>
+        identity && typeof identity === "object" && typeof identity.name === "string" ? [`${address} '${identity.name}'`] : [],
+      )
+    : [];
+
+/**
+ * checkIsolation's problems, each with the stack told to change (the later of the two). Two stacks
+ * whose `deployed` record the same named objects: one was copied from the other, which for a new
+ * environment is wrong (it has nothing deployed), and which the replacement guard would otherwise
+ * report as renames of each.
+ */
+export function isolationProblems(environments: Readonly<Record<string, EnvironmentConfig>>, outdir: string): { stack: string; problem: string }[] {
   const first = new Map<string, string>();
-  const problems: string[] = [];
+  const problems: { stack: string; problem: string }[] = [];
   for (const [stack, config] of Object.entries(environments)) {
     for (const [what, field, value] of claims(outdir, stack, config)) {
       if (typeof value !== "string" || value === "") continue; // invalid: validateEnvironment reports it
@@ -44,13 +62,32 @@ export function checkIsolation(environments: Readonly<Record<string, Environment
       const other = first.get(key);
       if (other === undefined) first.set(key, stack);
       else
-        problems.push(
-          `stacks '${other}' and '${stack}' share ${what} '${value}': ` +
-            (what === "the backend"
-              ? "a plan of either would run against the other's objects"
-              : "both would manage the same objects") +
+        problems.push({
+          stack,
+          problem:
+            `stacks '${other}' and '${stack}' share ${what} '${value}': ` +
+            (what === "the backend" ? "a plan of either would run against the other's objects" : "both would manage the same objects") +
             `; give '${stack}' its own ${field}`,
-        );
+        });
+    }
+  }
+  const recordedBy = new Map<string, string>();
+  for (const [stack, config] of Object.entries(environments)) {
+    const objects = deployedObjects(config);
+    const shared = new Map<string, string[]>();
+    for (const object of objects) {
+      const other = recordedBy.get(object);
+      if (other === undefined) recordedBy.set(object, stack);
+      else shared.set(other, [...(shared.get(other) ?? []), object]);
+    }
+    for (const [other, same] of shared) {
+      problems.push({
+        stack,
+        problem:
+          `stacks '${other}' and '${stack}' record the same deployed objects (${same.join(", ")}): the deployed list of '${stack}' is a copy ` +
+          `of the one of '${other}', and an object is deployed by one stack only. If '${stack}' is a new environment, nothing of it is deployed ` +
+          `yet: set its deployed to {} and newEnvironment to true (docs/configuration.md, "Adding an environment")`,
+      });
     }
   }
   return problems;

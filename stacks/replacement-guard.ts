@@ -20,6 +20,47 @@ export const FORCE_NEW: Readonly<Record<string, { readonly attributes: readonly 
 
 const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
 
+/** What the guard knows of the environment beyond `deployed`. */
+export interface GuardContext {
+  /** The stack's environment name, which the resources' names carry. @default - names not compared as another environment's */
+  readonly environment?: string;
+  /** The provider's region (awsRegion), where a resource without its own `region` is. @default - region not compared */
+  readonly region?: string;
+  /** The region the deployed resources are in (deployedRegion). @default - region not compared */
+  readonly deployedRegion?: string;
+}
+
+/** One replacement-forcing difference of one deployed resource. */
+interface Change {
+  readonly address: string;
+  readonly attribute: string;
+  readonly before: unknown;
+  readonly after: unknown;
+  readonly message: string;
+}
+
+/**
+ * The other environment whose names `deployed` records, when every name change is exactly this
+ * environment's name put in place of another's (`production-ml-worker` -> `staging-ml-worker`).
+ */
+function copiedFrom(changes: readonly Change[], environment: string | undefined): string | undefined {
+  const names = changes.filter((c) => c.attribute === "name");
+  if (!environment || names.length === 0) return undefined;
+  let other: string | undefined;
+  for (const { before, after } of names) {
+    if (typeof before !== "string" || typeof after !== "string") return undefined;
+    const at = after.indexOf(environment);
+    if (at < 0) return undefined;
+    const suffix = after.slice(at + environment.length);
+    if (!before.startsWith(after.slice(0, at)) || !before.endsWith(suffix) || before.length < at + suffix.length) return undefined;
+    const candidate = before.slice(at, before.length - suffix.length);
+    if (candidate === "" || candidate === environment || (other !== undefined && candidate !== other)) return undefined;
+    if (after.split(environment).join(candidate) !== before) return undefined;
+    other = candidate;
+  }
+  return other;
+}
+
 /**
  * Compares the stack's stateful resources with what is deployed. Allowed
  * addresses lose their `prevent_destroy`, which would otherwise stop the plan.
@@ -28,6 +69,7 @@ export function guardReplacements(
   stack: TerraformStack,
   deployed: DeployedIdentity | undefined,
   allowed: readonly AllowedReplacement[] = [],
+  context: GuardContext = {},
 ): void {
   const allowReplacement = allowed.map(replacementAddress);
   const resources = new Map<string, TerraformResource>();
@@ -39,6 +81,7 @@ export function guardReplacements(
     .map((a) => `allowReplacement names '${a}', which this stack does not synthesize`);
 
   const resolver = new DefaultTokenResolver(new StringConcat());
+  const refused: Change[] = [];
   for (const [address, identity] of Object.entries(deployed ?? {})) {
     const resource = resources.get(address);
     if (!resource) {
@@ -54,22 +97,27 @@ export function guardReplacements(
     // This resource's arguments as synthesized (tokens rendered as Terraform expressions).
     const block = Tokenization.resolve(resource.toTerraform(), { scope: stack, resolver, preparing: false });
     const attrs = block.resource[resource.terraformResourceType][resource.friendlyUniqueId];
-    const replacing: string[] = [];
-    for (const attribute of rule.attributes) {
-      if (!(attribute in identity)) continue;
-      const before = identity[attribute];
-      const after = attrs[attribute];
+    const replacing: Change[] = [];
+    const compared: [string, unknown, unknown][] = rule.attributes.filter((a) => a in identity).map((a) => [a, identity[a], attrs[a]]);
+    // AWS provider 6: a resource is in its own `region`, else the provider's; a change of region replaces it.
+    if (context.deployedRegion !== undefined && context.region !== undefined) compared.push(["region", context.deployedRegion, attrs.region ?? context.region]);
+    for (const [attribute, before, after] of compared) {
       if (JSON.stringify(before) === JSON.stringify(after)) continue;
       // AWS provider 6: a strategy change updates in place only with a forced new deployment.
       if (attribute === "capacity_provider_strategy" && attrs.force_new_deployment === true) continue;
       const fix =
         attribute === "capacity_provider_strategy" ? "set force_new_deployment (onDemandWeight does), or " : "";
-      replacing.push(
-        `${address}: ${attribute} changes from ${show(before)} to ${show(after)}, which makes Terraform destroy and ` +
+      replacing.push({
+        address,
+        attribute,
+        before,
+        after,
+        message:
+          `${address}: ${attribute} changes from ${show(before)} to ${show(after)}, which makes Terraform destroy and ` +
           `recreate it (losing ${rule.loses}); ${fix}add '${address}' to allowReplacement if that is intended`,
-      );
+      });
     }
-    if (!allowReplacement.includes(address)) problems.push(...replacing);
+    if (!allowReplacement.includes(address)) refused.push(...replacing);
     else if (replacing.length === 0) {
       // A stale entry (the replacement was applied, or never needed) would leave the resource without prevent_destroy.
       problems.push(
@@ -78,7 +126,43 @@ export function guardReplacements(
       );
     }
   }
+  problems.push(...explain(refused, context));
   if (problems.length > 0) throw new ValidationError("change to deployed stateful resources", problems);
 
   for (const address of allowReplacement) resources.get(address)?.addOverride("lifecycle.prevent_destroy", false);
+}
+
+/**
+ * The refused changes, each on its own line, except two whose cause is one setting and whose
+ * fix is not allowReplacement: a region change (awsRegion), and names that are another
+ * environment's (a deployed list copied from it, for a new environment).
+ */
+function explain(refused: readonly Change[], context: GuardContext): string[] {
+  const lines: string[] = [];
+  let rest = refused;
+  const moved = rest.filter((c) => c.attribute === "region");
+  if (moved.length > 0) {
+    rest = rest.filter((c) => c.attribute !== "region");
+    lines.push(
+      `awsRegion is '${context.region}', but the deployed resources are in '${context.deployedRegion}' (deployedRegion): Terraform would create ` +
+        `every resource of the stack anew in ${context.region} and destroy the deployed ones, among them ${moved.map((c) => c.address).join(", ")}, ` +
+        `and the VPC (existingVpcId) and database (dbInstanceIdentifier) it reads would be looked up in ${context.region}. ` +
+        `Set awsRegion back to '${context.deployedRegion}'; ` +
+        `to run the environment in ${context.region}, add it as a new environment (its own environment name and backend, deployed: {}, ` +
+        `newEnvironment: true); to move this one and lose what these resources hold, name each in allowReplacement`,
+    );
+  }
+  const other = copiedFrom(rest, context.environment);
+  if (other !== undefined) {
+    const renamed = rest.filter((c) => c.attribute === "name");
+    rest = rest.filter((c) => c.attribute !== "name");
+    lines.push(
+      `deployed records the resources of environment '${other}', not of '${context.environment}' (${renamed
+        .map((c) => `${c.address} ${show(c.before)}`)
+        .join(", ")}): it was copied from '${other}'. If '${context.environment}' is a new environment, nothing of it is deployed yet: ` +
+        `set deployed to {} and newEnvironment to true (docs/configuration.md, "Adding an environment"). If these are this stack's resources, ` +
+        `renaming the environment would destroy and recreate each: add them to allowReplacement only if that is intended`,
+    );
+  }
+  return [...lines, ...rest.map((c) => c.message)];
 }

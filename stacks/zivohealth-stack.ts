@@ -15,6 +15,7 @@ import {
   TerraformVariable,
 } from "cdktf";
 import { Construct } from "constructs";
+import * as path from "path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance";
 import { DataAwsRouteTables } from "@cdktf/provider-aws/lib/data-aws-route-tables";
@@ -111,7 +112,11 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     // writes the short source "aws"; CDK Terrain's writes aws 6.66.0).
     pinProviders(this);
     applyMoves(this);
-    guardReplacements(this, config.deployed, config.allowReplacement);
+    guardReplacements(this, config.deployed, config.allowReplacement, {
+      environment: config.environment,
+      region: config.awsRegion,
+      deployedRegion: config.deployedRegion,
+    });
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
     this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
   }
@@ -178,7 +183,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
 
   private lookUpData(config: EnvironmentConfig): RootData {
     // The local below names this data source by its pinned address.
-    root(new DataLocalFile(this, "env_production", { filename: `\${path.module}/${config.envFilePath}` }), "env_production");
+    // A relative path is from the stack's folder (path.module); an absolute one is used as given.
+    const filename = path.isAbsolute(config.envFilePath) ? config.envFilePath : `\${path.module}/${config.envFilePath}`;
+    root(new DataLocalFile(this, "env_production", { filename }), "env_production");
     const vpc = root(new DataAwsVpc(this, "existing_vpc", { id: config.existingVpcId }), "existing");
     const publicSubnets = root(
       new DataAwsSubnets(this, "existing_public", {
@@ -207,12 +214,14 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     );
     const db = root(new DataAwsDbInstance(this, "existing_db", { dbInstanceIdentifier: config.dbInstanceIdentifier }), "existing");
 
-    // The React app API key: first `REACT_APP_API_KEY=` line of the env file, text after `=`, trimmed.
+    // The React app API key, exactly as the HCL root read it: the first `REACT_APP_API_KEY=` line, its text between
+    // the first and the second `=`, trimmed. A key containing `=` (base64 padding) is cut there, as before: kept on
+    // purpose so the migration changes no production value (docs/configuration.md, "The env file").
     const reactAppApiKey = root(
       new TerraformLocal(
         this,
         "react_app_api_key",
-        `\${trimspace(substr([for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0], length("REACT_APP_API_KEY="), -1))}`,
+        `\${trimspace(split("=", [for line in split("\\n", data.local_file.env_production.content) : line if can(regex("^REACT_APP_API_KEY=", line))][0])[1])}`,
       ),
       "react_app_api_key",
     );
