@@ -381,30 +381,31 @@ describe("the command as npm runs it, on this repository", () => {
     expect(fs.readdirSync(scratch)).toEqual([]);
   });
 
-  // `tar` made slow (a wrapper first on the PATH that says it started, then waits before it reads): the interrupt
-  // lands while the commit is exported, every time. Sent to the process group, as Ctrl-C is: git archive and tar
-  // stop before synth-diff's own listener runs, tar's stdin breaks (EPIPE).
+  // Ctrl-C reaches the whole process group: git archive and tar may stop before synth-diff's own listener runs
+  // (the review saw "tar exited null" and an EPIPE crash, a few runs in 60). Made certain here: `tar` is a slow
+  // wrapper first on the PATH (it says its pid, then waits before it reads), and only it gets the signal.
   it.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],
-  ] as const)("an interrupt (%s) to the process group during the export removes the folder, says interrupted, exits %d", async (signal, code) => {
+  ] as const)("an interrupt (%s) that stops tar during the export removes the folder, says interrupted, exits %d", async (signal, code) => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-bin-"));
     try {
       const started = path.join(bin, "tar-started");
       const realTar = execFileSync("sh", ["-c", "command -v tar"], { encoding: "utf8" }).trim();
-      fs.writeFileSync(path.join(bin, "tar"), `#!/bin/sh\n: > '${started}'\nsleep 30\nexec '${realTar}' "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, "tar"), `#!/bin/sh\nsleep 30 &\necho "$$ $!" > '${started}.tmp'\nmv '${started}.tmp' '${started}'\nwait $!\nexec '${realTar}' "$@"\n`, { mode: 0o755 });
       const child = spawn(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], {
         cwd: ROOT,
         env: { ...env(), PATH: `${bin}${path.delimiter}${process.env.PATH}` },
         stdio: ["ignore", "pipe", "pipe"],
-        detached: true, // a process group of its own, to signal as a terminal does
       });
       let err = "";
       child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
       const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
       expect(await until(() => fs.existsSync(started), 30_000)).toBe(true);
       expect(fs.readdirSync(scratch)).toEqual([expect.stringMatching(/^synth-diff-/)]);
-      process.kill(-child.pid!, signal);
+      const [shell, sleep] = fs.readFileSync(started, "utf8").trim().split(" ").map(Number);
+      process.kill(sleep, signal);
+      process.kill(shell, signal);
       expect(await closed).toBe(code);
       expect(err).toMatch(new RegExp(`synth-diff: interrupted \\(${signal}\\); removed .*synth-diff-`));
       expect(err).not.toMatch(/cannot export|EPIPE|Error/);
