@@ -1,3 +1,4 @@
+// Long: one command's tests, pure to end to end (the comparison, the comment limit, the lockfile rule, runs on temporary repositories and this one, interrupts).
 // synth-diff: the comparison on two hand-written cdk.tf.json documents (every
 // kind of block and change, exact lines), the comment limit, the lockfile
 // rule, and the command end to end on temporary git repositories and on this
