@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
+import { EARLIER, LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
@@ -115,7 +115,7 @@ describe("a folder of its own", () => {
     expect(tree(w.dir)).toEqual([MARKER, "report.md", "stack", "stack/plan.json"]);
   });
 
-  it("reuses a folder holding its marker: clears what it owns but for the caches, leaves anything else alone", () => {
+  it("reuses a folder holding its marker: sets aside what it owns but for the caches, leaves anything else alone; finish deletes what was set aside", () => {
     const root = checkout();
     const first = openWorkdir(options(root, "cdktf.out/pc"));
     fs.mkdirSync(path.join(first.dir, "stack", ".terraform"), { recursive: true });
@@ -126,8 +126,22 @@ describe("a folder of its own", () => {
     first.finish();
     const second = openWorkdir(options(root, "cdktf.out/pc"));
     expect(second.created).toBe(false);
-    expect(tree(second.dir)).toEqual([MARKER, LOCK, "notes.txt", "stack", "stack/.terraform", "stack/.terraform/cache"]);
+    expect(tree(second.dir)).toEqual([
+      EARLIER,
+      `${EARLIER}/report.md`,
+      `${EARLIER}/stack`,
+      `${EARLIER}/stack/plan.json`,
+      MARKER,
+      LOCK,
+      "notes.txt",
+      "stack",
+      "stack/.terraform",
+      "stack/.terraform/cache",
+    ]);
+    fs.writeFileSync(path.join(second.dir, "report.md"), "new");
     second.finish();
+    expect(tree(second.dir)).toEqual([MARKER, "notes.txt", "report.md", "stack", "stack/.terraform", "stack/.terraform/cache"]);
+    expect(fs.readFileSync(path.join(second.dir, "report.md"), "utf8")).toBe("new");
   });
 
   it("on failure, a folder it created goes, with the parents it created, and not one it found", () => {
@@ -148,8 +162,105 @@ describe("a folder of its own", () => {
     fs.writeFileSync(path.join(second.dir, "stack", ".lock.hcl"), "made by this run");
     fs.writeFileSync(path.join(second.dir, "stack", "plan.json"), "{}");
     fs.writeFileSync(path.join(second.dir, "report.md"), "half");
-    expect(second.abort()).toBe("what this run wrote in cdktf.out/pc (stack, report.md)");
+    expect(second.abort()).toBe("what this run wrote in cdktf.out/pc (stack/.lock.hcl, stack/plan.json, report.md)");
     expect(tree(second.dir)).toEqual([MARKER, "notes.txt", "stack", "stack/.terraform"]);
+  });
+
+  /** A folder an earlier run finished in: its report, its plan, its cache. */
+  const earlierRun = (root: string) => {
+    const first = openWorkdir(options(root, "cdktf.out/pc"));
+    fs.mkdirSync(path.join(first.dir, "stack", ".terraform"), { recursive: true });
+    fs.writeFileSync(path.join(first.dir, "stack", "plan.tfplan"), "the earlier plan");
+    fs.writeFileSync(path.join(first.dir, "report.md"), "PASS (earlier)");
+    first.finish();
+    return first.dir;
+  };
+
+  it("a run that fails before it writes anything leaves the earlier results as they were, and says nothing was removed", () => {
+    const root = checkout();
+    const dir = earlierRun(root);
+    const before = tree(dir);
+    const w = openWorkdir(options(root, "cdktf.out/pc"));
+    expect(w.abort()).toBeUndefined();
+    expect(tree(dir)).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, "report.md"), "utf8")).toBe("PASS (earlier)");
+    expect(fs.readFileSync(path.join(dir, "stack", "plan.tfplan"), "utf8")).toBe("the earlier plan");
+  });
+
+  it("a run that fails after writing: removes what it wrote, names exactly that, and puts the earlier results back", () => {
+    const root = checkout();
+    const dir = earlierRun(root);
+    const before = tree(dir);
+    const w = openWorkdir(options(root, "cdktf.out/pc"));
+    fs.writeFileSync(path.join(dir, "stack", "main.tf.json"), "{}");
+    fs.writeFileSync(path.join(dir, "stack", "plan.tfplan"), "half a plan");
+    expect(w.abort()).toBe("what this run wrote in cdktf.out/pc (stack/main.tf.json, stack/plan.tfplan), and put back the earlier run's results (report.md, stack/plan.tfplan)");
+    expect(tree(dir)).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, "stack", "plan.tfplan"), "utf8")).toBe("the earlier plan");
+  });
+
+  it("a run killed while the earlier results were aside: the next run removes its incomplete files and puts them back first, with a note", () => {
+    const root = checkout();
+    const dir = earlierRun(root);
+    const killed = openWorkdir(options(root, "cdktf.out/pc"));
+    fs.writeFileSync(path.join(dir, "report.md"), "half");
+    // As a SIGKILL leaves it: the lock of a process that is gone.
+    const gone = spawnSync("bash", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    fs.writeFileSync(path.join(dir, LOCK), JSON.stringify({ pid: Number(gone), host: os.hostname(), started: "2025-01-01T00:00:00.000Z", command: "plan-check" }));
+    collected.length = 0;
+    const next = openWorkdir(options(root, "cdktf.out/pc"));
+    expect(collected).toEqual([
+      `note: cdktf.out/pc: removed the lock of pid ${gone} (started 2025-01-01T00:00:00.000Z), which is no longer running\n`,
+      "note: cdktf.out/pc: a run that did not finish left its files there: removed them (report.md) and put back the results of the run before it (report.md, stack/plan.tfplan)\n",
+    ]);
+    expect(next.abort()).toBeUndefined();
+    killed.finish(); // this process's bookkeeping only: its folder was handled above
+    expect(fs.readFileSync(path.join(dir, "report.md"), "utf8")).toBe("PASS (earlier)");
+    expect(tree(dir)).toEqual([MARKER, "report.md", "stack", "stack/.terraform", "stack/plan.tfplan"]);
+  });
+
+  it("a reused folder holding a backup file (where it is, or set aside by a killed run): refused, naming it, nothing touched", () => {
+    const root = checkout();
+    const first = openWorkdir(options(root, "cdktf.out/pc", { owned: ["original.tfstate", "report.md"] }));
+    fs.writeFileSync(path.join(first.dir, "original.tfstate"), "the state before");
+    first.finish();
+    const backups = [{ name: "original.tfstate", what: "the only backup of serial 317" }];
+    const before = tree(first.dir);
+    const message = (file: string) =>
+      "cdktf.out/pc holds original.tfstate, the only backup of serial 317: plan-check never deletes or replaces it. " +
+      `Give another folder; or, once you have kept that file elsewhere (or know you no longer need it), move ${file} out of the folder`;
+    expect(() => openWorkdir(options(root, "cdktf.out/pc", { owned: ["original.tfstate", "report.md"], backups }))).toThrow(new WorkdirError(message(path.join(first.dir, "original.tfstate"))));
+    expect(tree(first.dir)).toEqual(before);
+    fs.mkdirSync(path.join(first.dir, EARLIER));
+    fs.renameSync(path.join(first.dir, "original.tfstate"), path.join(first.dir, EARLIER, "original.tfstate"));
+    expect(refusal(options(root, "cdktf.out/pc", { backups }))).toBe(message(path.join(first.dir, EARLIER, "original.tfstate")));
+  });
+});
+
+describe("another command's runs inside the folder (migrate-state's verification plans)", () => {
+  it("stopNested stops their child processes at once, removes what they made, refuses new ones there; the outer run is left to its caller", async () => {
+    const root = checkout();
+    const outer = openWorkdir(options(root, "cdktf.out/outer", { tool: "migrate-state", owned: ["work"] }));
+    fs.mkdirSync(path.join(outer.dir, "work"));
+    const inner = openWorkdir(options(root, "cdktf.out/outer/work/plan", { owned: ["stack"] }));
+    fs.mkdirSync(path.join(inner.dir, "stack"));
+    const started = Date.now();
+    let settled = false;
+    void inner.run("sleep", ["60"], { cwd: inner.dir, env: process.env, timeoutMs: 120_000 }).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    const notes = await outer.stopNested();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(new RegExp(`^plan-check: stopped 1 child process\\(es\\) \\(pid \\d+\\); removed ${inner.dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}, which this run created$`));
+    expect(inner.interrupted).toBe(true);
+    expect(settled).toBe(false); // an interrupted run's caller must not go on
+    expect(fs.readdirSync(path.join(outer.dir, "work"))).toEqual([]);
+    expect(() => openWorkdir(options(root, "cdktf.out/outer/work/plan2", { owned: ["stack"] }))).toThrow(
+      new WorkdirError(`cdktf.out/outer/work/plan2: not opened: the run of ${outer.dir} that it belongs to was interrupted`),
+    );
+    expect(outer.abort()).toBe(`${outer.dir}, which this run created`);
+    // Once the outer run is over, the folder may be used again.
+    openWorkdir(options(root, "cdktf.out/outer/work/plan", { owned: ["stack"] })).abort();
   });
 });
 

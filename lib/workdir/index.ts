@@ -4,40 +4,78 @@
 // or sits inside an input, a source folder, cdktf.out/stacks, a file). One run
 // at a time per folder (a lock naming its holder); private permissions; and on
 // a failure or an interrupt (SIGINT, SIGTERM) it removes only what this run
-// made, stopping the child processes it started first.
+// made, stopping the child processes it started first. A reused folder's earlier
+// results are set aside while the run makes its own: deleted when it finishes,
+// put back when it fails, so a failed run never costs them and never calls them its own.
 //
 //   const w = openWorkdir({ tool: "plan-check", dir, checkout, inputs, owned, keep, stderr });
 //   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt
 //   w.finish();           // success: files stay, private; the lock goes
-//   w.abort();            // failure: what this run made goes; returns what was removed
+//   w.abort();            // failure: what this run made goes (earlier results back); returns what was removed
+//   await w.stopNested(); // an interrupt: stops another command's runs opened inside this folder
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { acquireLock } from "./lock";
-import { ChildResult, FORMAT, LOCK, MARKER, Workdir, WorkdirError, WorkdirOptions } from "./options";
-import { fileSystemMessage, realPath, refusal } from "./refusal";
-import { OpenRun, openRuns, privateUmask, watchSignals } from "./signals";
+import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, Workdir, WorkdirError, WorkdirOptions } from "./options";
+import { fileSystemMessage, isWithin, realPath, refusal } from "./refusal";
+import { OpenRun, openRuns, privateUmask, stopRuns, stoppedWithin, watchSignals } from "./signals";
 
 export * from "./options";
 export { fileSystemMessage, realPath, refusal } from "./refusal";
 
 // ---------------------------------------------------------------- the folder
 
-/** Removes `p`, but for the `keep` paths under it (relative `rel`). */
-function clearExcept(p: string, rel: string, keep: readonly string[]): void {
+/**
+ * Removes `p` (relative `rel`), or, with `to`, moves it there; but for the `keep` paths under it.
+ * Returns the relative paths removed or moved, in order.
+ */
+function clearExcept(p: string, rel: string, keep: readonly string[], to?: string): string[] {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(p);
   } catch {
-    return;
+    return [];
   }
-  if (keep.includes(rel)) return;
+  if (keep.includes(rel)) return [];
   if (!st.isDirectory() || !keep.some((k) => k.startsWith(`${rel}/`))) {
-    fs.rmSync(p, { recursive: true, force: true });
-    return;
+    if (to) {
+      fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
+      fs.renameSync(p, to);
+    } else fs.rmSync(p, { recursive: true, force: true });
+    return [rel];
   }
-  for (const entry of fs.readdirSync(p)) clearExcept(path.join(p, entry), `${rel}/${entry}`, keep);
+  return fs
+    .readdirSync(p)
+    .sort()
+    .flatMap((entry) => clearExcept(path.join(p, entry), `${rel}/${entry}`, keep, to && path.join(to, entry)));
 }
+
+/** Moves what `from` holds back into `into`, entry by entry (what is there already stays: a cache); returns the relative paths moved. */
+function putBack(from: string, into: string, rel = ""): string[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(from).sort();
+  } catch {
+    return [];
+  }
+  const back: string[] = [];
+  for (const entry of entries) {
+    const src = path.join(from, entry);
+    const dst = path.join(into, entry);
+    const r = rel ? `${rel}/${entry}` : entry;
+    const there = fs.lstatSync(dst, { throwIfNoEntry: false });
+    if (!there) {
+      fs.renameSync(src, dst);
+      back.push(r);
+    } else if (there.isDirectory() && fs.lstatSync(src).isDirectory()) back.push(...putBack(src, dst, r));
+  }
+  fs.rmSync(from, { recursive: true, force: true });
+  return back;
+}
+
+/** Paths for a message: the first eight, then how many more. */
+const listed = (paths: readonly string[]) => (paths.length > 8 ? `${paths.slice(0, 8).join(", ")} and ${paths.length - 8} more` : paths.join(", "));
 
 /** Group and other permissions off, everywhere under `p` (symbolic links are not followed). */
 function makePrivate(p: string): void {
@@ -54,7 +92,7 @@ function makePrivate(p: string): void {
 
 /**
  * Checks the folder, creates it (or takes a reused one: its lock first, then
- * its owned entries cleared but for `keep`), and returns the run's handle.
+ * its owned entries set aside but for `keep`), and returns the run's handle.
  * Throws WorkdirError (exit 2) before writing anything when the folder is refused.
  */
 export function openWorkdir(o: WorkdirOptions): Workdir {
@@ -62,6 +100,8 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
   if (why) throw new WorkdirError(why);
   const dir = realPath(o.dir);
   const shown = o.shown ?? o.dir;
+  const stopped = [...stoppedWithin].find((d) => isWithin(dir, d));
+  if (stopped) throw new WorkdirError(`${shown}: not opened: the run of ${stopped} that it belongs to was interrupted`);
   const keep = o.keep ?? [];
   const createdParents: string[] = [];
   let created = false;
@@ -91,9 +131,11 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     throw new WorkdirError(fileSystemMessage(e, dir) ?? `cannot create ${shown}: ${(e as Error).message}`);
   }
   const keptAtStart = new Set(keep.filter((k) => fs.existsSync(path.join(dir, k))));
+  const earlier = path.join(dir, EARLIER);
   let open = true;
   const run: OpenRun & { finishRun(): void } = {
     tool: o.tool,
+    dir,
     children: new Set(),
     interrupted: false,
     abort() {
@@ -113,17 +155,19 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
         }
         removed = `${outermost}, which this run created`;
       } else {
-        const made = keep.filter((k) => !keptAtStart.has(k));
-        for (const name of o.owned) clearExcept(path.join(dir, name), name, keep.filter((k) => keptAtStart.has(k)));
-        for (const k of made) fs.rmSync(path.join(dir, k), { recursive: true, force: true });
+        // Everything under the owned names but the caches found at the start is this run's: the earlier results are aside.
+        const kept = keep.filter((k) => keptAtStart.has(k));
+        const wrote = o.owned.flatMap((name) => clearExcept(path.join(dir, name), name, kept));
+        const back = putBack(earlier, dir);
         fs.rmSync(path.join(dir, LOCK), { force: true });
-        removed = `what this run wrote in ${shown} (${o.owned.join(", ")})`;
+        if (wrote.length) removed = `what this run wrote in ${shown} (${listed(wrote)})${back.length ? `, and put back the earlier run's results (${listed(back)})` : ""}`;
       }
       this.finishRun();
       return removed;
     },
     finishRun() {
       openRuns.delete(run);
+      stoppedWithin.delete(dir);
       privateUmask(false);
       if (o.handleSignals) watchSignals(false, o.stderr);
     },
@@ -135,7 +179,15 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     if (created) {
       fs.writeFileSync(path.join(dir, MARKER), `${JSON.stringify({ tool: o.tool, format: FORMAT, created: new Date().toISOString(), checkout: realPath(o.checkout) }, null, 1)}\n`, { mode: 0o600 });
     } else {
-      for (const name of o.owned) clearExcept(path.join(dir, name), name, keep);
+      if (fs.existsSync(earlier)) {
+        // A run set the earlier results aside and never finished (killed: its lock was stale): its files are incomplete.
+        const left = o.owned.flatMap((name) => clearExcept(path.join(dir, name), name, keep));
+        const back = putBack(earlier, dir);
+        o.stderr(
+          `note: ${shown}: a run that did not finish left its files there: removed them (${listed(left) || "none"}) and put back the results of the run before it (${listed(back) || "none"})\n`,
+        );
+      }
+      for (const name of o.owned) clearExcept(path.join(dir, name), name, keep, path.join(earlier, name));
     }
   } catch (e) {
     run.abort();
@@ -175,10 +227,15 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     finish() {
       if (!open) return;
       open = false;
+      fs.rmSync(earlier, { recursive: true, force: true });
       makePrivate(dir);
       fs.rmSync(path.join(dir, LOCK), { force: true });
       run.finishRun();
     },
     abort: () => run.abort(),
+    stopNested() {
+      stoppedWithin.add(dir);
+      return stopRuns([...openRuns].filter((r) => r !== run && r.dir !== dir && isWithin(r.dir, dir)));
+    },
   };
 }

@@ -5,6 +5,11 @@ export const MARKER = ".zivohealth-workdir.json";
 /** The lock file of a run in progress: `{ pid, host, started, command, processStart }`. */
 export const LOCK = ".zivohealth-workdir.lock";
 export const FORMAT = 1;
+/**
+ * Where a reused folder's earlier results wait while a run makes its own: deleted when the run
+ * finishes, put back when it fails or is interrupted (a failed run never costs the earlier results).
+ */
+export const EARLIER = ".zivohealth-workdir.earlier";
 
 /** A folder the tool may not use, or cannot: reported on stderr, exit code 2. */
 export class WorkdirError extends Error {}
@@ -38,9 +43,16 @@ export interface WorkdirOptions {
   readonly reserved?: readonly ReservedFolder[];
   /**
    * The top-level names the tool writes in the folder. A reused folder's are
-   * cleared when a run starts (but for `keep`); other entries are never touched.
+   * set aside when a run starts (but for `keep`): deleted when it finishes, put
+   * back when it fails. Other entries are never touched.
    */
   readonly owned: readonly string[];
+  /**
+   * Top-level files that hold the only copy of something (migrate-state's
+   * `original.tfstate`): never set aside or deleted; a reused folder holding one
+   * is refused, `what` saying what it is. @default - none
+   */
+  readonly backups?: readonly { readonly name: string; readonly what: string }[];
   /** Paths (relative to the folder, under an owned name) kept from one run to the next: caches. @default - none */
   readonly keep?: readonly string[];
   /** Where notes go (a stale lock removed, an interrupt). */
@@ -78,6 +90,16 @@ export interface Workdir {
   run(bin: string, args: readonly string[], options: RunOptions): Promise<ChildResult>;
   /** The run succeeded: permissions made private, the lock released; the files stay. */
   finish(): void;
-  /** The run failed: removes what it made (the folder itself if it created it) and releases the lock. Returns what was removed, for a note. */
+  /**
+   * The run failed: removes what it made (the folder itself if it created it), puts back a
+   * reused folder's earlier results, and releases the lock. Returns what was removed (to follow
+   * "removed"), or undefined when the run had written nothing.
+   */
   abort(): string | undefined;
+  /**
+   * Stops the runs of another command opened inside this folder in this process (migrate-state's
+   * verification plans, plan-check's runs): their child processes (SIGTERM, SIGKILL 10 s later),
+   * then what each made; a run that opens there afterwards is refused. Returns a note per run stopped.
+   */
+  stopNested(): Promise<string[]>;
 }

@@ -4,11 +4,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { inUse, readLock } from "./lock";
-import { LOCK, MARKER, WorkdirOptions } from "./options";
+import { EARLIER, LOCK, MARKER, WorkdirOptions } from "./options";
 
 // ---------------------------------------------------------------- paths
 
-const isWithin = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+export const isWithin = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
 /** The path with symbolic links of its existing part resolved (`/tmp/x/new` → `/private/tmp/x/new`). */
 export function realPath(p: string): string {
@@ -114,6 +114,16 @@ export function refusal(o: WorkdirOptions): string | undefined {
       return `${shown} exists and was not made by ${o.tool} (no ${MARKER} in it): give a folder that does not exist yet (${o.tool} creates it) or one it made before`;
     }
     if (marker.tool !== o.tool) return `${shown} was made by ${marker.tool ?? "another tool"}, not ${o.tool}: give another folder`;
+    for (const b of o.backups ?? []) {
+      // Aside too: a run killed after setting the earlier results aside.
+      const file = [path.join(dir, b.name), path.join(dir, EARLIER, b.name)].find((f) => fs.existsSync(f));
+      if (file) {
+        return (
+          `${shown} holds ${b.name}, ${b.what}: ${o.tool} never deletes or replaces it. ` +
+          `Give another folder; or, once you have kept that file elsewhere (or know you no longer need it), move ${file} out of the folder`
+        );
+      }
+    }
   }
   return undefined;
 }

@@ -6,12 +6,16 @@ import { ChildProcess } from "child_process";
 
 export interface OpenRun {
   readonly tool: string;
+  /** Its folder (absolute, symbolic links resolved). */
+  readonly dir: string;
   readonly children: Set<ChildProcess>;
   interrupted: boolean;
   abort(): string | undefined;
 }
 
 export const openRuns = new Set<OpenRun>();
+/** Folders whose nested runs were stopped (Workdir.stopNested): a run opening inside one is refused. */
+export const stoppedWithin = new Set<string>();
 let signalRuns = 0;
 let savedUmask: number | undefined;
 let umaskUsers = 0;
@@ -27,10 +31,14 @@ export function privateUmask(on: boolean): void {
 
 const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-async function onSignal(signal: NodeJS.Signals, stderr: (t: string) => void): Promise<void> {
-  const runs = [...openRuns];
+/**
+ * Stops runs: their children (SIGTERM; SIGKILL for those left after 10 s), then what each made.
+ * Returns a note per run: `<tool>: stopped 1 child process(es) (pid 9204); removed ...`.
+ */
+export async function stopRuns(runs: readonly OpenRun[]): Promise<string[]> {
   for (const r of runs) r.interrupted = true;
-  const children = runs.flatMap((r) => [...r.children]);
+  const own = new Map(runs.map((r) => [r, [...r.children]]));
+  const children = [...own.values()].flat();
   const exited = children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve()))));
   for (const c of children) c.kill("SIGTERM");
   const all = Promise.all(exited);
@@ -39,11 +47,16 @@ async function onSignal(signal: NodeJS.Signals, stderr: (t: string) => void): Pr
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await within(5_000);
   }
-  for (const r of runs) {
+  return runs.map((r) => {
     const removed = r.abort();
-    const stopped = children.length ? `stopped ${children.length} child process(es) (pid ${children.map((c) => c.pid).join(", ")}); ` : "";
-    stderr(`${r.tool}: interrupted (${signal}): ${stopped}${removed ? `removed ${removed}` : "nothing of this run to remove"}\n`);
-  }
+    const mine = own.get(r)!;
+    const stopped = mine.length ? `stopped ${mine.length} child process(es) (pid ${mine.map((c) => c.pid).join(", ")}); ` : "";
+    return `${r.tool}: ${stopped}${removed ? `removed ${removed}` : "nothing of this run to remove"}`;
+  });
+}
+
+async function onSignal(signal: NodeJS.Signals, stderr: (t: string) => void): Promise<void> {
+  for (const note of await stopRuns([...openRuns])) stderr(note.replace(/^([^:]+): /, `$1: interrupted (${signal}): `) + "\n");
   process.exit(exitCodes[signal] ?? 1);
 }
 
