@@ -270,7 +270,7 @@ describe("the command: bad input refused with exit 2, nothing written", () => {
     let stdout = "";
     let stderr = "";
     const code = await main(argv, { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, { environments: { production } });
-    return { code, stdout, stderr, written: fs.readdirSync(cwd) };
+    return { code, stdout, stderr, written: fs.readdirSync(cwd), cwd };
   };
 
   it.each([
@@ -279,6 +279,7 @@ describe("the command: bad input refused with exit 2, nothing written", () => {
     [["--backend-config", "x.tfbackend"], "error: --backend-config file not found: "],
     [["--frobnicate"], `error: unknown option: --frobnicate\n${USAGE}`],
     [["--modules", "nowhere"], "error: --modules nowhere: not found"],
+    [["--state", "."], "error: --state .: "],
   ])("%j", async (argv, message) => {
     const r = await run(argv);
     expect(r.code).toBe(2);
@@ -298,6 +299,51 @@ describe("the command: bad input refused with exit 2, nothing written", () => {
       "error: cdktf.out/mine exists and was not made by migrate-state (no .zivohealth-workdir.json in it): give a folder that does not exist yet (migrate-state creates it) or one it made before\n",
     );
     expect(fs.readdirSync(out)).toEqual(["notes.txt"]);
+  });
+
+  it("--state naming a folder, or a file that is no state: one message, exit 2, before anything is written", async () => {
+    const r = await run(["--state", "."]);
+    expect(r.stderr).toBe(`error: --state .: ${fs.realpathSync(r.cwd)} is a folder; give a state file (a snapshot of format 4, as terraform state pull writes it)\nThe backend and the given files are untouched.\n`);
+    const cwd = tmp();
+    fs.writeFileSync(path.join(cwd, "x.json"), "{}");
+    let stderr = "";
+    const code = await main(["--state", "x.json"], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { environments: { production } });
+    expect([code, stderr]).toEqual([2, "error: x.json is not a Terraform state of format 4 with a lineage and a serial\nThe backend and the given files are untouched.\n"]);
+    expect(fs.readdirSync(cwd)).toEqual(["x.json"]);
+  });
+
+  /** A folder an earlier run left: its marker, original.tfstate (the backup), the migrated state, its reports. */
+  const earlierFolder = (report: Record<string, unknown>) => {
+    const cwd = tmp();
+    const out = path.join(cwd, "cdktf.out", "migrate-state", "earlier");
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, ".zivohealth-workdir.json"), JSON.stringify({ tool: "migrate-state", format: 1 }));
+    fs.writeFileSync(path.join(out, "original.tfstate"), "the state before");
+    fs.writeFileSync(path.join(out, "migrated.tfstate"), "the state after");
+    fs.writeFileSync(path.join(out, "report.json"), JSON.stringify({ tool: "migrate-state", read: { serial: 317 }, ...report }));
+    fs.writeFileSync(path.join(out, "report.md"), "the report");
+    return { cwd, out };
+  };
+
+  it.each([
+    ["not pushed", {}, "the backup of serial 317 as an earlier run read it (not pushed)"],
+    [
+      "a push started, its end not reported (the run killed during the push)",
+      { pushStarted: { at: "2025-12-06T10:00:00.000Z", serial: 348, lineage: "l" } },
+      "the backup of the state before a push that started at 2025-12-06T10:00:00.000Z (serial 317, pushing 348) and did not report its end (terraform state pull shows what the backend holds now)",
+    ],
+    ["pushed", { pushed: { serial: 349, lineage: "l", note: "n" } }, "the backup of the state before an earlier push (serial 317, pushed as 349)"],
+  ])("an --out folder holding an earlier run's original.tfstate (%s): refused, naming it; every file left as it was", async (_name, report, what) => {
+    const { cwd, out } = earlierFolder(report);
+    const before = Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(path.join(out, f), "utf8")]));
+    let stderr = "";
+    const code = await main(["--state", POST_FIX, "--out", "cdktf.out/migrate-state/earlier"], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { environments: { production } });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `error: cdktf.out/migrate-state/earlier holds original.tfstate, ${what}: migrate-state never deletes or replaces it. ` +
+        `Give another folder; or, once you have kept that file elsewhere (or know you no longer need it), move ${path.join(out, "original.tfstate")} out of the folder\n`,
+    );
+    expect(Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(path.join(out, f), "utf8")]))).toEqual(before);
   });
 
   it("--help prints the usage", async () => {

@@ -156,7 +156,10 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     const second = migrate(tmp("second"), environments, config, { onStep: (step) => (step === "lock" ? lockTaken : undefined) }).finally(() => secondDone());
     const [a, b] = await Promise.all([first, second]);
     expect(b.code).toBe(2);
-    expect(b.stderr).toContain("error: the backend's lock is held by another operation; nothing was pushed. Terraform said:");
+    expect(b.stderr).toContain(
+      "error: the backend's lock is held by another operation; nothing was pushed. If no Terraform and no migrate-state runs on this state " +
+        "(a run killed while it held the lock), release it with terraform force-unlock <ID>, the ID Terraform gives below, in a folder initialized with the stack's backend. Terraform said:",
+    );
     expect(b.stderr).toContain("ConditionalCheckFailedException");
     expect(b.stderr).toContain("Operation: OperationTypeInvalid"); // the holder: the first run's terraform console
     expect(b.outs).toEqual([]);

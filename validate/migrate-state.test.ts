@@ -85,6 +85,46 @@ const terraform = (args: string[], cwd: string) => {
 
 const describeTier = detection.ok ? describe : describe.skip;
 
+/** The CLI as a user runs it (its own process group), with the project's own configuration for the layout's backend. */
+function startCli(l: Layout, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "commands/migrate-state/index.ts"), "--modules", MODULES, "--data", DATA, ...args],
+    { cwd: l.cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const waitFor = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => (stderr.includes(text) ? resolve() : undefined);
+      child.stderr.on("data", check);
+      check();
+      void exited.then(() => reject(new Error(`exited before "${text}":\n${stderr}`)));
+    });
+  return { child, exited, waitFor, stderr: () => stderr };
+}
+
+/** Waits until `count` child processes of `parent` have an argv that `match` accepts; returns their pids. */
+async function waitForChildren(parent: number, match: (argv: string[]) => boolean, count: number): Promise<number[]> {
+  for (let i = 0; i < 600; i++) {
+    const found: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== parent) continue;
+        if (match(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0"))) found.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (found.length >= count) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no ${count} such child process(es) of ${parent}`);
+}
+
 describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
   test.concurrent.each([
     ["post-fix (today's state)", POST_FIX, false],
@@ -94,9 +134,16 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const before = readJson(l.backendFile);
     const moves = expectedMoves(fixture);
     const controller = new AbortController();
+    let duringPush: MigrationReport | undefined;
     const r = await migrate(l, ["--push"], {
       signal: controller.signal,
-      onStep: (step) => (interruptDuringPush && step === "pushing" ? controller.abort() : undefined),
+      onStep: (step) => {
+        if (step !== "pushing") return;
+        // Terraform's push is running: the report on disk already says it started, and not that it ended.
+        const dir = path.join(l.cwd, "cdktf.out", "migrate-state", "production");
+        duringPush = readJson(path.join(dir, fs.readdirSync(dir)[0], "report.json"));
+        if (interruptDuringPush) controller.abort();
+      },
     });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
@@ -118,6 +165,8 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(r.report!.terraformCalls).toBe(moves.length);
     expect(readJson(path.join(r.out!, "migrated.tfstate")).serial).toBe(before.serial + moves.length);
     expect(after.serial).toBe(before.serial + moves.length + 1);
+    expect(duringPush!.pushStarted).toEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), serial: before.serial + moves.length, lineage: before.lineage });
+    expect(duringPush!.pushed).toBeUndefined();
     expect(r.report!.pushed).toEqual({ serial: after.serial, lineage: before.lineage, note: `the backend holds serial ${after.serial} (\`terraform state push\` writes the pushed state once more, one serial higher)` });
     // The backup is the state as it was, byte for byte.
     expect(fs.readFileSync(path.join(r.out!, "original.tfstate"), "utf8")).toBe(fs.readFileSync(fixture, "utf8"));
@@ -142,7 +191,9 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     // Its folder holds the only backup of the state before the push: never reused.
     const reuse = await migrate(l, ["--out", r.out!]);
     expect(reuse.code).toBe(2);
-    expect(reuse.stderr).toContain(`holds the backup of the state before an earlier push (serial ${before.serial}, pushed as ${after.serial}): migrate-state keeps it; give another --out`);
+    expect(reuse.stderr).toContain(
+      `holds original.tfstate, the backup of the state before an earlier push (serial ${before.serial}, pushed as ${after.serial}): migrate-state never deletes or replaces it. `,
+    );
   });
 
   test.concurrent("a move whose target is already in the state: refused before anything is written", async () => {
@@ -172,12 +223,56 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const r = await migrate(l, ["--state", other, "--push"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `error: local state ${l.backendFile} holds a state of another lineage (3e8af382-6ed1-2e06-5e29-1a5665d2e053) than the one read in the snapshot given ` +
+      `error: local state ${l.backendFile} holds a state of another lineage (3e8af382-6ed1-2e06-5e29-1a5665d2e053) than the --state snapshot's ` +
         "(00000000-0000-0000-0000-000000000000): it is not the same state; nothing was pushed",
     );
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(fs.readFileSync(other)).toEqual(snapshot);
     expect(r.outs).toEqual([]);
+  });
+
+  test.concurrent("a snapshot of another serial, to push: refused at the read, in the words of the docs' table", async () => {
+    const l = layout(POST_FIX);
+    const other = path.join(l.root, "newer.tfstate");
+    const state = readJson(POST_FIX);
+    state.serial = 318;
+    fs.writeFileSync(other, JSON.stringify(state));
+    const bytes = fs.readFileSync(l.backendFile);
+    const r = await migrate(l, ["--state", other, "--push"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: local state ${l.backendFile} is not at the --state snapshot: it holds serial 317, the snapshot holds serial 318. Nothing was pushed. ` +
+        "Give a snapshot of what the backend holds now (terraform state pull), or run without --state to read it there\n",
+    );
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(r.outs).toEqual([]);
+  });
+
+  test.concurrent("nothing to migrate, in a folder an earlier run left files in (no backup): those files stay, and nothing was written is true", async () => {
+    const l = layout(POST_FIX);
+    const migrated = path.join(l.root, "migrated.tfstate");
+    // An already migrated state: the post-fix state with every move applied, by Terraform.
+    const first = await migrate(l, ["--out", path.join(l.root, "first")]);
+    expect(first.code).toBe(0);
+    fs.copyFileSync(path.join(l.root, "first", "migrated.tfstate"), migrated);
+    // A folder of migrate-state's holding an earlier run's report and scratch files, but no original.tfstate.
+    const out = path.join(l.root, "mig one");
+    fs.mkdirSync(path.join(out, "work", "copy"), { recursive: true });
+    fs.writeFileSync(path.join(out, ".zivohealth-workdir.json"), JSON.stringify({ tool: "migrate-state", format: 1 }));
+    fs.writeFileSync(path.join(out, "report.md"), "an earlier report");
+    fs.writeFileSync(path.join(out, "work", "copy", "left.tfstate"), "left by a killed run");
+    const before = fs.readdirSync(out, { recursive: true, encoding: "utf8" }).sort();
+    const r = await migrate(l, ["--state", migrated, "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Nothing to migrate");
+    expect(r.stdout).toContain("Nothing was written.");
+    expect(fs.readdirSync(out, { recursive: true, encoding: "utf8" }).sort()).toEqual(before);
+    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toBe("an earlier report");
+    // The folder of the first run holds its backup: refused, every file kept.
+    const again = await migrate(l, ["--state", migrated, "--out", path.join(l.root, "first")]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`holds original.tfstate, the backup of serial 317 as an earlier run read it (not pushed): migrate-state never deletes or replaces it.`);
+    expect(fs.readdirSync(path.join(l.root, "first")).sort()).toEqual([".zivohealth-workdir.json", "migrated.tfstate", "original.tfstate", "report.json", "report.md"]);
   });
 
   test.concurrent("the backend written between the read and the push: refused under the lock", async () => {
@@ -233,6 +328,61 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(r.stderr).not.toContain("offline plan needs terraform");
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(r.outs).toEqual([]);
+  });
+
+  test("SIGTERM to the command's process alone (a CI cancel) during the verification plans: their Terraform stopped at once, exit 2, nothing written", async () => {
+    const l = layout(POST_FIX);
+    const bytes = fs.readFileSync(l.backendFile);
+    const cli = startCli(l, ["--push"]);
+    await cli.waitFor("migrate-state: verifying");
+    // Both plans' terraform plan running (children of the command's process: plan-check runs inside it).
+    const plans = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "plan", 2);
+    process.kill(cli.child.pid!, "SIGTERM");
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(
+      /error: interrupted \(the verification plans: stopped their Terraform, pid \d+, \d+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n$/,
+    );
+    // Stopped, not let finish: neither plan got to its end.
+    expect(cli.stderr()).not.toMatch(/plan against the (state as read|copy): terraform plan \(stack\) \d/);
+    for (const pid of plans) expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
+  });
+
+  test("SIGKILL during the push: the push lands, the report says it started, the lock is released, the next run keeps the backup", async () => {
+    const l = layout(POST_FIX);
+    const out = path.join(l.root, "k1");
+    const cli = startCli(l, ["--push", "--out", out]);
+    await cli.waitFor("migrate-state: pushing serial 348");
+    await waitForChildren(cli.child.pid!, (argv) => argv[1] === "state" && argv[2] === "push", 1);
+    process.kill(cli.child.pid!, "SIGKILL");
+    await cli.exited;
+    // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end and unlocks.
+    const lockInfo = path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info");
+    // Terraform writes the local state in place: a read meanwhile can see it half written.
+    const serial = () => {
+      try {
+        return readJson(l.backendFile).serial;
+      } catch {
+        return undefined;
+      }
+    };
+    for (let i = 0; i < 300 && (serial() !== 349 || fs.existsSync(lockInfo)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readJson(l.backendFile).serial).toBe(349);
+    expect(fs.existsSync(lockInfo)).toBe(false);
+    const report = readJson(path.join(out, "report.json")) as MigrationReport;
+    expect(report.pushStarted).toMatchObject({ serial: 348 });
+    expect(report.pushed).toBeUndefined();
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
+    // The next run with that folder: refused, naming the backup; nothing deleted.
+    const next = await migrate(l, ["--push", "--out", out]);
+    expect(next.code).toBe(2);
+    expect(next.stderr).toContain(
+      `error: ${out} holds original.tfstate, the backup of the state before a push that started at ${report.pushStarted!.at} (serial 317, pushing 348) ` +
+        "and did not report its end (terraform state pull shows what the backend holds now): migrate-state never deletes or replaces it. ",
+    );
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
+    expect(readJson(l.backendFile).serial).toBe(349);
   });
 
   test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 2, nothing written", async () => {

@@ -47,18 +47,28 @@ export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: Abo
   return { bin, env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" }, signal };
 }
 
+let logs = 0;
+
 /**
  * Runs terraform; on an abort it sends SIGINT (Terraform stops cleanly) and,
  * 10 s later, SIGKILL. `uninterruptible`: the abort waits for it (the push).
  */
 export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either.
-    const child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", "pipe", "pipe"], detached: o.uninterruptible === true });
+    // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either;
+    // and its output goes to files, not pipes: if migrate-state dies, a pipe would end it by SIGPIPE halfway.
+    const files = o.uninterruptible ? [1, 2].map((n) => path.join(cwd, `terraform-${process.pid}-${++logs}.${n === 1 ? "out" : "err"}`)) : undefined;
+    const fds = files?.map((f) => fs.openSync(f, "w", 0o600));
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe"], detached: o.uninterruptible === true });
+    } finally {
+      fds?.forEach((fd) => fs.closeSync(fd));
+    }
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     let kill: NodeJS.Timeout | undefined;
     const stop = () => {
       child.kill("SIGINT");
@@ -73,6 +83,19 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
       clearTimeout(timer);
       if (kill) clearTimeout(kill);
       tf.signal?.removeEventListener("abort", stop);
+      if (files) {
+        const [out, err] = files.map((f) => {
+          try {
+            return fs.readFileSync(f, "utf8");
+          } catch {
+            return "";
+          } finally {
+            fs.rmSync(f, { force: true });
+          }
+        });
+        stdout += out;
+        stderr = err + stderr;
+      }
       resolve({ code, stdout, stderr: stderr + extra });
     };
     child.on("error", (e) => done(null, `\n${e.message}`));
@@ -190,19 +213,34 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   const args = ["console", "-no-color", ...(identity.type === "local" ? [`-state=${identity.path}`] : [])];
   // Its own process group: a Ctrl-C at the terminal must not end it (and release the lock) while a push runs;
   // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock.
-  const child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
-  let stderr = "";
-  let stdout = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  // Its output goes to a file, not a pipe: if migrate-state dies (SIGKILL), a pipe would end console by SIGPIPE
+  // before it unlocks (leaving an S3 backend's lock held); with a file it reads the end of its input and unlocks.
+  const log = path.join(dir, "lock-holder.log");
+  const logFd = fs.openSync(log, "w", 0o600);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", logFd, logFd], detached: true });
+  } finally {
+    fs.closeSync(logFd);
+  }
+  let spawnError = "";
+  const said = () => {
+    let text = "";
+    try {
+      text = fs.readFileSync(log, "utf8");
+    } catch {
+      // not written
+    }
+    return `${text}${spawnError}`.trim();
+  };
   const exited = new Promise<number | null>((resolve) => {
     child.on("close", (code) => resolve(code));
     child.on("error", (e) => {
-      stderr += e.message;
+      spawnError += e.message;
       resolve(null);
     });
   });
-  child.stdin.write(`file(${JSON.stringify(fifo)})\n`);
+  child.stdin!.write(`file(${JSON.stringify(fifo)})\n`);
   const stop = () => child.kill("SIGINT");
   tf.signal?.addEventListener("abort", stop, { once: true });
   const opened = fs.promises.open(fifo, "w");
@@ -215,24 +253,28 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
     fs.rmSync(fifo, { force: true });
     tf.signal?.removeEventListener("abort", stop);
     checkpoint(tf, "taking the backend's lock");
-    const text = (stderr || stdout).trim();
+    const text = said();
     if (/Error acquiring the state lock/.test(text)) {
-      throw new Refusal(`the backend's lock is held by another operation; nothing was pushed. Terraform said:\n${text}`);
+      throw new Refusal(
+        "the backend's lock is held by another operation; nothing was pushed. If no Terraform and no migrate-state runs on this state " +
+          "(a run killed while it held the lock), release it with terraform force-unlock <ID>, the ID Terraform gives below, " +
+          `in a folder initialized with the stack's backend. Terraform said:\n${text}`,
+      );
     }
-    throw new TerraformError("console (to hold the backend's lock)", { code: first.code, stdout, stderr });
+    throw new TerraformError("console (to hold the backend's lock)", { code: first.code, stdout: "", stderr: text });
   }
   // Held: from here an interrupt ends it through release(), never behind the run's back (a push may be under way).
   tf.signal?.removeEventListener("abort", stop);
   return {
     async release() {
       await first.fd.close().catch(() => undefined);
-      child.stdin.end();
+      child.stdin!.end();
       const code = await exited;
       fs.rmSync(fifo, { force: true });
       if (code === 0) return undefined;
       return (
         `terraform console, which held the backend's lock, exited ${code}: if a Terraform command reports the lock as held, ` +
-        `check that no migrate-state runs and release it with terraform force-unlock. Terraform said:\n${(stderr || stdout).trim()}`
+        `check that no migrate-state runs and release it with terraform force-unlock. Terraform said:\n${said()}`
       );
     },
   };

@@ -20,7 +20,7 @@ import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
 import { PlanComparison, PlannedMove, StateCheck, canonical, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
-import { WorkdirError, openWorkdir } from "../../lib/workdir";
+import { EARLIER, Workdir, WorkdirError, openWorkdir } from "../../lib/workdir";
 import { main as planCheck } from "../plan-check";
 
 export const USAGE =
@@ -30,7 +30,7 @@ export const USAGE =
   "  --state           a state snapshot (format 4) to migrate instead of the backend's state; read, never written\n" +
   "  --out             the folder for the migrated state, the original (backup) and the report\n" +
   "                    (default cdktf.out/migrate-state/<stack>/<UTC time>; an existing one only if migrate-state made it\n" +
-  "                    and it holds no backup of a pushed state)\n" +
+  "                    and it holds no original.tfstate: a backup is never deleted or replaced)\n" +
   "  --push            write the migrated state to the stack's backend, under the backend's lock, only if the backend\n" +
   "                    still holds the serial and lineage read (never -force)\n" +
   "  --backend-config  an HCL file of S3 connection settings (endpoints, credentials) for terraform init; never which state\n" +
@@ -97,6 +97,7 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
   const run: RunState = {};
   try {
     const report = await migrate(options, io, deps, run);
+    // Nothing to migrate: this run wrote nothing but its scratch folder (a reused folder's earlier files are put back).
     if (report.nothingToDo) run.workdir?.abort();
     else {
       run.workdir?.removeWork();
@@ -105,12 +106,13 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
     io.stdout(renderMarkdown(report));
     return 0;
   } catch (e) {
-    if (run.pushed) {
-      // The backend was written: the backup of what it held before stays, whatever happened next.
+    if (run.pushStarted) {
+      // The push started: the backend may have been written, so the backup of what it held before stays, whatever happened next.
       run.workdir?.removeWork();
       run.workdir?.finish();
-      io.stderr(`error: ${(e as Error).message}\nThe push ran: the state before it is kept in ${run.backup}.\n`);
-      return 1;
+      const ran = run.pushed ? "The push ran" : "The push was started (Terraform reported a failure; check the backend with terraform state pull)";
+      io.stderr(`error: ${(e as Error).message}\n${ran}: the state before it is kept in ${run.backup}.\n`);
+      return run.pushed ? 1 : 2;
     }
     const removed = run.workdir?.abort();
     const after = removed ? ` Removed ${removed}.` : "";
@@ -153,6 +155,8 @@ export interface MigrationReport {
   readonly state?: StateCheck;
   readonly plan?: PlanComparison & { readonly mode: "offline" | "online"; readonly excluded: readonly string[]; readonly rows: number };
   readonly files?: { readonly dir: string; readonly migrated: { path: string; sha256: string }; readonly original: { path: string; sha256: string } };
+  /** Recorded (on disk, synced) before `terraform state push` runs: a report that has it and no `pushed` is of a run that ended during the push. */
+  readonly pushStarted?: { readonly at: string; readonly serial: number; readonly lineage: string };
   readonly pushed?: { readonly serial: number; readonly lineage: string; readonly note: string };
   readonly nothingToDo?: boolean;
 }
@@ -184,14 +188,14 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   const state = checkMigratedState(original, migrated, moves, calls);
   if (!state.ok) throw new VerificationFailed(`the copy is not the same state at the new addresses:\n${state.problems.map((p) => `  - ${p}`).join("\n")}`);
   await progress("verify", `verifying: ${o.online ? "online" : "offline"} plans against the state as read and against the copy`);
-  const plan = await verifyPlans(o, io, deps, run.env, work, originalCopy, migratedCopy, moves, state.dependenciesCleared);
+  const plan = await verifyPlans(o, io, deps, run.env, w, work, originalCopy, migratedCopy, moves, state.dependenciesCleared);
 
   // 4. The files: the migrated state and the original, as a backup.
   await progress("write", `writing ${path.relative(io.cwd, w.dir) || w.dir}`);
   const migratedFile = path.join(w.dir, "migrated.tfstate");
   const originalFile = path.join(w.dir, "original.tfstate");
-  fs.writeFileSync(originalFile, text, { mode: 0o600 });
-  fs.writeFileSync(migratedFile, migratedText, { mode: 0o600 });
+  writeDurably(originalFile, text);
+  writeDurably(migratedFile, migratedText);
   const report: MigrationReport = {
     ...base,
     terraformCalls: calls,
@@ -214,6 +218,8 @@ interface Prepared {
   readonly runState: RunState;
   /** The given --state, resolved. @default - none: the backend's state */
   readonly snapshotPath?: string;
+  /** Its text, read before the output folder is opened. */
+  readonly snapshotText?: string;
   readonly moved: readonly MovedBlock[];
   readonly backend: ReturnType<typeof backendOf>;
   readonly backendConfig?: string;
@@ -236,7 +242,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
     await deps.onStep?.(step);
   };
   const snapshotPath = o.state ? resolve(o.state) : undefined;
-  if (snapshotPath && !fs.existsSync(snapshotPath)) throw new InputError(`state file not found: ${snapshotPath}`);
+  const snapshotText = snapshotPath ? readSnapshot(o.state!, snapshotPath) : undefined;
   for (const [flag, p] of [["--modules", o.modules], ["--data", o.data]] as const) {
     if (p && !fs.existsSync(resolve(p))) throw new InputError(`${flag} ${p}: not found`);
   }
@@ -251,7 +257,6 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
 
   // The output folder: refused before anything is written.
   const outDir = resolve(o.out ?? path.join("cdktf.out", "migrate-state", o.stack, new Date().toISOString().replace(/[-:]|\.\d+/g, "")));
-  refuseFolderWithPushedBackup(outDir, o.out ?? outDir);
   const w = openWorkdir({
     tool: "migrate-state",
     dir: outDir,
@@ -265,6 +270,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
     ],
     reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth replaces what is there" }],
     owned: OWNED,
+    backups: [{ name: "original.tfstate", what: backupOf(outDir) }],
     stderr: io.stderr,
   });
   const work = path.join(w.dir, "work");
@@ -273,7 +279,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
   const tf = stateTerraform(bin, env, deps.signal);
-  return { env, io, deps, runState, snapshotPath, moved, backend, backendConfig, w, work, tf, progress };
+  return { env, io, deps, runState, snapshotPath, snapshotText, moved, backend, backendConfig, w, work, tf, progress };
 }
 
 /** Step 1: the state, from the snapshot or the backend; with --push and a snapshot, the backend must hold that same state. */
@@ -283,7 +289,7 @@ async function readState(o: Options, run: Prepared) {
   let store: Backend | undefined;
   const backendWork = path.join(run.work, "backend");
   if (!snapshotPath || o.push) store = await openBackend(tf, backendWork, backend, run.backendConfig);
-  const text = snapshotPath ? fs.readFileSync(snapshotPath, "utf8") : await store!.read();
+  const text = run.snapshotText ?? (await store!.read());
   const source = snapshotPath ? o.state! : describeBackend(backend.identity);
   if (text === null || !text.trim()) throw new Refusal(`${source} holds no state: there is nothing to migrate (migrate-state never creates a state)`);
   const original = parseStateText(text);
@@ -293,7 +299,7 @@ async function readState(o: Options, run: Prepared) {
     // Pushing a snapshot: it must be what the backend holds now.
     const current = await store!.pull();
     const backendState = current === null ? undefined : parseStateText(current);
-    refuseChangedBackend(backendState, original, backend.identity, "the snapshot given");
+    refuseChangedBackend(backendState, original, backend.identity, SNAPSHOT);
   }
   return { text, original, read, store };
 }
@@ -305,9 +311,11 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
   const hold = await store.lock();
   try {
     const current = await store.pull();
-    refuseChangedBackend(current === null ? undefined : parseStateText(current), original, backend.identity, "step 1");
+    refuseChangedBackend(current === null ? undefined : parseStateText(current), original, backend.identity, STEP_1);
     await run.progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
     checkpoint(tf, "the push (not started)");
+    // On disk before Terraform runs: a run that dies during the push leaves a report that says it started (and its backup is kept).
+    writeReport(w.dir, { ...written, pushStarted: { at: new Date().toISOString(), serial: migrated.serial!, lineage: migrated.lineage! } });
     runState.pushStarted = true;
     runState.backup = originalFile;
     const pushing = store.push(migratedFile);
@@ -325,7 +333,7 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
       now!.serial === migrated.serial
         ? `the backend holds serial ${now!.serial}, as pushed`
         : `the backend holds serial ${now!.serial} (\`terraform state push\` writes the pushed state once more, one serial higher)`;
-    const report = { ...written, pushed: { serial: now!.serial!, lineage: now!.lineage!, note } };
+    const report: MigrationReport = { ...written, pushed: { serial: now!.serial!, lineage: now!.lineage!, note } };
     writeReport(w.dir, report);
     if (deps.signal?.aborted) io.stderr("migrate-state: the interrupt came during the push; the push was let finish and is complete\n");
     return report;
@@ -335,24 +343,37 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
   }
 }
 
+/** How a refusal names the state the backend must hold: the one read in step 1, or the --state snapshot to push. */
+interface ReadState {
+  /** `changed since step 1` */
+  readonly changed: string;
+  /** `step 1 read` */
+  readonly read: string;
+  /** `the one read in step 1` */
+  readonly theOne: string;
+}
+const STEP_1: ReadState = { changed: "changed since step 1", read: "step 1 read", theOne: "the one read in step 1" };
+const SNAPSHOT: ReadState = { changed: "is not at the --state snapshot", read: "the snapshot holds", theOne: "the --state snapshot's" };
+
 /** The backend state must be the one read in step 1 (lineage, serial and content). */
-function refuseChangedBackend(current: RawState | undefined, read: RawState, identity: BackendIdentity, when: string): void {
+function refuseChangedBackend(current: RawState | undefined, read: RawState, identity: BackendIdentity, when: ReadState): void {
   const where = describeBackend(identity);
   if (!current) throw new Refusal(`${where} holds no state now; nothing was pushed`);
   if (current.lineage !== read.lineage) {
     throw new Refusal(
-      `${where} holds a state of another lineage (${current.lineage}) than the one read in ${when} (${read.lineage}): ` +
-        "it is not the same state; nothing was pushed",
+      `${where} holds a state of another lineage (${current.lineage}) than ${when.theOne} (${read.lineage}): ` + "it is not the same state; nothing was pushed",
     );
   }
   if (current.serial !== read.serial) {
     throw new Refusal(
-      `${where} changed since ${when}: it holds serial ${current.serial}, ${when} read serial ${read.serial}. ` +
-        "Someone wrote the state in between; nothing was pushed. Run migrate-state again on the current state",
+      `${where} ${when.changed}: it holds serial ${current.serial}, ${when.read} serial ${read.serial}. ` +
+        (when === STEP_1
+          ? "Someone wrote the state in between; nothing was pushed. Run migrate-state again on the current state"
+          : "Nothing was pushed. Give a snapshot of what the backend holds now (terraform state pull), or run without --state to read it there"),
     );
   }
   if (stateBody(current) !== stateBody(read)) {
-    throw new Refusal(`${where} holds serial ${current.serial} with other content than ${when} read: nothing was pushed`);
+    throw new Refusal(`${where} holds serial ${current.serial} with other content than ${when.read}: nothing was pushed`);
   }
 }
 
@@ -367,20 +388,42 @@ function pushedProblems(now: RawState, migrated: RawState): string[] {
   return problems;
 }
 
-/** A folder whose report says it pushed holds the only backup of the state before that push: never reused. */
-function refuseFolderWithPushedBackup(dir: string, shown: string): void {
-  let earlier: Partial<MigrationReport> | undefined;
+/** The --state snapshot's text, read before anything is written: one message for a missing, unreadable or non-state file. */
+function readSnapshot(given: string, file: string): string {
+  let text: string;
   try {
-    earlier = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")) as Partial<MigrationReport>;
-  } catch {
-    return;
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new InputError(`state file not found: ${file}`);
+    if (err.code === "EISDIR") throw new InputError(`--state ${given}: ${file} is a folder; give a state file (a snapshot of format 4, as terraform state pull writes it)`);
+    throw new InputError(`--state ${given}: cannot read ${file}: ${err.message}`);
   }
-  if (earlier?.tool === "migrate-state" && earlier.pushed) {
-    throw new InputError(
-      `${shown} holds the backup of the state before an earlier push (serial ${earlier.read?.serial}, pushed as ${earlier.pushed.serial}): ` +
-        "migrate-state keeps it; give another --out",
+  if (text.trim() && !parseStateText(text)) throw new InputError(`${given} is not a Terraform state of format 4 with a lineage and a serial`);
+  return text;
+}
+
+/** What an earlier run's original.tfstate in `dir` is, from its report.json: for the refusal to reuse the folder. */
+function backupOf(dir: string): string {
+  let earlier: Partial<MigrationReport> | undefined;
+  for (const file of [path.join(dir, "report.json"), path.join(dir, EARLIER, "report.json")]) {
+    try {
+      earlier = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<MigrationReport>;
+      break;
+    } catch {
+      earlier = undefined;
+    }
+  }
+  const serial = earlier?.read?.serial;
+  if (earlier?.tool !== "migrate-state" || serial === undefined) return "the backup of the state an earlier run read (its report.json is missing or unreadable)";
+  if (earlier.pushed) return `the backup of the state before an earlier push (serial ${serial}, pushed as ${earlier.pushed.serial})`;
+  if (earlier.pushStarted) {
+    return (
+      `the backup of the state before a push that started at ${earlier.pushStarted.at} (serial ${serial}, pushing ${earlier.pushStarted.serial}) ` +
+      "and did not report its end (terraform state pull shows what the backend holds now)"
     );
   }
+  return `the backup of serial ${serial} as an earlier run read it (not pushed)`;
 }
 
 async function verifyPlans(
@@ -388,6 +431,7 @@ async function verifyPlans(
   io: CliIo,
   deps: Deps,
   env: NodeJS.ProcessEnv,
+  w: Workdir,
   work: string,
   originalCopy: string,
   migratedCopy: string,
@@ -432,10 +476,8 @@ async function verifyPlans(
     const planJson = JSON.parse(fs.readFileSync(path.join(out, "stack", "plan.json"), "utf8"));
     return { report, planJson };
   };
-  const [before, after] = await Promise.all([
-    one("the state as read", originalCopy, path.join(work, "plan-original")),
-    one("the copy", migratedCopy, path.join(work, "plan-migrated")),
-  ]);
+  const plans = Promise.all([one("the state as read", originalCopy, path.join(work, "plan-original")), one("the copy", migratedCopy, path.join(work, "plan-migrated"))]);
+  const [before, after] = await stoppedOnAbort(plans, w, deps.signal);
   const comparison = comparePlansAfterMigration(before.planJson, after.planJson, moves, cleared);
   if (!comparison.ok) {
     throw new VerificationFailed(`the plan against the copy is not the plan against the original without its moves:\n${comparison.problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -443,9 +485,53 @@ async function verifyPlans(
   return { ...comparison, mode: o.online ? "online" : "offline", excluded: after.report.excluded.map((e) => e.address), rows: after.report.rows.length };
 }
 
+/** Written and synced (the file, then its folder): a crash or power loss right after leaves it whole. */
+function writeDurably(file: string, text: string): void {
+  const fd = fs.openSync(file, "w", 0o600);
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const dir = fs.openSync(path.dirname(file), "r");
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+/**
+ * The verification plans, stopped by an interrupt: plan-check runs in this process without its own
+ * signal handling, so the abort stops its runs' Terraform processes and removes their folders
+ * (lib/workdir), and the run goes on to its refusal at once. An interrupted plan-check never returns.
+ */
+async function stoppedOnAbort<T>(plans: Promise<T>, w: Workdir, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return plans;
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      void w.stopNested().then((notes) => {
+        const pids = notes.flatMap((n) => /\(pid ([\d, ]+)\)/.exec(n)?.[1].split(", ") ?? []);
+        reject(new Interrupted(`the verification plans${pids.length ? `: stopped their Terraform, pid ${pids.join(", ")}` : ""}`));
+      });
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  plans.catch(() => undefined); // after an interrupt, its outcome no longer matters
+  stopped.catch(() => undefined); // an interrupt that comes as the plans end: the run goes on to its next checkpoint
+  try {
+    return await Promise.race([plans, stopped]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 function writeReport(dir: string, report: MigrationReport): void {
-  fs.writeFileSync(path.join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
-  fs.writeFileSync(path.join(dir, "report.md"), renderMarkdown(report), { mode: 0o600 });
+  writeDurably(path.join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeDurably(path.join(dir, "report.md"), renderMarkdown(report));
 }
 
 const code = (s: string) => `\`${s}\``;
@@ -499,14 +585,19 @@ export function renderMarkdown(r: MigrationReport): string {
   }
   out.push("", "### Backend", "");
   if (r.pushed) out.push(`Pushed to ${describeBackend(r.backend)} under its lock: ${r.pushed.note}, lineage ${code(r.pushed.lineage)}.`);
-  else out.push(`Not pushed (${describeBackend(r.backend)} is unchanged). With --push, migrate-state does the same again and writes the result there under the backend's lock.`);
+  else if (r.pushStarted) {
+    out.push(
+      `A push of serial ${r.pushStarted.serial} to ${describeBackend(r.backend)} started at ${r.pushStarted.at}, under its lock, and this report was not rewritten after it: ` +
+        "the run ended during the push, or the push failed. `terraform state pull` shows what the backend holds; `original.tfstate` is the state before the push.",
+    );
+  } else out.push(`Not pushed (${describeBackend(r.backend)} is unchanged). With --push, migrate-state does the same again and writes the result there under the backend's lock.`);
   out.push("");
   return out.join("\n");
 }
 
 if (require.main === module) {
   const controller = new AbortController();
-  for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, () => controller.abort());
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, () => controller.abort(s));
   main(process.argv.slice(2), processIo(), { signal: controller.signal }).then(
     (code) => (process.exitCode = code),
     (e) => {
