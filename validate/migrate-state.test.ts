@@ -1,3 +1,4 @@
+// Long: one tier file for migrate-state with Terraform on the local backend, as the README's layout has it (a migration, each refusal, each interrupt, a kill during the push); its cases share the layout and the CLI helpers.
 // migrate-state with Terraform, local backend, on copies of both fixtures:
 // the moves applied by `terraform state mv` on a copy, verified (the state,
 // then the offline plans), pushed under the backend's lock; and each refusal
