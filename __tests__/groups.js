@@ -59,4 +59,4 @@ function define(n) {
   }
 }
 
-module.exports = { groups, define, ALONE };
+module.exports = { groups, define, weight, ALONE };
