@@ -1,5 +1,6 @@
 // npm test's own machinery: every test file in one group (or alone), the lone files first, and the stack
-// traces of __tests__/setup.ts (cdktf's creation records cheap, errors still mapped to the TypeScript).
+// traces of __tests__/setup.ts (cdktf's creation records cheap, errors still mapped to the TypeScript), and the type
+// check's two projects (tools/type-check.js).
 import * as fs from "fs";
 import * as path from "path";
 import { Lazy } from "cdktf";
@@ -96,5 +97,46 @@ describe("stack traces under npm test (setup.ts)", () => {
     const line = Number(/harness\.test\.ts:(\d+):\d+/.exec(new Error("here").stack!)?.[1]);
     const expected = fs.readFileSync(__filename, "utf8").split("\n").findIndex((l) => l.includes('new Error("here")')) + 1;
     expect(line).toBe(expected);
+  });
+});
+
+describe("npm test's type check (tools/type-check.js)", () => {
+  const { PROJECTS, buildInfoOf } = require("../tools/type-check") as { PROJECTS: string[]; buildInfoOf(root: string, project: string): string };
+  const ROOT = path.join(__dirname, "..");
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(ROOT, f), "utf8"));
+  const whole = read("tsconfig.json");
+  const [core, verify] = PROJECTS.map(read);
+
+  it("is the core, then verify, which references it; both extend tsconfig.json, each with build info of its own", () => {
+    expect(PROJECTS).toEqual(["tsconfig.core.json", "tsconfig.verify.json"]);
+    expect([core.extends, verify.extends]).toEqual(["./tsconfig.json", "./tsconfig.json"]);
+    expect(verify.references).toEqual([{ path: "./tsconfig.core.json" }]);
+    // verify is composite too, though nothing references it: tsc -b refreshes an emitting project's build info
+    // after a build that changed nothing; without that, once a core declaration verify does not use had
+    // changed, verify was built again after every edit (TypeScript 5.9).
+    for (const p of [core, verify]) expect(p.compilerOptions).toMatchObject({ composite: true, emitDeclarationOnly: true, outDir: "dist/declarations" });
+    expect(PROJECTS.map((p) => buildInfoOf(ROOT, p))).toEqual(["dist/declarations/.tsbuildinfo", "dist/declarations/.tsbuildinfo-verify"]);
+  });
+
+  it("leaves out of the core exactly what the verify project holds, and the core keeps tsconfig.json's folders", () => {
+    expect(core.include).toBeUndefined(); // tsconfig.json's, inherited
+    const verifyFiles = verify.include.filter((p: string) => p !== "types/**/*.d.ts");
+    expect(core.exclude).toEqual([...whole.exclude, ...verifyFiles]);
+    expect(verifyFiles).toContain("commands/verify/**/*.ts");
+  });
+
+  it("puts every file that imports the AWS SDK in the verify project (the core parses none of its declarations)", () => {
+    const skipped = ["node_modules", "dist", "cdktf.out", "fixtures", "build", "generated", "out"];
+    const walk = (rel: string): string[] =>
+      fs.statSync(path.join(ROOT, rel)).isDirectory()
+        ? fs.readdirSync(path.join(ROOT, rel)).filter((e) => !skipped.includes(e)).flatMap((e) => walk(path.posix.join(rel, e)))
+        : rel.endsWith(".ts") ? [rel] : [];
+    const sdk = ["main.ts", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "__tests__", "validate", "compat"]
+      .filter((f) => fs.existsSync(path.join(ROOT, f)))
+      .flatMap(walk)
+      .filter((f) => /from "@aws-sdk\//.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+    expect(sdk).toContain("commands/verify/aws.ts");
+    const inVerify = (f: string) => verify.include.some((p: string) => (p.endsWith("/**/*.ts") ? f.startsWith(p.slice(0, -"**/*.ts".length)) : p === f));
+    expect(sdk.filter((f) => !inVerify(f))).toEqual([]);
   });
 });
