@@ -23,6 +23,9 @@ import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const staging = onHclProduction(configured.staging, configured.production);
 import { synthesize } from "../stacks/app";
+import { execFileSync, spawnSync } from "child_process";
+import { PROJECT_ROOT } from "../lib/cli";
+import { openWorkdir } from "../lib/workdir";
 import { tempDir } from "./tmp";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
@@ -879,14 +882,16 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     expect(r.stderr.split("\n")[2]).toBe(
       "error: --exclude module.compute.aws_instance.host: a moved block takes it to aws_instance.compute_host, where Terraform plans it: exclude aws_instance.compute_host instead",
     );
-    expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+    // Refused before anything is written: not even the synthesized stack (it was staged in a temporary folder).
+    expect(r.written).toEqual([]);
     // --quiet: no progress, the error alone.
     const quiet = await run(["--offline", "--state", POST_FIX, "--modules", MODULES, "--data", DATA, "--exclude", "module.compute.aws_instance.host", "--quiet"], {
       ...process.env,
       TF_VAR_db_password_plain: "REDACTED",
     });
     expect(quiet.code).toBe(2);
-    expect(quiet.stderr.split("\n")).toEqual([r.stderr.split("\n")[2], `note: removed ${path.join(quiet.cwd, "cdktf.out", "plan-check")}, which this run created`, ""]);
+    expect(quiet.stderr.split("\n")).toEqual([r.stderr.split("\n")[2], ""]);
+    expect(quiet.written).toEqual([]);
   });
 
   (detectToolchain().ok ? it : it.skip)("stops before Terraform when a value to pin is missing, and removes what it began", async () => {
@@ -896,7 +901,117 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     expect(r.stderr.split("\n").filter((l) => !l.startsWith("plan-check: "))[0]).toBe(
       "error: no value recorded for 3 data source(s) or resource(s) to pin offline: data.aws_caller_identity.ml_worker_current, data.aws_route_tables.private, module.vpc_endpoints.data.aws_vpc.selected.",
     );
-    // The synthesized stack stays (synth always writes it); no plan-check directory.
-    expect(fs.readdirSync(path.join(r.cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
+    // Refused before anything is written: no synthesized stack, no plan-check folder.
+    expect(r.written).toEqual([]);
+  });
+
+  (detectToolchain().ok ? describe : describe.skip)("bad input found in the synthesized stack: refused before the output folder opens, the previous run's results untouched", () => {
+    const withVar = { ...withoutVars, TF_VAR_db_password_plain: "REDACTED" };
+    const data = (edit: (d: Record<string, unknown>) => void) => {
+      const d = JSON.parse(fs.readFileSync(DATA, "utf8")) as Record<string, unknown>;
+      edit(d);
+      return bad("data.json", JSON.stringify(d));
+    };
+    const someModules = tmp("modules");
+    for (const m of fs.readdirSync(MODULES).filter((m) => m !== "route53")) fs.cpSync(path.join(MODULES, m), path.join(someModules, m), { recursive: true });
+    const contents = (dir: string) =>
+      Object.fromEntries(
+        fs
+          .readdirSync(dir, { recursive: true, encoding: "utf8" })
+          .sort()
+          .map((f) => [f, fs.statSync(path.join(dir, f)).isDirectory() ? "(folder)" : fs.readFileSync(path.join(dir, f), "utf8")]),
+      );
+
+    it.each([
+      ["a variable without a default the environment does not give", [], withoutVars, /^error: stack 'production' needs a value for the Terraform variable db_password_plain \(no default\)/],
+      [
+        "--exclude of a moved object's old address",
+        ["--exclude", "module.compute.aws_instance.host"],
+        withVar,
+        /^error: --exclude module\.compute\.aws_instance\.host: a moved block takes it to aws_instance\.compute_host/,
+      ],
+      [
+        "a --data file lacking values",
+        ["--data", data((d) => delete d["data.aws_route_tables.private"])],
+        withVar,
+        /^error: no value recorded for 1 data source\(s\) or resource\(s\) to pin offline: data\.aws_route_tables\.private\.$/m,
+      ],
+      [
+        "a --data entry that pins nothing",
+        ["--data", data((d) => (d["data.aws_vpc.nothing"] = { id: "vpc-1" }))],
+        withVar,
+        /^error: --data .*data\.json: 1 entry matches nothing this run pins: data\.aws_vpc\.nothing \(pinned here: /,
+      ],
+      [
+        "a --data entry of the wrong shape",
+        ["--data", data((d) => (d["data.aws_route_tables.private"] = { id: "rtb-1" }))],
+        withVar,
+        /^error: --data entry 'data\.aws_route_tables\.private' has no attribute 'ids', which the stack reads/,
+      ],
+      ["--modules without a module the stack calls", ["--modules", someModules], withVar, `error: module route53: no HCL module at ${path.join(someModules, "route53")} (see --modules)`],
+    ])("%s", async (_what, argv, env, message) => {
+      const cwd = tmp("cli");
+      const out = path.join(cwd, "out");
+      // A previous run's folder, as plan-check leaves it: its marker, its reports and plan.
+      const previous = openWorkdir({ tool: "plan-check", dir: out, checkout: PROJECT_ROOT, owned: ["stack", "hcl", "report.md", "report.json", SYNTHESIS_RECORD], stderr: () => undefined });
+      fs.writeFileSync(path.join(out, "report.md"), "## plan-check: stack `production` — PASS\n");
+      fs.writeFileSync(path.join(out, "report.json"), '{"pass":true}');
+      fs.mkdirSync(path.join(out, "stack"));
+      fs.writeFileSync(path.join(out, "stack", "plan.tfplan"), "a saved plan");
+      previous.finish();
+      const before = contents(out);
+      let stderr = "";
+      const given = Object.fromEntries([["--modules", MODULES], ["--data", DATA], ...(argv.length ? [argv as [string, string]] : [])]);
+      const args = ["--offline", "--state", POST_FIX, ...Object.entries(given).flat(), "--out", out, "--quiet"];
+      const code = await main(args, { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { env });
+      expect(code).toBe(2);
+      if (typeof message === "string") expect(stderr).toBe(`${message}\n`);
+      else expect(stderr).toMatch(message);
+      expect(stderr).not.toContain("note: removed");
+      expect(contents(out)).toEqual(before);
+      expect(fs.readdirSync(cwd)).toEqual(["out"]); // no cdktf.out either
+    });
+  });
+
+});
+
+describe("the synthesis's temporary folder, for every command that synthesizes", () => {
+  // os.tmpdir() reads the process's own environment (not jest's copy of it): the compiled commands, in a process of their own.
+  const ROOT = path.join(__dirname, "..");
+  beforeAll(() => execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT }));
+  const env = (tmpdir: string) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmpdir, TF_VAR_db_password_plain: "REDACTED", CHECKPOINT_DISABLE: "1" };
+    delete e.TMP;
+    delete e.TEMP;
+    return e;
+  };
+  const synth = (tmpdir: string) => {
+    const cwd = tmp("tmpdir-synth");
+    const script = `require(${JSON.stringify(path.join(ROOT, "dist/stacks/app.js"))}).runApp(require(${JSON.stringify(path.join(ROOT, "dist/config/environments.js"))}).environments);`;
+    const r = spawnSync(process.execPath, ["-e", script], { cwd, env: env(tmpdir), encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, written: fs.readdirSync(cwd) };
+  };
+
+  it("npm run synth: a TMPDIR that does not exist, or is a file: one message naming TMPDIR, exit 2, nothing written", () => {
+    expect(synth("/nonexistent/tmp")).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "cannot create a temporary folder for the synthesis in /nonexistent/tmp (TMPDIR): it does not exist (ENOENT); set TMPDIR to a writable folder\n",
+      written: [],
+    });
+    const file = path.join(tmp("tmpdir"), "a-file");
+    fs.writeFileSync(file, "x");
+    expect(synth(file).stderr).toBe(`cannot create a temporary folder for the synthesis in ${file} (TMPDIR): it is not a folder (ENOTDIR); set TMPDIR to a writable folder\n`);
+  });
+
+  (detectToolchain().ok ? it : it.skip)("plan-check: the same message after error:, exit 2, nothing written", () => {
+    const cwd = tmp("tmpdir-plan-check");
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/plan-check/index.js"), "--offline", "--state", POST_FIX, "--quiet"], { cwd, env: env("/nonexistent/tmp"), encoding: "utf8" });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr, written: fs.readdirSync(cwd) }).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "error: cannot create a temporary folder for the synthesis in /nonexistent/tmp (TMPDIR): it does not exist (ENOENT); set TMPDIR to a writable folder\n",
+      written: [],
+    });
   });
 });

@@ -1,6 +1,5 @@
 // Long: synthesis end to end in one place (validation, staging, the signal guard, publishing into cdktf.out with its checks, the run's summary), so every command that synthesizes writes alike.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { AnnotationMetadataEntryType, App, AppConfig } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
@@ -11,6 +10,7 @@ import { isolationProblems, resolveOutdir } from "./isolation";
 import { MoveTargetError } from "./moves";
 import { PolicyResult, SEVERITIES } from "../policy";
 import { SYNTHESIS_RECORD, SynthesisSources, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
+import { TemporaryFolderError, temporaryFolder } from "./temporary";
 import { ZivoHealthStack } from "./zivohealth-stack";
 
 /** A stack's name: its construct id and its folder `cdktf.out/stacks/<name>`. */
@@ -210,20 +210,30 @@ export async function synthesizeInterruptibly(
 }
 
 /** The stacks synthesized into the temporary folder; `publish` moves them into `outdir` (when there is one). */
-interface Staged {
+export interface StagedSynthesis {
   readonly result: SynthesizedStack[];
   publish(): void;
+  /** Removes the temporary folder; call it in a `finally`. */
   discard(): void;
 }
 
-function stage(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions): Staged {
+/**
+ * The synthesis, staged and not yet written: a command that checks its input
+ * against the synthesized stack (plan-check) refuses bad input before
+ * `publish` writes anything.
+ */
+export function stageSynthesis(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions = {}): StagedSynthesis {
+  return stage(environments, options);
+}
+
+function stage(environments: Readonly<Record<string, EnvironmentConfig>>, options: SynthesizeOptions): StagedSynthesis {
   const outdir = options.outdir === undefined ? path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out") : options.outdir && path.resolve(options.outdir);
   checkConfiguration(environments, outdir ?? resolveOutdir(), options.review);
   if (outdir) checkWritable(outdir, Object.keys(environments));
 
   const sources = outdir ? options.record : undefined;
   guardSignals();
-  const staging = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-synth-"));
+  const staging = stagingFolder();
   liveStaging.add(staging);
   const discard = () => {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -270,6 +280,16 @@ function stage(environments: Readonly<Record<string, EnvironmentConfig>>, option
     return { result, publish: publishStaged, discard };
   } catch (e) {
     discard();
+    throw e;
+  }
+}
+
+/** The synthesis's staging folder; one TMPDIR does not allow is an OutputError (exit 2 in every command). */
+function stagingFolder(): string {
+  try {
+    return temporaryFolder("zivohealth-synth-", "the synthesis");
+  } catch (e) {
+    if (e instanceof TemporaryFolderError) throw new OutputError(e.message);
     throw e;
   }
 }

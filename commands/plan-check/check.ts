@@ -16,7 +16,7 @@ import { Json, PinSource, RawState, Unplannable, Workspace } from "../../lib/pla
 import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
 import { Workdir, WorkdirError, WorkdirOptions, openWorkdir, refusal } from "../../lib/workdir";
 import { compareWithHcl, planHcl, readHclRoot } from "./against-hcl";
-import { prepareFromSnapshot, prepareOffline, prepareOnBackend } from "./prepare";
+import { checkModules, checkPins, prepareFromSnapshot, prepareOffline, prepareOnBackend } from "./prepare";
 import type { Deps, Options } from "./index";
 import { checkStateFits, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
 import { progress, seconds } from "./progress";
@@ -57,32 +57,66 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
   const refused = refusal(workdirOptions);
   if (refused) throw new WorkdirError(refused);
   const toolchain = terraformOf(o, env);
-  const { awsVersion, terraformVersion } = toolchain;
+  const { awsVersion } = toolchain;
   let { tf } = toolchain;
-
-  const workdir = openWorkdir(workdirOptions);
-  opened(workdir);
-  const outDirReal = workdir.dir;
   const p = progress("plan-check", o.quiet ? undefined : io.stderr);
-  tf = {
-    ...tf,
-    run: async (bin, args, cwd, runEnv, timeoutMs) => {
-      const end = p.start(terraformStep(args, cwd, outDirReal));
-      const r = await workdir.run(bin, args, { cwd, env: runEnv, timeoutMs });
-      end(r.code === 0 ? undefined : r.code === null ? "did not run" : `exit ${r.code}`);
-      return r;
-    },
-  };
-
-  const { stackText, synthesisNote } = synthesisOf(o, io, deps, environments, stackOut, outDirReal, p);
-  const stackJson = JSON.parse(stackText) as Record<string, Json>;
-  const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
-  const moved = movedBlocksOf(o, stackJson, env);
-
-  const timings: Timings = {};
-  const started = Date.now();
   const installed = new Set(["aws"]);
   const source: PinSource = { snapshot, data, alias: counterpart, installed };
+
+  // Every input is checked before the output folder opens: the stack is synthesized in a temporary folder (or found
+  // fresh), what it declares is checked (variables, --exclude, the modules, the values to pin), and only then written.
+  const synthesis = synthesisOf(o, io, deps, environments, stackOut, workdirOptions.dir, p);
+  try {
+    const { stackText, synthesisNote } = synthesis;
+    const stackJson = JSON.parse(stackText) as Record<string, Json>;
+    const moved = movedBlocksOf(o, stackJson, env);
+    if (o.offline) checkPins({ o, io, stackJson, modulesDir }, { awsVersion, source, data, dataFile: inputs.dataFile, hclRoot });
+    else if (snapshot) checkModules(stackJson, modulesDir);
+
+    const workdir = openWorkdir(workdirOptions);
+    opened(workdir);
+    const outDirReal = workdir.dir;
+    synthesis.publish(outDirReal);
+    tf = {
+      ...tf,
+      run: async (bin, args, cwd, runEnv, timeoutMs) => {
+        const end = p.start(terraformStep(args, cwd, outDirReal));
+        const r = await workdir.run(bin, args, { cwd, env: runEnv, timeoutMs });
+        end(r.code === 0 ? undefined : r.code === null ? "did not run" : `exit ${r.code}`);
+        return r;
+      },
+    };
+    const pinned = ((((stackJson.terraform as any) ?? {}).required_providers ?? {}).aws ?? {}).version as string | undefined;
+    return await planAndJudge({ o, io, config, began, tf, p, toolchain, inputs, source, workdir, stackText, stackJson, synthesisNote, moved, pinned });
+  } finally {
+    synthesis.discard();
+  }
+}
+
+/** With the output folder open: the working folders, the plans, the verdict and the report. */
+async function planAndJudge(r: {
+  o: Options;
+  io: CliIo;
+  config: EnvironmentConfig;
+  began: number;
+  tf: Terraform;
+  p: ReturnType<typeof progress>;
+  toolchain: ReturnType<typeof terraformOf>;
+  inputs: Awaited<ReturnType<typeof readInputs>>;
+  source: PinSource;
+  workdir: Workdir;
+  stackText: string;
+  stackJson: Record<string, Json>;
+  synthesisNote: string;
+  moved: MovedBlock[];
+  pinned: string | undefined;
+}): Promise<number> {
+  const { o, io, config, began, tf, p, toolchain, inputs, source, workdir, stackText, stackJson, synthesisNote, moved, pinned } = r;
+  const { awsVersion, terraformVersion } = toolchain;
+  const { snapshot, hclRoot, stackOut, modulesDir } = inputs;
+  const outDirReal = workdir.dir;
+  const timings: Timings = {};
+  const started = Date.now();
   const where = { o, io, config, tf, timings, p, stackJson, stackOut, outDirReal, modulesDir };
   const prepared = o.offline
     ? await prepareOffline(where, { ...toolchain, ...inputs, source, started })
@@ -252,9 +286,20 @@ function terraformOf(o: Options, env: NodeJS.ProcessEnv) {
   return { tf, awsVersion, platform, terraformVersion, providerNote, cacheDir };
 }
 
+/** The stack to plan, found fresh or synthesized in a temporary folder; `publish` writes what the run synthesized. */
+interface Synthesis {
+  readonly stackText: string;
+  readonly synthesisNote: string;
+  /** Once the output folder is open: the synthesized stacks into cdktf.out, the record into the output folder. */
+  publish(outDir: string): void;
+  /** Removes the temporary folder (always, in a finally). */
+  discard(): void;
+}
+
 /**
  * The synthesized stack. Never a stale cdktf.out: synthesize (every stack, as npm run synth writes them), unless
- * the record of the run that synthesized it says the same sources gave the same output (by content).
+ * the record of the run that synthesized it says the same sources gave the same output (by content). Nothing is
+ * written until `publish`: the input checks that need the stack come first.
  */
 function synthesisOf(
   o: Options,
@@ -262,36 +307,48 @@ function synthesisOf(
   deps: Deps,
   environments: Readonly<Record<string, EnvironmentConfig>>,
   stackOut: string,
-  outDirReal: string,
+  outDir: string,
   p: ReturnType<typeof progress>,
-): { stackText: string; synthesisNote: string } {
+): Synthesis {
   const resolve = (f: string) => path.resolve(io.cwd, f);
   const synthesizedFile = path.join(stackOut, "cdk.tf.json");
-  let stackText: string;
-  let synthesisNote: string;
   const sources = deps.environments ? undefined : synthesisSources();
-  const fresh = sources && freshSynthesis(outDirReal, o.stack, synthesizedFile, sources);
+  // Read only: the folder passed the output rules (ours from an earlier run, or not there yet).
+  const fresh = sources && freshSynthesis(outDir, o.stack, synthesizedFile, sources);
   if (fresh) {
     p.say(`synthesis skipped: ${path.relative(io.cwd, synthesizedFile)} is what the sources give (their content matches ${SYNTHESIS_RECORD})`);
-    stackText = fresh;
-    synthesisNote =
-      `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
-      `and of the templates beside it match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`;
-  } else {
-    // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
-    const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
-    let synthesized: App.SynthesizedStack[];
-    try {
-      synthesized = p.stepSync("synthesis (cdktf synth of every stack)", () => synthesize(environments, { outdir: resolve("cdktf.out"), record: sources }));
-    } catch (e) {
-      if (isUserError(e)) throw new InputError(e.message);
-      throw e;
-    }
-    stackText = synthesized.find((x) => x.name === o.stack)!.text;
-    synthesisNote = "synthesized now from the sources";
-    if (sources) writeSynthesisRecord(outDirReal, o.stack, synthesizedFile, path.relative(io.cwd, synthesizedFile), sources);
+    return {
+      stackText: fresh,
+      synthesisNote:
+        `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
+        `and of the templates beside it match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`,
+      publish: () => undefined,
+      discard: () => undefined,
+    };
   }
-  return { stackText, synthesisNote };
+  // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
+  const { isUserError, stageSynthesis } = require("../../stacks/app") as typeof App;
+  let staged: App.StagedSynthesis;
+  try {
+    staged = p.stepSync("synthesis (cdktf synth of every stack)", () => stageSynthesis(environments, { outdir: resolve("cdktf.out"), record: sources }));
+  } catch (e) {
+    if (isUserError(e)) throw new InputError(e.message);
+    throw e;
+  }
+  return {
+    stackText: staged.result.find((x) => x.name === o.stack)!.text,
+    synthesisNote: "synthesized now from the sources",
+    publish: (outDirReal) => {
+      try {
+        staged.publish();
+      } catch (e) {
+        if (isUserError(e)) throw new InputError(e.message);
+        throw e;
+      }
+      if (sources) writeSynthesisRecord(outDirReal, o.stack, synthesizedFile, path.relative(io.cwd, synthesizedFile), sources);
+    },
+    discard: () => staged.discard(),
+  };
 }
 
 /** The report, from the plan, the verdict and how the run was made. */

@@ -58,18 +58,18 @@ export interface Offline {
   started: number;
 }
 
-/** Offline: both working folders first (every value to pin, every --data entry checked before Terraform runs), then init, the schema, the adapted state. */
-export async function prepareOffline(w: Where, r: Offline): Promise<Prepared> {
-  const { o, io, tf, timings, p, stackJson, stackOut, outDirReal, modulesDir } = w;
-  const { awsVersion, platform, terraformVersion, providerNote, cacheDir, snapshot, data, dataFile, hclRoot } = r;
-  const ws = p.stepSync("offline working folder of the stack (data sources pinned)", () =>
-    prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source: r.source, stackDir: stackOut }),
-  );
-  const hclWs = hclRoot
-    ? p.stepSync("offline working folder of the HCL root (data sources pinned)", () =>
-        prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source: r.source }),
-      )
-    : undefined;
+/**
+ * Offline, before the output folder is opened (nothing written): every value to pin is recorded, each fits
+ * what the configuration reads, every --data entry pins something, every module the stack calls is there.
+ */
+export function checkPins(
+  w: Pick<Where, "o" | "io" | "stackJson" | "modulesDir">,
+  r: Pick<Offline, "awsVersion" | "source" | "data" | "dataFile" | "hclRoot">,
+): void {
+  const { o, io, stackJson, modulesDir } = w;
+  const { awsVersion, source, data, dataFile, hclRoot } = r;
+  const ws = prepareStackWorkspace({ config: stackJson, modulesDir, awsVersion, source });
+  const hclWs = hclRoot ? prepareHclWorkspace({ hclDir: hclRoot.dir, awsVersion, source }) : undefined;
   const missing = [...new Set([...ws.missing, ...(hclWs?.missing ?? [])])];
   if (missing.length) throw new InputError(missingMessage(missing, o));
   const problems = [...new Set([...ws.problems, ...(hclWs?.problems ?? [])])];
@@ -83,6 +83,28 @@ export async function prepareOffline(w: Where, r: Offline): Promise<Prepared> {
         `(pinned here: ${[...new Set([...ws.pins, ...(hclWs?.pins ?? [])].map((p) => p.recordedAs))].sort().join(", ") || "nothing"}); remove ${unused.length > 1 ? "them" : "it"} or correct the address`,
     );
   }
+}
+
+/** Online against a snapshot, before anything is written: every module the stack calls is in the modules folder. */
+export function checkModules(stackJson: Record<string, Json>, modulesDir: string): void {
+  for (const [name, block] of Object.entries((stackJson.module ?? {}) as Record<string, { source?: string }>)) {
+    const from = path.join(modulesDir, path.basename(block.source ?? name));
+    if (!fs.existsSync(from)) throw new InputError(`module ${name}: no HCL module at ${from} (see --modules)`);
+  }
+}
+
+/** Offline: both working folders (their values checked by checkPins before the folder opened), then init, the schema, the adapted state. */
+export async function prepareOffline(w: Where, r: Offline): Promise<Prepared> {
+  const { tf, timings, p, stackJson, stackOut, outDirReal, modulesDir } = w;
+  const { awsVersion, platform, terraformVersion, providerNote, cacheDir, snapshot, hclRoot } = r;
+  const ws = p.stepSync("offline working folder of the stack (data sources pinned)", () =>
+    prepareStackWorkspace({ config: stackJson, modulesDir, dir: path.join(outDirReal, "stack"), awsVersion, source: r.source, stackDir: stackOut }),
+  );
+  const hclWs = hclRoot
+    ? p.stepSync("offline working folder of the HCL root (data sources pinned)", () =>
+        prepareHclWorkspace({ hclDir: hclRoot.dir, dir: path.join(outDirReal, "hcl"), awsVersion, source: r.source }),
+      )
+    : undefined;
   const stackDir = ws.dir;
   await initOnce(tf, ws, terraformVersion, timings, p);
   const schema = await schemaSummary(tf, stackDir, cacheDir, awsVersion, platform, timings);

@@ -51,8 +51,11 @@ export interface StackWorkspaceOptions {
   readonly config: JsonObject;
   /** Where the stack's HCL modules are (by module name, `<dir>/<name>`). */
   readonly modulesDir: string;
-  /** The working directory to create. */
-  readonly dir: string;
+  /**
+   * The working directory to create.
+   * @default - nothing written: only what would be pinned, what is missing and what does not fit (checked before the output folder opens)
+   */
+  readonly dir?: string;
   readonly awsVersion: string;
   readonly source: PinSource;
   /**
@@ -82,9 +85,9 @@ export function copyStackAssets(config: Json, stackDir: string | undefined, dir:
 
 /** The stack's working directory: cdk.tf.json rewritten for an offline plan, its modules copied and pinned. */
 export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
+  const ws: Workspace = { dir: o.dir ?? "", pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
   const config = structuredClone(o.config);
-  fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  if (o.dir) fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
 
   const terraform = (config.terraform ?? {}) as JsonObject;
   if (terraform.backend) {
@@ -132,18 +135,24 @@ export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
   ws.problems.push(...pinnedReferenceProblems(strings(out).join("\n"), unit.values, ws.pins, "the stack"));
   if (pinnedLocals.length > 0) {
     out.locals = { ...((out.locals ?? {}) as JsonObject), [PINNED_LOCAL]: `\${jsondecode(file("\${path.module}/${PINNED_FILE}"))}` };
-    fs.writeFileSync(path.join(o.dir, PINNED_FILE), JSON.stringify(unit.values, null, 1));
+    if (o.dir) fs.writeFileSync(path.join(o.dir, PINNED_FILE), JSON.stringify(unit.values, null, 1));
   }
 
   const modules = (out.module ?? {}) as Record<string, JsonObject>;
   for (const [name, block] of Object.entries(modules)) {
     const from = path.join(o.modulesDir, path.basename(String(block.source)));
     if (!fs.existsSync(from)) throw new InputError(`module ${name}: no HCL module at ${from} (see --modules)`);
+    block.source = `./modules/${name}`;
+    if (!o.dir) {
+      pinHclDir(from, `module.${name}`, o.source, ws, from, false); // read in place
+      continue;
+    }
     const to = path.join(o.dir, "modules", name);
     copyDir(from, to);
-    block.source = `./modules/${name}`;
     pinHclDir(to, `module.${name}`, o.source, ws, to);
   }
+  // Checking only, the assets are not looked at: synthesis wrote them, or the freshness check found them as recorded.
+  if (!o.dir) return ws;
   fs.writeFileSync(path.join(o.dir, "cdk.tf.json"), JSON.stringify(out, null, 2));
   copyStackAssets(out, o.stackDir, o.dir);
   ws.initInputs.push(`root: ${JSON.stringify({ terraform: out.terraform, module: Object.fromEntries(Object.entries(modules).map(([n, b]) => [n, b.source])) })}`);
@@ -155,14 +164,19 @@ export function prepareStackWorkspace(o: StackWorkspaceOptions): Workspace {
 export interface HclWorkspaceOptions {
   /** The HCL root directory. */
   readonly hclDir: string;
-  readonly dir: string;
+  /** The working directory to create. @default - nothing written: only the pins, what is missing and what does not fit */
+  readonly dir?: string;
   readonly awsVersion: string;
   readonly source: PinSource;
 }
 
 /** A copy of an HCL root (and the modules under it), pinned the same way as the stack. */
 export function prepareHclWorkspace(o: HclWorkspaceOptions): Workspace {
-  const ws: Workspace = { dir: o.dir, pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
+  const ws: Workspace = { dir: o.dir ?? "", pins: [], missing: [], problems: [], adaptations: [], initInputs: [] };
+  if (!o.dir) {
+    pinHclDir(o.hclDir, "", o.source, ws, o.hclDir, false); // read in place
+    return ws;
+  }
   fs.mkdirSync(path.dirname(o.dir), { recursive: true, mode: 0o700 });
   copyDir(o.hclDir, o.dir);
   if (fs.existsSync(path.join(o.hclDir, ".terraform.lock.hcl"))) {

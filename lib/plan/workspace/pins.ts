@@ -152,8 +152,10 @@ export function copyDir(from: string, to: string): void {
 /**
  * Pins the data sources and uninstalled-provider resources of the HCL
  * module in `dir` (already a copy), and of the local modules it calls.
+ * With `write` false, `dir` is read in place and nothing is written: only
+ * the pins, what is missing and what does not fit are recorded in `ws`.
  */
-export function pinHclDir(dir: string, modulePath: string, source: PinSource, ws: Workspace, root: string): void {
+export function pinHclDir(dir: string, modulePath: string, source: PinSource, ws: Workspace, root: string, write = true): void {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith(".tf") && !f.startsWith("plan_check_"));
   if (fs.readdirSync(dir).some((f) => f.endsWith(".tf.json"))) {
     throw new InputError(`${dir}: .tf.json files in an HCL module are not supported by plan-check's offline mode`);
@@ -198,9 +200,9 @@ export function pinHclDir(dir: string, modulePath: string, source: PinSource, ws
     let next = text;
     for (const local of Object.keys(unit.values)) next = replaceReference(next, local, pinnedRef(local));
     ws.problems.push(...pinnedReferenceProblems(next, unit.values, unitPins, `${modulePath || "the HCL root"} (${f})`));
-    if (next !== fs.readFileSync(path.join(dir, f), "utf8")) fs.writeFileSync(path.join(dir, f), next);
+    if (write && next !== fs.readFileSync(path.join(dir, f), "utf8")) fs.writeFileSync(path.join(dir, f), next);
   }
-  if (Object.keys(unit.values).length > 0) {
+  if (write && Object.keys(unit.values).length > 0) {
     fs.writeFileSync(path.join(dir, PINNED_FILE), JSON.stringify(unit.values, null, 1));
     fs.writeFileSync(
       path.join(dir, "plan_check_pinned.tf"),
@@ -215,6 +217,6 @@ export function pinHclDir(dir: string, modulePath: string, source: PinSource, ws
     if (!child.startsWith(root + path.sep)) {
       throw new InputError(`${modulePath || "root"}: module ${call.name}'s source ${call.source} leaves the copied directory`);
     }
-    pinHclDir(child, full(modulePath, `module.${call.name}`), source, ws, root);
+    pinHclDir(child, full(modulePath, `module.${call.name}`), source, ws, root, write);
   }
 }
