@@ -739,6 +739,12 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     return dir;
   };
   const io = (cwd: string) => ({ cwd, stdout: () => undefined, stderr: () => undefined });
+  /** The post-fix state, edited through its host's resource entry. */
+  const withHost = (edit: (s: RawState, host: RawState["resources"][number]) => void) => {
+    const s = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
+    edit(s, s.resources.find((r) => r.type === "aws_instance")!);
+    return s;
+  };
 
   it.each([
     [["--stack", "nosuch"], /^error: unknown stack 'nosuch'; the stacks are: production/],
@@ -753,6 +759,14 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     [["--bogus"], "error: unknown option: --bogus"],
     [["--state", "a.tfstate", "--state", "b.tfstate"], "error: --state is given twice ('a.tfstate' and 'b.tfstate'): it takes one value"],
     [["--out=x", "--out", "y"], "error: --out is given twice ('x' and 'y'): it takes one value"],
+    [
+      ["--state", bad("dup.tfstate", JSON.stringify(withHost((s, host) => s.resources.push(host))))],
+      /^error: state file .*dup\.tfstate: resources\[11\] and resources\[67\] are both module\.compute\.aws_instance\.host; Terraform cannot load it \("Duplicate resource instance in state"\): correct the file, or pull the state again$/,
+    ],
+    [
+      ["--state", bad("dup2.tfstate", JSON.stringify(withHost((_s, host) => host.instances.push(host.instances[0]))))],
+      /^error: state file .*dup2\.tfstate: resources\[11\] \(module\.compute\.aws_instance\.host\) lists the instance module\.compute\.aws_instance\.host twice; Terraform cannot load it/,
+    ],
     [["--state", bad("e.tfstate", '{"version":4,"resources":[{"mode":"managed","name":"host","instances":[]}]}')], /^error: state file .*e\.tfstate: resources\[0\] is malformed \(no type or name\)$/],
     [["--offline", "--data", bad("f.json", '{"data.aws_vpc.existing":"vpc-04d23036cd269f2a6"}')], /^error: --data entry 'data\.aws_vpc\.existing' in .*f\.json must be an object of its attributes \(a list of them for a counted one\); got a string$/],
     [["--offline", "--data", bad("g.json", '{"aws vpc":{"id":"vpc-1"}}')], /^error: --data entry 'aws vpc' in .*g\.json is not a data source or resource address \(like data\.aws_vpc\.existing or module\.compute\.data\.aws_ami\.ubuntu\)$/],
