@@ -533,6 +533,21 @@ describe("the verdict", () => {
     expect(judge(verdictInput({ allowDestroy: [{ address: queue, reason: "r" }] }, facts([rc(queue, ["no-op"])])))).toEqual([{ kind: "unused-allowance", address: queue }]);
   });
 
+  it("fails a create at an address the environment's deployed list records: the state lacks a deployed object (a second API host)", () => {
+    const host = "aws_instance.compute_host";
+    const facts = (changes: ResourceChange[], notJudged = new Set<string>()) => ({ ...base, rows: changeRows({ resource_changes: changes }), stateAddresses: new Set<string>(), notJudged });
+    const created = facts([rc(host, ["create"]), rc("aws_route53_record.api_a", ["update"]), rc("aws_sqs_queue.new_queue", ["create"])]);
+    // production's deployed list, as configured: the host's HCL address comes from the one table, stacks/moves.ts.
+    expect(judge(verdictInput(production, created))).toEqual([{ kind: "create-deployed", address: host, formerly: "module.compute.aws_instance.host" }]);
+    // Not deployed: a create is a new resource, not judged; deployed but not created, or left out by --exclude: nothing.
+    expect(judge(verdictInput({ ...production, deployed: {} }, created))).toEqual([]);
+    expect(judge(verdictInput(production, facts([rc(host, ["no-op"])])))).toEqual([]);
+    expect(judge(verdictInput(production, facts([rc(host, ["create"])], new Set([host]))))).toEqual([]);
+    // An address with no HCL counterpart: named alone.
+    const queue = "aws_sqs_queue.ml_worker_ml_worker_extra";
+    expect(judge(verdictInput({ deployed: { [queue]: {} } }, facts([rc(queue, ["create"])])))).toEqual([{ kind: "create-deployed", address: queue }]);
+  });
+
   it("fails every state instance the plan cannot account for, unless keepUnplannable names it exactly (instance or resource address)", () => {
     const unplannable = [
       { address: "tls_private_key.deploy", resource: "tls_private_key.deploy", why: "provider tls is not installed here" },

@@ -36,6 +36,7 @@ const failing: PlanCheckReport = {
     { kind: "unused-keep", address: "random_string.gone" },
     { kind: "difference", address: "aws_iam_role_policy.iam_ssm_params_read", message: "planned values differ: policy" },
     { kind: "equivalence", message: "Reference to undeclared input variable" },
+    { kind: "create-deployed", address: "aws_instance.compute_host", formerly: "module.compute.aws_instance.host" },
   ],
   excluded: [{ address: "module.compute.aws_instance.host", dependents: ["module.route53.aws_route53_record.api_a"] }],
   rows: [
@@ -116,6 +117,7 @@ describe("renderMarkdown", () => {
       "- keepUnplannable names `random_string.gone`, which is no state instance this plan leaves out: remove the entry",
       "- `aws_iam_role_policy.iam_ssm_params_read`: differs from the HCL root: planned values differ: policy",
       "- the HCL root could not be planned, so the equivalence was not checked: Reference to undeclared input variable",
+      "- `aws_instance.compute_host`: create — the environment's `deployed` (config/environments.ts) records it as deployed, but the state planned against holds neither it nor `module.compute.aws_instance.host`, its HCL address (stacks/moves.ts): applying would create a second one. Plan against a state that holds it (a recent `terraform state pull`)",
       "",
       "### Summary",
       "",

@@ -504,6 +504,17 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     expect(r.report.failures.every((f) => f.kind === "difference")).toBe(true);
   });
 
+  test.concurrent("a state without the API host that deployed records: FAIL, the create named (never a PASS creating a second host)", async () => {
+    const state = builtState((s) => (s.resources = s.resources.filter((r: { type: string }) => r.type !== "aws_instance")));
+    const r = await planCheck(["--state", state, "--data", DATA]);
+    expect(r.code).toBe(1);
+    expect(summary(r)).toMatchObject({ create: 1, update: 3, replace: 0, delete: 0 });
+    expect(r.report.failures).toEqual([{ kind: "create-deployed", address: HOST, formerly: "module.compute.aws_instance.host" }]);
+    expect(r.report.failureTexts).toEqual([
+      "`aws_instance.compute_host`: create — the environment's `deployed` (config/environments.ts) records it as deployed, but the state planned against holds neither it nor `module.compute.aws_instance.host`, its HCL address (stacks/moves.ts): applying would create a second one. Plan against a state that holds it (a recent `terraform state pull`)",
+    ]);
+  });
+
   test.concurrent("state instances the plan cannot account for fail the gate, each named, unless the environment keeps them", async () => {
     const state = builtState((s) => {
       s.resources.push(

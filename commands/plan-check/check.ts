@@ -32,11 +32,13 @@ const KEEP = [
 
 /** The facts the verdict is drawn from, and the environment's lists: what `judge` gets. */
 export function verdictInput(
-  config: Pick<EnvironmentConfig, "allowDestroy" | "allowReplacement" | "keepUnplannable">,
-  facts: Omit<JudgeInput, "allow" | "allowReplace" | "keep">,
+  config: Pick<EnvironmentConfig, "allowDestroy" | "allowReplacement" | "keepUnplannable" | "deployed">,
+  facts: Omit<JudgeInput, "allow" | "allowReplace" | "keep" | "deployed">,
 ): JudgeInput {
   return {
     ...facts,
+    // What the environment records as deployed, with its HCL address from the one table (stacks/moves.ts).
+    deployed: Object.keys(config.deployed ?? {}).map((address) => ({ address, formerly: counterpart(address) })),
     allow: config.allowDestroy ?? [],
     // allowReplacement allows replaces only (the synth guard has judged them), never a delete.
     allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),

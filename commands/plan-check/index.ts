@@ -28,8 +28,9 @@ export const USAGE =
   "                 holding or inside an input, a source folder, cdktf.out/stacks; one run at a time per folder\n" +
   "  --quiet        no progress lines on stderr (each step as it starts, and its time when it ends)\n" +
   "exit codes: 0 pass, 1 the gate fails (a delete or replace not allowed, a move not shown, a plan error,\n" +
-  "            a state instance not planned and not kept, an unused allow-list entry, a difference from\n" +
-  "            the HCL root or an HCL root that cannot be planned), 2 bad input or environment\n";
+  "            a state instance not planned and not kept, an unused allow-list entry, a create of an address\n" +
+  "            deployed records, a difference from the HCL root or an HCL root that cannot be planned),\n" +
+  "            2 bad input or environment\n";
 
 export interface Options {
   stack: string;

@@ -256,7 +256,9 @@ export type Failure =
   /** A keepUnplannable entry that names no such instance. */
   | { readonly kind: "unused-keep"; readonly address: string }
   /** The HCL root could not be planned: the equivalence was not checked. */
-  | { readonly kind: "equivalence"; readonly message: string };
+  | { readonly kind: "equivalence"; readonly message: string }
+  /** A create at an address the environment's `deployed` list records: the state planned against lacks a deployed object. */
+  | { readonly kind: "create-deployed"; readonly address: string; readonly formerly?: string };
 
 export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
@@ -273,6 +275,12 @@ export interface JudgeInput {
   readonly unplannable?: readonly { readonly address: string; readonly resource: string; readonly why: string }[];
   /** The environment's keepUnplannable entries. @default - none */
   readonly keep?: readonly KeptUnplannable[];
+  /**
+   * Resource addresses the environment records as deployed (`deployed`), each with its HCL address
+   * (stacks/moves.ts) if it has one: a plan that creates one was made against a state that lacks it.
+   * @default - none
+   */
+  readonly deployed?: readonly { readonly address: string; readonly formerly?: string }[];
 }
 
 /** The keepUnplannable entry for an instance: its instance address or its resource address, exactly. */
@@ -295,6 +303,12 @@ export function judge(input: JudgeInput): Failure[] {
     if (allowance) used.add(allowance);
     else if (row.action === "replace" && input.allowReplace?.has(row.address)) continue;
     else failures.push({ kind: "destroy", address: row.address, ...(row.deposed ? { deposed: row.deposed } : {}), action: row.action, replacePaths: row.replacePaths });
+  }
+  for (const row of input.rows) {
+    const deployed = row.action === "create" ? input.deployed?.find((d) => d.address === resourceOf(row.address)) : undefined;
+    if (deployed && !input.notJudged.has(deployed.address)) {
+      failures.push({ kind: "create-deployed", address: row.address, ...(deployed.formerly ? { formerly: deployed.formerly } : {}) });
+    }
   }
   if (input.errors.length === 0) {
     for (const m of input.moved) {

@@ -79,6 +79,12 @@ export function failureText(f: Failure): string {
       return `keepUnplannable names ${code(f.address)}, which is no state instance this plan leaves out: remove the entry`;
     case "equivalence":
       return `the HCL root could not be planned, so the equivalence was not checked: ${f.message}`;
+    case "create-deployed":
+      return (
+        `${code(f.address)}: create — the environment's \`deployed\` (config/environments.ts) records it as deployed, but the state planned against ` +
+        `holds ${f.formerly ? `neither it nor ${code(f.formerly)}, its HCL address (stacks/moves.ts)` : "no such object"}: applying would create a second one. ` +
+        "Plan against a state that holds it (a recent `terraform state pull`)"
+      );
   }
 }
 
