@@ -150,9 +150,13 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
       { readS3: () => null },
       { terraform: (_bin, args, dir) => (calls.push([dir, ...args]), args[0] === "init" ? 1 : 0) },
     );
-    expect(code).toBe(1);
+    // Init's failure is no verdict: exit 2, the reason, nothing applied.
+    expect(code).toBe(2);
     expect(calls).toEqual([[path.join(f.cwd, "cdktf.out", "stacks", "production"), "init", "-input=false"]]);
-    expect(stderr).not.toContain("error:");
+    expect(stderr.split("\n").filter((l) => l.startsWith("error:"))).toEqual([
+      `error: terraform init exited 1 in ${path.join(f.cwd, "cdktf.out", "stacks", "production")} (its output above): the stack's folder is not ready ` +
+        "(providers, modules, the backend), so the plan was not applied; fix what Terraform says and run deploy --plan again",
+    ]);
   });
 
   it("synthesizes the stack's folder, runs terraform init there, then terraform apply -input=false <the plan file>; returns Terraform's exit code", () => {

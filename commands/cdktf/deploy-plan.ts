@@ -152,7 +152,7 @@ export function checkReviewedPlan(
   };
 }
 
-/** Checks, then `terraform apply <plan file>`; returns Terraform's exit code, or 2 when a check refuses. */
+/** Checks, then `terraform apply <plan file>`; returns the apply's exit code, or 2 when a check refuses or init fails. */
 export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: DeployPlanDeps): number {
   let checked: ReturnType<typeof checkReviewedPlan>;
   try {
@@ -191,7 +191,14 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
       return 2;
     }
     const init = runner.terraform(checked.bin, ["init", "-input=false"], checked.workingDir, checked.env);
-    if (init !== 0) return init;
+    if (init !== 0) {
+      // Not a verdict (exit 1 is a check's): the folder could not be made ready, so nothing was applied.
+      io.stderr(
+        `error: terraform init exited ${init} in ${checked.workingDir} (its output above): the stack's folder is not ready ` +
+          "(providers, modules, the backend), so the plan was not applied; fix what Terraform says and run deploy --plan again\n",
+      );
+      return 2;
+    }
   }
   return runner.terraform(checked.bin, ["apply", "-input=false", checked.planFile], checked.workingDir, checked.env);
 }
