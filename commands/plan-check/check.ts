@@ -5,10 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, replacementAddress } from "../../config/environment";
 import { environments as defaultEnvironments } from "../../config/environments";
-import type * as App from "../../stacks/app";
 import { counterpart } from "../../stacks/moves";
 import { backendOf } from "../../lib/backend";
-import { CliIo, InputError, PROJECT_ROOT, synthesisSources } from "../../lib/cli";
+import { CliIo, InputError, PROJECT_ROOT } from "../../lib/cli";
 import { AllowedDestroy, Failure, JudgeInput, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
 import { Terraform, Timings, cacheDirOf, offlineTerraform, onlineTerraform } from "../../lib/plan/run";
@@ -20,7 +19,7 @@ import { checkModules, checkPins, prepareFromSnapshot, prepareOffline, prepareOn
 import type { Deps, Options } from "./index";
 import { checkStateFits, missingVariables, planCheckDefaults, readData, readState, stateInstances } from "./inputs";
 import { progress, seconds } from "./progress";
-import { SYNTHESIS_RECORD, freshSynthesis, sha256, writeSynthesisRecord } from "./synthesis";
+import { SYNTHESIS_RECORD, sha256, synthesisOf } from "./synthesis";
 import { INIT_STAMP, Planned, planWorkspace, terraformStep } from "./terraform";
 
 /** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
@@ -286,71 +285,6 @@ function terraformOf(o: Options, env: NodeJS.ProcessEnv) {
     terraformVersion = "(the PATH's)";
   }
   return { tf, awsVersion, platform, terraformVersion, providerNote, cacheDir };
-}
-
-/** The stack to plan, found fresh or synthesized in a temporary folder; `publish` writes what the run synthesized. */
-interface Synthesis {
-  readonly stackText: string;
-  readonly synthesisNote: string;
-  /** Once the output folder is open: the synthesized stacks into cdktf.out, the record into the output folder. */
-  publish(outDir: string): void;
-  /** Removes the temporary folder (always, in a finally). */
-  discard(): void;
-}
-
-/**
- * The synthesized stack. Never a stale cdktf.out: synthesize (every stack, as npm run synth writes them), unless
- * the record of the run that synthesized it says the same sources gave the same output (by content). Nothing is
- * written until `publish`: the input checks that need the stack come first.
- */
-function synthesisOf(
-  o: Options,
-  io: CliIo,
-  deps: Deps,
-  environments: Readonly<Record<string, EnvironmentConfig>>,
-  stackOut: string,
-  outDir: string,
-  p: ReturnType<typeof progress>,
-): Synthesis {
-  const resolve = (f: string) => path.resolve(io.cwd, f);
-  const synthesizedFile = path.join(stackOut, "cdk.tf.json");
-  const sources = deps.environments ? undefined : synthesisSources();
-  // Read only: the folder passed the output rules (ours from an earlier run, or not there yet).
-  const fresh = sources && freshSynthesis(outDir, o.stack, synthesizedFile, sources);
-  if (fresh) {
-    p.say(`synthesis skipped: ${path.relative(io.cwd, synthesizedFile)} is what the sources give (their content matches ${SYNTHESIS_RECORD})`);
-    return {
-      stackText: fresh,
-      synthesisNote:
-        `${path.relative(io.cwd, synthesizedFile)} is what the sources synthesize (the sha256 of its ${sources.files.length} source files, of the file ` +
-        `and of the templates beside it match the record of the run that synthesized it, ${SYNTHESIS_RECORD}): used as it is`,
-      publish: () => undefined,
-      discard: () => undefined,
-    };
-  }
-  // Loaded here: cdktf and the provider bindings take ~0.3 s, not needed for fresh output.
-  const { isUserError, stageSynthesis } = require("../../stacks/app") as typeof App;
-  let staged: App.StagedSynthesis;
-  try {
-    staged = p.stepSync("synthesis (cdktf synth of every stack)", () => stageSynthesis(environments, { outdir: resolve("cdktf.out"), record: sources }));
-  } catch (e) {
-    if (isUserError(e)) throw new InputError(e.message);
-    throw e;
-  }
-  return {
-    stackText: staged.result.find((x) => x.name === o.stack)!.text,
-    synthesisNote: "synthesized now from the sources",
-    publish: (outDirReal) => {
-      try {
-        staged.publish();
-      } catch (e) {
-        if (isUserError(e)) throw new InputError(e.message);
-        throw e;
-      }
-      if (sources) writeSynthesisRecord(outDirReal, o.stack, synthesizedFile, path.relative(io.cwd, synthesizedFile), sources);
-    },
-    discard: () => staged.discard(),
-  };
 }
 
 /** The report, from the plan, the verdict and how the run was made. */
