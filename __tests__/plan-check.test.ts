@@ -1033,6 +1033,12 @@ describe("the synthesis's temporary folder, for every command that synthesizes",
     expect(synth(file).stderr).toBe(`cannot create a temporary folder for the synthesis in ${file} (TMPDIR): it is not a folder (ENOTDIR); set TMPDIR to a writable folder\n`);
   });
 
+  it("synth-diff, whose copy of the other commit goes there too: the same message after error:, exit 2", () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], { cwd: ROOT, env: env("/nonexistent/tmp"), encoding: "utf8" });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 2, stdout: "" });
+    expect(r.stderr).toMatch(/^error: cannot create a temporary folder for the copy of HEAD \([0-9a-f]+\) in \/nonexistent\/tmp \(TMPDIR\): it does not exist \(ENOENT\); set TMPDIR to a writable folder\n$/);
+  });
+
   (detectToolchain().ok ? it : it.skip)("plan-check: the same message after error:, exit 2, nothing written", () => {
     const cwd = tmp("tmpdir-plan-check");
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/plan-check/index.js"), "--offline", "--state", POST_FIX, "--quiet"], { cwd, env: env("/nonexistent/tmp"), encoding: "utf8" });

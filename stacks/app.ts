@@ -74,7 +74,7 @@ export function checkConfiguration(
   problems.push(...isolation.map((p) => p.problem), ...validateReviewEnvironments(review));
   if (problems.length === 0) return;
   const refused = new Set([...Object.keys(environments).filter((n) => validateEnvironment(environments[n]).length > 0), ...isolation.map((p) => p.stack)]);
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zivohealth-guard-"));
+  const scratch = stagingFolder("zivohealth-guard-", "the replacement guard's check");
   try {
     const accepted = Object.entries(environments).filter(([name]) => !refused.has(name) && STACK_NAME.test(name));
     problems.push(...buildStacks(new App({ ...APP_SETTINGS, outdir: scratch }), accepted).errors.flatMap(prefixed));
@@ -284,10 +284,10 @@ function stage(environments: Readonly<Record<string, EnvironmentConfig>>, option
   }
 }
 
-/** The synthesis's staging folder; one TMPDIR does not allow is an OutputError (exit 2 in every command). */
-function stagingFolder(): string {
+/** A folder for the synthesis (or the guard's check); one TMPDIR does not allow is an OutputError (exit 2 in every command). */
+function stagingFolder(prefix = "zivohealth-synth-", purpose = "the synthesis"): string {
   try {
-    return temporaryFolder("zivohealth-synth-", "the synthesis");
+    return temporaryFolder(prefix, purpose);
   } catch (e) {
     if (e instanceof TemporaryFolderError) throw new OutputError(e.message);
     throw e;

@@ -121,6 +121,12 @@ const removeTemp = (file: string) => fs.rmSync(path.dirname(file), { recursive: 
 
 const describeTier = detection.ok ? describe : describe.skip;
 
+/**
+ * Production as it was when the pre-fix snapshot was taken: deployed recorded the host alone (the ML worker, its
+ * queues and the ECR repository came with the fixes). With today's list, that snapshot lacks six deployed objects.
+ */
+const preFixProduction: EnvironmentConfig = { ...production, deployed: { [HOST]: production.deployed![HOST] } };
+
 describeTier("plan-check against the fixtures (offline, Terraform's own plan)", () => {
   test.concurrent("post-fix state (today's), no --exclude: PASS; every compute instance moves; the host's user data is its one change", async () => {
     const cwd = tempDir("plan-check-tier-");
@@ -281,8 +287,21 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
     expect(JSON.stringify(r.report)).not.toContain(filler.slice(0, 40));
   });
 
+  test.concurrent("pre-fix state, today's deployed list: the six deployed objects that snapshot predates are creates, each a failure", async () => {
+    const r = await planCheck(["--state", PRE_FIX, "--data", DATA]);
+    expect(r.code).toBe(1);
+    expect(r.report.failures.filter((f) => f.kind === "create-deployed").map((f) => (f as { address: string }).address)).toEqual([
+      "aws_cloudwatch_log_group.ml_worker_ml_worker",
+      "aws_ecr_repository.ecr_backend",
+      "aws_ecs_cluster.ml_worker_ml_worker",
+      "aws_ecs_service.ml_worker_ml_worker",
+      "aws_sqs_queue.ml_worker_ml_worker",
+      "aws_sqs_queue.ml_worker_ml_worker_dlq",
+    ]);
+  });
+
   test.concurrent("pre-fix state: the stack plans with no error and equals the HCL root's plan at every address both can plan", async () => {
-    const r = await planCheck(["--state", PRE_FIX, "--data", DATA, "--against-hcl", HCL_ROOT]);
+    const r = await planCheck(["--state", PRE_FIX, "--data", DATA, "--against-hcl", HCL_ROOT], { production: preFixProduction });
     expect(r.code).toBe(1);
     // What the HCL root itself would do on that drifted state, each with its forcing attribute. The host: the
     // snapshot's runs ami-07a3add10195338ad, older than the image production records (the post-fix host's).
@@ -353,7 +372,7 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
       { address: HOST, reason: "the snapshot's host runs an older image than the one production records" },
       { address: "module.ssm.aws_ssm_parameter.db_password", reason: "db_password_ssm_name differs from the deployed name" },
     ];
-    const r = await planCheck(["--state", PRE_FIX, "--data", DATA], { production: { ...production, allowDestroy } });
+    const r = await planCheck(["--state", PRE_FIX, "--data", DATA], { production: { ...preFixProduction, allowDestroy } });
     expect(r.code).toBe(0);
     expect(r.report.failures).toEqual([]);
     expect(r.report.allowed.map((a) => a.used)).toEqual([true, true, true]);
@@ -578,7 +597,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
       expect(r.code).toBe(2);
       expect(withoutProgress(r.stderr).startsWith(message)).toBe(true);
       expect(r.stdout).toBe("");
-      expect(fs.readdirSync(path.join(cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]); // plan-check's folder is gone
+      expect(fs.readdirSync(cwd)).toEqual([]); // refused before anything is written: no synthesis, no plan-check folder
     }
   });
 
@@ -589,7 +608,8 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     while (!fs.existsSync(lock)) await new Promise((r) => setTimeout(r, 20));
     const second = await runPlanCheck(["--offline", "--modules", MODULES, "--state", POST_FIX, "--data", DATA], { production }, cwd);
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(
+    // The lock is taken when the folder opens: after the synthesis (staged, not written) and the input checks.
+    expect(withoutProgress(second.stderr)).toMatch(
       new RegExp(`^error: cdktf.out/plan-check/production is in use by another plan-check run: pid ${process.pid} on ${os.hostname()}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(`),
     );
     const done = await first;

@@ -78,6 +78,8 @@ export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workd
     opened(workdir);
     const outDirReal = workdir.dir;
     synthesis.publish(outDirReal);
+    // Gone before the first await: an interrupt (the workdir's handler exits) never leaves it behind.
+    synthesis.discard();
     tf = {
       ...tf,
       run: async (bin, args, cwd, runEnv, timeoutMs) => {

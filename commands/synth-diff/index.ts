@@ -11,11 +11,11 @@
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { EnvironmentConfig } from "../../config/environment";
 import type * as App from "../../stacks/app";
 import { CliIo, InputError, PROJECT_ROOT, parseFlags, parseOrAnswer, processIo } from "../../lib/cli";
+import { TemporaryFolderError, temporaryFolder } from "../../stacks/temporary";
 import { Json, StackDiff, compare, diffDocuments } from "../../lib/tf-diff";
 import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../../lib/tf-diff-report";
 
@@ -212,12 +212,18 @@ class Interrupted extends Error {
 
 /** A temporary folder, the processes working in it, and their removal on every exit path (signals included). */
 class Scratch {
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-diff-"));
+  readonly dir: string;
   /** Processes to stop before the folder goes; `group`: the leader of a process group of its own. */
   private readonly children: { child: ChildProcess; group: boolean }[] = [];
   private readonly handlers: [NodeJS.Signals, () => void][] = [];
 
-  constructor(io: CliIo) {
+  constructor(io: CliIo, label: string) {
+    try {
+      this.dir = temporaryFolder("synth-diff-", `the copy of ${label}`);
+    } catch (e) {
+      if (e instanceof TemporaryFolderError) throw new InputError(e.message);
+      throw e;
+    }
     for (const [signal, code] of INTERRUPTS) {
       const handler = () => {
         const removed = this.remove();
@@ -436,7 +442,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
       ]
     : [];
 
-  const scratch = new Scratch(io);
+  const scratch = new Scratch(io, label);
   let baseStacks: Map<string, string>;
   let hereStacks: Map<string, string>;
   try {
