@@ -13,7 +13,7 @@ const path = require("path");
 const WEIGHT = {
   "verify.test.ts": 16, // each read failed alone, three ways: about 50 more runs of the command
   "synth-diff.test.ts": 8,
-  "plan-check.test.ts": 7,
+  "plan-check.test.ts": 9, // a dozen syntheses, the build and four spawned commands: about 9 s of CPU alone (noisy)
   "workdir.test.ts": 5,
   "hardening.test.ts": 6,
   "policy.test.ts": 5,

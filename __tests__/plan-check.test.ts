@@ -776,11 +776,11 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     [["--out=x", "--out", "y"], "error: --out is given twice ('x' and 'y'): it takes one value"],
     [
       ["--state", bad("dup.tfstate", JSON.stringify(withHost((s, host) => s.resources.push(host))))],
-      /^error: state file .*dup\.tfstate: resources\[11\] and resources\[67\] are both module\.compute\.aws_instance\.host; Terraform cannot load it \("Duplicate resource instance in state"\): correct the file, or pull the state again$/,
+      /^error: state file .*dup\.tfstate lists an instance more than once: module\.compute\.aws_instance\.host \(resources\[11\] and resources\[67\]\)\. Terraform refuses to load such a state \("Duplicate resource instance in state"\); give the state Terraform wrote$/,
     ],
     [
       ["--state", bad("dup2.tfstate", JSON.stringify(withHost((_s, host) => host.instances.push(host.instances[0]))))],
-      /^error: state file .*dup2\.tfstate: resources\[11\] \(module\.compute\.aws_instance\.host\) lists the instance module\.compute\.aws_instance\.host twice; Terraform cannot load it/,
+      /^error: state file .*dup2\.tfstate lists an instance more than once: module\.compute\.aws_instance\.host \(resources\[11\] and resources\[11\]\)\. Terraform refuses/,
     ],
     [["--state", bad("e.tfstate", '{"version":4,"resources":[{"mode":"managed","name":"host","instances":[]}]}')], /^error: state file .*e\.tfstate: resources\[0\] is malformed \(no type or name\)$/],
     [["--offline", "--data", bad("f.json", '{"data.aws_vpc.existing":"vpc-04d23036cd269f2a6"}')], /^error: --data entry 'data\.aws_vpc\.existing' in .*f\.json must be an object of its attributes \(a list of them for a counted one\); got a string$/],

@@ -29,29 +29,11 @@ export function readState(file: string): RawState {
   if (typeof s !== "object" || s === null || Array.isArray(s)) throw new InputError(`state file ${file} is not a Terraform state (not an object)`);
   if (s.version !== 4) throw new InputError(`state file ${file}: format version ${JSON.stringify(s.version)}; plan-check reads version 4`);
   if (!Array.isArray(s.resources)) throw new InputError(`state file ${file} has no "resources" list`);
-  parseState(JSON.stringify(s), `state file ${file}`); // every entry: mode, type, name, instances
-  const duplicate = duplicateInState(s);
-  if (duplicate) throw new InputError(`state file ${file}: ${duplicate}; Terraform cannot load it ("Duplicate resource instance in state"): correct the file, or pull the state again`);
+  // Every entry (mode, type, name, instances), and no instance listed twice (Terraform would not load it).
+  parseState(JSON.stringify(s), `state file ${file}`);
   return s;
 }
 
-/** What makes Terraform refuse to load a state: a resource listed twice, or an instance key twice in one resource. */
-function duplicateInState(s: RawState): string | undefined {
-  const seen = new Map<string, number>();
-  for (const [n, r] of s.resources.entries()) {
-    const address = `${r.module ? `${r.module}.` : ""}${r.mode === "data" ? "data." : ""}${r.type}.${r.name}`;
-    const first = seen.get(address);
-    if (first !== undefined) return `resources[${first}] and resources[${n}] are both ${address}`;
-    seen.set(address, n);
-    const keys = new Set<string>();
-    for (const i of r.instances.filter((x) => x.deposed === undefined)) {
-      const key = i.index_key === undefined ? "" : `[${JSON.stringify(i.index_key)}]`;
-      if (keys.has(key)) return `resources[${n}] (${address}) lists the instance ${address}${key} twice`;
-      keys.add(key);
-    }
-  }
-  return undefined;
-}
 
 /** Managed instances (current objects) of a state. */
 const managedInstances = (state: RawState | null) =>
