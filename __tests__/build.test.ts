@@ -7,22 +7,29 @@ import { tempDir } from "./tmp";
 
 const ROOT = path.join(__dirname, "..");
 
+/** A throw-away project: tools/build.js copied, node_modules linked, and `files` (path → content) written. */
+function project(prefix: string, files: Record<string, string>): string {
+  const dir = tempDir(prefix);
+  fs.mkdirSync(path.join(dir, "tools"));
+  fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(dir, "tools", "build.js"));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
 describe("the fast build", () => {
   it("rebuilds a source edited and given its old modification time back, and only what changed", () => {
-    const project = tempDir("zh-build-");
-    fs.mkdirSync(path.join(project, "tools"));
-    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-    fs.mkdirSync(path.join(project, "config"));
-    const main = path.join(project, "main.ts");
-    fs.writeFileSync(main, "export const answer: number = 1;\n");
-    fs.writeFileSync(path.join(project, "config", "a.ts"), "export const a = 1;\n");
+    const dir = project("zh-build-", { "main.ts": "export const answer: number = 1;\n", "config/a.ts": "export const a = 1;\n" });
+    const main = path.join(dir, "main.ts");
     const build = () => {
-      const r = spawnSync(process.execPath, [path.join(project, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
+      const r = spawnSync(process.execPath, [path.join(dir, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
       expect(r.status).toBe(0);
       return r.stderr;
     };
-    const built = () => fs.readFileSync(path.join(project, "dist", "main.js"), "utf8");
+    const built = () => fs.readFileSync(path.join(dir, "dist", "main.js"), "utf8");
 
     expect(build()).toBe("build: 2 file(s) transpiled\n");
     expect(built()).toContain("answer = 1");
@@ -32,23 +39,18 @@ describe("the fast build", () => {
     const old = fs.statSync(main).mtime;
     fs.writeFileSync(main, "export const answer: number = 2;\n");
     fs.utimesSync(main, old, old);
-    expect(fs.statSync(path.join(project, "dist", "main.js")).mtimeMs).toBeGreaterThan(fs.statSync(main).mtimeMs);
+    expect(fs.statSync(path.join(dir, "dist", "main.js")).mtimeMs).toBeGreaterThan(fs.statSync(main).mtimeMs);
     expect(build()).toBe("build: 1 file(s) transpiled\n");
     expect(built()).toContain("answer = 2");
-    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(dir, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
   });
 
   it("a syntax error: SWC's excerpt of the file, no stack trace, exit 2, the manifest unchanged", () => {
-    const project = tempDir("zh-build-syntax-");
-    fs.mkdirSync(path.join(project, "tools"));
-    fs.mkdirSync(path.join(project, "config"));
-    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-    fs.writeFileSync(path.join(project, "config", "environment.ts"), "export const ok = 1;\n");
-    const build = () => spawnSync(process.execPath, [path.join(project, "tools", "build.js")], { encoding: "utf8" });
+    const dir = project("zh-build-syntax-", { "config/environment.ts": "export const ok = 1;\n" });
+    const build = () => spawnSync(process.execPath, [path.join(dir, "tools", "build.js")], { encoding: "utf8" });
     expect(build().status).toBe(0);
-    const manifest = fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8");
-    fs.writeFileSync(path.join(project, "config", "environment.ts"), "export const ok = 1;\nexport const broken = {;\n");
+    const manifest = fs.readFileSync(path.join(dir, "dist", ".build-sources.json"), "utf8");
+    fs.writeFileSync(path.join(dir, "config", "environment.ts"), "export const ok = 1;\nexport const broken = {;\n");
     const r = build();
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
@@ -58,29 +60,26 @@ describe("the fast build", () => {
     ]);
     expect(r.stderr).toContain(" 2 | export const broken = {;");
     expect(r.stderr).not.toMatch(/\n\s+at |Stack backtrace|Caused by/);
-    expect(fs.readFileSync(path.join(project, "dist", ".build-sources.json"), "utf8")).toBe(manifest);
+    expect(fs.readFileSync(path.join(dir, "dist", ".build-sources.json"), "utf8")).toBe(manifest);
   });
 
   it("removes the output of a deleted or renamed source (an import of it must fail), and nothing it did not write", () => {
-    const project = tempDir("zh-build-gone-");
-    fs.mkdirSync(path.join(project, "tools"));
-    fs.copyFileSync(path.join(ROOT, "tools", "build.js"), path.join(project, "tools", "build.js"));
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-    fs.mkdirSync(path.join(project, "modules"));
-    fs.writeFileSync(path.join(project, "main.ts"), 'import { ok } from "./modules/validation";\nconsole.log(ok);\n');
-    fs.writeFileSync(path.join(project, "modules", "validation.ts"), "export const ok = 1;\n");
-    fs.writeFileSync(path.join(project, "modules", "kept.ts"), "export const kept = 1;\n");
+    const dir = project("zh-build-gone-", {
+      "main.ts": 'import { ok } from "./modules/validation";\nconsole.log(ok);\n',
+      "modules/validation.ts": "export const ok = 1;\n",
+      "modules/kept.ts": "export const kept = 1;\n",
+    });
     const build = () => {
-      const r = spawnSync(process.execPath, [path.join(project, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
+      const r = spawnSync(process.execPath, [path.join(dir, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
       expect(r.status).toBe(0);
       return r.stderr;
     };
-    const dist = (...p: string[]) => path.join(project, "dist", ...p);
+    const dist = (...p: string[]) => path.join(dir, "dist", ...p);
     expect(build()).toBe("build: 3 file(s) transpiled\n");
     // Not the build's: a file it never wrote, in a folder it writes to.
     fs.writeFileSync(dist("modules", "hand-made.js"), "// not built\n");
 
-    fs.renameSync(path.join(project, "modules", "validation.ts"), path.join(project, "modules", "checks.ts"));
+    fs.renameSync(path.join(dir, "modules", "validation.ts"), path.join(dir, "modules", "checks.ts"));
     expect(build()).toBe("build: 1 file(s) transpiled, 1 removed (source gone)\n");
     expect(fs.readdirSync(dist("modules")).sort()).toEqual(["checks.js", "hand-made.js", "kept.js"]);
     expect(Object.keys(JSON.parse(fs.readFileSync(dist(".build-sources.json"), "utf8"))).sort()).toEqual(["main.ts", "modules/checks.ts", "modules/kept.ts"]);
