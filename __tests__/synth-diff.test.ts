@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { production } from "../config/environments";
+import { environments, production } from "../config/environments";
 import { processesIn, until } from "./processes";
 import { CliIo, USAGE, lockfileDifferences, main } from "../commands/synth-diff";
 import { Json, diffDocuments } from "../lib/tf-diff";
@@ -347,7 +347,7 @@ describe("npm run synth-diff", () => {
       [["HEAD", "HEAD~1"], "error: give one git ref, not 2 (HEAD, HEAD~1)\n", { root: project }],
       [["HEAD", "--stack", "no/such"], '--stack takes a stack name (letters, digits, _ and -); got "no/such"', { root: project }],
       // No stack of the working tree, and not mentioned by the other commit's config/: refused before the export.
-      [[commits.capacity, "--stack", "nope"], `error: no stack named 'nope' in the working tree (production), and infra/cdktf/config/ of ${commits.capacity.slice(0, 7)} does not mention it\n`, { root: project }],
+      [[commits.capacity, "--stack", "nope"], `error: no stack named 'nope' in the working tree (${Object.keys(environments).join(", ")}), and infra/cdktf/config/ of ${commits.capacity.slice(0, 7)} does not mention it\n`, { root: project }],
     ];
     process.env.GIT_CEILING_DIRECTORIES = path.dirname(scratch);
     try {
