@@ -5,6 +5,9 @@ import * as path from "path";
 import { templateFileAction, withoutStartup } from "../bench/template-variant";
 import { spawn } from "child_process";
 import { PROC, TreeSampler, processTree } from "../bench/process-tree";
+import { copiesOfProduction } from "../bench/app";
+import { buildApp } from "../stacks/app";
+import { tempDir } from "./tmp";
 
 describe("npm run bench options", () => {
   it("prints only by default: no tracked file is overwritten", () => {
@@ -45,6 +48,14 @@ describe("npm run bench options", () => {
 });
 
 describe("the template variant's copy of the project", () => {
+  it("the scale variants' copies of production are a configuration the app accepts (each a new environment)", () => {
+    const copies = copiesOfProduction(3);
+    expect(Object.keys(copies)).toEqual(["env01", "env02", "env03"]);
+    expect(Object.values(copies).map((c) => [c.deployed, c.newEnvironment])).toEqual(Array(3).fill([{}, true]));
+    const app = buildApp(copies, { outdir: tempDir("zh-bench-scale-") });
+    expect(app.node.children.map((c) => c.node.id)).toEqual(["env01", "env02", "env03"]);
+  });
+
   it("copies the files the app reads besides its sources (the compute templates), rewrites the sources, skips the rest", () => {
     expect(templateFileAction("modules/compute/user_data_minimal.sh.tpl")).toBe("copy");
     expect(templateFileAction("modules/compute/docker-compose.yml.tpl")).toBe("copy");
