@@ -393,7 +393,7 @@ describe("the command as npm runs it, on this repository", () => {
     try {
       const started = path.join(bin, "tar-started");
       const realTar = execFileSync("sh", ["-c", "command -v tar"], { encoding: "utf8" }).trim();
-      fs.writeFileSync(path.join(bin, "tar"), `#!/bin/sh\nsleep 30 &\necho "$$ $!" > '${started}.tmp'\nmv '${started}.tmp' '${started}'\nwait $!\nexec '${realTar}' "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, "tar"), `#!/bin/sh\nsleep 30 </dev/null >/dev/null 2>&1 &\necho "$$ $!" > '${started}.tmp'\nmv '${started}.tmp' '${started}'\nwait $!\nexec '${realTar}' "$@"\n`, { mode: 0o755 });
       const child = spawn(process.execPath, [path.join(ROOT, "dist/commands/synth-diff/index.js"), "HEAD"], {
         cwd: ROOT,
         env: { ...env(), PATH: `${bin}${path.delimiter}${process.env.PATH}` },
@@ -405,8 +405,10 @@ describe("the command as npm runs it, on this repository", () => {
       expect(await until(() => fs.existsSync(started), 30_000)).toBe(true);
       expect(fs.readdirSync(scratch)).toEqual([expect.stringMatching(/^synth-diff-/)]);
       const [shell, sleep] = fs.readFileSync(started, "utf8").trim().split(" ").map(Number);
-      process.kill(sleep, signal);
+      // tar (the shell) gets the signal. Its \`sleep\`, a background job of a non-interactive shell, ignores
+      // SIGINT and would live on for 30 s: it is only the wrapper's wait, so it is killed outright, after the shell.
       process.kill(shell, signal);
+      process.kill(sleep, "SIGKILL");
       expect(await closed).toBe(code);
       expect(err).toMatch(new RegExp(`synth-diff: interrupted \\(${signal}\\); removed .*synth-diff-`));
       expect(err).not.toMatch(/cannot export|EPIPE|Error/);
