@@ -1,4 +1,4 @@
-// npm test runs the unit test files in a few groups (the `*.group.js` files beside this one), not one by one:
+// npm test runs the unit test files in two groups (the `*.group.js` files beside this one, one for each of jest's two workers), not one by one:
 // jest gives every test file a module registry of its own, so each file loaded cdktf, its matchers and the
 // provider bindings again (about a fifth of the suite's CPU, README "Performance"). A group requires its test
 // files inside one registry, each under a describe named after the file, so a failure still names its file and
@@ -31,7 +31,10 @@ const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file))
  * The test files of each group: the heaviest first, each to the lightest group so far. A group runs its
  * files in that order too: the files that spawn the most (synth-diff's end-to-end cases run the command and
  * another commit's app beside the worker) run while the worker is still small, not at its largest, last. At
- * the end, alphabetically, they made npm test's process tree 1.09 to 1.15 GiB at its peak.
+ * the end, alphabetically, they made npm test's process tree 1.09 to 1.15 GiB at its peak (four groups then).
+ * Two groups, not four: each group loads jest's runtime, cdktf and the provider bindings once, and four cost
+ * about 7 s more CPU (user 47.5 and 48.6 s against 40.9 and 41.3, alternating) for a tree peak of 765 to 783
+ * MiB against 851 to 859 (docs/performance.md).
  */
 function groups() {
   const count = fs.readdirSync(__dirname).filter((f) => f.endsWith(".group.js")).length;

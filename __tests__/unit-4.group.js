@@ -1,2 +1,0 @@
-// One of npm test's groups of test files: see groups.js.
-require("./groups").define(4);
