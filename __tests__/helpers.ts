@@ -1,10 +1,13 @@
+import * as fs from "fs";
 import { Testing } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { MlWorkerProps } from "../modules/ml-worker";
 import { HCL_PRODUCTION } from "./fixtures/hcl-production";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { decodeTemplateJson as decodeJson } from "../policy/template";
+import { tempDir } from "./tmp";
 
+let appsOutdir: string | undefined;
 const synthesized = new Map<string, { stack: ZivoHealthStack; text: string }>();
 /** What identifies a synthesis: the stack's name and its configuration (undefined fields included). */
 const synthKey = (config: EnvironmentConfig, name: string) =>
@@ -20,7 +23,9 @@ export function synthStack(config: EnvironmentConfig = HCL_PRODUCTION, name = "p
   const key = synthKey(config, name);
   let done = synthesized.get(key);
   if (!done) {
-    const stack = new ZivoHealthStack(Testing.app(), name, config);
+    // Testing.synth writes nothing: the Apps share one output folder (setup.ts removes it after the file), not one each.
+    if (appsOutdir === undefined || !fs.existsSync(appsOutdir)) appsOutdir = tempDir("zh-synth-stack-");
+    const stack = new ZivoHealthStack(Testing.app({ outdir: appsOutdir }), name, config);
     done = { stack, text: Testing.synth(stack) };
     synthesized.set(key, done);
   }

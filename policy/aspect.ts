@@ -155,12 +155,17 @@ function ownersByAddress(stack: TerraformStack): Map<string, IConstruct> {
   return owners;
 }
 
-/** The construct owning the longest known prefix of `address`. */
+/**
+ * The construct owning the longest known prefix of `address`: the address itself, or a part of it that a `.`
+ * or `[` follows. Looked up from the longest down, not by a scan of every owner for every finding.
+ */
 function ownerOf(address: string, owners: Map<string, IConstruct>): IConstruct | undefined {
-  let best: string | undefined;
-  for (const key of owners.keys()) {
-    const matches = address === key || address.startsWith(`${key}.`) || address.startsWith(`${key}[`);
-    if (matches && (best === undefined || key.length > best.length)) best = key;
+  const exact = owners.get(address);
+  if (exact) return exact;
+  for (let end = address.length - 1; end > 0; end--) {
+    if (address[end] !== "." && address[end] !== "[") continue;
+    const owner = owners.get(address.slice(0, end));
+    if (owner) return owner;
   }
-  return best === undefined ? undefined : owners.get(best);
+  return undefined;
 }

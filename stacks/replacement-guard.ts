@@ -94,9 +94,11 @@ export function guardReplacements(
     }
     const rule = FORCE_NEW[resource.terraformResourceType];
     if (!rule) continue; // config/validate.ts refuses types the guard does not know
-    // This resource's arguments as synthesized (tokens rendered as Terraform expressions).
-    const block = Tokenization.resolve(resource.toTerraform(), { scope: stack, resolver, preparing: false });
-    const attrs = block.resource[resource.terraformResourceType][resource.friendlyUniqueId];
+    // This resource's arguments the guard compares, as synthesized (tokens rendered as Terraform expressions): only
+    // those are resolved (a value resolves alike alone or inside its block), not the whole block of every argument.
+    const body = resource.toTerraform().resource[resource.terraformResourceType][resource.friendlyUniqueId];
+    const wanted = [...rule.attributes, "region", "force_new_deployment"].filter((a) => a in body);
+    const attrs = Tokenization.resolve(Object.fromEntries(wanted.map((a) => [a, body[a]])), { scope: stack, resolver, preparing: false });
     const replacing: Change[] = [];
     const compared: [string, unknown, unknown][] = rule.attributes.filter((a) => a in identity).map((a) => [a, identity[a], attrs[a]]);
     // AWS provider 6: a resource is in its own `region`, else the provider's; a change of region replaces it.
