@@ -18,7 +18,7 @@ import { READ_OPERATIONS } from "../commands/verify/aws";
 import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands/verify/checks";
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
-import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../commands/verify";
+import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, startAwsServer } from "./aws-server";
 
 // Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
@@ -222,13 +222,8 @@ describe("the target: every name from the synthesized stack", () => {
   });
 });
 
-/** The production stack's text, as verify synthesized it. */
-function synthesized(): string {
-  // targetOf synthesized it once for PRODUCTION; the same sources give the same text.
-  const { synthesizeFirst } = require("../lib/cli") as typeof import("../lib/cli");
-  return (cache ??= synthesizeFirst("production", PRODUCTION).text);
-}
-let cache: string | undefined;
+/** The production stack's text, as verify synthesized it (once for PRODUCTION: targetOf reads the same text). */
+const synthesized = (): string => stackTextOf("production", PRODUCTION);
 
 describe("the recordings match what the stack names", () => {
   const read = (file: string) => fs.readFileSync(path.join(FIXTURES, "healthy", file), "utf8");
