@@ -58,8 +58,23 @@ interface Run {
   sleeps: number[];
 }
 
-/** `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). */
+/**
+ * `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). A run is a
+ * function of its arguments and the AWS_* environment (the recordings, the clock and the catalog fixed):
+ * tests that ask for the same run share it (about one run in five), each given its own copy.
+ */
 async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW, options: ServerOptions = {}): Promise<Run> {
+  const catalogs = [PRODUCTION, FIRST_DEPLOYMENT];
+  const aws = Object.entries(process.env).filter(([k]) => k.startsWith("AWS_")).sort();
+  const key = catalogs.includes(stacks) ? JSON.stringify([scenario, argv, catalogs.indexOf(stacks), start, options, aws]) : undefined;
+  if (key === undefined) return run(scenario, argv, stacks, start, options);
+  let shared = runs.get(key);
+  if (!shared) runs.set(key, (shared = run(scenario, argv, stacks, start, options)));
+  return structuredClone(await shared);
+}
+const runs = new Map<string, Promise<Run>>();
+
+async function run(scenario: string, argv: string[], stacks: StackCatalog, start: number, options: ServerOptions): Promise<Run> {
   const server: AwsServer = await startAwsServer(scenario, options);
   let clock = start;
   const out: string[] = [];
