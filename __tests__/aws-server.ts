@@ -103,8 +103,29 @@ function failure(operation: string, kind: "denied" | "error", contentType: strin
   return { status, contentType, body: JSON.stringify({ __type: code, message }) };
 }
 
+/** Each scenario's recordings by file name, listed once per process (a test file runs a hundred servers); a text is read at its first use. */
+const listed = new Map<string, Map<string, string | undefined>>();
+function recordingsOf(scenario: string): Map<string, string | undefined> | undefined {
+  let files = listed.get(scenario);
+  if (!files) {
+    const dir = path.join(FIXTURES, scenario);
+    if (!fs.existsSync(dir)) return undefined;
+    files = new Map(fs.readdirSync(dir).map((f) => [f, undefined]));
+    listed.set(scenario, files);
+  }
+  return files;
+}
+/** The text of a recording `<scenario>/<file>`, read once. */
+function recording(rel: string): string {
+  const [scenario, file] = rel.split(path.sep);
+  const files = recordingsOf(scenario)!;
+  let text = files.get(file);
+  if (text === undefined) files.set(file, (text = fs.readFileSync(path.join(FIXTURES, rel), "utf8")));
+  return text;
+}
+
 export async function startAwsServer(scenario: string, options: ServerOptions = {}): Promise<AwsServer> {
-  if (!fs.existsSync(path.join(FIXTURES, scenario))) throw new Error(`no recordings for scenario '${scenario}'`);
+  if (!recordingsOf(scenario)) throw new Error(`no recordings for scenario '${scenario}'`);
   const requests: SeenRequest[] = [];
   const counts = new Map<string, number>();
 
@@ -112,10 +133,10 @@ export async function startAwsServer(scenario: string, options: ServerOptions = 
     const base = operation.replace(":", ".");
     const stems = key === undefined ? [`${base}.${n}`, base] : [`${base}.${key}.${n}`, `${base}.${key}`];
     for (const dir of [scenario, "healthy"]) {
+      const files = recordingsOf(dir)!;
       for (const stem of stems) {
         for (const ext of [".json", ".xml", ".error.json"]) {
-          const rel = path.join(dir, stem + ext);
-          if (fs.existsSync(path.join(FIXTURES, rel))) return rel;
+          if (files.has(stem + ext)) return path.join(dir, stem + ext);
         }
       }
     }
@@ -185,7 +206,7 @@ export async function startAwsServer(scenario: string, options: ServerOptions = 
         res.end(`no recording for ${operation} (key ${key}, call ${n}) in ${scenario} or healthy`);
         return;
       }
-      const text = fs.readFileSync(path.join(FIXTURES, rel), "utf8");
+      const text = recording(rel);
       if (rel.endsWith(".error.json")) {
         const e = JSON.parse(text) as { status: number; headers?: Record<string, string>; body: unknown };
         res.statusCode = e.status;

@@ -18,7 +18,7 @@ import { READ_OPERATIONS } from "../commands/verify/aws";
 import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands/verify/checks";
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
-import { ENDPOINT_VARIABLE, USAGE, main, targetOf } from "../commands/verify";
+import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, startAwsServer } from "./aws-server";
 
 // Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
@@ -58,8 +58,23 @@ interface Run {
   sleeps: number[];
 }
 
-/** `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). */
+/**
+ * `verify <argv>` against a scenario's recordings, on the tests' clock (a sleep moves it). A run is a
+ * function of its arguments and the AWS_* environment (the recordings, the clock and the catalog fixed):
+ * tests that ask for the same run share it (about one run in five), each given its own copy.
+ */
 async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW, options: ServerOptions = {}): Promise<Run> {
+  const catalogs = [PRODUCTION, FIRST_DEPLOYMENT];
+  const aws = Object.entries(process.env).filter(([k]) => k.startsWith("AWS_")).sort();
+  const key = catalogs.includes(stacks) ? JSON.stringify([scenario, argv, catalogs.indexOf(stacks), start, options, aws]) : undefined;
+  if (key === undefined) return run(scenario, argv, stacks, start, options);
+  let shared = runs.get(key);
+  if (!shared) runs.set(key, (shared = run(scenario, argv, stacks, start, options)));
+  return structuredClone(await shared);
+}
+const runs = new Map<string, Promise<Run>>();
+
+async function run(scenario: string, argv: string[], stacks: StackCatalog, start: number, options: ServerOptions): Promise<Run> {
   const server: AwsServer = await startAwsServer(scenario, options);
   let clock = start;
   const out: string[] = [];
@@ -222,13 +237,8 @@ describe("the target: every name from the synthesized stack", () => {
   });
 });
 
-/** The production stack's text, as verify synthesized it. */
-function synthesized(): string {
-  // targetOf synthesized it once for PRODUCTION; the same sources give the same text.
-  const { synthesizeFirst } = require("../lib/cli") as typeof import("../lib/cli");
-  return (cache ??= synthesizeFirst("production", PRODUCTION).text);
-}
-let cache: string | undefined;
+/** The production stack's text, as verify synthesized it (once for PRODUCTION: targetOf reads the same text). */
+const synthesized = (): string => stackTextOf("production", PRODUCTION);
 
 describe("the recordings match what the stack names", () => {
   const read = (file: string) => fs.readFileSync(path.join(FIXTURES, "healthy", file), "utf8");

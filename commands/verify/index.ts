@@ -77,15 +77,15 @@ export interface VerifyDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const synthesized = new WeakMap<StackCatalog, Map<string, FreshStack>>();
+const synthesized = new WeakMap<StackCatalog, Map<string, { readonly stack: FreshStack; target?: VerifyTarget }>>();
 
-/** The stack synthesized once per process (a --wait loop or a test file reuses it). */
-function synthesizeOnce(name: string, catalog: StackCatalog): FreshStack {
+/** The stack synthesized once per process (a --wait loop or a test file reuses it), with its target once read. */
+function synthesizeOnce(name: string, catalog: StackCatalog): { readonly stack: FreshStack; target?: VerifyTarget } {
   let byName = synthesized.get(catalog);
   if (!byName) synthesized.set(catalog, (byName = new Map()));
-  let stack = byName.get(name);
-  if (!stack) byName.set(name, (stack = synthesizeFirst(name, catalog)));
-  return stack;
+  let entry = byName.get(name);
+  if (!entry) byName.set(name, (entry = { stack: synthesizeFirst(name, catalog) }));
+  return entry;
 }
 
 /** Refuses a stack that is not deployable, without synthesizing anything. */
@@ -113,12 +113,19 @@ function endpointOf(env: NodeJS.ProcessEnv): string | undefined {
   return value;
 }
 
-/** The target of a deployable stack, synthesized once per catalog. */
-export function targetOf(name: string, catalog: StackCatalog): VerifyTarget {
+/** The synthesized text of a deployable stack, as verify reads it (synthesized once per catalog). */
+export function stackTextOf(name: string, catalog: StackCatalog): string {
   checkStackName(name, catalog);
-  const stack = synthesizeOnce(name, catalog);
+  const { stack } = synthesizeOnce(name, catalog);
   if (stack.refused) throw new InputError(`the stack '${name}' does not synthesize: ${stack.refused}`);
-  return verifyTarget(name, stack.text);
+  return stack.text;
+}
+
+/** The target of a deployable stack, synthesized and read once per catalog (a VerifyTarget is read-only). */
+export function targetOf(name: string, catalog: StackCatalog): VerifyTarget {
+  const text = stackTextOf(name, catalog);
+  const entry = synthesizeOnce(name, catalog);
+  return (entry.target ??= verifyTarget(name, text));
 }
 
 /** Runs the verification; returns the exit code. */
