@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
 import { tempDir } from "./tmp";
 
@@ -147,6 +147,36 @@ describe("compile cache", () => {
       expect(JSON.parse(r.out)).toEqual(expected);
       expect(r.stats).toEqual({ fromCache, compiled: 1 - fromCache, rejected: 0, written: 1 - fromCache });
     }
+  });
+
+  it("an entry in use keeps its place: read 10 minutes or more after it was written or last marked, it is marked used (pruning takes the unused first)", () => {
+    const dir = tempDir("zh-startup-");
+    const source = "exports.value = 1;";
+    fs.writeFileSync(path.join(dir, "m.js"), source);
+    const code = `console.log(require(${JSON.stringify(path.join(dir, "m.js"))}).value)`;
+    expect(withCache(dir, code).stats.written).toBe(1);
+    const folder = path.join(dir, VERSIONED);
+    const used = path.join(folder, entryName(path.join(dir, "m.js"), source));
+    const unused = path.join(folder, sha256("a module of a folder since removed"));
+    fs.writeFileSync(unused, fs.readFileSync(used));
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const mtime = (f: string) => fs.statSync(f).mtimeMs;
+
+    // Used a little while ago: left as it is (no write at every run).
+    fs.utimesSync(used, ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000));
+    const recent = mtime(used);
+    expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
+    expect(mtime(used)).toBe(recent);
+
+    // Written two hours ago, the unused one an hour ago: the read marks it used, and pruning takes the other.
+    fs.utimesSync(used, ago(2 * 3600_000), ago(2 * 3600_000));
+    fs.utimesSync(unused, ago(3600_000), ago(3600_000));
+    const before = Date.now();
+    expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
+    expect(mtime(used)).toBeGreaterThanOrEqual(before - 1000);
+    expect(pruneCompileCache(folder, Math.floor(1.5 * fs.statSync(used).size))).toBe(1); // over the limit with both, under three quarters with one
+    expect(fs.readdirSync(folder)).toEqual([path.basename(used)]);
+    expect(COMPILE_CACHE_TOUCH_AFTER_MS).toBe(10 * 60_000);
   });
 
   it("its folder: $ZIVOHEALTH_COMPILE_CACHE, `off` for none, else node_modules/.cache/zivohealth-compile; one subfolder per Node version and architecture", () => {
