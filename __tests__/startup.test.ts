@@ -151,31 +151,30 @@ describe("compile cache", () => {
 
   it("an entry in use keeps its place: read 10 minutes or more after it was written or last marked, it is marked used (pruning takes the unused first)", () => {
     const dir = tempDir("zh-startup-");
-    const source = "exports.value = 1;";
-    fs.writeFileSync(path.join(dir, "m.js"), source);
-    const code = `console.log(require(${JSON.stringify(path.join(dir, "m.js"))}).value)`;
-    expect(withCache(dir, code).stats.written).toBe(1);
+    const modules = { recent: "exports.value = 1;", old: "exports.value = 2;" };
+    for (const [name, source] of Object.entries(modules)) fs.writeFileSync(path.join(dir, `${name}.js`), source);
+    const code = `console.log(${Object.keys(modules).map((m) => `require(${JSON.stringify(path.join(dir, `${m}.js`))}).value`).join(" + ")})`;
+    expect(withCache(dir, code).stats.written).toBe(2);
     const folder = path.join(dir, VERSIONED);
-    const used = path.join(folder, entryName(path.join(dir, "m.js"), source));
+    const entry = (m: keyof typeof modules) => path.join(folder, entryName(path.join(dir, `${m}.js`), modules[m]));
     const unused = path.join(folder, sha256("a module of a folder since removed"));
-    fs.writeFileSync(unused, fs.readFileSync(used));
+    fs.writeFileSync(unused, fs.readFileSync(entry("old")));
     const ago = (ms: number) => new Date(Date.now() - ms);
     const mtime = (f: string) => fs.statSync(f).mtimeMs;
-
-    // Used a little while ago: left as it is (no write at every run).
-    fs.utimesSync(used, ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000));
-    const recent = mtime(used);
-    expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
-    expect(mtime(used)).toBe(recent);
-
-    // Written two hours ago, the unused one an hour ago: the read marks it used, and pruning takes the other.
-    fs.utimesSync(used, ago(2 * 3600_000), ago(2 * 3600_000));
+    // Used a little while ago, written two hours ago; the unused one written an hour ago.
+    fs.utimesSync(entry("recent"), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000));
+    fs.utimesSync(entry("old"), ago(2 * 3600_000), ago(2 * 3600_000));
     fs.utimesSync(unused, ago(3600_000), ago(3600_000));
+    const recent = mtime(entry("recent"));
     const before = Date.now();
-    expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
-    expect(mtime(used)).toBeGreaterThanOrEqual(before - 1000);
-    expect(pruneCompileCache(folder, Math.floor(1.5 * fs.statSync(used).size))).toBe(1); // over the limit with both, under three quarters with one
-    expect(fs.readdirSync(folder)).toEqual([path.basename(used)]);
+
+    expect(withCache(dir, code)).toEqual({ out: "3\n", stats: { fromCache: 2, compiled: 0, rejected: 0, written: 0 } });
+    expect(mtime(entry("recent"))).toBe(recent); // left as it is: no write at every run
+    expect(mtime(entry("old"))).toBeGreaterThanOrEqual(before - 1000);
+    // Over the limit with the three, under three quarters of it without one: the unused one goes, the oldest now.
+    const sizes = [entry("recent"), entry("old"), unused].map((f) => fs.statSync(f).size);
+    expect(pruneCompileCache(folder, sizes[0] + sizes[1] + sizes[2] - 1)).toBe(1);
+    expect(fs.readdirSync(folder).sort()).toEqual([path.basename(entry("recent")), path.basename(entry("old"))].sort());
     expect(COMPILE_CACHE_TOUCH_AFTER_MS).toBe(10 * 60_000);
   });
 
