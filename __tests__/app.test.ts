@@ -1,5 +1,5 @@
 // Long: npm run synth's behaviour as the user sees it: each refusal, the output folder's cases, interrupts of the compiled app, and synthesize's format rules.
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,7 +9,7 @@ import { SynthRefusedError, buildApp, runApp, synthesize } from "../stacks/app";
 import { synthesisSources } from "../stacks/synthesis-record";
 import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { tempDir } from "./tmp";
-import { until } from "./processes";
+import { buildDist, until } from "./processes";
 import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { pinAddress } from "../modules/address";
 import { MOVES, Move } from "../stacks/moves";
@@ -306,13 +306,18 @@ describe("runApp (npm run synth)", () => {
 // The exit code as the process ends with it (npm run synth runs the compiled app): bad configuration is 2.
 test("the compiled app, given a bad configuration: exit 2, the message, no stack trace, nothing written", () => {
   const root = path.join(__dirname, "..");
-  execFileSync(process.execPath, [path.join(root, "tools/build.js")], { cwd: root });
+  buildDist();
   const cwd = tempDir("zh-app-exit-");
-  const script =
-    `const { runApp } = require(${JSON.stringify(path.join(root, "dist/stacks/app.js"))});` +
-    `const { production } = require(${JSON.stringify(path.join(root, "dist/config/environments.js"))});` +
-    `runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent"] } } } });`;
-  const r = spawnSync(process.execPath, ["-e", script], { cwd, encoding: "utf8" });
+  // dist/main.js with another configuration: the startup first, as main.ts has it (a script of its own, not `node -e`, where it stays off).
+  const script = path.join(tempDir("zh-app-exit-script-"), "main.js");
+  fs.writeFileSync(
+    script,
+    `require(${JSON.stringify(path.join(root, "dist/stacks/startup.js"))});\n` +
+      `const { runApp } = require(${JSON.stringify(path.join(root, "dist/stacks/app.js"))});\n` +
+      `const { production } = require(${JSON.stringify(path.join(root, "dist/config/environments.js"))});\n` +
+      `runApp({ production: { ...production, policy: { config: { blockingSeverities: ["urgent"] } } } });\n`,
+  );
+  const r = spawnSync(process.execPath, [script], { cwd, encoding: "utf8" });
   expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
     status: 2,
     stdout: "",
@@ -324,7 +329,7 @@ test("the compiled app, given a bad configuration: exit 2, the message, no stack
 // An interrupt while the compiled app or a command synthesizes: the temporary folder goes, cdktf.out stays as it was.
 describe("interrupted", () => {
   const root = path.join(__dirname, "..");
-  beforeAll(() => execFileSync(process.execPath, [path.join(root, "tools/build.js")], { cwd: root }));
+  beforeAll(buildDist);
 
   /** Starts `script` with a TMPDIR of its own; once its staging folder exists, sends `signal`; how it ended and what TMPDIR then holds. */
   async function interrupt(script: string, args: string[], signal: NodeJS.Signals, cwd: string) {

@@ -1,4 +1,5 @@
-// Processes a test started, seen from outside (Linux /proc): what still works inside a folder.
+// Processes a test started, seen from outside (Linux /proc): what still works inside a folder; and the build the compiled ones need.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -27,4 +28,14 @@ export async function until<T>(probe: () => T, ms: number): Promise<T> {
     if (value || Date.now() >= deadline) return value;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const ROOT = path.join(__dirname, "..");
+let built = false;
+
+/** Brings dist/ up to date with tools/build.js (as `npm run` does before a command), once per test file. */
+export function buildDist(): void {
+  if (built) return;
+  execFileSync(process.execPath, [path.join(ROOT, "tools", "build.js")], { cwd: ROOT });
+  built = true;
 }

@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
 import { tempDir } from "./tmp";
 
@@ -147,6 +147,35 @@ describe("compile cache", () => {
       expect(JSON.parse(r.out)).toEqual(expected);
       expect(r.stats).toEqual({ fromCache, compiled: 1 - fromCache, rejected: 0, written: 1 - fromCache });
     }
+  });
+
+  it("an entry in use keeps its place: read 10 minutes or more after it was written or last marked, it is marked used (pruning takes the unused first)", () => {
+    const dir = tempDir("zh-startup-");
+    const modules = { recent: "exports.value = 1;", old: "exports.value = 2;" };
+    for (const [name, source] of Object.entries(modules)) fs.writeFileSync(path.join(dir, `${name}.js`), source);
+    const code = `console.log(${Object.keys(modules).map((m) => `require(${JSON.stringify(path.join(dir, `${m}.js`))}).value`).join(" + ")})`;
+    expect(withCache(dir, code).stats.written).toBe(2);
+    const folder = path.join(dir, VERSIONED);
+    const entry = (m: keyof typeof modules) => path.join(folder, entryName(path.join(dir, `${m}.js`), modules[m]));
+    const unused = path.join(folder, sha256("a module of a folder since removed"));
+    fs.writeFileSync(unused, fs.readFileSync(entry("old")));
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const mtime = (f: string) => fs.statSync(f).mtimeMs;
+    // Used a little while ago, written two hours ago; the unused one written an hour ago.
+    fs.utimesSync(entry("recent"), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000), ago(COMPILE_CACHE_TOUCH_AFTER_MS - 60_000));
+    fs.utimesSync(entry("old"), ago(2 * 3600_000), ago(2 * 3600_000));
+    fs.utimesSync(unused, ago(3600_000), ago(3600_000));
+    const recent = mtime(entry("recent"));
+    const before = Date.now();
+
+    expect(withCache(dir, code)).toEqual({ out: "3\n", stats: { fromCache: 2, compiled: 0, rejected: 0, written: 0 } });
+    expect(mtime(entry("recent"))).toBe(recent); // left as it is: no write at every run
+    expect(mtime(entry("old"))).toBeGreaterThanOrEqual(before - 1000);
+    // Over the limit with the three, under three quarters of it without one: the unused one goes, the oldest now.
+    const sizes = [entry("recent"), entry("old"), unused].map((f) => fs.statSync(f).size);
+    expect(pruneCompileCache(folder, sizes[0] + sizes[1] + sizes[2] - 1)).toBe(1);
+    expect(fs.readdirSync(folder).sort()).toEqual([path.basename(entry("recent")), path.basename(entry("old"))].sort());
+    expect(COMPILE_CACHE_TOUCH_AFTER_MS).toBe(10 * 60_000);
   });
 
   it("its folder: $ZIVOHEALTH_COMPILE_CACHE, `off` for none, else node_modules/.cache/zivohealth-compile; one subfolder per Node version and architecture", () => {

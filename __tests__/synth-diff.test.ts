@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { environments, production } from "../config/environments";
 import { processesIn, until } from "./processes";
-import { CliIo, USAGE, lockfileDifferences, main } from "../commands/synth-diff";
+import { tempDir } from "./tmp";
+import { CliIo, USAGE, lockfileDifferences, main, seedBuild } from "../commands/synth-diff";
 import { Json, diffDocuments } from "../lib/tf-diff";
 import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
 
@@ -192,6 +193,57 @@ describe("which commits this checkout's node_modules can synthesize", () => {
   });
 });
 
+describe("the other commit's build, started from this checkout's", () => {
+  const APP = "node tools/build.js && node dist/main.js";
+  const sha = (text: string) => require("crypto").createHash("sha256").update(text).digest("hex");
+  /** A project: tools/build.js (`build`), sources (path → text), and dist/ as a build of `built` (path → text) left it. */
+  function project(build: string, sources: Record<string, string>, built: Record<string, string> = {}): string {
+    const dir = tempDir("zh-synth-diff-seed-");
+    for (const [file, text] of Object.entries({ "tools/build.js": build, ...sources })) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), text);
+    }
+    if (Object.keys(built).length > 0) {
+      for (const [file, text] of Object.entries(built)) {
+        fs.mkdirSync(path.dirname(path.join(dir, "dist", file.replace(/\.ts$/, ".js"))), { recursive: true });
+        fs.writeFileSync(path.join(dir, "dist", file.replace(/\.ts$/, ".js")), `// built from ${text}`);
+      }
+      fs.writeFileSync(path.join(dir, "dist", ".build-sources.json"), JSON.stringify(Object.fromEntries(Object.entries(built).map(([f, t]) => [f, sha(t)]))));
+    }
+    return dir;
+  }
+  const files = (dir: string) => (fs.existsSync(path.join(dir, "dist")) ? (fs.readdirSync(path.join(dir, "dist"), { recursive: true, encoding: "utf8" }) as string[]).sort() : []);
+
+  it("copies the outputs of the sources the commit has unchanged, and records only those, so its build transpiles the rest", () => {
+    const here = project("build v1", {}, { "main.ts": "main", "config/a.ts": "a", "config/b.ts": "b", "lib/gone.ts": "gone" });
+    const there = project("build v1", { "main.ts": "main", "config/a.ts": "a, changed", "config/b.ts": "b", "config/new.ts": "new" });
+    expect(seedBuild(here, there, APP)).toBe(2);
+    expect(files(there)).toEqual([".build-sources.json", "config", "config/b.js", "main.js"]);
+    expect(fs.readFileSync(path.join(there, "dist", "main.js"), "utf8")).toBe("// built from main");
+    expect(JSON.parse(fs.readFileSync(path.join(there, "dist", ".build-sources.json"), "utf8"))).toEqual({ "main.ts": sha("main"), "config/b.ts": sha("b") });
+  });
+
+  it.each([
+    ["another tools/build.js there", "build v2", APP, false],
+    ["an app that does not start with the build", "build v1", "node dist/main.js", false],
+    ["a dist/ in the commit", "build v1", APP, true],
+  ])("copies nothing with %s", (_name, build, app, ownDist) => {
+    const here = project("build v1", {}, { "main.ts": "main" });
+    const there = project(build, { "main.ts": "main", ...(ownDist ? { "dist/main.js": "the commit's own" } : {}) });
+    expect(seedBuild(here, there, app)).toBe(0);
+    expect(files(there)).toEqual(ownDist ? ["main.js"] : []);
+    if (ownDist) expect(fs.readFileSync(path.join(there, "dist", "main.js"), "utf8")).toBe("the commit's own");
+  });
+
+  it("copies nothing without a readable record of this checkout's build", () => {
+    const here = project("build v1", {}, { "main.ts": "main" });
+    fs.writeFileSync(path.join(here, "dist", ".build-sources.json"), "{ half");
+    const there = project("build v1", { "main.ts": "main" });
+    expect(seedBuild(here, there, APP)).toBe(0);
+    expect(files(there)).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------- the command
 
 function capture(): CliIo & { out: string; err: string } {
@@ -217,8 +269,11 @@ const worktreesIn = (root: string, dir: string) =>
     .map((l) => real(l.slice("worktree ".length)))
     .filter((w) => w === fs.realpathSync(dir) || w.startsWith(fs.realpathSync(dir) + path.sep));
 
-/** Everything the app needs to synthesize, as it is in this checkout now. */
-const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types"];
+/** Everything the app needs to synthesize, as it is in this checkout now; and dist/ as `npm run synth-diff`'s build leaves it. */
+const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types", "dist"];
+
+// This checkout's build, for its dist/ (copied with the sources) and the compiled command.
+beforeAll(() => execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT }));
 
 describe("npm run synth-diff", () => {
   let scratch: string; // the TMPDIR of every run: it must be empty after each
@@ -255,7 +310,9 @@ describe("npm run synth-diff", () => {
     gitIn(repo, "commit", "-qam", "another capacity");
     commits.capacity = gitIn(repo, "rev-parse", "HEAD");
 
+    // Its tools/build.js differs from the checkout's too: its build starts from nothing (seedBuild copies nothing).
     fs.writeFileSync(config, "export const environments = {;\n");
+    fs.appendFileSync(path.join(project, "tools/build.js"), "// another build\n");
     gitIn(repo, "commit", "-qam", "broken");
     commits.broken = gitIn(repo, "rev-parse", "HEAD");
 
@@ -367,7 +424,6 @@ describe("npm run synth-diff", () => {
 describe("the command as npm runs it, on this repository", () => {
   let scratch: string;
   beforeAll(() => {
-    execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zh-synth-diff-cli-"));
   });
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));

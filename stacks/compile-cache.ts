@@ -26,6 +26,12 @@ export const COMPILE_CACHE_ENV = "ZIVOHEALTH_COMPILE_CACHE";
  * program that loads the whole AWS provider from its root (1,500 modules) would add about 180 MB.
  */
 export const COMPILE_CACHE_MAX_BYTES = 64 * 2 ** 20;
+/**
+ * An entry used this long after it was written or last marked used is marked used again (its
+ * modification time set to now), so pruning, oldest first, takes the entries no run uses any more
+ * (those of a folder since removed: a synth-diff export, a test's copy) before those every run uses.
+ */
+export const COMPILE_CACHE_TOUCH_AFTER_MS = 10 * 60_000;
 
 export interface CompileCacheStats {
   /** The folder in use, or null when the cache is off. */
@@ -109,7 +115,7 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     const file = path.join(folder, compileCacheKey(filename, content));
     let cachedData: Buffer | undefined;
     try {
-      cachedData = fs.readFileSync(file);
+      cachedData = readEntry(file);
     } catch {
       cachedData = undefined;
     }
@@ -145,6 +151,31 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     pruneCompileCache(folder);
   });
   return true;
+}
+
+/** An entry's bytes; marked used when it was last COMPILE_CACHE_TOUCH_AFTER_MS ago or more (not ours to mark: left as it is). */
+function readEntry(file: string, now: number = Date.now()): Buffer {
+  const fd = fs.openSync(file, "r");
+  try {
+    const { size, mtimeMs } = fs.fstatSync(fd);
+    const data = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = fs.readSync(fd, data, read, size - read, read);
+      if (n === 0) break; // shorter than it said: V8 refuses what is left
+      read += n;
+    }
+    if (now - mtimeMs >= COMPILE_CACHE_TOUCH_AFTER_MS) {
+      try {
+        fs.futimesSync(fd, now / 1000, now / 1000);
+      } catch {
+        // another user's cache, or a read-only one: pruning order only
+      }
+    }
+    return read === size ? data : data.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** An entry's name: the sha256 of the module's absolute file name and its source. */

@@ -10,6 +10,7 @@
 // Terraform, no AWS. Exit codes: 0 it ran (a report, not a gate), 2 bad input.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { EnvironmentConfig } from "../../config/environment";
@@ -298,8 +299,48 @@ function exportCommit(scratch: Scratch, base: Base, to: string): Promise<void> {
   });
 }
 
+/** The build an app runs first for `seedBuild`: tools/build.js, its record of what it transpiled, and its output folder. */
+const BUILD_SCRIPT = path.join("tools", "build.js");
+const BUILD_MANIFEST = path.join("dist", ".build-sources.json");
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+/**
+ * This checkout's transpiled files, copied into the export (src) for the sources it has unchanged,
+ * so that the export's own build transpiles only what differs: the dist/ it then has is the one its
+ * full build makes. Only when its app starts with that build (`node tools/build.js && ...`), its
+ * tools/build.js is this checkout's byte for byte (the same SWC options and record; SWC is this
+ * checkout's node_modules either way), the commit has no dist/ of its own, and this checkout's
+ * dist/.build-sources.json can be read. A file is copied when the export's source has the sha256 that
+ * record gives for this checkout's output; the export's record, written last, lists only those, so
+ * its build transpiles everything else (all of it, if this stops half-way). Returns how many.
+ */
+export function seedBuild(root: string, src: string, app: string): number {
+  if (!/^\s*node tools\/build\.js\s*&&/.test(app)) return 0;
+  const dist = path.join(src, "dist");
+  try {
+    if (fs.existsSync(dist) || !fs.readFileSync(path.join(src, BUILD_SCRIPT)).equals(fs.readFileSync(path.join(root, BUILD_SCRIPT)))) return 0;
+    const built = JSON.parse(fs.readFileSync(path.join(root, BUILD_MANIFEST), "utf8")) as Record<string, unknown>;
+    const seeded: Record<string, string> = {};
+    for (const [rel, hash] of Object.entries(built)) {
+      if (typeof hash !== "string" || !/\.ts$/.test(rel) || path.isAbsolute(rel) || rel.split(/[\\/]/).includes("..")) continue;
+      const source = path.join(src, rel);
+      const out = rel.replace(/\.ts$/, ".js");
+      if (!fs.existsSync(source) || !fs.existsSync(path.join(root, "dist", out)) || sha256(fs.readFileSync(source)) !== hash) continue;
+      fs.mkdirSync(path.dirname(path.join(dist, out)), { recursive: true });
+      fs.copyFileSync(path.join(root, "dist", out), path.join(dist, out));
+      seeded[rel] = hash;
+    }
+    if (Object.keys(seeded).length > 0) fs.writeFileSync(path.join(src, BUILD_MANIFEST), JSON.stringify(seeded, null, 1));
+    return Object.keys(seeded).length;
+  } catch {
+    // Nothing copied after all: the export's build makes all of dist/, as without this.
+    fs.rmSync(dist, { recursive: true, force: true });
+    return 0;
+  }
+}
+
 /** Runs the exported commit's cdktf.json `app` (as `cdktf synth` would) with CDKTF_OUTDIR in our folder. */
-function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise<Map<string, string>> {
+function synthesizeCommit(scratch: Scratch, root: string, src: string, label: string): Promise<Map<string, string>> {
   let app: string;
   try {
     app = (JSON.parse(fs.readFileSync(path.join(src, "cdktf.json"), "utf8")) as { app?: unknown }).app as string;
@@ -307,6 +348,7 @@ function synthesizeCommit(scratch: Scratch, src: string, label: string): Promise
     throw new InputError(`${label}: cannot read its cdktf.json: ${(e as Error).message}`);
   }
   if (typeof app !== "string" || app.trim() === "") throw new InputError(`${label}: its cdktf.json has no "app" command`);
+  seedBuild(root, src, app);
   const outdir = path.join(scratch.dir, "out");
   const tmp = path.join(scratch.dir, "tmp");
   fs.mkdirSync(tmp);
@@ -451,7 +493,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     io.stderr(`synth-diff: exporting ${label} to ${scratch.dir}\n`);
     await exportCommit(scratch, base, src);
     if (!fs.existsSync(path.join(src, "node_modules"))) fs.symlinkSync(path.join(root, "node_modules"), path.join(src, "node_modules"), "dir");
-    const other = synthesizeCommit(scratch, src, label);
+    const other = synthesizeCommit(scratch, root, src, label);
     other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
     const t0 = Date.now();
     hereStacks = synthesizeWorkingTree();
