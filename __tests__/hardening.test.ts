@@ -6,6 +6,9 @@ import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const productionHardened = onHclProduction(configured.productionHardened, configured.production);
 import { checkTerraform } from "../policy";
+import { TerraformStack, Testing } from "cdktf";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { guardReplacements } from "../stacks/replacement-guard";
 import { TerraformJson, decodeTemplateJson, synthStack } from "./helpers";
 
 /** synthStack's JSON (its output folder goes after the test file, see setup.ts). */
@@ -82,6 +85,24 @@ describe("no silent data loss", () => {
     expect(json.resource.aws_sqs_queue.ml_worker_ml_worker.lifecycle).toEqual({ prevent_destroy: false });
     // A new environment (nothing deployed) chooses its region freely.
     expect(() => synthStack({ ...configured.staging, awsRegion: "eu-west-1" }, "staging")).not.toThrow();
+  });
+
+  // AWS provider 6: a resource may name its own region; a change of it replaces that resource alone (awsRegion unchanged).
+  it("refuses a change of one resource's own region, naming the resource, not awsRegion; the same region, or none, passes", () => {
+    const guarded = (region: string | undefined) => {
+      const stack = new TerraformStack(Testing.app(), "guarded");
+      new SqsQueue(stack, "queue", { name: "production-ml-worker", region });
+      return () =>
+        guardReplacements(stack, { "aws_sqs_queue.queue": { name: "production-ml-worker" } }, [], { region: "us-east-1", deployedRegion: "us-east-1" });
+    };
+    expect(guarded("us-west-2")).toThrow(
+      [
+        "Invalid change to deployed stateful resources:",
+        `  - aws_sqs_queue.queue: region changes from "us-east-1" to "us-west-2", which makes Terraform destroy and recreate it (losing the queue and the messages in it); add 'aws_sqs_queue.queue' to allowReplacement if that is intended`,
+      ].join("\n"),
+    );
+    expect(guarded("us-east-1")).not.toThrow();
+    expect(guarded(undefined)).not.toThrow();
   });
 
   it("allows a replacement the operator names, and lifts its prevent_destroy", () => {

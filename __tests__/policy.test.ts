@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { TerraformStack, Testing } from "cdktf";
+import { TerraformLocal, TerraformStack, Testing } from "cdktf";
 import { IConstruct } from "constructs";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
@@ -477,6 +477,17 @@ describe("PolicyAspect", () => {
     const all = stack.node.findAll().flatMap(warnings).filter((w) => w.startsWith("[ZH-"));
     expect(all).toHaveLength(18);
     expect(stack.node.findAll().flatMap(errors)).toEqual([]);
+  });
+
+  test("a finding inside a value lands on the construct whose address it starts with, at a . or [ only", () => {
+    const stack = new TerraformStack(Testing.app(), "owners");
+    attachPolicy(stack);
+    const key = new TerraformLocal(stack, "key", "plain");
+    const keys = new TerraformLocal(stack, "keys", ["AKIAIOSFODNN7EXAMPLE"]); // AWS's documented example key id
+    Testing.synth(stack);
+    expect(warnings(keys)).toEqual([expect.stringMatching(/^\[ZH-SECRET-AWS-ACCESS-KEY\] .*locals\.keys\[0\]: /)]);
+    expect(warnings(key)).toEqual([]); // \`locals.key\` begins the address too, but not at a boundary
+    expect(warnings(stack)).toEqual([]);
   });
 
   test("full synthesis succeeds by default, and fails with failSynth on a blocking severity", () => {

@@ -142,9 +142,11 @@ export function guardReplacements(
 function explain(refused: readonly Change[], context: GuardContext): string[] {
   const lines: string[] = [];
   let rest = refused;
-  const moved = rest.filter((c) => c.attribute === "region");
+  // Moved by awsRegion: a resource that names its own region keeps its own message.
+  const byAwsRegion = (c: Change) => c.attribute === "region" && c.after === context.region && context.region !== context.deployedRegion;
+  const moved = rest.filter(byAwsRegion);
   if (moved.length > 0) {
-    rest = rest.filter((c) => c.attribute !== "region");
+    rest = rest.filter((c) => !byAwsRegion(c));
     lines.push(
       `awsRegion is '${context.region}', but the deployed resources are in '${context.deployedRegion}' (deployedRegion): Terraform would create ` +
         `every resource of the stack anew in ${context.region} and destroy the deployed ones, among them ${moved.map((c) => c.address).join(", ")}, ` +
