@@ -479,14 +479,14 @@ describe("PolicyAspect", () => {
     expect(stack.node.findAll().flatMap(errors)).toEqual([]);
   });
 
-  test("a finding inside a value lands on the construct whose address it starts with, at a . or [ only", () => {
+  test("a finding inside a value lands on the construct whose address it starts with, followed by a [ (or a .)", () => {
     const stack = new TerraformStack(Testing.app(), "owners");
     attachPolicy(stack);
     const key = new TerraformLocal(stack, "key", "plain");
     const keys = new TerraformLocal(stack, "keys", ["AKIAIOSFODNN7EXAMPLE"]); // AWS's documented example key id
     Testing.synth(stack);
     expect(warnings(keys)).toEqual([expect.stringMatching(/^\[ZH-SECRET-AWS-ACCESS-KEY\] .*locals\.keys\[0\]: /)]);
-    expect(warnings(key)).toEqual([]); // \`locals.key\` begins the address too, but not at a boundary
+    expect(warnings(key)).toEqual([]); // `locals.key` begins the address too: the longest owner is the one
     expect(warnings(stack)).toEqual([]);
   });
 
