@@ -86,12 +86,23 @@ const terraform = (args: string[], cwd: string) => {
 
 const describeTier = detection.ok ? describe : describe.skip;
 
+/**
+ * The CLI's environment beyond ENV_VARS. Its TMPDIR is in the layout (removed with it): a Terraform provider stopped
+ * mid-plan by an interrupt can leave its plugin socket folder (`plugin<digits>`, go-plugin's) in TMPDIR, Terraform's
+ * own leftover, which the tier's teardown found in the run's folder in 2 of 3 CI runs.
+ */
+function cliEnv(l: Layout): NodeJS.ProcessEnv {
+  const tmp = path.join(l.root, "tmp");
+  fs.mkdirSync(tmp, { recursive: true });
+  return { DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), TMPDIR: tmp };
+}
+
 /** The CLI as a user runs it (its own process group), with the project's own configuration for the layout's backend. */
 function startCli(l: Layout, args: string[]) {
   const child = spawn(
     process.execPath,
     ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "commands/migrate-state/index.ts"), "--modules", MODULES, "--data", DATA, ...args],
-    { cwd: l.cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: l.cwd, env: { ...ENV_VARS, ...cliEnv(l) }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -393,7 +404,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const child = spawn(
       process.execPath,
       ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "commands/migrate-state/index.ts"), "--modules", MODULES, "--data", DATA, "--push"],
-      { cwd: l.cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: l.cwd, env: { ...ENV_VARS, ...cliEnv(l) }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
