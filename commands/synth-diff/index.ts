@@ -9,8 +9,8 @@
 // checkout's node_modules (a symbolic link; nothing is installed). No
 // Terraform, no AWS. Exit codes: 0 it ran (a report, not a gate), 2 bad input.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
+import { sha256 } from "../../stacks/synthesis-record";
 import { ChildProcess, spawn, spawnSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { EnvironmentConfig } from "../../config/environment";
@@ -302,7 +302,6 @@ function exportCommit(scratch: Scratch, base: Base, to: string): Promise<void> {
 /** The build an app runs first for `seedBuild`: tools/build.js, its record of what it transpiled, and its output folder. */
 const BUILD_SCRIPT = path.join("tools", "build.js");
 const BUILD_MANIFEST = path.join("dist", ".build-sources.json");
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 /**
  * This checkout's transpiled files, copied into the export (src) for the sources it has unchanged,
