@@ -93,6 +93,23 @@ describe("stack traces under npm test (setup.ts)", () => {
     expect(lazy.creationStack.some((f) => /harness\.test\.ts:\d+:\d+\)$/.test(f))).toBe(true);
   });
 
+  it("cdktf's creation records are captured with 10 frames, and the limit is given back", () => {
+    const limits: number[] = [];
+    const capture = Error.captureStackTrace;
+    const before = Error.stackTraceLimit;
+    Error.captureStackTrace = (target: object, below?: Function) => {
+      limits.push(Error.stackTraceLimit);
+      capture(target, below);
+    };
+    try {
+      Lazy.anyValue({ produce: () => "x" });
+    } finally {
+      Error.captureStackTrace = capture;
+    }
+    expect(limits).toEqual([10]);
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
   it("an error's stack still names the TypeScript line it was made on (SWC's JavaScript has it elsewhere)", () => {
     const line = Number(/harness\.test\.ts:(\d+):\d+/.exec(new Error("here").stack!)?.[1]);
     const expected = fs.readFileSync(__filename, "utf8").split("\n").findIndex((l) => l.includes('new Error("here")')) + 1;
