@@ -734,6 +734,21 @@ describe("CLI", () => {
       expect(JSON.parse(r.stdout).totals).toMatchObject({ managedInstances: 0, destroyed: 0, toBeCreated: 34 });
     });
 
+    it("a newEnvironment stack before its first deploy (no state file yet): checked against an empty state, said on stderr; a missing --state stays an error", () => {
+      const { root, project } = layout({});
+      const stateFile = path.join(root, "terraform/staging.tfstate");
+      const r = runIn(["--stack", "staging", "--json"], project, { production, staging });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(`note: no state file yet at ${stateFile}: stack 'staging' is newEnvironment, so it is checked against an empty state\n`);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ managedInstances: 0, destroyed: 0, toBeCreated: 34 });
+      expect(fs.existsSync(stateFile)).toBe(false);
+      expect(runIn(["--stack", "staging", "--state", stateFile], project, { production, staging })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `error: state file not found: ${stateFile}\n`,
+      });
+    });
+
     it("an S3 backend: --state is required, said before anything is read; with it, checked", () => {
       const { project } = layout({});
       const s3 = { ...production, backend: { type: "s3" as const, bucket: "zh-state", key: "production/terraform.tfstate", region: "us-east-1" } };

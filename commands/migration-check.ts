@@ -144,7 +144,14 @@ export function main(argv: readonly string[], io: CliIo, catalog: StackCatalog =
       const backend = config!.backend;
       from = ` (stack '${options.stack}''s backend.path '${backend.type === "local" ? backend.path : ""}', relative to cdktf.out/stacks/${options.stack}; or give --state <file>)`;
     }
-    const state = parseState(readInput(statePath, "state file", from), `state file ${statePath}`);
+    // A new environment's own backend file does not exist before its first deploy: an empty state, said on stderr.
+    // A --state that names a missing file stays an error (a typo must not pass as "nothing deployed").
+    const firstDeploy = options.state === undefined && options.stackJson === undefined && config?.newEnvironment === true && !fs.existsSync(statePath);
+    if (firstDeploy) {
+      io.stderr(`note: no state file yet at ${statePath}: stack '${options.stack}' is newEnvironment, so it is checked against an empty state\n`);
+    }
+    const stateText = firstDeploy ? JSON.stringify({ version: 4, resources: [] }) : readInput(statePath, "state file", from);
+    const state = parseState(stateText, `state file ${statePath}`);
     if (stackPath === undefined) {
       const fresh = synthesizeFirst(options.stack, catalog);
       if (fresh.refused) throw new InputError(`stack '${options.stack}' cannot be checked:\n${fresh.refused}`);
