@@ -326,6 +326,41 @@ test("the compiled app, given a bad configuration: exit 2, the message, no stack
   expect(fs.readdirSync(cwd)).toEqual([]);
 });
 
+// The refusal comes before cdktf and the provider bindings load (~0.4 s of CPU of each refused run): every check of a
+// configuration is plain data (config/validate.ts), and stacks/app.ts loads the synthesis once a configuration is accepted.
+test("the compiled app refuses a bad configuration before cdktf and the provider bindings load", () => {
+  const root = path.join(__dirname, "..");
+  buildDist();
+  const dir = tempDir("zh-app-early-");
+  const cwd = path.join(dir, "cwd");
+  fs.mkdirSync(cwd);
+  const loaded = path.join(dir, "loaded.json");
+  const script = path.join(dir, "main.js");
+  // As main.ts: the startup, then the app; a name no stack may have, and an unknown ML worker mode.
+  fs.writeFileSync(
+    script,
+    `require(${JSON.stringify(path.join(root, "dist/stacks/startup.js"))});\n` +
+      `const { runApp } = require(${JSON.stringify(path.join(root, "dist/stacks/app.js"))});\n` +
+      `const { production } = require(${JSON.stringify(path.join(root, "dist/config/environments.js"))});\n` +
+      `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n` +
+      `runApp({ production: { ...production, mlWorker: { ...production.mlWorker, workerMode: "batch" } } });\n`,
+  );
+  const r = spawnSync(process.execPath, [script], { cwd, encoding: "utf8" });
+  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+    status: 2,
+    stdout: "",
+    stderr: "Invalid environment configuration:\n  - production: mlWorker.workerMode must be one of 'sqs', 'aggregation', 'both' (got 'batch')\n",
+  });
+  expect(fs.readdirSync(cwd)).toEqual([]);
+  // Each file loaded from node_modules, as <package>/<path>.
+  const files = (JSON.parse(fs.readFileSync(loaded, "utf8")) as string[])
+    .filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))
+    .map((f) => f.slice(f.lastIndexOf(`node_modules${path.sep}`) + "node_modules/".length).split(path.sep).join("/"));
+  expect([...new Set(files.map((f) => f.split("/")[0]))].sort()).toEqual(["cdktf", "fastest-levenshtein"]);
+  // Of cdktf, its token encoding alone (Token.isUnresolved, which the checks use): not its index, App and constructs.
+  expect(files.filter((f) => f.startsWith("cdktf/") && !f.startsWith("cdktf/lib/tokens/"))).toEqual(["cdktf/lib/errors.js"]);
+});
+
 // An interrupt while the compiled app or a command synthesizes: the temporary folder goes, cdktf.out stays as it was.
 describe("interrupted", () => {
   const root = path.join(__dirname, "..");

@@ -13,11 +13,12 @@ import {
   POLICY_SETTINGS_KEYS,
   REMINDER_SETTINGS_KEYS,
 } from "./environment";
-import { AMI_ID } from "../modules/compute";
-import { checkRoleNameLength } from "../modules/iam";
-import { WORKER_MODES } from "../modules/ml-worker";
+// Pure checks and data only, no cdktf: a refused configuration is reported before cdktf loads (stacks/app.ts).
+import { checkRoleNameLength } from "../modules/iam/role-names";
+import { WORKER_MODES } from "../modules/ml-worker/defaults";
 import { validatePolicySettings } from "../policy/config";
 import {
+  AMI_ID,
   NAME,
   checkBoolean,
   checkCapacities,
@@ -35,7 +36,7 @@ import {
   show,
 } from "../modules/validation";
 import { counterpart } from "../stacks/moves";
-import { FORCE_NEW } from "../stacks/replacement-guard";
+import { FORCE_NEW } from "../stacks/force-new";
 
 /** The API host's synthesized address, from the one address table. */
 const HOST = counterpart("module.compute.aws_instance.host")!;

@@ -22,6 +22,7 @@ import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { pinAddress } from "./address";
 import {
+  AMI_ID,
   KnownKeys,
   NAME,
   checkBoolean,
@@ -49,8 +50,6 @@ export const COMPUTE_TEMPLATES = {
 /** The Ubuntu 22.04 lookup of the HCL module (Canonical's images). */
 export const UBUNTU_OWNER = "099720109477";
 export const UBUNTU_NAME_FILTER = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*";
-
-export const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 
 export interface ComputeProps {
   /** Project name: names the SSM parameter and the host's Name tag. Required. */

@@ -10,7 +10,10 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { pinAddress } from "./address";
+import { checkRoleNameLength } from "./iam/role-names";
 import { KnownKeys, NAME, checkKnownKeys, checkString, throwIfProblems } from "./validation";
+
+export { IAM_ROLE_NAME_MAX, checkRoleNameLength } from "./iam/role-names";
 
 function checkKmsKeyReference(field: string, value: unknown): string[] {
   const problems = checkString(field, value);
@@ -65,27 +68,6 @@ export const IAM_PROP_KEYS: KnownKeys<IamProps> = {
   addressPrefix: true,
   queueKmsKeyId: true,
 };
-
-/** IAM's limit on role names (CreateRole, RoleName: 64 characters). */
-export const IAM_ROLE_NAME_MAX = 64;
-/** What follows `<project>-<environment>-` in the role names, longest first. */
-const ROLE_SUFFIXES = ["ecs-task-execution", "ec2-role", "ecs-task"];
-
-/**
- * Project and environment name every role; too long, IAM refuses the first
- * role at apply. The names of the two fields are the caller's.
- */
-export function checkRoleNameLength(project: unknown, environment: unknown, fields = { project: "project", environment: "environment" }): string[] {
-  if (typeof project !== "string" || typeof environment !== "string") return [];
-  const longest = `${project}-${environment}-${ROLE_SUFFIXES[0]}`;
-  const over = longest.length - IAM_ROLE_NAME_MAX;
-  return over > 0
-    ? [
-        `${fields.project} and ${fields.environment} make the IAM role name '${longest}' ${longest.length} characters long; ` +
-          `IAM allows ${IAM_ROLE_NAME_MAX} (shorten them by ${over})`,
-      ]
-    : [];
-}
 
 /** What sending to and receiving from a KMS-encrypted SQS queue needs on the key. */
 export const QUEUE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];

@@ -1,17 +1,23 @@
 // Long: synthesis end to end in one place (validation, staging, the signal guard, publishing into cdktf.out with its checks, the run's summary), so every command that synthesizes writes alike.
 import * as fs from "fs";
 import * as path from "path";
-import { AnnotationMetadataEntryType, App, AppConfig } from "cdktf";
+import type { App, AppConfig } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
-import { duplicateAddresses } from "../modules/address";
 import { ValidationError } from "../modules/validation";
 import { isolationProblems, resolveOutdir } from "./isolation";
 import { MoveTargetError } from "./moves";
-import { PolicyResult, SEVERITIES } from "../policy";
+import type { PolicyResult } from "../policy";
+import { SEVERITIES } from "../policy/config";
 import { SYNTHESIS_RECORD, SynthesisSources, synthesisSources, writeSynthesisRecord } from "./synthesis-record";
 import { TemporaryFolderError, temporaryFolder } from "./temporary";
-import { ZivoHealthStack } from "./zivohealth-stack";
+import type { ZivoHealthStack } from "./zivohealth-stack";
+
+// Loaded once a configuration is accepted (or the guard must check one): a refused configuration
+// is reported without cdktf and the provider bindings, ~0.4 s of CPU of every command's start.
+const cdktf = (): typeof import("cdktf") => require("cdktf");
+const stackModule = (): typeof import("./zivohealth-stack") => require("./zivohealth-stack");
+const addressModule = (): typeof import("../modules/address") => require("../modules/address");
 
 /** A stack's name: its construct id and its folder `cdktf.out/stacks/<name>`. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -39,14 +45,14 @@ export function validateEnvironments(environments: Readonly<Record<string, Envir
  */
 export function buildApp(environments: Readonly<Record<string, EnvironmentConfig>>, appConfig: AppConfig = {}, stateOutdir?: string): App {
   checkConfiguration(environments, stateOutdir ?? resolveOutdir(appConfig.outdir));
-  const app = new App({ ...APP_SETTINGS, ...appConfig });
+  const app = new (cdktf().App)({ ...APP_SETTINGS, ...appConfig });
   const { stacks, errors } = buildStacks(app, Object.entries(environments));
   // One stack's refusal alone keeps its own heading ("Invalid change to deployed stateful resources").
   if (errors.length === 1) throw errors[0].error;
   if (errors.length > 1) throw new ValidationError("environment configuration", errors.flatMap(prefixed));
   for (const stack of stacks) stack.runAllValidations();
   // Two elements pinned to one address would be merged into one block by cdktf, silently.
-  const duplicates = stacks.flatMap(duplicateAddresses);
+  const duplicates = stacks.flatMap(addressModule().duplicateAddresses);
   if (duplicates.length > 0) throw new ValidationError("Terraform addresses", duplicates);
   return app;
 }
@@ -74,12 +80,15 @@ export function checkConfiguration(
   problems.push(...isolation.map((p) => p.problem), ...validateReviewEnvironments(review));
   if (problems.length === 0) return;
   const refused = new Set([...Object.keys(environments).filter((n) => validateEnvironment(environments[n]).length > 0), ...isolation.map((p) => p.stack)]);
-  const scratch = stagingFolder("zivohealth-guard-", "the replacement guard's check");
-  try {
-    const accepted = Object.entries(environments).filter(([name]) => !refused.has(name) && STACK_NAME.test(name));
-    problems.push(...buildStacks(new App({ ...APP_SETTINGS, outdir: scratch }), accepted).errors.flatMap(prefixed));
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+  const accepted = Object.entries(environments).filter(([name]) => !refused.has(name) && STACK_NAME.test(name));
+  // No stack accepted, no guard to run: refused without cdktf loaded (nor a scratch folder).
+  if (accepted.length > 0) {
+    const scratch = stagingFolder("zivohealth-guard-", "the replacement guard's check");
+    try {
+      problems.push(...buildStacks(new (cdktf().App)({ ...APP_SETTINGS, outdir: scratch }), accepted).errors.flatMap(prefixed));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   }
   throw new ValidationError("environment configuration", problems);
 }
@@ -90,7 +99,7 @@ function buildStacks(app: App, entries: readonly [string, EnvironmentConfig][]):
   const errors: { name: string; error: ValidationError }[] = [];
   for (const [name, config] of entries) {
     try {
-      stacks.push(new ZivoHealthStack(app, name, config));
+      stacks.push(new (stackModule().ZivoHealthStack)(app, name, config));
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       errors.push({ name, error: e });
@@ -245,6 +254,7 @@ function stage(environments: Readonly<Record<string, EnvironmentConfig>>, option
   try {
     // Staged in a temporary folder, but a local backend path is relative to where Terraform will run: outdir's stacks.
     const app = buildApp(environments, { outdir: staging }, outdir ?? resolveOutdir());
+    const { ZivoHealthStack } = stackModule();
     const stacks = app.node.children.filter((c): c is ZivoHealthStack => c instanceof ZivoHealthStack);
     const policies = () => new Map(stacks.flatMap((s) => (s.policy.resultFor(s) ? [[s.node.id, s.policy.resultFor(s)!] as const] : [])));
     try {
@@ -326,7 +336,7 @@ function errorAnnotations(stacks: readonly ZivoHealthStack[]): string[] {
   return stacks.flatMap((stack) =>
     stack.node
       .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.ERROR).map((m) => `[${c.node.path}] ${m.data}`)),
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === cdktf().AnnotationMetadataEntryType.ERROR).map((m) => `[${c.node.path}] ${m.data}`)),
   );
 }
 

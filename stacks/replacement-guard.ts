@@ -4,19 +4,9 @@
 import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Tokenization } from "cdktf";
 import { AllowedReplacement, DeployedIdentity, replacementAddress } from "../config/environment";
 import { ValidationError } from "../modules/validation";
+import { FORCE_NEW } from "./force-new";
 
-/** Per type: the arguments whose change forces a replacement, and what is lost. */
-export const FORCE_NEW: Readonly<Record<string, { readonly attributes: readonly string[]; readonly loses: string }>> = {
-  aws_sqs_queue: { attributes: ["name", "fifo_queue"], loses: "the queue and the messages in it" },
-  aws_ecr_repository: { attributes: ["name", "encryption_configuration"], loses: "the repository and its images" },
-  aws_cloudwatch_log_group: { attributes: ["name"], loses: "the log group and its logs" },
-  aws_ecs_cluster: { attributes: ["name"], loses: "the cluster and the service running in it" },
-  aws_ecs_service: { attributes: ["name", "capacity_provider_strategy"], loses: "the service and its running tasks" },
-  aws_instance: {
-    attributes: ["ami", "key_name"],
-    loses: "the API host: a new instance boots from the image, with a new public IP unless it has an Elastic IP, and what lived only on its disk is gone",
-  },
-};
+export { FORCE_NEW };
 
 const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
 

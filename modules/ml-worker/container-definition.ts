@@ -3,10 +3,11 @@
 // check. A value, not a construct: the task definition (service.ts) holds it
 // as JSON. Entries in the HCL's order, so a reviewer can compare them line by line.
 import { Token } from "cdktf";
-import { ML_WORKER_DEFAULTS } from "./defaults";
+import { ML_WORKER_DEFAULTS, WORKER_MODES } from "./defaults";
+import type { WorkerMode } from "./defaults";
 
-export const WORKER_MODES = ["sqs", "aggregation", "both"] as const;
-export type WorkerMode = (typeof WORKER_MODES)[number];
+export { WORKER_MODES };
+export type { WorkerMode };
 
 /** One container of the task definition, in the ECS API's shape. */
 export interface ContainerDefinition {
