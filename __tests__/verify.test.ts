@@ -573,6 +573,38 @@ describe("npm run verify against the recordings", () => {
     expect(r.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "STOPPED")).toHaveLength(20);
   });
 
+  it("listed tasks ECS could not describe (DescribeTasks' failures): named with arn and reason, and neither row passes without them", async () => {
+    const r = await verify("tasks-undescribed", ["--json"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    const missing = "MISSING: a task ECS no longer holds, such as one stopped about an hour ago, forgotten between the two calls";
+    const then = "run verify again, or with --wait; if it persists, aws ecs describe-tasks --cluster production-ml-worker-cluster --tasks <arn> says why";
+    expect(report.checks.filter((c: any) => c.result === "FAIL").map((c: any) => [c.check, c.seen, c.todo, c.settles])).toEqual([
+      [
+        "ECS tasks",
+        "running 1 of desired 1 (sqs mode, min 0); the tasks' health not checked: ecs:DescribeTasks could not describe 1 of 1 running task(s): " +
+          "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a (MISSING)",
+        `ECS listed the task but did not describe it (${missing}): ${then}`,
+        true,
+      ],
+      [
+        "ECS stopped tasks",
+        "not checked: ecs:DescribeTasks could not describe 2 of 3 stopped task(s): arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/c5d7e9f1a3b54c6d8e0f2a4b6c8d0e1f (MISSING), " +
+          "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/d2f4a6c8e0b14d3f5a7c9e1b3d5f7a9c (not in the answer); " +
+          "of those described, none since the deployment started; 1 stopped before this deployment, not judged",
+        `ECS listed the tasks but did not describe them (${missing}; not in the answer: ECS returned neither the task nor a failure for it): ${then}`,
+        true,
+      ],
+    ]);
+    // The facts keep every task not described, with the list it came from and ECS's reason.
+    expect(report.facts.undescribedTasks).toEqual([
+      { arn: "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a", status: "RUNNING", reason: "MISSING" },
+      { arn: "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/c5d7e9f1a3b54c6d8e0f2a4b6c8d0e1f", status: "STOPPED", reason: "MISSING" },
+      { arn: "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/d2f4a6c8e0b14d3f5a7c9e1b3d5f7a9c", status: "STOPPED", reason: "not in the answer" },
+    ]);
+    expect(r.requests.filter((q) => q.operation === "ecs:DescribeTasks").map((q) => (q.input.tasks as string[]).length)).toEqual([4]);
+  });
+
   it("the API host's records hold another address; the host stopped", async () => {
     const stale = await verify("dns-stale");
     expect(failing(stale.stdout)).toEqual([
@@ -909,6 +941,27 @@ describe("stopped tasks' causes, in words", () => {
       settles: false,
       requests: ["ssm:DescribeParameters"],
     });
+  });
+
+  it("stopped tasks that failed, and more not described: both said, the first three of those named with reason and detail", () => {
+    const t = targetOf("production", PRODUCTION);
+    const arn = (id: string) => `arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/${id}`;
+    const service = { ok: true as const, value: { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 1, runningCount: 1, deployments: [] } };
+    const oom = { taskArn: arn("a1"), createdAt: new Date(NOW - 60_000), stoppedAt: new Date(NOW), stopCode: "EssentialContainerExited", stoppedReason: "OutOfMemoryError", containers: [{ exitCode: 137 }] } as any;
+    const undescribedTasks = ["b1", "b2", "b3", "b4"].map((id, i) => ({ arn: arn(id), status: "STOPPED" as const, reason: "MISSING", ...(i === 1 ? { detail: "expired" } : {}) }));
+    const rows = judge(
+      { service, runningTasks: { ok: true, value: [{ taskArn: arn("r1"), healthStatus: "HEALTHY" }] }, stoppedTasks: { ok: true, value: [oom] }, undescribedTasks },
+      { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["ecs:ListTasks", "ecs:DescribeTasks"]) },
+    );
+    expect(rows.find((r) => r.check === "ECS stopped tasks")).toMatchObject({
+      pass: false,
+      seen:
+        "1 of 1 stopped since the deployment: 1 × out of memory; last: OutOfMemoryError (exit 137); not checked: ecs:DescribeTasks could not describe 4 of 5 stopped task(s): " +
+        `${arn("b1")} (MISSING), ${arn("b2")} (MISSING: expired), ${arn("b3")} (MISSING), and 1 more (--json lists them)`,
+      todo: "the worker needs more than its MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy",
+    });
+    // Only stopped tasks went undescribed: the running one's health was read, and the tasks' row passes.
+    expect(rows.find((r) => r.check === "ECS tasks")).toMatchObject({ pass: true, seen: "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0)" });
   });
 
   it("parses ECR image URIs and SSM names as ECS reads them", () => {
