@@ -18,7 +18,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ParameterMetadata } from "@aws-sdk/client-ssm";
-import type { Task } from "@aws-sdk/client-ecs";
+import type { Failure, Task } from "@aws-sdk/client-ecs";
 import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
 
 /** Every operation verify may call: reads only (a test holds the server to it). */
@@ -210,16 +210,18 @@ export class Calls {
     return { ok: true, value: { taskArns, truncated: true } };
   }
 
-  /** The tasks, 100 a request (DescribeTasks' limit). */
-  async tasks(cluster: string, arns: readonly string[]): Promise<Got<{ tasks: Task[] }>> {
+  /** The tasks, 100 a request (DescribeTasks' limit), and the `failures` ECS answered for those it could not describe. */
+  async tasks(cluster: string, arns: readonly string[]): Promise<Got<{ tasks: Task[]; failures: Failure[] }>> {
     const tasks: Task[] = [];
+    const failures: Failure[] = [];
     for (let i = 0; i < arns.length; i += 100) {
       const chunk = arns.slice(i, i + 100);
       const got = await this.send("ecs:DescribeTasks", `${chunk.length} task(s)`, () => this.clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: chunk })));
       if (!got.ok) return got;
       tasks.push(...(got.value.tasks ?? []));
+      failures.push(...(got.value.failures ?? []));
     }
-    return { ok: true, value: { tasks } };
+    return { ok: true, value: { tasks, failures } };
   }
 
   images = (registryId: string, repositoryName: string, imageTag: string) =>

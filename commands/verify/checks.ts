@@ -1,7 +1,7 @@
 // verify's checks: their names and order (CHECKS), the requests each reads (REQUESTS), and what
 // is read from AWS for them (gather). The verdict of each row is ./verify-verdicts.ts (judge).
 import type { DescribeImagesResponse } from "@aws-sdk/client-ecr";
-import type { Deployment, Service, Task, TaskDefinition } from "@aws-sdk/client-ecs";
+import type { Deployment, Failure, Service, Task, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
 import type { HostedZone, ResourceRecordSet } from "@aws-sdk/client-route-53";
 import type { ParameterMetadata } from "@aws-sdk/client-ssm";
@@ -60,6 +60,8 @@ export interface Facts {
   stoppedTasks?: Got<Task[]>;
   /** More stopped tasks than ListTasks' pages verify reads: the rest were not judged. */
   stoppedTruncated?: boolean;
+  /** Listed tasks DescribeTasks did not describe: its `failures` (reason MISSING, ...), or absent from its answer. */
+  undescribedTasks?: UndescribedTask[];
   image?: Got<DescribeImagesResponse | Missing>;
   dbHost?: Got<{ value?: string; type?: string; version?: number; lastModified?: Date } | Missing>;
   parameters?: Got<{ names: string[]; found: ParameterMetadata[]; foreign: string[] }>;
@@ -71,6 +73,18 @@ export interface Facts {
   instances?: Got<Instance[]>;
   zones?: Got<HostedZone[]>;
   records?: Got<Record<string, { zone: string; set?: ResourceRecordSet }[]>>;
+}
+
+/** The reason of a listed task DescribeTasks answered with neither the task nor a failure. */
+export const NOT_IN_ANSWER = "not in the answer";
+
+export interface UndescribedTask {
+  readonly arn: string;
+  /** The list it came from (ListTasks' desiredStatus). */
+  readonly status: "RUNNING" | "STOPPED";
+  /** DescribeTasks' failure reason (MISSING, ...); NOT_IN_ANSWER when it returned neither the task nor a failure. */
+  readonly reason: string;
+  readonly detail?: string;
 }
 
 export interface QueueFacts {
@@ -110,12 +124,26 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
     f.taskDefinition = taskDefinition;
     // Every listed task is described (100 a request): a task not read cannot be judged.
     const arns = [...(running.ok ? running.value.taskArns : []), ...(stopped.ok ? stopped.value.taskArns : [])];
-    const described = arns.length > 0 ? await calls.tasks(t.cluster.name, arns) : ({ ok: true, value: { tasks: [] } } as const);
+    const described: Got<{ tasks: Task[]; failures: Failure[] }> = arns.length > 0 ? await calls.tasks(t.cluster.name, arns) : { ok: true, value: { tasks: [], failures: [] } };
     const pick = (list: typeof running) =>
       !list.ok ? list : !described.ok ? described : { ok: true as const, value: described.value.tasks.filter((x) => list.value.taskArns.includes(x.taskArn ?? "")) };
     f.runningTasks = pick(running);
     f.stoppedTasks = pick(stopped);
     f.stoppedTruncated = stopped.ok && stopped.value.truncated;
+    if (described.ok) {
+      const got = new Set(described.value.tasks.map((x) => x.taskArn));
+      const failures = described.value.failures;
+      const undescribed = (list: typeof running, status: UndescribedTask["status"]): UndescribedTask[] =>
+        !list.ok
+          ? []
+          : list.value.taskArns
+              .filter((arn) => !got.has(arn))
+              .map((arn) => {
+                const failure = failures.find((x) => x.arn === arn);
+                return { arn, status, reason: failure?.reason ?? NOT_IN_ANSWER, ...(failure?.detail ? { detail: failure.detail } : {}) };
+              });
+      f.undescribedTasks = [...undescribed(running, "RUNNING"), ...undescribed(stopped, "STOPPED")];
+    }
   };
   const ecsThenImage = async () => {
     await ecs();

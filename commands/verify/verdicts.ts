@@ -5,7 +5,7 @@
 import type { ContainerDefinition, Service } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
 import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
-import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, QueueFacts, REQUESTS, Row, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
+import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
 import { VerifyTarget } from "./target";
 
 /** What to do about a request that failed. */
@@ -89,8 +89,12 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const health = f.runningTasks?.ok && f.runningTasks.value.length > 0 ? `; health ${summarize(f.runningTasks.value.map((x) => x.healthStatus ?? "UNKNOWN"))}` : "";
     const counts = `running ${running} of desired ${desired}${pending ? `, ${pending} pending` : ""}${health} (${t.workerMode} mode, min ${t.minCapacity})`;
     const backlog = queue ? queue.visible + queue.inFlight : undefined;
+    // A running task ECS listed but did not describe: its health is unread, so the row cannot pass on the others'.
+    const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "RUNNING");
+    const listed = undescribed.length + (f.runningTasks?.ok ? f.runningTasks.value.length : 0);
+    const unread = undescribed.length > 0 ? `; the tasks' health not checked: ${undescribedText(undescribed, listed, "running")}` : "";
     if (unhealthy.length > 0) {
-      row("ECS tasks", false, counts, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
+      row("ECS tasks", false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
     } else if (t.workerMode !== "sqs" && desired < 1) {
       row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
     } else if (desired === 0) {
@@ -98,11 +102,13 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       else if (backlog === 0) row("ECS tasks", true, `${counts}; queue empty: scaled to zero is healthy`);
       else row("ECS tasks", false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
     } else if (running < desired) {
-      row("ECS tasks", false, counts, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
+      row("ECS tasks", false, `${counts}${unread}`, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
     } else if (running > 0 && !f.runningTasks?.ok) {
       // The health of the running tasks is part of the verdict: unread, the row cannot pass.
       const e = f.runningTasks?.ok === false ? f.runningTasks.error : undefined;
       row("ECS tasks", false, `${counts}; the tasks' health not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
+    } else if (running > 0 && undescribed.length > 0) {
+      row("ECS tasks", false, `${counts}${unread}`, undescribedTodo(undescribed, t.cluster.name), true);
     } else row("ECS tasks", true, counts);
   }
 
@@ -135,7 +141,19 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const failures = current.map((x) => ({ task: x, ...stopCause(x) })).filter((x) => x.failure);
     const earlier = stopped.length - current.length;
     const history = earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : "";
-    if (failures.length === 0) {
+    // A stopped task ECS listed but did not describe may have stopped for a failure: unread, the row cannot pass.
+    const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "STOPPED");
+    const unread = undescribed.length > 0 ? undescribedText(undescribed, undescribed.length + stopped.length, "stopped") : "";
+    if (failures.length === 0 && undescribed.length > 0) {
+      const normal = current.map((x) => stopCause(x).cause);
+      row(
+        "ECS stopped tasks",
+        false,
+        `not checked: ${unread}; of those described, ${current.length === 0 ? "none" : summarize(normal)} since the deployment started${history}`,
+        undescribedTodo(undescribed, t.cluster.name),
+        true,
+      );
+    } else if (failures.length === 0) {
       const normal = current.map((x) => stopCause(x).cause);
       row("ECS stopped tasks", true, `${current.length === 0 ? "none" : summarize(normal)} since the deployment started${history}`);
     } else {
@@ -144,7 +162,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       row(
         "ECS stopped tasks",
         false,
-        `${failures.length} of ${current.length} stopped since the deployment: ${causes}; last: ${truncate(first.detail, 400)}${history}`,
+        `${failures.length} of ${current.length} stopped since the deployment: ${causes}; last: ${truncate(first.detail, 400)}${history}${unread ? `; not checked: ${unread}` : ""}`,
         todoForCause(first.cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined),
       );
     }
@@ -414,6 +432,23 @@ function judgeApiHost(j: Judging): void {
     if (wrong.length === 0) row("DNS records", true, `${right.join(", ")} → ${hostIp}${zones}`);
     else row("DNS records", false, `${wrong.join("; ")}; the host's public IP is ${hostIp}${zones}`, `the records must hold the host's public IP: deploy the stack (the route53 module takes ${t.apiHost.address}'s address)`);
   }
+}
+
+/** `ecs:DescribeTasks could not describe 1 of 2 stopped task(s): <arn> (MISSING)`, the first three named. */
+function undescribedText(tasks: readonly UndescribedTask[], listed: number, what: string): string {
+  const named = tasks.slice(0, 3).map((x) => `${x.arn} (${x.reason}${x.detail ? `: ${x.detail}` : ""})`);
+  const more = tasks.length > 3 ? `, and ${tasks.length - 3} more (--json lists them)` : "";
+  return `ecs:DescribeTasks could not describe ${tasks.length} of ${listed} ${what} task(s): ${named.join(", ")}${more}`;
+}
+
+function undescribedTodo(tasks: readonly UndescribedTask[], cluster: string): string {
+  const words: Record<string, string> = {
+    MISSING: "MISSING: a task ECS no longer holds, such as one stopped about an hour ago, forgotten between the two calls",
+    [NOT_IN_ANSWER]: `${NOT_IN_ANSWER}: ECS returned neither the task nor a failure for it`,
+  };
+  const why = [...new Set(tasks.map((x) => x.reason))].map((r) => words[r] ?? r).join("; ");
+  const them = tasks.length === 1 ? "the task but did not describe it" : "the tasks but did not describe them";
+  return `ECS listed ${them} (${why}): run verify again, or with --wait; if it persists, aws ecs describe-tasks --cluster ${cluster} --tasks <arn> says why`;
 }
 
 function todoForCause(cause: string, memory: string | undefined): string {
