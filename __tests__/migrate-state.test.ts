@@ -352,3 +352,33 @@ describe("the command: bad input refused with exit 2, nothing written", () => {
     expect(r.stdout).toBe(USAGE);
   });
 });
+
+describe("the command: an interrupt before the push", () => {
+  // The CLI aborts with the signal's name (SIGINT, SIGTERM); a library caller may abort with no reason: an interrupt too.
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    [undefined, 130],
+  ])("an interrupt (%s) before the push: exit %i like every command, nothing pushed or left, said so", async (reason, exitCode) => {
+    const cwd = tmp();
+    // A terraform that is never run: the interrupt comes first (step 1 of a --state snapshot runs none).
+    const bin = path.join(tmp(), "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "terraform"), "#!/bin/sh\necho ran >> \"$0.ran\"\nexit 97\n", { mode: 0o755 });
+    const controller = new AbortController();
+    let stderr = "";
+    const code = await main(["--state", POST_FIX, "--out", "cdktf.out/m"], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, {
+      environments: { production },
+      env: { ...process.env, PATH: bin },
+      signal: controller.signal,
+      onStep: (step) => (step === "read" ? controller.abort(reason) : undefined),
+    });
+    expect(code).toBe(exitCode);
+    expect(stderr).toBe(
+      `migrate-state: reading ${POST_FIX}\nmigrate-state: moving 31 object(s) with terraform state mv on a copy\n` +
+        `error: interrupted (the moves on the copy), before the push: nothing was pushed; the backend and the given files are untouched. Removed ${path.join(cwd, "cdktf.out")}, which this run created.\n`,
+    );
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(fs.readdirSync(bin)).toEqual(["terraform"]);
+  });
+});
