@@ -316,7 +316,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const bytes = fs.readFileSync(l.backendFile);
     const controller = new AbortController();
     const r = await migrate(l, ["--push"], { signal: controller.signal, onStep: (step) => (step === "push" ? controller.abort() : undefined) });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/error: interrupted \(the push \(not started\)\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(r.outs).toEqual([]);
@@ -333,7 +333,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     // terraform for every command but `version`, which Ctrl-C stops.
     fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\nif [ "$1" = version ]; then kill -INT $$; sleep 5; exit 9; fi\nexec ${detection.ok ? detection.toolchain.terraform : "terraform"} "$@"\n`, { mode: 0o755 });
     const r = await migrate(l, ["--push"], { env: { ...ENV_VARS, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(130);
     expect(r.stderr).toMatch(
       /^migrate-state: [\s\S]*error: interrupted \(the verification plans: terraform version -json stopped by SIGINT\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n$/,
     );
@@ -342,7 +342,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(r.outs).toEqual([]);
   });
 
-  test("SIGTERM to the command's process alone (a CI cancel) during the verification plans: their Terraform stopped at once, exit 2, nothing written", async () => {
+  test("SIGTERM to the command's process alone (a CI cancel) during the verification plans: their Terraform stopped at once, exit 143, nothing written", async () => {
     const l = layout(POST_FIX);
     const bytes = fs.readFileSync(l.backendFile);
     const cli = startCli(l, ["--push"]);
@@ -350,7 +350,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     // Both plans' terraform plan running (children of the command's process: plan-check runs inside it).
     const plans = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "plan", 2);
     process.kill(cli.child.pid!, "SIGTERM");
-    expect(await cli.exited).toBe(2);
+    expect(await cli.exited).toBe(143);
     expect(cli.stderr()).toMatch(
       /error: interrupted \(the verification plans: stopped their Terraform, pid \d+, \d+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n$/,
     );
@@ -397,7 +397,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(readJson(l.backendFile).serial).toBe(349);
   });
 
-  test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 2, nothing written", async () => {
+  test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 130, nothing written", async () => {
     const l = layout(POST_FIX);
     // The CLI as a user runs it, with the project's own configuration: <root>/infra/terraform/terraform.tfstate.
     const bytes = fs.readFileSync(l.backendFile);
@@ -416,7 +416,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
       void exited.then(() => reject(new Error(`exited before the verification:\n${stderr}`)));
     });
     process.kill(-child.pid!, "SIGINT");
-    expect(await exited).toBe(2);
+    expect(await exited).toBe(130);
     expect(stderr).toMatch(/error: interrupted \([^)]+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);

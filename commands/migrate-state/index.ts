@@ -4,11 +4,12 @@
 // lock. It never creates, changes or deletes a cloud resource.
 //   npm run migrate-state -- [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]
 //                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
-// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails, 2 a refusal or bad input
-// (an interrupted run included); the backend and the given files are untouched in both.
+// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails, 2 a refusal or bad input,
+// 130/143 interrupted (SIGINT/SIGTERM) before the push; the backend and the given files are untouched in all three.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
 import { environments as configuredEnvironments } from "../../config/environments";
@@ -38,7 +39,8 @@ export const USAGE =
   "  --modules, --data, --exclude   passed to the verification plans (see plan-check; without --modules or --data,\n" +
   "                    the stack's planCheck defaults apply there)\n" +
   "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed),\n" +
-  "            2 a refusal, bad input or an interrupt (the backend and the given files untouched)\n";
+  "            2 a refusal or bad input, 130/143 interrupted by SIGINT/SIGTERM before the push (in both, the backend\n" +
+  "            and the given files untouched)\n";
 
 interface Options {
   stack: string;
@@ -119,7 +121,7 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
     if (e instanceof Interrupted || e instanceof ProbeInterrupted || (deps.signal?.aborted && !run.pushStarted)) {
       const step = e instanceof Interrupted ? e.step : e instanceof ProbeInterrupted ? `the verification plans: terraform version -json stopped by ${e.signal}` : "a Terraform command";
       io.stderr(`error: interrupted (${step}), before the push: nothing was pushed; the backend and the given files are untouched.${after}\n`);
-      return 2;
+      return interruptedExitCode(deps.signal, e);
     }
     if (e instanceof VerificationFailed) {
       io.stderr(`error: the verification failed: nothing was written or pushed.${after}\n${e.message}\n`);
@@ -131,6 +133,17 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
     }
     throw e;
   }
+}
+
+/**
+ * An interrupted run exits as every command does: 128 + the signal's number (130 SIGINT, 143 SIGTERM), the
+ * signal the CLI aborted with, else the one that stopped the toolchain probe; an abort without a signal
+ * (a library caller) counts as SIGINT.
+ */
+function interruptedExitCode(signal: AbortSignal | undefined, e: unknown): number {
+  const named = (s: unknown): s is NodeJS.Signals => typeof s === "string" && s in os.constants.signals;
+  const name = signal?.aborted && named(signal.reason) ? signal.reason : e instanceof ProbeInterrupted && named(e.signal) ? e.signal : "SIGINT";
+  return 128 + os.constants.signals[name];
 }
 
 interface RunState {
