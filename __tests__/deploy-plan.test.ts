@@ -13,6 +13,8 @@ import { EnvironmentConfig } from "../config/environment";
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { main, planFolder } from "../commands/cdktf";
 import { synthesizeFirst } from "../lib/cli";
+// Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
+jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
 
 const sha256 = (d: string | Buffer) => createHash("sha256").update(d).digest("hex");
 const environments: Record<string, EnvironmentConfig> = { production };

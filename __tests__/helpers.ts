@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as os from "os";
 import { Testing } from "cdktf";
 import { EnvironmentConfig } from "../config/environment";
 import { MlWorkerProps } from "../modules/ml-worker";
@@ -30,6 +31,34 @@ export function synthStack(config: EnvironmentConfig = HCL_PRODUCTION, name = "p
     synthesized.set(key, done);
   }
   return { stack: done.stack, text: done.text, json: JSON.parse(done.text) as TerraformJson };
+}
+
+type Cli = typeof import("../lib/cli");
+
+/**
+ * lib/cli with its synthesizeFirst remembering each synthesis it made, for a test file whose commands synthesize
+ * the same stack again and again (`jest.mock("../lib/cli", () => require("./helpers").rememberingSyntheses(jest.requireActual("../lib/cli")))`).
+ * A synthesis is the same when everything it reads is: the stack's name, whether the catalog lists it as deployable or
+ * review-only, its configuration (undefined fields included), the temporary folder it stages in and where it
+ * resolves cdktf.out (the isolation check). Only a synthesis that succeeded (or that failSynth refused) is remembered:
+ * bad input throws on every call. Each call gets its own copy of the result.
+ */
+export function rememberingSyntheses(cli: Cli): Cli {
+  const made = new Map<string, ReturnType<Cli["synthesizeFirst"]>>();
+  const synthesizeFirst: Cli["synthesizeFirst"] = (name, catalog = cli.CONFIGURED_STACKS) => {
+    const config = catalog.environments[name] ?? catalog.reviewEnvironments[name];
+    const key = JSON.stringify(
+      [name, name in catalog.environments, name in catalog.reviewEnvironments, config, os.tmpdir(), process.cwd(), process.env.CDKTF_OUTDIR],
+      (_k, v) => (v === undefined ? "\u0000undefined" : typeof v === "function" ? String(v) : v),
+    );
+    let fresh = config === undefined ? undefined : made.get(key);
+    if (!fresh) {
+      fresh = cli.synthesizeFirst(name, catalog);
+      made.set(key, fresh);
+    }
+    return structuredClone(fresh);
+  };
+  return { ...cli, synthesizeFirst };
 }
 
 export interface TerraformJson {

@@ -17,6 +17,8 @@ import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress
 import { USAGE, main } from "../commands/migrate-state";
 import { EnvironmentConfig } from "../config/environment";
 import { synthesizeFirst } from "../lib/cli";
+// Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
+jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
 import { MOVES } from "../stacks/moves";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CliIo, DEFAULT_STACK, USAGE, defaultState, main } from "../commands/migration-check";
+// Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
+jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
 import { synthesisSources, writeSynthesisRecord } from "../stacks/synthesis-record";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured

@@ -28,6 +28,8 @@ import {
   splitTemplate,
 } from "../policy";
 import { USAGE, main } from "../commands/policy";
+// Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
+jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
 import { synthesize } from "../stacks/app";
 import { synthesisSources } from "../stacks/synthesis-record";
 
