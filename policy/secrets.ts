@@ -35,6 +35,14 @@ const QUALIFIERS = new Set(NON_SECRET_QUALIFIERS);
  * and no non-secret qualifier (NON_SECRET_QUALIFIERS) follows the last one.
  */
 export function isSecretName(name: string): boolean {
+  let known = secretNames.get(name);
+  if (known === undefined) secretNames.set(name, (known = judgeName(name)));
+  return known;
+}
+/** isSecretName's answers: a document repeats the same few keys (name, value, type) thousands of times. */
+const secretNames = new Map<string, boolean>();
+
+function judgeName(name: string): boolean {
   const segments = name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toUpperCase()
@@ -129,14 +137,15 @@ export function scanSecrets(doc: Json): Finding[] {
 
 function scanString(value: string, segments: (string | number)[], parent: Json | undefined, out: Finding[]): void {
   if (value === "" || isPureReference(value)) return;
-  const address = formatPath(segments);
+  // The path is formatted only for a finding: most strings have none.
+  const address = () => formatPath(segments);
   const literal = maskTemplate(value, REF);
-  if (AWS_ACCESS_KEY.test(literal)) out.push(finding("ZH-SECRET-AWS-ACCESS-KEY", address, "an AWS access key id (AKIA…/ASIA…) is written in the configuration"));
-  if (PRIVATE_KEY.test(literal)) out.push(finding("ZH-SECRET-PRIVATE-KEY", address, "a PEM private key is written in the configuration"));
+  if (AWS_ACCESS_KEY.test(literal)) out.push(finding("ZH-SECRET-AWS-ACCESS-KEY", address(), "an AWS access key id (AKIA…/ASIA…) is written in the configuration"));
+  if (PRIVATE_KEY.test(literal)) out.push(finding("ZH-SECRET-PRIVATE-KEY", address(), "a PEM private key is written in the configuration"));
   for (const m of literal.matchAll(URL_CREDENTIALS)) {
     if (m[2].includes(REF)) continue; // the password is a reference
     const scheme = m[0].slice(0, m[0].indexOf("://"));
-    out.push(finding("ZH-SECRET-URL-CREDENTIALS", address, `${scheme}:// URL with a literal user:password`));
+    out.push(finding("ZH-SECRET-URL-CREDENTIALS", address(), `${scheme}:// URL with a literal user:password`));
     break;
   }
   const name = valueName(segments, parent);
@@ -146,7 +155,7 @@ function scanString(value: string, segments: (string | number)[], parent: Json |
       .map((p) => p.text)
       .sort((a, b) => b.length - a.length)[0];
     if (longest !== undefined && looksRandom(longest)) {
-      out.push(finding("ZH-SECRET-HIGH-ENTROPY", address, `"${name}" holds a random-looking literal (${longest.length} characters)`));
+      out.push(finding("ZH-SECRET-HIGH-ENTROPY", address(), `"${name}" holds a random-looking literal (${longest.length} characters)`));
     }
   }
 }
