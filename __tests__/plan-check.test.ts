@@ -105,11 +105,19 @@ describe("HCL text edits", () => {
   });
 });
 
+// Production synthesized to a folder, as plan-check does (the compute templates are files beside cdk.tf.json), once for
+// the file: the tests read the folder and parse the text each for themselves, and write only in folders of their own.
+let synthesizedProduction: { synthDir: string; synthesized: ReturnType<typeof synthesize>[number] } | undefined;
+const productionInAFolder = () => {
+  if (!synthesizedProduction) {
+    const synthDir = tmp("synth"); // removed after the file (setup.ts)
+    synthesizedProduction = { synthDir, synthesized: synthesize({ production }, { outdir: path.join(synthDir, "cdktf.out") })[0] };
+  }
+  return synthesizedProduction;
+};
+
 describe("the offline workspace of the synthesized stack", () => {
-  // Synthesized to a folder, as plan-check does: the compute templates are files beside cdk.tf.json.
-  const synthDir = tmp("synth");
-  afterAll(() => fs.rmSync(synthDir, { recursive: true, force: true }));
-  const [synthesized] = synthesize({ production }, { outdir: path.join(synthDir, "cdktf.out") });
+  const { synthDir, synthesized } = productionInAFolder();
   const json = JSON.parse(synthesized.text);
   const stackDir = path.dirname(synthesized.file!);
   const snapshot = JSON.parse(fs.readFileSync(POST_FIX, "utf8")) as RawState;
@@ -269,7 +277,7 @@ describe("the state copy", () => {
 });
 
 describe("pinned values", () => {
-  const [synthesized] = synthesize({ production }, { outdir: path.join(tmp("pins-synth"), "cdktf.out") });
+  const { synthesized } = productionInAFolder();
   const json = JSON.parse(synthesized.text);
   const stackDir = path.dirname(synthesized.file!);
   const data = JSON.parse(fs.readFileSync(DATA, "utf8"));
