@@ -291,7 +291,8 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
   fs.mkdirSync(work, { mode: 0o700 });
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
-  const tf = stateTerraform(bin, env, deps.signal);
+  // Terraform's temporary files go to the run's own temporary folder (lib/workdir), which goes with the run.
+  const tf = stateTerraform(bin, w.childEnv(env), deps.signal);
   return { env, io, deps, runState, snapshotPath, snapshotText, moved, backend, backendConfig, w, work, tf, progress };
 }
 

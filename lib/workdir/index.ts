@@ -7,17 +7,20 @@
 // made, stopping the child processes it started first. A reused folder's earlier
 // results are set aside while the run makes its own: deleted when it finishes,
 // put back when it fails, so a failed run never costs them and never calls them its own.
+// Its child processes get a temporary folder of the run's own (TMPDIR), which goes with the run.
 //
 //   const w = openWorkdir({ tool: "plan-check", dir, checkout, inputs, owned, keep, stderr });
 //   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt
-//   w.finish();           // success: files stay, private; the lock goes
+//   w.childEnv(env);      // env with TMPDIR, TMP, TEMP the run's own (what run gives its children)
+//   w.finish();           // success: files stay, private; the temporary folder and the lock go
 //   w.abort();            // failure: what this run made goes (earlier results back); returns what was removed
 //   await w.stopNested(); // an interrupt: stops another command's runs opened inside this folder
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { acquireLock } from "./lock";
-import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, Workdir, WorkdirError, WorkdirOptions } from "./options";
+import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, MAX_TMP_BYTES, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
 import { fileSystemMessage, isWithin, realPath, refusal } from "./refusal";
 import { OpenRun, openRuns, privateUmask, stopRuns, stoppedWithin, watchSignals } from "./signals";
 
@@ -133,6 +136,26 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
   const keptAtStart = new Set(keep.filter((k) => fs.existsSync(path.join(dir, k))));
   const earlier = path.join(dir, EARLIER);
   let open = true;
+  // The children's temporary folder: in the run's folder, unless that path is too long for a provider's socket.
+  const tmpInFolder = path.join(dir, TMP);
+  let tmp: string | undefined;
+  const makeTmp = (): string => {
+    if (!open) throw new Error(`${shown}: the run is over: no temporary folder`);
+    if (tmp) return tmp;
+    if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
+      fs.mkdirSync(tmpInFolder, { mode: 0o700 });
+      tmp = tmpInFolder;
+    } else tmp = fs.mkdtempSync(path.join(os.tmpdir(), `zivohealth-${o.tool.replace(/[^\w-]+/g, "_")}-`));
+    return tmp;
+  };
+  const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+    const t = makeTmp();
+    return { ...env, TMPDIR: t, TMP: t, TEMP: t };
+  };
+  const removeTmp = () => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+  };
   const run: OpenRun & { finishRun(): void } = {
     tool: o.tool,
     dir,
@@ -140,6 +163,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     interrupted: false,
     abort() {
       if (!open) return undefined;
+      removeTmp();
       open = false;
       let removed: string | undefined;
       if (created) {
@@ -179,6 +203,11 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     if (created) {
       fs.writeFileSync(path.join(dir, MARKER), `${JSON.stringify({ tool: o.tool, format: FORMAT, created: new Date().toISOString(), checkout: realPath(o.checkout) }, null, 1)}\n`, { mode: 0o600 });
     } else {
+      if (fs.lstatSync(tmpInFolder, { throwIfNoEntry: false })) {
+        // A run killed (SIGKILL, a power loss) before it could remove its temporary folder: that run's, so ours to remove.
+        fs.rmSync(tmpInFolder, { recursive: true, force: true });
+        o.stderr(`note: ${shown}: removed the temporary folder ${TMP} of a run that did not finish\n`);
+      }
       if (fs.existsSync(earlier)) {
         // A run set the earlier results aside and never finished (killed: its lock was stale): its files are incomplete.
         const left = o.owned.flatMap((name) => clearExcept(path.join(dir, name), name, keep));
@@ -200,11 +229,14 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     get interrupted() {
       return run.interrupted;
     },
+    tmp: makeTmp,
+    childEnv,
     run(bin, args, options) {
       const started = Date.now();
       if (run.interrupted) return new Promise<ChildResult>(() => undefined);
+      const env = childEnv(options.env);
       return new Promise<ChildResult>((resolve) => {
-        const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(bin, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         run.children.add(child);
         let stdout = "";
         let stderr = "";
@@ -226,6 +258,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     },
     finish() {
       if (!open) return;
+      removeTmp();
       open = false;
       fs.rmSync(earlier, { recursive: true, force: true });
       makePrivate(dir);

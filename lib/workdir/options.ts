@@ -10,6 +10,17 @@ export const FORMAT = 1;
  * finishes, put back when it fails or is interrupted (a failed run never costs the earlier results).
  */
 export const EARLIER = ".zivohealth-workdir.earlier";
+/**
+ * The run's own temporary folder: TMPDIR (and TMP, TEMP) of every child process it starts, so what they
+ * leave there (a Terraform provider stopped by an interrupt leaves its plugin socket) goes with the run,
+ * never into the user's TMPDIR. Made at the first child; removed when the run ends, however it ends.
+ */
+export const TMP = ".zivohealth-tmp";
+/**
+ * Longest TMPDIR a Terraform provider can start in: it listens on a Unix socket `<TMPDIR>/plugin<up to
+ * 10 digits>` (go-plugin), and Linux takes a socket path of 107 bytes at most (108 with the NUL).
+ */
+export const MAX_TMP_BYTES = 107 - "/plugin4294967295".length;
 
 /** A folder the tool may not use, or cannot: reported on stderr, exit code 2. */
 export class WorkdirError extends Error {}
@@ -86,12 +97,20 @@ export interface Workdir {
   readonly created: boolean;
   /** A signal stopped the run: its children are stopped and what it made is being removed. */
   readonly interrupted: boolean;
-  /** Runs a child process that an interrupt stops; after an interrupt, its promise never settles. */
+  /**
+   * The run's temporary folder, made at the first call: `<dir>/.zivohealth-tmp`; or, where that path is too
+   * long for a provider's socket (MAX_TMP_BYTES), a folder of the run's own in the caller's TMPDIR
+   * (`zivohealth-<tool>-XXXXXX`). Removed by finish and abort (an interrupt's too).
+   */
+  tmp(): string;
+  /** `env` with TMPDIR, TMP and TEMP set to the run's temporary folder: the environment `run` gives its children. */
+  childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** Runs a child process (in `childEnv(options.env)`) that an interrupt stops; after an interrupt, its promise never settles. */
   run(bin: string, args: readonly string[], options: RunOptions): Promise<ChildResult>;
-  /** The run succeeded: permissions made private, the lock released; the files stay. */
+  /** The run succeeded: permissions made private, the temporary folder removed, the lock released; the files stay. */
   finish(): void;
   /**
-   * The run failed: removes what it made (the folder itself if it created it), puts back a
+   * The run failed: removes what it made (the folder itself if it created it, the temporary folder), puts back a
    * reused folder's earlier results, and releases the lock. Returns what was removed (to follow
    * "removed"), or undefined when the run had written nothing.
    */
