@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EARLIER, LOCK, MARKER, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
+import { EARLIER, LOCK, MARKER, MAX_TMP_BYTES, TMP, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
@@ -264,6 +264,76 @@ describe("another command's runs inside the folder (migrate-state's verification
   });
 });
 
+/**
+ * A `terraform` that records the TMPDIR, TMP and TEMP it was started with (in $RECORD) and leaves in TMPDIR what an
+ * interrupted provider leaves there: its plugin socket folder.
+ */
+function fakeTerraform(root: string): string {
+  const bin = path.join(root, "fake-terraform");
+  fs.writeFileSync(bin, '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" > "$RECORD"\nmkdir "$TMPDIR/plugin4242" && : > "$TMPDIR/plugin4242/plugin"\n', { mode: 0o755 });
+  return bin;
+}
+
+describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's own, gone with it", () => {
+  const started = async (root: string, dir: string, callerEnv: NodeJS.ProcessEnv = process.env) => {
+    const w = openWorkdir(options(root, dir));
+    fs.mkdirSync(path.join(w.dir, "stack"));
+    fs.writeFileSync(path.join(w.dir, "report.md"), "this run's");
+    const record = path.join(root, "env.txt");
+    const env = { ...callerEnv, RECORD: record };
+    const r = await w.run(fakeTerraform(root), ["plan"], { cwd: path.join(w.dir, "stack"), env, timeoutMs: 30_000 });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(env.TMPDIR).toBe(callerEnv.TMPDIR); // the caller's environment is left as it was
+    const [tmpdir, tmp, temp] = fs.readFileSync(record, "utf8").split("\n");
+    expect([tmp, temp]).toEqual([tmpdir, tmpdir]);
+    expect(fs.readdirSync(tmpdir)).toEqual(["plugin4242"]);
+    return { w, tmpdir };
+  };
+
+  it("in the run's folder; a run that finishes removes it with what the child left there, and keeps its results", async () => {
+    const root = checkout();
+    const { w, tmpdir } = await started(root, "cdktf.out/pc");
+    expect(tmpdir).toBe(path.join(w.dir, TMP));
+    expect(fs.statSync(tmpdir).mode & 0o777).toBe(0o700);
+    w.finish();
+    expect(tree(w.dir)).toEqual([MARKER, "report.md", "stack"]);
+  });
+
+  it("a run that fails in a reused folder removes it; the earlier results come back, nothing else is touched", async () => {
+    const root = checkout();
+    const first = openWorkdir(options(root, "cdktf.out/pc"));
+    fs.writeFileSync(path.join(first.dir, "report.md"), "earlier");
+    first.finish();
+    fs.writeFileSync(path.join(root, "cdktf.out", "pc", "notes.txt"), "the user's");
+    const { w } = await started(root, "cdktf.out/pc");
+    expect(w.abort()).toBe("what this run wrote in cdktf.out/pc (stack, report.md), and put back the earlier run's results (report.md)");
+    expect(tree(w.dir)).toEqual([MARKER, "notes.txt", "report.md"]);
+    expect(fs.readFileSync(path.join(w.dir, "report.md"), "utf8")).toBe("earlier");
+  });
+
+  it("one a killed run left in a reused folder: removed when the next run opens it, and said", () => {
+    const root = checkout();
+    openWorkdir(options(root, "cdktf.out/pc")).finish();
+    fs.mkdirSync(path.join(root, "cdktf.out", "pc", TMP, "plugin4242"), { recursive: true });
+    collected.length = 0;
+    const w = openWorkdir(options(root, "cdktf.out/pc"));
+    expect(collected).toEqual([`note: cdktf.out/pc: removed the temporary folder ${TMP} of a run that did not finish\n`]);
+    expect(tree(w.dir)).toEqual([MARKER, LOCK]);
+    w.finish();
+  });
+
+  it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, removed on failure", async () => {
+    const root = checkout();
+    const callerTmp = fs.mkdtempSync(path.join(root, "t"));
+    const deep = `cdktf.out/${"d".repeat(Math.max(1, MAX_TMP_BYTES - root.length))}/pc`;
+    const { w, tmpdir } = await started(root, deep, { ...process.env, TMPDIR: callerTmp });
+    expect(Buffer.byteLength(path.join(w.dir, TMP))).toBeGreaterThan(MAX_TMP_BYTES);
+    expect(tmpdir).toMatch(new RegExp(`^${callerTmp}/zivohealth-plan-check-\\w{6}$`));
+    expect(w.abort()).toBe(`${path.join(root, "cdktf.out", deep.split("/")[1])}, which this run created`);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+  });
+});
+
 describe("one run at a time per folder", () => {
   it("a second run is refused, naming the holder: pid, host, start time", () => {
     const root = checkout();
@@ -323,8 +393,11 @@ describe("an interrupt", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("%s stops the child processes, removes what the run made, says so, exits 130/143", async (signal) => {
     const root = checkout();
     const dir = path.join(root, "cdktf.out", "pc");
+    // The driver's own TMPDIR, empty: its child leaves a plugin socket folder in the TMPDIR it gets, as a provider does.
+    const callerTmp = fs.mkdtempSync(path.join(root, "t"));
     const driver = spawn(process.execPath, ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "workdir-driver.ts"), dir, root], {
       cwd: path.join(__dirname, ".."),
+      env: { ...process.env, TMPDIR: callerTmp },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -339,12 +412,14 @@ describe("an interrupt", () => {
       driver.on("exit", () => reject(new Error(`the driver exited early: ${stderr}`)));
     });
     expect(fs.existsSync(path.join(dir, "stack", "half-made.json"))).toBe(true);
+    expect(fs.readdirSync(path.join(dir, TMP))).toEqual([`plugin${childPid}`]);
     // "close": the process has exited and its output pipes are closed (nothing of it outlives the test).
     const exited = new Promise<number | null>((resolve) => driver.on("close", (code) => resolve(code)));
     driver.kill(signal);
     expect(await exited).toBe(signal === "SIGINT" ? 130 : 143);
     expect(stderr).toBe(`driver: interrupted (${signal}): stopped 1 child process(es) (pid ${childPid}); removed ${dir}, which this run created\n`);
     expect(fs.readdirSync(path.join(root, "cdktf.out"))).toEqual(["stacks"]);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
     expect(() => process.kill(childPid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
   }, 30_000);
 });

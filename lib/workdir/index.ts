@@ -139,17 +139,17 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
   // The children's temporary folder: in the run's folder, unless that path is too long for a provider's socket.
   const tmpInFolder = path.join(dir, TMP);
   let tmp: string | undefined;
-  const makeTmp = (): string => {
+  const makeTmp = (callerTmp: string): string => {
     if (!open) throw new Error(`${shown}: the run is over: no temporary folder`);
     if (tmp) return tmp;
     if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
       fs.mkdirSync(tmpInFolder, { mode: 0o700 });
       tmp = tmpInFolder;
-    } else tmp = fs.mkdtempSync(path.join(os.tmpdir(), `zivohealth-${o.tool.replace(/[^\w-]+/g, "_")}-`));
+    } else tmp = fs.mkdtempSync(path.join(callerTmp, `zivohealth-${o.tool.replace(/[^\w-]+/g, "_")}-`));
     return tmp;
   };
   const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    const t = makeTmp();
+    const t = makeTmp(env.TMPDIR || os.tmpdir());
     return { ...env, TMPDIR: t, TMP: t, TEMP: t };
   };
   const removeTmp = () => {
@@ -229,7 +229,6 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     get interrupted() {
       return run.interrupted;
     },
-    tmp: makeTmp,
     childEnv,
     run(bin, args, options) {
       const started = Date.now();

@@ -98,12 +98,11 @@ export interface Workdir {
   /** A signal stopped the run: its children are stopped and what it made is being removed. */
   readonly interrupted: boolean;
   /**
-   * The run's temporary folder, made at the first call: `<dir>/.zivohealth-tmp`; or, where that path is too
-   * long for a provider's socket (MAX_TMP_BYTES), a folder of the run's own in the caller's TMPDIR
-   * (`zivohealth-<tool>-XXXXXX`). Removed by finish and abort (an interrupt's too).
+   * `env` with TMPDIR, TMP and TEMP set to the run's temporary folder (the environment `run` gives its children),
+   * made at the first call: `<dir>/.zivohealth-tmp`; or, where that path is too long for a provider's socket
+   * (MAX_TMP_BYTES), a folder of the run's own (`zivohealth-<tool>-XXXXXX`) in the TMPDIR `env` gives (default
+   * os.tmpdir()). Removed by finish and abort (an interrupt's too).
    */
-  tmp(): string;
-  /** `env` with TMPDIR, TMP and TEMP set to the run's temporary folder: the environment `run` gives its children. */
   childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Runs a child process (in `childEnv(options.env)`) that an interrupt stops; after an interrupt, its promise never settles. */
   run(bin: string, args: readonly string[], options: RunOptions): Promise<ChildResult>;
