@@ -384,3 +384,28 @@ describe("the command: an interrupt before the push", () => {
     expect(fs.readdirSync(bin)).toEqual(["terraform"]);
   });
 });
+
+describe("Terraform's temporary files", () => {
+  it("its state commands run with TMPDIR, TMP and TEMP in the run's folder; a failed run removes that folder with what Terraform left there, the caller's TMPDIR untouched", async () => {
+    const cwd = tmp();
+    const bin = tmp();
+    const callerTmp = tmp();
+    const record = path.join(bin, "env.txt");
+    // A terraform whose `state mv` fails after leaving what an interrupted provider leaves in TMPDIR.
+    fs.writeFileSync(
+      path.join(bin, "terraform"),
+      '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" > "$RECORD"\nmkdir "$TMPDIR/plugin4242"\necho "Error: fake state mv" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+    let stderr = "";
+    const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, TMPDIR: callerTmp, RECORD: record };
+    const code = await main(["--state", POST_FIX, "--out", "cdktf.out/m"], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { environments: { production }, env });
+    expect(code).toBe(2);
+    expect(stderr).toContain("Error: fake state mv");
+    const out = path.join(cwd, "cdktf.out", "m");
+    const inFolder = path.join(out, ".zivohealth-tmp");
+    expect(fs.readFileSync(record, "utf8")).toBe(`${inFolder}\n${inFolder}\n${inFolder}\n`);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+  });
+});
