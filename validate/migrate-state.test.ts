@@ -87,14 +87,17 @@ const terraform = (args: string[], cwd: string) => {
 const describeTier = detection.ok ? describe : describe.skip;
 
 /**
- * The CLI's environment beyond ENV_VARS. Its TMPDIR is in the layout (removed with it): a Terraform provider stopped
- * mid-plan by an interrupt can leave its plugin socket folder (`plugin<digits>`, go-plugin's) in TMPDIR, Terraform's
- * own leftover, which the tier's teardown found in the run's folder in 2 of 3 CI runs.
+ * The CLI's TMPDIR: an empty folder of the test's own, in the layout. A Terraform provider stopped mid-plan by an
+ * interrupt can leave its plugin socket (`plugin<digits>`, go-plugin's) in its TMPDIR; the command gives every
+ * Terraform it starts a temporary folder of the run's own (lib/workdir), so the cases that stop it assert that this
+ * folder is still empty.
  */
+const cliTmp = (l: Layout) => path.join(l.root, "tmp");
+
+/** The CLI's environment beyond ENV_VARS. */
 function cliEnv(l: Layout): NodeJS.ProcessEnv {
-  const tmp = path.join(l.root, "tmp");
-  fs.mkdirSync(tmp, { recursive: true });
-  return { DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), TMPDIR: tmp };
+  fs.mkdirSync(cliTmp(l), { recursive: true });
+  return { DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), TMPDIR: cliTmp(l) };
 }
 
 /** The CLI as a user runs it (its own process group), with the project's own configuration for the layout's backend. */
@@ -359,6 +362,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     for (const pid of plans) expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
+    expect(fs.readdirSync(cliTmp(l))).toEqual([]); // nothing of Terraform's (no plugin socket) in the caller's TMPDIR
   });
 
   test("SIGKILL during the push: the push lands, the report says it started, the lock is released, the next run keeps the backup", async () => {
@@ -395,6 +399,8 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     );
     expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
     expect(readJson(l.backendFile).serial).toBe(349);
+    // Killed: the run's temporary folder stays in its folder, with the backup, never in the caller's TMPDIR.
+    expect(fs.readdirSync(cliTmp(l))).toEqual([]);
   });
 
   test("SIGINT to the command (its process group, as Ctrl-C sends it) during the verification: exit 130, nothing written", async () => {
@@ -420,5 +426,6 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(stderr).toMatch(/error: interrupted \([^)]+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n/);
     expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
     expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
+    expect(fs.readdirSync(cliTmp(l))).toEqual([]); // nothing of Terraform's (no plugin socket) in the caller's TMPDIR
   });
 });
