@@ -631,12 +631,13 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     expect(fs.readdirSync(path.join(cwd, "cdktf.out")).sort()).toEqual(["manifest.json", "stacks"]);
   });
 
-  test("an interrupt stops Terraform, removes what the run made and says so", async () => {
+  test("an interrupt stops Terraform, removes what the run made and says so; nothing of Terraform's in the caller's TMPDIR", async () => {
     const cwd = tempDir("plan-check-tier-");
+    const callerTmp = tempDir("plan-check-tier-tmp-");
     const child = spawn(
       process.execPath,
       ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "..", "commands", "plan-check", "index.ts"), "--offline", "--modules", MODULES, "--state", PRE_FIX, "--data", DATA],
-      { cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(__dirname, "..", "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd, env: { ...ENV_VARS, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(__dirname, "..", "tsconfig.json"), TMPDIR: callerTmp }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -648,6 +649,7 @@ describeTier("plan-check judges everything it is given, and fails cleanly on bad
     expect(await exited).toBe(130);
     expect(withoutProgress(stderr)).toMatch(/^plan-check: interrupted \(SIGINT\): (stopped \d child process\(es\) \(pid [\d, ]+\); )?removed .*cdktf\.out\/plan-check, which this run created\n$/);
     expect(fs.existsSync(path.join(cwd, "cdktf.out", "plan-check"))).toBe(false);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
     // No process is left working in the removed folder.
     expect(processesIn(out)).toEqual([]);
   }, 120_000);
