@@ -1,3 +1,4 @@
+// Long: migrate-state without Terraform in one file (moves, the checks of a copy and of the plans, the backend, the command in process): its cases share the fixtures and the synthesized moves.
 // migrate-state without Terraform: which moves apply to each fixture (from the
 // stack's moved blocks, checked against the address table), the refusals
 // before anything runs, the check of a copy against the state as read and of

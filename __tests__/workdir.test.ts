@@ -1,3 +1,4 @@
+// Long: one file for lib/workdir (the refusals, reuse, the lock, the children's temporary folder, the interrupts): its cases share the checkout fixture and the option set.
 // lib/workdir/index.ts: the output folder of plan-check (and migrate-state).
 // Every refusal happens before anything is written; a run writes only into a
 // folder it created or one holding its marker; one run at a time; private
