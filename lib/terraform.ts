@@ -64,7 +64,7 @@ export interface Diagnostic {
 
 export interface ValidationResult {
   readonly name: string;
-  /** The temporary directory holding cdk.tf.json (and cli.tfrc, and tmp/: Terraform's TMPDIR). */
+  /** The temporary directory holding cdk.tf.json (and cli.tfrc). */
   readonly dir: string;
   /** `aws` version the project pins (before the mirror override). */
   readonly pinnedAwsVersion: string | undefined;
@@ -164,10 +164,7 @@ export async function validateConfig(
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
   }
-  // Terraform's temporary files (a provider's plugin socket) stay in the directory, removed with it.
-  const tmp = path.join(dir, "tmp");
-  fs.mkdirSync(tmp, { mode: 0o700 });
-  const env = terraformEnv({ TF_CLI_CONFIG_FILE: cliConfigPath, TMPDIR: tmp, TMP: tmp, TEMP: tmp });
+  const env = terraformEnv({ TF_CLI_CONFIG_FILE: cliConfigPath });
   const timeoutMs = options.timeoutMs ?? 300_000;
   const base = { name, dir, pinnedAwsVersion: pinned, awsVersion: toolchain.awsVersion };
 
