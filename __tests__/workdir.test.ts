@@ -281,7 +281,7 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     fs.mkdirSync(path.join(w.dir, "stack"));
     fs.writeFileSync(path.join(w.dir, "report.md"), "this run's");
     const record = path.join(root, "env.txt");
-    const env = { ...callerEnv, RECORD: record };
+    const env: NodeJS.ProcessEnv = { ...callerEnv, RECORD: record };
     const r = await w.run(fakeTerraform(root), ["plan"], { cwd: path.join(w.dir, "stack"), env, timeoutMs: 30_000 });
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(env.TMPDIR).toBe(callerEnv.TMPDIR); // the caller's environment is left as it was
