@@ -1,8 +1,9 @@
 // Long: one command's tests (verify against recorded AWS responses, one scenario per failure it names).
 // npm run verify, without AWS: the real SDK clients (serializers, SigV4
-// signing, retries) talk HTTP to a local server that answers with recorded
+// signing, retries) send their requests to code that answers with recorded
 // responses in each service's wire protocol (__tests__/aws-server.ts,
-// __tests__/fixtures/verify/<scenario>/).
+// __tests__/fixtures/verify/<scenario>/): over HTTP on 127.0.0.1 for the runs
+// about the wire (overHttp), in process for the others.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,9 +20,9 @@ import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
 import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
-import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, startAwsServer } from "./aws-server";
+import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, Transport, startAwsServer } from "./aws-server";
 
-// Each run goes through real HTTP on 127.0.0.1; on a loaded machine a run of every recording takes seconds.
+// On a loaded machine a run of every recording takes seconds.
 jest.setTimeout(30_000);
 
 const ROOT = path.join(__dirname, "..");
@@ -63,19 +64,38 @@ interface Run {
  * function of its arguments and the AWS_* environment (the recordings, the clock and the catalog fixed):
  * tests that ask for the same run share it (about one run in five), each given its own copy.
  */
-async function verify(scenario: string, argv: string[] = [], stacks: StackCatalog = PRODUCTION, start = NOW, options: ServerOptions = {}): Promise<Run> {
+async function verify(
+  scenario: string,
+  argv: string[] = [],
+  stacks: StackCatalog = PRODUCTION,
+  start = NOW,
+  options: ServerOptions = {},
+  transport: Transport = overHttp(scenario, argv, stacks, start, options) ? "http" : "in-process",
+): Promise<Run> {
   const catalogs = [PRODUCTION, FIRST_DEPLOYMENT];
   const aws = Object.entries(process.env).filter(([k]) => k.startsWith("AWS_")).sort();
-  const key = catalogs.includes(stacks) ? JSON.stringify([scenario, argv, catalogs.indexOf(stacks), start, options, aws]) : undefined;
-  if (key === undefined) return run(scenario, argv, stacks, start, options);
+  const key = catalogs.includes(stacks) ? JSON.stringify([scenario, argv, catalogs.indexOf(stacks), start, options, aws, transport]) : undefined;
+  if (key === undefined) return run(scenario, argv, stacks, start, options, transport);
   let shared = runs.get(key);
-  if (!shared) runs.set(key, (shared = run(scenario, argv, stacks, start, options)));
+  if (!shared) runs.set(key, (shared = run(scenario, argv, stacks, start, options, transport)));
   return structuredClone(await shared);
 }
 const runs = new Map<string, Promise<Run>>();
 
-async function run(scenario: string, argv: string[], stacks: StackCatalog, start: number, options: ServerOptions): Promise<Run> {
-  const server: AwsServer = await startAwsServer(scenario, options);
+/**
+ * The runs about the wire go over HTTP, through the SDK's own NodeHttpHandler as verify ships it: a dropped
+ * connection (only a socket can drop), the plain healthy run (the signed requests' test, and the baseline of
+ * the failures), throttling (retried requests). The others hand the same signed requests to the same
+ * answering code in process; "in process and over HTTP: the same verification" holds the two alike.
+ */
+function overHttp(scenario: string, argv: string[], stacks: StackCatalog, start: number, options: ServerOptions): boolean {
+  if (options.fail?.kind === "reset") return true;
+  if (scenario === "throttling") return true;
+  return scenario === "healthy" && argv.length === 0 && stacks === PRODUCTION && start === NOW && options.fail === undefined;
+}
+
+async function run(scenario: string, argv: string[], stacks: StackCatalog, start: number, options: ServerOptions, transport: Transport): Promise<Run> {
+  const server: AwsServer = await startAwsServer(scenario, options, transport);
   let clock = start;
   const out: string[] = [];
   const err: string[] = [];
@@ -87,6 +107,7 @@ async function run(scenario: string, argv: string[], stacks: StackCatalog, start
       {
         catalog: stacks,
         env: { [ENDPOINT_VARIABLE]: server.endpoint },
+        requestHandler: server.requestHandler,
         retryDelayMs: 0,
         now: () => new Date(clock),
         sleep: async (ms) => {

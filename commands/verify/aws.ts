@@ -19,6 +19,7 @@ import { DescribeParametersCommand, GetParameterCommand, SSMClient } from "@aws-
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ParameterMetadata } from "@aws-sdk/client-ssm";
 import type { Failure, Task } from "@aws-sdk/client-ecs";
+import type { HttpHandler } from "@smithy/core/protocols";
 import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
 
 /** Every operation verify may call: reads only (a test holds the server to it). */
@@ -56,6 +57,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   /** The SDK's retry strategy; default: the SDK's standard mode, 3 attempts. */
   readonly retryStrategy?: RetryStrategyV2;
+  /** What carries every client's requests; default: the SDK's NodeHttpHandler (5 s to connect, 30 s a request). */
+  readonly requestHandler?: HttpHandler;
 }
 
 export interface Clients {
@@ -77,7 +80,7 @@ export function makeClients(o: ClientOptions): Clients {
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.retryStrategy ? { retryStrategy: o.retryStrategy } : {}),
     // A stalled connection must not hang a deploy's verification.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    requestHandler: o.requestHandler ?? { connectionTimeout: 5_000, requestTimeout: 30_000 },
     // Marks verify's calls in CloudTrail and in the tests' server.
     customUserAgent: USER_AGENT,
   };

@@ -6,6 +6,7 @@
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
+import type { HttpHandler } from "@smithy/core/protocols";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { CONFIGURED_STACKS, CliIo, FreshStack, InputError, StackCatalog, describeStacks, parseFlags, parseOrAnswer, processIo, synthesizeFirst } from "../../lib/cli";
 import { Calls, Clients, destroyClients, makeClients } from "./aws";
@@ -75,6 +76,11 @@ export interface VerifyDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Where the endpoint override is read. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * What carries every client's requests (tests: recorded answers in process, without a socket).
+   * @default the SDK's NodeHttpHandler, 5 s to connect and 30 s a request
+   */
+  readonly requestHandler?: HttpHandler;
 }
 
 const synthesized = new WeakMap<StackCatalog, Map<string, { readonly stack: FreshStack; target?: VerifyTarget }>>();
@@ -169,6 +175,7 @@ export async function main(argv: readonly string[], io: CliIo, deps: VerifyDeps 
     credentials,
     endpoint,
     retryStrategy: deps.retryDelayMs === undefined ? undefined : new ConfiguredRetryStrategy(3, deps.retryDelayMs),
+    requestHandler: deps.requestHandler,
   });
   try {
     return await verify(target, options, clients, io, deps);
