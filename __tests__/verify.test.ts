@@ -334,6 +334,21 @@ describe("npm run verify against the recordings", () => {
     expect(operations(r)[0]).toBe("sts:GetCallerIdentity");
   });
 
+  it("in process and over HTTP: the same verification, whatever carries the requests", async () => {
+    // Requests sent side by side may arrive in another order; nothing else may differ.
+    const same = (r: Run) => {
+      const sorted = (requests: unknown[]) => requests.map((q) => JSON.stringify(q)).sort();
+      const stdout = r.stdout.startsWith("{") ? { ...JSON.parse(r.stdout), requests: sorted(JSON.parse(r.stdout).requests) } : r.stdout;
+      return { ...r, stdout, requests: sorted(r.requests) };
+    };
+    for (const [scenario, argv] of [["healthy", []], ["throttling", ["--json"]]]) {
+      const http = await verify(scenario, argv, PRODUCTION, NOW, {}, "http");
+      const inProcess = await verify(scenario, argv, PRODUCTION, NOW, {}, "in-process");
+      expect(http.requests.length).toBeGreaterThan(20);
+      expect(same(inProcess)).toEqual(same(http));
+    }
+  });
+
   it("asks for exactly the stack's names", async () => {
     const r = await verify("healthy");
     const input = (op: string, key?: string) => r.requests.find((q) => q.operation === op && (key === undefined || q.key === key))!.input;
