@@ -184,7 +184,10 @@ function inProcess(listener: (req: Request, res: Response) => void): HttpHandler
           },
         };
         listener(req, res);
-        if (request.body !== undefined && request.body !== null) events.emit("data", Buffer.from(request.body));
+        // The body's bytes as NodeHttpHandler writes them: a string, or the bytes of a view (the SDK's JSON body is one).
+        const body = request.body as string | Uint8Array | undefined | null;
+        if (typeof body === "string") events.emit("data", Buffer.from(body, "utf8"));
+        else if (body) events.emit("data", Buffer.from(body.buffer, body.byteOffset, body.byteLength));
         events.emit("end");
       }),
     updateHttpClientConfig: () => undefined,

@@ -341,7 +341,11 @@ describe("npm run verify against the recordings", () => {
       const stdout = r.stdout.startsWith("{") ? { ...JSON.parse(r.stdout), requests: sorted(JSON.parse(r.stdout).requests) } : r.stdout;
       return { ...r, stdout, requests: sorted(r.requests) };
     };
-    for (const [scenario, argv] of [["healthy", []], ["throttling", ["--json"]]]) {
+    const runs: [string, string[]][] = [
+      ["healthy", []],
+      ["throttling", ["--json"]],
+    ];
+    for (const [scenario, argv] of runs) {
       const http = await verify(scenario, argv, PRODUCTION, NOW, {}, "http");
       const inProcess = await verify(scenario, argv, PRODUCTION, NOW, {}, "in-process");
       expect(http.requests.length).toBeGreaterThan(20);
