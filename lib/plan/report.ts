@@ -54,8 +54,10 @@ export interface PlanCheckReport {
 const ACTIONS: readonly (Action | "move")[] = ["create", "update", "replace", "delete", "move", "no-op", "read", "forget"];
 const code = (s: string) => `\`${s}\``;
 const rowLabel = (r: ChangeRow) => (r.deposed ? `${code(r.address)} (deposed object ${r.deposed})` : code(r.address));
+/** 1,234 (what toLocaleString("en-US") gives, without making a formatter at each call). */
+const NUMBER = new Intl.NumberFormat("en-US");
 const count = (n: number, word: string) =>
-  `${n.toLocaleString("en-US")} ${n === 1 ? word : word.endsWith("y") ? `${word.slice(0, -1)}ies` : word.endsWith("s") ? `${word}es` : `${word}s`}`;
+  `${NUMBER.format(n)} ${n === 1 ? word : word.endsWith("y") ? `${word.slice(0, -1)}ies` : word.endsWith("s") ? `${word}es` : `${word}s`}`;
 
 export function failureText(f: Failure): string {
   switch (f.kind) {
@@ -165,6 +167,14 @@ export function renderMarkdown(r: PlanCheckReport, limit = MARKDOWN_LIMIT): stri
   return text.slice(0, text.lastIndexOf("\n", limit - note.length)) + note;
 }
 
+/** A list's entries, each one or more lines. */
+type Entries = { readonly length: number; slice(start: number, end?: number): readonly (string | readonly string[])[] };
+/** Entries formatted when shown: a layout that shows 50 of 9,000 rows formats 50, not 9,000. */
+const shown = <T>(items: readonly T[], format: (item: T) => string | readonly string[]): Entries => ({
+  length: items.length,
+  slice: (start, end) => items.slice(start, end).map(format),
+});
+
 /** A Markdown report being written: its lines, and the lists and sections cut to one layout. */
 class Doc {
   readonly out: string[] = [];
@@ -174,17 +184,17 @@ class Doc {
   ) {}
 
   /** Entries (each one or more lines) cut to the layout; folded in <details> when longer than `foldAt` lines. */
-  list(entries: readonly (string | readonly string[])[], summary: string, foldAt = FOLD_LINES): string[] {
+  list(entries: Entries, summary: string, foldAt = FOLD_LINES): string[] {
     const kept = entries.slice(0, this.layout.maxEntries).flatMap((e) => (typeof e === "string" ? [e] : e));
     if (entries.length > this.layout.maxEntries) {
-      kept.push(`- … and ${(entries.length - this.layout.maxEntries).toLocaleString("en-US")} more: ${code(this.reportJson)} lists every one`);
+      kept.push(`- … and ${NUMBER.format(entries.length - this.layout.maxEntries)} more: ${code(this.reportJson)} lists every one`);
     }
     if (kept.length <= foldAt) return kept;
     return [`<details><summary>${summary}</summary>`, "", ...kept, "", "</details>"];
   }
 
   /** A section: a heading, what introduces it, its entries (`noun`: what the folded list's summary counts). */
-  section(title: string, entries: readonly (string | readonly string[])[], noun: string, intro: string[] = [], foldAt = FOLD_LINES): void {
+  section(title: string, entries: Entries, noun: string, intro: string[] = [], foldAt = FOLD_LINES): void {
     if (!entries.length && !intro.length) return;
     this.out.push("", `### ${title}`, "", ...intro, ...(intro.length && entries.length ? [""] : []), ...this.list(entries, count(entries.length, noun), foldAt));
   }
@@ -224,7 +234,7 @@ function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
   if (r.failures.length === 0) {
     out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error, every state instance planned or kept.");
   }
-  out.push(...doc.list(r.failures.map((f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
+  out.push(...doc.list(shown(r.failures, (f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
   const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
   if (blocked.length) {
     out.push("", `To review the rest of the plan until that is fixed: ${blocked.slice(0, Math.max(doc.layout.maxEntries, 3)).map((a) => `\`--exclude ${a}\``).join(" ")}.`);
@@ -232,7 +242,7 @@ function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
 
   const counts = countByAction(r.rows);
   out.push("", "### Summary", "", "| action | instances |", "|---|--:|");
-  for (const a of ACTIONS) if (counts[a] || ["create", "update", "replace", "delete", "move", "no-op"].includes(a)) out.push(`| ${a} | ${counts[a].toLocaleString("en-US")} |`);
+  for (const a of ACTIONS) if (counts[a] || ["create", "update", "replace", "delete", "move", "no-op"].includes(a)) out.push(`| ${a} | ${NUMBER.format(counts[a])} |`);
   if (r.failures.some((f) => f.kind === "error")) out.push("", "The plan stopped on an error: Terraform planned nothing, so the table is empty.");
 }
 
@@ -240,12 +250,12 @@ function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
 function notJudged(doc: Doc, r: PlanCheckReport): void {
   doc.section(
     `Not judged (excluded): ${r.excluded.length}`,
-    r.excluded.map((e) => `- ${code(e.address)}${e.dependents.length ? `, with what depends on it: ${e.dependents.map(code).join(", ")}` : ""}`),
+    shown(r.excluded, (e) => `- ${code(e.address)}${e.dependents.length ? `, with what depends on it: ${e.dependents.map(code).join(", ")}` : ""}`),
     "address",
   );
   doc.section(
     `In the state, not planned here (not judged): ${(r.stateNotPlanned ?? []).length}`,
-    (r.stateNotPlanned ?? []).map((u) => `- ${code(u.address)}: ${u.why}; ${u.kept ? `kept by the environment: ${u.kept}` : "fails the gate"}`),
+    shown(r.stateNotPlanned ?? [], (u) => `- ${code(u.address)}: ${u.why}; ${u.kept ? `kept by the environment: ${u.kept}` : "fails the gate"}`),
     "instance",
   );
 }
@@ -258,17 +268,17 @@ function changes(doc: Doc, r: PlanCheckReport): void {
   };
   const rows = (action: Action) => r.rows.filter((x) => x.action === action);
   const maxChanges = doc.layout.maxChanges;
-  doc.section(`Deletes (${rows("delete").length})`, rows("delete").map((x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "delete", [], FOLD_REVIEW);
+  doc.section(`Deletes (${rows("delete").length})`, shown(rows("delete"), (x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "delete", [], FOLD_REVIEW);
   doc.section(
     `Replaces (${rows("replace").length})`,
-    rows("replace").map((x) => rowWithItems(`- ${rowLabel(x)}: forced by ${x.replacePaths.map(code).join(", ") || "?"}`, changeItems(x, maxChanges), allowedNote(x))),
+    shown(rows("replace"), (x) => rowWithItems(`- ${rowLabel(x)}: forced by ${x.replacePaths.map(code).join(", ") || "?"}`, changeItems(x, maxChanges), allowedNote(x))),
     "replace",
     [],
     FOLD_REVIEW,
   );
   doc.section(
     `Updates in place (${rows("update").length})`,
-    rows("update").map((x) => {
+    shown(rows("update"), (x) => {
       const items = changeItems(x, maxChanges);
       return rowWithItems(`- ${rowLabel(x)}`, items.length ? items : [NO_CHANGE]);
     }),
@@ -277,9 +287,9 @@ function changes(doc: Doc, r: PlanCheckReport): void {
     FOLD_REVIEW,
   );
   const moved = r.rows.filter((x) => x.previousAddress);
-  doc.section(`Moves (${moved.length})`, moved.map((x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
-  doc.section(`Creates (${rows("create").length})`, rows("create").map((x) => `- ${rowLabel(x)}`), "create");
-  doc.section(`Reads at apply (${rows("read").length})`, rows("read").map((x) => `- ${rowLabel(x)}`), "read");
+  doc.section(`Moves (${moved.length})`, shown(moved, (x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
+  doc.section(`Creates (${rows("create").length})`, shown(rows("create"), (x) => `- ${rowLabel(x)}`), "create");
+  doc.section(`Reads at apply (${rows("read").length})`, shown(rows("read"), (x) => `- ${rowLabel(x)}`), "read");
 }
 
 /** The HCL root planned against the same state, and how its plan compares. */
@@ -356,7 +366,7 @@ function planText(r: PlanCheckReport, room: number): string[] {
   const cut = kept.length < lines.length;
   const block = kept.length ? [`${fence}text`, ...kept, fence] : [];
   const note = cut
-    ? [`**Cut to fit one comment**: ${kept.length.toLocaleString("en-US")} of ${lines.length.toLocaleString("en-US")} lines shown; the whole plan: ${where}.`]
+    ? [`**Cut to fit one comment**: ${NUMBER.format(kept.length)} of ${NUMBER.format(lines.length)} lines shown; the whole plan: ${where}.`]
     : [];
   if (!cut && lines.length <= FOLD_LINES) return block;
   return [`<details><summary>Terraform's plan text (${count(lines.length, "line")})</summary>`, "", ...block, "", "</details>", ...(note.length ? ["", ...note] : [])];
