@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_SKIP_ENV, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
 import { tempDir } from "./tmp";
 
@@ -20,14 +20,14 @@ beforeAll(() => {
 });
 
 /** Runs `code` in a node process with the compile cache in `folder` installed first; its stdout, and the cache's stats. */
-function withCache(folder: string, code: string) {
+function withCache(folder: string, code: string, env: NodeJS.ProcessEnv = process.env) {
   const script = [
     `const cache = require(${JSON.stringify(path.join(DIST, "compile-cache.js"))});`,
     `cache.installCompileCache(${JSON.stringify(path.join(folder, VERSIONED))});`,
     `process.on("exit", () => process.stderr.write(JSON.stringify(cache.compileCacheStats())));`,
     code,
   ].join("\n");
-  const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8", env });
   expect(r.status).toBe(0);
   const { fromCache, compiled, rejected, written } = JSON.parse(r.stderr);
   return { out: r.stdout, stats: { fromCache, compiled, rejected, written } };
@@ -114,6 +114,24 @@ describe("compile cache", () => {
     expect(withCache(dir, code)).toEqual({ out: "42\n", stats: { fromCache: 0, compiled: 1, rejected: 1, written: 1 } });
     expect(fs.readFileSync(entry, "utf8")).not.toBe("not V8's code");
     expect(withCache(dir, code).stats).toEqual({ fromCache: 1, compiled: 0, rejected: 0, written: 0 });
+  });
+
+  it("a module under $ZIVOHEALTH_COMPILE_CACHE_SKIP (synth-diff's export) is left to Node: no entry read or written; others as before", () => {
+    const dir = tempDir("zh-startup-");
+    const source = "exports.value = __filename;";
+    const [skipped, cached] = [path.join(dir, "export", "sub", "m.js"), path.join(dir, "m.js")];
+    fs.mkdirSync(path.dirname(skipped), { recursive: true });
+    for (const file of [skipped, cached]) fs.writeFileSync(file, source);
+    // An entry for the skipped module that V8 would refuse: read, it would count as rejected.
+    fs.mkdirSync(path.join(dir, VERSIONED));
+    fs.writeFileSync(path.join(dir, VERSIONED, entryName(skipped, source)), "not V8's code");
+    const code = `console.log(require(${JSON.stringify(skipped)}).value, require(${JSON.stringify(cached)}).value)`;
+    expect(withCache(dir, code, { ...process.env, [COMPILE_CACHE_SKIP_ENV]: path.join(dir, "export") })).toEqual({
+      out: `${skipped} ${cached}\n`,
+      stats: { fromCache: 0, compiled: 1, rejected: 0, written: 1 },
+    });
+    expect(fs.readdirSync(path.join(dir, VERSIONED)).sort()).toEqual([entryName(skipped, source), entryName(cached, source)].sort());
+    expect(fs.readFileSync(path.join(dir, VERSIONED, entryName(skipped, source)), "utf8")).toBe("not V8's code");
   });
 
   it("a folder it cannot make: modules load as Node compiles them, nothing is written, the process ends well", () => {

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { environments, production } from "../config/environments";
+import { compileCacheFolder, compileCacheKey } from "../stacks/compile-cache";
 import { processesIn, until } from "./processes";
 import { tempDir } from "./tmp";
 import { CliIo, USAGE, lockfileDifferences, main, seedBuild } from "../commands/synth-diff";
@@ -344,6 +345,14 @@ describe("npm run synth-diff", () => {
     expect(await main([commits.same, "--stack", "production"], io, { root: project })).toBe(0);
     expect(io.out.split("\n")[0]).toBe(`### Synthesized Terraform: no change (working tree at ${commits.same.slice(0, 7)} against ${commits.same.slice(0, 7)})`);
     expect(io.err).toMatch(/^synth-diff: exporting [0-9a-f]{7} to .*synth-diff-/);
+    // The other commit's app left no compile-cache entry for its modules (named by a path removed after the run;
+    // its main.js is compiled before the cache is installed, so stacks/app.js).
+    const cache = compileCacheFolder();
+    if (cache !== null) {
+      const folder = /exporting \S+ to (\S+)/.exec(io.err)![1];
+      const exported = path.join(fs.realpathSync(path.dirname(folder)), path.basename(folder), "src", "dist", "stacks", "app.js");
+      expect(fs.existsSync(path.join(cache, compileCacheKey(exported, fs.readFileSync(path.join(project, "dist", "stacks", "app.js"), "utf8"))))).toBe(false);
+    }
   });
 
   it("gives the changed attribute as old -> new (JSON, and the whole report in --out); a development package locked differently is a note", async () => {

@@ -22,6 +22,12 @@ import * as vm from "vm";
 /** The environment variable that names the cache's folder, or `off`. */
 export const COMPILE_CACHE_ENV = "ZIVOHEALTH_COMPILE_CACHE";
 /**
+ * The environment variable that names a folder whose modules are left to Node: no entry read or
+ * written. synth-diff sets it to its export, a folder at a new path each run and removed after it:
+ * an entry names its module's path, so its entries would never be read again, only fill the cache.
+ */
+export const COMPILE_CACHE_SKIP_ENV = "ZIVOHEALTH_COMPILE_CACHE_SKIP";
+/**
  * Bytes kept; past this the oldest entries go. The app's own are about 7.5 MB (450 modules); a
  * program that loads the whole AWS provider from its root (1,500 modules) would add about 180 MB.
  */
@@ -106,12 +112,15 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
   installed = true;
   stats.folder = folder;
   const original = ModuleInternals.prototype._compile;
+  const skip = skippedFolder(process.env[COMPILE_CACHE_SKIP_ENV]);
   const pending: Array<{ script: vm.Script; file: string }> = [];
 
   ModuleInternals.prototype._compile = function (this: CompilingModule, content: string, filename: string) {
     // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import() needs
     // the loader Node gives its own compiles (vm's stand-in for it warns, as experimental, on Node 20).
-    if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
+    if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content) || (skip !== undefined && filename.startsWith(skip))) {
+      return original.call(this, content, filename);
+    }
     const file = path.join(folder, compileCacheKey(filename, content));
     let cachedData: Buffer | undefined;
     try {
@@ -151,6 +160,18 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     pruneCompileCache(folder);
   });
   return true;
+}
+
+/** `$ZIVOHEALTH_COMPILE_CACHE_SKIP` as a prefix of module file names (real paths, as Node gives them), or undefined. */
+function skippedFolder(setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  let dir = path.resolve(setting);
+  try {
+    dir = fs.realpathSync(dir);
+  } catch {
+    // not there (yet): its path as given
+  }
+  return dir.endsWith(path.sep) ? dir : dir + path.sep;
 }
 
 /** An entry's bytes; marked used when it was last COMPILE_CACHE_TOUCH_AFTER_MS ago or more (not ours to mark: left as it is). */

@@ -17,6 +17,7 @@ import type { EnvironmentConfig } from "../../config/environment";
 import type * as App from "../../stacks/app";
 import { CliIo, InputError, PROJECT_ROOT, parseFlags, parseOrAnswer, processIo } from "../../lib/cli";
 import { TemporaryFolderError, temporaryFolder } from "../../stacks/temporary";
+import { COMPILE_CACHE_SKIP_ENV } from "../../stacks/compile-cache";
 import { Json, StackDiff, compare, diffDocuments } from "../../lib/tf-diff";
 import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../../lib/tf-diff-report";
 
@@ -358,7 +359,8 @@ function synthesizeCommit(scratch: Scratch, root: string, src: string, label: st
         cwd: src,
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, CDKTF_OUTDIR: outdir, TMPDIR: tmp, CHECKPOINT_DISABLE: "1" },
+        // Its modules' compile-cache entries would name paths in our folder, gone after this run: none written.
+        env: { ...process.env, CDKTF_OUTDIR: outdir, TMPDIR: tmp, CHECKPOINT_DISABLE: "1", [COMPILE_CACHE_SKIP_ENV]: scratch.dir },
       }),
       true,
     );
