@@ -11,7 +11,7 @@ import { environments, production } from "../config/environments";
 import { compileCacheFolder, compileCacheKey } from "../stacks/compile-cache";
 import { processesIn, until } from "./processes";
 import { tempDir } from "./tmp";
-import { CliIo, USAGE, lockfileDifferences, main, seedBuild } from "../commands/synth-diff";
+import { CliIo, USAGE, lockfileDifferences, main, seedBuild, synthesizeWorkingTree } from "../commands/synth-diff";
 import { Json, diffDocuments } from "../lib/tf-diff";
 import { GITHUB_COMMENT_LIMIT, MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
 
@@ -284,6 +284,10 @@ describe("npm run synth-diff", () => {
   const commits: Record<string, string> = {};
   const current = production.mlWorker!.maxCapacity!;
   const other = current + 1;
+  // The working tree is the same in every run here: synthesized once (the in-memory synthesis, ~0.3 s each in a
+  // worker), each run given its own copy of the map.
+  let hereStacks: Map<string, string> | undefined;
+  const workingTree = () => new Map((hereStacks ??= synthesizeWorkingTree()));
 
   beforeAll(() => {
     savedTmpdir = process.env.TMPDIR;
@@ -342,7 +346,7 @@ describe("npm run synth-diff", () => {
 
   it("says no change in its first line against a commit that synthesizes the same", async () => {
     const io = capture();
-    expect(await main([commits.same, "--stack", "production"], io, { root: project })).toBe(0);
+    expect(await main([commits.same, "--stack", "production"], io, { root: project, workingTree })).toBe(0);
     expect(io.out.split("\n")[0]).toBe(`### Synthesized Terraform: no change (working tree at ${commits.same.slice(0, 7)} against ${commits.same.slice(0, 7)})`);
     expect(io.err).toMatch(/^synth-diff: exporting [0-9a-f]{7} to .*synth-diff-/);
     // The other commit's app left no compile-cache entry for its modules (named by a path removed after the run;
@@ -360,7 +364,7 @@ describe("npm run synth-diff", () => {
     const out = path.join(scratch, "..", `${path.basename(scratch)}-report.json`);
     try {
       // Production only: another configured stack (staging added) may or may not inherit the capacity.
-      expect(await main([commits.capacity, "--stack", "production", "--json", "--out", out], io, { root: project })).toBe(0);
+      expect(await main([commits.capacity, "--stack", "production", "--json", "--out", out], io, { root: project, workingTree })).toBe(0);
       const report = JSON.parse(io.out);
       expect(fs.readFileSync(out, "utf8")).toBe(io.out);
       expect(report.noChange).toBe(false);
@@ -388,7 +392,7 @@ describe("npm run synth-diff", () => {
       // --out replaces its own earlier report, and nothing else.
       fs.writeFileSync(out, "notes of mine\n");
       const again = capture();
-      expect(await main([commits.capacity, "--stack", "production", "--out", out], again, { root: project })).toBe(2);
+      expect(await main([commits.capacity, "--stack", "production", "--out", out], again, { root: project, workingTree })).toBe(2);
       expect(again.err).toContain("exists and is not a synth-diff report; synth-diff replaces only its own reports");
       expect(fs.readFileSync(out, "utf8")).toBe("notes of mine\n");
     } finally {
@@ -398,7 +402,7 @@ describe("npm run synth-diff", () => {
 
   it("exit 2 with the commit's own error when it does not synthesize", async () => {
     const io = capture();
-    expect(await main([commits.broken], io, { root: project })).toBe(2);
+    expect(await main([commits.broken], io, { root: project, workingTree })).toBe(2);
     expect(io.err).toContain(`error: ${commits.broken.slice(0, 7)} does not synthesize with this checkout's node_modules: its app \`node tools/build.js && node dist/main.js\` exited 2:`);
     expect(io.err).toContain("config/environments.ts");
     expect(io.out).toBe("");

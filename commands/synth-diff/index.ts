@@ -439,6 +439,8 @@ function checkStackName(root: string, base: Base, label: string, stack: string):
 export interface SynthDiffDeps {
   /** The project folder whose git history holds the ref (the working tree synthesized is always this checkout's sources). @default PROJECT_ROOT */
   readonly root?: string;
+  /** The working tree's stacks by name (cdk.tf.json text). @default synthesizeWorkingTree */
+  readonly workingTree?: () => Map<string, string>;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -497,7 +499,7 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     const other = synthesizeCommit(scratch, root, src, label);
     other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
     const t0 = Date.now();
-    hereStacks = synthesizeWorkingTree();
+    hereStacks = (deps.workingTree ?? synthesizeWorkingTree)();
     io.stderr(`synth-diff: working tree synthesized in memory in ${seconds(Date.now() - t0)}\n`);
     baseStacks = await other;
     io.stderr(`synth-diff: ${label} exported and synthesized in ${seconds(Date.now() - started)}\n`);
