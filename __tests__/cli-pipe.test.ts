@@ -1,16 +1,17 @@
 // Piping a command's output into a reader that goes away (`| true`, `| head`)
 // must not crash it with EPIPE: the real commands, compiled as npm runs them.
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { buildDist } from "./processes";
 
 const ROOT = path.join(__dirname, "..");
 const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 let cwd: string;
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
+  buildDist();
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zh-pipe-"));
 });
 afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_SKIP_ENV, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
+import { buildDist } from "./processes";
 import { tempDir } from "./tmp";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -14,10 +15,7 @@ const sha256 = (s: string) => require("crypto").createHash("sha256").update(s).d
 /** An entry's name: the sha256 of the module's absolute path, a NUL, and its source. */
 const entryName = (file: string, source: string) => sha256(`${file}\0${source}`);
 
-beforeAll(() => {
-  const built = spawnSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT, encoding: "utf8" });
-  expect(built.status).toBe(0);
-});
+beforeAll(buildDist); // throws unless the build exits 0
 
 /** Runs `code` in a node process with the compile cache in `folder` installed first; its stdout, and the cache's stats. */
 function withCache(folder: string, code: string, env: NodeJS.ProcessEnv = process.env) {

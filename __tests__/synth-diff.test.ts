@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { environments, production } from "../config/environments";
 import { compileCacheFolder, compileCacheKey } from "../stacks/compile-cache";
-import { processesIn, until } from "./processes";
+import { buildDist, processesIn, until } from "./processes";
 import { tempDir } from "./tmp";
 import { CliIo, USAGE, lockfileDifferences, main, seedBuild, synthesizeWorkingTree } from "../commands/synth-diff";
 import { Json, diffDocuments } from "../lib/tf-diff";
@@ -274,7 +274,7 @@ const worktreesIn = (root: string, dir: string) =>
 const APP_FILES = ["main.ts", "cdktf.json", "package.json", "package-lock.json", "tsconfig.json", "config", "modules", "stacks", "policy", "commands", "lib", "bench", "tools", "types", "dist"];
 
 // This checkout's build, for its dist/ (copied with the sources) and the compiled command.
-beforeAll(() => execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT }));
+beforeAll(buildDist);
 
 describe("npm run synth-diff", () => {
   let scratch: string; // the TMPDIR of every run: it must be empty after each
