@@ -432,6 +432,22 @@ describe("npm run synth-diff", () => {
       delete process.env.GIT_CEILING_DIRECTORIES;
     }
   });
+
+  it("exit 2 before any work: a commit without the project's cdktf.json, or without its package-lock.json", async () => {
+    const tree = (entries: string) => execFileSync("git", ["mktree"], { cwd: repo, input: entries, encoding: "utf8" }).trim();
+    const commit = (t: string) => execFileSync("git", ["commit-tree", t, "-m", "not the project"], { cwd: repo, env: gitEnv, encoding: "utf8" }).trim();
+    const cdktfJson = gitIn(repo, "rev-parse", `${commits.same}:infra/cdktf/cdktf.json`);
+    const onlyCdktfJson = tree(`040000 tree ${tree(`040000 tree ${tree(`100644 blob ${cdktfJson}\tcdktf.json\n`)}\tcdktf\n`)}\tinfra\n`);
+    for (const [c, file] of [
+      [commit(tree("")), "cdktf.json"],
+      [commit(onlyCdktfJson), "package-lock.json"],
+    ]) {
+      const io = capture();
+      expect(await main([c], io, { root: project })).toBe(2);
+      expect(io.err).toBe(`error: ${c.slice(0, 7)} has no infra/cdktf/${file}: not a version of this project, nothing to synthesize\n`);
+      expect(io.out).toBe("");
+    }
+  });
 });
 
 describe("the command as npm runs it, on this repository", () => {

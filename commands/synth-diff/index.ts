@@ -72,8 +72,8 @@ function parseArgs(argv: readonly string[]): Options {
 
 // ---------------------------------------------------------------- git
 
-function git(cwd: string, args: readonly string[]): { ok: boolean; stdout: string; stderr: string } {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+function git(cwd: string, args: readonly string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync("git", args, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, input });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new InputError(code === "ENOENT" ? "git is not installed (synth-diff reads the other commit from git)" : `git: ${r.error.message}`);
@@ -94,9 +94,10 @@ export interface Base {
 
 /** The commit a ref names, checked to be a version of this project; refuses a ref git does not know. */
 export function resolveBase(root: string, ref: string): Base {
-  const top = git(root, ["rev-parse", "--show-toplevel"]);
-  if (!top.ok) throw new InputError(`${root} is not in a git checkout: synth-diff compares the working tree with a commit of its history`);
-  const prefix = git(root, ["rev-parse", "--show-prefix"]).stdout.trim();
+  const where = git(root, ["rev-parse", "--show-toplevel", "--show-prefix"]);
+  if (!where.ok) throw new InputError(`${root} is not in a git checkout: synth-diff compares the working tree with a commit of its history`);
+  // Two lines: the top folder, then the prefix (an empty line at the top).
+  const [top, prefix = ""] = where.stdout.replace(/\n$/, "").split("\n");
   const r = git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   if (!r.ok) {
     const shallow = git(root, ["rev-parse", "--is-shallow-repository"]).stdout.trim() === "true";
@@ -106,12 +107,15 @@ export function resolveBase(root: string, ref: string): Base {
     );
   }
   const commit = r.stdout.trim();
-  for (const file of ["cdktf.json", "package-lock.json"]) {
-    if (!git(root, ["cat-file", "-e", `${commit}:${prefix}${file}`]).ok) {
+  // Both files in one git call: a line each, `<name> missing` for one the commit does not have.
+  const files = ["cdktf.json", "package-lock.json"];
+  const found = git(root, ["cat-file", "--batch-check"], files.map((f) => `${commit}:${prefix}${f}\n`).join("")).stdout.split("\n");
+  files.forEach((file, n) => {
+    if (!/^[0-9a-f]+ blob \d+$/.test(found[n] ?? "")) {
       throw new InputError(`${labelOf(ref, commit)} has no ${prefix}${file}: not a version of this project, nothing to synthesize`);
     }
-  }
-  return { commit, top: top.stdout.trim(), prefix };
+  });
+  return { commit, top: top.trim(), prefix: prefix.trim() };
 }
 
 function headOf(root: string): { commit: string; dirty: boolean } {
