@@ -281,6 +281,9 @@ describe("npm run synth-diff", () => {
   let repo: string;
   let project: string; // the project sits in a subfolder of its repository, as in the README's layout
   let savedTmpdir: string | undefined;
+  // jest gives a test file a copy of process.env, which the os core module never reads: TMPDIR set here reaches
+  // the spawned commands, and the in-process runs still make their copies in os.tmpdir(), so that is checked too.
+  const inProcessTmp = os.tmpdir();
   const commits: Record<string, string> = {};
   const current = production.mlWorker!.maxCapacity!;
   const other = current + 1;
@@ -331,6 +334,7 @@ describe("npm run synth-diff", () => {
 
   afterEach(() => {
     expect(fs.readdirSync(scratch)).toEqual([]);
+    expect(fs.readdirSync(inProcessTmp).filter((f) => f.startsWith("synth-diff-"))).toEqual([]);
   });
 
   afterAll(() => {
