@@ -23,10 +23,11 @@ import * as configured from "../config/environments";
 import { HCL_PRODUCTION as production, onHclProduction } from "./fixtures/hcl-production";
 const staging = onHclProduction(configured.staging, configured.production);
 import { synthesize } from "../stacks/app";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import { PROJECT_ROOT } from "../lib/cli";
 import { openWorkdir } from "../lib/workdir";
 import { tempDir } from "./tmp";
+import { buildDist } from "./processes";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
@@ -1015,7 +1016,7 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
 describe("the synthesis's temporary folder, for every command that synthesizes", () => {
   // os.tmpdir() reads the process's own environment (not jest's copy of it): the compiled commands, in a process of their own.
   const ROOT = path.join(__dirname, "..");
-  beforeAll(() => execFileSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT }));
+  beforeAll(buildDist);
   const env = (tmpdir: string) => {
     const e: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmpdir, TF_VAR_db_password_plain: "REDACTED", CHECKPOINT_DISABLE: "1" };
     delete e.TMP;
