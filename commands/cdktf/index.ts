@@ -57,12 +57,15 @@ export interface Runner {
 
 const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package.json")), "bundle", "bin", "cdktf");
 
+/** Runs the cdktf CLI (`script`: the tests give a fake one) with the arguments, its output to the terminal; returns its exit code. */
+export function runCdktf(argv: readonly string[], script = cdktfBin(), env: NodeJS.ProcessEnv = process.env): number {
+  const run = spawnSync(process.execPath, [script, ...argv], { stdio: "inherit", env: { ...env, CHECKPOINT_DISABLE: "1" } });
+  if (run.error) throw run.error;
+  return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
+}
+
 export const realRunner: Runner = {
-  cdktf(argv) {
-    const run = spawnSync(process.execPath, [cdktfBin(), ...argv], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
-    if (run.error) throw run.error;
-    return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
-  },
+  cdktf: (argv) => runCdktf(argv),
   verify(argv) {
     // verify, built beside this command in dist/commands (npm run deploy builds first): run, not imported.
     const run = spawnSync(process.execPath, [path.join(__dirname, "..", "verify", "index.js"), ...argv], { stdio: "inherit" });
