@@ -5,10 +5,8 @@
 // against the stack's own backend. The stack's folder is synthesized and
 // initialized first (the plan may come from another job). Terraform then
 // refuses a stale plan itself.
-import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
 import type * as App from "../../stacks/app";
@@ -17,19 +15,19 @@ import { backendOf, describeBackend, sameBackend } from "../../lib/backend";
 import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
+import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 
 export interface ApplyRunner {
   /** Runs terraform with the arguments in `cwd`; its output reaches the user whole; returns its exit code. */
   terraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): number;
 }
 
-/** Terraform's output straight to the terminal. */
+/**
+ * Terraform's output straight to the terminal; its TMPDIR (TMP, TEMP) a private folder `zivohealth-deploy-XXXXXX`
+ * in the caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts).
+ */
 export const inheritRunner: ApplyRunner = {
-  terraform(bin, args, cwd, env) {
-    const r = spawnSync(bin, args, { cwd, env, stdio: "inherit" });
-    if (r.error) throw r.error;
-    return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
-  },
+  terraform: (bin, args, cwd, env) => runInPrivateTmp("deploy", bin, args, { cwd, env }),
 };
 
 export interface DeployPlanDeps {

@@ -11,6 +11,8 @@ import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
 import { environments as configured } from "../../config/environments";
 import { CliIo, processIo } from "../../lib/cli";
+import { WorkdirError } from "../../lib/workdir/options";
+import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 import { ApplyRunner, deployPlan } from "./deploy-plan";
 import { StateReader, awsCli, checkState, hclRootWarning } from "./state-check";
 
@@ -57,11 +59,13 @@ export interface Runner {
 
 const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package.json")), "bundle", "bin", "cdktf");
 
-/** Runs the cdktf CLI (`script`: the tests give a fake one) with the arguments, its output to the terminal; returns its exit code. */
+/**
+ * Runs the cdktf CLI (`script`: the tests give a fake one) with the arguments, its output to the terminal; returns its
+ * exit code. It, and the Terraform it runs, get TMPDIR (TMP, TEMP) a private folder `zivohealth-cdktf-XXXXXX` in the
+ * caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts).
+ */
 export function runCdktf(argv: readonly string[], script = cdktfBin(), env: NodeJS.ProcessEnv = process.env): number {
-  const run = spawnSync(process.execPath, [script, ...argv], { stdio: "inherit", env: { ...env, CHECKPOINT_DISABLE: "1" } });
-  if (run.error) throw run.error;
-  return run.status ?? 128 + (run.signal ? os.constants.signals[run.signal] : 0);
+  return runInPrivateTmp("cdktf", process.execPath, [script, ...argv], { env: { ...env, CHECKPOINT_DISABLE: "1" } });
 }
 
 export const realRunner: Runner = {
@@ -113,7 +117,7 @@ export function main(
     }
     const warning = hclRootWarning(stacks[0], environments[stacks[0]], path.resolve(io.cwd, process.env.CDKTF_OUTDIR ?? "cdktf.out"));
     if (warning) io.stderr(`${warning}\n`);
-    const code = deployPlan(stacks[0], plan.folder, io, { environments, runner: applyRunner });
+    const code = refusingBadTmpdir(io, () => deployPlan(stacks[0], plan.folder, io, { environments, runner: applyRunner }));
     return verifying ? verifyAfterDeploy(code, "deploy", stacks, io, runner, environments) : code;
   }
   const { command, stacks, output } = parseInvocation(argv);
@@ -139,8 +143,19 @@ export function main(
       return 2;
     }
   }
-  const code = runner.cdktf(argv);
+  const code = refusingBadTmpdir(io, () => runner.cdktf(argv));
   return verifying ? verifyAfterDeploy(code, command, stacks, io, runner, environments) : code;
+}
+
+/** `run`'s exit code; 2, said on stderr, when a child's private temporary folder cannot be made (a TMPDIR that is missing, not writable, too long). */
+function refusingBadTmpdir(io: CliIo, run: () => number): number {
+  try {
+    return run();
+  } catch (e) {
+    if (!(e instanceof WorkdirError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
 }
 
 /** Skips verify after a deploy; not passed to cdktf. */

@@ -17,15 +17,16 @@
 //   await w.stopNested(); // an interrupt: stops another command's runs opened inside this folder
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { acquireLock } from "./lock";
 import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, MAX_TMP_BYTES, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
+import { callerTmpOf, makePrivateTmp, withTmp } from "./private-tmp";
 import { fileSystemMessage, isWithin, realPath, refusal } from "./refusal";
 import { OpenRun, openRuns, privateUmask, stopRuns, stoppedWithin, watchSignals } from "./signals";
 
 export * from "./options";
 export { fileSystemMessage, realPath, refusal } from "./refusal";
+export { runInPrivateTmp } from "./private-tmp";
 
 // ---------------------------------------------------------------- the folder
 
@@ -145,12 +146,11 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
       fs.mkdirSync(tmpInFolder, { mode: 0o700 });
       tmp = tmpInFolder;
-    } else tmp = fs.mkdtempSync(path.join(callerTmp, `zivohealth-${o.tool.replace(/[^\w-]+/g, "_")}-`));
+    } else tmp = makePrivateTmp(callerTmp, o.tool);
     return tmp;
   };
   const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    const t = makeTmp(env.TMPDIR || os.tmpdir());
-    return { ...env, TMPDIR: t, TMP: t, TEMP: t };
+    return withTmp(env, makeTmp(callerTmpOf(env)));
   };
   const removeTmp = () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
