@@ -37,12 +37,11 @@ import { Iam } from "../modules/iam";
 import { MlWorker } from "../modules/ml-worker";
 import { throwIfProblems } from "../modules/validation";
 import { PolicyAspect, ResolvesOncePerSynth, attachPolicy } from "../policy";
+import { HCL_MODULES } from "./hcl-modules";
 import { applyMoves } from "./moves";
 import { pinProviders } from "./providers";
 import { guardReplacements } from "./replacement-guard";
 
-/** The HCL modules this stack still calls, by module name. */
-export const HCL_MODULES = ["storage", "ssm", "vpc_endpoints", "route53"] as const;
 
 /** The root's variables: what changes per deploy, and the secrets. */
 interface RootVariables {

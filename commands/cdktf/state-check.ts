@@ -8,7 +8,7 @@ import * as path from "path";
 import { EnvironmentConfig } from "../../config/environment";
 import { backendLocation } from "../../stacks/isolation";
 import { MOVES } from "../../stacks/moves";
-import { HCL_MODULES } from "../../stacks/zivohealth-stack";
+import { HCL_MODULES } from "../../stacks/hcl-modules";
 
 /** What the check found: a refusal, or notes to print before cdktf runs. */
 export interface StateCheck {
