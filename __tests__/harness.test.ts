@@ -29,6 +29,15 @@ describe("the groups of npm test", () => {
     expect(weight("synth-diff.test.ts")).toBeGreaterThan(weight("cli-pipe.test.ts"));
   });
 
+  it("the group that follows the lone files in their worker is lighter by about their weight", () => {
+    const sum = (g: string[]) => g.reduce((total, f) => total + weight(f), 0);
+    const [first, second] = groups();
+    const lone = ALONE.reduce((total, f) => total + weight(f), 0);
+    expect(lone).toBeGreaterThan(1);
+    expect(sum(first) - sum(second)).toBeGreaterThan(lone / 2);
+    expect(Math.abs(sum(first) - (sum(second) + lone))).toBeLessThan(lone / 2);
+  });
+
   it("each run in a fresh worker: jest recycles a worker after every file (a limit below any worker's heap)", () => {
     const config = require("../jest.groups.config.js") as { workerIdleMemoryLimit?: string };
     expect(config.workerIdleMemoryLimit).toBe("1MB");
