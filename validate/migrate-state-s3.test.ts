@@ -1,9 +1,11 @@
 // migrate-state against Terraform's S3 backend with a DynamoDB lock table,
 // served by s3rver (S3) and dynalite (DynamoDB) from the npm registry on
 // 127.0.0.1: the state pulled, migrated, pushed under the lock; two pushes at
-// once, the second refused by the lock and nothing lost. S3-native locking
+// once, the second refused by the lock and nothing lost; the command killed
+// (SIGKILL) during its push, the push landing and the lock released. S3-native locking
 // (use_lockfile) is not tested: s3rver ignores the conditional write it needs.
 import { spawn } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
+import { startCli, waitForChildren, waitForExit } from "./lib/cli-process";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
@@ -70,14 +73,21 @@ async function backendFolder(key: string, config: string): Promise<string> {
   return dir;
 }
 
+/** Every file under `dir` with its sha256: "nothing deleted or changed". */
+const snapshot = (dir: string) =>
+  fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .sort()
+    .map((f) => [f, fs.statSync(path.join(dir, f)).isFile() ? createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex") : "folder"]);
+
 const pull = async (dir: string) => JSON.parse((await tf(["state", "pull"], dir)).stdout);
 const addresses = (state: any) => new Set(parseState(JSON.stringify(state), "state").instances.filter((i) => i.deposed === null).map(instanceAddress));
 
-async function migrate(cwd: string, environments: Record<string, EnvironmentConfig>, config: string, deps: Partial<Deps> = {}) {
+async function migrate(cwd: string, environments: Record<string, EnvironmentConfig>, config: string, deps: Partial<Deps> = {}, args: string[] = []) {
   let stdout = "";
   let stderr = "";
   const code = await main(
-    ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA],
+    ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, ...args],
     { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
     { environments, env: ENV_VARS, ...deps },
   );
@@ -175,5 +185,81 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual(
       [...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort(),
     );
+  });
+  test("SIGKILL during the push: the push lands, the lock is released, the report says it started, the next run keeps the backup", async () => {
+    const key = "zivohealth/production-killed/terraform.tfstate";
+    const { environments, view } = await seed(key);
+    const beforeText = (await tf(["state", "pull"], view)).stdout;
+    const before = JSON.parse(beforeText);
+    const moves = MOVES.filter((m) => addresses(before).has(m.from));
+    const pushing = before.serial + moves.length;
+    const root = tmp("killed");
+    const cwd = path.join(root, "project");
+    const callerTmp = path.join(root, "tmp"); // the command's TMPDIR: a killed run leaves nothing of its own there
+    const out = path.join(root, "k1");
+    fs.mkdirSync(cwd);
+    fs.mkdirSync(callerTmp);
+    const backend = environments.production.backend;
+    const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--out", out], {
+      cwd,
+      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend) },
+    });
+    const pid = cli.child.pid!;
+    let terraform: number[] = [];
+    try {
+      await cli.waitFor(`migrate-state: pushing serial ${pushing} (lineage ${before.lineage})`);
+      // The lock's holder (terraform console) and Terraform's push, both running: kill the command now.
+      const [holder] = await waitForChildren(pid, (argv) => argv[1] === "console", 1);
+      const [pusher] = await waitForChildren(pid, (argv) => argv[1] === "state" && argv[2] === "push", 1);
+      terraform = [holder, pusher];
+      process.kill(pid, "SIGKILL");
+      expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
+      // The push (its own process group, its output to files) finishes; console reads the end of its input and exits, unlocking.
+      await waitForExit(terraform, "the killed run's terraform console and state push");
+    } finally {
+      for (const p of [pid, ...terraform]) {
+        try {
+          process.kill(p, "SIGKILL"); // only after a failure above: each is gone by now otherwise
+        } catch {
+          // gone
+        }
+      }
+    }
+    // The push landed: S3 holds the migrated state, one serial higher (state push writes it once more).
+    const after = await pull(view);
+    expect(after.lineage).toBe(before.lineage);
+    expect(after.serial).toBe(pushing + 1);
+    const now = addresses(after);
+    for (const m of moves) {
+      expect(now.has(m.to)).toBe(true);
+      expect(now.has(m.from)).toBe(false);
+    }
+    expect(now.size).toBe(addresses(before).size);
+    // The DynamoDB lock is released: every key's state digest, no lock item.
+    expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual([...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort());
+    // The report says the push started, not that it ended.
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as MigrationReport;
+    expect(report.pushStarted).toEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), serial: pushing, lineage: before.lineage });
+    expect(report.pushed).toBeUndefined();
+    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toContain(
+      `A push of serial ${pushing} to s3://${emu!.bucket}/${key} (${REGION}; lock: DynamoDB table ${emu!.table}) started at ${report.pushStarted!.at}, under its lock, ` +
+        "and this report was not rewritten after it: the run ended during the push, or the push failed.",
+    );
+    // The backup: the state as S3 held it before (terraform state pull's bytes), byte for byte.
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(beforeText);
+    // Killed: its working files, its Terraform's temporary folder and its folder lock (its pid, dead: stale) stay in its folder; nothing in the caller's TMPDIR.
+    expect(fs.readdirSync(out).sort()).toEqual([".zivohealth-tmp", ".zivohealth-workdir.json", ".zivohealth-workdir.lock", "migrated.tfstate", "original.tfstate", "report.json", "report.md", "work"]);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+    // The next run with that folder: refused, naming the backup; nothing deleted or changed, nothing pushed.
+    const files = snapshot(out);
+    const next = await migrate(cwd, environments, config, {}, ["--out", out]);
+    expect(next.code).toBe(2);
+    expect(next.stderr).toContain(
+      `error: ${out} holds original.tfstate, the backup of the state before a push that started at ${report.pushStarted!.at} (serial ${before.serial}, pushing ${pushing}) ` +
+        "and did not report its end (terraform state pull shows what the backend holds now): migrate-state never deletes or replaces it. ",
+    );
+    expect(snapshot(out)).toEqual(files);
+    expect((await pull(view)).serial).toBe(pushing + 1);
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
 });

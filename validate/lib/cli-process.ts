@@ -1,0 +1,91 @@
+// A command run as a process of its own (its own process group, as a user's
+// shell starts it), for the tier's tests that signal or kill it; and its child
+// processes, found in /proc. Every wait is bounded and fails naming what it
+// waited for.
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "../..");
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Its exit: the code, or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once its stderr holds `text`; rejects if it exits first or `timeoutMs` passes. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  stderr(): string;
+}
+
+/** A TypeScript entry point (`commands/<name>/index.ts`, or a test's own), run with ts-node as `npm run` runs it, detached. */
+export function startCli(entry: string, args: readonly string[], o: { cwd: string; env: NodeJS.ProcessEnv }): CliProcess {
+  const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), entry, ...args], {
+    cwd: o.cwd,
+    env: { ...o.env, DISABLE_V8_COMPILE_CACHE: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  const waitFor = (text: string, timeoutMs = 240_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${text}" on the command's stderr after ${timeoutMs / 1000} s:\n${stderr}`)), timeoutMs);
+      const check = () => {
+        if (!stderr.includes(text)) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      child.stderr!.on("data", check);
+      check();
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`exited before "${text}":\n${stderr}`));
+      });
+    });
+  return { child, exited, waitFor, stderr: () => stderr };
+}
+
+/** A process's parent pid and state letter (`Z` a zombie), or undefined once it is gone. */
+function procStat(pid: number): { ppid: number; state: string } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(ppid), state };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until `count` child processes of `parent` have an argv that `match` accepts; returns their pids. Polls every 50 ms, for 30 s at most. */
+export async function waitForChildren(parent: number, match: (argv: string[]) => boolean, count: number, timeoutMs = 30_000): Promise<number[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (procStat(Number(entry))?.ppid !== parent) continue;
+        if (match(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0"))) found.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (found.length >= count) return found;
+    if (Date.now() > until) throw new Error(`no ${count} such child process(es) of ${parent} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until every pid has exited (gone, or a zombie no one reaped); throws naming those still running after `timeoutMs`. */
+export async function waitForExit(pids: readonly number[], what: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const running = () => pids.filter((p) => {
+    const s = procStat(p);
+    return s !== undefined && s.state !== "Z";
+  });
+  while (running().length) {
+    if (Date.now() > until) throw new Error(`${what}: still running after ${timeoutMs / 1000} s: pid ${running().join(", ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
