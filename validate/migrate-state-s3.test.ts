@@ -262,4 +262,68 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     expect((await pull(view)).serial).toBe(pushing + 1);
     expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
+  // Not migrate-state's to prevent: a record in DynamoDB outlives the process that wrote it. What the operator sees and runs.
+  test("the run and its lock holder killed together (a runner lost) while it holds the lock: the DynamoDB lock stays; refused naming its ID; force-unlock, then the run migrates", async () => {
+    const key = "zivohealth/production-lost/terraform.tfstate";
+    const { environments, view } = await seed(key);
+    const beforeText = (await tf(["state", "pull"], view)).stdout;
+    const before = JSON.parse(beforeText);
+    const moves = MOVES.filter((m) => addresses(before).has(m.from));
+    const root = tmp("lost");
+    const cwd = path.join(root, "project");
+    const callerTmp = path.join(root, "tmp");
+    const out = path.join(root, "k1");
+    fs.mkdirSync(cwd);
+    fs.mkdirSync(callerTmp);
+    const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--out", out], {
+      cwd,
+      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(environments.production.backend) },
+    });
+    const pid = cli.child.pid!;
+    let terraform: number[] = [];
+    try {
+      await cli.waitFor(`migrate-state: taking the lock of s3://${emu!.bucket}/${key}`);
+      // console holds the lock (it opened the FIFO) once the check under the lock, a state pull, runs: the push has not started.
+      const [holder] = await waitForChildren(pid, (argv) => argv[1] === "console", 1);
+      const [check] = await waitForChildren(pid, (argv) => argv[1] === "state" && argv[2] === "pull", 1);
+      terraform = [holder, check];
+      for (const p of [pid, holder, check]) process.kill(p, "SIGKILL");
+      expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
+      await waitForExit(terraform, "the killed terraform console and state pull");
+    } finally {
+      for (const p of [pid, ...terraform]) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    }
+    // Nothing pushed; the lock item stays, naming console's operation.
+    expect((await pull(view)).serial).toBe(before.serial);
+    const lock = (await emu!.lockItems()).find((i) => i.LockID.S === `${emu!.bucket}/${key}`);
+    expect(lock).toBeDefined();
+    const info = JSON.parse((lock as Record<string, { S: string }>).Info.S) as { ID: string; Operation: string; Path: string };
+    expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: `${emu!.bucket}/${key}` });
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as MigrationReport;
+    expect(report.pushStarted).toBeUndefined();
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+    // The next run: refused by the lock, told to force-unlock, with the ID; nothing written.
+    const refused = await migrate(cwd, environments, config, {}, ["--out", path.join(root, "k2")]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("release it with terraform force-unlock <ID>, the ID Terraform gives below, in a folder initialized with the stack's backend. Terraform said:");
+    expect(refused.stderr).toContain(`ID:        ${info.ID}`);
+    expect(fs.existsSync(path.join(root, "k2"))).toBe(false);
+    // What the operator runs: force-unlock with that ID, in a folder initialized with the backend; then the run migrates.
+    const unlock = await tf(["force-unlock", "-force", "-no-color", info.ID], view);
+    expect(unlock.out).toContain("Terraform state has been successfully unlocked!");
+    expect(unlock.code).toBe(0);
+    const r = await migrate(cwd, environments, config, {}, ["--out", path.join(root, "k3")]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect((await pull(view)).serial).toBe(before.serial + moves.length + 1);
+    expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual([...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort());
+    // The killed run's folder: its backup and its report kept.
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(beforeText);
+  });
 });
