@@ -17,6 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { startCli, waitForChildren } from "./lib/cli-process";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -101,44 +102,8 @@ function cliEnv(l: Layout): NodeJS.ProcessEnv {
 }
 
 /** The CLI as a user runs it (its own process group), with the project's own configuration for the layout's backend. */
-function startCli(l: Layout, args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "commands/migrate-state/index.ts"), "--modules", MODULES, "--data", DATA, ...args],
-    { cwd: l.cwd, env: { ...ENV_VARS, ...cliEnv(l) }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const waitFor = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => (stderr.includes(text) ? resolve() : undefined);
-      child.stderr.on("data", check);
-      check();
-      void exited.then(() => reject(new Error(`exited before "${text}":\n${stderr}`)));
-    });
-  return { child, exited, waitFor, stderr: () => stderr };
-}
-
-/** Waits until `count` child processes of `parent` have an argv that `match` accepts; returns their pids. */
-async function waitForChildren(parent: number, match: (argv: string[]) => boolean, count: number): Promise<number[]> {
-  for (let i = 0; i < 600; i++) {
-    const found: number[] = [];
-    for (const entry of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== parent) continue;
-        if (match(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0"))) found.push(Number(entry));
-      } catch {
-        // gone meanwhile
-      }
-    }
-    if (found.length >= count) return found;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no ${count} such child process(es) of ${parent}`);
-}
+const startMigrateState = (l: Layout, args: string[]) =>
+  startCli(path.join(ROOT, "commands/migrate-state/index.ts"), ["--modules", MODULES, "--data", DATA, ...args], { cwd: l.cwd, env: { ...ENV_VARS, ...cliEnv(l) } });
 
 describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
   test.concurrent.each([
@@ -348,12 +313,12 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
   test("SIGTERM to the command's process alone (a CI cancel) during the verification plans: their Terraform stopped at once, exit 143, nothing written", async () => {
     const l = layout(POST_FIX);
     const bytes = fs.readFileSync(l.backendFile);
-    const cli = startCli(l, ["--push"]);
+    const cli = startMigrateState(l, ["--push"]);
     await cli.waitFor("migrate-state: verifying");
     // Both plans' terraform plan running (children of the command's process: plan-check runs inside it).
     const plans = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "plan", 2);
     process.kill(cli.child.pid!, "SIGTERM");
-    expect(await cli.exited).toBe(143);
+    expect((await cli.exited).code).toBe(143);
     expect(cli.stderr()).toMatch(
       /error: interrupted \(the verification plans: stopped their Terraform, pid \d+, \d+\), before the push: nothing was pushed; the backend and the given files are untouched\. Removed .*, which this run created\.\n$/,
     );
@@ -368,11 +333,11 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
   test("SIGKILL during the push: the push lands, the report says it started, the lock is released, the next run keeps the backup", async () => {
     const l = layout(POST_FIX);
     const out = path.join(l.root, "k1");
-    const cli = startCli(l, ["--push", "--out", out]);
+    const cli = startMigrateState(l, ["--push", "--out", out]);
     await cli.waitFor("migrate-state: pushing serial 348");
     await waitForChildren(cli.child.pid!, (argv) => argv[1] === "state" && argv[2] === "push", 1);
     process.kill(cli.child.pid!, "SIGKILL");
-    await cli.exited;
+    expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
     // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end and unlocks.
     const lockInfo = path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info");
     // Terraform writes the local state in place: a read meanwhile can see it half written.
