@@ -1,9 +1,10 @@
-// Long: migrate-state without Terraform in one file (moves, the checks of a copy and of the plans, the backend, the command in process): its cases share the fixtures and the synthesized moves.
+// Long: migrate-state without Terraform in one file (moves, the checks of a copy and of the plans, the backend, the command in process, the lock held through the push): its cases share the fixtures and the synthesized moves.
 // migrate-state without Terraform: which moves apply to each fixture (from the
 // stack's moved blocks, checked against the address table), the refusals
 // before anything runs, the check of a copy against the state as read and of
 // the two plans, and the backend facts. What Terraform does is tested in
 // validate/migrate-state*.test.ts.
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -409,4 +410,77 @@ describe("Terraform's temporary files", () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
     expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
+});
+
+describe("the backend's lock outlives the push", () => {
+  /**
+   * A `terraform` that logs, one line per event, in $RECORD: each command as it starts, with what its fd 3 is
+   * (`none` if it has none); `console` reads the FIFO it is asked to read, then its input to the end, then logs
+   * `released` (Terraform unlocks as console exits); `state push` logs `pushed` after 1 s.
+   */
+  function fakeTerraform(dir: string): string {
+    const bin = path.join(dir, "terraform");
+    fs.writeFileSync(
+      bin,
+      "#!/bin/sh\n" +
+        // (Not $(...): the shell reads a command substitution on its fd 3.)
+        'started() { { printf "%s fd3=" "$1"; readlink /proc/$$/fd/3 || echo none; } >> "$RECORD" 2> /dev/null; }\n' +
+        'case "$1 $2" in\n' +
+        '  "init "*) started init; mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
+        '  "console "*) started console; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
+        '  "state pull") started pull; cat "$STATE" ;;\n' +
+        '  "state push") started push; sleep 1; echo pushed >> "$RECORD" ;;\n' +
+        "  *) exit 97 ;;\n" +
+        "esac\n",
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  /** Runs migrate-state's step 5 (fixtures/migrate-state-lock-driver.ts) with the fake, in a process of its own; `kill`: SIGKILL it (alone) once the push has started. */
+  async function step5(kill: boolean) {
+    const dir = tmp();
+    const record = path.join(dir, "record.txt");
+    const state = path.join(dir, "terraform.tfstate");
+    fs.copyFileSync(POST_FIX, state);
+    const driver = spawn(
+      process.execPath,
+      ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "migrate-state-lock-driver.ts"), fakeTerraform(dir), path.join(dir, "work"), state, state],
+      { cwd: dir, env: { ...process.env, RECORD: record, STATE: state }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    driver.stderr.on("data", (d) => (stderr += d));
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => driver.on("close", (code, signal) => resolve([code, signal])));
+    const lines = () => (fs.existsSync(record) ? fs.readFileSync(record, "utf8").trim().split("\n") : []);
+    const until = async (what: string, line: RegExp) => {
+      for (const end = Date.now() + 15_000; !lines().some((l) => line.test(l)); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > end) throw new Error(`no ${what} after 15 s; recorded: ${JSON.stringify(lines())}; the driver said: ${stderr}`);
+      }
+    };
+    try {
+      if (kill) {
+        await until("push", /^push /);
+        process.kill(driver.pid!, "SIGKILL");
+      }
+      const ended = await closed;
+      // console and the push run in process groups of their own: they outlive the driver.
+      await until("release", /^released$/);
+      // The push's fd 3 is console's input: one end of a socket pair (libuv's pipe), its number of no interest.
+      return { ended, lines: lines().map((l) => l.replace(/=socket:\[\d+\]$/, "=socket")), stderr };
+    } finally {
+      if (driver.exitCode === null && driver.signalCode === null) driver.kill("SIGKILL");
+    }
+  }
+
+  it("migrate-state killed (SIGKILL, its process alone) during the push: console releases the lock only after the push has ended", async () => {
+    const r = await step5(true);
+    expect(r.ended).toEqual([null, "SIGKILL"]);
+    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", "push fd3=socket", "pushed", "released"]);
+  }, 30_000);
+
+  it("a run that ends: the push, the pull after it, then the release; only the push holds console's input", async () => {
+    const r = await step5(false);
+    expect(r).toMatchObject({ ended: [0, null], stderr: "" });
+    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", "push fd3=socket", "pushed", "pull fd3=none", "released"]);
+  }, 30_000);
 });

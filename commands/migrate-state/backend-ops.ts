@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { Writable } from "stream";
 import { BackendIdentity, StackBackend, describeBackend } from "../../lib/backend";
 import { RawState } from "../../lib/plan/workspace";
 
@@ -52,8 +53,9 @@ let logs = 0;
 /**
  * Runs terraform; on an abort it sends SIGINT (Terraform stops cleanly) and,
  * 10 s later, SIGKILL. `uninterruptible`: the abort waits for it (the push).
+ * `holding`: a pipe the child holds too, as its fd 3, until it exits.
  */
-export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number } = {}): Promise<Result> {
+export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number; holding?: Writable } = {}): Promise<Result> {
   return new Promise((resolve) => {
     // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either;
     // and its output goes to files, not pipes: if migrate-state dies, a pipe would end it by SIGPIPE halfway.
@@ -61,7 +63,7 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
     const fds = files?.map((f) => fs.openSync(f, "w", 0o600));
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe"], detached: o.uninterruptible === true });
+      child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe", ...(o.holding ? [o.holding] : [])], detached: o.uninterruptible === true });
     } finally {
       fds?.forEach((fd) => fs.closeSync(fd));
     }
@@ -139,11 +141,17 @@ export interface Backend {
   pull(o?: { uninterruptible?: boolean }): Promise<string | null>;
   /** Takes the backend's lock (refused at once if another holds it). */
   lock(): Promise<LockHold>;
-  /** `terraform state push -lock=false`: only while this run holds the lock; never -force. Let finish on an interrupt. */
-  push(file: string): Promise<Result>;
+  /** `terraform state push -lock=false`: only while this run holds the lock (`hold`), which outlives it; never -force. Let finish on an interrupt. */
+  push(file: string, hold: LockHold): Promise<Result>;
 }
 
 export interface LockHold {
+  /**
+   * The lock holder's input. A push holds it too (as its fd 3): the holder sees the end of its input, and
+   * releases the lock, only once this run and the push have both let go of it, so the lock outlives a push
+   * whose migrate-state was killed. No other process gets it (Node opens it close-on-exec).
+   */
+  readonly input: Writable;
   /** Ends the Terraform process that holds the lock; Terraform releases it. Never throws: a problem comes back as a warning. */
   release(): Promise<string | undefined>;
 }
@@ -189,8 +197,8 @@ export async function openBackend(tf: Tf, dir: string, backend: StackBackend, ba
       }
     },
     lock: () => holdLock(tf, dir, identity),
-    async push(file) {
-      return run(tf, ["state", "push", "-lock=false", "-no-color", file], dir, { uninterruptible: true });
+    async push(file, hold) {
+      return run(tf, ["state", "push", "-lock=false", "-no-color", file], dir, { uninterruptible: true, holding: hold.input });
     },
   };
 }
@@ -212,7 +220,8 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   // The local backend's console reads ./terraform.tfstate unless told the path (its legacy -state flag).
   const args = ["console", "-no-color", ...(identity.type === "local" ? [`-state=${identity.path}`] : [])];
   // Its own process group: a Ctrl-C at the terminal must not end it (and release the lock) while a push runs;
-  // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock.
+  // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock;
+  // a push under way holds that input too (LockHold.input), so that end comes only once the push has exited as well.
   // Its output goes to a file, not a pipe: if migrate-state dies (SIGKILL), a pipe would end console by SIGPIPE
   // before it unlocks (leaving an S3 backend's lock held); with a file it reads the end of its input and unlocks.
   const log = path.join(dir, "lock-holder.log");
@@ -266,6 +275,7 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   // Held: from here an interrupt ends it through release(), never behind the run's back (a push may be under way).
   tf.signal?.removeEventListener("abort", stop);
   return {
+    input: child.stdin!,
     async release() {
       await first.fd.close().catch(() => undefined);
       child.stdin!.end();

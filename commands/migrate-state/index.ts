@@ -332,7 +332,7 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     writeReport(w.dir, { ...written, pushStarted: { at: new Date().toISOString(), serial: migrated.serial!, lineage: migrated.lineage! } });
     runState.pushStarted = true;
     runState.backup = originalFile;
-    const pushing = store.push(migratedFile);
+    const pushing = store.push(migratedFile, hold);
     await deps.onStep?.("pushing");
     const pushed = await pushing;
     if (pushed.code !== 0) throw new Refusal(`Terraform refused the push; the backend is unchanged. Terraform said:\n${(pushed.stderr || pushed.stdout).trim()}`);
