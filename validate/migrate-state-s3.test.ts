@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
-import { startCli, waitForChildren, waitForExit } from "./lib/cli-process";
+import { exitPolls, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
@@ -214,8 +214,11 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       terraform = [holder, pusher];
       process.kill(pid, "SIGKILL");
       expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
-      // The push (its own process group, its output to files) finishes; console reads the end of its input and exits, unlocking.
-      await waitForExit(terraform, "the killed run's terraform console and state push");
+      // The push (its own process group, its output to files) finishes; console reads the end of its input, which the push
+      // holds too, and exits, unlocking: never before the push has ended (seen at the same 5 ms poll at the earliest).
+      const [holderGone, pusherGone] = await exitPolls(terraform, "the killed run's terraform console and state push");
+      expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
+      expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
     } finally {
       for (const p of [pid, ...terraform]) {
         try {

@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
-import { startCli, waitForChildren } from "./lib/cli-process";
+import { exitPolls, startCli, waitForChildren } from "./lib/cli-process";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -335,10 +335,15 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const out = path.join(l.root, "k1");
     const cli = startMigrateState(l, ["--push", "--out", out]);
     await cli.waitFor("migrate-state: pushing serial 348");
-    await waitForChildren(cli.child.pid!, (argv) => argv[1] === "state" && argv[2] === "push", 1);
+    const [holder] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "console", 1);
+    const [pusher] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "state" && argv[2] === "push", 1);
     process.kill(cli.child.pid!, "SIGKILL");
     expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
-    // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end and unlocks.
+    // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end (the push
+    // holds it too) and unlocks: never before the push has ended (seen at the same 5 ms poll at the earliest).
+    const [holderGone, pusherGone] = await exitPolls([holder, pusher], "the killed run's terraform console and state push");
+    expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
+    expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
     const lockInfo = path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info");
     // Terraform writes the local state in place: a read meanwhile can see it half written.
     const serial = () => {

@@ -89,3 +89,22 @@ export async function waitForExit(pids: readonly number[], what: string, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Waits until every pid has exited (as waitForExit), polling every 5 ms; returns for each the poll at
+ * which it was first seen gone (0: gone at the first; equal: seen gone at the same poll).
+ */
+export async function exitPolls(pids: readonly number[], what: string, timeoutMs = 60_000): Promise<number[]> {
+  const until = Date.now() + timeoutMs;
+  const gone: (number | undefined)[] = pids.map(() => undefined);
+  for (let poll = 0; gone.some((g) => g === undefined); poll++) {
+    pids.forEach((p, i) => {
+      const s = procStat(p);
+      if (gone[i] === undefined && (s === undefined || s.state === "Z")) gone[i] = poll;
+    });
+    if (gone.every((g) => g !== undefined)) break;
+    if (Date.now() > until) throw new Error(`${what}: still running after ${timeoutMs / 1000} s: pid ${pids.filter((_p, i) => gone[i] === undefined).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return gone as number[];
+}
