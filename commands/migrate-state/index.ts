@@ -609,10 +609,11 @@ export function renderMarkdown(r: MigrationReport): string {
   return out.join("\n");
 }
 
-if (require.main === module) {
+/** The command as a process of its own: its arguments and I/O, SIGINT and SIGTERM aborting the run. */
+export function runAsProcess(deps: Omit<Deps, "signal"> = {}): void {
   const controller = new AbortController();
   for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, () => controller.abort(s));
-  main(process.argv.slice(2), processIo(), { signal: controller.signal }).then(
+  main(process.argv.slice(2), processIo(), { ...deps, signal: controller.signal }).then(
     (code) => (process.exitCode = code),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? e}\n`);
@@ -620,3 +621,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runAsProcess();
