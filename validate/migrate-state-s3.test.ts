@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
-import { exitPolls, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
+import { PUSH_WRAPPER, exitPolls, pushHeldTerraform, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
@@ -200,9 +200,11 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     fs.mkdirSync(cwd);
     fs.mkdirSync(callerTmp);
     const backend = environments.production.backend;
+    // Terraform through a wrapper that holds the push a second after it ends (pushHeldTerraform says why).
+    const bin = pushHeldTerraform(path.join(root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
     const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--out", out], {
       cwd,
-      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend) },
+      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
     });
     const pid = cli.child.pid!;
     let terraform: number[] = [];
@@ -210,7 +212,7 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       await cli.waitFor(`migrate-state: pushing serial ${pushing} (lineage ${before.lineage})`);
       // The lock's holder (terraform console) and Terraform's push, both running: kill the command now.
       const [holder] = await waitForChildren(pid, (argv) => argv[1] === "console", 1);
-      const [pusher] = await waitForChildren(pid, (argv) => argv[1] === "state" && argv[2] === "push", 1);
+      const [pusher] = await waitForChildren(pid, PUSH_WRAPPER, 1);
       terraform = [holder, pusher];
       process.kill(pid, "SIGKILL");
       expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });

@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
-import { exitPolls, startCli, waitForChildren } from "./lib/cli-process";
+import { PUSH_WRAPPER, exitPolls, pushHeldTerraform, startCli, waitForChildren } from "./lib/cli-process";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -333,24 +333,15 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
   test("SIGKILL during the push: the push lands, the report says it started, the lock is released, the next run keeps the backup", async () => {
     const l = layout(POST_FIX);
     const out = path.join(l.root, "k1");
-    // Terraform first on PATH through a wrapper that execs it, except that `state push` (the real one, its child) is
-    // held 1 s after it ends: a local push can end before a loaded machine sees the kill, and the wrapper, the
-    // process migrate-state started and handed the lock holder's input, is what must outlive the kill.
-    const bin = path.join(l.root, "bin");
-    fs.mkdirSync(bin);
-    const real = detection.ok ? detection.toolchain.terraform : "terraform";
-    fs.writeFileSync(
-      path.join(bin, "terraform"),
-      `#!/bin/sh\nif [ "$1" = state ] && [ "$2" = push ]; then ${JSON.stringify(real)} "$@"; s=$?; sleep 1; exit $s; fi\nexec ${JSON.stringify(real)} "$@"\n`,
-      { mode: 0o755 },
-    );
+    // Terraform through a wrapper that holds the push a second after it ends (pushHeldTerraform says why).
+    const bin = pushHeldTerraform(path.join(l.root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
     const cli = startCli(path.join(ROOT, "commands/migrate-state/index.ts"), ["--modules", MODULES, "--data", DATA, "--push", "--out", out], {
       cwd: l.cwd,
       env: { ...ENV_VARS, ...cliEnv(l), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
     });
     await cli.waitFor("migrate-state: pushing serial 348");
     const [holder] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "console", 1);
-    const [pusher] = await waitForChildren(cli.child.pid!, (argv) => argv[2] === "state" && argv[3] === "push", 1);
+    const [pusher] = await waitForChildren(cli.child.pid!, PUSH_WRAPPER, 1);
     process.kill(cli.child.pid!, "SIGKILL");
     expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
     // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end (the push

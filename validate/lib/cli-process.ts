@@ -108,3 +108,23 @@ export async function exitPolls(pids: readonly number[], what: string, timeoutMs
   }
   return gone as number[];
 }
+
+/**
+ * A folder holding `terraform`: a wrapper that execs `real`, except that `state push` (the real one, its child) is
+ * held 1 s after it ends. A push can end before a loaded machine sees a kill of the command; the wrapper, the
+ * process migrate-state started (and handed the lock holder's input), outlives the kill. Put it first on PATH.
+ * Its push shows as `sh <wrapper> state push ...` (PUSH_WRAPPER below).
+ */
+export function pushHeldTerraform(dir: string, real: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "terraform"),
+    `#!/bin/sh\nif [ "$1" = state ] && [ "$2" = push ]; then ${JSON.stringify(real)} "$@"; s=$?; sleep 1; exit $s; fi\nexec ${JSON.stringify(real)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** The wrapper's `state push`, as a waitForChildren match. */
+export const PUSH_WRAPPER = (argv: string[]) => argv[2] === "state" && argv[3] === "push";
+
