@@ -4,7 +4,7 @@
 // before anything runs, the check of a copy against the state as read and of
 // the two plans, and the backend facts. What Terraform does is tested in
 // validate/migrate-state*.test.ts.
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -416,7 +416,8 @@ describe("the backend's lock outlives the push", () => {
   /**
    * A `terraform` that logs, one line per event, in $RECORD: each command as it starts, with what its fd 3 is
    * (`none` if it has none); `console` reads the FIFO it is asked to read, then its input to the end, then logs
-   * `released` (Terraform unlocks as console exits); `state push` logs `pushed` after 1 s.
+   * `released` (Terraform unlocks as console exits); `state push` logs `pushed` at once, or, with $GATE set (a
+   * FIFO), once the test writes to it.
    */
   function fakeTerraform(dir: string): string {
     const bin = path.join(dir, "terraform");
@@ -429,7 +430,7 @@ describe("the backend's lock outlives the push", () => {
         '  "init "*) started init; mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
         '  "console "*) started console; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
         '  "state pull") started pull; cat "$STATE" ;;\n' +
-        '  "state push") started push; sleep 1; echo pushed >> "$RECORD" ;;\n' +
+        '  "state push") started push; if [ -n "$GATE" ]; then cat "$GATE" > /dev/null; fi; echo pushed >> "$RECORD" ;;\n' +
         "  *) exit 97 ;;\n" +
         "esac\n",
       { mode: 0o755 },
@@ -437,16 +438,34 @@ describe("the backend's lock outlives the push", () => {
     return bin;
   }
 
-  /** Runs migrate-state's step 5 (fixtures/migrate-state-lock-driver.ts) with the fake, in a process of its own; `kill`: SIGKILL it (alone) once the push has started. */
+  /**
+   * Runs migrate-state's step 5 (fixtures/migrate-state-lock-driver.ts) with the fake, in a process of its own. `kill`:
+   * SIGKILL it (alone) once the push has started; the push goes on until the driver has ended and a console that
+   * let go at its end (the defect) has had 250 ms to log `released`, then ends.
+   */
   async function step5(kill: boolean) {
     const dir = tmp();
     const record = path.join(dir, "record.txt");
     const state = path.join(dir, "terraform.tfstate");
+    const gate = path.join(dir, "gate");
     fs.copyFileSync(POST_FIX, state);
+    if (kill) execFileSync("mkfifo", [gate]);
+    /** Lets the push go on: writes to the FIFO without waiting for a reader (ENXIO until the push opens it). */
+    const openGate = async (within: number) => {
+      for (const end = Date.now() + within; ; await new Promise((r) => setTimeout(r, 20))) {
+        try {
+          const fd = fs.openSync(gate, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+          fs.writeSync(fd, "go\n");
+          return fs.closeSync(fd);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENXIO" || Date.now() > end) throw e;
+        }
+      }
+    };
     const driver = spawn(
       process.execPath,
       ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "migrate-state-lock-driver.ts"), fakeTerraform(dir), path.join(dir, "work"), state, state],
-      { cwd: dir, env: { ...process.env, RECORD: record, STATE: state }, stdio: ["ignore", "ignore", "pipe"] },
+      { cwd: dir, env: { ...process.env, RECORD: record, STATE: state, GATE: kill ? gate : "" }, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
     driver.stderr.on("data", (d) => (stderr += d));
@@ -463,12 +482,17 @@ describe("the backend's lock outlives the push", () => {
         process.kill(driver.pid!, "SIGKILL");
       }
       const ended = await closed;
+      if (kill) {
+        await new Promise((r) => setTimeout(r, 250));
+        await openGate(15_000);
+      }
       // console and the push run in process groups of their own: they outlive the driver.
       await until("release", /^released$/);
       // The push's fd 3 is console's input: one end of a socket pair (libuv's pipe), its number of no interest.
       return { ended, lines: lines().map((l) => l.replace(/=socket:\[\d+\]$/, "=socket")), stderr };
     } finally {
       if (driver.exitCode === null && driver.signalCode === null) driver.kill("SIGKILL");
+      if (kill) await openGate(0).catch(() => undefined); // a push still waiting ends, not left behind
     }
   }
 
