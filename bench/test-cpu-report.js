@@ -1,7 +1,31 @@
 // Summarizes the log of bench/jest.cpu.config.js: per file (slowest first) and the slowest tests, CPU ms.
 //   node bench/test-cpu-report.js <log> [tests to list, default 25]
+// With --wall, jest's own JSON report instead (`--json --outputFile=<file>`): each group's wall time and, within it,
+// each test file's (the sum of its tests' durations, its beforeAll hooks not included), in s: the weights of __tests__/groups.js.
+//   node bench/test-cpu-report.js --wall <jest JSON report>
 const fs = require("fs");
 
+const pad = (v, n = 9) => String(v).padStart(n);
+if (process.argv[2] === "--wall") {
+  const report = process.argv[3];
+  if (!report || !fs.existsSync(report)) {
+    process.stderr.write("usage: node bench/test-cpu-report.js --wall <jest --json report>\n");
+    process.exit(2);
+  }
+  const out = [];
+  for (const f of JSON.parse(fs.readFileSync(report, "utf8")).testResults) {
+    out.push(`${f.name.split(/[\\/]/).slice(-2).join("/").padEnd(44)}${pad(((f.endTime - f.startTime) / 1000).toFixed(2))} s`);
+    const byFile = new Map();
+    for (const t of f.assertionResults) {
+      // In a group the outermost describe is the test file's name (__tests__/groups.js).
+      const name = /\.test\.ts$/.test(t.ancestorTitles[0] ?? "") ? t.ancestorTitles[0] : "(the file's own tests)";
+      byFile.set(name, (byFile.get(name) ?? 0) + (t.duration ?? 0));
+    }
+    for (const [name, ms] of [...byFile].sort((a, b) => b[1] - a[1])) out.push(`  ${name.padEnd(42)}${pad((ms / 1000).toFixed(2))}`);
+  }
+  process.stdout.write(out.join("\n") + "\n");
+  process.exit(0);
+}
 const [file, top = "25"] = process.argv.slice(2);
 if (!file || !fs.existsSync(file)) {
   process.stderr.write("usage: node bench/test-cpu-report.js <TEST_CPU_LOG file> [n]\n");
@@ -11,7 +35,6 @@ const rows = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.pa
 const files = rows.filter((r) => r.kind === "file");
 const tests = rows.filter((r) => r.kind === "test");
 const total = (r) => r.setup + r.imports + r.tests + r.children;
-const pad = (v, n = 9) => String(v).padStart(n);
 const sum = { setup: 0, imports: 0, tests: 0, children: 0 };
 const out = [`${"file".padEnd(44)}${pad("setup")}${pad("imports")}${pad("tests")}${pad("children")}${pad("total")}  (CPU ms)`];
 for (const r of files.sort((a, b) => total(b) - total(a))) {
