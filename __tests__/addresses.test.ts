@@ -9,6 +9,7 @@ import { App, Testing, TerraformLocal, TerraformOutput, TerraformStack, Terrafor
 import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { duplicateAddresses, pinAddress } from "../modules/address";
+import { ZivoHealthStack } from "../stacks/zivohealth-stack";
 import { synthStack } from "./helpers";
 import { tempDir } from "./tmp";
 
@@ -179,6 +180,18 @@ describe("duplicateAddresses: two elements pinned to one address", () => {
     const json = JSON.parse(Testing.synth(stack));
     expect(Object.keys(json.data.aws_subnets)).toEqual(["existing_public"]);
     expect(json.data.aws_subnets.existing_public.filter.map((f: { values: string[] }) => f.values[0])).toEqual(["true", "false"]);
+  });
+
+  it("a ZivoHealthStack in an App of the user's own (not buildApp's): its synth refuses them, naming the address and both paths, and writes no stack", () => {
+    const outdir = tempDir("zh-dup-");
+    const app = new App({ outdir });
+    const stack = new ZivoHealthStack(app, "production", production);
+    pinAddress(subnets(stack, "more_public", "true"), "", "existing_public");
+    expect(() => app.synth()).toThrow(
+      "data.aws_subnets.existing_public is the address of 2 constructs: production/existing_public, production/more_public; " +
+        "cdktf would merge them into one block. Give each its own name (pinAddress, overrideLogicalId)",
+    );
+    expect(fs.existsSync(path.join(outdir, "stacks", "production", "cdk.tf.json"))).toBe(false);
   });
 
   it("distinct names: nothing reported", () => {

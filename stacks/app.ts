@@ -50,10 +50,11 @@ export function buildApp(environments: Readonly<Record<string, EnvironmentConfig
   // One stack's refusal alone keeps its own heading ("Invalid change to deployed stateful resources").
   if (errors.length === 1) throw errors[0].error;
   if (errors.length > 1) throw new ValidationError("environment configuration", errors.flatMap(prefixed));
-  for (const stack of stacks) stack.runAllValidations();
-  // Two elements pinned to one address would be merged into one block by cdktf, silently.
+  // Two elements pinned to one address would be merged into one block by cdktf, silently. (Each stack's own
+  // validation refuses them too, in cdktf's words: first here, with every stack's in one message.)
   const duplicates = stacks.flatMap(addressModule().duplicateAddresses);
   if (duplicates.length > 0) throw new ValidationError("Terraform addresses", duplicates);
+  for (const stack of stacks) stack.runAllValidations();
   return app;
 }
 

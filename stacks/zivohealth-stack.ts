@@ -30,7 +30,7 @@ import { DataLocalFile } from "@cdktf/provider-local/lib/data-local-file";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { EnvironmentConfig } from "../config/environment";
 import { validateEnvironment } from "../config/validate";
-import { pinAddress } from "../modules/address";
+import { duplicateAddresses, pinAddress } from "../modules/address";
 import { Compute } from "../modules/compute";
 import { Ecr } from "../modules/ecr";
 import { Iam } from "../modules/iam";
@@ -118,6 +118,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     });
     // Policy findings become synth warnings; `npm run policy` decides what blocks.
     this.policy = attachPolicy(this, config.policy?.config, { failSynth: config.policy?.failSynth, configPath: "policy.config" });
+    // Two elements pinned to one address (added here or later) would be merged into one block by cdktf, silently.
+    // buildApp refuses them first with its own message; this refuses them in any other App that validates.
+    this.node.addValidation({ validate: () => duplicateAddresses(this) });
   }
 
   // ---- Terraform, providers, backend ----
