@@ -1,17 +1,24 @@
 // The Terraform processes `npm run deploy -- --plan` starts (commands/cdktf/deploy-plan.ts) and the cdktf
 // CLI the cdktf wrapper starts (commands/cdktf/index.ts), with fakes that record their TMPDIR, TMP and TEMP
 // and leave in TMPDIR what a provider stopped by an interrupt leaves there (its plugin socket folder): each
-// gets a private folder of its own in the caller's TMPDIR, gone when it ends, however it ends.
+// gets a private folder of its own in the caller's TMPDIR, gone when it ends, however it ends; one a SIGKILL of the
+// process group leaves, the next run removes; where that folder's path would be too long, the child runs in the
+// caller's TMPDIR, with a note.
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { main, runCdktf } from "../commands/cdktf";
 import { inheritRunner } from "../commands/cdktf/deploy-plan";
-import { MAX_TMP_BYTES } from "../lib/workdir";
+import { MAX_TMP_BYTES, runInPrivateTmp } from "../lib/workdir";
 import { tempDir } from "./tmp";
 
+/** The marker of a private folder (lib/workdir/private-tmp.ts), and what it says: the host and the pids of the command and of the `sh` that removes the folder. */
+const OWNER = ".zivohealth-owner";
+const owner = (tool: string, pids: readonly number[], host = os.hostname()) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool, host, pids })}\n`;
+
 /**
- * A `terraform` that records TMPDIR, TMP and TEMP (in $RECORD), leaves `plugin123` in TMPDIR, says `ready` on
+ * A `terraform` that records TMPDIR, TMP, TEMP and its parent's pid (in $RECORD), leaves `plugin123` in TMPDIR, says `ready` on
  * stdout, then exits with its first argument; with `wait`, it waits to be interrupted and exits 1 on SIGINT, as
  * Terraform does once it has stopped.
  */
@@ -19,7 +26,7 @@ function fakeTerraform(dir: string): string {
   const bin = path.join(dir, "terraform");
   fs.writeFileSync(
     bin,
-    '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" > "$RECORD"\nmkdir "$TMPDIR/plugin123" && : > "$TMPDIR/plugin123/plugin"\n' +
+    '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" "$PPID" > "$RECORD"\nmkdir "$TMPDIR/plugin123" && : > "$TMPDIR/plugin123/plugin"\n' +
       'if [ "$1" = wait ]; then trap \'echo "Interrupt received." >&2; exit 1\' INT; echo ready; while :; do sleep 0.05; done; fi\necho ready\nexit "$1"\n',
     { mode: 0o755 },
   );
@@ -32,7 +39,7 @@ function fakeCdktf(dir: string): string {
   fs.writeFileSync(
     script,
     'const fs = require("fs"), path = require("path"), e = process.env;\n' +
-      'fs.writeFileSync(e.RECORD, [e.TMPDIR, e.TMP, e.TEMP, ""].join("\\n"));\n' +
+      'fs.writeFileSync(e.RECORD, [e.TMPDIR, e.TMP, e.TEMP, process.ppid, ""].join("\\n"));\n' +
       'fs.mkdirSync(path.join(e.TMPDIR, "plugin123")); fs.writeFileSync(path.join(e.TMPDIR, "plugin123", "plugin"), "");\n' +
       'process.stdout.write("ready\\n");\n' +
       'if (process.argv[2] === "wait") setInterval(() => undefined, 1000); else process.exitCode = Number(process.argv[2]);\n',
@@ -128,8 +135,10 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     const { root, callerTmp, record, env } = setUp();
     const { driver, closed, stop } = await started(which, fake(root), env, root);
     try {
-      const [tmpdir] = fs.readFileSync(record, "utf8").split("\n");
-      expect(fs.readdirSync(tmpdir)).toEqual(["plugin123"]);
+      const [tmpdir, , , sh] = fs.readFileSync(record, "utf8").split("\n");
+      expect(fs.readdirSync(tmpdir).sort()).toEqual([OWNER, "plugin123"]);
+      // Who removes it: the command (the driver) and the `sh` between it and the child, the child's parent.
+      expect(fs.readFileSync(path.join(tmpdir, OWNER), "utf8")).toBe(owner(tool, [driver.pid!, Number(sh)]));
       process.kill(-driver.pid!, "SIGINT");
       expect(await closed).toEqual([null, "SIGINT"]);
       childTmp(record, callerTmp, tool);
@@ -139,13 +148,27 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     }
   }, 30_000);
 
-  it("the command killed alone (SIGKILL to its pid): its child's folder still goes when the child ends; SIGKILL to the whole process group leaves it", async () => {
+  /** Each entry under `dir` (symbolic links not followed): its type, mode, owner, and a file's text or a link's target. */
+  function snapshot(dir: string, rel = ""): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = path.join(rel, name);
+      const p = path.join(dir, r);
+      const st = fs.lstatSync(p);
+      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(p)}` : st.isFile() ? fs.readFileSync(p, "utf8") : "";
+      out[r] = `${st.mode.toString(8)} ${st.uid} ${what}`;
+      if (st.isDirectory()) Object.assign(out, snapshot(dir, r));
+    }
+    return out;
+  }
+
+  it("the command killed alone (SIGKILL to its pid): its child's folder still goes when the child ends; SIGKILL to the whole process group leaves it, and the next run removes it, with a note", async () => {
     const { root, callerTmp, record, env } = setUp();
     const alone = await started("terraform", fakeTerraform(root), env, root);
     try {
       process.kill(alone.driver.pid!, "SIGKILL");
       const tmpdir = childTmp(record, callerTmp, "deploy");
-      expect(fs.readdirSync(tmpdir)).toEqual(["plugin123"]); // Terraform still runs
+      expect(fs.readdirSync(tmpdir).sort()).toEqual([OWNER, "plugin123"]); // Terraform still runs
       process.kill(-alone.driver.pid!, "SIGINT"); // ... until it is stopped
       expect(await alone.closed).toEqual([null, "SIGKILL"]);
       expect(fs.readdirSync(callerTmp)).toEqual([]);
@@ -156,9 +179,65 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     process.kill(-group.driver.pid!, "SIGKILL");
     expect(await group.closed).toEqual([null, "SIGKILL"]);
     const left = childTmp(record, callerTmp, "deploy");
+    const pids = [group.driver.pid!, Number(fs.readFileSync(record, "utf8").split("\n")[3])];
     expect(fs.readdirSync(callerTmp)).toEqual([path.basename(left)]);
-    expect(fs.readdirSync(left)).toEqual(["plugin123"]);
+    expect(fs.readdirSync(left).sort()).toEqual([OWNER, "plugin123"]);
+    expect(fs.readFileSync(path.join(left, OWNER), "utf8")).toBe(owner("deploy", pids));
+
+    // Beside it: what the next run must leave as it is, and another tool's folder killed so, which it removes too.
+    const put = (name: string, marker?: string) => {
+      const dir = path.join(callerTmp, name);
+      fs.mkdirSync(path.join(dir, "plugin77"), { recursive: true, mode: 0o700 });
+      if (marker !== undefined) fs.writeFileSync(path.join(dir, OWNER), marker, { mode: 0o600 });
+      return dir;
+    };
+    const cdktfLeft = put("zivohealth-cdktf-killed", owner("cdktf", pids));
+    put("zivohealth-deploy-nomark");
+    put("zivohealth-deploy-badjsn", owner("deploy", pids).slice(0, 40));
+    put("zivohealth-deploy-pid0ne", owner("deploy", [0]));
+    put("zivohealth-deploy-living", owner("deploy", [pids[0], process.pid]));
+    put("zivohealth-deploy-elsewh", owner("deploy", pids, "elsewhere"));
+    put("zivohealth-deploy-notour", JSON.stringify({ host: os.hostname(), pids }));
+    const target = path.join(root, "elsewhere");
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, OWNER), owner("deploy", pids));
+    fs.symlinkSync(target, path.join(callerTmp, "zivohealth-deploy-symlnk"));
+    fs.writeFileSync(path.join(callerTmp, "zivohealth-deploy-afile1"), owner("deploy", pids));
+    // Another user's (root can make one here): left too.
+    if (process.getuid?.() === 0) fs.chownSync(put("zivohealth-deploy-others", owner("deploy", pids)), 4242, 4242);
+    const kept = snapshot(callerTmp, "");
+    for (const name of [path.basename(left), path.basename(cdktfLeft)]) for (const k of Object.keys(kept)) if (k.startsWith(name)) delete kept[k];
+    const targetBefore = snapshot(target);
+
+    let stderr = "";
+    const code = runInPrivateTmp("deploy", fakeTerraform(root), ["0"], { cwd: root, env, stderr: (t) => (stderr += t) });
+    expect(code).toBe(0);
+    const note = (dir: string) => `note: removed ${dir}, the temporary folder of a run that was killed (pids ${pids.join(", ")}, no longer running)\n`;
+    expect(stderr).toBe(note(cdktfLeft) + note(left));
+    expect(snapshot(callerTmp)).toEqual(kept);
+    expect(snapshot(target)).toEqual(targetBefore);
   }, 30_000);
+
+  it.each([
+    ["70 bytes: the private folder would not fit", 70, ""],
+    ["100 bytes: not even a provider's socket fits", 100, " (and at 100 bytes no provider can start there)"],
+  ])("a TMPDIR of %s: the child runs in it, as before the private folder; a note says why; the child's exit code", (_name, bytes, more) => {
+    const { root, record, env } = setUp();
+    const long = path.join(root, "d".repeat(bytes - root.length - 1));
+    expect(Buffer.byteLength(long)).toBe(bytes);
+    fs.mkdirSync(long);
+    let stderr = "";
+    const code = runInPrivateTmp("deploy", fakeTerraform(root), ["3"], { cwd: root, env: { ...env, TMPDIR: long, TMP: long, TEMP: long }, stderr: (t) => (stderr += t) });
+    expect({ code, stderr }).toEqual({
+      code: 3,
+      stderr:
+        `note: no private temporary folder for deploy's Terraform: ${long}/zivohealth-deploy-XXXXXX would be ${bytes + 25} bytes, and a provider's socket in it must fit in 107 ` +
+        `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${long} itself, where an interrupted Terraform may leave a plugin<digits> folder${more}. ` +
+        "Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n",
+    });
+    expect(fs.readFileSync(record, "utf8").split("\n").slice(0, 3)).toEqual([long, long, long]);
+    expect(fs.readdirSync(long)).toEqual(["plugin123"]); // what the note warns of
+  });
 
   it("a child killed by SIGINT alone: the runner returns 130 (128 + the signal), as before; its folder is gone", () => {
     const { root, callerTmp, record, env } = setUp();
@@ -169,25 +248,24 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
 
-  it("a TMPDIR that does not exist, or too long for a provider's socket: exit 2, said, the CLI not run", () => {
+  it("a TMPDIR that does not exist, or is a file, short or long: exit 2, said, the CLI not run", () => {
     const { root, record, env } = setUp();
     const cdktf = fakeCdktf(root);
     const missing = path.join(root, "no-such-folder");
     const long = path.join(root, "d".repeat(Math.max(1, MAX_TMP_BYTES - root.length - 20)));
     fs.mkdirSync(long);
+    fs.writeFileSync(path.join(long, "a-file"), "");
+    // The long ones (no private folder would fit) are refused as well: the child would need them.
     for (const [tmpdir, message] of [
       [missing, `error: cannot make a temporary folder in TMPDIR ${missing}: it does not exist (ENOENT); set TMPDIR to a folder you can write\n`],
-      [
-        long,
-        `error: TMPDIR ${long} is too long for the temporary folder cdktf's Terraform needs: ${long}/zivohealth-cdktf-XXXXXX is ${Buffer.byteLength(long) + 24} bytes, ` +
-          `and a provider's socket in it must fit in 107 (at most ${MAX_TMP_BYTES} bytes for the folder). Set TMPDIR to a shorter folder (TMPDIR=/tmp)\n`,
-      ],
+      [`${long}/no-such-folder`, `error: cannot use TMPDIR ${long}/no-such-folder: it does not exist (ENOENT); set TMPDIR to a folder you can write\n`],
+      [`${long}/a-file`, `error: cannot use TMPDIR ${long}/a-file: it is not a folder (ENOTDIR); set TMPDIR to a folder you can write\n`],
     ]) {
       let stderr = "";
       const code = main(["synth"], { cwd: root, stdout: () => undefined, stderr: (t) => (stderr += t) }, { cdktf: (argv) => runCdktf(argv, cdktf, { ...env, TMPDIR: tmpdir }) });
       expect({ code, stderr }).toEqual({ code: 2, stderr: message });
       expect(fs.existsSync(record)).toBe(false);
     }
-    expect(fs.readdirSync(long)).toEqual([]);
+    expect(fs.readdirSync(long)).toEqual(["a-file"]);
   });
 });

@@ -9,6 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import { EARLIER, LOCK, MARKER, MAX_TMP_BYTES, TMP, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
 
+/** The marker of a temporary folder in the caller's TMPDIR (lib/workdir/private-tmp.ts). */
+const OWNER = ".zivohealth-owner";
+
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
 
@@ -287,7 +290,8 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     expect(env.TMPDIR).toBe(callerEnv.TMPDIR); // the caller's environment is left as it was
     const [tmpdir, tmp, temp] = fs.readFileSync(record, "utf8").split("\n");
     expect([tmp, temp]).toEqual([tmpdir, tmpdir]);
-    expect(fs.readdirSync(tmpdir)).toEqual(["plugin4242"]);
+    // One in the caller's TMPDIR holds the marker of lib/workdir/private-tmp.ts too.
+    expect(fs.readdirSync(tmpdir).sort()).toEqual(tmpdir === path.join(w.dir, TMP) ? ["plugin4242"] : [OWNER, "plugin4242"]);
     return { w, tmpdir };
   };
 
@@ -323,15 +327,24 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     w.finish();
   });
 
-  it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, removed on failure", async () => {
+  it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, marked as this process's, removed on failure; one a killed run left there goes first, with a note", async () => {
     const root = checkout();
     const callerTmp = fs.mkdtempSync(path.join(root, "t"));
+    const marker = (pid: number) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool: "plan-check", host: os.hostname(), pids: [pid] })}\n`;
+    const gone = Number(spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim());
+    for (const [name, pid] of [["zivohealth-plan-check-killed", gone], ["zivohealth-plan-check-living", process.pid]] as const) {
+      fs.mkdirSync(path.join(callerTmp, name, "plugin4242"), { recursive: true });
+      fs.writeFileSync(path.join(callerTmp, name, OWNER), marker(pid));
+    }
     const deep = `cdktf.out/${"d".repeat(Math.max(1, MAX_TMP_BYTES - root.length))}/pc`;
+    collected.length = 0;
     const { w, tmpdir } = await started(root, deep, { ...process.env, TMPDIR: callerTmp });
+    expect(collected).toEqual([`note: removed ${callerTmp}/zivohealth-plan-check-killed, the temporary folder of a run that was killed (pids ${gone}, no longer running)\n`]);
     expect(Buffer.byteLength(path.join(w.dir, TMP))).toBeGreaterThan(MAX_TMP_BYTES);
     expect(tmpdir).toMatch(new RegExp(`^${callerTmp}/zivohealth-plan-check-\\w{6}$`));
+    expect(fs.readFileSync(path.join(tmpdir, OWNER), "utf8")).toBe(marker(process.pid));
     expect(w.abort()).toBe(`${path.join(root, "cdktf.out", deep.split("/")[1])}, which this run created`);
-    expect(fs.readdirSync(callerTmp)).toEqual([]);
+    expect(tree(callerTmp)).toEqual(["zivohealth-plan-check-living", `zivohealth-plan-check-living/${OWNER}`, "zivohealth-plan-check-living/plugin4242"]);
   });
 });
 

@@ -7,7 +7,8 @@
 // made, stopping the child processes it started first. A reused folder's earlier
 // results are set aside while the run makes its own: deleted when it finishes,
 // put back when it fails, so a failed run never costs them and never calls them its own.
-// Its child processes get a temporary folder of the run's own (TMPDIR), which goes with the run.
+// Its child processes get a temporary folder of the run's own (TMPDIR), which goes with the run (one in the
+// caller's TMPDIR, marked and swept as ./private-tmp.ts says, where the folder is too deep for a provider's socket).
 //
 //   const w = openWorkdir({ tool: "plan-check", dir, checkout, inputs, owned, keep, stderr });
 //   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt
@@ -146,7 +147,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
     if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
       fs.mkdirSync(tmpInFolder, { mode: 0o700 });
       tmp = tmpInFolder;
-    } else tmp = makePrivateTmp(callerTmp, o.tool);
+    } else tmp = makePrivateTmp(callerTmp, o.tool, o.stderr); // marked as this process's: swept if a SIGKILL leaves it
     return tmp;
   };
   const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {

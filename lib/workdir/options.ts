@@ -101,7 +101,8 @@ export interface Workdir {
    * `env` with TMPDIR, TMP and TEMP set to the run's temporary folder (the environment `run` gives its children),
    * made at the first call: `<dir>/.zivohealth-tmp`; or, where that path is too long for a provider's socket
    * (MAX_TMP_BYTES), a folder of the run's own (`zivohealth-<tool>-XXXXXX`) in the TMPDIR `env` gives (default
-   * os.tmpdir()). Removed by finish and abort (an interrupt's too).
+   * os.tmpdir()), with the marker of ./private-tmp.ts (this process's pid), made after removing the ones killed
+   * runs left there (a note each, on `stderr`). Removed by finish and abort (an interrupt's too).
    */
   childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Runs a child process (in `childEnv(options.env)`) that an interrupt stops; after an interrupt, its promise never settles. */

@@ -9,6 +9,16 @@
 // child has ended (the child gets the default handling back), removes the folder, and exits with the
 // child's code (128 + the signal when a signal ended it). The command removes it too (a `finally`) when it
 // outlives the child. Only a SIGKILL of that `sh` (of the whole process group) leaves it.
+//
+// What such a kill leaves, the next run removes: each folder holds a marker, OWNER, naming the host and the
+// processes that remove it (the command's, and the `sh`, which writes its own pid there before it starts the
+// child). Before making its folder, a run removes the `zivohealth-<tool>-XXXXXX` folders of the caller's TMPDIR
+// (any tool's: the marker decides) that are this user's folders (not symbolic links) and hold a marker of this
+// code, of this host, none of whose processes is alive. Anything else there stays as it is: a live (or reused)
+// pid keeps a folder, it never removes one. lib/workdir's fallback folder (index.ts) has the same marker and sweep.
+//
+// Where the folder's path would be too long for a provider's socket (a long TMPDIR), no folder is made: the
+// child runs in the caller's TMPDIR, as it did before this folder existed, and a note says so.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -16,46 +26,162 @@ import * as path from "path";
 import { MAX_TMP_BYTES, WorkdirError } from "./options";
 import { fileSystemMessage } from "./refusal";
 
+/** The marker in a private temporary folder: `{ by, format, tool, host, pids }` (one line of JSON). */
+export const OWNER = ".zivohealth-owner";
+const OWNER_BY = "zivohealth private-tmp";
+const OWNER_FORMAT = 1;
+/** A private temporary folder's name: `zivohealth-<tool>-` and mkdtemp's six characters. */
+const NAME = /^zivohealth-[\w-]+-[A-Za-z0-9]{6}$/;
+
 /** The caller's TMPDIR, as os.tmpdir() reads it, from `env`. */
 export const callerTmpOf = (env: NodeJS.ProcessEnv): string => (env.TMPDIR || os.tmpdir()).replace(/(.)\/+$/, "$1");
-
-/** A new private folder (mode 0700) `zivohealth-<tool>-XXXXXX` in `callerTmp`. */
-export const makePrivateTmp = (callerTmp: string, tool: string): string => fs.mkdtempSync(path.join(callerTmp, `zivohealth-${tool.replace(/[^\w-]+/g, "_")}-`));
 
 /** `env` with TMPDIR, TMP and TEMP set to `dir`. */
 export const withTmp = (env: NodeJS.ProcessEnv, dir: string): NodeJS.ProcessEnv => ({ ...env, TMPDIR: dir, TMP: dir, TEMP: dir });
 
-/** Waits for the child ("$@") with SIGINT, SIGTERM and SIGHUP held (a trap, so the child gets them back as default), then removes $1. */
-const REMOVER = 'd=$1; shift; trap : INT TERM HUP; "$@"; s=$?; rm -rf -- "$d"; exit $s';
+const folderName = (tool: string) => `zivohealth-${tool.replace(/[^\w-]+/g, "_")}-`;
+
+/** The marker's text with `pids`, less its closing `]}` and newline: the REMOVER `sh` adds its own pid to it. */
+const ownerHead = (tool: string, pids: readonly number[]) => JSON.stringify({ by: OWNER_BY, format: OWNER_FORMAT, tool, host: os.hostname(), pids }).slice(0, -2);
+
+/** The pids of a folder's marker, when it is a regular file this code wrote, for this host; else undefined. */
+function ownerPids(dir: string): number[] | undefined {
+  const file = path.join(dir, OWNER);
+  try {
+    if (!fs.lstatSync(file).isFile()) return undefined;
+    const o = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (o?.by !== OWNER_BY || o.format !== OWNER_FORMAT || o.host !== os.hostname() || !Array.isArray(o.pids) || o.pids.length === 0) return undefined;
+    return o.pids.every((p: unknown) => Number.isInteger(p) && (p as number) > 0) ? o.pids : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `pid` may be running (a process of another user counts): not when there is no such process (ESRCH),
+ * nor when Linux's /proc says it has exited and waits to be reaped (a zombie: a parent killed with it leaves it
+ * to init, which may be slow to reap it, or, in a container, never).
+ */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+  try {
+    return !/^[ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, ""));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Removes, from `callerTmp`, the private temporary folders of runs killed before they could remove them: see the
+ * header. Writes a note per folder removed to `stderr`. Never throws (what it cannot read or remove stays).
+ */
+export function sweepLeftTmp(callerTmp: string, stderr: (text: string) => void): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(callerTmp).filter((n) => NAME.test(n));
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names.sort()) {
+    const dir = path.join(callerTmp, name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      const pids = ownerPids(dir);
+      if (!pids || pids.some(alive)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      stderr(`note: removed ${dir}, the temporary folder of a run that was killed (pids ${pids.join(", ")}, no longer running)\n`);
+    } catch {
+      // Gone meanwhile, or not ours to read: left as it is.
+    }
+  }
+}
+
+/**
+ * A new private folder (mode 0700) `zivohealth-<tool>-XXXXXX` in `callerTmp`, its marker naming this process
+ * (`pids`, default this one), after the sweep of what killed runs left there (notes to `stderr`).
+ */
+export function makePrivateTmp(callerTmp: string, tool: string, stderr: (text: string) => void, pids: readonly number[] = [process.pid]): string {
+  sweepLeftTmp(callerTmp, stderr);
+  const dir = fs.mkdtempSync(path.join(callerTmp, folderName(tool)));
+  try {
+    fs.writeFileSync(path.join(dir, OWNER), `${ownerHead(tool, pids)}]}\n`, { mode: 0o600 });
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+/**
+ * Writes its own pid into the marker $2 (the text less its closing, see ownerHead) of the folder $1, waits for the
+ * child ("$@") with SIGINT, SIGTERM and SIGHUP held (a trap, so the child gets them back as default), then removes $1.
+ */
+const REMOVER = `d=$1; o=$2; shift 2; trap : INT TERM HUP; printf '%s,%s]}\\n' "$o" "$$" > "$d/${OWNER}"; "$@"; s=$?; rm -rf -- "$d"; exit $s`;
+
+/** Why `callerTmp` cannot be used (a missing folder, a file, one this user cannot write), or undefined. */
+function unusable(callerTmp: string): string | undefined {
+  try {
+    if (!fs.statSync(callerTmp).isDirectory()) return "it is not a folder (ENOTDIR)";
+    fs.accessSync(callerTmp, fs.constants.W_OK | fs.constants.X_OK);
+    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === "ENOENT" ? "it does not exist (ENOENT)" : err.code === "EACCES" ? "permission denied (EACCES)" : err.message;
+  }
+}
 
 /**
  * Runs `bin` with `args` in `cwd` to its end, stdio inherited, with TMPDIR, TMP and TEMP a private folder
  * `zivohealth-<tool>-XXXXXX` in `env`'s TMPDIR, removed when the child ends (success, failure, a signal).
- * Returns the child's exit code, or 128 + the signal that ended it. Throws WorkdirError (exit 2, nothing
- * run) when that folder cannot be made, or when its path is too long for a provider's Unix socket.
+ * Returns the child's exit code, or 128 + the signal that ended it. Where that folder's path would be too long
+ * for a provider's Unix socket, runs the child with `env` as it is and says so on `stderr` (default the
+ * process's). Throws WorkdirError (exit 2, nothing run) when the TMPDIR does not exist or cannot be written.
  */
-export function runInPrivateTmp(tool: string, bin: string, args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): number {
+export function runInPrivateTmp(
+  tool: string,
+  bin: string,
+  args: readonly string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv; stderr?: (text: string) => void },
+): number {
+  const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
   const callerTmp = callerTmpOf(options.env);
-  const longest = Buffer.byteLength(path.join(callerTmp, `zivohealth-${tool}-XXXXXX`));
+  const shown = path.join(callerTmp, `${folderName(tool)}XXXXXX`);
+  const longest = Buffer.byteLength(shown);
   if (longest > MAX_TMP_BYTES) {
-    throw new WorkdirError(
-      `TMPDIR ${callerTmp} is too long for the temporary folder ${tool}'s Terraform needs: ${path.join(callerTmp, `zivohealth-${tool}-XXXXXX`)} is ${longest} bytes, ` +
-        `and a provider's socket in it must fit in 107 (at most ${MAX_TMP_BYTES} bytes for the folder). Set TMPDIR to a shorter folder (TMPDIR=/tmp)`,
+    const why = unusable(callerTmp);
+    if (why) throw new WorkdirError(`cannot use TMPDIR ${callerTmp}: ${why}; set TMPDIR to a folder you can write`);
+    const own = Buffer.byteLength(callerTmp);
+    stderr(
+      `note: no private temporary folder for ${tool}'s Terraform: ${shown} would be ${longest} bytes, and a provider's socket in it must fit in 107 ` +
+        `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, where an interrupted Terraform may leave a plugin<digits> folder` +
+        `${own > MAX_TMP_BYTES ? ` (and at ${own} bytes no provider can start there)` : ""}. Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
     );
+    return run(bin, args, options.cwd, options.env);
   }
   let dir: string;
   try {
-    dir = makePrivateTmp(callerTmp, tool);
+    dir = makePrivateTmp(callerTmp, tool, stderr);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = fileSystemMessage(e) ?? `cannot make a temporary folder in TMPDIR ${callerTmp}: ${err.code === "ENOENT" ? "it does not exist (ENOENT)" : err.message}`;
     throw new WorkdirError(`${why}; set TMPDIR to a folder you can write`);
   }
   try {
-    const r = spawnSync("/bin/sh", ["-c", REMOVER, "sh", dir, bin, ...args], { cwd: options.cwd, env: withTmp(options.env, dir), stdio: "inherit" });
-    if (r.error) throw r.error;
-    return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
+    return run("/bin/sh", ["-c", REMOVER, "sh", dir, ownerHead(tool, [process.pid]), bin, ...args], options.cwd, withTmp(options.env, dir));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `bin` to its end, stdio inherited; its exit code, or 128 + the signal that ended it. */
+function run(bin: string, args: readonly string[], cwd: string | undefined, env: NodeJS.ProcessEnv): number {
+  const r = spawnSync(bin, args, { cwd, env, stdio: "inherit" });
+  if (r.error) throw r.error;
+  return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
 }
