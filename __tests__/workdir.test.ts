@@ -269,12 +269,12 @@ describe("another command's runs inside the folder (migrate-state's verification
 });
 
 /**
- * A `terraform` that records the TMPDIR, TMP and TEMP it was started with (in $RECORD) and leaves in TMPDIR what an
+ * A `terraform` that records the TMPDIR, TMP and TEMP it was started with, and its pid (in $RECORD), and leaves in TMPDIR what an
  * interrupted provider leaves there: its plugin socket folder.
  */
 function fakeTerraform(root: string): string {
   const bin = path.join(root, "fake-terraform");
-  fs.writeFileSync(bin, '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" > "$RECORD"\nmkdir "$TMPDIR/plugin4242" && : > "$TMPDIR/plugin4242/plugin"\n', { mode: 0o755 });
+  fs.writeFileSync(bin, '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" "$$" > "$RECORD"\nmkdir "$TMPDIR/plugin4242" && : > "$TMPDIR/plugin4242/plugin"\n', { mode: 0o755 });
   return bin;
 }
 
@@ -327,10 +327,10 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     w.finish();
   });
 
-  it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, marked as this process's, removed on failure; one a killed run left there goes first, with a note", async () => {
+  it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, marked as this process's and its children's, removed on failure; one a killed run left there goes first, with a note", async () => {
     const root = checkout();
     const callerTmp = fs.mkdtempSync(path.join(root, "t"));
-    const marker = (pid: number) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool: "plan-check", host: os.hostname(), pids: [pid] })}\n`;
+    const marker = (...pids: number[]) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool: "plan-check", host: os.hostname(), pids })}\n`;
     const gone = Number(spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim());
     for (const [name, pid] of [["zivohealth-plan-check-killed", gone], ["zivohealth-plan-check-living", process.pid]] as const) {
       fs.mkdirSync(path.join(callerTmp, name, "plugin4242"), { recursive: true });
@@ -342,7 +342,9 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     expect(collected).toEqual([`note: removed ${callerTmp}/zivohealth-plan-check-killed, the temporary folder of a run that was killed (pids ${gone}, no longer running)\n`]);
     expect(Buffer.byteLength(path.join(w.dir, TMP))).toBeGreaterThan(MAX_TMP_BYTES);
     expect(tmpdir).toMatch(new RegExp(`^${callerTmp}/zivohealth-plan-check-\\w{6}$`));
-    expect(fs.readFileSync(path.join(tmpdir, OWNER), "utf8")).toBe(marker(process.pid));
+    // This process's pid, and its child's while it used the folder.
+    const child = Number(fs.readFileSync(path.join(root, "env.txt"), "utf8").split("\n")[3]);
+    expect(fs.readFileSync(path.join(tmpdir, OWNER), "utf8")).toBe(marker(process.pid, child));
     expect(w.abort()).toBe(`${path.join(root, "cdktf.out", deep.split("/")[1])}, which this run created`);
     expect(tree(callerTmp)).toEqual(["zivohealth-plan-check-living", `zivohealth-plan-check-living/${OWNER}`, "zivohealth-plan-check-living/plugin4242"]);
   });

@@ -147,7 +147,7 @@ export function main(
   return verifying ? verifyAfterDeploy(code, command, stacks, io, runner, environments) : code;
 }
 
-/** `run`'s exit code; 2, said on stderr, when a child's private temporary folder cannot be made (a TMPDIR that is missing, not writable, too long). */
+/** `run`'s exit code; 2, said on stderr, when a child's private temporary folder cannot be made (a TMPDIR that is missing or not writable). */
 function refusingBadTmpdir(io: CliIo, run: () => number): number {
   try {
     return run();

@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { acquireLock } from "./lock";
 import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, MAX_TMP_BYTES, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
-import { callerTmpOf, makePrivateTmp, withTmp } from "./private-tmp";
+import { callerTmpOf, makePrivateTmp, withTmp, writeOwner } from "./private-tmp";
 import { fileSystemMessage, isWithin, realPath, refusal } from "./refusal";
 import { OpenRun, openRuns, privateUmask, stopRuns, stoppedWithin, watchSignals } from "./signals";
 
@@ -141,13 +141,18 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
   // The children's temporary folder: in the run's folder, unless that path is too long for a provider's socket.
   const tmpInFolder = path.join(dir, TMP);
   let tmp: string | undefined;
+  // A fallback folder's marker names this process and each child `run` started in it (their folder while they live).
+  let tmpUsers: number[] = [];
   const makeTmp = (callerTmp: string): string => {
     if (!open) throw new Error(`${shown}: the run is over: no temporary folder`);
     if (tmp) return tmp;
     if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
       fs.mkdirSync(tmpInFolder, { mode: 0o700 });
       tmp = tmpInFolder;
-    } else tmp = makePrivateTmp(callerTmp, o.tool, o.stderr); // marked as this process's: swept if a SIGKILL leaves it
+    } else {
+      tmpUsers = [process.pid];
+      tmp = makePrivateTmp(callerTmp, o.tool, o.stderr, tmpUsers); // marked: a next run removes it once these are gone
+    }
     return tmp;
   };
   const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
@@ -238,6 +243,14 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
       return new Promise<ChildResult>((resolve) => {
         const child = spawn(bin, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         run.children.add(child);
+        if (tmp && tmp !== tmpInFolder && child.pid) {
+          tmpUsers.push(child.pid);
+          try {
+            writeOwner(tmp, o.tool, tmpUsers);
+          } catch {
+            // Not written (a full disk): the marker keeps the pids it had.
+          }
+        }
         let stdout = "";
         let stderr = "";
         child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -102,6 +102,10 @@ export function sweepLeftTmp(callerTmp: string, stderr: (text: string) => void):
   }
 }
 
+/** Writes (replaces) the marker of `dir`, a folder makePrivateTmp made: the processes that use or remove it are `pids`. */
+export const writeOwner = (dir: string, tool: string, pids: readonly number[]): void =>
+  fs.writeFileSync(path.join(dir, OWNER), `${ownerHead(tool, pids)}]}\n`, { mode: 0o600 });
+
 /**
  * A new private folder (mode 0700) `zivohealth-<tool>-XXXXXX` in `callerTmp`, its marker naming this process
  * (`pids`, default this one), after the sweep of what killed runs left there (notes to `stderr`).
@@ -110,7 +114,7 @@ export function makePrivateTmp(callerTmp: string, tool: string, stderr: (text: s
   sweepLeftTmp(callerTmp, stderr);
   const dir = fs.mkdtempSync(path.join(callerTmp, folderName(tool)));
   try {
-    fs.writeFileSync(path.join(dir, OWNER), `${ownerHead(tool, pids)}]}\n`, { mode: 0o600 });
+    writeOwner(dir, tool, pids);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
