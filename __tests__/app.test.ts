@@ -12,6 +12,7 @@ import { tempDir } from "./tmp";
 import { buildDist, until } from "./processes";
 import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { pinAddress } from "../modules/address";
+import { TerraformElement } from "cdktf";
 import { MOVES, Move } from "../stacks/moves";
 
 const tmpOut = () => path.join(tempDir("zh-app-"), "cdktf.out");
@@ -269,6 +270,21 @@ describe("runApp (npm run synth)", () => {
     expect(err).toBe(
       "Invalid Terraform addresses:\n" +
         "  - data.aws_subnets.existing_public is the address of 2 constructs: production/existing_public, production/second_private; " +
+        "cdktf would merge them into one block. Give each its own name (pinAddress, overrideLogicalId)\n",
+    );
+    expect(tree()).toEqual([]);
+  });
+
+  it("a mistyped pin that takes another element's address (the DLQ's as the queue's): named as the clash, not as the moved block it leaves without a target", async () => {
+    const override = TerraformElement.prototype.overrideLogicalId;
+    jest.spyOn(TerraformElement.prototype, "overrideLogicalId").mockImplementation(function (this: TerraformElement, id: string) {
+      override.call(this, id === "ml_worker_ml_worker_dlq" ? "ml_worker_ml_worker" : id);
+    });
+    await runApp({ production });
+    failsCleanly("Invalid Terraform addresses:", 2);
+    expect(err).toBe(
+      "Invalid Terraform addresses:\n" +
+        "  - aws_sqs_queue.ml_worker_ml_worker is the address of 2 constructs: production/ml_worker/queue/ml_worker_dlq, production/ml_worker/queue/ml_worker; " +
         "cdktf would merge them into one block. Give each its own name (pinAddress, overrideLogicalId)\n",
     );
     expect(tree()).toEqual([]);

@@ -110,6 +110,9 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     // Exact provider sources and versions, not the bindings' (cdktf's aws binding
     // writes the short source "aws"; CDK Terrain's writes aws 6.66.0).
     pinProviders(this);
+    // A mistyped pin that takes another element's address also leaves its moved block without a target: named
+    // here as what it is, before applyMoves would name the move.
+    throwIfProblems("Terraform addresses", duplicateAddresses(this));
     applyMoves(this);
     guardReplacements(this, config.deployed, config.allowReplacement, {
       environment: config.environment,
