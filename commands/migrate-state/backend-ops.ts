@@ -41,11 +41,13 @@ export interface Tf {
   readonly env: NodeJS.ProcessEnv;
   /** Aborts every run but those marked uninterruptible. */
   readonly signal?: AbortSignal;
+  /** Called with the pid of each process started (Workdir.adopt: the marker of the TMPDIR `env` gives names it). */
+  readonly adopt?: (pid: number | undefined) => void;
 }
 
 /** Terraform's environment for state commands: the caller's (credentials included), no prompts, no checkpoint call. */
-export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Tf {
-  return { bin, env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" }, signal };
+export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: AbortSignal, adopt?: (pid: number | undefined) => void): Tf {
+  return { bin, env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" }, signal, adopt };
 }
 
 let logs = 0;
@@ -67,6 +69,7 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
     } finally {
       fds?.forEach((fd) => fs.closeSync(fd));
     }
+    tf.adopt?.(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -232,6 +235,7 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   } finally {
     fs.closeSync(logFd);
   }
+  tf.adopt?.(child.pid);
   let spawnError = "";
   const said = () => {
     let text = "";

@@ -284,6 +284,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
     reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth replaces what is there" }],
     owned: OWNED,
     backups: [{ name: "original.tfstate", what: backupOf(outDir) }],
+    env,
     stderr: io.stderr,
   });
   const work = path.join(w.dir, "work");
@@ -292,7 +293,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
   // Terraform's temporary files go to the run's own temporary folder (lib/workdir), which goes with the run.
-  const tf = stateTerraform(bin, w.childEnv(env), deps.signal);
+  const tf = stateTerraform(bin, w.childEnv(env), deps.signal, w.adopt);
   return { env, io, deps, runState, snapshotPath, snapshotText, moved, backend, backendConfig, w, work, tf, progress };
 }
 

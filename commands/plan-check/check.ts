@@ -254,6 +254,7 @@ function workdirOptionsOf(o: Options, io: CliIo, deps: Deps, inputs: Awaited<Ret
     reserved: [{ path: resolve(path.join("cdktf.out", "stacks")), why: "cdktf synth and Terraform write there (each stack's folder)" }],
     owned: OWNED,
     keep: KEEP,
+    env: deps.env ?? process.env,
     stderr: io.stderr,
     handleSignals: deps.handleSignals,
   };

@@ -8,11 +8,13 @@
 // results are set aside while the run makes its own: deleted when it finishes,
 // put back when it fails, so a failed run never costs them and never calls them its own.
 // Its child processes get a temporary folder of the run's own (TMPDIR), which goes with the run (one in the
-// caller's TMPDIR, marked and swept as ./private-tmp.ts says, where the folder is too deep for a provider's socket).
+// caller's TMPDIR, marked and swept as ./private-tmp.ts says, where the folder is too deep for a provider's socket;
+// the caller's TMPDIR itself, with a note, where even that one would be too long; a TMPDIR too long for any is refused).
 //
 //   const w = openWorkdir({ tool: "plan-check", dir, checkout, inputs, owned, keep, stderr });
 //   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt
 //   w.childEnv(env);      // env with TMPDIR, TMP, TEMP the run's own (what run gives its children)
+//   w.adopt(child.pid);   // a child started with childEnv outside run: named in the fallback folder's marker
 //   w.finish();           // success: files stay, private; the temporary folder and the lock go
 //   w.abort();            // failure: what this run made goes (earlier results back); returns what was removed
 //   await w.stopNested(); // an interrupt: stops another command's runs opened inside this folder
@@ -20,9 +22,9 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { acquireLock } from "./lock";
-import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, MAX_TMP_BYTES, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
-import { callerTmpOf, makePrivateTmp, withTmp, writeOwner } from "./private-tmp";
-import { fileSystemMessage, isWithin, realPath, refusal } from "./refusal";
+import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
+import { alive, makePrivateTmp, withTmp, writeOwner } from "./private-tmp";
+import { fileSystemMessage, isWithin, realPath, refusal, tmpPlace } from "./refusal";
 import { OpenRun, openRuns, privateUmask, stopRuns, stoppedWithin, watchSignals } from "./signals";
 
 export * from "./options";
@@ -138,28 +140,42 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
   const keptAtStart = new Set(keep.filter((k) => fs.existsSync(path.join(dir, k))));
   const earlier = path.join(dir, EARLIER);
   let open = true;
-  // The children's temporary folder: in the run's folder, unless that path is too long for a provider's socket.
+  // The children's temporary folder: in the run's folder, unless that path is too long for a provider's socket
+  // (then one in the caller's TMPDIR, or that TMPDIR itself: refusal() has refused one too long for any).
   const tmpInFolder = path.join(dir, TMP);
+  const place = tmpPlace(o, dir);
   let tmp: string | undefined;
-  // A fallback folder's marker names this process and each child `run` started in it (their folder while they live).
+  // A fallback folder's marker names this process and each process given the folder (`run`'s, `adopt`'s) while it lives.
   let tmpUsers: number[] = [];
-  const makeTmp = (callerTmp: string): string => {
+  const makeTmp = (): string => {
     if (!open) throw new Error(`${shown}: the run is over: no temporary folder`);
     if (tmp) return tmp;
-    if (Buffer.byteLength(tmpInFolder) <= MAX_TMP_BYTES) {
+    if (typeof place === "string") throw new WorkdirError(place); // not reached: refusal() refused it
+    if (place.in === "folder") {
       fs.mkdirSync(tmpInFolder, { mode: 0o700 });
       tmp = tmpInFolder;
-    } else {
+    } else if (place.in === "own") {
       tmpUsers = [process.pid];
-      tmp = makePrivateTmp(callerTmp, o.tool, o.stderr, tmpUsers); // marked: a next run removes it once these are gone
+      tmp = makePrivateTmp(place.callerTmp, o.tool, o.stderr, tmpUsers); // marked: a next run removes it once these are gone
+    } else {
+      o.stderr(place.note);
+      tmp = place.callerTmp; // the caller's: never removed
     }
     return tmp;
   };
-  const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    return withTmp(env, makeTmp(callerTmpOf(env)));
+  const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => withTmp(env, makeTmp());
+  const adopt = (pid: number | undefined) => {
+    if (!pid || !tmp || typeof place === "string" || place.in !== "own") return;
+    // The processes that have ended leave it (this one stays): the marker stays short however many children a run starts.
+    tmpUsers = [...tmpUsers.filter((p) => p === process.pid || alive(p)), pid];
+    try {
+      writeOwner(tmp, o.tool, tmpUsers);
+    } catch {
+      // Not written (a full disk): the marker keeps the pids it had.
+    }
   };
   const removeTmp = () => {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp && typeof place !== "string" && place.in !== "caller") fs.rmSync(tmp, { recursive: true, force: true });
     tmp = undefined;
   };
   const run: OpenRun & { finishRun(): void } = {
@@ -236,6 +252,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
       return run.interrupted;
     },
     childEnv,
+    adopt,
     run(bin, args, options) {
       const started = Date.now();
       if (run.interrupted) return new Promise<ChildResult>(() => undefined);
@@ -243,14 +260,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
       return new Promise<ChildResult>((resolve) => {
         const child = spawn(bin, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         run.children.add(child);
-        if (tmp && tmp !== tmpInFolder && child.pid) {
-          tmpUsers.push(child.pid);
-          try {
-            writeOwner(tmp, o.tool, tmpUsers);
-          } catch {
-            // Not written (a full disk): the marker keeps the pids it had.
-          }
-        }
+        adopt(child.pid);
         let stdout = "";
         let stderr = "";
         child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));

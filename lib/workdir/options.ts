@@ -1,4 +1,6 @@
 // The options and the handle of a command's own output folder (see ./index.ts).
+import * as os from "os";
+import * as path from "path";
 
 /** The file that marks a folder as a tool's own: `{ tool, format, created, checkout }`. */
 export const MARKER = ".zivohealth-workdir.json";
@@ -21,6 +23,12 @@ export const TMP = ".zivohealth-tmp";
  * 10 digits>` (go-plugin), and Linux takes a socket path of 107 bytes at most (108 with the NUL).
  */
 export const MAX_TMP_BYTES = 107 - "/plugin4294967295".length;
+
+/** The caller's TMPDIR, as os.tmpdir() reads it, from `env`: absolute (a relative one against this process's folder, as Node reads it). */
+export const callerTmpOf = (env: NodeJS.ProcessEnv): string => path.resolve(env.TMPDIR || os.tmpdir());
+
+/** The start of a private temporary folder's name in the caller's TMPDIR: `zivohealth-<tool>-`, then mkdtemp's six characters. */
+export const privateTmpPrefix = (tool: string) => `zivohealth-${tool.replace(/[^\w-]+/g, "_")}-`;
 
 /** A folder the tool may not use, or cannot: reported on stderr, exit code 2. */
 export class WorkdirError extends Error {}
@@ -66,6 +74,11 @@ export interface WorkdirOptions {
   readonly backups?: readonly { readonly name: string; readonly what: string }[];
   /** Paths (relative to the folder, under an owned name) kept from one run to the next: caches. @default - none */
   readonly keep?: readonly string[];
+  /**
+   * The environment whose TMPDIR (default os.tmpdir(), made absolute) the run's children get their temporary folder in
+   * where the run's folder is too deep for one (see Workdir.childEnv). @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
   /** Where notes go (a stale lock removed, an interrupt). */
   readonly stderr: (text: string) => void;
   /**
@@ -100,11 +113,19 @@ export interface Workdir {
   /**
    * `env` with TMPDIR, TMP and TEMP set to the run's temporary folder (the environment `run` gives its children),
    * made at the first call: `<dir>/.zivohealth-tmp`; or, where that path is too long for a provider's socket
-   * (MAX_TMP_BYTES), a folder of the run's own (`zivohealth-<tool>-XXXXXX`) in the TMPDIR `env` gives (default
-   * os.tmpdir()), with the marker of ./private-tmp.ts (this process's pid), made after removing the ones killed
-   * runs left there (a note each, on `stderr`). Removed by finish and abort (an interrupt's too).
+   * (MAX_TMP_BYTES), a folder of the run's own (`zivohealth-<tool>-XXXXXX`) in the caller's TMPDIR (the options'
+   * `env`'s), with the marker of ./private-tmp.ts (this process's pid, and each child `run` or `adopt` names), made after
+   * removing the ones killed runs left there (a note each, on `stderr`). Removed by finish and abort (an interrupt's
+   * too). Where that one is too long as well, the caller's TMPDIR itself, after a note on `stderr` (a TMPDIR over
+   * MAX_TMP_BYTES there is refused when the folder opens).
    */
   childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /**
+   * Names `pid`, a process this run started itself with childEnv's TMPDIR (one outside `run`: migrate-state's lock
+   * holder and push), in the marker of a temporary folder in the caller's TMPDIR, so no other run removes it while
+   * that process lives (it may outlive this one). Nothing to do for one in the run's folder.
+   */
+  adopt(pid: number | undefined): void;
   /** Runs a child process (in `childEnv(options.env)`) that an interrupt stops; after an interrupt, its promise never settles. */
   run(bin: string, args: readonly string[], options: RunOptions): Promise<ChildResult>;
   /** The run succeeded: permissions made private, the temporary folder removed, the lock released; the files stay. */

@@ -10,12 +10,15 @@
 // child's code (128 + the signal when a signal ended it). The command removes it too (a `finally`) when it
 // outlives the child. Only a SIGKILL of that `sh` (of the whole process group) leaves it.
 //
-// What such a kill leaves, the next run removes: each folder holds a marker, OWNER, naming the host and the
-// processes that remove it (the command's, and the `sh`, which writes its own pid there before it starts the
-// child). Before making its folder, a run removes the `zivohealth-<tool>-XXXXXX` folders of the caller's TMPDIR
-// (any tool's: the marker decides) that are this user's folders (not symbolic links) and hold a marker of this
-// code, of this host, none of whose processes is alive. Anything else there stays as it is: a live (or reused)
-// pid keeps a folder, it never removes one. lib/workdir's fallback folder (index.ts) has the same marker and sweep.
+// What such a kill leaves, the next run removes: each folder holds a marker, OWNER, naming the host, the pid
+// namespace and the boot (pids mean something only there) and the processes that use or remove it (the command's,
+// and the `sh`, which writes its own pid there before it starts the child, or refuses to start it). Before making
+// its folder, a run removes the `zivohealth-<tool>-XXXXXX` folders of the caller's TMPDIR (any tool's: the marker
+// decides) that are this user's folders (not symbolic links) and hold a marker of this code's format, of this host,
+// pid namespace and boot, none of whose processes is alive. Anything else there stays as it is: a live (or reused)
+// pid keeps a folder, it never removes one; so does a marker of another container sharing the folder (another pid
+// namespace), of another boot, or of an older format. lib/workdir's fallback folder (index.ts) has the same marker
+// and sweep; every process it gives the folder is named there (Workdir.adopt).
 //
 // Where the folder's path would be too long for a provider's socket (a long TMPDIR), no folder is made: the
 // child runs in the caller's TMPDIR, as it did before this folder existed, and a note says so.
@@ -23,34 +26,52 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MAX_TMP_BYTES, WorkdirError } from "./options";
+import { MAX_TMP_BYTES, WorkdirError, callerTmpOf, privateTmpPrefix } from "./options";
 import { fileSystemMessage } from "./refusal";
 
 /** The marker in a private temporary folder: `{ by, format, tool, host, pids }` (one line of JSON). */
 export const OWNER = ".zivohealth-owner";
 const OWNER_BY = "zivohealth private-tmp";
-const OWNER_FORMAT = 1;
+/** 2: with `pidns` and `boot`; a marker of format 1 (no namespace) is never swept. */
+const OWNER_FORMAT = 2;
 /** A private temporary folder's name: `zivohealth-<tool>-` and mkdtemp's six characters. */
 const NAME = /^zivohealth-[\w-]+-[A-Za-z0-9]{6}$/;
 
-/** The caller's TMPDIR, as os.tmpdir() reads it, from `env`. */
-export const callerTmpOf = (env: NodeJS.ProcessEnv): string => (env.TMPDIR || os.tmpdir()).replace(/(.)\/+$/, "$1");
+export { callerTmpOf };
 
 /** `env` with TMPDIR, TMP and TEMP set to `dir`. */
 export const withTmp = (env: NodeJS.ProcessEnv, dir: string): NodeJS.ProcessEnv => ({ ...env, TMPDIR: dir, TMP: dir, TEMP: dir });
 
-const folderName = (tool: string) => `zivohealth-${tool.replace(/[^\w-]+/g, "_")}-`;
+const folderName = privateTmpPrefix;
+
+const readOr = (read: () => string): string | null => {
+  try {
+    return read().trim() || null;
+  } catch {
+    return null;
+  }
+};
+let here: { pidns: string | null; boot: string | null } | undefined;
+/** Where this process's pids mean something: its pid namespace (`pid:[4026531836]`) and the boot; null where /proc does not say. */
+export const pidSpace = () =>
+  (here ??= { pidns: readOr(() => fs.readlinkSync("/proc/self/ns/pid")), boot: readOr(() => fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8")) });
 
 /** The marker's text with `pids`, less its closing `]}` and newline: the REMOVER `sh` adds its own pid to it. */
-const ownerHead = (tool: string, pids: readonly number[]) => JSON.stringify({ by: OWNER_BY, format: OWNER_FORMAT, tool, host: os.hostname(), pids }).slice(0, -2);
+const ownerHead = (tool: string, pids: readonly number[]) =>
+  JSON.stringify({ by: OWNER_BY, format: OWNER_FORMAT, tool, host: os.hostname(), ...pidSpace(), pids }).slice(0, -2);
 
-/** The pids of a folder's marker, when it is a regular file this code wrote, for this host; else undefined. */
+/**
+ * The pids of a folder's marker, when it is a regular file this code wrote, in this format, for this host, pid
+ * namespace and boot (both without /proc counts as the same; one side without it does not); else undefined.
+ */
 function ownerPids(dir: string): number[] | undefined {
   const file = path.join(dir, OWNER);
   try {
     if (!fs.lstatSync(file).isFile()) return undefined;
     const o = JSON.parse(fs.readFileSync(file, "utf8"));
     if (o?.by !== OWNER_BY || o.format !== OWNER_FORMAT || o.host !== os.hostname() || !Array.isArray(o.pids) || o.pids.length === 0) return undefined;
+    const { pidns, boot } = pidSpace();
+    if (o.pidns !== pidns || o.boot !== boot) return undefined;
     return o.pids.every((p: unknown) => Number.isInteger(p) && (p as number) > 0) ? o.pids : undefined;
   } catch {
     return undefined;
@@ -62,7 +83,7 @@ function ownerPids(dir: string): number[] | undefined {
  * nor when Linux's /proc says it has exited and waits to be reaped (a zombie: a parent killed with it leaves it
  * to init, which may be slow to reap it, or, in a container, never).
  */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -122,11 +143,19 @@ export function makePrivateTmp(callerTmp: string, tool: string, stderr: (text: s
   return dir;
 }
 
+/** The exit code of the REMOVER `sh` when it cannot write its pid into the marker: it has not started the child. */
+export const MARKER_UNWRITTEN = 125;
+
 /**
  * Writes its own pid into the marker $2 (the text less its closing, see ownerHead) of the folder $1, waits for the
  * child ("$@") with SIGINT, SIGTERM and SIGHUP held (a trap, so the child gets them back as default), then removes $1.
+ * Where it cannot write the marker, it says so and exits MARKER_UNWRITTEN without starting the child (a child the
+ * marker does not name could have its folder swept under it) and without touching $1 (the command removes it).
  */
-const REMOVER = `d=$1; o=$2; shift 2; trap : INT TERM HUP; printf '%s,%s]}\\n' "$o" "$$" > "$d/${OWNER}"; "$@"; s=$?; rm -rf -- "$d"; exit $s`;
+export const REMOVER =
+  `d=$1; o=$2; shift 2; trap : INT TERM HUP; printf '%s,%s]}\\n' "$o" "$$" > "$d/${OWNER}" || ` +
+  `{ printf 'error: cannot write %s, the marker of its temporary folder: %s not started\\n' "$d/${OWNER}" "$1" >&2; exit ${MARKER_UNWRITTEN}; }; ` +
+  `"$@"; s=$?; rm -rf -- "$d"; exit $s`;
 
 /** Why `callerTmp` cannot be used (a missing folder, a file, one this user cannot write), or undefined. */
 function unusable(callerTmp: string): string | undefined {
@@ -138,6 +167,19 @@ function unusable(callerTmp: string): string | undefined {
     const err = e as NodeJS.ErrnoException;
     return err.code === "ENOENT" ? "it does not exist (ENOENT)" : err.code === "EACCES" ? "permission denied (EACCES)" : err.message;
   }
+}
+
+/** The TMPDIRs runInPrivateTmp has said it cannot make its folder in (one note each per process). */
+const noted = new Set<string>();
+
+/**
+ * What a TMPDIR `dir` over MAX_TMP_BYTES means for a provider, for a note (empty when it is not over): its socket
+ * is `<dir>/plugin<1 to 10 digits>`, Go's random number, within 107 bytes.
+ */
+export function tooLongForProviders(dir: string): string {
+  const n = Buffer.byteLength(dir);
+  if (n <= MAX_TMP_BYTES) return "";
+  return n + "/plugin0".length > 107 ? ` (and at ${n} bytes no provider can start there)` : ` (and at ${n} bytes a provider may fail to start there)`;
 }
 
 /**
@@ -160,13 +202,16 @@ export function runInPrivateTmp(
   if (longest > MAX_TMP_BYTES) {
     const why = unusable(callerTmp);
     if (why) throw new WorkdirError(`cannot use TMPDIR ${callerTmp}: ${why}; set TMPDIR to a folder you can write`);
-    const own = Buffer.byteLength(callerTmp);
-    stderr(
-      `note: no private temporary folder for ${tool}'s Terraform: ${shown} would be ${longest} bytes, and a provider's socket in it must fit in 107 ` +
-        `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, where an interrupted Terraform may leave a plugin<digits> folder` +
-        `${own > MAX_TMP_BYTES ? ` (and at ${own} bytes no provider can start there)` : ""}. Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
-    );
-    return run(bin, args, options.cwd, options.env);
+    // Once per process and TMPDIR: deploy --plan runs init, then apply.
+    if (!noted.has(callerTmp)) {
+      noted.add(callerTmp);
+      stderr(
+        `note: no private temporary folder for ${tool}'s Terraform: ${shown} would be ${longest} bytes, and a provider's socket in it must fit in 107 ` +
+          `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, where an interrupted Terraform may leave its plugin socket (a file plugin<digits>)` +
+          `${tooLongForProviders(callerTmp)}. Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
+      );
+    }
+    return run(bin, args, options.cwd, { ...options.env, TMPDIR: callerTmp });
   }
   let dir: string;
   try {

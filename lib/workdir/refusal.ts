@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { inUse, readLock } from "./lock";
-import { EARLIER, LOCK, MARKER, WorkdirOptions } from "./options";
+import { EARLIER, LOCK, MARKER, MAX_TMP_BYTES, TMP, WorkdirOptions, callerTmpOf, privateTmpPrefix } from "./options";
 
 // ---------------------------------------------------------------- paths
 
@@ -125,7 +125,46 @@ export function refusal(o: WorkdirOptions): string | undefined {
       }
     }
   }
-  return undefined;
+  const tmp = tmpPlace(o, dir);
+  return typeof tmp === "string" ? tmp : undefined;
+}
+
+/** Where a run's children get their TMPDIR (see Workdir.childEnv). */
+export type TmpPlace =
+  | { readonly in: "folder"; readonly path: string }
+  | { readonly in: "own"; readonly callerTmp: string }
+  | { readonly in: "caller"; readonly callerTmp: string; readonly note: string };
+
+/**
+ * Where the run in `dir` (real path) gives its children TMPDIR: `<dir>/.zivohealth-tmp`; where that is too long for a
+ * provider's socket, a folder of its own in the caller's TMPDIR; where that is too long as well, the caller's
+ * TMPDIR itself (with a note); or, as a string, the refusal: that TMPDIR is too long too (plan-check and
+ * migrate-state always start a provider).
+ */
+export function tmpPlace(o: WorkdirOptions, dir = realPath(o.dir)): TmpPlace | string {
+  const inFolder = path.join(dir, TMP);
+  const inFolderBytes = Buffer.byteLength(inFolder);
+  if (inFolderBytes <= MAX_TMP_BYTES) return { in: "folder", path: inFolder };
+  const callerTmp = callerTmpOf(o.env ?? process.env);
+  const own = path.join(callerTmp, `${privateTmpPrefix(o.tool)}XXXXXX`);
+  const ownBytes = Buffer.byteLength(own);
+  if (ownBytes <= MAX_TMP_BYTES) return { in: "own", callerTmp };
+  const shown = o.shown ?? o.dir;
+  const callerBytes = Buffer.byteLength(callerTmp);
+  if (callerBytes > MAX_TMP_BYTES) {
+    return (
+      `TMPDIR ${callerTmp} is ${callerBytes} bytes, over the ${MAX_TMP_BYTES} a Terraform provider's socket leaves (<TMPDIR>/plugin<digits>, 107 bytes at most), ` +
+      `and ${shown} is too deep for a temporary folder of the run's own (${inFolderBytes} bytes): set TMPDIR to a shorter folder (TMPDIR=/tmp)`
+    );
+  }
+  return {
+    in: "caller",
+    callerTmp,
+    note:
+      `note: ${shown}: no temporary folder of the run's own for its Terraform: ${inFolder} would be ${inFolderBytes} bytes and ${own} ${ownBytes}, ` +
+      `and a provider's socket in it must fit in 107 (at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, ` +
+      `where an interrupted Terraform may leave its plugin socket (a file plugin<digits>). Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
+  };
 }
 
 /** A file-system error in words, naming the path (a full disk, a read-only file system, no permission); `within` names the folder when the error does not. */
