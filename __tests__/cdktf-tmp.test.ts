@@ -4,18 +4,24 @@
 // gets a private folder of its own in the caller's TMPDIR, gone when it ends, however it ends; one a SIGKILL of the
 // process group leaves, the next run removes; where that folder's path would be too long, the child runs in the
 // caller's TMPDIR, with a note.
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main, runCdktf } from "../commands/cdktf";
 import { inheritRunner } from "../commands/cdktf/deploy-plan";
 import { MAX_TMP_BYTES, runInPrivateTmp } from "../lib/workdir";
+import { MARKER_UNWRITTEN, REMOVER, makePrivateTmp } from "../lib/workdir/private-tmp";
 import { tempDir } from "./tmp";
 
-/** The marker of a private folder (lib/workdir/private-tmp.ts), and what it says: the host and the pids of the command and of the `sh` that removes the folder. */
+/**
+ * The marker of a private folder (lib/workdir/private-tmp.ts), and what it says: the host, the pid namespace and the boot
+ * (as /proc says them here), and the pids of the command and of the `sh` that removes the folder.
+ */
 const OWNER = ".zivohealth-owner";
-const owner = (tool: string, pids: readonly number[], host = os.hostname()) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool, host, pids })}\n`;
+const HERE = { pidns: fs.readlinkSync("/proc/self/ns/pid"), boot: fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() };
+const owner = (tool: string, pids: readonly number[], host = os.hostname(), o: { format?: number; pidns?: string | null; boot?: string | null } = {}) =>
+  `${JSON.stringify({ by: "zivohealth private-tmp", format: o.format ?? 2, tool, host, pidns: o.pidns === undefined ? HERE.pidns : o.pidns, boot: o.boot === undefined ? HERE.boot : o.boot, pids })}\n`;
 
 /**
  * A `terraform` that records TMPDIR, TMP, TEMP and its parent's pid (in $RECORD), leaves `plugin123` in TMPDIR, says `ready` on
@@ -198,6 +204,12 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     put("zivohealth-deploy-living", owner("deploy", [pids[0], process.pid]));
     put("zivohealth-deploy-elsewh", owner("deploy", pids, "elsewhere"));
     put("zivohealth-deploy-notour", JSON.stringify({ host: os.hostname(), pids }));
+    // Pids of another pid namespace (another container sharing this TMPDIR and host name) or of another boot mean nothing here;
+    // nor do they where only one side has /proc to say; a marker of the format before those were recorded is never swept.
+    put("zivohealth-deploy-othrns", owner("deploy", pids, undefined, { pidns: "pid:[4026532999]" }));
+    put("zivohealth-deploy-othrbt", owner("deploy", pids, undefined, { boot: "00000000-0000-0000-0000-000000000000" }));
+    put("zivohealth-deploy-noproc", owner("deploy", pids, undefined, { pidns: null, boot: null }));
+    put("zivohealth-deploy-format", owner("deploy", pids, undefined, { format: 1 }));
     const target = path.join(root, "elsewhere");
     fs.mkdirSync(target);
     fs.writeFileSync(path.join(target, OWNER), owner("deploy", pids));
@@ -220,8 +232,9 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
 
   it.each([
     ["70 bytes: the private folder would not fit", 70, ""],
+    ["95 bytes: a provider's socket fits only with a short enough random number", 95, " (and at 95 bytes a provider may fail to start there)"],
     ["100 bytes: not even a provider's socket fits", 100, " (and at 100 bytes no provider can start there)"],
-  ])("a TMPDIR of %s: the child runs in it, as before the private folder; a note says why; the child's exit code", (_name, bytes, more) => {
+  ])("a TMPDIR of %s: the child runs in it, as before the private folder; a note says why, once for the process (deploy --plan runs init, then apply); the child's exit code", (_name, bytes, more) => {
     const { root, record, env } = setUp();
     const long = path.join(root, "d".repeat(bytes - root.length - 1));
     expect(Buffer.byteLength(long)).toBe(bytes);
@@ -232,11 +245,38 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
       code: 3,
       stderr:
         `note: no private temporary folder for deploy's Terraform: ${long}/zivohealth-deploy-XXXXXX would be ${bytes + 25} bytes, and a provider's socket in it must fit in 107 ` +
-        `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${long} itself, where an interrupted Terraform may leave a plugin<digits> folder${more}. ` +
+        `(at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${long} itself, where an interrupted Terraform may leave its plugin socket (a file plugin<digits>)${more}. ` +
         "Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n",
     });
     expect(fs.readFileSync(record, "utf8").split("\n").slice(0, 3)).toEqual([long, long, long]);
     expect(fs.readdirSync(long)).toEqual(["plugin123"]); // what the note warns of
+    fs.rmSync(path.join(long, "plugin123"), { recursive: true });
+    expect(runInPrivateTmp("deploy", fakeTerraform(root), ["0"], { cwd: root, env: { ...env, TMPDIR: `${long}/` }, stderr: (t) => (stderr += t) })).toBe(0);
+    expect(stderr.match(/^note: /gm)).toHaveLength(1);
+  });
+
+  it("a relative TMPDIR: the child gets it absolute (against the command's folder), though it runs in another folder; nothing lands elsewhere", () => {
+    const { root, callerTmp, record, env } = setUp();
+    const elsewhere = path.join(root, "elsewhere");
+    fs.mkdirSync(elsewhere);
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      expect(runInPrivateTmp("deploy", fakeTerraform(root), ["0"], { cwd: elsewhere, env: { ...env, TMPDIR: "t", TMP: "t", TEMP: "t" }, stderr: () => undefined })).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    childTmp(record, callerTmp, "deploy");
+    expect([fs.readdirSync(callerTmp), fs.readdirSync(elsewhere)]).toEqual([[], []]);
+  });
+
+  it(`the sh between the command and the child cannot write its pid into the marker: it says so, exits ${MARKER_UNWRITTEN}, the child not started`, () => {
+    const { root, record, env } = setUp();
+    const gone = path.join(root, "gone");
+    const r = spawnSync("/bin/sh", ["-c", REMOVER, "sh", gone, '{"pids":[1', fakeTerraform(root), "0"], { cwd: root, env, encoding: "utf8" });
+    expect(r.status).toBe(MARKER_UNWRITTEN);
+    expect(r.stderr).toContain(`error: cannot write ${gone}/${OWNER}, the marker of its temporary folder: ${path.join(root, "terraform")} not started\n`);
+    expect([fs.existsSync(record), fs.existsSync(gone)]).toEqual([false, false]);
   });
 
   it("a child killed by SIGINT alone: the runner returns 130 (128 + the signal), as before; its folder is gone", () => {
@@ -268,4 +308,23 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     }
     expect(fs.readdirSync(long)).toEqual(["a-file"]);
   });
+});
+
+// A container beside this one (a Kubernetes pod's emptyDir /tmp: the same host name, another pid namespace) sees none of
+// this one's processes: its sweep must leave this one's live folders. Needs unshare(1) allowed to make a pid namespace (root).
+const unshare = ["--pid", "--fork", "--mount-proc"];
+const unshareFails = spawnSync("unshare", [...unshare, "true"], { encoding: "utf8" });
+const noNamespace = unshareFails.error?.message ?? (unshareFails.status === 0 ? undefined : unshareFails.stderr.trim());
+describe("a sweep in another pid namespace", () => {
+  (noNamespace ? it.skip : it)(
+    `leaves a live run's folder: its pids are not to be judged there${noNamespace ? ` (SKIPPED: unshare ${unshare.join(" ")} fails here: ${noNamespace})` : ""}`,
+    () => {
+      const { callerTmp } = setUp();
+      const dir = makePrivateTmp(callerTmp, "deploy", () => undefined); // this process's, alive
+      const sweep = `require(${JSON.stringify(require.resolve("../lib/workdir/private-tmp"))}).sweepLeftTmp(${JSON.stringify(callerTmp)}, (t) => process.stdout.write(t))`;
+      const r = spawnSync("unshare", [...unshare, process.execPath, "-r", path.join(__dirname, "fixtures", "swc-register.js"), "-e", sweep], { encoding: "utf8" });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
+      expect(fs.readdirSync(callerTmp)).toEqual([path.basename(dir)]);
+    },
+  );
 });

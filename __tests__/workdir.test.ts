@@ -7,10 +7,13 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { openBackend, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { EARLIER, LOCK, MARKER, MAX_TMP_BYTES, TMP, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
 
 /** The marker of a temporary folder in the caller's TMPDIR (lib/workdir/private-tmp.ts). */
 const OWNER = ".zivohealth-owner";
+/** Where this process's pids mean something, as the marker records it: its pid namespace and the boot. */
+const here = () => ({ pidns: fs.readlinkSync("/proc/self/ns/pid"), boot: fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() });
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
@@ -280,7 +283,7 @@ function fakeTerraform(root: string): string {
 
 describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's own, gone with it", () => {
   const started = async (root: string, dir: string, callerEnv: NodeJS.ProcessEnv = process.env) => {
-    const w = openWorkdir(options(root, dir));
+    const w = openWorkdir(options(root, dir, { env: callerEnv }));
     fs.mkdirSync(path.join(w.dir, "stack"));
     fs.writeFileSync(path.join(w.dir, "report.md"), "this run's");
     const record = path.join(root, "env.txt");
@@ -290,8 +293,8 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     expect(env.TMPDIR).toBe(callerEnv.TMPDIR); // the caller's environment is left as it was
     const [tmpdir, tmp, temp] = fs.readFileSync(record, "utf8").split("\n");
     expect([tmp, temp]).toEqual([tmpdir, tmpdir]);
-    // One in the caller's TMPDIR holds the marker of lib/workdir/private-tmp.ts too.
-    expect(fs.readdirSync(tmpdir).sort()).toEqual(tmpdir === path.join(w.dir, TMP) ? ["plugin4242"] : [OWNER, "plugin4242"]);
+    // One of the run's own in the caller's TMPDIR holds the marker of lib/workdir/private-tmp.ts too.
+    expect(fs.readdirSync(tmpdir).sort()).toEqual(path.basename(tmpdir).startsWith("zivohealth-") ? [OWNER, "plugin4242"] : ["plugin4242"]);
     return { w, tmpdir };
   };
 
@@ -330,7 +333,7 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
   it("a folder whose path is too long for a provider's socket: a folder of the run's own in the caller's TMPDIR, marked as this process's and its children's, removed on failure; one a killed run left there goes first, with a note", async () => {
     const root = checkout();
     const callerTmp = fs.mkdtempSync(path.join(root, "t"));
-    const marker = (...pids: number[]) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 1, tool: "plan-check", host: os.hostname(), pids })}\n`;
+    const marker = (...pids: number[]) => `${JSON.stringify({ by: "zivohealth private-tmp", format: 2, tool: "plan-check", host: os.hostname(), ...here(), pids })}\n`;
     const gone = Number(spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim());
     for (const [name, pid] of [["zivohealth-plan-check-killed", gone], ["zivohealth-plan-check-living", process.pid]] as const) {
       fs.mkdirSync(path.join(callerTmp, name, "plugin4242"), { recursive: true });
@@ -348,6 +351,89 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
     expect(w.abort()).toBe(`${path.join(root, "cdktf.out", deep.split("/")[1])}, which this run created`);
     expect(tree(callerTmp)).toEqual(["zivohealth-plan-check-living", `zivohealth-plan-check-living/${OWNER}`, "zivohealth-plan-check-living/plugin4242"]);
   });
+
+  /** A folder under `root` `bytes` long (made), and a folder `cdktf.out/…/pc` too deep for the run's own temporary folder. */
+  const tooDeep = (root: string, bytes: number) => {
+    const callerTmp = path.join(root, "t".repeat(bytes - root.length - 1));
+    fs.mkdirSync(callerTmp);
+    return { callerTmp, deep: `cdktf.out/${"d".repeat(Math.max(1, MAX_TMP_BYTES - root.length))}/pc` };
+  };
+
+  it("too deep, and a TMPDIR too long for a folder of the run's own (70 bytes): the children run in that TMPDIR itself, one note says so; it stays", async () => {
+    const root = checkout();
+    const { callerTmp, deep } = tooDeep(root, 70);
+    collected.length = 0;
+    const { w, tmpdir } = await started(root, deep, { ...process.env, TMPDIR: callerTmp });
+    expect(tmpdir).toBe(callerTmp);
+    await w.run(fakeTerraform(root), ["plan"], { cwd: path.join(w.dir, "stack"), env: process.env, timeoutMs: 30_000 });
+    const inFolder = path.join(w.dir, TMP);
+    expect(collected).toEqual([
+      `note: ${deep}: no temporary folder of the run's own for its Terraform: ${inFolder} would be ${Buffer.byteLength(inFolder)} bytes and ${callerTmp}/zivohealth-plan-check-XXXXXX 99 bytes, ` +
+        `and a provider's socket in it must fit in 107 (at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, ` +
+        "where an interrupted Terraform may leave its plugin socket (a file plugin<digits>). Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n",
+    ]);
+    w.finish();
+    expect(tree(callerTmp)).toEqual(["plugin4242", "plugin4242/plugin"]); // the caller's, as the note says
+  });
+
+  it("too deep, and a TMPDIR over 90 bytes (no provider could start): refused before anything is written, naming TMPDIR and the limit", () => {
+    const root = checkout();
+    const { callerTmp, deep } = tooDeep(root, MAX_TMP_BYTES + 1);
+    const before = tree(root);
+    const o = options(root, deep, { env: { ...process.env, TMPDIR: callerTmp } });
+    const why =
+      `TMPDIR ${callerTmp} is ${MAX_TMP_BYTES + 1} bytes, over the ${MAX_TMP_BYTES} a Terraform provider's socket leaves (<TMPDIR>/plugin<digits>, 107 bytes at most), ` +
+      `and ${deep} is too deep for a temporary folder of the run's own (${Buffer.byteLength(path.join(root, deep, TMP))} bytes): set TMPDIR to a shorter folder (TMPDIR=/tmp)`;
+    expect(refusal(o)).toBe(why);
+    expect(() => openWorkdir(o)).toThrow(new WorkdirError(why));
+    expect(tree(root)).toEqual(before);
+    // Where the run's folder holds its own, that TMPDIR is of no concern.
+    openWorkdir(options(root, "cdktf.out/pc", { env: { ...process.env, TMPDIR: callerTmp } })).finish();
+  });
+
+  it("too deep, a relative TMPDIR: the folder of the run's own is made in it, against the process's folder, and the children get its absolute path", async () => {
+    const root = checkout();
+    const callerTmp = path.join(root, "t");
+    fs.mkdirSync(callerTmp);
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const { w, tmpdir } = await started(root, `cdktf.out/${"d".repeat(Math.max(1, MAX_TMP_BYTES - root.length))}/pc`, { ...process.env, TMPDIR: "t" });
+      expect(tmpdir).toMatch(new RegExp(`^${callerTmp}/zivohealth-plan-check-\\w{6}$`));
+      w.finish();
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+  });
+
+  it("migrate-state's Terraform processes started outside run (init, the lock's holder, the push, detached: they may outlive it) are named in the marker while they run", async () => {
+    const root = checkout();
+    const callerTmp = fs.mkdtempSync(path.join(root, "t"));
+    const w = openWorkdir(options(root, `cdktf.out/${"d".repeat(Math.max(1, MAX_TMP_BYTES - root.length))}/m`, { tool: "migrate-state", env: { ...process.env, TMPDIR: callerTmp } }));
+    const record = path.join(root, "record.txt");
+    const bin = path.join(root, "terraform");
+    // Each logs its command and whether the marker named it (it waits up to 2 s for that), then does what migrate-state needs of it.
+    fs.writeFileSync(
+      bin,
+      "#!/bin/sh\n" +
+        `i=0; until grep -q "[[,]$$[],]" "$TMPDIR/${OWNER}" || [ $i -ge 100 ]; do sleep 0.02; i=$((i+1)); done\n` +
+        `if grep -q "[[,]$$[],]" "$TMPDIR/${OWNER}"; then echo "$1 named" >> "$RECORD"; else echo "$1 not named" >> "$RECORD"; fi\n` +
+        'case "$1" in\n' +
+        '  init) mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
+        '  console) IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null ;;\n' +
+        "esac\n",
+      { mode: 0o755 },
+    );
+    const tf = stateTerraform(bin, { ...w.childEnv(process.env), RECORD: record }, undefined, w.adopt);
+    const state = path.join(root, "inputs", "state.tfstate");
+    const backend = await openBackend(tf, path.join(w.dir, "work"), { identity: { type: "local", path: state }, block: { local: { path: state } } });
+    const hold = await backend.lock();
+    expect((await backend.push(state, hold)).code).toBe(0);
+    expect(await hold.release()).toBeUndefined();
+    w.finish();
+    expect(fs.readFileSync(record, "utf8")).toBe("init named\nconsole named\nstate named\n");
+  }, 30_000);
 });
 
 describe("one run at a time per folder", () => {

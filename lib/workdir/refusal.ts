@@ -161,7 +161,7 @@ export function tmpPlace(o: WorkdirOptions, dir = realPath(o.dir)): TmpPlace | s
     in: "caller",
     callerTmp,
     note:
-      `note: ${shown}: no temporary folder of the run's own for its Terraform: ${inFolder} would be ${inFolderBytes} bytes and ${own} ${ownBytes}, ` +
+      `note: ${shown}: no temporary folder of the run's own for its Terraform: ${inFolder} would be ${inFolderBytes} bytes and ${own} ${ownBytes} bytes, ` +
       `and a provider's socket in it must fit in 107 (at most ${MAX_TMP_BYTES} bytes for the folder); it runs in TMPDIR ${callerTmp} itself, ` +
       `where an interrupted Terraform may leave its plugin socket (a file plugin<digits>). Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
   };
