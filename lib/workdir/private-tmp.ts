@@ -185,9 +185,11 @@ export function tooLongForProviders(dir: string): string {
 /**
  * Runs `bin` with `args` in `cwd` to its end, stdio inherited, with TMPDIR, TMP and TEMP a private folder
  * `zivohealth-<tool>-XXXXXX` in `env`'s TMPDIR, removed when the child ends (success, failure, a signal).
- * Returns the child's exit code, or 128 + the signal that ended it. Where that folder's path would be too long
- * for a provider's Unix socket, runs the child with `env` as it is and says so on `stderr` (default the
- * process's). Throws WorkdirError (exit 2, nothing run) when the TMPDIR does not exist or cannot be written.
+ * Returns the child's exit code, or 128 + the signal that ended it, or MARKER_UNWRITTEN (the child not started)
+ * when the REMOVER cannot write the marker. Where that folder's path would be too long for a provider's Unix
+ * socket, runs the child with `env` as it is (its TMPDIR made absolute) and says so on `stderr` (default the
+ * process's; once per process and TMPDIR). Throws WorkdirError (exit 2, nothing run) when the TMPDIR does not
+ * exist or cannot be written. A relative TMPDIR is taken against this process's folder, not `cwd`.
  */
 export function runInPrivateTmp(
   tool: string,
