@@ -85,6 +85,16 @@ const terraform = (args: string[], cwd: string) => {
   if (r.status !== 0) throw new Error(`terraform ${args.join(" ")}: ${r.stderr}`);
 };
 
+/** terraform, without blocking the test's event loop (its polls); both outputs in `out`. */
+const terraformAsync = (args: string[], cwd: string): Promise<{ code: number | null; out: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+
 const describeTier = detection.ok ? describe : describe.skip;
 
 /**
@@ -330,37 +340,55 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(fs.readdirSync(cliTmp(l))).toEqual([]); // nothing of Terraform's (no plugin socket) in the caller's TMPDIR
   });
 
-  test("SIGKILL during the push: the push lands, the report says it started, the lock is released, the next run keeps the backup", async () => {
+  test("SIGKILL during the push: the lock stays held until the push ends (a second Terraform refused), then released; the push lands, the report says it started, the next run keeps the backup", async () => {
     const l = layout(POST_FIX);
     const out = path.join(l.root, "k1");
-    // Terraform through a wrapper that holds the push a second after it ends (pushHeldTerraform says why).
-    const bin = pushHeldTerraform(path.join(l.root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
+    const stateDir = path.dirname(l.backendFile);
+    const lockInfo = path.join(stateDir, ".terraform.tfstate.lock.info");
+    // The second operation, as a user of this backend runs it: Terraform in the state's folder (the local backend's
+    // default state, ./terraform.tfstate), a command that takes the state lock, offline, writing nothing (-dry-run),
+    // on an address the migration keeps.
+    const kept = addresses(readJson(POST_FIX)).find((a) => /^[a-z0-9_]+\.[a-z0-9_]+$/.test(a) && !MOVES.some((m) => m.from === a))!;
+    const second = () => terraformAsync(["state", "mv", "-dry-run", "-lock-timeout=0s", "-no-color", kept, `${kept}_probe`], stateDir);
+    // Terraform through a wrapper that holds the push once it has ended, until released (pushHeldTerraform says why).
+    const held = pushHeldTerraform(path.join(l.root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
     const cli = startCli(path.join(ROOT, "commands/migrate-state/index.ts"), ["--modules", MODULES, "--data", DATA, "--push", "--out", out], {
       cwd: l.cwd,
-      env: { ...ENV_VARS, ...cliEnv(l), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
+      env: { ...ENV_VARS, ...cliEnv(l), PATH: `${held.bin}${path.delimiter}${process.env.PATH ?? ""}` },
     });
-    await cli.waitFor("migrate-state: pushing serial 348");
-    const [holder] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "console", 1);
-    const [pusher] = await waitForChildren(cli.child.pid!, PUSH_WRAPPER, 1);
-    process.kill(cli.child.pid!, "SIGKILL");
-    expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
-    // Terraform's push, in its own process group, finishes; console, the lock holder, sees its input end (the push
-    // holds it too) and unlocks: never before the push has ended (seen at the same 5 ms poll at the earliest).
-    const [holderGone, pusherGone] = await exitPolls([holder, pusher], "the killed run's terraform console and state push");
-    expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
-    expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
-    const lockInfo = path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info");
-    // Terraform writes the local state in place: a read meanwhile can see it half written.
-    const serial = () => {
-      try {
-        return readJson(l.backendFile).serial;
-      } catch {
-        return undefined;
-      }
-    };
-    for (let i = 0; i < 300 && (serial() !== 349 || fs.existsSync(lockInfo)); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(readJson(l.backendFile).serial).toBe(349);
+    try {
+      await cli.waitFor("migrate-state: pushing serial 348");
+      const [holder] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "console", 1);
+      const [pusher] = await waitForChildren(cli.child.pid!, PUSH_WRAPPER, 1);
+      process.kill(cli.child.pid!, "SIGKILL");
+      expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
+      // migrate-state is dead and Terraform's push has written the state; the push's process still runs (held).
+      expect(await held.ended()).toBe(0);
+      expect(readJson(l.backendFile).serial).toBe(349);
+      // The lock, read as a user of the backend meets it: Terraform's lock on the state file is still console's (an OS
+      // lock on the file, and its note beside it), and a second Terraform is refused, naming it.
+      const info = readJson(lockInfo);
+      expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: l.backendFile });
+      const refused = await second();
+      expect(refused.out).toContain("Error: Error acquiring the state lock");
+      expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${l.backendFile}\n  Operation: OperationTypeInvalid\n`);
+      expect(refused.code).toBe(1);
+      // Terraform's push, in its own process group, ends; console, the lock holder, sees its input end (the push
+      // holds it too) and unlocks: never before the push has ended (seen at the same 5 ms poll at the earliest).
+      const polls = exitPolls([holder, pusher], "the killed run's terraform console and state push");
+      held.release();
+      const [holderGone, pusherGone] = await polls;
+      expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
+      expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
+    } finally {
+      held.release(); // after a failure above: the wrapper exits, and console with it
+    }
+    // Released: the note gone, and the same second operation takes the lock.
     expect(fs.existsSync(lockInfo)).toBe(false);
+    const taken = await second();
+    expect(taken.out).toContain(`Would move "${kept}" to "${kept}_probe"`);
+    expect(taken.code).toBe(0);
+    expect(readJson(l.backendFile).serial).toBe(349);
     const report = readJson(path.join(out, "report.json")) as MigrationReport;
     expect(report.pushStarted).toMatchObject({ serial: 348 });
     expect(report.pushed).toBeUndefined();

@@ -109,22 +109,58 @@ export async function exitPolls(pids: readonly number[], what: string, timeoutMs
   return gone as number[];
 }
 
+/** A `terraform` whose `state push` is held once it has ended, until the test lets it go (pushHeldTerraform). */
+export interface HeldPush {
+  /** The folder holding the wrapper: put it first on PATH. */
+  readonly bin: string;
+  /** Resolves with the real push's exit code once it has ended (the wrapper, still running, then waits for release()); rejects after `timeoutMs`. */
+  ended(timeoutMs?: number): Promise<number>;
+  /** Lets the held push's wrapper exit (with the real push's code). Idempotent; call it in a finally, too. */
+  release(): void;
+}
+
 /**
- * A folder holding `terraform`: a wrapper that execs `real`, except that `state push` (the real one, its child) is
- * held 1 s after it ends. A push can end before a loaded machine sees a kill of the command; the wrapper, the
- * process migrate-state started (and handed the lock holder's input), outlives the kill. Put it first on PATH.
- * Its push shows as `sh <wrapper> state push ...` (PUSH_WRAPPER below).
+ * A folder holding `terraform`: a wrapper that execs `real`, except for `state push`: the wrapper runs the real push
+ * as its child and, once that has ended, writes `push-ended` (the push's exit code) in `dir` and waits until the test
+ * calls release() (it gives up after 6000 waits of 50 ms, 5 minutes or more, so a failed test leaves nothing behind
+ * for long), then exits with the push's code. The wrapper is the process migrate-state started as its push (and handed
+ * the lock holder's input, as fd 3): a test kills migrate-state, waits for ended(), and finds the backend's lock
+ * still held, by the push, for as long as it likes; on a loaded machine a push can end before the kill lands, the
+ * wrapper cannot. Its push shows as `sh <wrapper> state push ...` (PUSH_WRAPPER below).
  */
-export function pushHeldTerraform(dir: string, real: string): string {
+export function pushHeldTerraform(dir: string, real: string): HeldPush {
   fs.mkdirSync(dir, { recursive: true });
+  const ended = path.join(dir, "push-ended");
+  const go = path.join(dir, "push-release");
+  const q = (s: string) => JSON.stringify(s);
   fs.writeFileSync(
     path.join(dir, "terraform"),
-    `#!/bin/sh\nif [ "$1" = state ] && [ "$2" = push ]; then ${JSON.stringify(real)} "$@"; s=$?; sleep 1; exit $s; fi\nexec ${JSON.stringify(real)} "$@"\n`,
+    [
+      "#!/bin/sh",
+      `if [ "$1" = state ] && [ "$2" = push ]; then`,
+      `  ${q(real)} "$@"; s=$?`,
+      `  echo $s > ${q(`${ended}.tmp`)} && mv ${q(`${ended}.tmp`)} ${q(ended)}`,
+      `  i=0; while [ ! -e ${q(go)} ] && [ $i -lt 6000 ]; do sleep 0.05; i=$((i+1)); done`,
+      "  exit $s",
+      "fi",
+      `exec ${q(real)} "$@"`,
+      "",
+    ].join("\n"),
     { mode: 0o755 },
   );
-  return dir;
+  return {
+    bin: dir,
+    async ended(timeoutMs = 240_000) {
+      const until = Date.now() + timeoutMs;
+      while (!fs.existsSync(ended)) {
+        if (Date.now() > until) throw new Error(`the held state push: no ${ended} after ${timeoutMs / 1000} s (the real push has not ended)`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return Number(fs.readFileSync(ended, "utf8").trim());
+    },
+    release: () => fs.writeFileSync(go, ""),
+  };
 }
 
 /** The wrapper's `state push`, as a waitForChildren match. */
 export const PUSH_WRAPPER = (argv: string[]) => argv[2] === "state" && argv[3] === "push";
-
