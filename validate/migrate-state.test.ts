@@ -367,12 +367,13 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
       expect(readJson(l.backendFile).serial).toBe(349);
       // The lock, read as a user of the backend meets it: Terraform's lock on the state file is still console's (an OS
       // lock on the file, and its note beside it), and a second Terraform is refused, naming it.
-      const info = readJson(lockInfo);
-      expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: l.backendFile });
       const refused = await second();
       expect(refused.out).toContain("Error: Error acquiring the state lock");
-      expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${l.backendFile}\n  Operation: OperationTypeInvalid\n`);
       expect(refused.code).toBe(1);
+      expect(fs.existsSync(lockInfo)).toBe(true);
+      const info = readJson(lockInfo);
+      expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: l.backendFile });
+      expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${l.backendFile}\n  Operation: OperationTypeInvalid\n`);
       // Terraform's push, in its own process group, ends; console, the lock holder, sees its input end (the push
       // holds it too) and unlocks: never before the push has ended (seen at the same 5 ms poll at the earliest).
       const polls = exitPolls([holder, pusher], "the killed run's terraform console and state push");
