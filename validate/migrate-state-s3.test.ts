@@ -186,7 +186,7 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       [...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort(),
     );
   });
-  test("SIGKILL during the push: the push lands, the lock is released, the report says it started, the next run keeps the backup", async () => {
+  test("SIGKILL during the push: the DynamoDB lock stays held until the push ends (its item read, a second Terraform refused), then released; the push lands, the report says it started, the next run keeps the backup", async () => {
     const key = "zivohealth/production-killed/terraform.tfstate";
     const { environments, view } = await seed(key);
     const beforeText = (await tf(["state", "pull"], view)).stdout;
@@ -200,11 +200,16 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     fs.mkdirSync(cwd);
     fs.mkdirSync(callerTmp);
     const backend = environments.production.backend;
-    // Terraform through a wrapper that holds the push a second after it ends (pushHeldTerraform says why).
-    const bin = pushHeldTerraform(path.join(root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
+    const lockId = `${emu!.bucket}/${key}`;
+    // The second operation, as a user of the backend runs it: Terraform in a folder initialized with the same backend
+    // and key, a command that takes the state lock, offline, writing nothing (-dry-run), on an address the migration keeps.
+    const kept = [...addresses(before)].find((a) => /^[a-z0-9_]+\.[a-z0-9_]+$/.test(a) && !MOVES.some((m) => m.from === a))!;
+    const second = () => tf(["state", "mv", "-dry-run", "-lock-timeout=0s", "-no-color", kept, `${kept}_probe`], view);
+    // Terraform through a wrapper that holds the push once it has ended, until released (pushHeldTerraform says why).
+    const held = pushHeldTerraform(path.join(root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
     const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--out", out], {
       cwd,
-      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
+      env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend), PATH: `${held.bin}${path.delimiter}${process.env.PATH ?? ""}` },
     });
     const pid = cli.child.pid!;
     let terraform: number[] = [];
@@ -216,12 +221,29 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       terraform = [holder, pusher];
       process.kill(pid, "SIGKILL");
       expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
-      // The push (its own process group, its output to files) finishes; console reads the end of its input, which the push
+      // migrate-state is dead and Terraform's push has written the state to S3; the push's process still runs (held).
+      expect(await held.ended()).toBe(0);
+      expect((await pull(view)).serial).toBe(pushing + 1);
+      // The lock, read as a user of the backend meets it: a second Terraform is refused, naming console's lock; and
+      // the lock item in DynamoDB: the state's path as its LockID, console's operation in its Info.
+      const refused = await second();
+      expect(refused.out).toContain("Error: Error acquiring the state lock");
+      expect(refused.out).toContain("ConditionalCheckFailedException");
+      expect(refused.code).toBe(1);
+      const item = (await emu!.lockItems()).find((i) => i.LockID.S === lockId) as Record<string, { S: string }> | undefined;
+      expect(item).toBeDefined();
+      const info = JSON.parse(item!.Info.S) as { ID: string; Operation: string; Path: string; Version: string };
+      expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: lockId, Version: "1.11.4" });
+      expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${lockId}\n  Operation: OperationTypeInvalid\n`);
+      // The push (its own process group, its output to files) ends; console reads the end of its input, which the push
       // holds too, and exits, unlocking: never before the push has ended (seen at the same 5 ms poll at the earliest).
-      const [holderGone, pusherGone] = await exitPolls(terraform, "the killed run's terraform console and state push");
+      const polls = exitPolls(terraform, "the killed run's terraform console and state push");
+      held.release();
+      const [holderGone, pusherGone] = await polls;
       expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
       expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
     } finally {
+      held.release();
       for (const p of [pid, ...terraform]) {
         try {
           process.kill(p, "SIGKILL"); // only after a failure above: each is gone by now otherwise
@@ -230,6 +252,11 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
         }
       }
     }
+    // Released: the lock item gone (every key's state digest left, no lock item), and the same second operation takes the lock.
+    expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual([...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort());
+    const taken = await second();
+    expect(taken.out).toContain(`Would move "${kept}" to "${kept}_probe"`);
+    expect(taken.code).toBe(0);
     // The push landed: S3 holds the migrated state, one serial higher (state push writes it once more).
     const after = await pull(view);
     expect(after.lineage).toBe(before.lineage);
@@ -240,8 +267,6 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       expect(now.has(m.from)).toBe(false);
     }
     expect(now.size).toBe(addresses(before).size);
-    // The DynamoDB lock is released: every key's state digest, no lock item.
-    expect((await emu!.lockItems()).map((i) => i.LockID.S).sort()).toEqual([...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort());
     // The report says the push started, not that it ended.
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as MigrationReport;
     expect(report.pushStarted).toEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), serial: pushing, lineage: before.lineage });
