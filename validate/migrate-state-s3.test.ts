@@ -236,8 +236,9 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: lockId, Version: "1.11.4" });
       expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${lockId}\n  Operation: OperationTypeInvalid\n`);
       // The push (its own process group, its output to files) ends; console reads the end of its input, which the push
-      // holds too, and exits, unlocking: never before the push has ended (seen at the same 5 ms poll at the earliest).
-      const polls = exitPolls(terraform, "the killed run's terraform console and state push");
+      // holds too (its fd 3), and exits, unlocking: never before the push has let go of it (seen at the same 5 ms poll at
+      // the earliest; exitPolls says why the close, not the exit, is what can be ordered).
+      const polls = exitPolls(terraform, "the killed run's terraform console and state push", { letGo: [undefined, 3] });
       held.release();
       const [holderGone, pusherGone] = await polls;
       expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)

@@ -375,8 +375,9 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
       expect(info).toMatchObject({ ID: expect.stringMatching(/^[0-9a-f-]{36}$/), Operation: "OperationTypeInvalid", Path: l.backendFile });
       expect(refused.out).toContain(`Lock Info:\n  ID:        ${info.ID}\n  Path:      ${l.backendFile}\n  Operation: OperationTypeInvalid\n`);
       // Terraform's push, in its own process group, ends; console, the lock holder, sees its input end (the push
-      // holds it too) and unlocks: never before the push has ended (seen at the same 5 ms poll at the earliest).
-      const polls = exitPolls([holder, pusher], "the killed run's terraform console and state push");
+      // holds it too, as its fd 3) and unlocks: never before the push has let go of it (seen at the same 5 ms poll
+      // at the earliest; exitPolls says why the close, not the exit, is what can be ordered).
+      const polls = exitPolls([holder, pusher], "the killed run's terraform console and state push", { letGo: [undefined, 3] });
       held.release();
       const [holderGone, pusherGone] = await polls;
       expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)

@@ -90,17 +90,33 @@ export async function waitForExit(pids: readonly number[], what: string, timeout
   }
 }
 
+/** Whether `pid` still has file descriptor `fd` open (false once it is gone, or exiting: the kernel drops its files first). */
+function holdsFd(pid: number, fd: number): boolean {
+  try {
+    fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Waits until every pid has exited (as waitForExit), polling every 5 ms; returns for each the poll at
- * which it was first seen gone (0: gone at the first; equal: seen gone at the same poll).
+ * which it was first seen gone (0: gone at the first; equal: seen gone at the same poll). The pids are
+ * checked in the order given at each poll. `letGo[i]`, a file descriptor: pids[i] counts as gone once it
+ * has let go of it. An exiting process closes its files before it shows as exited (a zombie), and a
+ * process woken by that close (the end of a pipe) can be seen gone first on a loaded machine (measured:
+ * console at poll 3, the push it waited for at poll 4); what a test can order is the close.
  */
-export async function exitPolls(pids: readonly number[], what: string, timeoutMs = 60_000): Promise<number[]> {
+export async function exitPolls(pids: readonly number[], what: string, o: { timeoutMs?: number; letGo?: readonly (number | undefined)[] } = {}): Promise<number[]> {
+  const timeoutMs = o.timeoutMs ?? 60_000;
   const until = Date.now() + timeoutMs;
   const gone: (number | undefined)[] = pids.map(() => undefined);
   for (let poll = 0; gone.some((g) => g === undefined); poll++) {
     pids.forEach((p, i) => {
       const s = procStat(p);
-      if (gone[i] === undefined && (s === undefined || s.state === "Z")) gone[i] = poll;
+      const fd = o.letGo?.[i];
+      if (gone[i] === undefined && (s === undefined || s.state === "Z" || (fd !== undefined && !holdsFd(p, fd)))) gone[i] = poll;
     });
     if (gone.every((g) => g !== undefined)) break;
     if (Date.now() > until) throw new Error(`${what}: still running after ${timeoutMs / 1000} s: pid ${pids.filter((_p, i) => gone[i] === undefined).join(", ")}`);
