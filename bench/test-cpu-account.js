@@ -13,11 +13,17 @@ const file = () => path.relative(path.resolve(__dirname, ".."), expect.getState(
 const write = (o) => fs.appendFileSync(log, JSON.stringify(o) + "\n");
 let importsDone;
 let testStart;
+let wallStart;
 beforeAll(() => (importsDone = cpu()));
-beforeEach(() => (testStart = cpu()));
+beforeEach(() => {
+  testStart = cpu();
+  wallStart = Date.now();
+});
 afterEach(() => {
   const now = cpu();
-  write({ kind: "test", file: file(), test: expect.getState().currentTestName, self: now.self - testStart.self, children: now.children - testStart.children });
+  // start and end (ms since the epoch): the report gives a test file in a group the wall time from the test before it (its hooks included).
+  const t = { start: wallStart, end: Date.now() };
+  write({ kind: "test", file: file(), test: expect.getState().currentTestName, self: now.self - testStart.self, children: now.children - testStart.children, ...t });
 });
 afterAll(() => {
   const end = cpu();
