@@ -17,6 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { RawState } from "../lib/plan/workspace";
 import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../commands/migrate-state/state-migrate";
 import { USAGE, main } from "../commands/migrate-state";
+import { run, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { EnvironmentConfig } from "../config/environment";
 import { synthesizeFirst } from "../lib/cli";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
@@ -412,12 +413,31 @@ describe("Terraform's temporary files", () => {
   });
 });
 
+/** Whether `pid` runs (not gone, not a zombie). */
+const running = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+};
+const kill9 = (pid: number) => {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+};
+
 describe("the backend's lock outlives the push", () => {
   /**
    * A `terraform` that logs, one line per event, in $RECORD: each command as it starts, with what its fd 3 is
    * (`none` if it has none); `console` reads the FIFO it is asked to read, then its input to the end, then logs
-   * `released` (Terraform unlocks as console exits); `state push` logs `pushed` at once, or, with $GATE set (a
-   * FIFO), once the test writes to it.
+   * `released` (Terraform unlocks as console exits); `state push` logs its parent's name and fd 3, starts a child
+   * that lingers after it (as a credential_process helper can: `sleep 60`, every file inherited; its pid and fd 3
+   * in $LINGER) and logs that child's fd 3, then logs `pushed` at once, or, with $GATE set (a FIFO), once the test
+   * writes to it.
    */
   function fakeTerraform(dir: string): string {
     const bin = path.join(dir, "terraform");
@@ -430,7 +450,12 @@ describe("the backend's lock outlives the push", () => {
         '  "init "*) started init; mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
         '  "console "*) started console; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
         '  "state pull") started pull; cat "$STATE" ;;\n' +
-        '  "state push") started push; if [ -n "$GATE" ]; then cat "$GATE" > /dev/null; fi; echo pushed >> "$RECORD" ;;\n' +
+        '  "state push") started push\n' +
+        '    { printf "its parent "; tr -d "\\n" < /proc/$PPID/comm; printf " fd3="; readlink /proc/$PPID/fd/3 || echo none; } >> "$RECORD" 2> /dev/null\n' +
+        // The child writes its pid and fd 3 before it becomes `sleep` (which opens files of its own, on fd 3 if free).
+        '    sh -c \'{ printf "%s fd3=" $$; readlink /proc/$$/fd/3 || echo none; } > "$LINGER.tmp" 2> /dev/null; mv "$LINGER.tmp" "$LINGER"; exec sleep 60\' &\n' +
+        '    while [ ! -e "$LINGER" ]; do sleep 0.01; done; { printf "lingering "; cut -d" " -f2 < "$LINGER"; } >> "$RECORD"\n' +
+        '    if [ -n "$GATE" ]; then cat "$GATE" > /dev/null; fi; echo pushed >> "$RECORD" ;;\n' +
         "  *) exit 97 ;;\n" +
         "esac\n",
       { mode: 0o755 },
@@ -441,13 +466,15 @@ describe("the backend's lock outlives the push", () => {
   /**
    * Runs migrate-state's step 5 (fixtures/migrate-state-lock-driver.ts) with the fake, in a process of its own. `kill`:
    * SIGKILL it (alone) once the push has started; the push goes on until the driver has ended and a console that
-   * let go at its end (the defect) has had 250 ms to log `released`, then ends.
+   * let go at its end (the defect) has had 250 ms to log `released`, then ends. Returns too whether the push's
+   * lingering child still ran when console logged `released` (it is killed before this returns).
    */
   async function step5(kill: boolean) {
     const dir = tmp();
     const record = path.join(dir, "record.txt");
     const state = path.join(dir, "terraform.tfstate");
     const gate = path.join(dir, "gate");
+    const linger = path.join(dir, "linger.pid");
     fs.copyFileSync(POST_FIX, state);
     if (kill) execFileSync("mkfifo", [gate]);
     /** Lets the push go on: writes to the FIFO without waiting for a reader (ENXIO until the push opens it). */
@@ -465,7 +492,7 @@ describe("the backend's lock outlives the push", () => {
     const driver = spawn(
       process.execPath,
       ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "migrate-state-lock-driver.ts"), fakeTerraform(dir), path.join(dir, "work"), state, state],
-      { cwd: dir, env: { ...process.env, RECORD: record, STATE: state, GATE: kill ? gate : "" }, stdio: ["ignore", "ignore", "pipe"] },
+      { cwd: dir, env: { ...process.env, RECORD: record, STATE: state, GATE: kill ? gate : "", LINGER: linger }, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
     driver.stderr.on("data", (d) => (stderr += d));
@@ -488,23 +515,65 @@ describe("the backend's lock outlives the push", () => {
       }
       // console and the push run in process groups of their own: they outlive the driver.
       await until("release", /^released$/);
+      const lingering = running(parseInt(fs.readFileSync(linger, "utf8"), 10));
       // The push's fd 3 is console's input: one end of a socket pair (libuv's pipe), its number of no interest.
-      return { ended, lines: lines().map((l) => l.replace(/=socket:\[\d+\]$/, "=socket")), stderr };
+      return { ended, lines: lines().map((l) => l.replace(/=socket:\[\d+\]$/, "=socket")), stderr, lingering };
     } finally {
       if (driver.exitCode === null && driver.signalCode === null) driver.kill("SIGKILL");
       if (kill) await openGate(0).catch(() => undefined); // a push still waiting ends, not left behind
+      if (fs.existsSync(linger)) kill9(parseInt(fs.readFileSync(linger, "utf8"), 10));
     }
   }
 
-  it("migrate-state killed (SIGKILL, its process alone) during the push: console releases the lock only after the push has ended", async () => {
+  // The push as Terraform runs: Terraform without console's input; the shell in front of it (its parent) holds it,
+  // not exec'ing Terraform in its place; what Terraform starts gets none of it.
+  const PUSH = ["push fd3=none", "its parent sh fd3=socket", "lingering fd3=none"];
+
+  it("migrate-state killed (SIGKILL, its process alone) during the push: console releases the lock once the push has ended, not after what the push started", async () => {
     const r = await step5(true);
     expect(r.ended).toEqual([null, "SIGKILL"]);
-    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", "push fd3=socket", "pushed", "released"]);
+    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", ...PUSH, "pushed", "released"]);
+    expect(r.lingering).toBe(true); // released while the push's child still ran: it did not hold the lock
   }, 30_000);
 
   it("a run that ends: the push, the pull after it, then the release; only the push holds console's input", async () => {
     const r = await step5(false);
     expect(r).toMatchObject({ ended: [0, null], stderr: "" });
-    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", "push fd3=socket", "pushed", "pull fd3=none", "released"]);
+    expect(r.lines).toEqual(["init fd3=none", "console fd3=none", "pull fd3=none", ...PUSH, "pushed", "pull fd3=none", "released"]);
   }, 30_000);
+});
+
+describe("run() holding a pipe (the push): the shell in front of Terraform", () => {
+  /** Runs the `terraform` script given as a push holding a pipe's end (a `cat`'s input), as backend-ops' push does. */
+  async function push(script: string, timeoutMs?: number) {
+    const dir = tmp();
+    const bin = path.join(dir, "terraform");
+    fs.writeFileSync(bin, `#!/bin/sh\necho $$ > "${dir}/terraform.pid"\n${script}\n`, { mode: 0o755 });
+    const reader = spawn("cat", [], { stdio: ["pipe", "ignore", "ignore"] });
+    try {
+      const r = await run(stateTerraform(bin, process.env), ["state", "push", "-lock=false", "x.tfstate"], dir, { uninterruptible: true, holding: reader.stdin, timeoutMs });
+      return { ...r, terraform: Number(fs.readFileSync(path.join(dir, "terraform.pid"), "utf8")) };
+    } finally {
+      reader.kill("SIGKILL");
+    }
+  }
+
+  it("the timeout kills Terraform, not only the shell: code null, as a killed Terraform was before", async () => {
+    const r = await push("exec sleep 30", 300);
+    try {
+      expect(r.code).toBeNull();
+      expect(r.stderr).toBe("\n[stopped after 300 ms]");
+      for (const end = Date.now() + 5_000; running(r.terraform) && Date.now() < end; ) await new Promise((w) => setTimeout(w, 20));
+      expect(running(r.terraform)).toBe(false);
+    } finally {
+      kill9(r.terraform);
+    }
+  });
+
+  it("a Terraform ended by a signal: code null (not the shell's 128+n); its own exit code and words as they are", async () => {
+    expect((await push("kill -KILL $$")).code).toBeNull();
+    expect((await push("kill -TERM $$")).code).toBeNull();
+    expect(await push('echo "Error: refused" >&2; exit 1')).toMatchObject({ code: 1, stdout: "", stderr: "Error: refused\n" });
+    expect(await push("echo '{}'")).toMatchObject({ code: 0, stdout: "{}\n", stderr: "" });
+  });
 });

@@ -3,7 +3,7 @@
 // local copy, the backend's own lock held by a Terraform process for as long
 // as migrate-state needs it, and `state push` under that lock. Every child
 // process stops on an interrupt (AbortSignal) but the push, which is let finish.
-import { spawn, spawnSync } from "child_process";
+import { StdioOptions, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
@@ -53,9 +53,19 @@ export function stateTerraform(bin: string, env: NodeJS.ProcessEnv, signal?: Abo
 let logs = 0;
 
 /**
+ * The shell in front of a run `holding` a pipe: it holds the pipe (as its fd 3) and waits for Terraform, which it
+ * starts with fd 3 closed, so nothing Terraform starts (a credential_process helper, which may linger) holds the
+ * pipe past the run. A subshell closes it, then execs Terraform: dash runs `"$@" 3>&-` by moving its own fd 3 to a
+ * higher one until the command ends. The command after the subshell keeps a shell from running the subshell, and
+ * Terraform, in its own place (then no process would hold the pipe). $? is 128+n if signal n ended Terraform.
+ */
+export const HOLDING_SHELL = '(exec "$@" 3>&-); s=$?; exit $s';
+
+/**
  * Runs terraform; on an abort it sends SIGINT (Terraform stops cleanly) and,
  * 10 s later, SIGKILL. `uninterruptible`: the abort waits for it (the push).
- * `holding`: a pipe the child holds too, as its fd 3, until it exits.
+ * `holding`: a pipe the run holds until Terraform has exited, Terraform itself not (HOLDING_SHELL holds it,
+ * as its fd 3); the run's signals go to its process group, Terraform included.
  */
 export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number; holding?: Writable } = {}): Promise<Result> {
   return new Promise((resolve) => {
@@ -63,12 +73,23 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
     // and its output goes to files, not pipes: if migrate-state dies, a pipe would end it by SIGPIPE halfway.
     const files = o.uninterruptible ? [1, 2].map((n) => path.join(cwd, `terraform-${process.pid}-${++logs}.${n === 1 ? "out" : "err"}`)) : undefined;
     const fds = files?.map((f) => fs.openSync(f, "w", 0o600));
+    const [file, argv] = o.holding ? ["/bin/sh", ["-c", HOLDING_SHELL, "sh", tf.bin, ...args]] : [tf.bin, args];
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(tf.bin, args, { cwd, env: tf.env, stdio: ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe", ...(o.holding ? [o.holding] : [])], detached: o.uninterruptible === true });
+      const stdio: StdioOptions = ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe", ...(o.holding ? [o.holding] : [])];
+      child = spawn(file, argv, { cwd, env: tf.env, stdio, detached: o.uninterruptible === true || o.holding !== undefined });
     } finally {
       fds?.forEach((fd) => fs.closeSync(fd));
     }
+    // With the shell in front, a signal for Terraform goes to the process group the shell leads.
+    const signal = (sig: NodeJS.Signals) => {
+      if (!o.holding || child.pid === undefined) return void child.kill(sig);
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // the group is gone
+      }
+    };
     tf.adopt?.(child.pid);
     let stdout = "";
     let stderr = "";
@@ -76,12 +97,12 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
     child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     let kill: NodeJS.Timeout | undefined;
     const stop = () => {
-      child.kill("SIGINT");
-      kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      signal("SIGINT");
+      kill = setTimeout(() => signal("SIGKILL"), 10_000);
     };
     const timer = setTimeout(() => {
       stderr += `\n[stopped after ${o.timeoutMs} ms]`;
-      child.kill("SIGKILL");
+      signal("SIGKILL");
     }, o.timeoutMs ?? 600_000);
     if (!o.uninterruptible) tf.signal?.addEventListener("abort", stop, { once: true });
     const done = (code: number | null, extra = "") => {
@@ -104,7 +125,8 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
       resolve({ code, stdout, stderr: stderr + extra });
     };
     child.on("error", (e) => done(null, `\n${e.message}`));
-    child.on("close", (code) => done(code));
+    // A Terraform ended by a signal: null, as without the shell (Terraform's own exit codes are below 128).
+    child.on("close", (code) => done(o.holding && code !== null && code > 128 ? null : code));
   });
 }
 
@@ -150,9 +172,11 @@ export interface Backend {
 
 export interface LockHold {
   /**
-   * The lock holder's input. A push holds it too (as its fd 3): the holder sees the end of its input, and
-   * releases the lock, only once this run and the push have both let go of it, so the lock outlives a push
-   * whose migrate-state was killed. No other process gets it (Node opens it close-on-exec).
+   * The lock holder's input. A push holds it too (the shell in front of Terraform's push, as its fd 3: run()'s
+   * HOLDING_SHELL): the holder sees the end of its input, and releases the lock, only once this run and the push
+   * have both let go of it, so the lock outlives a push whose migrate-state was killed. No other process gets it:
+   * Node opens it close-on-exec, and the shell starts Terraform with fd 3 closed, so what Terraform starts (a
+   * credential_process helper that lingers) cannot keep the lock held after the push.
    */
   readonly input: Writable;
   /** Ends the Terraform process that holds the lock; Terraform releases it. Never throws: a problem comes back as a warning. */
