@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { Emulators, startEmulators } from "./lib/emulators";
-import { PUSH_WRAPPER, exitPolls, pushHeldTerraform, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
+import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
@@ -217,12 +217,16 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       await cli.waitFor(`migrate-state: pushing serial ${pushing} (lineage ${before.lineage})`);
       // The lock's holder (terraform console) and Terraform's push, both running: kill the command now.
       const [holder] = await waitForChildren(pid, (argv) => argv[1] === "console", 1);
-      const [pusher] = await waitForChildren(pid, PUSH_WRAPPER, 1);
+      // The push: the shell migrate-state started, which holds console's input (fd 3); Terraform (the wrapper) its child.
+      const [pusher] = await waitForChildren(pid, PUSH_SHELL, 1);
       terraform = [holder, pusher];
       process.kill(pid, "SIGKILL");
       expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
       // migrate-state is dead and Terraform's push has written the state to S3; the push's process still runs (held).
       expect(await held.ended()).toBe(0);
+      // console's input held by the push's shell alone: Terraform (the wrapper, held; its real push, ended) runs without it.
+      const [wrapper] = await waitForChildren(pusher, PUSH_WRAPPER, 1);
+      expect([holdsFd(pusher, 3), holdsFd(wrapper, 3)]).toEqual([true, false]);
       expect((await pull(view)).serial).toBe(pushing + 1);
       // The lock, read as a user of the backend meets it: a second Terraform is refused, naming console's lock; and
       // the lock item in DynamoDB: the state's path as its LockID, console's operation in its Info.

@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
-import { PUSH_WRAPPER, exitPolls, pushHeldTerraform, startCli, waitForChildren } from "./lib/cli-process";
+import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, startCli, waitForChildren } from "./lib/cli-process";
 
 const detection = detectToolchain();
 const required = process.env[ENV.require] === "1";
@@ -359,11 +359,15 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     try {
       await cli.waitFor("migrate-state: pushing serial 348");
       const [holder] = await waitForChildren(cli.child.pid!, (argv) => argv[1] === "console", 1);
-      const [pusher] = await waitForChildren(cli.child.pid!, PUSH_WRAPPER, 1);
+      // The push: the shell migrate-state started, which holds console's input (fd 3); Terraform (the wrapper) its child.
+      const [pusher] = await waitForChildren(cli.child.pid!, PUSH_SHELL, 1);
       process.kill(cli.child.pid!, "SIGKILL");
       expect(await cli.exited).toEqual({ code: null, signal: "SIGKILL" });
       // migrate-state is dead and Terraform's push has written the state; the push's process still runs (held).
       expect(await held.ended()).toBe(0);
+      // console's input held by the push's shell alone: Terraform (the wrapper, held; its real push, ended) runs without it.
+      const [wrapper] = await waitForChildren(pusher, PUSH_WRAPPER, 1);
+      expect([holdsFd(pusher, 3), holdsFd(wrapper, 3)]).toEqual([true, false]);
       expect(readJson(l.backendFile).serial).toBe(349);
       // The lock, read as a user of the backend meets it: Terraform's lock on the state file is still console's (an OS
       // lock on the file, and its note beside it), and a second Terraform is refused, naming it.

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { HOLDING_SHELL } from "../../commands/migrate-state/backend-ops";
 
 const ROOT = path.join(__dirname, "../..");
 
@@ -91,7 +92,7 @@ export async function waitForExit(pids: readonly number[], what: string, timeout
 }
 
 /** Whether `pid` still has file descriptor `fd` open (false once it is gone, or exiting: the kernel drops its files first). */
-function holdsFd(pid: number, fd: number): boolean {
+export function holdsFd(pid: number, fd: number): boolean {
   try {
     fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
     return true;
@@ -139,10 +140,11 @@ export interface HeldPush {
  * A folder holding `terraform`: a wrapper that execs `real`, except for `state push`: the wrapper runs the real push
  * as its child and, once that has ended, writes `push-ended` (the push's exit code) in `dir` and waits until the test
  * calls release() (it gives up after 6000 waits of 50 ms, 5 minutes or more, so a failed test leaves nothing behind
- * for long), then exits with the push's code. The wrapper is the process migrate-state started as its push (and handed
- * the lock holder's input, as fd 3): a test kills migrate-state, waits for ended(), and finds the backend's lock
- * still held, by the push, for as long as it likes; on a loaded machine a push can end before the kill lands, the
- * wrapper cannot. Its push shows as `sh <wrapper> state push ...` (PUSH_WRAPPER below).
+ * for long), then exits with the push's code. The wrapper is the Terraform migrate-state started as its push, behind
+ * the shell that holds the lock holder's input (as fd 3) until its Terraform exits: a test kills migrate-state, waits
+ * for ended(), and finds the backend's lock still held, by the push, for as long as it likes; on a loaded machine a
+ * push can end before the kill lands, the wrapper cannot. Its push shows as `sh <wrapper> state push ...`
+ * (PUSH_WRAPPER below), a child of that shell (PUSH_SHELL).
  */
 export function pushHeldTerraform(dir: string, real: string): HeldPush {
   fs.mkdirSync(dir, { recursive: true });
@@ -178,5 +180,8 @@ export function pushHeldTerraform(dir: string, real: string): HeldPush {
   };
 }
 
-/** The wrapper's `state push`, as a waitForChildren match. */
+/** The wrapper's `state push`, as a waitForChildren match (a child of PUSH_SHELL). */
 export const PUSH_WRAPPER = (argv: string[]) => argv[2] === "state" && argv[3] === "push";
+
+/** The process migrate-state starts as its push, the shell in front of Terraform that holds the lock holder's input (backend-ops' HOLDING_SHELL), as a waitForChildren match. */
+export const PUSH_SHELL = (argv: string[]) => argv[1] === "-c" && argv[2] === HOLDING_SHELL && argv[5] === "state" && argv[6] === "push";
