@@ -16,8 +16,8 @@ import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-producti
 import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
-import { Emulators, startEmulators } from "./lib/emulators";
-import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
+import { Emulators, S3RVER_KEY, startEmulators } from "./lib/emulators";
+import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, running, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
 import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
 
 const detection = detectToolchain();
@@ -186,6 +186,44 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       [...seeded.keys()].map((k) => `${emu!.bucket}/${k}-md5`).sort(),
     );
   });
+  /**
+   * A connection setting file whose credentials come from a profile's credential_process: a helper that leaves a
+   * child running after it (as a credential helper that stays up can), every file inherited but its output. Each call
+   * logs, in `calls`, the command lines of its parent and grandparent (Terraform runs it through `sh -c`) and its fd 3;
+   * the lingering children's pids go in `lingering`.
+   */
+  function lingeringCredentialProcess(dir: string) {
+    const calls = path.join(dir, "calls");
+    const lingering = path.join(dir, "lingering");
+    const helper = path.join(dir, "credential-helper");
+    fs.writeFileSync(
+      helper,
+      [
+        "#!/bin/sh",
+        // its fd 3 first: a command substitution may take fd 3 if it is free
+        `{ printf "fd3="; readlink /proc/$$/fd/3 || echo none; } > "${calls}.$$" 2> /dev/null`,
+        `gp=$(cut -d" " -f4 /proc/$PPID/stat)`,
+        `{ tr "\\0" " " < /proc/$PPID/cmdline; printf "| "; tr "\\0" " " < /proc/$gp/cmdline; printf "| "; cat "${calls}.$$"; } >> "${calls}"; rm -f "${calls}.$$"`,
+        `sleep 300 > /dev/null 2>&1 & echo $! >> "${lingering}"`,
+        `printf '{"Version":1,"AccessKeyId":"${S3RVER_KEY}","SecretAccessKey":"${S3RVER_KEY}"}\n'`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const awsConfig = path.join(dir, "aws-config");
+    fs.writeFileSync(awsConfig, `[profile zh-lingering]\ncredential_process = ${helper}\nregion = ${REGION}\n`);
+    const noCredentials = path.join(dir, "no-credentials");
+    fs.writeFileSync(noCredentials, "");
+    const file = path.join(dir, "s3-profile.tfbackend");
+    const keys = /^(access_key|secret_key) .*\n/gm;
+    fs.writeFileSync(
+      file,
+      `${emu!.backendConfig().replace(keys, "")}profile = "zh-lingering"\nshared_config_files = [${JSON.stringify(awsConfig)}]\nshared_credentials_files = [${JSON.stringify(noCredentials)}]\n`,
+    );
+    const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n") : []);
+    return { file, calls: () => lines(calls), lingering: () => lines(lingering).map(Number) };
+  }
+
   test("SIGKILL during the push: the DynamoDB lock stays held until the push ends (its item read, a second Terraform refused), then released; the push lands, the report says it started, the next run keeps the backup", async () => {
     const key = "zivohealth/production-killed/terraform.tfstate";
     const { environments, view } = await seed(key);
@@ -199,6 +237,9 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     const out = path.join(root, "k1");
     fs.mkdirSync(cwd);
     fs.mkdirSync(callerTmp);
+    // The run's credentials from a credential_process helper that leaves a child running: Terraform starts it, and
+    // that child must not hold console's input (it would keep the lock held after the push, for as long as it runs).
+    const credentials = lingeringCredentialProcess(tmp("credentials"));
     const backend = environments.production.backend;
     const lockId = `${emu!.bucket}/${key}`;
     // The second operation, as a user of the backend runs it: Terraform in a folder initialized with the same backend
@@ -207,7 +248,7 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     const second = () => tf(["state", "mv", "-dry-run", "-lock-timeout=0s", "-no-color", kept, `${kept}_probe`], view);
     // Terraform through a wrapper that holds the push once it has ended, until released (pushHeldTerraform says why).
     const held = pushHeldTerraform(path.join(root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
-    const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", config, "--modules", MODULES, "--data", DATA, "--out", out], {
+    const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", credentials.file, "--modules", MODULES, "--data", DATA, "--out", out], {
       cwd,
       env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend), PATH: `${held.bin}${path.delimiter}${process.env.PATH ?? ""}` },
     });
@@ -247,9 +288,16 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       const [holderGone, pusherGone] = await polls;
       expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
       expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
+      // The push's Terraform ran the credential helper, which had no fd 3, and the lock was released while the
+      // children it left still ran: they did not hold it.
+      const calls = credentials.calls();
+      expect(calls.filter((c) => / state push -lock=false -no-color /.test(c))).toHaveLength(1);
+      expect(calls.filter((c) => !c.endsWith("| fd3=none"))).toEqual([]);
+      expect(credentials.lingering().length).toBe(calls.length);
+      expect(credentials.lingering().filter((p) => !running(p))).toEqual([]);
     } finally {
       held.release();
-      for (const p of [pid, ...terraform]) {
+      for (const p of [pid, ...terraform, ...credentials.lingering()]) {
         try {
           process.kill(p, "SIGKILL"); // only after a failure above: each is gone by now otherwise
         } catch {

@@ -58,6 +58,12 @@ function procStat(pid: number): { ppid: number; state: string } | undefined {
   }
 }
 
+/** Whether `pid` runs (not gone, not a zombie no one reaped). */
+export function running(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== undefined && s.state !== "Z";
+}
+
 /** Waits until `count` child processes of `parent` have an argv that `match` accepts; returns their pids. Polls every 50 ms, for 30 s at most. */
 export async function waitForChildren(parent: number, match: (argv: string[]) => boolean, count: number, timeoutMs = 30_000): Promise<number[]> {
   const until = Date.now() + timeoutMs;
