@@ -1,3 +1,4 @@
+// Long: migrate-state against S3 in one file (the emulators started once for every case: the push, two at once, the kills during the push and under the lock).
 // migrate-state against Terraform's S3 backend with a DynamoDB lock table,
 // served by s3rver (S3) and dynalite (DynamoDB) from the npm registry on
 // 127.0.0.1: the state pulled, migrated, pushed under the lock; two pushes at
