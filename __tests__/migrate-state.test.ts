@@ -411,6 +411,26 @@ describe("Terraform's temporary files", () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
     expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
+
+  it("an --out too deep for a temporary folder of its own, and a TMPDIR too long for a provider's socket: refused before anything is written, terraform not run", async () => {
+    const cwd = tmp();
+    const bin = tmp();
+    fs.writeFileSync(path.join(bin, "terraform"), '#!/bin/sh\necho ran >> "$0.ran"\nexit 97\n', { mode: 0o755 });
+    const long = path.join(tmp(), "t".repeat(70));
+    fs.mkdirSync(long);
+    const out = path.join(cwd, "cdktf.out", "o".repeat(80));
+    let stderr = "";
+    const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, TMPDIR: long };
+    const code = await main(["--state", POST_FIX, "--out", out], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { environments: { production }, env });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `error: TMPDIR ${long} is ${Buffer.byteLength(long)} bytes, over the 90 a Terraform provider's socket leaves (<TMPDIR>/plugin<digits>, 107 bytes at most), ` +
+        `and ${out} is too deep for a temporary folder of the run's own (${Buffer.byteLength(path.join(out, ".zivohealth-tmp"))} bytes): set TMPDIR to a shorter folder (TMPDIR=/tmp)\n`,
+    );
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(fs.readdirSync(long)).toEqual([]);
+    expect(fs.readdirSync(bin)).toEqual(["terraform"]);
+  });
 });
 
 /** Whether `pid` runs (not gone, not a zombie). */

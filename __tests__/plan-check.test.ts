@@ -809,6 +809,23 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     expect(r.written).toEqual([]);
   });
 
+  it("an --out too deep for a temporary folder of its own, and a TMPDIR too long for a provider's socket: refused before anything is written", async () => {
+    const long = path.join(tmp("lt"), "t".repeat(60));
+    fs.mkdirSync(long);
+    const cwd = tmp("cli");
+    const out = path.join(cwd, "o".repeat(80));
+    let stderr = "";
+    const env = { ...withoutVars, TMPDIR: long };
+    const code = await main(["--offline", "--modules", MODULES, "--state", POST_FIX, "--out", out], { cwd, stdout: () => undefined, stderr: (t) => (stderr += t) }, { env });
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `error: TMPDIR ${long} is ${Buffer.byteLength(long)} bytes, over the 90 a Terraform provider's socket leaves (<TMPDIR>/plugin<digits>, 107 bytes at most), ` +
+        `and --out ${out} is too deep for a temporary folder of the run's own (${Buffer.byteLength(path.join(out, ".zivohealth-tmp"))} bytes): set TMPDIR to a shorter folder (TMPDIR=/tmp)\n`,
+    );
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(fs.readdirSync(long)).toEqual([]);
+  });
+
   describe("the stack's planCheck defaults (--modules, and --data offline)", () => {
     const ROOT = path.resolve(__dirname, "..");
     const withDefaults = (planCheck: { modules?: string; data?: string }) => ({ production: { ...production, planCheck } });
