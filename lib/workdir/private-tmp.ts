@@ -37,12 +37,8 @@ const OWNER_FORMAT = 2;
 /** A private temporary folder's name: `zivohealth-<tool>-` and mkdtemp's six characters. */
 const NAME = /^zivohealth-[\w-]+-[A-Za-z0-9]{6}$/;
 
-export { callerTmpOf };
-
 /** `env` with TMPDIR, TMP and TEMP set to `dir`. */
 export const withTmp = (env: NodeJS.ProcessEnv, dir: string): NodeJS.ProcessEnv => ({ ...env, TMPDIR: dir, TMP: dir, TEMP: dir });
-
-const folderName = privateTmpPrefix;
 
 const readOr = (read: () => string): string | null => {
   try {
@@ -133,7 +129,7 @@ export const writeOwner = (dir: string, tool: string, pids: readonly number[]): 
  */
 export function makePrivateTmp(callerTmp: string, tool: string, stderr: (text: string) => void, pids: readonly number[] = [process.pid]): string {
   sweepLeftTmp(callerTmp, stderr);
-  const dir = fs.mkdtempSync(path.join(callerTmp, folderName(tool)));
+  const dir = fs.mkdtempSync(path.join(callerTmp, privateTmpPrefix(tool)));
   try {
     writeOwner(dir, tool, pids);
   } catch (e) {
@@ -199,7 +195,7 @@ export function runInPrivateTmp(
 ): number {
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
   const callerTmp = callerTmpOf(options.env);
-  const shown = path.join(callerTmp, `${folderName(tool)}XXXXXX`);
+  const shown = path.join(callerTmp, `${privateTmpPrefix(tool)}XXXXXX`);
   const longest = Buffer.byteLength(shown);
   if (longest > MAX_TMP_BYTES) {
     const why = unusable(callerTmp);
