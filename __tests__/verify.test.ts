@@ -21,6 +21,7 @@ import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
 import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, Transport, startAwsServer } from "./aws-server";
+import { buildDist } from "./processes";
 
 // On a loaded machine a run of every recording takes seconds.
 jest.setTimeout(30_000);
@@ -1022,7 +1023,7 @@ describe("stopped tasks' causes, in words", () => {
 describe("the command as npm runs it, and after npm run deploy", () => {
   let work: string;
   beforeAll(() => {
-    spawnSync(process.execPath, [path.join(ROOT, "tools/build.js")], { cwd: ROOT });
+    buildDist(); // once per group: app and startup need it too
     work = fs.mkdtempSync(path.join(os.tmpdir(), "zh-verify-"));
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
