@@ -54,15 +54,29 @@ export function buildApp(environments: Readonly<Record<string, EnvironmentConfig
   // validation refuses them too, in cdktf's words: first here, with every stack's in one message.)
   const duplicates = stacks.flatMap(addressModule().duplicateAddresses);
   if (duplicates.length > 0) throw new ValidationError("Terraform addresses", duplicates);
-  for (const stack of stacks) stack.runAllValidations();
+  // cdktf adds the App's `terraform version` check (below) to a resource with an import block (importFrom) too.
+  for (const stack of stacks) withoutBinaryVersionChecks(() => stack.runAllValidations());
   return app;
 }
 
-// cdktf would add a check to every stack with moved blocks that shells out to
-// `terraform version` (>= 1.5) at each synth: ~80 ms, and synth fails where no
-// terraform is installed. The stack's `required_version >= 1.5.0` already makes
-// Terraform enforce that at init and plan, so the App skips its validation step
-// and runs every construct's validations itself (buildApp), instead.
+/** Runs `f` with cdktf's binary version checks (ValidateBinaryVersion: `terraform version`, shelled out) passing, as the App skips its own. */
+function withoutBinaryVersionChecks(f: () => void): void {
+  const { prototype } = (require("cdktf/lib/validations/validate-binary-version") as { ValidateBinaryVersion: { prototype: { validate(): string[] } } }).ValidateBinaryVersion;
+  const validate = prototype.validate;
+  prototype.validate = () => [];
+  try {
+    f();
+  } finally {
+    prototype.validate = validate;
+  }
+}
+
+// cdktf would add a check to every stack with moved blocks (and to every resource
+// with an import block) that shells out to `terraform version` (>= 1.5) at each
+// synth: ~80 ms, and synth fails where no terraform is installed. The stack's
+// `required_version >= 1.5.0` already makes Terraform enforce that at init and
+// plan, so the App skips its validation step and runs every construct's
+// validations itself (buildApp), without those checks, instead.
 const APP_SETTINGS = { stackTraces: false, skipValidation: true };
 
 /**
