@@ -743,7 +743,7 @@ describe("npm run verify against the recordings", () => {
       expect(op.split(":")[1]).toMatch(/^(Describe|List|Get)[A-Za-z]+$|^FilterLogEvents$/);
     }
     expect([...seen].sort()).toEqual([...READ_OPERATIONS].sort());
-    // And the code cannot send anything else: the only commands it imports are reads.
+    // And the code cannot send anything else: the only commands it names are reads.
     const source = fs.readFileSync(path.join(ROOT, "commands/verify/aws.ts"), "utf8");
     const commands = [...source.matchAll(/\b([A-Z][A-Za-z]+)Command\b/g)].map((m) => m[1]);
     expect(commands.length).toBeGreaterThan(0);
