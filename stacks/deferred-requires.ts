@@ -28,16 +28,21 @@ export function installDeferredRequires(): boolean {
   Loader._load = function (request, parent, isMain) {
     const filename = parent?.filename;
     if (filename && suffixes.some((d) => d.request === request && filename.endsWith(d.suffix))) {
-      let real: any;
-      const load = () => (real ??= original.call(Module, request, parent, isMain));
-      return new Proxy(function deferred() {}, {
-        apply: (_t, self, args) => Reflect.apply(load(), self, args),
-        construct: (_t, args) => Reflect.construct(load(), args),
-        get: (_t, key) => load()[key],
-        has: (_t, key) => key in load(),
-      });
+      return lazyModule(() => original.call(Module, request, parent, isMain));
     }
     return original.call(this, request, parent, isMain);
   };
   return true;
+}
+
+/** A stand-in for a module that `load` gives at its first use (a call, `new`, a property, `in`). */
+export function lazyModule(load: () => any): unknown {
+  let real: any;
+  const module = () => (real ??= load());
+  return new Proxy(function deferred() {}, {
+    apply: (_t, self, args) => Reflect.apply(module(), self, args),
+    construct: (_t, args) => Reflect.construct(module(), args),
+    get: (_t, key) => module()[key],
+    has: (_t, key) => key in module(),
+  });
 }
