@@ -453,8 +453,8 @@ const kill9 = (pid: number) => {
 describe("the backend's lock outlives the push", () => {
   /**
    * A `terraform` that logs, one line per event, in $RECORD: each command as it starts, with what its fd 3 is
-   * (`none` if it has none); `console` reads the FIFO it is asked to read, then its input to the end, then logs
-   * `released` (Terraform unlocks as console exits); `state push` logs its parent's name and fd 3, starts a child
+   * (`none` if it has none); `console` writes its pid in $RECORD.console, reads the FIFO it is asked to read, then its
+   * input to the end (a `cat` of its own), then logs `released` (Terraform unlocks as console exits); `state push` logs its parent's name and fd 3, starts a child
    * that lingers after it (as a credential_process helper can: `sleep 60`, every file inherited; its pid and fd 3
    * in $LINGER) and logs that child's fd 3, then logs `pushed` at once, or, with $GATE set (a FIFO), once the test
    * writes to it.
@@ -468,7 +468,7 @@ describe("the backend's lock outlives the push", () => {
         'started() { { printf "%s fd3=" "$1"; readlink /proc/$$/fd/3 || echo none; } >> "$RECORD" 2> /dev/null; }\n' +
         'case "$1 $2" in\n' +
         '  "init "*) started init; mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
-        '  "console "*) started console; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
+        '  "console "*) started console; echo $$ > "$RECORD.console"; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
         '  "state pull") started pull; cat "$STATE" ;;\n' +
         '  "state push") started push\n' +
         '    { printf "its parent "; tr -d "\\n" < /proc/$PPID/comm; printf " fd3="; readlink /proc/$PPID/fd/3 || echo none; } >> "$RECORD" 2> /dev/null\n' +
@@ -485,8 +485,8 @@ describe("the backend's lock outlives the push", () => {
 
   /**
    * Runs migrate-state's step 5 (fixtures/migrate-state-lock-driver.ts) with the fake, in a process of its own. `kill`:
-   * SIGKILL it (alone) once the push has started; the push goes on until the driver has ended and a console that
-   * let go at its end (the defect) has had 250 ms to log `released`, then ends. Returns too whether the push's
+   * SIGKILL it (alone) once the push has started; the push goes on once the driver has ended and either console's
+   * `cat` of its input is seen asleep (it did not get the input's end) or console logged `released` (the defect). Returns too whether the push's
    * lingering child still ran when console logged `released` (it is killed before this returns).
    */
   async function step5(kill: boolean) {
@@ -530,7 +530,27 @@ describe("the backend's lock outlives the push", () => {
       }
       const ended = await closed;
       if (kill) {
-        await new Promise((r) => setTimeout(r, 250));
+        // A console that let go of its input with the driver (the defect): its `cat` was woken with the end as the
+        // driver's last file closed, before its close is seen here; it never sleeps on that input again and logs
+        // `released`. So either one shows whether console still waits, at once; then the push may end.
+        const asleep = () => {
+          try {
+            const sh = fs.readFileSync(`${record}.console`, "utf8").trim();
+            return fs
+              .readFileSync(`/proc/${sh}/task/${sh}/children`, "utf8")
+              .trim()
+              .split(/\s+/)
+              .some((c) => {
+                const stat = fs.readFileSync(`/proc/${c}/stat`, "utf8");
+                return fs.readFileSync(`/proc/${c}/cmdline`, "utf8") === "cat\0" && stat.slice(stat.lastIndexOf(")") + 2)[0] === "S";
+              });
+          } catch {
+            return false; // not started yet, or gone
+          }
+        };
+        for (const end = Date.now() + 15_000; !asleep() && !lines().some((l) => l.includes("released")); await new Promise((r) => setTimeout(r, 5))) {
+          if (Date.now() > end) throw new Error(`console neither waits on its input nor released it after 15 s; recorded: ${JSON.stringify(lines())}`);
+        }
         await openGate(15_000);
       }
       // console and the push run in process groups of their own: they outlive the driver.
@@ -572,21 +592,28 @@ describe("run() holding a pipe (the push): the shell in front of Terraform", () 
     const reader = spawn("cat", [], { stdio: ["pipe", "ignore", "ignore"] });
     try {
       const r = await run(stateTerraform(bin, process.env), ["state", "push", "-lock=false", "x.tfstate"], dir, { uninterruptible: true, holding: reader.stdin, timeoutMs });
-      return { ...r, terraform: Number(fs.readFileSync(path.join(dir, "terraform.pid"), "utf8")) };
+      const pid = path.join(dir, "terraform.pid");
+      // No pid (none, or the file empty): stopped before Terraform wrote it.
+      return { ...r, terraform: fs.existsSync(pid) ? Number(fs.readFileSync(pid, "utf8")) || undefined : undefined };
     } finally {
       reader.kill("SIGKILL");
     }
   }
 
   it("the timeout kills Terraform, not only the shell: code null, as a killed Terraform was before", async () => {
-    const r = await push("exec sleep 30", 300);
+    // A short timeout; a run it stopped before Terraform started (a loaded machine) proves nothing: again, longer.
+    let ms = 40;
+    let r = await push("exec sleep 30", ms);
+    while (r.terraform === undefined && ms < 5_000) r = await push("exec sleep 30", (ms *= 4));
+    const terraform = r.terraform!;
+    expect(terraform).toBeGreaterThan(1);
     try {
       expect(r.code).toBeNull();
-      expect(r.stderr).toBe("\n[stopped after 300 ms]");
-      for (const end = Date.now() + 5_000; running(r.terraform) && Date.now() < end; ) await new Promise((w) => setTimeout(w, 20));
-      expect(running(r.terraform)).toBe(false);
+      expect(r.stderr).toBe(`\n[stopped after ${ms} ms]`);
+      for (const end = Date.now() + 5_000; running(terraform) && Date.now() < end; ) await new Promise((w) => setTimeout(w, 20));
+      expect(running(terraform)).toBe(false);
     } finally {
-      kill9(r.terraform);
+      kill9(terraform);
     }
   });
 
