@@ -82,9 +82,13 @@ describe("the template variant", () => {
 describe("the memory sampler", () => {
   it("leaves a child that is still a copy of its parent (forked, the same command line) out of the tree's sum", async () => {
     if (!PROC) throw new Error("this test needs Linux's /proc, which the benchmark's memory figures read");
-    // A shell holds 24 MB in a variable, then runs a subshell: a copy of itself sharing those pages for half a second.
+    // A shell holds 24 MB in a variable, then runs a subshell: a copy of itself sharing those pages, which says so and
+    // waits on its input (echo and read are builtins: it stays a copy) until the test has sampled it 6 times.
     // (Small: the test runs beside npm test's workers, and its shell is in the tree the benchmark measures.)
-    const child = spawn("sh", ["-c", 'x=$(head -c 24000000 /dev/zero | tr "\\0" a); (sleep 0.5; :); :'], { stdio: "ignore" });
+    const child = spawn("sh", ["-c", 'x=$(head -c 24000000 /dev/zero | tr "\\0" a); (echo copy; read -r _; :); :'], { stdio: ["pipe", "pipe", "ignore"] });
+    let copied = 0; // samples since the subshell said it is there (not the substitution's copy)
+    child.stdout!.once("data", () => (copied = 1));
+    const enough = setTimeout(() => child.stdin!.end(), 10_000); // never copied, or never sampled: the count below says so
     // Sampled only while the copy is there (the substitution before it doubles the shell's own memory for a moment).
     const sampler = new TreeSampler(child.pid!);
     const line = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, "latin1");
@@ -99,13 +103,15 @@ describe("the memory sampler", () => {
         held = Math.max(held, tree.filter((p) => !copies.includes(p)).reduce((sum, [pid]) => sum + rss(pid), 0));
         sampler.sample();
         samples++;
+        if (copied && copied++ === 6) child.stdin!.end();
       } catch {
         // a process ended between two reads
       }
-    }, 20);
+    }, 10);
     await new Promise((resolve) => child.on("exit", resolve));
     clearInterval(timer);
-    expect(samples).toBeGreaterThan(5); // the subshell was there, a copy, sampled again and again (every 20 ms for 0.5 s)
+    clearTimeout(enough);
+    expect(samples).toBeGreaterThan(5); // the subshell was there, a copy, sampled again and again (every 10 ms)
     expect(held).toBeGreaterThan(24_000_000);
     expect(sampler.treePeak).toBeLessThan(held + 8 * 2 ** 20); // the copy's 24 MB, its parent's pages, not counted again
   });
