@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { openBackend, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { EARLIER, LOCK, MARKER, MAX_TMP_BYTES, TMP, WorkdirError, WorkdirOptions, fileSystemMessage, openWorkdir, refusal } from "../lib/workdir";
+import { processesIn, until } from "./processes";
 
 /** The marker of a temporary folder in the caller's TMPDIR (lib/workdir/private-tmp.ts). */
 const OWNER = ".zivohealth-owner";
@@ -254,7 +255,8 @@ describe("another command's runs inside the folder (migrate-state's verification
     const started = Date.now();
     let settled = false;
     void inner.run("sleep", ["60"], { cwd: inner.dir, env: process.env, timeoutMs: 120_000 }).then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 200));
+    // Stopped once it runs (`sleep`, not a copy of this process about to become it).
+    expect(await until(() => processesIn(inner.dir).some((p) => p.includes(" (sleep 60) ")), 10_000)).toBe(true);
     const notes = await outer.stopNested();
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(notes).toHaveLength(1);
