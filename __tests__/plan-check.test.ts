@@ -17,6 +17,19 @@ import { unplannableResources } from "../commands/plan-check/terraform";
 import { PlanCheckReport, renderMarkdown } from "../lib/plan/report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../lib/toolchain";
+// Every offline run probes Terraform (`terraform version -json`, a Go process, 20 to 80 ms): a toolchain found once per
+// set of options is remembered for the file; what is not found is probed again each time (those are the refusals tested).
+jest.mock("../lib/toolchain", () => {
+  const actual = jest.requireActual("../lib/toolchain") as typeof import("../lib/toolchain");
+  const found = new Map<string, ReturnType<typeof actual.detectToolchain>>();
+  const detectToolchain: typeof actual.detectToolchain = (options = actual.optionsFromEnv()) => {
+    const key = JSON.stringify(options);
+    const r = found.get(key) ?? actual.detectToolchain(options);
+    if (r.ok) found.set(key, r);
+    return structuredClone(r);
+  };
+  return { ...actual, detectToolchain };
+});
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import * as configured from "../config/environments";
