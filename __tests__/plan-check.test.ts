@@ -22,13 +22,22 @@ import { detectToolchain } from "../lib/toolchain";
 jest.mock("../lib/toolchain", () => {
   const actual = jest.requireActual("../lib/toolchain") as typeof import("../lib/toolchain");
   const found = new Map<string, ReturnType<typeof actual.detectToolchain>>();
-  const detectToolchain: typeof actual.detectToolchain = (options = actual.optionsFromEnv()) => {
-    const key = JSON.stringify(options);
-    const r = found.get(key) ?? actual.detectToolchain(options);
-    if (r.ok) found.set(key, r);
-    return structuredClone(r);
+  const mock = {
+    ...actual,
+    remembering: true,
+    detectToolchain: (options = actual.optionsFromEnv()) => {
+      if (!mock.remembering) return actual.detectToolchain(options);
+      const key = JSON.stringify(options);
+      const r = found.get(key) ?? actual.detectToolchain(options);
+      if (r.ok) found.set(key, r);
+      return structuredClone(r);
+    },
   };
-  return { ...actual, detectToolchain };
+  return mock;
+});
+// Only for this file: npm test's groups run the files after it in the same module registry.
+afterAll(() => {
+  (jest.requireMock("../lib/toolchain") as { remembering: boolean }).remembering = false;
 });
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
