@@ -499,7 +499,7 @@ describe("the backend's lock outlives the push", () => {
     if (kill) execFileSync("mkfifo", [gate]);
     /** Lets the push go on: writes to the FIFO without waiting for a reader (ENXIO until the push opens it). */
     const openGate = async (within: number) => {
-      for (const end = Date.now() + within; ; await new Promise((r) => setTimeout(r, 20))) {
+      for (const end = Date.now() + within; ; await new Promise((r) => setTimeout(r, 5))) {
         try {
           const fd = fs.openSync(gate, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
           fs.writeSync(fd, "go\n");
@@ -519,7 +519,7 @@ describe("the backend's lock outlives the push", () => {
     const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => driver.on("close", (code, signal) => resolve([code, signal])));
     const lines = () => (fs.existsSync(record) ? fs.readFileSync(record, "utf8").trim().split("\n") : []);
     const until = async (what: string, line: RegExp) => {
-      for (const end = Date.now() + 15_000; !lines().some((l) => line.test(l)); await new Promise((r) => setTimeout(r, 20))) {
+      for (const end = Date.now() + 15_000; !lines().some((l) => line.test(l)); await new Promise((r) => setTimeout(r, 5))) {
         if (Date.now() > end) throw new Error(`no ${what} after 15 s; recorded: ${JSON.stringify(lines())}; the driver said: ${stderr}`);
       }
     };
