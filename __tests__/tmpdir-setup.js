@@ -7,6 +7,8 @@ const os = require("os");
 const path = require("path");
 
 module.exports = async () => {
+  // npm test's type check (tools/test.js) runs while jest starts; no worker is forked before it has ended.
+  await globalThis.__zivohealthTypeCheck;
   const outer = os.tmpdir();
   const dir = fs.mkdtempSync(path.join(outer, "zh-jest-run-"));
   process.env.ZH_TEST_TMPDIR_OUTER = outer;

@@ -104,6 +104,33 @@ describe("npm test's type check: two projects", () => {
     expect(run().stdout).toContain("tsc: no type errors");
   }, 600_000);
 
+  it("the type check runs while jest starts, and no test runs before it has ended (jest's setup waits for it)", async () => {
+    for (const p of PROJECTS) fs.rmSync(path.join(repo, buildInfoOf(repo, p)), { force: true }); // a whole check: seconds
+    const marker = path.join(dir, "test-started");
+    const probe = path.join(repo, "__tests__", "zz-probe.test.ts");
+    fs.writeFileSync(probe, `import * as fs from "fs";\nit("starts", () => fs.writeFileSync(${JSON.stringify(marker)}, String(Date.now())));\n`);
+    const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+    const run = spawn(process.execPath, ["tools/test.js", "__tests__/zz-probe.test.ts"], { cwd: repo, env: envWith(tmp), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    run.stdout!.on("data", (d) => (out += d));
+    run.stderr!.on("data", () => undefined);
+    const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
+    let tscLastSeen = 0;
+    const poll = setInterval(() => {
+      if (descendants(run.pid!).some((p) => cmdline(p).includes("typescript/bin/tsc"))) tscLastSeen = Date.now();
+    }, 10);
+    try {
+      expect(await exited).toBe(0);
+    } finally {
+      clearInterval(poll);
+      fs.rmSync(probe, { force: true });
+    }
+    expect(out).toContain("tsc: no type errors");
+    expect(tscLastSeen).toBeGreaterThan(0);
+    expect(Number(fs.readFileSync(marker, "utf8"))).toBeGreaterThan(tscLastSeen);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  }, 300_000);
+
   it("an interrupt during the type check: exit 130, no jest after it, another run's folder (ZH_TEST_TMPDIR) left alone", async () => {
     for (const p of PROJECTS) fs.rmSync(path.join(repo, buildInfoOf(repo, p)), { force: true }); // a whole check, long enough to interrupt
     const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
