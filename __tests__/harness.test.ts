@@ -119,6 +119,25 @@ describe("stack traces under npm test (setup.ts)", () => {
     expect(Error.stackTraceLimit).toBe(before);
   });
 
+  it("cdktf's creation records are formatted when first read, not as each token is made", () => {
+    const prepare = Error.prepareStackTrace!;
+    let formatted = 0;
+    Error.prepareStackTrace = (target, frames) => {
+      formatted++;
+      return prepare(target, frames);
+    };
+    try {
+      const lazy = Lazy.anyValue({ produce: () => "x" });
+      expect(formatted).toBe(0);
+      expect(lazy.creationStack.join("\n")).toMatch(/^new LazyBase \(/);
+      expect(formatted).toBe(1);
+      expect(lazy.creationStack).toHaveLength(10);
+      expect(formatted).toBe(1); // read once
+    } finally {
+      Error.prepareStackTrace = prepare;
+    }
+  });
+
   it("an error's stack still names the TypeScript line it was made on (SWC's JavaScript has it elsewhere)", () => {
     const line = Number(/harness\.test\.ts:(\d+):\d+/.exec(new Error("here").stack!)?.[1]);
     const expected = fs.readFileSync(__filename, "utf8").split("\n").findIndex((l) => l.includes('new Error("here")')) + 1;
