@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { types } from "util";
 import { Testing } from "cdktf";
+import { RECORDS, lazyCreationRecords } from "../stacks/creation-records";
 import { tempDir } from "./tmp";
 Testing.setupJest();
 
@@ -18,30 +19,8 @@ if (mapped) {
 }
 // Since a record keeps 10 frames, it is captured with 10, not every frame (cdktf sets the limit to
 // MAX_SAFE_INTEGER; a token made under jest is 60 to 100 frames deep): the same record for a tenth of V8's work.
-// And it is formatted when first read (cdktf reads one only for an error's message), not as each token is made:
-// V8 keeps the frames and formats `stack` at its first read.
-const stackTrace = require("cdktf/lib/tokens/private/stack-trace") as { captureStackTrace: (below?: Function) => string[] };
-stackTrace.captureStackTrace = function captureStackTrace(below?: Function): string[] {
-  const record: { stack?: string } = {};
-  const limit = Error.stackTraceLimit;
-  try {
-    Error.stackTraceLimit = 10;
-    Error.captureStackTrace(record, below ?? captureStackTrace);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  let lines: string[] | undefined;
-  const read = () => (lines ??= record.stack ? record.stack.split("\n").slice(1).map((s) => s.replace(/^\s*at\s+/, "")) : []);
-  return new Proxy([] as string[], {
-    get: (_t, key) => {
-      const value = Reflect.get(read(), key);
-      return typeof value === "function" ? value.bind(read()) : value;
-    },
-    has: (_t, key) => Reflect.has(read(), key),
-    ownKeys: () => Reflect.ownKeys(read()),
-    getOwnPropertyDescriptor: (_t, key) => Reflect.getOwnPropertyDescriptor(read(), key),
-  });
-};
+// And formatted when first read, as in the product (stacks/creation-records.ts).
+lazyCreationRecords(require(RECORDS), 10);
 
 // cdktf's Testing.app and Testing.fullSynth make a temporary output folder
 // each and never remove it: here they are made inside one that goes after the file's tests.

@@ -272,6 +272,37 @@ describe("deferred requires", () => {
   });
 });
 
+describe("creation records (stacks/creation-records.ts)", () => {
+  it("cdktf's records of where a token was made are formatted at their first read, every frame, in cdktf's own lines", () => {
+    const script = `
+      require(${JSON.stringify(path.join(DIST, "creation-records.js"))}).installLazyCreationRecords();
+      const { Lazy } = require("cdktf");
+      let formatted = 0;
+      const v8 = Error.prepareStackTrace;
+      Error.prepareStackTrace = (target, frames) => (formatted++, ["Error", ...frames.map((f) => "    at " + f)].join("\\n"));
+      const deep = (n) => (n === 0 ? Lazy.anyValue({ produce: () => "x" }) : deep(n - 1));
+      const token = deep(40);
+      const before = formatted;
+      const lines = token.creationStack.slice();
+      console.log(JSON.stringify({ before, after: formatted, frames: lines.length, first: lines[0], deep: lines.filter((l) => l.startsWith("deep ")).length, array: Array.isArray(token.creationStack), again: token.creationStack.join("|") === lines.join("|") && formatted === 1 }));
+    `;
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout);
+    expect(out).toEqual({ before: 0, after: 1, frames: expect.any(Number), first: expect.stringMatching(/^new LazyBase \(.*node_modules\/cdktf\/lib\/tokens\/lazy\.js:\d+:\d+\)$/), deep: 41, array: true, again: true });
+    expect(out.frames).toBeGreaterThan(41); // every frame, as cdktf keeps them (V8's default limit is 10)
+  });
+
+  it("the app's startup installs it", () => {
+    const dir = tempDir("zh-startup-");
+    const script = path.join(dir, "app.js");
+    fs.writeFileSync(script, `require(${JSON.stringify(path.join(DIST, "startup.js"))});\nconst token = require(${JSON.stringify(require.resolve("cdktf", { paths: [ROOT] }))}).Lazy.anyValue({ produce: () => "x" });\nconsole.log(require("util").types.isProxy(token.creationStack));\n`);
+    const r = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ZIVOHEALTH_COMPILE_CACHE: "off" } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("true\n");
+  });
+});
+
 describe("where it applies", () => {
   const ENTRIES = [
     ["main.ts", "./stacks/startup"],
