@@ -75,6 +75,8 @@ export function variantsOf(root: string, tmp: string, env: NodeJS.ProcessEnv, op
         note: "the template default",
         argv: [path.join(templateDir, "node_modules", ".bin", "cdktf"), "synth"],
         cwd: templateDir,
+        // ts-node keeps a compile cache in TMPDIR (v8-compile-cache-<uid>): here, in the bench's folder, gone with it.
+        env: { ...env, TMPDIR: fs.mkdtempSync(path.join(tmp, "template-tmp-")) },
       });
     } catch (e) {
       errors.push(`template variant: ${(e as Error).message}`);
