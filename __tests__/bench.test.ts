@@ -116,3 +116,25 @@ describe("the memory sampler", () => {
     expect(sampler.treePeak).toBeLessThan(held + 8 * 2 ** 20); // the copy's 24 MB, its parent's pages, not counted again
   });
 });
+
+describe("the rounds", () => {
+  (PROC ? it : it.skip)("time each command in a run without the memory sampler and read its memory in a second run, each after its `before`", async () => {
+    const { measure } = require("../bench/rounds") as typeof import("../bench/rounds");
+    const { runOnce } = require("../bench/run") as typeof import("../bench/run");
+    const dir = tempDir("zh-bench-rounds-");
+    const marks = path.join(dir, "marks");
+    const opts = { ...parseArgs([]), runs: 2, warmup: 0, timeoutS: 30 };
+    let befores = 0;
+    const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x")`], cwd: dir, before: () => void befores++ };
+    const logs: string[] = [];
+    const results = await measure({ variants: [variant], templateDir: null, planCheckSkipped: null, errors: [] }, { root: dir, tmp: dir, env: process.env, opts, log: (s) => logs.push(s), errors: [] });
+    const res = results.get("mark")!;
+    expect(fs.readFileSync(marks, "utf8")).toBe("xxxx"); // 2 rounds, 2 runs each
+    expect(befores).toBe(4);
+    expect(res.runs).toHaveLength(2);
+    for (const r of res.runs) expect(r.treePeakBytes).toBeGreaterThan(0);
+    // The timed run has no sampler at all.
+    const timed = await runOnce(variant.argv, dir, process.env, opts, false);
+    expect(timed).toMatchObject({ exitCode: 0, treePeakBytes: null, largestProcessBytes: null, processes: null });
+  });
+});

@@ -20,8 +20,11 @@
 // Every figure is the median of --runs runs (default 5) after --warmup runs
 // (default 1), with min and max.
 //
-// Wall time: process.hrtime from spawn() to the child's exit, in this process.
-// Peak memory (Linux; null elsewhere): this process polls the command's whole
+// Wall time: process.hrtime from spawn() to the child's exit, in this process, in a
+// run without the memory sampler (its reads of /proc competed with the command for
+// the cores: npm test 9.3 s unsampled, 10.0 s sampled every 20 ms).
+// Peak memory (Linux; null elsewhere), in a second run right after the timed one:
+// this process polls the command's whole
 // process tree (the root and every descendant, found through
 // /proc/<pid>/task/<tid>/children, or a /proc scan if that file is missing)
 // every --sample-ms ms (default 20) and reads /proc/<pid>/status:

@@ -119,9 +119,9 @@ export function reportOf(r: {
       warmup: opts.warmup,
       quick: opts.quick,
       order: "round-robin: each round runs every command once, in the order of results",
-      wallTime: "process.hrtime from spawn() to the child's exit",
+      wallTime: "process.hrtime from spawn() to the child's exit, in a run without the memory sampler",
       memory: PROC
-        ? `process tree polled every ${opts.sampleMs} ms via /proc: treePeak = max over samples of the sum of VmRSS of the tree; largestProcess = max VmHWM of any process in the tree`
+        ? `in a second run right after the timed one, its process tree polled every ${opts.sampleMs} ms via /proc: treePeak = max over samples of the sum of VmRSS of the tree; largestProcess = max VmHWM of any process in the tree`
         : "not measured (no /proc on this platform)",
       env: "CHECKPOINT_DISABLE=1 npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false",
     },

@@ -29,7 +29,11 @@ export function killGroup(child: ChildProcess): void {
   }
 }
 
-export function runOnce(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, opts: Options): Promise<RunResult> {
+/**
+ * Runs the command once: its wall time, and with `sample` its process tree's memory (every `opts.sampleMs`).
+ * The rounds time a command in a run without the sampler and read its memory in another (rounds.ts).
+ */
+export function runOnce(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, opts: Options, sample = true): Promise<RunResult> {
   return new Promise((resolve) => {
     let tail = "";
     const keep = (chunk: Buffer): void => {
@@ -38,7 +42,7 @@ export function runOnce(argv: readonly string[], cwd: string, env: NodeJS.Proces
     const t0 = process.hrtime.bigint();
     const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     current = child;
-    const sampler = PROC && child.pid !== undefined ? new TreeSampler(child.pid) : null;
+    const sampler = sample && PROC && child.pid !== undefined ? new TreeSampler(child.pid) : null;
     sampler?.sample();
     const timer = sampler ? setInterval(() => sampler.sample(), opts.sampleMs) : null;
     let timedOut = false;
