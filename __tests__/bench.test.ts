@@ -126,13 +126,18 @@ describe("the rounds", () => {
     const opts = { ...parseArgs([]), runs: 2, warmup: 0, timeoutS: 30 };
     let befores = 0;
     const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x")`], cwd: dir, before: () => void befores++ };
+    // An exit code that is the command's result (plan-check's verdict, exit 1) has its memory read too.
+    const verdict = { id: "verdict", display: "verdict", note: "", argv: [process.execPath, "-e", "process.exitCode = 1"], cwd: dir, okExit: [1] };
     const logs: string[] = [];
-    const results = await measure({ variants: [variant], templateDir: null, planCheckSkipped: null, errors: [] }, { root: dir, tmp: dir, env: process.env, opts, log: (s) => logs.push(s), errors: [] });
+    const errors: string[] = [];
+    const results = await measure({ variants: [variant, verdict], templateDir: null, planCheckSkipped: null, errors: [] }, { root: dir, tmp: dir, env: process.env, opts, log: (s) => logs.push(s), errors });
+    expect(errors).toEqual([]);
     const res = results.get("mark")!;
     expect(fs.readFileSync(marks, "utf8")).toBe("xxxx"); // 2 rounds, 2 runs each
     expect(befores).toBe(4);
     expect(res.runs).toHaveLength(2);
-    for (const r of res.runs) expect(r.treePeakBytes).toBeGreaterThan(0);
+    for (const r of [...res.runs, ...results.get("verdict")!.runs]) expect(r.treePeakBytes).toBeGreaterThan(0);
+    expect(results.get("verdict")!.runs).toHaveLength(2);
     // The timed run has no sampler at all.
     const timed = await runOnce(variant.argv, dir, process.env, opts, false);
     expect(timed).toMatchObject({ exitCode: 0, treePeakBytes: null, largestProcessBytes: null, processes: null });

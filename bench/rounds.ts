@@ -46,16 +46,18 @@ export async function measure(
       // Timed without the memory sampler, whose reads of /proc every 20 ms competed with the command for the
       // machine's two cores (npm test 9.3 s unsampled against 10.0 s sampled, 3 alternating rounds); its memory
       // is read in a second run of its own, right after.
+      // A run failed unless it exited 0 or with an exit code that is the command's result (plan-check's verdict).
+      const failedRun = (x: RunResult): boolean => failed(x) && !(v.okExit?.includes(x.exitCode as number) && !x.timedOut);
       v.before?.();
       const timed = await runOnce(v.argv, v.cwd, v.env ?? env, opts, false);
       let r = timed;
-      if (PROC && !failed(timed)) {
+      if (PROC && !failedRun(timed)) {
         v.before?.();
         const sampled = await runOnce(v.argv, v.cwd, v.env ?? env, opts, true);
-        r = failed(sampled) ? sampled : { ...timed, treePeakBytes: sampled.treePeakBytes, largestProcessBytes: sampled.largestProcessBytes, processes: sampled.processes };
+        r = failedRun(sampled) ? sampled : { ...timed, treePeakBytes: sampled.treePeakBytes, largestProcessBytes: sampled.largestProcessBytes, processes: sampled.processes };
       }
       const tag = warm ? `warm-up ${round + 1}/${opts.warmup}` : `run ${round - opts.warmup + 1}/${opts.runs}`;
-      const bad = failed(r) && !(v.okExit?.includes(r.exitCode as number) && !r.timedOut);
+      const bad = failedRun(r);
       log(`  [${tag}] ${v.id.padEnd(9)} ${fmtS(r.wallMs).padStart(7)} s  tree ${fmtMiB(r.treePeakBytes).padStart(5)} MiB  largest ${fmtMiB(r.largestProcessBytes).padStart(5)} MiB${bad ? "  FAILED" : ""}`);
       if (bad) {
         res.error = `${v.display} ${r.timedOut ? `timed out after ${opts.timeoutS} s` : `exited with ${r.exitCode ?? r.signal}`}; output tail:\n${r.outputTail.slice(-3000)}`;
