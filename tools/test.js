@@ -130,7 +130,7 @@ const typeCheck = async () => {
   process.on("exit", () => {
     if (tscCode !== 0) process.exitCode = tscCode;
   });
-  // jest has reported and its workers have exited. What would keep this process up is jest-worker's 500 ms
-  // SIGKILL timer for the worker it recycled last (workerIdleMemoryLimit; jest 29 never clears it): 0.4 to 0.5 s.
+  // jest has reported and its workers have exited: nothing of the run is left to wait for. (When jest recycled
+  // workers, jest-worker's 500 ms SIGKILL timer for the last one, never cleared, kept this process up 0.4-0.5 s.)
   process.exit();
 })();
