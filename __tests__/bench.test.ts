@@ -125,9 +125,10 @@ describe("the rounds", () => {
     const marks = path.join(dir, "marks");
     const opts = { ...parseArgs([]), runs: 2, warmup: 0, timeoutS: 30 };
     let befores = 0;
-    const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x")`], cwd: dir, before: () => void befores++ };
+    // Each lives 200 ms, so the sampler (every 20 ms) sees it after its exec, however busy the machine.
+    const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x"); setTimeout(() => {}, 200)`], cwd: dir, before: () => void befores++ };
     // An exit code that is the command's result (plan-check's verdict, exit 1) has its memory read too.
-    const verdict = { id: "verdict", display: "verdict", note: "", argv: [process.execPath, "-e", "process.exitCode = 1"], cwd: dir, okExit: [1] };
+    const verdict = { id: "verdict", display: "verdict", note: "", argv: [process.execPath, "-e", "process.exitCode = 1; setTimeout(() => {}, 200)"], cwd: dir, okExit: [1] };
     const logs: string[] = [];
     const errors: string[] = [];
     const results = await measure({ variants: [variant, verdict], templateDir: null, planCheckSkipped: null, errors: [] }, { root: dir, tmp: dir, env: process.env, opts, log: (s) => logs.push(s), errors });
