@@ -130,7 +130,4 @@ const typeCheck = async () => {
   process.on("exit", () => {
     if (tscCode !== 0) process.exitCode = tscCode;
   });
-  // jest has reported and its workers have exited: nothing of the run is left to wait for. (When jest recycled
-  // workers, jest-worker's 500 ms SIGKILL timer for the last one, never cleared, kept this process up 0.4-0.5 s.)
-  process.exit();
 })();
