@@ -123,22 +123,22 @@ describe("the rounds", () => {
     const { runOnce } = require("../bench/run") as typeof import("../bench/run");
     const dir = tempDir("zh-bench-rounds-");
     const marks = path.join(dir, "marks");
-    const opts = { ...parseArgs([]), runs: 2, warmup: 0, timeoutS: 30 };
+    // Sampled every millisecond, and each command lives 50 ms: the sampler sees it after its exec however busy the machine.
+    const opts = { ...parseArgs([]), runs: 1, warmup: 0, timeoutS: 30, sampleMs: 1 };
     let befores = 0;
-    // Each lives 200 ms, so the sampler (every 20 ms) sees it after its exec, however busy the machine.
-    const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x"); setTimeout(() => {}, 200)`], cwd: dir, before: () => void befores++ };
+    const variant = { id: "mark", display: "mark", note: "", argv: [process.execPath, "-e", `require("fs").appendFileSync(${JSON.stringify(marks)}, "x"); setTimeout(() => {}, 50)`], cwd: dir, before: () => void befores++ };
     // An exit code that is the command's result (plan-check's verdict, exit 1) has its memory read too.
-    const verdict = { id: "verdict", display: "verdict", note: "", argv: [process.execPath, "-e", "process.exitCode = 1; setTimeout(() => {}, 200)"], cwd: dir, okExit: [1] };
+    const verdict = { id: "verdict", display: "verdict", note: "", argv: [process.execPath, "-e", "process.exitCode = 1; setTimeout(() => {}, 50)"], cwd: dir, okExit: [1] };
     const logs: string[] = [];
     const errors: string[] = [];
     const results = await measure({ variants: [variant, verdict], templateDir: null, planCheckSkipped: null, errors: [] }, { root: dir, tmp: dir, env: process.env, opts, log: (s) => logs.push(s), errors });
     expect(errors).toEqual([]);
     const res = results.get("mark")!;
-    expect(fs.readFileSync(marks, "utf8")).toBe("xxxx"); // 2 rounds, 2 runs each
-    expect(befores).toBe(4);
-    expect(res.runs).toHaveLength(2);
+    expect(fs.readFileSync(marks, "utf8")).toBe("xx"); // 1 round, 2 runs
+    expect(befores).toBe(2);
+    expect(res.runs).toHaveLength(1);
     for (const r of [...res.runs, ...results.get("verdict")!.runs]) expect(r.treePeakBytes).toBeGreaterThan(0);
-    expect(results.get("verdict")!.runs).toHaveLength(2);
+    expect(results.get("verdict")!.runs).toHaveLength(1);
     // The timed run has no sampler at all.
     const timed = await runOnce(variant.argv, dir, process.env, opts, false);
     expect(timed).toMatchObject({ exitCode: 0, treePeakBytes: null, largestProcessBytes: null, processes: null });
