@@ -101,6 +101,23 @@ describe("compile cache", () => {
     expect(fs.readdirSync(path.join(cache, VERSIONED)).sort()).toEqual(checkouts.map((f) => entryName(f, source)).sort());
   });
 
+  it("a V8 flag the run sets (lib/wasm.ts's --liftoff-only): the next run takes every module from the cache, loaded before the flag or after", () => {
+    const dir = tempDir("zh-startup-");
+    const [before, after] = ["before.js", "after.js"].map((f) => path.join(dir, f));
+    fs.writeFileSync(before, "exports.value = 1;");
+    fs.writeFileSync(after, "exports.value = 2;");
+    const code = `const a = require(${JSON.stringify(before)}).value; require("../lib/wasm").baselineWasm(); console.log(a + require(${JSON.stringify(after)}).value);`;
+    const inDist = (c: string) => c.replace('"../lib/wasm"', JSON.stringify(path.join(DIST, "..", "lib", "wasm.js")));
+    expect(withCache(dir, inDist(code))).toEqual({ out: "3\n", stats: { fromCache: 0, compiled: 3, rejected: 0, written: 3 } });
+    // Without the flag's own entries and the code taken before it, the first module's entry (stamped at exit with the flag) was refused.
+    expect(withCache(dir, inDist(code))).toEqual({ out: "3\n", stats: { fromCache: 3, compiled: 0, rejected: 0, written: 0 } });
+    // The module loaded after the flag has its entry under the flags set so far; the one before it, the plain name.
+    const names = fs.readdirSync(path.join(dir, VERSIONED));
+    expect(names).toContain(entryName(before, "exports.value = 1;"));
+    expect(names).toContain(sha256(`${after}\0exports.value = 2;\0--liftoff-only`));
+    expect(names).not.toContain(entryName(after, "exports.value = 2;"));
+  });
+
   it("an entry V8 refuses (damaged, or another build's) is compiled again and replaced", () => {
     const dir = tempDir("zh-startup-");
     const source = "exports.value = 41 + 1;";

@@ -113,7 +113,19 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
   stats.folder = folder;
   const original = ModuleInternals.prototype._compile;
   const skip = skippedFolder(process.env[COMPILE_CACHE_SKIP_ENV]);
-  const pending: Array<{ script: vm.Script; file: string }> = [];
+  const pending: Array<{ script: vm.Script; file: string; code?: Buffer }> = [];
+  // V8 stamps its flags on the code it caches and refuses code stamped with others. A flag set during
+  // the run (lib/wasm.ts) would stamp every entry written at exit, and the next run would refuse the
+  // modules it loads before setting it. So their code is taken before the flag changes, and a module
+  // loaded after it has its own entry, named with the flags set so far.
+  let flags = "";
+  const v8 = require("v8") as { setFlagsFromString(flags: string): void }; // the module itself, not a copy
+  const setFlags = v8.setFlagsFromString;
+  v8.setFlagsFromString = (set: string) => {
+    for (const p of pending) p.code ??= p.script.createCachedData();
+    flags += `\0${set}`;
+    setFlags(set);
+  };
 
   ModuleInternals.prototype._compile = function (this: CompilingModule, content: string, filename: string) {
     // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import() needs
@@ -121,7 +133,7 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content) || (skip !== undefined && filename.startsWith(skip))) {
       return original.call(this, content, filename);
     }
-    const file = path.join(folder, compileCacheKey(filename, content));
+    const file = path.join(folder, compileCacheKey(filename, content, flags));
     let cachedData: Buffer | undefined;
     try {
       cachedData = readEntry(file);
@@ -147,10 +159,10 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
     } catch {
       return;
     }
-    for (const { script, file } of pending) {
+    for (const { script, file, code } of pending) {
       const tmp = `${file}.${process.pid}.tmp`;
       try {
-        fs.writeFileSync(tmp, script.createCachedData());
+        fs.writeFileSync(tmp, code ?? script.createCachedData());
         fs.renameSync(tmp, file);
         stats.written++;
       } catch {
@@ -199,9 +211,12 @@ function readEntry(file: string, now: number = Date.now()): Buffer {
   }
 }
 
-/** An entry's name: the sha256 of the module's absolute file name and its source. */
-export function compileCacheKey(filename: string, content: string): string {
-  return crypto.createHash("sha256").update(filename).update("\0").update(content).digest("hex");
+/**
+ * An entry's name: the sha256 of the module's absolute file name and its source, and of the V8 flags the
+ * process had set when it loaded the module (each after a NUL), if it had set any.
+ */
+export function compileCacheKey(filename: string, content: string, flags = ""): string {
+  return crypto.createHash("sha256").update(filename).update("\0").update(content).update(flags).digest("hex");
 }
 
 /** The `require` Node gives a module (lib/internal/modules/helpers makeRequireFunction). */
