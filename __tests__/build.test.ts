@@ -1,6 +1,7 @@
 // tools/build.js (the fast build before every npm run command) transpiles a
 // source whose content changed, whatever its modification time says.
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { tempDir } from "./tmp";
@@ -43,6 +44,33 @@ describe("the fast build", () => {
     expect(build()).toBe("build: 1 file(s) transpiled\n");
     expect(built()).toContain("answer = 2");
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(dir, "dist", ".build-sources.json"), "utf8"))).sort()).toEqual(["config/a.ts", "main.ts"]);
+  });
+
+  it("replaces an output whole, never writing into it: a process that opened the old file reads it whole; two builds at once agree", async () => {
+    const dir = project("zh-build-whole-", { "main.ts": "export const answer: number = 1;\n", "config/a.ts": "export const a = 1;\n" });
+    const dist = (...p: string[]) => path.join(dir, "dist", ...p);
+    const build = () =>
+      new Promise<number | null>((resolve) => spawn(process.execPath, [path.join(dir, "tools", "build.js")], { stdio: "ignore" }).on("close", resolve));
+    expect(await build()).toBe(0);
+    // A second name for the old output and manifest: what a process that had them open still reads.
+    const held = [dist("main.js"), dist(".build-sources.json")].map((f, n) => {
+      const link = path.join(dir, `held-${n}`);
+      fs.linkSync(f, link);
+      return { file: f, link, text: fs.readFileSync(f, "utf8") };
+    });
+    fs.writeFileSync(path.join(dir, "main.ts"), `export const answer: number = 2;\n${"// a longer file\n".repeat(200)}`);
+    // Two builds of the same edit at once (npm test's two workers, each first to need dist/).
+    expect(await Promise.all([build(), build()])).toEqual([0, 0]);
+    for (const { file, link, text } of held) {
+      expect(fs.readFileSync(link, "utf8")).toBe(text); // written in place, the old file would hold the new text
+      expect(fs.statSync(file).ino).not.toBe(fs.statSync(link).ino);
+    }
+    expect(fs.readFileSync(dist("main.js"), "utf8")).toContain("answer = 2");
+    expect(JSON.parse(fs.readFileSync(dist(".build-sources.json"), "utf8"))["main.ts"]).toBe(
+      createHash("sha256").update(fs.readFileSync(path.join(dir, "main.ts"))).digest("hex"),
+    );
+    // Nothing half-written left beside the outputs.
+    expect(fs.readdirSync(dist(), { recursive: true }).map(String).sort()).toEqual([".build-sources.json", "config", path.join("config", "a.js"), "main.js"]);
   });
 
   it("a syntax error: SWC's excerpt of the file, no stack trace, exit 2, the manifest unchanged", () => {

@@ -24,6 +24,20 @@ function* tsFiles(rel) {
   for (const entry of fs.readdirSync(abs)) yield* tsFiles(path.join(rel, entry));
 }
 
+// Each output is written whole under a name of this process's own, then renamed over the old one: a command
+// started meanwhile (another npm run, or npm test's other worker building at the same moment) loads the old
+// file or the new one, never half of one.
+const writeWhole = (file, text) => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+};
+
 const manifestFile = path.join(outDir, ".build-sources.json");
 let built = {};
 try {
@@ -65,11 +79,11 @@ if (stale.length > 0) {
       process.exit(2);
     }
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, code);
+    writeWhole(out, code);
   }
 }
 // Written last: an interrupted build transpiles (and removes) the rest next time.
-if (stale.length > 0 || orphans.length > 0) fs.writeFileSync(manifestFile, JSON.stringify(hashes, null, 1));
+if (stale.length > 0 || orphans.length > 0) writeWhole(manifestFile, JSON.stringify(hashes, null, 1));
 if (process.argv.includes("--verbose")) {
   console.error(`build: ${stale.length} file(s) transpiled${orphans.length ? `, ${orphans.length} removed (source gone)` : ""}`);
 }
