@@ -1028,11 +1028,22 @@ describe("the command as npm runs it, and after npm run deploy", () => {
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("node dist/commands/verify/index.js without credentials: exit 2 and one line, no SDK warning", () => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: nowhere, AWS_SHARED_CREDENTIALS_FILE: nowhere, AWS_EC2_METADATA_DISABLED: "true" };
+  it("node dist/commands/verify/index.js without credentials: exit 2 and one line, no SDK warning; it and --help load no service client", () => {
+    // Preloaded: at exit, the AWS SDK client packages the run had loaded (verify loads them when it makes the clients).
+    const loaded = path.join(work, "loaded-clients.json");
+    const hook = path.join(work, "loaded-clients.js");
+    fs.writeFileSync(
+      hook,
+      `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify([...new Set(Object.keys(require.cache).map((f) => (/@aws-sdk\\/(client-[^/]+)/.exec(f) ?? [])[1]).filter(Boolean))])));`,
+    );
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: nowhere, AWS_SHARED_CREDENTIALS_FILE: nowhere, AWS_EC2_METADATA_DISABLED: "true", NODE_OPTIONS: `--require ${hook}` };
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/verify/index.js")], { cwd: ROOT, env, encoding: "utf8" });
     expect([r.status, r.stdout]).toEqual([2, ""]);
     expect(r.stderr).toMatch(/^error: no AWS credentials: .* it made no call\.\n$/);
+    expect(JSON.parse(fs.readFileSync(loaded, "utf8"))).toEqual([]);
+    const help = spawnSync(process.execPath, [path.join(ROOT, "dist/commands/verify/index.js"), "--help"], { cwd: ROOT, env, encoding: "utf8" });
+    expect([help.status, help.stdout]).toEqual([0, USAGE]);
+    expect(JSON.parse(fs.readFileSync(loaded, "utf8"))).toEqual([]);
   });
 
   it("npm run deploy runs verify --wait after a successful apply, unless --no-verify", async () => {

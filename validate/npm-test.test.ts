@@ -104,13 +104,19 @@ describe("npm test's type check: two projects", () => {
     expect(run().stdout).toContain("tsc: no type errors");
   }, 600_000);
 
-  it("the type check runs while jest starts, and no test runs before it has ended (jest's setup waits for it)", async () => {
+  it("the type check runs while jest starts, and no test runs before it has ended (jest's setup waits for it); no NODE_EXTRA_CA_CERTS in the tests", async () => {
     for (const p of PROJECTS) fs.rmSync(path.join(repo, buildInfoOf(repo, p)), { force: true }); // a whole check: seconds
     const marker = path.join(dir, "test-started");
     const probe = path.join(repo, "__tests__", "zz-probe.test.ts");
-    fs.writeFileSync(probe, `import * as fs from "fs";\nit("starts", () => fs.writeFileSync(${JSON.stringify(marker)}, String(Date.now())));\n`);
+    fs.writeFileSync(
+      probe,
+      `import * as fs from "fs";\nit("starts", () => fs.writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ at: Date.now(), ca: process.env.NODE_EXTRA_CA_CERTS ?? null })));\n`,
+    );
     const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
-    const run = spawn(process.execPath, ["tools/test.js", "__tests__/zz-probe.test.ts"], { cwd: repo, env: envWith(tmp), stdio: ["ignore", "pipe", "pipe"] });
+    // A machine that sets a CA bundle (this one does): Node would parse it at every process start; no test opens TLS.
+    const bundle = path.join(dir, "extra-ca.pem");
+    fs.writeFileSync(bundle, "");
+    const run = spawn(process.execPath, ["tools/test.js", "__tests__/zz-probe.test.ts"], { cwd: repo, env: { ...envWith(tmp), NODE_EXTRA_CA_CERTS: bundle }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     run.stdout!.on("data", (d) => (out += d));
     run.stderr!.on("data", () => undefined);
@@ -127,7 +133,9 @@ describe("npm test's type check: two projects", () => {
     }
     expect(out).toContain("tsc: no type errors");
     expect(tscLastSeen).toBeGreaterThan(0);
-    expect(Number(fs.readFileSync(marker, "utf8"))).toBeGreaterThan(tscLastSeen);
+    const started = JSON.parse(fs.readFileSync(marker, "utf8"));
+    expect(started.at).toBeGreaterThan(tscLastSeen);
+    expect(started.ca).toBeNull();
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
