@@ -73,6 +73,34 @@ describe("the fast build", () => {
     expect(fs.readdirSync(dist(), { recursive: true }).map(String).sort()).toEqual([".build-sources.json", "config", path.join("config", "a.js"), "main.js"]);
   });
 
+  it("removes what a killed build left (<output>.<pid>.tmp of an ended process), nothing else", () => {
+    const dir = project("zh-build-killed-", { "main.ts": "export const answer: number = 1;\n", "config/a.ts": "export const a = 1;\n" });
+    const dist = (...p: string[]) => path.join(dir, "dist", ...p);
+    const build = () => expect(spawnSync(process.execPath, [path.join(dir, "tools", "build.js")]).status).toBe(0);
+    build();
+    const ended = spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" });
+    const dead = Number(ended.stdout.trim());
+    expect(() => process.kill(dead, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+    const left = [`main.js.${dead}.tmp`, `.build-sources.json.${dead}.tmp`, path.join("config", `a.js.${dead}.tmp`)];
+    // Written now (this worker's pid: alive), or not a name the build writes (no such output, not a pid): kept.
+    const kept = [`main.js.${process.pid}.tmp`, `other.js.${dead}.tmp`, `main.js.tmp`, `main.js.${dead}.tmp.bak`, path.join("config", `b.js.${dead}.tmp`)];
+    for (const f of [...left, ...kept]) fs.writeFileSync(dist(f), "half a file");
+    build(); // nothing to transpile: the sweep does not wait for a change
+    for (const f of left) expect(fs.existsSync(dist(f))).toBe(false);
+    for (const f of kept) expect(fs.readFileSync(dist(f), "utf8")).toBe("half a file");
+    expect(fs.readFileSync(dist("main.js"), "utf8")).toContain("answer = 1");
+  });
+
+  it("a manifest that is not an object (null, an array) is an older dist/: everything is transpiled again", () => {
+    const dir = project("zh-build-manifest-", { "main.ts": "export const answer: number = 1;\n" });
+    for (const manifest of ["null", "[]"]) {
+      fs.mkdirSync(path.join(dir, "dist"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "dist", ".build-sources.json"), manifest);
+      const r = spawnSync(process.execPath, [path.join(dir, "tools", "build.js"), "--verbose"], { encoding: "utf8" });
+      expect([r.status, r.stderr]).toEqual([0, "build: 1 file(s) transpiled\n"]);
+    }
+  });
+
   it("a syntax error: SWC's excerpt of the file, no stack trace, exit 2, the manifest unchanged", () => {
     const dir = project("zh-build-syntax-", { "config/environment.ts": "export const ok = 1;\n" });
     const build = () => spawnSync(process.execPath, [path.join(dir, "tools", "build.js")], { encoding: "utf8" });

@@ -4,7 +4,8 @@
 // sha256 per source in dist/.build-sources.json; not the modification time,
 // which an edit can leave older than the output). It does not type check:
 // `npm test` (tsc) and CI do. It removes the outputs it wrote whose source is
-// gone. Plain JavaScript, so it needs no build itself.
+// gone, and the half-written files of a build that was killed. Plain
+// JavaScript, so it needs no build itself.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -45,6 +46,7 @@ try {
 } catch {
   built = {}; // first build, or an older dist/: everything is transpiled
 }
+if (built === null || typeof built !== "object" || Array.isArray(built)) built = {}; // not a manifest this build wrote
 const stale = [];
 const hashes = {};
 for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
@@ -53,11 +55,42 @@ for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
   if (built[rel] !== hashes[rel] || !fs.existsSync(out)) stale.push([rel, out]);
 }
 
+// What a build killed between writing and renaming left: `<output>.<pid>.tmp` beside an output this build
+// knows, of a process that has ended (never loaded: no import names it). A live pid's file may be being written.
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM"; // another user's process
+  }
+};
+const known = new Map([[outDir, new Set([path.basename(manifestFile)])]]);
+// A manifest's name that is absolute or climbs out of dist/ is not this build's (nor is anything beside it).
+const inDist = (rel) => /\.ts$/.test(rel) && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes("..");
+for (const rel of [...Object.keys(hashes), ...Object.keys(built).filter(inDist)]) {
+  const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+  if (!known.has(path.dirname(out))) known.set(path.dirname(out), new Set());
+  known.get(path.dirname(out)).add(path.basename(out));
+}
+for (const [dir, names] of known) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    continue; // not built yet
+  }
+  for (const entry of entries) {
+    const m = /^(.+)\.(\d+)\.tmp$/.exec(entry);
+    if (m && names.has(m[1]) && Number(m[2]) !== process.pid && !alive(Number(m[2]))) fs.rmSync(path.join(dir, entry), { force: true });
+  }
+}
+
 // Outputs this build wrote for a source that is gone (deleted, renamed): a stale
 // dist/modules/x.js would still satisfy an import of ./x. Only what the manifest
 // lists; anything else in dist/ is not the build's to remove.
 const orphans = Object.keys(built)
-  .filter((rel) => !(rel in hashes) && /\.ts$/.test(rel) && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes(".."))
+  .filter((rel) => !(rel in hashes) && inDist(rel))
   .map((rel) => path.join(outDir, rel.replace(/\.ts$/, ".js")));
 for (const out of orphans) fs.rmSync(out, { force: true });
 
