@@ -95,3 +95,31 @@ export const ML_WORKER_PROPS: MlWorkerProps = {
   maxCapacity: 5,
   targetQueueDepth: 0.5,
 };
+
+/**
+ * From now on, in order: each V8 flag this process sets (`flags <flags>`) and each WebAssembly module it
+ * compiles (`instantiate`, `compile`). Installed at a test file's load, before it loads any WebAssembly; `restore`
+ * puts the originals back (afterAll).
+ */
+export function recordWasmCompiles(): { events: string[]; restore: () => void } {
+  type Compile = (...args: unknown[]) => unknown;
+  // The project's lib (ES2022) declares no WebAssembly; the global is there in Node.
+  const wasm = (globalThis as unknown as { WebAssembly: { instantiate: Compile; compile: Compile } }).WebAssembly;
+  const v8 = require("v8") as typeof import("v8");
+  const events: string[] = [];
+  const { setFlagsFromString } = v8;
+  const { instantiate, compile } = wasm;
+  v8.setFlagsFromString = (flags: string) => {
+    events.push(`flags ${flags}`);
+    setFlagsFromString.call(v8, flags);
+  };
+  wasm.instantiate = (...args) => (events.push("instantiate"), instantiate.apply(wasm, args));
+  wasm.compile = (...args) => (events.push("compile"), compile.apply(wasm, args));
+  return {
+    events,
+    restore: () => {
+      v8.setFlagsFromString = setFlagsFromString;
+      Object.assign(wasm, { instantiate, compile });
+    },
+  };
+}

