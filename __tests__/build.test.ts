@@ -73,7 +73,7 @@ describe("the fast build", () => {
     expect(fs.readdirSync(dist(), { recursive: true }).map(String).sort()).toEqual([".build-sources.json", "config", path.join("config", "a.js"), "main.js"]);
   });
 
-  it("removes what a killed build left (<output>.<pid>.tmp of an ended process), nothing else", () => {
+  it("removes what a killed build left (<output>.<pid>.tmp of an ended process, a minute old), nothing else", () => {
     const dir = project("zh-build-killed-", { "main.ts": "export const answer: number = 1;\n", "config/a.ts": "export const a = 1;\n" });
     const dist = (...p: string[]) => path.join(dir, "dist", ...p);
     const build = () => expect(spawnSync(process.execPath, [path.join(dir, "tools", "build.js")]).status).toBe(0);
@@ -85,6 +85,11 @@ describe("the fast build", () => {
     // Written now (this worker's pid: alive), or not a name the build writes (no such output, not a pid): kept.
     const kept = [`main.js.${process.pid}.tmp`, `other.js.${dead}.tmp`, `main.js.tmp`, `main.js.${dead}.tmp.bak`, path.join("config", `b.js.${dead}.tmp`)];
     for (const f of [...left, ...kept]) fs.writeFileSync(dist(f), "half a file");
+    // Younger than a minute: maybe being written by a build whose pid means nothing here (another container's).
+    build();
+    for (const f of [...left, ...kept]) expect(fs.readFileSync(dist(f), "utf8")).toBe("half a file");
+    const minuteAgo = new Date(Date.now() - 61_000);
+    for (const f of [...left, ...kept]) fs.utimesSync(dist(f), minuteAgo, minuteAgo);
     build(); // nothing to transpile: the sweep does not wait for a change
     for (const f of left) expect(fs.existsSync(dist(f))).toBe(false);
     for (const f of kept) expect(fs.readFileSync(dist(f), "utf8")).toBe("half a file");

@@ -56,7 +56,8 @@ for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
 }
 
 // What a build killed between writing and renaming left: `<output>.<pid>.tmp` beside an output this build
-// knows, of a process that has ended (never loaded: no import names it). A live pid's file may be being written.
+// knows, of a process that has ended, a minute old (never loaded: no import names it). A live pid's file may be
+// being written; so may a younger one, by a build whose pids are not this one's (another container's).
 const alive = (pid) => {
   try {
     process.kill(pid, 0);
@@ -82,7 +83,13 @@ for (const [dir, names] of known) {
   }
   for (const entry of entries) {
     const m = /^(.+)\.(\d+)\.tmp$/.exec(entry);
-    if (m && names.has(m[1]) && Number(m[2]) !== process.pid && !alive(Number(m[2]))) fs.rmSync(path.join(dir, entry), { force: true });
+    if (!m || !names.has(m[1]) || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    const file = path.join(dir, entry);
+    try {
+      if (Date.now() - fs.lstatSync(file).mtimeMs > 60_000) fs.rmSync(file, { force: true });
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 
