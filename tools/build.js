@@ -40,6 +40,8 @@ const writeWhole = (file, text) => {
 };
 
 const manifestFile = path.join(outDir, ".build-sources.json");
+/** A source's output in dist/. */
+const outOf = (rel) => path.join(outDir, rel.replace(/\.ts$/, ".js"));
 let built = {};
 try {
   built = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
@@ -50,7 +52,7 @@ if (built === null || typeof built !== "object" || Array.isArray(built)) built =
 const stale = [];
 const hashes = {};
 for (const rel of sources.flatMap((s) => [...tsFiles(s)])) {
-  const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+  const out = outOf(rel);
   hashes[rel] = crypto.createHash("sha256").update(fs.readFileSync(path.join(root, rel))).digest("hex");
   if (built[rel] !== hashes[rel] || !fs.existsSync(out)) stale.push([rel, out]);
 }
@@ -70,7 +72,7 @@ const known = new Map([[outDir, new Set([path.basename(manifestFile)])]]);
 // A manifest's name that is absolute or climbs out of dist/ is not this build's (nor is anything beside it).
 const inDist = (rel) => /\.ts$/.test(rel) && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes("..");
 for (const rel of [...Object.keys(hashes), ...Object.keys(built).filter(inDist)]) {
-  const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+  const out = outOf(rel);
   if (!known.has(path.dirname(out))) known.set(path.dirname(out), new Set());
   known.get(path.dirname(out)).add(path.basename(out));
 }
@@ -98,7 +100,7 @@ for (const [dir, names] of known) {
 // lists; anything else in dist/ is not the build's to remove.
 const orphans = Object.keys(built)
   .filter((rel) => !(rel in hashes) && inDist(rel))
-  .map((rel) => path.join(outDir, rel.replace(/\.ts$/, ".js")));
+  .map(outOf);
 for (const out of orphans) fs.rmSync(out, { force: true });
 
 if (stale.length > 0) {
