@@ -3,7 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_SKIP_ENV, COMPILE_CACHE_TOUCH_AFTER_MS, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MAX_BYTES, COMPILE_CACHE_SKIP_ENV, COMPILE_CACHE_TOUCH_AFTER_MS, DYNAMIC_IMPORT, compileCacheFolder, installCompileCache, pruneCompileCache } from "../stacks/compile-cache";
 import { DEFERRED_REQUIRES } from "../stacks/deferred-requires";
 import { buildDist } from "./processes";
 import { tempDir } from "./tmp";
@@ -180,6 +180,20 @@ describe("compile cache", () => {
       expect(JSON.parse(r.out)).toEqual(expected);
       expect(r.stats).toEqual({ fromCache, compiled: 1 - fromCache, rejected: 0, written: 1 - fromCache });
     }
+  });
+
+  it("every module of dist/ can take an entry: none starts with #! or matches the dynamic-import test (a comment can)", () => {
+    const DIST_ROOT = path.join(ROOT, "dist");
+    const files = (fs.readdirSync(DIST_ROOT, { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
+    expect(files).toContain(path.join("stacks", "compile-cache.js"));
+    expect(files.length).toBeGreaterThan(50);
+    const leftToNode = files.filter((f) => {
+      const text = fs.readFileSync(path.join(DIST_ROOT, f), "utf8");
+      return text.startsWith("#!") || DYNAMIC_IMPORT.test(text);
+    });
+    expect(leftToNode).toEqual([]);
+    // The test itself: a comment naming the call is enough to leave a module to Node.
+    expect(DYNAMIC_IMPORT.test("// at import (before the call)")).toBe(true);
   });
 
   it("an entry in use keeps its place: read 10 minutes or more after it was written or last marked, it is marked used (pruning takes the unused first)", () => {

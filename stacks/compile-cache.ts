@@ -54,7 +54,11 @@ export interface CompileCacheStats {
 
 const stats: CompileCacheStats = { folder: null, fromCache: 0, compiled: 0, rejected: 0, written: 0 };
 const ENTRY = /^[0-9a-f]{64}$/;
-const DYNAMIC_IMPORT = /\bimport\s*\(/;
+/**
+ * A module whose text matches is left to Node (a dynamic import needs Node's own loader). A rough test:
+ * it matches comments and strings too, which costs that module its entry, never its correctness.
+ */
+export const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
 /** What the cache did in this process so far. */
 export function compileCacheStats(): CompileCacheStats {
@@ -128,7 +132,7 @@ export function installCompileCache(folder: string | null = compileCacheFolder()
   };
 
   ModuleInternals.prototype._compile = function (this: CompilingModule, content: string, filename: string) {
-    // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import() needs
+    // Left to Node: a hashbang line is not valid inside the wrapper, and a dynamic import needs
     // the loader Node gives its own compiles (vm's stand-in for it warns, as experimental, on Node 20).
     if (content.startsWith("#!") || DYNAMIC_IMPORT.test(content) || (skip !== undefined && filename.startsWith(skip))) {
       return original.call(this, content, filename);
