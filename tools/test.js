@@ -124,6 +124,9 @@ const typeCheck = async () => {
   globalThis.__zivohealthTypeCheck = checked;
   const args = process.argv.slice(2);
   const config = args.length === 0 ? "jest.groups.config.js" : "jest.config.js";
+  // From here this process is jest's, as under `npx jest`: stacks/startup.ts, imported by a test, leaves the module
+  // loading of a process started by a file in node_modules alone (one file runs in this process, in band).
+  process.argv[1] = path.join(root, "node_modules", "jest", "bin", "jest.js");
   // jest sets the exit code on its way out (its own listener); tsc's failure, when there is one, wins.
   await require(path.join(root, "node_modules", "jest")).run(["-c", path.join(root, config), ...args], root);
   const tscCode = await checked; // jest waited for it unless it stopped before its setup (a bad argument)
