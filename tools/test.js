@@ -108,6 +108,10 @@ const typeCheck = async () => {
   };
   // jest's heap cap (see jest.config.js): its workers are forked with this process's execArgv.
   if (!process.execArgv.some((a) => a.startsWith("--max-old-space-size"))) process.execArgv.push("--max-old-space-size=480");
+  // And V8's optimizing compiler off, eager compilation hints ignored: a test's code runs a few times, too few for
+  // TurboFan to pay back what it costs (the run's CPU about 5% less; docs/performance.md). The commands and apps
+  // the tests spawn run as users run them.
+  for (const flag of ["--no-opt", "--max-lazy"]) if (!process.execArgv.includes(flag)) process.execArgv.push(flag);
   const tmp = require("./test-tmpdir").testTmpdir();
   if (tmp) process.env.TMPDIR = tmp; // the run's folder goes inside it (tmpdir-setup.js), and the teardown removes it
   // The type check runs while jest starts (its configuration read, its test files found), not beside its tests:
