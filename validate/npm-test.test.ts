@@ -1,6 +1,7 @@
 // npm test's runner (tools/test.js), run for real in a throw-away copy of the project, with test files
 // of its own added there: a type error fails the run with tsc's exit code even when jest fails too (one
-// run shows both); an interrupt during the type check ends the run there; an interrupt while jest runs
+// run shows both); one file runs in band in the runner's own process, as under npx jest; an interrupt during
+// the type check ends the run there; an interrupt while jest runs
 // ends jest's workers and what their tests spawned, and removes the run's temporary folder, never
 // another's. Linux only (the processes are found in /proc). The type check's two projects hold exactly
 // tsconfig.json's files, and their incremental check (tsc -b) still finds an error an edit makes in the other
@@ -136,6 +137,17 @@ describe("npm test's type check: two projects", () => {
     const started = JSON.parse(fs.readFileSync(marker, "utf8"));
     expect(started.at).toBeGreaterThan(tscLastSeen);
     expect(started.ca).toBeNull();
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  }, 300_000);
+
+  it("one file runs in band in the runner's process, which is jest's there (argv[1] its bin, as under npx jest): startup.test passes alone", () => {
+    // stacks/startup.ts installs the app's module loading in a process a file outside node_modules started;
+    // tools/test.js is such a file, so without its argv[1] a test importing the startup changed jest's own loading.
+    const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+    const r = spawnSync(process.execPath, ["tools/test.js", "__tests__/startup.test.ts", "-t", "not in a process a tool started"], { cwd: repo, env: envWith(tmp), encoding: "utf8", timeout: 240_000 });
+    expect(r.stdout).toContain("tsc: no type errors");
+    expect(r.stderr).toMatch(/Tests: +\d+ skipped, 1 passed, \d+ total/);
+    expect(r.status).toBe(0);
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
