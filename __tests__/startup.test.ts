@@ -1,3 +1,4 @@
+// Long: the startup's three parts (the compile cache, the deferred requires, the creation records) and where it applies, each case a process of its own.
 // The app's startup (stacks/startup.ts): the compile cache and the deferred requires. Each case runs a
 // node process of its own, since both change how that process loads modules.
 import { spawnSync } from "child_process";
@@ -10,7 +11,11 @@ import { tempDir } from "./tmp";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIST = path.join(ROOT, "dist", "stacks");
-const VERSIONED = `${process.version}-${process.arch}`;
+/** V8's tag for a process's flags, as the cache names its folder (8 hexadecimal digits). */
+const tagOf = (nodeArgs: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [...nodeArgs, "-p", 'require("v8").cachedDataVersionTag().toString(16).padStart(8, "0")'], { encoding: "utf8", env }).stdout.trim();
+/** The cache's subfolder for a node process started without flags (the app as users run it). */
+const VERSIONED = `${process.version}-${process.arch}-${tagOf([])}`;
 const sha256 = (s: string) => require("crypto").createHash("sha256").update(s).digest("hex");
 /** An entry's name: the sha256 of the module's absolute path, a NUL, and its source. */
 const entryName = (file: string, source: string) => sha256(`${file}\0${source}`);
@@ -223,11 +228,47 @@ describe("compile cache", () => {
     expect(COMPILE_CACHE_TOUCH_AFTER_MS).toBe(10 * 60_000);
   });
 
-  it("its folder: $ZIVOHEALTH_COMPILE_CACHE, `off` for none, else node_modules/.cache/zivohealth-compile; one subfolder per Node version and architecture", () => {
+  it("its folder: $ZIVOHEALTH_COMPILE_CACHE, `off` for none, else node_modules/.cache/zivohealth-compile; one subfolder per Node version, architecture and V8 flags", () => {
+    // This process is jest's worker, started with V8 flags of its own (tools/test.js): its tag, not a plain node's.
+    const own = `${process.version}-${process.arch}-${require("v8").cachedDataVersionTag().toString(16).padStart(8, "0")}`;
+    expect(own).toMatch(/^v\d+\.\d+\.\d+-[a-z0-9]+-[0-9a-f]{8}$/);
     expect(compileCacheFolder({ [COMPILE_CACHE_ENV]: "off" })).toBeNull();
     expect(installCompileCache(null)).toBe(false); // off: nothing installed
-    expect(compileCacheFolder({ [COMPILE_CACHE_ENV]: "/some/where" })).toBe(path.join("/some/where", VERSIONED));
-    expect(compileCacheFolder({})).toBe(path.join(fs.realpathSync(path.join(ROOT, "node_modules")), ".cache", "zivohealth-compile", VERSIONED));
+    expect(compileCacheFolder({ [COMPILE_CACHE_ENV]: "/some/where" })).toBe(path.join("/some/where", own));
+    expect(compileCacheFolder({})).toBe(path.join(fs.realpathSync(path.join(ROOT, "node_modules")), ".cache", "zivohealth-compile", own));
+  });
+
+  it("a run with other V8 flags (--max-old-space-size, in NODE_OPTIONS or on the command line) has a folder of its own: alternating with plain runs, every module from the cache", () => {
+    const dir = tempDir("zh-startup-");
+    const mod = path.join(dir, "m.js");
+    fs.writeFileSync(mod, "exports.value = 7;");
+    const script = [
+      `const cache = require(${JSON.stringify(path.join(DIST, "compile-cache.js"))});`,
+      `cache.installCompileCache(cache.compileCacheFolder({ ${COMPILE_CACHE_ENV}: ${JSON.stringify(dir)} }));`,
+      `process.on("exit", () => process.stderr.write(JSON.stringify(cache.compileCacheStats())));`,
+      `console.log(require(${JSON.stringify(mod)}).value);`,
+    ].join("\n");
+    const heap = { ...process.env, NODE_OPTIONS: "--max-old-space-size=4096" };
+    const run = (nodeArgs: string[], env: NodeJS.ProcessEnv = process.env) => {
+      const r = spawnSync(process.execPath, [...nodeArgs, "-e", script], { cwd: ROOT, encoding: "utf8", env });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("7\n");
+      const { folder, fromCache, compiled, rejected } = JSON.parse(r.stderr);
+      return { folder: path.relative(dir, folder), fromCache, compiled, rejected };
+    };
+    const plain = VERSIONED;
+    const flagged = `${process.version}-${process.arch}-${tagOf([], heap)}`;
+    expect(flagged).not.toBe(plain);
+    expect(tagOf(["--max-old-space-size=4096"])).toBe(tagOf([], heap)); // the same flags, either way given
+    const cold = { fromCache: 0, compiled: 1, rejected: 0 };
+    const warm = { fromCache: 1, compiled: 0, rejected: 0 };
+    expect(run([])).toEqual({ folder: plain, ...cold });
+    expect(run([], heap)).toEqual({ folder: flagged, ...cold });
+    // Before, one folder: each switch had V8 refuse the entry (rejected 1) and write it again.
+    expect(run([])).toEqual({ folder: plain, ...warm });
+    expect(run(["--max-old-space-size=4096"])).toEqual({ folder: flagged, ...warm });
+    expect(run([], heap)).toEqual({ folder: flagged, ...warm });
+    expect(fs.readdirSync(dir).filter((f) => f !== "m.js").sort()).toEqual([plain, flagged].sort());
   });
 
   it("pruning: past the limit in bytes the oldest entries go, down to three quarters; others' files and a fresh half-written one stay", () => {

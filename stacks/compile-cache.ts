@@ -68,7 +68,10 @@ export function compileCacheStats(): CompileCacheStats {
 /**
  * The cache's folder: `$ZIVOHEALTH_COMPILE_CACHE` (`off`: none), else `.cache/zivohealth-compile`
  * in the node_modules that holds cdktf, as jest keeps its own cache there; one subfolder per
- * Node version and architecture, whose code V8 would refuse from another.
+ * Node version, architecture and V8 flags, whose code V8 would refuse from another. The flags are
+ * V8's own tag for them (`v8.cachedDataVersionTag()`): a run with `--max-old-space-size` (often in
+ * NODE_OPTIONS for cdktf) beside runs without it would otherwise have every entry refused and
+ * rewritten at each switch.
  */
 export function compileCacheFolder(env: NodeJS.ProcessEnv = process.env): string | null {
   const setting = env[COMPILE_CACHE_ENV];
@@ -89,7 +92,8 @@ export function compileCacheFolder(env: NodeJS.ProcessEnv = process.env): string
     }
     base = path.join(dir, ".cache", "zivohealth-compile");
   }
-  return path.join(base, `${process.version}-${process.arch}`);
+  const tag = (require("v8") as typeof import("v8")).cachedDataVersionTag().toString(16).padStart(8, "0");
+  return path.join(base, `${process.version}-${process.arch}-${tag}`);
 }
 
 interface CompilingModule {
