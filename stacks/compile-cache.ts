@@ -69,9 +69,9 @@ export function compileCacheStats(): CompileCacheStats {
  * The cache's folder: `$ZIVOHEALTH_COMPILE_CACHE` (`off`: none), else `.cache/zivohealth-compile`
  * in the node_modules that holds cdktf, as jest keeps its own cache there; one subfolder per
  * Node version, architecture and V8 flags, whose code V8 would refuse from another. The flags are
- * V8's own tag for them (`v8.cachedDataVersionTag()`): a run with `--max-old-space-size` (often in
- * NODE_OPTIONS for cdktf) beside runs without it would otherwise have every entry refused and
- * rewritten at each switch.
+ * V8's own tag for them (`v8.cachedDataVersionTag()`): `cdktf synth` starts the app with
+ * NODE_OPTIONS=--max-old-space-size=4096, `npm run synth` without; in one folder each switch
+ * had every entry refused and rewritten.
  */
 export function compileCacheFolder(env: NodeJS.ProcessEnv = process.env): string | null {
   const setting = env[COMPILE_CACHE_ENV];
