@@ -238,7 +238,7 @@ describe("compile cache", () => {
     expect(compileCacheFolder({})).toBe(path.join(fs.realpathSync(path.join(ROOT, "node_modules")), ".cache", "zivohealth-compile", own));
   });
 
-  it("a run with other V8 flags (--max-old-space-size, in NODE_OPTIONS or on the command line) has a folder of its own: alternating with plain runs, every module from the cache", () => {
+  it("a run with other V8 flags (cdktf synth's NODE_OPTIONS=--max-old-space-size=4096, or on the command line) has a folder of its own: alternating with plain runs, every module from the cache", () => {
     const dir = tempDir("zh-startup-");
     const mod = path.join(dir, "m.js");
     fs.writeFileSync(mod, "exports.value = 7;");
