@@ -1,6 +1,6 @@
-// Long: the startup's three parts (the compile cache, the deferred requires, the creation records) and where it applies, each case a process of its own.
-// The app's startup (stacks/startup.ts): the compile cache and the deferred requires. Each case runs a
-// node process of its own, since both change how that process loads modules.
+// Long: one module's tests, its three parts (the compile cache, the deferred requires, the creation records) and where it applies.
+// The app's startup (stacks/startup.ts). Most cases run a node process of their own, since each part
+// changes how that process loads modules.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
