@@ -290,6 +290,36 @@ describe("compile cache", () => {
     expect(pruneCompileCache(dir, 999, now)).toBe(0);
     expect(COMPILE_CACHE_MAX_BYTES).toBe(64 * 2 ** 20);
   });
+
+  it("pruning holds the limit for the cache's subfolders together: another Node version's and another set of flags' oldest entries go first, a subfolder left empty goes; other folders are left alone", () => {
+    const base = tempDir("zh-startup-");
+    const now = Date.now();
+    const entries = (folder: string, count: number, minutesAgo: number) => {
+      fs.mkdirSync(path.join(base, folder));
+      return Array.from({ length: count }, (_, i) => {
+        const file = path.join(base, folder, sha256(`${folder}${i}`));
+        fs.writeFileSync(file, "x".repeat(100));
+        fs.utimesSync(file, new Date(now - (minutesAgo + i) * 60_000), new Date(now - (minutesAgo + i) * 60_000));
+        return file;
+      });
+    };
+    const current = entries("v20.20.2-x64-c3583e1f", 4, 1); // in use: the newest
+    const flagged = entries("v20.20.2-x64-779d9603", 2, 30);
+    const unflagged = entries("v20.20.2-x64", 2, 600); // as the cache named its folders before V8's flags
+    const older = entries("v18.20.0-x64-0a1b2c3d", 2, 6000);
+    const notOurs = entries("notes", 2, 9000);
+    // 10 entries of 100 bytes in the subfolders (the other folder not counted); over 999: down to 700.
+    expect(pruneCompileCache(path.join(base, "v20.20.2-x64-c3583e1f"), 999, now)).toBe(3);
+    expect(older.some((f) => fs.existsSync(f))).toBe(false);
+    expect(fs.existsSync(path.join(base, "v18.20.0-x64-0a1b2c3d"))).toBe(false); // left empty: gone
+    expect(unflagged.map((f) => fs.existsSync(f))).toEqual([true, false]); // the older of the two
+    expect([...current, ...flagged].every((f) => fs.existsSync(f))).toBe(true);
+    expect(notOurs.every((f) => fs.existsSync(f))).toBe(true);
+    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
+    // A folder not named as a subfolder prunes itself alone.
+    expect(pruneCompileCache(path.join(base, "notes"), 0, now)).toBe(2);
+    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
+  });
 });
 
 describe("deferred requires", () => {

@@ -28,7 +28,7 @@ export const COMPILE_CACHE_ENV = "ZIVOHEALTH_COMPILE_CACHE";
  */
 export const COMPILE_CACHE_SKIP_ENV = "ZIVOHEALTH_COMPILE_CACHE_SKIP";
 /**
- * Bytes kept; past this the oldest entries go. The app's own are about 7.5 MB (450 modules); a
+ * Bytes kept, over all the cache's subfolders; past this the oldest entries go. The app's own are about 7.5 MB (450 modules); a
  * program that loads the whole AWS provider from its root (1,500 modules) would add about 180 MB.
  */
 export const COMPILE_CACHE_MAX_BYTES = 64 * 2 ** 20;
@@ -239,52 +239,80 @@ function requireFor(mod: CompilingModule): NodeJS.Require {
   return req;
 }
 
+/** A subfolder of the cache: Node version, architecture and V8's flag tag (before the tag, without it). */
+const SUBFOLDER = /^v\d+\.\d+\.\d+-[a-z0-9]+(?:-[0-9a-f]{8})?$/;
+
 /**
  * Past `maxBytes` of entries, removes the oldest (by modification time) down to three quarters of
- * it, and any half-written file an interrupted run left over an hour ago. Only this cache's own
- * names (64 hexadecimal digits, or that plus `.<pid>.tmp`) are touched. Returns how many it removed.
+ * it, and any half-written file an interrupted run left over an hour ago. When `folder` is one of the
+ * cache's subfolders, the limit holds for it and its sibling subfolders together (another Node
+ * version's, another set of flags'): their unused entries are the oldest and go first, and a sibling
+ * left empty goes too. Only this cache's own names (64 hexadecimal digits, or that plus
+ * `.<pid>.tmp`, in folders named as above) are touched. Returns how many entries it removed.
  */
 export function pruneCompileCache(folder: string, maxBytes: number = COMPILE_CACHE_MAX_BYTES, now: number = Date.now()): number {
-  let names: string[];
-  try {
-    names = fs.readdirSync(folder);
-  } catch {
-    return 0;
+  let siblings: string[] = [];
+  if (SUBFOLDER.test(path.basename(folder))) {
+    try {
+      const base = path.dirname(folder);
+      siblings = fs
+        .readdirSync(base)
+        .filter((n) => SUBFOLDER.test(n) && n !== path.basename(folder))
+        .map((n) => path.join(base, n));
+    } catch {
+      // no base to read: this folder alone
+    }
   }
   const doomed: string[] = [];
-  const entries: Array<{ name: string; mtime: number; size: number }> = [];
+  const entries: Array<{ file: string; mtime: number; size: number }> = [];
   let total = 0;
-  for (const name of names) {
-    const tmp = /^([0-9a-f]{64})\.\d+\.tmp$/.test(name);
-    if (!tmp && !ENTRY.test(name)) continue;
-    let stat: fs.Stats;
+  for (const dir of [folder, ...siblings]) {
+    let names: string[];
     try {
-      stat = fs.statSync(path.join(folder, name));
+      names = fs.readdirSync(dir);
     } catch {
       continue;
     }
-    if (tmp) {
-      if (now - stat.mtimeMs > 3600_000) doomed.push(name);
-    } else {
-      entries.push({ name, mtime: stat.mtimeMs, size: stat.size });
-      total += stat.size;
+    for (const name of names) {
+      const tmp = /^([0-9a-f]{64})\.\d+\.tmp$/.test(name);
+      if (!tmp && !ENTRY.test(name)) continue;
+      const file = path.join(dir, name);
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(file);
+      } catch {
+        continue;
+      }
+      if (tmp) {
+        if (now - stat.mtimeMs > 3600_000) doomed.push(file);
+      } else {
+        entries.push({ file, mtime: stat.mtimeMs, size: stat.size });
+        total += stat.size;
+      }
     }
   }
   if (total > maxBytes) {
-    entries.sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
+    entries.sort((a, b) => a.mtime - b.mtime || (a.file < b.file ? -1 : 1));
     for (const e of entries) {
       if (total <= (maxBytes * 3) / 4) break;
-      doomed.push(e.name);
+      doomed.push(e.file);
       total -= e.size;
     }
   }
   let removed = 0;
-  for (const name of doomed) {
+  for (const file of doomed) {
     try {
-      fs.rmSync(path.join(folder, name));
+      fs.rmSync(file);
       removed++;
     } catch {
       // gone already (another run pruned it)
+    }
+  }
+  for (const dir of siblings) {
+    try {
+      fs.rmdirSync(dir); // only when empty
+    } catch {
+      // entries left, or another file of someone's: kept
     }
   }
   return removed;
