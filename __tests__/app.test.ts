@@ -227,7 +227,8 @@ describe("runApp (npm run synth)", () => {
     expect(tree().filter((p) => p.includes(".tmp-"))).toEqual([]);
   });
 
-  // Permissions do not stop root: there the blocked cases above cover the same path.
+  // Permissions do not stop root: there the blocked cases above cover the same path, and validate/unprivileged.test.ts
+  // runs the app on a read-only cdktf.out as nobody.
   const canMakeReadOnly = (() => {
     const probe = fs.mkdtempSync(path.join(os.tmpdir(), "zh-ro-probe-"));
     fs.chmodSync(probe, 0o555);

@@ -295,9 +295,11 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     const long = path.join(root, "d".repeat(Math.max(1, MAX_TMP_BYTES - root.length - 20)));
     fs.mkdirSync(long);
     fs.writeFileSync(path.join(long, "a-file"), "");
+    fs.writeFileSync(path.join(root, "a-file"), "");
     // The long ones (no private folder would fit) are refused as well: the child would need them.
     for (const [tmpdir, message] of [
       [missing, `error: cannot make a temporary folder in TMPDIR ${missing}: it does not exist (ENOENT); set TMPDIR to a folder you can write\n`],
+      [path.join(root, "a-file"), `error: cannot make a temporary folder in TMPDIR ${path.join(root, "a-file")}: it is not a folder (ENOTDIR); set TMPDIR to a folder you can write\n`],
       [`${long}/no-such-folder`, `error: cannot use TMPDIR ${long}/no-such-folder: it does not exist (ENOENT); set TMPDIR to a folder you can write\n`],
       [`${long}/a-file`, `error: cannot use TMPDIR ${long}/a-file: it is not a folder (ENOTDIR); set TMPDIR to a folder you can write\n`],
     ]) {

@@ -215,8 +215,11 @@ export function runInPrivateTmp(
   try {
     dir = makePrivateTmp(callerTmp, tool, stderr);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = fileSystemMessage(e) ?? `cannot make a temporary folder in TMPDIR ${callerTmp}: ${err.code === "ENOENT" ? "it does not exist (ENOENT)" : err.message}`;
+    // The TMPDIR itself (missing, a file, not writable) is named as the user set it, not mkdtemp's template.
+    const reason = unusable(callerTmp);
+    const why = reason
+      ? `cannot make a temporary folder in TMPDIR ${callerTmp}: ${reason}`
+      : (fileSystemMessage(e) ?? `cannot make a temporary folder in TMPDIR ${callerTmp}: ${(e as Error).message}`);
     throw new WorkdirError(`${why}; set TMPDIR to a folder you can write`);
   }
   try {
