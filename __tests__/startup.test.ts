@@ -308,6 +308,7 @@ describe("compile cache", () => {
     const unflagged = entries("v20.20.2-x64", 2, 600); // as the cache named its folders before V8's flags
     const older = entries("v18.20.0-x64-0a1b2c3d", 2, 6000);
     const notOurs = entries("notes", 2, 9000);
+    fs.mkdirSync(path.join(base, "v16.0.0-x64")); // empty, named like one, but no entry of it pruned: it stays
     // 10 entries of 100 bytes in the subfolders (the other folder not counted); over 999: down to 700.
     expect(pruneCompileCache(path.join(base, "v20.20.2-x64-c3583e1f"), 999, now)).toBe(3);
     expect(older.some((f) => fs.existsSync(f))).toBe(false);
@@ -315,10 +316,10 @@ describe("compile cache", () => {
     expect(unflagged.map((f) => fs.existsSync(f))).toEqual([true, false]); // the older of the two
     expect([...current, ...flagged].every((f) => fs.existsSync(f))).toBe(true);
     expect(notOurs.every((f) => fs.existsSync(f))).toBe(true);
-    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
+    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v16.0.0-x64", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
     // A folder not named as a subfolder prunes itself alone.
     expect(pruneCompileCache(path.join(base, "notes"), 0, now)).toBe(2);
-    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
+    expect(fs.readdirSync(base).sort()).toEqual(["notes", "v16.0.0-x64", "v20.20.2-x64", "v20.20.2-x64-779d9603", "v20.20.2-x64-c3583e1f"]);
   });
 });
 

@@ -300,15 +300,18 @@ export function pruneCompileCache(folder: string, maxBytes: number = COMPILE_CAC
     }
   }
   let removed = 0;
+  const emptied = new Set<string>();
   for (const file of doomed) {
     try {
       fs.rmSync(file);
       removed++;
+      emptied.add(path.dirname(file));
     } catch {
       // gone already (another run pruned it)
     }
   }
-  for (const dir of siblings) {
+  // A sibling this pruning took entries from, if nothing is left in it; an empty folder it found stays.
+  for (const dir of siblings.filter((d) => emptied.has(d))) {
     try {
       fs.rmdirSync(dir); // only when empty
     } catch {
