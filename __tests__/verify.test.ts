@@ -161,7 +161,7 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "ECS cluster": ["ecs:DescribeClusters"],
   "ECS service": ["ecs:DescribeServices"],
   "ECS tasks": ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-  "ECS deployment": ["ecs:DescribeServices"],
+  "ECS deployment": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
   "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
@@ -589,6 +589,30 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // The user's report: after a deploy the circuit breaker rolled back to the revision the apply had deregistered; every row passed.
+  it("a completed rollout of a revision the stack no longer has, or of another family: not this stack's deployment", async () => {
+    const rolledBack = await verify("rolled-back", ["--wait", "600"]);
+    expect(rolledBack).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS deployment cannot pass by waiting\n" });
+    expect(failing(rolledBack.stdout)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker:4: COMPLETED (started 2025-10-21T11:55:00Z); production-ml-worker:4 is INACTIVE since 2025-10-21T11:42:30Z: a revision the stack's apply replaced",
+        "the service was rolled back (the circuit breaker, or by hand) to a revision the stack no longer has: see ECS stopped tasks and the service's events (aws ecs describe-services) for why the stack's revision failed, fix it and deploy again",
+      ],
+    ]);
+    const other = await verify("other-family");
+    expect(other.code).toBe(1);
+    expect(failing(other.stdout)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker-manual:1: COMPLETED (started 2025-10-21T11:30:00Z); family production-ml-worker-manual, the stack's is production-ml-worker",
+        "the service runs a task definition this stack does not define: deploy the stack (npm run deploy)",
+      ],
+    ]);
+  });
+
   it("more stopped tasks than a page: every page listed, every task described (100 a request), the one out of memory found", async () => {
     const r = await verify("many-stopped");
     expect(r.code).toBe(1);
@@ -765,7 +789,7 @@ const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
   "sts:GetCallerIdentity": ["image path", "SSM parameters"],
   "ecs:DescribeClusters": ["ECS cluster"],
   "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "image path", "image in ECR", "worker DB host", "SSM parameters"],
-  "ecs:DescribeTaskDefinition": ["image path", "image in ECR", "worker DB host", "SSM parameters"],
+  "ecs:DescribeTaskDefinition": ["ECS deployment", "image path", "image in ECR", "worker DB host", "SSM parameters"],
   "ecs:ListTasks": ["ECS tasks", "ECS stopped tasks"],
   "ecs:DescribeTasks": ["ECS tasks", "ECS stopped tasks"],
   "ecr:DescribeImages": ["image in ECR"],

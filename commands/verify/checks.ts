@@ -273,7 +273,7 @@ export const REQUESTS: Readonly<Record<CheckName, readonly Operation[]>> = {
   "ECS cluster": ["ecs:DescribeClusters"],
   "ECS service": ["ecs:DescribeServices"],
   "ECS tasks": ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-  "ECS deployment": ["ecs:DescribeServices"],
+  "ECS deployment": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
   "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],

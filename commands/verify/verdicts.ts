@@ -118,7 +118,25 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
   else {
     const others = (service.deployments ?? []).filter((d) => d !== primary).length;
     const seen = `${taskDefinitionLabel(primary.taskDefinition)}: ${primary.rolloutState ?? "no rollout state"} (started ${iso(primary.createdAt ?? 0)}${others ? `; ${others} older deployment(s) draining` : ""})`;
-    if (primary.rolloutState === "COMPLETED") row("ECS deployment", true, seen);
+    if (primary.rolloutState === "COMPLETED") {
+      // A completed rollout of a revision the stack no longer has (a rollback, by the circuit breaker or by hand,
+      // to one the apply deregistered) or of another family is not this stack's deployment.
+      const td = f.taskDefinition;
+      const def = td?.ok ? td.value : undefined;
+      const label = taskDefinitionLabel(primary.taskDefinition);
+      if (!td) blocked("ECS deployment", `${seen}; the service names no task definition`);
+      else if (!td.ok) row("ECS deployment", false, `${seen}; its task definition not checked: ${describeError(td.error)}`, errorTodo(td.error), !td.error.denied);
+      else if (def?.family !== t.taskDefinition.name) {
+        row("ECS deployment", false, `${seen}; family ${def?.family ?? "?"}, the stack's is ${t.taskDefinition.name}`, "the service runs a task definition this stack does not define: deploy the stack (npm run deploy)");
+      } else if (def.status !== "ACTIVE") {
+        row(
+          "ECS deployment",
+          false,
+          `${seen}; ${label} is ${def.status ?? "of no status"}${def.deregisteredAt ? ` since ${iso(def.deregisteredAt)}` : ""}: a revision the stack's apply replaced`,
+          "the service was rolled back (the circuit breaker, or by hand) to a revision the stack no longer has: see ECS stopped tasks and the service's events (aws ecs describe-services) for why the stack's revision failed, fix it and deploy again",
+        );
+      } else row("ECS deployment", true, seen);
+    }
     else if (primary.rolloutState === "FAILED") row("ECS deployment", false, `${seen}: ${primary.rolloutStateReason ?? ""}`.trim(), "the deployment failed: see ECS stopped tasks for why, fix it and deploy again");
     else row("ECS deployment", false, seen, "the deployment is still rolling out: run with --wait", true);
   }
