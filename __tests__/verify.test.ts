@@ -540,6 +540,20 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // sqs mode with a minimum above zero (one warm task): scaled to zero, or below the minimum, passed as "scaled to zero is healthy".
+  it("desired below the stack's minimum: a failure, in sqs mode too", async () => {
+    const warm = catalog({ production: onHclProduction({ ...configured.production, mlWorker: { ...configured.production.mlWorker, minCapacity: 2 } }, configured.production) });
+    const todo =
+      "Application Auto Scaling holds desired at or above the scalable target's minimum: after a deploy that raised it, run with --wait; if it stays, " +
+      "the live minimum is not the stack's or scaling is suspended (aws application-autoscaling describe-scalable-targets --service-namespace ecs): deploy the stack";
+    const zero = await verify("scaled-to-zero", [], warm);
+    expect(zero.code).toBe(1);
+    expect(failing(zero.stdout)).toEqual([["ECS tasks", "FAIL", "running 0 of desired 0 (sqs mode, min 2); desired 0 is below the stack's minimum 2", todo]]);
+    const one = await verify("healthy", [], warm);
+    expect(one.code).toBe(1);
+    expect(failing(one.stdout)).toEqual([["ECS tasks", "FAIL", "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 2); desired 1 is below the stack's minimum 2", todo]]);
+  });
+
   it("messages in the DLQ: how many, and since when (CloudWatch's oldest message age)", async () => {
     const r = await verify("dlq-messages");
     expect(r.code).toBe(1);

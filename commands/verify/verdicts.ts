@@ -97,6 +97,15 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       row("ECS tasks", false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
     } else if (t.workerMode !== "sqs" && desired < 1) {
       row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
+    } else if (desired < t.minCapacity) {
+      // Autoscaling never sets desired below the scalable target's minimum: below the stack's, the live minimum is not the stack's.
+      row(
+        "ECS tasks",
+        false,
+        `${counts}; desired ${desired} is below the stack's minimum ${t.minCapacity}`,
+        "Application Auto Scaling holds desired at or above the scalable target's minimum: after a deploy that raised it, run with --wait; if it stays, the live minimum is not the stack's or scaling is suspended (aws application-autoscaling describe-scalable-targets --service-namespace ecs): deploy the stack",
+        true,
+      );
     } else if (desired === 0) {
       if (backlog === undefined) blocked("ECS tasks", `${counts}; zero tasks is healthy only with an empty queue, and the queue was not read`, true);
       else if (backlog === 0) row("ECS tasks", true, `${counts}; queue empty: scaled to zero is healthy`);
