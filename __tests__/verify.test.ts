@@ -164,7 +164,7 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "ECS deployment": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
   "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
-  "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
+  "image in ECR": ["ecs:DescribeTaskDefinition", "ecs:ListTasks", "ecs:DescribeTasks", "ecr:DescribeImages"],
   "worker DB host": ["ecs:DescribeTaskDefinition"],
   "SSM DB host": ["ssm:GetParameter"],
   "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],
@@ -627,6 +627,20 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // The user's report: latest pushed again, the service not rolled; image in ECR passed on the new digest while the task ran the old one.
+  it("a tag pushed again after the running tasks pulled it: they run an image the tag no longer names", async () => {
+    const r = await verify("tag-moved", ["--wait", "600"]);
+    expect(r).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: image in ECR cannot pass by waiting\n" });
+    expect(failing(r.stdout)).toEqual([
+      [
+        "image in ECR",
+        "FAIL",
+        "zivohealth-production-ml-worker:latest = sha256:9b2e7d41a0c3…, pushed 2025-10-21T11:50:12Z; 1 of 1 running task(s) run 1 × sha256:4f53cda18c2b…, pulled before the tag moved",
+        "the tag moved after the tasks pulled it: roll them onto it (aws ecs update-service --cluster production-ml-worker-cluster --service production-ml-worker --force-new-deployment), then run verify --wait 600",
+      ],
+    ]);
+  });
+
   it("more stopped tasks than a page: every page listed, every task described (100 a request), the one out of memory found", async () => {
     const r = await verify("many-stopped");
     expect(r.code).toBe(1);
@@ -652,7 +666,7 @@ describe("npm run verify against the recordings", () => {
     expect(r.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "STOPPED")).toHaveLength(20);
   });
 
-  it("listed tasks ECS could not describe (DescribeTasks' failures): named with arn and reason, and neither row passes without them", async () => {
+  it("listed tasks ECS could not describe (DescribeTasks' failures): named with arn and reason, and no row passes without them", async () => {
     const r = await verify("tasks-undescribed", ["--json"]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
@@ -672,6 +686,13 @@ describe("npm run verify against the recordings", () => {
           "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/d2f4a6c8e0b14d3f5a7c9e1b3d5f7a9c (not in the answer); " +
           "of those described, none since the deployment started; 1 stopped before this deployment, not judged",
         `ECS listed the tasks but did not describe them (${missing}; not in the answer: ECS returned neither the task nor a failure for it): ${then}`,
+        true,
+      ],
+      [
+        "image in ECR",
+        "zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z; the running tasks' digest not checked: ecs:DescribeTasks could not describe 1 of 1 running task(s): " +
+          "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a (MISSING)",
+        `ECS listed the task but did not describe it (${missing}): ${then}`,
         true,
       ],
     ]);
@@ -804,8 +825,8 @@ const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
   "ecs:DescribeClusters": ["ECS cluster"],
   "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "image path", "image in ECR", "worker DB host", "SSM parameters"],
   "ecs:DescribeTaskDefinition": ["ECS deployment", "image path", "image in ECR", "worker DB host", "SSM parameters"],
-  "ecs:ListTasks": ["ECS tasks", "ECS stopped tasks"],
-  "ecs:DescribeTasks": ["ECS tasks", "ECS stopped tasks"],
+  "ecs:ListTasks": ["ECS tasks", "ECS stopped tasks", "image in ECR"],
+  "ecs:DescribeTasks": ["ECS tasks", "ECS stopped tasks", "image in ECR"],
   "ecr:DescribeImages": ["image in ECR"],
   "ssm:GetParameter": ["SSM DB host"],
   "ssm:DescribeParameters": ["SSM parameters"],

@@ -276,7 +276,7 @@ export const REQUESTS: Readonly<Record<CheckName, readonly Operation[]>> = {
   "ECS deployment": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
   "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
-  "image in ECR": ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"],
+  "image in ECR": ["ecs:DescribeTaskDefinition", "ecs:ListTasks", "ecs:DescribeTasks", "ecr:DescribeImages"],
   "worker DB host": ["ecs:DescribeTaskDefinition"],
   "SSM DB host": ["ssm:GetParameter"],
   "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],

@@ -237,7 +237,32 @@ function judgeImage(j: Judging, service: Service | undefined, container: Contain
   } else {
     const d = f.image.value.imageDetails?.[0];
     if (!d) row("image in ECR", false, `tag ${parsedImage.tag} not in ${parsedImage.repository}`, `push the image: scripts/dev/push-ml-worker.sh (tag ${parsedImage.tag})`);
-    else row("image in ECR", true, `${parsedImage.repository}:${parsedImage.tag} = ${d.imageDigest?.slice(0, 19)}…, pushed ${d.imagePushedAt ? iso(d.imagePushedAt) : "?"}`);
+    else {
+      const seen = `${parsedImage.repository}:${parsedImage.tag} = ${shortDigest(d.imageDigest)}, pushed ${d.imagePushedAt ? iso(d.imagePushedAt) : "?"}`;
+      // A task pulls the tag when it starts: one that runs another digest runs an image the tag no longer names (pushed since).
+      const tasks = f.runningTasks;
+      const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "RUNNING");
+      if ((service?.runningCount ?? 0) > 0 && !tasks?.ok) {
+        const e = tasks?.ok === false ? tasks.error : undefined;
+        row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
+      } else {
+        const digests = (tasks?.ok ? tasks.value : [])
+          .map((x) => x.containers?.find((k) => k.name === container.name)?.imageDigest)
+          .filter((x): x is string => x !== undefined && x !== "");
+        const other = digests.filter((x) => x !== d.imageDigest);
+        if (other.length > 0) {
+          row(
+            "image in ECR",
+            false,
+            `${seen}; ${other.length} of ${digests.length} running task(s) run ${summarize(other.map(shortDigest))}, pulled before the tag moved`,
+            `the tag moved after the tasks pulled it: roll them onto it (aws ecs update-service --cluster ${t.cluster.name} --service ${t.service.name} --force-new-deployment), then run verify --wait 600`,
+            f.primary?.rolloutState === "IN_PROGRESS",
+          );
+        } else if (undescribed.length > 0) {
+          row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${undescribedText(undescribed, undescribed.length + digests.length, "running")}`, undescribedTodo(undescribed, t.cluster.name), true);
+        } else row("image in ECR", true, seen);
+      }
+    }
   }
 }
 
@@ -486,6 +511,7 @@ function todoForCause(cause: string, memory: string | undefined): string {
   return "read the logs (--logs 50) for why the container stopped";
 }
 
+const shortDigest = (digest?: string) => (digest ? `${digest.slice(0, 19)}…` : "?");
 const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
