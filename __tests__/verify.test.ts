@@ -418,6 +418,23 @@ describe("npm run verify against the recordings", () => {
     expect(report.facts.dbHost.value.type).toBe("String");
   });
 
+  // The user's report: a revision registered by hand held the SMTP password and a database URL in environment; --json printed both.
+  it("--json prints no secret value: environment values named like a secret, and a URL's password, redacted", async () => {
+    const r = await verify("secret-env", ["--json"]);
+    expect(r.code).toBe(0);
+    for (const secret of ["Zk8-live-smtp-pass", "Pg-live-pass-77", "sk-live-override-0123456789", "ml-worker-secret-key-not-used"]) expect(r.stdout).not.toContain(secret);
+    const report = JSON.parse(r.stdout);
+    const env = Object.fromEntries(report.facts.taskDefinition.value.containerDefinitions[0].environment.map((e: any) => [e.name, e.value]));
+    expect([env.SMTP_PASSWORD, env.SECRET_KEY, env.DATABASE_URL, env.POSTGRES_SERVER, env.SMTP_USERNAME]).toEqual([
+      "(redacted by verify)",
+      "(redacted by verify)",
+      "postgresql://zivo:(redacted by verify)@zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com:5432/zivohealth",
+      "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com",
+      "noreply@zivohealth.ai",
+    ]);
+    expect(report.facts.runningTasks.value[0].overrides.containerOverrides[0].environment).toEqual([{ name: "OPENAI_API_KEY", value: "(redacted by verify)" }]);
+  });
+
   it("--logs <n> prints the last n lines after the table, like aws logs tail", async () => {
     const r = await verify("healthy", ["--logs", "3"]);
     expect(r.stdout.slice(HEALTHY_TABLE.length)).toBe(

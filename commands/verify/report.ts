@@ -54,7 +54,24 @@ export function renderMarkdown(r: VerifyReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Facts as JSON: call errors and "not there" answers spelled out, the SDK's response metadata left out. */
+/** What stands for a value verify does not print. */
+export const REDACTED = "(redacted by verify)";
+/** Environment variables whose value is a secret by its name. */
+const SECRET_NAME = /PASSW|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API_?)?KEY$|_KEY_/i;
+
+/**
+ * A container's `environment` as JSON: the live task definition (or a task's overrides) may hold what the
+ * stack keeps in `secrets`, set by hand; a value named like a secret, and a URL's password, are never printed.
+ */
+function environment(list: unknown[]): unknown[] {
+  return list.map((e) => {
+    if (!e || typeof e !== "object" || typeof (e as { value?: unknown }).value !== "string") return plain(e);
+    const { name, value } = e as { name?: string; value: string };
+    return { ...(plain(e) as object), value: SECRET_NAME.test(name ?? "") ? REDACTED : value.replace(/(:\/\/[^/:@\s]*:)[^/@\s]+@/g, `$1${REDACTED}@`) };
+  });
+}
+
+/** Facts as JSON: call errors and "not there" answers spelled out, the SDK's response metadata left out, no secret value. */
 function plain(value: unknown): unknown {
   if (value instanceof Missing) return { missing: value.code };
   if (value instanceof Date) return value.toISOString();
@@ -63,7 +80,7 @@ function plain(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([k, v]) => k !== "$metadata" && v !== undefined)
-        .map(([k, v]) => [k, plain(v)]),
+        .map(([k, v]) => [k, k === "environment" && Array.isArray(v) ? environment(v) : plain(v)]),
     );
   }
   return value;
