@@ -683,6 +683,40 @@ describe("npm run verify against the recordings", () => {
     expect(r.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "STOPPED")).toHaveLength(20);
   });
 
+  it("running tasks past the pages verify reads, or fewer listed than ECS counts: their health and digest not checked, a failure", async () => {
+    const endless = await verify("running-endless");
+    expect(endless.code).toBe(1);
+    const past = "more running tasks listed than verify reads (20 pages of ecs:ListTasks); those past them were not read";
+    expect(failing(endless.stdout)).toEqual([
+      [
+        "ECS tasks",
+        "FAIL",
+        `running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); the tasks' health not checked: ${past}`,
+        "see the service's tasks (aws ecs list-tasks --desired-status RUNNING): far more than the service's maximum",
+      ],
+      [
+        "image in ECR",
+        "FAIL",
+        `zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z; the running tasks' digest not checked: ${past}`,
+        "see the service's tasks (aws ecs list-tasks --desired-status RUNNING)",
+      ],
+    ]);
+    expect(endless.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "RUNNING")).toHaveLength(20);
+
+    const unlisted = await verify("running-unlisted");
+    expect(unlisted.code).toBe(1);
+    const disagree = "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait";
+    expect(failing(unlisted.stdout)).toEqual([
+      ["ECS tasks", "FAIL", "running 1 of desired 1 (sqs mode, min 0); the tasks' health not checked: ecs:ListTasks listed 0 running task(s) of the 1 ECS counts", disagree],
+      [
+        "image in ECR",
+        "FAIL",
+        "zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z; the running tasks' digest not checked: read for 0 of the 1 running task(s) ECS counts",
+        disagree,
+      ],
+    ]);
+  });
+
   it("listed tasks ECS could not describe (DescribeTasks' failures): named with arn and reason, and no row passes without them", async () => {
     const r = await verify("tasks-undescribed", ["--json"]);
     expect(r.code).toBe(1);

@@ -58,6 +58,8 @@ export interface Facts {
   taskDefinition?: Got<TaskDefinition>;
   runningTasks?: Got<Task[]>;
   stoppedTasks?: Got<Task[]>;
+  /** More running tasks than ListTasks' pages verify reads: the rest were not read. */
+  runningTruncated?: boolean;
   /** More stopped tasks than ListTasks' pages verify reads: the rest were not judged. */
   stoppedTruncated?: boolean;
   /** Listed tasks DescribeTasks did not describe: its `failures` (reason MISSING, ...), or absent from its answer. */
@@ -129,6 +131,7 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
       !list.ok ? list : !described.ok ? described : { ok: true as const, value: described.value.tasks.filter((x) => list.value.taskArns.includes(x.taskArn ?? "")) };
     f.runningTasks = pick(running);
     f.stoppedTasks = pick(stopped);
+    f.runningTruncated = running.ok && running.value.truncated;
     f.stoppedTruncated = stopped.ok && stopped.value.truncated;
     if (described.ok) {
       const got = new Set(described.value.tasks.map((x) => x.taskArn));

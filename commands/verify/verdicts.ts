@@ -118,6 +118,17 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       row("ECS tasks", false, `${counts}; the tasks' health not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
     } else if (running > 0 && undescribed.length > 0) {
       row("ECS tasks", false, `${counts}${unread}`, undescribedTodo(undescribed, t.cluster.name), true);
+    } else if (running > 0 && f.runningTruncated) {
+      row("ECS tasks", false, `${counts}; the tasks' health not checked: ${RUNNING_PAST_PAGES}`, "see the service's tasks (aws ecs list-tasks --desired-status RUNNING): far more than the service's maximum", true);
+    } else if (running > listed) {
+      // ECS counts tasks it did not list: their health is unread.
+      row(
+        "ECS tasks",
+        false,
+        `${counts}; the tasks' health not checked: ecs:ListTasks listed ${listed} running task(s) of the ${running} ECS counts`,
+        "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait",
+        true,
+      );
     } else row("ECS tasks", true, counts);
   }
 
@@ -245,6 +256,8 @@ function judgeImage(j: Judging, service: Service | undefined, container: Contain
       if ((service?.runningCount ?? 0) > 0 && !tasks?.ok) {
         const e = tasks?.ok === false ? tasks.error : undefined;
         row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
+      } else if (f.runningTruncated) {
+        row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${RUNNING_PAST_PAGES}`, "see the service's tasks (aws ecs list-tasks --desired-status RUNNING)", true);
       } else {
         const digests = (tasks?.ok ? tasks.value : [])
           .map((x) => x.containers?.find((k) => k.name === container.name)?.imageDigest)
@@ -260,6 +273,14 @@ function judgeImage(j: Judging, service: Service | undefined, container: Contain
           );
         } else if (undescribed.length > 0) {
           row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${undescribedText(undescribed, undescribed.length + digests.length, "running")}`, undescribedTodo(undescribed, t.cluster.name), true);
+        } else if ((service?.runningCount ?? 0) > digests.length) {
+          row(
+            "image in ECR",
+            false,
+            `${seen}; the running tasks' digest not checked: read for ${digests.length} of the ${service?.runningCount} running task(s) ECS counts`,
+            "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait",
+            true,
+          );
         } else row("image in ECR", true, seen);
       }
     }
@@ -511,6 +532,7 @@ function todoForCause(cause: string, memory: string | undefined): string {
   return "read the logs (--logs 50) for why the container stopped";
 }
 
+const RUNNING_PAST_PAGES = `more running tasks listed than verify reads (${TASK_PAGES} pages of ecs:ListTasks); those past them were not read`;
 const shortDigest = (digest?: string) => (digest ? `${digest.slice(0, 19)}…` : "?");
 const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
