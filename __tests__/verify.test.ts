@@ -773,6 +773,20 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // Weighted records: verify reads the first A set of a name; the one holding the host's address passed while its sibling held another.
+  it("a DNS record with a routing policy (weighted, ...): not the stack's simple record, a failure", async () => {
+    const r = await verify("dns-weighted");
+    expect(r.code).toBe(1);
+    expect(failing(r.stdout)).toEqual([
+      [
+        "DNS records",
+        "FAIL",
+        "api.zivohealth.ai: a record with a routing policy (set blue), not the stack's simple record; the others of that name not read; the host's public IP is 3.91.20.17",
+        "the records must hold the host's public IP: deploy the stack (the route53 module takes aws_instance.compute_host's address)",
+      ],
+    ]);
+  });
+
   it("throttling: retried by the SDK's own retry strategy, then reported", async () => {
     const r = await verify("throttling", ["--json"]);
     expect(r.code).toBe(1);
