@@ -569,6 +569,15 @@ describe("npm run verify against the recordings", () => {
     const one = await verify("healthy", [], warm);
     expect(one.code).toBe(1);
     expect(failing(one.stdout)).toEqual([["ECS tasks", "FAIL", "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 2); desired 1 is below the stack's minimum 2", todo]]);
+
+    // With the night scale-down (scheduled actions down to 0 at 02:00, back at 08:00), zero is within the stack's minimum.
+    const nightly = catalog({
+      production: onHclProduction({ ...configured.production, mlWorker: { ...configured.production.mlWorker, minCapacity: 2, enableScheduledScaling: true } }, configured.production),
+    });
+    expect([targetOf("production", nightly).minCapacity, targetOf("production", nightly).scheduledMinCapacity]).toEqual([2, 0]);
+    const night = await verify("scaled-to-zero", [], nightly);
+    expect(night.code).toBe(0);
+    expect(rows(night.stdout).find((x) => x[0] === "ECS tasks")).toEqual(["ECS tasks", "PASS", "running 0 of desired 0 (sqs mode, min 2, 0 by schedule); queue empty: scaled to zero is healthy", ""]);
   });
 
   it("messages in the DLQ: how many, and since when (CloudWatch's oldest message age)", async () => {

@@ -24,6 +24,8 @@ export interface VerifyTarget {
   readonly workerMode: WorkerMode;
   /** The scalable target's min_capacity (the service's desired_count without one). */
   readonly minCapacity: number;
+  /** The lowest min_capacity the stack's scheduled actions set on that target (the night scale-down), when it has any. */
+  readonly scheduledMinCapacity?: number;
   readonly taskDefinition: Named & { readonly container: string };
   /**
    * The image the stack builds: `<registry host>/<repository>:<tag>`. `tag` is
@@ -118,11 +120,16 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
   const mode = env("ML_WORKER_MODE");
   if (!["sqs", "aggregation", "both"].includes(mode)) fail(`the container's ML_WORKER_MODE is ${JSON.stringify(mode)}`);
 
-  const scalable = Object.values(resources.aws_appautoscaling_target ?? {}).find(
-    (t: any) => typeof t.resource_id === "string" && t.resource_id.includes(`aws_ecs_service.${serviceName}.name`),
-  );
+  const [scalableName, scalable] = Object.entries(resources.aws_appautoscaling_target ?? {}).find(
+    ([, t]: [string, any]) => typeof t.resource_id === "string" && t.resource_id.includes(`aws_ecs_service.${serviceName}.name`),
+  ) ?? [undefined, undefined];
   const minCapacity = scalable ? scalable.min_capacity : service.desired_count;
   if (typeof minCapacity !== "number") fail(`aws_ecs_service.${serviceName} has no known minimum task count`);
+  // A scheduled action lowers the minimum for hours (the night scale-down to 0): desired may sit at the lowest.
+  const scheduledMins = Object.values(resources.aws_appautoscaling_scheduled_action ?? {})
+    .filter((a: any) => scalableName !== undefined && (reference(a.resource_id, "aws_appautoscaling_target", ["resource_id"]) === scalableName || a.resource_id === scalable.resource_id))
+    .map((a: any) => Number(a.scalable_target_action?.min_capacity))
+    .filter((n) => Number.isFinite(n));
 
   // `${element(split("/", aws_ecr_repository.X.repository_url), 0)}/<repository>:<tag>` (documented fix 2), or a literal host.
   const image = /^(\$\{[^}]*\}|[^/${}]+)\/([^:@${}]+):([^/@]+)$/.exec(String(container.image));
@@ -171,6 +178,7 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
     service: named("aws_ecs_service", serviceName, service),
     workerMode: mode as WorkerMode,
     minCapacity,
+    ...(scheduledMins.length > 0 ? { scheduledMinCapacity: Math.min(...scheduledMins) } : {}),
     taskDefinition: { ...named("aws_ecs_task_definition", taskName, task, "family"), container: literal(container.name, "the container's name") },
     image: { repository: image![2], tag: isLiteral(image![3]) ? image![3] : undefined, registryOf },
     secrets,
