@@ -712,6 +712,15 @@ describe("npm run verify against the recordings", () => {
     ]);
     expect(endless.requests.filter((q) => q.operation === "ecs:ListTasks" && q.key === "RUNNING")).toHaveLength(20);
 
+    // Scaling in: ECS still counts a task told to stop as running, and lists it under STOPPED: read there, it is not missing.
+    const scalingIn = await verify("scaling-in");
+    expect(scalingIn.code).toBe(0);
+    expect(rows(scalingIn.stdout).filter((x) => ["ECS tasks", "ECS stopped tasks", "image in ECR"].includes(x[0]))).toEqual([
+      ["ECS tasks", "PASS", "running 2 of desired 1; health 1 × HEALTHY (sqs mode, min 0)", ""],
+      ["ECS stopped tasks", "PASS", "1 × stopped by the scheduler (scale-in or deployment) since the deployment started", ""],
+      ["image in ECR", "PASS", "zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z", ""],
+    ]);
+
     const unlisted = await verify("running-unlisted");
     expect(unlisted.code).toBe(1);
     const disagree = "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait";

@@ -92,7 +92,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const backlog = queue ? queue.visible + queue.inFlight : undefined;
     // A running task ECS listed but did not describe: its health is unread, so the row cannot pass on the others'.
     const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "RUNNING");
-    const listed = undescribed.length + (f.runningTasks?.ok ? f.runningTasks.value.length : 0);
+    const listed = undescribed.length + (f.runningTasks?.ok ? f.runningTasks.value.length : 0) + stopping(f);
     const unread = undescribed.length > 0 ? `; the tasks' health not checked: ${undescribedText(undescribed, listed, "running")}` : "";
     if (unhealthy.length > 0) {
       row("ECS tasks", false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
@@ -274,7 +274,7 @@ function judgeImage(j: Judging, service: Service | undefined, container: Contain
           );
         } else if (undescribed.length > 0) {
           row("image in ECR", false, `${seen}; the running tasks' digest not checked: ${undescribedText(undescribed, undescribed.length + digests.length, "running")}`, undescribedTodo(undescribed, t.cluster.name), true);
-        } else if ((service?.runningCount ?? 0) > digests.length) {
+        } else if ((service?.runningCount ?? 0) > digests.length + stopping(f)) {
           row(
             "image in ECR",
             false,
@@ -535,6 +535,8 @@ function todoForCause(cause: string, memory: string | undefined): string {
   return "read the logs (--logs 50) for why the container stopped";
 }
 
+/** Tasks told to stop (scale-in, a deployment, a Spot reclaim) that still run: ECS counts them running and lists them under STOPPED. */
+const stopping = (f: Facts) => (f.stoppedTasks?.ok ? f.stoppedTasks.value.filter((x) => x.lastStatus === "RUNNING").length : 0);
 const RUNNING_PAST_PAGES = `more running tasks listed than verify reads (${TASK_PAGES} pages of ecs:ListTasks); those past them were not read`;
 const shortDigest = (digest?: string) => (digest ? `${digest.slice(0, 19)}…` : "?");
 const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
