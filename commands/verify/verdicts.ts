@@ -87,7 +87,8 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const pending = service.pendingCount ?? 0;
     const unhealthy = f.runningTasks?.ok ? f.runningTasks.value.filter((x) => x.healthStatus === "UNHEALTHY") : [];
     const health = f.runningTasks?.ok && f.runningTasks.value.length > 0 ? `; health ${summarize(f.runningTasks.value.map((x) => x.healthStatus ?? "UNKNOWN"))}` : "";
-    const scheduled = t.scheduledMinCapacity !== undefined && t.scheduledMinCapacity < t.minCapacity ? `, ${t.scheduledMinCapacity} by schedule` : "";
+    const floor = Math.min(t.minCapacity, t.scheduledMinCapacity ?? t.minCapacity);
+    const scheduled = floor < t.minCapacity ? `, ${floor} by schedule` : "";
     const counts = `running ${running} of desired ${desired}${pending ? `, ${pending} pending` : ""}${health} (${t.workerMode} mode, min ${t.minCapacity}${scheduled})`;
     const backlog = queue ? queue.visible + queue.inFlight : undefined;
     // A running task ECS listed but did not describe: its health is unread, so the row cannot pass on the others'.
@@ -98,12 +99,12 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       row("ECS tasks", false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
     } else if (t.workerMode !== "sqs" && desired < 1) {
       row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
-    } else if (desired < Math.min(t.minCapacity, t.scheduledMinCapacity ?? t.minCapacity)) {
+    } else if (desired < floor) {
       // Autoscaling never sets desired below the scalable target's minimum: below the stack's (its scheduled actions' lowest), the live minimum is not the stack's.
       row(
         "ECS tasks",
         false,
-        `${counts}; desired ${desired} is below the stack's minimum ${t.minCapacity}`,
+        `${counts}; desired ${desired} is below the stack's minimum ${floor}`,
         "Application Auto Scaling holds desired at or above the scalable target's minimum: after a deploy that raised it, run with --wait; if it stays, the live minimum is not the stack's or scaling is suspended (aws application-autoscaling describe-scalable-targets --service-namespace ecs): deploy the stack",
         true,
       );
