@@ -132,7 +132,7 @@ const rows = (stdout: string) =>
 const failing = (stdout: string) => rows(stdout).filter((r) => r[1] === "FAIL");
 const operations = (r: Run) => r.requests.map((q) => q.operation);
 
-const HEALTHY_TABLE = `verify production: 18 of 18 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:00Z)
+const HEALTHY_TABLE = `verify production: 19 of 19 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:00Z)
 
 | check | result | seen | what to do |
 | --- | --- | --- | --- |
@@ -150,6 +150,7 @@ const HEALTHY_TABLE = `verify production: 18 of 18 checks pass (us-east-1, accou
 | SQS DLQ | PASS | production-ml-worker-dlq: 0 visible, 0 in flight |  |
 | SQS redrive | PASS | production-ml-worker → production-ml-worker-dlq after 3 receives |  |
 | SQS DLQ empty | PASS | production-ml-worker-dlq: 0 messages |  |
+| CloudWatch alarms | PASS | production-ml-worker-dlq-messages: INSUFFICIENT_DATA since 2025-10-21T11:30:00Z (no datapoints yet); production-ml-worker-queue-depth-high: OK |  |
 | log group | PASS | /ecs/production-ml-worker (retention 7 days) |  |
 | log events | PASS | 5 event(s) in the last 60 min; newest 1 min 40 s ago (ml-worker/ml-worker/3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a) |  |
 | API host | PASS | i-0c7d3f9a1b5e2d8c4 running, t2.small, public IP 3.91.20.17 |  |
@@ -172,6 +173,7 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "SQS redrive": ["sqs:GetQueueAttributes"],
   "SQS DLQ empty": ["sqs:GetQueueAttributes"],
+  "CloudWatch alarms": ["cloudwatch:DescribeAlarms"],
   "log group": ["logs:DescribeLogGroups"],
   "log events": ["logs:FilterLogEvents", "ecs:DescribeServices"],
   "API host": ["ec2:DescribeInstances"],
@@ -202,6 +204,22 @@ describe("the target: every name from the synthesized stack", () => {
       queue: { address: "aws_sqs_queue.ml_worker_ml_worker", name: "production-ml-worker" },
       deadLetterQueue: { address: "aws_sqs_queue.ml_worker_ml_worker_dlq", name: "production-ml-worker-dlq", maxReceiveCount: 3 },
       logGroup: { address: "aws_cloudwatch_log_group.ml_worker_ml_worker", name: "/ecs/production-ml-worker", streamPrefix: "ml-worker" },
+      alarms: [
+        {
+          address: "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages",
+          name: "production-ml-worker-dlq-messages",
+          namespace: "AWS/SQS",
+          metric: "ApproximateNumberOfMessagesVisible",
+          queue: "production-ml-worker-dlq",
+        },
+        {
+          address: "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high",
+          name: "production-ml-worker-queue-depth-high",
+          namespace: "AWS/SQS",
+          metric: "ApproximateNumberOfMessagesVisible",
+          queue: "production-ml-worker",
+        },
+      ],
       apiHost: { address: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" },
       dns: { address: "module.route53", zone: "zivohealth.ai", records: ["zivohealth.ai", "www.zivohealth.ai", "api.zivohealth.ai"] },
     });
@@ -291,6 +309,9 @@ describe("the recordings match what the stack names", () => {
     expect(read("ec2.DescribeInstances.xml")).toContain(`<value>${t.apiHost.name}</value>`);
     expect(read("route53.ListHostedZonesByName.xml")).toContain(`<Name>${t.dns.zone}.</Name>`);
     for (const name of t.dns.records) expect(read(`route53.ListResourceRecordSets.${name}.xml`)).toContain(`<Name>${name}.</Name>`);
+    expect(json("cloudwatch.DescribeAlarms.json").MetricAlarms.map((a: any) => [a.AlarmName, a.Namespace, a.MetricName, a.Dimensions]).sort()).toEqual(
+      t.alarms.map((a) => [a.name, a.namespace, a.metric, [{ Name: "QueueName", Value: a.queue }]]).sort(),
+    );
   });
 });
 
@@ -322,6 +343,7 @@ describe("npm run verify against the recordings", () => {
         "sqs:GetQueueUrl",
         "sqs:GetQueueAttributes",
         "sqs:GetQueueAttributes",
+        "cloudwatch:DescribeAlarms",
         "logs:DescribeLogGroups",
         "logs:FilterLogEvents",
         "logs:FilterLogEvents",
@@ -370,6 +392,11 @@ describe("npm run verify against the recordings", () => {
       MaxResults: 50,
     });
     expect(input("sqs:GetQueueUrl", "production-ml-worker-dlq")).toEqual({ QueueName: "production-ml-worker-dlq" });
+    expect(input("cloudwatch:DescribeAlarms")).toEqual({
+      AlarmNames: ["production-ml-worker-dlq-messages", "production-ml-worker-queue-depth-high"],
+      AlarmTypes: ["MetricAlarm"],
+      MaxRecords: 100,
+    });
     expect(input("logs:FilterLogEvents", undefined)).toEqual({ logGroupName: "/ecs/production-ml-worker", startTime: NOW - 3600_000 });
     expect(input("logs:FilterLogEvents", "page-2")).toEqual({ logGroupName: "/ecs/production-ml-worker", startTime: NOW - 3600_000, nextToken: "page-2" });
     expect(input("ec2:DescribeInstances")).toEqual({
@@ -392,14 +419,18 @@ describe("npm run verify against the recordings", () => {
     const r = await verify("healthy", ["--json", "--logs", "2"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ stack: "production", region: "us-east-1", account: "474221740916", pass: true, counts: { pass: 18, fail: 0 }, polls: 1 });
+    expect(report).toMatchObject({ stack: "production", region: "us-east-1", account: "474221740916", pass: true, counts: { pass: 19, fail: 0 }, polls: 1 });
     expect(report.checks.map((c: any) => c.check)).toEqual([...CHECKS]);
     expect(Object.fromEntries(report.checks.map((c: any) => [c.check, c.requests]))).toEqual(HEALTHY_REQUESTS);
     expect(report.facts.service.value.deployments[0]).toMatchObject({ status: "PRIMARY", rolloutState: "COMPLETED", createdAt: "2025-10-21T11:30:00.123Z" });
     expect(report.facts.dbHost.value.value).toBe("zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com");
     expect(report.facts.queue.value).toMatchObject({ visible: 0, inFlight: 1, arn: "arn:aws:sqs:us-east-1:474221740916:production-ml-worker" });
     expect(report.facts.instances.value[0]).toMatchObject({ InstanceId: "i-0c7d3f9a1b5e2d8c4", PublicIpAddress: "3.91.20.17" });
-    expect(report.requests).toHaveLength(22);
+    expect(report.requests).toHaveLength(23);
+    expect(report.facts.alarms.value.map((a: any) => [a.AlarmName, a.StateValue, a.StateUpdatedTimestamp])).toEqual([
+      ["production-ml-worker-dlq-messages", "INSUFFICIENT_DATA", "2025-10-21T11:30:00.000Z"],
+      ["production-ml-worker-queue-depth-high", "OK", "2025-10-21T11:55:00.000Z"],
+    ]);
     expect(report.requests[0]).toEqual({ operation: "sts:GetCallerIdentity", about: "caller", attempts: 1 });
     expect(report.logs).toEqual([
       {
@@ -590,6 +621,12 @@ describe("npm run verify against the recordings", () => {
         "production-ml-worker-dlq: 4 message(s) (4 visible, 0 in flight); the oldest has waited 2 h 2 min, since about 2025-10-21T09:53:00Z (CloudWatch ApproximateAgeOfOldestMessage at 2025-10-21T11:55:00Z)",
         "jobs failed 3 times: find why in the worker's logs (--logs 100), fix it, then move them back: aws sqs start-message-move-task --source-arn arn:aws:sqs:us-east-1:474221740916:production-ml-worker-dlq",
       ],
+      [
+        "CloudWatch alarms",
+        "FAIL",
+        "production-ml-worker-dlq-messages: ALARM since 2025-10-21T11:55:00Z: Threshold Crossed: 1 datapoint [20.0 (21/10/25 11:50:00)] was greater than the threshold (1.0).; production-ml-worker-queue-depth-high: OK",
+        "production-ml-worker-dlq-messages: messages reached the DLQ (see SQS DLQ empty)",
+      ],
     ]);
     const metric = r.requests.find((q) => q.operation === "cloudwatch:GetMetricStatistics")!;
     expect(metric.input).toEqual({
@@ -603,6 +640,50 @@ describe("npm run verify against the recordings", () => {
     });
     // An empty DLQ needs no metric.
     expect(operations(await verify("healthy"))).not.toContain("cloudwatch:GetMetricStatistics");
+  });
+
+  it("the stack's alarms: one in ALARM, one watching another queue; a failure naming each, waiting only on the first", async () => {
+    const r = await verify("alarms");
+    expect(r.code).toBe(1);
+    expect(failing(r.stdout)).toEqual([
+      [
+        "CloudWatch alarms",
+        "FAIL",
+        "production-ml-worker-dlq-messages: watches AWS/SQS/ApproximateNumberOfMessagesVisible (QueueName=staging-ml-worker-dlq), the stack's AWS/SQS/ApproximateNumberOfMessagesVisible (QueueName=production-ml-worker-dlq); " +
+          "production-ml-worker-queue-depth-high: ALARM since 2025-10-21T11:55:00Z: Threshold Crossed: 2 datapoints [42.0 (21/10/25 11:50:00), 37.5 (21/10/25 11:45:00)] were greater than the threshold (10.0).",
+        "1 alarm(s) not as the stack defines: deploy the stack (npm run deploy); " +
+          "production-ml-worker-queue-depth-high: production-ml-worker is backing up: see ECS tasks and the worker's logs (--logs 50); it clears when the workers catch up (--wait)",
+      ],
+    ]);
+    // Waiting cannot fix an alarm that is not the stack's: --wait stops at once.
+    const waited = await verify("alarms", ["--wait", "60"]);
+    expect([waited.code, waited.sleeps]).toEqual([1, []]);
+  });
+
+  it("the stack's alarms: one missing, one in ALARM alone (it can clear: waiting helps)", () => {
+    const t = targetOf("production", PRODUCTION);
+    const alarm = (name: string, queue: string, StateValue: string) => ({
+      AlarmName: name,
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: queue }],
+      StateValue,
+    });
+    const rowOf = (alarms: any[]) =>
+      judge({ alarms: { ok: true, value: alarms } }, { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["cloudwatch:DescribeAlarms"]) }).find((r) => r.check === "CloudWatch alarms");
+    expect(rowOf([alarm("production-ml-worker-queue-depth-high", "production-ml-worker", "OK")])).toEqual({
+      check: "CloudWatch alarms",
+      pass: false,
+      seen: "production-ml-worker-dlq-messages: does not exist; production-ml-worker-queue-depth-high: OK",
+      todo: "1 alarm(s) not as the stack defines: deploy the stack (npm run deploy)",
+      settles: false,
+      requests: ["cloudwatch:DescribeAlarms"],
+    });
+    expect(rowOf([alarm("production-ml-worker-queue-depth-high", "production-ml-worker", "ALARM"), alarm("production-ml-worker-dlq-messages", "production-ml-worker-dlq", "OK")])).toMatchObject({
+      pass: false,
+      seen: "production-ml-worker-dlq-messages: OK; production-ml-worker-queue-depth-high: ALARM",
+      settles: true,
+    });
   });
 
   it("a missing SSM parameter: named, and the stopped tasks' reason in words", async () => {
@@ -827,7 +908,7 @@ describe("npm run verify against the recordings", () => {
     });
     expect(check("API host")).toMatchObject({ result: "FAIL", seen: "ec2:DescribeInstances failed: RequestLimitExceeded: Request limit exceeded. (3 attempts)" });
     expect(check("DNS records")).toMatchObject({ result: "FAIL", seen: "not checked: no running API host with a public IP" });
-    expect(report.counts).toEqual({ pass: 15, fail: 3 });
+    expect(report.counts).toEqual({ pass: 16, fail: 3 });
     expect(report.requests.find((q: any) => q.operation === "ecs:DescribeServices")).toEqual({ operation: "ecs:DescribeServices", about: "production-ml-worker", attempts: 3 });
     expect(report.requests.find((q: any) => q.operation === "ssm:GetParameter")).toEqual({
       operation: "ssm:GetParameter",
@@ -916,6 +997,7 @@ const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
   "sqs:GetQueueUrl": ["SQS queue", "SQS DLQ", "SQS redrive", "SQS DLQ empty"],
   "sqs:GetQueueAttributes": ["SQS queue", "SQS DLQ", "SQS redrive", "SQS DLQ empty"],
   "cloudwatch:GetMetricStatistics": [], // read only when the DLQ holds messages (below)
+  "cloudwatch:DescribeAlarms": ["CloudWatch alarms"],
   "logs:DescribeLogGroups": ["log group", "log events"],
   "logs:FilterLogEvents": ["log events"],
   "ec2:DescribeInstances": ["API host", "DNS records"],
@@ -1008,6 +1090,11 @@ describe("one read fails (denied, an error, no answer): no row passes on what it
         "production-ml-worker-dlq: 4 message(s) (4 visible, 0 in flight); age not read (cloudwatch:GetMetricStatistics failed: AccessDeniedException: " +
           "User: arn:aws:iam::474221740916:user/deployer is not authorized to perform: cloudwatch:GetMetricStatistics (1 attempt))",
       ],
+      // The alarms come from another read.
+      [
+        "CloudWatch alarms",
+        "production-ml-worker-dlq-messages: ALARM since 2025-10-21T11:55:00Z: Threshold Crossed: 1 datapoint [20.0 (21/10/25 11:50:00)] was greater than the threshold (1.0).; production-ml-worker-queue-depth-high: OK",
+      ],
     ]);
   });
 
@@ -1026,12 +1113,12 @@ describe("--wait", () => {
     expect(r.code).toBe(0);
     expect(r.sleeps).toEqual([15_000]);
     expect(r.stderr).toBe(
-      "verify: poll 1: 15 of 18 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
+      "verify: poll 1: 16 of 19 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
         "ECS deployment (production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:58:40Z)), " +
         "log events (none in the last 60 min; no task runs to write them); next poll in 15 s, 2 min left\n",
     );
     expect(r.stdout.split("\n")[0]).toBe(
-      "verify production: 18 of 18 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:15Z; 2 polls over 15 s)",
+      "verify production: 19 of 19 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:15Z; 2 polls over 15 s)",
     );
     // The caller identity is read once; everything else on each poll.
     expect(operations(r).filter((o) => o === "sts:GetCallerIdentity")).toHaveLength(1);

@@ -22,6 +22,7 @@ export const READ_OPERATIONS = [
   "sqs:GetQueueUrl",
   "sqs:GetQueueAttributes",
   "cloudwatch:GetMetricStatistics",
+  "cloudwatch:DescribeAlarms",
   "logs:DescribeLogGroups",
   "logs:FilterLogEvents",
   "ec2:DescribeInstances",
@@ -301,6 +302,12 @@ export class Calls {
           Statistics: ["Maximum"],
         }),
       ),
+    );
+
+  /** The metric alarms of these names (at most 100: one page). */
+  alarms = (names: readonly string[]) =>
+    this.send("cloudwatch:DescribeAlarms", names.join(", "), () =>
+      this.clients.cloudwatch.send(new (sdk().cloudwatch.DescribeAlarmsCommand)({ AlarmNames: [...names], AlarmTypes: ["MetricAlarm"], MaxRecords: 100 })),
     );
 
   logGroups = (prefix: string) =>

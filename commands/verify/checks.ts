@@ -1,5 +1,6 @@
 // verify's checks: their names and order (CHECKS), the requests each reads (REQUESTS), and what
 // is read from AWS for them (gather). The verdict of each row is ./verify-verdicts.ts (judge).
+import type { MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import type { DescribeImagesResponse } from "@aws-sdk/client-ecr";
 import type { Deployment, Failure, Service, Task, TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
@@ -29,6 +30,7 @@ export const CHECKS = [
   "SQS DLQ",
   "SQS redrive",
   "SQS DLQ empty",
+  "CloudWatch alarms",
   "log group",
   "log events",
   "API host",
@@ -70,6 +72,8 @@ export interface Facts {
   queue?: Got<QueueFacts | Missing>;
   deadLetterQueue?: Got<QueueFacts | Missing>;
   oldestDeadLetter?: Got<{ ageSeconds: number; at: Date } | undefined>;
+  /** The stack's alarms on the worker's queues, as CloudWatch has them (those it does not have are left out). */
+  alarms?: Got<MetricAlarm[]>;
   logGroup?: Got<{ name: string; retentionInDays?: number; storedBytes?: number } | undefined>;
   logEvents?: Got<LogEvents>;
   instances?: Got<Instance[]>;
@@ -196,6 +200,9 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
       });
     }
   };
+  const alarms = async () => {
+    if (t.alarms.length > 0) f.alarms = map(await calls.alarms(t.alarms.map((a) => a.name)), (r) => r.MetricAlarms ?? []);
+  };
   const logs = async () => {
     f.logGroup = map(await calls.logGroups(t.logGroup.name), (r) => {
       const g = r.logGroups?.find((x) => x.logGroupName === t.logGroup.name);
@@ -230,7 +237,7 @@ export async function gather(t: VerifyTarget, calls: Calls, account: string | un
     f.records = { ok: true, value: records };
   };
   const ecsDone = ecsThenImage();
-  await Promise.all([ecsDone, parameters(ecsDone), calls.parameter(t.dbHostParameter.name).then((g) => (f.dbHost = map(g, dbHostFacts))), queues(), logs(), host(), dns()]);
+  await Promise.all([ecsDone, parameters(ecsDone), calls.parameter(t.dbHostParameter.name).then((g) => (f.dbHost = map(g, dbHostFacts))), queues(), alarms(), logs(), host(), dns()]);
   return f;
 }
 
@@ -287,6 +294,7 @@ export const REQUESTS: Readonly<Record<CheckName, readonly Operation[]>> = {
   "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "SQS redrive": ["sqs:GetQueueAttributes"],
   "SQS DLQ empty": ["sqs:GetQueueAttributes", "cloudwatch:GetMetricStatistics"],
+  "CloudWatch alarms": ["cloudwatch:DescribeAlarms"],
   "log group": ["logs:DescribeLogGroups"],
   "log events": ["logs:FilterLogEvents", "ecs:DescribeServices"],
   "API host": ["ec2:DescribeInstances"],

@@ -42,6 +42,8 @@ export interface VerifyTarget {
   readonly queue: Named;
   readonly deadLetterQueue: Named & { readonly maxReceiveCount?: number };
   readonly logGroup: Named & { readonly streamPrefix?: string };
+  /** The alarms on the worker's queues (a `QueueName` dimension that references one), with the metric and queue each watches. */
+  readonly alarms: readonly (Named & { readonly namespace: string; readonly metric: string; readonly queue: string })[];
   /** The EC2 API host (the instance the records' target_ip leads to), found by its Name tag. */
   readonly apiHost: Named;
   /** The Route 53 A records that point at the API host. */
@@ -156,6 +158,15 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
   }
   const [dlqName, dlq] = resource("aws_sqs_queue", reference(redrive?.deadLetterTargetArn, "aws_sqs_queue", ["arn"]), `aws_sqs_queue.${queueName}.redrive_policy`);
 
+  const queueNamed = named("aws_sqs_queue", queueName, queue);
+  const dlqNamed = named("aws_sqs_queue", dlqName, dlq);
+  const alarms = Object.entries(resources.aws_cloudwatch_metric_alarm ?? {}).flatMap(([name, a]: [string, any]) => {
+    const on = reference(a.dimensions?.QueueName, "aws_sqs_queue", ["name"]);
+    if (on !== queueName && on !== dlqName) return [];
+    const at = `aws_cloudwatch_metric_alarm.${name}`;
+    return [{ ...named("aws_cloudwatch_metric_alarm", name, a, "alarm_name"), namespace: literal(a.namespace, `${at}.namespace`), metric: literal(a.metric_name, `${at}.metric_name`), queue: (on === queueName ? queueNamed : dlqNamed).name }];
+  });
+
   const logOptions = container.logConfiguration?.options ?? {};
   const [logName, log] = resource(
     "aws_cloudwatch_log_group",
@@ -183,9 +194,10 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
     image: { repository: image![2], tag: isLiteral(image![3]) ? image![3] : undefined, registryOf },
     secrets,
     dbHostParameter,
-    queue: named("aws_sqs_queue", queueName, queue),
-    deadLetterQueue: { ...named("aws_sqs_queue", dlqName, dlq), maxReceiveCount: typeof redrive.maxReceiveCount === "number" ? redrive.maxReceiveCount : undefined },
+    queue: queueNamed,
+    deadLetterQueue: { ...dlqNamed, maxReceiveCount: typeof redrive.maxReceiveCount === "number" ? redrive.maxReceiveCount : undefined },
     logGroup: { ...named("aws_cloudwatch_log_group", logName, log), streamPrefix: isLiteral(logOptions["awslogs-stream-prefix"]) ? logOptions["awslogs-stream-prefix"] : undefined },
+    alarms,
     apiHost: apiHost(resources, route53.target_ip, literal, fail),
     dns: { address: "module.route53", zone, records: hclRecords(zone, route53.create_www_record !== false) },
   };

@@ -46,6 +46,7 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
   judgeImage(j, service, container);
   judgeDatabase(j, container);
   judgeQueues(j, queue);
+  judgeAlarms(j);
   judgeLogs(j, service);
   judgeApiHost(j);
   return rows;
@@ -400,6 +401,45 @@ function judgeQueues(j: Judging, queue: QueueFacts | undefined): void {
       );
     }
   }
+}
+
+/**
+ * The stack's alarms on the worker's queues: each there, on the stack's metric and queue, and not in ALARM.
+ * INSUFFICIENT_DATA passes, named: SQS publishes no datapoint for a queue idle for hours (an empty DLQ).
+ */
+function judgeAlarms(j: Judging): void {
+  const { f, t, row, failed, blocked } = j;
+  if (t.alarms.length === 0) return row("CloudWatch alarms", true, "the stack sets no alarm on the worker's queues");
+  if (!f.alarms) return blocked("CloudWatch alarms", "not read");
+  if (!f.alarms.ok) return failed("CloudWatch alarms", f.alarms.error);
+  const seen: string[] = [];
+  const todo: string[] = [];
+  let notStacks = 0;
+  for (const a of t.alarms) {
+    const live = f.alarms.value.find((x) => x.AlarmName === a.name);
+    const watched = live?.Dimensions?.length === 1 && live.Dimensions[0].Name === "QueueName" ? live.Dimensions[0].Value : undefined;
+    const since = live?.StateUpdatedTimestamp ? ` since ${iso(live.StateUpdatedTimestamp)}` : "";
+    if (!live) {
+      seen.push(`${a.name}: does not exist`);
+      notStacks++;
+    } else if (live.Namespace !== a.namespace || live.MetricName !== a.metric || watched !== a.queue) {
+      const dims = (live.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).join(", ") || "no dimension";
+      seen.push(`${a.name}: watches ${live.Namespace}/${live.MetricName} (${dims}), the stack's ${a.namespace}/${a.metric} (QueueName=${a.queue})`);
+      notStacks++;
+    } else if (live.StateValue === "OK") seen.push(`${a.name}: OK`);
+    else if (live.StateValue === "INSUFFICIENT_DATA") seen.push(`${a.name}: INSUFFICIENT_DATA${since} (no datapoints yet)`);
+    else {
+      seen.push(`${a.name}: ${live.StateValue ?? "no state"}${since}${live.StateReason ? `: ${live.StateReason}` : ""}`);
+      todo.push(
+        a.queue === t.deadLetterQueue.name
+          ? `${a.name}: messages reached the DLQ (see SQS DLQ empty)`
+          : `${a.name}: ${a.queue} is backing up: see ECS tasks and the worker's logs (--logs 50); it clears when the workers catch up (--wait)`,
+      );
+    }
+  }
+  // An alarm missing or watching something else stays so until a deploy; one in ALARM can clear.
+  if (notStacks > 0) todo.unshift(`${notStacks} alarm(s) not as the stack defines: deploy the stack (npm run deploy)`);
+  row("CloudWatch alarms", todo.length === 0, seen.join("; "), todo.join("; "), notStacks === 0);
 }
 
 /** The log group, and recent events in it. */
