@@ -31,6 +31,12 @@ function refusal(environments: Record<string, EnvironmentConfig>): string[] {
   return problems.map((p) => p.slice(4));
 }
 
+/** The refusal of two stacks in one VPC. */
+const VPC_SHARED = (first: string, second: string, vpc: string) =>
+  `stacks '${first}' and '${second}' share the VPC '${vpc}': the vpc_endpoints module of each creates interface endpoints with private DNS ` +
+  `(ecr.api, ecr.dkr, ssm, logs, sqs) and the S3 gateway endpoint's route in it, which AWS allows once per VPC, so the second stack's apply fails; ` +
+  `give '${second}' its own existingVpcId`;
+
 /** Production copied the obvious way, with what validation alone asks for. */
 const copied: EnvironmentConfig = {
   ...production,
@@ -50,6 +56,8 @@ describe("environments are isolated", () => {
         `  - stacks 'production' and 'staging' share the backend '${state}': a plan of either would run against the other's objects; give 'staging' its own backend.path`,
         "  - stacks 'production' and 'staging' share the storage bucket 'zivohealth-data': both would manage the same objects; give 'staging' its own storageBucketName",
         "  - stacks 'production' and 'staging' share the DNS zone 'zivohealth.ai': both would manage the same objects; give 'staging' its own zoneName",
+        "  - " +
+          VPC_SHARED("production", "staging", "vpc-04d23036cd269f2a6"),
       ].join("\n"),
     );
     expect(fs.existsSync(outdir)).toBe(false);
@@ -62,6 +70,7 @@ describe("environments are isolated", () => {
       `stacks 'production' and 'staging' share the backend '${statePath("terraform.tfstate")}': a plan of either would run against the other's objects; give 'staging' its own backend.path`,
       "stacks 'production' and 'staging' share the storage bucket 'zivohealth-data': both would manage the same objects; give 'staging' its own storageBucketName",
       "stacks 'production' and 'staging' share the DNS zone 'zivohealth.ai': both would manage the same objects; give 'staging' its own zoneName",
+      VPC_SHARED("production", "staging", "vpc-04d23036cd269f2a6"),
       "stacks 'production' and 'staging' record the same deployed objects (aws_ecr_repository.ecr_backend 'zivohealth-production-backend', " +
         "aws_sqs_queue.ml_worker_ml_worker 'production-ml-worker', aws_sqs_queue.ml_worker_ml_worker_dlq 'production-ml-worker-dlq', " +
         "aws_cloudwatch_log_group.ml_worker_ml_worker '/ecs/production-ml-worker', aws_ecs_cluster.ml_worker_ml_worker 'production-ml-worker-cluster', " +
@@ -140,6 +149,13 @@ describe("environments are isolated", () => {
     const third = { ...staging, environment: "qa", dbPasswordSsmName: "/zivohealth/qa/db/password", storageBucketName: "zivohealth-qa-data", zoneName: "qa.zivohealth.ai" };
     expect(refusal({ production, staging, qa: third })).toEqual([
       `stacks 'staging' and 'qa' share the backend '${statePath("staging.tfstate")}': a plan of either would run against the other's objects; give 'qa' its own backend.path`,
+      VPC_SHARED("staging", "qa", "vpc-00000000000000000"),
+    ]);
+  });
+
+  it("refuses two stacks in one VPC: each one's vpc_endpoints module creates the endpoints AWS allows once per VPC", () => {
+    expect(refusal({ production, staging: { ...staging, existingVpcId: production.existingVpcId } })).toEqual([
+      VPC_SHARED("production", "staging", "vpc-04d23036cd269f2a6"),
     ]);
   });
 });
@@ -169,6 +185,8 @@ describe("the staging example", () => {
     expect(stg.module.route53.zone_name).toBe("staging.zivohealth.ai");
     expect(stg.module.ssm.db_password_ssm_key).toBe("/zivohealth/staging/db/password");
     expect(stg.data.aws_db_instance.existing.db_instance_identifier).toBe("zivohealth-staging-postgres");
+    expect(stg.data.aws_vpc.existing.id).toBe("vpc-00000000000000000");
+    expect(prod.data.aws_vpc.existing.id).toBe("vpc-04d23036cd269f2a6");
     expect(stg.data.local_file.env_production.filename).toBe("${path.module}/../../../../../backend/.env.staging");
   });
 

@@ -108,6 +108,9 @@ export const productionFirstDeployment: EnvironmentConfig = {
 export const staging: EnvironmentConfig = {
   ...production,
   environment: "staging",
+  // Its own VPC: the vpc_endpoints module's private-DNS endpoints exist once per VPC, and production's
+  // VPC has them (two stacks in one VPC are refused). Replace with the staging VPC's id.
+  existingVpcId: "vpc-00000000000000000",
   // The staging database: it must exist before the first deploy (the stack reads it, it does not create it).
   dbInstanceIdentifier: "zivohealth-staging-postgres",
   rdsSecurityGroupId: "sg-00000000000000000", // replace with the staging database's security group

@@ -1,6 +1,7 @@
 // Environments are isolated: two stacks of one app never share a state, nor
-// an object that both would create under the same fixed name. Checked before
-// the App exists, so a refusal writes nothing.
+// an object that both would create under the same fixed name, nor a VPC (its
+// endpoints are one per VPC). Checked before the App exists, so a refusal
+// writes nothing.
 import * as path from "path";
 import { BackendConfig, EnvironmentConfig } from "../config/environment";
 
@@ -18,18 +19,32 @@ export function backendLocation(outdir: string, stack: string, backend: BackendC
     : `s3://${backend.bucket}/${backend.key}`;
 }
 
-/** What each stack claims alone: [what, which field to change, value]. */
-function claims(outdir: string, stack: string, c: EnvironmentConfig): [what: string, field: string, value: string][] {
+/** Why two stacks cannot share a claim, unless said otherwise. */
+const SAME_OBJECTS = "both would manage the same objects";
+
+/**
+ * Each stack's vpc_endpoints module creates the VPC's interface endpoints with private DNS (ecr.api,
+ * ecr.dkr, ssm, logs, sqs) and its S3 gateway route: AWS takes one of each per VPC (per route table).
+ */
+const ONE_PER_VPC =
+  "the vpc_endpoints module of each creates interface endpoints with private DNS (ecr.api, ecr.dkr, ssm, logs, sqs) " +
+  "and the S3 gateway endpoint's route in it, which AWS allows once per VPC, so the second stack's apply fails";
+
+/** What each stack claims alone: [what, which field to change, value, why two cannot share it]. */
+function claims(outdir: string, stack: string, c: EnvironmentConfig): [what: string, field: string, value: string, why: string][] {
   const b = c.backend;
-  const out: [string, string, string][] = [
-    ["the backend", b?.type === "local" ? "backend.path" : "backend.key", b?.type ? backendLocation(outdir, stack, b) : ""],
+  const out: [string, string, string, string][] = [
+    ["the backend", b?.type === "local" ? "backend.path" : "backend.key", b?.type ? backendLocation(outdir, stack, b) : "", "a plan of either would run against the other's objects"],
     // The environment names the queues, cluster, log group, roles and SSM parameters.
-    ["the environment name", "environment", c.environment],
-    ["the storage bucket", "storageBucketName", c.storageBucketName],
-    ["the DNS zone", "zoneName", c.zoneName],
+    ["the environment name", "environment", c.environment, SAME_OBJECTS],
+    ["the storage bucket", "storageBucketName", c.storageBucketName, SAME_OBJECTS],
+    ["the DNS zone", "zoneName", c.zoneName, SAME_OBJECTS],
+    ["the VPC", "existingVpcId", c.existingVpcId, ONE_PER_VPC],
   ];
   // Ecr's default name: the one repository both would import and manage.
-  if (c.hardening?.adoptMlWorkerRepository) out.push(["the adopted ML worker repository", "hardening.adoptMlWorkerRepository", "zivohealth-production-ml-worker"]);
+  if (c.hardening?.adoptMlWorkerRepository) {
+    out.push(["the adopted ML worker repository", "hardening.adoptMlWorkerRepository", "zivohealth-production-ml-worker", SAME_OBJECTS]);
+  }
   return out;
 }
 
@@ -56,7 +71,7 @@ export function isolationProblems(environments: Readonly<Record<string, Environm
   const first = new Map<string, string>();
   const problems: { stack: string; problem: string }[] = [];
   for (const [stack, config] of Object.entries(environments)) {
-    for (const [what, field, value] of claims(outdir, stack, config)) {
+    for (const [what, field, value, why] of claims(outdir, stack, config)) {
       if (typeof value !== "string" || value === "") continue; // invalid: validateEnvironment reports it
       const key = `${what}\0${value}`;
       const other = first.get(key);
@@ -64,10 +79,7 @@ export function isolationProblems(environments: Readonly<Record<string, Environm
       else
         problems.push({
           stack,
-          problem:
-            `stacks '${other}' and '${stack}' share ${what} '${value}': ` +
-            (what === "the backend" ? "a plan of either would run against the other's objects" : "both would manage the same objects") +
-            `; give '${stack}' its own ${field}`,
+          problem: `stacks '${other}' and '${stack}' share ${what} '${value}': ${why}; give '${stack}' its own ${field}`,
         });
     }
   }
