@@ -136,6 +136,13 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["planCheck not an object", (c) => (c.planCheck = "modules"), "planCheck must be an object, { modules?, data? } (got 'modules')"],
   ["planCheck with a misspelled key", (c) => (c.planCheck = { module: "../terraform/modules" }), "planCheck.module is not a known setting; did you mean 'modules'?"],
   ["planCheck.data empty", (c) => (c.planCheck = { data: "" }), "planCheck.data must not be empty"],
+  // Free text written into the Terraform JSON as it is, where `${` and `%{` are expressions; and the host's templates' values.
+  ["DB user with an interpolation", (c) => (c.dbUsername = "zivo${var.x}"), "dbUsername must not contain '${' or '%{' (got 'zivo${var.x}'): Terraform reads them as an interpolation or a directive there"],
+  ["env file path with a directive", (c) => (c.envFilePath = "../%{if true}x%{endif}/.env"), "envFilePath must not contain '${' or '%{' (got '../%{if true}x%{endif}/.env'): Terraform reads them as an interpolation or a directive there"],
+  ["FCM project id with an interpolation (an ssm module input)", (c) => (c.reminders.remindersFcmProjectId = "fcm-${x}"), "reminders.remindersFcmProjectId must not contain '${' or '%{' (got 'fcm-${x}'): Terraform reads them as an interpolation or a directive there"],
+  ["S3 backend key with an interpolation", (c) => (c.backend = { type: "s3", bucket: "zivohealth-tfstate", key: "${var.env}/terraform.tfstate", region: "us-east-1" }), "backend.key must not contain '${' or '%{' (got '${var.env}/terraform.tfstate'): Terraform reads them as an interpolation or a directive there"],
+  ["reminder host with a double quote", (c) => (c.reminders.reminderServiceHost = '0.0.0.0"'), `reminders.reminderServiceHost must not contain a double quote, a backslash or a line break (got '0.0.0.0"'): it is written into the host's script`],
+  ["RabbitMQ queue with a line break", (c) => (c.reminders.reminderRabbitmqInputQueue = "reminders\ninput"), "reminders.reminderRabbitmqInputQueue must not contain a double quote, a backslash or a line break (got 'reminders\ninput'): it is written into the host's script"],
   ["keepUnplannable naming one address twice", (c) => (c.keepUnplannable = [{ address: "tls_private_key.deploy", reason: "a" }, { address: "tls_private_key.deploy", reason: "b" }]), "keepUnplannable lists 'tls_private_key.deploy' twice"],
 ];
 
@@ -192,6 +199,10 @@ describe("valid configurations are accepted", () => {
         expect([cpu, memoryMiB, validateEnvironment(variant((c) => Object.assign(c.mlWorker, { cpu: Number(cpu), memoryMiB })))]).toEqual([cpu, memoryMiB, []]);
       }
     }
+  });
+
+  it("accepts '${' in a value only the host's templates receive: cdktf writes it escaped there ($${)", () => {
+    expect(validateEnvironment(variant((c) => (c.reminders.reminderRabbitmqExchange = "reminders.${env}")))).toEqual([]);
   });
 
   it("accepts values at the bounds AWS sets", () => {

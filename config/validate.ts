@@ -26,10 +26,12 @@ import {
   checkFargateSize,
   checkHardening,
   checkKnownKeys,
+  checkLiteralText,
   checkNumber,
   checkOneOf,
   checkRegion,
   checkString,
+  checkTemplateText,
   isObject,
   nearest,
   quoteAll,
@@ -88,6 +90,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...validateKeepUnplannable(c.keepUnplannable),
     ...validatePolicySettings(c.policy),
     ...validatePlanCheckDefaults(c.planCheck),
+    ...validateLiterals(c),
   ];
   // The ML worker reads the password there, and the ssm module overwrites (overwrite = true) whatever this names.
   const passwordName = `/${c.project}/${c.environment}/db/password`;
@@ -102,6 +105,30 @@ export function validateEnvironment(config: unknown): string[] {
     problems.push("newEnvironment is set, but deployed records deployed resources: a new environment has none (deployed: {})");
   }
   return problems;
+}
+
+/**
+ * The free-text fields synthesis writes into the Terraform JSON unchanged (the patterned ones, ids and
+ * names, cannot hold `${`): there `${` and `%{` would be an expression. A field that is not a string is
+ * reported by its own check.
+ */
+function validateLiterals(c: Record<string, any>): string[] {
+  const b = isObject(c.backend) ? c.backend : {};
+  const r = isObject(c.reminders) ? c.reminders : {};
+  const email = isObject(c.hardening) && isObject(c.hardening.alarmNotifications) ? c.hardening.alarmNotifications.email : undefined;
+  return [
+    ...checkLiteralText("dbUsername", c.dbUsername),
+    ...checkLiteralText("sshKeyName", c.sshKeyName),
+    ...checkLiteralText("hclModulesDir", c.hclModulesDir),
+    ...checkLiteralText("envFilePath", c.envFilePath),
+    ...checkLiteralText("backend.path", b.path),
+    ...checkLiteralText("backend.key", b.key),
+    ...checkLiteralText("backend.dynamodbTable", b.dynamodbTable),
+    ...checkLiteralText("hardening.alarmNotifications.email", email),
+    ...checkLiteralText("reminders.remindersFcmProjectId", r.remindersFcmProjectId),
+    // The reminder settings are the host's templates' values too (Compute): what the script cannot hold, named here by the configuration's field.
+    ...Object.keys(REMINDER_SETTINGS_KEYS).flatMap((k) => checkTemplateText(`reminders.${k}`, r[k])),
+  ];
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   checkNumber,
   checkRegion,
   checkString,
+  checkTemplateText,
   show,
   throwIfProblems,
 } from "./validation";
@@ -239,10 +240,7 @@ function checkTemplateValue(field: string, value: unknown, required = true): str
   if (typeof value === "string" && Token.isUnresolved(value)) return [];
   if (!required && value === "") return [];
   const problems = required ? checkString(field, value) : typeof value === "string" ? [] : [`${field} must be a string (got ${show(value)})`];
-  if (problems.length === 0 && /["\\\n]/.test(value as string)) {
-    problems.push(`${field} must not contain a double quote, a backslash or a line break (got ${show(value)}): it is written into the host's script`);
-  }
-  return problems;
+  return problems.length > 0 ? problems : checkTemplateText(field, value);
 }
 
 /** Every problem with Compute props, each naming the prop. */

@@ -99,6 +99,24 @@ export function checkString(field: string, value: unknown, pattern?: RegExp, wha
   return [];
 }
 
+/**
+ * A literal that synthesis writes into the Terraform JSON as it is: there, `${` starts an interpolation and
+ * `%{` a directive, so Terraform would read the value as an expression (and refuse it, or read something else).
+ */
+export function checkLiteralText(field: string, value: unknown): string[] {
+  if (typeof value !== "string" || unresolved(value) || !/[$%]\{/.test(value)) return [];
+  return [`${field} must not contain '\${' or '%{' (got ${show(value)}): Terraform reads them as an interpolation or a directive there`];
+}
+
+/** Characters that the templates' values cannot hold: cdktf writes them between quotes in the `templatefile(...)` call, unescaped. */
+const TEMPLATE_UNSAFE = /["\\\n]/;
+
+/** A literal the host's templates receive (Compute): no double quote, backslash or line break. */
+export function checkTemplateText(field: string, value: unknown): string[] {
+  if (typeof value !== "string" || unresolved(value) || !TEMPLATE_UNSAFE.test(value)) return [];
+  return [`${field} must not contain a double quote, a backslash or a line break (got ${show(value)}): it is written into the host's script`];
+}
+
 export function checkBoolean(field: string, value: unknown): string[] {
   return typeof value === "boolean" ? [] : [`${field} must be true or false (got ${show(value)})`];
 }
