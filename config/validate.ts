@@ -187,18 +187,41 @@ function validateReminders(r: unknown): string[] {
 
 function validateMlWorker(m: unknown): string[] {
   if (!isObject(m)) return ["mlWorker must be an object"];
+  const capacities = checkCapacities(
+    { min: "mlWorker.minCapacity", max: "mlWorker.maxCapacity", target: "mlWorker.targetQueueDepth" },
+    m.minCapacity,
+    m.maxCapacity,
+    m.targetQueueDepth,
+  );
   return [
     ...checkKnownKeys("mlWorker.", m, ML_WORKER_SETTINGS_KEYS),
     ...checkOneOf("mlWorker.workerMode", m.workerMode, WORKER_MODES),
-    ...checkCapacities(
-      { min: "mlWorker.minCapacity", max: "mlWorker.maxCapacity", target: "mlWorker.targetQueueDepth" },
-      m.minCapacity,
-      m.maxCapacity,
-      m.targetQueueDepth,
-    ),
+    ...capacities,
+    ...(capacities.length === 0 ? checkWorkerRuns(m) : []),
     ...checkBoolean("mlWorker.enableScheduledScaling", m.enableScheduledScaling),
     ...checkFargateSize("mlWorker.cpu", m.cpu, "mlWorker.memoryMiB", m.memoryMiB),
   ];
+}
+
+/**
+ * Capacities AWS accepts but under which the worker never does its work. (The construct takes them, as the
+ * HCL module's variables do: its defaults are aggregation with 0 to 3 tasks.)
+ */
+function checkWorkerRuns(m: Record<string, unknown>): string[] {
+  if (m.maxCapacity === 0) {
+    return [
+      "mlWorker.maxCapacity must be at least 1 (got 0): with 0 no task ever runs, and the queued jobs expire unprocessed after " +
+        "the queue's 4 days of retention",
+    ];
+  }
+  // As verify's verdict on a deployed worker: a mode with the aggregation loop needs one task always.
+  if ((m.workerMode === "aggregation" || m.workerMode === "both") && m.minCapacity === 0) {
+    return [
+      `mlWorker.minCapacity must be at least 1 with mlWorker.workerMode '${m.workerMode}' (got 0): the aggregation loop runs only while a task ` +
+        "runs, and the service scales on the queue's depth alone, so with an empty queue it never runs; use workerMode 'sqs' to scale to zero",
+    ];
+  }
+  return [];
 }
 
 /**
