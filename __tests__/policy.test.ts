@@ -284,6 +284,31 @@ describe("rules", () => {
     ).toEqual([]);
   });
 
+  test("IAM: NotAction, NotResource and a role's inline policies are checked as what they allow", () => {
+    const policy = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    const f = checkTerraform({
+      resource: {
+        aws_iam_role: {
+          inline: { name: "r", assume_role_policy: "${data.aws_iam_policy_document.a.json}", inline_policy: [{ name: "ok", policy: policy([{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }]) }, { name: "all", policy: policy([{ Effect: "Allow", Action: "*", Resource: "*" }]) }] },
+        },
+        aws_iam_role_policy: {
+          notAction: { policy: policy([{ Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: "*" }]) },
+          notResource: { policy: policy([{ Effect: "Allow", Action: "*", NotResource: "arn:aws:s3:::audit/*" }]) },
+          notResourceScoped: { policy: policy([{ Effect: "Allow", Action: "sqs:SendMessage", NotResource: "arn:aws:sqs:*:*:other" }]) },
+          denyNotAction: { policy: policy([{ Effect: "Deny", NotAction: "s3:GetObject", Resource: "*" }]) },
+        },
+      },
+      data: { aws_iam_policy_document: { d: { statement: [{ not_actions: ["iam:*"], resources: ["*"] }] } } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_role.inline", "inline_policy[1].policy.Statement[0]", 'allows "*" on "*"', "CKV_AWS_62"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy.notResource", "policy.Statement[0]", 'allows "*" on every resource but arn:aws:s3:::audit/* (NotResource)', "CKV_AWS_62"],
+      ["ZH-IAM-STAR-ACTION", "aws_iam_role_policy.notAction", "policy.Statement[0]", "allows every action but iam:*, organizations:* (NotAction) on *", "CKV_AWS_63"],
+      ["ZH-IAM-STAR-ACTION", "data.aws_iam_policy_document.d", "statement[0]", "allows every action but iam:* (NotAction) on *", "CKV_AWS_49"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.notResourceScoped", "policy.Statement[0]", "allows sqs:SendMessage on every resource but arn:aws:sqs:*:*:other (NotResource)", "CKV_AWS_355"],
+    ]);
+  });
+
   test("IAM: aws_iam_policy_document data sources, with the data-source checkov ids", () => {
     const f = checkTerraform({
       data: {

@@ -225,33 +225,46 @@ interface Statement {
   readonly path: string;
   readonly actions: string[];
   readonly resources: string[];
+  /** `NotAction`: the statement allows every action but these. */
+  readonly notActions: string[];
+  /** `NotResource`: the statement applies to every resource but these. */
+  readonly notResources: string[];
+}
+
+/**
+ * Checks one JSON policy document attribute (`policy`, or an `aws_iam_role`'s `inline_policy[i].policy`):
+ * its Allow statements, or a finding when it is not JSON.
+ */
+function checkPolicyDocument(address: string, raw: unknown, at: string): Finding[] {
+  // `${data.aws_iam_policy_document.x.json}` and the like: checked at their source.
+  if (typeof raw !== "string" || isPureReference(raw)) return [];
+  let policy: unknown;
+  try {
+    policy = decodeTemplateJson(raw);
+  } catch (e) {
+    return [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })];
+  }
+  const statements = (isObject(policy) ? blocks(policy.Statement) : [])
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.Effect === "Allow")
+    .map(({ s, i }) => ({
+      path: `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`,
+      actions: strings(s.Action),
+      resources: strings(s.Resource),
+      notActions: strings(s.NotAction),
+      notResources: strings(s.NotResource),
+    }));
+  return checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" });
 }
 
 export function checkIamPolicies(doc: Json): Finding[] {
   const out: Finding[] = [];
   for (const type of IAM_POLICY_TYPES) {
-    for (const [name, a] of entries(doc, type)) {
-      const address = `${type}.${name}`;
-      const raw = a.policy;
-      // `${data.aws_iam_policy_document.x.json}` and the like: checked at their source.
-      if (typeof raw !== "string" || isPureReference(raw)) continue;
-      let policy: unknown;
-      try {
-        policy = decodeTemplateJson(raw);
-      } catch (e) {
-        out.push(finding("ZH-UNPARSEABLE-JSON", address, `policy is not JSON: ${(e as Error).message}`, { path: "policy" }));
-        continue;
-      }
-      const statements = (isObject(policy) ? blocks(policy.Statement) : [])
-        .map((s, i) => ({ s, i }))
-        .filter(({ s }) => s.Effect === "Allow")
-        .map(({ s, i }) => ({
-          path: `policy.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`,
-          actions: strings(s.Action),
-          resources: strings(s.Resource),
-        }));
-      out.push(...checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" }));
-    }
+    for (const [name, a] of entries(doc, type)) out.push(...checkPolicyDocument(`${type}.${name}`, a.policy, "policy"));
+  }
+  // A role's inline policies are the same documents, in another attribute.
+  for (const [name, a] of entries(doc, "aws_iam_role")) {
+    blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(`aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
   }
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
     const statements = blocks(a.statement)
@@ -261,6 +274,8 @@ export function checkIamPolicies(doc: Json): Finding[] {
         path: `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`,
         actions: strings(s.actions),
         resources: strings(s.resources),
+        notActions: strings(s.not_actions),
+        notResources: strings(s.not_resources),
       }));
     out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
   }
@@ -270,23 +285,30 @@ export function checkIamPolicies(doc: Json): Finding[] {
 function checkStatements(address: string, statements: Statement[], ids: { admin: string; star: string; resource: string }): Finding[] {
   const out: Finding[] = [];
   for (const s of statements) {
+    // NotResource: every resource but those listed, as wide as "*".
+    const starResource = s.resources.includes("*") || s.notResources.length > 0;
+    const on = s.notResources.length > 0 ? `every resource but ${s.notResources.join(", ")} (NotResource)` : s.resources.length > 0 ? s.resources.join(", ") : "its resources";
+    const onStar = s.notResources.length > 0 ? on : '"*"';
+    // NotAction: every action but those listed (AWS's PowerUserAccess is one), as wide as "*" short of full administrator.
+    if (s.notActions.length > 0) {
+      out.push(finding("ZH-IAM-STAR-ACTION", address, `allows every action but ${s.notActions.join(", ")} (NotAction) on ${on}`, { path: s.path, checkov: ids.star }));
+    }
     const starAction = s.actions.some((a) => a === "*" || a === "*:*");
-    const starResource = s.resources.includes("*");
     if (starAction) {
       out.push(
         starResource
-          ? finding("ZH-IAM-ADMIN", address, `allows "*" on "*"`, { path: s.path, checkov: ids.admin })
-          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${s.resources.join(", ") || "its resources"}`, { path: s.path, checkov: ids.star }),
+          ? finding("ZH-IAM-ADMIN", address, `allows "*" on ${onStar}`, { path: s.path, checkov: ids.admin })
+          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${on}`, { path: s.path, checkov: ids.star }),
       );
     }
     const serviceWide = s.actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
     if (serviceWide.length > 0) {
-      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${s.resources.join(", ") || "its resources"}`, { path: s.path }));
+      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${on}`, { path: s.path }));
     }
     if (starResource && !starAction) {
       const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
       if (scopable.length > 0) {
-        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on "*"`, { path: s.path, checkov: ids.resource }));
+        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on ${onStar}`, { path: s.path, checkov: ids.resource }));
       }
     }
   }

@@ -137,7 +137,7 @@ export const RULES = {
   },
   "ZH-IAM-STAR-ACTION": {
     severity: "high",
-    title: 'IAM policy allows every action ("*")',
+    title: 'IAM policy allows every action ("*", or all but some: NotAction)',
     fix: "List the actions the role needs",
     checkov: "CKV_AWS_63",
   },
