@@ -138,6 +138,22 @@ describe("environments are isolated", () => {
     ]);
   });
 
+  it("refuses two stacks whose project and environment make the same IAM role and repository names", () => {
+    const eu = {
+      ...staging,
+      project: "zivohealth-eu",
+      environment: "prod",
+      dbPasswordSsmName: "/zivohealth-eu/prod/db/password",
+      existingVpcId: "vpc-0000000000000000e",
+      storageBucketName: "zivohealth-eu-data",
+      zoneName: "eu.zivohealth.ai",
+    };
+    const prod = { ...staging, environment: "eu-prod", dbPasswordSsmName: "/zivohealth/eu-prod/db/password", backend: { type: "local" as const, path: "eu-prod.tfstate" } };
+    expect(refusal({ eu, prod })).toEqual([
+      "stacks 'eu' and 'prod' share the name prefix 'zivohealth-eu-prod': both would manage the same objects; give 'prod' its own environment",
+    ]);
+  });
+
   it("refuses two stacks that would both adopt the ML worker repository", () => {
     const hardenedStaging = { ...staging, hardening: { adoptMlWorkerRepository: true } };
     expect(refusal({ production: productionHardened, staging: hardenedStaging })).toEqual([

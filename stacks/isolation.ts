@@ -37,6 +37,9 @@ function claims(outdir: string, stack: string, c: EnvironmentConfig): [what: str
     ["the backend", b?.type === "local" ? "backend.path" : "backend.key", b?.type ? backendLocation(outdir, stack, b) : "", "a plan of either would run against the other's objects"],
     // The environment names the queues, cluster, log group, roles and SSM parameters.
     ["the environment name", "environment", c.environment, SAME_OBJECTS],
+    // `<project>-<environment>-` starts the IAM roles', the instance profile's and the backend repository's names:
+    // project 'zivohealth-eu' with environment 'prod' names them as 'zivohealth' with 'eu-prod' does.
+    ["the name prefix", "environment", typeof c.project === "string" && typeof c.environment === "string" ? `${c.project}-${c.environment}` : "", SAME_OBJECTS],
     ["the storage bucket", "storageBucketName", c.storageBucketName, SAME_OBJECTS],
     ["the DNS zone", "zoneName", c.zoneName, SAME_OBJECTS],
     ["the VPC", "existingVpcId", c.existingVpcId, ONE_PER_VPC],
@@ -76,6 +79,8 @@ export function isolationProblems(environments: Readonly<Record<string, Environm
       const key = `${what}\0${value}`;
       const other = first.get(key);
       if (other === undefined) first.set(key, stack);
+      // One environment name in one project: said once, as the environment name.
+      else if (what === "the name prefix" && environments[other].environment === config.environment) continue;
       else
         problems.push({
           stack,
