@@ -43,7 +43,12 @@ import { FORCE_NEW } from "../stacks/force-new";
 /** The API host's synthesized address, from the one address table. */
 const HOST = counterpart("module.compute.aws_instance.host")!;
 
-const S3_BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/**
+ * S3's naming rules: 3 to 63 lower-case letters, digits, dots and hyphens, a letter or digit at both ends, no
+ * two dots together, not an IP address, none of the prefixes and suffixes S3 reserves.
+ */
+const S3_BUCKET =
+  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d{1,3}(\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$(?<!-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)/;
 const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const SSM_NAME = /^\/[a-zA-Z0-9_.\-/]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -277,7 +277,8 @@ export function checkCapacities(
 }
 
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** An address SNS takes: an unquoted local part, a domain of two or more labels (no `,`, `;` or spaces: one address). */
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Known keys of the nested hardened settings (the types are in modules/ml-worker.ts). */
 export const QUEUE_ENCRYPTION_KEYS: Readonly<Record<string, Readonly<Record<string, true>>>> = {
