@@ -60,6 +60,7 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["malformed CIDR", (c) => (c.sshAllowedCidrs = ["10.0.0.0/33"]), "sshAllowedCidrs[0] must be an IPv4 CIDR block like 203.0.113.0/24 (got '10.0.0.0/33')"],
   ["CIDR without a mask", (c) => (c.sshAllowedCidrs = ["203.0.113.7"]), "sshAllowedCidrs[0] must be an IPv4 CIDR block like 203.0.113.0/24 (got '203.0.113.7')"],
   ["CIDR with an octet over 255", (c) => (c.sshAllowedCidrs = ["203.0.113.0/24", "300.1.1.1/32"]), "sshAllowedCidrs[1] must be an IPv4 CIDR block like 203.0.113.0/24 (got '300.1.1.1/32')"],
+  ["one CIDR block twice", (c) => (c.sshAllowedCidrs = ["203.0.113.0/24", "10.0.0.0/8", "203.0.113.0/24"]), "sshAllowedCidrs[2] repeats sshAllowedCidrs[0] ('203.0.113.0/24'): EC2 refuses a rule that lists one block twice"],
   ["CIDRs not a list", (c) => (c.sshAllowedCidrs = "0.0.0.0/0"), "sshAllowedCidrs must be a list of CIDR blocks (got '0.0.0.0/0')"],
   ["SSH tunnel flag as a string", (c) => (c.enableSshTunnel = "false"), "enableSshTunnel must be true or false (got 'false')"],
   ["empty SSH key name", (c) => (c.sshKeyName = ""), "sshKeyName must not be empty"],

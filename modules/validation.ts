@@ -208,7 +208,11 @@ export function checkCidrs(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) return [`${field} must be a list of CIDR blocks (got ${show(value)})`];
   return value.flatMap((c, i) => {
     const problems = checkString(`${field}[${i}]`, c, CIDR, "an IPv4 CIDR block like 203.0.113.0/24");
-    return problems.length > 0 || unresolved(c) ? problems : checkHostBits(`${field}[${i}]`, c as string);
+    if (problems.length > 0 || unresolved(c)) return problems;
+    // EC2 refuses a rule that lists one block twice ("The same permission must not appear multiple times").
+    const first = value.indexOf(c);
+    if (first < i) return [`${field}[${i}] repeats ${field}[${first}] ('${c}'): EC2 refuses a rule that lists one block twice`];
+    return checkHostBits(`${field}[${i}]`, c as string);
   });
 }
 
