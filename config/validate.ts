@@ -1,3 +1,4 @@
+// Long: every field of the environment configuration checked in one place, one function per object or concern, so one run names every problem.
 import {
   ALLOWED_REPLACEMENT_KEYS,
   ALLOW_DESTROY_KEYS,
