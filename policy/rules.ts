@@ -180,6 +180,11 @@ export const RULES = {
     fix: "Drop the credentials from the literal (no default for the variable, pass TF_VAR_… or read SSM) and rotate them if real",
     checkov: "CKV_SECRET_4",
   },
+  "ZH-SECRET-LITERAL": {
+    severity: "high",
+    title: "Literal value under a secret-like name (a module input, a parameter, a default)",
+    fix: "Pass it as a sensitive variable without default (TF_VAR_…) or read it from SSM / Secrets Manager, and rotate it if it was real",
+  },
   "ZH-SECRET-HIGH-ENTROPY": {
     severity: "high",
     title: "High-entropy literal under a secret-like name",

@@ -150,12 +150,16 @@ function scanString(value: string, segments: (string | number)[], parent: Json |
   }
   const name = valueName(segments, parent);
   if (isSecretName(name)) {
-    const longest = splitTemplate(value)
+    const parts = splitTemplate(value);
+    const longest = parts
       .filter((p) => p.kind === "literal")
       .map((p) => p.text)
       .sort((a, b) => b.length - a.length)[0];
     if (longest !== undefined && looksRandom(longest)) {
       out.push(finding("ZH-SECRET-HIGH-ENTROPY", address(), `"${name}" holds a random-looking literal (${longest.length} characters)`));
+    } else if (parts.every((p) => p.kind === "literal") && value.trim() !== "") {
+      // Not random-looking is no proof of not secret: the HCL passed the database password as a literal.
+      out.push(finding("ZH-SECRET-LITERAL", address(), `"${name}" holds a literal value (${value.length} characters) instead of a reference`));
     }
   }
 }
