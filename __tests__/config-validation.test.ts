@@ -63,6 +63,7 @@ const INVALID: [string, Patch, string | string[]][] = [
   ["one CIDR block twice", (c) => (c.sshAllowedCidrs = ["203.0.113.0/24", "10.0.0.0/8", "203.0.113.0/24"]), "sshAllowedCidrs[2] repeats sshAllowedCidrs[0] ('203.0.113.0/24'): EC2 refuses a rule that lists one block twice"],
   ["CIDRs not a list", (c) => (c.sshAllowedCidrs = "0.0.0.0/0"), "sshAllowedCidrs must be a list of CIDR blocks (got '0.0.0.0/0')"],
   ["SSH tunnel flag as a string", (c) => (c.enableSshTunnel = "false"), "enableSshTunnel must be true or false (got 'false')"],
+  ["SSH key name with a non-ASCII letter", (c) => (c.sshKeyName = "clé-ops"), "sshKeyName must be an EC2 key pair name: up to 255 ASCII characters (got 'clé-ops')"],
   ["empty SSH key name", (c) => (c.sshKeyName = ""), "sshKeyName must not be empty"],
   ["reminder port out of range", (c) => (c.reminders.reminderServicePort = 70000), "reminders.reminderServicePort must be at most 65535 (got 70000)"],
   ["reminder batch size zero", (c) => (c.reminders.reminderSchedulerBatchSize = 0), "reminders.reminderSchedulerBatchSize must be greater than 0 (got 0)"],

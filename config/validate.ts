@@ -76,7 +76,7 @@ export function validateEnvironment(config: unknown): string[] {
     ...checkString("dbPasswordSsmName", c.dbPasswordSsmName, SSM_NAME, "an SSM parameter name starting with /"),
     ...checkString("storageBucketName", c.storageBucketName, S3_BUCKET, "a valid S3 bucket name"),
     ...checkString("zoneName", c.zoneName, DOMAIN, "a DNS zone name like example.com"),
-    ...(c.sshKeyName === null ? [] : checkString("sshKeyName", c.sshKeyName)),
+    ...(c.sshKeyName === null ? [] : checkString("sshKeyName", c.sshKeyName, /^[\x20-\x7e]{1,255}$/, "an EC2 key pair name: up to 255 ASCII characters")),
     ...checkBoolean("enableSshTunnel", c.enableSshTunnel),
     ...checkCidrs("sshAllowedCidrs", c.sshAllowedCidrs),
     ...validateModulesDir(c.hclModulesDir),
