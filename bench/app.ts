@@ -19,8 +19,9 @@ export function copiesOfProduction(count: number): Record<string, EnvironmentCon
     environments[name] = {
       ...production,
       environment: name,
-      // Stacks of one app are isolated: each its own state, bucket, zone and parameters.
+      // Stacks of one app are isolated: each its own state, bucket, zone, VPC and parameters.
       backend: { type: "local", path: `../../../../terraform/${name}.tfstate` },
+      existingVpcId: `vpc-${n.toString(16).padStart(17, "0")}`,
       storageBucketName: `zivohealth-${name}-data`,
       zoneName: `${name}.zivohealth.ai`,
       dbPasswordSsmName: `/zivohealth/${name}/db/password`,
