@@ -116,6 +116,41 @@ describe("the comparison of two documents", () => {
     expect(parsed.stacks[0].counts).toEqual({ added: 3, removed: 1, changed: 10, moved: 1, moves: 2 });
   });
 
+  it("never prints a literal under a secret-like name either (a module input, a parameter, an environment entry), references shown", () => {
+    const container = (env: object[]) => JSON.stringify([{ name: "ml-worker", environment: env }]);
+    const before = {
+      module: { ssm: { source: "./ssm", db_password_plain: "${var.db_password_plain}" } },
+      resource: {
+        aws_ssm_parameter: { smtp: { name: "/zivohealth/production/smtp/password", type: "SecureString", value: "old-smtp-pass" } },
+        aws_ecs_task_definition: { w: { container_definitions: container([{ name: "SMTP_PASSWORD", value: "old-env-pass" }, { name: "MODE", value: "sqs" }]) } },
+      },
+    } as { [k: string]: Json };
+    const after = {
+      module: { ssm: { source: "./ssm", db_password_plain: "hunter2-literal" } },
+      resource: {
+        aws_ssm_parameter: { smtp: { name: "/zivohealth/production/smtp/password", type: "SecureString", value: "new-smtp-pass" } },
+        aws_ecs_task_definition: { w: { container_definitions: container([{ name: "SMTP_PASSWORD", value: "new-env-pass" }, { name: "MODE", value: "both" }, { name: "API_TOKEN", value: "added-token" }]) } },
+      },
+      variable: { api_token: { type: "string", default: "changeme-literal" } },
+      locals: { db_secret: "hunter3-literal" },
+    } as { [k: string]: Json };
+    const d = diffDocuments("production", before, after);
+    const markdown = markdownLines([d], META).join("\n");
+    const json = renderJson([d], META);
+    for (const text of [markdown, json]) expect(text).not.toMatch(/hunter|smtp-pass|env-pass|added-token|changeme/);
+    expect(markdown).toContain("  - `db_password_plain`: changed (sensitive, not shown)");
+    expect(markdown).toContain("  - `value`: changed (sensitive, not shown)");
+    expect(markdown).toContain('  - `jsondecode(container_definitions)[name="ml-worker"].environment[name="SMTP_PASSWORD"].value`: changed (sensitive, not shown)');
+    expect(markdown).toContain('  - `jsondecode(container_definitions)[name="ml-worker"].environment[name="API_TOKEN"]`: added (sensitive, not shown)');
+    // What is not secret-named is shown as before.
+    expect(markdown).toContain('  - `jsondecode(container_definitions)[name="ml-worker"].environment[name="MODE"].value`: `"sqs"` → `"both"`');
+    const added = JSON.parse(json).stacks[0].blocks.filter((b: { change: string }) => b.change === "added");
+    expect(added.map((b: { address: string; body: Json }) => [b.address, b.body])).toEqual([
+      ["var.api_token", { type: "string", default: "(sensitive)" }],
+      ["local.db_secret", "(sensitive)"],
+    ]);
+  });
+
   it("says no change in the first line when only comments (construct paths, cdktf metadata) differ", () => {
     const before = read("before.cdk.tf.json");
     const after = structuredClone(before);

@@ -1,7 +1,7 @@
 // synth-diff's report: Markdown for a pull-request comment (summary first,
 // long sections folded, cut to fit one comment with a pointer to the full
 // report), and JSON that keeps every fact. Values are shown shortened; a
-// sensitive variable's default never.
+// sensitive variable's default, or a literal under a secret-like name, never.
 import { AttributeChange, BlockChange, Json, MASK, MoveChange, StackDiff, countChanges } from "./tf-diff";
 
 /** GitHub refuses a comment longer than this. */
@@ -210,7 +210,7 @@ export function fitMarkdown(lines: readonly string[], limit: number, pointer: st
   return { text: [...head, ...kept].join("\n") + closing(open, kept.length + 1), truncated: true };
 }
 
-/** Every fact, values unshortened (sensitive defaults masked). */
+/** Every fact, values unshortened (sensitive defaults and secret-named literals masked). */
 export function renderJson(diffs: readonly StackDiff[], meta: ReportMeta): string {
   return (
     JSON.stringify(

@@ -2,6 +2,9 @@
 // block (keyed by Terraform address) and attribute by attribute. Pure: no
 // file, no git, no Terraform. Rendering is in ./tf-diff-report.ts.
 
+import { isSecretName } from "../policy/secrets";
+import { isPureReference } from "../policy/template";
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
@@ -9,7 +12,7 @@ type JsonObject = { [key: string]: Json };
 export const BLOCK_KINDS = ["terraform", "provider", "variable", "local", "data", "resource", "module", "output", "import", "check", "other"] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
 
-/** What replaces a sensitive variable's default wherever it would be shown. */
+/** What replaces a sensitive variable's default, or a literal under a secret-like name, wherever it would be shown. */
 export const MASK = "(sensitive)";
 
 /** One step of an attribute path. */
@@ -167,7 +170,7 @@ export function diffDocuments(stack: string, before: JsonObject | undefined, aft
       changes.push({ address, kind: b.kind, change: "added", ...(movedFrom.length ? { movedFrom } : {}), attributes: [], body: masked(b) });
       continue;
     }
-    const attributes = diffBodies(a, b);
+    const attributes = diffBodies(a, b).map((c) => maskSecretChange(c, b, a));
     if (from) changes.push({ address, kind: b.kind, change: "moved", from, attributes });
     else if (attributes.length > 0) changes.push({ address, kind: b.kind, change: "changed", attributes });
     else unchanged++;
@@ -190,10 +193,64 @@ export function diffDocuments(stack: string, before: JsonObject | undefined, aft
   return { stack, status, blocks: changes, moves, unchanged };
 }
 
-/** A block's body with a sensitive variable's default masked. */
+/** A block's body with a sensitive variable's default, and every literal under a secret-like name, masked. */
 function masked(b: Block): Json {
-  if (!b.sensitive || !isObject(b.body) || !("default" in b.body)) return b.body;
-  return { ...b.body, default: MASK };
+  const body = maskSecretLiterals(b.body, blockName(b));
+  if (!b.sensitive || !isObject(body) || !("default" in body)) return body;
+  return { ...body, default: MASK };
+}
+
+/** The name a block's top-level `default` or `value` is known by: a variable's or local's own name. */
+const blockName = (b: Block): string => b.address.slice(b.address.lastIndexOf(".") + 1);
+
+/**
+ * A literal under a secret-like name (the policy's isSecretName: `db_password_plain`, an SSM parameter
+ * named `.../smtp/password`, `{ name: "SMTP_PASSWORD", value }`) is never shown, whether a variable
+ * declares it sensitive or not: a report posted to a pull request must not carry a password a change
+ * wrote as a literal. References (`${var.x}`) are shown. `name`: what the value is known by.
+ */
+export function maskSecretLiterals(v: Json, name?: string): Json {
+  if (typeof v === "string") {
+    if (name !== undefined && v !== "" && !isPureReference(v) && isSecretName(name)) return MASK;
+    const inner = parseJsonString(v);
+    if (inner === undefined) return v;
+    const out = maskSecretLiterals(inner);
+    return equal(out, inner) ? v : JSON.stringify(out);
+  }
+  if (Array.isArray(v)) return v.map((x) => maskSecretLiterals(x, isObject(x) ? undefined : name));
+  if (!isObject(v)) return v;
+  const sibling = typeof v.name === "string" ? v.name : undefined;
+  return Object.fromEntries(Object.keys(v).map((k) => [k, maskSecretLiterals(v[k], k === "value" || k === "default" ? (sibling ?? name) : k)]));
+}
+
+/** What the value at `steps` is known by (as maskSecretLiterals names it), reading the block's body along the path. */
+function nameAt(steps: readonly PathStep[], body: Json, block: string): string | undefined {
+  let node: Json | undefined = body;
+  let name: string | undefined = block;
+  for (const step of steps) {
+    if ("json" in step) node = parseJsonString(node ?? null);
+    else if ("index" in step) node = Array.isArray(node) ? node[step.index] : undefined;
+    else if ("match" in step) {
+      node = Array.isArray(node) ? node.find((x) => isObject(x) && x[step.match] === step.value) : undefined;
+      name = step.match === "name" ? step.value : undefined;
+    } else {
+      const sibling: string | undefined = isObject(node) && typeof node.name === "string" ? node.name : undefined;
+      name = step.key === "value" || step.key === "default" ? (sibling ?? name) : step.key;
+      node = isObject(node) ? node[step.key] : undefined;
+    }
+  }
+  return name;
+}
+
+/** An attribute change with the literals a secret-like name holds masked, and marked sensitive. */
+function maskSecretChange(c: AttributeChange, now: Block, old: Block): AttributeChange {
+  if (c.sensitive) return c;
+  const name = nameAt(c.steps, c.change === "removed" ? old.body : now.body, blockName(now));
+  const mask = (v: Json | undefined) => (v === undefined ? undefined : maskSecretLiterals(v, name));
+  const before = mask(c.before);
+  const after = mask(c.after);
+  if (equal(before ?? null, c.before ?? null) && equal(after ?? null, c.after ?? null)) return c;
+  return { ...c, sensitive: true, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) };
 }
 
 function diffBodies(a: Block, b: Block): AttributeChange[] {
