@@ -332,15 +332,15 @@ describe("production stack", () => {
     });
   });
 
-  it("has the eight root outputs with their descriptions", () => {
+  it("has the eight root outputs with the HCL root's descriptions (outputs.tf, main.tf)", () => {
     expect(json.output).toEqual({
-      ec2_public_ip: { value: "${aws_instance.compute_host.public_ip}", description: "Public IP of the EC2 API host" },
-      ecr_repository_url: { value: "${aws_ecr_repository.ecr_backend.repository_url}", description: "URL of the backend ECR repository" },
-      rds_endpoint: { value: "${data.aws_db_instance.existing.endpoint}", description: "RDS endpoint (host:port)" },
-      ec2_instance_id: { value: "${aws_instance.compute_host.id}", description: "Instance id of the EC2 API host" },
+      ec2_public_ip: { value: "${aws_instance.compute_host.public_ip}", description: "Public IP of the EC2 instance" },
+      ecr_repository_url: { value: "${aws_ecr_repository.ecr_backend.repository_url}", description: "ECR repository URL for backend image" },
+      rds_endpoint: { value: "${data.aws_db_instance.existing.endpoint}", description: "RDS PostgreSQL endpoint" },
+      ec2_instance_id: { value: "${aws_instance.compute_host.id}", description: "EC2 instance ID for SSM port forwarding" },
       ssm_image_tag_param_name: {
         value: "${module.ssm.image_tag_param_name}",
-        description: "SSM parameter holding the backend image tag",
+        description: "SSM parameter name that stores the desired image tag for deploy watcher",
       },
       ml_worker_queue_url: { value: "${aws_sqs_queue.ml_worker_ml_worker.url}", description: "SQS Queue URL for ML Worker" },
       ml_worker_cluster_name: { value: "${aws_ecs_cluster.ml_worker_ml_worker.name}", description: "ECS Cluster name for ML Worker" },

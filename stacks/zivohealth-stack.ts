@@ -437,16 +437,16 @@ export class ZivoHealthStack extends TerraformStack implements ResolvesOncePerSy
     });
   }
 
-  // ---- Outputs: the root's, by name ----
+  // ---- Outputs: the root's, by name, with the HCL's descriptions (outputs.tf, main.tf) ----
 
   private addOutputs(data: RootData, ssm: TerraformHclModule): void {
     const output = (name: string, value: string, description: string) =>
       root(new TerraformOutput(this, name, { value, description }), name);
-    output("ec2_public_ip", this.compute.publicIp, "Public IP of the EC2 API host");
-    output("ecr_repository_url", this.ecr.repositoryUrl, "URL of the backend ECR repository");
-    output("rds_endpoint", data.db.endpoint, "RDS endpoint (host:port)");
-    output("ec2_instance_id", this.compute.instanceId, "Instance id of the EC2 API host");
-    output("ssm_image_tag_param_name", ssm.getString("image_tag_param_name"), "SSM parameter holding the backend image tag");
+    output("ec2_public_ip", this.compute.publicIp, "Public IP of the EC2 instance");
+    output("ecr_repository_url", this.ecr.repositoryUrl, "ECR repository URL for backend image");
+    output("rds_endpoint", data.db.endpoint, "RDS PostgreSQL endpoint");
+    output("ec2_instance_id", this.compute.instanceId, "EC2 instance ID for SSM port forwarding");
+    output("ssm_image_tag_param_name", ssm.getString("image_tag_param_name"), "SSM parameter name that stores the desired image tag for deploy watcher");
     output("ml_worker_queue_url", this.mlWorker.sqsQueueUrl, "SQS Queue URL for ML Worker");
     output("ml_worker_cluster_name", this.mlWorker.ecsClusterName, "ECS Cluster name for ML Worker");
     output("ml_worker_service_name", this.mlWorker.ecsServiceName, "ECS Service name for ML Worker");
