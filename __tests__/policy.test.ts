@@ -131,6 +131,28 @@ describe("rules", () => {
     expect(check({ aws_sqs_queue: { a: { sqs_managed_sse_enabled: true }, b: { kms_master_key_id: "${aws_kms_key.k.arn}" } } })).toEqual([]);
   });
 
+  test("ZH-SQS-PUBLIC-POLICY: a queue policy that lets any principal in without a condition", () => {
+    const policy = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+    const enc = { sqs_managed_sse_enabled: true };
+    const f = check({
+      aws_sqs_queue_policy: {
+        star: { queue_url: "${aws_sqs_queue.q.id}", policy: policy({ Sid: "Anyone", Effect: "Allow", Principal: "*", Action: ["sqs:SendMessage"], Resource: "${aws_sqs_queue.q.arn}" }) },
+        awsStar: { queue_url: "u", policy: policy({ Effect: "Allow", Principal: { AWS: ["${aws_iam_role.r.arn}", "*"] }, Action: "sqs:*", Resource: "*" }) },
+        // Narrowed by a condition, a named role, or a Deny: not public.
+        conditioned: { queue_url: "u", policy: policy({ Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*", Condition: { ArnEquals: { "aws:SourceArn": "${aws_sns_topic.t.arn}" } } }) },
+        role: { queue_url: "u", policy: policy({ Effect: "Allow", Principal: { AWS: "${aws_iam_role.r.arn}" }, Action: "sqs:SendMessage", Resource: "*" }) },
+        deny: { queue_url: "u", policy: policy({ Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: "*" }) },
+        reference: { queue_url: "u", policy: "${data.aws_iam_policy_document.q.json}" },
+      },
+      aws_sqs_queue: { inline: { ...enc, policy: policy({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:ReceiveMessage", Resource: "*" }) } },
+    });
+    expect(f.map((x) => [x.id, x.severity, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-SQS-PUBLIC-POLICY", "high", "aws_sqs_queue.inline", "policy.Statement[0]", 'allows sqs:ReceiveMessage to any principal ("*") with no Condition', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "high", "aws_sqs_queue_policy.awsStar", "policy.Statement[0]", 'allows sqs:* to any principal ("*") with no Condition', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "high", "aws_sqs_queue_policy.star", "policy.Statement[0] (Anyone)", 'allows sqs:SendMessage to any principal ("*") with no Condition', "CKV_AWS_168"],
+    ]);
+  });
+
   test("ZH-ECR-MUTABLE-TAGS and ZH-ECR-SCAN-ON-PUSH", () => {
     const f = check({ aws_ecr_repository: { r: {} } });
     expect(ids(f)).toEqual([

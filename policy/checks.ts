@@ -20,6 +20,35 @@ export function checkSqsEncryption(doc: Json): Finding[] {
   });
 }
 
+/** Whether a statement's Principal is everyone: `"*"`, `{ AWS: "*" }` or a list holding `"*"`. */
+function anyPrincipal(principal: unknown): boolean {
+  if (principal === "*") return true;
+  return isObject(principal) && strings(principal.AWS).includes("*");
+}
+
+/** A queue policy (aws_sqs_queue_policy, or an aws_sqs_queue's own `policy`) that lets anyone in, with no condition to narrow it. */
+export function checkSqsPolicies(doc: Json): Finding[] {
+  const policies: [string, unknown][] = [
+    ...entries(doc, "aws_sqs_queue_policy").map(([name, a]): [string, unknown] => [`aws_sqs_queue_policy.${name}`, a.policy]),
+    ...entries(doc, "aws_sqs_queue").map(([name, a]): [string, unknown] => [`aws_sqs_queue.${name}`, a.policy]),
+  ];
+  return policies.flatMap(([address, raw]) => {
+    if (typeof raw !== "string" || isPureReference(raw)) return [];
+    let policy: unknown;
+    try {
+      policy = decodeTemplateJson(raw);
+    } catch (e) {
+      return [finding("ZH-UNPARSEABLE-JSON", address, `policy is not JSON: ${(e as Error).message}`, { path: "policy" })];
+    }
+    return (isObject(policy) ? blocks(policy.Statement) : []).flatMap((s, i) => {
+      if (s.Effect !== "Allow" || !anyPrincipal(s.Principal) || isObject(s.Condition)) return [];
+      const path = `policy.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
+      const actions = strings(s.Action).join(", ") || "its actions";
+      return [finding("ZH-SQS-PUBLIC-POLICY", address, `allows ${actions} to any principal ("*") with no Condition`, { path })];
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------
 // ECR
 

@@ -2,7 +2,17 @@
 // `cdktf.out/stacks/<stack>/cdk.tf.json`, `Testing.synth` or `TerraformStack.toTerraform()`
 // give it): every check, then the configuration's exemptions and blocking severities.
 import { DEFAULT_POLICY_CONFIG, PolicyConfig, PolicyExemption, SEVERITIES, Severity } from "./config";
-import { checkAlarms, checkEcr, checkEcsServices, checkIamPolicies, checkLogGroups, checkSecurityGroups, checkSqsEncryption, checkTaskDefinitions } from "./checks";
+import {
+  checkAlarms,
+  checkEcr,
+  checkEcsServices,
+  checkIamPolicies,
+  checkLogGroups,
+  checkSecurityGroups,
+  checkSqsEncryption,
+  checkSqsPolicies,
+  checkTaskDefinitions,
+} from "./checks";
 import { isObject } from "./document";
 import { ExemptedFinding, Finding, PolicyResult, RULES, sortFindings } from "./rules";
 import { scanSecrets } from "./secrets";
@@ -12,6 +22,7 @@ export function checkTerraform(doc: unknown, config: Pick<PolicyConfig, "logRete
   const d = isObject(doc) ? doc : {};
   const findings = [
     ...checkSqsEncryption(d),
+    ...checkSqsPolicies(d),
     ...checkEcr(d),
     ...checkLogGroups(d, config.logRetentionFloorDays),
     ...checkTaskDefinitions(d),

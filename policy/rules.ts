@@ -65,6 +65,12 @@ export const RULES = {
     fix: "Set sqs_managed_sse_enabled = true or kms_master_key_id (MlWorker prop queueEncryption)",
     checkov: "CKV_AWS_27",
   },
+  "ZH-SQS-PUBLIC-POLICY": {
+    severity: "high",
+    title: 'SQS queue policy allows any principal ("*") without a condition',
+    fix: "Name the principals (the API role's ARN, a service) or add a Condition (aws:SourceArn, aws:PrincipalOrgID)",
+    checkov: "CKV_AWS_168",
+  },
   "ZH-ECR-MUTABLE-TAGS": {
     severity: "medium",
     title: "ECR repository with mutable image tags",
