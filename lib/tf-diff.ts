@@ -2,7 +2,7 @@
 // block (keyed by Terraform address) and attribute by attribute. Pure: no
 // file, no git, no Terraform. Rendering is in ./tf-diff-report.ts.
 
-import { isSecretName } from "../policy/secrets";
+import { isSecretName } from "../policy/secret-names";
 import { isPureReference } from "../policy/template";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
