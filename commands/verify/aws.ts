@@ -1,3 +1,4 @@
+// Long: every read verify makes, one method each, beside the one send() that records them all and turns errors into facts.
 // verify's AWS side: the SDK clients and the read calls, each recorded with
 // its attempts. Every command here is a read (Describe*, List*, Get*,
 // FilterLogEvents); nothing is ever written.
