@@ -7,14 +7,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { synthesisSources } from "../lib/cli";
 import { dropRequiredProvider, removeBlocks, replaceReference, requiredProviderNames, topLevelBlocks } from "../lib/hcl-text";
-import { ChangeRow, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../lib/plan/judge";
+import { ChangeRow, PlanJson, ResourceChange, changeRows, comparePlans, explain, judge, resourceOf } from "../lib/plan/judge";
 import { dependentsOf, parseGraph } from "../lib/plan/run";
 import { PinSource, RawState, SchemaSummary, adaptState, pinnedReferenceProblems, prepareStackWorkspace } from "../lib/plan/workspace";
 import { main } from "../commands/plan-check";
 import { verdictInput } from "../commands/plan-check/check";
 import { SYNTHESIS_RECORD, SynthesisRecord, assetHashes, freshSynthesis } from "../commands/plan-check/synthesis";
 import { unplannableResources } from "../commands/plan-check/terraform";
-import { PlanCheckReport, renderMarkdown } from "../lib/plan/report";
+import { PlanCheckReport, failureText, renderMarkdown } from "../lib/plan/report";
 import { INTENDED_DIFFERENCES, counterpart } from "../stacks/moves";
 import { detectToolchain } from "../lib/toolchain";
 // Every offline run probes Terraform (`terraform version -json`, a Go process, 20 to 80 ms): a toolchain found once per
@@ -581,6 +581,36 @@ describe("the verdict", () => {
     // An address with no HCL counterpart: named alone.
     const queue = "aws_sqs_queue.ml_worker_ml_worker_extra";
     expect(judge(verdictInput({ deployed: { [queue]: {} } }, facts([rc(queue, ["create"])])))).toEqual([{ kind: "create-deployed", address: queue }]);
+  });
+
+  it("fails a forget (a `removed` block) outside the allow-list, as a delete: the object would stay in AWS, unmanaged", () => {
+    // As Terraform 1.11.4 plans a `removed { lifecycle { destroy = false } }` of the alarm the stack dropped.
+    const alarm = "module.ml_worker.aws_cloudwatch_metric_alarm.dlq_messages";
+    const forget = rc(alarm, ["forget"], { action_reason: "delete_because_no_resource_config" }, { after: null });
+    const facts = { ...base, rows: changeRows({ resource_changes: [forget] }), stateAddresses: new Set([alarm]) };
+    expect(judge(verdictInput(production, facts))).toEqual([{ kind: "destroy", address: alarm, action: "forget", replacePaths: [] }]);
+    expect(failureText(judge(verdictInput(production, facts))[0])).toBe(
+      "`module.ml_worker.aws_cloudwatch_metric_alarm.dlq_messages`: forget (a `removed` block: Terraform stops managing it and the object stays in AWS, unmanaged) — not in the environment's allowDestroy",
+    );
+    // allowDestroy allows it, by its exact address; allowReplacement (replaces only) does not.
+    expect(judge(verdictInput({ allowDestroy: [{ address: alarm, reason: "handed to the monitoring stack" }] }, facts))).toEqual([]);
+    expect(judge(verdictInput({ allowReplacement: [alarm] }, facts))).toEqual([{ kind: "destroy", address: alarm, action: "forget", replacePaths: [] }]);
+  });
+
+  it("fails an import, and a plan it cannot read whole: errored part-way, incomplete (deferred), another format_version, a part it does not read", () => {
+    const queue = "aws_sqs_queue.ml_worker_ml_worker_extra";
+    const imported = rc(queue, ["no-op"], {}, { importing: { id: "https://sqs.us-east-1.amazonaws.com/123456789012/zivohealth-ml-worker" } });
+    const whole = { format_version: "1.2", terraform_version: "1.11.4", resource_changes: [], output_changes: {}, resource_drift: [], errored: false, complete: true, applyable: true };
+    const facts = (plan: Record<string, unknown>, changes: ResourceChange[] = []) => ({ ...base, rows: changeRows({ resource_changes: changes }), stateAddresses: new Set<string>(), plan: plan as PlanJson });
+    expect(judge(verdictInput({}, facts(whole, [imported])))).toEqual([{ kind: "import", address: queue, id: "https://sqs.us-east-1.amazonaws.com/123456789012/zivohealth-ml-worker" }]);
+    expect(judge(verdictInput({}, facts(whole)))).toEqual([]);
+    expect(judge(verdictInput({}, facts({ ...whole, format_version: "2.0", errored: true, complete: false, deferred_changes: [{ reason: "provider_config_unknown" }], action_invocations: [], checks: [] })))).toEqual([
+      { kind: "unjudged", message: 'its JSON format_version is "2.0", not 1.x, the format the gate reads' },
+      { kind: "unjudged", message: "Terraform stopped it on an error part-way (errored)" },
+      { kind: "unjudged", message: "it is incomplete: Terraform left changes for a later plan (complete: false, deferred actions)" },
+      { kind: "unjudged", message: "it holds `deferred_changes`, which the gate does not read" },
+    ]);
+    expect(judge(verdictInput({}, facts({ resource_changes: [] }))).map(failureText)).toEqual(["the plan cannot be judged: its JSON format_version is null, not 1.x, the format the gate reads"]);
   });
 
   it("fails every state instance the plan cannot account for, unless keepUnplannable names it exactly (instance or resource address)", () => {

@@ -207,7 +207,7 @@ describe("renderMarkdown", () => {
       "",
       "### Verdict: PASS",
       "",
-      "No delete or replace outside the allow-list, every moved block shows as a move, no plan error, every state instance planned or kept.",
+      "No delete, replace or forget outside the allow-list, no import, every moved block shows as a move, no plan error, every state instance planned or kept.",
       "",
       "### Summary",
       "",

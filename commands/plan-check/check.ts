@@ -189,6 +189,7 @@ function verdictOf(
     verdictInput(config, {
       rows: stackPlan.rows,
       errors: stackPlan.result.errors,
+      ...(stackPlan.result.plan ? { plan: stackPlan.result.plan } : {}),
       moved: facts.moved,
       stateAddresses: new Set(facts.stateAddresses),
       notJudged: stackPlan.exclusion?.left ?? new Set<string>(),
@@ -329,7 +330,7 @@ function reportOf(r: {
     rows: stackPlan.rows,
     allowed: allow.map((a) => ({
       ...a,
-      used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace")),
+      used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace" || r.action === "forget")),
     })),
     adaptations,
     pins,

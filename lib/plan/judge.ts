@@ -28,12 +28,18 @@ export interface ResourceChange {
     /** Where a value is sensitive (`true`), in the value's shape. */
     readonly before_sensitive?: Json;
     readonly after_sensitive?: Json;
+    /** Set when an `import` block brings an existing object under this address. */
+    readonly importing?: { readonly id?: string; readonly identity?: Json };
   };
 }
 
 export interface PlanJson {
+  readonly format_version?: string;
   readonly resource_changes?: readonly ResourceChange[];
   readonly errored?: boolean;
+  /** False when Terraform left changes for a later plan (deferred actions). */
+  readonly complete?: boolean;
+  readonly [section: string]: Json | readonly ResourceChange[] | undefined;
 }
 
 /** A diagnostic of `terraform plan -json`. */
@@ -63,6 +69,8 @@ export interface ChangeRow {
   readonly unknownAttributes: readonly string[];
   /** Terraform's action_reason, if any. */
   readonly reason?: string;
+  /** Set when an `import` block brings an existing object here: its import ID (`""` when imported by identity). */
+  readonly importId?: string;
   /**
    * For an update or replace: every attribute change by path, old and new
    * value (sensitive ones masked); for a replace, those that force it first.
@@ -235,6 +243,7 @@ export function changeRows(plan: PlanJson): ChangeRow[] {
       changedAttributes: diff.changed,
       unknownAttributes: diff.unknown,
       ...(rc.action_reason ? { reason: rc.action_reason } : {}),
+      ...(rc.change.importing ? { importId: rc.change.importing.id ?? "" } : {}),
       ...(action === "update" || action === "replace" ? { changes: attributeChanges(rc.change) } : {}),
     };
   });
@@ -258,7 +267,11 @@ export type Failure =
   /** The HCL root could not be planned: the equivalence was not checked. */
   | { readonly kind: "equivalence"; readonly message: string }
   /** A create at an address the environment's `deployed` list records: the state planned against lacks a deployed object. */
-  | { readonly kind: "create-deployed"; readonly address: string; readonly formerly?: string };
+  | { readonly kind: "create-deployed"; readonly address: string; readonly formerly?: string }
+  /** An `import` block: an object the state does not hold comes under management; the gate cannot judge what else manages it. */
+  | { readonly kind: "import"; readonly address: string; readonly id: string }
+  /** A part of the plan the gate does not read (a plan that errored or is incomplete, a format or section it does not know). */
+  | { readonly kind: "unjudged"; readonly message: string };
 
 export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
@@ -275,6 +288,8 @@ export interface JudgeInput {
   readonly unplannable?: readonly { readonly address: string; readonly resource: string; readonly why: string }[];
   /** The environment's keepUnplannable entries. @default - none */
   readonly keep?: readonly KeptUnplannable[];
+  /** The plan itself (`terraform show -json`): what it holds beside the rows must be nothing the gate cannot judge. @default - not checked */
+  readonly plan?: PlanJson;
   /**
    * Resource addresses the environment records as deployed (`deployed`), each with its HCL address
    * (stacks/moves.ts) if it has one: a plan that creates one was made against a state that lacks it.
@@ -293,12 +308,40 @@ export const resourceOf = (address: string) => address.replace(/\[[^\]]*\]$/, ""
 const allowedBy = (allow: readonly AllowedDestroy[], row: ChangeRow) =>
   allow.find((a) => a.address === row.address && (a.deposed ?? false) === (row.deposed !== undefined));
 
+/**
+ * The plan's top-level parts the gate reads, or knows change nothing: any
+ * other part that holds something (deferred changes, a newer Terraform's
+ * action invocations) is a change no one judged.
+ */
+const READ_PARTS = new Set([
+  "format_version", "terraform_version", "variables", "planned_values", "resource_changes", "resource_drift", "output_changes",
+  "prior_state", "configuration", "relevant_attributes", "checks", "timestamp", "applyable", "complete", "errored",
+]);
+
+/** What makes a plan unfit to judge at all: an error part-way, changes left for later, a format or a part the gate does not read. */
+export function unjudgedParts(plan: PlanJson): Failure[] {
+  const out: string[] = [];
+  const major = /^(\d+)\./.exec(plan.format_version ?? "")?.[1];
+  if (major !== "1") out.push(`its JSON format_version is ${JSON.stringify(plan.format_version ?? null)}, not 1.x, the format the gate reads`);
+  if (plan.errored === true) out.push("Terraform stopped it on an error part-way (errored)");
+  if (plan.complete === false) out.push("it is incomplete: Terraform left changes for a later plan (complete: false, deferred actions)");
+  for (const [part, value] of Object.entries(plan)) {
+    const empty = value === null || value === undefined || (Array.isArray(value) && value.length === 0) || (isObject(value as Json) && Object.keys(value as object).length === 0);
+    if (!READ_PARTS.has(part) && !empty) out.push(`it holds \`${part}\`, which the gate does not read`);
+  }
+  return out.map((message) => ({ kind: "unjudged" as const, message }));
+}
+
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
+  if (input.plan) failures.push(...unjudgedParts(input.plan));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
-    if (row.action !== "delete" && row.action !== "replace") continue;
+    // An import may take over an object another address or state already manages.
+    if (row.importId !== undefined) failures.push({ kind: "import", address: row.address, id: row.importId });
+    // A forget (a `removed` block) leaves the object in AWS unmanaged: as final as a delete for this state.
+    if (row.action !== "delete" && row.action !== "replace" && row.action !== "forget") continue;
     const allowance = allowedBy(input.allow, row);
     if (allowance) used.add(allowance);
     else if (row.action === "replace" && input.allowReplace?.has(row.address)) continue;

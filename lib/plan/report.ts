@@ -66,6 +66,7 @@ export function failureText(f: Failure): string {
     case "destroy":
       return (
         `${code(f.address)}${f.deposed ? ` (deposed object ${f.deposed})` : ""}: ${f.action}` +
+        (f.action === "forget" ? " (a `removed` block: Terraform stops managing it and the object stays in AWS, unmanaged)" : "") +
         (f.replacePaths.length ? `, forced by ${f.replacePaths.map(code).join(", ")}` : "") +
         " — not in the environment's allowDestroy"
       );
@@ -81,6 +82,13 @@ export function failureText(f: Failure): string {
       return `keepUnplannable names ${code(f.address)}, which is no state instance this plan leaves out: remove the entry`;
     case "equivalence":
       return `the HCL root could not be planned, so the equivalence was not checked: ${f.message}`;
+    case "import":
+      return (
+        `${code(f.address)}: import of ${code(f.id || "(by identity)")} — plan-check does not judge imports (the object may already be managed at another ` +
+        "address or by another state, and two managers destroy each other's work): import by hand, reviewed, then plan again"
+      );
+    case "unjudged":
+      return `the plan cannot be judged: ${f.message}`;
     case "create-deployed":
       return (
         `${code(f.address)}: create — the environment's \`deployed\` (config/environments.ts) records it as deployed, but the state planned against ` +
@@ -232,7 +240,7 @@ function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
   }
   out.push("", `### Verdict: ${r.pass ? "PASS" : "FAIL"}`, "");
   if (r.failures.length === 0) {
-    out.push("No delete or replace outside the allow-list, every moved block shows as a move, no plan error, every state instance planned or kept.");
+    out.push("No delete, replace or forget outside the allow-list, no import, every moved block shows as a move, no plan error, every state instance planned or kept.");
   }
   out.push(...doc.list(shown(r.failures, (f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
   const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
@@ -269,6 +277,7 @@ function changes(doc: Doc, r: PlanCheckReport): void {
   const rows = (action: Action) => r.rows.filter((x) => x.action === action);
   const maxChanges = doc.layout.maxChanges;
   doc.section(`Deletes (${rows("delete").length})`, shown(rows("delete"), (x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "delete", [], FOLD_REVIEW);
+  doc.section(`Forgets (${rows("forget").length})`, shown(rows("forget"), (x) => `- ${rowLabel(x)}${x.reason ? ` (${x.reason})` : ""}${allowedNote(x)}`), "forget", [], FOLD_REVIEW);
   doc.section(
     `Replaces (${rows("replace").length})`,
     shown(rows("replace"), (x) => rowWithItems(`- ${rowLabel(x)}: forced by ${x.replacePaths.map(code).join(", ") || "?"}`, changeItems(x, maxChanges), allowedNote(x))),
