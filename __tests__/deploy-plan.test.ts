@@ -88,6 +88,12 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
       },
       "error: refusing to apply: this plan was made against a copy of a snapshot (`pulled.tfstate` (serial 317)), not against the stack's backend; applying it would write that copy. Plan with npm run plan-check without --state.\n",
     ],
+    [
+      "a plan that leaves addresses out (--exclude: a -target plan)",
+      (r) => (r.excluded = [{ address: "aws_instance.compute_host", dependents: ["module.route53.aws_route53_record.api_a"] }]),
+      "error: refusing to apply: this plan leaves out aws_instance.compute_host (plan-check --exclude, a -target plan), which the gate did not judge. " +
+        "Plan the whole stack (plan-check without --exclude) and deploy that plan.\n",
+    ],
     ["no saved plan (Terraform could not plan)", (r) => delete r.planFile, ""],
     ["a report of an older plan-check", (r) => delete r.synthesized, ""],
     ["another stack's report", (r) => (r.stack = "staging"), ""],

@@ -87,6 +87,13 @@ export function checkReviewedPlan(
     throw new InputError(`refusing to apply: plan-check's verdict on this plan was FAIL${why ? `:\n${why}` : ""}\nFix what it names, run plan-check again and review its report.`);
   }
   if (!report.planFile) throw new InputError(`refusing to apply: plan-check saved no plan in ${folderArg} (Terraform could not plan)`);
+  if ((report.excluded ?? []).length) {
+    // A -target plan: what it left out was not judged, and applying it leaves the rest of the stack as it is.
+    throw new InputError(
+      `refusing to apply: this plan leaves out ${report.excluded.map((e) => e.address).join(", ")} (plan-check --exclude, a -target plan), which the gate did not judge. ` +
+        "Plan the whole stack (plan-check without --exclude) and deploy that plan.",
+    );
+  }
   let seam = false;
   if (report.mode !== "online") {
     if (!deps.acceptOfflinePlanForTests) {
