@@ -12,6 +12,7 @@ import { EnvironmentConfig } from "../config/environment";
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { main, planFolder } from "../commands/cdktf";
+import { PLAN_COPY } from "../commands/cdktf/deploy-plan";
 import { synthesizeFirst } from "../lib/cli";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
 jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
@@ -49,7 +50,11 @@ function folder(edit: (report: any) => void = () => undefined, plan = "a saved p
   return { cwd, dir, report };
 }
 
-function deploy(cwd: string, argv: string[], envs = environments) {
+/** `terraform show -json` of a plan that moves nothing and changes nothing: what the fakes show unless a test says otherwise. */
+const NO_CHANGES = { format_version: "1.2", terraform_version: "1.11.4", resource_changes: [], prior_state: { values: { root_module: {} } }, errored: false, complete: true };
+const shows = (plan: object = NO_CHANGES) => () => ({ code: 0, json: JSON.stringify(plan) });
+
+function deploy(cwd: string, argv: string[], envs = environments, show = shows()) {
   let stderr = "";
   const applied: { args: readonly string[]; cwd: string }[] = [];
   const code = main(
@@ -58,7 +63,7 @@ function deploy(cwd: string, argv: string[], envs = environments) {
     { cdktf: () => 99 },
     envs,
     { readS3: () => null },
-    { terraform: (_bin, args, dir) => (applied.push({ args, cwd: dir }), 0) },
+    { terraform: (_bin, args, dir) => (applied.push({ args, cwd: dir }), 0), show },
   );
   return { code, stderr, applied };
 }
@@ -156,7 +161,7 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
       { cdktf: () => 99 },
       environments,
       { readS3: () => null },
-      { terraform: (_bin, args, dir) => (calls.push([dir, ...args]), args[0] === "init" ? 1 : 0) },
+      { terraform: (_bin, args, dir) => (calls.push([dir, ...args]), args[0] === "init" ? 1 : 0), show: shows() },
     );
     // Init's failure is no verdict: exit 2, the reason, nothing applied.
     expect(code).toBe(2);
@@ -174,10 +179,77 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
     expect(r.code).toBe(0);
     expect(r.applied).toEqual([
       { args: ["init", "-input=false"], cwd: stackDir },
-      { args: ["apply", "-input=false", path.join(f.dir, "stack/plan.tfplan")], cwd: stackDir },
+      { args: ["apply", "-input=false", path.join(stackDir, PLAN_COPY)], cwd: stackDir },
     ]);
+    // The copy goes when the apply ends.
+    expect(fs.existsSync(path.join(stackDir, PLAN_COPY))).toBe(false);
     expect(sha256(fs.readFileSync(path.join(stackDir, "cdk.tf.json")))).toBe(stackSha);
     expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256("a saved plan").slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
+  });
+
+  it("the plan file swapped once checked (while init runs, or a symbolic link retargeted): Terraform shows and applies the bytes checked", () => {
+    const f = folder();
+    const original = path.join(f.dir, "stack", "plan.tfplan");
+    const seen: string[][] = [];
+    const code = main(
+      ["deploy", "production", "--plan", f.dir, "--no-verify"],
+      { cwd: f.cwd, stdout: () => undefined, stderr: () => undefined },
+      { cdktf: () => 99 },
+      environments,
+      { readS3: () => null },
+      {
+        terraform: (_bin, args) => {
+          if (args[0] === "init") fs.writeFileSync(original, "another plan");
+          if (args[0] === "apply") seen.push(["apply", fs.readFileSync(args[2], "utf8")]);
+          return 0;
+        },
+        show: (_bin, planFile) => (seen.push(["show", fs.readFileSync(planFile, "utf8")]), { code: 0, json: JSON.stringify(NO_CHANGES) }),
+      },
+    );
+    expect(code).toBe(0);
+    expect(seen).toEqual([
+      ["show", "a saved plan"],
+      ["apply", "a saved plan"],
+    ]);
+  });
+
+  it("a report edited by hand to PASS, or an environment changed since: the plan itself, judged again before the apply, fails; exit 2, nothing applied", () => {
+    const host = "aws_instance.compute_host";
+    const replaced = {
+      ...NO_CHANGES,
+      resource_changes: [
+        { address: host, mode: "managed", type: "aws_instance", change: { actions: ["delete", "create"], before: { ami: "ami-1" }, after: { ami: "ami-2" }, after_unknown: {}, replace_paths: [["ami"]] } },
+        {
+          address: "aws_ecr_repository.ecr_backend",
+          previous_address: "module.ecr.aws_ecr_repository.backend",
+          mode: "managed",
+          type: "aws_ecr_repository",
+          change: { actions: ["no-op"], before: {}, after: {}, after_unknown: {} },
+        },
+      ],
+      prior_state: { values: { root_module: { resources: [{ address: host, mode: "managed" }, { address: "aws_ecr_repository.ecr_backend", mode: "managed" }] } } },
+    };
+    const f = folder();
+    const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir], environments, shows(replaced));
+    expect(r.code).toBe(2);
+    expect(r.applied.map((a) => a.args[0])).toEqual(["init"]);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("error:") || l.startsWith("  - ") || l.startsWith("Fix"))).toEqual([
+      "error: refusing to apply: judged again now (the plan file itself, the environment as configured now), the plan fails the gate:",
+      "  - `aws_instance.compute_host`: replace, forced by `ami` — not in the environment's allowDestroy",
+      "Fix what it names, run plan-check again and review its report.",
+    ]);
+    // The same plan, once the environment allows the replace: applied.
+    const allowed = { production: { ...production, allowDestroy: [{ address: host, reason: "a new AMI" }] } };
+    const stackDir = path.join(f.cwd, "cdktf.out", "stacks", "production");
+    expect(deploy(f.cwd, ["deploy", "production", "--plan", f.dir, "--no-verify"], allowed, shows(replaced)).applied).toEqual([
+      { args: ["init", "-input=false"], cwd: stackDir },
+      { args: ["apply", "-input=false", path.join(stackDir, PLAN_COPY)], cwd: stackDir },
+    ]);
+    // terraform show failing: not judged, not applied.
+    const failing = deploy(f.cwd, ["deploy", "production", "--plan", f.dir], environments, () => ({ code: 1, json: "" }));
+    expect(failing.code).toBe(2);
+    expect(failing.stderr).toContain(`error: terraform show -json exited 1 in ${stackDir} (its output above): the plan could not be judged again, so it was not applied\n`);
+    expect(failing.applied.map((a) => a.args[0])).toEqual(["init"]);
   });
 
   it("verify --wait after a successful apply, as a deploy does; --no-verify skips it; not after a failed apply", () => {
@@ -191,7 +263,7 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
         { cdktf: () => 99, verify: (a) => (verified.push([...a]), 3) },
         environments,
         { readS3: () => null },
-        { terraform: (_bin, args) => (args[0] === "apply" ? applied : 0) },
+        { terraform: (_bin, args) => (args[0] === "apply" ? applied : 0), show: shows() },
       );
       return { code, verified, stderr };
     };

@@ -84,6 +84,11 @@ const capture = (out: { text: string }): ApplyRunner => ({
     out.text += r.stdout + r.stderr;
     return r.status ?? 1;
   },
+  show(bin, planFile, cwd, env) {
+    const r = spawnSync(bin, ["show", "-json", planFile], { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    out.text += r.stderr;
+    return { code: r.status ?? 1, json: r.stdout };
+  },
 });
 
 function io(cwd: string) {

@@ -13,13 +13,17 @@ import type * as App from "../../stacks/app";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
 import { backendOf, describeBackend, sameBackend } from "../../lib/backend";
 import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
-import { PlanCheckReport } from "../../lib/plan/report";
+import { PlanJson, changeRows, judge } from "../../lib/plan/judge";
+import { PlanCheckReport, failureText } from "../../lib/plan/report";
+import { verdictInput } from "../../lib/plan/verdict";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 
 export interface ApplyRunner {
   /** Runs terraform with the arguments in `cwd`; its output reaches the user whole; returns its exit code. */
   terraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): number;
+  /** `terraform show -json <plan file>` in `cwd`: its exit code and its stdout (the plan as JSON); its stderr reaches the user. */
+  show(bin: string, planFile: string, cwd: string, env: NodeJS.ProcessEnv): { code: number; json: string };
 }
 
 /**
@@ -28,7 +32,20 @@ export interface ApplyRunner {
  */
 export const inheritRunner: ApplyRunner = {
   terraform: (bin, args, cwd, env) => runInPrivateTmp("deploy", bin, args, { cwd, env }),
+  // The plan's JSON holds secrets in clear: written only for this process (umask 077), read, removed.
+  show: (bin, planFile, cwd, env) => {
+    const out = path.join(cwd, `.deploy-plan-${process.pid}.json`);
+    try {
+      const code = runInPrivateTmp("deploy", "/bin/sh", ["-c", 'umask 077; o=$1; shift; exec "$@" > "$o"', "sh", out, bin, "show", "-json", planFile], { cwd, env });
+      return { code, json: code === 0 ? fs.readFileSync(out, "utf8") : "" };
+    } finally {
+      fs.rmSync(out, { force: true });
+    }
+  },
 };
+
+/** The copy of the judged plan that is shown and applied, in the folder it applies in: the bytes checked, whatever the original becomes. */
+export const PLAN_COPY = ".deploy-plan.tfplan";
 
 export interface DeployPlanDeps {
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
@@ -74,7 +91,7 @@ export function checkReviewedPlan(
   folderArg: string,
   io: CliIo,
   deps: DeployPlanDeps,
-): { planFile: string; workingDir: string; env: NodeJS.ProcessEnv; bin: string; report: Report; seam: boolean; stackSha: string } {
+): { planFile: string; bytes: Buffer; workingDir: string; env: NodeJS.ProcessEnv; bin: string; report: Report; seam: boolean; stackSha: string; stackJson: StackJson } {
   const folder = path.resolve(io.cwd, folderArg);
   const report = readReport(folder, folderArg);
   const env = deps.env ?? process.env;
@@ -141,20 +158,56 @@ export function checkReviewedPlan(
     if (!found.ok) throw new InputError(`the offline plan needs terraform and the provider mirror it was made with: ${found.reason}`);
     const tf = offlineTerraform(found.toolchain, cacheDirOf(env), env);
     // Where plan-check made it: its own workspace, beside the plan file.
-    return { planFile, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam, stackSha: report.synthesized.sha256 };
+    return { planFile, bytes, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam, stackSha: report.synthesized.sha256, stackJson: JSON.parse(fresh.text) };
   }
   const bin = findOnPath("terraform", env.PATH ?? "");
   if (!bin) throw new InputError("no terraform on the PATH");
   // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
   return {
     planFile,
+    bytes,
     workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack),
     env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" },
     bin,
     report,
     seam,
     stackSha: report.synthesized.sha256,
+    stackJson: JSON.parse(fresh.text),
   };
+}
+
+type StackJson = { moved?: { from: string; to: string }[] };
+
+/** Managed instance addresses of the plan's prior state, each where the state held it before the plan's moves. */
+function priorInstances(plan: PlanJson): Set<string> {
+  const moved = new Map((plan.resource_changes ?? []).filter((c) => c.previous_address).map((c) => [c.address, c.previous_address!]));
+  const out = new Set<string>();
+  const walk = (m: any) => {
+    for (const r of m?.resources ?? []) if (r.mode === "managed") out.add(moved.get(r.address) ?? r.address);
+    for (const c of m?.child_modules ?? []) walk(c);
+  };
+  walk((plan.prior_state as any)?.values?.root_module);
+  return out;
+}
+
+/**
+ * The saved plan judged again, now, as plan-check judges it (the environment's lists, the stack's moved
+ * blocks): report.json is a file anyone can edit, and the environment may have changed since.
+ * The failures in words; none when it passes.
+ */
+export function judgedAgain(json: string, config: EnvironmentConfig, stackJson: StackJson): string[] {
+  let plan: PlanJson;
+  let rows: ReturnType<typeof changeRows>;
+  try {
+    plan = JSON.parse(json) as PlanJson;
+    rows = changeRows(plan);
+  } catch (e) {
+    return [`terraform show -json gave no plan the gate can read: ${(e as Error).message}`];
+  }
+  const moved = (stackJson.moved ?? []).map((m) => ({ from: m.from, to: m.to }));
+  const facts = { rows, errors: [], moved, stateAddresses: priorInstances(plan), notJudged: new Set<string>(), plan };
+  // keepUnplannable is about an offline state copy, judged by plan-check; the saved plan holds only what it plans.
+  return judge({ ...verdictInput(config, facts), keep: [] }).map(failureText);
 }
 
 /** Checks, then `terraform apply <plan file>`; returns the apply's exit code, or 2 when a check refuses or init fails. */
@@ -168,6 +221,7 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
     return 2;
   }
   const { report } = checked;
+  const config = deps.environments[stack];
   if (checked.seam) {
     io.stderr(
       `TEST SEAM (acceptOfflinePlanForTests): applying an offline plan in ${checked.workingDir}, to plan-check's own state copy there; ` +
@@ -205,5 +259,27 @@ export function deployPlan(stack: string, folderArg: string, io: CliIo, deps: De
       return 2;
     }
   }
-  return runner.terraform(checked.bin, ["apply", "-input=false", checked.planFile], checked.workingDir, checked.env);
+  // What Terraform shows and applies is a copy of the bytes checked above: the original may be swapped or
+  // point elsewhere (a symbolic link) by then.
+  const copy = path.join(checked.workingDir, PLAN_COPY);
+  try {
+    fs.rmSync(copy, { force: true });
+    fs.writeFileSync(copy, checked.bytes, { flag: "wx", mode: 0o600 });
+    const shown = runner.show(checked.bin, copy, checked.workingDir, checked.env);
+    if (shown.code !== 0) {
+      io.stderr(`error: terraform show -json exited ${shown.code} in ${checked.workingDir} (its output above): the plan could not be judged again, so it was not applied\n`);
+      return 2;
+    }
+    const failures = judgedAgain(shown.json, config, checked.stackJson);
+    if (failures.length) {
+      io.stderr(
+        `error: refusing to apply: judged again now (the plan file itself, the environment as configured now), the plan fails the gate:\n${failures.map((t) => `  - ${t}`).join("\n")}\n` +
+          "Fix what it names, run plan-check again and review its report.\n",
+      );
+      return 2;
+    }
+    return runner.terraform(checked.bin, ["apply", "-input=false", copy], checked.workingDir, checked.env);
+  } finally {
+    fs.rmSync(copy, { force: true });
+  }
 }

@@ -8,7 +8,8 @@ import { environments as defaultEnvironments } from "../../config/environments";
 import { counterpart } from "../../stacks/moves";
 import { backendOf } from "../../lib/backend";
 import { CliIo, InputError, PROJECT_ROOT } from "../../lib/cli";
-import { AllowedDestroy, Failure, JudgeInput, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
+import { AllowedDestroy, Failure, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
+import { verdictInput } from "../../lib/plan/verdict";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
 import { Terraform, Timings, cacheDirOf, offlineTerraform, onlineTerraform } from "../../lib/plan/run";
 import { Json, PinSource, RawState, Unplannable, Workspace } from "../../lib/plan/workspace";
@@ -22,28 +23,15 @@ import { progress, seconds } from "./progress";
 import { SYNTHESIS_RECORD, sha256, synthesisOf } from "./synthesis";
 import { INIT_STAMP, Planned, planWorkspace, terraformStep } from "./terraform";
 
+// Where plan-check's tests find it (lib/plan/verdict.ts, shared with deploy --plan).
+export { verdictInput };
+
 /** Files the run writes in its folder, and what stays from one run to the next (init's work, the synthesis record). */
 const OWNED = ["stack", "hcl", "report.md", "report.json", SYNTHESIS_RECORD];
 const KEEP = [
   ...["stack", "hcl"].flatMap((d) => [".terraform", ".terraform.lock.hcl", INIT_STAMP].map((f) => `${d}/${f}`)),
   SYNTHESIS_RECORD,
 ];
-
-/** The facts the verdict is drawn from, and the environment's lists: what `judge` gets. */
-export function verdictInput(
-  config: Pick<EnvironmentConfig, "allowDestroy" | "allowReplacement" | "keepUnplannable" | "deployed">,
-  facts: Omit<JudgeInput, "allow" | "allowReplace" | "keep" | "deployed">,
-): JudgeInput {
-  return {
-    ...facts,
-    // What the environment records as deployed, with its HCL address from the one table (stacks/moves.ts).
-    deployed: Object.keys(config.deployed ?? {}).map((address) => ({ address, formerly: counterpart(address) })),
-    allow: config.allowDestroy ?? [],
-    // allowReplacement allows replaces only (the synth guard has judged them), never a delete.
-    allowReplace: new Set((config.allowReplacement ?? []).map(replacementAddress)),
-    keep: config.keepUnplannable ?? [],
-  };
-}
 
 export async function check(o: Options, io: CliIo, deps: Deps, opened: (w: Workdir) => void): Promise<number> {
   const began = Date.now();

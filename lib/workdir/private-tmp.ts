@@ -200,7 +200,7 @@ export function runInPrivateTmp(
   if (longest > MAX_TMP_BYTES) {
     const why = unusable(callerTmp);
     if (why) throw new WorkdirError(`cannot use TMPDIR ${callerTmp}: ${why}; set TMPDIR to a folder you can write`);
-    // Once per process and TMPDIR: deploy --plan runs init, then apply.
+    // Once per process and TMPDIR: deploy --plan runs init, show, then apply.
     if (!noted.has(callerTmp)) {
       noted.add(callerTmp);
       stderr(
