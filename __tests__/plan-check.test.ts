@@ -613,6 +613,45 @@ describe("the verdict", () => {
     expect(judge(verdictInput({}, facts({ resource_changes: [] }))).map(failureText)).toEqual(["the plan cannot be judged: its JSON format_version is null, not 1.x, the format the gate reads"]);
   });
 
+  it("fails a create named as an object the state holds and the plan keeps (a second API host, a second queue): by type, name and scope", () => {
+    // As Terraform 1.11.4 plans the post-fix state with the host and the queue declared a second time at new addresses.
+    const prior = (...objects: [string, string, Record<string, unknown>][]) => ({
+      values: { root_module: { resources: objects.map(([address, type, values]) => ({ address, mode: "managed", type, values })) } },
+    });
+    const host = { tags: { Name: "zivohealth-production-ec2-no-snapd" }, ami: "ami-0c398cb65a93047f2" };
+    const queue = { name: "production-ml-worker" };
+    const record = (zone: string) => ({ name: "api.zivohealth.ai", type: "A", zone_id: zone });
+    const plan = (changes: ResourceChange[]) =>
+      ({
+        format_version: "1.2",
+        resource_changes: changes,
+        prior_state: prior(
+          ["aws_instance.compute_host", "aws_instance", host],
+          ["aws_sqs_queue.ml_worker_ml_worker", "aws_sqs_queue", queue],
+          ["module.route53.aws_route53_record.api_a", "aws_route53_record", record("Z1")],
+        ),
+      }) as PlanJson;
+    const facts = (p: PlanJson) => ({ ...base, rows: changeRows(p), stateAddresses: new Set<string>(), plan: p });
+    const second = plan([
+      rc("aws_instance.second_host", ["create"], {}, { after: host, after_unknown: { id: true } }),
+      rc("aws_sqs_queue.ml_worker_second", ["create"], {}, { after: queue, after_unknown: { arn: true, url: true } }),
+      // Another zone's record of the same name and type; a queue whose name is known only at apply.
+      rc("aws_route53_record.api_b", ["create"], {}, { after: record("Z2") }),
+      rc("aws_sqs_queue.later", ["create"], {}, { after: {}, after_unknown: { name: true } }),
+    ]);
+    expect(judge(verdictInput(production, facts(second)))).toEqual([
+      { kind: "duplicate", address: "aws_instance.second_host", existing: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" },
+      { kind: "duplicate", address: "aws_sqs_queue.ml_worker_second", existing: "aws_sqs_queue.ml_worker_ml_worker", name: "production-ml-worker" },
+    ]);
+    expect(failureText(judge(verdictInput(production, facts(second)))[1])).toBe(
+      "`aws_sqs_queue.ml_worker_second`: create of `production-ml-worker`, the name of `aws_sqs_queue.ml_worker_ml_worker`, which the state holds and this plan keeps: " +
+        "applying would make a second one (or fail on the name). Move the existing one to this address (a moved block, stacks/moves.ts) instead",
+    );
+    // The existing one deleted in the same plan (allowed here): a rename, judged by its delete alone.
+    const renamed = plan([rc("aws_sqs_queue.ml_worker_ml_worker", ["delete"]), rc("aws_sqs_queue.ml_worker_second", ["create"], {}, { after: queue })]);
+    expect(judge(verdictInput({ allowDestroy: [{ address: "aws_sqs_queue.ml_worker_ml_worker", reason: "renamed" }] }, facts(renamed)))).toEqual([]);
+  });
+
   it("fails every state instance the plan cannot account for, unless keepUnplannable names it exactly (instance or resource address)", () => {
     const unplannable = [
       { address: "tls_private_key.deploy", resource: "tls_private_key.deploy", why: "provider tls is not installed here" },

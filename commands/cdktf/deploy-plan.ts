@@ -13,7 +13,7 @@ import type * as App from "../../stacks/app";
 import { detectToolchain, findOnPath, optionsFromEnv } from "../../lib/toolchain";
 import { backendOf, describeBackend, sameBackend } from "../../lib/backend";
 import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
-import { PlanJson, changeRows, judge } from "../../lib/plan/judge";
+import { PlanJson, changeRows, judge, priorObjects } from "../../lib/plan/judge";
 import { PlanCheckReport, failureText } from "../../lib/plan/report";
 import { verdictInput } from "../../lib/plan/verdict";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
@@ -181,13 +181,7 @@ type StackJson = { moved?: { from: string; to: string }[] };
 /** Managed instance addresses of the plan's prior state, each where the state held it before the plan's moves. */
 function priorInstances(plan: PlanJson): Set<string> {
   const moved = new Map((plan.resource_changes ?? []).filter((c) => c.previous_address).map((c) => [c.address, c.previous_address!]));
-  const out = new Set<string>();
-  const walk = (m: any) => {
-    for (const r of m?.resources ?? []) if (r.mode === "managed") out.add(moved.get(r.address) ?? r.address);
-    for (const c of m?.child_modules ?? []) walk(c);
-  };
-  walk((plan.prior_state as any)?.values?.root_module);
-  return out;
+  return new Set(priorObjects(plan).map((o) => moved.get(o.address) ?? o.address));
 }
 
 /**

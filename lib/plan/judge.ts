@@ -271,7 +271,9 @@ export type Failure =
   /** An `import` block: an object the state does not hold comes under management; the gate cannot judge what else manages it. */
   | { readonly kind: "import"; readonly address: string; readonly id: string }
   /** A part of the plan the gate does not read (a plan that errored or is incomplete, a format or section it does not know). */
-  | { readonly kind: "unjudged"; readonly message: string };
+  | { readonly kind: "unjudged"; readonly message: string }
+  /** A create of an object named as one the state holds and the plan keeps (the same type, name and scope): a second one. */
+  | { readonly kind: "duplicate"; readonly address: string; readonly existing: string; readonly name: string };
 
 export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
@@ -332,10 +334,65 @@ export function unjudgedParts(plan: PlanJson): Failure[] {
   return out.map((message) => ({ kind: "unjudged" as const, message }));
 }
 
+/** A managed object of the plan's prior state (after the plan's moves): its address, type and values. */
+export interface PriorObject {
+  readonly address: string;
+  readonly type: string;
+  readonly values: { [key: string]: Json };
+}
+
+/** The managed objects of the plan's prior state (`prior_state`, its addresses after the moves). */
+export function priorObjects(plan: PlanJson): PriorObject[] {
+  const out: PriorObject[] = [];
+  const walk = (m: Json | undefined) => {
+    if (!isObject(m)) return;
+    for (const r of Array.isArray(m.resources) ? m.resources : []) {
+      if (isObject(r) && r.mode === "managed" && typeof r.address === "string") out.push({ address: r.address, type: String(r.type), values: isObject(r.values) ? r.values : {} });
+    }
+    for (const c of Array.isArray(m.child_modules) ? m.child_modules : []) walk(c);
+  };
+  const prior = plan.prior_state;
+  walk(isObject(prior as Json) && isObject((prior as { [k: string]: Json }).values) ? ((prior as { [k: string]: Json }).values as { [k: string]: Json }).root_module : undefined);
+  return out;
+}
+
+/** Where a name is unique only within these (a zone and record type, a role, a VPC, a scaled resource): part of an object's identity. */
+const NAME_SCOPE = ["zone_id", "type", "role", "vpc_id", "resource_id", "scalable_dimension", "service_namespace", "cluster"];
+
+/** An object's name and scope, when all known: `name`, or an instance's `tags.Name`. */
+function identityOf(type: string, values: Json | undefined, unknown: Json | undefined): { name: string; key: string } | undefined {
+  if (!isObject(values)) return undefined;
+  const u = isObject(unknown) ? unknown : {};
+  const tags = values.tags;
+  const name = type === "aws_instance" ? (isObject(tags) ? tags.Name : undefined) : values.name;
+  if (typeof name !== "string" || name === "" || containsTrue(type === "aws_instance" ? u.tags : u.name)) return undefined;
+  if (NAME_SCOPE.some((k) => containsTrue(u[k]))) return undefined;
+  return { name, key: JSON.stringify([type, name, ...NAME_SCOPE.map((k) => values[k] ?? null)]) };
+}
+
+/** Creates of an object the state already holds by name (and scope), where the plan neither deletes nor forgets that one. */
+export function duplicates(plan: PlanJson): Failure[] {
+  const changes = plan.resource_changes ?? [];
+  const gone = new Set(changes.filter((c) => c.mode === "managed" && !c.deposed && ["delete", "forget"].includes(c.change.actions.join(","))).map((c) => c.address));
+  const existing = new Map<string, string>();
+  for (const o of priorObjects(plan)) {
+    const id = gone.has(o.address) ? undefined : identityOf(o.type, o.values, undefined);
+    if (id && !existing.has(id.key)) existing.set(id.key, o.address);
+  }
+  const out: Failure[] = [];
+  for (const c of changes) {
+    if (c.mode !== "managed" || c.change.actions.join(",") !== "create") continue;
+    const id = identityOf(c.type, c.change.after, c.change.after_unknown);
+    const other = id && existing.get(id.key);
+    if (id && other && other !== c.address) out.push({ kind: "duplicate", address: c.address, existing: other, name: id.name });
+  }
+  return out;
+}
+
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
-  if (input.plan) failures.push(...unjudgedParts(input.plan));
+  if (input.plan) failures.push(...unjudgedParts(input.plan), ...duplicates(input.plan));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
     // An import may take over an object another address or state already manages.

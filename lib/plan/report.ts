@@ -87,6 +87,11 @@ export function failureText(f: Failure): string {
         `${code(f.address)}: import of ${code(f.id || "(by identity)")} — plan-check does not judge imports (the object may already be managed at another ` +
         "address or by another state, and two managers destroy each other's work): import by hand, reviewed, then plan again"
       );
+    case "duplicate":
+      return (
+        `${code(f.address)}: create of ${code(f.name)}, the name of ${code(f.existing)}, which the state holds and this plan keeps: ` +
+        "applying would make a second one (or fail on the name). Move the existing one to this address (a moved block, stacks/moves.ts) instead"
+      );
     case "unjudged":
       return `the plan cannot be judged: ${f.message}`;
     case "create-deployed":
