@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as zlib from "zlib";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
@@ -19,13 +20,51 @@ jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers"
 
 const sha256 = (d: string | Buffer) => createHash("sha256").update(d).digest("hex");
 const environments: Record<string, EnvironmentConfig> = { production };
-const stackSha = sha256(synthesizeFirst("production", { environments, reviewEnvironments: {} }).text);
+const stackText = synthesizeFirst("production", { environments, reviewEnvironments: {} }).text;
+const stackSha = sha256(stackText);
+
+/** A zip archive of stored entries, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
+function zip(entries: Record<string, string>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(entries)) {
+    const data = Buffer.from(text);
+    const n = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt32LE(zlib.crc32(data), 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt32LE(zlib.crc32(data), 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(n.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    centrals.push(central, n);
+    offset += 30 + n.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(entries).length, 8);
+  end.writeUInt16LE(Object.keys(entries).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+/** The saved plan the fixture's report names: the stack as the sources synthesize it. */
+const SAVED = zip({ tfplan: "the changes", "tfconfig/m-/cdk.tf.json": stackText });
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
 
 /** A project folder with a plan-check folder in it: an online plan against the backend that passed, unless `edit` says otherwise. */
-function folder(edit: (report: any) => void = () => undefined, plan = "a saved plan") {
+function folder(edit: (report: any) => void = () => undefined, plan: string | Buffer = SAVED) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-deploy-plan-unit-")));
   temps.push(root);
   // The README's layout: the project in infra/cdktf, the HCL root's state in infra/terraform.
@@ -43,7 +82,7 @@ function folder(edit: (report: any) => void = () => undefined, plan = "a saved p
     synthesized: { sha256: stackSha },
     backend: { type: "local", path: path.resolve(cwd, "cdktf.out/stacks/production", production.backend.type === "local" ? production.backend.path : "") },
     plannedAgainst: "backend",
-    planFile: { path: "stack/plan.tfplan", sha256: sha256("a saved plan"), workingDir: path.join(cwd, "cdktf.out", "stacks", "production") },
+    planFile: { path: "stack/plan.tfplan", sha256: sha256(SAVED), workingDir: path.join(cwd, "cdktf.out", "stacks", "production") },
   };
   edit(report);
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report));
@@ -116,7 +155,30 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
     const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      `error: refusing to apply: ${path.join(f.dir, "stack/plan.tfplan")} is not the plan plan-check judged (sha256 ${sha256("another plan")}, the report names ${sha256("a saved plan")})\n`,
+      `error: refusing to apply: ${path.join(f.dir, "stack/plan.tfplan")} is not the plan plan-check judged (sha256 ${sha256("another plan")}, the report names ${sha256(SAVED)})\n`,
+    );
+  });
+
+  it("a plan file whose saved configuration is not the stack the sources synthesize (another stack's, a report edited to name it): read from the plan itself", () => {
+    const other = stackText.replace('"production"', '"staging"');
+    for (const [plan, holds] of [
+      [zip({ tfplan: "", "tfconfig/m-/cdk.tf.json": other }), `cdk.tf.json (cdk.tf.json sha256 ${sha256(other)})`],
+      [zip({ tfplan: "", "tfconfig/m-/cdk.tf.json": stackText, "tfconfig/m-/extra.tf": 'resource "aws_sqs_queue" "q" {}' }), `cdk.tf.json, extra.tf (cdk.tf.json sha256 ${stackSha})`],
+      [zip({ tfplan: "" }), "no file"],
+    ] as const) {
+      // The report names that file's SHA-256: edited by hand, or written for it.
+      const f = folder((r) => (r.planFile.sha256 = sha256(plan)), plan);
+      const r = deploy(f.cwd, ["deploy", "production", "--plan", f.dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `error: refusing to apply: ${path.join(f.dir, "stack/plan.tfplan")} was not planned from the stack the sources synthesize: its root module holds ${holds}, ` +
+          `the sources synthesize sha256 ${stackSha}. A plan of another stack or of other sources: run plan-check again and review the new plan.\n`,
+      );
+      expect(r.applied).toEqual([]);
+    }
+    const notZip = folder((r) => (r.planFile.sha256 = sha256("not a plan")), "not a plan");
+    expect(deploy(notZip.cwd, ["deploy", "production", "--plan", notZip.dir]).stderr).toBe(
+      `error: refusing to apply: ${path.join(notZip.dir, "stack/plan.tfplan")} is not a Terraform plan file (not a zip archive)\n`,
     );
   });
 
@@ -184,7 +246,7 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
     // The copy goes when the apply ends.
     expect(fs.existsSync(path.join(stackDir, PLAN_COPY))).toBe(false);
     expect(sha256(fs.readFileSync(path.join(stackDir, "cdk.tf.json")))).toBe(stackSha);
-    expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256("a saved plan").slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
+    expect(r.stderr).toContain(`deploy --plan: the plan plan-check judged PASS (sha256 ${sha256(SAVED).slice(0, 12)}…), stack sha256 ${stackSha.slice(0, 12)}…`);
   });
 
   it("the plan file swapped once checked (while init runs, or a symbolic link retargeted): Terraform shows and applies the bytes checked", () => {
@@ -200,16 +262,16 @@ describe("deploy --plan: a reviewed plan that passes every check", () => {
       {
         terraform: (_bin, args) => {
           if (args[0] === "init") fs.writeFileSync(original, "another plan");
-          if (args[0] === "apply") seen.push(["apply", fs.readFileSync(args[2], "utf8")]);
+          if (args[0] === "apply") seen.push(["apply", sha256(fs.readFileSync(args[2]))]);
           return 0;
         },
-        show: (_bin, planFile) => (seen.push(["show", fs.readFileSync(planFile, "utf8")]), { code: 0, json: JSON.stringify(NO_CHANGES) }),
+        show: (_bin, planFile) => (seen.push(["show", sha256(fs.readFileSync(planFile))]), { code: 0, json: JSON.stringify(NO_CHANGES) }),
       },
     );
     expect(code).toBe(0);
     expect(seen).toEqual([
-      ["show", "a saved plan"],
-      ["apply", "a saved plan"],
+      ["show", sha256(SAVED)],
+      ["apply", sha256(SAVED)],
     ]);
   });
 

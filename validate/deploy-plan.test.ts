@@ -14,6 +14,7 @@ import { EnvironmentConfig } from "../config/environment";
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { main as cdktf } from "../commands/cdktf";
 import { ApplyRunner, deployPlan } from "../commands/cdktf/deploy-plan";
+import { plannedRootFiles } from "../lib/plan/plan-file";
 import { instanceAddress, parseState } from "../lib/migration";
 import { PlanCheckReport } from "../lib/plan/report";
 import { main as planCheck } from "../commands/plan-check";
@@ -176,6 +177,10 @@ describeTier("deploy --plan <plan-check folder>", () => {
     expect(changed.o.stderr).toMatch(/^error: refusing to apply: the sources no longer synthesize the stack that was planned \(sha256 [0-9a-f]{64}, planned [0-9a-f]{64}\)\. Run plan-check again and review the new plan\.\n$/);
     // The plan file changed.
     const planFile = path.join(r.folder, "stack", "plan.tfplan");
+    // What deploy --plan reads of a real plan file (a zip of deflated entries): the root module it planned, plan-check's copy here.
+    const root = plannedRootFiles(fs.readFileSync(planFile));
+    expect([...root.keys()]).toEqual(["cdk.tf.json"]);
+    expect(root.get("cdk.tf.json")!.equals(fs.readFileSync(path.join(r.folder, "stack", "cdk.tf.json")))).toBe(true);
     fs.appendFileSync(planFile, "x");
     const tampered = io(r.cwd);
     expect(deployPlan("production", r.folder, tampered.io, { environments, env: ENV_VARS, runner, acceptOfflinePlanForTests: true })).toBe(2);

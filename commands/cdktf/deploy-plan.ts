@@ -16,6 +16,7 @@ import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
 import { PlanJson, changeRows, judge, priorObjects } from "../../lib/plan/judge";
 import { PlanCheckReport, failureText } from "../../lib/plan/report";
 import { verdictInput } from "../../lib/plan/verdict";
+import { plannedRootFiles } from "../../lib/plan/plan-file";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 
@@ -148,6 +149,23 @@ export function checkReviewedPlan(
     );
   }
   if (!seam) {
+    // The configuration Terraform saved in the plan, and applies: the stack the sources synthesize, nothing else
+    // in its root module. (An offline plan's is plan-check's adapted copy: the seam skips this.)
+    let files: Map<string, Buffer>;
+    try {
+      files = plannedRootFiles(bytes);
+    } catch (e) {
+      throw new InputError(`refusing to apply: ${planFile} is not a Terraform plan file (${(e as Error).message})`);
+    }
+    const names = [...files.keys()].sort();
+    const planned = files.get("cdk.tf.json");
+    if (names.length !== 1 || !planned || sha256(planned) !== sha256(fresh.text)) {
+      throw new InputError(
+        `refusing to apply: ${planFile} was not planned from the stack the sources synthesize: its root module holds ` +
+          `${names.length ? names.join(", ") : "no file"}${planned ? ` (cdk.tf.json sha256 ${sha256(planned)})` : ""}, the sources synthesize sha256 ${sha256(fresh.text)}. ` +
+          "A plan of another stack or of other sources: run plan-check again and review the new plan.",
+      );
+    }
     const now = backendOf(JSON.parse(fresh.text), path.resolve(io.cwd, "cdktf.out", "stacks", stack)).identity;
     if (!sameBackend(now, report.backend)) {
       throw new InputError(`refusing to apply: the plan was made against ${describeBackend(report.backend)}; the stack's backend is now ${describeBackend(now)}`);

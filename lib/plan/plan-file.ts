@@ -1,0 +1,42 @@
+// What a saved Terraform plan file holds beside the plan: it is a zip archive, and Terraform keeps in it
+// the configuration it planned (`tfconfig/m-/<file>` for the root module), which it applies as saved.
+// deploy --plan reads the root module's files from there, so the plan is bound to the sources it applies
+// by its own content, not by what report.json says.
+import * as zlib from "zlib";
+
+/** The files of a zip archive (stored or deflated entries), by name. Throws on what is not one. */
+export function zipEntries(zip: Buffer): Map<string, Buffer> {
+  // The end of the central directory: 22 bytes, then a comment of up to 65,535.
+  let end = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65535); i--) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) throw new Error("not a zip archive");
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const out = new Map<string, Buffer>();
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error("a damaged zip archive (central directory)");
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`a damaged zip archive (entry ${name})`);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    if (method !== 0 && method !== 8) throw new Error(`zip entry ${name}: compression method ${method}`);
+    out.set(name, method === 8 ? zlib.inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return out;
+}
+
+/** The root module's files in a saved plan, by file name (`cdk.tf.json`). */
+export function plannedRootFiles(planFile: Buffer): Map<string, Buffer> {
+  const root = "tfconfig/m-/";
+  return new Map([...zipEntries(planFile)].filter(([name]) => name.startsWith(root)).map(([name, data]) => [name.slice(root.length), data]));
+}
