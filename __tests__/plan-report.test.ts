@@ -4,6 +4,7 @@
 import { ResourceChange, changeRows, countByAction } from "../lib/plan/judge";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../lib/plan/report";
 import { GITHUB_COMMENT_LIMIT } from "../lib/tf-diff-report";
+import { planTextOf } from "../lib/plan/run";
 
 const base: PlanCheckReport = {
   stack: "production",
@@ -229,6 +230,41 @@ describe("renderMarkdown", () => {
       "Files: `/p/cdktf.out/plan-check/production` (the state copy and the plan hold secrets in clear: keep them out of a pull request).",
       "",
     ]);
+  });
+
+  it("online, what refresh found changed outside Terraform: its own section, and Terraform's note on it kept in the text", () => {
+    // As Terraform 1.11.4 prints a plan whose refresh found the host's tags edited by hand and a record deleted.
+    const stdout = [
+      "aws_instance.compute_host: Refreshing state... [id=i-0b1c]",
+      "",
+      "Note: Objects have changed outside of Terraform",
+      "",
+      "Terraform detected the following changes made outside of Terraform since the last \"terraform apply\" which may have affected this plan:",
+      "",
+      "No changes. Your infrastructure matches the configuration.",
+      "",
+    ].join("\n");
+    expect(planTextOf(stdout).split("\n").slice(0, 1)).toEqual(["Note: Objects have changed outside of Terraform"]);
+    expect(planTextOf("x: Refreshing state...\nNo changes. Your infrastructure matches the configuration.\n")).toBe("No changes. Your infrastructure matches the configuration.\n");
+    const drift = changeRows({
+      resource_changes: [
+        { address: "aws_instance.compute_host", mode: "managed", type: "aws_instance", change: { actions: ["update"], before: { tags: { a: "1" } }, after: { tags: { a: "2" } } } },
+        { address: "module.route53.aws_route53_record.www_a[0]", mode: "managed", type: "aws_route53_record", change: { actions: ["delete"], before: {}, after: null } },
+      ],
+    }).map((d) => ({ address: d.address, action: d.action }));
+    const online: PlanCheckReport = { ...base, mode: "online", state: "the stack's backend", provider: { installed: "as installed by terraform init", pinned: undefined }, drift, planText: planTextOf(stdout) };
+    const lines = renderMarkdown(online).split("\n");
+    expect(lines.slice(lines.indexOf("### Changed outside Terraform (2)"), lines.indexOf("### Terraform's plan"))).toEqual([
+      "### Changed outside Terraform (2)",
+      "",
+      "Found by refresh: not actions of this plan (the actions above already start from them); the apply records them in the state. Terraform's text below says what changed.",
+      "",
+      "- `aws_instance.compute_host`: updated outside Terraform",
+      "- `module.route53.aws_route53_record.www_a[0]`: deleted outside Terraform",
+      "",
+    ]);
+    expect(lines).toContain("Note: Objects have changed outside of Terraform");
+    expect(JSON.parse(renderJson(online)).drift).toEqual(drift);
   });
 
   it("a plan error: how to review the rest, an empty table said to be empty", () => {

@@ -8,7 +8,7 @@ import { environments as defaultEnvironments } from "../../config/environments";
 import { counterpart } from "../../stacks/moves";
 import { backendOf } from "../../lib/backend";
 import { CliIo, InputError, PROJECT_ROOT } from "../../lib/cli";
-import { AllowedDestroy, Failure, MovedBlock, judge, keptBy, resourceOf } from "../../lib/plan/judge";
+import { AllowedDestroy, Failure, MovedBlock, changeRows, judge, keptBy, resourceOf } from "../../lib/plan/judge";
 import { verdictInput } from "../../lib/plan/verdict";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
 import { Terraform, Timings, cacheDirOf, offlineTerraform, onlineTerraform } from "../../lib/plan/run";
@@ -316,6 +316,9 @@ function reportOf(r: {
     failures: gate,
     excluded: stackPlan.exclusion?.excluded ?? [],
     rows: stackPlan.rows,
+    ...(stackPlan.result.plan?.resource_drift?.length
+      ? { drift: changeRows({ resource_changes: stackPlan.result.plan.resource_drift }).map((d) => ({ address: d.address, action: d.action })) }
+      : {}),
     allowed: allow.map((a) => ({
       ...a,
       used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace" || r.action === "forget")),

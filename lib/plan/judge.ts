@@ -36,6 +36,8 @@ export interface ResourceChange {
 export interface PlanJson {
   readonly format_version?: string;
   readonly resource_changes?: readonly ResourceChange[];
+  /** What refresh found changed outside Terraform: not actions of the plan (the apply records them in the state). */
+  readonly resource_drift?: readonly ResourceChange[];
   readonly errored?: boolean;
   /** False when Terraform left changes for a later plan (deferred actions). */
   readonly complete?: boolean;

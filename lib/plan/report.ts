@@ -22,6 +22,8 @@ export interface PlanCheckReport {
   readonly failures: readonly Failure[];
   readonly excluded: readonly { readonly address: string; readonly dependents: readonly string[] }[];
   readonly rows: readonly ChangeRow[];
+  /** What refresh found changed outside Terraform (online): not this plan's actions; the apply records it. @default - none */
+  readonly drift?: readonly { readonly address: string; readonly action: Action }[];
   readonly allowed: readonly (AllowedDestroy & { readonly used: boolean })[];
   readonly adaptations: readonly string[];
   readonly pins: readonly Pin[];
@@ -304,6 +306,13 @@ function changes(doc: Doc, r: PlanCheckReport): void {
   doc.section(`Moves (${moved.length})`, shown(moved, (x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
   doc.section(`Creates (${rows("create").length})`, shown(rows("create"), (x) => `- ${rowLabel(x)}`), "create");
   doc.section(`Reads at apply (${rows("read").length})`, shown(rows("read"), (x) => `- ${rowLabel(x)}`), "read");
+  const drift = r.drift ?? [];
+  if (drift.length) doc.section(
+    `Changed outside Terraform (${drift.length})`,
+    shown(drift, (d) => `- ${code(d.address)}: ${d.action === "delete" ? "deleted" : d.action === "update" ? "updated" : d.action} outside Terraform`),
+    "object",
+    ["Found by refresh: not actions of this plan (the actions above already start from them); the apply records them in the state. Terraform's text below says what changed."],
+  );
 }
 
 /** The HCL root planned against the same state, and how its plan compares. */

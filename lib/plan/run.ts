@@ -217,10 +217,18 @@ export async function plan(
   const json = await runTf(tf, ["show", "-json", planFile], dir);
   timings.show = (timings.show ?? 0) + json.ms;
   if (json.code !== 0) throw new TerraformFailed("show -json", json, dir);
-  const text = humanText ? r.stdout.slice(Math.max(0, r.stdout.search(/^(Terraform used the selected providers|No changes\.|Terraform will perform)/m))) : "";
+  const text = humanText ? planTextOf(r.stdout) : "";
   fs.writeFileSync(path.join(outDir, "plan.json"), json.stdout);
   fs.writeFileSync(path.join(outDir, "plan.txt"), text);
   return { ok: true, errors: [], warnings: [], plan: JSON.parse(json.stdout) as PlanJson, text };
+}
+
+/**
+ * Terraform's plan text without what comes before it (the refresh lines): from its drift note ("Objects
+ * have changed outside of Terraform", printed before the actions) when there is one, else the actions.
+ */
+export function planTextOf(stdout: string): string {
+  return stdout.slice(Math.max(0, stdout.search(/^(Note: Objects have changed outside of Terraform|Terraform used the selected providers|No changes\.|Terraform will perform)/m)));
 }
 
 /** The diagnostics among `-json` output lines. */
