@@ -647,6 +647,9 @@ describe("the verdict", () => {
       "`aws_sqs_queue.ml_worker_second`: create of `production-ml-worker`, the name of `aws_sqs_queue.ml_worker_ml_worker`, which the state holds and this plan keeps: " +
         "applying would make a second one (or fail on the name). Move the existing one to this address (a moved block, stacks/moves.ts) instead",
     );
+    // A name Terraform marks sensitive: never compared, so never in the report.
+    const secretName = plan([rc("aws_sqs_queue.ml_worker_second", ["create"], {}, { after: queue, after_sensitive: { name: true } })]);
+    expect(judge(verdictInput(production, facts(secretName)))).toEqual([]);
     // The existing one deleted in the same plan (allowed here): a rename, judged by its delete alone.
     const renamed = plan([rc("aws_sqs_queue.ml_worker_ml_worker", ["delete"]), rc("aws_sqs_queue.ml_worker_second", ["create"], {}, { after: queue })]);
     expect(judge(verdictInput({ allowDestroy: [{ address: "aws_sqs_queue.ml_worker_ml_worker", reason: "renamed" }] }, facts(renamed)))).toEqual([]);

@@ -341,6 +341,8 @@ export interface PriorObject {
   readonly address: string;
   readonly type: string;
   readonly values: { [key: string]: Json };
+  /** Where a value is sensitive (`true`), in the values' shape. */
+  readonly sensitive?: Json;
 }
 
 /** The managed objects of the plan's prior state (`prior_state`, its addresses after the moves). */
@@ -349,7 +351,7 @@ export function priorObjects(plan: PlanJson): PriorObject[] {
   const walk = (m: Json | undefined) => {
     if (!isObject(m)) return;
     for (const r of Array.isArray(m.resources) ? m.resources : []) {
-      if (isObject(r) && r.mode === "managed" && typeof r.address === "string") out.push({ address: r.address, type: String(r.type), values: isObject(r.values) ? r.values : {} });
+      if (isObject(r) && r.mode === "managed" && typeof r.address === "string") out.push({ address: r.address, type: String(r.type), values: isObject(r.values) ? r.values : {}, sensitive: r.sensitive_values ?? {} });
     }
     for (const c of Array.isArray(m.child_modules) ? m.child_modules : []) walk(c);
   };
@@ -362,12 +364,14 @@ export function priorObjects(plan: PlanJson): PriorObject[] {
 const NAME_SCOPE = ["zone_id", "type", "role", "vpc_id", "resource_id", "scalable_dimension", "service_namespace", "cluster"];
 
 /** An object's name and scope, when all known: `name`, or an instance's `tags.Name`. */
-function identityOf(type: string, values: Json | undefined, unknown: Json | undefined): { name: string; key: string } | undefined {
+function identityOf(type: string, values: Json | undefined, unknown: Json | undefined, sensitive: Json | undefined): { name: string; key: string } | undefined {
   if (!isObject(values)) return undefined;
   const u = isObject(unknown) ? unknown : {};
   const tags = values.tags;
   const name = type === "aws_instance" ? (isObject(tags) ? tags.Name : undefined) : values.name;
   if (typeof name !== "string" || name === "" || containsTrue(type === "aws_instance" ? u.tags : u.name)) return undefined;
+  // A name Terraform marks sensitive is never compared, so never named in the report.
+  if (sensitive === true || (isObject(sensitive) && containsTrue(type === "aws_instance" ? sensitive.tags : sensitive.name))) return undefined;
   if (NAME_SCOPE.some((k) => containsTrue(u[k]))) return undefined;
   return { name, key: JSON.stringify([type, name, ...NAME_SCOPE.map((k) => values[k] ?? null)]) };
 }
@@ -378,13 +382,13 @@ export function duplicates(plan: PlanJson): Failure[] {
   const gone = new Set(changes.filter((c) => c.mode === "managed" && !c.deposed && ["delete", "forget"].includes(c.change.actions.join(","))).map((c) => c.address));
   const existing = new Map<string, string>();
   for (const o of priorObjects(plan)) {
-    const id = gone.has(o.address) ? undefined : identityOf(o.type, o.values, undefined);
+    const id = gone.has(o.address) ? undefined : identityOf(o.type, o.values, undefined, o.sensitive);
     if (id && !existing.has(id.key)) existing.set(id.key, o.address);
   }
   const out: Failure[] = [];
   for (const c of changes) {
     if (c.mode !== "managed" || c.change.actions.join(",") !== "create") continue;
-    const id = identityOf(c.type, c.change.after, c.change.after_unknown);
+    const id = identityOf(c.type, c.change.after, c.change.after_unknown, c.change.after_sensitive);
     const other = id && existing.get(id.key);
     if (id && other && other !== c.address) out.push({ kind: "duplicate", address: c.address, existing: other, name: id.name });
   }
