@@ -45,8 +45,11 @@ export const inheritRunner: ApplyRunner = {
   },
 };
 
-/** The copy of the judged plan that is shown and applied, in the folder it applies in: the bytes checked, whatever the original becomes. */
-export const PLAN_COPY = ".deploy-plan.tfplan";
+/**
+ * The copy of the judged plan that is shown and applied, in the folder it applies in: the bytes checked, whatever
+ * the original becomes. This process's own (another deploy --plan of the same stack has its own copy).
+ */
+export const PLAN_COPY = `.deploy-plan-${process.pid}.tfplan`;
 
 export interface DeployPlanDeps {
   readonly environments: Readonly<Record<string, EnvironmentConfig>>;
