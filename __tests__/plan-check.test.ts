@@ -611,6 +611,13 @@ describe("the verdict", () => {
       { kind: "unjudged", message: "it holds `deferred_changes`, which the gate does not read" },
     ]);
     expect(judge(verdictInput({}, facts({ resource_changes: [] }))).map(failureText)).toEqual(["the plan cannot be judged: its JSON format_version is null, not 1.x, the format the gate reads"]);
+    // A condition found false at plan: a check block's assertion is only a warning to Terraform, the plan goes on. As 1.11.4 writes `checks`.
+    const check = (to_display: string, status: string) => ({ address: { kind: "check", name: to_display.replace("check.", ""), to_display }, status, instances: [] });
+    const checked = { ...whole, checks: [check("aws_instance.compute_host", "pass"), check("check.rds_reachable", "fail"), check("check.queue_url", "unknown"), check("check.ami", "error")] };
+    expect(judge(verdictInput({}, facts(checked))).map(failureText)).toEqual([
+      "`check.rds_reachable`: its conditions fail in this plan (a check block's assertion, a postcondition): Terraform's text says which",
+      "`check.ami`: its conditions could not be evaluated (error) in this plan (a check block's assertion, a postcondition): Terraform's text says which",
+    ]);
   });
 
   it("fails a create named as an object the state holds and the plan keeps (a second API host, a second queue): by type, name and scope", () => {

@@ -274,6 +274,8 @@ export type Failure =
   | { readonly kind: "import"; readonly address: string; readonly id: string }
   /** A part of the plan the gate does not read (a plan that errored or is incomplete, a format or section it does not know). */
   | { readonly kind: "unjudged"; readonly message: string }
+  /** A condition Terraform found false (or could not evaluate) at plan: a check block's assertion (only a warning to Terraform), a postcondition. */
+  | { readonly kind: "check"; readonly address: string; readonly status: string }
   /** A create of an object named as one the state holds and the plan keeps (the same type, name and scope): a second one. */
   | { readonly kind: "duplicate"; readonly address: string; readonly existing: string; readonly name: string };
 
@@ -334,6 +336,17 @@ export function unjudgedParts(plan: PlanJson): Failure[] {
     if (!READ_PARTS.has(part) && !empty) out.push(`it holds \`${part}\`, which the gate does not read`);
   }
   return out.map((message) => ({ kind: "unjudged" as const, message }));
+}
+
+/** The plan's conditions that fail or errored (`checks`): a check block's failure is only a warning to Terraform, its plan goes on. */
+export function failedChecks(plan: PlanJson): Failure[] {
+  const out: Failure[] = [];
+  for (const c of Array.isArray(plan.checks) ? plan.checks : []) {
+    if (!isObject(c) || (c.status !== "fail" && c.status !== "error")) continue;
+    const address = isObject(c.address) && typeof c.address.to_display === "string" ? c.address.to_display : "(a check)";
+    out.push({ kind: "check", address, status: c.status });
+  }
+  return out;
 }
 
 /** A managed object of the plan's prior state (after the plan's moves): its address, type and values. */
@@ -398,7 +411,7 @@ export function duplicates(plan: PlanJson): Failure[] {
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
-  if (input.plan) failures.push(...unjudgedParts(input.plan), ...duplicates(input.plan));
+  if (input.plan) failures.push(...unjudgedParts(input.plan), ...failedChecks(input.plan), ...duplicates(input.plan));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
     // An import may take over an object another address or state already manages.

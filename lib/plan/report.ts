@@ -89,6 +89,8 @@ export function failureText(f: Failure): string {
         `${code(f.address)}: import of ${code(f.id || "(by identity)")} — plan-check does not judge imports (the object may already be managed at another ` +
         "address or by another state, and two managers destroy each other's work): import by hand, reviewed, then plan again"
       );
+    case "check":
+      return `${code(f.address)}: its conditions ${f.status === "fail" ? "fail" : "could not be evaluated (error)"} in this plan (a check block's assertion, a postcondition): Terraform's text says which`;
     case "duplicate":
       return (
         `${code(f.address)}: create of ${code(f.name)}, the name of ${code(f.existing)}, which the state holds and this plan keeps: ` +
