@@ -597,12 +597,24 @@ describe("the verdict", () => {
     expect(judge(verdictInput({ allowReplacement: [alarm] }, facts))).toEqual([{ kind: "destroy", address: alarm, action: "forget", replacePaths: [] }]);
   });
 
-  it("fails an import, and a plan it cannot read whole: errored part-way, incomplete (deferred), another format_version, a part it does not read", () => {
-    const queue = "aws_sqs_queue.ml_worker_ml_worker_extra";
-    const imported = rc(queue, ["no-op"], {}, { importing: { id: "https://sqs.us-east-1.amazonaws.com/123456789012/zivohealth-ml-worker" } });
+  it("fails an import of an object the state manages, and a plan it cannot read whole: errored part-way, incomplete (deferred), another format_version, a part it does not read", () => {
     const whole = { format_version: "1.2", terraform_version: "1.11.4", resource_changes: [], output_changes: {}, resource_drift: [], errored: false, complete: true, applyable: true };
-    const facts = (plan: Record<string, unknown>, changes: ResourceChange[] = []) => ({ ...base, rows: changeRows({ resource_changes: changes }), stateAddresses: new Set<string>(), plan: plan as PlanJson });
-    expect(judge(verdictInput({}, facts(whole, [imported])))).toEqual([{ kind: "import", address: queue, id: "https://sqs.us-east-1.amazonaws.com/123456789012/zivohealth-ml-worker" }]);
+    const facts = (plan: Record<string, unknown>) => ({ ...base, rows: changeRows(plan as PlanJson), stateAddresses: new Set<string>(), plan: plan as PlanJson });
+    // adoptMlWorkerRepository's import block, where no state here holds that repository: an adoption, listed, not failed.
+    const adopt = rc("aws_ecr_repository.ecr_ml_worker", ["update"], {}, { before: { scan: false }, after: { scan: true }, importing: { id: "zivohealth-production-ml-worker" } });
+    const backend = { address: "aws_ecr_repository.ecr_backend", mode: "managed", type: "aws_ecr_repository", values: { id: "zivohealth-production-backend" } };
+    const withState = (changes: ResourceChange[]) => ({ ...whole, resource_changes: changes, prior_state: { values: { root_module: { resources: [backend] } } } });
+    expect(judge(verdictInput({}, facts(withState([adopt]))))).toEqual([]);
+    expect(changeRows(withState([adopt]))[0].importId).toBe("zivohealth-production-ml-worker");
+    // The same import block naming the repository the state manages as the backend's: two addresses, one object.
+    const twice = rc("aws_ecr_repository.ecr_ml_worker", ["no-op"], {}, { importing: { id: "zivohealth-production-backend" } });
+    expect(judge(verdictInput({}, facts(withState([twice]))))).toEqual([
+      { kind: "import", address: "aws_ecr_repository.ecr_ml_worker", id: "zivohealth-production-backend", existing: "aws_ecr_repository.ecr_backend" },
+    ]);
+    expect(failureText(judge(verdictInput({}, facts(withState([twice]))))[0])).toBe(
+      "`aws_ecr_repository.ecr_ml_worker`: import of `zivohealth-production-backend`, which the state already manages as `aws_ecr_repository.ecr_backend`: " +
+        "two addresses would manage one object (what one destroys, the other loses). Move it instead (a moved block, stacks/moves.ts), or drop the import block",
+    );
     expect(judge(verdictInput({}, facts(whole)))).toEqual([]);
     expect(judge(verdictInput({}, facts({ ...whole, format_version: "2.0", errored: true, complete: false, deferred_changes: [{ reason: "provider_config_unknown" }], action_invocations: [], checks: [] })))).toEqual([
       { kind: "unjudged", message: 'its JSON format_version is "2.0", not 1.x, the format the gate reads' },

@@ -208,7 +208,7 @@ describe("renderMarkdown", () => {
       "",
       "### Verdict: PASS",
       "",
-      "No delete, replace or forget outside the allow-list, no import, every moved block shows as a move, no plan error, every state instance planned or kept.",
+      "No delete, replace or forget outside the allow-list, no import of a managed object, every moved block shows as a move, no plan error, every state instance planned or kept.",
       "",
       "### Summary",
       "",
@@ -265,6 +265,26 @@ describe("renderMarkdown", () => {
     ]);
     expect(lines).toContain("Note: Objects have changed outside of Terraform");
     expect(JSON.parse(renderJson(online)).drift).toEqual(drift);
+  });
+
+  it("an import (an adoption): its own section, the ID and the address, then what the plan does there", () => {
+    const rows = changeRows({
+      resource_changes: [
+        {
+          address: "aws_ecr_repository.ecr_ml_worker",
+          mode: "managed",
+          type: "aws_ecr_repository",
+          change: { actions: ["update"], before: { scan_on_push: false }, after: { scan_on_push: true }, after_unknown: {}, importing: { id: "zivohealth-production-ml-worker" } },
+        },
+      ],
+    });
+    const lines = renderMarkdown({ ...base, rows }).split("\n");
+    expect(lines.slice(lines.indexOf("### Imports (1)"), lines.indexOf("### Imports (1)") + 4)).toEqual([
+      "### Imports (1)",
+      "",
+      "- `zivohealth-production-ml-worker` → `aws_ecr_repository.ecr_ml_worker`, then update",
+      "",
+    ]);
   });
 
   it("a plan error: how to review the rest, an empty table said to be empty", () => {
