@@ -92,6 +92,24 @@ describe("deploy --plan's terraform and the cdktf CLI get a private TMPDIR, remo
     expect(fs.readdirSync(callerTmp)).toEqual([]);
   });
 
+  it("terraform show -json (deploy --plan judges the plan again): its own TMPDIR too; its stdout returned, the file that held it (mode 0600) gone", () => {
+    const { root, callerTmp, record, env } = setUp();
+    const bin = path.join(root, "terraform");
+    // A terraform that records its TMPDIR, prints a plan's JSON for `show -json <file>`, and says the mode of its stdout.
+    fs.writeFileSync(
+      bin,
+      '#!/bin/sh\nprintf "%s\\n%s\\n%s\\n%s\\n" "$TMPDIR" "$TMP" "$TEMP" "$PPID" > "$RECORD"\n' +
+        '[ "$1 $2" = "show -json" ] || exit 9\nstat -L -c %a /proc/self/fd/1 > "$RECORD.mode"\nprintf \'{"format_version":"1.2","plan":"%s"}\' "$3"\n',
+      { mode: 0o755 },
+    );
+    expect(inheritRunner.show(bin, "the.tfplan", root, env)).toEqual({ code: 0, json: '{"format_version":"1.2","plan":"the.tfplan"}' });
+    childTmp(record, callerTmp, "deploy");
+    expect(fs.readFileSync(`${record}.mode`, "utf8")).toBe("600\n");
+    expect(fs.readdirSync(callerTmp)).toEqual([]);
+    expect(fs.readdirSync(root).filter((f) => f.startsWith(".deploy-plan"))).toEqual([]);
+    expect(inheritRunner.show(path.join(root, "no-such-terraform"), "the.tfplan", root, env).code).toBe(127);
+  });
+
   it.each([
     ["success", "0", 0],
     ["a failing deploy", "1", 1],
