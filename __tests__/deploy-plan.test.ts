@@ -24,7 +24,7 @@ const stackText = synthesizeFirst("production", { environments, reviewEnvironmen
 const stackSha = sha256(stackText);
 
 /** A zip archive of stored entries, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
-function zip(entries: Record<string, string>): Buffer {
+function zip(entries: Record<string, string | Buffer>): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -57,8 +57,11 @@ function zip(entries: Record<string, string>): Buffer {
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
 }
+/** A planfile protobuf (format version 3) as Terraform writes it, with these -target addresses (target_addrs, field 5). */
+const tfplan = (...targets: string[]) =>
+  Buffer.concat([Buffer.from([0x08, 3]), ...targets.map((t) => Buffer.concat([Buffer.from([0x2a, Buffer.byteLength(t)]), Buffer.from(t)]))]);
 /** The saved plan the fixture's report names: the stack as the sources synthesize it. */
-const SAVED = zip({ tfplan: "the changes", "tfconfig/m-/cdk.tf.json": stackText });
+const SAVED = zip({ tfplan: tfplan(), "tfconfig/m-/cdk.tf.json": stackText });
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
@@ -162,9 +165,9 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
   it("a plan file whose saved configuration is not the stack the sources synthesize (another stack's, a report edited to name it): read from the plan itself", () => {
     const other = stackText.replace('"production"', '"staging"');
     for (const [plan, holds] of [
-      [zip({ tfplan: "", "tfconfig/m-/cdk.tf.json": other }), `cdk.tf.json (cdk.tf.json sha256 ${sha256(other)})`],
-      [zip({ tfplan: "", "tfconfig/m-/cdk.tf.json": stackText, "tfconfig/m-/extra.tf": 'resource "aws_sqs_queue" "q" {}' }), `cdk.tf.json, extra.tf (cdk.tf.json sha256 ${stackSha})`],
-      [zip({ tfplan: "" }), "no file"],
+      [zip({ tfplan: tfplan(), "tfconfig/m-/cdk.tf.json": other }), `cdk.tf.json (cdk.tf.json sha256 ${sha256(other)})`],
+      [zip({ tfplan: tfplan(), "tfconfig/m-/cdk.tf.json": stackText, "tfconfig/m-/extra.tf": 'resource "aws_sqs_queue" "q" {}' }), `cdk.tf.json, extra.tf (cdk.tf.json sha256 ${stackSha})`],
+      [zip({ tfplan: tfplan() }), "no file"],
     ] as const) {
       // The report names that file's SHA-256: edited by hand, or written for it.
       const f = folder((r) => (r.planFile.sha256 = sha256(plan)), plan);
@@ -176,6 +179,21 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
       );
       expect(r.applied).toEqual([]);
     }
+    // A -target plan (plan-check --exclude) whose report was edited to list nothing excluded: read from the plan itself.
+    const targeted = zip({ tfplan: tfplan("aws_iam_role.iam_ec2_role", "module.iam.aws_iam_role.ec2_role"), "tfconfig/m-/cdk.tf.json": stackText });
+    const t = folder((r) => (r.planFile.sha256 = sha256(targeted)), targeted);
+    expect(deploy(t.cwd, ["deploy", "production", "--plan", t.dir])).toMatchObject({
+      code: 2,
+      applied: [],
+      stderr:
+        `error: refusing to apply: ${path.join(t.dir, "stack/plan.tfplan")} is a -target plan (2 targets: aws_iam_role.iam_ec2_role, module.iam.aws_iam_role.ec2_role): ` +
+        "what it leaves out was not judged. Plan the whole stack (plan-check without --exclude) and deploy that plan.\n",
+    });
+    const v2 = zip({ tfplan: Buffer.from([0x08, 2]), "tfconfig/m-/cdk.tf.json": stackText });
+    const old = folder((r) => (r.planFile.sha256 = sha256(v2)), v2);
+    expect(deploy(old.cwd, ["deploy", "production", "--plan", old.dir]).stderr).toBe(
+      `error: refusing to apply: ${path.join(old.dir, "stack/plan.tfplan")} is not a Terraform plan file (its tfplan format version is 2, not 3, the one read here)\n`,
+    );
     const notZip = folder((r) => (r.planFile.sha256 = sha256("not a plan")), "not a plan");
     expect(deploy(notZip.cwd, ["deploy", "production", "--plan", notZip.dir]).stderr).toBe(
       `error: refusing to apply: ${path.join(notZip.dir, "stack/plan.tfplan")} is not a Terraform plan file (not a zip archive)\n`,

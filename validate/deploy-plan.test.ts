@@ -14,7 +14,7 @@ import { EnvironmentConfig } from "../config/environment";
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { main as cdktf } from "../commands/cdktf";
 import { ApplyRunner, deployPlan } from "../commands/cdktf/deploy-plan";
-import { plannedRootFiles } from "../lib/plan/plan-file";
+import { plannedRootFiles, plannedTargets } from "../lib/plan/plan-file";
 import { instanceAddress, parseState } from "../lib/migration";
 import { PlanCheckReport } from "../lib/plan/report";
 import { main as planCheck } from "../commands/plan-check";
@@ -181,6 +181,8 @@ describeTier("deploy --plan <plan-check folder>", () => {
     const root = plannedRootFiles(fs.readFileSync(planFile));
     expect([...root.keys()]).toEqual(["cdk.tf.json"]);
     expect(root.get("cdk.tf.json")!.equals(fs.readFileSync(path.join(r.folder, "stack", "cdk.tf.json")))).toBe(true);
+    // Its tfplan entry in the format read here (version 3), planned without -target.
+    expect(plannedTargets(fs.readFileSync(planFile))).toEqual([]);
     fs.appendFileSync(planFile, "x");
     const tampered = io(r.cwd);
     expect(deployPlan("production", r.folder, tampered.io, { environments, env: ENV_VARS, runner, acceptOfflinePlanForTests: true })).toBe(2);

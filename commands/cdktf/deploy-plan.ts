@@ -16,7 +16,7 @@ import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
 import { PlanJson, changeRows, judge, priorObjects } from "../../lib/plan/judge";
 import { PlanCheckReport, failureText } from "../../lib/plan/report";
 import { verdictInput } from "../../lib/plan/verdict";
-import { plannedRootFiles } from "../../lib/plan/plan-file";
+import { plannedRootFiles, plannedTargets } from "../../lib/plan/plan-file";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 
@@ -155,10 +155,19 @@ export function checkReviewedPlan(
     // The configuration Terraform saved in the plan, and applies: the stack the sources synthesize, nothing else
     // in its root module. (An offline plan's is plan-check's adapted copy: the seam skips this.)
     let files: Map<string, Buffer>;
+    let targets: string[];
     try {
       files = plannedRootFiles(bytes);
+      targets = plannedTargets(bytes);
     } catch (e) {
       throw new InputError(`refusing to apply: ${planFile} is not a Terraform plan file (${(e as Error).message})`);
+    }
+    if (targets.length) {
+      // Read from the plan itself: a report edited to list no --exclude does not hide it.
+      throw new InputError(
+        `refusing to apply: ${planFile} is a -target plan (${targets.length} target${targets.length > 1 ? "s" : ""}: ${targets.slice(0, 3).join(", ")}${targets.length > 3 ? ", …" : ""}): ` +
+          "what it leaves out was not judged. Plan the whole stack (plan-check without --exclude) and deploy that plan.",
+      );
     }
     const names = [...files.keys()].sort();
     const planned = files.get("cdk.tf.json");

@@ -1,7 +1,8 @@
 // What a saved Terraform plan file holds beside the plan: it is a zip archive, and Terraform keeps in it
 // the configuration it planned (`tfconfig/m-/<file>` for the root module), which it applies as saved.
 // deploy --plan reads the root module's files from there, so the plan is bound to the sources it applies
-// by its own content, not by what report.json says.
+// by its own content, not by what report.json says; and the plan's -target addresses, from the `tfplan`
+// entry (Terraform's planfile protobuf, format version 3: `target_addrs`, field 5).
 import * as zlib from "zlib";
 
 /** The files of a zip archive (stored or deflated entries), by name. Throws on what is not one. */
@@ -39,4 +40,52 @@ export function zipEntries(zip: Buffer): Map<string, Buffer> {
 export function plannedRootFiles(planFile: Buffer): Map<string, Buffer> {
   const root = "tfconfig/m-/";
   return new Map([...zipEntries(planFile)].filter(([name]) => name.startsWith(root)).map(([name, data]) => [name.slice(root.length), data]));
+}
+
+/** A protobuf message's top-level fields: number → values (a varint as a number, a length-delimited field as bytes). */
+function protobufFields(b: Buffer): Map<number, (number | Buffer)[]> {
+  const out = new Map<number, (number | Buffer)[]>();
+  let i = 0;
+  const varint = () => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      if (i >= b.length) throw new Error("a truncated protobuf message");
+      const c = b[i++];
+      value += (c & 0x7f) * scale;
+      scale *= 128;
+      if (c < 0x80) return value;
+    }
+  };
+  while (i < b.length) {
+    const key = varint();
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    let value: number | Buffer;
+    if (wire === 0) value = varint();
+    else if (wire === 2) {
+      const length = varint();
+      if (i + length > b.length) throw new Error("a truncated protobuf message");
+      value = b.subarray(i, i + length);
+      i += length;
+    } else if (wire === 1 || wire === 5) {
+      value = b.subarray(i, i + (wire === 1 ? 8 : 4));
+      i += wire === 1 ? 8 : 4;
+    } else throw new Error(`protobuf wire type ${wire}`);
+    out.set(field, [...(out.get(field) ?? []), value]);
+  }
+  return out;
+}
+
+/** The format version of a saved plan's `tfplan` entry this reads (Terraform 1.x's). */
+export const PLANFILE_VERSION = 3;
+
+/** The -target addresses a saved plan was made with (none for a plan of everything). Throws on what it cannot read. */
+export function plannedTargets(planFile: Buffer): string[] {
+  const tfplan = zipEntries(planFile).get("tfplan");
+  if (!tfplan) throw new Error("no tfplan entry");
+  const fields = protobufFields(tfplan);
+  const version = fields.get(1)?.[0];
+  if (version !== PLANFILE_VERSION) throw new Error(`its tfplan format version is ${version ?? "missing"}, not ${PLANFILE_VERSION}, the one read here`);
+  return (fields.get(5) ?? []).map((v) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v)));
 }
