@@ -27,9 +27,11 @@ export const USAGE =
   "                 plan-check creates, or one it made before (its marker in it); never the checkout, a folder\n" +
   "                 holding or inside an input, a source folder, cdktf.out/stacks; one run at a time per folder\n" +
   "  --quiet        no progress lines on stderr (each step as it starts, and its time when it ends)\n" +
-  "exit codes: 0 pass, 1 the gate fails (a delete or replace not allowed, a move not shown, a plan error,\n" +
-  "            a state instance not planned and not kept, an unused allow-list entry, a create of an address\n" +
-  "            deployed records, a difference from the HCL root or an HCL root that cannot be planned),\n" +
+  "exit codes: 0 pass, 1 the gate fails (a delete, replace or forget not allowed, a move not shown, a plan\n" +
+  "            error, a state instance not planned and not kept, an unused allow-list entry, a create of an\n" +
+  "            address deployed records or of a second object of an existing name, an import of a managed\n" +
+  "            object, a failing check, a plan it cannot read whole, a difference from the HCL root or an HCL\n" +
+  "            root that cannot be planned),\n" +
   "            2 bad input or environment\n";
 
 export interface Options {
