@@ -270,8 +270,8 @@ export type Failure =
   | { readonly kind: "equivalence"; readonly message: string }
   /** A create at an address the environment's `deployed` list records: the state planned against lacks a deployed object. */
   | { readonly kind: "create-deployed"; readonly address: string; readonly formerly?: string }
-  /** An `import` block: an object the state does not hold comes under management; the gate cannot judge what else manages it. */
-  | { readonly kind: "import"; readonly address: string; readonly id: string }
+  /** An `import` block of an object the state already manages at another address: two addresses would manage one object. */
+  | { readonly kind: "import"; readonly address: string; readonly id: string; readonly existing: string }
   /** A part of the plan the gate does not read (a plan that errored or is incomplete, a format or section it does not know). */
   | { readonly kind: "unjudged"; readonly message: string }
   /** A condition Terraform found false (or could not evaluate) at plan: a check block's assertion (only a warning to Terraform), a postcondition. */
@@ -408,14 +408,29 @@ export function duplicates(plan: PlanJson): Failure[] {
   return out;
 }
 
+/**
+ * Imports of an object the state already manages at another address (the same type and `id`): both
+ * addresses would then manage it, and what one destroys the other loses. An import of an object no
+ * Terraform state here holds (an adoption the configuration declares) is listed, not failed.
+ */
+export function importsOfManaged(plan: PlanJson): Failure[] {
+  const managed = new Map<string, string>();
+  for (const o of priorObjects(plan)) if (typeof o.values.id === "string") managed.set(JSON.stringify([o.type, o.values.id]), o.address);
+  const out: Failure[] = [];
+  for (const c of plan.resource_changes ?? []) {
+    const id = c.change.importing?.id;
+    const existing = id === undefined ? undefined : managed.get(JSON.stringify([c.type, id]));
+    if (id !== undefined && existing && existing !== c.address) out.push({ kind: "import", address: c.address, id, existing });
+  }
+  return out;
+}
+
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
-  if (input.plan) failures.push(...unjudgedParts(input.plan), ...failedChecks(input.plan), ...duplicates(input.plan));
+  if (input.plan) failures.push(...unjudgedParts(input.plan), ...failedChecks(input.plan), ...importsOfManaged(input.plan), ...duplicates(input.plan));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
-    // An import may take over an object another address or state already manages.
-    if (row.importId !== undefined) failures.push({ kind: "import", address: row.address, id: row.importId });
     // A forget (a `removed` block) leaves the object in AWS unmanaged: as final as a delete for this state.
     if (row.action !== "delete" && row.action !== "replace" && row.action !== "forget") continue;
     const allowance = allowedBy(input.allow, row);

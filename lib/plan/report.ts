@@ -86,8 +86,8 @@ export function failureText(f: Failure): string {
       return `the HCL root could not be planned, so the equivalence was not checked: ${f.message}`;
     case "import":
       return (
-        `${code(f.address)}: import of ${code(f.id || "(by identity)")} — plan-check does not judge imports (the object may already be managed at another ` +
-        "address or by another state, and two managers destroy each other's work): import by hand, reviewed, then plan again"
+        `${code(f.address)}: import of ${code(f.id)}, which the state already manages as ${code(f.existing)}: two addresses would manage one object ` +
+        "(what one destroys, the other loses). Move it instead (a moved block, stacks/moves.ts), or drop the import block"
       );
     case "check":
       return `${code(f.address)}: its conditions ${f.status === "fail" ? "fail" : "could not be evaluated (error)"} in this plan (a check block's assertion, a postcondition): Terraform's text says which`;
@@ -249,7 +249,7 @@ function verdictAndSummary(doc: Doc, r: PlanCheckReport): void {
   }
   out.push("", `### Verdict: ${r.pass ? "PASS" : "FAIL"}`, "");
   if (r.failures.length === 0) {
-    out.push("No delete, replace or forget outside the allow-list, no import, every moved block shows as a move, no plan error, every state instance planned or kept.");
+    out.push("No delete, replace or forget outside the allow-list, no import of a managed object, every moved block shows as a move, no plan error, every state instance planned or kept.");
   }
   out.push(...doc.list(shown(r.failures, (f) => `- ${failureText(f)}`), count(r.failures.length, "failure"), FOLD_REVIEW));
   const blocked = [...new Set(r.failures.flatMap((f) => (f.kind === "error" && f.address ? [f.address] : [])))];
@@ -306,6 +306,8 @@ function changes(doc: Doc, r: PlanCheckReport): void {
   );
   const moved = r.rows.filter((x) => x.previousAddress);
   doc.section(`Moves (${moved.length})`, shown(moved, (x) => `- ${code(x.previousAddress!)} → ${code(x.address)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "move");
+  const imported = r.rows.filter((x) => x.importId !== undefined);
+  doc.section(`Imports (${imported.length})`, shown(imported, (x) => `- ${code(x.importId || "(by identity)")} → ${rowLabel(x)}${x.action === "no-op" ? "" : `, then ${x.action}`}`), "import");
   doc.section(`Creates (${rows("create").length})`, shown(rows("create"), (x) => `- ${rowLabel(x)}`), "create");
   doc.section(`Reads at apply (${rows("read").length})`, shown(rows("read"), (x) => `- ${rowLabel(x)}`), "read");
   const drift = r.drift ?? [];
