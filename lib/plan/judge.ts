@@ -1,4 +1,4 @@
-// Long: the verdict on a plan in one place (the change rows, allowed deletes, moved blocks, errors in words, the HCL comparison), so every command that plans judges alike.
+// Long: the verdict on a plan in one place (the change rows, allowed deletes and forgets, moved blocks, errors in words, what the plan holds beside its rows: its shape, duplicates, imports, checks; the HCL comparison), so every command that plans judges alike.
 // The verdict on a Terraform plan (`terraform show -json`): what each instance
 // does, which deletes and replaces are allowed, whether every moved block
 // shows as a move, and the plan's errors in words a reviewer can act on. Also

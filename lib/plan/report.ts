@@ -1,3 +1,4 @@
+// Long: the report in one place (each failure in words, every section in the order a reviewer reads it, the fit to one pull-request comment), so both renderings stay the same facts.
 // plan-check's report: Markdown for a pull request, JSON for machines. The
 // same facts in both; the Markdown shortens long values, folds long sections
 // and fits one pull-request comment, the JSON keeps every fact. Values are
