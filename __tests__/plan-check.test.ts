@@ -619,10 +619,12 @@ describe("the verdict", () => {
     expect(judge(verdictInput({}, facts({ ...whole, format_version: "2.0", errored: true, complete: false, deferred_changes: [{ reason: "provider_config_unknown" }], action_invocations: [], checks: [] })))).toEqual([
       { kind: "unjudged", message: 'its JSON format_version is "2.0", not 1.x, the format the gate reads' },
       { kind: "unjudged", message: "Terraform stopped it on an error part-way (errored)" },
-      { kind: "unjudged", message: "it is incomplete: Terraform left changes for a later plan (complete: false, deferred actions)" },
+      { kind: "unjudged", message: "it is incomplete: Terraform left changes for a later plan (complete: false: deferred actions, or a -target plan)" },
       { kind: "unjudged", message: "it holds `deferred_changes`, which the gate does not read" },
     ]);
     expect(judge(verdictInput({}, facts({ resource_changes: [] }))).map(failureText)).toEqual(["the plan cannot be judged: its JSON format_version is null, not 1.x, the format the gate reads"]);
+    // Terraform 1.11.4 marks a -target plan incomplete too: plan-check's --exclude, whose addresses it lists as not judged, is not refused for it.
+    expect(judge(verdictInput({}, { ...facts({ ...whole, complete: false }), notJudged: new Set(["module.route53.aws_route53_zone.zone"]) }))).toEqual([]);
     // A condition found false at plan: a check block's assertion is only a warning to Terraform, the plan goes on. As 1.11.4 writes `checks`.
     const check = (to_display: string, status: string) => ({ address: { kind: "check", name: to_display.replace("check.", ""), to_display }, status, instances: [] });
     const checked = { ...whole, checks: [check("aws_instance.compute_host", "pass"), check("check.rds_reachable", "fail"), check("check.queue_url", "unknown"), check("check.ami", "error")] };

@@ -324,13 +324,17 @@ const READ_PARTS = new Set([
   "prior_state", "configuration", "relevant_attributes", "checks", "timestamp", "applyable", "complete", "errored",
 ]);
 
-/** What makes a plan unfit to judge at all: an error part-way, changes left for later, a format or a part the gate does not read. */
-export function unjudgedParts(plan: PlanJson): Failure[] {
+/**
+ * What makes a plan unfit to judge at all: an error part-way, changes left for later, a format or a part the gate
+ * does not read. `targeted`: made with -target (plan-check's --exclude, whose addresses it lists as not judged),
+ * which Terraform marks incomplete too.
+ */
+export function unjudgedParts(plan: PlanJson, targeted = false): Failure[] {
   const out: string[] = [];
   const major = /^(\d+)\./.exec(plan.format_version ?? "")?.[1];
   if (major !== "1") out.push(`its JSON format_version is ${JSON.stringify(plan.format_version ?? null)}, not 1.x, the format the gate reads`);
   if (plan.errored === true) out.push("Terraform stopped it on an error part-way (errored)");
-  if (plan.complete === false) out.push("it is incomplete: Terraform left changes for a later plan (complete: false, deferred actions)");
+  if (plan.complete === false && !targeted) out.push("it is incomplete: Terraform left changes for a later plan (complete: false: deferred actions, or a -target plan)");
   for (const [part, value] of Object.entries(plan)) {
     const empty = value === null || value === undefined || (Array.isArray(value) && value.length === 0) || (isObject(value as Json) && Object.keys(value as object).length === 0);
     if (!READ_PARTS.has(part) && !empty) out.push(`it holds \`${part}\`, which the gate does not read`);
@@ -428,7 +432,7 @@ export function importsOfManaged(plan: PlanJson): Failure[] {
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
-  if (input.plan) failures.push(...unjudgedParts(input.plan), ...failedChecks(input.plan), ...importsOfManaged(input.plan), ...duplicates(input.plan));
+  if (input.plan) failures.push(...unjudgedParts(input.plan, input.notJudged.size > 0), ...failedChecks(input.plan), ...importsOfManaged(input.plan), ...duplicates(input.plan));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
     // A forget (a `removed` block) leaves the object in AWS unmanaged: as final as a delete for this state.
