@@ -26,6 +26,23 @@ function anyPrincipal(principal: unknown): boolean {
   return isObject(principal) && strings(principal.AWS).includes("*");
 }
 
+/**
+ * A JSON document attribute (a policy, container definitions) read before apply: its value; nothing when it is
+ * a whole expression (`${data.aws_iam_policy_document.x.json}`, `jsonencode(...)`, a variable: checked at its
+ * source, or not before apply); a finding when it is not JSON.
+ */
+function jsonAttribute(address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
+  if (typeof raw !== "string" || isPureReference(raw)) return { findings: [] };
+  try {
+    return { value: decodeTemplateJson(raw) };
+  } catch (e) {
+    return { findings: [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })] };
+  }
+}
+
+/** A statement's path in a finding: `policy.Statement[0] (Sid)`. */
+const statementPath = (at: string, s: Record<string, unknown>, i: number) => `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
+
 /** A queue policy (aws_sqs_queue_policy, or an aws_sqs_queue's own `policy`) that lets anyone in, with no condition to narrow it. */
 export function checkSqsPolicies(doc: Json): Finding[] {
   const policies: [string, unknown][] = [
@@ -33,16 +50,12 @@ export function checkSqsPolicies(doc: Json): Finding[] {
     ...entries(doc, "aws_sqs_queue").map(([name, a]): [string, unknown] => [`aws_sqs_queue.${name}`, a.policy]),
   ];
   return policies.flatMap(([address, raw]) => {
-    if (typeof raw !== "string" || isPureReference(raw)) return [];
-    let policy: unknown;
-    try {
-      policy = decodeTemplateJson(raw);
-    } catch (e) {
-      return [finding("ZH-UNPARSEABLE-JSON", address, `policy is not JSON: ${(e as Error).message}`, { path: "policy" })];
-    }
+    const read = jsonAttribute(address, raw, "policy");
+    if ("findings" in read) return read.findings;
+    const policy = read.value;
     return (isObject(policy) ? blocks(policy.Statement) : []).flatMap((s, i) => {
       if (s.Effect !== "Allow" || !anyPrincipal(s.Principal) || isObject(s.Condition)) return [];
-      const path = `policy.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
+      const path = statementPath("policy", s, i);
       const actions = strings(s.Action).join(", ") || "its actions";
       return [finding("ZH-SQS-PUBLIC-POLICY", address, `allows ${actions} to any principal ("*") with no Condition`, { path })];
     });
@@ -96,14 +109,9 @@ export function checkTaskDefinitions(doc: Json): Finding[] {
   return entries(doc, "aws_ecs_task_definition").flatMap(([name, a]) => {
     const address = `aws_ecs_task_definition.${name}`;
     const raw = a.container_definitions;
-    // A whole-expression value (jsonencode(...), a variable) cannot be read before apply.
-    if (typeof raw !== "string" || isPureReference(raw)) return [];
-    let containers: unknown;
-    try {
-      containers = decodeTemplateJson(raw);
-    } catch (e) {
-      return [finding("ZH-UNPARSEABLE-JSON", address, `container_definitions is not JSON: ${(e as Error).message}`, { path: "container_definitions" })];
-    }
+    const read = jsonAttribute(address, raw, "container_definitions");
+    if ("findings" in read) return read.findings;
+    const containers = read.value;
     if (!Array.isArray(containers)) {
       return [finding("ZH-UNPARSEABLE-JSON", address, "container_definitions is not a JSON array", { path: "container_definitions" })];
     }
@@ -265,19 +273,14 @@ interface Statement {
  * its Allow statements, or a finding when it is not JSON.
  */
 function checkPolicyDocument(address: string, raw: unknown, at: string): Finding[] {
-  // `${data.aws_iam_policy_document.x.json}` and the like: checked at their source.
-  if (typeof raw !== "string" || isPureReference(raw)) return [];
-  let policy: unknown;
-  try {
-    policy = decodeTemplateJson(raw);
-  } catch (e) {
-    return [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })];
-  }
+  const read = jsonAttribute(address, raw, at);
+  if ("findings" in read) return read.findings;
+  const policy = read.value;
   const statements = (isObject(policy) ? blocks(policy.Statement) : [])
     .map((s, i) => ({ s, i }))
     .filter(({ s }) => s.Effect === "Allow")
     .map(({ s, i }) => ({
-      path: `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`,
+      path: statementPath(at, s, i),
       actions: strings(s.Action),
       resources: strings(s.Resource),
       notActions: strings(s.NotAction),
