@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as zlib from "zlib";
+import { zipSync } from "fflate";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
@@ -23,40 +23,8 @@ const environments: Record<string, EnvironmentConfig> = { production };
 const stackText = synthesizeFirst("production", { environments, reviewEnvironments: {} }).text;
 const stackSha = sha256(stackText);
 
-/** A zip archive of stored entries, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
-function zip(entries: Record<string, string | Buffer>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, text] of Object.entries(entries)) {
-    const data = Buffer.from(text);
-    const n = Buffer.from(name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt32LE(zlib.crc32(data), 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(n.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt32LE(zlib.crc32(data), 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(n.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, n, data);
-    centrals.push(central, n);
-    offset += 30 + n.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
+/** A zip archive, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
+const zip = (entries: Record<string, string | Buffer>) => Buffer.from(zipSync(Object.fromEntries(Object.entries(entries).map(([name, data]) => [name, Buffer.from(data)]))));
 /** A planfile protobuf (format version 3) as Terraform writes it, with these -target addresses (target_addrs, field 5). */
 const tfplan = (...targets: string[]) =>
   Buffer.concat([Buffer.from([0x08, 3]), ...targets.map((t) => Buffer.concat([Buffer.from([0x2a, Buffer.byteLength(t)]), Buffer.from(t)]))]);
@@ -196,7 +164,7 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
     );
     const notZip = folder((r) => (r.planFile.sha256 = sha256("not a plan")), "not a plan");
     expect(deploy(notZip.cwd, ["deploy", "production", "--plan", notZip.dir]).stderr).toBe(
-      `error: refusing to apply: ${path.join(notZip.dir, "stack/plan.tfplan")} is not a Terraform plan file (not a zip archive)\n`,
+      `error: refusing to apply: ${path.join(notZip.dir, "stack/plan.tfplan")} is not a Terraform plan file (not a zip archive: invalid zip data)\n`,
     );
   });
 

@@ -3,37 +3,17 @@
 // deploy --plan reads the root module's files from there, so the plan is bound to the sources it applies
 // by its own content, not by what report.json says; and the plan's -target addresses, from the `tfplan`
 // entry (Terraform's planfile protobuf, format version 3: `target_addrs`, field 5).
-import * as zlib from "zlib";
+import { unzipSync } from "fflate";
 
-/** The files of a zip archive (stored or deflated entries), by name. Throws on what is not one. */
+/** The files of a zip archive, by name (fflate's reader). Throws on what is not one. */
 export function zipEntries(zip: Buffer): Map<string, Buffer> {
-  // The end of the central directory: 22 bytes, then a comment of up to 65,535.
-  let end = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65535); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) {
-      end = i;
-      break;
-    }
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(zip);
+  } catch (e) {
+    throw new Error(`not a zip archive: ${(e as Error).message}`);
   }
-  if (end < 0) throw new Error("not a zip archive");
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const out = new Map<string, Buffer>();
-  for (let n = 0; n < count; n++) {
-    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error("a damaged zip archive (central directory)");
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
-    const local = zip.readUInt32LE(at + 42);
-    if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`a damaged zip archive (entry ${name})`);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + size);
-    if (method !== 0 && method !== 8) throw new Error(`zip entry ${name}: compression method ${method}`);
-    out.set(name, method === 8 ? zlib.inflateRawSync(data) : Buffer.from(data));
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return out;
+  return new Map(Object.entries(files).map(([name, data]) => [name, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
 /** The root module's files in a saved plan, by file name (`cdk.tf.json`). */
