@@ -3,10 +3,12 @@
 // deploy --plan reads the root module's files from there, so the plan is bound to the sources it applies
 // by its own content, not by what report.json says; and the plan's -target addresses, from the `tfplan`
 // entry (Terraform's planfile protobuf, format version 3: `target_addrs`, field 5).
-import { unzipSync } from "fflate";
+import type * as Fflate from "fflate";
 
 /** The files of a zip archive, by name (fflate's reader). Throws on what is not one. */
 export function zipEntries(zip: Buffer): Map<string, Buffer> {
+  // Loaded here: the cdktf wrapper imports this file and loads nothing from node_modules before its state check.
+  const { unzipSync } = require("fflate") as typeof Fflate;
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(zip);
