@@ -5,7 +5,7 @@
 // ends jest's workers and what their tests spawned, and removes the run's temporary folder, never
 // another's. Linux only (the processes are found in /proc). The type check's two projects hold exactly
 // tsconfig.json's files, and their incremental check (tsc -b) still finds an error an edit makes in the other
-// project.
+// project; after an install the whole check (tsc -p) runs once, not at every run.
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -74,6 +74,21 @@ describe("npm test's type check: two projects", () => {
     expect(r.status).not.toBe(1); // jest's code for a failed test: tsc's came first
     expect(fs.readdirSync(tmp)).toEqual([]);
   }, 300_000);
+
+  it("after an install with no source changed, one run checks every file (tsc -p) and marks both build infos newer than the install: the next run takes tsc -b", () => {
+    const run = () => spawnSync(process.execPath, ["tools/test.js", "__tests__/addresses.test.ts"], { cwd: repo, env: envWith(fs.mkdtempSync(path.join(dir, "tmp-"))), encoding: "utf8", timeout: 240_000 });
+    expect(run().stdout).toContain("tsc: no type errors");
+    // The copy links node_modules (never touched here): its build infos are set back to before the install instead.
+    const installed = fs.statSync(path.join(repo, "node_modules", ".package-lock.json")).mtimeMs;
+    const before = new Date(installed - 60_000);
+    const infos = PROJECTS.map((p) => path.join(repo, buildInfoOf(repo, p)));
+    for (const f of infos) fs.utimesSync(f, before, before);
+    const content = infos.map((f) => fs.readFileSync(f, "utf8"));
+    expect(run().stdout).toContain("tsc: no type errors");
+    for (const f of infos) expect(fs.statSync(f).mtimeMs).toBeGreaterThan(installed);
+    // Nothing changed, so tsc wrote nothing: only the times moved.
+    expect(infos.map((f) => fs.readFileSync(f, "utf8"))).toEqual(content);
+  }, 600_000);
 
   it("after a warm check, tsc -b finds the errors an edit makes in either project, and passes again once it is undone", () => {
     const run = () => spawnSync(process.execPath, ["tools/test.js", "__tests__/addresses.test.ts"], { cwd: repo, env: envWith(fs.mkdtempSync(path.join(dir, "tmp-"))), encoding: "utf8", timeout: 240_000 });
