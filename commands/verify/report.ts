@@ -1,7 +1,7 @@
 // verify's report: a Markdown table (default) or JSON with every fact.
-import { isSecretName } from "../../policy/secret-names";
 import { LogLine, Missing, RequestRecord } from "./aws";
 import { Facts, LOG_WINDOW_MINUTES, Row, describeError, iso } from "./checks";
+import { printableValue } from "./redact";
 import { VerifyTarget } from "./target";
 
 export interface VerifyReport {
@@ -55,11 +55,6 @@ export function renderMarkdown(r: VerifyReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** What stands for a value verify does not print. */
-export const REDACTED = "(redacted by verify)";
-/** Environment variables whose value is not printed: the policy's secret-like names, and, printing being where a leak lands, any name ending in KEY (STRIPE_KEY). */
-const redacts = (name: string) => isSecretName(name) || /KEY$/i.test(name);
-
 /**
  * A container's `environment` as JSON: the live task definition (or a task's overrides) may hold what the
  * stack keeps in `secrets`, set by hand; a value named like a secret, and a URL's password, are never printed.
@@ -68,7 +63,7 @@ function environment(list: unknown[]): unknown[] {
   return list.map((e) => {
     if (!e || typeof e !== "object" || typeof (e as { value?: unknown }).value !== "string") return plain(e);
     const { name, value } = e as { name?: string; value: string };
-    return { ...(plain(e) as object), value: redacts(name ?? "") ? REDACTED : value.replace(/(:\/\/[^/:@\s]*:)[^/@\s]+@/g, `$1${REDACTED}@`) };
+    return { ...(plain(e) as object), value: printableValue(name ?? "", value) };
   });
 }
 
