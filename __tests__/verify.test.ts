@@ -19,6 +19,7 @@ import { READ_OPERATIONS } from "../commands/verify/aws";
 import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands/verify/checks";
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
+import { compareTaskDefinition, stackTaskDefinition, taskDefinitionVerdict } from "../commands/verify/task-definition";
 import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, Transport, startAwsServer } from "./aws-server";
 import { buildDist } from "./processes";
@@ -132,7 +133,7 @@ const rows = (stdout: string) =>
 const failing = (stdout: string) => rows(stdout).filter((r) => r[1] === "FAIL");
 const operations = (r: Run) => r.requests.map((q) => q.operation);
 
-const HEALTHY_TABLE = `verify production: 19 of 19 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:00Z)
+const HEALTHY_TABLE = `verify production: 20 of 20 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:00Z)
 
 | check | result | seen | what to do |
 | --- | --- | --- | --- |
@@ -141,6 +142,7 @@ const HEALTHY_TABLE = `verify production: 19 of 19 checks pass (us-east-1, accou
 | ECS tasks | PASS | running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0) |  |
 | ECS deployment | PASS | production-ml-worker:4: COMPLETED (started 2025-10-21T11:30:00Z) |  |
 | ECS stopped tasks | PASS | none since the deployment started; 1 stopped before this deployment, not judged |  |
+| task definition | PASS | production-ml-worker:4 as the stack defines it: cpu 512, memory 3072, awsvpc, FARGATE, execution and task roles; ml-worker: 38 environment variables, 3 secrets, log driver awslogs, health check; not comparable offline: ml-worker.environment.POSTGRES_PORT, ml-worker.environment.POSTGRES_DB (known only at apply) |  |
 | image path | PASS | 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest |  |
 | image in ECR | PASS | zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z |  |
 | worker DB host | PASS | POSTGRES_SERVER=zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com |  |
@@ -157,6 +159,9 @@ const HEALTHY_TABLE = `verify production: 19 of 19 checks pass (us-east-1, accou
 | DNS records | PASS | zivohealth.ai, www.zivohealth.ai, api.zivohealth.ai → 3.91.20.17 |  |
 `;
 
+const TASK_DEFINITION_TODO =
+  "the service runs a revision the stack does not define (registered or changed outside it): deploy the stack (npm run deploy); to keep a change, make it in the stack's sources first";
+
 /** The requests each check's row lists for the healthy recording. */
 const HEALTHY_REQUESTS: Record<string, string[]> = {
   "ECS cluster": ["ecs:DescribeClusters"],
@@ -164,6 +169,7 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "ECS tasks": ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "ECS deployment": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "ECS stopped tasks": ["ecs:ListTasks", "ecs:DescribeTasks"],
+  "task definition": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "image path": ["sts:GetCallerIdentity", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
   "image in ECR": ["ecs:DescribeTaskDefinition", "ecs:ListTasks", "ecs:DescribeTasks", "ecr:DescribeImages"],
   "worker DB host": ["ecs:DescribeTaskDefinition"],
@@ -180,6 +186,68 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "DNS records": ["ec2:DescribeInstances", "route53:ListHostedZonesByName", "route53:ListResourceRecordSets"],
 };
 
+/** What the production stack sets in its task definition: the task definition row compares each field. */
+const PRODUCTION_DEFINITION = {
+  cpu: "512",
+  memory: "3072",
+  networkMode: "awsvpc",
+  requiresCompatibilities: ["FARGATE"],
+  executionRoleArn: { atApply: "${aws_iam_role.iam_ecs_task_execution.arn}", endsWith: "/zivohealth-production-ecs-task-execution" },
+  taskRoleArn: { atApply: "${aws_iam_role.iam_ecs_task.arn}", endsWith: "/zivohealth-production-ecs-task" },
+  containers: [
+    {
+      name: "ml-worker",
+      essential: true,
+      environment: (
+        [
+          ["AWS_REGION", "us-east-1"],
+          ["ML_WORKER_MODE", "sqs"],
+          ["ML_WORKER_SQS_QUEUE_URL", { atApply: "${aws_sqs_queue.ml_worker_ml_worker.url}", endsWith: "/production-ml-worker" }],
+          ["ML_WORKER_BATCH_SIZE", "1"],
+          ["ML_WORKER_WAIT_TIME", "20"],
+          ["ML_WORKER_VISIBILITY_TIMEOUT", "300"],
+          ["POSTGRES_SERVER", { atApply: '${element(split(":", data.aws_db_instance.existing.endpoint), 0)}', hostWithoutPort: true }],
+          ["POSTGRES_PORT", { atApply: "${data.aws_db_instance.existing.port}" }],
+          ["POSTGRES_DB", { atApply: "${data.aws_db_instance.existing.db_name}" }],
+          ["ENVIRONMENT", "production"],
+          ["PROJECT_NAME", "zivohealth"],
+          ["VERSION", "1.0.0"],
+          ["PROJECT_VERSION", "1.0.0"],
+          ["API_V1_STR", "/api/v1"],
+          ["SERVER_HOST", "0.0.0.0"],
+          ["SERVER_PORT", "8000"],
+          ["SECRET_KEY", "ml-worker-secret-key-not-used"],
+          ["ACCESS_TOKEN_EXPIRE_MINUTES", "30"],
+          ["ALGORITHM", "HS256"],
+          ["REDIS_HOST", "localhost"],
+          ["REDIS_PORT", "6379"],
+          ["REDIS_DB", "0"],
+          ["AWS_S3_BUCKET", "zivohealth-data"],
+          ["CHAT_WS_HEARTBEAT_MAX_SECONDS", "60"],
+          ["OCR_PROVIDER", "textract"],
+          ["OCR_TIMEOUT", "30"],
+          ["OCR_MAX_FILE_SIZE", "10485760"],
+          ["CORS_ORIGINS", "[]"],
+          ["LOINC_ENABLED", "1"],
+          ["LOINC_CREATE_TABLES", "0"],
+          ["WS_MESSAGE_QUEUE", "ws_messages"],
+          ["SMTP_SERVER", "smtp.zoho.in"],
+          ["SMTP_PORT", "587"],
+          ["SMTP_USERNAME", "noreply@zivohealth.ai"],
+          ["SMTP_PASSWORD", "not-used-in-ml-worker"],
+          ["FROM_EMAIL", "noreply@zivohealth.ai"],
+          ["FRONTEND_URL", "https://app.zivohealth.com"],
+          ["PASSWORD_RESET_APP_DIR", "/app/www/reset-password"],
+        ] as const
+      ).map(([name, value]) => ({ name, value })),
+      logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/production-ml-worker", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ml-worker" } },
+      portMappings: [],
+      healthCheck: { command: ["CMD-SHELL", "/app/healthcheck.sh || exit 1"], interval: 30, timeout: 5, retries: 3, startPeriod: 60 },
+    },
+  ],
+  notCompared: [],
+};
+
 describe("the target: every name from the synthesized stack", () => {
   it("production: the names the ECS service's references lead to", () => {
     expect(targetOf("production", PRODUCTION)).toEqual({
@@ -189,7 +257,7 @@ describe("the target: every name from the synthesized stack", () => {
       service: { address: "aws_ecs_service.ml_worker_ml_worker", name: "production-ml-worker" },
       workerMode: "sqs",
       minCapacity: 0,
-      taskDefinition: { address: "aws_ecs_task_definition.ml_worker_ml_worker", name: "production-ml-worker", container: "ml-worker" },
+      taskDefinition: { address: "aws_ecs_task_definition.ml_worker_ml_worker", name: "production-ml-worker", container: "ml-worker", definition: PRODUCTION_DEFINITION },
       image: {
         repository: "zivohealth-production-ml-worker",
         tag: "latest",
@@ -419,7 +487,7 @@ describe("npm run verify against the recordings", () => {
     const r = await verify("healthy", ["--json", "--logs", "2"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ stack: "production", region: "us-east-1", account: "474221740916", pass: true, counts: { pass: 19, fail: 0 }, polls: 1 });
+    expect(report).toMatchObject({ stack: "production", region: "us-east-1", account: "474221740916", pass: true, counts: { pass: 20, fail: 0 }, polls: 1 });
     expect(report.checks.map((c: any) => c.check)).toEqual([...CHECKS]);
     expect(Object.fromEntries(report.checks.map((c: any) => [c.check, c.requests]))).toEqual(HEALTHY_REQUESTS);
     expect(report.facts.service.value.deployments[0]).toMatchObject({ status: "PRIMARY", rolloutState: "COMPLETED", createdAt: "2025-10-21T11:30:00.123Z" });
@@ -452,9 +520,21 @@ describe("npm run verify against the recordings", () => {
   // The user's report: a revision registered by hand held the SMTP password and a database URL in environment; --json printed both.
   it("--json prints no secret value: environment values named like a secret, and a URL's password, redacted", async () => {
     const r = await verify("secret-env", ["--json"]);
-    expect(r.code).toBe(0);
-    for (const secret of ["Zk8-live-smtp-pass", "Pg-live-pass-77", "sk-live-override-0123456789", "ml-worker-secret-key-not-used"]) expect(r.stdout).not.toContain(secret);
+    expect(r.code).toBe(1);
+    for (const secret of ["Zk8-live-smtp-pass", "Pg-live-pass-77", "sk-live-override-0123456789", "ml-worker-secret-key-not-used", "not-used-in-ml-worker"]) expect(r.stdout).not.toContain(secret);
     const report = JSON.parse(r.stdout);
+    // That revision is not the stack's: named field by field, the secret-named one without its values.
+    expect(report.checks.filter((c: any) => c.result === "FAIL").map((c: any) => [c.check, c.seen])).toEqual([
+      [
+        "task definition",
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/deployer) differs from the stack's in 2 field(s): " +
+          "ml-worker.environment.SMTP_PASSWORD: the stack's (redacted by verify), live (redacted by verify); " +
+          'ml-worker.environment.DATABASE_URL: the stack\'s (none), live "postgresql://zivo:(redacted by verify)@zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com:5432/zivohealth"',
+      ],
+    ]);
+    // The stack's own environment, in the target, is redacted alike.
+    const stackEnv = Object.fromEntries(report.target.taskDefinition.definition.containers[0].environment.map((e: any) => [e.name, e.value]));
+    expect([stackEnv.SMTP_PASSWORD, stackEnv.SECRET_KEY, stackEnv.SMTP_USERNAME]).toEqual(["(redacted by verify)", "(redacted by verify)", "noreply@zivohealth.ai"]);
     const env = Object.fromEntries(report.facts.taskDefinition.value.containerDefinitions[0].environment.map((e: any) => [e.name, e.value]));
     expect([env.SMTP_PASSWORD, env.SECRET_KEY, env.DATABASE_URL, env.POSTGRES_SERVER, env.SMTP_USERNAME]).toEqual([
       "(redacted by verify)",
@@ -583,6 +663,14 @@ describe("npm run verify against the recordings", () => {
         "FAIL",
         "running 0 of desired 0 (aggregation mode, min 1)",
         "aggregation mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy",
+      ],
+      // The recording runs the revision of a stack in sqs mode.
+      [
+        "task definition",
+        "FAIL",
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/deployer) differs from the stack's in 1 field(s): " +
+          'ml-worker.environment.ML_WORKER_MODE: the stack\'s "aggregation", live "sqs"',
+        TASK_DEFINITION_TODO,
       ],
       ["log events", "FAIL", "none in the last 60 min; no task runs to write them", "see ECS tasks and ECS stopped tasks"],
     ]);
@@ -908,7 +996,7 @@ describe("npm run verify against the recordings", () => {
     });
     expect(check("API host")).toMatchObject({ result: "FAIL", seen: "ec2:DescribeInstances failed: RequestLimitExceeded: Request limit exceeded. (3 attempts)" });
     expect(check("DNS records")).toMatchObject({ result: "FAIL", seen: "not checked: no running API host with a public IP" });
-    expect(report.counts).toEqual({ pass: 16, fail: 3 });
+    expect(report.counts).toEqual({ pass: 17, fail: 3 });
     expect(report.requests.find((q: any) => q.operation === "ecs:DescribeServices")).toEqual({ operation: "ecs:DescribeServices", about: "production-ml-worker", attempts: 3 });
     expect(report.requests.find((q: any) => q.operation === "ssm:GetParameter")).toEqual({
       operation: "ssm:GetParameter",
@@ -987,8 +1075,8 @@ describe("npm run verify against the recordings", () => {
 const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
   "sts:GetCallerIdentity": ["image path", "SSM parameters"],
   "ecs:DescribeClusters": ["ECS cluster"],
-  "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "image path", "image in ECR", "worker DB host", "SSM parameters"],
-  "ecs:DescribeTaskDefinition": ["ECS deployment", "image path", "image in ECR", "worker DB host", "SSM parameters"],
+  "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "task definition", "image path", "image in ECR", "worker DB host", "SSM parameters"],
+  "ecs:DescribeTaskDefinition": ["ECS deployment", "task definition", "image path", "image in ECR", "worker DB host", "SSM parameters"],
   "ecs:ListTasks": ["ECS tasks", "ECS stopped tasks", "image in ECR"],
   "ecs:DescribeTasks": ["ECS tasks", "ECS stopped tasks", "image in ECR"],
   "ecr:DescribeImages": ["image in ECR"],
@@ -1113,12 +1201,12 @@ describe("--wait", () => {
     expect(r.code).toBe(0);
     expect(r.sleeps).toEqual([15_000]);
     expect(r.stderr).toBe(
-      "verify: poll 1: 16 of 19 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
+      "verify: poll 1: 17 of 20 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
         "ECS deployment (production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:58:40Z)), " +
         "log events (none in the last 60 min; no task runs to write them); next poll in 15 s, 2 min left\n",
     );
     expect(r.stdout.split("\n")[0]).toBe(
-      "verify production: 19 of 19 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:15Z; 2 polls over 15 s)",
+      "verify production: 20 of 20 checks pass (us-east-1, account 474221740916, as arn:aws:iam::474221740916:user/deployer; read-only; 2025-10-21T12:00:15Z; 2 polls over 15 s)",
     );
     // The caller identity is read once; everything else on each poll.
     expect(operations(r).filter((o) => o === "sts:GetCallerIdentity")).toHaveLength(1);
@@ -1247,6 +1335,117 @@ describe("stopped tasks' causes, in words", () => {
     expect(ssmName("arn:aws:ssm:eu-west-1:474221740916:parameter/x", "us-east-1", "474221740916")).toBeUndefined();
     expect(ssmName("zivohealth/production/db/user", "us-east-1", "474221740916")).toBe("/zivohealth/production/db/user");
   });
+});
+
+describe("the task definition row: what the stack sets, field by field", () => {
+  const ACCOUNT = "474221740916";
+  const resources = { aws_iam_role: { exec: { name: "app-exec" } } };
+  const spec = stackTaskDefinition(
+    { family: "app", cpu: "1 vCPU", memory: "3 GB", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"], execution_role_arn: "${aws_iam_role.exec.arn}", tags: { Name: "app" } },
+    [{ name: "app", image: "x", cpu: 256, command: ["serve"], portMappings: [{ containerPort: 8000 }], healthCheck: { command: ["CMD", "true"] }, mountPoints: [] }],
+    resources,
+  );
+  // DescribeTaskDefinition as AWS answers for that registration: its defaults filled in.
+  const registered = {
+    taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/app:1`,
+    cpu: "1024",
+    memory: "3072",
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/app-exec`,
+    containerDefinitions: [
+      {
+        name: "app",
+        image: "x",
+        cpu: 256,
+        essential: true,
+        command: ["serve"],
+        portMappings: [{ containerPort: 8000, hostPort: 8000, protocol: "tcp" }],
+        environment: [],
+        mountPoints: [],
+        volumesFrom: [],
+        systemControls: [],
+        healthCheck: { command: ["CMD", "true"], interval: 30, timeout: 5, retries: 3 },
+      },
+    ],
+  } as const;
+  const compare = (live: object) => compareTaskDefinition(spec, { name: "app", secrets: [] }, live as any, ACCOUNT);
+
+  it("what the stack leaves to AWS (essential, hostPort, the health check's timings, empty lists) and its units (1 vCPU, 3 GB) are no difference", () => {
+    expect(spec.notCompared).toEqual([]);
+    expect(compare(registered)).toEqual({ differences: [], notComparable: [] });
+  });
+
+  it("each field changed live is named with both values; a role, command or container the stack does not set is a difference", () => {
+    const c = registered.containerDefinitions[0];
+    const changed = {
+      ...registered,
+      taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/admin`,
+      executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/other`,
+      containerDefinitions: [
+        { ...c, essential: false, entryPoint: ["/bin/sh", "-c"], command: ["serve", "--debug"], portMappings: [{ containerPort: 8000, hostPort: 8000, protocol: "udp" }], healthCheck: { ...c.healthCheck, interval: 60 } },
+        { name: "sidecar", image: "y" },
+      ],
+    };
+    expect(compare(changed).differences.map((d) => `${d.field}: the stack's ${d.stack}, live ${d.live}`)).toEqual([
+      `executionRoleArn: the stack's …/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::${ACCOUNT}:role/other"`,
+      `taskRoleArn: the stack's (none), live "arn:aws:iam::${ACCOUNT}:role/admin"`,
+      'containers: the stack\'s ["app"], live ["app","sidecar"]',
+      'app.essential: the stack\'s true, live false',
+      'app.command: the stack\'s ["serve"], live ["serve","--debug"]',
+      'app.entryPoint: the stack\'s (none), live ["/bin/sh","-c"]',
+      'app.portMappings: the stack\'s ["8000:8000/tcp"], live ["8000:8000/udp"]',
+      "app.healthCheck.interval: the stack's 30, live 60",
+    ]);
+  });
+
+  it("what the stack sets that verify does not compare (another kind of field, a list holding an expression) is named, not judged", () => {
+    const other = stackTaskDefinition(
+      { cpu: "512", pid_mode: "task" },
+      [{ name: "app", image: "x", command: ["${var.command}"], ulimits: [{ name: "nofile", softLimit: 1024, hardLimit: 1024 }], volumesFrom: [] }],
+      resources,
+    );
+    expect(other.notCompared).toEqual(["pid_mode", "app.ulimits", "app.command"]);
+    const live = { taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/app:1`, cpu: "512", containerDefinitions: [{ name: "app", image: "x", essential: true, command: ["serve"], ulimits: [] }] };
+    expect(compareTaskDefinition(other, { name: "app", secrets: [] }, live as any, ACCOUNT)).toEqual({ differences: [], notComparable: [] });
+    const t = targetOf("production", PRODUCTION);
+    expect(taskDefinitionVerdict({ ...t, taskDefinition: { ...t.taskDefinition, container: "app", definition: other }, secrets: [] }, live as any, ACCOUNT)).toEqual({
+      pass: true,
+      seen: "app:1 as the stack defines it: cpu 512, no roles; app: 0 environment variables, 0 secrets; not compared: pid_mode, app.ulimits, app.command",
+      todo: "",
+    });
+  });
+
+  it("the DB host and the queue URL, known at apply, are judged as the worker DB host row does and by the queue's name", () => {
+    const t = targetOf("production", PRODUCTION);
+    const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
+    const env = live.containerDefinitions[0].environment;
+    env.find((e: any) => e.name === "POSTGRES_SERVER").value = "zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com:5432";
+    env.find((e: any) => e.name === "ML_WORKER_SQS_QUEUE_URL").value = "https://sqs.us-east-1.amazonaws.com/474221740916/staging-ml-worker";
+    env.find((e: any) => e.name === "POSTGRES_PORT").value = "6543"; // known only at apply: not compared
+    live.containerDefinitions[0].secrets[2].valueFrom = "arn:aws:ssm:us-east-1:111122223333:parameter/zivohealth/production/openai/api_key";
+    expect(compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, live, ACCOUNT)).toEqual({
+      differences: [
+        {
+          field: "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL",
+          stack: "…/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url)",
+          live: '"https://sqs.us-east-1.amazonaws.com/474221740916/staging-ml-worker"',
+        },
+        {
+          field: "ml-worker.environment.POSTGRES_SERVER",
+          stack: 'a host name without a port (at apply: element(split(":", data.aws_db_instance.existing.endpoint), 0))',
+          live: '"zivohealth-dev-postgres.cabauc2kk65l.us-east-1.rds.amazonaws.com:5432"',
+        },
+        {
+          field: "ml-worker.secrets.OPENAI_API_KEY",
+          stack: '"arn:aws:ssm:us-east-1:474221740916:parameter/zivohealth/production/openai/api_key"',
+          live: '"arn:aws:ssm:us-east-1:111122223333:parameter/zivohealth/production/openai/api_key"',
+        },
+      ],
+      notComparable: ["ml-worker.environment.POSTGRES_PORT", "ml-worker.environment.POSTGRES_DB"],
+    });
+  });
+
 });
 
 describe("the command as npm runs it, and after npm run deploy", () => {

@@ -95,7 +95,7 @@ export function renderJson(r: VerifyReport): string {
       counts: { pass: passed, fail: r.rows.length - passed },
       polls: r.polls,
       waitedSeconds: r.waitedSeconds,
-      target: r.target,
+      target: plain(r.target),
       checks: r.rows.map((x) => ({ check: x.check, result: x.pass ? "PASS" : "FAIL", seen: x.seen, todo: x.todo, settles: x.settles, requests: x.requests })),
       facts: plain(r.facts),
       requests: r.requests,

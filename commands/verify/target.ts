@@ -5,6 +5,7 @@
 // own naming from the module block's synthesized inputs.
 import { decodeTemplateJson } from "../../policy/template";
 import { InputError } from "../../lib/cli";
+import { StackTaskDefinition, stackTaskDefinition } from "./task-definition";
 
 export type WorkerMode = "sqs" | "aggregation" | "both";
 
@@ -26,7 +27,8 @@ export interface VerifyTarget {
   readonly minCapacity: number;
   /** The lowest min_capacity the stack's scheduled actions set on that target (the night scale-down), when it has any. */
   readonly scheduledMinCapacity?: number;
-  readonly taskDefinition: Named & { readonly container: string };
+  /** `definition`: what the stack sets in it, compared with the live revision field by field. */
+  readonly taskDefinition: Named & { readonly container: string; readonly definition: StackTaskDefinition };
   /**
    * The image the stack builds: `<registry host>/<repository>:<tag>`. `tag` is
    * undefined when it is only known at apply (a variable).
@@ -190,7 +192,11 @@ export function verifyTarget(stack: string, text: string): VerifyTarget {
     workerMode: mode as WorkerMode,
     minCapacity,
     ...(scheduledMins.length > 0 ? { scheduledMinCapacity: Math.min(...scheduledMins) } : {}),
-    taskDefinition: { ...named("aws_ecs_task_definition", taskName, task, "family"), container: literal(container.name, "the container's name") },
+    taskDefinition: {
+      ...named("aws_ecs_task_definition", taskName, task, "family"),
+      container: literal(container.name, "the container's name"),
+      definition: stackTaskDefinition(task, containers, resources),
+    },
     image: { repository: image![2], tag: isLiteral(image![3]) ? image![3] : undefined, registryOf },
     secrets,
     dbHostParameter,

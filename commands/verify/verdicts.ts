@@ -7,6 +7,7 @@ import type { Instance } from "@aws-sdk/client-ec2";
 import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
 import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
 import { VerifyTarget } from "./target";
+import { taskDefinitionVerdict } from "./task-definition";
 
 /** What to do about a request that failed. */
 function errorTodo(e: CallError): string {
@@ -43,6 +44,7 @@ export function judge(f: Facts, c: JudgeContext): Row[] {
   const queue = f.queue?.ok && !(f.queue.value instanceof Missing) ? f.queue.value : undefined;
   const container = liveContainer(f, c.target);
   judgeEcs(j, service, queue);
+  judgeTaskDefinition(j, service);
   judgeImage(j, service, container);
   judgeDatabase(j, container);
   judgeQueues(j, queue);
@@ -207,6 +209,19 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
         todoForCause(first.cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined),
       );
     }
+  }
+}
+
+/** The revision the service runs against the stack's, field by field (./task-definition.ts). */
+function judgeTaskDefinition(j: Judging, service: Service | undefined): void {
+  const { f, c, t, row, failed, blocked, noService } = j;
+  const td = f.taskDefinition;
+  if (!service) blocked("task definition", noService, f.service?.ok === false && !f.service.error.denied);
+  else if (!td) blocked("task definition", "the service names no task definition");
+  else if (!td.ok) failed("task definition", td.error);
+  else {
+    const v = taskDefinitionVerdict(t, td.value, c.account);
+    row("task definition", v.pass, v.seen, v.todo);
   }
 }
 
