@@ -822,6 +822,44 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // A revision of the stack's family registered by hand (ACTIVE, the same image) passed every row.
+  it("a revision of the stack's family that is not the stack's: the task definition row names each field, and nothing else changes", async () => {
+    const r = await verify("task-definition-drift", ["--wait", "600"]);
+    // A wrong revision does not fix itself: --wait stops at once.
+    expect(r).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: task definition cannot pass by waiting\n" });
+    expect(failing(r.stdout)).toEqual([
+      [
+        "task definition",
+        "FAIL",
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/oncall) differs from the stack's in 3 field(s): " +
+          'memory: the stack\'s "3072", live "4096"; ' +
+          'ml-worker.environment.ML_WORKER_BATCH_SIZE: the stack\'s "1", live "10"; ' +
+          'ml-worker.logConfiguration.options.awslogs-group: the stack\'s "/ecs/production-ml-worker", live "/ecs/staging-ml-worker"',
+        TASK_DEFINITION_TODO,
+      ],
+    ]);
+    const others = (stdout: string) => rows(stdout).filter((x) => x[0] !== "task definition");
+    expect(others(r.stdout)).toEqual(others(HEALTHY_TABLE));
+  });
+
+  it("an environment value named like a secret differs: the row names it, never either value (table and --json)", async () => {
+    const table = await verify("secret-env-drift");
+    const json = await verify("secret-env-drift", ["--json"]);
+    const seen =
+      "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/oncall) differs from the stack's in 2 field(s): " +
+      "ml-worker.environment.SECRET_KEY: the stack's (redacted by verify), live (redacted by verify); " +
+      "ml-worker.environment.SENTRY_KEY: the stack's (none), live (redacted by verify)";
+    expect([table.code, failing(table.stdout)]).toEqual([1, [["task definition", "FAIL", seen, TASK_DEFINITION_TODO]]]);
+    expect(JSON.parse(json.stdout).checks.filter((c: any) => c.result === "FAIL")).toEqual([
+      { check: "task definition", result: "FAIL", seen, todo: TASK_DEFINITION_TODO, settles: false, requests: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"] },
+    ]);
+    // Neither the stack's value nor the live ones, anywhere in either report.
+    for (const value of ["ml-worker-secret-key-not-used", "Hx9-live-signing-secret-do-not-print", "sentry-ingest-7f3a9c2e"]) {
+      expect(table.stdout).not.toContain(value);
+      expect(json.stdout).not.toContain(value);
+    }
+  });
+
   // The user's report: latest pushed again, the service not rolled; image in ECR passed on the new digest while the task ran the old one.
   it("a tag pushed again after the running tasks pulled it: they run an image the tag no longer names", async () => {
     const r = await verify("tag-moved", ["--wait", "600"]);
@@ -1446,6 +1484,28 @@ describe("the task definition row: what the stack sets, field by field", () => {
     });
   });
 
+  it("a difference does not settle while a rollout is in progress: the revision read is the one the rollout ends on", () => {
+    const t = targetOf("production", PRODUCTION);
+    const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "task-definition-drift", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
+    const primary = { status: "PRIMARY", rolloutState: "IN_PROGRESS" as const, taskDefinition: live.taskDefinitionArn, createdAt: new Date(NOW - 60_000) };
+    const service = { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 1, runningCount: 0, deployments: [primary] };
+    const rows = judge(
+      { service: { ok: true, value: service }, primary, taskDefinition: { ok: true, value: { ...live, registeredAt: new Date(live.registeredAt * 1000) } } },
+      { target: t, account: ACCOUNT, now: new Date(NOW), made: new Set(["ecs:DescribeServices", "ecs:DescribeTaskDefinition"]) },
+    );
+    expect(rows.find((r) => r.check === "ECS deployment")).toMatchObject({ pass: false, settles: true });
+    expect(rows.find((r) => r.check === "task definition")).toEqual({
+      check: "task definition",
+      pass: false,
+      seen:
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/oncall) differs from the stack's in 3 field(s): " +
+        'memory: the stack\'s "3072", live "4096"; ml-worker.environment.ML_WORKER_BATCH_SIZE: the stack\'s "1", live "10"; ' +
+        'ml-worker.logConfiguration.options.awslogs-group: the stack\'s "/ecs/production-ml-worker", live "/ecs/staging-ml-worker"',
+      todo: TASK_DEFINITION_TODO,
+      settles: false,
+      requests: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+    });
+  });
 });
 
 describe("the command as npm runs it, and after npm run deploy", () => {
