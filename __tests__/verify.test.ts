@@ -1412,6 +1412,9 @@ describe("the task definition row: what the stack sets, field by field", () => {
   it("what the stack leaves to AWS (essential, hostPort, the health check's timings, empty lists) and its units (1 vCPU, 3 GB) are no difference", () => {
     expect(spec.notCompared).toEqual([]);
     expect(compare(registered)).toEqual({ differences: [], notComparable: [] });
+    // essential left out of an answer is ECS's default, true.
+    const { essential: _, ...withoutEssential } = registered.containerDefinitions[0];
+    expect(compare({ ...registered, containerDefinitions: [withoutEssential] })).toEqual({ differences: [], notComparable: [] });
   });
 
   it("each field changed live is named with both values; a role, command or container the stack does not set is a difference", () => {
