@@ -661,13 +661,15 @@ describe("the verdict", () => {
       rc("aws_sqs_queue.later", ["create"], {}, { after: {}, after_unknown: { name: true } }),
     ]);
     expect(judge(verdictInput(production, facts(second)))).toEqual([
-      { kind: "duplicate", address: "aws_instance.second_host", existing: "aws_instance.compute_host", name: "zivohealth-production-ec2-no-snapd" },
-      { kind: "duplicate", address: "aws_sqs_queue.ml_worker_second", existing: "aws_sqs_queue.ml_worker_ml_worker", name: "production-ml-worker" },
+      { kind: "duplicate", address: "aws_instance.second_host", existing: "aws_instance.compute_host", type: "aws_instance", attribute: "tags.Name", name: "zivohealth-production-ec2-no-snapd" },
+      { kind: "duplicate", address: "aws_sqs_queue.ml_worker_second", existing: "aws_sqs_queue.ml_worker_ml_worker", type: "aws_sqs_queue", attribute: "name", name: "production-ml-worker" },
     ]);
-    expect(failureText(judge(verdictInput(production, facts(second)))[1])).toBe(
-      "`aws_sqs_queue.ml_worker_second`: create of `production-ml-worker`, the name of `aws_sqs_queue.ml_worker_ml_worker`, which the state holds and this plan keeps: " +
+    expect(judge(verdictInput(production, facts(second))).map(failureText)).toEqual([
+      "`aws_instance.second_host`: create of `tags.Name` `zivohealth-production-ec2-no-snapd`, as `aws_instance.compute_host`, which the state holds and this plan keeps: " +
+        "AWS accepts it, but it is a second host of that Name, beside the one everything finds by it. Move the existing one to this address (a moved block, stacks/moves.ts) instead",
+      "`aws_sqs_queue.ml_worker_second`: create of `name` `production-ml-worker`, as `aws_sqs_queue.ml_worker_ml_worker`, which the state holds and this plan keeps: " +
         "applying would make a second one (or fail on the name). Move the existing one to this address (a moved block, stacks/moves.ts) instead",
-    );
+    ]);
     // A name Terraform marks sensitive: never compared, so never in the report.
     const secretName = plan([rc("aws_sqs_queue.ml_worker_second", ["create"], {}, { after: queue, after_sensitive: { name: true } })]);
     expect(judge(verdictInput(production, facts(secretName)))).toEqual([]);

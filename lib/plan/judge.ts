@@ -7,6 +7,7 @@
 
 import type { AllowedDestroy, KeptUnplannable } from "../../config/environment";
 import { MASK, diffJson, equal } from "../tf-diff";
+import { duplicates } from "./names";
 
 export type { AllowedDestroy, KeptUnplannable };
 
@@ -276,8 +277,8 @@ export type Failure =
   | { readonly kind: "unjudged"; readonly message: string }
   /** A condition Terraform found false (or could not evaluate) at plan: a check block's assertion (only a warning to Terraform), a postcondition. */
   | { readonly kind: "check"; readonly address: string; readonly status: string }
-  /** A create of an object named as one the state holds and the plan keeps (the same type, name and scope): a second one. */
-  | { readonly kind: "duplicate"; readonly address: string; readonly existing: string; readonly name: string };
+  /** A create of an object named as one the state holds and the plan keeps (the same type, name and scope, lib/plan/names.ts): a second one. */
+  | { readonly kind: "duplicate"; readonly address: string; readonly existing: string; readonly type: string; readonly attribute: string; readonly name: string };
 
 export interface JudgeInput {
   readonly rows: readonly ChangeRow[];
@@ -377,41 +378,6 @@ export function priorObjects(plan: PlanJson): PriorObject[] {
   return out;
 }
 
-/** Where a name is unique only within these (a zone and record type, a role, a VPC, a scaled resource): part of an object's identity. */
-const NAME_SCOPE = ["zone_id", "type", "role", "vpc_id", "resource_id", "scalable_dimension", "service_namespace", "cluster"];
-
-/** An object's name and scope, when all known: `name`, or an instance's `tags.Name`. */
-function identityOf(type: string, values: Json | undefined, unknown: Json | undefined, sensitive: Json | undefined): { name: string; key: string } | undefined {
-  if (!isObject(values)) return undefined;
-  const u = isObject(unknown) ? unknown : {};
-  const tags = values.tags;
-  const name = type === "aws_instance" ? (isObject(tags) ? tags.Name : undefined) : values.name;
-  if (typeof name !== "string" || name === "" || containsTrue(type === "aws_instance" ? u.tags : u.name)) return undefined;
-  // A name Terraform marks sensitive is never compared, so never named in the report.
-  if (sensitive === true || (isObject(sensitive) && containsTrue(type === "aws_instance" ? sensitive.tags : sensitive.name))) return undefined;
-  if (NAME_SCOPE.some((k) => containsTrue(u[k]))) return undefined;
-  return { name, key: JSON.stringify([type, name, ...NAME_SCOPE.map((k) => values[k] ?? null)]) };
-}
-
-/** Creates of an object the state already holds by name (and scope), where the plan neither deletes nor forgets that one. */
-export function duplicates(plan: PlanJson): Failure[] {
-  const changes = plan.resource_changes ?? [];
-  const gone = new Set(changes.filter((c) => c.mode === "managed" && !c.deposed && ["delete", "forget"].includes(c.change.actions.join(","))).map((c) => c.address));
-  const existing = new Map<string, string>();
-  for (const o of priorObjects(plan)) {
-    const id = gone.has(o.address) ? undefined : identityOf(o.type, o.values, undefined, o.sensitive);
-    if (id && !existing.has(id.key)) existing.set(id.key, o.address);
-  }
-  const out: Failure[] = [];
-  for (const c of changes) {
-    if (c.mode !== "managed" || c.change.actions.join(",") !== "create") continue;
-    const id = identityOf(c.type, c.change.after, c.change.after_unknown, c.change.after_sensitive);
-    const other = id && existing.get(id.key);
-    if (id && other && other !== c.address) out.push({ kind: "duplicate", address: c.address, existing: other, name: id.name });
-  }
-  return out;
-}
-
 /**
  * Imports of an object the state already manages at another address (the same type and `id`): both
  * addresses would then manage it, and what one destroys the other loses. An import of an object no
@@ -432,7 +398,7 @@ export function importsOfManaged(plan: PlanJson): Failure[] {
 /** Everything that fails the gate. */
 export function judge(input: JudgeInput): Failure[] {
   const failures: Failure[] = input.errors.map((d) => ({ kind: "error" as const, ...(d.address ? { address: d.address } : {}), message: explain(d) }));
-  if (input.plan) failures.push(...unjudgedParts(input.plan, input.notJudged.size > 0), ...failedChecks(input.plan), ...importsOfManaged(input.plan), ...duplicates(input.plan));
+  if (input.plan) failures.push(...unjudgedParts(input.plan, input.notJudged.size > 0), ...failedChecks(input.plan), ...importsOfManaged(input.plan), ...duplicates(input.plan, priorObjects(input.plan)));
   const used = new Set<AllowedDestroy>();
   for (const row of input.rows) {
     // A forget (a `removed` block) leaves the object in AWS unmanaged: as final as a delete for this state.

@@ -8,6 +8,7 @@ import { BackendIdentity } from "../backend";
 import { AllowedDestroy, Action, ChangeRow, Comparison, Failure, PlanAttributeChange, countByAction } from "./judge";
 import { FOLD_LINES, MARKDOWN_LIMIT, attributeLine, showValue } from "../tf-diff-report";
 import { Pin } from "./workspace";
+import { NAMING } from "./names";
 
 export interface PlanCheckReport {
   readonly stack: string;
@@ -93,10 +94,7 @@ export function failureText(f: Failure): string {
     case "check":
       return `${code(f.address)}: its conditions ${f.status === "fail" ? "fail" : "could not be evaluated (error)"} in this plan (a check block's assertion, a postcondition): Terraform's text says which`;
     case "duplicate":
-      return (
-        `${code(f.address)}: create of ${code(f.name)}, the name of ${code(f.existing)}, which the state holds and this plan keeps: ` +
-        "applying would make a second one (or fail on the name). Move the existing one to this address (a moved block, stacks/moves.ts) instead"
-      );
+      return duplicateText(f);
     case "unjudged":
       return `the plan cannot be judged: ${f.message}`;
     case "create-deployed":
@@ -107,6 +105,19 @@ export function failureText(f: Failure): string {
       );
   }
 }
+
+/** A create named as an object the state keeps: the name, its attribute and scope (lib/plan/names.ts), and why a second one is a fault. */
+function duplicateText(f: Extract<Failure, { kind: "duplicate" }>): string {
+  const naming = NAMING[f.type];
+  const scope = naming?.scope?.length ? `, in the same ${listed(naming.scope.map(code))}` : "";
+  return (
+    `${code(f.address)}: create of ${code(f.attribute)} ${code(f.name)}${scope}, as ${code(f.existing)}, which the state holds and this plan keeps: ` +
+    `${naming?.note ?? "applying would make a second one (or fail on the name)"}. Move the existing one to this address (a moved block, stacks/moves.ts) instead`
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+const listed = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}` : items.join(""));
 
 /** One attribute change: `` `max_capacity`: `5` → `3` ``, a sensitive one masked, a long value shortened with its size. */
 export function changeText(c: PlanAttributeChange): string {
