@@ -13,7 +13,7 @@ import { EnvironmentConfig } from "../config/environment";
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
 import { main, planFolder } from "../commands/cdktf";
-import { PLAN_COPY } from "../commands/cdktf/deploy-plan";
+import { PLAN_COPY, deployPlan } from "../commands/cdktf/deploy-plan";
 import { synthesizeFirst } from "../lib/cli";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
 jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
@@ -25,9 +25,12 @@ const stackSha = sha256(stackText);
 
 /** A zip archive, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
 const zip = (entries: Record<string, string | Buffer>) => Buffer.from(zipSync(Object.fromEntries(Object.entries(entries).map(([name, data]) => [name, Buffer.from(data)]))));
-/** A planfile protobuf (format version 3) as Terraform writes it, with these -target addresses (target_addrs, field 5). */
-const tfplan = (...targets: string[]) =>
-  Buffer.concat([Buffer.from([0x08, 3]), ...targets.map((t) => Buffer.concat([Buffer.from([0x2a, Buffer.byteLength(t)]), Buffer.from(t)]))]);
+/** A length-delimited protobuf field: its key (field number, wire type 2), length and bytes (short ones only). */
+const field = (n: number, data: string | Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, Buffer.byteLength(data)]), Buffer.from(data)]);
+/** A planfile protobuf (format version 3) as Terraform writes it: these -target addresses (target_addrs, field 5), planned in `workspace` (backend, field 13). */
+const tfplanIn = (workspace: string | undefined, ...targets: string[]) =>
+  Buffer.concat([Buffer.from([0x08, 3]), ...targets.map((t) => field(5, t)), ...(workspace === undefined ? [] : [field(13, Buffer.concat([field(1, "local"), field(3, workspace)]))])]);
+const tfplan = (...targets: string[]) => tfplanIn("default", ...targets);
 /** The saved plan the fixture's report names: the stack as the sources synthesize it. */
 const SAVED = zip({ tfplan: tfplan(), "tfconfig/m-/cdk.tf.json": stackText });
 
@@ -182,6 +185,51 @@ describe("deploy --plan: refused before Terraform runs, with why (exit 2)", () =
     expect(r.stderr).toBe(
       `error: refusing to apply: the plan was made against s3://b/k (us-east-1; lock: DynamoDB table t); the stack's backend is now local state ${path.resolve(f.cwd, "../terraform/terraform.tfstate")}\n`,
     );
+  });
+
+  it("a plan made in another Terraform workspace than the one deploy applies in (TF_WORKSPACE, else .terraform/environment, else default): refused, naming both", () => {
+    const planned = (workspace: string | undefined) => zip({ tfplan: tfplanIn(workspace), "tfconfig/m-/cdk.tf.json": stackText });
+    const run = (plan: Buffer, env: NodeJS.ProcessEnv, environment?: { dir: string; text: string }) => {
+      const f = folder((r) => (r.planFile.sha256 = sha256(plan)), plan);
+      const stackDir = path.join(f.cwd, "cdktf.out", "stacks", "production");
+      if (environment) {
+        fs.mkdirSync(path.join(stackDir, environment.dir), { recursive: true });
+        fs.writeFileSync(path.join(stackDir, environment.dir, "environment"), environment.text);
+      }
+      let stderr = "";
+      const ran: string[] = [];
+      const code = deployPlan(
+        "production",
+        f.dir,
+        { cwd: f.cwd, stdout: () => undefined, stderr: (t) => (stderr += t) },
+        { environments, env: { PATH: process.env.PATH, ...env }, runner: { terraform: (_bin, args) => (ran.push(args[0]), 0), show: shows() } },
+      );
+      return { code, stderr, ran, planFile: path.join(f.dir, "stack", "plan.tfplan"), stackDir };
+    };
+    const refusal = (r: ReturnType<typeof run>, plannedIn: string, appliedIn: string, from: string) =>
+      `error: refusing to apply: ${r.planFile} was planned in Terraform workspace '${plannedIn}', but deploy would apply it in workspace '${appliedIn}' (${from}), ` +
+      `whose state it was not planned against. Select '${plannedIn}' (terraform workspace select, or TF_WORKSPACE) or plan again in '${appliedIn}'.\n`;
+    // Planned in staging; nothing selected where deploy applies: default.
+    const none = run(planned("staging"), {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(refusal(none, "staging", "default", `no workspace selected in ${path.join(none.stackDir, ".terraform", "environment")}`));
+    // Planned in default; TF_WORKSPACE, or the workspace `terraform workspace select` recorded, is another.
+    const byEnv = run(planned("default"), { TF_WORKSPACE: "staging" });
+    expect(byEnv.stderr).toBe(refusal(byEnv, "default", "staging", "TF_WORKSPACE"));
+    const byFile = run(planned("default"), {}, { dir: ".terraform", text: "staging\n" });
+    expect(byFile.stderr).toBe(refusal(byFile, "default", "staging", path.join(byFile.stackDir, ".terraform", "environment")));
+    const byDataDir = run(planned("default"), { TF_DATA_DIR: "tf-data" }, { dir: "tf-data", text: "staging" });
+    expect(byDataDir.stderr).toBe(refusal(byDataDir, "default", "staging", path.join(byDataDir.stackDir, "tf-data", "environment")));
+    for (const r of [none, byEnv, byFile, byDataDir]) expect([r.code, r.ran]).toEqual([2, []]);
+    // The same workspace: applied. TF_WORKSPACE wins over the file, as in Terraform; an empty one counts as unset.
+    expect(run(planned("staging"), {}, { dir: ".terraform", text: "staging\n" }).ran).toEqual(["init", "apply"]);
+    expect(run(planned("staging"), { TF_WORKSPACE: "staging" }, { dir: ".terraform", text: "default" }).ran).toEqual(["init", "apply"]);
+    expect(run(planned("default"), { TF_WORKSPACE: "" }).ran).toEqual(["init", "apply"]);
+    // A tfplan that records no backend or no workspace is no plan Terraform wrote.
+    const noBackend = run(planned(undefined), {});
+    expect(noBackend.stderr).toBe(`error: refusing to apply: ${noBackend.planFile} is not a Terraform plan file (its tfplan records no backend)\n`);
+    const noWorkspace = run(planned(""), {});
+    expect(noWorkspace.stderr).toBe(`error: refusing to apply: ${noWorkspace.planFile} is not a Terraform plan file (its tfplan records no workspace)\n`);
   });
 
   it("--plan with another command, more stacks or other options; a folder without report.json", () => {

@@ -5,6 +5,7 @@
 // plan refused by Terraform itself, its words shown whole; a changed plan file
 // and changed sources refused before Terraform runs.
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,7 +15,8 @@ import { EnvironmentConfig } from "../config/environment";
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { main as cdktf } from "../commands/cdktf";
 import { ApplyRunner, deployPlan } from "../commands/cdktf/deploy-plan";
-import { plannedRootFiles, plannedTargets } from "../lib/plan/plan-file";
+import { plannedRootFiles, plannedTargets, plannedWorkspace } from "../lib/plan/plan-file";
+import { cacheDirOf, offlineTerraform } from "../lib/plan/run";
 import { instanceAddress, parseState } from "../lib/migration";
 import { PlanCheckReport } from "../lib/plan/report";
 import { main as planCheck } from "../commands/plan-check";
@@ -143,6 +145,61 @@ describeTier("deploy --plan <plan-check folder>", () => {
       expect(now.has(m.to)).toBe(true);
       expect(now.has(m.from)).toBe(false);
     }
+  });
+
+  test.concurrent("a plan made in another Terraform workspace: refused before Terraform runs, naming both (Terraform itself would apply it); in its own workspace, applied", async () => {
+    const r = await movesOnly();
+    const stackDir = path.join(r.folder, "stack");
+    const planFile = path.join(stackDir, "plan.tfplan");
+    if (!detection.ok) throw new Error(detection.reason);
+    // Terraform as plan-check and the seam run it there.
+    const tf = offlineTerraform(detection.toolchain, cacheDirOf(ENV_VARS), ENV_VARS);
+    const run = (...args: string[]) => {
+      const x = spawnSync(tf.bin, args, { cwd: stackDir, env: tf.env, encoding: "utf8" });
+      if (x.status !== 0) throw new Error(`terraform ${args.join(" ")} exited ${x.status}: ${x.stdout}${x.stderr}`);
+      return x.stdout;
+    };
+    const stateOf = (file: string) => JSON.parse(fs.readFileSync(path.join(stackDir, file), "utf8"));
+    const before = stateOf("terraform.tfstate");
+    // `other` holds the very state (its lineage: the file copied in, as `terraform state push` of it would);
+    // `staging` a copy `workspace new -state` makes (a new lineage), where the same plan is made.
+    run("workspace", "new", "other");
+    fs.copyFileSync(path.join(stackDir, "terraform.tfstate"), path.join(stackDir, "terraform.tfstate.d", "other", "terraform.tfstate"));
+    run("workspace", "new", "-state=terraform.tfstate", "staging");
+    run("plan", "-input=false", "-lock=false", "-refresh=false", "-no-color", "-out=staging.tfplan");
+    const staging = fs.readFileSync(path.join(stackDir, "staging.tfplan"));
+    expect(plannedWorkspace(fs.readFileSync(planFile))).toBe("default");
+    expect(plannedWorkspace(staging)).toBe("staging");
+    // Terraform 1.11.4 itself applies the plan made in `default` to the selected workspace's state: it compares lineage and serial, not workspaces.
+    run("workspace", "select", "other");
+    expect(run("apply", "-input=false", "-no-color", planFile)).toContain("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+    expect(stateOf("terraform.tfstate.d/other/terraform.tfstate")).toMatchObject({ lineage: before.lineage, serial: before.serial + 1 });
+
+    // deploy --plan of the staging plan, where `default` is selected: refused before Terraform runs.
+    run("workspace", "select", "default");
+    fs.copyFileSync(path.join(stackDir, "staging.tfplan"), planFile);
+    const report = JSON.parse(fs.readFileSync(path.join(r.folder, "report.json"), "utf8"));
+    report.planFile.sha256 = createHash("sha256").update(staging).digest("hex");
+    fs.writeFileSync(path.join(r.folder, "report.json"), JSON.stringify(report));
+    const ran = { text: "" };
+    const refused = io(r.cwd);
+    expect(deployPlan("production", r.folder, refused.io, { environments, env: ENV_VARS, runner: capture(ran), acceptOfflinePlanForTests: true })).toBe(2);
+    expect(refused.o.stderr).toBe(
+      `error: refusing to apply: ${planFile} was planned in Terraform workspace 'staging', but deploy would apply it in workspace 'default' ` +
+        `(${path.join(stackDir, ".terraform", "environment")}), whose state it was not planned against. ` +
+        "Select 'staging' (terraform workspace select, or TF_WORKSPACE) or plan again in 'default'.\n",
+    );
+    expect(ran.text).toBe("");
+    expect(stateOf("terraform.tfstate")).toEqual(before);
+
+    // With `staging` selected: the same plan applied, to staging's state.
+    run("workspace", "select", "staging");
+    const stagingBefore = stateOf("terraform.tfstate.d/staging/terraform.tfstate");
+    const applied = io(r.cwd);
+    expect(deployPlan("production", r.folder, applied.io, { environments, env: ENV_VARS, runner: capture(ran), acceptOfflinePlanForTests: true })).toBe(0);
+    expect(ran.text).toContain("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+    expect(stateOf("terraform.tfstate.d/staging/terraform.tfstate")).toMatchObject({ lineage: stagingBefore.lineage, serial: stagingBefore.serial + 1 });
+    expect(stateOf("terraform.tfstate")).toEqual(before);
   });
 
   test.concurrent("a stale plan: Terraform's own refusal, shown whole", async () => {

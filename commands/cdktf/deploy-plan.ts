@@ -1,8 +1,8 @@
 // `npm run deploy -- --plan <plan-check output folder>`: applies the saved plan
 // plan-check judged, with `terraform apply <plan file>`, after checking that it
 // is that plan (its SHA-256), that it passed, that the sources still
-// synthesize the stack it planned, and that it was planned with credentials
-// against the stack's own backend. The stack's folder is synthesized and
+// synthesize the stack it planned, that it was planned with credentials
+// against the stack's own backend, and in the Terraform workspace it applies in. The stack's folder is synthesized and
 // initialized first (the plan may come from another job). Terraform then
 // refuses a stale plan itself.
 import { createHash } from "crypto";
@@ -16,7 +16,8 @@ import { CliIo, InputError, synthesizeFirst } from "../../lib/cli";
 import { PlanJson, changeRows, judge, priorObjects } from "../../lib/plan/judge";
 import { PlanCheckReport, failureText } from "../../lib/plan/report";
 import { verdictInput } from "../../lib/plan/verdict";
-import { plannedRootFiles, plannedTargets } from "../../lib/plan/plan-file";
+import { plannedRootFiles, plannedTargets, plannedWorkspace } from "../../lib/plan/plan-file";
+import { selectedWorkspace } from "../../lib/plan/selected-workspace";
 import { cacheDirOf, offlineTerraform } from "../../lib/plan/run";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 
@@ -183,27 +184,41 @@ export function checkReviewedPlan(
       throw new InputError(`refusing to apply: the plan was made against ${describeBackend(report.backend)}; the stack's backend is now ${describeBackend(now)}`);
     }
   }
+  let where: { workingDir: string; env: NodeJS.ProcessEnv; bin: string };
   if (seam) {
     const found = detectToolchain(optionsFromEnv(env));
     if (!found.ok) throw new InputError(`the offline plan needs terraform and the provider mirror it was made with: ${found.reason}`);
     const tf = offlineTerraform(found.toolchain, cacheDirOf(env), env);
     // Where plan-check made it: its own workspace, beside the plan file.
-    return { planFile, bytes, workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin, report, seam, stackSha: report.synthesized.sha256, stackJson: JSON.parse(fresh.text) };
+    where = { workingDir: path.join(folder, path.dirname(report.planFile.path)), env: tf.env, bin: tf.bin };
+  } else {
+    const bin = findOnPath("terraform", env.PATH ?? "");
+    if (!bin) throw new InputError("no terraform on the PATH");
+    // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
+    where = { workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack), env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" }, bin };
   }
-  const bin = findOnPath("terraform", env.PATH ?? "");
-  if (!bin) throw new InputError("no terraform on the PATH");
-  // The stack's own folder in this project (the plan may come from another machine: a CI job's artifact).
-  return {
-    planFile,
-    bytes,
-    workingDir: path.resolve(io.cwd, "cdktf.out", "stacks", stack),
-    env: { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" },
-    bin,
-    report,
-    seam,
-    stackSha: report.synthesized.sha256,
-    stackJson: JSON.parse(fresh.text),
-  };
+  refuseOtherWorkspace(planFile, bytes, where.workingDir, where.env);
+  return { planFile, bytes, ...where, report, seam, stackSha: report.synthesized.sha256, stackJson: JSON.parse(fresh.text) };
+}
+
+/**
+ * Terraform applies a saved plan in the workspace selected where it runs, not the plan's, and does not compare
+ * them: a plan of one workspace would be applied to another's state (unrefused where their states share a lineage).
+ */
+function refuseOtherWorkspace(planFile: string, bytes: Buffer, workingDir: string, env: NodeJS.ProcessEnv): void {
+  let planned: string;
+  try {
+    planned = plannedWorkspace(bytes);
+  } catch (e) {
+    throw new InputError(`refusing to apply: ${planFile} is not a Terraform plan file (${(e as Error).message})`);
+  }
+  const selected = selectedWorkspace(workingDir, env);
+  if (planned !== selected.name) {
+    throw new InputError(
+      `refusing to apply: ${planFile} was planned in Terraform workspace '${planned}', but deploy would apply it in workspace '${selected.name}' ` +
+        `(${selected.from}), whose state it was not planned against. Select '${planned}' (terraform workspace select, or TF_WORKSPACE) or plan again in '${selected.name}'.`,
+    );
+  }
 }
 
 type StackJson = { moved?: { from: string; to: string }[] };

@@ -1,8 +1,9 @@
 // What a saved Terraform plan file holds beside the plan: it is a zip archive, and Terraform keeps in it
 // the configuration it planned (`tfconfig/m-/<file>` for the root module), which it applies as saved.
 // deploy --plan reads the root module's files from there, so the plan is bound to the sources it applies
-// by its own content, not by what report.json says; and the plan's -target addresses, from the `tfplan`
-// entry (Terraform's planfile protobuf, format version 3: `target_addrs`, field 5).
+// by its own content, not by what report.json says; and, from the `tfplan` entry (Terraform's planfile
+// protobuf, format version 3), the plan's -target addresses (`target_addrs`, field 5) and the workspace
+// it was planned in (`backend`, field 13: `{ type = 1, config = 2, workspace = 3 }`).
 import type * as Fflate from "fflate";
 
 /** The files of a zip archive, by name (fflate's reader). Throws on what is not one. */
@@ -62,12 +63,29 @@ function protobufFields(b: Buffer): Map<number, (number | Buffer)[]> {
 /** The format version of a saved plan's `tfplan` entry this reads (Terraform 1.x's). */
 export const PLANFILE_VERSION = 3;
 
-/** The -target addresses a saved plan was made with (none for a plan of everything). Throws on what it cannot read. */
-export function plannedTargets(planFile: Buffer): string[] {
+/** The top-level fields of a saved plan's `tfplan` entry, in the format version read here. Throws on what it cannot read. */
+function tfplanFields(planFile: Buffer): Map<number, (number | Buffer)[]> {
   const tfplan = zipEntries(planFile).get("tfplan");
   if (!tfplan) throw new Error("no tfplan entry");
   const fields = protobufFields(tfplan);
   const version = fields.get(1)?.[0];
   if (version !== PLANFILE_VERSION) throw new Error(`its tfplan format version is ${version ?? "missing"}, not ${PLANFILE_VERSION}, the one read here`);
-  return (fields.get(5) ?? []).map((v) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v)));
+  return fields;
+}
+
+const text = (v: number | Buffer) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v));
+
+/** The -target addresses a saved plan was made with (none for a plan of everything). Throws on what it cannot read. */
+export function plannedTargets(planFile: Buffer): string[] {
+  return (tfplanFields(planFile).get(5) ?? []).map(text);
+}
+
+/** The Terraform workspace a saved plan was made in (its backend's `workspace`). Throws on what it cannot read. */
+export function plannedWorkspace(planFile: Buffer): string {
+  const backend = tfplanFields(planFile).get(13)?.[0];
+  if (!Buffer.isBuffer(backend)) throw new Error("its tfplan records no backend");
+  const workspace = protobufFields(backend).get(3)?.[0];
+  // Terraform always writes it (`default` at least): an empty one is no plan of its.
+  if (workspace === undefined || text(workspace) === "") throw new Error("its tfplan records no workspace");
+  return text(workspace);
 }
