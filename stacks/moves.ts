@@ -121,6 +121,21 @@ export const INTENDED_DIFFERENCES: readonly IntendedDifference[] = [
   },
 ];
 
+/**
+ * The HCL root's outputs (outputs.tf, and main.tf's ML worker three), which the stack keeps by name: what
+ * scripts read with `terraform output`. plan-check notes a plan that deletes one.
+ */
+export const HCL_OUTPUTS: readonly string[] = [
+  "ec2_public_ip",
+  "ecr_repository_url",
+  "rds_endpoint",
+  "ec2_instance_id",
+  "ssm_image_tag_param_name",
+  "ml_worker_queue_url",
+  "ml_worker_cluster_name",
+  "ml_worker_service_name",
+];
+
 /** The other address of the same object in the HCL root or the stack, if it has one. */
 export function counterpart(address: string): string | undefined {
   for (const m of [...MOVES, ...DATA_SOURCES]) {

@@ -170,6 +170,38 @@ describeTier("plan-check against the fixtures (offline, Terraform's own plan)", 
       moved.map((x) => `${x.previousAddress} -> ${x.address}`).sort(),
     );
     expect(r.report.planText).not.toContain("#!/bin/bash");
+    // Its one output change, the host's public IP (EC2 stops and starts it), in the report's Outputs.
+    expect(r.report.outputs).toEqual([{ name: "ec2_public_ip", action: "update", before: "44.211.75.34", unknown: true }]);
+  });
+
+  test.concurrent("outputs the plan deletes: listed in the report, a sensitive one as (sensitive), never its value; the verdict unchanged", async () => {
+    const secret = "hunter2-legacy-db-password";
+    const state = builtState((s) => {
+      s.outputs.legacy_db_password = { value: secret, type: "string", sensitive: true };
+      s.outputs.legacy_bucket = { value: "zivohealth-legacy", type: "string" };
+    });
+    const r = await planCheck(["--state", state, "--data", DATA]);
+    expect(r.code).toBe(0);
+    expect(r.report.outputs).toEqual([
+      { name: "ec2_public_ip", action: "update", before: "44.211.75.34", unknown: true },
+      { name: "legacy_bucket", action: "delete", before: "zivohealth-legacy" },
+      { name: "legacy_db_password", action: "delete", before: "(sensitive)", sensitive: true },
+    ]);
+    // Terraform's plan JSON holds it in clear; the report (Markdown and JSON, Terraform's text in it too) never.
+    expect(JSON.stringify(r.plan.output_changes.legacy_db_password)).toContain(secret);
+    const markdown = fs.readFileSync(path.join(r.report.outDir, "report.md"), "utf8").split("\n");
+    const at = markdown.indexOf("### Outputs (3)");
+    expect(markdown.slice(at, at + 7)).toEqual([
+      "### Outputs (3)",
+      "",
+      "Not judged: an output changes nothing in AWS.",
+      "",
+      '- `ec2_public_ip`: update, `"44.211.75.34"` → known after apply',
+      '- `legacy_bucket`: delete (was `"zivohealth-legacy"`)',
+      "- `legacy_db_password`: delete (was (sensitive))",
+    ]);
+    expect(markdown.join("\n")).not.toContain(secret);
+    expect(JSON.stringify(r.report)).not.toContain(secret);
   });
 
   test.concurrent("the script the host receives is the HCL module's, byte for byte, and gzip brings it under EC2's limit", async () => {

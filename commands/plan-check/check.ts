@@ -5,11 +5,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, replacementAddress } from "../../config/environment";
 import { environments as defaultEnvironments } from "../../config/environments";
-import { counterpart } from "../../stacks/moves";
+import { HCL_OUTPUTS, counterpart } from "../../stacks/moves";
 import { backendOf } from "../../lib/backend";
 import { CliIo, InputError, PROJECT_ROOT } from "../../lib/cli";
 import { AllowedDestroy, Failure, MovedBlock, changeRows, judge, keptBy, resourceOf } from "../../lib/plan/judge";
 import { verdictInput } from "../../lib/plan/verdict";
+import { outputChanges } from "../../lib/plan/outputs";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../../lib/plan/report";
 import { Terraform, Timings, cacheDirOf, offlineTerraform, onlineTerraform } from "../../lib/plan/run";
 import { Json, PinSource, RawState, Unplannable, Workspace } from "../../lib/plan/workspace";
@@ -305,6 +306,7 @@ function reportOf(r: {
   stackDir: string;
 }): PlanCheckReport {
   const { o, config, snapshot, synthesisNote, terraformVersion, awsVersion, pinned, gate, stackPlan, allow, adaptations, pins, unplannable, hcl, planOut, timings, started, outDirReal, stackText, stackJson, stackOut, stackDir } = r;
+  const outputs = stackPlan.result.plan ? outputChanges(stackPlan.result.plan, HCL_OUTPUTS) : [];
   return {
     stack: o.stack,
     synthesis: synthesisNote,
@@ -319,6 +321,7 @@ function reportOf(r: {
     ...(stackPlan.result.plan?.resource_drift?.length
       ? { drift: changeRows({ resource_changes: stackPlan.result.plan.resource_drift }).map((d) => ({ address: d.address, action: d.action })) }
       : {}),
+    ...(outputs.length ? { outputs } : {}),
     allowed: allow.map((a) => ({
       ...a,
       used: stackPlan.rows.some((r) => r.address === a.address && (r.action === "delete" || r.action === "replace" || r.action === "forget")),

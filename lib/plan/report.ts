@@ -9,6 +9,7 @@ import { AllowedDestroy, Action, ChangeRow, Comparison, Failure, PlanAttributeCh
 import { FOLD_LINES, MARKDOWN_LIMIT, attributeLine, showValue } from "../tf-diff-report";
 import { Pin } from "./workspace";
 import { NAMING } from "./names";
+import { OutputChange, outputLine } from "./outputs";
 
 export interface PlanCheckReport {
   readonly stack: string;
@@ -26,6 +27,8 @@ export interface PlanCheckReport {
   readonly rows: readonly ChangeRow[];
   /** What refresh found changed outside Terraform (online): not this plan's actions; the apply records it. @default - none */
   readonly drift?: readonly { readonly address: string; readonly action: Action }[];
+  /** The outputs the plan creates, updates or deletes (lib/plan/outputs.ts), a sensitive one masked; not judged. @default - none */
+  readonly outputs?: readonly OutputChange[];
   readonly allowed: readonly (AllowedDestroy & { readonly used: boolean })[];
   readonly adaptations: readonly string[];
   readonly pins: readonly Pin[];
@@ -329,6 +332,8 @@ function changes(doc: Doc, r: PlanCheckReport): void {
     "object",
     ["Found by refresh: not actions of this plan (the actions above already start from them); the apply records them in the state. Terraform's text below says what changed."],
   );
+  const outputs = r.outputs ?? [];
+  doc.section(`Outputs (${outputs.length})`, shown(outputs, outputLine), "output", outputs.length ? ["Not judged: an output changes nothing in AWS."] : []);
 }
 
 /** The HCL root planned against the same state, and how its plan compares. */
