@@ -365,6 +365,25 @@ describe("rules", () => {
     expect(check({ aws_cloudwatch_metric_alarm: { a: { alarm_actions: ["${aws_sns_topic.t.arn}"] }, b: { alarm_actions: "${var.actions}" } } })).toEqual([]);
   });
 
+  test("ZH-ALARM-TOPIC-NO-SUBSCRIBER: every action a topic of the configuration that nothing here subscribes to", () => {
+    const alarms = {
+      only_t: { alarm_actions: ["${aws_sns_topic.t.arn}"] },
+      t_and_outside: { alarm_actions: ["${aws_sns_topic.t.arn}", "arn:aws:sns:us-east-1:123456789012:oncall"] },
+      subscribed: { alarm_actions: ["${aws_sns_topic.s.arn}"] },
+      variable: { alarm_actions: "${var.actions}" },
+    };
+    const f = check({
+      aws_sns_topic: { t: { name: "t" }, s: { name: "s" } },
+      aws_sns_topic_subscription: { e: { topic_arn: "${aws_sns_topic.s.arn}", protocol: "email", endpoint: "oncall@zivohealth.ai" } },
+      aws_cloudwatch_metric_alarm: alarms,
+    });
+    expect(f.map((x) => [x.severity, x.id, x.address, x.message])).toEqual([
+      ["low", "ZH-ALARM-TOPIC-NO-SUBSCRIBER", "aws_cloudwatch_metric_alarm.only_t", "alarm_actions notify only aws_sns_topic.t, which no aws_sns_topic_subscription here subscribes to"],
+    ]);
+    // A topic the configuration does not declare is not judged (subscribed or not, it is not known here).
+    expect(check({ aws_cloudwatch_metric_alarm: { a: { alarm_actions: ["${aws_sns_topic.elsewhere.arn}"] } } })).toEqual([]);
+  });
+
   test("secret scan: URL credentials, AWS keys, private keys, random literals under secret names", () => {
     const f = checkTerraform({
       variable: {
@@ -486,7 +505,7 @@ describe("the faithful production stack", () => {
 });
 
 describe("MlWorker hardened props", () => {
-  const workerIds = ["ZH-SQS-ENCRYPTION", "ZH-LOG-KMS", "ZH-LOG-RETENTION", "ZH-ALARM-NO-ACTIONS"];
+  const workerIds = ["ZH-SQS-ENCRYPTION", "ZH-LOG-KMS", "ZH-LOG-RETENTION", "ZH-ALARM-NO-ACTIONS", "ZH-ALARM-TOPIC-NO-SUBSCRIBER"];
 
   test("the defaults raise SQS encryption, log KMS/retention and alarm-actions findings", () => {
     const f = checkTerraform(synthWorker()).filter((x) => workerIds.includes(x.id));
@@ -505,6 +524,14 @@ describe("MlWorker hardened props", () => {
     expect(f.filter((x) => workerIds.includes(x.id))).toEqual([]);
     // What hardening does not address stays reported.
     expect(idsOf(f)).toEqual(expect.arrayContaining(["ZH-ECS-ENV-SECRET", "ZH-ECS-PUBLIC-IP"]));
+  });
+
+  test("alarmNotifications {} (a topic, no subscription): each alarm is ZH-ALARM-TOPIC-NO-SUBSCRIBER (low), no longer none", () => {
+    const f = checkTerraform(synthWorker({ ...hardened, alarmNotifications: {} }));
+    expect(f.filter((x) => workerIds.includes(x.id)).map((x) => [x.severity, x.id, x.address])).toEqual([
+      ["low", "ZH-ALARM-TOPIC-NO-SUBSCRIBER", "aws_cloudwatch_metric_alarm.ml_worker_dlq_messages"],
+      ["low", "ZH-ALARM-TOPIC-NO-SUBSCRIBER", "aws_cloudwatch_metric_alarm.ml_worker_queue_depth_high"],
+    ]);
   });
 
   test("KMS-encrypted queues pass too", () => {
@@ -711,7 +738,7 @@ describe("npm run policy (commands/policy.ts main)", () => {
     );
   });
 
-  test("--stack production-hardened: the documented review-only stack, 11 findings, nothing written, no terraform needed", () => {
+  test("--stack production-hardened: the documented review-only stack, 13 findings, nothing written, no terraform needed", () => {
     const before = fs.readdirSync(path.join(dir, "cdktf.out", "stacks"));
     // Its import block (the ML worker repository) brings cdktf's `terraform version` check, which synthesis skips.
     const execSync = jest.spyOn(require("child_process") as typeof import("child_process"), "execSync");
@@ -722,7 +749,7 @@ describe("npm run policy (commands/policy.ts main)", () => {
       execSync.mockRestore();
     }
     expect(out.split("\n")[0]).toBe(
-      "Policy check of stack production-hardened (synthesized now from the sources; review only, never written or deployed): 11 findings",
+      "Policy check of stack production-hardened (synthesized now from the sources; review only, never written or deployed): 13 findings",
     );
     expect(fs.readdirSync(path.join(dir, "cdktf.out", "stacks"))).toEqual(before);
   });

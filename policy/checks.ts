@@ -351,6 +351,11 @@ function checkStatements(address: string, statements: Statement[], ids: { admin:
 // CloudWatch alarms
 
 export function checkAlarms(doc: Json): Finding[] {
+  // The stack's topics that a subscription of the configuration reads (its topic_arn references the topic).
+  const subscribed = new Set(
+    entries(doc, "aws_sns_topic_subscription").flatMap(([, s]) => (typeof s.topic_arn === "string" ? [...s.topic_arn.matchAll(/\baws_sns_topic\.([A-Za-z0-9_-]+)\./g)].map((m) => m[1]) : [])),
+  );
+  const topics = new Set(entries(doc, "aws_sns_topic").map(([name]) => name));
   return ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"].flatMap((type) =>
     entries(doc, type).flatMap(([name, a]) => {
       const address = `${type}.${name}`;
@@ -359,7 +364,14 @@ export function checkAlarms(doc: Json): Finding[] {
       }
       const actions = a.alarm_actions;
       const configured = isPureReference(actions) || (Array.isArray(actions) && actions.some(isSet));
-      return configured ? [] : [finding("ZH-ALARM-NO-ACTIONS", address, "alarm_actions is empty")];
+      if (!configured) return [finding("ZH-ALARM-NO-ACTIONS", address, "alarm_actions is empty")];
+      // Each action a topic of this configuration that nothing here subscribes to: someone may subscribe outside
+      // Terraform (so low, not "notifies nobody"), but nothing here says who is told.
+      const targets = Array.isArray(actions) ? actions : [actions];
+      const unsubscribed = targets.map((t) => (typeof t === "string" ? /^\$\{aws_sns_topic\.([A-Za-z0-9_-]+)\.arn\}$/.exec(t)?.[1] : undefined));
+      if (unsubscribed.some((t) => t === undefined || !topics.has(t) || subscribed.has(t))) return [];
+      const named = [...new Set(unsubscribed)].map((t) => `aws_sns_topic.${t}`).join(", ");
+      return [finding("ZH-ALARM-TOPIC-NO-SUBSCRIBER", address, `alarm_actions notify only ${named}, which no aws_sns_topic_subscription here subscribes to`)];
     }),
   );
 }

@@ -163,6 +163,11 @@ export const RULES = {
     title: "CloudWatch alarm notifies nobody",
     fix: "Set alarm_actions to an SNS topic with a subscriber (MlWorker prop alarmNotifications)",
   },
+  "ZH-ALARM-TOPIC-NO-SUBSCRIBER": {
+    severity: "low",
+    title: "CloudWatch alarm notifies an SNS topic with no subscription in the configuration",
+    fix: "Subscribe someone to the topic (MlWorker prop alarmNotifications.email), or exempt the finding naming where it is subscribed outside Terraform",
+  },
   "ZH-UNPARSEABLE-JSON": {
     severity: "medium",
     title: "JSON attribute the checks cannot read",
