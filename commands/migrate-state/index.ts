@@ -20,7 +20,8 @@ import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirs
 import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
-import { PlanComparison, PlannedMove, StateCheck, canonical, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
+import { PlanComparison, PlannedMove, StateCheck, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
+import { SNAPSHOT, STEP_1, pushedProblems, refuseChangedBackend } from "./push-checks";
 import { EARLIER, Workdir, WorkdirError, openWorkdir } from "../../lib/workdir";
 import { main as planCheck } from "../plan-check";
 
@@ -356,51 +357,6 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     const warning = await hold.release();
     if (warning) io.stderr(`warning: ${warning}\n`);
   }
-}
-
-/** How a refusal names the state the backend must hold: the one read in step 1, or the --state snapshot to push. */
-interface ReadState {
-  /** `changed since step 1` */
-  readonly changed: string;
-  /** `step 1 read` */
-  readonly read: string;
-  /** `the one read in step 1` */
-  readonly theOne: string;
-}
-const STEP_1: ReadState = { changed: "changed since step 1", read: "step 1 read", theOne: "the one read in step 1" };
-const SNAPSHOT: ReadState = { changed: "is not at the --state snapshot", read: "the snapshot holds", theOne: "the --state snapshot's" };
-
-/** The backend state must be the one read in step 1 (lineage, serial and content). */
-function refuseChangedBackend(current: RawState | undefined, read: RawState, identity: BackendIdentity, when: ReadState): void {
-  const where = describeBackend(identity);
-  if (!current) throw new Refusal(`${where} holds no state now; nothing was pushed`);
-  if (current.lineage !== read.lineage) {
-    throw new Refusal(
-      `${where} holds a state of another lineage (${current.lineage}) than ${when.theOne} (${read.lineage}): ` + "it is not the same state; nothing was pushed",
-    );
-  }
-  if (current.serial !== read.serial) {
-    throw new Refusal(
-      `${where} ${when.changed}: it holds serial ${current.serial}, ${when.read} serial ${read.serial}. ` +
-        (when === STEP_1
-          ? "Someone wrote the state in between; nothing was pushed. Run migrate-state again on the current state"
-          : "Nothing was pushed. Give a snapshot of what the backend holds now (terraform state pull), or run without --state to read it there"),
-    );
-  }
-  if (stateBody(current) !== stateBody(read)) {
-    throw new Refusal(`${where} holds serial ${current.serial} with other content than ${when.read}: nothing was pushed`);
-  }
-}
-
-/** What a state holds, whatever the Terraform that wrote it: resources, outputs, check results (keys sorted). */
-const stateBody = (s: RawState) => canonical({ resources: s.resources, outputs: s.outputs ?? {}, check_results: s.check_results ?? null });
-
-function pushedProblems(now: RawState, migrated: RawState): string[] {
-  const problems: string[] = [];
-  if (now.lineage !== migrated.lineage) problems.push(`lineage ${now.lineage}, pushed ${migrated.lineage}`);
-  if ((now.serial ?? 0) < (migrated.serial ?? 0)) problems.push(`serial ${now.serial}, pushed ${migrated.serial}`);
-  if (stateBody(now) !== stateBody(migrated)) problems.push("its resources or outputs differ from the migrated state");
-  return problems;
 }
 
 /** The --state snapshot's text, read before anything is written: one message for a missing, unreadable or non-state file. */
