@@ -301,6 +301,65 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(fs.existsSync(path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info"))).toBe(false);
   });
 
+  /** The pid of the terraform console holding the lock for this layout's run (main runs in this process; its folder is in the layout). */
+  async function lockHolder(l: Layout): Promise<number> {
+    for (const end = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 20))) {
+      for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+        try {
+          if (fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0")[1] === "console" && fs.readlinkSync(`/proc/${e}/cwd`).startsWith(l.root + path.sep)) return Number(e);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      if (Date.now() > end) throw new Error(`no terraform console in ${l.root} after 15 s`);
+    }
+  }
+  /** Kills the run's lock holder and waits until it is reaped (its exit seen by the run). */
+  async function killLockHolder(l: Layout): Promise<void> {
+    const pid = await lockHolder(l);
+    process.kill(pid, "SIGKILL");
+    while (fs.existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  test.concurrent("the lock lost before the push (its holder killed) and the state written meanwhile: refused, the other write kept", async () => {
+    const l = layout(POST_FIX);
+    let written: Buffer | undefined;
+    const r = await migrate(l, ["--push"], {
+      onStep: async (step) => {
+        if (step !== "push") return;
+        await killLockHolder(l);
+        // Another Terraform takes the lock that is free now, and writes.
+        const dir = path.dirname(l.backendFile);
+        terraform(["state", "mv", "-lock-timeout=0s", `-state=${l.backendFile}`, `-backup=${dir}/b1`, "module.route53.aws_route53_zone.zone", "module.route53.aws_route53_zone.renamed"], dir);
+        written = fs.readFileSync(l.backendFile);
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error: the backend's lock was lost before the push: terraform console, which held it, was ended by SIGKILL. Nothing was pushed " +
+        "(without the lock, another Terraform could write the state between the check and the push). Run migrate-state again\n" +
+        `The backend and the given files are untouched. Removed ${path.join(l.cwd, "cdktf.out", "migrate-state")}, which this run created.\n`,
+    );
+    expect(fs.readFileSync(l.backendFile)).toEqual(written);
+    expect(readJson(l.backendFile).serial).toBe(318);
+    expect(r.outs).toEqual([]);
+  });
+
+  test.concurrent("the lock lost while the push runs: exit 1, the push landed and said so, the backup kept", async () => {
+    const l = layout(POST_FIX);
+    const out = path.join(l.root, "lost");
+    const r = await migrate(l, ["--push", "--out", out], { onStep: (step) => (step === "pushing" ? killLockHolder(l) : undefined) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `error: the push ran and local state ${l.backendFile} holds the migrated state (serial 349), but the backend's lock was lost while it ran: ` +
+        "terraform console, which held it, was ended by SIGKILL. Another Terraform could have written the state in that time, and the push replaced what it wrote: " +
+        "check the backend's history (an S3 bucket's object versions) before the next apply\n" +
+        `The push ran: the state before it is kept in ${path.join(out, "original.tfstate")}.\n`,
+    );
+    expect(readJson(l.backendFile).serial).toBe(349);
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
+  });
+
   // Ctrl-C while plan-check's synchronous toolchain probe runs: the probe's child dies by SIGINT before
   // the command's own listener has run. Here only the probe's child gets it, so only the probe can tell.
   test.concurrent("SIGINT that stops plan-check's terraform version -json: reported as an interrupt, not as a missing toolchain", async () => {

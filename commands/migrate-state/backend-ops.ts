@@ -179,6 +179,8 @@ export interface LockHold {
    * credential_process helper that lingers) cannot keep the lock held after the push.
    */
   readonly input: Writable;
+  /** How the holder ended, if it has (the lock went with it; an S3 lock may stay as a stale record): undefined while it holds it. */
+  lost(): string | undefined;
   /** Ends the Terraform process that holds the lock; Terraform releases it. Never throws: a problem comes back as a warning. */
   release(): Promise<string | undefined>;
 }
@@ -260,6 +262,8 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
     fs.closeSync(logFd);
   }
   tf.adopt?.(child.pid);
+  let ended: string | undefined;
+  child.on("exit", (code, sig) => (ended ??= sig ? `was ended by ${sig}` : `exited ${code}`));
   let spawnError = "";
   const said = () => {
     let text = "";
@@ -304,6 +308,8 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   tf.signal?.removeEventListener("abort", stop);
   return {
     input: child.stdin!,
+    // Its exit may not have reached the event loop yet (killed a moment ago): the process table says it at once.
+    lost: () => ended ?? (child.pid !== undefined && !running(child.pid) ? "is no longer running" : undefined),
     async release() {
       await first.fd.close().catch(() => undefined);
       child.stdin!.end();
@@ -316,6 +322,22 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
       );
     },
   };
+}
+
+/** Whether `pid` runs: not gone, not a zombie (/proc where there is one). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    if (fs.existsSync("/proc/self")) return false; // a /proc without it: gone
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** init's errors when it cannot install the providers a state names: expected with the empty -plugin-dir. */

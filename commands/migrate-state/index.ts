@@ -330,6 +330,14 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     refuseChangedBackend(current === null ? undefined : parseStateText(current), original, backend.identity, STEP_1);
     await run.progress("push", `pushing serial ${migrated.serial} (lineage ${migrated.lineage})`);
     checkpoint(tf, "the push (not started)");
+    // Without the lock, another Terraform may write between the check above and the push, and the push would replace it.
+    const lostBefore = hold.lost();
+    if (lostBefore) {
+      throw new Refusal(
+        `the backend's lock was lost before the push: terraform console, which held it, ${lostBefore}. Nothing was pushed ` +
+          "(without the lock, another Terraform could write the state between the check and the push). Run migrate-state again",
+      );
+    }
     // On disk before Terraform runs: a run that dies during the push leaves a report that says it started (and its backup is kept).
     writeReport(w.dir, { ...written, pushStarted: { at: new Date().toISOString(), serial: migrated.serial!, lineage: migrated.lineage! } });
     runState.pushStarted = true;
@@ -344,6 +352,14 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     const problems = now ? pushedProblems(now, migrated) : ["the backend returns no state after the push"];
     if (problems.length) {
       throw new VerificationFailed(`the push ran, but the backend does not hold the migrated state (the backup is ${originalFile}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+    const lostDuring = hold.lost();
+    if (lostDuring) {
+      throw new VerificationFailed(
+        `the push ran and ${describeBackend(backend.identity)} holds the migrated state (serial ${now!.serial}), but the backend's lock was lost while it ran: ` +
+          `terraform console, which held it, ${lostDuring}. Another Terraform could have written the state in that time, and the push replaced what it wrote: ` +
+          "check the backend's history (an S3 bucket's object versions) before the next apply",
+      );
     }
     const note =
       now!.serial === migrated.serial
