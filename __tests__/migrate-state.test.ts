@@ -18,6 +18,7 @@ import { RawState } from "../lib/plan/workspace";
 import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../commands/migrate-state/state-migrate";
 import { USAGE, main } from "../commands/migrate-state";
 import { run, stateTerraform } from "../commands/migrate-state/backend-ops";
+import { afterFailedPush } from "../commands/migrate-state/push-checks";
 import { EnvironmentConfig } from "../config/environment";
 import { synthesizeFirst } from "../lib/cli";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
@@ -230,6 +231,26 @@ describe("the plan against the copy against the plan against the original", () =
       "module.route53.aws_route53_zone.zone: planned against the original, not against the copy",
       "aws_iam_instance_profile.iam_ec2_profile: the plan against the copy still records dependencies on module.iam.aws_iam_role.ec2_role",
     ]);
+  });
+});
+
+describe("a push Terraform reported as failed: what the backend holds, read back", () => {
+  it("the state read, the migrated state (serial one higher), no state, not a state, another state, a pull that failed", () => {
+    const read = load(POST_FIX);
+    const migrated = { ...read, serial: 348, resources: read.resources.slice(1) };
+    const text = (s: RawState) => JSON.stringify(s);
+    const lineage = read.lineage;
+    expect(afterFailedPush(text(read), read, migrated)).toEqual({ holds: "read", what: `serial 317, lineage ${lineage}` });
+    expect(afterFailedPush(text({ ...migrated, serial: 349 }), read, migrated)).toEqual({ holds: "migrated", what: `serial 349, lineage ${lineage}` });
+    expect(afterFailedPush(null, read, migrated)).toEqual({ holds: "other", what: "it holds no state" });
+    expect(afterFailedPush("{", read, migrated)).toEqual({ holds: "other", what: "what it holds is not a state of format 4" });
+    // The serial read with other content, and the migrated content at an older serial: neither.
+    expect(afterFailedPush(text({ ...read, resources: migrated.resources }), read, migrated)).toEqual({ holds: "other", what: `serial 317, lineage ${lineage}` });
+    expect(afterFailedPush(text({ ...read, lineage: "x" }), read, migrated)).toEqual({ holds: "other", what: "serial 317, lineage x" });
+    expect(afterFailedPush(new Error("terraform state pull exited 1:\nError: AccessDenied\n\nmore"), read, migrated)).toEqual({
+      holds: "other",
+      what: "terraform state pull failed: terraform state pull exited 1: Error: AccessDenied",
+    });
   });
 });
 

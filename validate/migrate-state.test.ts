@@ -360,6 +360,45 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
   });
 
+  // A push Terraform reports as failed: what the backend holds is read back, never assumed.
+  test.concurrent.each([
+    ["refused, nothing written", 'echo "Error: refused" >&2; exit 1', 2],
+    ["written, then failed (S3: the digest not stored)", '"$REAL" "$@" > /dev/null 2>&1; echo "Error: failed to store state MD5" >&2; exit 1', 1],
+    ["the state file emptied (a full disk)", ': > "$STATE"; echo "Error: no space left on device" >&2; exit 1', 1],
+  ])("a push that fails: %s: what the backend holds, said; exit 2 only when it is unchanged", async (name, push, exitCode) => {
+    const l = layout(POST_FIX);
+    const out = path.join(l.root, "failed");
+    const bin = path.join(l.root, "bin");
+    fs.mkdirSync(bin);
+    const real = detection.ok ? detection.toolchain.terraform : "terraform";
+    fs.writeFileSync(
+      path.join(bin, "terraform"),
+      `#!/bin/sh\nREAL=${real}; STATE=${l.backendFile}\nif [ "$1 $2" = "state push" ]; then ${push}; fi\nexec "$REAL" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await migrate(l, ["--push", "--out", out], { env: { ...ENV_VARS, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
+    expect(r.code).toBe(exitCode);
+    const where = `local state ${l.backendFile}`;
+    const lineage = "3e8af382-6ed1-2e06-5e29-1a5665d2e053";
+    const backup = `the state before it is kept in ${path.join(out, "original.tfstate")}.\n`;
+    const said = {
+      "refused, nothing written":
+        `error: Terraform refused the push; ${where} still holds the state step 1 read (serial 317, lineage ${lineage}, read back with terraform state pull). ` +
+        `Terraform said:\nError: refused\nThe backend is unchanged: ${backup}`,
+      "written, then failed (S3: the digest not stored)":
+        `error: Terraform reported the push as failed, but ${where} holds the migrated state (serial 349, lineage ${lineage}): the push landed. ` +
+        `Terraform said:\nError: failed to store state MD5\nThe push ran: ${backup}`,
+      "the state file emptied (a full disk)":
+        `error: Terraform reported the push as failed, and ${where} holds neither the state step 1 read nor the migrated state (it holds no state). ` +
+        `If it lost the state, restore it from ${path.join(out, "original.tfstate")} with terraform state push. Terraform said:\nError: no space left on device\n` +
+        `The push was started (check the backend with terraform state pull): ${backup}`,
+    }[name]!;
+    expect(r.stderr.slice(r.stderr.indexOf("error: "))).toBe(said);
+    expect(fs.readFileSync(path.join(out, "original.tfstate"), "utf8")).toBe(fs.readFileSync(POST_FIX, "utf8"));
+    const report = readJson(path.join(out, "report.json")) as MigrationReport;
+    expect([report.pushStarted?.serial, report.pushed]).toEqual([348, undefined]);
+  });
+
   // Ctrl-C while plan-check's synchronous toolchain probe runs: the probe's child dies by SIGINT before
   // the command's own listener has run. Here only the probe's child gets it, so only the probe can tell.
   test.concurrent("SIGINT that stops plan-check's terraform version -json: reported as an interrupt, not as a missing toolchain", async () => {

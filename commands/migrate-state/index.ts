@@ -4,7 +4,7 @@
 // lock. It never creates, changes or deletes a cloud resource.
 //   npm run migrate-state -- [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]
 //                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
-// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails, 2 a refusal or bad input,
+// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails or a push changed the backend wrongly, 2 a refusal or bad input,
 // 130/143 interrupted (SIGINT/SIGTERM) before the push; the backend and the given files are untouched in all three.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { createHash } from "crypto";
@@ -21,7 +21,7 @@ import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
 import { PlanComparison, PlannedMove, StateCheck, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
-import { SNAPSHOT, STEP_1, pushedProblems, refuseChangedBackend } from "./push-checks";
+import { SNAPSHOT, STEP_1, afterFailedPush, pushedProblems, refuseChangedBackend } from "./push-checks";
 import { EARLIER, Workdir, WorkdirError, openWorkdir } from "../../lib/workdir";
 import { main as planCheck } from "../plan-check";
 
@@ -39,7 +39,8 @@ export const USAGE =
   "  --online          verify with plans that use your AWS credentials (refresh on) instead of offline plans\n" +
   "  --modules, --data, --exclude   passed to the verification plans (see plan-check; without --modules or --data,\n" +
   "                    the stack's planCheck defaults apply there)\n" +
-  "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed),\n" +
+  "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed), or a push\n" +
+  "            that failed or lost its lock and changed the backend (or may have: the backup is kept and named),\n" +
   "            2 a refusal or bad input, 130/143 interrupted by SIGINT/SIGTERM before the push (in both, the backend\n" +
   "            and the given files untouched)\n";
 
@@ -113,9 +114,10 @@ export async function main(argv: readonly string[], io: CliIo, deps: Deps = {}):
       // The push started: the backend may have been written, so the backup of what it held before stays, whatever happened next.
       run.workdir?.removeWork();
       run.workdir?.finish();
-      const ran = run.pushed ? "The push ran" : "The push was started (Terraform reported a failure; check the backend with terraform state pull)";
+      const ran = run.unchanged ? "The backend is unchanged" : run.pushed ? "The push ran" : "The push was started (check the backend with terraform state pull)";
       io.stderr(`error: ${(e as Error).message}\n${ran}: the state before it is kept in ${run.backup}.\n`);
-      return run.pushed ? 1 : 2;
+      // 2 says the backend is untouched: only when it was read back so.
+      return run.unchanged ? 2 : 1;
     }
     const removed = run.workdir?.abort();
     const after = removed ? ` Removed ${removed}.` : "";
@@ -153,6 +155,8 @@ interface RunState {
   pushStarted?: boolean;
   /** Terraform wrote the backend: the output folder (and its backup) is kept whatever happens. */
   pushed?: boolean;
+  /** A push that failed, and the backend read back as it was before it. */
+  unchanged?: boolean;
   /** The backup of the state as read. */
   backup?: string;
 }
@@ -345,7 +349,7 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     const pushing = store.push(migratedFile, hold);
     await deps.onStep?.("pushing");
     const pushed = await pushing;
-    if (pushed.code !== 0) throw new Refusal(`Terraform refused the push; the backend is unchanged. Terraform said:\n${(pushed.stderr || pushed.stdout).trim()}`);
+    if (pushed.code !== 0) await refusedPush(run, store, (pushed.stderr || pushed.stdout).trim(), original, migrated, originalFile);
     runState.pushed = true;
     const after = await store.pull({ uninterruptible: true }).catch(() => null);
     const now = after === null ? undefined : parseStateText(after);
@@ -373,6 +377,24 @@ async function push(run: Prepared, store: Backend, written: MigrationReport, ori
     const warning = await hold.release();
     if (warning) io.stderr(`warning: ${warning}\n`);
   }
+}
+
+/** A push Terraform reported as failed: what the backend holds now, read back, says what the run reports (never a guess). */
+async function refusedPush(run: Prepared, store: Backend, said: string, original: RawState, migrated: RawState, originalFile: string): Promise<never> {
+  const where = describeBackend(run.backend.identity);
+  const found = afterFailedPush(await store.pull({ uninterruptible: true }).catch((e: Error) => e), original, migrated);
+  if (found.holds === "read") {
+    run.runState.unchanged = true;
+    throw new Refusal(`Terraform refused the push; ${where} still holds the state step 1 read (${found.what}, read back with terraform state pull). Terraform said:\n${said}`);
+  }
+  if (found.holds === "migrated") {
+    run.runState.pushed = true;
+    throw new VerificationFailed(`Terraform reported the push as failed, but ${where} holds the migrated state (${found.what}): the push landed. Terraform said:\n${said}`);
+  }
+  throw new VerificationFailed(
+    `Terraform reported the push as failed, and ${where} holds neither the state step 1 read nor the migrated state (${found.what}). ` +
+      `If it lost the state, restore it from ${originalFile} with terraform state push. Terraform said:\n${said}`,
+  );
 }
 
 /** The --state snapshot's text, read before anything is written: one message for a missing, unreadable or non-state file. */

@@ -2,7 +2,7 @@
 // (the state read in step 1, or the --state snapshot), and after it.
 import { BackendIdentity, describeBackend } from "../../lib/backend";
 import { RawState } from "../../lib/plan/workspace";
-import { Refusal } from "./backend-ops";
+import { Refusal, parseStateText } from "./backend-ops";
 import { canonical } from "./state-migrate";
 
 /** How a refusal names the state the backend must hold: the one read in step 1, or the --state snapshot to push. */
@@ -48,4 +48,15 @@ export function pushedProblems(now: RawState, migrated: RawState): string[] {
   if ((now.serial ?? 0) < (migrated.serial ?? 0)) problems.push(`serial ${now.serial}, pushed ${migrated.serial}`);
   if (stateBody(now) !== stateBody(migrated)) problems.push("its resources or outputs differ from the migrated state");
   return problems;
+}
+
+/** What the backend holds after a push Terraform reported as failed (`pulled`: `terraform state pull`'s output, or its error). */
+export function afterFailedPush(pulled: string | null | Error, read: RawState, migrated: RawState): { holds: "read" | "migrated" | "other"; what: string } {
+  if (pulled instanceof Error) return { holds: "other", what: `terraform state pull failed: ${pulled.message.split("\n").slice(0, 3).join(" ").trim()}` };
+  const now = pulled === null ? undefined : parseStateText(pulled);
+  if (!now) return { holds: "other", what: pulled === null ? "it holds no state" : "what it holds is not a state of format 4" };
+  const what = `serial ${now.serial}, lineage ${now.lineage}`;
+  if (now.lineage === read.lineage && now.serial === read.serial && stateBody(now) === stateBody(read)) return { holds: "read", what };
+  if (pushedProblems(now, migrated).length === 0) return { holds: "migrated", what };
+  return { holds: "other", what };
 }
