@@ -17,7 +17,7 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { RawState } from "../lib/plan/workspace";
 import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../commands/migrate-state/state-migrate";
 import { USAGE, main } from "../commands/migrate-state";
-import { run, stateTerraform } from "../commands/migrate-state/backend-ops";
+import { openBackend, run, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { afterFailedPush } from "../commands/migrate-state/push-checks";
 import { EnvironmentConfig } from "../config/environment";
 import { synthesizeFirst } from "../lib/cli";
@@ -251,6 +251,44 @@ describe("a push Terraform reported as failed: what the backend holds, read back
       holds: "other",
       what: "terraform state pull failed: terraform state pull exited 1: Error: AccessDenied",
     });
+  });
+});
+
+describe("the backend terraform init set up", () => {
+  const stack = {
+    identity: { type: "s3" as const, bucket: "b", key: "zivohealth/production/terraform.tfstate", region: "us-east-1", dynamodbTable: "locks" },
+    block: { s3: { bucket: "b", key: "zivohealth/production/terraform.tfstate", region: "us-east-1", dynamodb_table: "locks" } },
+  };
+  /** Terraform's record of an S3 backend: every setting of its schema, an unset one null. */
+  const s3 = (key: string) => ({ backend: { type: "s3", config: { bucket: "b", key, region: "us-east-1", dynamodb_table: "locks", use_lockfile: null, workspace_key_prefix: null, endpoints: null } } });
+  /** openBackend with a terraform whose init records `recorded`; any other command is logged and fails. */
+  const open = async (recorded: unknown) => {
+    const dir = tmp();
+    const bin = path.join(dir, "terraform");
+    fs.writeFileSync(bin, '#!/bin/sh\ncase "$1" in\n  init) mkdir -p .terraform && printf "%s" "$RECORDED" > .terraform/terraform.tfstate ;;\n  *) echo "$1" >> "$0.ran"; exit 97 ;;\nesac\n', { mode: 0o755 });
+    const config = path.join(dir, "s3.tfbackend");
+    try {
+      await openBackend(stateTerraform(bin, { ...process.env, RECORDED: JSON.stringify(recorded) }), path.join(dir, "work"), stack, config);
+      return { ran: fs.existsSync(`${bin}.ran`), error: undefined, config };
+    } catch (e) {
+      return { ran: fs.existsSync(`${bin}.ran`), error: `${(e as Error).constructor.name}: ${(e as Error).message}`, config };
+    }
+  };
+  const theStacks = "the stack's s3://b/zivohealth/production/terraform.tfstate (us-east-1; lock: DynamoDB table locks)";
+
+  it("the stack's: opened; another key (a --backend-config that names one), or none recorded: refused, no state command run", async () => {
+    expect(await open(s3("zivohealth/production/terraform.tfstate"))).toMatchObject({ ran: false, error: undefined });
+    const other = await open(s3("other/terraform.tfstate"));
+    expect(other.ran).toBe(false);
+    expect(other.error).toBe(
+      `Refusal: terraform init set up s3://b/other/terraform.tfstate (us-east-1; lock: DynamoDB table locks), not ${theStacks}: ` +
+        `--backend-config ${other.config} names which state after all (it may give connection settings only). Nothing was read or pushed`,
+    );
+    const none = await open({});
+    expect([none.ran, none.error]).toEqual([
+      false,
+      `Refusal: terraform init set up no backend it records, not ${theStacks}. Nothing was read or pushed`,
+    ]);
   });
 });
 
@@ -488,7 +526,8 @@ describe("the backend's lock outlives the push", () => {
         // (Not $(...): the shell reads a command substitution on its fd 3.)
         'started() { { printf "%s fd3=" "$1"; readlink /proc/$$/fd/3 || echo none; } >> "$RECORD" 2> /dev/null; }\n' +
         'case "$1 $2" in\n' +
-        '  "init "*) started init; mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
+        // init records the backend it set up, as Terraform does (migrate-state checks it is the stack's).
+        '  "init "*) started init; mkdir -p .terraform && printf \'{"backend":{"type":"local","config":{"path":"%s"}}}\' "$STATE" > .terraform/terraform.tfstate ;;\n' +
         '  "console "*) started console; echo $$ > "$RECORD.console"; IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null; echo released >> "$RECORD" ;;\n' +
         '  "state pull") started pull; cat "$STATE" ;;\n' +
         '  "state push") started push\n' +

@@ -424,7 +424,7 @@ describe("the child processes' temporary folder (TMPDIR, TMP, TEMP): the run's o
         `i=0; until grep -q "[[,]$me[],]" "$TMPDIR/${OWNER}" || [ $i -ge 100 ]; do sleep 0.02; i=$((i+1)); done\n` +
         `if grep -q "[[,]$me[],]" "$TMPDIR/${OWNER}"; then echo "$1 named" >> "$RECORD"; else echo "$1 not named" >> "$RECORD"; fi\n` +
         'case "$1" in\n' +
-        '  init) mkdir -p .terraform && echo "{}" > .terraform/terraform.tfstate ;;\n' +
+        `  init) mkdir -p .terraform && echo '{"backend":{"type":"local","config":{"path":"${path.join(root, "inputs", "state.tfstate")}"}}}' > .terraform/terraform.tfstate ;;\n` +
         '  console) IFS= read -r expr; fifo=${expr#file(\\"}; cat "${fifo%\\")}" > /dev/null; cat > /dev/null ;;\n' +
         "esac\n",
       { mode: 0o755 },

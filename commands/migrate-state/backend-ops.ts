@@ -7,7 +7,7 @@ import { StdioOptions, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
-import { BackendIdentity, StackBackend, describeBackend } from "../../lib/backend";
+import { BackendIdentity, StackBackend, backendOf, describeBackend, sameBackend } from "../../lib/backend";
 import { RawState } from "../../lib/plan/workspace";
 
 /** The run was interrupted (SIGINT, SIGTERM) before it wrote anything that matters. */
@@ -206,6 +206,15 @@ export async function openBackend(tf: Tf, dir: string, backend: StackBackend, ba
     throw new TerraformError(`init (${describeBackend(backend.identity)})`, { code: init.code, stdout: "", stderr: text });
   }
   const identity = backend.identity;
+  // Which state init set up, as Terraform recorded it: a -backend-config file that names one after all
+  // (a setting its check did not see) would have every command here read and push another state.
+  const set = initializedBackend(dir);
+  if (!set || !sameBackend(set, identity)) {
+    throw new Refusal(
+      `terraform init set up ${set ? describeBackend(set) : "no backend it records"}, not the stack's ${describeBackend(identity)}` +
+        `${set && backendConfigFile ? `: --backend-config ${backendConfigFile} names which state after all (it may give connection settings only)` : ""}. Nothing was read or pushed`,
+    );
+  }
   const pull = async (o: { uninterruptible?: boolean } = {}) => {
     const r = await run(tf, ["state", "pull"], dir, o);
     if (!o.uninterruptible) checkpoint(tf, "terraform state pull");
@@ -322,6 +331,19 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
       );
     },
   };
+}
+
+/** The backend `terraform init` recorded in `dir` (.terraform/terraform.tfstate: the configuration merged with -backend-config), as an identity. */
+function initializedBackend(dir: string): BackendIdentity | undefined {
+  try {
+    const b = (JSON.parse(fs.readFileSync(path.join(dir, ".terraform", "terraform.tfstate"), "utf8")) as { backend?: { type?: string; config?: Record<string, unknown> } }).backend;
+    if (!b?.type) return undefined;
+    // Terraform records every setting of the backend's schema, an unset one as null.
+    const config = Object.fromEntries(Object.entries(b.config ?? {}).filter(([, v]) => v !== null && v !== ""));
+    return backendOf({ terraform: { backend: { [b.type]: config } } }, dir).identity;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `pid` runs: not gone, not a zombie (/proc where there is one). */
