@@ -161,6 +161,12 @@ describe("the copy against the state as read", () => {
     ]);
   });
 
+  it("a field of the resource (not of its instance) that the copy lost, as Terraform 1.11 drops one it does not know, is a problem", () => {
+    const withField = structuredClone(original);
+    Object.assign(withField.resources.find((r) => r.module === "module.iam" && r.name === "ec2_role")!, { future_field: { x: 1 } });
+    expect(checkMigratedState(withField, movedLikeTerraform(original, 1), moves, 1).problems).toEqual(["module.iam.aws_iam_role.ec2_role: its resource's future_field changed in the copy"]);
+  });
+
   it("a dependency list still naming a moved address, or changed otherwise, is a problem", () => {
     const copy = movedLikeTerraform(original, 1);
     const profile = copy.resources.find((r) => r.name === "ec2_profile")!;

@@ -182,6 +182,14 @@ export function checkMigratedState(original: RawState, migrated: RawState, moves
     }
     seen.add(toKey);
     if (found.resource.provider !== resource.provider) problems.push(`${key}: provider ${resource.provider} → ${found.resource.provider}`);
+    // A field of the resource Terraform 1.11 does not know (a newer Terraform's) is dropped when it writes: name it.
+    // The address fields differ by design; `each` Terraform no longer writes (it comes from the configuration).
+    for (const field of new Set([...Object.keys(resource), ...Object.keys(found.resource)])) {
+      if (["instances", "module", "mode", "type", "name", "provider", "each"].includes(field)) continue;
+      if (canonical(resource[field as keyof RawResource] ?? null) !== canonical(found.resource[field as keyof RawResource] ?? null)) {
+        problems.push(`${key}: its resource's ${field} changed in the copy`);
+      }
+    }
     const { dependencies: depsBefore, index_key: _k1, ...restBefore } = instance;
     const { dependencies: depsAfter, index_key: _k2, ...restAfter } = found.instance;
     for (const field of new Set([...Object.keys(restBefore), ...Object.keys(restAfter)])) {
