@@ -117,6 +117,24 @@ function movedLikeTerraform(state: RawState, calls: number): RawState {
   return copy;
 }
 
+describe("moved blocks without a source: applied already only where the target is in the state", () => {
+  it("a state with the IAM role moved: 1 applied, the optional allow_ssh neither; a state of no resource: nothing to migrate, said as it is", async () => {
+    const plan = planMoves(movedLikeTerraform(load(POST_FIX), 1), moved);
+    expect([plan.absent.map((m) => m.from), plan.applied]).toEqual([["module.iam.aws_iam_role.ec2_role", "module.compute.aws_security_group_rule.allow_ssh"], 1]);
+    const cwd = tmp();
+    fs.writeFileSync(path.join(cwd, "empty.tfstate"), JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 3, lineage: "l-1", outputs: {}, resources: [] }));
+    let stdout = "";
+    const code = await main(["--state", "empty.tfstate"], { cwd, stdout: (t) => (stdout += t), stderr: () => undefined }, { environments: { production } });
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      "## migrate-state: stack `production`\n\nRead empty.tfstate: serial 3, lineage `l-1`, written by Terraform 1.11.4.\n\n" +
+        `Nothing to migrate: no moved block of the stack has its source in this state (${moved.length} moved block(s): ${moved.length} with neither source nor target in it: ` +
+        "not created yet, optional, or not this stack's state). Nothing was written.\n",
+    );
+    expect(fs.readdirSync(cwd)).toEqual(["empty.tfstate"]);
+  });
+});
+
 describe("the copy against the state as read", () => {
   const original = load(POST_FIX);
   const moves = planMoves(original, [{ from: "module.iam.aws_iam_role.ec2_role", to: "aws_iam_role.iam_ec2_role" }]).moves;

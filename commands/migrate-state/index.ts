@@ -169,6 +169,8 @@ export interface MigrationReport {
   readonly moves: readonly PlannedMove[];
   /** Moved blocks whose source is not in the state. */
   readonly absent: readonly MovedBlock[];
+  /** Of those, how many have their target in the state (applied already). */
+  readonly applied: number;
   readonly terraformCalls: number;
   readonly state?: StateCheck;
   readonly plan?: PlanComparison & { readonly mode: "offline" | "online"; readonly excluded: readonly string[]; readonly rows: number };
@@ -187,8 +189,8 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   const { text, original, read, store } = await readState(o, run);
 
   // 2. The moves, by Terraform, on a copy.
-  const { moves, absent } = planMoves(original, run.moved);
-  const base = { tool: "migrate-state" as const, stack: o.stack, read, backend: run.backend.identity, moves, absent, terraformCalls: 0 };
+  const { moves, absent, applied } = planMoves(original, run.moved);
+  const base = { tool: "migrate-state" as const, stack: o.stack, read, backend: run.backend.identity, moves, absent, applied, terraformCalls: 0 };
   if (moves.length === 0) return { ...base, nothingToDo: true };
   await progress("move", `moving ${moves.length} object(s) with terraform state mv on a copy`);
   const copyDir = path.join(work, "copy");
@@ -553,18 +555,25 @@ function dependencyNote(p: PlanComparison): string {
   return parts.join("; ");
 }
 
+/** Moved blocks without a source, as the state shows them: a target there is a move applied; neither is not proof of one. */
+const absentNote = (r: MigrationReport) =>
+  [
+    ...(r.applied ? [`${r.applied} applied already, the target in the state`] : []),
+    ...(r.absent.length > r.applied ? [`${r.absent.length - r.applied} with neither source nor target in it: not created yet, optional, or not this stack's state`] : []),
+  ].join("; ");
+
 export function renderMarkdown(r: MigrationReport): string {
   const out: string[] = [];
   out.push(`## migrate-state: stack ${code(r.stack)}`, "");
   out.push(`Read ${r.read.from}: serial ${r.read.serial}, lineage ${code(r.read.lineage)}${r.read.terraformVersion ? `, written by Terraform ${r.read.terraformVersion}` : ""}.`);
   if (r.nothingToDo) {
-    out.push("", `Nothing to migrate: no moved block of the stack has its source in this state (${r.absent.length} moved block(s), all applied already or optional). Nothing was written.`, "");
+    out.push("", `Nothing to migrate: no moved block of the stack has its source in this state (${r.absent.length} moved block(s): ${absentNote(r)}). Nothing was written.`, "");
     return out.join("\n");
   }
   const instances = r.moves.flatMap((m) => m.instances);
   out.push("", `### Moved by Terraform (${instances.length} instance(s), ${r.terraformCalls} \`terraform state mv\` call(s) on a copy)`, "");
   for (const i of instances) out.push(`- ${code(i.from)} → ${code(i.to)}`);
-  if (r.absent.length) out.push("", `${r.absent.length} moved block(s) have no source in this state (applied already, or optional): nothing to do for them.`);
+  if (r.absent.length) out.push("", `${r.absent.length} moved block(s) have no source in this state (${absentNote(r)}): nothing to do for them.`);
   if (r.state) {
     const s = r.state;
     out.push(

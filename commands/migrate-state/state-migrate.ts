@@ -19,6 +19,8 @@ export interface MovePlan {
   readonly moves: PlannedMove[];
   /** Moved blocks whose source is not in the state (already applied, or optional): Terraform's no-ops. */
   readonly absent: MovedBlock[];
+  /** Of those, the ones whose target is in the state (applied already); the others hold neither (not created yet, or another state). */
+  readonly applied: number;
 }
 
 // ---------------------------------------------------------------- addresses
@@ -68,6 +70,7 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
   const moves: PlannedMove[] = [];
   const absent: MovedBlock[] = [];
   const taken: string[] = [];
+  let applied = 0;
   for (const m of moved) {
     const from = splitAddress(m.from);
     const to = splitAddress(m.to);
@@ -75,11 +78,12 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
     if (sources.has(m.to)) throw new InputError(`moved blocks ${m.from} → ${m.to} → …: a chain of moves; migrate-state applies one move per object`);
     const resource = byResource.get(from.resource);
     const instances = (resource?.instances ?? []).filter((i) => !from.index || keySuffix(i.index_key) === from.index);
+    const occupant = byResource.get(to.resource);
     if (!resource || instances.length === 0) {
       absent.push({ from: m.from, to: m.to });
+      if (occupant?.instances.some((i) => !to.index || keySuffix(i.index_key) === to.index)) applied++;
       continue;
     }
-    const occupant = byResource.get(to.resource);
     const occupied = occupant?.instances.filter((i) => !to.index || !from.index || keySuffix(i.index_key) === to.index) ?? [];
     if (occupied.length > 0) {
       taken.push(`moved block ${m.from} → ${m.to}: ${occupied.map((i) => instanceAddressOf(occupant!, i)).join(", ")} is already in the state`);
@@ -100,7 +104,7 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
         "\nNothing was written. Find out how the target got there (a partial earlier migration? an import?) before anything else.",
     );
   }
-  return { moves, absent };
+  return { moves, absent, applied };
 }
 
 // ---------------------------------------------------------------- the copy, checked
