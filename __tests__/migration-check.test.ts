@@ -63,13 +63,15 @@ interface Cfg {
   resources?: string[];
   modules?: string[];
   moved?: Array<{ from: string; to: string }>;
+  /** A resource's body (`count`, `for_each`); `{}` otherwise. */
+  bodies?: Record<string, object>;
 }
 
 function stackJson(c: Cfg): string {
   const resource: Record<string, Record<string, object>> = {};
   for (const a of c.resources ?? []) {
     const [type, name] = a.split(".");
-    (resource[type] ??= {})[name] = {};
+    (resource[type] ??= {})[name] = c.bodies?.[a] ?? {};
   }
   const module = Object.fromEntries((c.modules ?? []).map((m) => [m, { source: `./modules/${m}` }]));
   return JSON.stringify({ terraform: {}, resource, module, ...(c.moved ? { moved: c.moved } : {}) });
@@ -282,6 +284,10 @@ describe("classification", () => {
           "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night",
           "aws_iam_role_policy.iam_by_key",
         ],
+        bodies: {
+          "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night": { count: "${var.n}" },
+          "aws_iam_role_policy.iam_by_key": { for_each: "${var.m}" },
+        },
         moved: [
           {
             from: "module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night",
@@ -361,6 +367,7 @@ describe("classification", () => {
       ],
       {
         resources: ["aws_appautoscaling_scheduled_action.ml_worker_x", "aws_sqs_queue.q", "aws_sqs_queue.q_first"],
+        bodies: { "aws_appautoscaling_scheduled_action.ml_worker_x": { count: "${var.n}" }, "aws_sqs_queue.q": { count: "${var.n}" } },
         moved: [
           { from: "module.ml_worker.aws_appautoscaling_scheduled_action.x[0]", to: "aws_appautoscaling_scheduled_action.ml_worker_x[0]" },
           { from: "module.old.aws_sqs_queue.q", to: "aws_sqs_queue.q" },

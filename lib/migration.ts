@@ -12,6 +12,7 @@
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
+import { Expansion, droppedByExpansion, rootResourceOf } from "./migration-expansion";
 
 export { InputError };
 
@@ -57,6 +58,11 @@ export interface StackConfig {
    * @default - none counted
    */
   readonly counts?: ReadonlyMap<string, number>;
+  /**
+   * Root resources with a `count` or `for_each`, literal or not: they decide which instance keys are kept.
+   * @default - none expanded
+   */
+  readonly expansions?: ReadonlyMap<string, Expansion>;
 }
 
 /**
@@ -118,13 +124,6 @@ function targetKind(to: string, config: StackConfig): TargetKind {
   if (mod !== null) return config.modules.has(mod) ? "hcl-module" : "missing";
   const root = /^([^.[]+\.[^.[]+)(\[.*\])?$/.exec(to);
   return root && config.resources.has(root[1]) ? "resource" : "missing";
-}
-
-/** `aws_x.y` for `aws_x.y["a"]`; null for addresses inside a module. */
-function rootResourceOf(address: string): string | null {
-  if (address.startsWith("module.")) return null;
-  const bracket = address.indexOf("[");
-  return bracket === -1 ? address : address.slice(0, bracket);
 }
 
 // ---------------------------------------------------------------- parsing
@@ -210,6 +209,7 @@ export function parseStack(text: string, label: string): StackConfig {
 
   const resources = new Set<string>();
   const counts = new Map<string, number>();
+  const expansions = new Map<string, Expansion>();
   if (json.resource !== undefined) {
     if (!isObject(json.resource)) throw bad('"resource" is not an object');
     for (const [type, byName] of Object.entries(json.resource)) {
@@ -217,6 +217,8 @@ export function parseStack(text: string, label: string): StackConfig {
       for (const [name, block] of Object.entries(byName)) {
         resources.add(`${type}.${name}`);
         if (isObject(block) && typeof block.count === "number") counts.set(`${type}.${name}`, block.count);
+        if (isObject(block) && block.for_each !== undefined) expansions.set(`${type}.${name}`, "for_each");
+        else if (isObject(block) && block.count !== undefined) expansions.set(`${type}.${name}`, "count");
       }
     }
   }
@@ -233,7 +235,7 @@ export function parseStack(text: string, label: string): StackConfig {
       moved.push({ from: m.from, to: m.to });
     });
   }
-  return { resources, modules, moved, counts };
+  return { resources, modules, moved, counts, expansions };
 }
 
 // ---------------------------------------------------------------- classification
@@ -320,7 +322,34 @@ function compareInstances(a: StateInstance, b: StateInstance): number {
   return byString(a.deposed, b.deposed);
 }
 
-function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>): InstanceRow {
+/** What of the state a moved block's target can collide with: Terraform skips a move to an address the state holds already. */
+interface Occupied {
+  readonly instances: ReadonlySet<string>;
+  readonly resources: ReadonlySet<string>;
+  readonly modules: ReadonlySet<string>;
+}
+
+function occupiedBy(instances: readonly StateInstance[]): Occupied {
+  const modules = new Set<string>();
+  for (const i of instances) {
+    const segments = i.modulePath.match(MODULE_SEGMENT) ?? [];
+    for (let n = 1; n <= segments.length; n++) modules.add(segments.slice(0, n).join("."));
+  }
+  return {
+    instances: new Set(instances.filter((i) => i.deposed === null).map(instanceAddress)),
+    resources: new Set(instances.map(resourceAddress)),
+    modules,
+  };
+}
+
+/** Whether the state holds the target already (Terraform's rule: an instance-level move needs the instance free, a resource- or module-level one the whole resource or module). */
+function blockedMove(i: StateInstance, source: string, block: MovedBlock, target: string, occupied: Occupied): boolean {
+  if (source === instanceAddress(i)) return occupied.instances.has(target);
+  if (source === resourceAddress(i)) return occupied.resources.has(block.to);
+  return occupied.modules.has(block.to);
+}
+
+function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied): InstanceRow {
   const stateAddress = instanceAddress(i);
   const row = (outcome: Outcome, configAddress: string | null, note: string): InstanceRow => ({
     stateAddress,
@@ -330,7 +359,7 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     note,
   });
   if (i.deposed !== null) return row("deposed", null, DEPOSED_NOTE);
-  const dropped = droppedByCount(stateAddress, config);
+  const dropped = droppedByExpansion(stateAddress, config);
   if (!i.modulePath && config.resources.has(resourceAddress(i))) return dropped ? row("destroyed", stateAddress, dropped) : row("kept", stateAddress, "");
 
   for (const source of moveSources(i)) {
@@ -341,7 +370,10 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     const kind = targetKind(block.to, config);
     const via = `moved block from \`${block.from}\``;
     if (kind === "missing") return row("destroyed", target, `${via}, whose target is not in the configuration`);
-    const droppedTarget = kind === "resource" ? droppedByCount(target, config) : undefined;
+    if (blockedMove(i, source, block, target, occupied)) {
+      return row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`);
+    }
+    const droppedTarget = kind === "resource" ? droppedByExpansion(target, config) : undefined;
     if (droppedTarget) return row("destroyed", target, `${via}; ${droppedTarget}`);
     return row("moved", target, kind === "hcl-module" ? `${via}; into an HCL module (its contents are not checked)` : via);
   }
@@ -350,18 +382,6 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
   if (mod !== null && config.modules.has(mod)) return row("hcl-module", `module.${mod}`, "module block kept: address unchanged");
   const why = mod !== null ? `module \`module.${mod}\` is gone` : "not in the configuration";
   return row("destroyed", null, `${why} and no moved block covers it`);
-}
-
-/** Why a root instance address is beyond its resource's literal `count`, or undefined when it is kept. */
-function droppedByCount(address: string, config: StackConfig): string | undefined {
-  const root = rootResourceOf(address);
-  const count = root === null ? undefined : config.counts?.get(root);
-  if (root === null || count === undefined) return undefined;
-  const rest = address.slice(root.length);
-  const key = /^\[(\d+)\]$/.exec(rest);
-  if (key ? Number(key[1]) < count : rest === "" && count > 0) return undefined; // Terraform moves a no-key instance to [0]
-
-  return `its resource has count = ${count}, so Terraform destroys this instance`;
 }
 
 /**
@@ -376,7 +396,8 @@ export function classify(state: ParsedState, config: StackConfig, deployed: read
   for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
 
   const sorted = [...state.instances].sort(compareInstances);
-  const instances = sorted.map((i) => classifyInstance(i, config, movedFrom));
+  const occupied = occupiedBy(state.instances);
+  const instances = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied));
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
   const movedProblems: MovedProblem[] = sortedMoved
