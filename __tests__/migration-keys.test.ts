@@ -133,3 +133,16 @@ function run(state: Res[], stack: string) {
   const code = main(["--state", write("state.json", stateJson(state)), "--stack-json", write("stack.json", stack)], io);
   return { code, stdout, stderr };
 }
+
+describe("what 'safe' covers", () => {
+  it("a changed VPC id (Terraform replaces the security group) reads safe by addresses, with what was not checked and plan-check named", () => {
+    const state = [{ type: "aws_security_group", name: "ec2_sg" }];
+    const out = run(state, stackJson({ aws_security_group: { ec2_sg: { vpc_id: "vpc-0aaaaaaaaaaaaaaaa" } } }));
+    expect(out.code).toBe(0);
+    expect(out.stdout.endsWith(
+      "**Result: safe**: no instance is destroyed by the migration.\n\n" +
+        "By addresses alone. Not checked: a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet), " +
+        "anything inside an HCL module, values known at plan time: `npm run plan-check` asks Terraform for those.\n",
+    )).toBe(true);
+  });
+});

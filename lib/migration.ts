@@ -76,6 +76,10 @@ export const UNEXPECTED_CREATION_NOTE = "warning: not in the state and not a mov
 export const DEPLOYED_CREATION_NOTE =
   "**error**: the configuration records it as deployed (`deployed`), but no instance of this state is at or moves to it: " +
   "this is not the deployed state, or the object was lost from it; a deploy would create a second one";
+/** What "safe" does not cover: said under the verdict, so it is never read as Terraform's plan. */
+export const NOT_CHECKED =
+  "By addresses alone. Not checked: a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet), " +
+  "anything inside an HCL module, values known at plan time: `npm run plan-check` asks Terraform for those.";
 export const DEPOSED_NOTE = "deposed (will be cleaned up by the next apply, as with the HCL)";
 
 /** True for `<type>.<name>` addresses whose creation the ML worker fixes explain. */
@@ -521,7 +525,7 @@ export function renderMarkdown(report: MigrationReport): string {
 function resultLine(report: MigrationReport): string {
   if (report.safe) {
     const warn = report.totals.unexpectedCreations;
-    return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}.`;
+    return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}.\n\n${NOT_CHECKED}`;
   }
   const problems: string[] = [];
   const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => code(r.stateAddress));
