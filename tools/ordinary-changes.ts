@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CopyError, copyProject, git, projectFiles } from "../lib/project-copy";
+import { capacityEffect, stagingEffect } from "./ordinary-effects";
 
 export interface Change {
   readonly name: string;
@@ -28,6 +29,16 @@ export interface Change {
   readonly description: string;
   /** The edited text of config/environments.ts; throws when the text is not as expected. */
   edit(text: string): string;
+  /** After `npm run synth` in the copy (`repo`, edited by `edited`): why the edit is not in the synthesis, or undefined. */
+  effect(repo: string, edited: string): string | undefined;
+}
+
+/** production's `maxCapacity: <n>,` line in the text: the match and its place in the block. */
+function capacityLine(text: string): { start: number; end: number; m: RegExpExecArray } {
+  const { start, end } = block(text, "production");
+  const m = /(\n\s*maxCapacity:\s*)(\d+)(,)/.exec(text.slice(start, end));
+  if (!m) throw new Error("config/environments.ts: production has no 'maxCapacity: <number>,' line");
+  return { start, end, m };
 }
 
 /** The block of `export const <name>... = {` up to its closing `};` at the start of a line. */
@@ -44,14 +55,12 @@ export const CHANGES: readonly Change[] = [
     name: "production-capacity",
     description: "production's mlWorker.maxCapacity changed (5 -> 3, the deployment notes' direction for SQS mode)",
     edit(text) {
-      const { start, end } = block(text, "production");
-      const body = text.slice(start, end);
-      const m = /(\n\s*maxCapacity:\s*)(\d+)(,)/.exec(body);
-      if (!m) throw new Error("config/environments.ts: production has no 'maxCapacity: <number>,' line");
+      const { start, end, m } = capacityLine(text);
       const now = Number(m[2]);
       const next = now === 3 ? 4 : 3;
-      return text.slice(0, start) + body.replace(m[0], `${m[1]}${next}${m[3]}`) + text.slice(end);
+      return text.slice(0, start) + text.slice(start, end).replace(m[0], `${m[1]}${next}${m[3]}`) + text.slice(end);
     },
+    effect: (repo, edited) => capacityEffect(repo, Number(capacityLine(edited).m[2])),
   },
   {
     name: "add-staging",
@@ -62,6 +71,7 @@ export const CHANGES: readonly Change[] = [
       if (/^\s*staging\b/m.test(body.slice(body.indexOf("{") + 1))) throw new Error("config/environments.ts: staging is in environments already");
       return text.slice(0, end) + "\n  staging," + text.slice(end);
     },
+    effect: (repo) => stagingEffect(repo),
   },
 ];
 
@@ -71,10 +81,13 @@ export function combined(changes: readonly Change[]): Change {
     name: changes.map((c) => c.name).join("+"),
     description: changes.map((c) => c.description).join("; "),
     edit: (text) => changes.reduce((t, c) => c.edit(t), text),
+    effect: (repo, edited) => changes.map((c) => c.effect(repo, edited)).find((why) => why !== undefined),
   };
 }
 
-interface Step {
+const SYNTH_STEP = "npm run synth";
+
+export interface Step {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];
@@ -82,13 +95,13 @@ interface Step {
 }
 
 /** CI's commands (.ci/run), as they run on a clean clone, apart from npm ci (node_modules is linked) and compat:cdktn (its own install). */
-function steps(validate: boolean, cacheDir: string): Step[] {
+export function steps(validate: boolean, cacheDir: string): Step[] {
   return [
     { name: "npm test", command: "npm", args: ["test", "--", "--cacheDirectory", cacheDir] },
     ...(validate
       ? [{ name: "npm run test:validate", command: "npm", args: ["run", "test:validate", "--", "--cacheDirectory", cacheDir], env: { VALIDATE_REQUIRE_TERRAFORM: "1" } }]
       : []),
-    { name: "npm run synth", command: "npm", args: ["run", "synth"] },
+    { name: SYNTH_STEP, command: "npm", args: ["run", "synth"] },
     { name: "npm run migration-check", command: "npm", args: ["run", "migration-check", "--", "--state", "../shared/fixtures/existing-production.tfstate"] },
   ];
 }
@@ -132,7 +145,8 @@ const USAGE =
   "  --project       the project to copy (default: this one; its working tree, uncommitted edits included)\n" +
   "  --no-validate   leave out the Terraform tier (test:validate): faster, and then not what CI runs\n";
 
-export async function main(argv: readonly string[], say: (t: string) => void = (t) => process.stderr.write(t)): Promise<number> {
+/** `ciSteps`: CI's commands; the tests give quick ones. */
+export async function main(argv: readonly string[], say: (t: string) => void = (t) => process.stderr.write(t), ciSteps = steps): Promise<number> {
   let only: string | undefined;
   let project = path.resolve(__dirname, "../..");
   let validate = true;
@@ -194,11 +208,18 @@ export async function main(argv: readonly string[], say: (t: string) => void = (
       const diff = git(repo, "diff", "--unified=0", "--no-color", "--", "config/environments.ts").toString();
       say(diff.split("\n").filter((l) => /^[+-](?![+-])/.test(l)).map((l) => `  ${l}\n`).join(""));
       git(repo, "commit", "-qam", c.description);
-      for (const step of steps(validate, path.join(cdir, "jest-cache"))) {
+      for (const step of ciSteps(validate, path.join(cdir, "jest-cache"))) {
         const log = path.join(cdir, `${step.name.replace(/\W+/g, "-")}.log`);
         const started = Date.now();
         const code = await run(step, repo, log);
         const secs = ((Date.now() - started) / 1000).toFixed(1);
+        // The synthesis passed: the edit must be in it, or CI was green about nothing.
+        const missed = code === 0 && step.name === SYNTH_STEP ? c.effect(repo, edited.get(c.name)!) : undefined;
+        if (missed) {
+          failed++;
+          say(`  FAIL  ${step.name} (${secs} s): ${missed}\n`);
+          continue;
+        }
         if (code === 0) {
           say(`  PASS  ${step.name} (${secs} s)\n`);
           continue;
