@@ -15,6 +15,7 @@ import { WorkdirError } from "../../lib/workdir/options";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 import { ApplyRunner, deployPlan } from "./deploy-plan";
 import { StateReader, awsCli, checkState, hclRootWarning } from "./state-check";
+import { skipsSynth, staleRefusal } from "./skip-synth";
 
 /** cdktf commands that plan against the state; `apply` and `plan` are aliases. */
 const PLANS = ["diff", "plan", "deploy", "apply", "watch"];
@@ -131,7 +132,10 @@ export function main(
       return 2;
     }
     const refusals: string[] = [];
+    const skipping = skipsSynth(argv);
     for (const name of selected) {
+      const stale = skipping ? staleRefusal(name, outdir) : undefined;
+      if (stale) refusals.push(stale);
       const result = checkState(name, environments[name], outdir, reader);
       for (const note of result.notes) io.stderr(`${note}\n`);
       if (result.refusal) refusals.push(result.refusal);
