@@ -60,6 +60,20 @@ describe("an instance key its resource no longer makes", () => {
     ]);
   });
 
+  it("destroys [0] when the no-key address it would move to is held already, and the no-key one of a count resource whose [0] is", () => {
+    const stack = stackJson({ aws_sqs_queue: { plain: {}, counted: { count: 1 } } });
+    const state = [
+      { type: "aws_sqs_queue", name: "plain", instances: [{}, { index_key: 0 }] },
+      { type: "aws_sqs_queue", name: "counted", instances: [{}, { index_key: 0 }] },
+    ];
+    expect(outcomes(state, stack)).toEqual([
+      ["aws_sqs_queue.counted", "destroyed", "Terraform would move it to the [0] address, which the state holds already, so it destroys this instance"],
+      ["aws_sqs_queue.counted[0]", "kept", ""],
+      ["aws_sqs_queue.plain", "kept", ""],
+      ["aws_sqs_queue.plain[0]", "destroyed", "Terraform would move it to the no-key address, which the state holds already, so it destroys this instance"],
+    ]);
+  });
+
   it("a resource-level moved block into a resource without count: [2] of the source is destroyed, exit 1 from the CLI", () => {
     const state = [{ module: "module.ml_worker", type: "aws_sqs_queue", name: "q", instances: [{ index_key: 0 }, { index_key: 2 }] }];
     const stack = stackJson({ aws_sqs_queue: { ml_worker_q: {} } }, [{ from: "module.ml_worker.aws_sqs_queue.q", to: "aws_sqs_queue.ml_worker_q" }]);

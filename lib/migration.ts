@@ -363,7 +363,7 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     note,
   });
   if (i.deposed !== null) return row("deposed", null, DEPOSED_NOTE);
-  const dropped = droppedByExpansion(stateAddress, config);
+  const dropped = droppedByExpansion(stateAddress, config, occupied.instances);
   if (!i.modulePath && config.resources.has(resourceAddress(i))) return dropped ? row("destroyed", stateAddress, dropped) : row("kept", stateAddress, "");
 
   for (const source of moveSources(i)) {
@@ -377,7 +377,7 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     if (blockedMove(i, source, block, target, occupied)) {
       return row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`);
     }
-    const droppedTarget = kind === "resource" ? droppedByExpansion(target, config) : undefined;
+    const droppedTarget = kind === "resource" ? droppedByExpansion(target, config, occupied.instances) : undefined;
     if (droppedTarget) return row("destroyed", target, `${via}; ${droppedTarget}`);
     return row("moved", target, kind === "hcl-module" ? `${via}; into an HCL module (its contents are not checked)` : via);
   }
