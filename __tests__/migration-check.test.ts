@@ -576,7 +576,7 @@ describe("CLI", () => {
     const out = run(["--json", "--state", goodState(), "--stack-json", goodStack()]);
     expect(out.code).toBe(0);
     const json = JSON.parse(out.stdout);
-    expect(Object.keys(json)).toEqual(["safe", "state", "instances", "movedProblems", "noopMoved", "creations", "totals"]);
+    expect(Object.keys(json)).toEqual(["safe", "state", "instances", "movedProblems", "noopMoved", "creations", "identityMismatches", "totals"]);
     expect(json).toEqual({
       safe: true,
       state: { terraformVersion: "1.5.7", serial: 7, lineage: "test-lineage" },
@@ -584,6 +584,7 @@ describe("CLI", () => {
       movedProblems: [],
       noopMoved: [],
       creations: [],
+      identityMismatches: [],
       totals: {
         managedInstances: 1,
         kept: 1,

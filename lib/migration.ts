@@ -13,6 +13,7 @@
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
 import { Expansion, droppedByExpansion, rootResourceOf } from "./migration-expansion";
+import { IdentityMismatch, identityMismatches } from "./migration-identity";
 
 export { InputError };
 
@@ -28,6 +29,8 @@ export interface StateInstance {
   readonly indexKey: IndexKey | null;
   /** Deposed object id, or null for the current object. */
   readonly deposed: string | null;
+  /** The object's attributes, as the state has them (compared with what the configuration records as deployed). */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface ParsedState {
@@ -186,6 +189,7 @@ export function parseState(text: string, label: string): ParsedState {
         name: r.name,
         indexKey: key ?? null,
         deposed: deposed ?? null,
+        ...(isObject(inst.attributes) ? { attributes: inst.attributes } : {}),
       });
     }
   });
@@ -293,6 +297,7 @@ export interface Totals {
  *   movedProblems: [{ from, to, problem }],   // errors (exit 1)
  *   noopMoved: [{ from, to }],                // source not in state: harmless
  *   creations: [{ address, expected, deployed, note }], // in the configuration, not in the state
+ *   identityMismatches: [{ address, stateAddress, field, state, deployed }], // errors (exit 1): not the deployed state
  *   totals: { managedInstances, kept, moved, inHclModule, deposed, destroyed,
  *             dataSourcesSkipped, toBeCreated, unexpectedCreations, deployedCreations }
  * }
@@ -304,6 +309,7 @@ export interface MigrationReport {
   readonly movedProblems: MovedProblem[];
   readonly noopMoved: MovedBlock[];
   readonly creations: Creation[];
+  readonly identityMismatches: IdentityMismatch[];
   readonly totals: Totals;
 }
 
@@ -394,7 +400,12 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
  * of one is an error, except an expected creation (the ML worker fixes) against a state from before
  * the fixes (one that holds none of their resources).
  */
-export function classify(state: ParsedState, config: StackConfig, deployed: readonly string[] = []): MigrationReport {
+export function classify(
+  state: ParsedState,
+  config: StackConfig,
+  deployed: readonly string[] = [],
+  identities: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {},
+): MigrationReport {
   // Terraform rejects two moved blocks with the same `from`; keep the first so the result stays deterministic.
   const movedFrom = new Map<string, MovedBlock>();
   for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
@@ -402,6 +413,7 @@ export function classify(state: ParsedState, config: StackConfig, deployed: read
   const sorted = [...state.instances].sort(compareInstances);
   const occupied = occupiedBy(state.instances);
   const instances = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied));
+  const mismatches = identityMismatches(instances, sorted, identities);
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
   const movedProblems: MovedProblem[] = sortedMoved
@@ -441,12 +453,13 @@ export function classify(state: ParsedState, config: StackConfig, deployed: read
     deployedCreations: creations.filter((c) => c.deployed).length,
   };
   return {
-    safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0,
+    safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0 && mismatches.length === 0,
     state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
     instances,
     movedProblems,
     noopMoved,
     creations,
+    identityMismatches: mismatches,
     totals,
   };
 }
@@ -502,6 +515,13 @@ export function renderMarkdown(report: MigrationReport): string {
   if (report.creations.length === 0) lines.push("None.");
   for (const c of report.creations) lines.push(`- ${code(c.address)}: ${c.note}`);
 
+  if (report.identityMismatches.length > 0) {
+    lines.push("", "### Not the deployed objects", "");
+    for (const m of report.identityMismatches) {
+      lines.push(`- **error**: ${code(m.stateAddress)} (to ${code(m.address)}): \`${m.field}\` is ${cell(JSON.stringify(m.state))} in the state, ${cell(JSON.stringify(m.deployed))} as recorded deployed`);
+    }
+  }
+
   const deposed = report.instances.filter((r) => r.outcome === "deposed");
   if (deposed.length > 0) {
     lines.push("", "### Deposed objects", "");
@@ -534,6 +554,12 @@ function resultLine(report: MigrationReport): string {
   if (missing.length) problems.push(`${missing.length} moved block(s) to a missing target: ${missing.join(", ")}`);
   const again = report.creations.filter((c) => c.deployed).map((c) => code(c.address));
   if (again.length) problems.push(`${again.length} resource(s) recorded as deployed but not in this state, to be created again: ${again.join(", ")}`);
+  const other = [...new Set(report.identityMismatches.map((m) => code(m.address)))];
+  if (other.length) {
+    problems.push(
+      `${other.length} resource(s) whose state object is not the one recorded as deployed (another name in the state: another stack's state, or \`deployed\` out of date; a deploy would replace them): ${other.join(", ")}`,
+    );
+  }
   return `**Result: NOT SAFE**: ${problems.join("; ")}.`;
 }
 
