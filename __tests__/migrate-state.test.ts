@@ -11,7 +11,7 @@ import * as path from "path";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
 // (config/environments.ts, which a team changes); a configured variant keeps its own settings on it.
 import { HCL_PRODUCTION as production } from "./fixtures/hcl-production";
-import { S3_CONNECTION_SETTINGS, backendOf, checkBackendConfigFile, describeBackend, sameBackend, topLevelAttributes } from "../lib/backend";
+import { S3_CONNECTION_SETTINGS, backendConfigSettings, backendOf, checkBackendConfigFile, describeBackend, sameBackend } from "../lib/backend";
 import { InputError } from "../lib/cli";
 import { instanceAddress, parseState } from "../lib/migration";
 import { RawState } from "../lib/plan/workspace";
@@ -330,25 +330,46 @@ describe("the backend, as facts", () => {
     expect(sameBackend(s3.identity, { ...s3.identity, key: "other" } as any)).toBe(false);
   });
 
-  it("reads the top-level settings of an HCL backend configuration file", () => {
+  // Read by @cdktf/hcl2json, as Terraform reads HCL (this file is kept apart from actionlint's, __tests__/groups.js).
+  it("reads the top-level settings of a backend configuration file as Terraform does: comments of every kind, heredocs", async () => {
     expect(
-      topLevelAttributes('# comment = no\nendpoints = {\n  s3 = "http://x" # inner = no\n  dynamodb = "http://y"\n}\nuse_path_style = true\naccess_key = "a=b"\n'),
-    ).toEqual(["endpoints", "use_path_style", "access_key"]);
+      await backendConfigSettings("s3.tfbackend", '# comment = no\nendpoints = {\n  s3 = "http://x" # inner = no\n  dynamodb = "http://y"\n}\nuse_path_style = true\naccess_key = "a=b"\n'),
+    ).toEqual(["access_key", "endpoints", "use_path_style"]);
+    // A block comment that opens a brace and closes before the key: the key is a setting.
+    expect(await backendConfigSettings("s3.tfbackend", 'use_path_style = true\n/* { */\nkey = "other"\n')).toEqual(["key", "use_path_style"]);
+    // `#` and `//` comments, at the start of a line and after a value: not settings.
+    expect(await backendConfigSettings("s3.tfbackend", '# key = "other"\nuse_path_style = true // bucket = "b"\n// key = "k"\nprofile = "p" # region = "r"\n')).toEqual(["profile", "use_path_style"]);
+    // A heredoc's lines are its value, not settings; a block comment after a value hides nothing on the next line.
+    expect(await backendConfigSettings("s3.tfbackend", 'token = <<EOT\nkey = "z"\nEOT\nuse_path_style = true /* x */\nbucket = "b"\n')).toEqual([
+      "bucket",
+      "token",
+      "use_path_style",
+    ]);
   });
 
-  it("a --backend-config file gives connection settings only, for an S3 backend only", () => {
+  it("a --backend-config file gives connection settings only, for an S3 backend only, as Terraform reads it; one that does not parse is refused, named", async () => {
     const dir = tmp();
     const s3 = { type: "s3" as const, bucket: "b", key: "k", region: "us-east-1" };
-    const good = path.join(dir, "good.tfbackend");
-    fs.writeFileSync(good, 'endpoints = { s3 = "http://127.0.0.1:1" }\nuse_path_style = true\n');
-    expect(checkBackendConfigFile(good, s3)).toBe(good);
-    const bad = path.join(dir, "bad.tfbackend");
-    fs.writeFileSync(bad, 'bucket = "another"\nuse_path_style = true\nkey = "x"\n');
-    expect(() => checkBackendConfigFile(bad, s3)).toThrow(
-      `--backend-config ${bad}: bucket, key are not a connection setting; which state to use (bucket, key, region, lock, encryption) comes from the stack's configuration only. Allowed: ${S3_CONNECTION_SETTINGS.join(", ")}`,
+    const write = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const refused = (file: string, names: string) =>
+      `--backend-config ${file}: ${names} not a connection setting; which state to use (bucket, key, region, lock, encryption) comes from the stack's configuration only. Allowed: ${S3_CONNECTION_SETTINGS.join(", ")}`;
+    const good = write("good.tfbackend", 'endpoints = { s3 = "http://127.0.0.1:1" }\nuse_path_style = true\n# key = "commented out"\n// bucket = "so is this"\n/* region = "and this" */\n');
+    await expect(checkBackendConfigFile(good, s3)).resolves.toBe(good);
+    const bad = write("bad.tfbackend", 'bucket = "another"\nuse_path_style = true\nkey = "x"\n');
+    await expect(checkBackendConfigFile(bad, s3)).rejects.toThrow(new InputError(refused(bad, "bucket, key are")));
+    const comment = write("comment.tfbackend", 'use_path_style = true\n/* { */\nkey = "other"\n');
+    await expect(checkBackendConfigFile(comment, s3)).rejects.toThrow(new InputError(refused(comment, "key is")));
+    const heredoc = write("heredoc.tfbackend", 'token = <<EOT\nkey = "z"\nEOT\nuse_path_style = true\n');
+    await expect(checkBackendConfigFile(heredoc, s3)).resolves.toBe(heredoc);
+    const broken = write("broken.tfbackend", "use_path_style = true\n/* never closed\nkey = \"other\"\n");
+    await expect(checkBackendConfigFile(broken, s3)).rejects.toThrow(
+      new InputError(`--backend-config ${broken} is not valid HCL: broken.tfbackend:2,1-2: Argument or block definition required; An argument or block definition is required here.`),
     );
-    expect(() => checkBackendConfigFile(good, { type: "local", path: "/x" })).toThrow("--backend-config: the stack's backend is local state /x, which takes no connection settings");
-    expect(() => checkBackendConfigFile(path.join(dir, "missing"), s3)).toThrow(`--backend-config file not found: ${path.join(dir, "missing")}`);
+    await expect(checkBackendConfigFile(good, { type: "local", path: "/x" })).rejects.toThrow("--backend-config: the stack's backend is local state /x, which takes no connection settings");
+    await expect(checkBackendConfigFile(path.join(dir, "missing"), s3)).rejects.toThrow(`--backend-config file not found: ${path.join(dir, "missing")}`);
   });
 });
 

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { InputError } from "./cli";
+import { baselineWasm } from "./wasm";
 
 /** Where a stack's state is: what must be equal for two commands to work on the same state. */
 export type BackendIdentity =
@@ -110,45 +111,28 @@ export const S3_CONNECTION_SETTINGS: readonly string[] = [
   "forbidden_account_ids",
 ];
 
-/** The top-level attribute names of an HCL attributes file (`name = value`, values may span lines in braces or brackets). */
-export function topLevelAttributes(text: string): string[] {
-  const names: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let lineStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === "#" || (c === "/" && text[i + 1] === "/")) {
-      while (i < text.length && text[i] !== "\n") i++;
-      lineStart = true;
-      continue;
-    }
-    if (c === "\n") {
-      lineStart = true;
-      continue;
-    }
-    if (lineStart && depth === 0 && /[A-Za-z_]/.test(c)) {
-      const m = /^([A-Za-z_][A-Za-z0-9_-]*)\s*=/.exec(text.slice(i));
-      if (m) names.push(m[1]);
-    }
-    if (!/\s/.test(c)) lineStart = false;
-    if (c === '"') inString = true;
-    else if (c === "{" || c === "[" || c === "(") depth++;
-    else if (c === "}" || c === "]" || c === ")") depth--;
+/**
+ * The top-level setting names of a `-backend-config` file, read as Terraform reads it (HCL: block and line
+ * comments, heredocs): by @cdktf/hcl2json, as plan-check's --against-hcl reads .tf files (a devDependency,
+ * loaded only here). A file it cannot parse: InputError naming it (Terraform's init would refuse it too).
+ */
+export async function backendConfigSettings(file: string, text: string): Promise<string[]> {
+  baselineWasm();
+  const { parse } = require("@cdktf/hcl2json") as { parse: (file: string, text: string) => Promise<Record<string, unknown>> };
+  try {
+    return Object.keys(await parse(path.basename(file), text));
+  } catch (e) {
+    const detail = String((e as Error).message ?? e).replace(/^Error: /, "").replace(/^parse config: \[?/, "").replace(/\]$/, "");
+    throw new InputError(`--backend-config ${file} is not valid HCL: ${detail}`);
   }
-  return names;
 }
 
 /**
  * Checks a `--backend-config` file for the stack's backend: S3 only, and only
- * connection settings. Returns its absolute path.
+ * connection settings, as Terraform parses it. Returns its absolute path. Terraform's record after init is
+ * checked too (backend-ops.ts openBackend): what it set up must be the stack's.
  */
-export function checkBackendConfigFile(file: string, identity: BackendIdentity): string {
+export async function checkBackendConfigFile(file: string, identity: BackendIdentity): Promise<string> {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -157,7 +141,7 @@ export function checkBackendConfigFile(file: string, identity: BackendIdentity):
     throw new InputError(err.code === "ENOENT" ? `--backend-config file not found: ${file}` : `cannot read --backend-config ${file}: ${err.message}`);
   }
   if (identity.type !== "s3") throw new InputError(`--backend-config: the stack's backend is ${describeBackend(identity)}, which takes no connection settings`);
-  const names = topLevelAttributes(text);
+  const names = await backendConfigSettings(file, text);
   if (names.length === 0) throw new InputError(`--backend-config ${file}: no settings found (expected HCL lines such as use_path_style = true)`);
   const refused = names.filter((n) => !S3_CONNECTION_SETTINGS.includes(n));
   if (refused.length) {

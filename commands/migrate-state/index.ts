@@ -182,7 +182,7 @@ export interface MigrationReport {
 }
 
 async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): Promise<MigrationReport> {
-  const run = prepare(o, io, deps, runState);
+  const run = await prepare(o, io, deps, runState);
   const { w, work, tf, progress } = run;
 
   // 1. The state.
@@ -251,7 +251,7 @@ interface Prepared {
 }
 
 /** Checks the inputs, synthesizes the stack (its moved blocks and backend) and opens the output folder: refused before anything is written. */
-function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepared {
+async function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Promise<Prepared> {
   const env = deps.env ?? process.env;
   const environments = deps.environments ?? configuredEnvironments;
   const config = environments[o.stack];
@@ -273,7 +273,7 @@ function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): Prepare
   const stackJson = JSON.parse(fresh.text) as { moved?: MovedBlock[]; terraform?: { backend?: Record<string, Record<string, unknown>> } };
   const moved = (stackJson.moved ?? []).map((m) => ({ from: m.from, to: m.to }));
   const backend = backendOf(stackJson, resolve(path.join("cdktf.out", "stacks", o.stack)));
-  const backendConfig = o.backendConfig ? checkBackendConfigFile(resolve(o.backendConfig), backend.identity) : undefined;
+  const backendConfig = o.backendConfig ? await checkBackendConfigFile(resolve(o.backendConfig), backend.identity) : undefined;
 
   // The output folder: refused before anything is written.
   const outDir = resolve(o.out ?? path.join("cdktf.out", "migrate-state", o.stack, new Date().toISOString().replace(/[-:]|\.\d+/g, "")));
