@@ -19,6 +19,9 @@ import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress
 import { USAGE, main } from "../commands/migrate-state";
 import { openBackend, run, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { afterFailedPush } from "../commands/migrate-state/push-checks";
+import { gateFailures, gateRefusal } from "../commands/migrate-state/gate";
+import { changeRows, judge } from "../lib/plan/judge";
+import { verdictInput } from "../lib/plan/verdict";
 import { EnvironmentConfig } from "../config/environment";
 import { synthesizeFirst } from "../lib/cli";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
@@ -255,6 +258,69 @@ describe("the plan against the copy against the plan against the original", () =
       "module.route53.aws_route53_zone.zone: planned against the original, not against the copy",
       "aws_iam_instance_profile.iam_ec2_profile: the plan against the copy still records dependencies on module.iam.aws_iam_role.ec2_role",
     ]);
+  });
+});
+
+describe("the gate on the plan against the copy (plan-check's judge, the stack's lists)", () => {
+  // A plan against a copy where two IAM roles' moves were swapped: each role replaced (its name differs), a policy's delete, a deposed object's delete, a forget.
+  const rc = (address: string, actions: string[], extra: Record<string, unknown> = {}) => ({
+    address,
+    mode: "managed",
+    type: address.split(".").slice(-2)[0],
+    change: { actions, before: { name: "old" }, after: actions.includes("delete") && actions.length === 1 ? null : { name: "new" }, after_unknown: {} },
+    ...extra,
+  });
+  const plan = {
+    format_version: "1.2",
+    complete: true,
+    resource_changes: [
+      rc("aws_iam_role.iam_ecs_task", ["delete", "create"], { change: { actions: ["delete", "create"], before: { name: "a" }, after: { name: "b" }, after_unknown: {}, replace_paths: [["name"]] } }),
+      rc("aws_iam_role.iam_ecs_task_execution", ["delete", "create"], { change: { actions: ["delete", "create"], before: { name: "b" }, after: { name: "a" }, after_unknown: {}, replace_paths: [["name"]] } }),
+      rc("aws_iam_role_policy.iam_ecs_task_s3", ["delete"]),
+      rc("aws_instance.compute_host", ["delete"], { deposed: "00aa11bb" }),
+      rc("aws_sqs_queue.ml_worker_ml_worker", ["forget"]),
+      rc("module.route53.aws_route53_zone.zone", ["no-op"]),
+    ],
+  } as any;
+  const held = new Set(["aws_iam_role.iam_ecs_task", "aws_iam_role.iam_ecs_task_execution", "aws_iam_role_policy.iam_ecs_task_s3", "aws_instance.compute_host", "aws_sqs_queue.ml_worker_ml_worker", "module.route53.aws_route53_zone.zone"]);
+  const verdict = (config: EnvironmentConfig) => {
+    const failures = judge(verdictInput(config, { rows: changeRows(plan), errors: [], moved: [], stateAddresses: held, notJudged: new Set(), plan }));
+    return { pass: failures.length === 0, failures };
+  };
+
+  it("a replace, a delete (a deposed object's too) and a forget of objects the state holds: each named with its action, refused", () => {
+    const failing = gateFailures(verdict(production));
+    expect(failing).toEqual([
+      "`aws_iam_role.iam_ecs_task`: replace, forced by `name` — not in the environment's allowDestroy",
+      "`aws_iam_role.iam_ecs_task_execution`: replace, forced by `name` — not in the environment's allowDestroy",
+      "`aws_iam_role_policy.iam_ecs_task_s3`: delete — not in the environment's allowDestroy",
+      "`aws_instance.compute_host` (deposed object 00aa11bb): delete — not in the environment's allowDestroy",
+      "`aws_sqs_queue.ml_worker_ml_worker`: forget (a `removed` block: Terraform stops managing it and the object stays in AWS, unmanaged) — not in the environment's allowDestroy",
+    ]);
+    expect(gateRefusal(failing.slice(0, 1))).toBe(
+      "the plan against the copy fails the gate (plan-check's judge, with the stack's allowDestroy, allowReplacement and keepUnplannable):\n" +
+        "  - `aws_iam_role.iam_ecs_task`: replace, forced by `name` — not in the environment's allowDestroy\n" +
+        "Applying the migrated state would do this, and once it is pushed the moved blocks no longer show the moves. " +
+        "Check stacks/moves.ts (a move to the wrong address plans a replace or a delete), or run plan-check on the state to see the plan",
+    );
+  });
+
+  it("what the stack's allowDestroy and allowReplacement allow is allowed here too, as plan-check allows it; an unused entry fails as it does there", () => {
+    const allowing: EnvironmentConfig = {
+      ...production,
+      allowDestroy: [
+        { address: "aws_iam_role_policy.iam_ecs_task_s3", reason: "r" },
+        { address: "aws_instance.compute_host", deposed: true, reason: "r" },
+        { address: "aws_sqs_queue.ml_worker_ml_worker", reason: "r" },
+        { address: "aws_iam_role.iam_ecs_task", reason: "r" },
+      ],
+      allowReplacement: [...(production.allowReplacement ?? []), "aws_iam_role.iam_ecs_task_execution"],
+    };
+    expect(gateFailures(verdict(allowing))).toEqual([]);
+    expect(gateFailures(verdict({ ...allowing, allowDestroy: [...allowing.allowDestroy!, { address: "aws_s3_object.compute_compose", reason: "r" }] }))).toEqual([
+      "allowDestroy names `aws_s3_object.compute_compose`, which this plan neither deletes nor replaces: remove the entry",
+    ]);
+    expect(gateFailures({ pass: false, failures: [] })).toEqual(["the gate fails, and its report names no failure"]);
   });
 });
 

@@ -40,7 +40,7 @@ const temps: string[] = [];
 afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
 
 /** The README's layout: <root>/infra/cdktf (the project, where npm runs) and <root>/infra/terraform/terraform.tfstate (a copy of the fixture). */
-function layout(fixture: string, edit?: (state: any) => void) {
+function layout(fixture: string, edit?: (state: any) => void, config: EnvironmentConfig = production) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "zh-migrate-")));
   temps.push(root);
   const cwd = path.join(root, "infra", "cdktf");
@@ -53,7 +53,7 @@ function layout(fixture: string, edit?: (state: any) => void) {
     edit(state);
     fs.writeFileSync(backendFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   } else fs.writeFileSync(backendFile, text, { mode: 0o600 });
-  const environments: Record<string, EnvironmentConfig> = { production: { ...production, backend: { type: "local", path: backendFile } } };
+  const environments: Record<string, EnvironmentConfig> = { production: { ...config, backend: { type: "local", path: backendFile } } };
   return { root, cwd, backendFile, environments };
 }
 
@@ -97,6 +97,21 @@ const terraformAsync = (args: string[], cwd: string): Promise<{ code: number | n
 
 const describeTier = detection.ok ? describe : describe.skip;
 
+const HOST = "aws_instance.compute_host";
+/**
+ * Production when the pre-fix snapshot was taken (deployed: the host alone), with the three deletes and replaces its
+ * plan shows allowed, as validate/plan-check.test.ts has it: the gate passes the plan against its migrated copy.
+ */
+const preFixAllowed: EnvironmentConfig = {
+  ...production,
+  deployed: { [HOST]: production.deployed![HOST] },
+  allowDestroy: [
+    { address: "aws_security_group.ec2_existing_vpc", deposed: true, reason: "deposed by an earlier failed apply; the HCL root deletes it too" },
+    { address: HOST, reason: "the snapshot's host runs an older image than the one production records" },
+    { address: "module.ssm.aws_ssm_parameter.db_password", reason: "db_password_ssm_name differs from the deployed name" },
+  ],
+};
+
 /**
  * The CLI's TMPDIR: an empty folder of the test's own, in the layout. A Terraform provider stopped mid-plan by an
  * interrupt can leave its plugin socket (`plugin<digits>`, go-plugin's) in its TMPDIR; the command gives every
@@ -117,10 +132,10 @@ const startMigrateState = (l: Layout, args: string[]) =>
 
 describeTier("migrate-state, local backend (Terraform's state mv on a copy, offline plans, push under the lock)", () => {
   test.concurrent.each([
-    ["post-fix (today's state)", POST_FIX, false],
-    ["pre-fix (and an interrupt while the push runs: let finish)", PRE_FIX, true],
-  ])("%s: migrate, verify, push", async (_name, fixture, interruptDuringPush) => {
-    const l = layout(fixture);
+    ["post-fix (today's state)", POST_FIX, false, production],
+    ["pre-fix, its plan's deletes allowed (and an interrupt while the push runs: let finish)", PRE_FIX, true, preFixAllowed],
+  ])("%s: migrate, verify, push", async (_name, fixture, interruptDuringPush, config) => {
+    const l = layout(fixture, undefined, config);
     const before = readJson(l.backendFile);
     const moves = expectedMoves(fixture);
     const controller = new AbortController();
@@ -184,6 +199,26 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(reuse.stderr).toContain(
       `holds original.tfstate, the backup of the state before an earlier push (serial ${before.serial}, pushed as ${after.serial}): migrate-state never deletes or replaces it. `,
     );
+  });
+
+  test.concurrent("pre-fix with production's own lists: the plan against the copy fails the gate: refused, exit 1, each address and action named, nothing written or pushed", async () => {
+    const l = layout(PRE_FIX, undefined, { ...preFixAllowed, allowDestroy: undefined });
+    const bytes = fs.readFileSync(l.backendFile);
+    const r = await migrate(l, ["--push"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.slice(r.stderr.indexOf("error: "))).toBe(
+      `error: the verification failed: nothing was written or pushed. Removed ${path.join(l.cwd, "cdktf.out", "migrate-state")}, which this run created.\n` +
+        "the plan against the copy fails the gate (plan-check's judge, with the stack's allowDestroy, allowReplacement and keepUnplannable):\n" +
+        "  - `aws_instance.compute_host`: replace, forced by `ami` — not in the environment's allowDestroy\n" +
+        "  - `aws_security_group.ec2_existing_vpc` (deposed object b4a44223): delete — not in the environment's allowDestroy\n" +
+        "  - `module.ssm.aws_ssm_parameter.db_password`: replace, forced by `name` — not in the environment's allowDestroy\n" +
+        "Applying the migrated state would do this, and once it is pushed the moved blocks no longer show the moves. " +
+        "Check stacks/moves.ts (a move to the wrong address plans a replace or a delete), or run plan-check on the state to see the plan\n",
+    );
+    expect(r.stderr).not.toContain("migrate-state: writing");
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(r.outs).toEqual([]);
+    expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
   });
 
   test.concurrent("a move whose target is already in the state: refused before anything is written", async () => {

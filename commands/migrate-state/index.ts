@@ -4,8 +4,9 @@
 // lock. It never creates, changes or deletes a cloud resource.
 //   npm run migrate-state -- [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]
 //                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
-// Exit codes: 0 migrated (or nothing to migrate), 1 the verification fails or a push changed the backend wrongly, 2 a refusal or bad input,
-// 130/143 interrupted (SIGINT/SIGTERM) before the push; the backend and the given files are untouched in all three.
+// Exit codes: 0 migrated (or nothing to migrate), 1 the verification (the gate's verdict on the copy's plan included) fails or a push
+// changed the backend wrongly, 2 a refusal or bad input, 130/143 interrupted (SIGINT/SIGTERM) before the push; the backend and the
+// given files are untouched in all three.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -21,6 +22,7 @@ import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
 import { PlanComparison, PlannedMove, StateCheck, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
+import { gateFailures, gateRefusal } from "./gate";
 import { SNAPSHOT, STEP_1, afterFailedPush, pushedProblems, refuseChangedBackend } from "./push-checks";
 import { EARLIER, Workdir, WorkdirError, openWorkdir } from "../../lib/workdir";
 import { main as planCheck } from "../plan-check";
@@ -39,7 +41,8 @@ export const USAGE =
   "  --online          verify with plans that use your AWS credentials (refresh on) instead of offline plans\n" +
   "  --modules, --data, --exclude   passed to the verification plans (see plan-check; without --modules or --data,\n" +
   "                    the stack's planCheck defaults apply there)\n" +
-  "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (nothing written or pushed), or a push\n" +
+  "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (the plan against the migrated copy failing\n" +
+  "            plan-check's gate included: nothing written or pushed), or a push\n" +
   "            that failed or lost its lock and changed the backend (or may have: the backup is kept and named),\n" +
   "            2 a refusal or bad input, 130/143 interrupted by SIGINT/SIGTERM before the push (in both, the backend\n" +
   "            and the given files untouched)\n";
@@ -466,7 +469,7 @@ async function verifyPlans(
     let stdout = "";
     let stderr = "";
     // plan-check's progress goes on, named by plan; the rest of its stderr is its message, for an error below.
-    // (Not its verdict line: the gate's verdict is not what migrate-state compares.)
+    // (Not its verdict line: the gate's verdict is read from its JSON report below.)
     const stepOrText = (t: string) => {
       if (!t.startsWith("plan-check: ")) stderr += t;
       else if (!/^plan-check: (PASS|FAIL) in /.test(t)) io.stderr(`migrate-state: plan against ${label}: ${t.slice("plan-check: ".length)}`);
@@ -489,6 +492,9 @@ async function verifyPlans(
   };
   const plans = Promise.all([one("the state as read", originalCopy, path.join(work, "plan-original")), one("the copy", migratedCopy, path.join(work, "plan-migrated"))]);
   const [before, after] = await stoppedOnAbort(plans, w, deps.signal);
+  // Agreeing plans are not enough: a wrong moves entry plans the same replace before and after (gate.ts).
+  const failing = gateFailures(after.report);
+  if (failing.length) throw new VerificationFailed(gateRefusal(failing));
   const comparison = comparePlansAfterMigration(before.planJson, after.planJson, moves, cleared);
   if (!comparison.ok) {
     throw new VerificationFailed(`the plan against the copy is not the plan against the original without its moves:\n${comparison.problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -593,7 +599,8 @@ export function renderMarkdown(r: MigrationReport): string {
   if (r.plan) {
     const p = r.plan;
     out.push(
-      `- **the plan** (${p.mode}, plan-check's workspace): against the copy, no move left; at every one of ${p.equal} address(es) the same actions and values as the plan against the state as read, which showed the ${p.movesBefore} move(s).` +
+      `- **the plan** (${p.mode}, plan-check's workspace): against the copy, no move left; at every one of ${p.equal} address(es) the same actions and values as the plan against the state as read, which showed the ${p.movesBefore} move(s); ` +
+        "and it passes the gate (plan-check's judge, with the stack's allowDestroy, allowReplacement and keepUnplannable)." +
         (p.excluded.length ? ` Left out of both plans: ${p.excluded.map(code).join(", ")} and what depends on it.` : ""),
     );
   }
