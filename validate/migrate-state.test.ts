@@ -336,6 +336,25 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     expect(fs.existsSync(path.join(path.dirname(l.backendFile), ".terraform.tfstate.lock.info"))).toBe(false);
   });
 
+  // Without --push, after the checks: an interrupt before the files are written, or while they are (seen once they are), ends the run.
+  test.concurrent.each([
+    ["write", "SIGINT", 130, "the write (not started)"],
+    ["written", "SIGTERM", 143, "after the write: the files it wrote are not kept"],
+  ] as const)("an interrupt at the step %s (%s), without --push: exit %i, nothing of the run kept, said so", async (at, signal, exitCode, step) => {
+    const l = layout(POST_FIX);
+    const bytes = fs.readFileSync(l.backendFile);
+    const controller = new AbortController();
+    const r = await migrate(l, [], { signal: controller.signal, onStep: (s) => (s === at ? controller.abort(signal) : undefined) });
+    expect(r.code).toBe(exitCode);
+    expect(r.stderr.slice(r.stderr.indexOf("error: "))).toBe(
+      `error: interrupted (${step}), before the push: nothing was pushed; the backend and the given files are untouched. ` +
+        `Removed ${path.join(l.cwd, "cdktf.out", "migrate-state")}, which this run created.\n`,
+    );
+    expect(r.stdout).toBe("");
+    expect(fs.readFileSync(l.backendFile)).toEqual(bytes);
+    expect(fs.existsSync(path.join(l.cwd, "cdktf.out", "migrate-state"))).toBe(false);
+  });
+
   /** The pid of the terraform console holding the lock for this layout's run (main runs in this process; its folder is in the layout). */
   async function lockHolder(l: Layout): Promise<number> {
     for (const end = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 20))) {

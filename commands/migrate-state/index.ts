@@ -5,8 +5,8 @@
 //   npm run migrate-state -- [--stack <name>] [--state <snapshot>] [--out <dir>] [--push] [--backend-config <file>]
 //                            [--online] [--modules <dir>] [--data <file>] [--exclude <address>]...
 // Exit codes: 0 migrated (or nothing to migrate), 1 the verification (the gate's verdict on the copy's plan included) fails or a push
-// changed the backend wrongly, 2 a refusal or bad input, 130/143 interrupted (SIGINT/SIGTERM) before the push; the backend and the
-// given files are untouched in all three.
+// changed the backend wrongly, 2 a refusal or bad input, 130/143 interrupted (SIGINT/SIGTERM) before the push, nothing of the run kept;
+// the backend and the given files are untouched in all three.
 import "../../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -44,8 +44,8 @@ export const USAGE =
   "exit codes: 0 migrated (or nothing to migrate), 1 the verification fails (the plan against the migrated copy failing\n" +
   "            plan-check's gate included: nothing written or pushed), or a push\n" +
   "            that failed or lost its lock and changed the backend (or may have: the backup is kept and named),\n" +
-  "            2 a refusal or bad input, 130/143 interrupted by SIGINT/SIGTERM before the push (in both, the backend\n" +
-  "            and the given files untouched)\n";
+  "            2 a refusal or bad input, 130/143 interrupted by SIGINT/SIGTERM before the push (nothing of the run\n" +
+  "            kept; in both, the backend and the given files untouched)\n";
 
 interface Options {
   stack: string;
@@ -78,7 +78,7 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 /** Where a run is; tests pause or interrupt a run at a step. */
-export type Step = "read" | "move" | "verify" | "write" | "lock" | "push" | "pushing";
+export type Step = "read" | "move" | "verify" | "write" | "written" | "lock" | "push" | "pushing";
 
 export interface Deps {
   /** The deployable stacks. @default config/environments.ts `environments` */
@@ -215,6 +215,8 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
 
   // 4. The files: the migrated state and the original, as a backup.
   await progress("write", `writing ${path.relative(io.cwd, w.dir) || w.dir}`);
+  // From the checks to the end, an interrupt ends the run (130/143), never exit 0: nothing of it is kept (main's abort).
+  checkpoint({ signal: deps.signal }, "the write (not started)");
   const migratedFile = path.join(w.dir, "migrated.tfstate");
   const originalFile = path.join(w.dir, "original.tfstate");
   writeDurably(originalFile, text);
@@ -227,6 +229,10 @@ async function migrate(o: Options, io: CliIo, deps: Deps, runState: RunState): P
     files: { dir: w.dir, migrated: { path: migratedFile, sha256: sha256(migratedText) }, original: { path: originalFile, sha256: read.sha256 } },
   };
   writeReport(w.dir, report);
+  // The writes are synchronous: a signal that came during them is handled (the abort) once the event loop turns.
+  await new Promise((resolve) => setImmediate(resolve));
+  await deps.onStep?.("written");
+  checkpoint({ signal: deps.signal }, "after the write: the files it wrote are not kept");
   if (!o.push) return report;
 
   // 5. The push: under the backend's lock, only onto the state read in step 1.
