@@ -3,6 +3,7 @@
 // report), and JSON that keeps every fact. Values are shown shortened; a
 // sensitive variable's default, or a literal under a secret-like name, never.
 import { AttributeChange, BlockChange, Json, MASK, MoveChange, StackDiff, countChanges } from "./tf-diff";
+import type { AssetChange } from "./tf-diff-assets";
 
 /** GitHub refuses a comment longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -81,6 +82,48 @@ export function attributeLine(c: AttributeChange): string {
   }
 }
 
+/** A diff line in the Markdown is cut past this many characters (the JSON keeps it whole). */
+export const ASSET_LINE_LIMIT = 300;
+
+const hash8 = (h: string | undefined) => (h ?? "?").slice(0, 8);
+const bytes = (n: number | undefined) => (n === undefined ? "?" : plural(n, "byte"));
+
+/** An asset's content change, under its attribute: one line, and for an edit its diff in a fenced block. */
+function assetLines(a: AssetChange, indent: string): string[] {
+  const file = (p: string | undefined) => code(p ? p.slice(p.lastIndexOf("/") + 1) : "?");
+  const head = `${indent}- asset ${code(a.id)}`;
+  const versions = `${file(a.oldPath)} ${hash8(a.oldHash)} → ${a.newPath && a.oldPath && file(a.newPath) !== file(a.oldPath) ? `${file(a.newPath)} ` : ""}${hash8(a.newHash)}`;
+  switch (a.change) {
+    case "added":
+      return [`${head} added: ${code(a.newPath!)} (${bytes(a.newSize)})`];
+    case "removed":
+      return [`${head} removed: ${code(a.oldPath!)} (${bytes(a.oldSize)})`];
+    case "unchanged":
+      return [`${head}: ${versions}, the same content (${bytes(a.newSize)}): nothing changed in the file`];
+    case "binary":
+    case "too-large":
+    case "unreadable": {
+      const why = a.change === "binary" ? "binary (a NUL byte)" : a.change === "too-large" ? "over 256 KiB" : "not found in a side's synthesized output";
+      return [`${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}: ${why}, not diffed`];
+    }
+    case "changed": {
+      const diff = a.diff ?? [];
+      const count = (c: string) => diff.filter((l) => l.startsWith(c)).length;
+      const shown = diff.map((l) => (l.length > ASSET_LINE_LIMIT ? `${l.slice(0, ASSET_LINE_LIMIT)}…` : l));
+      const fence = "`".repeat(Math.max(2, ...shown.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length)))) + 1);
+      return [
+        `${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}, ${plural(count("-"), "line")} removed, ${plural(count("+"), "line")} added:`,
+        "",
+        `${indent}  ${fence}diff`,
+        ...shown.map((l) => `${indent}  ${l}`),
+        `${indent}  ${fence}`,
+      ];
+    }
+  }
+}
+
+const attributeLines = (c: AttributeChange): string[] => [`  - ${attributeLine(c)}`, ...(c.assets ?? []).flatMap((a) => assetLines(a, "    "))];
+
 /** The lines of one block change (a list item and its attributes). */
 function blockLines(b: BlockChange): string[] {
   switch (b.change) {
@@ -93,11 +136,11 @@ function blockLines(b: BlockChange): string[] {
       return [`- ${code(b.address)}${adopted}`, ...Object.keys(body).map((k) => `  - ${code(k)} = ${showValue(body[k])}`)];
     }
     case "changed":
-      return [`- ${code(b.address)}`, ...b.attributes.map((c) => `  - ${attributeLine(c)}`)];
+      return [`- ${code(b.address)}`, ...b.attributes.flatMap(attributeLines)];
     case "moved":
       return [
         `- ${code(b.from!)} → ${code(b.address)}${b.attributes.length ? "" : ", no attribute changed"}`,
-        ...b.attributes.map((c) => `  - ${attributeLine(c)}`),
+        ...b.attributes.flatMap(attributeLines),
       ];
   }
 }
@@ -196,18 +239,28 @@ export function fitMarkdown(lines: readonly string[], limit: number, pointer: st
   let used = head.join("\n").length + 1;
   const kept: string[] = [];
   let open = 0;
-  const closing = (n: number, shown: number) =>
-    ["", ...Array<string>(n).fill("</details>"), "", `**… cut here: ${shown.toLocaleString("en-US")} of ${lines.length.toLocaleString("en-US")} lines shown.** ${pointer}.`, "<!-- synth-diff report -->"].join(
-      "\n",
-    ) + "\n";
+  // A cut inside an asset's fenced diff closes the fence first, or the rest would read as code.
+  let fence: string | undefined;
+  const closing = (n: number, shown: number, inFence: string | undefined) =>
+    [
+      "",
+      ...(inFence ? [inFence, ""] : []),
+      ...Array<string>(n).fill("</details>"),
+      "",
+      `**… cut here: ${shown.toLocaleString("en-US")} of ${lines.length.toLocaleString("en-US")} lines shown.** ${pointer}.`,
+      "<!-- synth-diff report -->",
+    ].join("\n") + "\n";
   for (const line of lines.slice(1)) {
-    const nextOpen = open + (line.startsWith("<details>") ? 1 : 0) - (line === "</details>" ? 1 : 0);
-    if (used + line.length + 1 + closing(nextOpen, lines.length).length > limit) break;
+    const inFence = fence !== undefined;
+    const nextOpen = inFence ? open : open + (line.startsWith("<details>") ? 1 : 0) - (line === "</details>" ? 1 : 0);
+    const nextFence = inFence ? (line.trim() === fence ? undefined : fence) : /^\s*(`{3,})diff$/.exec(line)?.[1];
+    if (used + line.length + 1 + closing(nextOpen, lines.length, nextFence).length > limit) break;
     kept.push(line);
     used += line.length + 1;
     open = nextOpen;
+    fence = nextFence;
   }
-  return { text: [...head, ...kept].join("\n") + closing(open, kept.length + 1), truncated: true };
+  return { text: [...head, ...kept].join("\n") + closing(open, kept.length + 1, fence), truncated: true };
 }
 
 /** Every fact, values unshortened (sensitive defaults and secret-named literals masked). */

@@ -4,6 +4,7 @@
 
 import { isSecretName } from "../policy/secret-names";
 import { isPureReference } from "../policy/template";
+import type { AssetChange } from "./tf-diff-assets";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -35,6 +36,8 @@ export interface AttributeChange {
   /** Absent for `removed`; MASK when sensitive. */
   readonly after?: Json;
   readonly sensitive?: true;
+  /** The content changes of the template assets the values name (lib/tf-diff-assets.ts). */
+  readonly assets?: readonly AssetChange[];
 }
 
 export interface BlockChange {

@@ -3,7 +3,7 @@
 // another commit, block by block and attribute by attribute (logic in
 // lib/tf-diff.ts, report in lib/tf-diff-report.ts).
 //   npm run synth-diff -- <git ref> [--stack <name>] [--json] [--out <file>]
-// The working tree is synthesized in memory; the other commit is exported
+// The working tree is synthesized into a folder of this command (for its asset files); the other commit is exported
 // with `git archive` into a temporary folder this command creates and always
 // removes, and synthesized there by its own cdktf.json `app` with this
 // checkout's node_modules (a symbolic link; nothing is installed). No
@@ -20,6 +20,7 @@ import { TemporaryFolderError, temporaryFolder } from "../../stacks/temporary";
 import { COMPILE_CACHE_SKIP_ENV } from "../../stacks/compile-cache";
 import { Json, StackDiff, compare, diffDocuments } from "../../lib/tf-diff";
 import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../../lib/tf-diff-report";
+import { AssetFiles, readAssetFiles, withAssetChanges } from "../../lib/tf-diff-assets";
 
 export { CliIo };
 
@@ -411,12 +412,12 @@ function readManifest(outdir: string, label: string): Map<string, string> {
   return stacks;
 }
 
-/** The working tree's stacks (what main.ts synthesizes), in memory. */
-export function synthesizeWorkingTree(environments?: Readonly<Record<string, EnvironmentConfig>>): Map<string, string> {
+/** The working tree's stacks (what main.ts synthesizes), in memory, or also written to `outdir` (for their asset files). */
+export function synthesizeWorkingTree(environments?: Readonly<Record<string, EnvironmentConfig>>, outdir: string | null = null): Map<string, string> {
   const { isUserError, synthesize } = require("../../stacks/app") as typeof App;
   const envs = environments ?? (require("../../config/environments") as { environments: Record<string, EnvironmentConfig> }).environments;
   try {
-    return new Map(synthesize(envs, { outdir: null }).map((s) => [s.name, s.text]));
+    return new Map(synthesize(envs, { outdir }).map((s) => [s.name, s.text]));
   } catch (e) {
     if (isUserError(e)) throw new InputError(`the working tree does not synthesize: ${e.message}`);
     throw e;
@@ -443,8 +444,12 @@ function checkStackName(root: string, base: Base, label: string, stack: string):
 export interface SynthDiffDeps {
   /** The project folder whose git history holds the ref (the working tree synthesized is always this checkout's sources). @default PROJECT_ROOT */
   readonly root?: string;
-  /** The working tree's stacks by name (cdk.tf.json text). @default synthesizeWorkingTree */
-  readonly workingTree?: () => Map<string, string>;
+  /**
+   * The working tree's stacks by name (cdk.tf.json text), written to `outdir` (which it may ignore:
+   * then its asset files are not found, and a change of their content is not shown).
+   * @default synthesizeWorkingTree
+   */
+  readonly workingTree?: (outdir: string) => Map<string, string>;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -494,6 +499,9 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
   const scratch = new Scratch(io, label);
   let baseStacks: Map<string, string>;
   let hereStacks: Map<string, string>;
+  // Each side's template assets (assets/<id>/<hash>/<file>), read before the folder goes.
+  const baseAssets = new Map<string, AssetFiles>();
+  const hereAssets = new Map<string, AssetFiles>();
   try {
     const started = Date.now();
     const src = path.join(scratch.dir, "src");
@@ -503,9 +511,12 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
     const other = synthesizeCommit(scratch, root, src, label);
     other.catch(() => undefined); // awaited below; the working tree is synthesized meanwhile
     const t0 = Date.now();
-    hereStacks = (deps.workingTree ?? synthesizeWorkingTree)();
-    io.stderr(`synth-diff: working tree synthesized in memory in ${seconds(Date.now() - t0)}\n`);
+    const here = path.join(scratch.dir, "here");
+    hereStacks = (deps.workingTree ?? ((dir: string) => synthesizeWorkingTree(undefined, dir)))(here);
+    io.stderr(`synth-diff: working tree synthesized in ${seconds(Date.now() - t0)}\n`);
     baseStacks = await other;
+    for (const n of hereStacks.keys()) hereAssets.set(n, readAssetFiles(path.join(here, "stacks", n)));
+    for (const n of baseStacks.keys()) baseAssets.set(n, readAssetFiles(path.join(scratch.dir, "out", "stacks", n)));
     io.stderr(`synth-diff: ${label} exported and synthesized in ${seconds(Date.now() - started)}\n`);
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -530,7 +541,8 @@ async function run(o: Options, io: CliIo, deps: SynthDiffDeps): Promise<number> 
   };
   const diffs: StackDiff[] = names
     .filter((n) => o.stack === undefined || n === o.stack)
-    .map((n) => diffDocuments(n, parse(baseStacks.get(n), `${label}: stack ${n}`), parse(hereStacks.get(n), `working tree: stack ${n}`)));
+    .map((n) => diffDocuments(n, parse(baseStacks.get(n), `${label}: stack ${n}`), parse(hereStacks.get(n), `working tree: stack ${n}`)))
+    .map((d) => withAssetChanges(d, baseAssets.get(d.stack), hereAssets.get(d.stack)));
 
   const meta: ReportMeta = { ref: o.ref, baseCommit: base.commit, head: headOf(root), notes };
   const lines = markdownLines(diffs, meta);
