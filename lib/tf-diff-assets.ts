@@ -12,6 +12,8 @@ import { AttributeChange, Json, MASK, StackDiff, compare } from "./tf-diff";
 
 /** A file over this size is named with its sizes and hashes, not diffed (nor read whole). */
 export const ASSET_DIFF_LIMIT = 256 * 1024;
+/** Nor a file of more lines: jsdiff 4's time grows with lines × edits (4,000 lines all changed: ~5 s). */
+export const ASSET_LINE_LIMIT = 4000;
 /** Lines of context around each change. */
 export const ASSET_CONTEXT = 3;
 
@@ -29,7 +31,7 @@ export interface AssetChange {
   /**
    * `changed`: `diff` holds the line diff. `unchanged`: the same bytes under another hash or name.
    * `added`/`removed`: no version of this asset on the other side. `binary` (a NUL byte) and
-   * `too-large` (over ASSET_DIFF_LIMIT): not diffed. `unreadable`: a side's output has no such file.
+   * `too-large` (over ASSET_DIFF_LIMIT bytes or ASSET_LINE_LIMIT lines): not diffed. `unreadable`: a side's output has no such file.
    */
   readonly change: "changed" | "unchanged" | "added" | "removed" | "binary" | "too-large" | "unreadable";
   /** `assets/<id>/<hash>/<file>` as the old value names it (absent for `added`). */
@@ -64,7 +66,7 @@ function refsOf(v: Json | undefined, out = new Map<string, AssetRef>()): Map<str
 }
 
 /** `NAME=value`, `NAME: value`, `"NAME": "value"` anywhere in a line: the value masked when NAME is secret-like. */
-const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s"',;}]+)/g;
+const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(\$\{[^}]*\}|"[^"]*"|'[^']*'|[^\s"',;}]+)/g;
 /** A value that only refers to one elsewhere: a template placeholder or a shell variable. */
 const isReference = (v: string) => isPureReference(v) || /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(v) || /^\$\{[^}]*\}$/.test(v);
 
@@ -87,6 +89,12 @@ export function lineDiff(a: string, b: string, context = ASSET_CONTEXT): string[
   ]);
 }
 
+const lineCount = (b: Buffer) => {
+  let n = 1;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
 /** The change of content between the versions of each asset the old and new values name. */
 export function assetChanges(before: Json | undefined, after: Json | undefined, oldFiles: AssetFiles, newFiles: AssetFiles): AssetChange[] {
   const old = refsOf(before);
@@ -106,7 +114,7 @@ export function assetChanges(before: Json | undefined, after: Json | undefined, 
     const fb = newFiles.get(b.path);
     const base = { id, oldPath: a.path, newPath: b.path, oldHash: a.hash, newHash: b.hash, ...(fa ? { oldSize: fa.size } : {}), ...(fb ? { newSize: fb.size } : {}) };
     if (!fa || !fb) out.push({ ...base, change: "unreadable" });
-    else if (!fa.content || !fb.content) out.push({ ...base, change: "too-large" });
+    else if (!fa.content || !fb.content || [fa.content, fb.content].some((c) => lineCount(c) > ASSET_LINE_LIMIT)) out.push({ ...base, change: "too-large" });
     else if (fa.content.includes(0) || fb.content.includes(0)) out.push({ ...base, change: "binary" });
     else if (fa.content.equals(fb.content)) out.push({ ...base, change: "unchanged" });
     else out.push({ ...base, change: "changed", diff: lineDiff(fa.content.toString("utf8"), fb.content.toString("utf8")) });

@@ -83,7 +83,7 @@ export function attributeLine(c: AttributeChange): string {
 }
 
 /** A diff line in the Markdown is cut past this many characters (the JSON keeps it whole). */
-export const ASSET_LINE_LIMIT = 300;
+export const MARKDOWN_DIFF_LINE = 300;
 
 const hash8 = (h: string | undefined) => (h ?? "?").slice(0, 8);
 const bytes = (n: number | undefined) => (n === undefined ? "?" : plural(n, "byte"));
@@ -103,13 +103,13 @@ function assetLines(a: AssetChange, indent: string): string[] {
     case "binary":
     case "too-large":
     case "unreadable": {
-      const why = a.change === "binary" ? "binary (a NUL byte)" : a.change === "too-large" ? "over 256 KiB" : "not found in a side's synthesized output";
+      const why = a.change === "binary" ? "binary (a NUL byte)" : a.change === "too-large" ? "over 256 KiB or 4,000 lines" : "not found in a side's synthesized output";
       return [`${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}: ${why}, not diffed`];
     }
     case "changed": {
       const diff = a.diff ?? [];
       const count = (c: string) => diff.filter((l) => l.startsWith(c)).length;
-      const shown = diff.map((l) => (l.length > ASSET_LINE_LIMIT ? `${l.slice(0, ASSET_LINE_LIMIT)}…` : l));
+      const shown = diff.map((l) => (l.length > MARKDOWN_DIFF_LINE ? `${l.slice(0, MARKDOWN_DIFF_LINE)}…` : l));
       const fence = "`".repeat(Math.max(2, ...shown.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length)))) + 1);
       return [
         `${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}, ${plural(count("-"), "line")} removed, ${plural(count("+"), "line")} added:`,
