@@ -363,6 +363,15 @@ describe("npm run synth-diff", () => {
     fs.writeFileSync(lockFile, JSON.stringify(lock, null, 2));
     gitIn(repo, "commit", "-qam", "other cdktf");
     commits.otherCdktf = gitIn(repo, "rev-parse", "HEAD");
+
+    // From `same`: only the compose template edited (retries of the first health check).
+    gitIn(repo, "checkout", "-q", commits.same);
+    const compose = path.join(project, "modules/compute/docker-compose.yml.tpl");
+    const template = fs.readFileSync(compose, "utf8");
+    expect(template).toContain("      retries: 3\n");
+    fs.writeFileSync(compose, template.replace("      retries: 3\n", "      retries: 4\n"));
+    gitIn(repo, "commit", "-qam", "a compose template edit");
+    commits.template = gitIn(repo, "rev-parse", "HEAD");
     gitIn(repo, "checkout", "-q", commits.same); // the repository's working tree, for --dirty reporting: clean
     process.env.TMPDIR = scratch;
   });
@@ -440,6 +449,19 @@ describe("npm run synth-diff", () => {
     } finally {
       fs.rmSync(out, { force: true });
     }
+  });
+
+  it("shows an edit of the compose template as the file's changed line under local.compute_rendered_compose", async () => {
+    const io = capture();
+    // The working tree written to the command's folder (not the shared map): its asset files are read there.
+    expect(await main([commits.template, "--stack", "production"], io, { root: project, workingTree: (dir) => synthesizeWorkingTree(undefined, dir) })).toBe(0);
+    const lines = io.out.split("\n");
+    const block = lines.slice(lines.indexOf("- `local.compute_rendered_compose`"));
+    expect(block[0]).toBe("- `local.compute_rendered_compose`");
+    expect(block[2]).toMatch(/^ {4}- asset `compute_compose_template_[0-9A-F]+`: `docker-compose\.yml\.tpl` [0-9A-F]{8} → [0-9A-F]{8}, .*1 line removed, 1 line added:$/);
+    const removed = block.indexOf("      -      retries: 4");
+    expect(removed).toBeGreaterThan(2);
+    expect(block[removed + 1]).toBe("      +      retries: 3");
   });
 
   it("exit 2 with the commit's own error when it does not synthesize", async () => {

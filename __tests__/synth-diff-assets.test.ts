@@ -1,0 +1,133 @@
+// synth-diff's view into template assets, on hand-written cdk.tf.json pairs and
+// asset files in memory: the line diff under the attribute (Markdown and JSON),
+// secret-like values masked, binary and large files named, the same content
+// under a new hash said in one line, an asset on one side named, the cut.
+import { Json, diffDocuments } from "../lib/tf-diff";
+import { ASSET_DIFF_LIMIT, ASSET_LINE_LIMIT, AssetFile, maskSecretLine, readAssetFiles, withAssetChanges } from "../lib/tf-diff-assets";
+import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
+import * as fs from "fs";
+import * as path from "path";
+import { tempDir } from "./tmp";
+
+const META: ReportMeta = { ref: "HEAD~1", baseCommit: "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", head: { commit: "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", dirty: false }, notes: [] };
+const ID = "compute_compose_template_14385AD0";
+const OLD = "B784A75E3D84832B2139173A3381AC93";
+const NEW = "F16FF802BB20A0E9E5BD9B926D05928F";
+const FILE = "docker-compose.yml.tpl";
+const at = (hash: string, id = ID, file = FILE) => `assets/${id}/${hash}/${file}`;
+const doc = (compose: string, more: Record<string, Json> = {}): { [k: string]: Json } => ({
+  locals: { compute_rendered_compose: `\${templatefile("${compose}", {"IMAGE_TAG" = "latest"})}`, ...more },
+});
+const files = (entries: Record<string, string | Buffer | AssetFile>) =>
+  new Map(Object.entries(entries).map(([p, v]) => [p, typeof v === "string" || Buffer.isBuffer(v) ? { size: Buffer.from(v).length, content: Buffer.from(v) } : v]));
+const COMPOSE = ["services:", "  api:", "    image: ${ECR_REGISTRY_HOST}/backend:${IMAGE_TAG}", "    healthcheck:", "      interval: 30s", "      timeout: 10s", "      retries: 3", "", "  redis:", "    image: redis:7", ""].join("\n");
+
+/** The report's lines for one stack whose compose template moved from OLD to NEW (or as given). */
+function report(oldFiles: Map<string, AssetFile>, newFiles: Map<string, AssetFile>, afterDoc = doc(at(NEW))) {
+  const d = withAssetChanges(diffDocuments("production", doc(at(OLD)), afterDoc), oldFiles, newFiles);
+  return { diff: d, lines: markdownLines([d], META), json: JSON.parse(renderJson([d], META)) };
+}
+const edited = (from: string, to: string) => report(files({ [at(OLD)]: from }), files({ [at(NEW)]: to }));
+/** The lines of the report under the local's attribute line, up to the next block or the section's end. */
+const under = (lines: string[]) => {
+  const start = lines.indexOf("- `local.compute_rendered_compose`");
+  const end = lines.findIndex((l, n) => n > start + 1 && (l.startsWith("- ") || l.startsWith("<") || l.startsWith("**")));
+  const shown = lines.slice(start, end);
+  while (shown[shown.length - 1] === "") shown.pop();
+  return shown;
+};
+
+describe("a template asset whose content changed", () => {
+  it("shows the edited line as -old/+new under local.compute_rendered_compose, with context, in Markdown and JSON", () => {
+    const { lines, json } = edited(COMPOSE, COMPOSE.replace("retries: 3", "retries: 5"));
+    const shown = under(lines);
+    expect(shown[0]).toBe("- `local.compute_rendered_compose`");
+    expect(shown[1]).toMatch(/^ {2}- `\(value\)`: /);
+    expect(shown.slice(2)).toEqual([
+      `    - asset \`${ID}\`: \`${FILE}\` B784A75E → F16FF802, 172 bytes → 172 bytes, 1 line removed, 1 line added:`,
+      "",
+      "      ```diff",
+      "      @@ -4,7 +4,7 @@",
+      "           healthcheck:",
+      "             interval: 30s",
+      "             timeout: 10s",
+      "      -      retries: 3",
+      "      +      retries: 5",
+      "       ",
+      "         redis:",
+      "           image: redis:7",
+      "      ```",
+    ]);
+    const attribute = json.stacks[0].blocks[0].attributes[0];
+    expect(attribute.assets).toEqual([
+      {
+        id: ID,
+        change: "changed",
+        oldPath: at(OLD),
+        newPath: at(NEW),
+        oldHash: OLD,
+        newHash: NEW,
+        oldSize: 172,
+        newSize: 172,
+        diff: ["@@ -4,7 +4,7 @@", "     healthcheck:", "       interval: 30s", "       timeout: 10s", "-      retries: 3", "+      retries: 5", " ", "   redis:", "     image: redis:7"],
+      },
+    ]);
+  });
+
+  it("masks a literal under a secret-like name in a diff line, Markdown and JSON; placeholders and variables shown", () => {
+    const { lines, json } = edited(COMPOSE, COMPOSE.replace("  api:\n", '  api:\n    environment:\n      - DB_PASSWORD=hunter2\n      - SMTP_PASSWORD=${smtp_password}\n      API_TOKEN: "s3cr3t"\n'));
+    const text = lines.join("\n") + JSON.stringify(json);
+    expect(text).not.toMatch(/hunter2|s3cr3t/);
+    expect(under(lines)).toEqual(
+      expect.arrayContaining(["      +      - DB_PASSWORD=(sensitive)", "      +      - SMTP_PASSWORD=${smtp_password}", '      +      API_TOKEN: "(sensitive)"']),
+    );
+    expect(maskSecretLine("export DB_PASSWORD='x' PORT=5432 TOKEN=$TOKEN")).toBe("export DB_PASSWORD='(sensitive)' PORT=5432 TOKEN=$TOKEN");
+    expect(maskSecretLine('{"api_key": "k", "access_token_expire_minutes": 30}')).toBe('{"api_key": "(sensitive)", "access_token_expire_minutes": 30}');
+  });
+
+  it("names a binary (NUL byte) or large (over 256 KiB) asset with its sizes and hashes, not diffed", () => {
+    const binary = edited("a\u0000b", "a\u0000c");
+    expect(under(binary.lines).slice(2)).toEqual([`    - asset \`${ID}\`: \`${FILE}\` B784A75E → F16FF802, 3 bytes → 3 bytes: binary (a NUL byte), not diffed`]);
+    expect(binary.json.stacks[0].blocks[0].attributes[0].assets[0]).not.toHaveProperty("diff");
+    const big = report(files({ [at(OLD)]: COMPOSE }), files({ [at(NEW)]: { size: ASSET_DIFF_LIMIT + 1 } }));
+    expect(under(big.lines).slice(2)).toEqual([`    - asset \`${ID}\`: \`${FILE}\` B784A75E → F16FF802, 172 bytes → 262,145 bytes: over 256 KiB or 4,000 lines, not diffed`]);
+    expect(big.json.stacks[0].blocks[0].attributes[0].assets[0]).toMatchObject({ change: "too-large", oldSize: 172, newSize: 262_145 });
+    const lines = "a\n".repeat(ASSET_LINE_LIMIT);
+    expect(edited(lines, lines + "b\n").json.stacks[0].blocks[0].attributes[0].assets[0]).toMatchObject({ change: "too-large" });
+  });
+
+  it("says in one line that the same content is under a new hash", () => {
+    const { lines, json } = edited(COMPOSE, COMPOSE);
+    expect(under(lines).slice(2)).toEqual([`    - asset \`${ID}\`: \`${FILE}\` B784A75E → F16FF802, the same content (172 bytes): nothing changed in the file`]);
+    expect(json.stacks[0].blocks[0].attributes[0].assets[0]).toMatchObject({ change: "unchanged" });
+  });
+
+  it("names an asset the new value adds (and the one it no longer names), not diffed", () => {
+    const after = doc(at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl"));
+    const { lines, json } = report(files({ [at(OLD)]: COMPOSE }), files({ [at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl")]: "#!/bin/sh\n" }), after);
+    expect(under(lines).slice(2)).toEqual([
+      `    - asset \`${ID}\` removed: \`${at(OLD)}\` (172 bytes)`,
+      `    - asset \`compute_user_data_template_AB12CD34\` added: \`${at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl")}\` (10 bytes)`,
+    ]);
+    expect(json.stacks[0].blocks[0].attributes[0].assets.map((a: { change: string }) => a.change)).toEqual(["removed", "added"]);
+  });
+
+  it("is cut with the report to fit one comment, the fence closed before the pointer", () => {
+    const long = Array.from({ length: 1000 }, (_, n) => `line ${n} ${"x".repeat(80)}`).join("\n");
+    const { lines } = edited(long, long.replace(/^line (\d+)/gm, "row $1"));
+    const { text, truncated } = fitMarkdown(lines, MARKDOWN_LIMIT, "the whole report is in report.md");
+    expect(truncated).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    const tail = text.trimEnd().split("\n").slice(-6);
+    expect(tail).toEqual(["```", "", "</details>", "", expect.stringMatching(/^\*\*… cut here: [\d,]+ of [\d,]+ lines shown\.\*\* the whole report is in report\.md\.$/), "<!-- synth-diff report -->"]);
+  });
+});
+
+it("reads a synthesized stack folder's asset files by their path in the expressions", () => {
+  const dir = tempDir("zh-assets-");
+  fs.mkdirSync(path.join(dir, "assets", ID, OLD), { recursive: true });
+  fs.writeFileSync(path.join(dir, "assets", ID, OLD, FILE), COMPOSE);
+  fs.writeFileSync(path.join(dir, "cdk.tf.json"), "{}");
+  expect(readAssetFiles(dir)).toEqual(new Map([[at(OLD), { size: 172, content: Buffer.from(COMPOSE) }]]));
+  expect(readAssetFiles(path.join(dir, "none"))).toEqual(new Map());
+});
