@@ -52,6 +52,7 @@ import { spawnSync } from "child_process";
 import { PROJECT_ROOT } from "../lib/cli";
 import { openWorkdir } from "../lib/workdir";
 import { tempDir } from "./tmp";
+import { PASSING_REPORT } from "./fixtures/plan-report";
 import { buildDist } from "./processes";
 import { recordWasmCompiles } from "./helpers";
 
@@ -60,24 +61,7 @@ const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "fixtures/plan-check/production-data.json");
 const tmp = (name: string) => tempDir(`plan-check-${name}-`);
-const EMPTY_REPORT: PlanCheckReport = {
-  stack: "production",
-  synthesis: "synthesized now from the sources",
-  mode: "offline",
-  state: "an empty state (a new environment)",
-  terraformVersion: "1.11.4",
-  provider: { installed: "5.100.0", pinned: "6.17.0" },
-  pass: true,
-  failures: [],
-  excluded: [],
-  rows: [],
-  allowed: [],
-  adaptations: [],
-  pins: [],
-  planText: "",
-  timingsMs: {},
-  outDir: "/out",
-};
+const EMPTY_REPORT: PlanCheckReport = { ...PASSING_REPORT, state: "an empty state (a new environment)", planText: "", timingsMs: {}, outDir: "/out" };
 
 describe("HCL text edits", () => {
   const hcl = [

@@ -8,6 +8,7 @@ import { outputChanges, outputLine } from "../lib/plan/outputs";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../lib/plan/report";
 import { HCL_OUTPUTS } from "../stacks/moves";
 import { synthStack } from "./helpers";
+import { PASSING_REPORT } from "./fixtures/plan-report";
 
 const SECRET = "hunter2-db-password";
 
@@ -52,23 +53,11 @@ describe("the report's Outputs (lib/plan/outputs.ts)", () => {
 
   it("puts them in the Markdown and the JSON report, after the changes, never a sensitive value; they do not fail the gate", () => {
     const report: PlanCheckReport = {
-      stack: "production",
-      synthesis: "synthesized now from the sources",
-      mode: "offline",
+      ...PASSING_REPORT,
       state: "`post-fix.tfstate` (serial 317)",
-      terraformVersion: "1.11.4",
-      provider: { installed: "5.100.0", pinned: "6.17.0" },
-      pass: true,
-      failures: [],
-      excluded: [],
-      rows: [],
       outputs: outputChanges(plan, HCL_OUTPUTS),
-      allowed: [],
-      adaptations: [],
-      pins: [],
       planText: "Changes to Outputs:\n  ~ db_password = (sensitive value)\n",
       timingsMs: { total: 1 },
-      outDir: "/p/cdktf.out/plan-check/production",
     };
     const markdown = renderMarkdown(report).split("\n");
     const at = markdown.indexOf("### Outputs (6)");

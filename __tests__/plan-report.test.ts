@@ -5,25 +5,9 @@ import { ResourceChange, changeRows, countByAction } from "../lib/plan/judge";
 import { PlanCheckReport, renderJson, renderMarkdown } from "../lib/plan/report";
 import { GITHUB_COMMENT_LIMIT } from "../lib/tf-diff-report";
 import { planTextOf } from "../lib/plan/run";
+import { PASSING_REPORT } from "./fixtures/plan-report";
 
-const base: PlanCheckReport = {
-  stack: "production",
-  synthesis: "synthesized now from the sources",
-  mode: "offline",
-  state: "`pre-fix.tfstate` (serial 212)",
-  terraformVersion: "1.11.4",
-  provider: { installed: "5.100.0", pinned: "6.17.0" },
-  pass: true,
-  failures: [],
-  excluded: [],
-  rows: [],
-  allowed: [],
-  adaptations: [],
-  pins: [],
-  planText: "No changes. Your infrastructure matches the configuration.\n",
-  timingsMs: { total: 1234 },
-  outDir: "/p/cdktf.out/plan-check/production",
-};
+const base: PlanCheckReport = PASSING_REPORT;
 
 const failing: PlanCheckReport = {
   ...base,
