@@ -268,6 +268,7 @@ describe("migration of the real production state", () => {
       toBeCreated: 23,
       unexpectedCreations: 1,
       deployedCreations: 0,
+      keysNotChecked: 0,
     });
     expect(report.creations.filter((c) => !c.expected).map((c) => c.address)).toEqual(["aws_vpc.managed_existing"]);
   });

@@ -148,6 +148,7 @@ describe("classification", () => {
       toBeCreated: 0,
       unexpectedCreations: 0,
       deployedCreations: 0,
+      keysNotChecked: 0,
     });
     expect(report.safe).toBe(true);
   });
@@ -316,7 +317,24 @@ describe("classification", () => {
         "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night[10]",
       ],
     ]);
-    expect(report.instances[0].note).toBe("moved block from `module.iam.aws_iam_role_policy.by_key`");
+    // Its for_each is a variable: the key is moved by its address and named as not checked.
+    expect(report.instances[0].note).toBe(
+      'moved block from `module.iam.aws_iam_role_policy.by_key`; key not checked: its resource\'s for_each = ${var.m} is known at plan time only: whether it holds the key "a" is not checked',
+    );
+    // So are the counted ones: their count is a variable too.
+    const night = "aws_appautoscaling_scheduled_action.ml_worker_ml_worker_scale_down_night";
+    expect(report.keysNotChecked).toEqual([
+      {
+        stateAddress: 'module.iam.aws_iam_role_policy.by_key["a"]',
+        configAddress: 'aws_iam_role_policy.iam_by_key["a"]',
+        why: 'its resource\'s for_each = ${var.m} is known at plan time only: whether it holds the key "a" is not checked',
+      },
+      ...[0, 2, 10].map((n) => ({
+        stateAddress: `module.ml_worker.aws_appautoscaling_scheduled_action.ml_worker_scale_down_night[${n}]`,
+        configAddress: `${night}[${n}]`,
+        why: `its resource's count = \${var.n} is known at plan time only: whether [${n}] is below it is not checked`,
+      })),
+    ]);
     expect(report.creations).toEqual([]);
     expect(report.noopMoved).toEqual([]);
     expect(report.totals.moved).toBe(4);
@@ -500,6 +518,7 @@ describe("the production state against the planned stack", () => {
       toBeCreated: 21,
       unexpectedCreations: 1,
       deployedCreations: 0,
+      keysNotChecked: 0,
     });
   });
 
@@ -576,9 +595,20 @@ describe("CLI", () => {
     const out = run(["--json", "--state", goodState(), "--stack-json", goodStack()]);
     expect(out.code).toBe(0);
     const json = JSON.parse(out.stdout);
-    expect(Object.keys(json)).toEqual(["safe", "state", "instances", "movedProblems", "noopMoved", "creations", "identityMismatches", "totals"]);
+    expect(Object.keys(json)).toEqual([
+      "safe",
+      "keysNotChecked",
+      "state",
+      "instances",
+      "movedProblems",
+      "noopMoved",
+      "creations",
+      "identityMismatches",
+      "totals",
+    ]);
     expect(json).toEqual({
       safe: true,
+      keysNotChecked: [],
       state: { terraformVersion: "1.5.7", serial: 7, lineage: "test-lineage" },
       instances: [{ stateAddress: "aws_vpc.main", deposed: null, outcome: "kept", configAddress: "aws_vpc.main", note: "" }],
       movedProblems: [],
@@ -596,6 +626,7 @@ describe("CLI", () => {
         toBeCreated: 0,
         unexpectedCreations: 0,
         deployedCreations: 0,
+        keysNotChecked: 0,
       },
     });
   });

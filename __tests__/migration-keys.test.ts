@@ -42,7 +42,7 @@ describe("an instance key its resource no longer makes", () => {
     ]);
   });
 
-  it("destroys a no-key or numbered instance of a for_each resource, and a for_each key of a count resource; keeps what fits", () => {
+  it("destroys a no-key or numbered instance of a for_each resource, and a for_each key of a count resource; names a key an expression decides as not checked", () => {
     const stack = stackJson({ aws_sqs_queue: { each: { for_each: "${var.queues}" }, counted: { count: "${var.n}" } } });
     const report = outcomes(
       [
@@ -52,11 +52,11 @@ describe("an instance key its resource no longer makes", () => {
       stack,
     );
     expect(report).toEqual([
-      ["aws_sqs_queue.counted[3]", "kept", ""],
+      ["aws_sqs_queue.counted[3]", "kept", "key not checked: its resource's count = ${var.n} is known at plan time only: whether [3] is below it is not checked"],
       ['aws_sqs_queue.counted["b"]', "destroyed", "its resource uses count, so Terraform destroys this instance (a for_each key)"],
       ["aws_sqs_queue.each", "destroyed", "its resource uses for_each, so Terraform destroys this instance (not a for_each key)"],
       ["aws_sqs_queue.each[0]", "destroyed", "its resource uses for_each, so Terraform destroys this instance (not a for_each key)"],
-      ['aws_sqs_queue.each["a"]', "kept", ""],
+      ['aws_sqs_queue.each["a"]', "kept", 'key not checked: its resource\'s for_each = ${var.queues} is known at plan time only: whether it holds the key "a" is not checked'],
     ]);
   });
 
@@ -88,6 +88,127 @@ describe("an instance key its resource no longer makes", () => {
     const out = run(state, stack);
     expect(out.code).toBe(1);
     expect(out.stdout).toContain("**Result: NOT SAFE**: 1 instance(s) destroyed: `module.ml_worker.aws_sqs_queue.q[2]`.");
+  });
+});
+
+describe("a string key against a literal for_each map", () => {
+  it("keeps a key the map holds, destroys one it does not (the map's keys named), and one of an empty map", () => {
+    const stack = stackJson({ aws_sqs_queue: { each: { for_each: { a: { n: 1 }, c: {} } }, none: { for_each: {} } } });
+    const state = [
+      { type: "aws_sqs_queue", name: "each", instances: [{ index_key: "a" }, { index_key: "b" }] },
+      { type: "aws_sqs_queue", name: "none", instances: [{ index_key: "a" }] },
+    ];
+    expect(outcomes(state, stack)).toEqual([
+      ['aws_sqs_queue.each["a"]', "kept", ""],
+      ['aws_sqs_queue.each["b"]', "destroyed", 'its resource\'s for_each map has no key "b" (its keys: "a", "c"), so Terraform destroys this instance'],
+      ['aws_sqs_queue.none["a"]', "destroyed", 'its resource\'s for_each map has no key "a" (it is empty), so Terraform destroys this instance'],
+    ]);
+    const report = classify(parseState(stateJson(state), "state"), parseStack(stack, "stack"));
+    expect([report.safe, report.totals.destroyed, report.keysNotChecked]).toEqual([false, 2, []]);
+  });
+
+  it("a map whose key is a template is known at plan time only: the key is named as not checked", () => {
+    const stack = stackJson({ aws_sqs_queue: { each: { for_each: { "${var.prefix}-a": {} } } } });
+    expect(outcomes([{ type: "aws_sqs_queue", name: "each", instances: [{ index_key: "x-a" }] }], stack)).toEqual([
+      ['aws_sqs_queue.each["x-a"]', "kept", 'key not checked: its resource\'s for_each = {"${var.prefix}-a":{}} is known at plan time only: whether it holds the key "x-a" is not checked'],
+    ]);
+  });
+});
+
+describe("instance keys of a counted or for_each'd module block (Terraform makes no implied move for module instances)", () => {
+  const modules = {
+    counted: { source: "./modules/q", count: 2 },
+    each: { source: "./modules/q", for_each: { a: "x" } },
+    plain: { source: "./modules/q" },
+    byvar: { source: "./modules/q", for_each: "${var.queues}" },
+    bycount: { source: "./modules/q", count: "${var.n}" },
+  };
+  const inModule = (module: string): Res => ({ module, type: "aws_sqs_queue", name: "q" });
+  const everything = (m: string) => `everything under \`${m}\``;
+
+  it("keeps the keys the block makes, destroys the others, names those an expression decides", () => {
+    const state = [
+      inModule("module.counted"),
+      inModule("module.counted[1]"),
+      inModule("module.counted[2]"),
+      inModule('module.counted["z"]'),
+      inModule('module.each["a"]'),
+      inModule('module.each["a"].module.inner'),
+      inModule('module.each["b"]'),
+      inModule("module.each[0]"),
+      inModule("module.plain"),
+      inModule("module.plain[0]"),
+      inModule('module.byvar["k"]'),
+      inModule("module.bycount[3]"),
+    ];
+    const kept = "module block kept: address unchanged";
+    expect(outcomes(state, stackJson({}, [], modules))).toEqual([
+      ["module.bycount[3].aws_sqs_queue.q", "hcl-module", `${kept}; key not checked: its module block \`module.bycount\`'s count = \${var.n} is known at plan time only: whether [3] is below it is not checked`],
+      [
+        'module.byvar["k"].aws_sqs_queue.q',
+        "hcl-module",
+        `${kept}; key not checked: its module block \`module.byvar\`'s for_each = \${var.queues} is known at plan time only: whether it holds the key "k" is not checked`,
+      ],
+      [
+        "module.counted.aws_sqs_queue.q",
+        "destroyed",
+        `its module block \`module.counted\` uses count, so Terraform destroys ${everything("module.counted")} (no key; it makes no implied move to \`module.counted[0]\`: a moved block would)`,
+      ],
+      ['module.counted["z"].aws_sqs_queue.q', "destroyed", `its module block \`module.counted\` uses count, so Terraform destroys ${everything('module.counted["z"]')} (a for_each key)`],
+      ["module.counted[1].aws_sqs_queue.q", "hcl-module", kept],
+      ["module.counted[2].aws_sqs_queue.q", "destroyed", `its module block \`module.counted\` has count = 2, so Terraform destroys ${everything("module.counted[2]")}`],
+      ['module.each["a"].aws_sqs_queue.q', "hcl-module", kept],
+      ['module.each["a"].module.inner.aws_sqs_queue.q', "hcl-module", kept],
+      ['module.each["b"].aws_sqs_queue.q', "destroyed", `its module block \`module.each\`'s for_each map has no key "b" (its keys: "a"), so Terraform destroys ${everything('module.each["b"]')}`],
+      ["module.each[0].aws_sqs_queue.q", "destroyed", `its module block \`module.each\` uses for_each, so Terraform destroys ${everything("module.each[0]")} (not a for_each key)`],
+      ["module.plain.aws_sqs_queue.q", "hcl-module", kept],
+      ["module.plain[0].aws_sqs_queue.q", "destroyed", `its module block \`module.plain\` uses neither count nor for_each, so Terraform destroys ${everything("module.plain[0]")}`],
+    ]);
+    const out = run(state, stackJson({}, [], modules));
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      "**Result: NOT SAFE**: 6 instance(s) destroyed: `module.counted.aws_sqs_queue.q`, `module.counted[\"z\"].aws_sqs_queue.q`, `module.counted[2].aws_sqs_queue.q`, " +
+        "`module.each[\"b\"].aws_sqs_queue.q`, `module.each[0].aws_sqs_queue.q`, `module.plain[0].aws_sqs_queue.q`.",
+    );
+  });
+
+  it("a moved block into a module instance: a key the block makes moves, another is destroyed", () => {
+    const state = [inModule("module.old_a"), inModule("module.old_b")];
+    const stack = stackJson({}, [
+      { from: "module.old_a", to: 'module.each["a"]' },
+      { from: "module.old_b", to: 'module.each["b"]' },
+    ], modules);
+    expect(outcomes(state, stack)).toEqual([
+      ["module.old_a.aws_sqs_queue.q", "moved", "moved block from `module.old_a`; into an HCL module (its contents are not checked)"],
+      [
+        "module.old_b.aws_sqs_queue.q",
+        "destroyed",
+        `moved block from \`module.old_b\`; its module block \`module.each\`'s for_each map has no key "b" (its keys: "a"), so Terraform destroys ${everything('module.each["b"]')}`,
+      ],
+    ]);
+  });
+
+  it("only keys an expression decides: safe by addresses (exit 0), each named under the verdict and in the JSON", () => {
+    const state = [inModule('module.byvar["k"]'), { type: "aws_sqs_queue", name: "each", instances: [{ index_key: "a" }] }];
+    const stack = stackJson({ aws_sqs_queue: { each: { for_each: "${var.queues}" } } }, [], modules);
+    const out = run(state, stack);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      "### Instance keys not checked\n\n" +
+        '- `aws_sqs_queue.each["a"]` (to `aws_sqs_queue.each["a"]`): its resource\'s for_each = ${var.queues} is known at plan time only: whether it holds the key "a" is not checked; `npm run plan-check` asks Terraform\n' +
+        '- `module.byvar["k"].aws_sqs_queue.q` (to `module.byvar`): its module block `module.byvar`\'s for_each = ${var.queues} is known at plan time only: whether it holds the key "k" is not checked; `npm run plan-check` asks Terraform\n',
+    );
+    expect(out.stdout).toContain(
+      "**Result: safe**: no instance is destroyed by the migration; 2 instance key(s) not checked (known at plan time only): " +
+        '`aws_sqs_queue.each["a"]`, `module.byvar["k"].aws_sqs_queue.q`.\n',
+    );
+    const json = run(state, stack, ["--json"]);
+    const report = JSON.parse(json.stdout);
+    expect([json.code, report.safe, report.totals.keysNotChecked]).toEqual([0, true, 2]);
+    expect(report.keysNotChecked.map((k: { stateAddress: string; configAddress: string }) => [k.stateAddress, k.configAddress])).toEqual([
+      ['aws_sqs_queue.each["a"]', 'aws_sqs_queue.each["a"]'],
+      ['module.byvar["k"].aws_sqs_queue.q', "module.byvar"],
+    ]);
   });
 });
 
@@ -136,7 +257,7 @@ describe("a moved block whose target the state holds already", () => {
   });
 });
 
-function run(state: Res[], stack: string) {
+function run(state: Res[], stack: string, extra: string[] = []) {
   const write = (name: string, text: string) => {
     fs.writeFileSync(path.join(tmp, name), text);
     return path.join(tmp, name);
@@ -144,7 +265,7 @@ function run(state: Res[], stack: string) {
   let stdout = "";
   let stderr = "";
   const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: tmp };
-  const code = main(["--state", write("state.json", stateJson(state)), "--stack-json", write("stack.json", stack)], io);
+  const code = main(["--state", write("state.json", stateJson(state)), "--stack-json", write("stack.json", stack), ...extra], io);
   return { code, stdout, stderr };
 }
 

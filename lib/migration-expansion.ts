@@ -1,10 +1,15 @@
-// Which instance keys a root resource keeps, by its `count` or `for_each`
-// (Terraform's own rules, checked with terraform_data on 1.11.4): an instance
-// whose key does not fit is destroyed ("because resource does not use count").
+// Which instance keys a root resource or a module block keeps, by its `count` or `for_each`
+// (Terraform's own rules, checked with terraform_data on 1.11.4): an instance whose key does not fit
+// is destroyed ("because resource does not use count", "because key ["b"] is not in for_each map",
+// "because module.x[2] is not in configuration"). A key the configuration decides only at plan time
+// (a `count` or `for_each` over an expression) is named as not checked, never passed silently.
 import type { StackConfig } from "./migration";
 
-/** How a configuration resource expands: by `count`, by `for_each`, or not at all (absent). */
+/** How a configuration resource or module block expands: by `count`, by `for_each`, or not at all (absent). */
 export type Expansion = "count" | "for_each";
+
+/** What the configuration says of one instance key: destroyed (why), not decidable offline (why), or undefined when it fits. */
+export type KeyVerdict = { readonly destroyed: string } | { readonly notChecked: string } | undefined;
 
 /** `aws_x.y` for `aws_x.y["a"]`; null for addresses inside a module. */
 export function rootResourceOf(address: string): string | null {
@@ -13,32 +18,93 @@ export function rootResourceOf(address: string): string | null {
   return bracket === -1 ? address : address.slice(0, bracket);
 }
 
+/** The key of `["a"]` or `[1]` ("a", 1); null for "" (no key); undefined when not a key Terraform writes. */
+function parseKey(suffix: string): string | number | null | undefined {
+  if (suffix === "") return null;
+  const numeric = /^\[(\d+)\]$/.exec(suffix);
+  if (numeric) return Number(numeric[1]);
+  if (!/^\["(?:[^"\\]|\\.)*"\]$/.test(suffix)) return undefined;
+  try {
+    return JSON.parse(suffix.slice(1, -1)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where an expansion key of `config` (a root resource `aws_x.y` or `module.<name>`) is decided. */
+function describe(block: string, config: StackConfig): string {
+  const expression = config.expressions?.get(block);
+  return expression === undefined ? "" : ` = ${expression}`;
+}
+
 /**
- * Why a root instance address does not fit its resource's `count` or `for_each`, or undefined when it is kept.
- * `held`: the state's current instance addresses (Terraform's implied move between `x` and `x[0]` needs the other free).
+ * Why an instance key does not fit the `count` or `for_each` of `block` (a root resource or `module.<name>`):
+ * the shared rules, whatever the block. `what` names the instance in the messages.
  */
-export function droppedByExpansion(address: string, config: StackConfig, held: ReadonlySet<string> = new Set()): string | undefined {
+function verdictFor(block: string, suffix: string, config: StackConfig, what: string): KeyVerdict {
+  const key = parseKey(suffix);
+  const expansion = config.expansions?.get(block) ?? (config.counts?.has(block) ? "count" : undefined);
+  const kind = block.startsWith("module.") ? `module block \`${block}\`` : "resource";
+  if (key === undefined) return { destroyed: `${suffix} is not an instance key Terraform writes` };
+  if (expansion === "for_each") {
+    if (typeof key !== "string") return { destroyed: `its ${kind} uses for_each, so Terraform destroys ${what} (not a for_each key)` };
+    const keys = config.forEachKeys?.get(block);
+    if (keys === undefined) {
+      return { notChecked: `its ${kind}'s for_each${describe(block, config)} is known at plan time only: whether it holds the key ${JSON.stringify(key)} is not checked` };
+    }
+    if (keys.includes(key)) return undefined;
+    const held = keys.length ? `its keys: ${keys.map((k) => JSON.stringify(k)).join(", ")}` : "it is empty";
+    return { destroyed: `its ${kind}'s for_each map has no key ${JSON.stringify(key)} (${held}), so Terraform destroys ${what}` };
+  }
+  if (expansion === "count") {
+    if (typeof key === "string") return { destroyed: `its ${kind} uses count, so Terraform destroys ${what} (a for_each key)` };
+    // Terraform moves a no-key resource instance to [0] (keyVerdict), never a module instance.
+    if (key === null && block.startsWith("module.")) {
+      return { destroyed: `its ${kind} uses count, so Terraform destroys ${what} (no key; it makes no implied move to \`${block}[0]\`: a moved block would)` };
+    }
+    const count = config.counts?.get(block);
+    if (count === undefined) {
+      const whether = key === null ? "whether it is at least 1 (Terraform moves this instance to [0])" : `whether [${key}] is below it`;
+      return { notChecked: `its ${kind}'s count${describe(block, config)} is known at plan time only: ${whether} is not checked` };
+    }
+    if (key !== null ? key < count : count > 0) return undefined;
+    return { destroyed: `its ${kind} has count = ${count}, so Terraform destroys ${what}` };
+  }
+  if (key === null) return undefined;
+  return { destroyed: `its ${kind} uses neither count nor for_each, so Terraform destroys ${what}` };
+}
+
+/**
+ * What the configuration says of a root instance address's key. `held`: the state's current instance
+ * addresses (Terraform's implied move between `x` and `x[0]` needs the other free; root resources only).
+ */
+export function keyVerdict(address: string, config: StackConfig, held: ReadonlySet<string> = new Set()): KeyVerdict {
   const root = rootResourceOf(address);
   if (root === null || !config.resources.has(root)) return undefined;
   const rest = address.slice(root.length);
-  const numeric = /^\[(\d+)\]$/.exec(rest);
   const expansion = config.expansions?.get(root) ?? (config.counts?.has(root) ? "count" : undefined);
-  if (expansion === "for_each") {
-    if (rest !== "" && !numeric) return undefined; // a key: which keys the map holds is known at plan time only
-    return "its resource uses for_each, so Terraform destroys this instance (not a for_each key)";
-  }
-  if (expansion === "count") {
-    if (rest !== "" && !numeric) return "its resource uses count, so Terraform destroys this instance (a for_each key)";
-    const count = config.counts?.get(root);
-    if (rest === "" && held.has(`${root}[0]`)) return TAKEN("[0]");
-    if (count === undefined) return undefined; // count known at plan time only
-    if (numeric ? Number(numeric[1]) < count : count > 0) return undefined; // Terraform moves a no-key instance to [0]
-    return `its resource has count = ${count}, so Terraform destroys this instance`;
-  }
-  // Neither: Terraform moves [0] to the no-key address (when that is free); any other key is destroyed.
-  if (rest === "") return undefined;
-  if (numeric && Number(numeric[1]) === 0) return held.has(root) ? TAKEN("no-key") : undefined;
-  return "its resource uses neither count nor for_each, so Terraform destroys this instance";
+  // Terraform's implied moves (resources only): no key ↔ [0] when count is added or removed, if the other address is free.
+  if (expansion === "count" && rest === "" && held.has(`${root}[0]`)) return { destroyed: TAKEN("[0]") };
+  if (expansion === undefined && rest === "[0]") return held.has(root) ? { destroyed: TAKEN("no-key") } : undefined;
+  return verdictFor(root, rest, config, "this instance");
+}
+
+/** `module.x` and its key (`[1]`, `["a"]`, or "") of an address inside a module; null in the root. */
+export function topModuleOf(address: string): { block: string; key: string } | null {
+  const m = /^(module\.[^.[]+)((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?)/.exec(address);
+  return m ? { block: m[1], key: m[2] } : null;
+}
+
+/**
+ * What the stack's module block says of the key of the module instance an address is in (`module.x[1]`,
+ * `module.x["a"]`, `module.x`). Terraform makes no implied move for module instances: a key the block does
+ * not produce destroys everything under it (measured: `module.plain[0]` and, with count, `module.counted`
+ * "is not in configuration"). Undefined when the address is not under a module block of the stack.
+ */
+export function moduleKeyVerdict(address: string, config: StackConfig): KeyVerdict {
+  const top = topModuleOf(address);
+  if (top === null || !config.modules.has(top.block.slice("module.".length))) return undefined;
+  return verdictFor(top.block, top.key, config, `everything under \`${top.block}${top.key}\``);
 }
 
 const TAKEN = (other: string) => `Terraform would move it to the ${other} address, which the state holds already, so it destroys this instance`;

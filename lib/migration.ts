@@ -6,13 +6,14 @@
 // Scope: the cdktf stack declares root resources, `moved` blocks and the
 // module blocks that stay in HCL. What an HCL module declares inside is not
 // visible in the stack JSON, so an instance inside a module that is still a
-// module block counts as safe ("in HCL module"): its address does not change.
+// module block counts as safe ("in HCL module") when the block still makes its
+// module instance's key (migration-expansion.ts): its address does not change.
 // Not handled: chains of moved blocks (A → B → C), which cdktf does not emit;
 // the intermediate target is reported as missing.
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
-import { Expansion, droppedByExpansion, rootResourceOf } from "./migration-expansion";
+import { Expansion, KeyVerdict, keyVerdict, moduleKeyVerdict, rootResourceOf } from "./migration-expansion";
 import { IdentityMismatch, identityMismatches } from "./migration-identity";
 
 export { InputError };
@@ -56,16 +57,26 @@ export interface StackConfig {
   readonly modules: ReadonlySet<string>;
   readonly moved: readonly MovedBlock[];
   /**
-   * Root resources with a literal `count` (`aws_security_group_rule.compute_allow_ssh`: 0
-   * unless SSH is on): the instances they keep are [0] to [count - 1].
+   * Root resources (`<type>.<name>`) and module blocks (`module.<name>`) with a literal `count`
+   * (`aws_security_group_rule.compute_allow_ssh`: 0 unless SSH is on): the instances they keep are [0] to [count - 1].
    * @default - none counted
    */
   readonly counts?: ReadonlyMap<string, number>;
   /**
-   * Root resources with a `count` or `for_each`, literal or not: they decide which instance keys are kept.
+   * Root resources and module blocks with a `count` or `for_each`, literal or not: they decide which instance keys are kept.
    * @default - none expanded
    */
   readonly expansions?: ReadonlyMap<string, Expansion>;
+  /**
+   * Root resources and module blocks whose `for_each` is a literal map: its keys, the only string keys they keep.
+   * @default - none literal
+   */
+  readonly forEachKeys?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The `count` or `for_each` known at plan time only (`${var.queues}`), to name what is not checked.
+   * @default - none named
+   */
+  readonly expressions?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -218,20 +229,35 @@ export function parseStack(text: string, label: string): StackConfig {
   const resources = new Set<string>();
   const counts = new Map<string, number>();
   const expansions = new Map<string, Expansion>();
+  const forEachKeys = new Map<string, readonly string[]>();
+  const expressions = new Map<string, string>();
+  /** `count` and `for_each` of a resource or module block: which keys are literal, which known at plan time only. */
+  const expansionOf = (address: string, block: unknown) => {
+    if (!isObject(block)) return;
+    if (block.for_each !== undefined) {
+      expansions.set(address, "for_each");
+      // A literal map: its keys are the instance keys (a key with `${` is a template, known at plan time).
+      if (isObject(block.for_each) && !Object.keys(block.for_each).some((k) => k.includes("${"))) forEachKeys.set(address, Object.keys(block.for_each));
+      else expressions.set(address, typeof block.for_each === "string" ? block.for_each : JSON.stringify(block.for_each));
+    } else if (block.count !== undefined) {
+      expansions.set(address, "count");
+      if (typeof block.count === "number") counts.set(address, block.count);
+      else expressions.set(address, typeof block.count === "string" ? block.count : JSON.stringify(block.count));
+    }
+  };
   if (json.resource !== undefined) {
     if (!isObject(json.resource)) throw bad('"resource" is not an object');
     for (const [type, byName] of Object.entries(json.resource)) {
       if (!isObject(byName)) throw bad(`resource.${type} is not an object`);
       for (const [name, block] of Object.entries(byName)) {
         resources.add(`${type}.${name}`);
-        if (isObject(block) && typeof block.count === "number") counts.set(`${type}.${name}`, block.count);
-        if (isObject(block) && block.for_each !== undefined) expansions.set(`${type}.${name}`, "for_each");
-        else if (isObject(block) && block.count !== undefined) expansions.set(`${type}.${name}`, "count");
+        expansionOf(`${type}.${name}`, block);
       }
     }
   }
   if (json.module !== undefined && !isObject(json.module)) throw bad('"module" is not an object');
   const modules = new Set(Object.keys((json.module as Record<string, unknown> | undefined) ?? {}));
+  for (const name of modules) expansionOf(`module.${name}`, (json.module as Record<string, unknown>)[name]);
 
   const moved: MovedBlock[] = [];
   if (json.moved !== undefined) {
@@ -243,7 +269,7 @@ export function parseStack(text: string, label: string): StackConfig {
       moved.push({ from: m.from, to: m.to });
     });
   }
-  return { resources, modules, moved, counts, expansions };
+  return { resources, modules, moved, counts, expansions, forEachKeys, expressions };
 }
 
 // ---------------------------------------------------------------- classification
@@ -285,12 +311,23 @@ export interface Totals {
   readonly unexpectedCreations: number;
   /** Creations of addresses the configuration records as deployed: errors. */
   readonly deployedCreations: number;
+  /** Instances kept or moved whose key a `count` or `for_each` known at plan time only decides: named, not judged. */
+  readonly keysNotChecked: number;
+}
+
+/** An instance kept or moved by its address whose key the configuration decides at plan time only. */
+export interface KeyNotChecked {
+  readonly stateAddress: string;
+  /** Where it is kept or moved to (`module.<name>` for an instance in an HCL module). */
+  readonly configAddress: string;
+  readonly why: string;
 }
 
 /**
  * The check's result. This is also the `--json` output, unchanged:
  * {
  *   safe: boolean,                      // no destroyed instance, no moved-block problem, no deployed address created
+ *   keysNotChecked: [{ stateAddress, configAddress, why }], // instance keys decided at plan time only: not judged
  *   state: { terraformVersion, serial, lineage },   // null when absent
  *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
  *       // outcome: "kept" | "moved" | "hcl-module" | "deposed" | "destroyed"; sorted by address
@@ -299,11 +336,12 @@ export interface Totals {
  *   creations: [{ address, expected, deployed, note }], // in the configuration, not in the state
  *   identityMismatches: [{ address, stateAddress, field, state, deployed }], // errors (exit 1): not the deployed state
  *   totals: { managedInstances, kept, moved, inHclModule, deposed, destroyed,
- *             dataSourcesSkipped, toBeCreated, unexpectedCreations, deployedCreations }
+ *             dataSourcesSkipped, toBeCreated, unexpectedCreations, deployedCreations, keysNotChecked }
  * }
  */
 export interface MigrationReport {
   readonly safe: boolean;
+  readonly keysNotChecked: KeyNotChecked[];
   readonly state: { readonly terraformVersion: string | null; readonly serial: number | null; readonly lineage: string | null };
   readonly instances: InstanceRow[];
   readonly movedProblems: MovedProblem[];
@@ -359,7 +397,13 @@ function blockedMove(i: StateInstance, source: string, block: MovedBlock, target
   return occupied.modules.has(block.to);
 }
 
-function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied): InstanceRow {
+/** An instance's row, and why its key was not checked when the configuration decides it at plan time only. */
+interface Classified {
+  readonly row: InstanceRow;
+  readonly keyNotChecked?: string;
+}
+
+function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied): Classified {
   const stateAddress = instanceAddress(i);
   const row = (outcome: Outcome, configAddress: string | null, note: string): InstanceRow => ({
     stateAddress,
@@ -368,9 +412,14 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     configAddress,
     note,
   });
-  if (i.deposed !== null) return row("deposed", null, DEPOSED_NOTE);
-  const dropped = droppedByExpansion(stateAddress, config, occupied.instances);
-  if (!i.modulePath && config.resources.has(resourceAddress(i))) return dropped ? row("destroyed", stateAddress, dropped) : row("kept", stateAddress, "");
+  // A key the configuration decides at plan time only: kept or moved by addresses, named in the note and in keysNotChecked.
+  const judged = (outcome: Outcome, configAddress: string, note: string, verdict: KeyVerdict, prefix = ""): Classified => {
+    if (verdict && "destroyed" in verdict) return { row: row("destroyed", configAddress, `${prefix}${verdict.destroyed}`) };
+    if (!verdict) return { row: row(outcome, configAddress, note) };
+    return { row: row(outcome, configAddress, `${note ? `${note}; ` : ""}key not checked: ${verdict.notChecked}`), keyNotChecked: verdict.notChecked };
+  };
+  if (i.deposed !== null) return { row: row("deposed", null, DEPOSED_NOTE) };
+  if (!i.modulePath && config.resources.has(resourceAddress(i))) return judged("kept", stateAddress, "", keyVerdict(stateAddress, config, occupied.instances));
 
   for (const source of moveSources(i)) {
     const block = movedFrom.get(source);
@@ -379,19 +428,18 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     const target = block.to + stateAddress.slice(source.length);
     const kind = targetKind(block.to, config);
     const via = `moved block from \`${block.from}\``;
-    if (kind === "missing") return row("destroyed", target, `${via}, whose target is not in the configuration`);
+    if (kind === "missing") return { row: row("destroyed", target, `${via}, whose target is not in the configuration`) };
     if (blockedMove(i, source, block, target, occupied)) {
-      return row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`);
+      return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`) };
     }
-    const droppedTarget = kind === "resource" ? droppedByExpansion(target, config, occupied.instances) : undefined;
-    if (droppedTarget) return row("destroyed", target, `${via}; ${droppedTarget}`);
-    return row("moved", target, kind === "hcl-module" ? `${via}; into an HCL module (its contents are not checked)` : via);
+    if (kind === "hcl-module") return judged("moved", target, `${via}; into an HCL module (its contents are not checked)`, moduleKeyVerdict(target, config), `${via}; `);
+    return judged("moved", target, via, keyVerdict(target, config, occupied.instances), `${via}; `);
   }
 
   const mod = topModuleName(i.modulePath);
-  if (mod !== null && config.modules.has(mod)) return row("hcl-module", `module.${mod}`, "module block kept: address unchanged");
+  if (mod !== null && config.modules.has(mod)) return judged("hcl-module", `module.${mod}`, "module block kept: address unchanged", moduleKeyVerdict(stateAddress, config));
   const why = mod !== null ? `module \`module.${mod}\` is gone` : "not in the configuration";
-  return row("destroyed", null, `${why} and no moved block covers it`);
+  return { row: row("destroyed", null, `${why} and no moved block covers it`) };
 }
 
 /**
@@ -412,7 +460,11 @@ export function classify(
 
   const sorted = [...state.instances].sort(compareInstances);
   const occupied = occupiedBy(state.instances);
-  const instances = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied));
+  const classified = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied));
+  const instances = classified.map((c) => c.row);
+  const keysNotChecked: KeyNotChecked[] = classified.flatMap(({ row, keyNotChecked }) =>
+    keyNotChecked === undefined ? [] : [{ stateAddress: row.stateAddress, configAddress: row.configAddress!, why: keyNotChecked }],
+  );
   const mismatches = identityMismatches(instances, sorted, identities);
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
@@ -451,9 +503,11 @@ export function classify(
     toBeCreated: creations.length,
     unexpectedCreations: creations.filter((c) => !c.expected && !c.deployed).length,
     deployedCreations: creations.filter((c) => c.deployed).length,
+    keysNotChecked: keysNotChecked.length,
   };
   return {
     safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0 && mismatches.length === 0,
+    keysNotChecked,
     state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
     instances,
     movedProblems,
@@ -522,6 +576,11 @@ export function renderMarkdown(report: MigrationReport): string {
     }
   }
 
+  if (report.keysNotChecked.length > 0) {
+    lines.push("", "### Instance keys not checked", "");
+    for (const k of report.keysNotChecked) lines.push(`- ${code(k.stateAddress)} (to ${code(k.configAddress)}): ${k.why}; \`npm run plan-check\` asks Terraform`);
+  }
+
   const deposed = report.instances.filter((r) => r.outcome === "deposed");
   if (deposed.length > 0) {
     lines.push("", "### Deposed objects", "");
@@ -545,7 +604,9 @@ export function renderMarkdown(report: MigrationReport): string {
 function resultLine(report: MigrationReport): string {
   if (report.safe) {
     const warn = report.totals.unexpectedCreations;
-    return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}.\n\n${NOT_CHECKED}`;
+    const keys = report.keysNotChecked.map((k) => code(k.stateAddress));
+    const unjudged = keys.length ? `; ${keys.length} instance key(s) not checked (known at plan time only): ${keys.join(", ")}` : "";
+    return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}${unjudged}.\n\n${NOT_CHECKED}`;
   }
   const problems: string[] = [];
   const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => code(r.stateAddress));
