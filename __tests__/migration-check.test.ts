@@ -597,6 +597,8 @@ describe("CLI", () => {
     const json = JSON.parse(out.stdout);
     expect(Object.keys(json)).toEqual([
       "safe",
+      "safeBy",
+      "notChecked",
       "keysNotChecked",
       "state",
       "instances",
@@ -608,6 +610,13 @@ describe("CLI", () => {
     ]);
     expect(json).toEqual({
       safe: true,
+      safeBy: "addresses",
+      notChecked: [
+        "a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet)",
+        "anything inside an HCL module",
+        "values known at plan time",
+        "a provider's validation",
+      ],
       keysNotChecked: [],
       state: { terraformVersion: "1.5.7", serial: 7, lineage: "test-lineage" },
       instances: [{ stateAddress: "aws_vpc.main", deposed: null, outcome: "kept", configAddress: "aws_vpc.main", note: "" }],

@@ -204,7 +204,7 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     );
     const json = run(state, stack, ["--json"]);
     const report = JSON.parse(json.stdout);
-    expect([json.code, report.safe, report.totals.keysNotChecked]).toEqual([0, true, 2]);
+    expect([json.code, report.safe, report.safeBy, report.totals.keysNotChecked]).toEqual([0, true, "addresses", 2]);
     expect(report.keysNotChecked.map((k: { stateAddress: string; configAddress: string }) => [k.stateAddress, k.configAddress])).toEqual([
       ['aws_sqs_queue.each["a"]', 'aws_sqs_queue.each["a"]'],
       ['module.byvar["k"].aws_sqs_queue.q', "module.byvar"],
@@ -277,7 +277,7 @@ describe("what 'safe' covers", () => {
     expect(out.stdout.endsWith(
       "**Result: safe**: no instance is destroyed by the migration.\n\n" +
         "By addresses alone. Not checked: a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet), " +
-        "anything inside an HCL module, values known at plan time: `npm run plan-check` asks Terraform for those.\n",
+        "anything inside an HCL module, values known at plan time, a provider's validation: `npm run plan-check` asks Terraform for those.\n",
     )).toBe(true);
   });
 });

@@ -90,10 +90,14 @@ export const UNEXPECTED_CREATION_NOTE = "warning: not in the state and not a mov
 export const DEPLOYED_CREATION_NOTE =
   "**error**: the configuration records it as deployed (`deployed`), but no instance of this state is at or moves to it: " +
   "this is not the deployed state, or the object was lost from it; a deploy would create a second one";
-/** What "safe" does not cover: said under the verdict, so it is never read as Terraform's plan. */
-export const NOT_CHECKED =
-  "By addresses alone. Not checked: a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet), " +
-  "anything inside an HCL module, values known at plan time: `npm run plan-check` asks Terraform for those.";
+/** What "safe" does not cover, whatever the state: the JSON's `notChecked`, and said under the verdict, so it is never read as Terraform's plan. */
+export const NOT_CHECKED_ITEMS: readonly string[] = [
+  "a replacement forced by a changed argument (a name, the VPC, the AMI, a subnet)",
+  "anything inside an HCL module",
+  "values known at plan time",
+  "a provider's validation",
+];
+export const NOT_CHECKED = `By addresses alone. Not checked: ${NOT_CHECKED_ITEMS.join(", ")}: \`npm run plan-check\` asks Terraform for those.`;
 export const DEPOSED_NOTE = "deposed (will be cleaned up by the next apply, as with the HCL)";
 
 /** True for `<type>.<name>` addresses whose creation the ML worker fixes explain. */
@@ -326,7 +330,9 @@ export interface KeyNotChecked {
 /**
  * The check's result. This is also the `--json` output, unchanged:
  * {
- *   safe: boolean,                      // no destroyed instance, no moved-block problem, no deployed address created
+ *   safe: boolean,                      // no destroyed instance, no moved-block problem, no deployed address created: by addresses alone
+ *   safeBy: "addresses",                // what `safe` is judged by (Terraform's plan is plan-check's)
+ *   notChecked: string[],               // what `safe` does not cover (NOT_CHECKED_ITEMS), whatever the state
  *   keysNotChecked: [{ stateAddress, configAddress, why }], // instance keys decided at plan time only: not judged
  *   state: { terraformVersion, serial, lineage },   // null when absent
  *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
@@ -341,6 +347,8 @@ export interface KeyNotChecked {
  */
 export interface MigrationReport {
   readonly safe: boolean;
+  readonly safeBy: "addresses";
+  readonly notChecked: readonly string[];
   readonly keysNotChecked: KeyNotChecked[];
   readonly state: { readonly terraformVersion: string | null; readonly serial: number | null; readonly lineage: string | null };
   readonly instances: InstanceRow[];
@@ -507,6 +515,8 @@ export function classify(
   };
   return {
     safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0 && mismatches.length === 0,
+    safeBy: "addresses",
+    notChecked: NOT_CHECKED_ITEMS,
     keysNotChecked,
     state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
     instances,
