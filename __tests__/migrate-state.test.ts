@@ -89,6 +89,27 @@ describe("the moves for each fixture, from the synthesized moved blocks", () => 
     );
   });
 
+  it("refuses an instance move out of a resource whose other instance no block takes, naming both; takes both when blocks do", () => {
+    const state = load(POST_FIX);
+    const url = state.resources.find((r) => r.module === "module.ssm" && r.name === "ml_worker_queue_url")!;
+    url.instances.push({ ...structuredClone(url.instances[0]), index_key: 1 });
+    expect(() => planMoves(state, moved)).toThrow(
+      new InputError(
+        "refusing to migrate: 1 moved block(s) take one instance out of a resource whose other instances would stay behind:\n" +
+          "  - moved block module.ssm.aws_ssm_parameter.ml_worker_queue_url[0] → aws_ssm_parameter.ssm_ml_worker_queue_url takes [0] alone out of " +
+          "module.ssm.aws_ssm_parameter.ml_worker_queue_url; the state holds module.ssm.aws_ssm_parameter.ml_worker_queue_url[1] too, which no moved block takes\n" +
+          "The stack moves one instance of a resource only where the HCL counts it 0 or 1, so [0] is its only instance: another one is not what that configuration makes, " +
+          "and migrate-state cannot verify a copy where part of a resource moved. Nothing was written. Find out where it came from (terraform state show '<address>'); " +
+          "npm run plan-check shows what Terraform would do to it.",
+      ),
+    );
+    const both = [...moved, { from: "module.ssm.aws_ssm_parameter.ml_worker_queue_url[1]", to: "aws_ssm_parameter.ssm_ml_worker_queue_url_b" }];
+    expect(planMoves(state, both).moves.filter((m) => m.from.includes("ml_worker_queue_url")).map((m) => m.instances)).toEqual([
+      [{ from: "module.ssm.aws_ssm_parameter.ml_worker_queue_url[0]", to: "aws_ssm_parameter.ssm_ml_worker_queue_url" }],
+      [{ from: "module.ssm.aws_ssm_parameter.ml_worker_queue_url[1]", to: "aws_ssm_parameter.ssm_ml_worker_queue_url_b" }],
+    ]);
+  });
+
   it("refuses a chain of moves and a module move", () => {
     const state = load(POST_FIX);
     expect(() => planMoves(state, [{ from: "module.ecr.aws_ecr_repository.backend", to: "aws_ecr_repository.a" }, { from: "aws_ecr_repository.a", to: "aws_ecr_repository.b" }])).toThrow(

@@ -60,8 +60,9 @@ export function stateObjects(state: RawState): Map<string, { resource: RawResour
 /**
  * The moves to apply: every moved block whose source is in the state, in the
  * configuration's order. Refuses (InputError, exit 2) a target already in the
- * state, a chain (a target that is another block's source) and anything but
- * resource or resource-instance addresses.
+ * state, a chain (a target that is another block's source), anything but
+ * resource or resource-instance addresses, and an instance move out of a
+ * resource whose other instances no block moves (they would stay behind).
  */
 export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePlan {
   const managed = state.resources.filter((r) => r.mode === "managed");
@@ -70,6 +71,7 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
   const moves: PlannedMove[] = [];
   const absent: MovedBlock[] = [];
   const taken: string[] = [];
+  const leftBehind: string[] = [];
   let applied = 0;
   for (const m of moved) {
     const from = splitAddress(m.from);
@@ -89,6 +91,16 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
       taken.push(`moved block ${m.from} → ${m.to}: ${occupied.map((i) => instanceAddressOf(occupant!, i)).join(", ")} is already in the state`);
       continue;
     }
+    // The table's instance moves take a counted resource's only instance (the HCL counts it 0 or 1): another one
+    // would stay at the source, where the copy's check (a move keeps the rest of an address) could not place it.
+    if (from.index) {
+      const others = resource.instances.filter((i) => keySuffix(i.index_key) !== from.index && !sources.has(instanceAddressOf(resource, i)));
+      if (others.length > 0) {
+        const named = others.map((i) => `${instanceAddressOf(resource, i)}${i.deposed ? ` (deposed ${i.deposed})` : ""}`);
+        leftBehind.push(`moved block ${m.from} → ${m.to} takes ${from.index} alone out of ${from.resource}; the state holds ${named.join(", ")} too, which no moved block takes`);
+        continue;
+      }
+    }
     moves.push({
       from: m.from,
       to: m.to,
@@ -102,6 +114,15 @@ export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePl
       `refusing to migrate: ${taken.length} move target(s) already taken, Terraform would refuse to move there and the state holds two objects for one address:\n` +
         taken.map((t) => `  - ${t}`).join("\n") +
         "\nNothing was written. Find out how the target got there (a partial earlier migration? an import?) before anything else.",
+    );
+  }
+  if (leftBehind.length) {
+    throw new InputError(
+      `refusing to migrate: ${leftBehind.length} moved block(s) take one instance out of a resource whose other instances would stay behind:\n` +
+        leftBehind.map((t) => `  - ${t}`).join("\n") +
+        "\nThe stack moves one instance of a resource only where the HCL counts it 0 or 1, so [0] is its only instance: another one is not what that configuration makes, " +
+        "and migrate-state cannot verify a copy where part of a resource moved. Nothing was written. Find out where it came from (terraform state show '<address>'); " +
+        "npm run plan-check shows what Terraform would do to it.",
     );
   }
   return { moves, absent, applied };
