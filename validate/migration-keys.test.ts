@@ -1,0 +1,118 @@
+// migration-check's verdict on instance keys against Terraform's own plan of the same configuration
+// (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
+// without count or for_each, and string keys against a literal for_each map. terraform_data and a local
+// module only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
+// what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
+// deletes one of those two: why it must not pass silently).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { classify, parseStack, parseState } from "../lib/migration";
+import { ENV, describeDetection, detectToolchain, terraformEnv } from "../lib/toolchain";
+import { tempDir } from "../__tests__/tmp";
+
+const detection = detectToolchain();
+const required = process.env[ENV.require] === "1";
+
+test(`terraform toolchain: ${describeDetection(detection)}`, () => {
+  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
+  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
+});
+
+const describeTier = detection.ok ? describe : describe.skip;
+
+const CONFIG = {
+  variable: { keys: { type: "set(string)", default: ["k"] } },
+  resource: { terraform_data: { lit: { for_each: { a: {} } }, byvar: { for_each: "${var.keys}" } } },
+  module: {
+    plain: { source: "./m" },
+    counted: { source: "./m", count: 2 },
+    each: { source: "./m", for_each: { a: {} } },
+    eachvar: { source: "./m", for_each: "${var.keys}" },
+  },
+};
+
+/** [module path or "", resource name, index keys] of the state: one terraform_data instance each. */
+const HELD: [string, string, (string | number | null)[]][] = [
+  ["", "lit", ["a", "b"]],
+  ["", "byvar", ["k", "z"]],
+  ["module.plain", "a", [null]],
+  ["module.plain[0]", "a", [null]],
+  ["module.counted", "a", [null]],
+  ["module.counted[1]", "a", [null]],
+  ["module.counted[2]", "a", [null]],
+  ['module.counted["z"]', "a", [null]],
+  ['module.each["a"]', "a", [null]],
+  ['module.each["b"]', "a", [null]],
+  ["module.each[0]", "a", [null]],
+  ['module.eachvar["k"]', "a", [null]],
+  ['module.eachvar["z"]', "a", [null]],
+];
+
+const STATE = {
+  version: 4,
+  terraform_version: "1.11.4",
+  serial: 1,
+  lineage: "migration-keys",
+  outputs: {},
+  resources: HELD.map(([module, name, keys]) => ({
+    mode: "managed",
+    ...(module ? { module } : {}),
+    type: "terraform_data",
+    name,
+    provider: 'provider["terraform.io/builtin/terraform"]',
+    instances: keys.map((k) => ({
+      ...(k === null ? {} : { index_key: k }),
+      schema_version: 0,
+      attributes: { id: `id-${module}-${name}-${k}`, input: null, output: null, triggers_replace: null },
+    })),
+  })),
+};
+
+describeTier("instance keys: migration-check against Terraform's plan", () => {
+  let deleted: string[] = [];
+
+  beforeAll(() => {
+    if (!detection.ok) return;
+    const dir = tempDir("migration-keys-");
+    fs.mkdirSync(path.join(dir, "m"));
+    fs.writeFileSync(path.join(dir, "m", "main.tf"), 'resource "terraform_data" "a" {}\n');
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(CONFIG, null, 2));
+    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(STATE, null, 2));
+    const tf = (args: string[]) => {
+      const r = spawnSync(detection.toolchain.terraform, args, {
+        cwd: dir,
+        env: terraformEnv({ TF_CLI_CONFIG_FILE: path.join(path.sep, "dev", "null") }),
+        encoding: "utf8",
+        timeout: 120000,
+      });
+      if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}`);
+      return r.stdout;
+    };
+    tf(["init", "-input=false", "-no-color"]);
+    tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=tfplan"]);
+    const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: { address: string; change: { actions: string[] } }[] };
+    deleted = plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.address).sort();
+  });
+
+  it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable decides", () => {
+    const report = classify(parseState(JSON.stringify(STATE), "state"), parseStack(JSON.stringify(CONFIG), "stack"));
+    const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => r.stateAddress).sort();
+    const unchecked = report.keysNotChecked.map((k) => k.stateAddress).sort();
+    expect(destroyed).toEqual([
+      "module.counted.terraform_data.a",
+      'module.counted["z"].terraform_data.a',
+      "module.counted[2].terraform_data.a",
+      'module.each["b"].terraform_data.a',
+      "module.each[0].terraform_data.a",
+      "module.plain[0].terraform_data.a",
+      'terraform_data.lit["b"]',
+    ]);
+    expect(unchecked).toEqual(['module.eachvar["k"].terraform_data.a', 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["k"]', 'terraform_data.byvar["z"]']);
+    // Terraform: the same deletes, and of the keys not checked, the two the variable does not hold.
+    expect(deleted).toEqual(
+      [...destroyed, 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["z"]'].sort(),
+    );
+    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked]).toEqual([false, "addresses", 7, 4]);
+  });
+});
