@@ -1,14 +1,15 @@
 // synth-diff's view into template assets: an attribute whose old and new
 // values name a version of the same asset (`assets/<id>/<hash>/<file>`, the
 // compute templates) gets the change of the file's content, as a unified
-// line diff, secret-looking lines masked. The files are read from each side's
-// synthesized output (readAssetFiles); the comparison itself is pure.
+// line diff, secrets masked (lib/tf-diff-mask.ts). The files are read from
+// each side's synthesized output (readAssetFiles); the comparison is pure.
 import * as fs from "fs";
 import * as path from "path";
 import { structuredPatch } from "diff";
-import { isSecretName } from "../policy/secret-names";
-import { isPureReference } from "../policy/template";
-import { AttributeChange, Json, MASK, StackDiff, compare } from "./tf-diff";
+import { AttributeChange, Json, StackDiff, compare } from "./tf-diff";
+import { maskLines } from "./tf-diff-mask";
+
+export { maskSecretLine } from "./tf-diff-mask";
 
 /** A file over this size is named with its sizes and hashes, not diffed (nor read whole). */
 export const ASSET_DIFF_LIMIT = 256 * 1024;
@@ -42,7 +43,7 @@ export interface AssetChange {
   /** Bytes; absent when the file could not be read. */
   readonly oldSize?: number;
   readonly newSize?: number;
-  /** For `changed`: unified diff lines (`@@ -a,b +c,d @@`, ` context`, `-old`, `+new`), secret-looking values masked. */
+  /** For `changed`: unified diff lines (`@@ -a,b +c,d @@`, ` context`, `-old`, `+new`), secrets masked (lib/tf-diff-mask.ts). */
   readonly diff?: readonly string[];
 }
 
@@ -65,28 +66,28 @@ function refsOf(v: Json | undefined, out = new Map<string, AssetRef>()): Map<str
   return out;
 }
 
-/** `NAME=value`, `NAME: value`, `"NAME": "value"` anywhere in a line: the value masked when NAME is secret-like. */
-const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(\$\{[^}]*\}|"[^"]*"|'[^']*'|[^\s"',;}]+)/g;
-/** A value that only refers to one elsewhere: a template placeholder or a shell variable. */
-const isReference = (v: string) => isPureReference(v) || /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(v) || /^\$\{[^}]*\}$/.test(v);
-
-/** A line with every literal under a secret-like name replaced by MASK (placeholders and variables shown). */
-export function maskSecretLine(line: string): string {
-  return line.replace(ASSIGNMENT, (whole, quote: string, name: string, sep: string, value: string) => {
-    const bare = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
-    if (!isSecretName(name) || bare === "" || isReference(bare)) return whole;
-    const q = value === bare ? "" : value[0];
-    return `${quote}${name}${quote}${sep}${q}${MASK}${q}`;
-  });
-}
-
-/** The unified diff of two texts, as lines, each changed or context line masked by maskSecretLine. */
+/**
+ * The unified diff of two texts, as lines, each changed or context line shown as maskLines gives it in its
+ * whole file (a line inside a private key, or the value under a `password:` key, is masked whatever the
+ * hunk shows of its file). The diff is of the texts themselves: a changed secret shows as a changed line.
+ */
 export function lineDiff(a: string, b: string, context = ASSET_CONTEXT): string[] {
   const { hunks } = structuredPatch("old", "new", a, b, undefined, undefined, { context });
-  return hunks.flatMap((h) => [
-    `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
-    ...h.lines.map((l) => (l.startsWith("\\") ? l : l[0] + maskSecretLine(l.slice(1)))),
-  ]);
+  const [oldLines, newLines] = [maskLines(a), maskLines(b)];
+  return hunks.flatMap((h) => {
+    let [o, n] = [h.oldStart - 1, h.newStart - 1];
+    return [
+      `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
+      ...h.lines.map((l) => {
+        if (l[0] === "-") return `-${oldLines[o++]}`;
+        if (l[0] === "+") return `+${newLines[n++]}`;
+        if (l[0] !== " ") return l; // \ No newline at end of file
+        // A context line: masked if either file's masking masks it.
+        const [old, now] = [oldLines[o++], newLines[n++]];
+        return ` ${old !== l.slice(1) ? old : now}`;
+      }),
+    ];
+  });
 }
 
 const lineCount = (b: Buffer) => {

@@ -5,6 +5,7 @@
 import { isSecretName } from "../policy/secret-names";
 import { isPureReference } from "../policy/template";
 import type { AssetChange } from "./tf-diff-assets";
+import { MASK } from "./tf-diff-mask";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -13,8 +14,8 @@ type JsonObject = { [key: string]: Json };
 export const BLOCK_KINDS = ["terraform", "provider", "variable", "local", "data", "resource", "module", "output", "import", "check", "other"] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
 
-/** What replaces a sensitive variable's default, or a literal under a secret-like name, wherever it would be shown. */
-export const MASK = "(sensitive)";
+/** What replaces a sensitive variable's default, a literal under a secret-like name, or a secret inside a text, wherever it would be shown. */
+export { MASK };
 
 /** One step of an attribute path. */
 export type PathStep =

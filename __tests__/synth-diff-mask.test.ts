@@ -1,0 +1,145 @@
+// synth-diff's masking of secrets inside texts (lib/tf-diff-mask.ts): a URL's
+// password, a PEM private key, a value on the lines after a secret-like YAML
+// key; in template assets' diff lines.
+import { lineDiff } from "../lib/tf-diff-assets";
+import { maskLines, maskSecretLine, maskText } from "../lib/tf-diff-mask";
+
+const KEY = ["-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "k3yM4t3r1aLs3cr3tL1n3==", "-----END PRIVATE KEY-----"];
+const CERT = ["-----BEGIN CERTIFICATE-----", "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa", "-----END CERTIFICATE-----"];
+
+describe("a URL's password", () => {
+  it("is masked anywhere in a line, user and host kept (postgres, redis, amqp, https; an @ inside it; JSON)", () => {
+    expect(maskSecretLine("DATABASE_URL=postgres://zivo:pa55w0rd@db.internal:5432/zivo?sslmode=require")).toBe(
+      "DATABASE_URL=postgres://zivo:(sensitive)@db.internal:5432/zivo?sslmode=require",
+    );
+    expect(maskSecretLine("      - REDIS_URL=redis://:r3dis@redis:6379/0")).toBe("      - REDIS_URL=redis://:(sensitive)@redis:6379/0");
+    expect(maskSecretLine('amqp "amqp://zivo:gu3st@rabbitmq:5672/" then git clone https://bot:tok@en@github.com/zivo/x.git')).toBe(
+      'amqp "amqp://zivo:(sensitive)@rabbitmq:5672/" then git clone https://bot:(sensitive)@github.com/zivo/x.git',
+    );
+    expect(maskSecretLine('{"url":"postgres://u:pa55w0rd@h/db","contact":"ops@zivohealth.ai"}')).toBe('{"url":"postgres://u:(sensitive)@h/db","contact":"ops@zivohealth.ai"}');
+    // A secret-named query parameter too: the URL as a whole is one value to the NAME=value rule.
+    expect(maskSecretLine("DB=postgres://db/zivo?user=app&password=qu3ry&sslmode=require")).toBe("DB=postgres://db/zivo?user=app&password=(sensitive)&sslmode=require");
+  });
+
+  it("is shown when it is a placeholder or a variable; a URL without a password is unchanged", () => {
+    for (const line of [
+      "REDIS_URL=redis://redis:6379/0",
+      'test: ["CMD", "curl", "-f", "http://localhost:${reminder_service_port}/api/v1/reminders/health"]',
+      "DATABASE_URL=postgres://zivo:${db_password}@db:5432/zivo",
+      "DATABASE_URL=postgres://zivo:$POSTGRES_PASSWORD@db:5432/zivo",
+      "GIT=https://deploy@github.com/zivo/x.git",
+      "LIVEKIT_URL=ws://$${HOST_PUBLIC_DNS:-localhost}:7880",
+      "postgres://zivo:@db/zivo",
+      // As the compute user data writes them: an escaped placeholder, a command substitution.
+      "SECRET_KEY=$${SECRET_KEY}",
+      'OPENAI_API_KEY="$${OPENAI_API_KEY}"',
+      'POSTGRES_PASSWORD=$(aws --region ${AWS_REGION} ssm get-parameter --with-decryption --name "/${PROJECT}/${ENVIRONMENT}/db/password")',
+    ]) {
+      expect(maskSecretLine(line)).toBe(line);
+    }
+  });
+});
+
+describe("a PEM block whose label says PRIVATE or SECRET", () => {
+  it("has every line between BEGIN and END masked, indentation kept; a certificate beside it shown", () => {
+    const text = ["tls:", "  cert: |", ...CERT.map((l) => `    ${l}`), "  key: |", ...KEY.map((l) => `    ${l}`), "  port: 443"].join("\n");
+    expect(maskLines(text)).toEqual([
+      "tls:",
+      "  cert: |",
+      ...CERT.map((l) => `    ${l}`),
+      "  key: |",
+      "    -----BEGIN PRIVATE KEY-----",
+      "    (sensitive)",
+      "    (sensitive)",
+      "    -----END PRIVATE KEY-----",
+      "  port: 443",
+    ]);
+  });
+
+  it("is masked on one line (escaped newlines, as in a JSON string), after its key on the same line, and to the end when never ended", () => {
+    expect(maskText(`{"key":"${KEY.join("\\n")}\\n","cert":"${CERT.join("\\n")}"}`)).toBe(
+      `{"key":"-----BEGIN PRIVATE KEY-----(sensitive)-----END PRIVATE KEY-----\\n","cert":"${CERT.join("\\n")}"}`,
+    );
+    expect(maskLines(["SSH_KEY=\"-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXk", "k3yM4t3r", "-----END OPENSSH PRIVATE KEY-----\"", "NEXT=1"].join("\n"))).toEqual([
+      'SSH_KEY="-----BEGIN OPENSSH PRIVATE KEY-----(sensitive)',
+      "(sensitive)",
+      '-----END OPENSSH PRIVATE KEY-----"',
+      "NEXT=1",
+    ]);
+    expect(maskLines(["-----BEGIN RSA PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED", "MIIEvQ", "", "k3yM4t3r"].join("\n"))).toEqual([
+      "-----BEGIN RSA PRIVATE KEY-----",
+      "(sensitive)",
+      "(sensitive)",
+      "",
+      "(sensitive)",
+    ]);
+    expect(maskLines(["-----BEGIN PGP SECRET KEY BLOCK-----", "lQOYBF", "-----END PGP SECRET KEY BLOCK-----"].join("\n"))[1]).toBe("(sensitive)");
+    expect(maskLines(["-----BEGIN PUBLIC KEY-----", "MFkwEwYH", "-----END PUBLIC KEY-----"].join("\n"))[1]).toBe("MFkwEwYH");
+  });
+});
+
+describe("a value on the lines after its secret-like YAML key", () => {
+  it("is masked: an indented scalar (quoted or plain, over lines), a | or > block scalar, until a line no deeper than the key", () => {
+    const yaml = [
+      "services:",
+      "  api:",
+      "    environment:",
+      "      DB_PASSWORD:",
+      "        hunter2",
+      "      API_TOKEN:   # from the vault",
+      '        "s3cr3t-token"',
+      "      SMTP_PASSWORD: |",
+      "        bl0ck-line-1",
+      "",
+      "        bl0ck-line-2",
+      "      - client_secret: >-",
+      "          f0lded",
+      "          f0lded-more",
+      "      MODE: sqs",
+    ].join("\n");
+    expect(maskLines(yaml)).toEqual([
+      "services:",
+      "  api:",
+      "    environment:",
+      "      DB_PASSWORD:",
+      "        (sensitive)",
+      "      API_TOKEN:   # from the vault",
+      "        (sensitive)",
+      "      SMTP_PASSWORD: |",
+      "        (sensitive)",
+      "",
+      "        (sensitive)",
+      "      - client_secret: >-",
+      "          (sensitive)",
+      "          (sensitive)",
+      "      MODE: sqs",
+    ]);
+  });
+
+  it("is not looked for under other keys, nor in a mapping or list under a secret-like key (compose's secrets: lists names); a placeholder is shown", () => {
+    const yaml = [
+      "services:",
+      "  api:",
+      "    secrets:",
+      "      - db_password",
+      "    password:",
+      "    image: redis:7",
+      "    token:",
+      "      ${API_TOKEN}",
+      "secrets:",
+      "  db_password:",
+      "    file: ./db_password.txt",
+      "description: >",
+      "  a password is needed",
+    ].join("\n");
+    expect(maskLines(yaml)).toEqual(yaml.split("\n"));
+  });
+});
+
+it("masks a line of an asset's diff by its whole file: a hunk that shows neither the BEGIN line nor the YAML key", () => {
+  const pem = ["x=1", "cat > /etc/tls.key <<EOF", ...KEY, "EOF", "y=2", ""].join("\n");
+  const rotated = pem.replace("k3yM4t3r1aLs3cr3tL1n3==", "n3wk3yM4t3r==").replace("y=2", "y=3");
+  expect(lineDiff(pem, rotated, 1)).toEqual(["@@ -4,5 +4,5 @@", " (sensitive)", "-(sensitive)", "+(sensitive)", " -----END PRIVATE KEY-----", " EOF", "-y=2", "+y=3"]);
+  const yaml = ["api:", "  password:", "    hunter2", "    hunter2-continued", "  port: 80", ""].join("\n");
+  expect(lineDiff(yaml, yaml.replace("hunter2-continued", "hunter3-continued"), 0)).toEqual(["@@ -4,1 +4,1 @@", "-    (sensitive)", "+    (sensitive)"]);
+});

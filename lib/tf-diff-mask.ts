@@ -1,0 +1,142 @@
+// synth-diff's masking of secrets inside text: what a report prints of a
+// string (an attribute's value, a template asset's lines) with the secrets a
+// reader could find in it replaced by MASK. Names are judged by the policy's
+// isSecretName; shapes need no name: a URL's password, a PEM private key.
+// Pure: no file, no git.
+import { isSecretName } from "../policy/secret-names";
+import { isPureReference } from "../policy/template";
+
+/** What replaces a secret wherever it would be shown. */
+export const MASK = "(sensitive)";
+
+/** `NAME=value`, `NAME: value`, `"NAME": "value"` anywhere in a line: the value masked when NAME is secret-like. */
+const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(\$\$?\{[^}]*\}|"[^"]*"|'[^']*'|[^\s"',;}]+)/g;
+/**
+ * `scheme://user:password@`: the password is what runs from the first `:` of the authority to its last `@`
+ * (an unencoded `@` in a password stays inside it); the authority ends at whitespace, `/ ? #`, a double quote
+ * or a backslash (a JSON escape). The scheme is at most 32 characters, so no line makes this slow.
+ */
+const URL_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*):([^\s/?#"\\]*)@/g;
+/** `?password=...`, `&api_key=...` in a URL's query: masked by the name (the URL as a whole is one ASSIGNMENT value). */
+const QUERY_PARAMETER = /([?&;])([A-Za-z_][A-Za-z0-9_.-]*)=([^&#\s"'\\]*)/g;
+/** A PEM block whose label says PRIVATE or SECRET (`RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE KEY`). */
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]*(?:PRIVATE|SECRET)[A-Z0-9 ]*)-----/;
+const PEM_END = /-----END [A-Z0-9 ]*-----/;
+/** A YAML key alone on its line (`password:`, `- "api_token": |`), the value on the lines after it; a comment may follow. */
+const YAML_KEY = /^(\s*(?:-\s+)?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2\s*:[ \t]*([|>][-+0-9]*)?[ \t]*(?:#.*)?\r?$/;
+/** A line that starts a YAML mapping entry or sequence item: not a scalar. */
+const YAML_STRUCTURE = /^\s*(?:-(?:\s|$)|(["']?)[^\s"'#:][^"'#:]*\1\s*:(?:\s|$)|#)/;
+
+/**
+ * A value that only refers to one elsewhere: a template placeholder, a shell variable (`$${X}` in a
+ * template is `${X}` once rendered), a command substitution (`$(aws ssm get-parameter ...)`: code, not a
+ * literal), or a Terraform reference (`var.x`, `module.a.b`, `aws_x.y.z`) as an HCL expression passes it
+ * to templatefile.
+ */
+const isReference = (v: string) =>
+  isPureReference(v) ||
+  /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(v) ||
+  /^\$\$?\{[^}]*\}$/.test(v) ||
+  v.startsWith("$(") ||
+  /^(?:var|local|module|data|each|count|self)\.[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) ||
+  /^[a-z][a-z0-9]*_[a-z0-9_]+\.[a-z_][a-z0-9_-]*\.[a-z_][a-z0-9_.-]*$/.test(v);
+
+const unquoted = (v: string) => (/^(["']).*\1$/.test(v) ? v.slice(1, -1) : v);
+
+/**
+ * A line with every literal under a secret-like name and every URL's password replaced by MASK
+ * (placeholders, variables and references shown; a URL keeps its user and host).
+ */
+export function maskSecretLine(line: string): string {
+  const named = line.replace(ASSIGNMENT, (whole, quote: string, name: string, sep: string, value: string) => {
+    const bare = unquoted(value);
+    if (!isSecretName(name) || bare === "" || isReference(bare)) return whole;
+    const q = value === bare ? "" : value[0];
+    return `${quote}${name}${quote}${sep}${q}${MASK}${q}`;
+  });
+  return named
+    .replace(URL_CREDENTIALS, (whole, scheme: string, user: string, password: string) =>
+      password === "" || password === MASK || isReference(password) ? whole : `${scheme}${user}:${MASK}@`,
+    )
+    .replace(QUERY_PARAMETER, (whole, sep: string, name: string, value: string) =>
+      value === "" || value === MASK || !isSecretName(name) || isReference(value) ? whole : `${sep}${name}=${MASK}`,
+    );
+}
+
+/** A line of a secret's value: its indentation kept, the rest MASK (a bare reference shown). */
+const maskWhole = (line: string) => {
+  const text = line.trim();
+  if (text === "" || isReference(unquoted(text))) return line;
+  return `${/^\s*/.exec(line)![0]}${MASK}`;
+};
+
+/** The rest of a line after a PEM block's BEGIN: the block masked up to its END on the same line, if any. */
+function maskPemInLine(line: string): { text: string; open: boolean } {
+  let rest = line;
+  let text = "";
+  for (;;) {
+    const begin = PEM_BEGIN.exec(rest);
+    if (!begin) return { text: text + rest, open: false };
+    const after = rest.slice(begin.index + begin[0].length);
+    const end = PEM_END.exec(after);
+    text += rest.slice(0, begin.index + begin[0].length);
+    if (!end) return { text: text + (after.trim() === "" ? after : MASK), open: true };
+    text += (end.index > 0 ? MASK : "") + end[0];
+    rest = after.slice(end.index + end[0].length);
+  }
+}
+
+const indentOf = (line: string) => /^[ \t]*/.exec(line)![0].length;
+
+/**
+ * Each line of a text with its secrets masked (as many lines, in order): maskSecretLine, and what a line
+ * alone cannot tell: every line of a PEM block whose label says PRIVATE or SECRET, between its BEGIN and END
+ * lines (which are shown; a block never ended is masked to the end); and the value on the lines after a YAML
+ * key that is secret-like and alone on its line: a `|` or `>` block scalar, or a scalar indented under it,
+ * until a line no deeper than the key. A mapping or a list under such a key is shown (each entry masked by
+ * its own name): compose's `secrets:` lists names.
+ */
+export function maskLines(text: string): string[] {
+  const out: string[] = [];
+  let pem = false;
+  /** A secret-like YAML key's column, and whether its value has begun (a block scalar begins at once). */
+  let yaml: { column: number; value: boolean } | undefined;
+  for (const line of text.split("\n")) {
+    if (pem) {
+      const end = PEM_END.exec(line);
+      if (!end) {
+        out.push(maskWhole(line));
+        continue;
+      }
+      pem = false;
+      const before = line.slice(0, end.index);
+      out.push((before.trim() === "" ? before : `${/^\s*/.exec(before)![0]}${MASK}`) + maskSecretLine(line.slice(end.index)));
+      continue;
+    }
+    if (yaml) {
+      if (line.trim() === "" || (!yaml.value && /^\s*#/.test(line) && indentOf(line) > yaml.column)) {
+        out.push(line);
+        continue;
+      }
+      if (indentOf(line) > yaml.column && (yaml.value || !YAML_STRUCTURE.test(line))) {
+        yaml.value = true;
+        out.push(maskWhole(line));
+        continue;
+      }
+      yaml = undefined;
+    }
+    const key = YAML_KEY.exec(line);
+    if (key && isSecretName(key[3])) {
+      yaml = { column: key[1].length, value: key[4] !== undefined };
+      out.push(line);
+      continue;
+    }
+    const inLine = maskPemInLine(line);
+    pem = inLine.open;
+    out.push(maskSecretLine(inLine.text));
+  }
+  return out;
+}
+
+/** A text with its secrets masked (maskLines). */
+export const maskText = (text: string): string => maskLines(text).join("\n");
