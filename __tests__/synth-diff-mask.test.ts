@@ -1,11 +1,17 @@
 // synth-diff's masking of secrets inside texts (lib/tf-diff-mask.ts): a URL's
 // password, a PEM private key, a value on the lines after a secret-like YAML
-// key; in template assets' diff lines.
+// key; in template assets' diff lines, in attribute values old -> new and in
+// the bodies of blocks added or removed (Markdown and JSON alike).
+import { Json, diffDocuments } from "../lib/tf-diff";
 import { lineDiff } from "../lib/tf-diff-assets";
 import { maskLines, maskSecretLine, maskText } from "../lib/tf-diff-mask";
+import { ReportMeta, markdownLines, renderJson } from "../lib/tf-diff-report";
 
+const META: ReportMeta = { ref: "HEAD~1", baseCommit: "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", head: { commit: "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", dirty: false }, notes: [] };
 const KEY = ["-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "k3yM4t3r1aLs3cr3tL1n3==", "-----END PRIVATE KEY-----"];
 const CERT = ["-----BEGIN CERTIFICATE-----", "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa", "-----END CERTIFICATE-----"];
+/** Every secret the tests below put anywhere: none may reach a report. */
+const LEAKS = /pa55w0rd|r3dis|gu3st|tok@en|qu3ry|MIIEvQ|k3yM4t3r|hunter|bl0ck|f0lded|s3cr3t/;
 
 describe("a URL's password", () => {
   it("is masked anywhere in a line, user and host kept (postgres, redis, amqp, https; an @ inside it; JSON)", () => {
@@ -142,4 +148,72 @@ it("masks a line of an asset's diff by its whole file: a hunk that shows neither
   expect(lineDiff(pem, rotated, 1)).toEqual(["@@ -4,5 +4,5 @@", " (sensitive)", "-(sensitive)", "+(sensitive)", " -----END PRIVATE KEY-----", " EOF", "-y=2", "+y=3"]);
   const yaml = ["api:", "  password:", "    hunter2", "    hunter2-continued", "  port: 80", ""].join("\n");
   expect(lineDiff(yaml, yaml.replace("hunter2-continued", "hunter3-continued"), 0)).toEqual(["@@ -4,1 +4,1 @@", "-    (sensitive)", "+    (sensitive)"]);
+});
+
+describe("the values of attributes and blocks", () => {
+  const container = (url: string) => JSON.stringify([{ name: "api", environment: [{ name: "DATABASE_URL", value: url }] }]);
+  const before: { [k: string]: Json } = {
+    resource: {
+      aws_ssm_parameter: { db_url: { name: "/zivohealth/production/db/url", type: "String", value: "postgres://zivo:pa55w0rd@db.internal:5432/zivo" } },
+      aws_ecs_task_definition: { api: { container_definitions: container("redis://:r3dis@redis:6379/0") } },
+      aws_instance: { host: { user_data: `#!/bin/sh\nexport WORKERS=2 TLS_PEM='${KEY.join("\n")}'\n` } },
+      aws_sqs_queue: { old: { name: "old", tags: { broker: "amqp://zivo:gu3st@mq:5672/" } } },
+    },
+  };
+  const after: { [k: string]: Json } = {
+    resource: {
+      aws_ssm_parameter: { db_url: { name: "/zivohealth/production/db/url", type: "String", value: "postgres://zivo:pa55w0rd-2@db-2.internal:5432/zivo" } },
+      aws_ecs_task_definition: { api: { container_definitions: container("redis://:r3dis-new@redis:6379/0") } },
+      aws_instance: { host: { user_data: `#!/bin/sh\nexport WORKERS=4 TLS_PEM='${KEY.join("\n")}'\n` } },
+      aws_sqs_queue: { new: { name: "new", tags: { broker: "amqp://zivo:gu3st@mq:5672/" } } },
+    },
+  };
+  const d = diffDocuments("production", before, after);
+  const markdown = markdownLines([d], META);
+  const json = JSON.parse(renderJson([d], META));
+
+  it("show a URL's password, a private key masked, old -> new, in Markdown and JSON; a change only inside the mask said so", () => {
+    expect(markdown.join("\n") + JSON.stringify(json)).not.toMatch(LEAKS);
+    expect(markdown).toEqual(
+      expect.arrayContaining([
+        '  - `value`: `"postgres://zivo:(sensitive)@db.internal:5432/zivo"` → `"postgres://zivo:(sensitive)@db-2.internal:5432/zivo"`',
+        '  - `jsondecode(container_definitions)[name="api"].environment[name="DATABASE_URL"].value`: changed in a masked secret (not shown): `"redis://:(sensitive)@redis:6379/0"`',
+        // The sizes are of the text as shown, masked.
+        "  - `user_data`: 115 chars → 115 chars, first difference at char 26: `…n/sh\\nexport WORKERS=2 TLS_PEM='-----BEGIN PRIVATE KEY-----\\n(…` → `…n/sh\\nexport WORKERS=4 TLS_PEM='-----BEGIN PRIVATE KEY-----\\n(…`",
+      ]),
+    );
+    const attributes = Object.fromEntries(json.stacks[0].blocks.filter((b: { change: string }) => b.change === "changed").map((b: { address: string; attributes: unknown[] }) => [b.address, b.attributes]));
+    expect(attributes).toEqual({
+      "aws_ecs_task_definition.api": [
+        {
+          path: 'jsondecode(container_definitions)[name="api"].environment[name="DATABASE_URL"].value',
+          change: "changed",
+          masked: true,
+          before: "redis://:(sensitive)@redis:6379/0",
+          after: "redis://:(sensitive)@redis:6379/0",
+        },
+      ],
+      "aws_instance.host": [
+        {
+          path: "user_data",
+          change: "changed",
+          masked: true,
+          before: "#!/bin/sh\nexport WORKERS=2 TLS_PEM='-----BEGIN PRIVATE KEY-----\n(sensitive)\n(sensitive)\n-----END PRIVATE KEY-----'\n",
+          after: "#!/bin/sh\nexport WORKERS=4 TLS_PEM='-----BEGIN PRIVATE KEY-----\n(sensitive)\n(sensitive)\n-----END PRIVATE KEY-----'\n",
+        },
+      ],
+      "aws_ssm_parameter.db_url": [
+        { path: "value", change: "changed", masked: true, before: "postgres://zivo:(sensitive)@db.internal:5432/zivo", after: "postgres://zivo:(sensitive)@db-2.internal:5432/zivo" },
+      ],
+    });
+  });
+
+  it("show the body of a block added or removed with the secrets in its texts masked", () => {
+    const bodies = json.stacks[0].blocks.filter((b: { change: string }) => b.change !== "changed").map((b: { address: string; change: string; body: Json }) => [b.address, b.change, b.body]);
+    expect(bodies).toEqual([
+      ["aws_sqs_queue.new", "added", { name: "new", tags: { broker: "amqp://zivo:(sensitive)@mq:5672/" } }],
+      ["aws_sqs_queue.old", "removed", { name: "old", tags: { broker: "amqp://zivo:(sensitive)@mq:5672/" } }],
+    ]);
+    expect(markdown).toContain('  - `tags` = `{"broker":"amqp://zivo:(sensitive)@mq:5672/"}`');
+  });
 });

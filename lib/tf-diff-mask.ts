@@ -9,6 +9,8 @@ import { isPureReference } from "../policy/template";
 /** What replaces a secret wherever it would be shown. */
 export const MASK = "(sensitive)";
 
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
 /** `NAME=value`, `NAME: value`, `"NAME": "value"` anywhere in a line: the value masked when NAME is secret-like. */
 const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(\$\$?\{[^}]*\}|"[^"]*"|'[^']*'|[^\s"',;}]+)/g;
 /**
@@ -140,3 +142,37 @@ export function maskLines(text: string): string[] {
 
 /** A text with its secrets masked (maskLines). */
 export const maskText = (text: string): string => maskLines(text).join("\n");
+
+/**
+ * A value with the secrets inside its strings masked (maskText; JSON held in a string is masked leaf by
+ * leaf, so it stays JSON). Returns the value itself when nothing was masked.
+ */
+export function maskValues<T extends Json>(v: T): T {
+  if (typeof v === "string") {
+    const inner = parseJson(v);
+    if (inner !== undefined) {
+      const out = maskValues(inner);
+      return (out === inner ? v : JSON.stringify(out)) as T;
+    }
+    const out = maskText(v);
+    return (out === v ? v : out) as T;
+  }
+  if (Array.isArray(v)) {
+    const out = v.map((x) => maskValues(x));
+    return (out.some((x, n) => x !== v[n]) ? out : v) as T;
+  }
+  if (v === null || typeof v !== "object") return v;
+  const o = v as { [key: string]: Json };
+  const entries = Object.keys(o).map((k) => [k, maskValues(o[k])] as const);
+  return (entries.some(([k, x]) => x !== o[k]) ? Object.fromEntries(entries) : v) as T;
+}
+
+function parseJson(v: string): Json | undefined {
+  const t = v.trim();
+  if (!((t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]")))) return undefined;
+  try {
+    return JSON.parse(t) as Json;
+  } catch {
+    return undefined;
+  }
+}

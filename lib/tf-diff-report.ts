@@ -1,7 +1,8 @@
 // synth-diff's report: Markdown for a pull-request comment (summary first,
 // long sections folded, cut to fit one comment with a pointer to the full
 // report), and JSON that keeps every fact. Values are shown shortened; a
-// sensitive variable's default, or a literal under a secret-like name, never.
+// sensitive variable's default, or a literal under a secret-like name, never;
+// the secrets inside texts masked (lib/tf-diff-mask.ts).
 import { AttributeChange, BlockChange, Json, MASK, MoveChange, StackDiff, countChanges } from "./tf-diff";
 import type { AssetChange } from "./tf-diff-assets";
 
@@ -75,6 +76,8 @@ export function attributeLine(c: AttributeChange): string {
       return `${path}: order changed: ${showValue(c.before)} → ${showValue(c.after)}`;
     case "changed": {
       const { before: a, after: b } = c;
+      // What changed is inside a masked secret only: both sides read the same.
+      if (c.masked && JSON.stringify(a) === JSON.stringify(b)) return `${path}: changed in a masked secret (not shown): ${showValue(a)}`;
       if (typeof a === "string" && typeof b === "string" && Math.max(a.length, b.length) > VALUE_LIMIT - 2) return `${path}: ${longStringChange(a, b)}`;
       const delta = Array.isArray(a) && Array.isArray(b) && Math.max(a.length, b.length) > 1 ? listDelta(a, b) : "";
       return `${path}: ${showValue(a)} → ${showValue(b)}${delta}`;

@@ -5,7 +5,7 @@
 import { isSecretName } from "../policy/secret-names";
 import { isPureReference } from "../policy/template";
 import type { AssetChange } from "./tf-diff-assets";
-import { MASK } from "./tf-diff-mask";
+import { MASK, maskValues } from "./tf-diff-mask";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -37,6 +37,8 @@ export interface AttributeChange {
   /** Absent for `removed`; MASK when sensitive. */
   readonly after?: Json;
   readonly sensitive?: true;
+  /** The values are shown with the secrets inside their text masked (a URL's password, a private key: lib/tf-diff-mask.ts). */
+  readonly masked?: true;
   /** The content changes of the template assets the values name (lib/tf-diff-assets.ts). */
   readonly assets?: readonly AssetChange[];
 }
@@ -197,9 +199,9 @@ export function diffDocuments(stack: string, before: JsonObject | undefined, aft
   return { stack, status, blocks: changes, moves, unchanged };
 }
 
-/** A block's body with a sensitive variable's default, and every literal under a secret-like name, masked. */
+/** A block's body with a sensitive variable's default, every literal under a secret-like name and the secrets inside texts masked. */
 function masked(b: Block): Json {
-  const body = maskSecretLiterals(b.body, blockName(b));
+  const body = maskValues(maskSecretLiterals(b.body, blockName(b)));
   if (!b.sensitive || !isObject(body) || !("default" in body)) return body;
   return { ...body, default: MASK };
 }
@@ -246,15 +248,20 @@ function nameAt(steps: readonly PathStep[], body: Json, block: string): string |
   return name;
 }
 
-/** An attribute change with the literals a secret-like name holds masked, and marked sensitive. */
+/**
+ * An attribute change with the literals a secret-like name holds masked, and marked sensitive; otherwise
+ * with the secrets inside its texts masked (maskValues), and marked masked.
+ */
 function maskSecretChange(c: AttributeChange, now: Block, old: Block): AttributeChange {
   if (c.sensitive) return c;
   const name = nameAt(c.steps, c.change === "removed" ? old.body : now.body, blockName(now));
-  const mask = (v: Json | undefined) => (v === undefined ? undefined : maskSecretLiterals(v, name));
-  const before = mask(c.before);
-  const after = mask(c.after);
-  if (equal(before ?? null, c.before ?? null) && equal(after ?? null, c.after ?? null)) return c;
-  return { ...c, sensitive: true, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) };
+  const values = (mask: (v: Json) => Json) => [c.before, c.after].map((v) => (v === undefined ? undefined : mask(v)));
+  const [before, after] = values((v) => maskSecretLiterals(v, name));
+  const changed = (a: Json | undefined, b: Json | undefined) => !equal(a ?? null, b ?? null);
+  if (changed(before, c.before) || changed(after, c.after)) return { ...c, sensitive: true, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) };
+  const [shownBefore, shownAfter] = values(maskValues);
+  if (shownBefore === c.before && shownAfter === c.after) return c;
+  return { ...c, masked: true, ...(shownBefore !== undefined ? { before: shownBefore } : {}), ...(shownAfter !== undefined ? { after: shownAfter } : {}) };
 }
 
 function diffBodies(a: Block, b: Block): AttributeChange[] {
