@@ -102,14 +102,27 @@ describe("a template asset whose content changed", () => {
     expect(json.stacks[0].blocks[0].attributes[0].assets[0]).toMatchObject({ change: "unchanged" });
   });
 
-  it("names an asset the new value adds (and the one it no longer names), not diffed", () => {
+  it("shows the content of an asset the new value adds (and of the one it no longer names) as +/- lines", () => {
     const after = doc(at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl"));
     const { lines, json } = report(files({ [at(OLD)]: COMPOSE }), files({ [at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl")]: "#!/bin/sh\n" }), after);
     expect(under(lines).slice(2)).toEqual([
-      `    - asset \`${ID}\` removed: \`${at(OLD)}\` (172 bytes)`,
-      `    - asset \`compute_user_data_template_AB12CD34\` added: \`${at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl")}\` (10 bytes)`,
+      `    - asset \`${ID}\` removed: \`${at(OLD)}\` (172 bytes), 10 lines:`,
+      "",
+      "      ```diff",
+      "      @@ -1,10 +0,0 @@",
+      ...COMPOSE.split("\n").slice(0, -1).map((l) => `      -${l}`),
+      "      ```",
+      `    - asset \`compute_user_data_template_AB12CD34\` added: \`${at(NEW, "compute_user_data_template_AB12CD34", "user_data.sh.tpl")}\` (10 bytes), 1 line:`,
+      "",
+      "      ```diff",
+      "      @@ -0,0 +1,1 @@",
+      "      +#!/bin/sh",
+      "      ```",
     ]);
-    expect(json.stacks[0].blocks[0].attributes[0].assets.map((a: { change: string }) => a.change)).toEqual(["removed", "added"]);
+    expect(json.stacks[0].blocks[0].attributes[0].assets.map((a: { change: string; diff: string[] }) => [a.change, a.diff.length])).toEqual([
+      ["removed", 11],
+      ["added", 2],
+    ]);
   });
 
   it("is cut with the report to fit one comment, the fence closed before the pointer", () => {

@@ -1,9 +1,10 @@
 // synth-diff's masking of secrets inside texts (lib/tf-diff-mask.ts): a URL's
 // password, a PEM private key, a value on the lines after a secret-like YAML
 // key; in template assets' diff lines, in attribute values old -> new and in
-// the bodies of blocks added or removed (Markdown and JSON alike).
+// the bodies of blocks added or removed (Markdown and JSON alike); and the
+// content of an asset that a block added or removed whole names.
 import { Json, diffDocuments } from "../lib/tf-diff";
-import { lineDiff } from "../lib/tf-diff-assets";
+import { AssetFile, lineDiff, withAssetChanges } from "../lib/tf-diff-assets";
 import { maskLines, maskSecretLine, maskText } from "../lib/tf-diff-mask";
 import { ReportMeta, markdownLines, renderJson } from "../lib/tf-diff-report";
 
@@ -215,5 +216,66 @@ describe("the values of attributes and blocks", () => {
       ["aws_sqs_queue.old", "removed", { name: "old", tags: { broker: "amqp://zivo:(sensitive)@mq:5672/" } }],
     ]);
     expect(markdown).toContain('  - `tags` = `{"broker":"amqp://zivo:(sensitive)@mq:5672/"}`');
+  });
+});
+
+describe("a template asset of a block added or removed whole", () => {
+  const ID = "compute_compose_template_14385AD0";
+  const at = (hash: string) => `assets/${ID}/${hash}/docker-compose.yml.tpl`;
+  const local = (hash: string): { [k: string]: Json } => ({ locals: { compute_rendered_compose: `\${templatefile("${at(hash)}", {"APP_SECRET_KEY_OVERRIDE" = var.app_secret_key_override})}` } });
+  const COMPOSE = ["services:", "  api:", "    environment:", "      - DATABASE_URL=postgres://zivo:pa55w0rd@db:5432/zivo", "      - DB_PASSWORD=hunter2", ""].join("\n");
+  const files = (entries: Record<string, string | AssetFile>) =>
+    new Map(Object.entries(entries).map(([p, v]) => [p, typeof v === "string" ? { size: Buffer.byteLength(v), content: Buffer.from(v) } : v]));
+
+  it("shows its content as + lines (added) or - lines (removed), masked, in Markdown and JSON", () => {
+    const added = withAssetChanges(diffDocuments("production", {}, local("AAAA1111")), new Map(), files({ [at("AAAA1111")]: COMPOSE }));
+    const removed = withAssetChanges(diffDocuments("production", local("BBBB2222"), {}), files({ [at("BBBB2222")]: COMPOSE }), new Map());
+    const lines = [...markdownLines([added], META), ...markdownLines([removed], META)];
+    const text = lines.join("\n") + renderJson([added, removed], META);
+    expect(text).not.toMatch(LEAKS);
+    const start = lines.findIndex((l) => l.startsWith("- `local.compute_rendered_compose`"));
+    expect(lines.slice(start, start + 13)).toEqual([
+      '- `local.compute_rendered_compose` = `"${templatefile(\\"assets/compute_compose_template_14385AD0/AAAA1111/do…` (150 chars)',
+      "  - asset `compute_compose_template_14385AD0` added: `assets/compute_compose_template_14385AD0/AAAA1111/docker-compose.yml.tpl` (121 bytes), 5 lines:",
+      "",
+      "    ```diff",
+      "    @@ -0,0 +1,5 @@",
+      "    +services:",
+      "    +  api:",
+      "    +    environment:",
+      "    +      - DATABASE_URL=postgres://zivo:(sensitive)@db:5432/zivo",
+      "    +      - DB_PASSWORD=(sensitive)",
+      "    ```",
+      "",
+      "<!-- synth-diff report -->",
+    ]);
+    expect(JSON.parse(renderJson([removed], META)).stacks[0].blocks[0]).toEqual({
+      address: "local.compute_rendered_compose",
+      kind: "local",
+      change: "removed",
+      attributes: [],
+      body: (local("BBBB2222").locals as { [k: string]: Json }).compute_rendered_compose,
+      assets: [
+        {
+          id: ID,
+          change: "removed",
+          oldPath: at("BBBB2222"),
+          oldHash: "BBBB2222",
+          oldSize: 121,
+          diff: ["@@ -1,5 +0,0 @@", "-services:", "-  api:", "-    environment:", "-      - DATABASE_URL=postgres://zivo:(sensitive)@db:5432/zivo", "-      - DB_PASSWORD=(sensitive)"],
+        },
+      ],
+    });
+  });
+
+  it("says plainly why not when it cannot be shown: binary, too large, or not in the side's output", () => {
+    const shown = (assetFiles: Map<string, AssetFile>) => {
+      const lines = markdownLines([withAssetChanges(diffDocuments("production", {}, local("AAAA1111")), new Map(), assetFiles)], META);
+      return lines[lines.findIndex((l) => l.startsWith("- `local.compute_rendered_compose`")) + 1];
+    };
+    const head = "  - asset `compute_compose_template_14385AD0` added: `assets/compute_compose_template_14385AD0/AAAA1111/docker-compose.yml.tpl`";
+    expect(shown(files({ [at("AAAA1111")]: "a\u0000b" }))).toBe(`${head} (3 bytes): binary (a NUL byte), not shown`);
+    expect(shown(files({ [at("AAAA1111")]: { size: 300_000 } }))).toBe(`${head} (300,000 bytes): over 256 KiB or 4,000 lines, not shown`);
+    expect(shown(new Map())).toBe(`${head} (?): not found in a side's synthesized output, not shown`);
   });
 });

@@ -1,12 +1,13 @@
 // synth-diff's view into template assets: an attribute whose old and new
 // values name a version of the same asset (`assets/<id>/<hash>/<file>`, the
 // compute templates) gets the change of the file's content, as a unified
-// line diff, secrets masked (lib/tf-diff-mask.ts). The files are read from
-// each side's synthesized output (readAssetFiles); the comparison is pure.
+// line diff, secrets masked (lib/tf-diff-mask.ts); an asset named on one side
+// only (a block added or removed whole) gets its content. The files are read
+// from each side's synthesized output (readAssetFiles); the comparison is pure.
 import * as fs from "fs";
 import * as path from "path";
 import { structuredPatch } from "diff";
-import { AttributeChange, Json, StackDiff, compare } from "./tf-diff";
+import { AttributeChange, BlockChange, Json, StackDiff, compare } from "./tf-diff";
 import { maskLines } from "./tf-diff-mask";
 
 export { maskSecretLine } from "./tf-diff-mask";
@@ -31,7 +32,8 @@ export interface AssetChange {
   readonly id: string;
   /**
    * `changed`: `diff` holds the line diff. `unchanged`: the same bytes under another hash or name.
-   * `added`/`removed`: no version of this asset on the other side. `binary` (a NUL byte) and
+   * `added`/`removed`: no version of this asset on the other side; `diff` holds its content as `+`/`-`
+   * lines, or `notDiffed` says why not. `binary` (a NUL byte) and
    * `too-large` (over ASSET_DIFF_LIMIT bytes or ASSET_LINE_LIMIT lines): not diffed. `unreadable`: a side's output has no such file.
    */
   readonly change: "changed" | "unchanged" | "added" | "removed" | "binary" | "too-large" | "unreadable";
@@ -43,8 +45,10 @@ export interface AssetChange {
   /** Bytes; absent when the file could not be read. */
   readonly oldSize?: number;
   readonly newSize?: number;
-  /** For `changed`: unified diff lines (`@@ -a,b +c,d @@`, ` context`, `-old`, `+new`), secrets masked (lib/tf-diff-mask.ts). */
+  /** For `changed`, `added`, `removed`: unified diff lines (`@@ -a,b +c,d @@`, ` context`, `-old`, `+new`), secrets masked. */
   readonly diff?: readonly string[];
+  /** For `added`/`removed`: why the content is not shown. */
+  readonly notDiffed?: "binary" | "too-large" | "unreadable";
 }
 
 interface AssetRef {
@@ -90,6 +94,14 @@ export function lineDiff(a: string, b: string, context = ASSET_CONTEXT): string[
   });
 }
 
+/** A whole file as diff lines of one side (`+` added, `-` removed), masked as lineDiff masks. */
+function wholeFile(text: string, sign: "+" | "-"): string[] {
+  const lines = maskLines(text);
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop(); // the newline ending the last line
+  const range = `${sign === "-" ? "-" : "+"}${lines.length === 0 ? 0 : 1},${lines.length}`;
+  return [`@@ ${sign === "-" ? `${range} +0,0` : `-0,0 ${range}`} @@`, ...lines.map((l) => sign + l)];
+}
+
 const lineCount = (b: Buffer) => {
   let n = 1;
   for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
@@ -108,7 +120,9 @@ export function assetChanges(before: Json | undefined, after: Json | undefined, 
     if (!a || !b) {
       const r = (a ?? b)!;
       const file = (a ? oldFiles : newFiles).get(r.path);
-      out.push(a ? { id, change: "removed", oldPath: r.path, oldHash: r.hash, ...(file ? { oldSize: file.size } : {}) } : { id, change: "added", newPath: r.path, newHash: r.hash, ...(file ? { newSize: file.size } : {}) });
+      const side = a ? { change: "removed" as const, oldPath: r.path, oldHash: r.hash, ...(file ? { oldSize: file.size } : {}) } : { change: "added" as const, newPath: r.path, newHash: r.hash, ...(file ? { newSize: file.size } : {}) };
+      const why = !file ? "unreadable" : !file.content || lineCount(file.content) > ASSET_LINE_LIMIT ? "too-large" : file.content.includes(0) ? "binary" : undefined;
+      out.push({ id, ...side, ...(why ? { notDiffed: why } : { diff: wholeFile(file!.content!.toString("utf8"), a ? "-" : "+") }) });
       continue;
     }
     const fa = oldFiles.get(a.path);
@@ -123,14 +137,24 @@ export function assetChanges(before: Json | undefined, after: Json | undefined, 
   return out;
 }
 
-/** The stack diff with each (non-sensitive) attribute change that names another version of an asset given its assets. */
+/**
+ * The stack diff with each (non-sensitive) attribute change that names another version of an asset given
+ * its assets, and each block added or removed whole given the assets its (masked) body names.
+ */
 export function withAssetChanges(d: StackDiff, oldFiles: AssetFiles = new Map(), newFiles: AssetFiles = new Map()): StackDiff {
   const attribute = (c: AttributeChange): AttributeChange => {
     if (c.sensitive || c.change === "reordered") return c;
     const assets = assetChanges(c.before, c.after, oldFiles, newFiles);
     return assets.length ? { ...c, assets } : c;
   };
-  return { ...d, blocks: d.blocks.map((b) => (b.attributes.length ? { ...b, attributes: b.attributes.map(attribute) } : b)) };
+  const block = (b: BlockChange): BlockChange => {
+    if (b.change === "added" || b.change === "removed") {
+      const assets = b.change === "added" ? assetChanges(undefined, b.body, oldFiles, newFiles) : assetChanges(b.body, undefined, oldFiles, newFiles);
+      return assets.length ? { ...b, assets } : b;
+    }
+    return b.attributes.length ? { ...b, attributes: b.attributes.map(attribute) } : b;
+  };
+  return { ...d, blocks: d.blocks.map(block) };
 }
 
 /** The asset files of a synthesized stack folder (`<outdir>/stacks/<stack>`); none when it has no assets/. */

@@ -98,45 +98,53 @@ function assetLines(a: AssetChange, indent: string): string[] {
   const versions = `${file(a.oldPath)} ${hash8(a.oldHash)} → ${a.newPath && a.oldPath && file(a.newPath) !== file(a.oldPath) ? `${file(a.newPath)} ` : ""}${hash8(a.newHash)}`;
   switch (a.change) {
     case "added":
-      return [`${head} added: ${code(a.newPath!)} (${bytes(a.newSize)})`];
-    case "removed":
-      return [`${head} removed: ${code(a.oldPath!)} (${bytes(a.oldSize)})`];
+    case "removed": {
+      const [where, size] = a.change === "added" ? [a.newPath, a.newSize] : [a.oldPath, a.oldSize];
+      const named = `${head} ${a.change}: ${code(where!)} (${bytes(size)})`;
+      if (!a.diff) return [`${named}${a.notDiffed ? `: ${NOT_DIFFED[a.notDiffed]}, not shown` : ""}`];
+      return [`${named}, ${plural(a.diff.length - 1, "line")}:`, ...fenced(a.diff, indent)];
+    }
     case "unchanged":
       return [`${head}: ${versions}, the same content (${bytes(a.newSize)}): nothing changed in the file`];
     case "binary":
     case "too-large":
-    case "unreadable": {
-      const why = a.change === "binary" ? "binary (a NUL byte)" : a.change === "too-large" ? "over 256 KiB or 4,000 lines" : "not found in a side's synthesized output";
-      return [`${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}: ${why}, not diffed`];
-    }
+    case "unreadable":
+      return [`${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}: ${NOT_DIFFED[a.change]}, not diffed`];
     case "changed": {
       const diff = a.diff ?? [];
       const count = (c: string) => diff.filter((l) => l.startsWith(c)).length;
-      const shown = diff.map((l) => (l.length > MARKDOWN_DIFF_LINE ? `${l.slice(0, MARKDOWN_DIFF_LINE)}…` : l));
-      const fence = "`".repeat(Math.max(2, ...shown.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length)))) + 1);
-      return [
-        `${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}, ${plural(count("-"), "line")} removed, ${plural(count("+"), "line")} added:`,
-        "",
-        `${indent}  ${fence}diff`,
-        ...shown.map((l) => `${indent}  ${l}`),
-        `${indent}  ${fence}`,
-      ];
+      return [`${head}: ${versions}, ${bytes(a.oldSize)} → ${bytes(a.newSize)}, ${plural(count("-"), "line")} removed, ${plural(count("+"), "line")} added:`, ...fenced(diff, indent)];
     }
   }
 }
 
+const NOT_DIFFED: Record<NonNullable<AssetChange["notDiffed"]>, string> = {
+  binary: "binary (a NUL byte)",
+  "too-large": "over 256 KiB or 4,000 lines",
+  unreadable: "not found in a side's synthesized output",
+};
+
+/** Diff lines in a fenced `diff` block, each cut past MARKDOWN_DIFF_LINE, under a list item. */
+function fenced(diff: readonly string[], indent: string): string[] {
+  const shown = diff.map((l) => (l.length > MARKDOWN_DIFF_LINE ? `${l.slice(0, MARKDOWN_DIFF_LINE)}…` : l));
+  const fence = "`".repeat(Math.max(2, ...shown.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length)))) + 1);
+  return ["", `${indent}  ${fence}diff`, ...shown.map((l) => `${indent}  ${l}`), `${indent}  ${fence}`];
+}
+
 const attributeLines = (c: AttributeChange): string[] => [`  - ${attributeLine(c)}`, ...(c.assets ?? []).flatMap((a) => assetLines(a, "    "))];
+/** The assets of a block added or removed whole, under it. */
+const blockAssetLines = (b: BlockChange): string[] => (b.assets ?? []).flatMap((a) => assetLines(a, "  "));
 
 /** The lines of one block change (a list item and its attributes). */
 function blockLines(b: BlockChange): string[] {
   switch (b.change) {
     case "removed":
-      return [`- ${code(b.address)}`];
+      return [`- ${code(b.address)}`, ...blockAssetLines(b)];
     case "added": {
       const body = b.body;
       const adopted = b.movedFrom ? ` (${b.movedFrom.length === 1 ? "a moved block brings" : "moved blocks bring"} ${b.movedFrom.map(code).join(", ")} here)` : "";
-      if (body === null || typeof body !== "object" || Array.isArray(body)) return [`- ${code(b.address)}${adopted} = ${showValue(body)}`];
-      return [`- ${code(b.address)}${adopted}`, ...Object.keys(body).map((k) => `  - ${code(k)} = ${showValue(body[k])}`)];
+      if (body === null || typeof body !== "object" || Array.isArray(body)) return [`- ${code(b.address)}${adopted} = ${showValue(body)}`, ...blockAssetLines(b)];
+      return [`- ${code(b.address)}${adopted}`, ...Object.keys(body).map((k) => `  - ${code(k)} = ${showValue(body[k])}`), ...blockAssetLines(b)];
     }
     case "changed":
       return [`- ${code(b.address)}`, ...b.attributes.flatMap(attributeLines)];

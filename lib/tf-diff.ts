@@ -60,6 +60,8 @@ export interface BlockChange {
   readonly attributes: readonly AttributeChange[];
   /** For `added`/`removed`: the block's body, sensitive defaults masked, `//` comments left out. */
   readonly body?: Json;
+  /** For `added`/`removed`: the template assets its body names, with their content (lib/tf-diff-assets.ts). */
+  readonly assets?: readonly AssetChange[];
 }
 
 export interface MoveChange {
