@@ -372,6 +372,18 @@ describe("npm run synth-diff", () => {
     fs.writeFileSync(compose, template.replace("      retries: 3\n", "      retries: 4\n"));
     gitIn(repo, "commit", "-qam", "a compose template edit");
     commits.template = gitIn(repo, "rev-parse", "HEAD");
+
+    // From `same`: secrets written into the compose template (a URL's password, a private key, a value under its key).
+    gitIn(repo, "checkout", "-q", commits.same);
+    fs.writeFileSync(
+      compose,
+      template.replace(
+        "      - AWS_DEFAULT_REGION=${AWS_REGION}\n",
+        "      - AWS_DEFAULT_REGION=${AWS_REGION}\n      - DATABASE_URL=postgres://zivo:url-pa55@db:5432/zivo\n      - TLS_KEY=-----BEGIN PRIVATE KEY-----\n        MIIEkeyb0dy\n        -----END PRIVATE KEY-----\n",
+      ).replace("    env_file:\n", "    x-smtp:\n      password:\n        yaml-pa55\n    env_file:\n"),
+    );
+    gitIn(repo, "commit", "-qam", "secrets in the compose template");
+    commits.secrets = gitIn(repo, "rev-parse", "HEAD");
     gitIn(repo, "checkout", "-q", commits.same); // the repository's working tree, for --dirty reporting: clean
     process.env.TMPDIR = scratch;
   });
@@ -462,6 +474,38 @@ describe("npm run synth-diff", () => {
     const removed = block.indexOf("      -      retries: 4");
     expect(removed).toBeGreaterThan(2);
     expect(block[removed + 1]).toBe("      +      retries: 3");
+  });
+
+  it("masks the secrets a template edit shows in stdout, --json and --out alike (a URL's password, a private key, a value under its key)", async () => {
+    const out = path.join(scratch, "..", `${path.basename(scratch)}-secrets.md`);
+    try {
+      const workingTree = (dir: string) => synthesizeWorkingTree(undefined, dir);
+      const io = capture();
+      expect(await main([commits.secrets, "--stack", "production", "--out", out], io, { root: project, workingTree })).toBe(0);
+      const json = capture();
+      expect(await main([commits.secrets, "--stack", "production", "--json", "--out", `${out}.json`], json, { root: project, workingTree })).toBe(0);
+      const texts = [io.out, fs.readFileSync(out, "utf8"), json.out, fs.readFileSync(`${out}.json`, "utf8")];
+      for (const text of texts) expect(text).not.toMatch(/url-pa55|MIIEkeyb0dy|yaml-pa55/);
+      const removed = io.out.split("\n").filter((l) => l.startsWith("      -      ") || l.startsWith("      -    x-"));
+      expect(removed).toEqual([
+        "      -      - DATABASE_URL=postgres://zivo:(sensitive)@db:5432/zivo",
+        "      -      - TLS_KEY=-----BEGIN PRIVATE KEY-----",
+        "      -        (sensitive)",
+        "      -        -----END PRIVATE KEY-----",
+        "      -    x-smtp:",
+        "      -      password:",
+        "      -        (sensitive)",
+      ]);
+      const assets = JSON.parse(json.out).stacks[0].blocks.flatMap((b: { attributes: { assets?: { diff?: string[] }[] }[] }) => b.attributes.flatMap((a) => a.assets ?? []));
+      expect(assets.flatMap((a: { diff?: string[] }) => a.diff ?? []).filter((l: string) => l.includes("(sensitive)"))).toEqual([
+        "-      - DATABASE_URL=postgres://zivo:(sensitive)@db:5432/zivo",
+        "-        (sensitive)",
+        "-        (sensitive)",
+      ]);
+    } finally {
+      fs.rmSync(out, { force: true });
+      fs.rmSync(`${out}.json`, { force: true });
+    }
   });
 
   it("exit 2 with the commit's own error when it does not synthesize", async () => {
