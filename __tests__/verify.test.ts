@@ -618,7 +618,12 @@ describe("npm run verify against the recordings", () => {
     const broken = "474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-backend/zivohealth-production-ml-worker:latest";
     expect(failing(r.stdout)).toEqual([
       ["ECS tasks", "FAIL", "running 0 of desired 1 (sqs mode, min 0)", "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait"],
-      ["ECS deployment", "FAIL", "production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:30:00Z)", "the deployment is still rolling out: run with --wait"],
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker:4: IN_PROGRESS, 0 of 1 task(s) running, 3 failed (started 2025-10-21T11:30:00Z)",
+        "the deployment is still rolling out to production-ml-worker:4 (the stack's family, ACTIVE): run with --wait",
+      ],
       [
         "ECS stopped tasks",
         "FAIL",
@@ -818,6 +823,60 @@ describe("npm run verify against the recordings", () => {
         "FAIL",
         "production-ml-worker-manual:1: COMPLETED (started 2025-10-21T11:30:00Z); family production-ml-worker-manual, the stack's is production-ml-worker",
         "the service runs a task definition this stack does not define: deploy the stack (npm run deploy)",
+      ],
+    ]);
+  });
+
+  // During a rollout the row said only "still rolling out": a rollback to a deregistered revision, or a rollout of
+  // another family, waited out --wait before saying anything.
+  it("a rollout in progress: the PRIMARY's family and status judged, what it waits on and the old deployment named", async () => {
+    const deployment = (r: Run) => rows(r.stdout).filter((x) => x[1] === "FAIL");
+    // A rollback in progress to the revision the apply deregistered: waiting ends it on that revision.
+    const back = await verify("rolling-back", ["--wait", "600"]);
+    expect(back).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS deployment cannot pass by waiting\n" });
+    expect(deployment(back)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker:3: IN_PROGRESS, 0 of 1 task(s) running, 1 pending (started 2025-10-21T11:55:00Z; ACTIVE (old): production-ml-worker:4, 1 running); " +
+          "production-ml-worker:3 is INACTIVE since 2025-10-21T11:42:30Z: a revision the stack's apply replaced",
+        "the service is rolling back (the circuit breaker, or by hand) to a revision the stack no longer has: see ECS stopped tasks and the service's events (aws ecs describe-services) for why the stack's revision failed, fix it and deploy again",
+      ],
+    ]);
+    const other = await verify("rolling-other-family", ["--wait", "600"]);
+    expect(other).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS deployment cannot pass by waiting\n" });
+    expect(deployment(other)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker-manual:1: IN_PROGRESS, 0 of 1 task(s) running, 1 pending (started 2025-10-21T11:55:00Z; ACTIVE (old): production-ml-worker:4, 1 running); " +
+          "family production-ml-worker-manual, the stack's is production-ml-worker",
+        "the service rolls out to a task definition this stack does not define: deploy the stack (npm run deploy)",
+      ],
+    ]);
+    const failed = await verify("rollout-failed", ["--wait", "600"]);
+    expect(failed).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS deployment cannot pass by waiting\n" });
+    expect(deployment(failed)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker:4: FAILED (started 2025-10-21T11:55:00Z; ACTIVE (old): production-ml-worker:3, 1 running): ECS deployment circuit breaker: tasks failed to start.",
+        "the deployment failed: see ECS stopped tasks for why, fix it and deploy again",
+      ],
+    ]);
+    // The stack's revision rolling out over the old one: pending, and --wait says what it waits on.
+    const over = await verify("rolling-over", ["--wait", "15"]);
+    expect(over).toMatchObject({ code: 1, sleeps: [15_000] });
+    expect(over.stderr).toBe(
+      "verify: poll 1: 19 of 20 pass; waiting on ECS deployment (production-ml-worker:4: IN_PROGRESS, 0 of 1 task(s) running, 1 pending (started…); next poll in 15 s, 15 s left\n" +
+        "verify: 15 s are up: ECS deployment still fail\n",
+    );
+    expect(deployment(over)).toEqual([
+      [
+        "ECS deployment",
+        "FAIL",
+        "production-ml-worker:4: IN_PROGRESS, 0 of 1 task(s) running, 1 pending (started 2025-10-21T11:55:00Z; ACTIVE (old): production-ml-worker:3, 1 running)",
+        "the deployment is still rolling out to production-ml-worker:4 (the stack's family, ACTIVE): run with --wait",
       ],
     ]);
   });
@@ -1240,7 +1299,7 @@ describe("--wait", () => {
     expect(r.sleeps).toEqual([15_000]);
     expect(r.stderr).toBe(
       "verify: poll 1: 17 of 20 pass; waiting on ECS tasks (running 0 of desired 1, 1 pending (sqs mode, min 0)), " +
-        "ECS deployment (production-ml-worker:4: IN_PROGRESS (started 2025-10-21T11:58:40Z)), " +
+        "ECS deployment (production-ml-worker:4: IN_PROGRESS, 0 of 1 task(s) running, 1 pending (started…), " +
         "log events (none in the last 60 min; no task runs to write them); next poll in 15 s, 2 min left\n",
     );
     expect(r.stdout.split("\n")[0]).toBe(

@@ -2,7 +2,7 @@
 // verify's verdicts: from what was read (./verify-checks.ts, gather), one row per check,
 // in CHECKS order. Each row says PASS or FAIL, the value seen and what to do; a check
 // that could not run is a FAIL that says why.
-import type { ContainerDefinition, Service } from "@aws-sdk/client-ecs";
+import type { ContainerDefinition, Deployment, Service } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
 import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
 import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
@@ -140,31 +140,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
   const primary = f.primary;
   if (!service) blocked("ECS deployment", noService);
   else if (!primary) row("ECS deployment", false, "no PRIMARY deployment", "deploy the stack again", true);
-  else {
-    const others = (service.deployments ?? []).filter((d) => d !== primary).length;
-    const seen = `${taskDefinitionLabel(primary.taskDefinition)}: ${primary.rolloutState ?? "no rollout state"} (started ${iso(primary.createdAt ?? 0)}${others ? `; ${others} older deployment(s) draining` : ""})`;
-    if (primary.rolloutState === "COMPLETED") {
-      // A completed rollout of a revision the stack no longer has (a rollback, by the circuit breaker or by hand,
-      // to one the apply deregistered) or of another family is not this stack's deployment.
-      const td = f.taskDefinition;
-      const def = td?.ok ? td.value : undefined;
-      const label = taskDefinitionLabel(primary.taskDefinition);
-      if (!td) blocked("ECS deployment", `${seen}; the service names no task definition`);
-      else if (!td.ok) row("ECS deployment", false, `${seen}; its task definition not checked: ${describeError(td.error)}`, errorTodo(td.error), !td.error.denied);
-      else if (def?.family !== t.taskDefinition.name) {
-        row("ECS deployment", false, `${seen}; family ${def?.family ?? "?"}, the stack's is ${t.taskDefinition.name}`, "the service runs a task definition this stack does not define: deploy the stack (npm run deploy)");
-      } else if (def.status !== "ACTIVE") {
-        row(
-          "ECS deployment",
-          false,
-          `${seen}; ${label} is ${def.status ?? "of no status"}${def.deregisteredAt ? ` since ${iso(def.deregisteredAt)}` : ""}: a revision the stack's apply replaced`,
-          "the service was rolled back (the circuit breaker, or by hand) to a revision the stack no longer has: see ECS stopped tasks and the service's events (aws ecs describe-services) for why the stack's revision failed, fix it and deploy again",
-        );
-      } else row("ECS deployment", true, seen);
-    }
-    else if (primary.rolloutState === "FAILED") row("ECS deployment", false, `${seen}: ${primary.rolloutStateReason ?? ""}`.trim(), "the deployment failed: see ECS stopped tasks for why, fix it and deploy again");
-    else row("ECS deployment", false, seen, "the deployment is still rolling out: run with --wait", true);
-  }
+  else judgeDeployment(j, service, primary);
 
   if (!service) blocked("ECS stopped tasks", noService);
   else if (!f.stoppedTasks) blocked("ECS stopped tasks", "not read", true);
@@ -210,6 +186,45 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       );
     }
   }
+}
+
+/**
+ * The PRIMARY deployment: its task definition (the one the service runs, or rolls out to) of the stack's family
+ * and ACTIVE, in every rollout state; then its rollout. The other deployments (ACTIVE: the old one) are named.
+ */
+function judgeDeployment(j: Judging, service: Service, primary: Deployment): void {
+  const { f, t, row, blocked } = j;
+  const label = taskDefinitionLabel(primary.taskDefinition);
+  const state = primary.rolloutState ?? "no rollout state";
+  const rolling = primary.rolloutState === "IN_PROGRESS";
+  // What a rollout in progress waits on, the new deployment's tasks, first: --wait's progress line shows 80 characters.
+  const progress = rolling
+    ? `, ${primary.runningCount ?? 0} of ${primary.desiredCount ?? 0} task(s) running${primary.pendingCount ? `, ${primary.pendingCount} pending` : ""}${primary.failedTasks ? `, ${primary.failedTasks} failed` : ""}`
+    : "";
+  const old = (service.deployments ?? [])
+    .filter((d) => d !== primary)
+    .map((d) => `; ${d.status ?? "no status"} (old): ${taskDefinitionLabel(d.taskDefinition)}, ${d.runningCount ?? 0} running`)
+    .join("");
+  const seen = `${label}: ${state}${progress} (started ${iso(primary.createdAt ?? 0)}${old})`;
+  // A rollout to (or completed at) a revision the stack no longer has (a rollback, by the circuit breaker or by
+  // hand, to one the apply deregistered) or of another family is not this stack's deployment; waiting cannot change that.
+  const td = f.taskDefinition;
+  const def = td?.ok ? td.value : undefined;
+  const toward = rolling ? "rolls out to" : "runs";
+  if (!td) blocked("ECS deployment", `${seen}; the service names no task definition`);
+  else if (!td.ok) row("ECS deployment", false, `${seen}; its task definition not checked: ${describeError(td.error)}`, errorTodo(td.error), !td.error.denied);
+  else if (def?.family !== t.taskDefinition.name) {
+    row("ECS deployment", false, `${seen}; family ${def?.family ?? "?"}, the stack's is ${t.taskDefinition.name}`, `the service ${toward} a task definition this stack does not define: deploy the stack (npm run deploy)`);
+  } else if (def.status !== "ACTIVE") {
+    row(
+      "ECS deployment",
+      false,
+      `${seen}; ${label} is ${def.status ?? "of no status"}${def.deregisteredAt ? ` since ${iso(def.deregisteredAt)}` : ""}: a revision the stack's apply replaced`,
+      `the service ${rolling ? "is rolling back" : "was rolled back"} (the circuit breaker, or by hand) to a revision the stack no longer has: see ECS stopped tasks and the service's events (aws ecs describe-services) for why the stack's revision failed, fix it and deploy again`,
+    );
+  } else if (primary.rolloutState === "COMPLETED") row("ECS deployment", true, seen);
+  else if (primary.rolloutState === "FAILED") row("ECS deployment", false, `${seen}: ${primary.rolloutStateReason ?? ""}`.trim(), "the deployment failed: see ECS stopped tasks for why, fix it and deploy again");
+  else row("ECS deployment", false, seen, `the deployment is still rolling out${rolling ? ` to ${label} (the stack's family, ACTIVE)` : ""}: run with --wait`, true);
 }
 
 /** The revision the service runs against the stack's, field by field (./task-definition.ts). */
