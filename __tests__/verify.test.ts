@@ -175,8 +175,8 @@ const HEALTHY_REQUESTS: Record<string, string[]> = {
   "worker DB host": ["ecs:DescribeTaskDefinition"],
   "SSM DB host": ["ssm:GetParameter"],
   "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],
-  "SQS queue": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-  "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS queue": ["sts:GetCallerIdentity", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS DLQ": ["sts:GetCallerIdentity", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "SQS redrive": ["sqs:GetQueueAttributes"],
   "SQS DLQ empty": ["sqs:GetQueueAttributes"],
   "CloudWatch alarms": ["cloudwatch:DescribeAlarms"],
@@ -202,7 +202,7 @@ const PRODUCTION_DEFINITION = {
         [
           ["AWS_REGION", "us-east-1"],
           ["ML_WORKER_MODE", "sqs"],
-          ["ML_WORKER_SQS_QUEUE_URL", { atApply: "${aws_sqs_queue.ml_worker_ml_worker.url}", endsWith: "/production-ml-worker" }],
+          ["ML_WORKER_SQS_QUEUE_URL", { atApply: "${aws_sqs_queue.ml_worker_ml_worker.url}", queueName: "production-ml-worker" }],
           ["ML_WORKER_BATCH_SIZE", "1"],
           ["ML_WORKER_WAIT_TIME", "20"],
           ["ML_WORKER_VISIBILITY_TIMEOUT", "300"],
@@ -881,6 +881,40 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // A queue of the stack's name was judged by its name alone: one in another account or region passed.
+  it("a queue of the stack's name in another account and region: the SQS rows and the task definition row name both", async () => {
+    const sqs = await verify("queue-elsewhere", ["--wait", "600"]);
+    expect(sqs).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: SQS queue, SQS redrive cannot pass by waiting\n" });
+    expect(failing(sqs.stdout)).toEqual([
+      [
+        "SQS queue",
+        "FAIL",
+        "production-ml-worker: 0 visible, 1 in flight; not the stack's queue: https://sqs.us-west-2.amazonaws.com/111122223333/production-ml-worker " +
+          "(arn:aws:sqs:us-west-2:111122223333:production-ml-worker): account 111122223333, not 474221740916 (URL and ARN); region us-west-2, not us-east-1 (URL and ARN)",
+        "the stack's queue is production-ml-worker in account 474221740916, region us-east-1: check the credentials' account and the endpoint verify calls, then deploy the stack (npm run deploy)",
+      ],
+      // Its redrive points at that account's DLQ, not the stack's.
+      [
+        "SQS redrive",
+        "FAIL",
+        "production-ml-worker → arn:aws:sqs:us-west-2:111122223333:production-ml-worker-dlq after 3 receives",
+        "the queue's redrive policy must point at arn:aws:sqs:us-east-1:474221740916:production-ml-worker-dlq after 3 receives: deploy the stack",
+      ],
+    ]);
+    const td = await verify("queue-url-elsewhere", ["--wait", "600"]);
+    expect(td).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: task definition cannot pass by waiting\n" });
+    expect(failing(td.stdout)).toEqual([
+      [
+        "task definition",
+        "FAIL",
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/oncall) differs from the stack's in 1 field(s): " +
+          "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL: the stack's https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url), " +
+          'live "https://sqs.us-west-2.amazonaws.com/111122223333/production-ml-worker" (account 111122223333, not 474221740916; region us-west-2, not us-east-1)',
+        TASK_DEFINITION_TODO,
+      ],
+    ]);
+  });
+
   // A revision of the stack's family registered by hand (ACTIVE, the same image) passed every row.
   it("a revision of the stack's family that is not the stack's: the task definition row names each field, and nothing else changes", async () => {
     const r = await verify("task-definition-drift", ["--wait", "600"]);
@@ -1170,7 +1204,7 @@ describe("npm run verify against the recordings", () => {
  * here, not taken from REQUESTS, so that a table in the code cannot excuse a row.
  */
 const NEEDS: Record<(typeof READ_OPERATIONS)[number], string[]> = {
-  "sts:GetCallerIdentity": ["image path", "SSM parameters"],
+  "sts:GetCallerIdentity": ["image path", "SSM parameters", "SQS queue", "SQS DLQ"],
   "ecs:DescribeClusters": ["ECS cluster"],
   "ecs:DescribeServices": ["ECS service", "ECS tasks", "ECS deployment", "ECS stopped tasks", "task definition", "image path", "image in ECR", "worker DB host", "SSM parameters"],
   "ecs:DescribeTaskDefinition": ["ECS deployment", "task definition", "image path", "image in ECR", "worker DB host", "SSM parameters"],
@@ -1316,6 +1350,8 @@ describe("--wait", () => {
     expect(failing(first.stdout).map((x) => [x[0], x[2]])).toEqual([
       ["image path", "not checked: the account was not read (sts:GetCallerIdentity)"],
       ["SSM parameters", "not checked: the account was not read (sts:GetCallerIdentity)"],
+      ["SQS queue", "not checked: the account was not read (sts:GetCallerIdentity); production-ml-worker: 0 visible, 1 in flight"],
+      ["SQS DLQ", "not checked: the account was not read (sts:GetCallerIdentity); production-ml-worker-dlq: 0 visible, 0 in flight"],
     ]);
     const waited = await verify("identity-throttled", ["--wait", "60"]);
     expect(waited).toMatchObject({ code: 0, sleeps: [15_000] });
@@ -1466,7 +1502,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
       },
     ],
   } as const;
-  const compare = (live: object) => compareTaskDefinition(spec, { name: "app", secrets: [] }, live as any, ACCOUNT);
+  const compare = (live: object) => compareTaskDefinition(spec, { name: "app", secrets: [] }, live as any, ACCOUNT, "us-east-1");
 
   it("what the stack leaves to AWS (essential, hostPort, the health check's timings, empty lists) and its units (1 vCPU, 3 GB) are no difference", () => {
     expect(spec.notCompared).toEqual([]);
@@ -1507,7 +1543,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
     );
     expect(other.notCompared).toEqual(["pid_mode", "app.ulimits", "app.command"]);
     const live = { taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/app:1`, cpu: "512", containerDefinitions: [{ name: "app", image: "x", essential: true, command: ["serve"], ulimits: [] }] };
-    expect(compareTaskDefinition(other, { name: "app", secrets: [] }, live as any, ACCOUNT)).toEqual({ differences: [], notComparable: [] });
+    expect(compareTaskDefinition(other, { name: "app", secrets: [] }, live as any, ACCOUNT, "us-east-1")).toEqual({ differences: [], notComparable: [] });
     const t = targetOf("production", PRODUCTION);
     expect(taskDefinitionVerdict({ ...t, taskDefinition: { ...t.taskDefinition, container: "app", definition: other }, secrets: [] }, live as any, ACCOUNT)).toEqual({
       pass: true,
@@ -1516,7 +1552,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
     });
   });
 
-  it("the DB host and the queue URL, known at apply, are judged as the worker DB host row does and by the queue's name", () => {
+  it("the DB host and the queue URL, known at apply, are judged as the worker DB host row does and by the queue's name, account and region", () => {
     const t = targetOf("production", PRODUCTION);
     const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
     const env = live.containerDefinitions[0].environment;
@@ -1524,12 +1560,12 @@ describe("the task definition row: what the stack sets, field by field", () => {
     env.find((e: any) => e.name === "ML_WORKER_SQS_QUEUE_URL").value = "https://sqs.us-east-1.amazonaws.com/474221740916/staging-ml-worker";
     env.find((e: any) => e.name === "POSTGRES_PORT").value = "6543"; // known only at apply: not compared
     live.containerDefinitions[0].secrets[2].valueFrom = "arn:aws:ssm:us-east-1:111122223333:parameter/zivohealth/production/openai/api_key";
-    expect(compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, live, ACCOUNT)).toEqual({
+    expect(compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, live, ACCOUNT, t.region)).toEqual({
       differences: [
         {
           field: "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL",
-          stack: "…/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url)",
-          live: '"https://sqs.us-east-1.amazonaws.com/474221740916/staging-ml-worker"',
+          stack: "https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url)",
+          live: '"https://sqs.us-east-1.amazonaws.com/474221740916/staging-ml-worker" (name staging-ml-worker, not production-ml-worker)',
         },
         {
           field: "ml-worker.environment.POSTGRES_SERVER",
@@ -1543,6 +1579,42 @@ describe("the task definition row: what the stack sets, field by field", () => {
         },
       ],
       notComparable: ["ml-worker.environment.POSTGRES_PORT", "ml-worker.environment.POSTGRES_DB"],
+    });
+  });
+
+  // A queue of the stack's name in another account or region passed: the URL was judged by its name alone.
+  it("a queue URL of the stack's name in another account or region is a difference naming each", () => {
+    const t = targetOf("production", PRODUCTION);
+    const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
+    const queueUrl = (value: string | undefined, account: string | undefined = ACCOUNT) => {
+      const env = live.containerDefinitions[0].environment.filter((e: any) => e.name !== "ML_WORKER_SQS_QUEUE_URL");
+      const copy = { ...live, containerDefinitions: [{ ...live.containerDefinitions[0], environment: value === undefined ? env : [...env, { name: "ML_WORKER_SQS_QUEUE_URL", value }] }] };
+      return compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, copy, account, t.region).differences.map((d) => d.live);
+    };
+    const stack = "https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url)";
+    expect(queueUrl("https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker")).toEqual([]);
+    // The legacy forms SQS still answers with name the region in the host, or none (us-east-1).
+    expect(queueUrl("https://queue.amazonaws.com/474221740916/production-ml-worker")).toEqual([]);
+    expect(queueUrl("https://us-east-1.queue.amazonaws.com/474221740916/production-ml-worker")).toEqual([]);
+    expect(queueUrl("https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker")).toEqual([
+      '"https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker" (account 111122223333, not 474221740916)',
+    ]);
+    expect(queueUrl("https://eu-west-1.queue.amazonaws.com/474221740916/production-ml-worker")).toEqual([
+      '"https://eu-west-1.queue.amazonaws.com/474221740916/production-ml-worker" (region eu-west-1, not us-east-1)',
+    ]);
+    expect(queueUrl("https://sqs.us-west-2.amazonaws.com/111122223333/production-ml-worker")).toEqual([
+      '"https://sqs.us-west-2.amazonaws.com/111122223333/production-ml-worker" (account 111122223333, not 474221740916; region us-west-2, not us-east-1)',
+    ]);
+    expect(queueUrl("http://localhost:4566/000000000000/production-ml-worker")).toEqual(['"http://localhost:4566/000000000000/production-ml-worker" (not an SQS queue URL)']);
+    expect(queueUrl(undefined)).toEqual(["(none)"]);
+    // The caller's account unread: the account the revision is registered in.
+    expect(queueUrl("https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker", undefined)).toEqual([
+      '"https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker" (account 111122223333, not 474221740916)',
+    ]);
+    expect(compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, live, ACCOUNT, "eu-west-1").differences.find((d) => d.field === "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL")).toEqual({
+      field: "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL",
+      stack: stack.replace("us-east-1", "eu-west-1"),
+      live: '"https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker" (region us-east-1, not eu-west-1)',
     });
   });
 

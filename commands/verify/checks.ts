@@ -272,6 +272,37 @@ export function ssmName(valueFrom: string, region: string, account: string): str
   return valueFrom.startsWith("/") ? valueFrom : `/${valueFrom}`;
 }
 
+/** Where a queue lives, read from its URL or ARN. */
+export interface QueuePlace {
+  readonly region: string;
+  readonly account: string;
+  readonly name: string;
+}
+
+/**
+ * `https://sqs.<region>.amazonaws.com/<account>/<name>` (`.amazonaws.com.cn`, `.api.aws`), and the legacy
+ * `https://<region>.queue.amazonaws.com/...` and `https://queue.amazonaws.com/...` (us-east-1); undefined for anything else.
+ */
+export function parseQueueUrl(url: string): QueuePlace | undefined {
+  const m = /^https:\/\/(?:sqs\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)|([a-z0-9-]+)\.queue\.amazonaws\.com|queue\.amazonaws\.com)\/(\d{12})\/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/.exec(url);
+  return m ? { region: m[1] ?? m[2] ?? "us-east-1", account: m[3], name: m[4] } : undefined;
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>`. */
+export function parseQueueArn(arn: string): QueuePlace | undefined {
+  const m = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/.exec(arn);
+  return m ? { region: m[1], account: m[2], name: m[3] } : undefined;
+}
+
+/** How `place` differs from the stack's queue: `account 111122223333, not 474221740916`, ...; empty when it is the stack's. */
+export function placeDifferences(place: QueuePlace, want: { readonly region: string; readonly account: string; readonly name: string }): string[] {
+  return [
+    ...(place.account !== want.account ? [`account ${place.account}, not ${want.account}`] : []),
+    ...(place.region !== want.region ? [`region ${place.region}, not ${want.region}`] : []),
+    ...(place.name !== want.name ? [`name ${place.name}, not ${want.name}`] : []),
+  ];
+}
+
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>][@<digest>]`. */
 export function parseEcrImage(image: string): { account: string; region: string; repository: string; tag?: string; digest?: string } | undefined {
   const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._\/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(image);
@@ -292,8 +323,8 @@ export const REQUESTS: Readonly<Record<CheckName, readonly Operation[]>> = {
   "worker DB host": ["ecs:DescribeTaskDefinition"],
   "SSM DB host": ["ssm:GetParameter"],
   "SSM parameters": ["ecs:DescribeTaskDefinition", "ssm:DescribeParameters"],
-  "SQS queue": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-  "SQS DLQ": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS queue": ["sts:GetCallerIdentity", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+  "SQS DLQ": ["sts:GetCallerIdentity", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
   "SQS redrive": ["sqs:GetQueueAttributes"],
   "SQS DLQ empty": ["sqs:GetQueueAttributes", "cloudwatch:GetMetricStatistics"],
   "CloudWatch alarms": ["cloudwatch:DescribeAlarms"],

@@ -3,7 +3,7 @@
 // it (compareTaskDefinition). Only what the stack sets is compared, as ECS registers it: the defaults AWS
 // fills in (essential, a container's cpu 0, hostPort, empty lists) are no difference.
 import type { ContainerDefinition, TaskDefinition } from "@aws-sdk/client-ecs";
-import { iso } from "./checks";
+import { iso, parseQueueUrl, placeDifferences } from "./checks";
 import { REDACTED, redactUrlPassword, redactsName } from "./redact";
 import type { VerifyTarget } from "./target";
 
@@ -13,8 +13,10 @@ export interface AtApply {
   readonly atApply: string;
   /** The DB host (documented fix 1): a host name without a port, as the worker DB host check judges it. */
   readonly hostWithoutPort?: true;
-  /** A role's ARN or a queue's URL, by the name at its end (`/<name>`): the account is known at apply. */
+  /** A role's ARN, by the name at its end (`/<name>`): the account is known at apply. */
   readonly endsWith?: string;
+  /** A queue's URL: the stack's queue of this name, in the caller's account and the stack's region. */
+  readonly queueName?: string;
 }
 /** What the stack sets: a literal, or a value known only at apply (neither judge set: not comparable offline). */
 export type StackValue = string | number | boolean | AtApply;
@@ -90,7 +92,7 @@ export function stackValue(value: unknown, resources: Resources): StackValue | u
     const [, type, , attr] = ref;
     if (attr === "name" || (type === "aws_cloudwatch_log_group" && attr === "id")) return name;
     if (type === "aws_iam_role" && attr === "arn") return { atApply: text, endsWith: `/${name}` };
-    if (type === "aws_sqs_queue" && (attr === "url" || attr === "id")) return { atApply: text, endsWith: `/${name}` };
+    if (type === "aws_sqs_queue" && (attr === "url" || attr === "id")) return { atApply: text, queueName: name };
   }
   if (ENDPOINT_HOST.test(text)) return { atApply: text, hostWithoutPort: true };
   return { atApply: text };
@@ -198,6 +200,7 @@ function matches(stack: StackValue | undefined, live: unknown, normalize: (v: un
   if (!isAtApply(stack)) return normalize(stack) === normalize(live);
   if (stack.hostWithoutPort) return typeof live === "string" && isHost(live);
   if (stack.endsWith) return typeof live === "string" && live.endsWith(stack.endsWith);
+  if (stack.queueName) return false; // judged with its account and region (compareTaskDefinition)
   return true; // not comparable offline: present is all verify can tell
 }
 
@@ -207,23 +210,39 @@ function showStack(v: StackValue | undefined): string {
   if (!isAtApply(v)) return show(v);
   if (v.hostWithoutPort) return `a host name without a port (at apply: ${expression(v.atApply)})`;
   if (v.endsWith) return `…${v.endsWith} (at apply: ${expression(v.atApply)})`;
+  if (v.queueName) return `the URL of the queue ${v.queueName} (at apply: ${expression(v.atApply)})`;
   return `${expression(v.atApply)} (known only at apply)`;
 }
 const show = (v: unknown): string => (v === undefined || v === null ? "(none)" : redactUrlPassword(JSON.stringify(v)));
 
 /**
  * Every field of the live revision `live` that differs from the stack's `spec`; the container `worker`'s
- * secrets are the target's `secrets` (`{account}`: the account the revision is registered in).
+ * secrets are the target's `secrets` (`{account}`: the account the revision is registered in). A queue's URL
+ * is judged by its name, account (`account`, the caller's; unread, the revision's) and region (`region`, the stack's).
  */
 export function compareTaskDefinition(
   spec: StackTaskDefinition,
   worker: { readonly name: string; readonly secrets: readonly { readonly name: string; readonly valueFrom: string }[] },
   live: TaskDefinition,
   account: string | undefined,
+  region: string,
 ): Comparison {
   const differences: Difference[] = [];
   const notComparable: string[] = [];
+  const revisionAccount = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:(\d{12}):/.exec(live.taskDefinitionArn ?? "")?.[1];
+  const queueUrl = (name: string, stack: AtApply & { queueName: string }, value: unknown, secretName?: string) => {
+    const want = { region, account: account ?? revisionAccount ?? "(account not read)", name: stack.queueName };
+    const place = typeof value === "string" ? parseQueueUrl(value) : undefined;
+    const wrong = place ? placeDifferences(place, want) : value === undefined ? [] : ["not an SQS queue URL"];
+    if (place && wrong.length === 0) return;
+    differences.push({
+      field: name,
+      stack: `https://sqs.${want.region}.amazonaws.com/${want.account}/${want.name} (at apply: ${expression(stack.atApply)})`,
+      live: secretName !== undefined && redactsName(secretName) && value !== undefined ? REDACTED : `${show(value)}${wrong.length > 0 ? ` (${wrong.join("; ")})` : ""}`,
+    });
+  };
   const field = (name: string, stack: StackValue | undefined, value: unknown, o: { secretName?: string; normalize?: (v: unknown) => string } = {}) => {
+    if (isAtApply(stack) && stack.queueName !== undefined) return queueUrl(name, { ...stack, queueName: stack.queueName }, value, o.secretName);
     if (isAtApply(stack) && !stack.hostWithoutPort && !stack.endsWith) notComparable.push(name);
     if (matches(stack, value, o.normalize)) return;
     // Named like a secret: the field is named, neither value printed.
@@ -248,7 +267,7 @@ export function compareTaskDefinition(
   const liveContainers = live.containerDefinitions ?? [];
   lists("containers", spec.containers.map((c) => c.name), liveContainers.map((c) => c.name ?? "?"), true);
   const skipped = new Set(spec.notCompared);
-  const registeredIn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:(\d{12}):/.exec(live.taskDefinitionArn ?? "")?.[1] ?? account;
+  const registeredIn = revisionAccount ?? account;
   for (const c of spec.containers) {
     const l = liveContainers.find((x) => x.name === c.name);
     if (l) compareContainer(c, l, c.name === worker.name ? worker.secrets : [], registeredIn, { field, lists, differences, skipped });
@@ -347,7 +366,7 @@ export function comparedFields(spec: StackTaskDefinition, worker: { readonly nam
 export function taskDefinitionVerdict(t: VerifyTarget, live: TaskDefinition, account: string | undefined): { pass: boolean; seen: string; todo: string } {
   const spec = t.taskDefinition.definition;
   const worker = { name: t.taskDefinition.container, secrets: t.secrets };
-  const { differences, notComparable } = compareTaskDefinition(spec, worker, live, account);
+  const { differences, notComparable } = compareTaskDefinition(spec, worker, live, account, t.region);
   const arn = live.taskDefinitionArn ?? "?";
   const label = arn.slice(arn.lastIndexOf("/") + 1);
   if (differences.length === 0) {

@@ -5,7 +5,7 @@
 import type { ContainerDefinition, Deployment, Service } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
 import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
-import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, stopCause } from "./checks";
+import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, parseQueueArn, parseQueueUrl, placeDifferences, stopCause } from "./checks";
 import { VerifyTarget } from "./target";
 import { taskDefinitionVerdict } from "./task-definition";
 
@@ -387,12 +387,36 @@ function judgeDatabase(j: Judging, container: Container): void {
 
 /** SQS: the queue, the DLQ, the redrive, an empty DLQ. */
 function judgeQueues(j: Judging, queue: QueueFacts | undefined): void {
-  const { f, t, row, failed, blocked } = j;
+  const { f, c, t, row, failed, blocked } = j;
   const queueRow = (check: "SQS queue" | "SQS DLQ", got: Facts["queue"], name: string) => {
     if (!got) blocked(check, "not read");
     else if (!got.ok) failed(check, got.error);
     else if (got.value instanceof Missing) row(check, false, `${name}: does not exist`, "deploy the stack (npm run deploy)");
-    else row(check, true, `${name}: ${got.value.visible} visible, ${got.value.inFlight} in flight`);
+    else {
+      const q = got.value;
+      const depth = `${name}: ${q.visible} visible, ${q.inFlight} in flight`;
+      // The queue of that name the caller reaches is the stack's only in the caller's account and the stack's region.
+      if (!c.account) return blocked(check, `the account was not read (sts:GetCallerIdentity); ${depth}`, true);
+      const want = { region: t.region, account: c.account, name };
+      const url = parseQueueUrl(q.url);
+      const arn = q.arn ? parseQueueArn(q.arn) : undefined;
+      const byUrl = url ? placeDifferences(url, want) : [];
+      const byArn = arn ? placeDifferences(arn, want) : [];
+      const wrong = [
+        ...(url ? [] : [`the URL is not an SQS queue URL`]),
+        ...(arn ? [] : [`the ARN is not an SQS queue ARN`]),
+        ...[...new Set([...byUrl, ...byArn])].map((d) => `${d} (${[byUrl.includes(d) ? "URL" : "", byArn.includes(d) ? "ARN" : ""].filter(Boolean).join(" and ")})`),
+      ];
+      if (wrong.length === 0) row(check, true, depth);
+      else {
+        row(
+          check,
+          false,
+          `${depth}; not the stack's queue: ${q.url} (${q.arn ?? "no ARN"}): ${wrong.join("; ")}`,
+          `the stack's queue is ${name} in account ${c.account}, region ${t.region}: check the credentials' account and the endpoint verify calls, then deploy the stack (npm run deploy)`,
+        );
+      }
+    }
   };
   queueRow("SQS queue", f.queue, t.queue.name);
   queueRow("SQS DLQ", f.deadLetterQueue, t.deadLetterQueue.name);
@@ -401,7 +425,9 @@ function judgeQueues(j: Judging, queue: QueueFacts | undefined): void {
   else {
     const r = queue.redrive;
     const target = r?.deadLetterTargetArn;
-    const seen = target ? `${t.queue.name} → ${target.slice(target.lastIndexOf(":") + 1)} after ${r?.maxReceiveCount ?? "?"} receives` : `${t.queue.name}: no redrive policy`;
+    // Another queue of the DLQ's name (another account or region) is named by its whole ARN.
+    const shown = !target || target !== dlq.arn ? target : target.slice(target.lastIndexOf(":") + 1);
+    const seen = target ? `${t.queue.name} → ${shown} after ${r?.maxReceiveCount ?? "?"} receives` : `${t.queue.name}: no redrive policy`;
     const countOk = t.deadLetterQueue.maxReceiveCount === undefined || r?.maxReceiveCount === t.deadLetterQueue.maxReceiveCount;
     row(
       "SQS redrive",
