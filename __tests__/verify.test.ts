@@ -525,6 +525,8 @@ describe("npm run verify against the recordings", () => {
     const report = JSON.parse(r.stdout);
     // That revision is not the stack's: named field by field, the secret-named one without its values.
     expect(report.checks.filter((c: any) => c.result === "FAIL").map((c: any) => [c.check, c.seen])).toEqual([
+      // The running task's environment override: named, its value not.
+      ["ECS tasks", "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task 3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a: ml-worker.environment OPENAI_API_KEY"],
       [
         "task definition",
         "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/deployer) differs from the stack's in 2 field(s): " +
@@ -913,6 +915,37 @@ describe("npm run verify against the recordings", () => {
         TASK_DEFINITION_TODO,
       ],
     ]);
+  });
+
+  // A running task's overrides were not compared: one started with another command, mode and role passed every row.
+  it("a running task started with overrides: the ECS tasks row names the task, container and fields, never a value", async () => {
+    const r = await verify("task-overrides", ["--wait", "600"]);
+    expect(r).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: ECS tasks cannot pass by waiting\n" });
+    const stop = "a task started with overrides (aws ecs run-task or start-task --overrides) runs something other than the task definition: " +
+      "stop it (aws ecs stop-task --cluster production-ml-worker-cluster --task 3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a), and start none that way in the service's group";
+    const overrides =
+      "running with overrides: task 3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a: ml-worker.command (4 argument(s); --json has them), " +
+      "ml-worker.environment ML_WORKER_MODE, ML_WORKER_BATCH_SIZE, taskRoleArn arn:aws:iam::474221740916:role/zivohealth-production-oncall-debug";
+    expect(failing(r.stdout)).toEqual([["ECS tasks", "FAIL", `running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); ${overrides}`, stop]]);
+    // The overridden values are in --json's facts, not in the table.
+    expect(r.stdout).not.toContain("aggregation");
+    expect(r.stdout).not.toContain("--once");
+    // Beside another finding: both said, and the override still stops --wait.
+    const t = targetOf("production", PRODUCTION);
+    const tasks = JSON.parse(fs.readFileSync(path.join(FIXTURES, "task-overrides", "ecs.DescribeTasks.json"), "utf8")).tasks.slice(0, 1);
+    const service = { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 2, runningCount: 1, deployments: [] };
+    const judged = judge(
+      { service: { ok: true, value: service }, runningTasks: { ok: true, value: tasks }, stoppedTasks: { ok: true, value: [] }, undescribedTasks: [] },
+      { target: t, account: "474221740916", now: new Date(NOW), made: new Set(["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"]) },
+    );
+    expect(judged.find((x) => x.check === "ECS tasks")).toEqual({
+      check: "ECS tasks",
+      pass: false,
+      seen: `running 1 of desired 2; health 1 × HEALTHY (sqs mode, min 0); ${overrides}`,
+      todo: `tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait; ${stop}`,
+      settles: false,
+      requests: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"],
+    });
   });
 
   // A revision of the stack's family registered by hand (ACTIVE, the same image) passed every row.

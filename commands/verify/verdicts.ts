@@ -2,7 +2,7 @@
 // verify's verdicts: from what was read (./verify-checks.ts, gather), one row per check,
 // in CHECKS order. Each row says PASS or FAIL, the value seen and what to do; a check
 // that could not run is a FAIL that says why.
-import type { ContainerDefinition, Deployment, Service } from "@aws-sdk/client-ecs";
+import type { ContainerDefinition, Deployment, Service, Task } from "@aws-sdk/client-ecs";
 import type { Instance } from "@aws-sdk/client-ec2";
 import { CallError, Missing, Operation, TASK_PAGES } from "./aws";
 import { CheckName, Facts, LOG_CLOCK_SKEW_MS, LOG_WINDOW_MINUTES, NOT_IN_ANSWER, QueueFacts, REQUESTS, Row, UndescribedTask, describeError, duration, iso, liveContainer, parseEcrImage, parseQueueArn, parseQueueUrl, placeDifferences, stopCause } from "./checks";
@@ -98,10 +98,19 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "RUNNING");
     const listed = undescribed.length + (f.runningTasks?.ok ? f.runningTasks.value.length : 0) + stopping(f);
     const unread = undescribed.length > 0 ? `; the tasks' health not checked: ${undescribedText(undescribed, listed, "running")}` : "";
+    // A running task started with overrides runs another command, environment or role than the task definition's:
+    // a finding whatever else the row says, and waiting does not stop that task.
+    const overridden = f.runningTasks?.ok ? f.runningTasks.value.flatMap((x) => overridesOf(x)) : [];
+    const ids = overridden.map((x) => x.id).join(" ");
+    const tasksRow = (pass: boolean, seen: string, todo = "", settles = false) => {
+      if (overridden.length === 0) return row("ECS tasks", pass, seen, todo, settles);
+      const fix = `a task started with overrides (aws ecs run-task or start-task --overrides) runs something other than the task definition: stop it (aws ecs stop-task --cluster ${t.cluster.name} --task ${ids}), and start none that way in the service's group`;
+      row("ECS tasks", false, `${seen}; running with overrides: ${overridden.map((x) => `task ${x.id}: ${x.fields.join(", ")}`).join("; ")}`, pass ? fix : `${todo}; ${fix}`);
+    };
     if (unhealthy.length > 0) {
-      row("ECS tasks", false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
+      tasksRow(false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
     } else if (t.workerMode !== "sqs" && desired < 1) {
-      row("ECS tasks", false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
+      tasksRow(false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
     } else if (desired < floor) {
       // Autoscaling never sets desired below the scalable target's minimum: below the stack's (its scheduled actions' lowest), the live minimum is not the stack's.
       row(
@@ -113,18 +122,18 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       );
     } else if (desired === 0) {
       if (backlog === undefined) blocked("ECS tasks", `${counts}; zero tasks is healthy only with an empty queue, and the queue was not read`, true);
-      else if (backlog === 0) row("ECS tasks", true, `${counts}; queue empty: scaled to zero is healthy`);
-      else row("ECS tasks", false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
+      else if (backlog === 0) tasksRow(true, `${counts}; queue empty: scaled to zero is healthy`);
+      else tasksRow(false, `${counts}; ${backlog} message(s) in ${t.queue.name} and no task`, "target tracking scales out within minutes of the queue filling: run with --wait; if it never does, check the scaling policy and its alarm", true);
     } else if (running < desired) {
-      row("ECS tasks", false, `${counts}${unread}`, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
+      tasksRow(false, `${counts}${unread}`, "tasks are starting, or cannot start: see ECS stopped tasks, then run with --wait", true);
     } else if (running > 0 && !f.runningTasks?.ok) {
       // The health of the running tasks is part of the verdict: unread, the row cannot pass.
       const e = f.runningTasks?.ok === false ? f.runningTasks.error : undefined;
-      row("ECS tasks", false, `${counts}; the tasks' health not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
+      tasksRow(false, `${counts}; the tasks' health not checked: ${e ? describeError(e) : "not read"}`, e ? errorTodo(e) : "run verify again", !e?.denied);
     } else if (running > 0 && undescribed.length > 0) {
-      row("ECS tasks", false, `${counts}${unread}`, undescribedTodo(undescribed, t.cluster.name), true);
+      tasksRow(false, `${counts}${unread}`, undescribedTodo(undescribed, t.cluster.name), true);
     } else if (running > 0 && f.runningTruncated) {
-      row("ECS tasks", false, `${counts}; the tasks' health not checked: ${RUNNING_PAST_PAGES}`, "see the service's tasks (aws ecs list-tasks --desired-status RUNNING): far more than the service's maximum", true);
+      tasksRow(false, `${counts}; the tasks' health not checked: ${RUNNING_PAST_PAGES}`, "see the service's tasks (aws ecs list-tasks --desired-status RUNNING): far more than the service's maximum", true);
     } else if (running > listed) {
       // ECS counts tasks it did not list: their health is unread.
       row(
@@ -134,7 +143,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
         "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait",
         true,
       );
-    } else row("ECS tasks", true, counts);
+    } else tasksRow(true, counts);
   }
 
   const primary = f.primary;
@@ -638,6 +647,26 @@ const RUNNING_PAST_PAGES = `more running tasks listed than verify reads (${TASK_
 const shortDigest = (digest?: string) => (digest ? `${digest.slice(0, 19)}…` : "?");
 const taskDefinitionLabel = (arn?: string) => (arn ? arn.slice(arn.lastIndexOf("/") + 1) : "?");
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * What a task's overrides change that the task definition sets: per container its `command`, `environment` (names:
+ * values are never printed) and `environmentFiles`; the task's roles. ECS has no override of `secrets`; cpu and
+ * memory overrides are not judged.
+ */
+function overridesOf(task: Task): { id: string; fields: string[] }[] {
+  const id = (task.taskArn ?? "?").slice((task.taskArn ?? "?").lastIndexOf("/") + 1);
+  const o = task.overrides;
+  const found: string[] = [];
+  for (const c of o?.containerOverrides ?? []) {
+    const at = c.name ?? "?";
+    if (c.command?.length) found.push(`${at}.command (${c.command.length} argument(s); --json has them)`);
+    if (c.environment?.length) found.push(`${at}.environment ${c.environment.map((e) => e.name ?? "?").join(", ")}`);
+    if (c.environmentFiles?.length) found.push(`${at}.environmentFiles ${c.environmentFiles.map((e) => e.value ?? "?").join(", ")}`);
+  }
+  if (o?.taskRoleArn) found.push(`taskRoleArn ${o.taskRoleArn}`);
+  if (o?.executionRoleArn) found.push(`executionRoleArn ${o.executionRoleArn}`);
+  return found.length > 0 ? [{ id, fields: found }] : [];
+}
 
 /** `3 × a, 1 × b`, most frequent first. */
 function summarize(items: readonly string[]): string {
