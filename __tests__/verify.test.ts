@@ -521,12 +521,19 @@ describe("npm run verify against the recordings", () => {
   it("--json prints no secret value: environment values named like a secret, and a URL's password, redacted", async () => {
     const r = await verify("secret-env", ["--json"]);
     expect(r.code).toBe(1);
-    for (const secret of ["Zk8-live-smtp-pass", "Pg-live-pass-77", "sk-live-override-0123456789", "ml-worker-secret-key-not-used", "not-used-in-ml-worker"]) expect(r.stdout).not.toContain(secret);
+    const secrets = ["Zk8-live-smtp-pass", "Pg-live-pass-77", "sk-live-override-0123456789", "ml-worker-secret-key-not-used", "not-used-in-ml-worker"];
+    // ... and the running task's command override, set by hand like its environment.
+    secrets.push("Zk8-cmd-pass", "Pg-cmd-pass-9", "sk-cmd-flag-4242", "tok-cmd-eq-77");
+    for (const secret of secrets) expect(r.stdout).not.toContain(secret);
     const report = JSON.parse(r.stdout);
     // That revision is not the stack's: named field by field, the secret-named one without its values.
     expect(report.checks.filter((c: any) => c.result === "FAIL").map((c: any) => [c.check, c.seen])).toEqual([
       // The running task's environment override: named, its value not.
-      ["ECS tasks", "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task 3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a: ml-worker.environment OPENAI_API_KEY"],
+      [
+        "ECS tasks",
+        "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task 3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a: " +
+          "ml-worker.command (7 argument(s); --json has them), ml-worker.environment OPENAI_API_KEY",
+      ],
       [
         "task definition",
         "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/deployer) differs from the stack's in 2 field(s): " +
@@ -546,6 +553,16 @@ describe("npm run verify against the recordings", () => {
       "noreply@zivohealth.ai",
     ]);
     expect(report.facts.runningTasks.value[0].overrides.containerOverrides[0].environment).toEqual([{ name: "OPENAI_API_KEY", value: "(redacted by verify)" }]);
+    // The command: a secret-named NAME=value (inside sh -c too) or --flag value, and a URL's password, redacted; the rest as ECS has it.
+    expect(report.facts.runningTasks.value[0].overrides.containerOverrides[0].command).toEqual([
+      "sh",
+      "-c",
+      "SMTP_PASSWORD=(redacted by verify) python -m app.workers.ml_worker --database-url postgresql://zivo:(redacted by verify)@db.internal:5432/zivohealth",
+      "--api-key",
+      "(redacted by verify)",
+      "--token=(redacted by verify)",
+      "--batch-size=10",
+    ]);
   });
 
   it("--logs <n> prints the last n lines after the table, like aws logs tail", async () => {

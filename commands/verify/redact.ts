@@ -13,3 +13,23 @@ export const redactUrlPassword = (value: string): string => value.replace(/(:\/\
 
 /** A variable's value as verify may print it. */
 export const printableValue = (name: string, value: string): string => (redactsName(name) ? REDACTED : redactUrlPassword(value));
+
+/** `NAME=value` inside an argument (`sh -c "PASSWORD=x ..."`, `--token=x`): the value runs to whitespace or a quote. */
+const ARGUMENT_ASSIGNMENT = /(^|[\s"';])(-{0,2})([A-Za-z_][A-Za-z0-9_.-]*)=([^\s"';]*)/g;
+/** `--password`, `-api-key`: a flag whose name is a secret's, so the argument after it is one. */
+const SECRET_FLAG = /^-{1,2}([A-Za-z_][A-Za-z0-9_.-]*)$/;
+
+/**
+ * A command's arguments as verify may print them (a running task's command override is set by hand, like its
+ * environment): a secret-named `NAME=value` or `--flag value`, and a URL's password, redacted.
+ */
+export function printableArguments(args: readonly unknown[]): unknown[] {
+  return args.map((arg, i) => {
+    if (typeof arg !== "string") return arg;
+    const flag = i > 0 && typeof args[i - 1] === "string" ? SECRET_FLAG.exec(args[i - 1] as string) : null;
+    if (flag && redactsName(flag[1])) return REDACTED;
+    return redactUrlPassword(arg).replace(ARGUMENT_ASSIGNMENT, (all, lead: string, dashes: string, name: string) =>
+      redactsName(name) ? `${lead}${dashes}${name}=${REDACTED}` : all,
+    );
+  });
+}

@@ -1,7 +1,7 @@
 // verify's report: a Markdown table (default) or JSON with every fact.
 import { LogLine, Missing, RequestRecord } from "./aws";
 import { Facts, LOG_WINDOW_MINUTES, Row, describeError, iso } from "./checks";
-import { printableValue } from "./redact";
+import { printableArguments, printableValue } from "./redact";
 import { VerifyTarget } from "./target";
 
 export interface VerifyReport {
@@ -67,7 +67,7 @@ function environment(list: unknown[]): unknown[] {
   });
 }
 
-/** Facts as JSON: call errors and "not there" answers spelled out, the SDK's response metadata left out, no secret value. */
+/** Facts as JSON: call errors and "not there" answers spelled out, the SDK's response metadata left out, no secret value (environment values, command arguments). */
 function plain(value: unknown): unknown {
   if (value instanceof Missing) return { missing: value.code };
   if (value instanceof Date) return value.toISOString();
@@ -76,7 +76,7 @@ function plain(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([k, v]) => k !== "$metadata" && v !== undefined)
-        .map(([k, v]) => [k, k === "environment" && Array.isArray(v) ? environment(v) : plain(v)]),
+        .map(([k, v]) => [k, k === "environment" && Array.isArray(v) ? environment(v) : k === "command" && Array.isArray(v) ? printableArguments(v) : plain(v)]),
     );
   }
   return value;
