@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environments, production } from "../config/environments";
-import { CHANGES, combined, failures } from "../tools/ordinary-changes";
+import { CAPACITY_PLACE, CHANGES, capacityLiteral, combined, failures } from "../tools/ordinary-changes";
 
 const FROZEN = [
   'import { EnvironmentConfig } from "./environment";',
@@ -77,10 +77,57 @@ describe("check:ordinary-changes' edits (on a frozen text)", () => {
 
   it("refuses a configuration it cannot edit as written, naming what it looked for", () => {
     expect(() => change("add-staging").edit(change("add-staging").edit(FROZEN))).toThrow("config/environments.ts: staging is in environments already");
-    expect(() => change("production-capacity").edit("export const other = {\n};")).toThrow("config/environments.ts has no 'export const production = {'");
-    expect(() => change("production-capacity").edit("export const production = {\n  mlWorker: {},\n};")).toThrow(
-      "config/environments.ts: production has no 'maxCapacity: <number>,' line",
+    const capacity = (text: string) => () => change("production-capacity").edit(text);
+    const refusal = (why: string) => `config/environments.ts: ${why}; looked for ${CAPACITY_PLACE}`;
+    expect(CAPACITY_PLACE).toBe("production's ML worker capacity: the number in 'export const production = { mlWorker: { maxCapacity: <number> } }'");
+    expect(capacity("export const other = {\n};")).toThrow(refusal("there is no 'export const production'"));
+    expect(capacity("export const production = base;")).toThrow(refusal("production's value is not an object literal '{ ... }'"));
+    expect(capacity("export const production = {\n  mlWorker: {},\n};")).toThrow(refusal("production's mlWorker has no 'maxCapacity:'"));
+    expect(capacity("export const production = {\n  maxCapacity: 5,\n};")).toThrow(refusal("production has no 'mlWorker:'"));
+    expect(capacity("export const production = {\n  mlWorker,\n};")).toThrow(refusal("production's 'mlWorker' is not written 'mlWorker: <value>'"));
+    expect(capacity("export const production = {\n  mlWorker: workerDefaults,\n};")).toThrow(refusal("production's mlWorker is not an object literal '{ ... }'"));
+    expect(capacity("export const production = {\n  mlWorker: { maxCapacity: LIMIT },\n};")).toThrow(
+      refusal("production's mlWorker.maxCapacity is 'LIMIT', not a number literal"),
     );
+  });
+
+  it("refuses a place where the capacity that counts is ambiguous: written twice, or a spread after it", () => {
+    const capacity = (text: string) => () => change("production-capacity").edit(text);
+    const refusal = (why: string) => `config/environments.ts: ${why}; looked for ${CAPACITY_PLACE}`;
+    expect(capacity("export const production = {\n  mlWorker: { maxCapacity: 5, maxCapacity: 4 },\n};")).toThrow(
+      refusal("production's mlWorker has 'maxCapacity' 2 times"),
+    );
+    expect(capacity("export const production = {\n  mlWorker: { maxCapacity: 5 },\n  mlWorker: { maxCapacity: 4 },\n};")).toThrow(
+      refusal("production has 'mlWorker' 2 times"),
+    );
+    expect(capacity("export const production = {\n  mlWorker: { maxCapacity: 5, ...sized },\n};")).toThrow(
+      refusal("production's mlWorker has a spread ('...') after 'maxCapacity:', which may replace it"),
+    );
+    expect(capacity("export const production = {\n  mlWorker: { maxCapacity: 5 },\n  ...base,\n};")).toThrow(
+      refusal("production has a spread ('...') after 'mlWorker:', which may replace it"),
+    );
+  });
+
+  it("production-capacity edits the ML worker's maxCapacity, not another maxCapacity written before it in production's block", () => {
+    // An API autoscaling block (and a comment) with a maxCapacity of its own, before mlWorker.
+    const first = FROZEN.replace(
+      '  environment: "production",\n',
+      '  environment: "production",\n  // maxCapacity: 9, the old limit\n  apiAutoscaling: {\n    maxCapacity: 4,\n  },\n',
+    );
+    expect(first).toContain("    maxCapacity: 4,\n  },\n  mlWorker: {");
+    expect(changed(first, change("production-capacity").edit(first))).toEqual({ removed: ["    maxCapacity: 5,"], added: ["    maxCapacity: 3,"] });
+    expect(capacityLiteral(change("production-capacity").edit(first)).value).toBe(3);
+  });
+
+  it("production-capacity edits a mlWorker written on one line, changing only its maxCapacity", () => {
+    const inline = FROZEN.replace(
+      '  mlWorker: {\n    workerMode: "sqs",\n    minCapacity: 0,\n    maxCapacity: 5,\n    targetQueueDepth: 0.5,\n  },\n',
+      '  mlWorker: { workerMode: "sqs", minCapacity: 0, maxCapacity: 5, targetQueueDepth: 0.5 },\n',
+    );
+    expect(changed(inline, change("production-capacity").edit(inline))).toEqual({
+      removed: ['  mlWorker: { workerMode: "sqs", minCapacity: 0, maxCapacity: 5, targetQueueDepth: 0.5 },'],
+      added: ['  mlWorker: { workerMode: "sqs", minCapacity: 0, maxCapacity: 3, targetQueueDepth: 0.5 },'],
+    });
   });
 
   it("names the failing tests from jest's output", () => {

@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CopyError, copyProject, git, projectFiles } from "../lib/project-copy";
+import * as ts from "typescript";
 import { capacityEffect, stagingEffect } from "./ordinary-effects";
 
 export interface Change {
@@ -33,12 +34,52 @@ export interface Change {
   effect(repo: string, edited: string): string | undefined;
 }
 
-/** production's `maxCapacity: <n>,` line in the text: the match and its place in the block. */
-function capacityLine(text: string): { start: number; end: number; m: RegExpExecArray } {
-  const { start, end } = block(text, "production");
-  const m = /(\n\s*maxCapacity:\s*)(\d+)(,)/.exec(text.slice(start, end));
-  if (!m) throw new Error("config/environments.ts: production has no 'maxCapacity: <number>,' line");
-  return { start, end, m };
+/** What the production-capacity change edits, as a refusal names it. */
+export const CAPACITY_PLACE = "production's ML worker capacity: the number in 'export const production = { mlWorker: { maxCapacity: <number> } }'";
+
+/**
+ * The literal of production's mlWorker.maxCapacity, found by parsing the file: another `maxCapacity:` written
+ * before it in production's block (another construct's, a comment) is not it. Throws, naming the place, when it
+ * is missing or not the one that counts (written twice, a spread after it, not a number literal).
+ */
+export function capacityLiteral(text: string): { start: number; end: number; value: number } {
+  const refuse = (why: string): never => {
+    throw new Error(`config/environments.ts: ${why}; looked for ${CAPACITY_PLACE}`);
+  };
+  const source = ts.createSourceFile("environments.ts", text, ts.ScriptTarget.Latest, true);
+  const declarations = source.statements
+    .filter(ts.isVariableStatement)
+    .filter((s) => s.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword))
+    .flatMap((s) => s.declarationList.declarations)
+    .filter((d) => ts.isIdentifier(d.name) && d.name.text === "production");
+  if (declarations.length === 0) refuse("there is no 'export const production'");
+  const production = objectLiteral(declarations[0].initializer);
+  if (!production) return refuse("production's value is not an object literal '{ ... }'");
+  const mlWorker = onlyProperty(production, "mlWorker", "production", refuse);
+  const worker = objectLiteral(mlWorker.initializer);
+  if (!worker) return refuse("production's mlWorker is not an object literal '{ ... }'");
+  const capacity = onlyProperty(worker, "maxCapacity", "production's mlWorker", refuse).initializer;
+  if (!ts.isNumericLiteral(capacity)) return refuse(`production's mlWorker.maxCapacity is '${capacity.getText(source)}', not a number literal`);
+  return { start: capacity.getStart(source), end: capacity.end, value: Number(capacity.text) };
+}
+
+/** `e`, under parentheses, `as` and `satisfies`, when it is an object literal. */
+function objectLiteral(e: ts.Expression | undefined): ts.ObjectLiteralExpression | undefined {
+  while (e && (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e))) e = e.expression;
+  return e && ts.isObjectLiteralExpression(e) ? e : undefined;
+}
+
+/** The one `name: <value>` of `object` (`where`), and no spread after it that could replace it. */
+function onlyProperty(object: ts.ObjectLiteralExpression, name: string, where: string, refuse: (why: string) => never): ts.PropertyAssignment {
+  const named = object.properties.filter((p) => p.name !== undefined && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === name);
+  if (named.length === 0) refuse(`${where} has no '${name}:'`);
+  if (named.length > 1) refuse(`${where} has '${name}' ${named.length} times`);
+  const [property] = named;
+  if (!ts.isPropertyAssignment(property)) return refuse(`${where}'s '${name}' is not written '${name}: <value>'`);
+  if (object.properties.slice(object.properties.indexOf(property) + 1).some(ts.isSpreadAssignment)) {
+    refuse(`${where} has a spread ('...') after '${name}:', which may replace it`);
+  }
+  return property;
 }
 
 /** The block of `export const <name>... = {` up to its closing `};` at the start of a line. */
@@ -55,12 +96,10 @@ export const CHANGES: readonly Change[] = [
     name: "production-capacity",
     description: "production's mlWorker.maxCapacity changed (5 -> 3, the deployment notes' direction for SQS mode)",
     edit(text) {
-      const { start, end, m } = capacityLine(text);
-      const now = Number(m[2]);
-      const next = now === 3 ? 4 : 3;
-      return text.slice(0, start) + text.slice(start, end).replace(m[0], `${m[1]}${next}${m[3]}`) + text.slice(end);
+      const { start, end, value } = capacityLiteral(text);
+      return text.slice(0, start) + String(value === 3 ? 4 : 3) + text.slice(end);
     },
-    effect: (repo, edited) => capacityEffect(repo, Number(capacityLine(edited).m[2])),
+    effect: (repo, edited) => capacityEffect(repo, capacityLiteral(edited).value),
   },
   {
     name: "add-staging",
