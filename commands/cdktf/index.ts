@@ -1,5 +1,6 @@
 // `npm run cdktf -- <args>`, `npm run diff`, `npm run deploy`: the cdktf CLI,
-// after a check that each stack it plans has its state (commands/cdktf/state-check.ts);
+// after a check that each stack it plans has its state (commands/cdktf/state-check.ts),
+// and that no stack it destroys is protected (commands/cdktf/destroy-check.ts);
 // after a successful deploy, `verify --wait` of each deployed stack (--no-verify: not).
 //   node dist/commands/cdktf/index.js <cdktf arguments> [--no-verify]
 // Exit codes: cdktf's own, or 2 when the check refuses (cdktf does not run), or
@@ -14,6 +15,7 @@ import { CliIo, processIo } from "../../lib/cli";
 import { WorkdirError } from "../../lib/workdir/options";
 import { runInPrivateTmp } from "../../lib/workdir/private-tmp";
 import { ApplyRunner, deployPlan } from "./deploy-plan";
+import { DESTROY, Synthesizer, destroyRefusal, synthesizeInMemory } from "./destroy-check";
 import { StateReader, awsCli, checkState, hclRootWarning } from "./state-check";
 import { skipsSynth, staleRefusal } from "./skip-synth";
 
@@ -88,7 +90,7 @@ export function planFolder(argv: readonly string[]): { folder: string; rest: str
   return { folder, rest: argv.filter((_a, n) => n !== at && !(argv[at] === "--plan" && n === at + 1)) };
 }
 
-/** Checks, then runs cdktf; returns the exit code. */
+/** Checks, then runs cdktf; returns the exit code. `synth`: the in-memory synthesis destroy's check reads (the tests give their own). */
 export function main(
   argv: readonly string[],
   io: CliIo,
@@ -96,6 +98,7 @@ export function main(
   environments: Readonly<Record<string, EnvironmentConfig>> = configured,
   reader: StateReader = awsCli,
   applyRunner?: ApplyRunner,
+  synth: Synthesizer = synthesizeInMemory,
 ): number {
   const verifying = !argv.includes(NO_VERIFY);
   argv = argv.filter((a) => a !== NO_VERIFY);
@@ -122,7 +125,7 @@ export function main(
     return verifying ? verifyAfterDeploy(code, "deploy", stacks, io, runner, environments) : code;
   }
   const { command, stacks, output } = parseInvocation(argv);
-  if (command !== undefined && PLANS.includes(command)) {
+  if (command !== undefined && (PLANS.includes(command) || command === DESTROY)) {
     const outdir = path.resolve(io.cwd, output ?? process.env.CDKTF_OUTDIR ?? "cdktf.out");
     const names = Object.keys(environments);
     const selected = stacks.length === 0 ? names : names.filter((n) => stacks.some((p) => matches(p, n)));
@@ -136,6 +139,12 @@ export function main(
     for (const name of selected) {
       const stale = skipping ? staleRefusal(name, outdir) : undefined;
       if (stale) refusals.push(stale);
+      if (command === DESTROY) {
+        // No state check: a missing state is nothing to destroy, not a second copy to create.
+        const refusal = destroyRefusal(name, environments[name], synth);
+        if (refusal) refusals.push(refusal);
+        continue;
+      }
       const result = checkState(name, environments[name], outdir, reader);
       for (const note of result.notes) io.stderr(`${note}\n`);
       if (result.refusal) refusals.push(result.refusal);
