@@ -21,15 +21,9 @@ import { instanceAddress, parseState } from "../lib/migration";
 import { PlanCheckReport } from "../lib/plan/report";
 import { main as planCheck } from "../commands/plan-check";
 import { MOVES } from "../stacks/moves";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-
-test(`deploy --plan toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { detection, describeTier, terraform } = toolchainPreamble("deploy --plan");
 
 const ROOT = path.join(__dirname, "..");
 const SHARED = path.join(ROOT, "../shared/fixtures");
@@ -105,8 +99,6 @@ const addresses = (file: string) =>
       .instances.filter((i) => i.deposed === null)
       .map(instanceAddress),
   );
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("deploy --plan <plan-check folder>", () => {
   test.concurrent("an offline plan: refused by the command line, applied through the test seam to plan-check's own state copy", async () => {
@@ -206,12 +198,11 @@ describeTier("deploy --plan <plan-check folder>", () => {
     const r = await reviewed();
     const copy = path.join(r.folder, "stack", "terraform.tfstate");
     // Someone writes the state after the plan (a move and its undo: serial + 2).
-    const tf = detection.ok ? detection.toolchain.terraform : "terraform";
     for (const [a, b] of [
       ["module.route53.aws_route53_zone.zone", "module.route53.aws_route53_zone.renamed"],
       ["module.route53.aws_route53_zone.renamed", "module.route53.aws_route53_zone.zone"],
     ]) {
-      const mv = spawnSync(tf, ["state", "mv", `-state=${copy}`, `-backup=${copy}.b`, a, b], { encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+      const mv = spawnSync(terraform, ["state", "mv", `-state=${copy}`, `-backup=${copy}.b`, a, b], { encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
       expect(mv.status).toBe(0);
     }
     const out = { text: "" };

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { copyProject, git, projectFiles } from "../lib/project-copy";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -53,13 +53,7 @@ export const SKIPS: readonly { readonly rule: RegExp; readonly why: string }[] =
 
 const skipOf = (line: string) => SKIPS.find((s) => s.rule.test(line));
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-
-test(`documented commands toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { describeTier: describeRun } = toolchainPreamble("documented commands");
 
 const docs = documents();
 const all = Object.entries(docs).flatMap(([doc, text]) => commandLines(text).map((line) => ({ doc, line })));
@@ -79,8 +73,6 @@ describe("the documented command lines", () => {
     expect(commandLines(text)).toEqual(["npm run -s policy -- --json | jq .passed", "TF_VAR_a=1 npm run plan-check -- --offline --state s"]);
   });
 });
-
-const describeRun = detection.ok ? describe : describe.skip;
 
 describeRun("each documented command line runs as written, offline, in a copy of the project", () => {
   let dir: string;

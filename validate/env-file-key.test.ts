@@ -6,21 +6,13 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { rootStack } from "./lib/stacks";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { tempDir } from "../__tests__/tmp";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
+const { detection, describeTier } = toolchainPreamble("terraform");
 const HCL_ROOT = path.resolve(__dirname, "../../shared/fixtures/existing-hcl/terraform/main.tf");
 const CONTENT = "data.local_file.env_production.content";
-
-test(`terraform toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("the React app API key: the stack's expression and the HCL root's give the same value", () => {
   let dir = "";

@@ -9,7 +9,7 @@ import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-production";
 import { main } from "../commands/migrate-state";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
 jest.mock("../stacks/moves", () => {
   // The two roles of the ML worker's task, each moved to the other's address (inside: jest.mock runs first).
@@ -23,20 +23,12 @@ jest.mock("../stacks/moves", () => {
   return { ...actual, MOVES, applyMoves: (stack: Parameters<typeof actual.applyMoves>[0], table = MOVES) => actual.applyMoves(stack, table) };
 });
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-
-test(`migrate-state gate toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { describeTier } = toolchainPreamble("migrate-state gate");
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/production-data.json");
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("migrate-state: a moves table with two roles swapped (offline, Terraform's own plans)", () => {
   let root = "";

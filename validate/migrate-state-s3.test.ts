@@ -20,15 +20,9 @@ import { MOVES } from "../stacks/moves";
 import { S3_CONNECTION_SETTINGS } from "../lib/backend";
 import { Emulators, S3RVER_KEY, startEmulators } from "./lib/emulators";
 import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, running, startCli, waitForChildren, waitForExit } from "./lib/cli-process";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-
-test(`migrate-state S3 toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { describeTier, terraform: realTerraform } = toolchainPreamble("migrate-state S3");
 
 const ROOT = path.join(__dirname, "..");
 const SHARED = path.join(ROOT, "../shared/fixtures");
@@ -54,7 +48,7 @@ const tmp = (name: string) => {
 /** terraform, never synchronously: the emulators answer from this same process. */
 const tf = (args: string[], cwd: string): Promise<{ code: number | null; stdout: string; out: string }> =>
   new Promise((resolve) => {
-    const child = spawn(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
+    const child = spawn(realTerraform, args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -98,8 +92,6 @@ async function migrate(cwd: string, environments: Record<string, EnvironmentConf
   const report = outs.length === 1 ? (JSON.parse(fs.readFileSync(path.join(base, outs[0], "report.json"), "utf8")) as MigrationReport) : undefined;
   return { code, stdout, stderr, outs, report };
 }
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalite on 127.0.0.1)", () => {
   let config = "";
@@ -270,7 +262,7 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
     const kept = [...addresses(before)].find((a) => /^[a-z0-9_]+\.[a-z0-9_]+$/.test(a) && !MOVES.some((m) => m.from === a))!;
     const second = () => tf(["state", "mv", "-dry-run", "-lock-timeout=0s", "-no-color", kept, `${kept}_probe`], view);
     // Terraform through a wrapper that holds the push once it has ended, until released (pushHeldTerraform says why).
-    const held = pushHeldTerraform(path.join(root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
+    const held = pushHeldTerraform(path.join(root, "bin"), realTerraform);
     const cli = startCli(path.join(__dirname, "lib/migrate-state-s3-cli.ts"), ["--push", "--backend-config", credentials.file, "--modules", MODULES, "--data", DATA, "--out", out], {
       cwd,
       env: { ...ENV_VARS, TMPDIR: callerTmp, ZH_TEST_S3_BACKEND: JSON.stringify(backend), PATH: `${held.bin}${path.delimiter}${process.env.PATH ?? ""}` },

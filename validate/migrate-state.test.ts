@@ -16,17 +16,10 @@ import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-producti
 import { instanceAddress, parseState } from "../lib/migration";
 import { Deps, MigrationReport, main } from "../commands/migrate-state";
 import { MOVES } from "../stacks/moves";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 import { PUSH_SHELL, PUSH_WRAPPER, exitPolls, holdsFd, pushHeldTerraform, startCli, waitForChildren } from "./lib/cli-process";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-if (!detection.ok) console.warn(`migrate-state tier: ${describeDetection(detection)}`);
-
-test(`migrate-state toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { describeTier, terraform: realTerraform } = toolchainPreamble("migrate-state");
 
 const ROOT = path.join(__dirname, "..");
 const SHARED = path.join(ROOT, "../shared/fixtures");
@@ -81,21 +74,19 @@ const expectedMoves = (fixture: string) => {
   return MOVES.filter((m) => held.has(m.from));
 };
 const terraform = (args: string[], cwd: string) => {
-  const r = spawnSync(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  const r = spawnSync(realTerraform, args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
   if (r.status !== 0) throw new Error(`terraform ${args.join(" ")}: ${r.stderr}`);
 };
 
 /** terraform, without blocking the test's event loop (its polls); both outputs in `out`. */
 const terraformAsync = (args: string[], cwd: string): Promise<{ code: number | null; out: string }> =>
   new Promise((resolve) => {
-    const child = spawn(detection.ok ? detection.toolchain.terraform : "terraform", args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
+    const child = spawn(realTerraform, args, { cwd, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" } });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.on("close", (code) => resolve({ code, out }));
   });
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 const HOST = "aws_instance.compute_host";
 /**
@@ -424,10 +415,9 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const out = path.join(l.root, "failed");
     const bin = path.join(l.root, "bin");
     fs.mkdirSync(bin);
-    const real = detection.ok ? detection.toolchain.terraform : "terraform";
     fs.writeFileSync(
       path.join(bin, "terraform"),
-      `#!/bin/sh\nREAL=${real}; STATE=${l.backendFile}\nif [ "$1 $2" = "state push" ]; then ${push}; fi\nexec "$REAL" "$@"\n`,
+      `#!/bin/sh\nREAL=${realTerraform}; STATE=${l.backendFile}\nif [ "$1 $2" = "state push" ]; then ${push}; fi\nexec "$REAL" "$@"\n`,
       { mode: 0o755 },
     );
     const r = await migrate(l, ["--push", "--out", out], { env: { ...ENV_VARS, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
@@ -461,7 +451,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const bin = path.join(l.root, "bin");
     fs.mkdirSync(bin);
     // terraform for every command but `version`, which Ctrl-C stops.
-    fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\nif [ "$1" = version ]; then kill -INT $$; sleep 5; exit 9; fi\nexec ${detection.ok ? detection.toolchain.terraform : "terraform"} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\nif [ "$1" = version ]; then kill -INT $$; sleep 5; exit 9; fi\nexec ${realTerraform} "$@"\n`, { mode: 0o755 });
     const r = await migrate(l, ["--push"], { env: { ...ENV_VARS, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(
@@ -503,7 +493,7 @@ describeTier("migrate-state, local backend (Terraform's state mv on a copy, offl
     const kept = addresses(readJson(POST_FIX)).find((a) => /^[a-z0-9_]+\.[a-z0-9_]+$/.test(a) && !MOVES.some((m) => m.from === a))!;
     const second = () => terraformAsync(["state", "mv", "-dry-run", "-lock-timeout=0s", "-no-color", kept, `${kept}_probe`], stateDir);
     // Terraform through a wrapper that holds the push once it has ended, until released (pushHeldTerraform says why).
-    const held = pushHeldTerraform(path.join(l.root, "bin"), detection.ok ? detection.toolchain.terraform : "terraform");
+    const held = pushHeldTerraform(path.join(l.root, "bin"), realTerraform);
     const cli = startCli(path.join(ROOT, "commands/migrate-state/index.ts"), ["--modules", MODULES, "--data", DATA, "--push", "--out", out], {
       cwd: l.cwd,
       env: { ...ENV_VARS, ...cliEnv(l), PATH: `${held.bin}${path.delimiter}${process.env.PATH ?? ""}` },

@@ -8,7 +8,7 @@ import { HCL_PRODUCTION as production } from "../__tests__/fixtures/hcl-producti
 import { tempDir } from "../__tests__/tmp";
 import { main } from "../commands/plan-check";
 import { PlanCheckReport } from "../lib/plan/report";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
 // The ML worker's alarms, and one more: the DLQ alarm again at aws_cloudwatch_metric_alarm.ml_worker_dlq_messages_copy.
 jest.mock("../modules/ml-worker/alarms", () => {
@@ -33,20 +33,12 @@ jest.mock("../modules/ml-worker/alarms", () => {
   return { ...actual, MlWorkerAlarms: Twice };
 });
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-
-test(`plan-check duplicate toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { describeTier } = toolchainPreamble("plan-check duplicate");
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const MODULES = path.join(SHARED, "existing-hcl/terraform/modules");
 const POST_FIX = path.join(SHARED, "post-fix-production.tfstate");
 const DATA = path.join(__dirname, "../__tests__/fixtures/plan-check/production-data.json");
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("plan-check: an object declared twice (offline, Terraform's own plan)", () => {
   test("the DLQ alarm at a second address, named as the one the state holds: FAIL, both addresses and alarm_name named", async () => {

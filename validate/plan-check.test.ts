@@ -25,16 +25,9 @@ import { synthesize } from "../stacks/app";
 import { LOCK } from "../lib/workdir";
 import { tempDir } from "../__tests__/tmp";
 import { renderHclCompute } from "./lib/hcl-render";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
-if (!detection.ok) console.warn(`plan-check tier: ${describeDetection(detection)}`);
-
-test(`plan-check toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
+const { detection, describeTier } = toolchainPreamble("plan-check");
 
 const SHARED = path.join(__dirname, "../../shared/fixtures");
 const HCL_ROOT = path.join(SHARED, "existing-hcl/terraform");
@@ -118,8 +111,6 @@ function dataFile(extra: Record<string, unknown>): string {
 }
 
 const removeTemp = (file: string) => fs.rmSync(path.dirname(file), { recursive: true, force: true });
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 /**
  * Production as it was when the pre-fix snapshot was taken: deployed recorded the host alone (the ML worker, its

@@ -6,23 +6,11 @@
 import * as fs from "fs";
 import { stackCases } from "./lib/stacks";
 import { ValidationResult, formatDiagnostics, formatResult, validateConfig } from "../lib/terraform";
-import { ENV, describeDetection, detectToolchain } from "../lib/toolchain";
+import { ENV, describeDetection } from "../lib/toolchain";
+import { toolchainPreamble } from "./lib/toolchain-preamble";
 
-const detection = detectToolchain();
-const required = process.env[ENV.require] === "1";
+const { detection, describeTier } = toolchainPreamble("terraform");
 const keepDirs = process.env[ENV.keepDirs] === "1";
-
-if (!detection.ok) {
-  console.warn(`${describeDetection(detection)}${required ? "" : ` (set ${ENV.require}=1 to fail instead)`}`);
-}
-
-test(`terraform toolchain: ${describeDetection(detection)}`, () => {
-  if (!detection.ok && required) throw new Error(`${ENV.require}=1 but ${detection.reason}`);
-  // Passing with a skip is deliberate: the skipped tests below and the warning above say so.
-  expect(describeDetection(detection)).toMatch(detection.ok ? /^terraform / : /^SKIPPED: /);
-});
-
-const describeTier = detection.ok ? describe : describe.skip;
 
 describeTier("terraform validate", () => {
   const results: ValidationResult[] = [];

@@ -15,6 +15,7 @@ import {
   terraformEnv,
   terraformPlatform,
 } from "../lib/toolchain";
+import { requireToolchain, skipWarning } from "./lib/toolchain-preamble";
 
 let tmp: string;
 beforeEach(() => {
@@ -268,5 +269,33 @@ describe("diagnostics", () => {
         "warning: Deprecated attribute",
       ].join("\n"),
     );
+  });
+});
+
+describe("the preamble of the tier's Terraform files (validate/lib/toolchain-preamble.ts)", () => {
+  const missing = { ok: false as const, reason: "terraform was not found on the PATH" };
+  const found = { ok: true as const, toolchain: { terraform: "/usr/bin/terraform", terraformVersion: "1.11.4", mirrorDir: "/opt/tf-plugins", platform: "linux_amd64", awsVersion: "5.100.0" } };
+
+  it("a missing toolchain fails the toolchain test under VALIDATE_REQUIRE_TERRAFORM=1, naming the variable and the reason", () => {
+    expect(() => requireToolchain(missing, { VALIDATE_REQUIRE_TERRAFORM: "1" })).toThrow(
+      new Error("VALIDATE_REQUIRE_TERRAFORM=1 but terraform was not found on the PATH"),
+    );
+  });
+
+  it("without it, the test passes only as SKIPPED, and a warning says so and how to fail instead", () => {
+    expect(requireToolchain(missing, {})).toBe("SKIPPED: terraform validate tier not run: terraform was not found on the PATH");
+    expect(requireToolchain(missing, { VALIDATE_REQUIRE_TERRAFORM: "0" })).toBe("SKIPPED: terraform validate tier not run: terraform was not found on the PATH");
+    expect(skipWarning(missing, "plan-check", {})).toBe(
+      "SKIPPED: terraform validate tier not run: terraform was not found on the PATH (plan-check; set VALIDATE_REQUIRE_TERRAFORM=1 to fail instead)",
+    );
+    expect(skipWarning(missing, "plan-check", { VALIDATE_REQUIRE_TERRAFORM: "1" })).toBe(
+      "SKIPPED: terraform validate tier not run: terraform was not found on the PATH (plan-check)",
+    );
+  });
+
+  it("a toolchain found: the test is titled with it, no warning", () => {
+    const said = "terraform 1.11.4 (/usr/bin/terraform), hashicorp/aws 5.100.0 from the mirror /opt/tf-plugins (linux_amd64)";
+    expect(requireToolchain(found, { VALIDATE_REQUIRE_TERRAFORM: "1" })).toBe(said);
+    expect(skipWarning(found, "plan-check", {})).toBeUndefined();
   });
 });
