@@ -39,3 +39,12 @@ export function buildDist(): void {
   execFileSync(process.execPath, [path.join(ROOT, "tools", "build.js")], { cwd: ROOT });
   built = true;
 }
+
+/** Whether `pid` has ended: no such process, or one that has exited and waits to be reaped (a zombie: this machine's init may never reap it). */
+export function ended(pid: number): boolean {
+  try {
+    return /^[ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, ""));
+  } catch {
+    return true;
+  }
+}

@@ -2,10 +2,10 @@
 // cdk.tf.json, points Terraform at the provider mirror through a CLI config of
 // its own, and runs `terraform init -backend=false` then `terraform validate
 // -json`. Diagnostics come back parsed, and format into readable text.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { signalGroup, spawnGroup } from "./process-group";
 import { AWS_PROVIDER, Toolchain, terraformEnv } from "./toolchain";
 
 /** A JSON value. */
@@ -95,17 +95,18 @@ export interface RunResult {
   ms: number;
 }
 
+/** Runs `bin` in a process group of its own (lib/process-group.ts): on its timeout, or once it has exited, the whole group is killed. */
 export function run(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnGroup(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       stderr += `\n[killed after ${timeoutMs} ms]`;
-      child.kill("SIGKILL");
+      signalGroup(child.pid, "SIGKILL");
     }, timeoutMs);
     child.on("error", (e) => {
       clearTimeout(timer);

@@ -18,9 +18,9 @@
 //   w.finish();           // success: files stay, private; the temporary folder and the lock go
 //   w.abort();            // failure: what this run made goes (earlier results back); returns what was removed
 //   await w.stopNested(); // an interrupt: stops another command's runs opened inside this folder
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { signalGroup, spawnGroup } from "../process-group";
 import { acquireLock } from "./lock";
 import { ChildResult, EARLIER, FORMAT, LOCK, MARKER, TMP, Workdir, WorkdirError, WorkdirOptions } from "./options";
 import { alive, makePrivateTmp, withTmp, writeOwner } from "./private-tmp";
@@ -258,7 +258,8 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
       if (run.interrupted) return new Promise<ChildResult>(() => undefined);
       const env = childEnv(options.env);
       return new Promise<ChildResult>((resolve) => {
-        const child = spawn(bin, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        // Its own process group, killed whole when it ends (../process-group.ts): no provider outlives it.
+        const child = spawnGroup(bin, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         run.children.add(child);
         adopt(child.pid);
         let stdout = "";
@@ -267,7 +268,7 @@ export function openWorkdir(o: WorkdirOptions): Workdir {
         child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
         const timer = setTimeout(() => {
           stderr += `\n[killed after ${options.timeoutMs} ms]`;
-          child.kill("SIGKILL");
+          signalGroup(child.pid, "SIGKILL");
         }, options.timeoutMs);
         const settle = (r: ChildResult) => {
           clearTimeout(timer);

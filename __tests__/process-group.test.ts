@@ -1,0 +1,172 @@
+// lib/process-group.ts: every Terraform our commands start leads a process group of its own, killed whole when it
+// ends (normally, by a timeout, by an interrupt), so no provider plugin outlives it. With real processes: a fake
+// `terraform` (sh) that starts a stand-in provider ignoring SIGINT and SIGTERM, as one still starting may.
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { run } from "../lib/terraform";
+import { ended, until } from "./processes";
+import { tempDir } from "./tmp";
+
+
+/** Every pid a case started: killed after it, so a failing case leaves nothing running. */
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+interface Fake {
+  readonly bin: string;
+  /** Its stand-in provider's pid, once written. */
+  provider(): number;
+  /** The fake terraform's own pid. */
+  terraform(): number;
+  /** The signals its traps saw, one a line ("INT", "TERM"), or "" when none reached it. */
+  stopped(): string;
+}
+
+/**
+ * A fake `terraform` in `dir`: starts a provider (its own pid in <name>.provider, after it has set SIGINT and SIGTERM
+ * ignored), writes its pid, then `exit` exits 0, anything else waits; SIGINT or SIGTERM make it stop (write which, one line
+ * each, and exit 3 0.3 s later).
+ */
+function fakeTerraform(dir: string, name = "terraform"): Fake {
+  const at = (ext: string) => path.join(dir, `${name}.${ext}`);
+  const bin = at("sh");
+  fs.writeFileSync(
+    bin,
+    "#!/bin/sh\n" +
+      `trap 'echo INT >> ${at("stopped")}; stop=1' INT\n` +
+      `trap 'echo TERM >> ${at("stopped")}; stop=1' TERM\n` +
+      `sh -c 'trap "" INT TERM; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 300' ${at("provider")} &\n` +
+      `echo $$ > ${at("terraform")}\n` +
+      `until [ -s ${at("provider")} ]; do sleep 0.01; done\n` +
+      '[ "$1" = exit ] && exit 0\n' +
+      // Stopping takes a moment, as Terraform's does: a second signal meanwhile is written down too.
+      'until [ "$stop" ]; do sleep 0.05; done\n' +
+      "sleep 0.3\n" +
+      "exit 3\n",
+    { mode: 0o755 },
+  );
+  const pid = (ext: string) => {
+    const n = Number(fs.readFileSync(at(ext), "utf8"));
+    if (!started.includes(n)) started.push(n);
+    return n;
+  };
+  return { bin, provider: () => pid("provider"), terraform: () => pid("terraform"), stopped: () => (fs.existsSync(at("stopped")) ? fs.readFileSync(at("stopped"), "utf8").trim() : "") };
+}
+
+/** Waits up to 5 s for each pid to end; the pids still running. */
+async function left(pids: readonly number[]): Promise<number[]> {
+  await until(() => pids.every(ended), 5_000);
+  return pids.filter((p) => !ended(p));
+}
+
+describe("lib/terraform.ts run: Terraform's group is killed when Terraform ends", () => {
+  it("exits 0 with its provider still running: the provider is killed with the group; the output and code are Terraform's", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const r = await run(fake.bin, ["exit"], dir, process.env, 30_000);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "", ""]);
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(fake.stopped()).toBe("");
+  });
+
+  it("killed by its timeout while its provider runs: Terraform and the provider are gone, code null, the timeout said", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const r = await run(fake.bin, ["hang"], dir, process.env, 1_000);
+    expect(r.code).toBeNull();
+    expect(r.stderr).toBe("\n[killed after 1000 ms]");
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(fake.stopped()).toBe(""); // SIGKILL: no trap ran
+  });
+});
+
+/** Starts the driver fixture in a process group of its own (a terminal's foreground job); resolves once the fake's provider runs. */
+async function driver(args: readonly string[], fake: Fake, cwd: string): Promise<{ child: ChildProcess; closed: Promise<[number | null, NodeJS.Signals | null]>; stdout: () => string }> {
+  const child = spawn(process.execPath, ["-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "process-group-driver.ts"), ...args], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  started.push(child.pid!);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (code, signal) => resolve([code, signal])));
+  const ready = await until(() => {
+    try {
+      return fake.provider() > 0 && fake.terraform() > 0;
+    } catch {
+      return false;
+    }
+  }, 20_000);
+  if (!ready) throw new Error(`the fake's provider did not start: ${stderr}`);
+  return { child, closed, stdout: () => stdout };
+}
+
+describe("an interrupt of the command reaches Terraform, and nothing of its group outlives it", () => {
+  it.each([
+    ["Ctrl-C (SIGINT to the command's process group, as a terminal sends it)", "SIGINT", "INT", true],
+    ["SIGTERM to the command's process alone", "SIGTERM", "TERM", false],
+  ] as const)("lib/terraform.ts run, no handler of the command's own: %s: passed on to Terraform, which stops; its provider is killed; the command dies of the signal", async (_what, signal, trapped, toGroup) => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const d = await driver(["terraform", fake.bin, "hang"], fake, dir);
+    process.kill(toGroup ? -d.child.pid! : d.child.pid!, signal);
+    expect(await d.closed).toEqual([null, signal]);
+    expect(fake.stopped()).toBe(trapped);
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(d.stdout()).toBe(""); // it died of the signal: the run's result never came back
+  }, 30_000);
+
+  it("plan-check's folder (a workdir's run, signals handled): SIGTERM to the command alone stops Terraform (SIGTERM), kills its provider, removes the folder, exit 143", async () => {
+    const root = tempDir("zh-pgroup-");
+    fs.mkdirSync(path.join(root, "checkout"));
+    const dir = path.join(root, "out");
+    const fake = fakeTerraform(root);
+    const d = await driver(["workdir", dir, path.join(root, "checkout"), fake.bin, "hang"], fake, root);
+    process.kill(d.child.pid!, "SIGTERM");
+    expect(await d.closed).toEqual([143, null]);
+    expect(fake.stopped()).toBe("TERM");
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(fs.existsSync(dir)).toBe(false);
+  }, 30_000);
+
+  it("a command with a SIGINT handler of its own: the signal is not passed on (the command stops its Terraform itself; a second interrupt would make Terraform quit at once)", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const d = await driver(["handled", fake.bin, "hang"], fake, dir);
+    process.kill(d.child.pid!, "SIGINT");
+    expect(await until(() => d.stdout() === "handled\n", 5_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.stopped()).toBe("");
+    expect([ended(fake.terraform()), ended(fake.provider())]).toEqual([false, false]);
+    process.kill(d.child.pid!, "SIGKILL"); // no exit hook runs: its group is left, as after any SIGKILL
+    expect(await d.closed).toEqual([null, "SIGKILL"]);
+    process.kill(-fake.terraform(), "SIGKILL");
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+  }, 30_000);
+
+  it("the command exits (process.exit) while two groups run: the ordinary one is killed whole, the let-finish one (migrate-state's push) runs on", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const push = fakeTerraform(dir, "push");
+    const d = await driver(["exit", fake.bin, push.bin, path.join(dir, "terraform.provider"), path.join(dir, "push.provider")], fake, dir);
+    await until(() => fs.existsSync(path.join(dir, "push.provider")), 10_000);
+    expect(await d.closed).toEqual([0, null]);
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect([ended(push.terraform()), ended(push.provider())]).toEqual([false, false]);
+    process.kill(-push.terraform(), "SIGKILL");
+    expect(await left([push.terraform(), push.provider()])).toEqual([]);
+  }, 30_000);
+});
+
