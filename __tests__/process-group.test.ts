@@ -4,6 +4,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { run as runState, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { run } from "../lib/terraform";
 import { ended, until } from "./processes";
 import { tempDir } from "./tmp";
@@ -33,7 +34,7 @@ interface Fake {
 
 /**
  * A fake `terraform` in `dir`: starts a provider (its own pid in <name>.provider, after it has set SIGINT and SIGTERM
- * ignored), writes its pid, then `exit` exits 0, anything else waits; SIGINT or SIGTERM make it stop (write which, one line
+ * ignored), writes its pid, then `exit` exits 0, `slow` 0.5 s later, anything else waits; SIGINT or SIGTERM make it stop (write which, one line
  * each, and exit 3 0.3 s later).
  */
 function fakeTerraform(dir: string, name = "terraform"): Fake {
@@ -48,6 +49,7 @@ function fakeTerraform(dir: string, name = "terraform"): Fake {
       `echo $$ > ${at("terraform")}\n` +
       `until [ -s ${at("provider")} ]; do sleep 0.01; done\n` +
       '[ "$1" = exit ] && exit 0\n' +
+      '[ "$1" = slow ] && { sleep 0.5; exit 0; }\n' +
       // Stopping takes a moment, as Terraform's does: a second signal meanwhile is written down too.
       'until [ "$stop" ]; do sleep 0.05; done\n' +
       "sleep 0.3\n" +
@@ -76,7 +78,7 @@ describe("lib/terraform.ts run: Terraform's group is killed when Terraform ends"
     expect([r.code, r.stdout, r.stderr]).toEqual([0, "", ""]);
     expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
     expect(fake.stopped()).toBe("");
-  });
+  }, 30_000);
 
   it("killed by its timeout while its provider runs: Terraform and the provider are gone, code null, the timeout said", async () => {
     const dir = tempDir("zh-pgroup-");
@@ -86,7 +88,44 @@ describe("lib/terraform.ts run: Terraform's group is killed when Terraform ends"
     expect(r.stderr).toBe("\n[killed after 1000 ms]");
     expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
     expect(fake.stopped()).toBe(""); // SIGKILL: no trap ran
-  });
+  }, 30_000);
+});
+
+describe("migrate-state's Terraform runs (backend-ops run): each in a group of its own, killed whole when it ends", () => {
+  it("an interruptible run (init, state pull, state mv) aborted: SIGINT reaches Terraform, which stops (exit 3); its provider is killed", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const abort = new AbortController();
+    const result = runState(stateTerraform(fake.bin, process.env, abort.signal), ["hang"], dir);
+    await until(() => fs.existsSync(path.join(dir, "terraform.provider")) && fs.existsSync(path.join(dir, "terraform.terraform")), 10_000);
+    fake.terraform();
+    abort.abort("SIGINT");
+    expect(await result).toEqual({ code: 3, stdout: "", stderr: "" });
+    expect(fake.stopped()).toBe("INT");
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+  }, 30_000);
+
+  it("a run past its timeout: SIGKILL to its group, Terraform and its provider gone, code null, the timeout said", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const r = await runState(stateTerraform(fake.bin, process.env), ["hang"], dir, { timeoutMs: 1_000 });
+    expect(r).toEqual({ code: null, stdout: "", stderr: "\n[stopped after 1000 ms]" });
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(fake.stopped()).toBe("");
+  }, 30_000);
+
+  it("an uninterruptible run (the push): the abort does not reach it, it ends on its own (exit 0), then its provider is killed; its output files are gone", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = fakeTerraform(dir);
+    const abort = new AbortController();
+    const result = runState(stateTerraform(fake.bin, process.env, abort.signal), ["slow"], dir, { uninterruptible: true });
+    await until(() => fs.existsSync(path.join(dir, "terraform.provider")), 10_000);
+    abort.abort("SIGINT");
+    expect(await result).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(fake.stopped()).toBe("");
+    expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
+    expect(fs.readdirSync(dir).sort()).toEqual(["terraform.provider", "terraform.sh", "terraform.terraform"]);
+  }, 30_000);
 });
 
 /** Starts the driver fixture in a process group of its own (a terminal's foreground job); resolves once the fake's provider runs. */

@@ -3,11 +3,13 @@
 // local copy, the backend's own lock held by a Terraform process for as long
 // as migrate-state needs it, and `state push` under that lock. Every child
 // process stops on an interrupt (AbortSignal) but the push, which is let finish.
-import { StdioOptions, spawn, spawnSync } from "child_process";
+// Each Terraform leads a process group of its own, killed whole once it has exited (lib/process-group.ts).
+import { StdioOptions, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
 import { BackendIdentity, StackBackend, backendOf, describeBackend, sameBackend } from "../../lib/backend";
+import { signalGroup, spawnGroup } from "../../lib/process-group";
 import { RawState } from "../../lib/plan/workspace";
 
 /** The run was interrupted (SIGINT, SIGTERM) before it wrote anything that matters. */
@@ -62,34 +64,28 @@ let logs = 0;
 export const HOLDING_SHELL = '(exec "$@" 3>&-); s=$?; exit $s';
 
 /**
- * Runs terraform; on an abort it sends SIGINT (Terraform stops cleanly) and,
- * 10 s later, SIGKILL. `uninterruptible`: the abort waits for it (the push).
- * `holding`: a pipe the run holds until Terraform has exited, Terraform itself not (HOLDING_SHELL holds it,
- * as its fd 3); the run's signals go to its process group, Terraform included.
+ * Runs terraform in a process group of its own; on an abort it sends SIGINT (Terraform stops cleanly) and,
+ * 10 s later, SIGKILL to the group. `uninterruptible`: the abort waits for it (the push), and it is let finish
+ * if migrate-state exits. `holding`: a pipe the run holds until Terraform has exited, Terraform itself not
+ * (HOLDING_SHELL holds it, as its fd 3); the run's signals go to its process group, Terraform included.
  */
 export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterruptible?: boolean; timeoutMs?: number; holding?: Writable } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    // An uninterruptible run gets a process group of its own: a Ctrl-C at the terminal does not reach it either;
-    // and its output goes to files, not pipes: if migrate-state dies, a pipe would end it by SIGPIPE halfway.
+    // Every run has a process group of its own, so a Ctrl-C at the terminal reaches none of them: the abort stops
+    // those it may. An uninterruptible run's output goes to files, not pipes: if migrate-state dies, a pipe would
+    // end it by SIGPIPE halfway.
     const files = o.uninterruptible ? [1, 2].map((n) => path.join(cwd, `terraform-${process.pid}-${++logs}.${n === 1 ? "out" : "err"}`)) : undefined;
     const fds = files?.map((f) => fs.openSync(f, "w", 0o600));
     const [file, argv] = o.holding ? ["/bin/sh", ["-c", HOLDING_SHELL, "sh", tf.bin, ...args]] : [tf.bin, args];
-    let child: ReturnType<typeof spawn>;
+    let child: ReturnType<typeof spawnGroup>;
     try {
       const stdio: StdioOptions = ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe", ...(o.holding ? [o.holding] : [])];
-      child = spawn(file, argv, { cwd, env: tf.env, stdio, detached: o.uninterruptible === true || o.holding !== undefined });
+      child = spawnGroup(file, argv, { cwd, env: tf.env, stdio, letFinish: o.uninterruptible === true });
     } finally {
       fds?.forEach((fd) => fs.closeSync(fd));
     }
-    // With the shell in front, a signal for Terraform goes to the process group the shell leads.
-    const signal = (sig: NodeJS.Signals) => {
-      if (!o.holding || child.pid === undefined) return void child.kill(sig);
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // the group is gone
-      }
-    };
+    // With the shell in front, a signal for Terraform goes to the process group the shell leads; SIGKILL always does.
+    const signal = (sig: NodeJS.Signals) => void (o.holding || sig === "SIGKILL" ? signalGroup(child.pid, sig) : child.kill(sig));
     tf.adopt?.(child.pid);
     let stdout = "";
     let stderr = "";
@@ -258,15 +254,16 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   // The local backend's console reads ./terraform.tfstate unless told the path (its legacy -state flag).
   const args = ["console", "-no-color", ...(identity.type === "local" ? [`-state=${identity.path}`] : [])];
   // Its own process group: a Ctrl-C at the terminal must not end it (and release the lock) while a push runs;
-  // migrate-state ends it. If migrate-state dies, console reads the end of its input and exits, releasing the lock;
+  // migrate-state ends it; let finish, not killed when migrate-state exits (a SIGKILL would leave the lock held).
+  // If migrate-state dies, console reads the end of its input and exits, releasing the lock;
   // a push under way holds that input too (LockHold.input), so that end comes only once the push has exited as well.
   // Its output goes to a file, not a pipe: if migrate-state dies (SIGKILL), a pipe would end console by SIGPIPE
   // before it unlocks (leaving an S3 backend's lock held); with a file it reads the end of its input and unlocks.
   const log = path.join(dir, "lock-holder.log");
   const logFd = fs.openSync(log, "w", 0o600);
-  let child: ReturnType<typeof spawn>;
+  let child: ReturnType<typeof spawnGroup>;
   try {
-    child = spawn(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", logFd, logFd], detached: true });
+    child = spawnGroup(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", logFd, logFd], letFinish: true });
   } finally {
     fs.closeSync(logFd);
   }
