@@ -12,7 +12,7 @@
 // the caller's TMPDIR itself, with a note, where even that one would be too long; a TMPDIR too long for any is refused).
 //
 //   const w = openWorkdir({ tool: "plan-check", dir, checkout, inputs, owned, keep, stderr });
-//   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt
+//   const r = await w.run("terraform", ["plan"], { cwd, env, timeoutMs });  // stopped on an interrupt; its process group killed as it ends
 //   w.childEnv(env);      // env with TMPDIR, TMP, TEMP the run's own (what run gives its children)
 //   w.adopt(child.pid);   // a child started with childEnv outside run: named in the fallback folder's marker
 //   w.finish();           // success: files stay, private; the temporary folder and the lock go

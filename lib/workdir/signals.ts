@@ -32,7 +32,8 @@ export function privateUmask(on: boolean): void {
 const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * Stops runs: their children (SIGTERM; SIGKILL for those left after 10 s), then what each made.
+ * Stops runs: their children (SIGTERM; SIGKILL for those left after 10 s; each leads a process group, killed
+ * whole as it exits: ../process-group.ts), then what each made.
  * Returns a note per run: `<tool>: stopped 1 child process(es) (pid 9204); removed ...`.
  */
 export async function stopRuns(runs: readonly OpenRun[]): Promise<string[]> {
