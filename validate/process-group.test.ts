@@ -1,6 +1,8 @@
 // A real `terraform plan` whose AWS provider is running, stopped as our commands stop it: no `terraform-provider-aws`
 // process outlives it (lib/process-group.ts). The provider asks STS (a local endpoint that accepts and never answers),
-// so it is busy when Terraform is stopped. Without terraform or the provider mirror the tier is skipped, and says why.
+// so it is busy when Terraform is stopped. (Terraform killed outright at that point is not tested: its provider, mid-
+// request, exits by itself when Terraform's connection drops, with or without the group; measured here.) Without
+// terraform or the provider mirror the tier is skipped, and says why.
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
@@ -82,23 +84,6 @@ describeTier("a real terraform plan stopped while its provider runs", () => {
     expect(plan).toHaveLength(1);
     return plan[0];
   }
-
-  it("Terraform killed outright (SIGKILL, as a timeout or the OOM killer does) mid-plan: its provider is killed with its group, nothing runs in the folder", async () => {
-    const { dir, env } = await prepared();
-    const result = run(detection.ok ? detection.toolchain.terraform : "terraform", ["plan", "-input=false", "-no-color", "-lock=false"], dir, env, 300_000);
-    const pid = await providerBusy(dir, sockets.length);
-    try {
-      process.kill(pid, "SIGKILL");
-      expect((await result).code).toBeNull();
-      expect(await until(() => processesIn(dir).length === 0, 5_000)).toBe(true);
-    } finally {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // ended: what the case expects
-      }
-    }
-  }, 120_000);
 
   it("Ctrl-C to a command without a handler of its own (SIGINT to its process group; again if Terraform still stops): Terraform stops, the command dies of SIGINT, no provider left", async () => {
     const { dir, env } = await prepared();
