@@ -1,8 +1,8 @@
 // Terraform in a process group of its own, ended whole: a provider plugin Terraform started must not outlive it.
 // A Terraform killed (a timeout's SIGKILL) or stopped while a provider was still starting leaves that provider
 // running, reparented to init; so every Terraform our commands start leads a group (a session: Node's `detached`),
-// and the moment it exits, the group left behind it gets SIGKILL. Providers ignore SIGINT (go-plugin's design)
-// and die of SIGTERM; nothing in the group can ignore SIGKILL.
+// and the moment it exits, the group left behind it gets SIGKILL. Providers ignore SIGINT (go-plugin's design);
+// SIGTERM ends a serving one, but the orphan found after a CI run ignored it; nothing can ignore SIGKILL.
 //
 // Signals: a Ctrl-C at the terminal no longer reaches a Terraform in a group of its own, so the command passes
 // SIGINT, SIGTERM and SIGHUP on to it. A command that handles them itself (plan-check's folder, migrate-state's
