@@ -219,7 +219,8 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
         `{ printf "fd3="; readlink /proc/$$/fd/3 || echo none; } > "${calls}.$$" 2> /dev/null`,
         `gp=$(cut -d" " -f4 /proc/$PPID/stat)`,
         `{ tr "\\0" " " < /proc/$PPID/cmdline; printf "| "; tr "\\0" " " < /proc/$gp/cmdline; printf "| "; cat "${calls}.$$"; } >> "${calls}"; rm -f "${calls}.$$"`,
-        `sleep 300 > /dev/null 2>&1 & echo $! >> "${lingering}"`,
+        // the child's pid and the command lines of the helper's parent and grandparent (Terraform, or the shell it ran it by)
+        `sleep 300 > /dev/null 2>&1 & echo "$! $(tr "\\0" " " < /proc/$PPID/cmdline)| $(tr "\\0" " " < /proc/$gp/cmdline)" >> "${lingering}"`,
         `printf '{"Version":1,"AccessKeyId":"${S3RVER_KEY}","SecretAccessKey":"${S3RVER_KEY}"}\n'`,
         "",
       ].join("\n"),
@@ -236,7 +237,8 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       `${emu!.backendConfig().replace(keys, "")}profile = "zh-lingering"\nshared_config_files = [${JSON.stringify(awsConfig)}]\nshared_credentials_files = [${JSON.stringify(noCredentials)}]\n`,
     );
     const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n") : []);
-    return { file, calls: () => lines(calls), lingering: () => lines(lingering).map(Number) };
+    const left = () => lines(lingering).map((l) => ({ pid: Number(l.split(" ")[0]), by: l.slice(l.indexOf(" ") + 1) }));
+    return { file, calls: () => lines(calls), lingering: () => left().map((l) => l.pid), left };
   }
 
   test("SIGKILL during the push: the DynamoDB lock stays held until the push ends (its item read, a second Terraform refused), then released; the push lands, the report says it started, the next run keeps the backup", async () => {
@@ -304,12 +306,16 @@ describeTier("migrate-state, S3 backend with a DynamoDB lock (s3rver and dynalit
       expect(pusherGone).toBeGreaterThan(0); // the push still ran after the kill (else this proves nothing)
       expect(holderGone).toBeGreaterThanOrEqual(pusherGone);
       // The push's Terraform ran the credential helper, which had no fd 3, and the lock was released while the
-      // children it left still ran: they did not hold it.
+      // child it left still ran: it did not hold it. So did console's (it outlived migrate-state too). The children
+      // of the runs that ended while migrate-state lived (init, the pulls) went with their process group.
       const calls = credentials.calls();
       expect(calls.filter((c) => / state push -lock=false -no-color /.test(c))).toHaveLength(1);
       expect(calls.filter((c) => !c.endsWith("| fd3=none"))).toEqual([]);
-      expect(credentials.lingering().length).toBe(calls.length);
-      expect(credentials.lingering().filter((p) => !running(p))).toEqual([]);
+      const left = credentials.left();
+      expect(left.length).toBe(calls.length);
+      const outlived = (by: string) => / state push | console /.test(` ${by} `);
+      expect(left.filter((l) => outlived(l.by))).toHaveLength(2);
+      expect(left.map((l) => `${running(l.pid) ? "running" : "gone"}: ${l.by}`)).toEqual(left.map((l) => `${outlived(l.by) ? "running" : "gone"}: ${l.by}`));
     } finally {
       held.release();
       for (const p of [pid, ...terraform, ...credentials.lingering()]) {
