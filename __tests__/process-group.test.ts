@@ -1,7 +1,7 @@
 // lib/process-group.ts: every Terraform our commands start leads a process group of its own, killed whole when it
 // ends (normally, by a timeout, by an interrupt), so no provider plugin outlives it. With real processes: a fake
 // `terraform` (sh) that starts a stand-in provider ignoring SIGINT and SIGTERM, as one still starting may.
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { run as runState, stateTerraform } from "../commands/migrate-state/backend-ops";
@@ -209,3 +209,73 @@ describe("an interrupt of the command reaches Terraform, and nothing of its grou
   }, 30_000);
 });
 
+/**
+ * A fake `terraform` that says whether it can open the terminal (a credential_process asking for an MFA code
+ * needs it), starts a provider named like one (`terraform-provider-fake`, a link to sleep) working in `dir`, and
+ * then `exit`s without stopping it (a Terraform killed or quitting at once leaves it so) or waits.
+ */
+function terminalFake(dir: string): { bin: string; provider: () => number; helper: () => number } {
+  fs.symlinkSync(fs.realpathSync("/bin/sleep"), path.join(dir, "terraform-provider-fake"));
+  const bin = path.join(dir, "terraform.sh");
+  const pidFile = path.join(dir, "provider.pid");
+  fs.writeFileSync(
+    bin,
+    "#!/bin/sh\n" +
+      `"${dir}/terraform-provider-fake" 300 &\n` +
+      `echo $! > ${pidFile}\n` +
+      "if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi\n" +
+      '[ "$1" = exit ] && exit 0\n' +
+      // Waiting, with a helper of its own beside the provider (not named like one: only the process tree finds it).
+      `sleep 300 & echo $! > ${path.join(dir, "helper.pid")}\n` +
+      "exec sleep 300\n",
+    { mode: 0o755 },
+  );
+  const pid = (file: string) => {
+    const n = Number(fs.readFileSync(file, "utf8"));
+    if (!started.includes(n)) started.push(n);
+    return n;
+  };
+  return { bin, provider: () => pid(pidFile), helper: () => pid(path.join(dir, "helper.pid")) };
+}
+
+/** The driver's `run` mode: through a terminal (script(1) gives it a pty as its controlling terminal), or without one. */
+function runDriver(dir: string, terminal: boolean, args: readonly string[]): { code: unknown; stdout: unknown; stderr: unknown } {
+  const argv = [process.execPath, "-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "process-group-driver.ts"), "run", ...args];
+  const r = terminal
+    ? spawnSync("script", ["-qec", argv.map((a) => `'${a}'`).join(" "), "/dev/null"], { cwd: dir, encoding: "utf8", timeout: 60_000 })
+    : spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: "utf8", timeout: 60_000 });
+  const line = /^result (\S+) ("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*")\r?$/m.exec(r.stdout);
+  if (!line) throw new Error(`no result from the driver: ${r.stdout}${r.stderr}`);
+  return { code: JSON.parse(line[1]), stdout: JSON.parse(line[2]), stderr: JSON.parse(line[3]) };
+}
+
+describe("with a controlling terminal, Terraform keeps it: no group of its own, and still nothing outlives it", () => {
+  const hasScript = spawnSync("script", ["-qec", "true", "/dev/null"]).status === 0;
+  if (!hasScript) {
+    it("SKIPPED: script(1) (util-linux) is not installed, so no terminal can be given to the command", () => {
+      console.warn("process-group.test.ts: script(1) not found: the terminal cases did not run");
+    });
+    return;
+  }
+
+  it("at a terminal Terraform can open /dev/tty (a credential_process may prompt); the provider it left running in its folder is killed when it exits", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = terminalFake(dir);
+    expect(runDriver(dir, true, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "tty\n", stderr: "" });
+    expect(await left([fake.provider()])).toEqual([]);
+  }, 60_000);
+
+  it("without a terminal (CI) Terraform leads a session of its own, so it has none; its provider is killed with its group", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = terminalFake(dir);
+    expect(runDriver(dir, false, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "no-tty\n", stderr: "" });
+    expect(await left([fake.provider()])).toEqual([]);
+  }, 60_000);
+
+  it("at a terminal, killed by its timeout: Terraform's whole process tree is killed (read from /proc), the provider and a helper with it", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = terminalFake(dir);
+    expect(runDriver(dir, true, [fake.bin, "1000", "hang"])).toEqual({ code: null, stdout: "tty\n", stderr: "\n[killed after 1000 ms]" });
+    expect(await left([fake.provider(), fake.helper()])).toEqual([]);
+  }, 60_000);
+});

@@ -80,7 +80,8 @@ export function run(tf: Tf, args: readonly string[], cwd: string, o: { uninterru
     let child: ReturnType<typeof spawnGroup>;
     try {
       const stdio: StdioOptions = ["ignore", fds?.[0] ?? "pipe", fds?.[1] ?? "pipe", ...(o.holding ? [o.holding] : [])];
-      child = spawnGroup(file, argv, { cwd, env: tf.env, stdio, letFinish: o.uninterruptible === true });
+      // The push and the lock holder leave the command's group even at a terminal: a Ctrl-C must not reach them.
+      child = spawnGroup(file, argv, { cwd, env: tf.env, stdio, letFinish: o.uninterruptible === true, detached: o.uninterruptible === true || o.holding !== undefined });
     } finally {
       fds?.forEach((fd) => fs.closeSync(fd));
     }
@@ -263,7 +264,7 @@ async function holdLock(tf: Tf, dir: string, identity: BackendIdentity): Promise
   const logFd = fs.openSync(log, "w", 0o600);
   let child: ReturnType<typeof spawnGroup>;
   try {
-    child = spawnGroup(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", logFd, logFd], letFinish: true });
+    child = spawnGroup(tf.bin, args, { cwd: dir, env: tf.env, stdio: ["pipe", logFd, logFd], letFinish: true, detached: true });
   } finally {
     fs.closeSync(logFd);
   }
