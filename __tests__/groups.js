@@ -21,6 +21,7 @@ const WEIGHT = {
   "hardening.test.ts": 1.6,
   "policy.test.ts": 1.4,
   "cdktf-tmp.test.ts": 1.1, // the runners in processes of their own, for Ctrl-C and SIGKILL
+  "process-group.test.ts": 1.5, // fake Terraforms, six drivers in node, and a 1 s timeout waited out
   "build.test.ts": 1.05,
   "cli-pipe.test.ts": 0.9,
   "plan-report.test.ts": 0.8,

@@ -81,9 +81,7 @@ describe("lib/terraform.ts run: Terraform's group is killed when Terraform ends"
   }, 30_000);
 
   it("killed by its timeout while its provider runs: Terraform and the provider are gone, code null, the timeout said", async () => {
-    const dir = tempDir("zh-pgroup-");
-    const fake = fakeTerraform(dir);
-    const r = await run(fake.bin, ["hang"], dir, process.env, 1_000);
+    const { fake, r } = await early.run!;
     expect(r.code).toBeNull();
     expect(r.stderr).toBe("\n[killed after 1000 ms]");
     expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
@@ -106,9 +104,7 @@ describe("migrate-state's Terraform runs (backend-ops run): each in a group of i
   }, 30_000);
 
   it("a run past its timeout: SIGKILL to its group, Terraform and its provider gone, code null, the timeout said", async () => {
-    const dir = tempDir("zh-pgroup-");
-    const fake = fakeTerraform(dir);
-    const r = await runState(stateTerraform(fake.bin, process.env), ["hang"], dir, { timeoutMs: 1_000 });
+    const { fake, r } = await early.state!;
     expect(r).toEqual({ code: null, stdout: "", stderr: "\n[stopped after 1000 ms]" });
     expect(await left([fake.terraform(), fake.provider()])).toEqual([]);
     expect(fake.stopped()).toBe("");
@@ -239,19 +235,45 @@ function terminalFake(dir: string): { bin: string; provider: () => number; helpe
 }
 
 /** The driver's `run` mode: through a terminal (script(1) gives it a pty as its controlling terminal), or without one. */
-function runDriver(dir: string, terminal: boolean, args: readonly string[]): { code: unknown; stdout: unknown; stderr: unknown } {
+async function runDriver(dir: string, terminal: boolean, args: readonly string[]): Promise<{ code: unknown; stdout: unknown; stderr: unknown }> {
   const argv = [process.execPath, "-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "process-group-driver.ts"), "run", ...args];
-  const r = terminal
-    ? spawnSync("script", ["-qec", argv.map((a) => `'${a}'`).join(" "), "/dev/null"], { cwd: dir, encoding: "utf8", timeout: 60_000 })
-    : spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: "utf8", timeout: 60_000 });
-  const line = /^result (\S+) ("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*")\r?$/m.exec(r.stdout);
-  if (!line) throw new Error(`no result from the driver: ${r.stdout}${r.stderr}`);
+  const child = terminal
+    ? spawn("script", ["-qec", argv.map((a) => `'${a}'`).join(" "), "/dev/null"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  await new Promise((resolve) => child.on("close", resolve));
+  const line = /^result (\S+) ("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*")\r?$/m.exec(out);
+  if (!line) throw new Error(`no result from the driver: ${out}`);
   return { code: JSON.parse(line[1]), stdout: JSON.parse(line[2]), stderr: JSON.parse(line[3]) };
 }
 
+const HAS_SCRIPT = spawnSync("script", ["-qec", "true", "/dev/null"]).status === 0;
+
+/**
+ * The three timeout cases each wait out a 1 s timeout (shorter would race the fake's start on a loaded machine):
+ * started together before the file's tests, each test judging its own, so the file waits about 1 s, not 3.
+ */
+const early: {
+  run?: Promise<{ fake: Fake; r: Awaited<ReturnType<typeof run>> }>;
+  state?: Promise<{ fake: Fake; r: Awaited<ReturnType<typeof runState>> }>;
+  terminal?: Promise<{ fake: ReturnType<typeof terminalFake>; r: Awaited<ReturnType<typeof runDriver>> }>;
+} = {};
+beforeAll(() => {
+  const a = fakeTerraform(tempDir("zh-pgroup-"));
+  early.run = run(a.bin, ["hang"], path.dirname(a.bin), process.env, 1_000).then((r) => ({ fake: a, r }));
+  const b = fakeTerraform(tempDir("zh-pgroup-"));
+  early.state = runState(stateTerraform(b.bin, process.env), ["hang"], path.dirname(b.bin), { timeoutMs: 1_000 }).then((r) => ({ fake: b, r }));
+  if (HAS_SCRIPT) {
+    const dir = tempDir("zh-pgroup-");
+    const c = terminalFake(dir);
+    early.terminal = runDriver(dir, true, [c.bin, "1000", "hang"]).then((r) => ({ fake: c, r }));
+  }
+});
+
 describe("with a controlling terminal, Terraform keeps it: no group of its own, and still nothing outlives it", () => {
-  const hasScript = spawnSync("script", ["-qec", "true", "/dev/null"]).status === 0;
-  if (!hasScript) {
+  if (!HAS_SCRIPT) {
     it("SKIPPED: script(1) (util-linux) is not installed, so no terminal can be given to the command", () => {
       console.warn("process-group.test.ts: script(1) not found: the terminal cases did not run");
     });
@@ -261,21 +283,20 @@ describe("with a controlling terminal, Terraform keeps it: no group of its own, 
   it("at a terminal Terraform can open /dev/tty (a credential_process may prompt); the provider it left running in its folder is killed when it exits", async () => {
     const dir = tempDir("zh-pgroup-");
     const fake = terminalFake(dir);
-    expect(runDriver(dir, true, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "tty\n", stderr: "" });
+    expect(await runDriver(dir, true, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "tty\n", stderr: "" });
     expect(await left([fake.provider()])).toEqual([]);
   }, 60_000);
 
   it("without a terminal (CI) Terraform leads a session of its own, so it has none; its provider is killed with its group", async () => {
     const dir = tempDir("zh-pgroup-");
     const fake = terminalFake(dir);
-    expect(runDriver(dir, false, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "no-tty\n", stderr: "" });
+    expect(await runDriver(dir, false, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "no-tty\n", stderr: "" });
     expect(await left([fake.provider()])).toEqual([]);
   }, 60_000);
 
   it("at a terminal, killed by its timeout: Terraform's whole process tree is killed (read from /proc), the provider and a helper with it", async () => {
-    const dir = tempDir("zh-pgroup-");
-    const fake = terminalFake(dir);
-    expect(runDriver(dir, true, [fake.bin, "1000", "hang"])).toEqual({ code: null, stdout: "tty\n", stderr: "\n[killed after 1000 ms]" });
+    const { fake, r } = await early.terminal!;
+    expect(r).toEqual({ code: null, stdout: "tty\n", stderr: "\n[killed after 1000 ms]" });
     expect(await left([fake.provider(), fake.helper()])).toEqual([]);
   }, 60_000);
 });
