@@ -18,13 +18,16 @@ describe("the groups of npm test", () => {
     expect(grouped).toContain("harness.test.ts");
   });
 
-  it("are two, one a worker (jest's two), each running its costliest files first: verify opens one", () => {
+  it("are two, one a worker (jest's two), each running its costliest files first: synth-diff opens one", () => {
     const config = require("../jest.groups.config.js") as { maxWorkers?: number; testMatch: string[] };
     expect(groups()).toHaveLength(2);
     expect(config.maxWorkers).toBe(2);
     expect(config.testMatch).toEqual(["**/*.group.js"]);
     const firsts = groups().map((g) => g[0]);
-    expect(firsts).toContain("verify.test.ts");
+    expect(firsts).toContain("synth-diff.test.ts");
+    // The groups come out even by the weights: within a second (the small files, placed last, fill the gap).
+    const [a, b] = groups().map((g) => g.reduce((sum, f) => sum + weight(f), 0));
+    expect(Math.abs(a - b)).toBeLessThan(1);
     // Every group in order of weight, the heaviest first (whichever group a file lands in as the files grow), the files kept apart last.
     for (const g of groups()) {
       const own = g.filter((f) => !(f in APART));
