@@ -149,7 +149,7 @@ export const maskText = (text: string): string => maskLines(text).join("\n");
  */
 export function maskValues<T extends Json>(v: T): T {
   if (typeof v === "string") {
-    const inner = parseJson(v);
+    const inner = parseJsonString(v);
     if (inner !== undefined) {
       const out = maskValues(inner);
       return (out === inner ? v : JSON.stringify(out)) as T;
@@ -167,7 +167,9 @@ export function maskValues<T extends Json>(v: T): T {
   return (entries.some(([k, x]) => x !== o[k]) ? Object.fromEntries(entries) : v) as T;
 }
 
-function parseJson(v: string): Json | undefined {
+/** A string holding a JSON object or list (IAM policies, container definitions), parsed; undefined otherwise. */
+export function parseJsonString(v: Json): Json | undefined {
+  if (typeof v !== "string") return undefined;
   const t = v.trim();
   if (!((t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]")))) return undefined;
   try {

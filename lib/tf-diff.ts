@@ -5,7 +5,7 @@
 import { isSecretName } from "../policy/secret-names";
 import { isPureReference } from "../policy/template";
 import type { AssetChange } from "./tf-diff-assets";
-import { MASK, maskValues } from "./tf-diff-mask";
+import { MASK, maskValues, parseJsonString } from "./tf-diff-mask";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -293,17 +293,6 @@ export function equal(a: Json, b: Json): boolean {
   return false;
 }
 
-/** A string holding a JSON object or list (IAM policies, container definitions), parsed; undefined otherwise. */
-export function parseJsonString(v: Json): Json | undefined {
-  if (typeof v !== "string") return undefined;
-  const t = v.trim();
-  if (!((t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]")))) return undefined;
-  try {
-    return JSON.parse(t) as Json;
-  } catch {
-    return undefined;
-  }
-}
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
