@@ -192,8 +192,8 @@ const PRODUCTION_DEFINITION = {
   memory: "3072",
   networkMode: "awsvpc",
   requiresCompatibilities: ["FARGATE"],
-  executionRoleArn: { atApply: "${aws_iam_role.iam_ecs_task_execution.arn}", endsWith: "/zivohealth-production-ecs-task-execution" },
-  taskRoleArn: { atApply: "${aws_iam_role.iam_ecs_task.arn}", endsWith: "/zivohealth-production-ecs-task" },
+  executionRoleArn: { atApply: "${aws_iam_role.iam_ecs_task_execution.arn}", roleName: "zivohealth-production-ecs-task-execution" },
+  taskRoleArn: { atApply: "${aws_iam_role.iam_ecs_task.arn}", roleName: "zivohealth-production-ecs-task" },
   containers: [
     {
       name: "ml-worker",
@@ -934,6 +934,26 @@ describe("npm run verify against the recordings", () => {
     ]);
   });
 
+  // A role was judged by the name at the end of its ARN alone: the stack's roles in another account passed.
+  it("the task and execution roles of the stack's names in another account: the task definition row names both ARNs, and nothing else changes", async () => {
+    const r = await verify("role-elsewhere", ["--wait", "600"]);
+    expect(r).toMatchObject({ code: 1, sleeps: [], stderr: "verify: stopped waiting: task definition cannot pass by waiting\n" });
+    expect(failing(r.stdout)).toEqual([
+      [
+        "task definition",
+        "FAIL",
+        "production-ml-worker:4 (registered 2025-10-21T11:29:48Z by arn:aws:iam::474221740916:user/deployer) differs from the stack's in 2 field(s): " +
+          "executionRoleArn: the stack's arn:aws:iam::474221740916:role/zivohealth-production-ecs-task-execution (at apply: aws_iam_role.iam_ecs_task_execution.arn), " +
+          'live "arn:aws:iam::111122223333:role/zivohealth-production-ecs-task-execution" (account 111122223333, not 474221740916); ' +
+          "taskRoleArn: the stack's arn:aws:iam::474221740916:role/zivohealth-production-ecs-task (at apply: aws_iam_role.iam_ecs_task.arn), " +
+          'live "arn:aws:iam::111122223333:role/zivohealth-production-ecs-task" (account 111122223333, not 474221740916)',
+        TASK_DEFINITION_TODO,
+      ],
+    ]);
+    const others = (stdout: string) => rows(stdout).filter((x) => x[0] !== "task definition");
+    expect(others(r.stdout)).toEqual(others(HEALTHY_TABLE));
+  });
+
   // A running task's overrides were not compared: one started with another command, mode and role passed every row.
   it("a running task started with overrides: the ECS tasks row names the task, container and fields, never a value", async () => {
     const r = await verify("task-overrides", ["--wait", "600"]);
@@ -1574,7 +1594,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
       ],
     };
     expect(compare(changed).differences.map((d) => `${d.field}: the stack's ${d.stack}, live ${d.live}`)).toEqual([
-      `executionRoleArn: the stack's …/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::${ACCOUNT}:role/other"`,
+      `executionRoleArn: the stack's arn:aws:iam::${ACCOUNT}:role/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::${ACCOUNT}:role/other" (name other, not app-exec)`,
       `taskRoleArn: the stack's (none), live "arn:aws:iam::${ACCOUNT}:role/admin"`,
       'containers: the stack\'s ["app"], live ["app","sidecar"]',
       'app.essential: the stack\'s true, live false',
@@ -1636,10 +1656,11 @@ describe("the task definition row: what the stack sets, field by field", () => {
   it("a queue URL of the stack's name in another account or region is a difference naming each", () => {
     const t = targetOf("production", PRODUCTION);
     const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
-    const queueUrl = (value: string | undefined, account: string | undefined = ACCOUNT) => {
+    // account null: the caller's unread.
+    const queueUrl = (value: string | undefined, account: string | null = ACCOUNT) => {
       const env = live.containerDefinitions[0].environment.filter((e: any) => e.name !== "ML_WORKER_SQS_QUEUE_URL");
       const copy = { ...live, containerDefinitions: [{ ...live.containerDefinitions[0], environment: value === undefined ? env : [...env, { name: "ML_WORKER_SQS_QUEUE_URL", value }] }] };
-      return compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, copy, account, t.region).differences.map((d) => d.live);
+      return compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, copy, account ?? undefined, t.region).differences.map((d) => d.live);
     };
     const stack = "https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url)";
     expect(queueUrl("https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker")).toEqual([]);
@@ -1658,7 +1679,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
     expect(queueUrl("http://localhost:4566/000000000000/production-ml-worker")).toEqual(['"http://localhost:4566/000000000000/production-ml-worker" (not an SQS queue URL)']);
     expect(queueUrl(undefined)).toEqual(["(none)"]);
     // The caller's account unread: the account the revision is registered in.
-    expect(queueUrl("https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker", undefined)).toEqual([
+    expect(queueUrl("https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker", null)).toEqual([
       '"https://sqs.us-east-1.amazonaws.com/111122223333/production-ml-worker" (account 111122223333, not 474221740916)',
     ]);
     expect(compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, live, ACCOUNT, "eu-west-1").differences.find((d) => d.field === "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL")).toEqual({
@@ -1666,6 +1687,43 @@ describe("the task definition row: what the stack sets, field by field", () => {
       stack: stack.replace("us-east-1", "eu-west-1"),
       live: '"https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker" (region us-east-1, not eu-west-1)',
     });
+  });
+
+  // A role of the stack's name in another account passed: the ARN was judged by the name at its end alone.
+  it("a role ARN is judged by its name and account: the caller's, unread the revision's, neither not checked", () => {
+    const t = targetOf("production", PRODUCTION);
+    const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
+    // account null: the caller's unread; revision null: an answer without the revision's ARN.
+    const roles = (taskRoleArn: unknown, account: string | null = ACCOUNT, revision: string | null = live.taskDefinitionArn) =>
+      compareTaskDefinition(t.taskDefinition.definition, { name: "ml-worker", secrets: t.secrets }, { ...live, taskRoleArn, taskDefinitionArn: revision ?? undefined }, account ?? undefined, t.region).differences.map(
+        (d) => `${d.field}: the stack's ${d.stack}, live ${d.live}`,
+      );
+    const stack = (account: string) => `taskRoleArn: the stack's arn:aws:iam::${account}:role/zivohealth-production-ecs-task (at apply: aws_iam_role.iam_ecs_task.arn)`;
+    expect(roles("arn:aws:iam::474221740916:role/zivohealth-production-ecs-task")).toEqual([]);
+    // A path between role/ and the name is not judged.
+    expect(roles("arn:aws:iam::474221740916:role/service-role/zivohealth-production-ecs-task")).toEqual([]);
+    expect(roles("arn:aws:iam::111122223333:role/zivohealth-production-ecs-task")).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::111122223333:role/zivohealth-production-ecs-task" (account 111122223333, not 474221740916)`,
+    ]);
+    expect(roles("arn:aws:iam::111122223333:role/admin")).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::111122223333:role/admin" (account 111122223333, not 474221740916; name admin, not zivohealth-production-ecs-task)`,
+    ]);
+    expect(roles("arn:aws:iam::474221740916:user/zivohealth-production-ecs-task")).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::474221740916:user/zivohealth-production-ecs-task" (not an IAM role ARN)`,
+    ]);
+    expect(roles(undefined)).toEqual([`${stack(ACCOUNT)}, live (none)`]);
+    // The caller's account unread: the account the revision is registered in.
+    expect(roles("arn:aws:iam::111122223333:role/zivohealth-production-ecs-task", null)).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::111122223333:role/zivohealth-production-ecs-task" (account 111122223333, not 474221740916)`,
+    ]);
+    // Neither read: not checked, a difference (the queue's URL likewise), though the roles are the stack's.
+    expect(roles("arn:aws:iam::474221740916:role/zivohealth-production-ecs-task", null, null)).toEqual([
+      "executionRoleArn: the stack's arn:aws:iam::<account not read>:role/zivohealth-production-ecs-task-execution (at apply: aws_iam_role.iam_ecs_task_execution.arn), " +
+        'live "arn:aws:iam::474221740916:role/zivohealth-production-ecs-task-execution" (account 474221740916 not checked: the account was not read (sts:GetCallerIdentity))',
+      `${stack("<account not read>")}, live "arn:aws:iam::474221740916:role/zivohealth-production-ecs-task" (account 474221740916 not checked: the account was not read (sts:GetCallerIdentity))`,
+      "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL: the stack's https://sqs.us-east-1.amazonaws.com/<account not read>/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url), " +
+        'live "https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker" (account 474221740916 not checked: the account was not read (sts:GetCallerIdentity))',
+    ]);
   });
 
   it("a difference does not settle while a rollout is in progress: the revision read is the one the rollout ends on", () => {

@@ -294,10 +294,23 @@ export function parseQueueArn(arn: string): QueuePlace | undefined {
   return m ? { region: m[1], account: m[2], name: m[3] } : undefined;
 }
 
-/** How `place` differs from the stack's queue: `account 111122223333, not 474221740916`, ...; empty when it is the stack's. */
-export function placeDifferences(place: QueuePlace, want: { readonly region: string; readonly account: string; readonly name: string }): string[] {
+/** `arn:aws:iam::<account>:role[/<path>]/<name>`: the account and the name (the path is not judged). */
+export function parseRoleArn(arn: string): { account: string; name: string } | undefined {
+  const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
+  return m ? { account: m[1], name: m[2] } : undefined;
+}
+
+/**
+ * How `place` (a queue, or a role: no region) differs from the stack's: `account 111122223333, not 474221740916`, ...;
+ * empty when it is the stack's. `want.account` undefined: the account was not read, and the place cannot be the stack's.
+ */
+export function placeDifferences(
+  place: { readonly region?: string; readonly account: string; readonly name: string },
+  want: { readonly region?: string; readonly account: string | undefined; readonly name: string },
+): string[] {
   return [
-    ...(place.account !== want.account ? [`account ${place.account}, not ${want.account}`] : []),
+    ...(want.account === undefined ? [`account ${place.account} not checked: the account was not read (sts:GetCallerIdentity)`] : []),
+    ...(want.account !== undefined && place.account !== want.account ? [`account ${place.account}, not ${want.account}`] : []),
     ...(place.region !== want.region ? [`region ${place.region}, not ${want.region}`] : []),
     ...(place.name !== want.name ? [`name ${place.name}, not ${want.name}`] : []),
   ];

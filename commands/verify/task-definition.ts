@@ -3,7 +3,7 @@
 // it (compareTaskDefinition). Only what the stack sets is compared, as ECS registers it: the defaults AWS
 // fills in (essential, a container's cpu 0, hostPort, empty lists) are no difference.
 import type { ContainerDefinition, TaskDefinition } from "@aws-sdk/client-ecs";
-import { iso, parseQueueUrl, placeDifferences } from "./checks";
+import { iso, parseQueueUrl, parseRoleArn, placeDifferences } from "./checks";
 import { REDACTED, redactUrlPassword, redactsName } from "./redact";
 import type { VerifyTarget } from "./target";
 
@@ -13,8 +13,8 @@ export interface AtApply {
   readonly atApply: string;
   /** The DB host (documented fix 1): a host name without a port, as the worker DB host check judges it. */
   readonly hostWithoutPort?: true;
-  /** A role's ARN, by the name at its end (`/<name>`): the account is known at apply. */
-  readonly endsWith?: string;
+  /** A role's ARN: the stack's role of this name, in the caller's account. */
+  readonly roleName?: string;
   /** A queue's URL: the stack's queue of this name, in the caller's account and the stack's region. */
   readonly queueName?: string;
 }
@@ -91,7 +91,7 @@ export function stackValue(value: unknown, resources: Resources): StackValue | u
   if (ref && typeof name === "string" && name !== "" && !name.includes("${")) {
     const [, type, , attr] = ref;
     if (attr === "name" || (type === "aws_cloudwatch_log_group" && attr === "id")) return name;
-    if (type === "aws_iam_role" && attr === "arn") return { atApply: text, endsWith: `/${name}` };
+    if (type === "aws_iam_role" && attr === "arn") return { atApply: text, roleName: name };
     if (type === "aws_sqs_queue" && (attr === "url" || attr === "id")) return { atApply: text, queueName: name };
   }
   if (ENDPOINT_HOST.test(text)) return { atApply: text, hostWithoutPort: true };
@@ -199,8 +199,7 @@ function matches(stack: StackValue | undefined, live: unknown, normalize: (v: un
   if (live === undefined || live === null) return false;
   if (!isAtApply(stack)) return normalize(stack) === normalize(live);
   if (stack.hostWithoutPort) return typeof live === "string" && isHost(live);
-  if (stack.endsWith) return typeof live === "string" && live.endsWith(stack.endsWith);
-  if (stack.queueName) return false; // judged with its account and region (compareTaskDefinition)
+  if (stack.queueName || stack.roleName) return false; // judged with its account (compareTaskDefinition)
   return true; // not comparable offline: present is all verify can tell
 }
 
@@ -209,7 +208,6 @@ function showStack(v: StackValue | undefined): string {
   if (v === undefined) return "(none)";
   if (!isAtApply(v)) return show(v);
   if (v.hostWithoutPort) return `a host name without a port (at apply: ${expression(v.atApply)})`;
-  if (v.endsWith) return `…${v.endsWith} (at apply: ${expression(v.atApply)})`;
   if (v.queueName) return `the URL of the queue ${v.queueName} (at apply: ${expression(v.atApply)})`;
   return `${expression(v.atApply)} (known only at apply)`;
 }
@@ -218,7 +216,8 @@ const show = (v: unknown): string => (v === undefined || v === null ? "(none)" :
 /**
  * Every field of the live revision `live` that differs from the stack's `spec`; the container `worker`'s
  * secrets are the target's `secrets` (`{account}`: the account the revision is registered in). A queue's URL
- * is judged by its name, account (`account`, the caller's; unread, the revision's) and region (`region`, the stack's).
+ * is judged by its name, account (`account`, the caller's; unread, the revision's) and region (`region`, the stack's),
+ * a role's ARN by its name and that account.
  */
 export function compareTaskDefinition(
   spec: StackTaskDefinition,
@@ -230,20 +229,26 @@ export function compareTaskDefinition(
   const differences: Difference[] = [];
   const notComparable: string[] = [];
   const revisionAccount = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:(\d{12}):/.exec(live.taskDefinitionArn ?? "")?.[1];
-  const queueUrl = (name: string, stack: AtApply & { queueName: string }, value: unknown, secretName?: string) => {
-    const want = { region, account: account ?? revisionAccount ?? "(account not read)", name: stack.queueName };
-    const place = typeof value === "string" ? parseQueueUrl(value) : undefined;
-    const wrong = place ? placeDifferences(place, want) : value === undefined ? [] : ["not an SQS queue URL"];
-    if (place && wrong.length === 0) return;
+  // The account a queue or role of the stack's is in: the caller's; unread, the revision's; neither, not checked (a difference).
+  const stackAccount = account ?? revisionAccount;
+  const shownAccount = stackAccount ?? "<account not read>";
+  // A queue's URL or a role's ARN: the stack's place, or a difference naming each part that differs.
+  const place = (name: string, stack: AtApply, value: unknown, secretName?: string) => {
+    const queue = stack.queueName !== undefined;
+    const want = queue ? { region, account: stackAccount, name: stack.queueName ?? "" } : { account: stackAccount, name: stack.roleName ?? "" };
+    const got = typeof value !== "string" ? undefined : queue ? parseQueueUrl(value) : parseRoleArn(value);
+    const wrong = got ? placeDifferences(got, want) : value === undefined ? [] : [queue ? "not an SQS queue URL" : "not an IAM role ARN"];
+    if (got && wrong.length === 0) return;
+    const at = `(at apply: ${expression(stack.atApply)})`;
     differences.push({
       field: name,
-      stack: `https://sqs.${want.region}.amazonaws.com/${want.account}/${want.name} (at apply: ${expression(stack.atApply)})`,
+      stack: queue ? `https://sqs.${region}.amazonaws.com/${shownAccount}/${want.name} ${at}` : `arn:aws:iam::${shownAccount}:role/${want.name} ${at}`,
       live: secretName !== undefined && redactsName(secretName) && value !== undefined ? REDACTED : `${show(value)}${wrong.length > 0 ? ` (${wrong.join("; ")})` : ""}`,
     });
   };
   const field = (name: string, stack: StackValue | undefined, value: unknown, o: { secretName?: string; normalize?: (v: unknown) => string } = {}) => {
-    if (isAtApply(stack) && stack.queueName !== undefined) return queueUrl(name, { ...stack, queueName: stack.queueName }, value, o.secretName);
-    if (isAtApply(stack) && !stack.hostWithoutPort && !stack.endsWith) notComparable.push(name);
+    if (isAtApply(stack) && (stack.queueName !== undefined || stack.roleName !== undefined)) return place(name, stack, value, o.secretName);
+    if (isAtApply(stack) && !stack.hostWithoutPort) notComparable.push(name);
     if (matches(stack, value, o.normalize)) return;
     // Named like a secret: the field is named, neither value printed.
     const redact = o.secretName !== undefined && redactsName(o.secretName);
