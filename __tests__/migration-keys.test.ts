@@ -188,6 +188,56 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     ]);
   });
 
+  // Such a moved block read only as destroyed instances: "Moved blocks with a missing target" said None.
+  it("a moved block to a module instance its block does not make is a missing target, its instances still destroyed (Markdown and JSON)", () => {
+    const state = [inModule("module.old_a"), inModule("module.old_b"), inModule("module.old_c"), inModule("module.old_d"), inModule("module.old_e")];
+    const moved = [
+      { from: "module.old_a", to: 'module.each["a"]' },
+      { from: "module.old_b", to: 'module.each["b"]' },
+      { from: "module.old_c", to: "module.counted[2]" },
+      { from: "module.old_d", to: "module.plain[0]" },
+      // A key an expression decides is not judged: no problem, as for the instances.
+      { from: "module.old_e", to: 'module.byvar["k"]' },
+      // The block's target counts, not its source: one with no instance in the state too.
+      { from: "module.gone", to: 'module.each["z"].aws_sqs_queue.q' },
+    ];
+    const stack = stackJson({}, moved, modules);
+    const missing = "target is not in the configuration: module block";
+    const problems = [
+      { from: "module.gone", to: 'module.each["z"].aws_sqs_queue.q', problem: `${missing} \`module.each\` makes no instance \`module.each["z"]\` (its for_each keys: "a")` },
+      { from: "module.old_b", to: 'module.each["b"]', problem: `${missing} \`module.each\` makes no instance \`module.each["b"]\` (its for_each keys: "a")` },
+      { from: "module.old_c", to: "module.counted[2]", problem: `${missing} \`module.counted\` makes no instance \`module.counted[2]\` (count = 2: [0] to [1])` },
+      { from: "module.old_d", to: "module.plain[0]", problem: `${missing} \`module.plain\` makes no instance \`module.plain[0]\` (neither count nor for_each: \`module.plain\` alone, no key)` },
+    ];
+    const out = run(state, stack);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      "### Moved blocks with a missing target\n\n" + problems.map((p) => `- **error**: \`${p.from}\` → \`${p.to}\`: ${p.problem}`).join("\n") + "\n\n### No-op moved blocks",
+    );
+    expect(out.stdout).toContain(
+      "**Result: NOT SAFE**: 3 instance(s) destroyed: `module.old_b.aws_sqs_queue.q`, `module.old_c.aws_sqs_queue.q`, `module.old_d.aws_sqs_queue.q`; " +
+        '4 moved block(s) to a missing target: `module.each["z"].aws_sqs_queue.q`, `module.each["b"]`, `module.counted[2]`, `module.plain[0]`.',
+    );
+    const json = run(state, stack, ["--json"]);
+    const report = JSON.parse(json.stdout);
+    expect([json.code, report.safe, report.movedProblems, report.totals.destroyed]).toEqual([1, false, problems, 3]);
+    expect(report.instances.map((r: { stateAddress: string; outcome: string; configAddress: string }) => [r.stateAddress, r.outcome, r.configAddress])).toEqual([
+      ["module.old_a.aws_sqs_queue.q", "moved", 'module.each["a"].aws_sqs_queue.q'],
+      ["module.old_b.aws_sqs_queue.q", "destroyed", 'module.each["b"].aws_sqs_queue.q'],
+      ["module.old_c.aws_sqs_queue.q", "destroyed", "module.counted[2].aws_sqs_queue.q"],
+      ["module.old_d.aws_sqs_queue.q", "destroyed", "module.plain[0].aws_sqs_queue.q"],
+      ["module.old_e.aws_sqs_queue.q", "moved", 'module.byvar["k"].aws_sqs_queue.q'],
+    ]);
+    // The words for a block with count = 0, count 1 and an empty map.
+    const words = (module: object, to: string) =>
+      classify(parseState(stateJson([]), "state"), parseStack(stackJson({}, [{ from: "module.gone", to }], { m: { source: "./modules/q", ...module } }), "stack")).movedProblems.map((p) => p.problem);
+    expect(words({ count: 0 }, "module.m[0]")).toEqual([`${missing} \`module.m\` makes no instance \`module.m[0]\` (count = 0: none)`]);
+    expect(words({ count: 1 }, "module.m[1]")).toEqual([`${missing} \`module.m\` makes no instance \`module.m[1]\` (count = 1: [0])`]);
+    expect(words({ for_each: {} }, 'module.m["a"]')).toEqual([`${missing} \`module.m\` makes no instance \`module.m["a"]\` (its for_each map is empty: none)`]);
+    expect(words({ count: "${var.n}" }, 'module.m["a"]')).toEqual([`${missing} \`module.m\` makes no instance \`module.m["a"]\` (count = \${var.n}: numbered keys only, known at plan time)`]);
+    expect(words({ count: "${var.n}" }, "module.m[5]")).toEqual([]);
+  });
+
   it("only keys an expression decides: safe by addresses (exit 0), each named under the verdict and in the JSON", () => {
     const state = [inModule('module.byvar["k"]'), { type: "aws_sqs_queue", name: "each", instances: [{ index_key: "a" }] }];
     const stack = stackJson({ aws_sqs_queue: { each: { for_each: "${var.queues}" } } }, [], modules);

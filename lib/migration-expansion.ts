@@ -108,3 +108,31 @@ export function moduleKeyVerdict(address: string, config: StackConfig): KeyVerdi
 }
 
 const TAKEN = (other: string) => `Terraform would move it to the ${other} address, which the state holds already, so it destroys this instance`;
+
+/** The module instances `block` (`module.x`) makes, in words: `the keys "a", "c"`, `count = 2: [0] to [1]`. */
+function instancesMade(block: string, config: StackConfig): string {
+  const expansion = config.expansions?.get(block) ?? (config.counts?.has(block) ? "count" : undefined);
+  if (expansion === "for_each") {
+    const keys = config.forEachKeys?.get(block);
+    if (keys === undefined) return `for_each${describe(block, config)}: string keys only, known at plan time`;
+    return keys.length ? `its for_each keys: ${keys.map((k) => JSON.stringify(k)).join(", ")}` : "its for_each map is empty: none";
+  }
+  if (expansion === "count") {
+    const count = config.counts?.get(block);
+    if (count === undefined) return `count${describe(block, config)}: numbered keys only, known at plan time`;
+    return `count = ${count}: ${count === 0 ? "none" : count === 1 ? "[0]" : `[0] to [${count - 1}]`}`;
+  }
+  return `neither count nor for_each: \`${block}\` alone, no key`;
+}
+
+/**
+ * Why a moved block's `to` under a stack module block (`module.x["b"]`, `module.x[2].aws_…`) is a missing
+ * target: the block does not make that module instance (the instances moved there are destroyed:
+ * moduleKeyVerdict). Undefined when it does, when a key is known at plan time only, or not under one.
+ */
+export function missingModuleInstance(to: string, config: StackConfig): string | undefined {
+  const verdict = moduleKeyVerdict(to, config);
+  const top = topModuleOf(to);
+  if (!verdict || !("destroyed" in verdict) || top === null) return undefined;
+  return `target is not in the configuration: module block \`${top.block}\` makes no instance \`${top.block}${top.key}\` (${instancesMade(top.block, config)})`;
+}

@@ -13,7 +13,7 @@
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
-import { Expansion, KeyVerdict, keyVerdict, moduleKeyVerdict, rootResourceOf } from "./migration-expansion";
+import { Expansion, KeyVerdict, keyVerdict, missingModuleInstance, moduleKeyVerdict, rootResourceOf } from "./migration-expansion";
 import { IdentityMismatch, identityMismatches } from "./migration-identity";
 
 export { InputError };
@@ -476,9 +476,12 @@ export function classify(
   const mismatches = identityMismatches(instances, sorted, identities);
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
-  const movedProblems: MovedProblem[] = sortedMoved
-    .filter((m) => targetKind(m.to, config) === "missing")
-    .map((m) => ({ ...m, problem: "target is not in the configuration" }));
+  // A target under a module block that does not make its key is missing too (its instances read destroyed).
+  const movedProblems: MovedProblem[] = sortedMoved.flatMap((m) => {
+    const kind = targetKind(m.to, config);
+    const problem = kind === "missing" ? "target is not in the configuration" : kind === "hcl-module" ? missingModuleInstance(m.to, config) : undefined;
+    return problem === undefined ? [] : [{ ...m, problem }];
+  });
   const sourcesInState = new Set(state.instances.flatMap(moveSources));
   const noopMoved = sortedMoved.filter((m) => !sourcesInState.has(m.from)).map(({ from, to }) => ({ from, to }));
 
