@@ -5,6 +5,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { run as runState, stateTerraform } from "../commands/migrate-state/backend-ops";
+import { terraformGetsGroup } from "../lib/process-group";
 import { run } from "../lib/terraform";
 import { ended, until } from "./processes";
 import { tempDir } from "./tmp";
@@ -225,11 +226,14 @@ function terminalFake(dir: string): { bin: string; provider: () => number; helpe
 }
 
 /** The driver's `run` mode: through a terminal (script(1) gives it a pty as its controlling terminal), or without one. */
-async function runDriver(dir: string, terminal: boolean, args: readonly string[]): Promise<{ code: unknown; stdout: unknown; stderr: unknown }> {
+async function runDriver(dir: string, terminal: boolean, args: readonly string[], group = "auto"): Promise<{ code: unknown; stdout: unknown; stderr: unknown }> {
   const argv = [process.execPath, "-r", path.join(__dirname, "fixtures", "swc-register.js"), path.join(__dirname, "fixtures", "process-group-driver.ts"), "run", ...args];
+  // setup.ts's `always` replaced: these cases are about what the command sees of the terminal.
+  const env = { ...process.env, ZIVOHEALTH_TERRAFORM_GROUP: group };
   const child = terminal
-    ? spawn("script", ["-qec", argv.map((a) => `'${a}'`).join(" "), "/dev/null"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    ? spawn("script", ["-qec", argv.map((a) => `'${a}'`).join(" "), "/dev/null"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] })
+    : // A session of its own: no terminal, whether or not jest has one.
+      spawn(argv[0], argv.slice(1), { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -282,6 +286,15 @@ describe("with a controlling terminal, Terraform keeps it: no group of its own, 
     const fake = terminalFake(dir);
     expect(await runDriver(dir, false, [fake.bin, "30000", "exit"])).toEqual({ code: 0, stdout: "no-tty\n", stderr: "" });
     expect(await left([fake.provider()])).toEqual([]);
+  }, 60_000);
+
+  it("ZIVOHEALTH_TERRAFORM_GROUP=always: a session of its own even at a terminal (no prompt then); any other value than auto or always is refused, naming both", async () => {
+    const dir = tempDir("zh-pgroup-");
+    const fake = terminalFake(dir);
+    expect(await runDriver(dir, true, [fake.bin, "30000", "exit"], "always")).toEqual({ code: 0, stdout: "no-tty\n", stderr: "" });
+    expect(await left([fake.provider()])).toEqual([]);
+    expect(() => terraformGetsGroup({ ZIVOHEALTH_TERRAFORM_GROUP: "sometimes" })).toThrow('ZIVOHEALTH_TERRAFORM_GROUP must be one of auto, always (got "sometimes")');
+    expect(terraformGetsGroup({ ZIVOHEALTH_TERRAFORM_GROUP: "always" })).toBe(true);
   }, 60_000);
 });
 

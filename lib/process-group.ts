@@ -47,6 +47,21 @@ export function hasControllingTerminal(): boolean {
   return terminal;
 }
 
+/** What `ZIVOHEALTH_TERRAFORM_GROUP` may say: `auto` (the default) or `always`. */
+export const TERRAFORM_GROUP_VALUES = ["auto", "always"] as const;
+
+/**
+ * Whether a Terraform gets a process group (a session) of its own: `ZIVOHEALTH_TERRAFORM_GROUP=always` gives it
+ * one even at a terminal (nothing it starts can prompt then); `auto` (unset) only without a controlling terminal.
+ */
+export function terraformGetsGroup(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.ZIVOHEALTH_TERRAFORM_GROUP || "auto";
+  if (!(TERRAFORM_GROUP_VALUES as readonly string[]).includes(value)) {
+    throw new Error(`ZIVOHEALTH_TERRAFORM_GROUP must be one of ${TERRAFORM_GROUP_VALUES.join(", ")} (got ${JSON.stringify(value)})`);
+  }
+  return value === "always" || !hasControllingTerminal();
+}
+
 /** /proc/<pid>/stat's parent pid and short name (comm: 15 characters); undefined once gone. */
 function stat(pid: number): { ppid: number; comm: string } | undefined {
   try {
@@ -108,7 +123,7 @@ function killOrphanedProviders(cwd: string): void {
  */
 export function spawnGroup(bin: string, args: readonly string[], options: GroupSpawnOptions): ChildProcess {
   const { letFinish, ...spawnOptions } = options;
-  const grouped = options.detached === true || !hasControllingTerminal();
+  const grouped = options.detached === true || terraformGetsGroup();
   const child = spawn(bin, args, { ...spawnOptions, detached: grouped });
   const pgid = child.pid;
   if (pgid === undefined) return child; // not started: 'error' follows
