@@ -74,20 +74,42 @@ describe("an instance key its resource no longer makes", () => {
     ]);
   });
 
-  it("a resource-level moved block into a resource without count: [2] of the source is destroyed, exit 1 from the CLI", () => {
+  // [0] read "moved": Terraform makes its implied moves (no key ↔ [0]) from the state's addresses only, never after a moved block.
+  it("a resource-level moved block into a resource without count: [0] and [2] of the source are destroyed, exit 1 from the CLI", () => {
     const state = [{ module: "module.ml_worker", type: "aws_sqs_queue", name: "q", instances: [{ index_key: 0 }, { index_key: 2 }] }];
     const stack = stackJson({ aws_sqs_queue: { ml_worker_q: {} } }, [{ from: "module.ml_worker.aws_sqs_queue.q", to: "aws_sqs_queue.ml_worker_q" }]);
+    const via = "moved block from `module.ml_worker.aws_sqs_queue.q`; its resource uses neither count nor for_each, so Terraform destroys this instance";
     expect(outcomes(state, stack)).toEqual([
-      ["module.ml_worker.aws_sqs_queue.q[0]", "moved", "moved block from `module.ml_worker.aws_sqs_queue.q`"],
-      [
-        "module.ml_worker.aws_sqs_queue.q[2]",
-        "destroyed",
-        "moved block from `module.ml_worker.aws_sqs_queue.q`; its resource uses neither count nor for_each, so Terraform destroys this instance",
-      ],
+      ["module.ml_worker.aws_sqs_queue.q[0]", "destroyed", `${via} ([0]; it makes no implied move to \`aws_sqs_queue.ml_worker_q\` after a moved block)`],
+      ["module.ml_worker.aws_sqs_queue.q[2]", "destroyed", via],
     ]);
     const out = run(state, stack);
     expect(out.code).toBe(1);
-    expect(out.stdout).toContain("**Result: NOT SAFE**: 1 instance(s) destroyed: `module.ml_worker.aws_sqs_queue.q[2]`.");
+    expect(out.stdout).toContain("**Result: NOT SAFE**: 2 instance(s) destroyed: `module.ml_worker.aws_sqs_queue.q[0]`, `module.ml_worker.aws_sqs_queue.q[2]`.");
+  });
+
+  it("a no-key instance a moved block brings under count is destroyed, as is one it brings to [0] without count (no implied move)", () => {
+    const state = [
+      { type: "aws_sqs_queue", name: "old", instances: [{ index_key: 0 }] },
+      { type: "aws_sqs_queue", name: "whole" },
+      { type: "aws_sqs_queue", name: "single" },
+    ];
+    const stack = stackJson({ aws_sqs_queue: { counted: { count: 2 }, counted_too: { count: "${var.n}" }, plain: {} } }, [
+      { from: "aws_sqs_queue.old[0]", to: "aws_sqs_queue.counted" },
+      { from: "aws_sqs_queue.whole", to: "aws_sqs_queue.counted_too" },
+      { from: "aws_sqs_queue.single", to: "aws_sqs_queue.plain[0]" },
+    ]);
+    const noKey = (block: string) => `its resource uses count, so Terraform destroys this instance (no key; it makes no implied move to \`${block}[0]\`: not after a moved block)`;
+    expect(outcomes(state, stack)).toEqual([
+      ["aws_sqs_queue.old[0]", "destroyed", `moved block from \`aws_sqs_queue.old[0]\`; ${noKey("aws_sqs_queue.counted")}`],
+      [
+        "aws_sqs_queue.single",
+        "destroyed",
+        "moved block from `aws_sqs_queue.single`; its resource uses neither count nor for_each, so Terraform destroys this instance ([0]; it makes no implied move to `aws_sqs_queue.plain` after a moved block)",
+      ],
+      // Whatever the count's value: no key is destroyed under any count.
+      ["aws_sqs_queue.whole", "destroyed", `moved block from \`aws_sqs_queue.whole\`; ${noKey("aws_sqs_queue.counted_too")}`],
+    ]);
   });
 });
 

@@ -39,9 +39,10 @@ function describe(block: string, config: StackConfig): string {
 
 /**
  * Why an instance key does not fit the `count` or `for_each` of `block` (a root resource or `module.<name>`):
- * the shared rules, whatever the block. `what` names the instance in the messages.
+ * the shared rules, whatever the block. `what` names the instance in the messages. `implied`: whether Terraform
+ * would move a no-key instance to [0] (a root resource's instance where the state holds it, not one a moved block brings).
  */
-function verdictFor(block: string, suffix: string, config: StackConfig, what: string): KeyVerdict {
+function verdictFor(block: string, suffix: string, config: StackConfig, what: string, implied: boolean): KeyVerdict {
   const key = parseKey(suffix);
   const expansion = config.expansions?.get(block) ?? (config.counts?.has(block) ? "count" : undefined);
   const kind = block.startsWith("module.") ? `module block \`${block}\`` : "resource";
@@ -58,9 +59,10 @@ function verdictFor(block: string, suffix: string, config: StackConfig, what: st
   }
   if (expansion === "count") {
     if (typeof key === "string") return { destroyed: `its ${kind} uses count, so Terraform destroys ${what} (a for_each key)` };
-    // Terraform moves a no-key resource instance to [0] (keyVerdict), never a module instance.
-    if (key === null && block.startsWith("module.")) {
-      return { destroyed: `its ${kind} uses count, so Terraform destroys ${what} (no key; it makes no implied move to \`${block}[0]\`: a moved block would)` };
+    // Terraform moves a no-key resource instance to [0] (keyVerdict), never a module instance nor one a moved block brings.
+    if (key === null && !implied) {
+      const why = block.startsWith("module.") ? "a moved block would" : "not after a moved block";
+      return { destroyed: `its ${kind} uses count, so Terraform destroys ${what} (no key; it makes no implied move to \`${block}[0]\`: ${why})` };
     }
     const count = config.counts?.get(block);
     if (count === undefined) {
@@ -71,7 +73,9 @@ function verdictFor(block: string, suffix: string, config: StackConfig, what: st
     return { destroyed: `its ${kind} has count = ${count}, so Terraform destroys ${what}` };
   }
   if (key === null) return undefined;
-  return { destroyed: `its ${kind} uses neither count nor for_each, so Terraform destroys ${what}` };
+  // Measured: `x[0]` reached by a moved block is destroyed ("does not use count"), not moved on to `x`.
+  const noMove = key === 0 && !implied && !block.startsWith("module.") ? ` ([0]; it makes no implied move to \`${block}\` after a moved block)` : "";
+  return { destroyed: `its ${kind} uses neither count nor for_each, so Terraform destroys ${what}${noMove}` };
 }
 
 /**
@@ -86,7 +90,18 @@ export function keyVerdict(address: string, config: StackConfig, held: ReadonlyS
   // Terraform's implied moves (resources only): no key ↔ [0] when count is added or removed, if the other address is free.
   if (expansion === "count" && rest === "" && held.has(`${root}[0]`)) return { destroyed: TAKEN("[0]") };
   if (expansion === undefined && rest === "[0]") return held.has(root) ? { destroyed: TAKEN("no-key") } : undefined;
-  return verdictFor(root, rest, config, "this instance");
+  return verdictFor(root, rest, config, "this instance", true);
+}
+
+/**
+ * What the configuration says of the key of a root instance a moved block brings (its target). Terraform
+ * derives its implied moves (no key ↔ [0]) from the prior state's addresses only (measured on 1.11.4:
+ * `x[0]` → `y` under `count`, and `x` → `y[0]` without it, are destroyed), so none applies here.
+ */
+export function movedKeyVerdict(target: string, config: StackConfig): KeyVerdict {
+  const root = rootResourceOf(target);
+  if (root === null || !config.resources.has(root)) return undefined;
+  return verdictFor(root, target.slice(root.length), config, "this instance", false);
 }
 
 /** `module.x` and its key (`[1]`, `["a"]`, or "") of an address inside a module; null in the root. */
@@ -104,7 +119,7 @@ export function topModuleOf(address: string): { block: string; key: string } | n
 export function moduleKeyVerdict(address: string, config: StackConfig): KeyVerdict {
   const top = topModuleOf(address);
   if (top === null || !config.modules.has(top.block.slice("module.".length))) return undefined;
-  return verdictFor(top.block, top.key, config, `everything under \`${top.block}${top.key}\``);
+  return verdictFor(top.block, top.key, config, `everything under \`${top.block}${top.key}\``, false);
 }
 
 const TAKEN = (other: string) => `Terraform would move it to the ${other} address, which the state holds already, so it destroys this instance`;

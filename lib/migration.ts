@@ -13,7 +13,7 @@
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
-import { Expansion, KeyVerdict, keyVerdict, missingModuleInstance, moduleKeyVerdict, rootResourceOf } from "./migration-expansion";
+import { Expansion, KeyVerdict, keyVerdict, missingModuleInstance, moduleKeyVerdict, movedKeyVerdict, rootResourceOf } from "./migration-expansion";
 import { IdentityMismatch, identityMismatches } from "./migration-identity";
 
 export { InputError };
@@ -441,7 +441,7 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
       return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`) };
     }
     if (kind === "hcl-module") return judged("moved", target, `${via}; into an HCL module (its contents are not checked)`, moduleKeyVerdict(target, config), `${via}; `);
-    return judged("moved", target, via, keyVerdict(target, config, occupied.instances), `${via}; `);
+    return judged("moved", target, via, movedKeyVerdict(target, config), `${via}; `);
   }
 
   const mod = topModuleName(i.modulePath);

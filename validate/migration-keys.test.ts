@@ -1,6 +1,7 @@
 // migration-check's verdict on instance keys against Terraform's own plan of the same configuration
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
-// without count or for_each, and string keys against a literal for_each map. terraform_data and a local
+// without count or for_each, string keys against a literal for_each map, and the keys moved blocks bring
+// (no implied move after a moved block). terraform_data and a local
 // module only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
 // deletes one of those two: why it must not pass silently).
@@ -23,7 +24,28 @@ const describeTier = detection.ok ? describe : describe.skip;
 
 const CONFIG = {
   variable: { keys: { type: "set(string)", default: ["k"] } },
-  resource: { terraform_data: { lit: { for_each: { a: {} } }, byvar: { for_each: "${var.keys}" } } },
+  resource: {
+    terraform_data: {
+      lit: { for_each: { a: {} } },
+      byvar: { for_each: "${var.keys}" },
+      cnt: { count: 2 },
+      cnt2: { count: 2 },
+      cnt3: { count: 2 },
+      plain: {},
+      plain2: {},
+    },
+  },
+  // Moved blocks to instances their resource does not make (missing targets), Terraform's implied moves
+  // (no key ↔ [0]) not applying after a moved block, and one that moves.
+  moved: [
+    { from: "terraform_data.old1", to: 'terraform_data.lit["c"]' },
+    { from: "terraform_data.old2", to: "terraform_data.cnt[2]" },
+    { from: "terraform_data.old3", to: "terraform_data.plain[0]" },
+    { from: "terraform_data.old4[0]", to: "terraform_data.cnt2" },
+    { from: "terraform_data.old6", to: "terraform_data.cnt3" },
+    { from: "terraform_data.old8", to: "terraform_data.plain2" },
+    { from: "terraform_data.old9", to: "terraform_data.cnt[1]" },
+  ],
   module: {
     plain: { source: "./m" },
     counted: { source: "./m", count: 2 },
@@ -36,6 +58,13 @@ const CONFIG = {
 const HELD: [string, string, (string | number | null)[]][] = [
   ["", "lit", ["a", "b"]],
   ["", "byvar", ["k", "z"]],
+  ["", "old1", [null]],
+  ["", "old2", [null]],
+  ["", "old3", [null]],
+  ["", "old4", [0]],
+  ["", "old6", [null]],
+  ["", "old8", [0]],
+  ["", "old9", [null]],
   ["module.plain", "a", [null]],
   ["module.plain[0]", "a", [null]],
   ["module.counted", "a", [null]],
@@ -91,8 +120,10 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     };
     tf(["init", "-input=false", "-no-color"]);
     tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=tfplan"]);
-    const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: { address: string; change: { actions: string[] } }[] };
-    deleted = plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.address).sort();
+    type Change = { address: string; previous_address?: string; change: { actions: string[] } };
+    const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: Change[] };
+    // A moved instance is deleted at its new address: named by its state address, as migration-check does.
+    deleted = plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.previous_address ?? c.address).sort();
   });
 
   it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable decides", () => {
@@ -107,12 +138,18 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       "module.each[0].terraform_data.a",
       "module.plain[0].terraform_data.a",
       'terraform_data.lit["b"]',
+      "terraform_data.old1",
+      "terraform_data.old2",
+      "terraform_data.old3",
+      "terraform_data.old4[0]",
+      "terraform_data.old6",
+      "terraform_data.old8[0]",
     ]);
     expect(unchecked).toEqual(['module.eachvar["k"].terraform_data.a', 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["k"]', 'terraform_data.byvar["z"]']);
     // Terraform: the same deletes, and of the keys not checked, the two the variable does not hold.
     expect(deleted).toEqual(
       [...destroyed, 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["z"]'].sort(),
     );
-    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked]).toEqual([false, "addresses", 7, 4]);
+    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 13, 4, 1]);
   });
 });
