@@ -1,3 +1,4 @@
+// Long: every instance-key rule migration-check follows (resources, module blocks, moved blocks' targets) against the same built states and CLI runner.
 // migration-check against what Terraform does to keys and occupied targets (each checked with terraform_data on
 // Terraform 1.11.4): an instance whose key its resource no longer makes, and a moved block whose target the state
 // holds already, are destroyed, never "kept" or "moved".
@@ -260,6 +261,12 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     expect(words({ count: "${var.n}" }, "module.m[5]")).toEqual([]);
   });
 
+  it("a moved block of the whole module call (no key at either end) is no missing target: each instance is judged on its row", () => {
+    const stack = stackJson({}, [{ from: "module.old", to: "module.counted" }], modules);
+    const report = classify(parseState(stateJson([inModule("module.old")]), "state"), parseStack(stack, "stack"));
+    expect([report.movedProblems, report.instances.map((r) => [r.outcome, r.configAddress])]).toEqual([[], [["destroyed", "module.counted.aws_sqs_queue.q"]]]);
+  });
+
   it("only keys an expression decides: safe by addresses (exit 0), each named under the verdict and in the JSON", () => {
     const state = [inModule('module.byvar["k"]'), { type: "aws_sqs_queue", name: "each", instances: [{ index_key: "a" }] }];
     const stack = stackJson({ aws_sqs_queue: { each: { for_each: "${var.queues}" } } }, [], modules);
@@ -280,6 +287,78 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     expect(report.keysNotChecked.map((k: { stateAddress: string; configAddress: string }) => [k.stateAddress, k.configAddress])).toEqual([
       ['aws_sqs_queue.each["a"]', 'aws_sqs_queue.each["a"]'],
       ['module.byvar["k"].aws_sqs_queue.q', "module.byvar"],
+    ]);
+  });
+});
+
+// Such a moved block read only as destroyed instances: "Moved blocks with a missing target" said None.
+describe("a moved block to a resource instance its resource does not make (a missing target, as for a module block)", () => {
+  const missing = "target is not in the configuration: resource";
+  const resources = { aws_sqs_queue: { each: { for_each: { a: {} } }, counted: { count: 2 }, plain: {}, byvar: { for_each: "${var.queues}" } } };
+
+  it("is listed under the missing targets naming the keys the resource makes, its instances still destroyed (Markdown and JSON)", () => {
+    const state = ["old_a", "old_b", "old_c", "old_d", "old_f"].map((name) => ({ type: "aws_sqs_queue", name })) as Res[];
+    state.push({ type: "aws_sqs_queue", name: "old_e", instances: [{ index_key: 0 }] });
+    const moved = [
+      { from: "aws_sqs_queue.old_a", to: 'aws_sqs_queue.each["a"]' },
+      { from: "aws_sqs_queue.old_b", to: 'aws_sqs_queue.each["b"]' },
+      { from: "aws_sqs_queue.old_c", to: "aws_sqs_queue.counted[2]" },
+      { from: "aws_sqs_queue.old_d", to: "aws_sqs_queue.plain[0]" },
+      // An instance-level block (a key at one end) to no key under count.
+      { from: "aws_sqs_queue.old_e[0]", to: "aws_sqs_queue.counted" },
+      // A key an expression decides is not judged: no problem, as for the instance.
+      { from: "aws_sqs_queue.old_f", to: 'aws_sqs_queue.byvar["k"]' },
+      // The block's target counts, not its source: one with no instance in the state too.
+      { from: "aws_sqs_queue.gone", to: 'aws_sqs_queue.each["z"]' },
+    ];
+    const stack = stackJson(resources, moved);
+    const problems = [
+      { from: "aws_sqs_queue.gone", to: 'aws_sqs_queue.each["z"]', problem: `${missing} \`aws_sqs_queue.each\` makes no instance \`aws_sqs_queue.each["z"]\` (its for_each keys: "a")` },
+      { from: "aws_sqs_queue.old_b", to: 'aws_sqs_queue.each["b"]', problem: `${missing} \`aws_sqs_queue.each\` makes no instance \`aws_sqs_queue.each["b"]\` (its for_each keys: "a")` },
+      { from: "aws_sqs_queue.old_c", to: "aws_sqs_queue.counted[2]", problem: `${missing} \`aws_sqs_queue.counted\` makes no instance \`aws_sqs_queue.counted[2]\` (count = 2: [0] to [1])` },
+      {
+        from: "aws_sqs_queue.old_d",
+        to: "aws_sqs_queue.plain[0]",
+        problem: `${missing} \`aws_sqs_queue.plain\` makes no instance \`aws_sqs_queue.plain[0]\` (neither count nor for_each: \`aws_sqs_queue.plain\` alone, no key)`,
+      },
+      { from: "aws_sqs_queue.old_e[0]", to: "aws_sqs_queue.counted", problem: `${missing} \`aws_sqs_queue.counted\` makes no instance \`aws_sqs_queue.counted\` (count = 2: [0] to [1])` },
+    ];
+    const out = run(state, stack);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      "### Moved blocks with a missing target\n\n" + problems.map((p) => `- **error**: \`${p.from}\` → \`${p.to}\`: ${p.problem}`).join("\n") + "\n\n### No-op moved blocks",
+    );
+    expect(out.stdout).toContain(
+      "**Result: NOT SAFE**: 4 instance(s) destroyed: `aws_sqs_queue.old_b`, `aws_sqs_queue.old_c`, `aws_sqs_queue.old_d`, `aws_sqs_queue.old_e[0]`; " +
+        '5 moved block(s) to a missing target: `aws_sqs_queue.each["z"]`, `aws_sqs_queue.each["b"]`, `aws_sqs_queue.counted[2]`, `aws_sqs_queue.plain[0]`, `aws_sqs_queue.counted`.',
+    );
+    const json = run(state, stack, ["--json"]);
+    const report = JSON.parse(json.stdout);
+    expect([json.code, report.safe, report.movedProblems, report.totals.destroyed, report.totals.keysNotChecked]).toEqual([1, false, problems, 4, 1]);
+    expect(report.instances.map((r: { stateAddress: string; outcome: string; configAddress: string }) => [r.stateAddress, r.outcome, r.configAddress])).toEqual([
+      ["aws_sqs_queue.old_a", "moved", 'aws_sqs_queue.each["a"]'],
+      ["aws_sqs_queue.old_b", "destroyed", 'aws_sqs_queue.each["b"]'],
+      ["aws_sqs_queue.old_c", "destroyed", "aws_sqs_queue.counted[2]"],
+      ["aws_sqs_queue.old_d", "destroyed", "aws_sqs_queue.plain[0]"],
+      ["aws_sqs_queue.old_e[0]", "destroyed", "aws_sqs_queue.counted"],
+      ["aws_sqs_queue.old_f", "moved", 'aws_sqs_queue.byvar["k"]'],
+    ]);
+  });
+
+  it("the words for count = 0, an empty map and a count an expression decides; a whole-resource block is no missing target", () => {
+    const words = (resource: object, moved: { from: string; to: string }) =>
+      classify(parseState(stateJson([]), "state"), parseStack(stackJson({ aws_sqs_queue: { m: resource } }, [moved]), "stack")).movedProblems.map((p) => p.problem);
+    const to = (to: string) => ({ from: "aws_sqs_queue.gone", to });
+    expect(words({ count: 0 }, to("aws_sqs_queue.m[0]"))).toEqual([`${missing} \`aws_sqs_queue.m\` makes no instance \`aws_sqs_queue.m[0]\` (count = 0: none)`]);
+    expect(words({ for_each: {} }, to('aws_sqs_queue.m["a"]'))).toEqual([`${missing} \`aws_sqs_queue.m\` makes no instance \`aws_sqs_queue.m["a"]\` (its for_each map is empty: none)`]);
+    expect(words({ count: "${var.n}" }, to('aws_sqs_queue.m["a"]'))).toEqual([
+      `${missing} \`aws_sqs_queue.m\` makes no instance \`aws_sqs_queue.m["a"]\` (count = \${var.n}: numbered keys only, known at plan time)`,
+    ]);
+    expect(words({ count: "${var.n}" }, to("aws_sqs_queue.m[5]"))).toEqual([]);
+    // No key at either end: the whole resource moves, its instances keep their keys (each judged on its row).
+    expect(words({ count: 2 }, to("aws_sqs_queue.m"))).toEqual([]);
+    expect(words({ for_each: { a: {} } }, { from: 'aws_sqs_queue.gone["b"]', to: "aws_sqs_queue.m" })).toEqual([
+      `${missing} \`aws_sqs_queue.m\` makes no instance \`aws_sqs_queue.m\` (its for_each keys: "a")`,
     ]);
   });
 });

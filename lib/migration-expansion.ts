@@ -124,7 +124,7 @@ export function moduleKeyVerdict(address: string, config: StackConfig): KeyVerdi
 
 const TAKEN = (other: string) => `Terraform would move it to the ${other} address, which the state holds already, so it destroys this instance`;
 
-/** The module instances `block` (`module.x`) makes, in words: `the keys "a", "c"`, `count = 2: [0] to [1]`. */
+/** The instances `block` (`module.x` or `aws_x.y`) makes, in words: `its for_each keys: "a", "c"`, `count = 2: [0] to [1]`. */
 function instancesMade(block: string, config: StackConfig): string {
   const expansion = config.expansions?.get(block) ?? (config.counts?.has(block) ? "count" : undefined);
   if (expansion === "for_each") {
@@ -141,13 +141,20 @@ function instancesMade(block: string, config: StackConfig): string {
 }
 
 /**
- * Why a moved block's `to` under a stack module block (`module.x["b"]`, `module.x[2].aws_…`) is a missing
- * target: the block does not make that module instance (the instances moved there are destroyed:
- * moduleKeyVerdict). Undefined when it does, when a key is known at plan time only, or not under one.
+ * Why a moved block's target is missing though its resource or module block is in the stack: the block
+ * does not make the instance it names (`aws_x.y["b"]`, `aws_x.y[2]`, `module.x[2].aws_…`; `aws_x.y` or
+ * `module.x` without key when the other end has one). Terraform moves the instances there without a
+ * warning, then destroys them (movedKeyVerdict, moduleKeyVerdict). Undefined when the block makes it,
+ * when a key is known at plan time only, and for a whole-resource or whole-module move (no key at either
+ * end: the instances keep their keys, each judged on its own row).
  */
-export function missingModuleInstance(to: string, config: StackConfig): string | undefined {
-  const verdict = moduleKeyVerdict(to, config);
-  const top = topModuleOf(to);
-  if (!verdict || !("destroyed" in verdict) || top === null) return undefined;
-  return `target is not in the configuration: module block \`${top.block}\` makes no instance \`${top.block}${top.key}\` (${instancesMade(top.block, config)})`;
+export function missingInstance(moved: { readonly from: string; readonly to: string }, config: StackConfig): string | undefined {
+  const root = rootResourceOf(moved.to);
+  const top = root === null ? topModuleOf(moved.to) : null;
+  const block = root ?? top?.block;
+  if (block === undefined || (moved.to === block && !moved.from.endsWith("]"))) return undefined;
+  const verdict = root !== null ? movedKeyVerdict(moved.to, config) : moduleKeyVerdict(moved.to, config);
+  if (!verdict || !("destroyed" in verdict)) return undefined;
+  const what = root !== null ? `resource \`${block}\` makes no instance \`${moved.to}\`` : `module block \`${block}\` makes no instance \`${block}${top!.key}\``;
+  return `target is not in the configuration: ${what} (${instancesMade(block, config)})`;
 }

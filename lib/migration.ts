@@ -13,7 +13,7 @@
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
-import { Expansion, KeyVerdict, keyVerdict, missingModuleInstance, moduleKeyVerdict, movedKeyVerdict, rootResourceOf } from "./migration-expansion";
+import { Expansion, KeyVerdict, keyVerdict, missingInstance, moduleKeyVerdict, movedKeyVerdict, rootResourceOf } from "./migration-expansion";
 import { IdentityMismatch, identityMismatches } from "./migration-identity";
 
 export { InputError };
@@ -476,10 +476,9 @@ export function classify(
   const mismatches = identityMismatches(instances, sorted, identities);
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
-  // A target under a module block that does not make its key is missing too (its instances read destroyed).
+  // A target instance its resource or module block does not make is missing too (its instances read destroyed).
   const movedProblems: MovedProblem[] = sortedMoved.flatMap((m) => {
-    const kind = targetKind(m.to, config);
-    const problem = kind === "missing" ? "target is not in the configuration" : kind === "hcl-module" ? missingModuleInstance(m.to, config) : undefined;
+    const problem = targetKind(m.to, config) === "missing" ? "target is not in the configuration" : missingInstance(m, config);
     return problem === undefined ? [] : [{ ...m, problem }];
   });
   const sourcesInState = new Set(state.instances.flatMap(moveSources));

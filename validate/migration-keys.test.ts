@@ -1,7 +1,7 @@
 // migration-check's verdict on instance keys against Terraform's own plan of the same configuration
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
-// without count or for_each, string keys against a literal for_each map, and the keys moved blocks bring
-// (no implied move after a moved block). terraform_data and a local
+// without count or for_each, string keys against a literal for_each map, and moved blocks to instances
+// their resource does not make (no implied move after a moved block). terraform_data and a local
 // module only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
 // deletes one of those two: why it must not pass silently).
@@ -151,5 +151,7 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       [...destroyed, 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["z"]'].sort(),
     );
     expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 13, 4, 1]);
+    // The instance-level blocks among them are missing targets; the whole-resource ones (old6, old8) are not.
+    expect(report.movedProblems.map((m) => m.to)).toEqual(['terraform_data.lit["c"]', "terraform_data.cnt[2]", "terraform_data.plain[0]", "terraform_data.cnt2"]);
   });
 });
