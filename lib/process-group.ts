@@ -7,7 +7,8 @@
 // With a controlling terminal (a person at it), a session of its own would take the terminal from Terraform: a
 // credential_process that asks for an MFA code on /dev/tty could not. There Terraform stays in the command's group
 // (a Ctrl-C reaches it from the terminal, as before); a timeout or the command's exit kills its process tree (read
-// from /proc), and when it exits, a `terraform-provider-*` it left orphaned in its folder is killed.
+// from /proc), and when it exits, a `terraform-provider-*` it left orphaned in its folder is killed. The blocking
+// runs (deploy --plan's Terraform, the cdktf CLI) use that last defence alone, once they return (private-tmp.ts).
 //
 // Signals: a Ctrl-C at the terminal no longer reaches a Terraform in a group of its own, so the command passes
 // SIGINT, SIGTERM and SIGHUP on to it. A command that handles them itself (plan-check's folder, migrate-state's
@@ -103,8 +104,13 @@ function kill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Providers a Terraform kept in the command's group left behind: `terraform-provider-*` working in `cwd`, their parent no Terraform. */
-function killOrphanedProviders(cwd: string): void {
+/**
+ * Kills (SIGKILL) what a Terraform kept in the command's group left behind: the `terraform-provider-*` processes
+ * working in `dir` (its real path) whose parent is no Terraform. A live Terraform's providers (another run's) and
+ * those working elsewhere are left alone. Also after the blocking runs (lib/workdir/private-tmp.ts).
+ */
+export function killOrphanedProviders(dir: string): void {
+  const cwd = fs.existsSync(dir) ? fs.realpathSync(dir) : path.resolve(dir);
   for (const p of pids()) {
     const s = stat(p);
     if (!s || !s.comm.startsWith("terraform-provi") || stat(s.ppid)?.comm === "terraform") continue;
@@ -134,7 +140,7 @@ export function spawnGroup(bin: string, args: readonly string[], options: GroupS
     // The leader is reaped, but its pid cannot be reused as a group id while a process of its group lives.
     if (grouped) signalGroup(pgid, "SIGKILL");
     live.delete(pgid);
-    if (!grouped) killOrphanedProviders(fs.existsSync(cwd) ? fs.realpathSync(cwd) : cwd);
+    if (!grouped) killOrphanedProviders(cwd);
     listen();
   });
   return child;

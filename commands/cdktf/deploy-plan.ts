@@ -30,15 +30,16 @@ export interface ApplyRunner {
 
 /**
  * Terraform's output straight to the terminal; its TMPDIR (TMP, TEMP) a private folder `zivohealth-deploy-XXXXXX`
- * in the caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts).
+ * in the caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts). Once it has ended, the
+ * `terraform-provider-*` it left orphaned in `cwd`, where it runs, are killed.
  */
 export const inheritRunner: ApplyRunner = {
-  terraform: (bin, args, cwd, env) => runInPrivateTmp("deploy", bin, args, { cwd, env }),
+  terraform: (bin, args, cwd, env) => runInPrivateTmp("deploy", bin, args, { cwd, env, orphansIn: [cwd] }),
   // The plan's JSON holds secrets in clear: written only for this process (umask 077), read, removed.
   show: (bin, planFile, cwd, env) => {
     const out = path.join(cwd, `.deploy-plan-${process.pid}.json`);
     try {
-      const code = runInPrivateTmp("deploy", "/bin/sh", ["-c", 'umask 077; o=$1; shift; exec "$@" > "$o"', "sh", out, bin, "show", "-json", planFile], { cwd, env });
+      const code = runInPrivateTmp("deploy", "/bin/sh", ["-c", 'umask 077; o=$1; shift; exec "$@" > "$o"', "sh", out, bin, "show", "-json", planFile], { cwd, env, orphansIn: [cwd] });
       return { code, json: code === 0 ? fs.readFileSync(out, "utf8") : "" };
     } finally {
       fs.rmSync(out, { force: true });

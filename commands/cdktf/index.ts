@@ -54,8 +54,8 @@ const matches = (pattern: string, id: string) =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(id);
 
 export interface Runner {
-  /** Runs cdktf with the arguments; returns its exit code. */
-  cdktf(argv: readonly string[]): number;
+  /** Runs cdktf with the arguments; returns its exit code. `stackFolders`: where its Terraform runs (stackFolders). */
+  cdktf(argv: readonly string[], stackFolders: readonly string[]): number;
   /** Runs `verify` with the arguments; returns its exit code. A Runner without it verifies nothing. */
   verify?(argv: readonly string[]): number;
 }
@@ -65,14 +65,29 @@ const cdktfBin = () => path.join(path.dirname(require.resolve("cdktf-cli/package
 /**
  * Runs the cdktf CLI (`script`: the tests give a fake one) with the arguments, its output to the terminal; returns its
  * exit code. It, and the Terraform it runs, get TMPDIR (TMP, TEMP) a private folder `zivohealth-cdktf-XXXXXX` in the
- * caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts).
+ * caller's, removed when it ends, however it ends (lib/workdir/private-tmp.ts). Once it has ended, the
+ * `terraform-provider-*` left orphaned in `stackFolders` (where its Terraform runs) are killed.
  */
-export function runCdktf(argv: readonly string[], script = cdktfBin(), env: NodeJS.ProcessEnv = process.env): number {
-  return runInPrivateTmp("cdktf", process.execPath, [script, ...argv], { env: { ...env, CHECKPOINT_DISABLE: "1" } });
+export function runCdktf(argv: readonly string[], script = cdktfBin(), env: NodeJS.ProcessEnv = process.env, stackFolders: readonly string[] = []): number {
+  return runInPrivateTmp("cdktf", process.execPath, [script, ...argv], { env: { ...env, CHECKPOINT_DISABLE: "1" }, orphansIn: stackFolders });
+}
+
+/** cdktf commands that run Terraform in a stack's folder: those that plan, destroy, and `output`. */
+const RUN_TERRAFORM = [...PLANS, DESTROY, "output"];
+
+/**
+ * The folders the cdktf CLI runs Terraform in for `argv`: `<outdir>/stacks/<stack>` of each stack it selects (every
+ * configured one when it names none); none for a command that runs no Terraform (synth, get).
+ */
+export function stackFolders(argv: readonly string[], cwd: string, names: readonly string[]): string[] {
+  const { command, stacks, output } = parseInvocation(argv);
+  if (command === undefined || !RUN_TERRAFORM.includes(command)) return [];
+  const outdir = path.resolve(cwd, output ?? process.env.CDKTF_OUTDIR ?? "cdktf.out");
+  return names.filter((n) => stacks.length === 0 || stacks.some((p) => matches(p, n))).map((n) => path.join(outdir, "stacks", n));
 }
 
 export const realRunner: Runner = {
-  cdktf: (argv) => runCdktf(argv),
+  cdktf: (argv, folders) => runCdktf(argv, undefined, undefined, folders),
   verify(argv) {
     // verify, built beside this command in dist/commands (npm run deploy builds first): run, not imported.
     const run = spawnSync(process.execPath, [path.join(__dirname, "..", "verify", "index.js"), ...argv], { stdio: "inherit" });
@@ -156,7 +171,7 @@ export function main(
       return 2;
     }
   }
-  const code = refusingBadTmpdir(io, () => runner.cdktf(argv));
+  const code = refusingBadTmpdir(io, () => runner.cdktf(argv, stackFolders(argv, io.cwd, Object.keys(environments))));
   return verifying ? verifyAfterDeploy(code, command, stacks, io, runner, environments) : code;
 }
 

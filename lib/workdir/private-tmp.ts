@@ -22,10 +22,15 @@
 //
 // Where the folder's path would be too long for a provider's socket (a long TMPDIR), no folder is made: the
 // child runs in the caller's TMPDIR, as it did before this folder existed, and a note says so.
+//
+// The child keeps the terminal and the command's process group (an apply reads its approval there), so no group
+// of its own is killed when it ends: once it returns, the providers it left orphaned in the folders its Terraform
+// works in (`orphansIn`) are killed instead, as lib/process-group.ts does at a terminal.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { killOrphanedProviders } from "../process-group";
 import { MAX_TMP_BYTES, WorkdirError, callerTmpOf, privateTmpPrefix } from "./options";
 import { fileSystemMessage } from "./refusal";
 
@@ -185,14 +190,16 @@ export function tooLongForProviders(dir: string): string {
  * when the REMOVER cannot write the marker. Where that folder's path would be too long for a provider's Unix
  * socket, runs the child with `env` as it is (its TMPDIR made absolute) and says so on `stderr` (default the
  * process's; once per process and TMPDIR). Throws WorkdirError (exit 2, nothing run) when the TMPDIR does not
- * exist or cannot be written. A relative TMPDIR is taken against this process's folder, not `cwd`.
+ * exist or cannot be written. A relative TMPDIR is taken against this process's folder, not `cwd`. Once the child
+ * has ended (its code, a signal, an error), the `terraform-provider-*` left orphaned in the folders `orphansIn` are killed.
  */
 export function runInPrivateTmp(
   tool: string,
   bin: string,
   args: readonly string[],
-  options: { cwd?: string; env: NodeJS.ProcessEnv; stderr?: (text: string) => void },
+  options: { cwd?: string; env: NodeJS.ProcessEnv; stderr?: (text: string) => void; orphansIn?: readonly string[] },
 ): number {
+  const orphansIn = options.orphansIn ?? [];
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
   const callerTmp = callerTmpOf(options.env);
   const shown = path.join(callerTmp, `${privateTmpPrefix(tool)}XXXXXX`);
@@ -209,7 +216,7 @@ export function runInPrivateTmp(
           `${tooLongForProviders(callerTmp)}. Set TMPDIR to a shorter folder (TMPDIR=/tmp) to avoid it\n`,
       );
     }
-    return run(bin, args, options.cwd, { ...options.env, TMPDIR: callerTmp });
+    return run(bin, args, options.cwd, { ...options.env, TMPDIR: callerTmp }, orphansIn);
   }
   let dir: string;
   try {
@@ -223,15 +230,19 @@ export function runInPrivateTmp(
     throw new WorkdirError(`${why}; set TMPDIR to a folder you can write`);
   }
   try {
-    return run("/bin/sh", ["-c", REMOVER, "sh", dir, ownerHead(tool, [process.pid]), bin, ...args], options.cwd, withTmp(options.env, dir));
+    return run("/bin/sh", ["-c", REMOVER, "sh", dir, ownerHead(tool, [process.pid]), bin, ...args], options.cwd, withTmp(options.env, dir), orphansIn);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Runs `bin` to its end, stdio inherited; its exit code, or 128 + the signal that ended it. */
-function run(bin: string, args: readonly string[], cwd: string | undefined, env: NodeJS.ProcessEnv): number {
-  const r = spawnSync(bin, args, { cwd, env, stdio: "inherit" });
-  if (r.error) throw r.error;
-  return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
+/** Runs `bin` to its end, stdio inherited; its exit code, or 128 + the signal that ended it. Then kills the providers it left orphaned in `orphansIn`. */
+function run(bin: string, args: readonly string[], cwd: string | undefined, env: NodeJS.ProcessEnv, orphansIn: readonly string[]): number {
+  try {
+    const r = spawnSync(bin, args, { cwd, env, stdio: "inherit" });
+    if (r.error) throw r.error;
+    return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
+  } finally {
+    for (const dir of orphansIn) killOrphanedProviders(dir);
+  }
 }
