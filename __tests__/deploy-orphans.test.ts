@@ -8,8 +8,12 @@ import * as path from "path";
 import { EnvironmentConfig } from "../config/environment";
 import { main, runCdktf, stackFolders } from "../commands/cdktf";
 import { inheritRunner } from "../commands/cdktf/deploy-plan";
+import { runInPrivateTmp } from "../lib/workdir";
 import { ended, until } from "./processes";
 import { tempDir } from "./tmp";
+
+/** sh: waits (up to 5 s) until the process $! has become the provider (exec'd: its comm), as Go's vfork+exec leaves no forked copy in between. */
+const EXECED = 'p=$!; n=0; until [ "$(cat /proc/$p/comm 2>/dev/null)" = terraform-provi ] || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done; ';
 
 /** Every pid a case started: killed after it, so a failing case leaves nothing running. */
 const started: number[] = [];
@@ -43,7 +47,7 @@ async function setUp() {
   const link = path.join(root, "terraform-provider-fake");
   fs.symlinkSync(fs.realpathSync("/bin/sleep"), link);
   const live = path.join(root, "live", "terraform");
-  fs.writeFileSync(live, `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\necho $! > "$1.tmp"; mv "$1.tmp" "$1"\nwait\n`, { mode: 0o755 });
+  fs.writeFileSync(live, `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${EXECED}echo $p > "$1.tmp"; mv "$1.tmp" "$1"\nwait\n`, { mode: 0o755 });
   const liveTf = spawn(live, [path.join(root, "live.pid")], { cwd: stack, stdio: "ignore" });
   started.push(liveTf.pid!);
   const other = spawn(link, ["300"], { cwd: elsewhere, stdio: "ignore" });
@@ -57,7 +61,7 @@ function fakeTerraform(root: string, link: string): string {
   const bin = path.join(root, "terraform.sh");
   fs.writeFileSync(
     bin,
-    `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\necho $! > "${root}/left.pid"\ncase $1 in kill) kill -KILL $$;; show) exit 2;; esac\nexit "$1"\n`,
+    `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${EXECED}echo $p > "${root}/left.pid"\ncase $1 in kill) kill -KILL $$;; show) exit 2;; esac\nexit "$1"\n`,
     { mode: 0o755 },
   );
   return bin;
@@ -76,6 +80,18 @@ describe("deploy --plan's Terraform: the provider it left orphaned in its folder
     expect(survivors.filter(ended)).toEqual([]);
   });
 
+  it("a TMPDIR too long for the private folder (the child runs in it as it is): its orphan is gone too", async () => {
+    const { root, stack, link, survivors } = await setUp();
+    const long = path.join(root, "d".repeat(80 - root.length - 1));
+    fs.mkdirSync(long);
+    const env = { ...process.env, TMPDIR: long };
+    let stderr = "";
+    expect(runInPrivateTmp("deploy", fakeTerraform(root, link), ["0"], { cwd: stack, env, stderr: (t) => (stderr += t), orphansIn: [stack] })).toBe(0);
+    expect(stderr).toMatch(/^note: no private temporary folder for deploy's Terraform: /);
+    expect(await until(() => ended(Number(fs.readFileSync(path.join(root, "left.pid"), "utf8"))), 100)).toBe(true);
+    expect(survivors.filter(ended)).toEqual([]);
+  });
+
   it("terraform show -json: its orphan too; its exit code returned", async () => {
     const { root, stack, link, survivors } = await setUp();
     expect(inheritRunner.show(fakeTerraform(root, link), "the.tfplan", stack, process.env).code).toBe(2);
@@ -91,7 +107,7 @@ describe("the cdktf CLI: the providers its Terraform left orphaned in the stacks
     // As cdktf runs Terraform: in the stack's folder; this Terraform ends without stopping its provider.
     fs.writeFileSync(
       script,
-      `require("child_process").spawnSync("/bin/sh", ["-c", '"$0" 300 </dev/null >/dev/null 2>&1 & echo $! > "$1"', ${JSON.stringify(link)}, ${JSON.stringify(path.join(root, "left.pid"))}], { cwd: ${JSON.stringify(stack)} });\n` +
+      `require("child_process").spawnSync("/bin/sh", ["-c", '"$0" 300 </dev/null >/dev/null 2>&1 & ${EXECED}echo $p > "$1"', ${JSON.stringify(link)}, ${JSON.stringify(path.join(root, "left.pid"))}], { cwd: ${JSON.stringify(stack)} });\n` +
         "process.exitCode = Number(process.argv[2]);\n",
     );
     expect(runCdktf(["4"], script, process.env, [stack])).toBe(4);
