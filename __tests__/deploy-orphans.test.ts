@@ -75,8 +75,8 @@ describe("deploy --plan's Terraform: the provider it left orphaned in its folder
     const { root, stack, link, survivors } = await setUp();
     expect(inheritRunner.terraform(fakeTerraform(root, link), [arg], stack, process.env)).toBe(code);
     const orphan = await pidIn(path.join(root, "left.pid"));
-    // SIGKILL is sent before the runner returns; the zombie is init's to reap.
-    expect(await until(() => ended(orphan), 100)).toBe(true);
+    // SIGKILL is sent before the runner returns; a loaded machine may take a moment to end it (polled, not slept).
+    expect(await until(() => ended(orphan), 5_000)).toBe(true);
     expect(survivors.filter(ended)).toEqual([]);
   });
 
@@ -88,14 +88,14 @@ describe("deploy --plan's Terraform: the provider it left orphaned in its folder
     let stderr = "";
     expect(runInPrivateTmp("deploy", fakeTerraform(root, link), ["0"], { cwd: stack, env, stderr: (t) => (stderr += t), orphansIn: [stack] })).toBe(0);
     expect(stderr).toMatch(/^note: no private temporary folder for deploy's Terraform: /);
-    expect(await until(() => ended(Number(fs.readFileSync(path.join(root, "left.pid"), "utf8"))), 100)).toBe(true);
+    expect(await until(() => ended(Number(fs.readFileSync(path.join(root, "left.pid"), "utf8"))), 5_000)).toBe(true);
     expect(survivors.filter(ended)).toEqual([]);
   });
 
   it("terraform show -json: its orphan too; its exit code returned", async () => {
     const { root, stack, link, survivors } = await setUp();
     expect(inheritRunner.show(fakeTerraform(root, link), "the.tfplan", stack, process.env).code).toBe(2);
-    expect(await until(() => ended(Number(fs.readFileSync(path.join(root, "left.pid"), "utf8"))), 100)).toBe(true);
+    expect(await until(() => ended(Number(fs.readFileSync(path.join(root, "left.pid"), "utf8"))), 5_000)).toBe(true);
     expect(survivors.filter(ended)).toEqual([]);
   });
 });
@@ -112,7 +112,7 @@ describe("the cdktf CLI: the providers its Terraform left orphaned in the stacks
     );
     expect(runCdktf(["4"], script, process.env, [stack])).toBe(4);
     const orphan = await pidIn(path.join(root, "left.pid"));
-    expect(await until(() => ended(orphan), 100)).toBe(true);
+    expect(await until(() => ended(orphan), 5_000)).toBe(true);
     expect(survivors.filter(ended)).toEqual([]);
   });
 
