@@ -209,7 +209,9 @@ function terminalFake(dir: string): { bin: string; provider: () => number; helpe
     bin,
     "#!/bin/sh\n" +
       `"${dir}/terraform-provider-fake" 300 &\n` +
-      `echo $! > ${pidFile}\n` +
+      // Reported once it has exec'd (as Go's vfork+exec leaves no forked copy between): a forked sh is no provider to kill.
+      'p=$!; n=0; until [ "$(cat /proc/$p/comm 2>/dev/null)" = terraform-provi ] || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done\n' +
+      `echo $p > ${pidFile}\n` +
       "if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi\n" +
       '[ "$1" = exit ] && exit 0\n' +
       // Waiting, with a helper of its own beside the provider (not named like one: only the process tree finds it).
