@@ -36,23 +36,28 @@ async function pidIn(file: string): Promise<number> {
 }
 
 /**
- * A stack's folder, the provider link, and the providers that must survive: one of a live fake `terraform` (its
- * comm is `terraform`) working in the same folder, and an orphan-like one (its parent this test) working elsewhere.
+ * A stack's folder, the provider link, and the providers that must survive: those of a live fake `terraform` and a
+ * live fake `tofu` working in the same folder, and an orphan-like one (its parent this test) working elsewhere.
  */
 async function setUp() {
   const root = tempDir("zh-deploy-orphans-");
   const stack = path.join(root, "cdktf.out", "stacks", "prod");
   const elsewhere = path.join(root, "elsewhere");
-  for (const d of [stack, elsewhere, path.join(root, "live")]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [stack, elsewhere, path.join(root, "live"), path.join(root, "live-tofu")]) fs.mkdirSync(d, { recursive: true });
   const link = path.join(root, "terraform-provider-fake");
   fs.symlinkSync(fs.realpathSync("/bin/sleep"), link);
   const live = path.join(root, "live", "terraform");
   fs.writeFileSync(live, `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${EXECED}echo $p > "$1.tmp"; mv "$1.tmp" "$1"\nwait\n`, { mode: 0o755 });
   const liveTf = spawn(live, [path.join(root, "live.pid")], { cwd: stack, stdio: "ignore" });
   started.push(liveTf.pid!);
+  // A live run under another name (OpenTofu): its provider has a parent that lives, so it is no orphan either.
+  const tofu = path.join(root, "live-tofu", "tofu");
+  fs.copyFileSync(live, tofu);
+  const liveTofu = spawn(tofu, [path.join(root, "tofu.pid")], { cwd: stack, stdio: "ignore" });
+  started.push(liveTofu.pid!);
   const other = spawn(link, ["300"], { cwd: elsewhere, stdio: "ignore" });
   started.push(other.pid!);
-  const survivors = [await pidIn(path.join(root, "live.pid")), other.pid!, liveTf.pid!];
+  const survivors = [await pidIn(path.join(root, "live.pid")), await pidIn(path.join(root, "tofu.pid")), other.pid!, liveTf.pid!, liveTofu.pid!];
   return { root, stack, link, survivors };
 }
 

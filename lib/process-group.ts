@@ -104,16 +104,25 @@ function kill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** This process's ancestors, init included: where an orphan of a process we started is reparented (init, or a subreaper above us). */
+function ancestors(): Set<number> {
+  const out = new Set<number>([1]);
+  for (let p = process.ppid; p > 1 && !out.has(p); p = stat(p)?.ppid ?? 1) out.add(p);
+  return out;
+}
+
 /**
  * Kills (SIGKILL) what a Terraform kept in the command's group left behind: the `terraform-provider-*` processes
- * working in `dir` (its real path) whose parent is no Terraform. A live Terraform's providers (another run's) and
+ * working in `dir` (its real path) that are orphans (their parent init or one of this process's ancestors, a
+ * subreaper). A provider whose parent lives (another run's Terraform, OpenTofu's `tofu`, whatever its name) and
  * those working elsewhere are left alone. Also after the blocking runs (lib/workdir/private-tmp.ts).
  */
 export function killOrphanedProviders(dir: string): void {
   const cwd = fs.existsSync(dir) ? fs.realpathSync(dir) : path.resolve(dir);
+  const adopters = ancestors();
   for (const p of pids()) {
     const s = stat(p);
-    if (!s || !s.comm.startsWith("terraform-provi") || stat(s.ppid)?.comm === "terraform") continue;
+    if (!s || !s.comm.startsWith("terraform-provi") || !adopters.has(s.ppid) || stat(s.ppid)?.comm === "terraform") continue;
     try {
       if (fs.readlinkSync(`/proc/${p}/cwd`).replace(/ \(deleted\)$/, "") === cwd) kill(p, "SIGKILL");
     } catch {
