@@ -267,6 +267,46 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     expect([report.movedProblems, report.instances.map((r) => [r.outcome, r.configAddress])]).toEqual([[], [["destroyed", "module.counted.aws_sqs_queue.q"]]]);
   });
 
+  it("a whole-call moved block catches a keyed instance (module.old[0], module.old[\"a\"]): moved when the new block makes the key, destroyed with why when not", () => {
+    // Measured on 1.11.4: `module.old` → `module.new` takes each instance to the same key under `module.new`.
+    const calls = { c1: { source: "./m", count: 2 }, e1: { source: "./m", for_each: { a: "x" } }, p1: { source: "./m" } };
+    const stack = stackJson(
+      {},
+      ["c", "e", "p"].flatMap((k) => [
+        { from: `module.${k}_num`, to: `module.${k}1` },
+        { from: `module.${k}_str`, to: `module.${k}1` },
+      ]),
+      calls,
+    );
+    const state = ["c", "e", "p"].flatMap((k) => [inModule(`module.${k}_num[0]`), inModule(`module.${k}_str["a"]`)]);
+    const via = (from: string, key: string) => `moved block from \`module.${from}\` (the whole call: the instance keeps its key \`${key}\`)`;
+    const report = classify(parseState(stateJson(state), "state"), parseStack(stack, "stack"));
+    expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress, r.note])).toEqual([
+      ["module.c_num[0].aws_sqs_queue.q", "moved", "module.c1[0].aws_sqs_queue.q", `${via("c_num", "[0]")}; into an HCL module (its contents are not checked)`],
+      ['module.c_str["a"].aws_sqs_queue.q', "destroyed", 'module.c1["a"].aws_sqs_queue.q', `${via("c_str", '["a"]')}; its module block \`module.c1\` uses count, so Terraform destroys ${everything('module.c1["a"]')} (a for_each key)`],
+      ["module.e_num[0].aws_sqs_queue.q", "destroyed", "module.e1[0].aws_sqs_queue.q", `${via("e_num", "[0]")}; its module block \`module.e1\` uses for_each, so Terraform destroys ${everything("module.e1[0]")} (not a for_each key)`],
+      ['module.e_str["a"].aws_sqs_queue.q', "moved", 'module.e1["a"].aws_sqs_queue.q', `${via("e_str", '["a"]')}; into an HCL module (its contents are not checked)`],
+      ["module.p_num[0].aws_sqs_queue.q", "destroyed", "module.p1[0].aws_sqs_queue.q", `${via("p_num", "[0]")}; its module block \`module.p1\` uses neither count nor for_each, so Terraform destroys ${everything("module.p1[0]")}`],
+      ['module.p_str["a"].aws_sqs_queue.q', "destroyed", 'module.p1["a"].aws_sqs_queue.q', `${via("p_str", '["a"]')}; its module block \`module.p1\` uses neither count nor for_each, so Terraform destroys ${everything('module.p1["a"]')}`],
+    ]);
+    // No missing target (no key at either end), and no block is a no-op: each caught its instance.
+    expect([report.movedProblems, report.noopMoved, report.totals.moved, report.totals.destroyed]).toEqual([[], [], 2, 4]);
+  });
+
+  it("a whole-call moved block is blocked by the module instance it lands on only (measured: module.new[1] held does not stop module.old[0])", () => {
+    const stack = stackJson({}, [{ from: "module.old", to: "module.counted" }], modules);
+    const state = [inModule("module.old[0]"), inModule("module.old[1]"), { module: "module.counted[1]", type: "aws_sqs_queue", name: "r" }];
+    expect(outcomes(state, stack)).toEqual([
+      ["module.counted[1].aws_sqs_queue.r", "hcl-module", "module block kept: address unchanged"],
+      ["module.old[0].aws_sqs_queue.q", "moved", "moved block from `module.old` (the whole call: the instance keeps its key `[0]`); into an HCL module (its contents are not checked)"],
+      [
+        "module.old[1].aws_sqs_queue.q",
+        "destroyed",
+        'moved block from `module.old` (the whole call: the instance keeps its key `[1]`), whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it',
+      ],
+    ]);
+  });
+
   it("only keys an expression decides: safe by addresses (exit 0), each named under the verdict and in the JSON", () => {
     const state = [inModule('module.byvar["k"]'), { type: "aws_sqs_queue", name: "each", instances: [{ index_key: "a" }] }];
     const stack = stackJson({ aws_sqs_queue: { each: { for_each: "${var.queues}" } } }, [], modules);

@@ -125,13 +125,26 @@ export function instanceAddress(i: StateInstance): string {
 
 const MODULE_SEGMENT = /module\.[^.[]+(?:\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?/g;
 
-/** Addresses a moved block's `from` can use to catch this instance, most specific first. */
+/**
+ * Addresses a moved block's `from` can use to catch this instance, most specific first. A module
+ * instance (`module.old[0]`) is caught by its own address and by its whole call (`module.old`), which
+ * moves every instance keeping its key (measured on 1.11.4: `module.old` → `module.new` takes
+ * `module.old[0]` to `module.new[0]`).
+ */
 function moveSources(i: StateInstance): string[] {
   const sources = [instanceAddress(i), resourceAddress(i)];
   const segments = i.modulePath.match(MODULE_SEGMENT) ?? [];
-  for (let n = segments.length; n > 0; n--) sources.push(segments.slice(0, n).join("."));
+  for (let n = segments.length; n > 0; n--) {
+    const parent = segments.slice(0, n - 1);
+    sources.push([...parent, segments[n - 1]].join("."));
+    const call = segments[n - 1].replace(/\[.*\]$/, "");
+    if (call !== segments[n - 1]) sources.push([...parent, call].join("."));
+  }
   return sources;
 }
+
+/** `[0]` or `["a"]` at the start of an address's rest, or "". */
+const leadingKey = (rest: string) => /^\[(?:\d+|"(?:[^"\\]|\\.)*")\]/.exec(rest)?.[0] ?? "";
 
 /** `compute` for `module.compute`, `module.compute[0]` or `module.compute.aws_x.y`. */
 function topModuleName(address: string): string | null {
@@ -398,11 +411,15 @@ function occupiedBy(instances: readonly StateInstance[]): Occupied {
   };
 }
 
-/** Whether the state holds the target already (Terraform's rule: an instance-level move needs the instance free, a resource- or module-level one the whole resource or module). */
+/**
+ * Whether the state holds the target already (Terraform's rule: an instance-level move needs the instance free,
+ * a resource-level one the whole resource, a module-level one the module instance it lands on: measured, a whole
+ * call `module.old` → `module.new` moves `module.old[0]` while the state holds `module.new[1]`, not while it holds `module.new[0]`).
+ */
 function blockedMove(i: StateInstance, source: string, block: MovedBlock, target: string, occupied: Occupied): boolean {
   if (source === instanceAddress(i)) return occupied.instances.has(target);
   if (source === resourceAddress(i)) return occupied.resources.has(block.to);
-  return occupied.modules.has(block.to);
+  return occupied.modules.has(block.to + leadingKey(target.slice(block.to.length)));
 }
 
 /** An instance's row, and why its key was not checked when the configuration decides it at plan time only. */
@@ -435,7 +452,9 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     // Resource- and module-level blocks keep the rest of the address (the index, or the path inside the module).
     const target = block.to + stateAddress.slice(source.length);
     const kind = targetKind(block.to, config);
-    const via = `moved block from \`${block.from}\``;
+    // A whole module call moves each instance under its own key: said, since that key decides its fate.
+    const key = source !== resourceAddress(i) && source !== stateAddress ? leadingKey(stateAddress.slice(source.length)) : "";
+    const via = `moved block from \`${block.from}\`${key ? ` (the whole call: the instance keeps its key \`${key}\`)` : ""}`;
     if (kind === "missing") return { row: row("destroyed", target, `${via}, whose target is not in the configuration`) };
     if (blockedMove(i, source, block, target, occupied)) {
       return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`) };
