@@ -1,7 +1,8 @@
 // migration-check's verdict on instance keys against Terraform's own plan of the same configuration
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
 // without count or for_each, string keys against a literal for_each map, and moved blocks to instances
-// their resource does not make (no implied move after a moved block). terraform_data and a local
+// their resource does not make (no implied move after a moved block), and whole module calls moved
+// from keyed instances (`module.old[0]`, `module.old["a"]`: the key is kept). terraform_data and a local
 // module only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
 // deletes one of those two: why it must not pass silently).
@@ -45,12 +46,27 @@ const CONFIG = {
     { from: "terraform_data.old6", to: "terraform_data.cnt3" },
     { from: "terraform_data.old8", to: "terraform_data.plain2" },
     { from: "terraform_data.old9", to: "terraform_data.cnt[1]" },
+    // Whole module calls from a keyed state instance: each keeps its key, which the new block makes or not.
+    { from: "module.wc0", to: "module.wcount" },
+    { from: "module.we0", to: "module.weach" },
+    { from: "module.wp0", to: "module.wplain" },
+    { from: "module.wca", to: "module.wcount2" },
+    { from: "module.wea", to: "module.weach2" },
+    { from: "module.wpa", to: "module.wplain2" },
+    { from: "module.wb", to: "module.wblk" },
   ],
   module: {
     plain: { source: "./m" },
     counted: { source: "./m", count: 2 },
     each: { source: "./m", for_each: { a: {} } },
     eachvar: { source: "./m", for_each: "${var.keys}" },
+    wcount: { source: "./m", count: 2 },
+    weach: { source: "./m", for_each: { a: {} } },
+    wplain: { source: "./m" },
+    wcount2: { source: "./m", count: 2 },
+    weach2: { source: "./m", for_each: { a: {} } },
+    wplain2: { source: "./m" },
+    wblk: { source: "./m", count: 2 },
   },
 };
 
@@ -76,6 +92,18 @@ const HELD: [string, string, (string | number | null)[]][] = [
   ["module.each[0]", "a", [null]],
   ['module.eachvar["k"]', "a", [null]],
   ['module.eachvar["z"]', "a", [null]],
+  ["module.wc0[0]", "a", [null]],
+  ["module.we0[0]", "a", [null]],
+  ["module.wp0[0]", "a", [null]],
+  ['module.wca["a"]', "a", [null]],
+  ['module.wea["a"]', "a", [null]],
+  ['module.wpa["a"]', "a", [null]],
+  // module.wcount[1] held: it does not block module.wc0[0] (the module instance it lands on is free).
+  ["module.wcount[1]", "a", [null]],
+  // module.wblk[1] held: module.wb[1] cannot move there ("Unresolved resource instance address changes"), module.wb[0] moves.
+  ["module.wb[0]", "a", [null]],
+  ["module.wb[1]", "a", [null]],
+  ["module.wblk[1]", "a", [null]],
 ];
 
 const STATE = {
@@ -100,6 +128,7 @@ const STATE = {
 
 describeTier("instance keys: migration-check against Terraform's plan", () => {
   let deleted: string[] = [];
+  let moves: [string, string][] = [];
 
   beforeAll(() => {
     if (!detection.ok) return;
@@ -124,6 +153,10 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: Change[] };
     // A moved instance is deleted at its new address: named by its state address, as migration-check does.
     deleted = plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.previous_address ?? c.address).sort();
+    moves = plan.resource_changes
+      .filter((c) => c.previous_address !== undefined && !c.change.actions.includes("delete"))
+      .map((c): [string, string] => [c.previous_address!, c.address])
+      .sort();
   });
 
   it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable decides", () => {
@@ -137,6 +170,11 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       'module.each["b"].terraform_data.a',
       "module.each[0].terraform_data.a",
       "module.plain[0].terraform_data.a",
+      "module.wb[1].terraform_data.a",
+      'module.wca["a"].terraform_data.a',
+      "module.we0[0].terraform_data.a",
+      "module.wp0[0].terraform_data.a",
+      'module.wpa["a"].terraform_data.a',
       'terraform_data.lit["b"]',
       "terraform_data.old1",
       "terraform_data.old2",
@@ -150,7 +188,16 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     expect(deleted).toEqual(
       [...destroyed, 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["z"]'].sort(),
     );
-    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 13, 4, 1]);
+    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 18, 4, 4]);
+    // What it reads moved, Terraform moves to the same address (a whole module call keeps the instance's key).
+    const moved = report.instances.filter((r) => r.outcome === "moved").map((r): [string, string] => [r.stateAddress, r.configAddress!]);
+    expect(moved).toEqual([
+      ["module.wb[0].terraform_data.a", "module.wblk[0].terraform_data.a"],
+      ["module.wc0[0].terraform_data.a", "module.wcount[0].terraform_data.a"],
+      ['module.wea["a"].terraform_data.a', 'module.weach2["a"].terraform_data.a'],
+      ["terraform_data.old9", "terraform_data.cnt[1]"],
+    ]);
+    expect(moves).toEqual(moved);
     // The instance-level blocks among them are missing targets; the whole-resource ones (old6, old8) are not.
     expect(report.movedProblems.map((m) => m.to)).toEqual(['terraform_data.lit["c"]', "terraform_data.cnt[2]", "terraform_data.plain[0]", "terraform_data.cnt2"]);
   });
