@@ -1,5 +1,5 @@
 // synth-diff's masking of secrets inside texts (lib/tf-diff-mask.ts): a URL's
-// password, a PEM private key, a value on the lines after a secret-like YAML
+// password or token user, a well-known token, a PEM private key, a value on the lines after a secret-like YAML
 // key; in template assets' diff lines, in attribute values old -> new and in
 // the bodies of blocks added or removed (Markdown and JSON alike); and the
 // content of an asset that a block added or removed whole names.
@@ -23,6 +23,8 @@ describe("a URL's password", () => {
     expect(maskSecretLine('amqp "amqp://zivo:gu3st@rabbitmq:5672/" then git clone https://bot:tok@en@github.com/zivo/x.git')).toBe(
       'amqp "amqp://zivo:(sensitive)@rabbitmq:5672/" then git clone https://bot:(sensitive)@github.com/zivo/x.git',
     );
+    // An unencoded ? or # in the password: masked to the last @ all the same.
+    expect(maskSecretLine("postgres://zivo:pa55?w0rd#x@db:5432/zivo")).toBe("postgres://zivo:(sensitive)@db:5432/zivo");
     expect(maskSecretLine('{"url":"postgres://u:pa55w0rd@h/db","contact":"ops@zivohealth.ai"}')).toBe('{"url":"postgres://u:(sensitive)@h/db","contact":"ops@zivohealth.ai"}');
     // A secret-named query parameter too: the URL as a whole is one value to the NAME=value rule.
     expect(maskSecretLine("DB=postgres://db/zivo?user=app&password=qu3ry&sslmode=require")).toBe("DB=postgres://db/zivo?user=app&password=(sensitive)&sslmode=require");
@@ -41,6 +43,81 @@ describe("a URL's password", () => {
       "SECRET_KEY=$${SECRET_KEY}",
       'OPENAI_API_KEY="$${OPENAI_API_KEY}"',
       'POSTGRES_PASSWORD=$(aws --region ${AWS_REGION} ssm get-parameter --with-decryption --name "/${PROJECT}/${ENVIRONMENT}/db/password")',
+    ]) {
+      expect(maskSecretLine(line)).toBe(line);
+    }
+  });
+});
+
+// Fake tokens built at run time, so no scanner takes this file for a leak; each only has its issuer's shape.
+const GHP = `ghp_${"A1b2C3".repeat(6)}`; // 36 after the prefix, as GitHub issues them
+const HEX40 = "0123456789abcdef".repeat(3).slice(0, 40); // a classic GitHub OAuth token: 40 hex
+const AKIA = `AKIA${"IOSFODNN7EXAMPLE"}`; // AWS's own documentation example: 16 after the prefix
+
+describe("a URL's user alone", () => {
+  it("is masked when it is a token (a known prefix, or 20+ of [A-Za-z0-9_-] with a digit); the host kept", () => {
+    expect(maskSecretLine(`git clone https://${HEX40}@github.com/zivo/x.git`)).toBe("git clone https://(sensitive)@github.com/zivo/x.git");
+    expect(maskSecretLine(`REPO=https://${GHP}@github.com/zivo/x.git`)).toBe("REPO=https://(sensitive)@github.com/zivo/x.git");
+    expect(maskSecretLine("https://glpat-short@gitlab.com/zivo/x.git")).toBe("https://(sensitive)@gitlab.com/zivo/x.git");
+    expect(maskSecretLine('"url": "https://deploy-bot-2024-production@git.zivo/x"')).toBe('"url": "https://(sensitive)@git.zivo/x"');
+    // A token user with a throwaway password (GitHub's `<token>:x-oauth-basic`): both masked.
+    expect(maskSecretLine(`https://${HEX40}:x-oauth-basic@github.com/zivo/x.git`)).toBe("https://(sensitive):(sensitive)@github.com/zivo/x.git");
+  });
+
+  it("is shown when it is a user name: short, or long without a digit; an e-mail address has no scheme", () => {
+    for (const line of [
+      "git@github.com:zivo/x.git",
+      "ssh://git@github.com/zivo/x.git",
+      "ssh://ec2-user@10.0.1.5",
+      "https://zivo@bitbucket.org/zivo/x.git",
+      "https://x-access-token@github.com/zivo/x.git",
+      "https://zivohealth-deploy-bot@git.zivo/x",
+      "https://user19@host/x",
+      "SMTP_USERNAME=noreply@zivohealth.ai",
+    ]) {
+      expect(maskSecretLine(line)).toBe(line);
+    }
+  });
+});
+
+describe("a well-known token shape", () => {
+  it("is masked wherever it appears, whatever its name (AWS key ids, GitHub, GitLab, Slack, OpenAI, Stripe)", () => {
+    const tokens = [
+      AKIA,
+      `ASIA${"Y34FZKBOKMUTVV7A"}`,
+      GHP,
+      `ghs_${"x9".repeat(18)}`,
+      `github_pat_${"11ABCDEFG0".repeat(3)}_${"z".repeat(10)}`,
+      `glpat-${"a1B2c3D4e5".repeat(2)}`,
+      `xoxb-${"1234567890"}-${"0987654321"}-${"AbCdEfGh"}`,
+      `sk-proj-${"Ab1-".repeat(6)}`,
+      `sk-${"T3BlbkFJ".repeat(5)}`,
+      `sk_live_${"4eC39HqLyjWDarjtT1zdp7dc"}`,
+    ];
+    for (const t of tokens) {
+      expect(maskSecretLine(`export AUTH=${t}`)).toBe("export AUTH=(sensitive)");
+      expect(maskSecretLine(`aws configure set aws_access_key_id ${t} --profile zivo`)).toBe("aws configure set aws_access_key_id (sensitive) --profile zivo");
+      expect(maskSecretLine(`{"a":"${t}"}`)).toBe('{"a":"(sensitive)"}');
+    }
+    // The user:password form with a token as the password, without a scheme: the token still masked.
+    expect(maskSecretLine(`git remote add origin bot:${GHP}@github.com/zivo/x.git`)).toBe("git remote add origin bot:(sensitive)@github.com/zivo/x.git");
+  });
+
+  it("is not a prefix alone, a shorter or longer body, nor a prefix inside a word: those stay shown", () => {
+    for (const line of [
+      `AKIA${"IOSFODNN7EXAMPL"}`, // 15
+      `AKIA${"IOSFODNN7EXAMPLE"}X`, // 17
+      `AKIA${"iosfodnn7example"}`, // lower case
+      `MYAKIA${"IOSFODNN7EXAMPLE"}`,
+      `ghp_${"A1b2C3".repeat(5)}`, // 30
+      "ghp_ is GitHub's prefix",
+      "github_pat_short",
+      "glpat-0123456789",
+      "xoxb-123",
+      "pip install sk-learn; task-definition-0123456789abcdef0123456789abcdef",
+      `sk-${"T3BlbkFJ".repeat(3)}`, // 24
+      "sk_live_abc",
+      "image: 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-ml-worker:8f2a9c1d0b7e6f5a4c3b2a1d0e9f8a7b6c5d4e3f",
     ]) {
       expect(maskSecretLine(line)).toBe(line);
     }

@@ -1,10 +1,11 @@
 // synth-diff's masking of secrets inside text: what a report prints of a
 // string (an attribute's value, a template asset's lines) with the secrets a
 // reader could find in it replaced by MASK. Names are judged by the policy's
-// isSecretName; shapes need no name: a URL's password, a PEM private key.
+// isSecretName; shapes need no name: a PEM private key here, a URL's password or token
+// and the well-known token formats in lib/secret-shapes.ts (shared with verify).
 // Pure: no file, no git.
 import { isSecretName } from "../policy/secret-names";
-import { isPureReference } from "../policy/template";
+import { isReference, maskSecretShapes } from "./secret-shapes";
 
 /** What replaces a secret wherever it would be shown. */
 export const MASK = "(sensitive)";
@@ -13,12 +14,6 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** `NAME=value`, `NAME: value`, `"NAME": "value"` anywhere in a line: the value masked when NAME is secret-like. */
 const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(\$\$?\{[^}]*\}|"[^"]*"|'[^']*'|[^\s"',;}]+)/g;
-/**
- * `scheme://user:password@`: the password is what runs from the first `:` of the authority to its last `@`
- * (an unencoded `@` in a password stays inside it); the authority ends at whitespace, `/ ? #`, a double quote
- * or a backslash (a JSON escape). The scheme is at most 32 characters, so no line makes this slow.
- */
-const URL_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*):([^\s/?#"\\]*)@/g;
 /** `?password=...`, `&api_key=...` in a URL's query: masked by the name (the URL as a whole is one ASSIGNMENT value). */
 const QUERY_PARAMETER = /([?&;])([A-Za-z_][A-Za-z0-9_.-]*)=([^&#\s"'\\]*)/g;
 /** A PEM block whose label says PRIVATE or SECRET (`RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE KEY`). */
@@ -29,25 +24,11 @@ const YAML_KEY = /^(\s*(?:-\s+)?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2\s*:[ \t]*([
 /** A line that starts a YAML mapping entry or sequence item: not a scalar. */
 const YAML_STRUCTURE = /^\s*(?:-(?:\s|$)|(["']?)[^\s"'#:][^"'#:]*\1\s*:(?:\s|$)|#)/;
 
-/**
- * A value that only refers to one elsewhere: a template placeholder, a shell variable (`$${X}` in a
- * template is `${X}` once rendered), a command substitution (`$(aws ssm get-parameter ...)`: code, not a
- * literal), or a Terraform reference (`var.x`, `module.a.b`, `aws_x.y.z`) as an HCL expression passes it
- * to templatefile.
- */
-const isReference = (v: string) =>
-  isPureReference(v) ||
-  /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(v) ||
-  /^\$\$?\{[^}]*\}$/.test(v) ||
-  v.startsWith("$(") ||
-  /^(?:var|local|module|data|each|count|self)\.[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) ||
-  /^[a-z][a-z0-9]*_[a-z0-9_]+\.[a-z_][a-z0-9_-]*\.[a-z_][a-z0-9_.-]*$/.test(v);
-
 const unquoted = (v: string) => (/^(["']).*\1$/.test(v) ? v.slice(1, -1) : v);
 
 /**
- * A line with every literal under a secret-like name and every URL's password replaced by MASK
- * (placeholders, variables and references shown; a URL keeps its user and host).
+ * A line with every literal under a secret-like name, and every secret known by its shape (maskSecretShapes),
+ * replaced by MASK (placeholders, variables and references shown; a URL keeps its host, and its user unless a token).
  */
 export function maskSecretLine(line: string): string {
   const named = line.replace(ASSIGNMENT, (whole, quote: string, name: string, sep: string, value: string) => {
@@ -56,13 +37,9 @@ export function maskSecretLine(line: string): string {
     const q = value === bare ? "" : value[0];
     return `${quote}${name}${quote}${sep}${q}${MASK}${q}`;
   });
-  return named
-    .replace(URL_CREDENTIALS, (whole, scheme: string, user: string, password: string) =>
-      password === "" || password === MASK || isReference(password) ? whole : `${scheme}${user}:${MASK}@`,
-    )
-    .replace(QUERY_PARAMETER, (whole, sep: string, name: string, value: string) =>
-      value === "" || value === MASK || !isSecretName(name) || isReference(value) ? whole : `${sep}${name}=${MASK}`,
-    );
+  return maskSecretShapes(named, MASK).replace(QUERY_PARAMETER, (whole, sep: string, name: string, value: string) =>
+    value === "" || value === MASK || !isSecretName(name) || isReference(value) ? whole : `${sep}${name}=${MASK}`,
+  );
 }
 
 /** A line of a secret's value: its indentation kept, the rest MASK (a bare reference shown). */
