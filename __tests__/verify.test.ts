@@ -19,6 +19,8 @@ import { READ_OPERATIONS } from "../commands/verify/aws";
 import { CHECKS, REQUESTS, parseEcrImage, ssmName, stopCause } from "../commands/verify/checks";
 import { judge } from "../commands/verify/verdicts";
 import { verifyTarget } from "../commands/verify/target";
+import { REDACTED, printableArguments, printableValue } from "../commands/verify/redact";
+import { maskSecretLine } from "../lib/tf-diff-mask";
 import { compareTaskDefinition, stackTaskDefinition, taskDefinitionVerdict } from "../commands/verify/task-definition";
 import { ENDPOINT_VARIABLE, USAGE, main, stackTextOf, targetOf } from "../commands/verify";
 import { AwsServer, FIXTURES, FailureKind, SeenRequest, ServerOptions, Transport, startAwsServer } from "./aws-server";
@@ -1468,6 +1470,48 @@ describe("bad input: exit 2, no call", () => {
   it("--help prints the usage", async () => {
     const r = await verify("healthy", ["--help"]);
     expect(r).toMatchObject({ code: 0, stdout: USAGE, requests: [] });
+  });
+});
+
+// verify and synth-diff share lib/secret-shapes.ts: what one hides by its shape, the other hides too, each in its own words.
+describe("secrets known by their shape, as synth-diff masks them", () => {
+  const GHP = `ghp_${"A1b2C3".repeat(6)}`;
+  const AKIA = `AKIA${"IOSFODNN7EXAMPLE"}`;
+  const HEX40 = "0123456789abcdef".repeat(3).slice(0, 40);
+  const values = [
+    `https://${HEX40}@github.com/zivo/x.git`,
+    `https://${GHP}@github.com/zivo/x.git`,
+    "postgresql://zivo:Pg-pass-1@db.internal:5432/zivohealth",
+    "postgresql://zivo:Pg?pass#1@db.internal:5432/zivohealth",
+    `${AKIA}`,
+    `--header=Authorization:token ${GHP}`,
+    `xoxb-${"1234567890"}-${"AbCdEfGhIj"}`,
+    `sk-proj-${"Ab1-".repeat(6)}`,
+  ];
+  const shown = ["ssh://git@github.com/zivo/x.git", "https://x-access-token@github.com/zivo/x.git", `AKIA${"IOSFODNN7EXAMPL"}`, "noreply@zivohealth.ai"];
+
+  it("are redacted in an environment value under any name and in a command's arguments, where synth-diff masks them", () => {
+    expect(values.map((v) => printableValue("REPO", v))).toEqual([
+      "https://(redacted by verify)@github.com/zivo/x.git",
+      "https://(redacted by verify)@github.com/zivo/x.git",
+      "postgresql://zivo:(redacted by verify)@db.internal:5432/zivohealth",
+      "postgresql://zivo:(redacted by verify)@db.internal:5432/zivohealth",
+      "(redacted by verify)",
+      "--header=Authorization:token (redacted by verify)",
+      "(redacted by verify)",
+      "(redacted by verify)",
+    ]);
+    expect(printableArguments(["git", "clone", values[0], "--depth", "1", AKIA])).toEqual(["git", "clone", "https://(redacted by verify)@github.com/zivo/x.git", "--depth", "1", "(redacted by verify)"]);
+    // The same values through synth-diff: the same parts hidden.
+    for (const v of values) expect(maskSecretLine(v).split("(sensitive)").join(REDACTED)).toBe(printableValue("REPO", v));
+  });
+
+  it("leave user names, near-misses and addresses shown, as synth-diff does", () => {
+    for (const v of shown) {
+      expect(printableValue("REPO", v)).toBe(v);
+      expect(printableArguments([v])).toEqual([v]);
+      expect(maskSecretLine(v)).toBe(v);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // fills in (essential, a container's cpu 0, hostPort, empty lists) are no difference.
 import type { ContainerDefinition, TaskDefinition } from "@aws-sdk/client-ecs";
 import { iso, parseQueueUrl, parseRoleArn, placeDifferences } from "./checks";
-import { REDACTED, redactUrlPassword, redactsName } from "./redact";
+import { REDACTED, redactShapes, redactsName } from "./redact";
 import type { VerifyTarget } from "./target";
 
 /** A value only known at apply, and how the live one is judged offline. */
@@ -211,7 +211,7 @@ function showStack(v: StackValue | undefined): string {
   if (v.queueName) return `the URL of the queue ${v.queueName} (at apply: ${expression(v.atApply)})`;
   return `${expression(v.atApply)} (known only at apply)`;
 }
-const show = (v: unknown): string => (v === undefined || v === null ? "(none)" : redactUrlPassword(JSON.stringify(v)));
+const show = (v: unknown): string => (v === undefined || v === null ? "(none)" : redactShapes(JSON.stringify(v)));
 
 /**
  * Every field of the live revision `live` that differs from the stack's `spec`; the container `worker`'s
