@@ -1504,6 +1504,8 @@ describe("secrets known by their shape, as synth-diff masks them", () => {
     expect(printableArguments(["git", "clone", values[0], "--depth", "1", AKIA])).toEqual(["git", "clone", "https://(redacted by verify)@github.com/zivo/x.git", "--depth", "1", "(redacted by verify)"]);
     // The same values through synth-diff: the same parts hidden.
     for (const v of values) expect(maskSecretLine(v).split("(sensitive)").join(REDACTED)).toBe(printableValue("REPO", v));
+    // A value as it is, not JSON text: a quote or backslash in a password is part of it (synth-diff's JSON lines end it there).
+    expect(printableValue("REPO", 'postgresql://zivo:Pg"q\\b-1@db.internal:5432/z')).toBe("postgresql://zivo:(redacted by verify)@db.internal:5432/z");
   });
 
   it("leave user names, near-misses and addresses shown, as synth-diff does", () => {

@@ -54,15 +54,17 @@ export const isTokenLikeUser = (user: string): boolean =>
  * over-masked, a password printed would be worse. The scheme is at most 32 characters, so no line makes this slow.
  */
 const URL_AUTHORITY = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*)(?::([^\s/"\\]*))?@/g;
+/** The same in a raw string (verify's values, not JSON text): a `"` or `\\` is part of the password there. */
+const URL_AUTHORITY_RAW = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*)(?::([^\s/]*))?@/g;
 
 /**
  * A line with every secret known by its shape replaced by `mask`: a URL's password (unless empty, already
  * `mask`, or a reference), a URL's user when isTokenLikeUser (the password with it too, if any), and every
- * TOKEN. User names and hosts stay visible.
+ * TOKEN. User names and hosts stay visible. `raw`: the line is a value as it is, not JSON text (verify).
  */
-export function maskSecretShapes(line: string, mask: string): string {
+export function maskSecretShapes(line: string, mask: string, raw = false): string {
   return line
-    .replace(URL_AUTHORITY, (_whole, scheme: string, user: string, password: string | undefined) => {
+    .replace(raw ? URL_AUTHORITY_RAW : URL_AUTHORITY, (_whole, scheme: string, user: string, password: string | undefined) => {
       const shownUser = user !== mask && isTokenLikeUser(user) ? mask : user;
       if (password === undefined) return `${scheme}${shownUser}@`;
       const shownPassword = password === "" || password === mask || isReference(password) ? password : mask;

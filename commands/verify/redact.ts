@@ -11,7 +11,7 @@ export const REDACTED = "(redacted by verify)";
 export const redactsName = (name: string): boolean => isSecretName(name) || /KEY$/i.test(name);
 
 /** A text with every secret known by its shape redacted: `postgresql://user:pass@host` → `postgresql://user:(redacted by verify)@host`. */
-export const redactShapes = (value: string): string => maskSecretShapes(value, REDACTED);
+export const redactShapes = (value: string): string => maskSecretShapes(value, REDACTED, true);
 
 /** A variable's value as verify may print it. */
 export const printableValue = (name: string, value: string): string => (redactsName(name) ? REDACTED : redactShapes(value));
