@@ -9,23 +9,12 @@ import { EnvironmentConfig } from "../config/environment";
 import { main, runCdktf, stackFolders } from "../commands/cdktf";
 import { inheritRunner } from "../commands/cdktf/deploy-plan";
 import { runInPrivateTmp } from "../lib/workdir";
-import { ended, until } from "./processes";
+import { WAIT_FOR_PROVIDER, ended, killedAfterEach, until } from "./processes";
 import { tempDir } from "./tmp";
 
-/** sh: waits (up to 5 s) until the process $! has become the provider (exec'd: its comm), as Go's vfork+exec leaves no forked copy in between. */
-const EXECED = 'p=$!; n=0; until [ "$(cat /proc/$p/comm 2>/dev/null)" = terraform-provi ] || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done; ';
 
 /** Every pid a case started: killed after it, so a failing case leaves nothing running. */
-const started: number[] = [];
-afterEach(() => {
-  for (const pid of started.splice(0)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-});
+const started = killedAfterEach();
 
 /** The pid written in `file` (waited for up to 5 s), kept to be killed after the case. */
 async function pidIn(file: string): Promise<number> {
@@ -47,7 +36,7 @@ async function setUp() {
   const link = path.join(root, "terraform-provider-fake");
   fs.symlinkSync(fs.realpathSync("/bin/sleep"), link);
   const live = path.join(root, "live", "terraform");
-  fs.writeFileSync(live, `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${EXECED}echo $p > "$1.tmp"; mv "$1.tmp" "$1"\nwait\n`, { mode: 0o755 });
+  fs.writeFileSync(live, `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${WAIT_FOR_PROVIDER}echo $p > "$1.tmp"; mv "$1.tmp" "$1"\nwait\n`, { mode: 0o755 });
   const liveTf = spawn(live, [path.join(root, "live.pid")], { cwd: stack, stdio: "ignore" });
   started.push(liveTf.pid!);
   // A live run under another name (OpenTofu): its provider has a parent that lives, so it is no orphan either.
@@ -66,7 +55,7 @@ function fakeTerraform(root: string, link: string): string {
   const bin = path.join(root, "terraform.sh");
   fs.writeFileSync(
     bin,
-    `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${EXECED}echo $p > "${root}/left.pid"\ncase $1 in kill) kill -KILL $$;; show) exit 2;; esac\nexit "$1"\n`,
+    `#!/bin/sh\n"${link}" 300 </dev/null >/dev/null 2>&1 &\n${WAIT_FOR_PROVIDER}echo $p > "${root}/left.pid"\ncase $1 in kill) kill -KILL $$;; show) exit 2;; esac\nexit "$1"\n`,
     { mode: 0o755 },
   );
   return bin;
@@ -112,7 +101,7 @@ describe("the cdktf CLI: the providers its Terraform left orphaned in the stacks
     // As cdktf runs Terraform: in the stack's folder; this Terraform ends without stopping its provider.
     fs.writeFileSync(
       script,
-      `require("child_process").spawnSync("/bin/sh", ["-c", '"$0" 300 </dev/null >/dev/null 2>&1 & ${EXECED}echo $p > "$1"', ${JSON.stringify(link)}, ${JSON.stringify(path.join(root, "left.pid"))}], { cwd: ${JSON.stringify(stack)} });\n` +
+      `require("child_process").spawnSync("/bin/sh", ["-c", '"$0" 300 </dev/null >/dev/null 2>&1 & ${WAIT_FOR_PROVIDER}echo $p > "$1"', ${JSON.stringify(link)}, ${JSON.stringify(path.join(root, "left.pid"))}], { cwd: ${JSON.stringify(stack)} });\n` +
         "process.exitCode = Number(process.argv[2]);\n",
     );
     expect(runCdktf(["4"], script, process.env, [stack])).toBe(4);

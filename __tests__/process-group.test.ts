@@ -7,21 +7,11 @@ import * as path from "path";
 import { run as runState, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { terraformGetsGroup } from "../lib/process-group";
 import { run } from "../lib/terraform";
-import { ended, until } from "./processes";
+import { WAIT_FOR_PROVIDER, ended, killedAfterEach, until } from "./processes";
 import { tempDir } from "./tmp";
 
-
 /** Every pid a case started: killed after it, so a failing case leaves nothing running. */
-const started: number[] = [];
-afterEach(() => {
-  for (const pid of started.splice(0)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-});
+const started = killedAfterEach();
 
 interface Fake {
   readonly bin: string;
@@ -210,7 +200,7 @@ function terminalFake(dir: string): { bin: string; provider: () => number; helpe
     "#!/bin/sh\n" +
       `"${dir}/terraform-provider-fake" 300 &\n` +
       // Reported once it has exec'd (as Go's vfork+exec leaves no forked copy between): a forked sh is no provider to kill.
-      'p=$!; n=0; until [ "$(cat /proc/$p/comm 2>/dev/null)" = terraform-provi ] || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done\n' +
+      `${WAIT_FOR_PROVIDER}\n` +
       `echo $p > ${pidFile}\n` +
       "if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi\n" +
       '[ "$1" = exit ] && exit 0\n' +

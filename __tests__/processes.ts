@@ -48,3 +48,24 @@ export function ended(pid: number): boolean {
     return true;
   }
 }
+
+/**
+ * sh, after starting a fake provider with `&`: waits (up to 5 s) until the process `$!` has exec'd into it (its
+ * comm is `terraform-provi`), as Go's vfork+exec leaves no forked copy in between, and sets `p` to its pid.
+ */
+export const WAIT_FOR_PROVIDER = 'p=$!; n=0; until [ "$(cat /proc/$p/comm 2>/dev/null)" = terraform-provi ] || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done; ';
+
+/** The pids a test file's cases start: each case's are killed (SIGKILL) after it, so a failing case leaves nothing running. */
+export function killedAfterEach(): number[] {
+  const started: number[] = [];
+  afterEach(() => {
+    for (const pid of started.splice(0)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  });
+  return started;
+}
