@@ -2,7 +2,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { TerraformLocal, TerraformStack, Testing } from "cdktf";
+import { Fn, TerraformLocal, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { IConstruct } from "constructs";
 import { EnvironmentConfig } from "../config/environment";
 // Fidelity to the HCL root: production as the HCL root has it, frozen in the tests, not as configured
@@ -27,6 +31,7 @@ import {
   resolvePolicyConfig,
   splitTemplate,
 } from "../policy";
+import { decodeJsonencode, isConstantExpression, stringLiterals } from "../policy/hcl-expression";
 import { USAGE, main } from "../commands/policy";
 // Its commands synthesize the same stacks again and again: each synthesis made once (helpers.ts, rememberingSyntheses).
 jest.mock("../lib/cli", () => (require("./helpers") as typeof import("./helpers")).rememberingSyntheses(jest.requireActual("../lib/cli")));
@@ -63,6 +68,28 @@ const synthWorker = (props: Partial<MlWorkerProps> = {}) =>
 
 // ---------------------------------------------------------------------------
 // template decoding
+
+describe("decodeJsonencode (the literal of a ${jsonencode(...)} attribute)", () => {
+  test("objects, tuples, strings with escapes and templates, numbers, booleans, null; expressions kept as ${...}", () => {
+    expect(
+      decodeJsonencode('${jsonencode({\n  "a" = "x\\"y\\n$${z}%{if 1}"\n  b: [1, -2.5e1, true, null,]\n  "c" = aws_s3_bucket.b.arn, "d" = "arn:${var.p}:x", "e" = var.a == "" ? "{}" : var.a, "f" = concat(["a"], ["b"])\n})}'),
+    ).toEqual({ a: 'x"y\n$${z}%{if 1}', b: [1, -25, true, null], c: "${aws_s3_bucket.b.arn}", d: "arn:${var.p}:x", e: '${var.a == "" ? "{}" : var.a}', f: '${concat(["a"], ["b"])}' });
+    expect(decodeJsonencode('${jsonencode({"a" = [for x in var.y : x]})}')).toEqual({ a: "${[for x in var.y : x]}" });
+    expect(decodeJsonencode("${jsonencode(local.d)}", { d: [1] })).toEqual([1]);
+  });
+
+  test("nothing for what is not one jsonencode of a literal", () => {
+    for (const t of ["${jsonencode(var.x)}", "${jsonencode([for x in var.y : x])}", "${jsonencode(local.d)}", '${jsonencode({"a" = "x"})}${var.y}', '${jsonencode({(var.k) = 1})}', "${jsonencode({a = <<EOT\nx\nEOT\n})}", '${yamlencode({"a" = 1})}', '{"a": 1}']) {
+      expect([t, decodeJsonencode(t)]).toEqual([t, undefined]);
+    }
+  });
+
+  test("stringLiterals and isConstantExpression", () => {
+    expect(stringLiterals('format("%s", "${upper("postgres://u:p@h")}")')).toEqual(["%s", '${upper("postgres://u:p@h")}', "postgres://u:p@h"]);
+    expect(['${base64decode("aHVudGVyMg==")}', '${"x"}', "${1e5}", '${join("", ["p", "w"])}'].map(isConstantExpression)).toEqual([true, true, true, true]);
+    expect(["${var.x}", "${upper(var.x)}", '${format("%s", "${var.y}")}', "${[for x in var.y : x]}", "a${var.x}", "${local.x}"].map(isConstantExpression)).toEqual([false, false, false, false, false, false]);
+  });
+});
 
 describe("decodeTemplateJson", () => {
   test("decodes container definitions with unescaped quotes inside ${...}", () => {
@@ -212,12 +239,83 @@ describe("rules", () => {
     expect(ids(check({ aws_ecs_task_definition: { t: { container_definitions: text } } }))).toEqual([["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t"]]);
   });
 
-  test("ZH-UNPARSEABLE-JSON when container definitions or a policy cannot be read; whole references are skipped", () => {
+  test("ZH-UNPARSEABLE-JSON when container definitions or a policy are not JSON; a policy document data source is checked at its source", () => {
     expect(ids(check({ aws_ecs_task_definition: { t: { container_definitions: "[{" } }, aws_iam_role_policy: { p: { policy: "{nope" } } }))).toEqual([
       ["ZH-UNPARSEABLE-JSON", "aws_ecs_task_definition.t"],
       ["ZH-UNPARSEABLE-JSON", "aws_iam_role_policy.p"],
     ]);
-    expect(check({ aws_ecs_task_definition: { t: { container_definitions: "${jsonencode(local.c)}" } }, aws_iam_role_policy: { p: { policy: "${data.aws_iam_policy_document.d.json}" } } })).toEqual([]);
+    expect(check({ aws_iam_role_policy: { p: { policy: "${data.aws_iam_policy_document.d.json}" }, q: { policy: "${data.aws_iam_policy_document.d.minified_json}" } } })).toEqual([]);
+  });
+
+  test("ZH-JSON-NOT-READ: a document that is one expression the checks cannot read is said, never passed; its arguments are not printed", () => {
+    const f = check({
+      aws_ecs_task_definition: { t: { container_definitions: "${jsonencode(local.missing)}" } },
+      aws_iam_role_policy: { p: { policy: "${var.policy}" }, q: { policy: '${file("policy-hunter2.json")}' }, r: { policy: "${jsonencode(merge(var.a, {}))}" } },
+      aws_sqs_queue_policy: { s: { policy: "${aws_iam_policy.other.policy}" } },
+      aws_iam_role: { role: { inline_policy: [{ name: "x", policy: '${var.a == "" ? "{}" : var.a}' }] } },
+    });
+    expect(f.map((x) => [x.id, x.severity, x.address, x.path, x.message])).toEqual([
+      ["ZH-JSON-NOT-READ", "medium", "aws_ecs_task_definition.t", "container_definitions", "container_definitions is the expression jsonencode(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_iam_role.role", "inline_policy[0].policy", "inline_policy[0].policy is a Terraform expression, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_iam_role_policy.p", "policy", "policy is the expression var.policy, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_iam_role_policy.q", "policy", "policy is the expression file(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_iam_role_policy.r", "policy", "policy is the expression jsonencode(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_sqs_queue_policy.s", "policy", "policy is the expression aws_iam_policy.other.policy, which the checks cannot read before apply"],
+    ]);
+    expect(JSON.stringify(f)).not.toContain("hunter2");
+  });
+
+  test("Fn.jsonencode documents are read: a public queue policy, an admin policy, a literal secret in container definitions", () => {
+    const stack = new TerraformStack(Testing.app(), "jsonencoded");
+    const queue = new SqsQueue(stack, "q", { name: "q", sqsManagedSseEnabled: true });
+    const role = new TerraformVariable(stack, "role_arn", { type: "string" });
+    new SqsQueuePolicy(stack, "open", {
+      queueUrl: queue.url,
+      policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Sid: "Open", Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["sqs:SendMessage"], Resource: queue.arn }] }),
+    });
+    new SqsQueuePolicy(stack, "scoped", {
+      queueUrl: queue.url,
+      policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: role.stringValue }, Action: "sqs:SendMessage", Resource: queue.arn }] }),
+    });
+    new IamPolicy(stack, "admin", { name: "admin", policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) });
+    new EcsTaskDefinition(stack, "t", {
+      family: "t",
+      containerDefinitions: Fn.jsonencode([{ name: "app", image: "x", environment: [{ name: "SMTP_PASSWORD", value: "Summer2024!" }, { name: "DB_PASSWORD", value: role.stringValue }] }]),
+    });
+    const synthesized = JSON.parse(Testing.synth(stack));
+    // What cdktf writes, read by the checks:
+    expect(synthesized.resource.aws_sqs_queue_policy.open.policy).toBe(
+      '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "Open", "Effect" = "Allow", "Principal" = {"AWS" = ["*"]}, "Action" = ["sqs:SendMessage"], "Resource" = aws_sqs_queue.q.arn}]})}',
+    );
+    const f = checkTerraform(synthesized);
+    expect(f.map((x) => [x.id, x.address, x.path])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_policy.admin", "policy.Statement[0]"],
+      ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.SMTP_PASSWORD"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.open", "policy.Statement[0] (Open)"],
+      ["ZH-ECS-ENV-SECRET-REF", "aws_ecs_task_definition.t", "container_definitions[app].environment.DB_PASSWORD"],
+    ]);
+    expect(JSON.stringify(f)).not.toContain("Summer2024");
+    // A local holding the document is read from `locals`.
+    const viaLocal = checkTerraform({ locals: { doc: { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }, resource: { aws_iam_policy: { p: { policy: "${jsonencode(local.doc)}" } } } });
+    expect(ids(viaLocal)).toEqual([["ZH-IAM-ADMIN", "aws_iam_policy.p"]]);
+  });
+
+  test("secret scan: literals inside expressions are literals (an access key in base64encode, URL credentials in format, a constant under a secret name)", () => {
+    const f = checkTerraform({
+      resource: {
+        aws_instance: { i: { user_data: '${base64encode("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE")}' } },
+        aws_ssm_parameter: { url: { name: "/zivohealth/production/url", value: '${format("postgres://app:%s@db:5432/app", "pa55w0rd")}' }, ref: { name: "/x/password", value: "${var.pw}" } },
+        aws_ecs_task_definition: { t: { container_definitions: JSON.stringify([{ name: "app", environment: [{ name: "API_TOKEN", value: '${base64decode("aHVudGVyMg==")}' }] }]) } },
+      },
+      module: { ssm: { source: "./ssm", db_password_plain: '${"REDACTED"}', other_password: '${upper(var.pw)}', app_secret_key: '${join("", ["p", var.tail])}' } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.message])).toEqual([
+      ["ZH-SECRET-AWS-ACCESS-KEY", "resource.aws_instance.i.user_data", "an AWS access key id (AKIA…/ASIA…) is written in the configuration"],
+      ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", 'container "app": API_TOKEN holds a literal value (31 characters) instead of a secrets[] reference'],
+      ["ZH-SECRET-LITERAL", "module.ssm.db_password_plain", '"db_password_plain" holds a constant expression (it refers to nothing) instead of a reference'],
+      ["ZH-SECRET-URL-CREDENTIALS", "resource.aws_ssm_parameter.url.value", "postgres:// URL with a literal user:password"],
+    ]);
+    expect(JSON.stringify(f)).not.toMatch(/pa55w0rd|REDACTED"|aHVudGVyMg/);
   });
 
   test("ZH-ECS-PUBLIC-IP", () => {

@@ -4,6 +4,7 @@ import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
 import { Json, blocks, entries, isFalse, isObject, isSet, isTrue, strings, toNumber } from "./document";
 import { isSecretName } from "./secrets";
 import { decodeTemplateJson, isPureReference } from "./template";
+import { decodeJsonencode, isConstantExpression } from "./hcl-expression";
 
 const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
 
@@ -27,17 +28,33 @@ function anyPrincipal(principal: unknown): boolean {
 }
 
 /**
- * A JSON document attribute (a policy, container definitions) read before apply: its value; nothing when it is
- * a whole expression (`${data.aws_iam_policy_document.x.json}`, `jsonencode(...)`, a variable: checked at its
- * source, or not before apply); a finding when it is not JSON.
+ * A JSON document attribute (a policy, container definitions) read before apply: its value, also when it is
+ * `${jsonencode(<literal>)}` (cdktf's `Fn.jsonencode`; references inside stay `${...}` strings); nothing for
+ * a policy document data source's JSON (checked at its source); a finding when it is not JSON, or one
+ * expression the checks cannot read (a variable, a function of one, another resource's attribute).
  */
-function jsonAttribute(address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
-  if (typeof raw !== "string" || isPureReference(raw)) return { findings: [] };
+function jsonAttribute(doc: Json, address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
+  if (typeof raw !== "string") return { findings: [] };
+  if (isPureReference(raw)) {
+    const value = decodeJsonencode(raw, isObject(doc.locals) ? doc.locals : undefined);
+    if (value !== undefined) return { value };
+    if (/^\$\{\s*data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.(minified_)?json\s*\}$/.test(raw)) return { findings: [] };
+    return { findings: [finding("ZH-JSON-NOT-READ", address, `${at} is ${expressionHead(raw)}, which the checks cannot read before apply`, { path: at })] };
+  }
   try {
     return { value: decodeTemplateJson(raw) };
   } catch (e) {
     return { findings: [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })] };
   }
+}
+
+/** What a whole-expression attribute is, without its arguments (they may hold literals): `var.policy`, `file(...)`. */
+function expressionHead(raw: string): string {
+  const inner = raw.slice(2, -1).trim();
+  const call = /^([A-Za-z_][A-Za-z0-9_:]*)\s*\(/.exec(inner);
+  if (call) return `the expression ${call[1]}(...)`;
+  const reference = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/.exec(inner);
+  return reference && inner.length <= 80 ? `the expression ${inner}` : "a Terraform expression";
 }
 
 /** A statement's path in a finding: `policy.Statement[0] (Sid)`. */
@@ -50,7 +67,7 @@ export function checkSqsPolicies(doc: Json): Finding[] {
     ...entries(doc, "aws_sqs_queue").map(([name, a]): [string, unknown] => [`aws_sqs_queue.${name}`, a.policy]),
   ];
   return policies.flatMap(([address, raw]) => {
-    const read = jsonAttribute(address, raw, "policy");
+    const read = jsonAttribute(doc, address, raw, "policy");
     if ("findings" in read) return read.findings;
     const policy = read.value;
     return (isObject(policy) ? blocks(policy.Statement) : []).flatMap((s, i) => {
@@ -109,7 +126,7 @@ export function checkTaskDefinitions(doc: Json): Finding[] {
   return entries(doc, "aws_ecs_task_definition").flatMap(([name, a]) => {
     const address = `aws_ecs_task_definition.${name}`;
     const raw = a.container_definitions;
-    const read = jsonAttribute(address, raw, "container_definitions");
+    const read = jsonAttribute(doc, address, raw, "container_definitions");
     if ("findings" in read) return read.findings;
     const containers = read.value;
     if (!Array.isArray(containers)) {
@@ -124,7 +141,7 @@ export function checkTaskDefinitions(doc: Json): Finding[] {
         const value = env.value;
         if (typeof varName !== "string" || !isSecretName(varName) || typeof value !== "string" || value === "") continue;
         const path = `container_definitions[${container}].environment.${varName}`;
-        if (isPureReference(value)) {
+        if (isPureReference(value) && !isConstantExpression(value)) {
           out.push(finding("ZH-ECS-ENV-SECRET-REF", address, `container "${container}": ${varName} is set from a Terraform expression in plain-text environment`, { path }));
         } else {
           out.push(finding("ZH-ECS-ENV-SECRET", address, `container "${container}": ${varName} holds a literal value (${value.length} characters) instead of a secrets[] reference`, { path }));
@@ -272,8 +289,8 @@ interface Statement {
  * Checks one JSON policy document attribute (`policy`, or an `aws_iam_role`'s `inline_policy[i].policy`):
  * its Allow statements, or a finding when it is not JSON.
  */
-function checkPolicyDocument(address: string, raw: unknown, at: string): Finding[] {
-  const read = jsonAttribute(address, raw, at);
+function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string): Finding[] {
+  const read = jsonAttribute(doc, address, raw, at);
   if ("findings" in read) return read.findings;
   const policy = read.value;
   const statements = (isObject(policy) ? blocks(policy.Statement) : [])
@@ -292,11 +309,11 @@ function checkPolicyDocument(address: string, raw: unknown, at: string): Finding
 export function checkIamPolicies(doc: Json): Finding[] {
   const out: Finding[] = [];
   for (const type of IAM_POLICY_TYPES) {
-    for (const [name, a] of entries(doc, type)) out.push(...checkPolicyDocument(`${type}.${name}`, a.policy, "policy"));
+    for (const [name, a] of entries(doc, type)) out.push(...checkPolicyDocument(doc, `${type}.${name}`, a.policy, "policy"));
   }
   // A role's inline policies are the same documents, in another attribute.
   for (const [name, a] of entries(doc, "aws_iam_role")) {
-    blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(`aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
+    blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(doc, `aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
   }
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
     const statements = blocks(a.statement)

@@ -170,8 +170,13 @@ export const RULES = {
   },
   "ZH-UNPARSEABLE-JSON": {
     severity: "medium",
-    title: "JSON attribute the checks cannot read",
-    fix: "Make the attribute valid JSON (jsonencode / JSON.stringify) so it can be checked",
+    title: "JSON attribute that is not JSON",
+    fix: "Make the attribute valid JSON (Fn.jsonencode / JSON.stringify) so it can be checked",
+  },
+  "ZH-JSON-NOT-READ": {
+    severity: "medium",
+    title: "JSON attribute that is one Terraform expression the checks cannot read before apply",
+    fix: "Write the document in the configuration (Fn.jsonencode of a literal, JSON.stringify, or an aws_iam_policy_document data source), or exempt the finding naming where it is checked",
   },
   "ZH-SECRET-AWS-ACCESS-KEY": {
     severity: "critical",

@@ -4,6 +4,7 @@ import { Finding, finding } from "./rules";
 import { Json, isObject } from "./document";
 import { isSecretName } from "./secret-names";
 import { isPureReference, maskTemplate, splitTemplate } from "./template";
+import { isConstantExpression, stringLiterals } from "./hcl-expression";
 
 export { NON_SECRET_QUALIFIERS, isSecretName } from "./secret-names";
 
@@ -83,10 +84,13 @@ export function scanSecrets(doc: Json): Finding[] {
 }
 
 function scanString(value: string, segments: (string | number)[], parent: Json | undefined, out: Finding[]): void {
-  if (value === "" || isPureReference(value)) return;
+  if (value === "") return;
   // The path is formatted only for a finding: most strings have none.
   const address = () => formatPath(segments);
-  const literal = maskTemplate(value, REF);
+  // The string literals inside its expressions (`${base64encode("...")}`, `${jsonencode({...})}`) are
+  // literals too: scanned for credentials' shapes, each on its own line (no name is known for them).
+  const inExpressions = splitTemplate(value).flatMap((p) => (p.kind === "interpolation" ? stringLiterals(p.text.slice(2, -1)) : []));
+  const literal = [maskTemplate(value, REF), ...inExpressions.map((l) => maskTemplate(l, REF))].join("\n");
   if (AWS_ACCESS_KEY.test(literal)) out.push(finding("ZH-SECRET-AWS-ACCESS-KEY", address(), "an AWS access key id (AKIA…/ASIA…) is written in the configuration"));
   if (PRIVATE_KEY.test(literal)) out.push(finding("ZH-SECRET-PRIVATE-KEY", address(), "a PEM private key is written in the configuration"));
   for (const m of literal.matchAll(URL_CREDENTIALS)) {
@@ -96,7 +100,9 @@ function scanString(value: string, segments: (string | number)[], parent: Json |
     break;
   }
   const name = valueName(segments, parent);
-  if (isSecretName(name)) {
+  if (isSecretName(name) && isConstantExpression(value)) {
+    out.push(finding("ZH-SECRET-LITERAL", address(), `"${name}" holds a constant expression (it refers to nothing) instead of a reference`));
+  } else if (isSecretName(name) && !isPureReference(value)) {
     const parts = splitTemplate(value);
     const longest = parts
       .filter((p) => p.kind === "literal")
