@@ -444,6 +444,38 @@ describe("rules", () => {
     ]);
   });
 
+  test("ZH-IAM-TRUST-ANYONE: a role anyone may assume, in a role's trust policy (JSON or Fn.jsonencode) or a policy document data source", () => {
+    const trust = (principal: unknown, extra: object = {}) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "T", Effect: "Allow", Principal: principal, Action: "sts:AssumeRole", ...extra }] });
+    const f = checkTerraform({
+      resource: {
+        aws_iam_role: {
+          star: { assume_role_policy: trust("*") },
+          aws_list: { assume_role_policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Principal" = {"AWS" = ["arn:aws:iam::123456789012:root", "*"]}, "Action" = "sts:AssumeRole"}]})}' },
+          conditioned: { assume_role_policy: trust({ AWS: "*" }, { Condition: { StringEquals: { "sts:ExternalId": "x" } } }) },
+          service: { assume_role_policy: trust({ Service: "ecs-tasks.amazonaws.com" }) },
+          from_data: { assume_role_policy: "${data.aws_iam_policy_document.open.json}" },
+          from_var: { assume_role_policy: "${var.trust}" },
+        },
+      },
+      data: {
+        aws_iam_policy_document: {
+          open: { statement: [{ sid: "Anyone", actions: ["sts:AssumeRole", "sts:TagSession"], principals: [{ type: "AWS", identifiers: ["*"] }] }] },
+          narrowed: { statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "AWS", identifiers: ["*"] }], condition: [{ test: "StringEquals", variable: "aws:PrincipalOrgID", values: ["o-1"] }] }] },
+          denied: { statement: [{ effect: "Deny", actions: ["sts:AssumeRole"], principals: [{ type: "*", identifiers: ["*"] }] }] },
+          resource_policy: { statement: [{ actions: ["sqs:SendMessage"], resources: ["${aws_sqs_queue.q.arn}"], principals: [{ type: "AWS", identifiers: ["*"] }] }] },
+        },
+      },
+    });
+    expect(f.filter((x) => x.id === "ZH-IAM-TRUST-ANYONE" || x.id === "ZH-JSON-NOT-READ").map((x) => [x.id, x.severity, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-TRUST-ANYONE", "critical", "aws_iam_role.aws_list", "assume_role_policy.Statement[0]", 'allows sts:AssumeRole to any principal ("*") with no Condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "aws_iam_role.star", "assume_role_policy.Statement[0] (T)", 'allows sts:AssumeRole to any principal ("*") with no Condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.open", "statement[0] (Anyone)", 'allows sts:AssumeRole to any principal ("*") with no condition', "CKV_AWS_60"],
+      ["ZH-JSON-NOT-READ", "medium", "aws_iam_role.from_var", "assume_role_policy", "assume_role_policy is the expression var.trust, which the checks cannot read before apply", undefined],
+    ]);
+    // Production's three roles trust services only.
+    expect(checkTerraform(synthProduction()).filter((x) => x.id === "ZH-IAM-TRUST-ANYONE" || x.id === "ZH-JSON-NOT-READ")).toEqual([]);
+  });
+
   test("ZH-ALARM-NO-ACTIONS: empty, missing or disabled actions", () => {
     expect(
       ids(

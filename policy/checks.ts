@@ -1,12 +1,10 @@
 // The policy's checks per resource type (SQS, ECR, CloudWatch logs, ECS, security groups,
-// IAM, alarms): each gives the Findings of its rules (./rules.ts) on a document.
-import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
+// alarms; IAM in ./iam.ts): each gives the Findings of its rules (./rules.ts) on a document.
+import { Finding, finding } from "./rules";
 import { Json, blocks, entries, isFalse, isObject, isSet, isTrue, strings, toNumber } from "./document";
 import { isSecretName } from "./secrets";
 import { decodeTemplateJson, isPureReference } from "./template";
 import { decodeJsonencode, isConstantExpression } from "./hcl-expression";
-
-const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
 
 // ---------------------------------------------------------------------------
 // SQS
@@ -22,7 +20,7 @@ export function checkSqsEncryption(doc: Json): Finding[] {
 }
 
 /** Whether a statement's Principal is everyone: `"*"`, `{ AWS: "*" }` or a list holding `"*"`. */
-function anyPrincipal(principal: unknown): boolean {
+export function anyPrincipal(principal: unknown): boolean {
   if (principal === "*") return true;
   return isObject(principal) && strings(principal.AWS).includes("*");
 }
@@ -33,7 +31,7 @@ function anyPrincipal(principal: unknown): boolean {
  * a policy document data source's JSON (checked at its source); a finding when it is not JSON, or one
  * expression the checks cannot read (a variable, a function of one, another resource's attribute).
  */
-function jsonAttribute(doc: Json, address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
+export function jsonAttribute(doc: Json, address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
   if (typeof raw !== "string") return { findings: [] };
   if (isPureReference(raw)) {
     const value = decodeJsonencode(raw, isObject(doc.locals) ? doc.locals : undefined);
@@ -58,7 +56,7 @@ function expressionHead(raw: string): string {
 }
 
 /** A statement's path in a finding: `policy.Statement[0] (Sid)`. */
-const statementPath = (at: string, s: Record<string, unknown>, i: number) => `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
+export const statementPath = (at: string, s: Record<string, unknown>, i: number) => `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
 
 /** A queue policy (aws_sqs_queue_policy, or an aws_sqs_queue's own `policy`) that lets anyone in, with no condition to narrow it. */
 export function checkSqsPolicies(doc: Json): Finding[] {
@@ -266,100 +264,6 @@ export function checkSecurityGroups(doc: Json): Finding[] {
     if (r.direction === "egress" && coversAllPorts(r)) out.push(finding("ZH-SG-EGRESS-ALL", r.address, describeRule(r), at));
     if (r.direction === "ingress" && coversTcpPort(r, 22)) out.push(finding("ZH-SG-SSH-WORLD", r.address, describeRule(r), at));
     if (r.direction === "ingress" && coversTcpPort(r, 80)) out.push(finding("ZH-SG-HTTP-WORLD", r.address, describeRule(r), at));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// IAM
-
-const IAM_POLICY_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
-
-interface Statement {
-  readonly path: string;
-  readonly actions: string[];
-  readonly resources: string[];
-  /** `NotAction`: the statement allows every action but these. */
-  readonly notActions: string[];
-  /** `NotResource`: the statement applies to every resource but these. */
-  readonly notResources: string[];
-}
-
-/**
- * Checks one JSON policy document attribute (`policy`, or an `aws_iam_role`'s `inline_policy[i].policy`):
- * its Allow statements, or a finding when it is not JSON.
- */
-function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string): Finding[] {
-  const read = jsonAttribute(doc, address, raw, at);
-  if ("findings" in read) return read.findings;
-  const policy = read.value;
-  const statements = (isObject(policy) ? blocks(policy.Statement) : [])
-    .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.Effect === "Allow")
-    .map(({ s, i }) => ({
-      path: statementPath(at, s, i),
-      actions: strings(s.Action),
-      resources: strings(s.Resource),
-      notActions: strings(s.NotAction),
-      notResources: strings(s.NotResource),
-    }));
-  return checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" });
-}
-
-export function checkIamPolicies(doc: Json): Finding[] {
-  const out: Finding[] = [];
-  for (const type of IAM_POLICY_TYPES) {
-    for (const [name, a] of entries(doc, type)) out.push(...checkPolicyDocument(doc, `${type}.${name}`, a.policy, "policy"));
-  }
-  // A role's inline policies are the same documents, in another attribute.
-  for (const [name, a] of entries(doc, "aws_iam_role")) {
-    blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(doc, `aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
-  }
-  for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
-    const statements = blocks(a.statement)
-      .map((s, i) => ({ s, i }))
-      .filter(({ s }) => (s.effect ?? "Allow") === "Allow")
-      .map(({ s, i }) => ({
-        path: `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`,
-        actions: strings(s.actions),
-        resources: strings(s.resources),
-        notActions: strings(s.not_actions),
-        notResources: strings(s.not_resources),
-      }));
-    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
-  }
-  return out;
-}
-
-function checkStatements(address: string, statements: Statement[], ids: { admin: string; star: string; resource: string }): Finding[] {
-  const out: Finding[] = [];
-  for (const s of statements) {
-    // NotResource: every resource but those listed, as wide as "*".
-    const starResource = s.resources.includes("*") || s.notResources.length > 0;
-    const on = s.notResources.length > 0 ? `every resource but ${s.notResources.join(", ")} (NotResource)` : s.resources.length > 0 ? s.resources.join(", ") : "its resources";
-    const onStar = s.notResources.length > 0 ? on : '"*"';
-    // NotAction: every action but those listed (AWS's PowerUserAccess is one), as wide as "*" short of full administrator.
-    if (s.notActions.length > 0) {
-      out.push(finding("ZH-IAM-STAR-ACTION", address, `allows every action but ${s.notActions.join(", ")} (NotAction) on ${on}`, { path: s.path, checkov: ids.star }));
-    }
-    const starAction = s.actions.some((a) => a === "*" || a === "*:*");
-    if (starAction) {
-      out.push(
-        starResource
-          ? finding("ZH-IAM-ADMIN", address, `allows "*" on ${onStar}`, { path: s.path, checkov: ids.admin })
-          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${on}`, { path: s.path, checkov: ids.star }),
-      );
-    }
-    const serviceWide = s.actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
-    if (serviceWide.length > 0) {
-      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${on}`, { path: s.path }));
-    }
-    if (starResource && !starAction) {
-      const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
-      if (scopable.length > 0) {
-        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on ${onStar}`, { path: s.path, checkov: ids.resource }));
-      }
-    }
   }
   return out;
 }

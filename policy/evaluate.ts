@@ -6,13 +6,13 @@ import {
   checkAlarms,
   checkEcr,
   checkEcsServices,
-  checkIamPolicies,
   checkLogGroups,
   checkSecurityGroups,
   checkSqsEncryption,
   checkSqsPolicies,
   checkTaskDefinitions,
 } from "./checks";
+import { checkIamPolicies, checkTrustPolicies } from "./iam";
 import { isObject } from "./document";
 import { ExemptedFinding, Finding, PolicyResult, RULES, sortFindings } from "./rules";
 import { scanSecrets } from "./secrets";
@@ -29,6 +29,7 @@ export function checkTerraform(doc: unknown, config: Pick<PolicyConfig, "logRete
     ...checkEcsServices(d),
     ...checkSecurityGroups(d),
     ...checkIamPolicies(d),
+    ...checkTrustPolicies(d),
     ...checkAlarms(d),
     ...scanSecrets(d),
   ];

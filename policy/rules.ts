@@ -158,6 +158,12 @@ export const RULES = {
     fix: "Name the resource ARNs; keep \"*\" only for actions without resource-level permissions (UNSCOPABLE_ACTIONS)",
     checkov: "CKV_AWS_355",
   },
+  "ZH-IAM-TRUST-ANYONE": {
+    severity: "critical",
+    title: "IAM role that anyone (any AWS account) may assume",
+    fix: 'Name the principals that assume the role (a service such as ecs-tasks.amazonaws.com, an account or role ARN), or add a Condition that narrows "*"',
+    checkov: "CKV_AWS_60",
+  },
   "ZH-ALARM-NO-ACTIONS": {
     severity: "medium",
     title: "CloudWatch alarm notifies nobody",

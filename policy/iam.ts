@@ -1,0 +1,129 @@
+// The policy's IAM checks: permission policies (admin, every action, a whole service, "*" resources)
+// and trust policies (a role anyone may assume), in resources and policy document data sources.
+import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
+import { Json, blocks, entries, isObject, strings } from "./document";
+import { anyPrincipal, jsonAttribute, statementPath } from "./checks";
+
+const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
+
+const IAM_POLICY_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
+
+interface Statement {
+  readonly path: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  /** `NotAction`: the statement allows every action but these. */
+  readonly notActions: string[];
+  /** `NotResource`: the statement applies to every resource but these. */
+  readonly notResources: string[];
+}
+
+/**
+ * Checks one JSON policy document attribute (`policy`, or an `aws_iam_role`'s `inline_policy[i].policy`):
+ * its Allow statements, or a finding when it is not JSON.
+ */
+function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string): Finding[] {
+  const read = jsonAttribute(doc, address, raw, at);
+  if ("findings" in read) return read.findings;
+  const policy = read.value;
+  const statements = (isObject(policy) ? blocks(policy.Statement) : [])
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.Effect === "Allow")
+    .map(({ s, i }) => ({
+      path: statementPath(at, s, i),
+      actions: strings(s.Action),
+      resources: strings(s.Resource),
+      notActions: strings(s.NotAction),
+      notResources: strings(s.NotResource),
+    }));
+  return checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" });
+}
+
+export function checkIamPolicies(doc: Json): Finding[] {
+  const out: Finding[] = [];
+  for (const type of IAM_POLICY_TYPES) {
+    for (const [name, a] of entries(doc, type)) out.push(...checkPolicyDocument(doc, `${type}.${name}`, a.policy, "policy"));
+  }
+  // A role's inline policies are the same documents, in another attribute.
+  for (const [name, a] of entries(doc, "aws_iam_role")) {
+    blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(doc, `aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
+  }
+  for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
+    const statements = blocks(a.statement)
+      .map((s, i) => ({ s, i }))
+      .filter(({ s }) => (s.effect ?? "Allow") === "Allow")
+      .map(({ s, i }) => ({
+        path: `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`,
+        actions: strings(s.actions),
+        resources: strings(s.resources),
+        notActions: strings(s.not_actions),
+        notResources: strings(s.not_resources),
+      }));
+    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
+  }
+  return out;
+}
+
+/**
+ * Trust policies that let anyone assume a role: an `aws_iam_role`'s `assume_role_policy`, and a policy
+ * document data source's statement that allows `sts:AssumeRole*` to the principal "*", with no condition.
+ */
+export function checkTrustPolicies(doc: Json): Finding[] {
+  const out: Finding[] = [];
+  for (const [name, a] of entries(doc, "aws_iam_role")) {
+    const address = `aws_iam_role.${name}`;
+    const read = jsonAttribute(doc, address, a.assume_role_policy, "assume_role_policy");
+    if ("findings" in read) {
+      out.push(...read.findings);
+      continue;
+    }
+    const policy = read.value;
+    (isObject(policy) ? blocks(policy.Statement) : []).forEach((s, i) => {
+      if (s.Effect !== "Allow" || !anyPrincipal(s.Principal) || isObject(s.Condition)) return;
+      out.push(finding("ZH-IAM-TRUST-ANYONE", address, `allows ${strings(s.Action).join(", ") || "its actions"} to any principal ("*") with no Condition`, { path: statementPath("assume_role_policy", s, i) }));
+    });
+  }
+  for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
+    blocks(a.statement).forEach((s, i) => {
+      const assumes = strings(s.actions).filter((x) => /^(\*|sts:\*|sts:AssumeRole\w*)$/i.test(x));
+      const anyone = blocks(s.principals).some((p) => (p.type === "AWS" || p.type === "*") && strings(p.identifiers).includes("*"));
+      if ((s.effect ?? "Allow") !== "Allow" || assumes.length === 0 || !anyone || blocks(s.condition).length > 0) return;
+      const path = `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`;
+      out.push(finding("ZH-IAM-TRUST-ANYONE", `data.aws_iam_policy_document.${name}`, `allows ${assumes.join(", ")} to any principal ("*") with no condition`, { path }));
+    });
+  }
+  return out;
+}
+
+function checkStatements(address: string, statements: Statement[], ids: { admin: string; star: string; resource: string }): Finding[] {
+  const out: Finding[] = [];
+  for (const s of statements) {
+    // NotResource: every resource but those listed, as wide as "*".
+    const starResource = s.resources.includes("*") || s.notResources.length > 0;
+    const on = s.notResources.length > 0 ? `every resource but ${s.notResources.join(", ")} (NotResource)` : s.resources.length > 0 ? s.resources.join(", ") : "its resources";
+    const onStar = s.notResources.length > 0 ? on : '"*"';
+    // NotAction: every action but those listed (AWS's PowerUserAccess is one), as wide as "*" short of full administrator.
+    if (s.notActions.length > 0) {
+      out.push(finding("ZH-IAM-STAR-ACTION", address, `allows every action but ${s.notActions.join(", ")} (NotAction) on ${on}`, { path: s.path, checkov: ids.star }));
+    }
+    const starAction = s.actions.some((a) => a === "*" || a === "*:*");
+    if (starAction) {
+      out.push(
+        starResource
+          ? finding("ZH-IAM-ADMIN", address, `allows "*" on ${onStar}`, { path: s.path, checkov: ids.admin })
+          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${on}`, { path: s.path, checkov: ids.star }),
+      );
+    }
+    const serviceWide = s.actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
+    if (serviceWide.length > 0) {
+      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${on}`, { path: s.path }));
+    }
+    if (starResource && !starAction) {
+      const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
+      if (scopable.length > 0) {
+        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on ${onStar}`, { path: s.path, checkov: ids.resource }));
+      }
+    }
+  }
+  return out;
+}
