@@ -148,6 +148,8 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
   };
   const inModule = (module: string): Res => ({ module, type: "aws_sqs_queue", name: "q" });
   const everything = (m: string) => `everything under \`${m}\``;
+  const nestedWhy = (nested: string, block: string) =>
+    `\`${nested}\` is a nested module instance: the HCL source of \`${block}\` decides whether it makes it (its module block's count or for_each, or neither), and migration-check does not read that source`;
 
   it("keeps the keys the block makes, destroys the others, names those an expression decides", () => {
     const state = [
@@ -181,7 +183,7 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
       ["module.counted[1].aws_sqs_queue.q", "hcl-module", kept],
       ["module.counted[2].aws_sqs_queue.q", "destroyed", `its module block \`module.counted\` has count = 2, so Terraform destroys ${everything("module.counted[2]")}`],
       ['module.each["a"].aws_sqs_queue.q', "hcl-module", kept],
-      ['module.each["a"].module.inner.aws_sqs_queue.q', "hcl-module", kept],
+      ['module.each["a"].module.inner.aws_sqs_queue.q', "hcl-module", `${kept}; key not checked: ${nestedWhy("module.inner", "module.each")}`],
       ['module.each["b"].aws_sqs_queue.q', "destroyed", `its module block \`module.each\`'s for_each map has no key "b" (its keys: "a"), so Terraform destroys ${everything('module.each["b"]')}`],
       ["module.each[0].aws_sqs_queue.q", "destroyed", `its module block \`module.each\` uses for_each, so Terraform destroys ${everything("module.each[0]")} (not a for_each key)`],
       ["module.plain.aws_sqs_queue.q", "hcl-module", kept],
@@ -193,6 +195,68 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
       "**Result: NOT SAFE**: 6 instance(s) destroyed: `module.counted.aws_sqs_queue.q`, `module.counted[\"z\"].aws_sqs_queue.q`, `module.counted[2].aws_sqs_queue.q`, " +
         "`module.each[\"b\"].aws_sqs_queue.q`, `module.each[0].aws_sqs_queue.q`, `module.plain[0].aws_sqs_queue.q`.",
     );
+  });
+
+  // Measured on 1.11.4 (validate/migration-keys.test.ts): Terraform destroys `module.counted[0].module.b[0]` when the
+  // HCL source's `module "b"` has neither count nor for_each, and `module.plain.module.b[7]` brought by a moved
+  // block when it has count = 2; both read "in an HCL module" / "moved" with no word before.
+  it("a nested module's key (or none) is the HCL source's to make: named as not checked, in place and moved; a parent key the block does not make still destroys", () => {
+    const state = [
+      inModule("module.counted[0].module.b[0]"),
+      inModule('module.each["a"].module.b["x"].module.c'),
+      inModule('module.byvar["k"].module.b'),
+      inModule("module.counted.module.b[1]"),
+      inModule("module.plain[0].module.b"),
+      inModule("module.old.module.b[7]"),
+      { type: "aws_sqs_queue", name: "r" },
+      { type: "aws_sqs_queue", name: "r2" },
+    ];
+    const stack = stackJson({}, [
+      { from: "module.old", to: "module.plain" },
+      { from: "aws_sqs_queue.r", to: "module.counted[1].module.b[7].aws_sqs_queue.q" },
+      { from: "aws_sqs_queue.r2", to: "module.counted.module.b.aws_sqs_queue.q" },
+    ], modules);
+    const kept = "module block kept: address unchanged; key not checked: ";
+    const into = "; into an HCL module (its contents are not checked); key not checked: ";
+    const report = classify(parseState(stateJson(state), "state"), parseStack(stack, "stack"));
+    expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress, r.note])).toEqual([
+      ["aws_sqs_queue.r", "moved", "module.counted[1].module.b[7].aws_sqs_queue.q", `moved block from \`aws_sqs_queue.r\`${into}${nestedWhy("module.b[7]", "module.counted")}`],
+      [
+        "aws_sqs_queue.r2",
+        "destroyed",
+        "module.counted.module.b.aws_sqs_queue.q",
+        `moved block from \`aws_sqs_queue.r2\`; its module block \`module.counted\` uses count, so Terraform destroys ${everything("module.counted")} (no key; it makes no implied move to \`module.counted[0]\`: a moved block would)`,
+      ],
+      [
+        'module.byvar["k"].module.b.aws_sqs_queue.q',
+        "hcl-module",
+        "module.byvar",
+        `${kept}its module block \`module.byvar\`'s for_each = \${var.queues} is known at plan time only: whether it holds the key "k" is not checked; ${nestedWhy("module.b", "module.byvar")}`,
+      ],
+      [
+        "module.counted.module.b[1].aws_sqs_queue.q",
+        "destroyed",
+        "module.counted",
+        `its module block \`module.counted\` uses count, so Terraform destroys ${everything("module.counted")} (no key; it makes no implied move to \`module.counted[0]\`: a moved block would)`,
+      ],
+      ["module.counted[0].module.b[0].aws_sqs_queue.q", "hcl-module", "module.counted", `${kept}${nestedWhy("module.b[0]", "module.counted")}`],
+      ['module.each["a"].module.b["x"].module.c.aws_sqs_queue.q', "hcl-module", "module.each", `${kept}${nestedWhy('module.b["x"].module.c', "module.each")}`],
+      ["module.old.module.b[7].aws_sqs_queue.q", "moved", "module.plain.module.b[7].aws_sqs_queue.q", `moved block from \`module.old\`${into}${nestedWhy("module.b[7]", "module.plain")}`],
+      ["module.plain[0].module.b.aws_sqs_queue.q", "destroyed", "module.plain", `its module block \`module.plain\` uses neither count nor for_each, so Terraform destroys ${everything("module.plain[0]")}`],
+    ]);
+    // Listed where keys an expression decides are: the JSON, the Markdown section and the result line (not "safe" silently).
+    expect(report.keysNotChecked.map((k) => [k.stateAddress, k.configAddress])).toEqual([
+      ["aws_sqs_queue.r", "module.counted[1].module.b[7].aws_sqs_queue.q"],
+      ['module.byvar["k"].module.b.aws_sqs_queue.q', "module.byvar"],
+      ["module.counted[0].module.b[0].aws_sqs_queue.q", "module.counted"],
+      ['module.each["a"].module.b["x"].module.c.aws_sqs_queue.q', "module.each"],
+      ["module.old.module.b[7].aws_sqs_queue.q", "module.plain.module.b[7].aws_sqs_queue.q"],
+    ]);
+    // A nested key is no missing target (the HCL source may make it); the parent's missing key is.
+    expect(report.movedProblems.map((m) => [m.to, m.problem])).toEqual([
+      ["module.counted.module.b.aws_sqs_queue.q", "target is not in the configuration: module block `module.counted` makes no instance `module.counted` (count = 2: [0] to [1])"],
+    ]);
+    expect([report.safe, report.totals.destroyed, report.totals.keysNotChecked]).toEqual([false, 3, 5]);
   });
 
   it("a moved block into a module instance: a key the block makes moves, another is destroyed", () => {
@@ -318,7 +382,7 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
         '- `module.byvar["k"].aws_sqs_queue.q` (to `module.byvar`): its module block `module.byvar`\'s for_each = ${var.queues} is known at plan time only: whether it holds the key "k" is not checked; `npm run plan-check` asks Terraform\n',
     );
     expect(out.stdout).toContain(
-      "**Result: safe**: no instance is destroyed by the migration; 2 instance key(s) not checked (known at plan time only): " +
+      "**Result: safe**: no instance is destroyed by the migration; 2 instance key(s) not checked (known at plan time only, or made inside an HCL module): " +
         '`aws_sqs_queue.each["a"]`, `module.byvar["k"].aws_sqs_queue.q`.\n',
     );
     const json = run(state, stack, ["--json"]);

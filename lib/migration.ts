@@ -7,7 +7,8 @@
 // module blocks that stay in HCL. What an HCL module declares inside is not
 // visible in the stack JSON, so an instance inside a module that is still a
 // module block counts as safe ("in HCL module") when the block still makes its
-// module instance's key (migration-expansion.ts): its address does not change.
+// module instance's key (migration-expansion.ts): its address does not change. The key of a module
+// nested in it is the module's source's to make: named as not checked.
 // Not handled: chains of moved blocks (A → B → C), which cdktf does not emit;
 // the intermediate target is reported as missing.
 
@@ -328,11 +329,11 @@ export interface Totals {
   readonly unexpectedCreations: number;
   /** Creations of addresses the configuration records as deployed: errors. */
   readonly deployedCreations: number;
-  /** Instances kept or moved whose key a `count` or `for_each` known at plan time only decides: named, not judged. */
+  /** Instances kept or moved whose key a `count` or `for_each` known at plan time only decides, or an HCL module's source (a nested module): named, not judged. */
   readonly keysNotChecked: number;
 }
 
-/** An instance kept or moved by its address whose key the configuration decides at plan time only. */
+/** An instance kept or moved by its address whose key the configuration decides at plan time only, or an HCL module's source does (a nested module). */
 export interface KeyNotChecked {
   readonly stateAddress: string;
   /** Where it is kept or moved to (`module.<name>` for an instance in an HCL module). */
@@ -346,7 +347,7 @@ export interface KeyNotChecked {
  *   safe: boolean,                      // no destroyed instance, no moved-block problem, no deployed address created: by addresses alone
  *   safeBy: "addresses",                // what `safe` is judged by (Terraform's plan is plan-check's)
  *   notChecked: string[],               // what `safe` does not cover (NOT_CHECKED_ITEMS), whatever the state
- *   keysNotChecked: [{ stateAddress, configAddress, why }], // instance keys decided at plan time only: not judged
+ *   keysNotChecked: [{ stateAddress, configAddress, why }], // instance keys decided at plan time only, or by a nested module's HCL source: not judged
  *   state: { terraformVersion, serial, lineage },   // null when absent
  *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
  *       // outcome: "kept" | "moved" | "hcl-module" | "deposed" | "destroyed"; sorted by address
@@ -636,7 +637,7 @@ function resultLine(report: MigrationReport): string {
   if (report.safe) {
     const warn = report.totals.unexpectedCreations;
     const keys = report.keysNotChecked.map((k) => code(k.stateAddress));
-    const unjudged = keys.length ? `; ${keys.length} instance key(s) not checked (known at plan time only): ${keys.join(", ")}` : "";
+    const unjudged = keys.length ? `; ${keys.length} instance key(s) not checked (known at plan time only, or made inside an HCL module): ${keys.join(", ")}` : "";
     return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}${unjudged}.\n\n${NOT_CHECKED}`;
   }
   const problems: string[] = [];
