@@ -2,8 +2,9 @@
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
 // without count or for_each, string keys against a literal for_each map, and moved blocks to instances
 // their resource does not make (no implied move after a moved block), and whole module calls moved
-// from keyed instances (`module.old[0]`, `module.old["a"]`: the key is kept). terraform_data and a local
-// module only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
+// from keyed instances (`module.old[0]`, `module.old["a"]`: the key is kept), and modules nested in a local
+// module (`./n`, whose own module blocks decide their keys: named as not checked, while the first module's
+// key, or its absence, is still judged). terraform_data and local modules only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
 // deletes one of those two: why it must not pass silently).
 import { spawnSync } from "child_process";
@@ -54,6 +55,16 @@ const CONFIG = {
     { from: "module.wea", to: "module.weach2" },
     { from: "module.wpa", to: "module.wplain2" },
     { from: "module.wb", to: "module.wblk" },
+    // Nested modules: a nested call moved to a root block keeps its key; a whole call moved onto `./n` keeps
+    // the nested keys, as does a resource moved into a nested instance: `./n` decides those.
+    { from: "module.nold.module.b", to: "module.ncount" },
+    { from: "module.nkeyed[0].module.b", to: "module.ncount2" },
+    { from: "module.nunkeyed.module.b", to: "module.nplain" },
+    { from: "module.nwhole", to: "module.nsrc" },
+    { from: "terraform_data.nr1", to: "module.nsrc.module.bc[1].terraform_data.a" },
+    { from: "terraform_data.nr2", to: "module.nsrc.module.bc[7].terraform_data.a" },
+    { from: "terraform_data.nr3", to: "module.ncounted.module.b.terraform_data.a" },
+    { from: "terraform_data.nr4", to: "module.nsrc[0].module.b.terraform_data.a" },
   ],
   module: {
     plain: { source: "./m" },
@@ -67,6 +78,12 @@ const CONFIG = {
     weach2: { source: "./m", for_each: { a: {} } },
     wplain2: { source: "./m" },
     wblk: { source: "./m", count: 2 },
+    nplain: { source: "./n" },
+    ncounted: { source: "./n", count: 2 },
+    neach: { source: "./n", for_each: { a: {} } },
+    ncount: { source: "./m", count: 2 },
+    ncount2: { source: "./m", count: 2 },
+    nsrc: { source: "./n" },
   },
 };
 
@@ -104,7 +121,39 @@ const HELD: [string, string, (string | number | null)[]][] = [
   ["module.wb[0]", "a", [null]],
   ["module.wb[1]", "a", [null]],
   ["module.wblk[1]", "a", [null]],
+  // Nested in ./n (module "b": neither count nor for_each; "bc": count = 2; "be": for_each = { a = 1 }).
+  ["module.nplain.module.b", "a", [null]],
+  ["module.nplain.module.b[0]", "a", [null]],
+  ["module.nplain.module.bc", "a", [null]],
+  ["module.nplain.module.bc[1]", "a", [null]],
+  ["module.nplain.module.bc[2]", "a", [null]],
+  ['module.nplain.module.be["a"]', "a", [null]],
+  ['module.nplain.module.be["z"]', "a", [null]],
+  ["module.nplain[0].module.b", "a", [null]],
+  ["module.ncounted.module.b", "a", [null]],
+  ["module.ncounted[1].module.bc[1]", "a", [null]],
+  ["module.ncounted[1].module.b[0]", "a", [null]],
+  ['module.neach["a"].module.be', "a", [null]],
+  ['module.neach["a"].module.be["a"]', "a", [null]],
+  ["module.nold.module.b[1]", "a", [null]],
+  ["module.nold.module.b[5]", "a", [null]],
+  ["module.nkeyed[0].module.b[1]", "a", [null]],
+  // A block's from without the parent's key catches no keyed parent: left where it is, in a module that is gone.
+  ["module.nunkeyed[0].module.b", "a", [null]],
+  ["module.nwhole.module.bc[0]", "a", [null]],
+  ["module.nwhole.module.bc[5]", "a", [null]],
+  ["", "nr1", [null]],
+  ["", "nr2", [null]],
+  ["", "nr3", [null]],
+  ["", "nr4", [null]],
 ];
+
+/** ./n: a local module with modules of its own, with neither, `count` and `for_each`. */
+const NESTED =
+  'resource "terraform_data" "a" {}\n' +
+  'module "b" {\n  source = "../m"\n}\n' +
+  'module "bc" {\n  source = "../m"\n  count  = 2\n}\n' +
+  'module "be" {\n  source   = "../m"\n  for_each = { a = 1 }\n}\n';
 
 const STATE = {
   version: 4,
@@ -135,6 +184,8 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     const dir = tempDir("migration-keys-");
     fs.mkdirSync(path.join(dir, "m"));
     fs.writeFileSync(path.join(dir, "m", "main.tf"), 'resource "terraform_data" "a" {}\n');
+    fs.mkdirSync(path.join(dir, "n"));
+    fs.writeFileSync(path.join(dir, "n", "main.tf"), NESTED);
     fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(CONFIG, null, 2));
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(STATE, null, 2));
     const tf = (args: string[]) => {
@@ -159,7 +210,7 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       .sort();
   });
 
-  it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable decides", () => {
+  it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable or a nested module's source decides", () => {
     const report = classify(parseState(JSON.stringify(STATE), "state"), parseStack(JSON.stringify(CONFIG), "stack"));
     const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => r.stateAddress).sort();
     const unchecked = report.keysNotChecked.map((k) => k.stateAddress).sort();
@@ -169,6 +220,10 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       "module.counted[2].terraform_data.a",
       'module.each["b"].terraform_data.a',
       "module.each[0].terraform_data.a",
+      "module.ncounted.module.b.terraform_data.a",
+      "module.nold.module.b[5].terraform_data.a",
+      "module.nplain[0].module.b.terraform_data.a",
+      "module.nunkeyed[0].module.b.terraform_data.a",
       "module.plain[0].terraform_data.a",
       "module.wb[1].terraform_data.a",
       'module.wca["a"].terraform_data.a',
@@ -176,6 +231,8 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       "module.wp0[0].terraform_data.a",
       'module.wpa["a"].terraform_data.a',
       'terraform_data.lit["b"]',
+      "terraform_data.nr3",
+      "terraform_data.nr4",
       "terraform_data.old1",
       "terraform_data.old2",
       "terraform_data.old3",
@@ -183,22 +240,70 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
       "terraform_data.old6",
       "terraform_data.old8[0]",
     ]);
-    expect(unchecked).toEqual(['module.eachvar["k"].terraform_data.a', 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["k"]', 'terraform_data.byvar["z"]']);
-    // Terraform: the same deletes, and of the keys not checked, the two the variable does not hold.
-    expect(deleted).toEqual(
-      [...destroyed, 'module.eachvar["z"].terraform_data.a', 'terraform_data.byvar["z"]'].sort(),
+    // Nested keys, or their absence, are ./n's to make: each named as not checked, kept in place or moved.
+    const nested = [
+      'module.neach["a"].module.be.terraform_data.a',
+      'module.neach["a"].module.be["a"].terraform_data.a',
+      "module.ncounted[1].module.b[0].terraform_data.a",
+      "module.ncounted[1].module.bc[1].terraform_data.a",
+      "module.nplain.module.b.terraform_data.a",
+      "module.nplain.module.b[0].terraform_data.a",
+      "module.nplain.module.bc.terraform_data.a",
+      "module.nplain.module.bc[1].terraform_data.a",
+      "module.nplain.module.bc[2].terraform_data.a",
+      'module.nplain.module.be["a"].terraform_data.a',
+      'module.nplain.module.be["z"].terraform_data.a',
+      "module.nwhole.module.bc[0].terraform_data.a",
+      "module.nwhole.module.bc[5].terraform_data.a",
+      "terraform_data.nr1",
+      "terraform_data.nr2",
+    ];
+    expect(unchecked).toEqual(
+      ['module.eachvar["k"].terraform_data.a', 'module.eachvar["z"].terraform_data.a', ...nested, 'terraform_data.byvar["k"]', 'terraform_data.byvar["z"]'].sort(),
     );
-    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 18, 4, 4]);
+    // Terraform: the same deletes, and of the keys not checked, the two the variable does not hold and the
+    // nested instances ./n does not make (read "in an HCL module" or "moved" with no word before).
+    const uncheckedDeleted = [
+      'module.eachvar["z"].terraform_data.a',
+      'module.neach["a"].module.be.terraform_data.a',
+      "module.ncounted[1].module.b[0].terraform_data.a",
+      "module.nplain.module.b[0].terraform_data.a",
+      "module.nplain.module.bc.terraform_data.a",
+      "module.nplain.module.bc[2].terraform_data.a",
+      'module.nplain.module.be["z"].terraform_data.a',
+      "module.nwhole.module.bc[5].terraform_data.a",
+      "terraform_data.nr2",
+      'terraform_data.byvar["z"]',
+    ];
+    expect(deleted).toEqual([...destroyed, ...uncheckedDeleted].sort());
+    expect([report.safe, report.safeBy, report.totals.destroyed, report.totals.keysNotChecked, report.totals.moved]).toEqual([false, "addresses", 24, 19, 10]);
     // What it reads moved, Terraform moves to the same address (a whole module call keeps the instance's key).
     const moved = report.instances.filter((r) => r.outcome === "moved").map((r): [string, string] => [r.stateAddress, r.configAddress!]);
     expect(moved).toEqual([
+      ["module.nkeyed[0].module.b[1].terraform_data.a", "module.ncount2[1].terraform_data.a"],
+      ["module.nold.module.b[1].terraform_data.a", "module.ncount[1].terraform_data.a"],
+      ["module.nwhole.module.bc[0].terraform_data.a", "module.nsrc.module.bc[0].terraform_data.a"],
+      ["module.nwhole.module.bc[5].terraform_data.a", "module.nsrc.module.bc[5].terraform_data.a"],
       ["module.wb[0].terraform_data.a", "module.wblk[0].terraform_data.a"],
       ["module.wc0[0].terraform_data.a", "module.wcount[0].terraform_data.a"],
       ['module.wea["a"].terraform_data.a', 'module.weach2["a"].terraform_data.a'],
+      ["terraform_data.nr1", "module.nsrc.module.bc[1].terraform_data.a"],
+      ["terraform_data.nr2", "module.nsrc.module.bc[7].terraform_data.a"],
       ["terraform_data.old9", "terraform_data.cnt[1]"],
     ]);
-    expect(moves).toEqual(moved);
-    // The instance-level blocks among them are missing targets; the whole-resource ones (old6, old8) are not.
-    expect(report.movedProblems.map((m) => m.to)).toEqual(['terraform_data.lit["c"]', "terraform_data.cnt[2]", "terraform_data.plain[0]", "terraform_data.cnt2"]);
+    // Terraform moves the same, less the two whose nested key ./n does not make (deleted at the target, above).
+    expect(moves).toEqual(moved.filter(([from]) => !uncheckedDeleted.includes(from)));
+    // The instance-level blocks among them are missing targets; the whole-resource ones (old6, old8) are not,
+    // nor a nested key (nr2: ./n may make it); a first module's key, or its absence, that the block does not make is.
+    expect(report.movedProblems.map((m) => m.to)).toEqual([
+      "module.ncounted.module.b.terraform_data.a",
+      "module.nsrc[0].module.b.terraform_data.a",
+      'terraform_data.lit["c"]',
+      "terraform_data.cnt[2]",
+      "terraform_data.plain[0]",
+      "terraform_data.cnt2",
+    ]);
+    // A from without the parent's key catches no keyed parent, in Terraform as here.
+    expect(report.noopMoved.map((m) => m.from)).toContain("module.nunkeyed.module.b");
   });
 });
