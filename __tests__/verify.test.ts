@@ -987,6 +987,45 @@ describe("npm run verify against the recordings", () => {
     });
   });
 
+  // The task-overrides recording's overridden task and the healthy one, judged in process with other overrides or status.
+  // Their times as the SDK gives them (Dates, from the wire's epoch seconds).
+  const tasksOf = (scenario: string) =>
+    JSON.parse(fs.readFileSync(path.join(FIXTURES, scenario, "ecs.DescribeTasks.json"), "utf8"), (k, v) => (k.endsWith("At") && typeof v === "number" ? new Date(v * 1000) : v)).tasks;
+  const OVERRIDDEN = "3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a";
+  const judgeTasks = (running: object[], stopped: object[]) =>
+    judge(
+      { service: { ok: true, value: { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 1, runningCount: 1, deployments: [] } }, runningTasks: { ok: true, value: running }, stoppedTasks: { ok: true, value: stopped }, undescribedTasks: [] },
+      { target: targetOf("production", PRODUCTION), account: "474221740916", now: new Date(NOW), made: new Set(["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"]) },
+    ).filter((x) => x.check === "ECS tasks" || x.check === "ECS stopped tasks");
+  const STOP_OVERRIDDEN =
+    "a task started with overrides (aws ecs run-task or start-task --overrides) runs something other than the task definition: " +
+    `stop it (aws ecs stop-task --cluster production-ml-worker-cluster --task ${OVERRIDDEN}), and start none that way in the service's group`;
+
+  // cpu and memory overrides were not judged: a task started with another task size or container limits passed.
+  it("a running task started with cpu or memory overrides (the task's, a container's): the ECS tasks row names each with its number", () => {
+    const [task] = tasksOf("task-overrides");
+    task.overrides = {
+      containerOverrides: [{ name: "ml-worker", cpu: 256, memory: 8192, memoryReservation: 4096, resourceRequirements: [{ type: "GPU", value: "1" }] }],
+      inferenceAcceleratorOverrides: [{ deviceName: "device1", deviceType: "eia2.medium" }],
+      cpu: "2048",
+      memory: "8192",
+      ephemeralStorage: { sizeInGiB: 100 },
+    };
+    expect(judgeTasks([task], [])[0]).toEqual({
+      check: "ECS tasks",
+      pass: false,
+      seen:
+        "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: " +
+        `task ${OVERRIDDEN}: ml-worker.cpu 256, ml-worker.memory 8192, ml-worker.memoryReservation 4096, ml-worker.resourceRequirements GPU 1, cpu 2048, memory 8192, ephemeralStorage 100 GiB, inferenceAcceleratorOverrides device1 eia2.medium`,
+      todo: STOP_OVERRIDDEN,
+      settles: false,
+      requests: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"],
+    });
+    // One field alone is enough: the task's memory.
+    task.overrides = { containerOverrides: [{ name: "ml-worker" }], inferenceAcceleratorOverrides: [], memory: "4096" };
+    expect(judgeTasks([task], [])[0].seen).toBe(`running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task ${OVERRIDDEN}: memory 4096`);
+  });
+
   // A revision of the stack's family registered by hand (ACTIVE, the same image) passed every row.
   it("a revision of the stack's family that is not the stack's: the task definition row names each field, and nothing else changes", async () => {
     const r = await verify("task-definition-drift", ["--wait", "600"]);

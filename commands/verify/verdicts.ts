@@ -650,19 +650,29 @@ const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}
 
 /**
  * What a task's overrides change that the task definition sets: per container its `command`, `environment` (names:
- * values are never printed) and `environmentFiles`; the task's roles. ECS has no override of `secrets`; cpu and
- * memory overrides are not judged.
+ * values are never printed), `environmentFiles`, `cpu`, `memory`, `memoryReservation` and `resourceRequirements`; the
+ * task's `cpu`, `memory`, `ephemeralStorage`, inference accelerators and roles (numbers and ARNs are no secret: shown).
+ * ECS has no override of `secrets` or the image.
  */
 function overridesOf(task: Task): { id: string; fields: string[] }[] {
   const id = (task.taskArn ?? "?").slice((task.taskArn ?? "?").lastIndexOf("/") + 1);
   const o = task.overrides;
   const found: string[] = [];
+  const has = (v: unknown) => v !== undefined && v !== null;
   for (const c of o?.containerOverrides ?? []) {
     const at = c.name ?? "?";
     if (c.command?.length) found.push(`${at}.command (${c.command.length} argument(s); --json has them)`);
     if (c.environment?.length) found.push(`${at}.environment ${c.environment.map((e) => e.name ?? "?").join(", ")}`);
     if (c.environmentFiles?.length) found.push(`${at}.environmentFiles ${c.environmentFiles.map((e) => e.value ?? "?").join(", ")}`);
+    if (has(c.cpu)) found.push(`${at}.cpu ${c.cpu}`);
+    if (has(c.memory)) found.push(`${at}.memory ${c.memory}`);
+    if (has(c.memoryReservation)) found.push(`${at}.memoryReservation ${c.memoryReservation}`);
+    if (c.resourceRequirements?.length) found.push(`${at}.resourceRequirements ${c.resourceRequirements.map((r) => `${r.type ?? "?"} ${r.value ?? "?"}`).join(", ")}`);
   }
+  if (has(o?.cpu)) found.push(`cpu ${o!.cpu}`);
+  if (has(o?.memory)) found.push(`memory ${o!.memory}`);
+  if (has(o?.ephemeralStorage?.sizeInGiB)) found.push(`ephemeralStorage ${o!.ephemeralStorage!.sizeInGiB} GiB`);
+  if (o?.inferenceAcceleratorOverrides?.length) found.push(`inferenceAcceleratorOverrides ${o.inferenceAcceleratorOverrides.map((a) => `${a.deviceName ?? "?"} ${a.deviceType ?? "?"}`).join(", ")}`);
   if (o?.taskRoleArn) found.push(`taskRoleArn ${o.taskRoleArn}`);
   if (o?.executionRoleArn) found.push(`executionRoleArn ${o.executionRoleArn}`);
   return found.length > 0 ? [{ id, fields: found }] : [];
