@@ -1026,6 +1026,56 @@ describe("npm run verify against the recordings", () => {
     expect(judgeTasks([task], [])[0].seen).toBe(`running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task ${OVERRIDDEN}: memory 4096`);
   });
 
+  // Stopped tasks' overrides were not judged: one told to stop (stop-task, as the row says) still ran with them for up to
+  // the stop timeout (30 s unset, up to 120 s) and the row passed; one that stopped for a failure was read as the task definition's.
+  it("a task started with overrides and told to stop, still running: the ECS tasks row fails until it stops (--wait waits); stopped, the stopped row names its overrides", () => {
+    const [overridden] = tasksOf("task-overrides");
+    const [healthy] = tasksOf("healthy");
+    const other = { ...healthy, taskArn: healthy.taskArn.replace(OVERRIDDEN, "5b7d9f1a3c5e4b6d8f0a2c4e6b8d0f1a") };
+    const stopping = { ...overridden, desiredStatus: "STOPPED", lastStatus: "RUNNING", stopCode: "UserInitiated", stoppedReason: "Task stopped by user", stoppingAt: new Date(NOW - 30_000) };
+    const fields = "ml-worker.command (4 argument(s); --json has them), ml-worker.environment ML_WORKER_MODE, ML_WORKER_BATCH_SIZE, taskRoleArn arn:aws:iam::474221740916:role/zivohealth-production-oncall-debug";
+    expect(judgeTasks([other], [stopping])).toEqual([
+      {
+        check: "ECS tasks",
+        pass: false,
+        seen: `running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); told to stop, still running with overrides: task ${OVERRIDDEN}: ${fields}`,
+        todo: `a task started with overrides was told to stop and still runs (ECS stops it within the container's stop timeout): run with --wait`,
+        settles: true,
+        requests: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"],
+      },
+      {
+        check: "ECS stopped tasks",
+        pass: true,
+        seen: `1 × stopped by a user or an API call since the deployment started; started with overrides: task ${OVERRIDDEN}: ${fields}`,
+        todo: "",
+        settles: false,
+        requests: ["ecs:ListTasks", "ecs:DescribeTasks"],
+      },
+    ]);
+    // Stopped out of memory with a smaller memory: the failure still fails the row, said to be the overridden task's.
+    const oom = {
+      ...overridden,
+      overrides: { containerOverrides: [{ name: "ml-worker" }], inferenceAcceleratorOverrides: [], memory: "1024" },
+      desiredStatus: "STOPPED",
+      lastStatus: "STOPPED",
+      stopCode: "EssentialContainerExited",
+      stoppedReason: "Essential container in task exited",
+      containers: [{ ...overridden.containers[0], lastStatus: "STOPPED", exitCode: 137, reason: "OutOfMemoryError: Container killed due to memory usage" }],
+    };
+    const [tasksRow, stoppedRow] = judgeTasks([other], [oom]);
+    expect(tasksRow).toMatchObject({ pass: true, seen: "running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0)" });
+    expect(stoppedRow).toMatchObject({
+      pass: false,
+      seen:
+        "1 of 1 stopped since the deployment: 1 × out of memory; last: Essential container in task exited | OutOfMemoryError: Container killed due to memory usage (exit 137); " +
+        `started with overrides: task ${OVERRIDDEN}: memory 1024`,
+      todo:
+        `task ${OVERRIDDEN}, started with overrides (aws ecs run-task or start-task --overrides), stopped for a failure: ` +
+        "its overrides (named) may be the cause, not the task definition: start none that way in the service's group",
+      settles: false,
+    });
+  });
+
   // A revision of the stack's family registered by hand (ACTIVE, the same image) passed every row.
   it("a revision of the stack's family that is not the stack's: the task definition row names each field, and nothing else changes", async () => {
     const r = await verify("task-definition-drift", ["--wait", "600"]);

@@ -101,11 +101,23 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     // A running task started with overrides runs another command, environment or role than the task definition's:
     // a finding whatever else the row says, and waiting does not stop that task.
     const overridden = f.runningTasks?.ok ? f.runningTasks.value.flatMap((x) => overridesOf(x)) : [];
+    // One told to stop (listed under STOPPED) runs on until ECS stops it (the container's stop timeout): it fails the row too, until then.
+    const stoppingOverridden = f.stoppedTasks?.ok ? f.stoppedTasks.value.filter((x) => STILL_RUNS.has(x.lastStatus ?? "")).flatMap((x) => overridesOf(x)) : [];
     const ids = overridden.map((x) => x.id).join(" ");
     const tasksRow = (pass: boolean, seen: string, todo = "", settles = false) => {
-      if (overridden.length === 0) return row("ECS tasks", pass, seen, todo, settles);
-      const fix = `a task started with overrides (aws ecs run-task or start-task --overrides) runs something other than the task definition: stop it (aws ecs stop-task --cluster ${t.cluster.name} --task ${ids}), and start none that way in the service's group`;
-      row("ECS tasks", false, `${seen}; running with overrides: ${overridden.map((x) => `task ${x.id}: ${x.fields.join(", ")}`).join("; ")}`, pass ? fix : `${todo}; ${fix}`);
+      if (overridden.length === 0 && stoppingOverridden.length === 0) return row("ECS tasks", pass, seen, todo, settles);
+      const said = [seen];
+      const todos = pass ? [] : [todo];
+      if (overridden.length > 0) {
+        said.push(`running with overrides: ${overridesText(overridden)}`);
+        todos.push(`a task started with overrides (aws ecs run-task or start-task --overrides) runs something other than the task definition: stop it (aws ecs stop-task --cluster ${t.cluster.name} --task ${ids}), and start none that way in the service's group`);
+      }
+      if (stoppingOverridden.length > 0) {
+        said.push(`told to stop, still running with overrides: ${overridesText(stoppingOverridden)}`);
+        todos.push("a task started with overrides was told to stop and still runs (ECS stops it within the container's stop timeout): run with --wait");
+      }
+      // A running override stays until stopped; one told to stop goes by itself.
+      row("ECS tasks", false, said.join("; "), todos.join("; "), overridden.length === 0 && (pass || settles));
     };
     if (unhealthy.length > 0) {
       tasksRow(false, `${counts}${unread}`, `${unhealthy.length} running task(s) fail the container health check (/app/healthcheck.sh): read the logs (--logs 50)`, true);
@@ -168,7 +180,9 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const current = stopped.filter((x) => (x.createdAt?.getTime() ?? 0) >= since);
     const failures = current.map((x) => ({ task: x, ...stopCause(x) })).filter((x) => x.failure);
     const earlier = stopped.length - current.length;
-    const history = earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : "";
+    // A task started with overrides ran something other than the task definition: named, its stop judged as any other's.
+    const overriddenStopped = current.flatMap((x) => overridesOf(x));
+    const history = `${overriddenStopped.length > 0 ? `; started with overrides: ${overridesText(overriddenStopped)}` : ""}${earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : ""}`;
     // A stopped task ECS listed but did not describe may have stopped for a failure: unread, the row cannot pass.
     const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "STOPPED");
     const unread = undescribed.length > 0 ? undescribedText(undescribed, undescribed.length + stopped.length, "stopped") : "";
@@ -187,11 +201,21 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     } else {
       const causes = summarize(failures.map((x) => x.cause));
       const first = failures[0];
+      // A failure of a task started with overrides may be the overrides' (another command, less memory): the task definition's remedy is for the others.
+      const own = failures.filter((x) => overridesOf(x.task).length === 0);
+      const theirs = failures.flatMap((x) => overridesOf(x.task)).map((x) => x.id);
+      const todo = [
+        own.length > 0 ? todoForCause(own[0].cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined) : "",
+        theirs.length === 0
+          ? ""
+          : `${theirs.length === 1 ? "task" : "tasks"} ${theirs.join(" ")}, started with overrides (aws ecs run-task or start-task --overrides), stopped for a failure: ` +
+            `${theirs.length === 1 ? "its" : "their"} overrides (named) may be the cause, not the task definition: start none that way in the service's group`,
+      ];
       row(
         "ECS stopped tasks",
         false,
         `${failures.length} of ${current.length} stopped since the deployment: ${causes}; last: ${truncate(first.detail, 400)}${history}${unread ? `; not checked: ${unread}` : ""}`,
-        todoForCause(first.cause, f.taskDefinition?.ok ? f.taskDefinition.value.memory : undefined),
+        todo.filter(Boolean).join("; "),
       );
     }
   }
@@ -642,6 +666,9 @@ function todoForCause(cause: string, memory: string | undefined): string {
 }
 
 /** Tasks told to stop (scale-in, a deployment, a Spot reclaim) that still run: ECS counts them running and lists them under STOPPED. */
+/** A task's last status while its containers may still run: told to stop, it passes through these before STOPPED. */
+const STILL_RUNS = new Set(["RUNNING", "DEACTIVATING", "STOPPING"]);
+const overridesText = (tasks: readonly { id: string; fields: string[] }[]) => tasks.map((x) => `task ${x.id}: ${x.fields.join(", ")}`).join("; ");
 const stopping = (f: Facts) => (f.stoppedTasks?.ok ? f.stoppedTasks.value.filter((x) => x.lastStatus === "RUNNING").length : 0);
 const RUNNING_PAST_PAGES = `more running tasks listed than verify reads (${TASK_PAGES} pages of ecs:ListTasks); those past them were not read`;
 const shortDigest = (digest?: string) => (digest ? `${digest.slice(0, 19)}…` : "?");
