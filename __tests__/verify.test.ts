@@ -194,8 +194,8 @@ const PRODUCTION_DEFINITION = {
   memory: "3072",
   networkMode: "awsvpc",
   requiresCompatibilities: ["FARGATE"],
-  executionRoleArn: { atApply: "${aws_iam_role.iam_ecs_task_execution.arn}", roleName: "zivohealth-production-ecs-task-execution" },
-  taskRoleArn: { atApply: "${aws_iam_role.iam_ecs_task.arn}", roleName: "zivohealth-production-ecs-task" },
+  executionRoleArn: { atApply: "${aws_iam_role.iam_ecs_task_execution.arn}", roleName: "zivohealth-production-ecs-task-execution", rolePath: "/" },
+  taskRoleArn: { atApply: "${aws_iam_role.iam_ecs_task.arn}", roleName: "zivohealth-production-ecs-task", rolePath: "/" },
   containers: [
     {
       name: "ml-worker",
@@ -1678,11 +1678,9 @@ describe("stopped tasks' causes, in words", () => {
 describe("the task definition row: what the stack sets, field by field", () => {
   const ACCOUNT = "474221740916";
   const resources = { aws_iam_role: { exec: { name: "app-exec" } } };
-  const spec = stackTaskDefinition(
-    { family: "app", cpu: "1 vCPU", memory: "3 GB", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"], execution_role_arn: "${aws_iam_role.exec.arn}", tags: { Name: "app" } },
-    [{ name: "app", image: "x", cpu: 256, command: ["serve"], portMappings: [{ containerPort: 8000 }], healthCheck: { command: ["CMD", "true"] }, mountPoints: [] }],
-    resources,
-  );
+  const body = { family: "app", cpu: "1 vCPU", memory: "3 GB", network_mode: "awsvpc", requires_compatibilities: ["FARGATE"], execution_role_arn: "${aws_iam_role.exec.arn}", tags: { Name: "app" } };
+  const containers = [{ name: "app", image: "x", cpu: 256, command: ["serve"], portMappings: [{ containerPort: 8000 }], healthCheck: { command: ["CMD", "true"] }, mountPoints: [] }];
+  const spec = stackTaskDefinition(body, containers, resources);
   // DescribeTaskDefinition as AWS answers for that registration: its defaults filled in.
   const registered = {
     taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/app:1`,
@@ -1825,7 +1823,7 @@ describe("the task definition row: what the stack sets, field by field", () => {
   });
 
   // A role of the stack's name in another account passed: the ARN was judged by the name at its end alone.
-  it("a role ARN is judged by its name and account: the caller's, unread the revision's, neither not checked", () => {
+  it("a role ARN is judged by its name, path and account: the caller's, unread the revision's, neither not checked", () => {
     const t = targetOf("production", PRODUCTION);
     const live = JSON.parse(fs.readFileSync(path.join(FIXTURES, "healthy", "ecs.DescribeTaskDefinition.json"), "utf8")).taskDefinition;
     // account null: the caller's unread; revision null: an answer without the revision's ARN.
@@ -1835,8 +1833,13 @@ describe("the task definition row: what the stack sets, field by field", () => {
       );
     const stack = (account: string) => `taskRoleArn: the stack's arn:aws:iam::${account}:role/zivohealth-production-ecs-task (at apply: aws_iam_role.iam_ecs_task.arn)`;
     expect(roles("arn:aws:iam::474221740916:role/zivohealth-production-ecs-task")).toEqual([]);
-    // A path between role/ and the name is not judged.
-    expect(roles("arn:aws:iam::474221740916:role/service-role/zivohealth-production-ecs-task")).toEqual([]);
+    // The stack's roles set no path (Terraform's default, /): a role of the stack's name under another path is not the stack's.
+    expect(roles("arn:aws:iam::474221740916:role/service-role/zivohealth-production-ecs-task")).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::474221740916:role/service-role/zivohealth-production-ecs-task" (path /service-role/, not /)`,
+    ]);
+    expect(roles("arn:aws:iam::111122223333:role/a/b/zivohealth-production-ecs-task")).toEqual([
+      `${stack(ACCOUNT)}, live "arn:aws:iam::111122223333:role/a/b/zivohealth-production-ecs-task" (account 111122223333, not 474221740916; path /a/b/, not /)`,
+    ]);
     expect(roles("arn:aws:iam::111122223333:role/zivohealth-production-ecs-task")).toEqual([
       `${stack(ACCOUNT)}, live "arn:aws:iam::111122223333:role/zivohealth-production-ecs-task" (account 111122223333, not 474221740916)`,
     ]);
@@ -1858,6 +1861,27 @@ describe("the task definition row: what the stack sets, field by field", () => {
       `${stack("<account not read>")}, live "arn:aws:iam::474221740916:role/zivohealth-production-ecs-task" (account 474221740916 not checked: the account was not read (sts:GetCallerIdentity))`,
       "ml-worker.environment.ML_WORKER_SQS_QUEUE_URL: the stack's https://sqs.us-east-1.amazonaws.com/<account not read>/production-ml-worker (at apply: aws_sqs_queue.ml_worker_ml_worker.url), " +
         'live "https://sqs.us-east-1.amazonaws.com/474221740916/production-ml-worker" (account 474221740916 not checked: the account was not read (sts:GetCallerIdentity))',
+    ]);
+  });
+
+  // The path was not judged: a role ARN with a path passed where the stack makes none, and the stack's path was never read.
+  it("a role ARN's path is the stack's role's path: / unset, its literal path when set, not judged when known only at apply", () => {
+    const live = (executionRoleArn: string) => ({ ...registered, executionRoleArn });
+    const differences = (s: typeof spec, arn: string) => compareTaskDefinition(s, { name: "app", secrets: [] }, live(arn) as any, ACCOUNT, "us-east-1").differences.map((d) => `${d.stack}, live ${d.live}`);
+    const withPath = (path: unknown) => stackTaskDefinition(body, containers, { aws_iam_role: { exec: { name: "app-exec", path } } });
+    // Terraform's default, "/", written out: as unset.
+    expect(differences(withPath("/"), `arn:aws:iam::${ACCOUNT}:role/app-exec`)).toEqual([]);
+    expect(differences(withPath("/service-role/"), `arn:aws:iam::${ACCOUNT}:role/service-role/app-exec`)).toEqual([]);
+    expect(differences(withPath("/service-role/"), `arn:aws:iam::${ACCOUNT}:role/app-exec`)).toEqual([
+      `arn:aws:iam::${ACCOUNT}:role/service-role/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::${ACCOUNT}:role/app-exec" (path /, not /service-role/)`,
+    ]);
+    expect(differences(withPath("/service-role/"), `arn:aws:iam::${ACCOUNT}:role/ops/app-exec`)).toEqual([
+      `arn:aws:iam::${ACCOUNT}:role/service-role/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::${ACCOUNT}:role/ops/app-exec" (path /ops/, not /service-role/)`,
+    ]);
+    // A path known only at apply: the name and account judged, the path not.
+    expect(differences(withPath("${var.role_path}"), `arn:aws:iam::${ACCOUNT}:role/ops/app-exec`)).toEqual([]);
+    expect(differences(withPath("${var.role_path}"), "arn:aws:iam::111122223333:role/ops/app-exec")).toEqual([
+      `arn:aws:iam::${ACCOUNT}:role/<path known at apply>/app-exec (at apply: aws_iam_role.exec.arn), live "arn:aws:iam::111122223333:role/ops/app-exec" (account 111122223333, not ${ACCOUNT})`,
     ]);
   });
 

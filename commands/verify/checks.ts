@@ -294,24 +294,26 @@ export function parseQueueArn(arn: string): QueuePlace | undefined {
   return m ? { region: m[1], account: m[2], name: m[3] } : undefined;
 }
 
-/** `arn:aws:iam::<account>:role[/<path>]/<name>`: the account and the name (the path is not judged). */
-export function parseRoleArn(arn: string): { account: string; name: string } | undefined {
-  const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
-  return m ? { account: m[1], name: m[2] } : undefined;
+/** `arn:aws:iam::<account>:role<path><name>`: the account, the path (`/`, or `/service-role/`: it begins and ends with `/`) and the name. */
+export function parseRoleArn(arn: string): { account: string; path: string; name: string } | undefined {
+  const m = /^arn:aws[a-z-]*:iam::(\d{12}):role(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,64})$/.exec(arn);
+  return m ? { account: m[1], path: m[2], name: m[3] } : undefined;
 }
 
 /**
- * How `place` (a queue, or a role: no region) differs from the stack's: `account 111122223333, not 474221740916`, ...;
- * empty when it is the stack's. `want.account` undefined: the account was not read, and the place cannot be the stack's.
+ * How `place` (a queue, or a role: no region, a path) differs from the stack's: `account 111122223333, not 474221740916`, ...;
+ * empty when it is the stack's. `want.account` undefined: the account was not read, and the place cannot be the stack's;
+ * `want.path` undefined: the path is not judged (a queue has none; a role's known only at apply).
  */
 export function placeDifferences(
-  place: { readonly region?: string; readonly account: string; readonly name: string },
-  want: { readonly region?: string; readonly account: string | undefined; readonly name: string },
+  place: { readonly region?: string; readonly account: string; readonly path?: string; readonly name: string },
+  want: { readonly region?: string; readonly account: string | undefined; readonly path?: string; readonly name: string },
 ): string[] {
   return [
     ...(want.account === undefined ? [`account ${place.account} not checked: the account was not read (sts:GetCallerIdentity)`] : []),
     ...(want.account !== undefined && place.account !== want.account ? [`account ${place.account}, not ${want.account}`] : []),
     ...(place.region !== want.region ? [`region ${place.region}, not ${want.region}`] : []),
+    ...(want.path !== undefined && place.path !== want.path ? [`path ${place.path}, not ${want.path}`] : []),
     ...(place.name !== want.name ? [`name ${place.name}, not ${want.name}`] : []),
   ];
 }

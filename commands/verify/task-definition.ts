@@ -15,6 +15,8 @@ export interface AtApply {
   readonly hostWithoutPort?: true;
   /** A role's ARN: the stack's role of this name, in the caller's account. */
   readonly roleName?: string;
+  /** That role's path (`/` when the stack sets none, Terraform's default); absent when known only at apply (not judged). */
+  readonly rolePath?: string;
   /** A queue's URL: the stack's queue of this name, in the caller's account and the stack's region. */
   readonly queueName?: string;
 }
@@ -91,7 +93,10 @@ export function stackValue(value: unknown, resources: Resources): StackValue | u
   if (ref && typeof name === "string" && name !== "" && !name.includes("${")) {
     const [, type, , attr] = ref;
     if (attr === "name" || (type === "aws_cloudwatch_log_group" && attr === "id")) return name;
-    if (type === "aws_iam_role" && attr === "arn") return { atApply: text, roleName: name };
+    if (type === "aws_iam_role" && attr === "arn") {
+      const path: unknown = resources[ref[1]][ref[2]].path ?? "/";
+      return { atApply: text, roleName: name, ...(typeof path === "string" && !path.includes("${") ? { rolePath: path } : {}) };
+    }
     if (type === "aws_sqs_queue" && (attr === "url" || attr === "id")) return { atApply: text, queueName: name };
   }
   if (ENDPOINT_HOST.test(text)) return { atApply: text, hostWithoutPort: true };
@@ -235,14 +240,14 @@ export function compareTaskDefinition(
   // A queue's URL or a role's ARN: the stack's place, or a difference naming each part that differs.
   const place = (name: string, stack: AtApply, value: unknown, secretName?: string) => {
     const queue = stack.queueName !== undefined;
-    const want = queue ? { region, account: stackAccount, name: stack.queueName ?? "" } : { account: stackAccount, name: stack.roleName ?? "" };
+    const want = queue ? { region, account: stackAccount, name: stack.queueName ?? "" } : { account: stackAccount, path: stack.rolePath, name: stack.roleName ?? "" };
     const got = typeof value !== "string" ? undefined : queue ? parseQueueUrl(value) : parseRoleArn(value);
     const wrong = got ? placeDifferences(got, want) : value === undefined ? [] : [queue ? "not an SQS queue URL" : "not an IAM role ARN"];
     if (got && wrong.length === 0) return;
     const at = `(at apply: ${expression(stack.atApply)})`;
     differences.push({
       field: name,
-      stack: queue ? `https://sqs.${region}.amazonaws.com/${shownAccount}/${want.name} ${at}` : `arn:aws:iam::${shownAccount}:role/${want.name} ${at}`,
+      stack: queue ? `https://sqs.${region}.amazonaws.com/${shownAccount}/${want.name} ${at}` : `arn:aws:iam::${shownAccount}:role${stack.rolePath ?? "/<path known at apply>/"}${want.name} ${at}`,
       live: secretName !== undefined && redactsName(secretName) && value !== undefined ? REDACTED : `${show(value)}${wrong.length > 0 ? ` (${wrong.join("; ")})` : ""}`,
     });
   };
