@@ -992,9 +992,9 @@ describe("npm run verify against the recordings", () => {
   const tasksOf = (scenario: string) =>
     JSON.parse(fs.readFileSync(path.join(FIXTURES, scenario, "ecs.DescribeTasks.json"), "utf8"), (k, v) => (k.endsWith("At") && typeof v === "number" ? new Date(v * 1000) : v)).tasks;
   const OVERRIDDEN = "3f9c2b7e5d1a4c8e9b6f0a2d4e6c8b1a";
-  const judgeTasks = (running: object[], stopped: object[]) =>
+  const judgeTasks = (running: object[], stopped: object[], runningCount = 1) =>
     judge(
-      { service: { ok: true, value: { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 1, runningCount: 1, deployments: [] } }, runningTasks: { ok: true, value: running }, stoppedTasks: { ok: true, value: stopped }, undescribedTasks: [] },
+      { service: { ok: true, value: { serviceName: "production-ml-worker", status: "ACTIVE", desiredCount: 1, runningCount, deployments: [] } }, runningTasks: { ok: true, value: running }, stoppedTasks: { ok: true, value: stopped }, undescribedTasks: [] },
       { target: targetOf("production", PRODUCTION), account: "474221740916", now: new Date(NOW), made: new Set(["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"]) },
     ).filter((x) => x.check === "ECS tasks" || x.check === "ECS stopped tasks");
   const STOP_OVERRIDDEN =
@@ -1024,6 +1024,13 @@ describe("npm run verify against the recordings", () => {
     // One field alone is enough: the task's memory.
     task.overrides = { containerOverrides: [{ name: "ml-worker" }], inferenceAcceleratorOverrides: [], memory: "4096" };
     expect(judgeTasks([task], [])[0].seen).toBe(`running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0); running with overrides: task ${OVERRIDDEN}: memory 4096`);
+    // Beside fewer tasks listed than ECS counts (a row that waits): the override named too, and it stops --wait.
+    expect(judgeTasks([task], [], 2)[0]).toMatchObject({
+      pass: false,
+      seen: `running 2 of desired 1; health 1 × HEALTHY (sqs mode, min 0); the tasks' health not checked: ecs:ListTasks listed 1 running task(s) of the 2 ECS counts; running with overrides: task ${OVERRIDDEN}: memory 4096`,
+      todo: `ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait; ${STOP_OVERRIDDEN}`,
+      settles: false,
+    });
   });
 
   // Stopped tasks' overrides were not judged: one told to stop (stop-task, as the row says) still ran with them for up to

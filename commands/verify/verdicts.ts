@@ -125,8 +125,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       tasksRow(false, counts, `${t.workerMode} mode needs one task always: set mlWorker.minCapacity to 1 or more (config/environments.ts) and deploy`);
     } else if (desired < floor) {
       // Autoscaling never sets desired below the scalable target's minimum: below the stack's (its scheduled actions' lowest), the live minimum is not the stack's.
-      row(
-        "ECS tasks",
+      tasksRow(
         false,
         `${counts}; desired ${desired} is below the stack's minimum ${floor}`,
         "Application Auto Scaling holds desired at or above the scalable target's minimum: after a deploy that raised it, run with --wait; if it stays, the live minimum is not the stack's or scaling is suspended (aws application-autoscaling describe-scalable-targets --service-namespace ecs): deploy the stack",
@@ -148,8 +147,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
       tasksRow(false, `${counts}; the tasks' health not checked: ${RUNNING_PAST_PAGES}`, "see the service's tasks (aws ecs list-tasks --desired-status RUNNING): far more than the service's maximum", true);
     } else if (running > listed) {
       // ECS counts tasks it did not list: their health is unread.
-      row(
-        "ECS tasks",
+      tasksRow(
         false,
         `${counts}; the tasks' health not checked: ecs:ListTasks listed ${listed} running task(s) of the ${running} ECS counts`,
         "ECS's counts and its task list disagree for a moment as tasks start and stop: run verify again, or with --wait",
