@@ -1,5 +1,5 @@
 // synth-diff's masking of secrets inside texts (lib/tf-diff-mask.ts): a URL's
-// password or token user, a well-known token, a PEM private key, a value on the lines after a secret-like YAML
+// password or token user, a user:password@host, base64 of a secret, a well-known token, a PEM private key, a value on the lines after a secret-like YAML
 // key; in template assets' diff lines, in attribute values old -> new and in
 // the bodies of blocks added or removed (Markdown and JSON alike); and the
 // content of an asset that a block added or removed whole names.
@@ -121,6 +121,43 @@ describe("a well-known token shape", () => {
     ]) {
       expect(maskSecretLine(line)).toBe(line);
     }
+  });
+});
+
+describe("a user:password@host without a scheme", () => {
+  it("has its password masked to the last @, user and host kept (NAME=value, a proxy, a JSON string)", () => {
+    expect(maskSecretLine("DATABASE=zivo:pa55w0rd@db.internal:5432/app")).toBe("DATABASE=zivo:(sensitive)@db.internal:5432/app");
+    expect(maskSecretLine("export https_proxy=bot:pa55@w0rd@proxy.internal:3128")).toBe("export https_proxy=bot:(sensitive)@proxy.internal:3128");
+    expect(maskSecretLine('{"dsn":"zivo:pa55w0rd@db:5432/app","to":"ops@zivohealth.ai"}')).toBe('{"dsn":"zivo:(sensitive)@db:5432/app","to":"ops@zivohealth.ai"}');
+  });
+
+  it("is not a user@host, an e-mail, mailto: or npm:, an image digest, nor a placeholder or empty password", () => {
+    const lines = ["git@github.com:zivo/x.git", "scp app.tar ec2-user@10.0.1.5:/tmp", "mailto:ops@zivohealth.ai", "deno add npm:zod@canary"];
+    lines.push(`image: redis:7@sha256:${"ab".repeat(32)}`, "DATABASE=zivo:${db_password}@db:5432/app", "DATABASE=$DB_USER:$DB_PASS@db/app", "zivo:@db");
+    for (const line of lines) expect(maskSecretLine(line)).toBe(line);
+  });
+});
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe("base64 that decodes to a secret", () => {
+  it("is masked whole: a PEM private key, user:password, a URL with a password", () => {
+    const key = b64(`${KEY.join("\n")}\n`);
+    const cert = b64(CERT.join("\n"));
+    expect(maskLines(["data:", `  tls.key: ${key}`, `  tls.crt: ${cert}`, `  auth: ${b64("zivo:pa55w0rd")}`, `  url: ${b64("postgres://zivo:pa55w0rd@db/app")}`].join("\n"))).toEqual([
+      "data:",
+      "  tls.key: (sensitive)",
+      `  tls.crt: ${cert}`,
+      "  auth: (sensitive)",
+      "  url: (sensitive)",
+    ]);
+    expect(maskSecretLine(`echo ${key} | base64 -d > key.pem`)).toBe("echo (sensitive) | base64 -d > key.pem");
+  });
+
+  it("is shown when it decodes to anything else: a certificate, JSON, text, bytes", () => {
+    const lines = [`  tls.crt: ${b64(CERT.join("\n"))}`, `  private: "${b64('{"schema_version":"2"}')}"`, `  motd: ${b64("welcome to zivo: be kind")}`];
+    lines.push("  hash: B784A75E3D84832B2139173A3381AC93", "  digest: 8f2a9c1d0b7e6f5a4c3b2a1d0e9f8a7b6c5d4e3f");
+    for (const line of lines) expect(maskSecretLine(line)).toBe(line);
   });
 });
 

@@ -1,7 +1,8 @@
-// Secrets known by their shape, not their name: a URL's password, a URL's user that is a token, and the
-// well-known token formats (AWS access key ids, GitHub, GitLab, Slack, OpenAI and Stripe keys) anywhere in a
-// line. One table for synth-diff (lib/tf-diff-mask.ts) and verify (commands/verify/redact.ts), so the two
-// never disagree on what is a secret; each passes its own replacement text. Pure.
+// Secrets known by their shape, not their name: a URL's password, a URL's user that is a token, the password
+// of a `user:password@host` without a scheme, the well-known token formats (AWS access key ids, GitHub,
+// GitLab, Slack, OpenAI and Stripe keys), and base64 that decodes to a secret, anywhere in a line. One
+// table for synth-diff (lib/tf-diff-mask.ts) and verify (commands/verify/redact.ts), so the two never
+// disagree on what is a secret; each passes its own replacement text. Pure.
 import { isPureReference } from "../policy/template";
 
 /**
@@ -58,17 +59,52 @@ const URL_AUTHORITY = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*)(?::(
 const URL_AUTHORITY_RAW = /([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s:/?#@"'\\]*)(?::([^\s/]*))?@/g;
 
 /**
+ * `user:password@host` with no scheme (`DATABASE=zivo:pa55w0rd@db:5432/app`, `https_proxy=bot:pw@proxy:3128`):
+ * the user starts a word (after whitespace, `=`, a quote, `(` `,` `[` `{` `;` `|` `>`, or the line's start; not after
+ * `/`, so a URL's authority is left to URL_AUTHORITY), is made of `[A-Za-z0-9._~%+${}-]`, and the password
+ * runs from its `:` to the last `@` before whitespace, `/`, a quote or a backslash (raw: whitespace or `/`)
+ * that a host's first character follows. Not one: `mailto:`, `sip:`, `xmpp:`, `npm:`, `jsr:` (a scheme without `//`) and an
+ * image digest (`redis:7@sha256:...`).
+ */
+const BARE_CREDENTIALS = /(?<![^\s="'(,[{;|>])(?!(?:mailto|sips?|xmpp|npm|jsr):)([A-Za-z0-9._~%+${}-]+):([^\s/"'\\]*)@(?=[A-Za-z0-9[])(?!sha(?:256|384|512):)/g;
+const BARE_CREDENTIALS_RAW = /(?<![^\s="'(,[{;|>])(?!(?:mailto|sips?|xmpp|npm|jsr):)([A-Za-z0-9._~%+${}-]+):([^\s/]*)@(?=[A-Za-z0-9[])(?!sha(?:256|384|512):)/g;
+
+/**
+ * Standard base64 of 12 or more characters (a multiple of 4, `=` padding allowed), not inside a longer run of
+ * base64 characters: what BASE64_SECRET decodes. URL-safe base64 (`-` `_`) is not read.
+ */
+const BASE64 = /(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?(?![A-Za-z0-9+/=])/g;
+/** A PEM block's BEGIN whose label says PRIVATE or SECRET. */
+export const PEM_PRIVATE_BEGIN = /-----BEGIN ([A-Z0-9 ]*(?:PRIVATE|SECRET)[A-Z0-9 ]*)-----/;
+
+/**
+ * Whether base64 text decodes to a secret: a PEM private key's BEGIN line (whole or the start of one), or
+ * printable text that is `user:password` (HTTP Basic, a docker config's `auth`: no whitespace, a `:` with
+ * something on each side, no quote, bracket, brace, `(`, `)`, `,`, `;`, `<` or `>` before it, so JSON is not one) or that holds a secret known by its shape (a URL's password, a token).
+ */
+export function decodesToSecret(base64: string): boolean {
+  const text = Buffer.from(base64, "base64").toString("latin1");
+  if (PEM_PRIVATE_BEGIN.test(text)) return true;
+  if (!/^[\x20-\x7e\t\r\n]+$/.test(text)) return false;
+  return /^[^\s:"'{}[\](),;<>]+:\S+$/.test(text.trim()) || maskSecretShapes(text, "\u0000", true) !== text;
+}
+
+/**
  * A line with every secret known by its shape replaced by `mask`: a URL's password (unless empty, already
- * `mask`, or a reference), a URL's user when isTokenLikeUser (the password with it too, if any), and every
- * TOKEN. User names and hosts stay visible. `raw`: the line is a value as it is, not JSON text (verify).
+ * `mask`, or a reference), a URL's user when isTokenLikeUser (the password with it too, if any), the password
+ * of a `user:password@host` without a scheme (BARE_CREDENTIALS, same exceptions), every TOKEN, and base64
+ * that decodes to a secret (decodesToSecret), whole. User names and hosts stay visible. `raw`: the line is a
+ * value as it is, not JSON text (verify).
  */
 export function maskSecretShapes(line: string, mask: string, raw = false): string {
+  const shown = (password: string) => password === "" || password === mask || isReference(password);
   return line
     .replace(raw ? URL_AUTHORITY_RAW : URL_AUTHORITY, (_whole, scheme: string, user: string, password: string | undefined) => {
       const shownUser = user !== mask && isTokenLikeUser(user) ? mask : user;
       if (password === undefined) return `${scheme}${shownUser}@`;
-      const shownPassword = password === "" || password === mask || isReference(password) ? password : mask;
-      return `${scheme}${shownUser}:${shownPassword}@`;
+      return `${scheme}${shownUser}:${shown(password) ? password : mask}@`;
     })
-    .replace(TOKEN, mask);
+    .replace(raw ? BARE_CREDENTIALS_RAW : BARE_CREDENTIALS, (whole, user: string, password: string) => (shown(password) ? whole : `${user}:${mask}@`))
+    .replace(TOKEN, mask)
+    .replace(BASE64, (run) => (decodesToSecret(run) ? mask : run));
 }
