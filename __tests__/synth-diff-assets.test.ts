@@ -1,9 +1,12 @@
 // synth-diff's view into template assets, on hand-written cdk.tf.json pairs and
 // asset files in memory: the line diff under the attribute (Markdown and JSON),
 // secret-like values masked, binary and large files named, the same content
-// under a new hash said in one line, an asset on one side named, the cut.
+// under a new hash said in one line, an asset on one side named, the cut; what
+// the masking reads over lines (values continued, YAML collections, a wrapped
+// base64 key) and what it leaves as written (the production templates).
 import { Json, diffDocuments } from "../lib/tf-diff";
 import { ASSET_DIFF_LIMIT, ASSET_LINE_LIMIT, AssetFile, maskSecretLine, readAssetFiles, withAssetChanges } from "../lib/tf-diff-assets";
+import { maskLines } from "../lib/tf-diff-mask";
 import { MARKDOWN_LIMIT, ReportMeta, fitMarkdown, markdownLines, renderJson } from "../lib/tf-diff-report";
 import * as fs from "fs";
 import * as path from "path";
@@ -143,4 +146,94 @@ it("reads a synthesized stack folder's asset files by their path in the expressi
   fs.writeFileSync(path.join(dir, "cdk.tf.json"), "{}");
   expect(readAssetFiles(dir)).toEqual(new Map([[at(OLD), { size: 172, content: Buffer.from(COMPOSE) }]]));
   expect(readAssetFiles(path.join(dir, "none"))).toEqual(new Map());
+});
+
+/** A text's lines as the masking shows them. */
+const masked = (...lines: string[]) => maskLines(lines.join("\n"));
+
+describe("a secret-named value that goes on to the next lines", () => {
+  it("is masked line by line in a heredoc, each line by its own name", () => {
+    expect(masked("cat > .env <<EOF", "POSTGRES_PASSWORD=pa55w0rd", "DATABASE_URL=postgres://zivo:pa55w0rd@db/app", "POSTGRES_USER=zivo", "EOF")).toEqual([
+      "cat > .env <<EOF",
+      "POSTGRES_PASSWORD=(sensitive)",
+      "DATABASE_URL=postgres://zivo:(sensitive)@db/app",
+      "POSTGRES_USER=zivo",
+      "EOF",
+    ]);
+  });
+
+  it("is masked past a \\ ending its line: the next line, and the next while a line is one word ending in \\", () => {
+    expect(masked("export API_TOKEN=\\", "abc123def456", "NEXT=1")).toEqual(["export API_TOKEN=(sensitive)", "(sensitive)", "NEXT=1"]);
+    expect(masked("API_TOKEN=abc\\", "123\\", "def", "NEXT=1")).toEqual(["API_TOKEN=(sensitive)", "(sensitive)", "(sensitive)", "NEXT=1"]);
+    expect(masked("docker run -e API_TOKEN=abc\\", "123 \\", "  -p 80:80 zivo/api")).toEqual(["docker run -e API_TOKEN=(sensitive)", "(sensitive)", "  -p 80:80 zivo/api"]);
+  });
+
+  it("is masked to its closing quote when the quote is not closed on its line, and past an escaped quote", () => {
+    expect(masked('export API_TOKEN="abc123', 'def456" NEXT=1', "PORT=80")).toEqual(['export API_TOKEN="(sensitive)', '(sensitive)" NEXT=1', "PORT=80"]);
+    expect(masked("api:", '  password: "hunter2', '    more-hunter2"', "  port: 80")).toEqual(["api:", '  password: "(sensitive)', '    (sensitive)"', "  port: 80"]);
+    expect(masked("password: 'it''s", "  s3cr3t'", "port: 80")).toEqual(["password: '(sensitive)", "  (sensitive)'", "port: 80"]);
+    expect(maskSecretLine('{"password":"ab\\"cd-s3cr3t","port":80}')).toBe('{"password":"(sensitive)","port":80}');
+    expect(maskSecretLine("password: 'ab''cd-s3cr3t'")).toBe("password: '(sensitive)'");
+    expect(maskSecretLine("tokens: [t0k-a, t0k-b] # rotated")).toBe("tokens: (sensitive) # rotated");
+    // A quote that closes the string the name is in: no value, nothing goes on.
+    expect(masked('grep -q "^API_TOKEN=" .env || echo missing', "PORT=80")).toEqual(['grep -q "^API_TOKEN=" .env || echo missing', "PORT=80"]);
+  });
+
+  it("is masked on the lines deeper than a secret-like YAML entry (a plain scalar continued), up to one no deeper", () => {
+    const yaml = ["api:", "  password: hunter2", "    more-hunter2", "  port: 80", "  environment:", "    - DB_PASSWORD=hunter2", "      hunter2-continued", "    - MODE=sqs"];
+    expect(masked(...yaml)).toEqual(["api:", "  password: (sensitive)", "    (sensitive)", "  port: 80", "  environment:", "    - DB_PASSWORD=(sensitive)", "      (sensitive)", "    - MODE=sqs"]);
+  });
+});
+
+describe("a list or mapping under a secret-like YAML key other than secrets:", () => {
+  it("has each item's or entry's value masked, its - and key: shown; a block scalar in it masked whole", () => {
+    const yaml = ["passwords:", "  - hunter2", '  - "hunter3"', "  - ${DB_PASSWORD}", "api_keys:", "  # rotated monthly", "  stripe: k3y-0", "  internal:", "    - k3y-1", "  pem: |", "    bl0ck", "port: 80"];
+    expect(masked(...yaml)).toEqual([
+      "passwords:",
+      "  - (sensitive)",
+      "  - (sensitive)",
+      "  - ${DB_PASSWORD}",
+      "api_keys:",
+      "  # rotated monthly",
+      "  stripe: (sensitive)",
+      "  internal:",
+      "    - (sensitive)",
+      "  pem: |",
+      "    (sensitive)",
+      "port: 80",
+    ]);
+  });
+
+  it("is shown under compose's secrets: (a service's list of names, the top-level map of definitions)", () => {
+    const yaml = ["services:", "  api:", "    secrets:", "      - db_password", "      - source: api_token", "        target: /run/secrets/api", "secrets:", "  db_password:", "    file: ./db_password.txt", "  api_token:", "    environment: API_TOKEN"];
+    expect(masked(...yaml)).toEqual(yaml);
+  });
+});
+
+it("masks the lines of a base64 private key wrapped over lines, up to the one that decodes to its END", () => {
+  const key = Buffer.from("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nk3yM4t3r1aLs3cr3tL1n3==\n-----END PRIVATE KEY-----\n").toString("base64");
+  const wrapped = key.match(/.{1,76}/g)!;
+  expect(wrapped).toHaveLength(3);
+  expect(masked("base64 -d > /etc/tls.key <<DONE", ...wrapped, "DONE", "chmod 600 /etc/tls.key")).toEqual([
+    "base64 -d > /etc/tls.key <<DONE",
+    "(sensitive)",
+    "(sensitive)",
+    "(sensitive)",
+    "DONE",
+    "chmod 600 /etc/tls.key",
+  ]);
+});
+
+it("shows a secret-like name's true or false and a whole number under a MAX, MIN, NUM or LIMIT name; the production templates as written", () => {
+  expect(masked("PRESCRIPTION_CLINICAL_VISION_MAX_TOKENS=4000", "REQUIRE_API_KEY=true", "persist-credentials: false", "DB_PASSWORD=4000", "MAX_TOKENS=abc")).toEqual([
+    "PRESCRIPTION_CLINICAL_VISION_MAX_TOKENS=4000",
+    "REQUIRE_API_KEY=true",
+    "persist-credentials: false",
+    "DB_PASSWORD=(sensitive)",
+    "MAX_TOKENS=(sensitive)",
+  ]);
+  for (const file of ["user_data_minimal.sh.tpl", "docker-compose.yml.tpl"]) {
+    const text = fs.readFileSync(path.join(__dirname, "..", "modules", "compute", file), "utf8");
+    expect(maskLines(text)).toEqual(text.split("\n"));
+  }
 });

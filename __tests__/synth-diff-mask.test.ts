@@ -237,7 +237,7 @@ describe("a value on the lines after its secret-like YAML key", () => {
     ]);
   });
 
-  it("is not looked for under other keys, nor in a mapping or list under a secret-like key (compose's secrets: lists names); a placeholder is shown", () => {
+  it("is not looked for under other keys, nor under compose's secrets: (names), nor under a key with nothing deeper; a placeholder is shown", () => {
     const yaml = [
       "services:",
       "  api:",
