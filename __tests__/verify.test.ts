@@ -1602,6 +1602,9 @@ describe("secrets known by their shape, as synth-diff masks them", () => {
     for (const v of values) expect(maskSecretLine(v).split("(sensitive)").join(REDACTED)).toBe(printableValue("REPO", v));
     // A value as it is, not JSON text: a quote or backslash in a password is part of it (synth-diff's JSON lines end it there).
     expect(printableValue("REPO", 'postgresql://zivo:Pg"q\\b-1@db.internal:5432/z')).toBe("postgresql://zivo:(redacted by verify)@db.internal:5432/z");
+    // Without a scheme alike (the quote and backslash in it too), and base64 of user:password whole.
+    expect(printableValue("REPO", 'zivo:Pg"q\\b-1@db.internal:5432/z')).toBe("zivo:(redacted by verify)@db.internal:5432/z");
+    expect(printableArguments(["--auth", Buffer.from("zivo:pa55w0rd").toString("base64")])).toEqual(["--auth", "(redacted by verify)"]);
   });
 
   it("leave user names, near-misses and addresses shown, as synth-diff does", () => {
