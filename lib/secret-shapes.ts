@@ -98,13 +98,17 @@ export function decodesToSecret(base64: string): boolean {
  */
 export function maskSecretShapes(line: string, mask: string, raw = false): string {
   const shown = (password: string) => password === "" || password === mask || isReference(password);
-  return line
-    .replace(raw ? URL_AUTHORITY_RAW : URL_AUTHORITY, (_whole, scheme: string, user: string, password: string | undefined) => {
-      const shownUser = user !== mask && isTokenLikeUser(user) ? mask : user;
-      if (password === undefined) return `${scheme}${shownUser}@`;
-      return `${scheme}${shownUser}:${shown(password) ? password : mask}@`;
-    })
-    .replace(raw ? BARE_CREDENTIALS_RAW : BARE_CREDENTIALS, (whole, user: string, password: string) => (shown(password) ? whole : `${user}:${mask}@`))
+  // Most lines hold no `@`: neither credentials' pattern is tried on them (the URL's scheme is tried at every letter).
+  const credentials = line.includes("@")
+    ? line
+        .replace(raw ? URL_AUTHORITY_RAW : URL_AUTHORITY, (_whole, scheme: string, user: string, password: string | undefined) => {
+          const shownUser = user !== mask && isTokenLikeUser(user) ? mask : user;
+          if (password === undefined) return `${scheme}${shownUser}@`;
+          return `${scheme}${shownUser}:${shown(password) ? password : mask}@`;
+        })
+        .replace(raw ? BARE_CREDENTIALS_RAW : BARE_CREDENTIALS, (whole, user: string, password: string) => (shown(password) ? whole : `${user}:${mask}@`))
+    : line;
+  return credentials
     .replace(TOKEN, mask)
     .replace(BASE64, (run) => (decodesToSecret(run) ? mask : run));
 }
