@@ -18,7 +18,9 @@ export interface TemplatePart {
  * A sequence ends at its matching `}`: nested braces, HCL string literals
  * (with their escapes and own nested `${}`) inside it are skipped. `$${` and
  * `%%{` are escapes for a literal `${` / `%{` and stay literal. An unterminated
- * sequence is kept as literal text.
+ * sequence is kept as literal text, with the rest of the text: Terraform rejects
+ * the template there, and looking for a sequence's end from every later `${`
+ * took seconds for a few thousand of them (each read to the end of the text).
  */
 export function splitTemplate(text: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
@@ -33,13 +35,15 @@ export function splitTemplate(text: string): TemplatePart[] {
     }
     if ((c === "$" || c === "%") && text[i + 1] === "{") {
       const end = sequenceEnd(text, i);
-      if (end > 0) {
-        if (literal) parts.push({ kind: "literal", text: literal });
-        literal = "";
-        parts.push({ kind: "interpolation", text: text.slice(i, end) });
-        i = end;
-        continue;
+      if (end < 0) {
+        literal += text.slice(i);
+        break;
       }
+      if (literal) parts.push({ kind: "literal", text: literal });
+      literal = "";
+      parts.push({ kind: "interpolation", text: text.slice(i, end) });
+      i = end;
+      continue;
     }
     literal += c;
     i++;
