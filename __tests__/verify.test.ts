@@ -143,7 +143,7 @@ const HEALTHY_TABLE = `verify production: 20 of 20 checks pass (us-east-1, accou
 | ECS service | PASS | production-ml-worker: ACTIVE |  |
 | ECS tasks | PASS | running 1 of desired 1; health 1 × HEALTHY (sqs mode, min 0) |  |
 | ECS deployment | PASS | production-ml-worker:4: COMPLETED (started 2025-10-21T11:30:00Z) |  |
-| ECS stopped tasks | PASS | none since the deployment started; 1 stopped before this deployment, not judged |  |
+| ECS stopped tasks | PASS | none since the deployment started; 1 started before this deployment, not judged |  |
 | task definition | PASS | production-ml-worker:4 as the stack defines it: cpu 512, memory 3072, awsvpc, FARGATE, execution and task roles; ml-worker: 38 environment variables, 3 secrets, log driver awslogs, health check; not comparable offline: ml-worker.environment.POSTGRES_PORT, ml-worker.environment.POSTGRES_DB (known only at apply) |  |
 | image path | PASS | 474221740916.dkr.ecr.us-east-1.amazonaws.com/zivohealth-production-ml-worker:latest |  |
 | image in ECR | PASS | zivohealth-production-ml-worker:latest = sha256:4f53cda18c2b…, pushed 2025-10-21T11:12:05Z |  |
@@ -818,7 +818,7 @@ describe("npm run verify against the recordings", () => {
       [
         "ECS stopped tasks",
         "FAIL",
-        "1 of 1 stopped since the deployment: 1 × out of memory; last: Essential container in task exited \\| OutOfMemoryError: Container killed due to memory usage (exit 137); 1 stopped before this deployment, not judged",
+        "1 of 1 stopped since the deployment: 1 × out of memory; last: Essential container in task exited \\| OutOfMemoryError: Container killed due to memory usage (exit 137); 1 started before this deployment, not judged",
         "the worker needs more than 3072 MiB: raise mlWorker.memoryMiB (config/environments.ts) and deploy",
       ],
     ]);
@@ -1221,7 +1221,7 @@ describe("npm run verify against the recordings", () => {
         "ECS stopped tasks",
         "not checked: ecs:DescribeTasks could not describe 2 of 3 stopped task(s): arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/c5d7e9f1a3b54c6d8e0f2a4b6c8d0e1f (MISSING), " +
           "arn:aws:ecs:us-east-1:474221740916:task/production-ml-worker-cluster/d2f4a6c8e0b14d3f5a7c9e1b3d5f7a9c (not in the answer); " +
-          "of those described, none since the deployment started; 1 stopped before this deployment, not judged",
+          "of those described, none since the deployment started; 1 started before this deployment, not judged",
         `ECS listed the tasks but did not describe them (${missing}; not in the answer: ECS returned neither the task nor a failure for it): ${then}`,
         true,
       ],

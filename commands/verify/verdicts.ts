@@ -180,7 +180,7 @@ function judgeEcs(j: Judging, service: Service | undefined, queue: QueueFacts | 
     const earlier = stopped.length - current.length;
     // A task started with overrides ran something other than the task definition: named, its stop judged as any other's.
     const overriddenStopped = current.flatMap((x) => overridesOf(x));
-    const history = `${overriddenStopped.length > 0 ? `; started with overrides: ${overridesText(overriddenStopped)}` : ""}${earlier > 0 ? `; ${earlier} stopped before this deployment, not judged` : ""}`;
+    const history = `${overriddenStopped.length > 0 ? `; started with overrides: ${overridesText(overriddenStopped)}` : ""}${earlier > 0 ? `; ${earlier} started before this deployment, not judged` : ""}`;
     // A stopped task ECS listed but did not describe may have stopped for a failure: unread, the row cannot pass.
     const undescribed = (f.undescribedTasks ?? []).filter((x) => x.status === "STOPPED");
     const unread = undescribed.length > 0 ? undescribedText(undescribed, undescribed.length + stopped.length, "stopped") : "";
