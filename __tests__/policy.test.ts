@@ -444,6 +444,39 @@ describe("rules", () => {
     ]);
   });
 
+  test("IAM: AWS managed policies attached by ARN are judged by what they allow (AdministratorAccess is ZH-IAM-ADMIN)", () => {
+    const admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    const f = checkTerraform({
+      resource: {
+        aws_iam_role_policy_attachment: {
+          admin: { role: "r", policy_arn: admin },
+          partition: { role: "r", policy_arn: "arn:${data.aws_partition.current.partition}:iam::aws:policy/AdministratorAccess" },
+          via_data: { role: "r", policy_arn: "${data.aws_iam_policy.admin.arn}" },
+          read_only: { role: "r", policy_arn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" },
+          own: { role: "r", policy_arn: "${aws_iam_policy.p.arn}" },
+          same_name_own_account: { role: "r", policy_arn: "arn:aws:iam::123456789012:policy/AdministratorAccess" },
+        },
+        aws_iam_user_policy_attachment: { power: { user: "u", policy_arn: "arn:aws:iam::aws:policy/PowerUserAccess" } },
+        aws_iam_group_policy_attachment: { iam: { group: "g", policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" } },
+        aws_iam_policy_attachment: { s3: { name: "s3", roles: ["r"], policy_arn: "arn:aws:iam::aws:policy/AmazonS3FullAccess" } },
+        aws_iam_role: { managed: { assume_role_policy: "${data.aws_iam_policy_document.a.json}", managed_policy_arns: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", admin] } },
+        aws_iam_role_policy_attachments_exclusive: { exclusive: { role_name: "r", policy_arns: [admin] } },
+      },
+      data: { aws_iam_policy: { admin: { name: "AdministratorAccess" } } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_role.managed", "managed_policy_arns[1]", 'attaches the AWS managed policy AdministratorAccess, which allows "*" on "*"', "CKV_AWS_274"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy_attachment.admin", "policy_arn", 'attaches the AWS managed policy AdministratorAccess, which allows "*" on "*"', "CKV_AWS_274"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy_attachment.partition", "policy_arn", 'attaches the AWS managed policy AdministratorAccess, which allows "*" on "*"', "CKV_AWS_274"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy_attachment.via_data", "policy_arn", 'attaches the AWS managed policy AdministratorAccess, which allows "*" on "*"', "CKV_AWS_274"],
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy_attachments_exclusive.exclusive", "policy_arns[0]", 'attaches the AWS managed policy AdministratorAccess, which allows "*" on "*"', "CKV_AWS_274"],
+      ["ZH-IAM-SERVICE-WILDCARD", "aws_iam_group_policy_attachment.iam", "policy_arn", 'attaches the AWS managed policy IAMFullAccess, which allows every action of its service on "*"', undefined],
+      ["ZH-IAM-SERVICE-WILDCARD", "aws_iam_policy_attachment.s3", "policy_arn", 'attaches the AWS managed policy AmazonS3FullAccess, which allows every action of its service on "*"', undefined],
+      ["ZH-IAM-STAR-ACTION", "aws_iam_user_policy_attachment.power", "policy_arn", 'attaches the AWS managed policy PowerUserAccess, which allows every action but iam:*, organizations:*, account:* (NotAction) on "*"', undefined],
+    ]);
+    expect(evaluatePolicy({ resource: { aws_iam_role_policy_attachment: { admin: { role: "r", policy_arn: admin } } } }).blocking.map((x) => x.id)).toEqual(["ZH-IAM-ADMIN"]);
+  });
+
   test("IAM: aws_iam_policy_document data sources, with the data-source checkov ids", () => {
     const f = checkTerraform({
       data: {

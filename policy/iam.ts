@@ -48,6 +48,7 @@ export function checkIamPolicies(doc: Json): Finding[] {
   for (const [name, a] of entries(doc, "aws_iam_role")) {
     blocks(a.inline_policy).forEach((p, i) => out.push(...checkPolicyDocument(doc, `aws_iam_role.${name}`, p.policy, `inline_policy[${i}].policy`)));
   }
+  out.push(...checkManagedPolicyAttachments(doc));
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
     const statements = blocks(a.statement)
       .map((s, i) => ({ s, i }))
@@ -60,6 +61,61 @@ export function checkIamPolicies(doc: Json): Finding[] {
         notResources: strings(s.not_resources),
       }));
     out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
+  }
+  return out;
+}
+
+/** Where a principal is given managed policies by ARN: the attachments' `policy_arn`, the exclusive attachments' and a role's lists. */
+const ATTACHMENTS: readonly [type: string, attribute: string][] = [
+  ["aws_iam_role_policy_attachment", "policy_arn"],
+  ["aws_iam_user_policy_attachment", "policy_arn"],
+  ["aws_iam_group_policy_attachment", "policy_arn"],
+  ["aws_iam_policy_attachment", "policy_arn"],
+  ["aws_iam_role", "managed_policy_arns"],
+  ["aws_iam_role_policy_attachments_exclusive", "policy_arns"],
+  ["aws_iam_user_policy_attachments_exclusive", "policy_arns"],
+  ["aws_iam_group_policy_attachments_exclusive", "policy_arns"],
+];
+
+/** An AWS managed policy's name (after its path) in its ARN, whatever the partition (a literal or `${...}`). */
+const AWS_MANAGED_ARN = /^arn:(?:[a-z-]+|\$\{[^}]+\}):iam::aws:policy\/(?:[^/]+\/)*([^/]+)$/;
+
+/**
+ * The AWS managed policy an ARN names: the ARN itself, or an `aws_iam_policy` data source it is the `arn` of
+ * (read from the data source's literal `arn` or `name`); undefined for the configuration's own policies
+ * (checked at their source) and what is not known before apply.
+ */
+function awsManagedPolicy(doc: Json, arn: string): string | undefined {
+  const viaData = /^\$\{\s*data\.aws_iam_policy\.([A-Za-z0-9_-]+)\.arn\s*\}$/.exec(arn);
+  if (viaData) {
+    const source = entries(doc, "aws_iam_policy", "data").find(([name]) => name === viaData[1])?.[1];
+    if (typeof source?.arn === "string") return AWS_MANAGED_ARN.exec(source.arn)?.[1];
+    return typeof source?.name === "string" && !source.name.includes("${") ? source.name : undefined;
+  }
+  return AWS_MANAGED_ARN.exec(arn)?.[1];
+}
+
+/**
+ * AWS managed policies attached by ARN, judged by what they are known to allow: AdministratorAccess ("*" on "*",
+ * ZH-IAM-ADMIN), PowerUserAccess (every action but iam:*, organizations:*, account:*; ZH-IAM-STAR-ACTION),
+ * IAMFullAccess and every other `...FullAccess` (every action of a service; ZH-IAM-SERVICE-WILDCARD).
+ */
+function checkManagedPolicyAttachments(doc: Json): Finding[] {
+  const out: Finding[] = [];
+  for (const [type, attribute] of ATTACHMENTS) {
+    for (const [name, a] of entries(doc, type)) {
+      const arns = strings(a[attribute]);
+      arns.forEach((arn, i) => {
+        const policy = awsManagedPolicy(doc, arn);
+        if (policy === undefined) return;
+        const path = Array.isArray(a[attribute]) ? `${attribute}[${i}]` : attribute;
+        const address = `${type}.${name}`;
+        const what = `attaches the AWS managed policy ${policy}`;
+        if (policy === "AdministratorAccess") out.push(finding("ZH-IAM-ADMIN", address, `${what}, which allows "*" on "*"`, { path, checkov: "CKV_AWS_274" }));
+        else if (policy === "PowerUserAccess") out.push(finding("ZH-IAM-STAR-ACTION", address, `${what}, which allows every action but iam:*, organizations:*, account:* (NotAction) on "*"`, { path, checkov: null }));
+        else if (/FullAccess$/.test(policy)) out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `${what}, which allows every action of its service on "*"`, { path }));
+      });
+    }
   }
   return out;
 }

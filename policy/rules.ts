@@ -265,10 +265,10 @@ export function sortFindings<T extends Finding>(findings: T[]): T[] {
   });
 }
 
-/** A finding of a rule, with the rule's severity, fix and checkov check. */
-export function finding(id: RuleId, address: string, message: string, extra: { path?: string; checkov?: string } = {}): Finding {
+/** A finding of a rule, with the rule's severity, fix and checkov check (`checkov: null`: none corresponds to this case). */
+export function finding(id: RuleId, address: string, message: string, extra: { path?: string; checkov?: string | null } = {}): Finding {
   const rule: RuleInfo = RULES[id];
-  const checkov = extra.checkov ?? rule.checkov;
+  const checkov = extra.checkov === null ? undefined : (extra.checkov ?? rule.checkov);
   return {
     id,
     severity: rule.severity,
