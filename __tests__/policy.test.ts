@@ -195,6 +195,47 @@ describe("rules", () => {
     ]);
   });
 
+  test("ZH-SQS-PUBLIC-POLICY and ZH-ECR-PUBLIC-POLICY: a condition that narrows no principal, and a policy document data source, are read", () => {
+    const policy = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: statement });
+    const anyone = { Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*" };
+    const f = check(
+      {
+        aws_sqs_queue_policy: {
+          empty: { queue_url: "u", policy: policy({ ...anyone, Condition: {} }) },
+          tls: { queue_url: "u", policy: policy({ ...anyone, Condition: { Bool: { "aws:SecureTransport": "true" } } }) },
+          if_exists: { queue_url: "u", policy: policy({ ...anyone, Condition: { ArnLikeIfExists: { "aws:SourceArn": "${aws_sns_topic.t.arn}" } } }) },
+          not_account: { queue_url: "u", policy: policy({ ...anyone, Condition: { StringNotEquals: { "aws:PrincipalAccount": "123456789012" } } }) },
+          from_data: { queue_url: "u", policy: "${data.aws_iam_policy_document.open.json}" },
+          // Narrowed: a source ARN, an organization (in a data source), a named role.
+          source: { queue_url: "u", policy: policy({ ...anyone, Condition: { ArnEquals: { "aws:SourceArn": "${aws_sns_topic.t.arn}" } } }) },
+          org: { queue_url: "u", policy: "${data.aws_iam_policy_document.org.json}" },
+        },
+        aws_ecr_repository_policy: {
+          public: { repository: "r", policy: policy([{ Sid: "Pull", Effect: "Allow", Principal: { AWS: "*" }, Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] }]) },
+          account: { repository: "r", policy: policy([{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "ecr:*" }]) },
+        },
+        aws_ecr_registry_policy: { r: { policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Principal" = "*", "Action" = ["ecr:ReplicateImage"], "Resource" = "*"}]})}' } },
+      },
+      {
+        data: {
+          aws_iam_policy_document: {
+            open: { statement: [{ sid: "Anyone", actions: ["sqs:SendMessage"], resources: ["${aws_sqs_queue.q.arn}"], principals: [{ type: "AWS", identifiers: ["*"] }] }] },
+            org: { statement: [{ actions: ["sqs:SendMessage"], resources: ["*"], principals: [{ type: "*", identifiers: ["*"] }], condition: [{ test: "StringEquals", variable: "aws:PrincipalOrgID", values: ["o-1"] }] }] },
+          },
+        },
+      },
+    );
+    expect(f.filter((x) => x.id.endsWith("-PUBLIC-POLICY")).map((x) => [x.id, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-ECR-PUBLIC-POLICY", "aws_ecr_registry_policy.r", "policy.Statement[0]", 'allows ecr:ReplicateImage to any principal ("*") with no Condition', "CKV_AWS_32"],
+      ["ZH-ECR-PUBLIC-POLICY", "aws_ecr_repository_policy.public", "policy.Statement[0] (Pull)", 'allows ecr:BatchGetImage, ecr:GetDownloadUrlForLayer to any principal ("*") with no Condition', "CKV_AWS_32"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.empty", "policy.Statement[0]", 'allows sqs:SendMessage to any principal ("*") with no Condition', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.from_data", "data.aws_iam_policy_document.open.statement[0] (Anyone)", 'allows sqs:SendMessage to any principal ("*") with no Condition', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.if_exists", "policy.Statement[0]", 'allows sqs:SendMessage to any principal ("*") with a Condition on aws:SourceArn only, which narrows no principal', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.not_account", "policy.Statement[0]", 'allows sqs:SendMessage to any principal ("*") with a Condition on aws:PrincipalAccount only, which narrows no principal', "CKV_AWS_168"],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.tls", "policy.Statement[0]", 'allows sqs:SendMessage to any principal ("*") with a Condition on aws:SecureTransport only, which narrows no principal', "CKV_AWS_168"],
+    ]);
+  });
+
   test("ZH-ECR-MUTABLE-TAGS and ZH-ECR-SCAN-ON-PUSH", () => {
     const f = check({ aws_ecr_repository: { r: {} } });
     expect(ids(f)).toEqual([
@@ -500,6 +541,7 @@ describe("rules", () => {
           star: { assume_role_policy: trust("*") },
           aws_list: { assume_role_policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Principal" = {"AWS" = ["arn:aws:iam::123456789012:root", "*"]}, "Action" = "sts:AssumeRole"}]})}' },
           conditioned: { assume_role_policy: trust({ AWS: "*" }, { Condition: { StringEquals: { "sts:ExternalId": "x" } } }) },
+          mfa_only: { assume_role_policy: trust({ AWS: "*" }, { Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } }) },
           service: { assume_role_policy: trust({ Service: "ecs-tasks.amazonaws.com" }) },
           from_data: { assume_role_policy: "${data.aws_iam_policy_document.open.json}" },
           from_var: { assume_role_policy: "${var.trust}" },
@@ -509,6 +551,7 @@ describe("rules", () => {
         aws_iam_policy_document: {
           open: { statement: [{ sid: "Anyone", actions: ["sts:AssumeRole", "sts:TagSession"], principals: [{ type: "AWS", identifiers: ["*"] }] }] },
           narrowed: { statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "AWS", identifiers: ["*"] }], condition: [{ test: "StringEquals", variable: "aws:PrincipalOrgID", values: ["o-1"] }] }] },
+          tls_only: { statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "AWS", identifiers: ["*"] }], condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["true"] }] }] },
           denied: { statement: [{ effect: "Deny", actions: ["sts:AssumeRole"], principals: [{ type: "*", identifiers: ["*"] }] }] },
           resource_policy: { statement: [{ actions: ["sqs:SendMessage"], resources: ["${aws_sqs_queue.q.arn}"], principals: [{ type: "AWS", identifiers: ["*"] }] }] },
         },
@@ -516,8 +559,10 @@ describe("rules", () => {
     });
     expect(f.filter((x) => x.id === "ZH-IAM-TRUST-ANYONE" || x.id === "ZH-JSON-NOT-READ").map((x) => [x.id, x.severity, x.address, x.path, x.message, x.checkov])).toEqual([
       ["ZH-IAM-TRUST-ANYONE", "critical", "aws_iam_role.aws_list", "assume_role_policy.Statement[0]", 'allows sts:AssumeRole to any principal ("*") with no Condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "aws_iam_role.mfa_only", "assume_role_policy.Statement[0] (T)", 'allows sts:AssumeRole to any principal ("*") with a Condition on aws:MultiFactorAuthPresent only, which narrows no principal', "CKV_AWS_60"],
       ["ZH-IAM-TRUST-ANYONE", "critical", "aws_iam_role.star", "assume_role_policy.Statement[0] (T)", 'allows sts:AssumeRole to any principal ("*") with no Condition', "CKV_AWS_60"],
       ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.open", "statement[0] (Anyone)", 'allows sts:AssumeRole to any principal ("*") with no condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.tls_only", "statement[0]", 'allows sts:AssumeRole to any principal ("*") with a condition on aws:SecureTransport only, which narrows no principal', "CKV_AWS_60"],
       ["ZH-JSON-NOT-READ", "medium", "aws_iam_role.from_var", "assume_role_policy", "assume_role_policy is the expression var.trust, which the checks cannot read before apply", undefined],
     ]);
     // Production's three roles trust services only.

@@ -1,5 +1,5 @@
 // The policy's checks per resource type (SQS, ECR, CloudWatch logs, ECS, security groups,
-// alarms; IAM in ./iam.ts): each gives the Findings of its rules (./rules.ts) on a document.
+// alarms; IAM in ./iam.ts, who a queue, repository or role lets in in ./resource-policy.ts): each gives the Findings of its rules (./rules.ts) on a document.
 import { Finding, finding } from "./rules";
 import { Json, blocks, entries, isFalse, isObject, isSet, isTrue, strings, toNumber } from "./document";
 import { isSecretName } from "./secrets";
@@ -17,12 +17,6 @@ export function checkSqsEncryption(doc: Json): Finding[] {
       ? []
       : [finding("ZH-SQS-ENCRYPTION", `aws_sqs_queue.${name}`, "neither sqs_managed_sse_enabled = true nor kms_master_key_id is set")];
   });
-}
-
-/** Whether a statement's Principal is everyone: `"*"`, `{ AWS: "*" }` or a list holding `"*"`. */
-export function anyPrincipal(principal: unknown): boolean {
-  if (principal === "*") return true;
-  return isObject(principal) && strings(principal.AWS).includes("*");
 }
 
 /**
@@ -57,25 +51,6 @@ function expressionHead(raw: string): string {
 
 /** A statement's path in a finding: `policy.Statement[0] (Sid)`. */
 export const statementPath = (at: string, s: Record<string, unknown>, i: number) => `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
-
-/** A queue policy (aws_sqs_queue_policy, or an aws_sqs_queue's own `policy`) that lets anyone in, with no condition to narrow it. */
-export function checkSqsPolicies(doc: Json): Finding[] {
-  const policies: [string, unknown][] = [
-    ...entries(doc, "aws_sqs_queue_policy").map(([name, a]): [string, unknown] => [`aws_sqs_queue_policy.${name}`, a.policy]),
-    ...entries(doc, "aws_sqs_queue").map(([name, a]): [string, unknown] => [`aws_sqs_queue.${name}`, a.policy]),
-  ];
-  return policies.flatMap(([address, raw]) => {
-    const read = jsonAttribute(doc, address, raw, "policy");
-    if ("findings" in read) return read.findings;
-    const policy = read.value;
-    return (isObject(policy) ? blocks(policy.Statement) : []).flatMap((s, i) => {
-      if (s.Effect !== "Allow" || !anyPrincipal(s.Principal) || isObject(s.Condition)) return [];
-      const path = statementPath("policy", s, i);
-      const actions = strings(s.Action).join(", ") || "its actions";
-      return [finding("ZH-SQS-PUBLIC-POLICY", address, `allows ${actions} to any principal ("*") with no Condition`, { path })];
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------
 // ECR

@@ -9,10 +9,10 @@ import {
   checkLogGroups,
   checkSecurityGroups,
   checkSqsEncryption,
-  checkSqsPolicies,
   checkTaskDefinitions,
 } from "./checks";
 import { checkIamPolicies, checkTrustPolicies } from "./iam";
+import { checkResourcePolicies } from "./resource-policy";
 import { isObject } from "./document";
 import { ExemptedFinding, Finding, PolicyResult, RULES, sortFindings } from "./rules";
 import { scanSecrets } from "./secrets";
@@ -22,7 +22,7 @@ export function checkTerraform(doc: unknown, config: Pick<PolicyConfig, "logRete
   const d = isObject(doc) ? doc : {};
   const findings = [
     ...checkSqsEncryption(d),
-    ...checkSqsPolicies(d),
+    ...checkResourcePolicies(d),
     ...checkEcr(d),
     ...checkLogGroups(d, config.logRetentionFloorDays),
     ...checkTaskDefinitions(d),

@@ -2,7 +2,8 @@
 // and trust policies (a role anyone may assume), in resources and policy document data sources.
 import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
 import { Json, blocks, entries, isObject, strings } from "./document";
-import { anyPrincipal, jsonAttribute, statementPath } from "./checks";
+import { jsonAttribute, statementPath } from "./checks";
+import { dataSourcePolicy, openToAnyone } from "./resource-policy";
 
 const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
 
@@ -122,7 +123,7 @@ function checkManagedPolicyAttachments(doc: Json): Finding[] {
 
 /**
  * Trust policies that let anyone assume a role: an `aws_iam_role`'s `assume_role_policy`, and a policy
- * document data source's statement that allows `sts:AssumeRole*` to the principal "*", with no condition.
+ * document data source's statement that allows `sts:AssumeRole*` to the principal "*", with no condition that narrows who (resource-policy.ts, conditionNarrows).
  */
 export function checkTrustPolicies(doc: Json): Finding[] {
   const out: Finding[] = [];
@@ -135,17 +136,18 @@ export function checkTrustPolicies(doc: Json): Finding[] {
     }
     const policy = read.value;
     (isObject(policy) ? blocks(policy.Statement) : []).forEach((s, i) => {
-      if (s.Effect !== "Allow" || !anyPrincipal(s.Principal) || isObject(s.Condition)) return;
-      out.push(finding("ZH-IAM-TRUST-ANYONE", address, `allows ${strings(s.Action).join(", ") || "its actions"} to any principal ("*") with no Condition`, { path: statementPath("assume_role_policy", s, i) }));
+      const open = openToAnyone(s);
+      if (open === undefined) return;
+      out.push(finding("ZH-IAM-TRUST-ANYONE", address, `allows ${strings(s.Action).join(", ") || "its actions"} to any principal ("*") ${open}`, { path: statementPath("assume_role_policy", s, i) }));
     });
   }
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
-    blocks(a.statement).forEach((s, i) => {
-      const assumes = strings(s.actions).filter((x) => /^(\*|sts:\*|sts:AssumeRole\w*)$/i.test(x));
-      const anyone = blocks(s.principals).some((p) => (p.type === "AWS" || p.type === "*") && strings(p.identifiers).includes("*"));
-      if ((s.effect ?? "Allow") !== "Allow" || assumes.length === 0 || !anyone || blocks(s.condition).length > 0) return;
-      const path = `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`;
-      out.push(finding("ZH-IAM-TRUST-ANYONE", `data.aws_iam_policy_document.${name}`, `allows ${assumes.join(", ")} to any principal ("*") with no condition`, { path }));
+    dataSourcePolicy(a).Statement.forEach((s, i) => {
+      const assumes = strings(s.Action).filter((x) => /^(\*|sts:\*|sts:AssumeRole\w*)$/i.test(x));
+      const open = openToAnyone(s, "condition");
+      if (assumes.length === 0 || open === undefined) return;
+      const path = `statement[${i}]${typeof s.Sid === "string" ? ` (${s.Sid})` : ""}`;
+      out.push(finding("ZH-IAM-TRUST-ANYONE", `data.aws_iam_policy_document.${name}`, `allows ${assumes.join(", ")} to any principal ("*") ${open}`, { path }));
     });
   }
   return out;

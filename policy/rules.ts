@@ -71,6 +71,12 @@ export const RULES = {
     fix: "Name the principals (the API role's ARN, a service) or add a Condition (aws:SourceArn, aws:PrincipalOrgID)",
     checkov: "CKV_AWS_168",
   },
+  "ZH-ECR-PUBLIC-POLICY": {
+    severity: "high",
+    title: 'ECR repository or registry policy allows any principal ("*") without a condition',
+    fix: "Name the accounts or roles that pull (and push), or add a Condition that narrows who (aws:PrincipalOrgID, aws:PrincipalAccount)",
+    checkov: "CKV_AWS_32",
+  },
   "ZH-ECR-MUTABLE-TAGS": {
     severity: "medium",
     title: "ECR repository with mutable image tags",
