@@ -356,6 +356,26 @@ describe("rules", () => {
     expect(ids(viaLocal)).toEqual([["ZH-IAM-ADMIN", "aws_iam_policy.p"]]);
   });
 
+  test("a TerraformLocal inside a document is read as the literal it holds: its actions, its statement, a container's environment", () => {
+    const stack = new TerraformStack(Testing.app(), "locals");
+    const actions = new TerraformLocal(stack, "actions", ["*"]);
+    const statement = new TerraformLocal(stack, "statement", { Effect: "Allow", Principal: "*", Action: "sqs:*", Resource: "*" });
+    const env = new TerraformLocal(stack, "env", [{ name: "SMTP_PASSWORD", value: "Summer2024!" }]);
+    const computed = new TerraformLocal(stack, "computed", Fn.concat([actions.asList, ["s3:GetObject"]]));
+    new IamPolicy(stack, "p", { name: "p", policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: actions.expression, Resource: "*" }] }) });
+    new IamPolicy(stack, "c", { name: "c", policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: computed.expression, Resource: "arn:aws:s3:::b/*" }] }) });
+    new SqsQueuePolicy(stack, "q", { queueUrl: "u", policy: Fn.jsonencode({ Version: "2012-10-17", Statement: [statement.expression] }) });
+    new EcsTaskDefinition(stack, "t", { family: "t", containerDefinitions: Fn.jsonencode([{ name: "app", image: "x", environment: env.expression }]) });
+    const synthesized = JSON.parse(Testing.synth(stack));
+    expect(synthesized.resource.aws_iam_policy.p.policy).toBe('${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Effect" = "Allow", "Action" = local.actions, "Resource" = "*"}]})}');
+    expect(checkTerraform(synthesized).map((x) => [x.id, x.address, x.path ?? "", x.message])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_policy.p", "policy.Statement[0]", 'allows "*" on "*"'],
+      ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.SMTP_PASSWORD", 'container "app": SMTP_PASSWORD holds a literal value (11 characters) instead of a secrets[] reference'],
+      ["ZH-SECRET-LITERAL", "locals.env[0].value", "", '"SMTP_PASSWORD" holds a literal value (11 characters) instead of a reference'],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.q", "policy.Statement[0]", 'allows sqs:* to any principal ("*") with no Condition'],
+    ]);
+  });
+
   test("secret scan: literals inside expressions are literals (an access key in base64encode, URL credentials in format, a constant under a secret name)", () => {
     const f = checkTerraform({
       resource: {

@@ -27,17 +27,34 @@ export function checkSqsEncryption(doc: Json): Finding[] {
  */
 export function jsonAttribute(doc: Json, address: string, raw: unknown, at: string): { value: unknown } | { findings: Finding[] } {
   if (typeof raw !== "string") return { findings: [] };
+  const locals = isObject(doc.locals) ? doc.locals : {};
   if (isPureReference(raw)) {
-    const value = decodeJsonencode(raw, isObject(doc.locals) ? doc.locals : undefined);
-    if (value !== undefined) return { value };
+    const value = decodeJsonencode(raw, locals);
+    if (value !== undefined) return { value: withLocals(value, locals) };
     if (/^\$\{\s*data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.(minified_)?json\s*\}$/.test(raw)) return { findings: [] };
     return { findings: [finding("ZH-JSON-NOT-READ", address, `${at} is ${expressionHead(raw)}, which the checks cannot read before apply`, { path: at })] };
   }
   try {
-    return { value: decodeTemplateJson(raw) };
+    return { value: withLocals(decodeTemplateJson(raw), locals) };
   } catch (e) {
     return { findings: [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })] };
   }
+}
+
+/**
+ * A decoded document with each value that is exactly `${local.<name>}` replaced by that local's literal value (in
+ * the document's `locals`; itself read the same way, a few levels deep): `"Action" = local.actions` is the list the
+ * local holds. A local that is an expression stays the `${...}` string it is.
+ */
+function withLocals(value: unknown, locals: Json, depth = 0): unknown {
+  if (typeof value === "string") {
+    const name = /^\$\{\s*local\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}$/.exec(value)?.[1];
+    if (name === undefined || depth >= 8 || !Object.prototype.hasOwnProperty.call(locals, name)) return value;
+    return withLocals(locals[name], locals, depth + 1);
+  }
+  if (Array.isArray(value)) return value.map((v) => withLocals(v, locals, depth));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withLocals(v, locals, depth)]));
+  return value;
 }
 
 /** What a whole-expression attribute is, without its arguments (they may hold literals): `var.policy`, `file(...)`. */
