@@ -650,12 +650,19 @@ describe("rules", () => {
     // Not random-looking is no proof: the HCL passed the database password to the ssm module as a literal.
     const literal = checkTerraform({
       module: { ssm: { source: "./ssm", db_password_plain: "REDACTED", reminders_fcm_credentials_json: "${var.reminders_fcm_credentials_json}", app_secret_key_override: "" } },
-      resource: { aws_ssm_parameter: { p: { name: "/zivohealth/production/smtp/password", type: "SecureString", value: "Summer2024!" } } },
+      resource: {
+        aws_ssm_parameter: {
+          p: { name: "/zivohealth/production/smtp/password", type: "SecureString", value: "Summer2024!" },
+          // The provider's insecure_value (type String, shown in plan output): the same literal under the parameter's name.
+          plain: { name: "/zivohealth/production/db/password", type: "String", insecure_value: "Summer2024!" },
+        },
+      },
       variable: { api_token: { default: "changeme" }, pw_suffix: { default: "x-${var.pw}" } },
     });
     expect(literal.map((x) => [x.id, x.severity, x.address, x.message])).toEqual([
       ["ZH-SECRET-LITERAL", "high", "module.ssm.db_password_plain", '"db_password_plain" holds a literal value (8 characters) instead of a reference'],
       ["ZH-SECRET-LITERAL", "high", "resource.aws_ssm_parameter.p.value", '"/zivohealth/production/smtp/password" holds a literal value (11 characters) instead of a reference'],
+      ["ZH-SECRET-LITERAL", "high", "resource.aws_ssm_parameter.plain.insecure_value", '"/zivohealth/production/db/password" holds a literal value (11 characters) instead of a reference'],
       ["ZH-SECRET-LITERAL", "high", "variable.api_token.default", '"api_token" holds a literal value (8 characters) instead of a reference'],
     ]);
     expect(JSON.stringify(literal)).not.toMatch(/REDACTED|Summer2024|changeme/);

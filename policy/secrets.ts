@@ -52,12 +52,13 @@ function formatPath(segments: (string | number)[]): string {
 
 /**
  * The name a value is known by: its key; for `default` / `value` keys the
- * enclosing key (a variable's name) or the sibling `name` (`{name, value}` pairs).
+ * enclosing key (a variable's name) or the sibling `name` (`{name, value}` pairs,
+ * an SSM parameter's `value` or `insecure_value`).
  */
 function valueName(segments: (string | number)[], parent: Json | undefined): string {
   const keys = segments.filter((s): s is string => typeof s === "string");
   const last = keys[keys.length - 1] ?? "";
-  if (last === "value" && parent && typeof parent.name === "string") return parent.name;
+  if ((last === "value" || last === "insecure_value") && parent && typeof parent.name === "string") return parent.name;
   if (last === "default" || last === "value") return keys[keys.length - 2] ?? last;
   return last;
 }
