@@ -551,6 +551,23 @@ describe("rules", () => {
       ["ZH-IAM-ADMIN", "data.aws_iam_policy_document.d", "CKV_AWS_1"],
       ["ZH-IAM-STAR-RESOURCE", "data.aws_iam_policy_document.d", "CKV_AWS_356"],
     ]);
+    // The JSON documents a data source merges are checked as its own.
+    const merged = checkTerraform({
+      data: {
+        aws_iam_policy_document: {
+          m: {
+            source_policy_documents: [JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }), "${data.aws_iam_policy_document.d.json}"],
+            override_policy_documents: ['${jsonencode({"Statement" = [{"Sid" = "S3", "Effect" = "Allow", "Action" = "s3:*", "Resource" = "arn:aws:s3:::b/*"}]})}'],
+            statement: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*"] }],
+          },
+          d: { statement: [{ actions: ["sqs:SendMessage"], resources: ["arn:aws:sqs:us-east-1:123456789012:q"] }] },
+        },
+      },
+    });
+    expect(merged.map((x) => [x.id, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-ADMIN", "data.aws_iam_policy_document.m", "source_policy_documents[0].Statement[0]", 'allows "*" on "*"', "CKV_AWS_1"],
+      ["ZH-IAM-SERVICE-WILDCARD", "data.aws_iam_policy_document.m", "override_policy_documents[0].Statement[0] (S3)", "allows s3:* on arn:aws:s3:::b/*", undefined],
+    ]);
   });
 
   test("ZH-IAM-TRUST-ANYONE: a role anyone may assume, in a role's trust policy (JSON or Fn.jsonencode) or a policy document data source", () => {

@@ -19,11 +19,16 @@ interface Statement {
   readonly notResources: string[];
 }
 
+/** The checkov ids of the admin, star-action and star-resource cases: in a resource's policy, in a data source's. */
+const RESOURCE_IDS = { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" };
+const DATA_IDS = { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" };
+
 /**
- * Checks one JSON policy document attribute (`policy`, or an `aws_iam_role`'s `inline_policy[i].policy`):
- * its Allow statements, or a finding when it is not JSON.
+ * Checks one JSON policy document attribute (`policy`, an `aws_iam_role`'s `inline_policy[i].policy`, a data
+ * source's `source_policy_documents[i]`): its Allow statements, or a finding when it is not JSON.
  */
-function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string): Finding[] {
+
+function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string, ids = RESOURCE_IDS): Finding[] {
   const read = jsonAttribute(doc, address, raw, at);
   if ("findings" in read) return read.findings;
   const policy = read.value;
@@ -37,7 +42,7 @@ function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: strin
       notActions: strings(s.NotAction),
       notResources: strings(s.NotResource),
     }));
-  return checkStatements(address, statements, { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_AWS_355" });
+  return checkStatements(address, statements, ids);
 }
 
 export function checkIamPolicies(doc: Json): Finding[] {
@@ -61,7 +66,11 @@ export function checkIamPolicies(doc: Json): Finding[] {
         notActions: strings(s.not_actions),
         notResources: strings(s.not_resources),
       }));
-    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" }));
+    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, DATA_IDS));
+    // The JSON documents it merges (a policy's JSON, Fn.jsonencode, another data source's json: checked there).
+    for (const attribute of ["source_policy_documents", "override_policy_documents"]) {
+      strings(a[attribute]).forEach((raw, i) => out.push(...checkPolicyDocument(doc, `data.aws_iam_policy_document.${name}`, raw, `${attribute}[${i}]`, DATA_IDS)));
+    }
   }
   return out;
 }
