@@ -417,6 +417,7 @@ describe("rules", () => {
       aws_vpc_security_group_ingress_rule: { i: { ip_protocol: "tcp", from_port: 20, to_port: 90, cidr_ipv4: "0.0.0.0/0", description: "range" } },
     });
     expect(f.map((x) => [x.id, x.address, x.path ?? ""])).toEqual([
+      ["ZH-SG-ADMIN-PORT-WORLD", "aws_security_group_rule.r", ""],
       ["ZH-SG-SSH-WORLD", "aws_security_group.g", "ingress[0]"],
       ["ZH-SG-SSH-WORLD", "aws_security_group_rule.r", ""],
       ["ZH-SG-SSH-WORLD", "aws_vpc_security_group_ingress_rule.i", ""],
@@ -442,6 +443,26 @@ describe("rules", () => {
         aws_security_group_rule: { r: { type: "ingress", from_port: 5432, to_port: 5432, protocol: "tcp", source_security_group_id: "${aws_security_group.g.id}", description: "db" } },
       }),
     ).toEqual([]);
+  });
+
+  test("ZH-SG-ADMIN-PORT-WORLD: a database, broker or remote-desktop port open to the world, in every rule form and the default group", () => {
+    const f = check({
+      aws_vpc_security_group_ingress_rule: {
+        pg: { security_group_id: "sg", ip_protocol: "tcp", from_port: 5432, to_port: 5432, cidr_ipv4: "0.0.0.0/0", description: "db" },
+        pg_vpc: { security_group_id: "sg", ip_protocol: "tcp", from_port: 5432, to_port: 5432, cidr_ipv4: "10.0.0.0/16", description: "db from the vpc" },
+        pg_sg: { security_group_id: "sg", ip_protocol: "tcp", from_port: 5432, to_port: 5432, referenced_security_group_id: "${aws_security_group.app.id}", description: "db from the app" },
+      },
+      aws_security_group_rule: { rdp: { type: "ingress", protocol: "6", from_port: 3389, to_port: 3389, ipv6_cidr_blocks: ["::/0"], security_group_id: "sg", description: "rdp" } },
+      aws_security_group: { g: { description: "g", ingress: [{ protocol: "tcp", from_port: 6000, to_port: 6500, cidr_blocks: ["0.0.0.0/0"], description: "range" }, { protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"], description: "https" }] } },
+      aws_default_security_group: { d: { vpc_id: "v", ingress: [{ protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["0.0.0.0/0"], description: "ssh" }, { protocol: "tcp", from_port: 3306, to_port: 3306, cidr_blocks: ["0.0.0.0/0"], description: "mysql" }] } },
+    });
+    expect(f.map((x) => [x.id, x.severity, x.address, x.path ?? "", x.message, x.checkov])).toEqual([
+      ["ZH-SG-ADMIN-PORT-WORLD", "high", "aws_default_security_group.d", "ingress[1]", '"mysql" ingress rule allows tcp 3306-3306 from 0.0.0.0/0: 3306 MySQL', undefined],
+      ["ZH-SG-ADMIN-PORT-WORLD", "high", "aws_security_group.g", "ingress[0]", '"range" ingress rule allows tcp 6000-6500 from 0.0.0.0/0: 6379 Redis', undefined],
+      ["ZH-SG-ADMIN-PORT-WORLD", "high", "aws_security_group_rule.rdp", "", '"rdp" ingress rule allows 6 3389-3389 from ::/0: 3389 RDP', "CKV_AWS_25"],
+      ["ZH-SG-ADMIN-PORT-WORLD", "high", "aws_vpc_security_group_ingress_rule.pg", "", '"db" ingress rule allows tcp 5432-5432 from 0.0.0.0/0: 5432 PostgreSQL', undefined],
+      ["ZH-SG-SSH-WORLD", "high", "aws_default_security_group.d", "ingress[0]", '"ssh" ingress rule allows tcp 22-22 from 0.0.0.0/0', "CKV_AWS_24"],
+    ]);
   });
 
   test("IAM: admin, star action, service wildcard, star resource with the unscopable allowlist", () => {

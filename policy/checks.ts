@@ -168,11 +168,13 @@ interface SgRule {
 function securityGroupRules(doc: Json): { rules: SgRule[]; groups: [string, Json][] } {
   const rules: SgRule[] = [];
   const groups = entries(doc, "aws_security_group");
-  for (const [name, a] of groups) {
+  // The VPC's default group takes the same inline rules (it has no description of its own to check).
+  const inline = [...groups.map(([name, a]) => [`aws_security_group.${name}`, a] as const), ...entries(doc, "aws_default_security_group").map(([name, a]) => [`aws_default_security_group.${name}`, a] as const)];
+  for (const [address, a] of inline) {
     for (const direction of ["ingress", "egress"] as const) {
       blocks(a[direction]).forEach((r, i) =>
         rules.push({
-          address: `aws_security_group.${name}`,
+          address,
           path: `${direction}[${i}]`,
           direction,
           protocol: r.protocol,
@@ -226,6 +228,16 @@ function coversTcpPort(r: SgRule, port: number): boolean {
   return from !== undefined && to !== undefined && from <= port && port <= to;
 }
 
+/**
+ * Database, cache, message broker, remote-desktop and container-API ports that are never meant for the whole
+ * internet (port: what listens there).
+ */
+const ADMIN_PORTS: readonly [number, string][] = [
+  [3389, "RDP"], [5900, "VNC"], [2375, "Docker API"], [2376, "Docker API (TLS)"], [5432, "PostgreSQL"], [3306, "MySQL"],
+  [1433, "SQL Server"], [1521, "Oracle"], [6379, "Redis"], [11211, "Memcached"], [27017, "MongoDB"], [9200, "Elasticsearch"],
+  [5672, "AMQP (RabbitMQ)"], [15672, "RabbitMQ management"],
+];
+
 function coversAllPorts(r: SgRule): boolean {
   if (allProtocols(r.protocol)) return true;
   return toNumber(r.fromPort) === 0 && toNumber(r.toPort) === 65535;
@@ -256,6 +268,11 @@ export function checkSecurityGroups(doc: Json): Finding[] {
     if (r.direction === "egress" && coversAllPorts(r)) out.push(finding("ZH-SG-EGRESS-ALL", r.address, describeRule(r), at));
     if (r.direction === "ingress" && coversTcpPort(r, 22)) out.push(finding("ZH-SG-SSH-WORLD", r.address, describeRule(r), at));
     if (r.direction === "ingress" && coversTcpPort(r, 80)) out.push(finding("ZH-SG-HTTP-WORLD", r.address, describeRule(r), at));
+    const admin = r.direction === "ingress" ? ADMIN_PORTS.filter(([port]) => coversTcpPort(r, port)) : [];
+    if (admin.length > 0) {
+      const ports = admin.map(([port, what]) => `${port} ${what}`).join(", ");
+      out.push(finding("ZH-SG-ADMIN-PORT-WORLD", r.address, `${describeRule(r)}: ${ports}`, { ...at, ...(admin.some(([port]) => port === 3389) ? { checkov: "CKV_AWS_25" } : {}) }));
+    }
   }
   return out;
 }

@@ -135,6 +135,11 @@ export const RULES = {
     fix: "Remove the rule and use SSM Session Manager, or restrict it to known CIDRs",
     checkov: "CKV_AWS_24",
   },
+  "ZH-SG-ADMIN-PORT-WORLD": {
+    severity: "high",
+    title: "Database, cache, broker or remote-administration port open to the world",
+    fix: "Allow the port from the security groups or CIDRs that use it (source_security_group_id / referenced_security_group_id), never 0.0.0.0/0 or ::/0",
+  },
   "ZH-SG-HTTP-WORLD": {
     severity: "low",
     title: "HTTP (80) open to the world",
