@@ -26,6 +26,7 @@ import {
   parseState,
   renderMarkdown,
 } from "../lib/migration";
+import { movedErrors } from "../lib/migration-moved";
 
 const PRODUCTION_STATE = path.join(__dirname, "../../shared/fixtures/existing-production.tfstate");
 const POST_FIX_STATE = path.join(__dirname, "../../shared/fixtures/post-fix-production.tfstate");
@@ -492,6 +493,85 @@ describe("classification", () => {
   });
 });
 
+describe("moved blocks Terraform refuses (measured on 1.11.4: validate/migration-keys.test.ts)", () => {
+  it("two module calls moved to one: not safe, both blocks named, the plan said to fail, each row's move said refused", () => {
+    const report = check(
+      [
+        { module: "module.a", type: "aws_s3_bucket", name: "x" },
+        { module: "module.b", type: "aws_s3_bucket", name: "x" },
+      ],
+      { modules: ["n"], moved: [{ from: "module.a", to: "module.n" }, { from: "module.b", to: "module.n" }] },
+    );
+    const refused = [
+      {
+        error: "Ambiguous move statements",
+        blocks: [{ from: "module.a", to: "module.n" }, { from: "module.b", to: "module.n" }],
+        detail: "each module call can have moved from only one source call",
+      },
+    ];
+    expect([report.safe, report.movedErrors, report.totals.destroyed]).toEqual([false, refused, 0]);
+    expect(row(report, "module.a.aws_s3_bucket.x")?.note).toBe(
+      "moved block from `module.a` (refused by Terraform: Ambiguous move statements; its plan fails, nothing moves); into an HCL module (its contents are not checked)",
+    );
+    const md = renderMarkdown(report);
+    expect(md).toContain(
+      "### Moved blocks Terraform refuses (its plan fails)\n\n- **error**: Ambiguous move statements: `module.a` → `module.n`, `module.b` → `module.n`: each module call can have moved from only one source call\n",
+    );
+    expect(md.trimEnd().split("\n").pop()).toBe(
+      "**Result: NOT SAFE**: Terraform's plan would fail: it refuses the moved blocks (1 error(s): Ambiguous move statements (`module.a` → `module.n`, `module.b` → `module.n`)), so it plans nothing.",
+    );
+  });
+
+  it("exits 1 from the CLI, the JSON naming the blocks", () => {
+    const state = tmpFile(stateJson([{ type: "aws_s3_bucket", name: "a" }, { type: "aws_s3_bucket", name: "b" }]));
+    const stack = tmpFile(stackJson({ resources: ["aws_s3_bucket.n"], moved: [{ from: "aws_s3_bucket.a", to: "aws_s3_bucket.n" }, { from: "aws_s3_bucket.b", to: "aws_s3_bucket.n" }] }));
+    const out = run(["--json", "--state", state, "--stack-json", stack]);
+    expect([out.code, JSON.parse(out.stdout).safe, JSON.parse(out.stdout).movedErrors]).toEqual([
+      1,
+      false,
+      [
+        {
+          error: "Ambiguous move statements",
+          blocks: [{ from: "aws_s3_bucket.a", to: "aws_s3_bucket.n" }, { from: "aws_s3_bucket.b", to: "aws_s3_bucket.n" }],
+          detail: "each resource can have moved from only one source resource",
+        },
+      ],
+    ]);
+  });
+
+  // [moved blocks, root resources (a count when a number), module blocks (the same), what Terraform 1.11.4 says: [error, blocks' froms, detail]]
+  const cases: [string, [string, string][], Record<string, number | null>, Record<string, number | null>, [string, string[], string][]][] = [
+    ["one source moved to two", [["aws_x.a", "aws_x.n"], ["aws_x.a", "aws_x.c"]], { "aws_x.n": null, "aws_x.c": null }, {}, [["Ambiguous move statements", ["aws_x.a", "aws_x.a"], "each resource can move to only one destination resource"]]],
+    ["two instances to one (a no-key end unifies with a keyed one)", [["aws_x.a[0]", "aws_x.n[1]"], ["aws_x.b", "aws_x.n[1]"]], { "aws_x.n": 2 }, {}, [["Ambiguous move statements", ["aws_x.a[0]", "aws_x.b"], "each resource instance can have moved from only one source instance"]]],
+    ["a resource-level and an instance-level block to one resource: no conflict", [["aws_x.a", "aws_x.n"], ["aws_x.b[0]", "aws_x.n"]], { "aws_x.n": null }, {}, []],
+    ["the same block twice", [["aws_x.a", "aws_x.n"], ["aws_x.a", "aws_x.n"]], { "aws_x.n": null }, {}, []],
+    ["a chain", [["aws_x.a", "aws_x.b"], ["aws_x.b", "aws_x.n"]], { "aws_x.n": null }, {}, []],
+    ["a cycle of two", [["aws_x.a", "aws_x.b"], ["aws_x.b", "aws_x.a"]], {}, {}, [["Cyclic dependency in move statements", ["aws_x.a", "aws_x.b"], "the chained moves form a cycle, so there is no final location to move objects to"]]],
+    ["a cycle of three, after an unrelated block", [["aws_x.q", "aws_x.n"], ["aws_x.a", "aws_x.b"], ["aws_x.b", "aws_x.c"], ["aws_x.c", "aws_x.a"]], { "aws_x.n": null }, {}, [["Cyclic dependency in move statements", ["aws_x.a", "aws_x.b", "aws_x.c"], "the chained moves form a cycle, so there is no final location to move objects to"]]],
+    ["a cycle through a module's contents", [["module.a", "module.b"], ["module.b.aws_x.x", "module.a.aws_x.x"]], {}, {}, [["Cyclic dependency in move statements", ["module.a", "module.b.aws_x.x"], "the chained moves form a cycle, so there is no final location to move objects to"]]],
+    ["a call and its contents moved on", [["module.a", "module.n"], ["module.n.aws_x.x", "aws_x.q"]], { "aws_x.q": null }, { n: null }, []],
+    ["a resource moved to a module", [["aws_x.a", "module.n"], ["aws_x.b", "aws_x.b"]], {}, { n: null }, [['Invalid "moved" addresses', ["aws_x.a"], 'The "from" and "to" addresses must either both refer to resources or both refer to modules.']]],
+    ["a resource still declared, even with count = 0", [["aws_x.z", "aws_x.n"]], { "aws_x.z": 0, "aws_x.n": null }, {}, [["Moved object still exists", ["aws_x.z"], "the resource aws_x.z is still declared in the configuration"]]],
+    ["an instance count = 0 does not make", [["aws_x.z[0]", "aws_x.n"]], { "aws_x.z": 0, "aws_x.n": null }, {}, []],
+    ["an instance still declared", [["aws_x.c[1]", "aws_x.n"]], { "aws_x.c": 2, "aws_x.n": null }, {}, [["Moved object still exists", ["aws_x.c[1]"], "the resource instance aws_x.c[1] is still declared in the configuration"]]],
+    ["a module instance still declared", [["module.c[0]", "module.n"]], {}, { c: 2, n: null }, [["Moved object still exists", ["module.c[0]"], "the module instance module.c[0] is still declared in the configuration"]]],
+    ["a module call moved into itself", [["module.a", "module.a.module.b"]], {}, { a: null }, [["Moved object still exists", ["module.a"], "the module call module.a is still declared in the configuration"]]],
+    ["from inside a module block kept (its HCL source not read)", [["module.m.aws_x.a", "aws_x.n"]], { "aws_x.n": null }, { m: null }, []],
+    ["a block to its own from", [["aws_x.n", "aws_x.n"]], { "aws_x.n": null }, {}, [["Redundant move statement", ["aws_x.n"], "a move from aws_x.n to the same address, the same as not declaring this move at all"]]],
+    ["still declared, then ambiguous", [["aws_x.a", "aws_x.n"], ["aws_x.b", "aws_x.n"]], { "aws_x.a": null, "aws_x.n": null }, {}, [["Moved object still exists", ["aws_x.a"], "the resource aws_x.a is still declared in the configuration"], ["Ambiguous move statements", ["aws_x.a", "aws_x.b"], "each resource can have moved from only one source resource"]]],
+    ["across resource types", [["aws_y.a", "aws_x.n"], ["null_resource.b", "terraform_data.b"]], { "aws_x.n": null, "terraform_data.b": null }, {}, [["Move across resource types", ["aws_y.a"], "Terraform moves a aws_y to a aws_x only if the provider of aws_x supports it, and fails the plan otherwise; migration-check cannot ask the provider: `npm run plan-check` asks Terraform"]]],
+  ];
+  it.each(cases)("%s", (_name, moved, resources, modules, says) => {
+    const body = (count: number | null) => (count === null ? {} : { count });
+    const resource: Record<string, Record<string, object>> = {};
+    for (const [a, count] of Object.entries(resources)) (resource[a.split(".")[0]] ??= {})[a.split(".")[1]] = body(count);
+    const module = Object.fromEntries(Object.entries(modules).map(([m, count]) => [m, { source: "./m", ...body(count) }]));
+    const config = parseStack(JSON.stringify({ resource, module, moved: moved.map(([from, to]) => ({ from, to })) }), "stack");
+    const errors = movedErrors(config.moved, config);
+    expect(errors.map((e) => [e.error, e.blocks.map((b) => b.from), e.detail])).toEqual(says);
+  });
+});
+
 // ------------------------------------------------------------ the real production state
 
 describe("the production state against the planned stack", () => {
@@ -603,6 +683,7 @@ describe("CLI", () => {
       "state",
       "instances",
       "movedProblems",
+      "movedErrors",
       "noopMoved",
       "creations",
       "identityMismatches",
@@ -621,6 +702,7 @@ describe("CLI", () => {
       state: { terraformVersion: "1.5.7", serial: 7, lineage: "test-lineage" },
       instances: [{ stateAddress: "aws_vpc.main", deposed: null, outcome: "kept", configAddress: "aws_vpc.main", note: "" }],
       movedProblems: [],
+      movedErrors: [],
       noopMoved: [],
       creations: [],
       identityMismatches: [],

@@ -286,12 +286,13 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
       // A key an expression decides is not judged: no problem, as for the instances.
       { from: "module.old_e", to: 'module.byvar["k"]' },
       // The block's target counts, not its source: one with no instance in the state too.
-      { from: "module.gone", to: 'module.each["z"].aws_sqs_queue.q' },
+      // (A resource to a resource: a module call to a resource Terraform refuses, "Invalid "moved" addresses".)
+      { from: "module.gone.aws_sqs_queue.q", to: 'module.each["z"].aws_sqs_queue.q' },
     ];
     const stack = stackJson({}, moved, modules);
     const missing = "target is not in the configuration: module block";
     const problems = [
-      { from: "module.gone", to: 'module.each["z"].aws_sqs_queue.q', problem: `${missing} \`module.each\` makes no instance \`module.each["z"]\` (its for_each keys: "a")` },
+      { from: "module.gone.aws_sqs_queue.q", to: 'module.each["z"].aws_sqs_queue.q', problem: `${missing} \`module.each\` makes no instance \`module.each["z"]\` (its for_each keys: "a")` },
       { from: "module.old_b", to: 'module.each["b"]', problem: `${missing} \`module.each\` makes no instance \`module.each["b"]\` (its for_each keys: "a")` },
       { from: "module.old_c", to: "module.counted[2]", problem: `${missing} \`module.counted\` makes no instance \`module.counted[2]\` (count = 2: [0] to [1])` },
       { from: "module.old_d", to: "module.plain[0]", problem: `${missing} \`module.plain\` makes no instance \`module.plain[0]\` (neither count nor for_each: \`module.plain\` alone, no key)` },
@@ -333,12 +334,15 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
 
   it("a whole-call moved block catches a keyed instance (module.old[0], module.old[\"a\"]): moved when the new block makes the key, destroyed with why when not", () => {
     // Measured on 1.11.4: `module.old` → `module.new` takes each instance to the same key under `module.new`.
-    const calls = { c1: { source: "./m", count: 2 }, e1: { source: "./m", for_each: { a: "x" } }, p1: { source: "./m" } };
+    // Each call to a block of its own: two calls moved to one block, Terraform refuses ("Ambiguous move statements").
+    const count = { source: "./m", count: 2 };
+    const each = { source: "./m", for_each: { a: "x" } };
+    const calls = { c1: count, c2: count, e1: each, e2: each, p1: { source: "./m" }, p2: { source: "./m" } };
     const stack = stackJson(
       {},
       ["c", "e", "p"].flatMap((k) => [
         { from: `module.${k}_num`, to: `module.${k}1` },
-        { from: `module.${k}_str`, to: `module.${k}1` },
+        { from: `module.${k}_str`, to: `module.${k}2` },
       ]),
       calls,
     );
@@ -347,14 +351,14 @@ describe("instance keys of a counted or for_each'd module block (Terraform makes
     const report = classify(parseState(stateJson(state), "state"), parseStack(stack, "stack"));
     expect(report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress, r.note])).toEqual([
       ["module.c_num[0].aws_sqs_queue.q", "moved", "module.c1[0].aws_sqs_queue.q", `${via("c_num", "[0]")}; into an HCL module (its contents are not checked)`],
-      ['module.c_str["a"].aws_sqs_queue.q', "destroyed", 'module.c1["a"].aws_sqs_queue.q', `${via("c_str", '["a"]')}; its module block \`module.c1\` uses count, so Terraform destroys ${everything('module.c1["a"]')} (a for_each key)`],
+      ['module.c_str["a"].aws_sqs_queue.q', "destroyed", 'module.c2["a"].aws_sqs_queue.q', `${via("c_str", '["a"]')}; its module block \`module.c2\` uses count, so Terraform destroys ${everything('module.c2["a"]')} (a for_each key)`],
       ["module.e_num[0].aws_sqs_queue.q", "destroyed", "module.e1[0].aws_sqs_queue.q", `${via("e_num", "[0]")}; its module block \`module.e1\` uses for_each, so Terraform destroys ${everything("module.e1[0]")} (not a for_each key)`],
-      ['module.e_str["a"].aws_sqs_queue.q', "moved", 'module.e1["a"].aws_sqs_queue.q', `${via("e_str", '["a"]')}; into an HCL module (its contents are not checked)`],
+      ['module.e_str["a"].aws_sqs_queue.q', "moved", 'module.e2["a"].aws_sqs_queue.q', `${via("e_str", '["a"]')}; into an HCL module (its contents are not checked)`],
       ["module.p_num[0].aws_sqs_queue.q", "destroyed", "module.p1[0].aws_sqs_queue.q", `${via("p_num", "[0]")}; its module block \`module.p1\` uses neither count nor for_each, so Terraform destroys ${everything("module.p1[0]")}`],
-      ['module.p_str["a"].aws_sqs_queue.q', "destroyed", 'module.p1["a"].aws_sqs_queue.q', `${via("p_str", '["a"]')}; its module block \`module.p1\` uses neither count nor for_each, so Terraform destroys ${everything('module.p1["a"]')}`],
+      ['module.p_str["a"].aws_sqs_queue.q', "destroyed", 'module.p2["a"].aws_sqs_queue.q', `${via("p_str", '["a"]')}; its module block \`module.p2\` uses neither count nor for_each, so Terraform destroys ${everything('module.p2["a"]')}`],
     ]);
     // No missing target (no key at either end), and no block is a no-op: each caught its instance.
-    expect([report.movedProblems, report.noopMoved, report.totals.moved, report.totals.destroyed]).toEqual([[], [], 2, 4]);
+    expect([report.movedProblems, report.movedErrors, report.noopMoved, report.totals.moved, report.totals.destroyed]).toEqual([[], [], [], 2, 4]);
   });
 
   it("a whole-call moved block is blocked by the module instance it lands on only (measured: module.new[1] held does not stop module.old[0])", () => {

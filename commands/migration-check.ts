@@ -4,7 +4,7 @@
 // sources first, so a stale cdktf.out is never judged.
 // The state, unless --state names one, is the stack's own local backend file (backend.path, relative
 // to cdktf.out/stacks/<stack>, where Terraform runs); an S3 backend needs --state.
-// Exit codes: 0 safe, 1 an instance is destroyed, a moved block targets nothing, or a resource the
+// Exit codes: 0 safe, 1 an instance is destroyed, a moved block targets nothing or is refused by Terraform, or a resource the
 // configuration records as deployed would be created or has another name in the state, 2 bad input (an empty state is refused unless
 // the stack is newEnvironment; a state that lists an instance twice).
 import "../stacks/startup"; // first: the compile cache and deferred requires apply to what loads after it
@@ -25,7 +25,8 @@ export const USAGE =
   `  --stack       stack to synthesize from the current sources and check (default ${DEFAULT_STACK})\n` +
   "  --stack-json  check this synthesized stack JSON instead (inside cdktf.out, only what the sources give: npm run synth's record)\n" +
   "  --json        print the report as JSON instead of Markdown\n" +
-  "exit codes: 0 safe, 1 an instance would be destroyed, a moved block has no target, a resource the configuration\n" +
+  "exit codes: 0 safe, 1 an instance would be destroyed, a moved block has no target or is refused by Terraform\n" +
+  "            (ambiguous, still declared, redundant, cyclic, across resource types: no plan at all), a resource the configuration\n" +
   "            records as deployed would be created or has another name in the state (another stack's state),\n" +
   "            2 bad input (an empty state for a stack that is not newEnvironment,\n" +
   "            a state that lists an instance twice, no --state for a backend that is not a local file)\n";

@@ -10,14 +10,17 @@
 // module instance's key (migration-expansion.ts): its address does not change. The key of a module
 // nested in it is the module's source's to make: named as not checked.
 // Not handled: chains of moved blocks (A → B → C), which cdktf does not emit;
-// the intermediate target is reported as missing.
+// the intermediate target is reported as missing. Moved blocks Terraform refuses (migration-moved.ts) make it
+// plan nothing: named, and never safe.
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
 import { InputError } from "./cli";
 import { Expansion, KeyVerdict, keyVerdict, missingInstance, moduleKeyVerdict, movedKeyVerdict, rootResourceOf } from "./migration-expansion";
 import { IdentityMismatch, identityMismatches } from "./migration-identity";
+import { MovedError, movedErrors } from "./migration-moved";
 
 export { InputError };
+export type { MovedError };
 
 export type IndexKey = number | string;
 
@@ -352,6 +355,7 @@ export interface KeyNotChecked {
  *   instances: [{ stateAddress, deposed, outcome, configAddress, note }],
  *       // outcome: "kept" | "moved" | "hcl-module" | "deposed" | "destroyed"; sorted by address
  *   movedProblems: [{ from, to, problem }],   // errors (exit 1)
+ *   movedErrors: [{ error, blocks: [{ from, to }], detail }], // errors (exit 1): Terraform refuses these blocks and plans nothing
  *   noopMoved: [{ from, to }],                // source not in state: harmless
  *   creations: [{ address, expected, deployed, note }], // in the configuration, not in the state
  *   identityMismatches: [{ address, stateAddress, field, state, deployed }], // errors (exit 1): not the deployed state
@@ -367,6 +371,8 @@ export interface MigrationReport {
   readonly state: { readonly terraformVersion: string | null; readonly serial: number | null; readonly lineage: string | null };
   readonly instances: InstanceRow[];
   readonly movedProblems: MovedProblem[];
+  /** Moved blocks Terraform refuses: its plan fails, nothing moves. */
+  readonly movedErrors: MovedError[];
   readonly noopMoved: MovedBlock[];
   readonly creations: Creation[];
   readonly identityMismatches: IdentityMismatch[];
@@ -429,7 +435,7 @@ interface Classified {
   readonly keyNotChecked?: string;
 }
 
-function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied): Classified {
+function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied, refused: ReadonlyMap<string, string>): Classified {
   const stateAddress = instanceAddress(i);
   const row = (outcome: Outcome, configAddress: string | null, note: string): InstanceRow => ({
     stateAddress,
@@ -455,7 +461,10 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
     const kind = targetKind(block.to, config);
     // A whole module call moves each instance under its own key: said, since that key decides its fate.
     const key = source !== resourceAddress(i) && source !== stateAddress ? leadingKey(stateAddress.slice(source.length)) : "";
-    const via = `moved block from \`${block.from}\`${key ? ` (the whole call: the instance keeps its key \`${key}\`)` : ""}`;
+    const error = refused.get(block.from);
+    const via =
+      `moved block from \`${block.from}\`${key ? ` (the whole call: the instance keeps its key \`${key}\`)` : ""}` +
+      (error === undefined ? "" : ` (refused by Terraform: ${error}; its plan fails, nothing moves)`);
     if (kind === "missing") return { row: row("destroyed", target, `${via}, whose target is not in the configuration`) };
     if (blockedMove(i, source, block, target, occupied)) {
       return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`) };
@@ -486,9 +495,14 @@ export function classify(
   const movedFrom = new Map<string, MovedBlock>();
   for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
 
+  const sourcesInState = new Set(state.instances.flatMap(moveSources));
+  const refusedBlocks = movedErrors(config.moved, config, (m) => sourcesInState.has(m.from));
+  const refused = new Map<string, string>();
+  for (const e of refusedBlocks) for (const b of e.blocks) if (!refused.has(b.from)) refused.set(b.from, e.error);
+
   const sorted = [...state.instances].sort(compareInstances);
   const occupied = occupiedBy(state.instances);
-  const classified = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied));
+  const classified = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied, refused));
   const instances = classified.map((c) => c.row);
   const keysNotChecked: KeyNotChecked[] = classified.flatMap(({ row, keyNotChecked }) =>
     keyNotChecked === undefined ? [] : [{ stateAddress: row.stateAddress, configAddress: row.configAddress!, why: keyNotChecked }],
@@ -501,7 +515,6 @@ export function classify(
     const problem = targetKind(m.to, config) === "missing" ? "target is not in the configuration" : missingInstance(m, config);
     return problem === undefined ? [] : [{ ...m, problem }];
   });
-  const sourcesInState = new Set(state.instances.flatMap(moveSources));
   const noopMoved = sortedMoved.filter((m) => !sourcesInState.has(m.from)).map(({ from, to }) => ({ from, to }));
 
   // A configuration resource is new unless a current state object is at its address or moves to it.
@@ -536,13 +549,14 @@ export function classify(
     keysNotChecked: keysNotChecked.length,
   };
   return {
-    safe: totals.destroyed === 0 && movedProblems.length === 0 && totals.deployedCreations === 0 && mismatches.length === 0,
+    safe: totals.destroyed === 0 && movedProblems.length === 0 && refusedBlocks.length === 0 && totals.deployedCreations === 0 && mismatches.length === 0,
     safeBy: "addresses",
     notChecked: NOT_CHECKED_ITEMS,
     keysNotChecked,
     state: { terraformVersion: state.terraformVersion, serial: state.serial, lineage: state.lineage },
     instances,
     movedProblems,
+    movedErrors: refusedBlocks,
     noopMoved,
     creations,
     identityMismatches: mismatches,
@@ -593,6 +607,11 @@ export function renderMarkdown(report: MigrationReport): string {
   if (report.movedProblems.length === 0) lines.push("None.");
   for (const m of report.movedProblems) lines.push(`- **error**: ${code(m.from)} → ${code(m.to)}: ${m.problem}`);
 
+  if (report.movedErrors.length > 0) {
+    lines.push("", "### Moved blocks Terraform refuses (its plan fails)", "");
+    for (const e of report.movedErrors) lines.push(`- **error**: ${e.error}: ${e.blocks.map((b) => `${code(b.from)} → ${code(b.to)}`).join(", ")}: ${cell(e.detail)}`);
+  }
+
   lines.push("", "### No-op moved blocks (source not in state)", "");
   if (report.noopMoved.length === 0) lines.push("None.");
   for (const m of report.noopMoved) lines.push(`- ${code(m.from)} → ${code(m.to)}: no-op: source not in state`);
@@ -641,6 +660,10 @@ function resultLine(report: MigrationReport): string {
     return `**Result: safe**: no instance is destroyed by the migration${warn ? `; ${warn} unexpected creation(s) to check` : ""}${unjudged}.\n\n${NOT_CHECKED}`;
   }
   const problems: string[] = [];
+  if (report.movedErrors.length) {
+    const named = report.movedErrors.map((e) => `${e.error} (${e.blocks.map((b) => `${code(b.from)} → ${code(b.to)}`).join(", ")})`);
+    problems.push(`Terraform's plan would fail: it refuses the moved blocks (${report.movedErrors.length} error(s): ${named.join("; ")}), so it plans nothing`);
+  }
   const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => code(r.stateAddress));
   if (destroyed.length) problems.push(`${destroyed.length} instance(s) destroyed: ${destroyed.join(", ")}`);
   const missing = report.movedProblems.map((m) => code(m.to));
