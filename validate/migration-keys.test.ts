@@ -1,3 +1,4 @@
+// Long: two Terraform comparisons that share one setup: instance keys (one plan of many cases) and the moved blocks Terraform refuses (a plan per case).
 // migration-check's verdict on instance keys against Terraform's own plan of the same configuration
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
 // without count or for_each, string keys against a literal for_each map, and moved blocks to instances
@@ -6,7 +7,9 @@
 // module (`./n`, whose own module blocks decide their keys: named as not checked, while the first module's
 // key, or its absence, is still judged). terraform_data and local modules only, so no provider is installed. What migration-check calls destroyed, Terraform deletes;
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
-// deletes one of those two: why it must not pass silently).
+// deletes one of those two: why it must not pass silently). And the moved blocks Terraform refuses to plan at all
+// (ambiguous, still declared, redundant, cyclic, a resource moved to a module, across resource types): the same
+// errors in migration-check, never safe.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -310,5 +313,122 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     ]);
     // A from without the parent's key catches no keyed parent, nor the reverse, in Terraform as here.
     expect(report.noopMoved.map((m) => m.from).filter((f) => f.includes(".module."))).toEqual(["module.nkeyless[0].module.b", "module.nunkeyed.module.b"]);
+  });
+});
+
+/** A moved-block case: its root resources (a count when a number), module blocks, moved blocks and held state resources. */
+interface MovedCase {
+  readonly resources?: Record<string, number | null>;
+  readonly modules?: Record<string, number | null>;
+  readonly moved: [string, string][];
+  /** [module path or "", resource type, resource name, keys]. */
+  readonly held: [string, string, string, (string | number | null)[]][];
+}
+
+const MOVED_CASES: Record<string, MovedCase> = {
+  "two module calls moved to one": { modules: { n: null }, moved: [["module.a", "module.n"], ["module.b", "module.n"]], held: [["module.a", "terraform_data", "a", [null]], ["module.b", "terraform_data", "a", [null]]] },
+  "two resources moved to one": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]], ["", "terraform_data", "b", [null]]] },
+  "one resource moved to two": { resources: { n: null, c: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.a", "terraform_data.c"]], held: [["", "terraform_data", "a", [null]]] },
+  "two instances moved to one": { resources: { n: 2 }, moved: [["terraform_data.a[0]", "terraform_data.n[1]"], ["terraform_data.b", "terraform_data.n[1]"]], held: [["", "terraform_data", "a", [0]], ["", "terraform_data", "b", [null]]] },
+  "a resource-level and an instance-level block to one resource": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.b[0]", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]], ["", "terraform_data", "b", [0]]] },
+  "the same block twice": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.a", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]]] },
+  "a chain": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]]] },
+  "a cycle of two": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.a"]], held: [["", "terraform_data", "a", [null]]] },
+  "a cycle of three": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.c"], ["terraform_data.c", "terraform_data.a"]], held: [["", "terraform_data", "a", [null]]] },
+  "a cycle of module calls": { modules: { n: null }, moved: [["module.a", "module.b"], ["module.b", "module.a"]], held: [["module.a", "terraform_data", "a", [null]]] },
+  "a cycle through a module's contents": { modules: { n: null }, moved: [["module.a", "module.b"], ["module.b.terraform_data.x", "module.a.terraform_data.x"]], held: [["module.a", "terraform_data", "a", [null]]] },
+  "a call and its contents moved on": { resources: { q: null }, modules: { n: null }, moved: [["module.a", "module.n"], ["module.n.terraform_data.x", "terraform_data.q"]], held: [["module.a", "terraform_data", "x", [null]]] },
+  "a resource moved to a module": { modules: { n: null }, moved: [["terraform_data.a", "module.n"], ["terraform_data.b", "terraform_data.b"]], held: [["", "terraform_data", "a", [null]]] },
+  "a resource still declared": { resources: { n: null, c: null }, moved: [["terraform_data.c", "terraform_data.n"]], held: [["", "terraform_data", "c", [null]]] },
+  "a counted resource still declared, count 0": { resources: { n: null, z: 0 }, moved: [["terraform_data.z", "terraform_data.n"]], held: [["", "terraform_data", "z", [0]]] },
+  "an instance beyond count 0": { resources: { n: null, z: 0 }, moved: [["terraform_data.z[0]", "terraform_data.n"]], held: [["", "terraform_data", "z", [0]]] },
+  "an instance still declared": { resources: { n: null, c: 2 }, moved: [["terraform_data.c[1]", "terraform_data.n"]], held: [["", "terraform_data", "c", [0, 1]]] },
+  "a module call still declared": { modules: { n: null, c: null }, moved: [["module.c", "module.n"]], held: [["module.c", "terraform_data", "a", [null]]] },
+  "a module instance still declared": { modules: { n: null, c: 2 }, moved: [["module.c[0]", "module.n"]], held: [["module.c[0]", "terraform_data", "a", [null]]] },
+  "a module call moved into itself": { modules: { a: null }, moved: [["module.a", "module.a.module.b"]], held: [["module.a", "terraform_data", "a", [null]]] },
+  "a block to its own from": { resources: { n: null }, moved: [["terraform_data.n", "terraform_data.n"]], held: [["", "terraform_data", "n", [null]]] },
+  "still declared and ambiguous": { resources: { n: null, a: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "b", [null]]] },
+  "across resource types": { resources: { n: null }, moved: [["terraform_other.a", "terraform_data.n"]], held: [["", "terraform_other", "a", [null]]] },
+};
+
+const AMBIGUOUS = "Ambiguous move statements";
+const CYCLE = "Cyclic dependency in move statements";
+const EXISTS = "Moved object still exists";
+/** What Terraform 1.11.4 says of each case (its errors, as migration-check names them; none: it plans). */
+const TERRAFORM_SAYS: Record<string, string[]> = {
+  "two module calls moved to one": [AMBIGUOUS],
+  "two resources moved to one": [AMBIGUOUS],
+  "one resource moved to two": [AMBIGUOUS],
+  "two instances moved to one": [AMBIGUOUS],
+  "a resource-level and an instance-level block to one resource": [],
+  "the same block twice": [],
+  "a chain": [],
+  "a cycle of two": [CYCLE],
+  "a cycle of three": [CYCLE],
+  "a cycle of module calls": [CYCLE],
+  "a cycle through a module's contents": [CYCLE],
+  "a call and its contents moved on": [],
+  "a resource moved to a module": ['Invalid "moved" addresses'],
+  "a resource still declared": [EXISTS],
+  "a counted resource still declared, count 0": [EXISTS],
+  "an instance beyond count 0": [],
+  "an instance still declared": [EXISTS],
+  "a module call still declared": [EXISTS],
+  "a module instance still declared": [EXISTS],
+  "a module call moved into itself": [EXISTS],
+  "a block to its own from": ["Redundant move statement"],
+  "still declared and ambiguous": [EXISTS, AMBIGUOUS],
+  "across resource types": ["Move across resource types"],
+};
+
+/** The provider's own words for a move across types (the builtin provider's, for terraform_data), as migration-check names it. */
+const AS_MIGRATION_CHECK: Record<string, string> = { "Unsupported source provider for move operation": "Move across resource types" };
+
+describeTier("moved blocks Terraform refuses: migration-check against Terraform", () => {
+  const cases = Object.entries(MOVED_CASES);
+  const root = detection.ok ? tempDir("migration-moved-") : "";
+  test.each(cases)("%s", (name, c) => {
+    if (!detection.ok) return;
+    const block = (count: number | null) => (count === null ? {} : { count });
+    const config = {
+      ...(c.resources ? { resource: { terraform_data: Object.fromEntries(Object.entries(c.resources).map(([n, k]) => [n, block(k)])) } } : {}),
+      ...(c.modules ? { module: Object.fromEntries(Object.entries(c.modules).map(([n, k]) => [n, { source: "./m", ...block(k) }])) } : {}),
+      moved: c.moved.map(([from, to]) => ({ from, to })),
+    };
+    const state = {
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 1,
+      lineage: "migration-moved",
+      outputs: {},
+      resources: c.held.map(([module, type, rname, keys]) => ({
+        mode: "managed",
+        ...(module ? { module } : {}),
+        type,
+        name: rname,
+        provider: 'provider["terraform.io/builtin/terraform"]',
+        instances: keys.map((k) => ({ ...(k === null ? {} : { index_key: k }), schema_version: 0, attributes: { id: `${rname}-${k}`, input: null, output: null, triggers_replace: null } })),
+      })),
+    };
+    const dir = path.join(root, name.replace(/\W+/g, "-"));
+    fs.mkdirSync(path.join(dir, "m"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "m", "main.tf"), 'resource "terraform_data" "a" {}\n');
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config, null, 2));
+    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state, null, 2));
+    const tf = (args: string[]) =>
+      spawnSync(detection.toolchain.terraform, [...args, "-input=false", "-no-color"], {
+        cwd: dir,
+        env: terraformEnv({ TF_CLI_CONFIG_FILE: path.join(path.sep, "dev", "null") }),
+        encoding: "utf8",
+        timeout: 120000,
+      });
+    let run = tf(["init"]);
+    if (run.status === 0) run = tf(["plan", "-refresh=false", "-lock=false"]);
+    const terraform = [...`${run.stdout}${run.stderr}`.matchAll(/^Error: (.+)$/gm)].map((m) => AS_MIGRATION_CHECK[m[1]] ?? m[1]);
+    const report = classify(parseState(JSON.stringify(state), "state"), parseStack(JSON.stringify(config), "stack"));
+    // The same errors, in Terraform's order; a configuration Terraform refuses is never safe.
+    expect([terraform, run.status === 0]).toEqual([TERRAFORM_SAYS[name], TERRAFORM_SAYS[name].length === 0]);
+    expect(report.movedErrors.map((e) => e.error)).toEqual(terraform);
+    if (terraform.length > 0) expect(report.safe).toBe(false);
   });
 });
