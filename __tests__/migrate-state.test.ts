@@ -15,7 +15,7 @@ import { S3_CONNECTION_SETTINGS, backendConfigSettings, backendOf, checkBackendC
 import { InputError } from "../lib/cli";
 import { instanceAddress, parseState } from "../lib/migration";
 import { RawState } from "../lib/plan/workspace";
-import { checkMigratedState, comparePlansAfterMigration, planMoves, splitAddress } from "../commands/migrate-state/state-migrate";
+import { checkMigratedState, comparePlansAfterMigration, planMoves, refuseMovesTerraformRefuses, splitAddress } from "../commands/migrate-state/state-migrate";
 import { USAGE, main } from "../commands/migrate-state";
 import { openBackend, run, stateTerraform } from "../commands/migrate-state/backend-ops";
 import { afterFailedPush } from "../commands/migrate-state/push-checks";
@@ -118,6 +118,24 @@ describe("the moves for each fixture, from the synthesized moved blocks", () => 
     expect(() => planMoves(state, [{ from: "module.ecr", to: "module.registry" }])).toThrow(
       "moved block module.ecr → module.registry: migrate-state moves resources and resource instances, not modules",
     );
+  });
+
+  it("refuses, before anything is written, moved blocks Terraform refuses to plan; the same block twice is one move", () => {
+    const stack = synth();
+    expect(() => refuseMovesTerraformRefuses(JSON.stringify(stack), "production")).not.toThrow();
+    const iam = stack.moved.filter((m: { from: string }) => m.from.startsWith("module.iam.aws_iam_role."));
+    expect(iam.length).toBeGreaterThanOrEqual(2);
+    // A swapped pair's half: two roles moved to one address.
+    const bad = { ...stack, moved: [...stack.moved, { from: iam[1].from, to: iam[0].to }] };
+    expect(() => refuseMovesTerraformRefuses(JSON.stringify(bad), "production")).toThrow(
+      `refusing to migrate: Terraform refuses the moved blocks of stack 'production' and plans nothing (2 error(s)):\n` +
+        `  - Ambiguous move statements: ${iam[1].from} → ${iam[1].to}, ${iam[1].from} → ${iam[0].to}: each resource can move to only one destination resource\n` +
+        `  - Ambiguous move statements: ${iam[0].from} → ${iam[0].to}, ${iam[1].from} → ${iam[0].to}: each resource can have moved from only one source resource\n` +
+        "Nothing was written. Correct stacks/moves.ts (npm run migration-check names the same errors).",
+    );
+    const state = load(POST_FIX);
+    const twice = planMoves(state, [iam[0], { ...iam[0] }]);
+    expect(twice.moves.map((m) => [m.from, m.to])).toEqual([[iam[0].from, iam[0].to]]);
   });
 
   it("splits resource and instance addresses", () => {

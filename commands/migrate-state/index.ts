@@ -21,7 +21,7 @@ import { CliIo, InputError, parseFlags, parseOrAnswer, processIo, synthesizeFirs
 import { MovedBlock } from "../../lib/migration";
 import { PlanCheckReport } from "../../lib/plan/report";
 import { RawState } from "../../lib/plan/workspace";
-import { PlanComparison, PlannedMove, StateCheck, checkMigratedState, comparePlansAfterMigration, planMoves } from "./state-migrate";
+import { PlanComparison, PlannedMove, StateCheck, checkMigratedState, comparePlansAfterMigration, planMoves, refuseMovesTerraformRefuses } from "./state-migrate";
 import { gateFailures, gateRefusal } from "./gate";
 import { SNAPSHOT, STEP_1, afterFailedPush, pushedProblems, refuseChangedBackend } from "./push-checks";
 import { EARLIER, Workdir, WorkdirError, openWorkdir } from "../../lib/workdir";
@@ -281,6 +281,7 @@ async function prepare(o: Options, io: CliIo, deps: Deps, runState: RunState): P
   if (fresh.refused) throw new InputError(`stack '${o.stack}' cannot be synthesized:\n${fresh.refused}`);
   const stackJson = JSON.parse(fresh.text) as { moved?: MovedBlock[]; terraform?: { backend?: Record<string, Record<string, unknown>> } };
   const moved = (stackJson.moved ?? []).map((m) => ({ from: m.from, to: m.to }));
+  refuseMovesTerraformRefuses(fresh.text, o.stack);
   const backend = backendOf(stackJson, resolve(path.join("cdktf.out", "stacks", o.stack)));
   const backendConfig = o.backendConfig ? await checkBackendConfigFile(resolve(o.backendConfig), backend.identity) : undefined;
 

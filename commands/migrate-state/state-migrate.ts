@@ -3,7 +3,8 @@
 // the same state at the new addresses (and its plan the same plan without
 // the moves). Pure functions; commands/migrate-state/index.ts runs Terraform.
 import { InputError } from "../../lib/cli";
-import { MovedBlock } from "../../lib/migration";
+import { MovedBlock, parseStack } from "../../lib/migration";
+import { movedErrors } from "../../lib/migration-moved";
 import { PlanJson, ResourceChange } from "../../lib/plan/judge";
 import { Json, RawInstance, RawResource, RawState } from "../../lib/plan/workspace";
 
@@ -58,13 +59,31 @@ export function stateObjects(state: RawState): Map<string, { resource: RawResour
 // ---------------------------------------------------------------- which moves
 
 /**
+ * Refuses (InputError, exit 2) a stack whose moved blocks Terraform refuses to plan (lib/migration-moved.ts: two
+ * sources for one target, a source still declared, ...): the gate's plan would fail after the moves, and `state mv`
+ * would have applied some of them first. A move across resource types is refused whatever the state holds.
+ */
+export function refuseMovesTerraformRefuses(stackText: string, stack: string): void {
+  const config = parseStack(stackText, `stack '${stack}'`);
+  const refused = movedErrors(config.moved, config);
+  if (refused.length === 0) return;
+  throw new InputError(
+    `refusing to migrate: Terraform refuses the moved blocks of stack '${stack}' and plans nothing (${refused.length} error(s)):\n` +
+      refused.map((e) => `  - ${e.error}: ${e.blocks.map((b) => `${b.from} → ${b.to}`).join(", ")}: ${e.detail}`).join("\n") +
+      "\nNothing was written. Correct stacks/moves.ts (npm run migration-check names the same errors).",
+  );
+}
+
+/**
  * The moves to apply: every moved block whose source is in the state, in the
  * configuration's order. Refuses (InputError, exit 2) a target already in the
  * state, a chain (a target that is another block's source), anything but
  * resource or resource-instance addresses, and an instance move out of a
  * resource whose other instances no block moves (they would stay behind).
  */
-export function planMoves(state: RawState, moved: readonly MovedBlock[]): MovePlan {
+export function planMoves(state: RawState, given: readonly MovedBlock[]): MovePlan {
+  // The same block written twice is one move, as Terraform plans it (`state mv` would run twice, and fail).
+  const moved = given.filter((m, n) => given.findIndex((x) => x.from === m.from && x.to === m.to) === n);
   const managed = state.resources.filter((r) => r.mode === "managed");
   const byResource = new Map<string, RawResource>(managed.map((r) => [resourceAddressOf(r), r]));
   const sources = new Set(moved.map((m) => m.from));
