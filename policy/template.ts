@@ -23,6 +23,8 @@ export interface TemplatePart {
  * took seconds for a few thousand of them (each read to the end of the text).
  */
 export function splitTemplate(text: string): TemplatePart[] {
+  // Most strings hold no sequence: no walk character by character (the policy splits every string of a stack).
+  if (!text.includes("{")) return text ? [{ kind: "literal", text }] : [];
   const parts: TemplatePart[] = [];
   let literal = "";
   let i = 0;
