@@ -572,6 +572,107 @@ describe("moved blocks Terraform refuses (measured on 1.11.4: validate/migration
   });
 });
 
+describe("chains of moved blocks (Terraform 1.11.4 follows them: measured in validate/migration-keys.test.ts)", () => {
+  const rows = (report: MigrationReport) => report.instances.map((r) => [r.stateAddress, r.outcome, r.configAddress, r.note]);
+  const CHAIN = [
+    { from: "aws_x.a", to: "aws_x.b" },
+    { from: "aws_x.b", to: "aws_x.n" },
+  ];
+
+  it("a → b, b → n: the state's a moved to n, the chain named; b is no missing target, b → n no no-op; safe", () => {
+    const report = check([{ type: "aws_x", name: "a" }], { resources: ["aws_x.n"], moved: CHAIN });
+    expect(rows(report)).toEqual([["aws_x.a", "moved", "aws_x.n", "a chain of moved blocks: from `aws_x.a` to `aws_x.b`, then from `aws_x.b` to `aws_x.n`"]]);
+    expect([report.movedProblems, report.noopMoved, report.movedErrors, report.creations, report.safe]).toEqual([[], [], [], [], true]);
+    const md = renderMarkdown(report);
+    expect(md).toContain("| `aws_x.a` | moved | `aws_x.n` | a chain of moved blocks: from `aws_x.a` to `aws_x.b`, then from `aws_x.b` to `aws_x.n` |");
+    expect(md).toContain("### Moved blocks with a missing target\n\nNone.");
+  });
+
+  it("through module calls, from an instance to a resource end and back, a call then its contents, a resource into a call then the call", () => {
+    const report = check(
+      [
+        { module: "module.a", type: "aws_x", name: "x" },
+        { module: "module.k[0]", type: "aws_x", name: "x" },
+        { type: "aws_y", name: "a", instances: [{ index_key: 0 }] },
+        { type: "aws_z", name: "a", instances: [{ index_key: 0 }, { index_key: 1 }] },
+        { module: "module.q", type: "aws_x", name: "y" },
+        { type: "aws_x", name: "r" },
+      ],
+      {
+        resources: ["aws_y.c", "aws_z.c", "aws_x.yq"],
+        modules: ["c", "kc", "qn", "rn"],
+        bodies: {},
+        moved: [
+          { from: "module.a", to: "module.b" },
+          { from: "module.b", to: "module.c" },
+          { from: "module.k[0]", to: "module.kb" },
+          { from: "module.kb", to: "module.kc" },
+          { from: "aws_y.a[0]", to: "aws_y.b" },
+          { from: "aws_y.b", to: "aws_y.c" },
+          { from: "aws_z.a", to: "aws_z.b" },
+          { from: "aws_z.b[0]", to: "aws_z.c" },
+          { from: "module.q", to: "module.qn" },
+          { from: "module.qn.aws_x.y", to: "aws_x.yq" },
+          { from: "aws_x.r", to: "module.rb.aws_x.r" },
+          { from: "module.rb", to: "module.rn" },
+        ],
+      },
+    );
+    const hcl = "; into an HCL module (its contents are not checked)";
+    expect(rows(report)).toEqual([
+      ["aws_x.r", "moved", "module.rn.aws_x.r", `a chain of moved blocks: from \`aws_x.r\` to \`module.rb.aws_x.r\`, then from \`module.rb\` to \`module.rn\`${hcl}`],
+      ["aws_y.a[0]", "moved", "aws_y.c", "a chain of moved blocks: from `aws_y.a[0]` to `aws_y.b`, then from `aws_y.b` to `aws_y.c`"],
+      ["aws_z.a[0]", "moved", "aws_z.c", "a chain of moved blocks: from `aws_z.a` to `aws_z.b`, then from `aws_z.b[0]` to `aws_z.c`"],
+      // b[0] → c takes [0] only: [1] stays at aws_z.b[1], which nothing declares (Terraform deletes it there).
+      ["aws_z.a[1]", "destroyed", "aws_z.b[1]", "moved block from `aws_z.a`, whose target is not in the configuration"],
+      ["module.a.aws_x.x", "moved", "module.c.aws_x.x", `a chain of moved blocks: from \`module.a\` to \`module.b\`, then from \`module.b\` to \`module.c\`${hcl}`],
+      ["module.k[0].aws_x.x", "moved", "module.kc.aws_x.x", `a chain of moved blocks: from \`module.k[0]\` to \`module.kb\`, then from \`module.kb\` to \`module.kc\`${hcl}`],
+      ["module.q.aws_x.y", "moved", "aws_x.yq", "a chain of moved blocks: from `module.q` to `module.qn`, then from `module.qn.aws_x.y` to `aws_x.yq`"],
+    ]);
+    // aws_z.b[0] → aws_z.c does not take all of aws_z.b: aws_z.a → aws_z.b stays a missing target. No other.
+    expect(report.movedProblems).toEqual([{ from: "aws_z.a", to: "aws_z.b", problem: "target is not in the configuration" }]);
+    expect([report.noopMoved, report.movedErrors]).toEqual([[], []]);
+  });
+
+  it("a target on the way the state holds: a and b held, b goes on to n and a is destroyed; a and n held, a stops at b, destroyed", () => {
+    const taken = '"Unresolved resource instance address changes"';
+    const both = check([{ type: "aws_x", name: "a" }, { type: "aws_x", name: "b" }], { resources: ["aws_x.n"], moved: CHAIN });
+    expect(rows(both)).toEqual([
+      ["aws_x.a", "destroyed", "aws_x.b", `moved block from \`aws_x.a\`, whose target the state holds already: Terraform does not move it there (${taken}) and destroys it`],
+      ["aws_x.b", "moved", "aws_x.n", "moved block from `aws_x.b`"],
+    ]);
+    expect([both.movedProblems, both.safe]).toEqual([[], false]);
+    const end = check([{ type: "aws_x", name: "a" }, { type: "aws_x", name: "n" }], { resources: ["aws_x.n"], moved: CHAIN });
+    expect(rows(end)).toEqual([
+      [
+        "aws_x.a",
+        "destroyed",
+        "aws_x.n",
+        `a chain of moved blocks: from \`aws_x.a\` to \`aws_x.b\`, then from \`aws_x.b\` to \`aws_x.n\`, whose target the state holds already: Terraform does not move it there (${taken}) and destroys it at \`aws_x.b\`, where the chain leaves it`,
+      ],
+      ["aws_x.n", "kept", "aws_x.n", ""],
+    ]);
+    expect([end.movedProblems, end.safe]).toEqual([[], false]);
+  });
+
+  it("an end not declared is the one missing target; a middle still declared is refused; a chain the state does not reach is two no-ops; a move across types down a chain is asked", () => {
+    const missing = check([{ type: "aws_x", name: "a" }], { resources: [], modules: ["m"], moved: CHAIN });
+    expect(rows(missing)).toEqual([["aws_x.a", "destroyed", "aws_x.n", "a chain of moved blocks: from `aws_x.a` to `aws_x.b`, then from `aws_x.b` to `aws_x.n`, whose target is not in the configuration"]]);
+    expect(missing.movedProblems).toEqual([{ from: "aws_x.b", to: "aws_x.n", problem: "target is not in the configuration" }]);
+    const declared = check([{ type: "aws_x", name: "a" }], { resources: ["aws_x.b", "aws_x.n"], moved: CHAIN });
+    expect(declared.movedErrors.map((e) => [e.error, e.blocks])).toEqual([["Moved object still exists", [CHAIN[1]]]]);
+    expect([row(declared, "aws_x.a")?.note, declared.safe]).toEqual([
+      "a chain of moved blocks: from `aws_x.a` to `aws_x.b`, then from `aws_x.b` to `aws_x.n` (refused by Terraform: Moved object still exists; its plan fails, nothing moves)",
+      false,
+    ]);
+    const unreached = check([{ type: "aws_x", name: "n" }], { resources: ["aws_x.n"], moved: CHAIN });
+    expect([unreached.noopMoved, unreached.movedProblems, unreached.safe]).toEqual([CHAIN, [], true]);
+    // A move across resource types down the chain: the provider is asked (and refuses) though its from is not in the state.
+    const across = check([{ type: "aws_y", name: "a" }], { resources: ["aws_x.n"], moved: [{ from: "aws_y.a", to: "aws_y.b" }, { from: "aws_y.b", to: "aws_x.n" }] });
+    expect(across.movedErrors.map((e) => [e.error, e.blocks])).toEqual([["Move across resource types", [{ from: "aws_y.b", to: "aws_x.n" }]]]);
+  });
+});
+
 // ------------------------------------------------------------ the real production state
 
 describe("the production state against the planned stack", () => {

@@ -9,8 +9,9 @@
 // module block counts as safe ("in HCL module") when the block still makes its
 // module instance's key (migration-expansion.ts): its address does not change. The key of a module
 // nested in it is the module's source's to make: named as not checked.
-// Not handled: chains of moved blocks (A → B → C), which cdktf does not emit;
-// the intermediate target is reported as missing. Moved blocks Terraform refuses (migration-moved.ts) make it
+// Chains of moved blocks (A → B, B → N) are followed as Terraform 1.11.4 does (internal/refactoring/move_execute.go:
+// a block runs after the blocks whose target its `from` catches, so an object goes on to the end of the chain,
+// unless a target on the way is held already). Moved blocks Terraform refuses (migration-moved.ts) make it
 // plan nothing: named, and never safe.
 
 /** Bad input (unreadable or malformed files, bad arguments): exit code 2. */
@@ -145,6 +146,30 @@ function moveSources(i: StateInstance): string[] {
     if (call !== segments[n - 1]) sources.push([...parent, call].join("."));
   }
   return sources;
+}
+
+/** The resource instance at an address (`module.a[0].aws_x.y["k"]`), as the state would hold it; undefined for any other address. */
+function instanceAt(address: string): StateInstance | undefined {
+  const modules = /^(?:module\.[^.[]+(?:\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?\.)*/.exec(address)![0];
+  const r = /^([^.[]+)\.([^.[]+)(\[(?:\d+|"(?:[^"\\]|\\.)*")\])?$/.exec(address.slice(modules.length));
+  if (!r || r[1] === "module") return undefined;
+  const key = r[3] === undefined ? null : r[3].startsWith('["') ? (JSON.parse(r[3].slice(1, -1)) as string) : Number(r[3].slice(1, -1));
+  return { modulePath: modules.slice(0, -1), type: r[1], name: r[2], indexKey: key, deposed: null };
+}
+
+/**
+ * The addresses a block's `from` can use to catch what lands at `to` (another block's target): its sources as an
+ * instance's (moveSources), or, for a module end, the module instance and the calls it is in.
+ */
+function targetSources(to: string): string[] {
+  const instance = instanceAt(to);
+  if (instance) return moveSources(instance);
+  const segments = to.match(MODULE_SEGMENT) ?? [];
+  return segments.flatMap((segment, n) => {
+    const parent = segments.slice(0, n);
+    const call = segment.replace(/\[.*\]$/, "");
+    return [[...parent, segment].join("."), ...(call !== segment ? [[...parent, call].join(".")] : [])];
+  });
 }
 
 /** `[0]` or `["a"]` at the start of an address's rest, or "". */
@@ -429,13 +454,52 @@ function blockedMove(i: StateInstance, source: string, block: MovedBlock, target
   return occupied.modules.has(block.to + leadingKey(target.slice(block.to.length)));
 }
 
+/** One moved block on an instance's way: the address of the instance it caught (`source`), and where it takes it. */
+interface Hop {
+  /** The instance as the block found it (the state's, or where the hop before took it). */
+  readonly at: StateInstance;
+  readonly block: MovedBlock;
+  readonly source: string;
+  readonly target: string;
+}
+
+/**
+ * The moved blocks an instance goes through, in order, as Terraform 1.11.4 chains them (move_execute.go): the
+ * most specific block catching it, then the block catching where that takes it, to the end of the chain (each
+ * block once; the cycles Terraform refuses end there). `blocked`: the last hop's target is held by the state
+ * already, so the instance stays where the hop before left it (measured: with `a` → `b` and `b` → `n`, a state
+ * holding `a` and `b` has `b` moved to `n` and `a` destroyed; one holding `a` and `n` has `a` destroyed at `b`).
+ */
+function route(i: StateInstance, movedFrom: ReadonlyMap<string, MovedBlock>, occupied: Occupied): { hops: Hop[]; blocked: boolean } {
+  const hops: Hop[] = [];
+  for (let at: StateInstance | undefined = i; at !== undefined; ) {
+    const here: StateInstance = at;
+    const source = moveSources(here).find((s) => movedFrom.has(s));
+    const block = source === undefined ? undefined : movedFrom.get(source)!;
+    if (block === undefined || hops.some((h) => h.block === block)) break;
+    // Resource- and module-level blocks keep the rest of the address (the index, or the path inside the module).
+    const target = block.to + instanceAddress(here).slice(source!.length);
+    hops.push({ at: here, block, source: source!, target });
+    if (blockedMove(here, source!, block, target, occupied)) return { hops, blocked: true };
+    at = instanceAt(target);
+  }
+  return { hops, blocked: false };
+}
+
 /** An instance's row, and why its key was not checked when the configuration decides it at plan time only. */
 interface Classified {
   readonly row: InstanceRow;
   readonly keyNotChecked?: string;
 }
 
-function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<string, MovedBlock>, occupied: Occupied, refused: ReadonlyMap<string, string>): Classified {
+function classifyInstance(
+  i: StateInstance,
+  config: StackConfig,
+  way: ReturnType<typeof route>,
+  occupied: Occupied,
+  refused: ReadonlyMap<string, string>,
+  chainedOn: (block: MovedBlock) => boolean,
+): Classified {
   const stateAddress = instanceAddress(i);
   const row = (outcome: Outcome, configAddress: string | null, note: string): InstanceRow => ({
     stateAddress,
@@ -453,21 +517,25 @@ function classifyInstance(i: StateInstance, config: StackConfig, movedFrom: Map<
   if (i.deposed !== null) return { row: row("deposed", null, DEPOSED_NOTE) };
   if (!i.modulePath && config.resources.has(resourceAddress(i))) return judged("kept", stateAddress, "", keyVerdict(stateAddress, config, occupied.instances));
 
-  for (const source of moveSources(i)) {
-    const block = movedFrom.get(source);
-    if (!block) continue;
-    // Resource- and module-level blocks keep the rest of the address (the index, or the path inside the module).
-    const target = block.to + stateAddress.slice(source.length);
+  if (way.hops.length > 0) {
+    const { hops, blocked } = way;
+    const { block, target } = hops[hops.length - 1];
     const kind = targetKind(block.to, config);
-    // A whole module call moves each instance under its own key: said, since that key decides its fate.
-    const key = source !== resourceAddress(i) && source !== stateAddress ? leadingKey(stateAddress.slice(source.length)) : "";
-    const error = refused.get(block.from);
-    const via =
-      `moved block from \`${block.from}\`${key ? ` (the whole call: the instance keeps its key \`${key}\`)` : ""}` +
-      (error === undefined ? "" : ` (refused by Terraform: ${error}; its plan fails, nothing moves)`);
-    if (kind === "missing") return { row: row("destroyed", target, `${via}, whose target is not in the configuration`) };
-    if (blockedMove(i, source, block, target, occupied)) {
-      return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it`) };
+    const described = hops.map(({ at, block: b, source }) => {
+      // A whole module call moves each instance under its own key: said, since that key decides its fate.
+      const key = source !== resourceAddress(at) && source !== instanceAddress(at) ? leadingKey(instanceAddress(at).slice(source.length)) : "";
+      const error = refused.get(b.from);
+      return (
+        `from \`${b.from}\`${hops.length > 1 ? ` to \`${b.to}\`` : ""}${key ? ` (the whole call: the instance keeps its key \`${key}\`)` : ""}` +
+        (error === undefined ? "" : ` (refused by Terraform: ${error}; its plan fails, nothing moves)`)
+      );
+    });
+    const via = hops.length === 1 ? `moved block ${described[0]}` : `a chain of moved blocks: ${described.join(", then ")}`;
+    // A target the state holds is what stops a chain, also where it is no address of the configuration (the chain's middle).
+    if (kind === "missing" && !(blocked && chainedOn(block))) return { row: row("destroyed", target, `${via}, whose target is not in the configuration`) };
+    if (blocked) {
+      const left = hops.length > 1 ? ` at \`${hops[hops.length - 2].target}\`, where the chain leaves it` : "";
+      return { row: row("destroyed", target, `${via}, whose target the state holds already: Terraform does not move it there ("Unresolved resource instance address changes") and destroys it${left}`) };
     }
     if (kind === "hcl-module") return judged("moved", target, `${via}; into an HCL module (its contents are not checked)`, moduleKeyVerdict(target, config), `${via}; `);
     return judged("moved", target, via, movedKeyVerdict(target, config), `${via}; `);
@@ -495,14 +563,20 @@ export function classify(
   const movedFrom = new Map<string, MovedBlock>();
   for (const m of config.moved) if (!movedFrom.has(m.from)) movedFrom.set(m.from, m);
 
+  const sorted = [...state.instances].sort(compareInstances);
+  const occupied = occupiedBy(state.instances);
+  // The moved blocks each current instance goes through (none for a root resource kept in place).
+  const ways = sorted.map((i) => (i.deposed !== null || (!i.modulePath && config.resources.has(resourceAddress(i))) ? { hops: [], blocked: false } : route(i, movedFrom, occupied)));
   const sourcesInState = new Set(state.instances.flatMap(moveSources));
-  const refusedBlocks = movedErrors(config.moved, config, (m) => sourcesInState.has(m.from));
+  // A block further down a chain moves what the block before brings it: no no-op, though its source is not in the state.
+  const reached = new Set(ways.flatMap((w) => w.hops.map((h) => h.block.from)));
+  const refusedBlocks = movedErrors(config.moved, config, (m) => sourcesInState.has(m.from) || reached.has(m.from));
   const refused = new Map<string, string>();
   for (const e of refusedBlocks) for (const b of e.blocks) if (!refused.has(b.from)) refused.set(b.from, e.error);
 
-  const sorted = [...state.instances].sort(compareInstances);
-  const occupied = occupiedBy(state.instances);
-  const classified = sorted.map((i) => classifyInstance(i, config, movedFrom, occupied, refused));
+  // A block whose target another block's from catches whole is the middle of a chain.
+  const chainedOn = (m: MovedBlock) => targetSources(m.to).some((s) => movedFrom.has(s) && movedFrom.get(s)!.from !== m.from);
+  const classified = sorted.map((i, n) => classifyInstance(i, config, ways[n], occupied, refused, chainedOn));
   const instances = classified.map((c) => c.row);
   const keysNotChecked: KeyNotChecked[] = classified.flatMap(({ row, keyNotChecked }) =>
     keyNotChecked === undefined ? [] : [{ stateAddress: row.stateAddress, configAddress: row.configAddress!, why: keyNotChecked }],
@@ -511,11 +585,13 @@ export function classify(
 
   const sortedMoved = [...config.moved].sort((a, b) => byString(a.from, b.from) || byString(a.to, b.to));
   // A target instance its resource or module block does not make is missing too (its instances read destroyed).
+  // The middle of a chain is no missing target: the target of the chain's last block is judged.
   const movedProblems: MovedProblem[] = sortedMoved.flatMap((m) => {
+    if (chainedOn(m)) return [];
     const problem = targetKind(m.to, config) === "missing" ? "target is not in the configuration" : missingInstance(m, config);
     return problem === undefined ? [] : [{ ...m, problem }];
   });
-  const noopMoved = sortedMoved.filter((m) => !sourcesInState.has(m.from)).map(({ from, to }) => ({ from, to }));
+  const noopMoved = sortedMoved.filter((m) => !sourcesInState.has(m.from) && !reached.has(m.from)).map(({ from, to }) => ({ from, to }));
 
   // A configuration resource is new unless a current state object is at its address or moves to it.
   const present = new Set<string>();

@@ -1,4 +1,4 @@
-// Long: two Terraform comparisons that share one setup: instance keys (one plan of many cases) and the moved blocks Terraform refuses (a plan per case).
+// Long: three Terraform comparisons that share one setup: instance keys and chains of moved blocks (one plan of many cases each), and the moved blocks Terraform refuses (a plan per case).
 // migration-check's verdict on instance keys against Terraform's own plan of the same configuration
 // (a Terraform JSON file, read by both) and state: the keys of module instances under a block with or
 // without count or for_each, string keys against a literal for_each map, and moved blocks to instances
@@ -9,7 +9,8 @@
 // what it keeps, Terraform keeps; a key a variable decides is named as not checked (and Terraform
 // deletes one of those two: why it must not pass silently). And the moved blocks Terraform refuses to plan at all
 // (ambiguous, still declared, redundant, cyclic, a resource moved to a module, across resource types): the same
-// errors in migration-check, never safe.
+// errors in migration-check, never safe. And chains of moved blocks (a → b, b → n; through module calls; mixing
+// resource and instance ends; a target on the way the state holds): the same moves and deletes as Terraform's plan.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -162,13 +163,14 @@ const NESTED =
   'module "bc" {\n  source = "../m"\n  count  = 2\n}\n' +
   'module "be" {\n  source   = "../m"\n  for_each = { a = 1 }\n}\n';
 
-const STATE = {
+/** A state of terraform_data instances: [module path or "", resource name, index keys] each. */
+const stateOf = (held: typeof HELD, lineage: string) => ({
   version: 4,
   terraform_version: "1.11.4",
   serial: 1,
-  lineage: "migration-keys",
+  lineage,
   outputs: {},
-  resources: HELD.map(([module, name, keys]) => ({
+  resources: held.map(([module, name, keys]) => ({
     mode: "managed",
     ...(module ? { module } : {}),
     type: "terraform_data",
@@ -180,7 +182,36 @@ const STATE = {
       attributes: { id: `id-${module}-${name}-${k}`, input: null, output: null, triggers_replace: null },
     })),
   })),
-};
+});
+const STATE = stateOf(HELD, "migration-keys");
+
+/** Terraform's plan in `dir` (its configuration and state written): the instances it deletes, by state address, and its moves. */
+function planOf(dir: string): { deleted: string[]; moves: [string, string][] } {
+  if (!detection.ok) throw new Error(detection.reason);
+  const { terraform } = detection.toolchain;
+  const tf = (args: string[]) => {
+    const r = spawnSync(terraform, args, {
+      cwd: dir,
+      env: terraformEnv({ TF_CLI_CONFIG_FILE: path.join(path.sep, "dev", "null") }),
+      encoding: "utf8",
+      timeout: 120000,
+    });
+    if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}`);
+    return r.stdout;
+  };
+  tf(["init", "-input=false", "-no-color"]);
+  tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=tfplan"]);
+  type Change = { address: string; previous_address?: string; change: { actions: string[] } };
+  const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: Change[] };
+  return {
+    // A moved instance is deleted at its new address: named by its state address, as migration-check does.
+    deleted: plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.previous_address ?? c.address).sort(),
+    moves: plan.resource_changes
+      .filter((c) => c.previous_address !== undefined && !c.change.actions.includes("delete"))
+      .map((c): [string, string] => [c.previous_address!, c.address])
+      .sort(),
+  };
+}
 
 describeTier("instance keys: migration-check against Terraform's plan", () => {
   let deleted: string[] = [];
@@ -195,26 +226,7 @@ describeTier("instance keys: migration-check against Terraform's plan", () => {
     fs.writeFileSync(path.join(dir, "n", "main.tf"), NESTED);
     fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(CONFIG, null, 2));
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(STATE, null, 2));
-    const tf = (args: string[]) => {
-      const r = spawnSync(detection.toolchain.terraform, args, {
-        cwd: dir,
-        env: terraformEnv({ TF_CLI_CONFIG_FILE: path.join(path.sep, "dev", "null") }),
-        encoding: "utf8",
-        timeout: 120000,
-      });
-      if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}`);
-      return r.stdout;
-    };
-    tf(["init", "-input=false", "-no-color"]);
-    tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=tfplan"]);
-    type Change = { address: string; previous_address?: string; change: { actions: string[] } };
-    const plan = JSON.parse(tf(["show", "-json", "tfplan"])) as { resource_changes: Change[] };
-    // A moved instance is deleted at its new address: named by its state address, as migration-check does.
-    deleted = plan.resource_changes.filter((c) => c.change.actions.includes("delete")).map((c) => c.previous_address ?? c.address).sort();
-    moves = plan.resource_changes
-      .filter((c) => c.previous_address !== undefined && !c.change.actions.includes("delete"))
-      .map((c): [string, string] => [c.previous_address!, c.address])
-      .sort();
+    ({ deleted, moves } = planOf(dir));
   });
 
   it("destroys exactly what Terraform deletes among the keys it judges, and names the keys a variable or a nested module's source decides", () => {
@@ -333,6 +345,8 @@ const MOVED_CASES: Record<string, MovedCase> = {
   "a resource-level and an instance-level block to one resource": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.b[0]", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]], ["", "terraform_data", "b", [0]]] },
   "the same block twice": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.a", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]]] },
   "a chain": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]]] },
+  "a chain whose middle is still declared": { resources: { n: null, b: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "a", [null]]] },
+  "a chain of module calls whose middle is still declared": { modules: { b: null, c: null }, moved: [["module.a", "module.b"], ["module.b", "module.c"]], held: [["module.a", "terraform_data", "a", [null]]] },
   "a cycle of two": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.a"]], held: [["", "terraform_data", "a", [null]]] },
   "a cycle of three": { resources: { n: null }, moved: [["terraform_data.a", "terraform_data.b"], ["terraform_data.b", "terraform_data.c"], ["terraform_data.c", "terraform_data.a"]], held: [["", "terraform_data", "a", [null]]] },
   "a cycle of module calls": { modules: { n: null }, moved: [["module.a", "module.b"], ["module.b", "module.a"]], held: [["module.a", "terraform_data", "a", [null]]] },
@@ -349,6 +363,11 @@ const MOVED_CASES: Record<string, MovedCase> = {
   "a block to its own from": { resources: { n: null }, moved: [["terraform_data.n", "terraform_data.n"]], held: [["", "terraform_data", "n", [null]]] },
   "still declared and ambiguous": { resources: { n: null, a: null }, moved: [["terraform_data.a", "terraform_data.n"], ["terraform_data.b", "terraform_data.n"]], held: [["", "terraform_data", "b", [null]]] },
   "across resource types": { resources: { n: null }, moved: [["terraform_other.a", "terraform_data.n"]], held: [["", "terraform_other", "a", [null]]] },
+  "across resource types, down a chain": {
+    resources: { n: null },
+    moved: [["terraform_other.a", "terraform_other.b"], ["terraform_other.b", "terraform_data.n"]],
+    held: [["", "terraform_other", "a", [null]]],
+  },
 };
 
 const AMBIGUOUS = "Ambiguous move statements";
@@ -363,6 +382,8 @@ const TERRAFORM_SAYS: Record<string, string[]> = {
   "a resource-level and an instance-level block to one resource": [],
   "the same block twice": [],
   "a chain": [],
+  "a chain whose middle is still declared": [EXISTS],
+  "a chain of module calls whose middle is still declared": [EXISTS],
   "a cycle of two": [CYCLE],
   "a cycle of three": [CYCLE],
   "a cycle of module calls": [CYCLE],
@@ -379,6 +400,7 @@ const TERRAFORM_SAYS: Record<string, string[]> = {
   "a block to its own from": ["Redundant move statement"],
   "still declared and ambiguous": [EXISTS, AMBIGUOUS],
   "across resource types": ["Move across resource types"],
+  "across resource types, down a chain": ["Move across resource types"],
 };
 
 /** The provider's own words for a move across types (the builtin provider's, for terraform_data), as migration-check names it. */
@@ -430,5 +452,121 @@ describeTier("moved blocks Terraform refuses: migration-check against Terraform"
     expect([terraform, run.status === 0]).toEqual([TERRAFORM_SAYS[name], TERRAFORM_SAYS[name].length === 0]);
     expect(report.movedErrors.map((e) => e.error)).toEqual(terraform);
     if (terraform.length > 0) expect(report.safe).toBe(false);
+  });
+});
+
+// Chains of moved blocks, one case per group of names in one configuration (the blocks of one case touch no other
+// case's addresses, so Terraform orders and applies each chain on its own): Terraform 1.11.4 takes an object
+// through every block of a chain (internal/refactoring/move_execute.go), and stops at a target the state holds.
+const td = (name: string) => `terraform_data.${name}`;
+const CHAINS = {
+  resource: { terraform_data: { c1n: {}, c2n: {}, c3c: {}, c4c: {}, c5n: {}, c6n: {}, c8q: {}, c9c: { count: 1 }, z3: {} } },
+  module: { mc: { source: "./m" }, nc: { source: "./m" }, kc: { source: "./m", count: 2 }, qn: { source: "./m" }, rn: { source: "./m" } },
+  moved: (
+    [
+      // a → b → n; and a chain of three written out of order.
+      [td("c1a"), td("c1b")],
+      [td("c1b"), td("c1n")],
+      [td("c2b"), td("c2c")],
+      [td("c2c"), td("c2n")],
+      [td("c2a"), td("c2b")],
+      // An instance end, then a resource end (a[0] → b → c; a[0] → b[0], b → c keeps [0]), and the reverse (a → b, b[0] → c: a[1] stays at b[1]).
+      [td("c3a[0]"), td("c3b")],
+      [td("c3b"), td("c3c")],
+      [td("c4a"), td("c4b")],
+      [td("c4b[0]"), td("c4c")],
+      [td("c9a[0]"), td("c9b[0]")],
+      [td("c9b"), td("c9c")],
+      // The state holds a and b: a stays (b's place is taken), b goes on to n.
+      [td("c5a"), td("c5b")],
+      [td("c5b"), td("c5n")],
+      // The state holds a and n: a goes to b and stops there.
+      [td("c6a"), td("c6b")],
+      [td("c6b"), td("c6n")],
+      // The end of the chain is not declared.
+      [td("c7a"), td("c7b")],
+      [td("c7b"), td("c7n")],
+      // Module calls: module.a → module.b → module.c; with module.a and module.b held; from a module instance.
+      ["module.ma", "module.mb"],
+      ["module.mb", "module.mc"],
+      ["module.na", "module.nb"],
+      ["module.nb", "module.nc"],
+      ["module.ka[0]", "module.kb"],
+      ["module.kb", "module.kc[1]"],
+      // A call, then one resource of it moved on; a resource into a call, then the call moved.
+      ["module.qa", "module.qn"],
+      ["module.qn.terraform_data.y", td("c8q")],
+      [td("r"), "module.rb.terraform_data.a"],
+      ["module.rb", "module.rn"],
+      // Nothing in the state: both no-ops.
+      [td("z1"), td("z2")],
+      [td("z2"), td("z3")],
+    ] as [string, string][]
+  ).map(([from, to]) => ({ from, to })),
+};
+const CHAIN_HELD: typeof HELD = [
+  ["", "c1a", [null]],
+  ["", "c2a", [null]],
+  ["", "c3a", [0]],
+  ["", "c4a", [0, 1]],
+  ["", "c9a", [0]],
+  ["", "c5a", [null]],
+  ["", "c5b", [null]],
+  ["", "c6a", [null]],
+  ["", "c6n", [null]],
+  ["", "c7a", [null]],
+  ["module.ma", "a", [null]],
+  ["module.na", "a", [null]],
+  ["module.nb", "a", [null]],
+  ["module.ka[0]", "a", [null]],
+  ["module.qa", "a", [null]],
+  ["module.qa", "y", [null]],
+  ["", "r", [null]],
+];
+
+describeTier("chains of moved blocks: migration-check against Terraform's plan", () => {
+  let deleted: string[] = [];
+  let moves: [string, string][] = [];
+  const state = stateOf(CHAIN_HELD, "migration-chains");
+
+  beforeAll(() => {
+    if (!detection.ok) return;
+    const dir = tempDir("migration-chains-");
+    fs.mkdirSync(path.join(dir, "m"));
+    fs.writeFileSync(path.join(dir, "m", "main.tf"), 'resource "terraform_data" "a" {}\n');
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(CHAINS, null, 2));
+    fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state, null, 2));
+    ({ deleted, moves } = planOf(dir));
+  });
+
+  it("moves each object to the end of its chain and destroys what Terraform deletes; the middles are no missing targets, no no-ops", () => {
+    const report = classify(parseState(JSON.stringify(state), "state"), parseStack(JSON.stringify(CHAINS), "stack"));
+    const moved = report.instances.filter((r) => r.outcome === "moved").map((r): [string, string] => [r.stateAddress, r.configAddress!]);
+    expect(moved).toEqual([
+      ["module.ka[0].terraform_data.a", "module.kc[1].terraform_data.a"],
+      ["module.ma.terraform_data.a", "module.mc.terraform_data.a"],
+      ["module.nb.terraform_data.a", "module.nc.terraform_data.a"],
+      ["module.qa.terraform_data.a", "module.qn.terraform_data.a"],
+      ["module.qa.terraform_data.y", td("c8q")],
+      [td("c1a"), td("c1n")],
+      [td("c2a"), td("c2n")],
+      [td("c3a[0]"), td("c3c")],
+      [td("c4a[0]"), td("c4c")],
+      [td("c5b"), td("c5n")],
+      [td("c9a[0]"), td("c9c[0]")],
+      [td("r"), "module.rn.terraform_data.a"],
+    ]);
+    expect(moves).toEqual(moved);
+    const destroyed = report.instances.filter((r) => r.outcome === "destroyed").map((r) => r.stateAddress);
+    expect(destroyed).toEqual(["module.na.terraform_data.a", td("c4a[1]"), td("c5a"), td("c6a"), td("c7a")]);
+    expect(deleted).toEqual([...destroyed].sort());
+    expect(report.instances.filter((r) => r.outcome === "kept").map((r) => r.stateAddress)).toEqual([td("c6n")]);
+    // Missing: c4a → c4b (its [1] stays at c4b[1]) and the end c7b → c7n; no middle of a chain.
+    expect(report.movedProblems.map((m) => `${m.from} -> ${m.to}`)).toEqual([`${td("c4a")} -> ${td("c4b")}`, `${td("c7b")} -> ${td("c7n")}`]);
+    expect(report.noopMoved).toEqual([
+      { from: td("z1"), to: td("z2") },
+      { from: td("z2"), to: td("z3") },
+    ]);
+    expect([report.movedErrors, report.safe]).toEqual([[], false]);
   });
 });
