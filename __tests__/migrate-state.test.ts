@@ -110,10 +110,19 @@ describe("the moves for each fixture, from the synthesized moved blocks", () => 
     ]);
   });
 
-  it("refuses a chain of moves and a module move", () => {
+  it("refuses a chain of moves (also mixing whole-resource and instance ends) and a module move", () => {
     const state = load(POST_FIX);
     expect(() => planMoves(state, [{ from: "module.ecr.aws_ecr_repository.backend", to: "aws_ecr_repository.a" }, { from: "aws_ecr_repository.a", to: "aws_ecr_repository.b" }])).toThrow(
       "moved blocks module.ecr.aws_ecr_repository.backend → aws_ecr_repository.a → …: a chain of moves; migrate-state applies one move per object",
+    );
+    // Chains mixing a whole resource and an instance: Terraform takes [0] on to the end (measured on 1.11.4). Before,
+    // state mv moved [0] to aws_ssm_parameter.a[0] and left the second block as absent.
+    const url = "module.ssm.aws_ssm_parameter.ml_worker_queue_url";
+    expect(() => planMoves(state, [{ from: url, to: "aws_ssm_parameter.a" }, { from: "aws_ssm_parameter.a[0]", to: "aws_ssm_parameter.b" }])).toThrow(
+      `moved blocks ${url} → aws_ssm_parameter.a → …: a chain of moves; migrate-state applies one move per object`,
+    );
+    expect(() => planMoves(state, [{ from: `${url}[0]`, to: "aws_ssm_parameter.a[0]" }, { from: "aws_ssm_parameter.a", to: "aws_ssm_parameter.b" }])).toThrow(
+      `moved blocks ${url}[0] → aws_ssm_parameter.a[0] → …: a chain of moves; migrate-state applies one move per object`,
     );
     expect(() => planMoves(state, [{ from: "module.ecr", to: "module.registry" }])).toThrow(
       "moved block module.ecr → module.registry: migrate-state moves resources and resource instances, not modules",

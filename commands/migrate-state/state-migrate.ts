@@ -77,7 +77,7 @@ export function refuseMovesTerraformRefuses(stackText: string, stack: string): v
 /**
  * The moves to apply: every moved block whose source is in the state, in the
  * configuration's order. Refuses (InputError, exit 2) a target already in the
- * state, a chain (a target that is another block's source), anything but
+ * state, a chain (a target another block's source catches), anything but
  * resource or resource-instance addresses, and an instance move out of a
  * resource whose other instances no block moves (they would stay behind).
  */
@@ -87,6 +87,10 @@ export function planMoves(state: RawState, given: readonly MovedBlock[]): MovePl
   const managed = state.resources.filter((r) => r.mode === "managed");
   const byResource = new Map<string, RawResource>(managed.map((r) => [resourceAddressOf(r), r]));
   const sources = new Set(moved.map((m) => m.from));
+  // A chain: another block catches what this one brings, as Terraform chains them (the same address; an instance of
+  // a whole-resource target, `a` → `b` then `b[0]` → `c`; the resource of an instance target, `a[0]` → `b[0]` then `b` → `c`).
+  const chained = (m: MovedBlock, to: { resource: string; index: string }) =>
+    moved.some((n) => n !== m && (n.from === m.to || (to.index === "" ? splitAddress(n.from)?.resource === to.resource : n.from === to.resource)));
   const moves: PlannedMove[] = [];
   const absent: MovedBlock[] = [];
   const taken: string[] = [];
@@ -96,7 +100,7 @@ export function planMoves(state: RawState, given: readonly MovedBlock[]): MovePl
     const from = splitAddress(m.from);
     const to = splitAddress(m.to);
     if (!from || !to) throw new InputError(`moved block ${m.from} → ${m.to}: migrate-state moves resources and resource instances, not modules`);
-    if (sources.has(m.to)) throw new InputError(`moved blocks ${m.from} → ${m.to} → …: a chain of moves; migrate-state applies one move per object`);
+    if (chained(m, to)) throw new InputError(`moved blocks ${m.from} → ${m.to} → …: a chain of moves; migrate-state applies one move per object`);
     const resource = byResource.get(from.resource);
     const instances = (resource?.instances ?? []).filter((i) => !from.index || keySuffix(i.index_key) === from.index);
     const occupant = byResource.get(to.resource);
