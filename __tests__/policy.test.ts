@@ -349,6 +349,8 @@ describe("rules", () => {
       ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.SMTP_PASSWORD"],
       ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.open", "policy.Statement[0] (Open)"],
       ["ZH-ECS-ENV-SECRET-REF", "aws_ecs_task_definition.t", "container_definitions[app].environment.DB_PASSWORD"],
+      // A principal from a variable with no default may be "*": said, not passed as a named role.
+      ["ZH-JSON-NOT-READ", "aws_sqs_queue_policy.scoped", "policy.Statement[0].Principal"],
     ]);
     expect(JSON.stringify(f)).not.toContain("Summer2024");
     // A local holding the document is read from `locals`.
@@ -356,7 +358,7 @@ describe("rules", () => {
     expect(ids(viaLocal)).toEqual([["ZH-IAM-ADMIN", "aws_iam_policy.p"]]);
   });
 
-  test("a TerraformLocal inside a document is read as the literal it holds: its actions, its statement, a container's environment", () => {
+  test("a TerraformLocal inside a document is read as the literal it holds: its actions, its statement, a container's environment; one that is an expression is said", () => {
     const stack = new TerraformStack(Testing.app(), "locals");
     const actions = new TerraformLocal(stack, "actions", ["*"]);
     const statement = new TerraformLocal(stack, "statement", { Effect: "Allow", Principal: "*", Action: "sqs:*", Resource: "*" });
@@ -373,6 +375,167 @@ describe("rules", () => {
       ["ZH-ECS-ENV-SECRET", "aws_ecs_task_definition.t", "container_definitions[app].environment.SMTP_PASSWORD", 'container "app": SMTP_PASSWORD holds a literal value (11 characters) instead of a secrets[] reference'],
       ["ZH-SECRET-LITERAL", "locals.env[0].value", "", '"SMTP_PASSWORD" holds a literal value (11 characters) instead of a reference'],
       ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.q", "policy.Statement[0]", 'allows sqs:* to any principal ("*") with no Condition'],
+      // local.computed is concat(local.actions, ...): "*" among its actions, not read before apply.
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.c", "policy.Statement[0].Action", "policy.Statement[0].Action is the expression concat(...), which the checks cannot read before apply"],
+    ]);
+  });
+
+  test("ZH-JSON-NOT-READ inside a read document: an Effect, Action, Principal, Resource, narrowing Condition, Statement or document that is an expression; references to what the configuration creates are read", () => {
+    const policy = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+    const anyone = { Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*" };
+    const f = checkTerraform({
+      locals: { base: ["*"], actions: '${concat(local.base, ["s3:GetObject"])}', who: "${var.who}", doc: "${merge(local.a, local.b)}" },
+      variable: { who: { type: "string" }, effect: { type: "string" }, bucket_arn: { type: "string" }, account: { type: "string" } },
+      resource: {
+        aws_iam_policy: {
+          actions: { policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = local.actions, "Resource" = "*"}]})}' },
+          effect: { policy: policy({ Effect: "${var.effect}", Action: "*", Resource: "*" }) },
+          resource: { policy: policy({ Effect: "Allow", Action: "*", Resource: ["arn:aws:s3:::b", "${var.bucket_arn}"] }) },
+          whole: { policy: "${jsonencode(local.doc)}" },
+          statements: { policy: '${jsonencode({"Version" = "2012-10-17", "Statement" = local.doc})}' },
+          one_statement: { policy: '${jsonencode({"Statement" = [local.doc]})}' },
+          // What the configuration creates or reads names one thing; an IAM policy variable ($${aws:username}) is IAM's.
+          references: {
+            policy: policy({ Effect: "Allow", Action: ["s3:GetObject", "sqs:SendMessage"], Resource: ["${aws_sqs_queue.q.arn}", "${module.storage.bucket_arn}/*", "arn:aws:s3:::b/$${aws:username}/*", "arn:aws:sqs:us-east-1:${data.aws_caller_identity.c.account_id}:q"] }),
+          },
+        },
+        aws_sqs_queue_policy: {
+          principal: { queue_url: "u", policy: policy({ ...anyone, Principal: { AWS: "${local.who}" } }) },
+          condition: { queue_url: "u", policy: policy({ ...anyone, Condition: { StringEquals: { "aws:SourceAccount": "${var.account}" } } }) },
+          // A Condition on a key that narrows nothing: the statement is public whatever its value.
+          tls: { queue_url: "u", policy: policy({ ...anyone, Condition: { Bool: { "aws:SecureTransport": "${var.account}" } } }) },
+          named: { queue_url: "u", policy: policy({ ...anyone, Principal: { AWS: ["${aws_iam_role.r.arn}", "arn:aws:iam::${data.aws_caller_identity.c.account_id}:root"] }, Condition: { StringEquals: { "aws:SourceAccount": "${var.account}" } } }) },
+          from_data: { queue_url: "u", policy: "${data.aws_iam_policy_document.q.json}" },
+        },
+      },
+      data: { aws_iam_policy_document: { q: { statement: [{ effect: "${var.effect}", actions: ["sqs:SendMessage"], principals: [{ type: "AWS", identifiers: "${var.who}" }] }] } } },
+    });
+    expect(f.map((x) => [x.id, x.address, x.path, x.message])).toEqual([
+      ["ZH-IAM-STAR-ACTION", "aws_iam_policy.resource", "policy.Statement[0]", 'allows "*" on arn:aws:s3:::b'],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.tls", "policy.Statement[0]", 'allows sqs:SendMessage to any principal ("*") with a Condition on aws:SecureTransport only, which narrows no principal'],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.actions", "policy.Statement[0].Action", "policy.Statement[0].Action is the expression concat(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.effect", "policy.Statement[0].Effect", "policy.Statement[0].Effect is the expression var.effect, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.one_statement", "policy.Statement[0]", "policy.Statement[0] is the expression merge(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.resource", "policy.Statement[0].Resource", "policy.Statement[0].Resource holds the expression var.bucket_arn, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.statements", "policy.Statement", "policy.Statement is the expression merge(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_iam_policy.whole", "policy", "policy is the expression merge(...), which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_sqs_queue_policy.condition", "policy.Statement[0].Condition", "policy.Statement[0].Condition holds the expression var.account, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_sqs_queue_policy.from_data", "data.aws_iam_policy_document.q.statement[0].Effect", "data.aws_iam_policy_document.q.statement[0].Effect is the expression var.effect, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_sqs_queue_policy.from_data", "data.aws_iam_policy_document.q.statement[0].Principal", "data.aws_iam_policy_document.q.statement[0].Principal holds the expression var.who, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "aws_sqs_queue_policy.principal", "policy.Statement[0].Principal", "policy.Statement[0].Principal holds the expression var.who, which the checks cannot read before apply"],
+      ["ZH-JSON-NOT-READ", "data.aws_iam_policy_document.q", "statement[0].Effect", "statement[0].Effect is the expression var.effect, which the checks cannot read before apply"],
+    ]);
+  });
+
+  test("a variable's default inside a document is judged, and the finding says so (a value passed at plan time is not seen)", () => {
+    const policy = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+    const note = (v: string) => ` (${v} read at its default; a value passed at plan time is not seen)`;
+    const f = checkTerraform({
+      locals: { who: "${var.who}" },
+      variable: { who: { type: "string", default: "*" }, actions: { default: ["*"] }, bucket: { default: "*" }, named: { default: "arn:aws:iam::123456789012:root" } },
+      resource: {
+        aws_sqs_queue_policy: {
+          via_local: { queue_url: "u", policy: policy({ Effect: "Allow", Principal: { AWS: "${local.who}" }, Action: "sqs:SendMessage", Resource: "*" }) },
+          named: { queue_url: "u", policy: policy({ Effect: "Allow", Principal: { AWS: "${var.named}" }, Action: "sqs:SendMessage", Resource: "*" }) },
+        },
+        aws_iam_policy: {
+          admin: { policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = var.actions, "Resource" = "*"}]})}' },
+          bucket: { policy: policy({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::${var.bucket}" }) },
+        },
+        aws_lambda_permission: { p: { action: "lambda:InvokeFunction", function_name: "f", principal: "${var.who}" } },
+      },
+    });
+    expect(f.map((x) => [x.id, x.address, x.message])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_policy.admin", `allows "*" on "*"${note("var.actions")}`],
+      ["ZH-LAMBDA-PUBLIC-PERMISSION", "aws_lambda_permission.p", `allows lambda:InvokeFunction to any principal ("*") with no source_arn, source_account or principal_org_id${note("var.who")}`],
+      ["ZH-SQS-PUBLIC-POLICY", "aws_sqs_queue_policy.via_local", `allows sqs:SendMessage to any principal ("*") with no Condition${note("var.who")}`],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_policy.bucket", `allows s3:GetObject on arn:aws:s3:::*, every s3 resource${note("var.bucket")}`],
+    ]);
+  });
+
+  test("ZH-SNS-PUBLIC-POLICY, ZH-S3-PUBLIC-POLICY, ZH-LAMBDA-PUBLIC-PERMISSION; NotPrincipal; a data source's merged documents; redrive allowAll is not public", () => {
+    const policy = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+    const anyone = { Effect: "Allow", Principal: "*" };
+    const f = checkTerraform({
+      resource: {
+        aws_sns_topic_policy: {
+          open: { arn: "a", policy: policy({ ...anyone, Sid: "Pub", Action: "sns:Publish", Resource: "*" }) },
+          owner: { arn: "a", policy: policy({ ...anyone, Action: "sns:Publish", Resource: "*", Condition: { StringEquals: { "aws:SourceOwner": "123456789012" } } }) },
+        },
+        aws_sns_topic: { t: { name: "t", policy: policy({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sns:Subscribe", Resource: "*" }) } },
+        aws_s3_bucket_policy: {
+          open: { bucket: "b", policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Principal" = "*", "Action" = "s3:GetObject", "Resource" = "arn:aws:s3:::b/*"}]})}' },
+          not_principal: { bucket: "b", policy: policy({ Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::b/*" }) },
+          vpce: { bucket: "b", policy: policy({ ...anyone, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", Condition: { StringEquals: { "aws:SourceVpce": "vpce-1" } } }) },
+          merged: { bucket: "b", policy: "${data.aws_iam_policy_document.merged.json}" },
+        },
+        aws_s3_bucket: { b: { bucket: "b", policy: policy({ ...anyone, Action: "s3:ListBucket", Resource: "arn:aws:s3:::b" }) } },
+        aws_lambda_permission: {
+          star: { action: "lambda:InvokeFunctionUrl", function_name: "f", principal: "*", function_url_auth_type: "NONE" },
+          account: { action: "lambda:InvokeFunction", function_name: "f", principal: "*", source_account: "123456789012" },
+          service: { action: "lambda:InvokeFunction", function_name: "f", principal: "sns.amazonaws.com", source_arn: "${aws_sns_topic.t.arn}" },
+        },
+        // allowAll (the default): source queues of this account and Region only, not a public grant.
+        aws_sqs_queue_redrive_allow_policy: { r: { queue_url: "u", redrive_allow_policy: JSON.stringify({ redrivePermission: "allowAll" }) } },
+        aws_iam_role: { r: { assume_role_policy: "${data.aws_iam_policy_document.trust.json}" } },
+      },
+      data: {
+        aws_iam_policy_document: {
+          // A role's trust policy merged in through source_policy_documents: a JSON document and another data source.
+          trust: {
+            source_policy_documents: [policy({ Sid: "Anyone", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }), "${data.aws_iam_policy_document.base.json}"],
+            statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }] }],
+          },
+          base: { statement: [{ sid: "Open", actions: ["sts:AssumeRole"], principals: [{ type: "*", identifiers: ["*"] }] }] },
+          // An override with the same Sid replaces the public statement.
+          merged: {
+            source_policy_documents: [policy({ ...anyone, Sid: "Read", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }), policy({ ...anyone, Sid: "List", Action: "s3:ListBucket", Resource: "arn:aws:s3:::b" })],
+            override_policy_documents: [policy({ Sid: "Read", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" })],
+          },
+        },
+      },
+    });
+    expect(f.map((x) => [x.id, x.severity, x.address, x.path, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.base", "statement[0] (Open)", 'allows sts:AssumeRole to any principal ("*") with no condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.trust", "source_policy_documents[0].Statement[0] (Anyone)", 'allows sts:AssumeRole to any principal ("*") with no condition', "CKV_AWS_60"],
+      ["ZH-IAM-TRUST-ANYONE", "critical", "data.aws_iam_policy_document.trust", "source_policy_documents[1].statement[0] (Open)", 'allows sts:AssumeRole to any principal ("*") with no condition', "CKV_AWS_60"],
+      ["ZH-LAMBDA-PUBLIC-PERMISSION", "high", "aws_lambda_permission.star", "principal", 'allows lambda:InvokeFunctionUrl to any principal ("*") with no source_arn, source_account or principal_org_id', "CKV_AWS_301"],
+      ["ZH-S3-PUBLIC-POLICY", "high", "aws_s3_bucket.b", "policy.Statement[0]", 'allows s3:ListBucket to any principal ("*") with no Condition', "CKV_AWS_70"],
+      ["ZH-S3-PUBLIC-POLICY", "high", "aws_s3_bucket_policy.merged", "data.aws_iam_policy_document.merged.source_policy_documents[1].Statement[0] (List)", 'allows s3:ListBucket to any principal ("*") with no Condition', "CKV_AWS_70"],
+      ["ZH-S3-PUBLIC-POLICY", "high", "aws_s3_bucket_policy.not_principal", "policy.Statement[0]", "allows s3:PutObject to any principal but those in NotPrincipal with no Condition", "CKV_AWS_70"],
+      ["ZH-S3-PUBLIC-POLICY", "high", "aws_s3_bucket_policy.open", "policy.Statement[0]", 'allows s3:GetObject to any principal ("*") with no Condition', "CKV_AWS_70"],
+      ["ZH-SNS-PUBLIC-POLICY", "high", "aws_sns_topic.t", "policy.Statement[0]", 'allows sns:Subscribe to any principal ("*") with no Condition', "CKV_AWS_169"],
+      ["ZH-SNS-PUBLIC-POLICY", "high", "aws_sns_topic_policy.open", "policy.Statement[0] (Pub)", 'allows sns:Publish to any principal ("*") with no Condition', "CKV_AWS_169"],
+    ]);
+  });
+
+  test("ZH-IAM-STAR-RESOURCE: an ARN naming every resource of a service (or of one type) is as wide as \"*\" for that service's actions", () => {
+    const policy = (resource: string, action: string | string[]) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
+    const f = checkTerraform({
+      resource: {
+        aws_iam_role_policy: {
+          s3: { policy: policy("arn:aws:s3:::*", ["s3:GetObject", "sqs:SendMessage"]) },
+          s3_objects: { policy: policy("arn:aws:s3:::*/*", "s3:PutObject") },
+          sqs: { policy: policy("arn:aws:sqs:*:*:*", "sqs:SendMessage") },
+          pass_role: { policy: policy("arn:aws:iam::*:role/*", "iam:PassRole") },
+          logs: { policy: policy("arn:${data.aws_partition.p.partition}:logs:us-east-1:123456789012:log-group:*", "logs:PutLogEvents") },
+          every_service: { policy: policy("arn:aws:*:*:*:*", "*") },
+          // Narrower: one bucket's objects, a parameter path, a queue prefix, an API's stages (not a type), another service's actions.
+          bucket: { policy: policy("arn:aws:s3:::b/*", "s3:GetObject") },
+          params: { policy: policy("arn:aws:ssm:*:*:parameter/app/*", "ssm:GetParameter") },
+          queues: { policy: policy("arn:aws:sqs:*:*:app-*", "sqs:SendMessage") },
+          api: { policy: policy("arn:aws:execute-api:*:*:abc123/*", "execute-api:Invoke") },
+          other: { policy: policy("arn:aws:sqs:*:*:*", "s3:GetObject") },
+        },
+      },
+    });
+    expect(f.map((x) => [x.id, x.address, x.message, x.checkov])).toEqual([
+      ["ZH-IAM-ADMIN", "aws_iam_role_policy.every_service", 'allows "*" on arn:aws:*:*:*:*', "CKV_AWS_62"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.logs", "allows logs:PutLogEvents on arn:${data.aws_partition.p.partition}:logs:us-east-1:123456789012:log-group:*, every logs log-group", "CKV_AWS_355"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.pass_role", "allows iam:PassRole on arn:aws:iam::*:role/*, every iam role", "CKV_AWS_355"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.s3", "allows s3:GetObject on arn:aws:s3:::*, every s3 resource", "CKV_AWS_355"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.s3_objects", "allows s3:PutObject on arn:aws:s3:::*/*, every s3 resource", "CKV_AWS_355"],
+      ["ZH-IAM-STAR-RESOURCE", "aws_iam_role_policy.sqs", "allows sqs:SendMessage on arn:aws:sqs:*:*:*, every sqs resource", "CKV_AWS_355"],
     ]);
   });
 

@@ -1,10 +1,11 @@
 // The policy's checks per resource type (SQS, ECR, CloudWatch logs, ECS, security groups,
-// alarms; IAM in ./iam.ts, who a queue, repository or role lets in in ./resource-policy.ts): each gives the Findings of its rules (./rules.ts) on a document.
+// alarms; IAM in ./iam.ts, who a queue, repository, topic, bucket or role lets in in ./resource-policy.ts): each gives the Findings of its rules (./rules.ts) on a document.
 import { Finding, finding } from "./rules";
 import { Json, blocks, entries, isFalse, isObject, isSet, isTrue, strings, toNumber } from "./document";
 import { isSecretName } from "./secrets";
 import { decodeTemplateJson, isPureReference } from "./template";
 import { decodeJsonencode, isConstantExpression } from "./hcl-expression";
+import { notRead, resolveValues } from "./statements";
 
 // ---------------------------------------------------------------------------
 // SQS
@@ -30,44 +31,18 @@ export function jsonAttribute(doc: Json, address: string, raw: unknown, at: stri
   const locals = isObject(doc.locals) ? doc.locals : {};
   if (isPureReference(raw)) {
     const value = decodeJsonencode(raw, locals);
-    if (value !== undefined) return { value: withLocals(value, locals) };
+    if (value !== undefined) return { value: resolveValues(value, doc) };
     if (/^\$\{\s*data\.aws_iam_policy_document\.[A-Za-z0-9_-]+\.(minified_)?json\s*\}$/.test(raw)) return { findings: [] };
-    return { findings: [finding("ZH-JSON-NOT-READ", address, `${at} is ${expressionHead(raw)}, which the checks cannot read before apply`, { path: at })] };
+    return { findings: [notRead(address, at, raw, raw)] };
   }
   try {
-    return { value: withLocals(decodeTemplateJson(raw), locals) };
+    return { value: resolveValues(decodeTemplateJson(raw), doc) };
   } catch (e) {
     return { findings: [finding("ZH-UNPARSEABLE-JSON", address, `${at} is not JSON: ${(e as Error).message}`, { path: at })] };
   }
 }
 
-/**
- * A decoded document with each value that is exactly `${local.<name>}` replaced by that local's literal value (in
- * the document's `locals`; itself read the same way, a few levels deep): `"Action" = local.actions` is the list the
- * local holds. A local that is an expression stays the `${...}` string it is.
- */
-function withLocals(value: unknown, locals: Json, depth = 0): unknown {
-  if (typeof value === "string") {
-    const name = /^\$\{\s*local\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}$/.exec(value)?.[1];
-    if (name === undefined || depth >= 8 || !Object.prototype.hasOwnProperty.call(locals, name)) return value;
-    return withLocals(locals[name], locals, depth + 1);
-  }
-  if (Array.isArray(value)) return value.map((v) => withLocals(v, locals, depth));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withLocals(v, locals, depth)]));
-  return value;
-}
-
-/** What a whole-expression attribute is, without its arguments (they may hold literals): `var.policy`, `file(...)`. */
-function expressionHead(raw: string): string {
-  const inner = raw.slice(2, -1).trim();
-  const call = /^([A-Za-z_][A-Za-z0-9_:]*)\s*\(/.exec(inner);
-  if (call) return `the expression ${call[1]}(...)`;
-  const reference = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/.exec(inner);
-  return reference && inner.length <= 80 ? `the expression ${inner}` : "a Terraform expression";
-}
-
-/** A statement's path in a finding: `policy.Statement[0] (Sid)`. */
-export const statementPath = (at: string, s: Record<string, unknown>, i: number) => `${at}.Statement[${i}]${typeof s.Sid === "string" && s.Sid ? ` (${s.Sid})` : ""}`;
+export { statementPath } from "./statements";
 
 // ---------------------------------------------------------------------------
 // ECR

@@ -33,7 +33,9 @@ export function checkTerraform(doc: unknown, config: Pick<PolicyConfig, "logRete
     ...checkAlarms(d),
     ...scanSecrets(d),
   ];
-  return sortFindings(findings);
+  // One finding once (a data source's statement is read as a permission policy and as a trust policy).
+  const seen = new Set<string>();
+  return sortFindings(findings.filter((f) => !seen.has(JSON.stringify(f)) && seen.add(JSON.stringify(f)) !== undefined));
 }
 
 /** Findings, exempted findings and blocking findings under a configuration. */

@@ -1,9 +1,10 @@
 // The policy's IAM checks: permission policies (admin, every action, a whole service, "*" resources)
 // and trust policies (a role anyone may assume), in resources and policy document data sources.
 import { Finding, UNSCOPABLE_ACTIONS, finding } from "./rules";
-import { Json, blocks, entries, isObject, strings } from "./document";
-import { jsonAttribute, statementPath } from "./checks";
-import { dataSourcePolicy, openToAnyone } from "./resource-policy";
+import { Json, blocks, entries, strings } from "./document";
+import { jsonAttribute } from "./checks";
+import { dataSourcePolicy, dataSourceStatements, dataStatementPath, letsAnyoneIn, openToAnyone, unreadCondition, whoIsLetIn } from "./resource-policy";
+import { readStatements, unreadElements, unreadExpression, withDefaultsNote } from "./statements";
 
 const UNSCOPABLE = new Set(UNSCOPABLE_ACTIONS.map((a) => a.toLowerCase()));
 
@@ -17,6 +18,8 @@ interface Statement {
   readonly notActions: string[];
   /** `NotResource`: the statement applies to every resource but these. */
   readonly notResources: string[];
+  /** The statement as read, for the variables read at their default in it. */
+  readonly source: Json;
 }
 
 /** The checkov ids of the admin, star-action and star-resource cases: in a resource's policy, in a data source's. */
@@ -24,25 +27,30 @@ const RESOURCE_IDS = { admin: "CKV_AWS_62", star: "CKV_AWS_63", resource: "CKV_A
 const DATA_IDS = { admin: "CKV_AWS_1", star: "CKV_AWS_49", resource: "CKV_AWS_356" };
 
 /**
- * Checks one JSON policy document attribute (`policy`, an `aws_iam_role`'s `inline_policy[i].policy`, a data
- * source's `source_policy_documents[i]`): its Allow statements, or a finding when it is not JSON.
+ * The findings of an identity policy's statements (JSON form, `path` each): ZH-JSON-NOT-READ where what decides
+ * is an expression the checks cannot read (statements.ts), and the checks of its Allow statements on what it can.
  */
+function judgeIdentityStatements(address: string, statements: { s: Json; path: string }[], ids: typeof RESOURCE_IDS): Finding[] {
+  const out: Finding[] = [];
+  const read = (v: unknown) => strings(v).filter((x) => unreadExpression(x) === undefined);
+  const allows: Statement[] = [];
+  for (const { s, path } of statements) {
+    out.push(...unreadElements(address, s, path, "identity"));
+    if (s.Effect !== "Allow") continue;
+    allows.push({ path, actions: read(s.Action), resources: read(s.Resource), notActions: read(s.NotAction), notResources: read(s.NotResource), source: s });
+  }
+  return [...out, ...checkStatements(address, allows, ids)];
+}
 
+/**
+ * Checks one JSON policy document attribute (`policy`, an `aws_iam_role`'s `inline_policy[i].policy`, a data
+ * source's `source_policy_documents[i]`): its statements, or a finding when it is not JSON.
+ */
 function checkPolicyDocument(doc: Json, address: string, raw: unknown, at: string, ids = RESOURCE_IDS): Finding[] {
   const read = jsonAttribute(doc, address, raw, at);
   if ("findings" in read) return read.findings;
-  const policy = read.value;
-  const statements = (isObject(policy) ? blocks(policy.Statement) : [])
-    .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.Effect === "Allow")
-    .map(({ s, i }) => ({
-      path: statementPath(at, s, i),
-      actions: strings(s.Action),
-      resources: strings(s.Resource),
-      notActions: strings(s.NotAction),
-      notResources: strings(s.NotResource),
-    }));
-  return checkStatements(address, statements, ids);
+  const { statements, findings } = readStatements(address, read.value, at);
+  return [...findings, ...judgeIdentityStatements(address, statements, ids)];
 }
 
 export function checkIamPolicies(doc: Json): Finding[] {
@@ -56,17 +64,8 @@ export function checkIamPolicies(doc: Json): Finding[] {
   }
   out.push(...checkManagedPolicyAttachments(doc));
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
-    const statements = blocks(a.statement)
-      .map((s, i) => ({ s, i }))
-      .filter(({ s }) => (s.effect ?? "Allow") === "Allow")
-      .map(({ s, i }) => ({
-        path: `statement[${i}]${typeof s.sid === "string" && s.sid ? ` (${s.sid})` : ""}`,
-        actions: strings(s.actions),
-        resources: strings(s.resources),
-        notActions: strings(s.not_actions),
-        notResources: strings(s.not_resources),
-      }));
-    out.push(...checkStatements(`data.aws_iam_policy_document.${name}`, statements, DATA_IDS));
+    const statements = dataSourcePolicy(doc, a).Statement.map((s, i) => ({ s, path: dataStatementPath(s, i) }));
+    out.push(...judgeIdentityStatements(`data.aws_iam_policy_document.${name}`, statements, DATA_IDS));
     // The JSON documents it merges (a policy's JSON, Fn.jsonencode, another data source's json: checked there).
     for (const attribute of ["source_policy_documents", "override_policy_documents"]) {
       strings(a[attribute]).forEach((raw, i) => out.push(...checkPolicyDocument(doc, `data.aws_iam_policy_document.${name}`, raw, `${attribute}[${i}]`, DATA_IDS)));
@@ -143,53 +142,79 @@ export function checkTrustPolicies(doc: Json): Finding[] {
       out.push(...read.findings);
       continue;
     }
-    const policy = read.value;
-    (isObject(policy) ? blocks(policy.Statement) : []).forEach((s, i) => {
+    const { statements, findings } = readStatements(address, read.value, "assume_role_policy");
+    out.push(...findings);
+    for (const { s, path } of statements) {
       const open = openToAnyone(s);
-      if (open === undefined) return;
-      out.push(finding("ZH-IAM-TRUST-ANYONE", address, `allows ${strings(s.Action).join(", ") || "its actions"} to any principal ("*") ${open}`, { path: statementPath("assume_role_policy", s, i) }));
-    });
+      out.push(...unreadElements(address, s, path, "who", letsAnyoneIn(s) ? unreadCondition : undefined));
+      if (open === undefined) continue;
+      out.push(finding("ZH-IAM-TRUST-ANYONE", address, withDefaultsNote(`allows ${strings(s.Action).join(", ") || "its actions"} to ${whoIsLetIn(s)} ${open}`, s), { path }));
+    }
   }
+  // A data source's statements, with those it merges (source_policy_documents, override_policy_documents).
   for (const [name, a] of entries(doc, "aws_iam_policy_document", "data")) {
-    dataSourcePolicy(a).Statement.forEach((s, i) => {
+    const address = `data.aws_iam_policy_document.${name}`;
+    for (const { s, path } of dataSourceStatements(doc, name, a)) {
       const assumes = strings(s.Action).filter((x) => /^(\*|sts:\*|sts:AssumeRole\w*)$/i.test(x));
+      if (assumes.length === 0) continue;
       const open = openToAnyone(s, "condition");
-      if (assumes.length === 0 || open === undefined) return;
-      const path = `statement[${i}]${typeof s.Sid === "string" ? ` (${s.Sid})` : ""}`;
-      out.push(finding("ZH-IAM-TRUST-ANYONE", `data.aws_iam_policy_document.${name}`, `allows ${assumes.join(", ")} to any principal ("*") ${open}`, { path }));
-    });
+      out.push(...unreadElements(address, s, path, "who", letsAnyoneIn(s) ? unreadCondition : undefined));
+      if (open !== undefined) out.push(finding("ZH-IAM-TRUST-ANYONE", address, withDefaultsNote(`allows ${assumes.join(", ")} to ${whoIsLetIn(s)} ${open}`, s), { path }));
+    }
   }
   return out;
+}
+
+/** Services whose ARNs' resource part always starts with a resource type (`role/`, `parameter/`, `log-group:`, `function:`). */
+const TYPED_SERVICES = new Set(["iam", "ssm", "logs", "lambda", "dynamodb", "kms", "secretsmanager", "ecr", "ecs", "rds", "ec2", "states", "events"]);
+
+/**
+ * What a resource names every one of: `"*"` (every resource of every service), a service's (`arn:aws:s3:::*`,
+ * `arn:aws:sqs:*:*:*`, `arn:aws:*:*:*:*` is every service's), or a resource type's (`arn:aws:iam::*:role/*`, for a
+ * service whose ARNs always start with their type). The partition, region and account may be anything, wildcards
+ * included; the resource part names nothing but `*` (after the type). Undefined when it names fewer.
+ */
+export function everyResourceOf(resource: string): { service: string; type?: string } | undefined {
+  if (resource === "*") return { service: "*" };
+  const m = /^arn:[^:]*:([^:]+):[^:]*:[^:]*:(.+)$/.exec(resource);
+  if (!m) return undefined;
+  const service = m[1].includes("*") ? "*" : m[1].toLowerCase();
+  const segments = m[2].split(/[/:]/);
+  if (segments.every((x) => x === "*")) return { service };
+  const typed = TYPED_SERVICES.has(service) && segments.length >= 2 && /^[A-Za-z][\w-]*$/.test(segments[0]) && segments.slice(1).every((x) => x === "*");
+  return typed ? { service, type: segments[0] } : undefined;
 }
 
 function checkStatements(address: string, statements: Statement[], ids: { admin: string; star: string; resource: string }): Finding[] {
   const out: Finding[] = [];
   for (const s of statements) {
-    // NotResource: every resource but those listed, as wide as "*".
-    const starResource = s.resources.includes("*") || s.notResources.length > 0;
+    const at = (id: Parameters<typeof finding>[0], message: string, checkov?: string) => out.push(finding(id, address, withDefaultsNote(message, s.source), { path: s.path, ...(checkov ? { checkov } : {}) }));
+    const wide = s.resources.map((r) => ({ r, every: everyResourceOf(r) }));
+    // NotResource: every resource but those listed, as wide as "*"; so is a resource of every service (`arn:aws:*:*:*:*`).
+    const everything = wide.filter((w) => w.every?.service === "*").map((w) => (w.r === "*" ? '"*"' : w.r));
+    const starResource = everything.length > 0 || s.notResources.length > 0;
     const on = s.notResources.length > 0 ? `every resource but ${s.notResources.join(", ")} (NotResource)` : s.resources.length > 0 ? s.resources.join(", ") : "its resources";
-    const onStar = s.notResources.length > 0 ? on : '"*"';
+    const onStar = s.notResources.length > 0 ? on : everything.join(", ");
     // NotAction: every action but those listed (AWS's PowerUserAccess is one), as wide as "*" short of full administrator.
-    if (s.notActions.length > 0) {
-      out.push(finding("ZH-IAM-STAR-ACTION", address, `allows every action but ${s.notActions.join(", ")} (NotAction) on ${on}`, { path: s.path, checkov: ids.star }));
-    }
+    if (s.notActions.length > 0) at("ZH-IAM-STAR-ACTION", `allows every action but ${s.notActions.join(", ")} (NotAction) on ${on}`, ids.star);
     const starAction = s.actions.some((a) => a === "*" || a === "*:*");
     if (starAction) {
-      out.push(
-        starResource
-          ? finding("ZH-IAM-ADMIN", address, `allows "*" on ${onStar}`, { path: s.path, checkov: ids.admin })
-          : finding("ZH-IAM-STAR-ACTION", address, `allows "*" on ${on}`, { path: s.path, checkov: ids.star }),
-      );
+      if (starResource) at("ZH-IAM-ADMIN", `allows "*" on ${onStar}`, ids.admin);
+      else at("ZH-IAM-STAR-ACTION", `allows "*" on ${on}`, ids.star);
     }
     const serviceWide = s.actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
-    if (serviceWide.length > 0) {
-      out.push(finding("ZH-IAM-SERVICE-WILDCARD", address, `allows ${serviceWide.join(", ")} on ${on}`, { path: s.path }));
+    if (serviceWide.length > 0) at("ZH-IAM-SERVICE-WILDCARD", `allows ${serviceWide.join(", ")} on ${on}`);
+    if (starAction) continue;
+    const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
+    if (starResource) {
+      if (scopable.length > 0) at("ZH-IAM-STAR-RESOURCE", `allows ${scopable.join(", ")} on ${onStar}`, ids.resource);
+      continue;
     }
-    if (starResource && !starAction) {
-      const scopable = s.actions.filter((a) => !UNSCOPABLE.has(a.toLowerCase()));
-      if (scopable.length > 0) {
-        out.push(finding("ZH-IAM-STAR-RESOURCE", address, `allows ${scopable.join(", ")} on ${onStar}`, { path: s.path, checkov: ids.resource }));
-      }
+    // Every resource of one service (or one type of it), for that service's actions.
+    for (const { r, every } of wide) {
+      if (!every) continue;
+      const actions = scopable.filter((a) => a.split(":")[0].toLowerCase() === every.service);
+      if (actions.length > 0) at("ZH-IAM-STAR-RESOURCE", `allows ${actions.join(", ")} on ${r}, every ${every.service} ${every.type ?? "resource"}`, ids.resource);
     }
   }
   return out;

@@ -77,6 +77,24 @@ export const RULES = {
     fix: "Name the accounts or roles that pull (and push), or add a Condition that narrows who (aws:PrincipalOrgID, aws:PrincipalAccount)",
     checkov: "CKV_AWS_32",
   },
+  "ZH-SNS-PUBLIC-POLICY": {
+    severity: "high",
+    title: 'SNS topic policy allows any principal ("*") without a condition',
+    fix: "Name the principals that publish or subscribe (a service with aws:SourceArn, an account or role ARN), or add a Condition that narrows who (aws:SourceOwner, aws:PrincipalOrgID)",
+    checkov: "CKV_AWS_169",
+  },
+  "ZH-S3-PUBLIC-POLICY": {
+    severity: "high",
+    title: 'S3 bucket policy allows any principal ("*") without a condition',
+    fix: "Name the principals that read or write the bucket, or add a Condition that narrows who (aws:PrincipalOrgID, aws:SourceVpce); keep the bucket's public access block on",
+    checkov: "CKV_AWS_70",
+  },
+  "ZH-LAMBDA-PUBLIC-PERMISSION": {
+    severity: "high",
+    title: 'Lambda permission for any principal ("*") with nothing that narrows who',
+    fix: "Set principal to the service or account that invokes the function, with source_arn or source_account (or principal_org_id)",
+    checkov: "CKV_AWS_301",
+  },
   "ZH-ECR-MUTABLE-TAGS": {
     severity: "medium",
     title: "ECR repository with mutable image tags",
@@ -192,7 +210,7 @@ export const RULES = {
   },
   "ZH-JSON-NOT-READ": {
     severity: "medium",
-    title: "JSON attribute that is one Terraform expression the checks cannot read before apply",
+    title: "JSON attribute, or a value in a policy that decides its verdict, that is a Terraform expression the checks cannot read before apply",
     fix: "Write the document in the configuration (Fn.jsonencode of a literal, JSON.stringify, or an aws_iam_policy_document data source), or exempt the finding naming where it is checked",
   },
   "ZH-SECRET-AWS-ACCESS-KEY": {
