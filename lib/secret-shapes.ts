@@ -74,8 +74,11 @@ const BARE_CREDENTIALS_RAW = /(?<![^\s="'(,[{;|>])(?!(?:mailto|sips?|xmpp|npm|js
  * base64 characters: what BASE64_SECRET decodes. URL-safe base64 (`-` `_`) is not read.
  */
 const BASE64 = /(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?(?![A-Za-z0-9+/=])/g;
-/** A PEM block's BEGIN whose label says PRIVATE or SECRET. */
-export const PEM_PRIVATE_BEGIN = /-----BEGIN ([A-Z0-9 ]*(?:PRIVATE|SECRET)[A-Z0-9 ]*)-----/;
+/**
+ * A PEM block's BEGIN whose label says PRIVATE or SECRET. The label is read once (the lookaheads, which are
+ * not backtracked into): read to its end again after each PRIVATE in it, a line of 20 KB took 70 ms, 400 KB 19 s.
+ */
+export const PEM_PRIVATE_BEGIN = /-----BEGIN (?=[A-Z0-9 ]*?(?:PRIVATE|SECRET))(?=([A-Z0-9 ]*))\1-----/;
 
 /**
  * Whether base64 text decodes to a secret: a PEM private key's BEGIN line (whole or the start of one), or
