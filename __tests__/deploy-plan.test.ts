@@ -24,11 +24,8 @@ const environments: Record<string, EnvironmentConfig> = { production };
 const stackText = synthesizeFirst("production", { environments, reviewEnvironments: {} }).text;
 const stackSha = sha256(stackText);
 
-/** A zip archive, as Terraform's plan file is one: what deploy --plan reads of it is the configuration it saved. */
-// Stored, not compressed (level 0): the reader takes both; compressing each test's archive cost the suite ~0.3 s of
-// CPU. SAVED is deflated, as Terraform writes its plan files.
-const zip = (entries: Record<string, string | Buffer>, level: 0 | 6 = 0) =>
-  Buffer.from(zipSync(Object.fromEntries(Object.entries(entries).map(([name, data]) => [name, Buffer.from(data)])), { level }));
+/** A zip archive, as a plan file is (deploy --plan reads the configuration it saved): stored, as deflating cost ~0.3 s; SAVED deflated, as Terraform writes it. */
+const zip = (entries: Record<string, string | Buffer>, level: 0 | 6 = 0) => Buffer.from(zipSync(Object.fromEntries(Object.entries(entries).map(([name, data]) => [name, Buffer.from(data)])), { level }));
 /** A length-delimited protobuf field: its key (field number, wire type 2), length and bytes (short ones only). */
 const field = (n: number, data: string | Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, Buffer.byteLength(data)]), Buffer.from(data)]);
 /** A planfile protobuf (format version 3) as Terraform writes it: these -target addresses (target_addrs, field 5), planned in `workspace` (backend, field 13). */
